@@ -1,0 +1,3 @@
+"""Exposure: simulate how people are exposed under neighbourhood surveillance."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,47 @@
+"""Channel rules as arrays, read by the engine (and by the messaging layer from the same models)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from simulator.scenario.model import Scenario
+
+FOREVER = -1
+
+
+@dataclass(frozen=True)
+class ChannelRules:
+    """What a seized device and the operator's log give up, per channel index."""
+
+    on_device: np.ndarray  # bool: messages live on a seizable device
+    keeps_contacts: np.ndarray  # bool: the device keeps every link as a contact entry
+    retention_days: np.ndarray  # int: days messages stay on the device, FOREVER if kept
+    logs_metadata: np.ndarray  # bool: the adversary's operator logs who contacts whom
+    sealed_sender: np.ndarray  # bool: the operator cannot see who sent a message
+    radio: np.ndarray  # bool: transmissions can be located by direction-finding
+    reveal_device: np.ndarray  # float: chance an unlocked device gives up one link
+    reveal_metadata: np.ndarray  # float: chance the operator's log gives up one link
+
+    @property
+    def metadata_links(self) -> np.ndarray:
+        """Channels whose logged messages link people without any device."""
+        return self.logs_metadata & ~self.sealed_sender & (self.reveal_metadata > 0)
+
+
+def channel_rules(scenario: Scenario) -> ChannelRules:
+    """Derive the engine's per-channel rules from the scenario's channel definitions."""
+    chans = list(scenario.channels.values())
+    return ChannelRules(
+        on_device=np.array([c.on_device for c in chans], dtype=bool),
+        keeps_contacts=np.array([c.keeps_contacts for c in chans], dtype=bool),
+        retention_days=np.array(
+            [FOREVER if c.retention_days is None else c.retention_days for c in chans], dtype=np.int64
+        ),
+        logs_metadata=np.array([c.logs_metadata for c in chans], dtype=bool),
+        sealed_sender=np.array([c.sealed_sender for c in chans], dtype=bool),
+        radio=np.array([c.radio for c in chans], dtype=bool),
+        reveal_device=np.array([c.reveal.device for c in chans], dtype=np.float64),
+        reveal_metadata=np.array([c.reveal.metadata for c in chans], dtype=np.float64),
+    )

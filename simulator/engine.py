@@ -1,0 +1,455 @@
+"""The daily loop: activities, traces, observers, checks, suspicion, exposure, seizure, cascade.
+
+One call simulates a batch of independent replicas (runs) stacked into one population. The order
+of events inside a day follows the design exactly, so that causes are unambiguous:
+
+1. decay; 2. yesterday's reveals add the cascade weight; 3. activities, states and registrations;
+4. observers, in file order; 5. checks due today, in file order; 6. exposure, seizure, reveals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from simulator.channels import FOREVER, channel_rules
+from simulator.population import NO_CHANNEL, Population, build
+from simulator.scenario.model import ANY_CONTACT, EVERYONE, RESIDENT, Observer, Scenario
+
+NOT_EXPOSED = -1
+NO_CAUSE = -1
+NEVER = -(2**30)
+FOR_GOOD = 2**30
+# Weights such as 0.1 summed ten times must reach a threshold of 1.
+THRESHOLD_SLACK = 1e-9
+
+
+@dataclass
+class Outcome:
+    """What happened in one batch: who was exposed, on which day, and why."""
+
+    population: Population
+    exposed_day: np.ndarray  # int32[n], NOT_EXPOSED if never
+    cause: np.ndarray  # int16[n]: index into Scenario.mechanisms, NO_CAUSE if never
+
+
+@dataclass
+class _Activity:
+    daily: float
+    actors: np.ndarray
+    channel: int
+    traces: tuple[str, ...]  # traces of an unregistered occurrence
+    traces_registered: tuple[str, ...]
+    registers: float
+    offers_bribe: bool
+    minutes: float | None
+    state: int
+    state_days: int
+    at_partner: bool
+    partner_count: np.ndarray | None = None  # int64[n]: eligible partners of each person
+    partner_start: np.ndarray | None = None  # int64[n]
+    partner_edges: np.ndarray | None = None  # int64[...]: link positions, grouped by person
+
+
+@dataclass
+class _Observer:
+    mechanism: int
+    spec: Observer
+    weight: float
+    notice: list[tuple[float, float]]  # per activity: (unregistered, registered) notice chance
+    multiplier: np.ndarray  # float[days + 1]: campaigns
+    leaders: np.ndarray | None = None  # int32[units, per_unit]
+    informant_links: np.ndarray | None = None  # int32[n]
+    attention: np.ndarray | None = None  # float[n]
+
+
+@dataclass
+class _Check:
+    mechanism: int
+    every: int | None
+    daily: float
+    coverage: float
+    scope: np.ndarray | None  # bool[n], None for everyone
+    travellers: bool
+    finds: list[tuple[int, float]]  # (state index, chance of finding it when present)
+    weight: float
+    multiplier: np.ndarray
+
+
+@dataclass
+class _Events:
+    """One activity's occurrences today."""
+
+    activity: int
+    actor: np.ndarray
+    partner: np.ndarray  # -1 when the activity has no partner
+    registered: np.ndarray  # bool
+
+
+@dataclass
+class _Day:
+    """People whose suspicion crossed the threshold today, in the order they crossed."""
+
+    crossed: list[np.ndarray] = field(default_factory=list)
+    travellers: list[np.ndarray] = field(default_factory=list)
+
+
+def campaign_multipliers(scenario: Scenario, target: str) -> np.ndarray:
+    """Per-day product of the campaigns' multipliers for one observer or check."""
+    out = np.ones(scenario.days + 1)
+    for camp in scenario.campaigns.values():
+        if target in camp.multiply:
+            out[camp.start : camp.end + 1] *= camp.multiply[target]
+    return out
+
+
+class Engine:
+    """Simulates one batch of replicas of a scenario with one random stream."""
+
+    def __init__(self, scenario: Scenario, replicas: int, rng: np.random.Generator):
+        self.s = scenario
+        self.rng = rng
+        self.pop = build(scenario, replicas, rng)
+        self.rules = channel_rules(scenario)
+        n = self.pop.size
+        self.n = n
+        self.threshold = scenario.adversary.threshold - THRESHOLD_SLACK
+        self.suspicion = np.zeros(n)
+        self.exposed_day = np.full(n, NOT_EXPOSED, dtype=np.int32)
+        self.cause = np.full(n, NO_CAUSE, dtype=np.int16)
+        self.active = np.ones(n, dtype=bool)
+        self.mechanisms = scenario.mechanisms
+        self.states = list(scenario.states)
+        self.state_until = np.full((len(self.states), n), NEVER, dtype=np.int32)
+        self.state_partner = np.full((len(self.states), n), -1, dtype=np.int32)
+        self.edge_source = self.pop.edge_source()
+        self.activities = [self._plan_activity(name) for name in scenario.activities]
+        self.messaging = any(a.partner_edges is not None and a.channel != NO_CHANNEL for a in self.activities)
+        self.last_message = np.full(self.pop.indices.size, NEVER, dtype=np.int32) if self.messaging else None
+        self.observers = [self._plan_observer(name) for name in scenario.observers]
+        self.checks = [self._plan_check(name) for name in scenario.checks]
+        self.pending = np.empty(0, dtype=np.int64)
+
+    # ----------------------------------------------------------------- set-up
+    def _role_mask(self, role: str) -> np.ndarray:
+        if role == EVERYONE:
+            return np.ones(self.n, dtype=bool)
+        return self.pop.role == self.s.role_names.index(role)
+
+    def _plan_activity(self, name: str) -> _Activity:
+        spec = self.s.activities[name]
+        channels = list(self.s.channels)
+        channel = channels.index(spec.channel) if spec.channel else NO_CHANNEL
+        derived: list[str] = []
+        if channel != NO_CHANNEL and self.rules.radio[channel]:
+            derived.append("radio")
+        if channel != NO_CHANNEL and self.rules.logs_metadata[channel]:
+            derived.append("metadata")
+        traces = tuple(dict.fromkeys([*spec.traces, *derived]))
+        # A registered stay is legal: the leader's eye on the guest is no violation.
+        registered = tuple(t for t in traces if t != "presence")
+        plan = _Activity(
+            daily=spec.daily,
+            actors=np.flatnonzero(self._role_mask(spec.who)).astype(np.int64),
+            channel=channel,
+            traces=traces,
+            traces_registered=registered,
+            registers=spec.registers,
+            offers_bribe=spec.offers_bribe,
+            minutes=spec.minutes,
+            state=self.states.index(spec.state) if spec.state else -1,
+            state_days=spec.state_duration or FOR_GOOD,
+            at_partner=spec.at == "partner",
+        )
+        if spec.with_ is not None:
+            keep = np.ones(self.pop.indices.size, dtype=bool)
+            if channel != NO_CHANNEL:
+                keep &= self.pop.edge_channel == channel
+            if spec.with_ != ANY_CONTACT:
+                keep &= self.pop.role[self.pop.indices] == self.s.role_names.index(spec.with_)
+            edges = np.flatnonzero(keep)
+            count = np.bincount(self.edge_source[edges], minlength=self.n).astype(np.int64)
+            start = np.zeros(self.n, dtype=np.int64)
+            np.cumsum(count[:-1], out=start[1:])
+            plan.partner_count, plan.partner_start, plan.partner_edges = count, start, edges
+        return plan
+
+    def _plan_observer(self, name: str) -> _Observer:
+        spec = self.s.observers[name]
+        weight = spec.weight if spec.weight is not None else self.s.adversary.weights.reports
+        notice = []
+        for act_name, act in zip(self.s.activities, self.activities):
+            pair = []
+            for traces in (act.traces, act.traces_registered):
+                miss = 1.0
+                for trace in traces:
+                    if trace == "metadata" and spec.kind == "operator" and self.s.activities[act_name].channel not in spec.channels:
+                        continue
+                    miss *= 1.0 - spec.notice_probability(trace, act.minutes)
+                pair.append(1.0 - miss)
+            notice.append((pair[0], pair[1]))
+        plan = _Observer(
+            mechanism=self.mechanisms.index(name), spec=spec, weight=weight, notice=notice,
+            multiplier=campaign_multipliers(self.s, name),
+        )
+        residents = self.pop.role == self.s.role_names.index(RESIDENT)
+        if spec.kind == "leader":
+            plan.leaders = self._place_per_unit(residents, spec.count_per_unit)
+            plan.attention = self._attention()
+        elif spec.kind == "informant":
+            if spec.density is not None:
+                informant = residents & (self.rng.random(self.n) < spec.density)
+            else:
+                informant = np.zeros(self.n, dtype=bool)
+                placed = self._place_per_unit(residents, spec.count_per_unit)
+                informant[placed[placed >= 0]] = True
+            # How many informants each person is linked to (their watchers).
+            watched = informant[self.pop.indices]
+            plan.informant_links = np.bincount(self.edge_source[watched], minlength=self.n).astype(np.int64)
+        return plan
+
+    def _place_per_unit(self, eligible: np.ndarray, per_unit: int) -> np.ndarray:
+        """Choose up to `per_unit` eligible people in every unit (-1 where a unit has too few)."""
+        units = self.pop.units
+        out = np.full((units, per_unit), -1, dtype=np.int64)
+        if per_unit == 0:
+            return out
+        # Random keys, sorted within each unit: the first `per_unit` eligible people win.
+        key = self.rng.random(self.n) + np.where(eligible, 0.0, 2.0) + 4.0 * self.pop.unit
+        order = np.argsort(key, kind="stable")
+        starts = self.pop.unit_start[:-1]
+        for k in range(per_unit):
+            pos = starts + k
+            ok = pos < self.pop.unit_start[1:]
+            cand = np.where(ok, order[np.minimum(pos, self.n - 1)], -1)
+            ok &= (cand >= 0) & eligible[np.maximum(cand, 0)]
+            out[:, k] = np.where(ok, cand, -1)
+        return out
+
+    def _attention(self) -> np.ndarray | None:
+        standing = self.s.standing
+        if standing is None or standing.attention == 1.0:
+            return None
+        households = self.pop.household_start.size - 1
+        missing = self.rng.random(households) < standing.share
+        for role in standing.roles:
+            missing[self.pop.household[self._role_mask(role)]] = True
+        return np.where(missing[self.pop.household], standing.attention, 1.0)
+
+    def _plan_check(self, name: str) -> _Check:
+        spec = self.s.checks[name]
+        scope: np.ndarray | None = None
+        if isinstance(spec.scope, list):
+            scope = np.zeros(self.n, dtype=bool)
+            for role in spec.scope:
+                scope |= self._role_mask(role)
+        finds = [
+            (self.states.index(state), p * (1.0 - self.s.states[state].concealment))
+            for state, p in spec.finds.items()
+        ]
+        return _Check(
+            mechanism=self.mechanisms.index(name), every=spec.every, daily=spec.daily,
+            coverage=spec.coverage, scope=scope, travellers=spec.scope == "travellers",
+            finds=finds, weight=spec.weight if spec.weight is not None else self.s.adversary.weights.finds,
+            multiplier=campaign_multipliers(self.s, name),
+        )
+
+    # ------------------------------------------------------------- the loop
+    def run(self) -> Outcome:
+        """Simulate every day and return who was exposed, when and why."""
+        decay = self.s.adversary.decay
+        factor = 0.5 ** (1.0 / decay.half_life) if decay else 1.0
+        for t in range(1, self.s.days + 1):
+            day = _Day()
+            if decay:
+                self.suspicion *= factor
+            self._cascade(day)
+            events = [self._do_activity(i, t, day) for i in range(len(self.activities))]
+            for obs in self.observers:
+                self._observe(obs, events, t, day)
+            travellers = np.unique(np.concatenate(day.travellers)) if day.travellers else np.empty(0, np.int64)
+            for chk in self.checks:
+                self._inspect(chk, t, travellers, day)
+            self._expose(t, day)
+        return Outcome(self.pop, self.exposed_day, self.cause)
+
+    def _add(self, people: np.ndarray, weight: float | np.ndarray, mechanism: int, day: _Day) -> None:
+        """Add suspicion; whoever reaches the threshold first through this mechanism gets it as cause."""
+        if people.size == 0:
+            return
+        np.add.at(self.suspicion, people, weight)
+        hit = people[(self.suspicion[people] >= self.threshold) & (self.cause[people] == NO_CAUSE)]
+        if hit.size:
+            hit = np.unique(hit)
+            self.cause[hit] = mechanism
+            day.crossed.append(hit)
+
+    def _cascade(self, day: _Day) -> None:
+        targets = self.pending[self.active[self.pending]]
+        self.pending = np.empty(0, dtype=np.int64)
+        self._add(targets, self.s.adversary.weights.cascade, self.mechanisms.index("cascade"), day)
+
+    def _sample(self, candidates: np.ndarray, p: float) -> np.ndarray:
+        """Each candidate independently with probability p, drawn as a count and a subset."""
+        if p <= 0.0 or candidates.size == 0:
+            return candidates[:0]
+        if p >= 1.0:
+            return candidates
+        k = self.rng.binomial(candidates.size, p)
+        if k == 0:
+            return candidates[:0]
+        return np.sort(candidates[self.rng.choice(candidates.size, size=k, replace=False)])
+
+    def _do_activity(self, index: int, t: int, day: _Day) -> _Events:
+        act = self.activities[index]
+        actor = self._sample(act.actors, act.daily)
+        actor = actor[self.active[actor]]
+        partner = np.full(actor.size, -1, dtype=np.int64)
+        edge = None
+        if act.partner_edges is not None:
+            count = act.partner_count[actor]
+            actor = actor[count > 0]
+            count = count[count > 0]
+            pick = act.partner_start[actor] + (self.rng.random(actor.size) * count).astype(np.int64)
+            edge = act.partner_edges[pick]
+            partner = self.pop.indices[edge].astype(np.int64)
+            ok = self.active[partner]
+            actor, partner, edge = actor[ok], partner[ok], edge[ok]
+        registered = self.rng.random(actor.size) < act.registers if act.registers > 0 else np.zeros(actor.size, bool)
+        if edge is not None and self.last_message is not None and act.channel != NO_CHANNEL:
+            self.last_message[edge] = t
+            self.last_message[self.pop.reverse[edge]] = t
+        if act.state >= 0:
+            holder = partner if act.at_partner else actor
+            sel = ~registered
+            until = min(t + act.state_days - 1, FOR_GOOD)
+            hold = holder[sel]
+            self.state_until[act.state, hold] = np.maximum(self.state_until[act.state, hold], until)
+            if act.at_partner:
+                self.state_partner[act.state, hold] = actor[sel]
+        if registered.any():
+            subjects = self._subjects(actor[registered], partner[registered])
+            self._add(subjects, self.s.adversary.weights.registration, self.mechanisms.index("registration"), day)
+        if "travel" in act.traces:
+            day.travellers.append(actor)
+        return _Events(index, actor, partner, registered)
+
+    @staticmethod
+    def _subjects(actor: np.ndarray, partner: np.ndarray) -> np.ndarray:
+        """The people an event implicates: the actor, and the partner where there is one."""
+        return np.concatenate([actor, partner[partner >= 0]])
+
+    def _observe(self, obs: _Observer, events: list[_Events], t: int, day: _Day) -> None:
+        spec = obs.spec
+        accept = spec.bribe.accepts if spec.bribe is not None else 0.0
+        for ev in events:
+            if ev.actor.size == 0:
+                continue
+            act = self.activities[ev.activity]
+            p_unreg, p_reg = obs.notice[ev.activity]
+            if p_unreg == 0.0 and p_reg == 0.0:
+                continue
+            location = np.where(ev.partner >= 0, ev.partner, ev.actor) if act.at_partner else ev.actor
+            notice = np.where(ev.registered, p_reg, p_unreg) * obs.multiplier[t]
+            if obs.attention is not None:
+                notice = notice * obs.attention[location]
+            report = np.minimum(notice, 1.0) * spec.reports
+            if act.offers_bribe:
+                report = report * (1.0 - accept)
+            watchers = self._watchers(obs, location)
+            counts = self.rng.binomial(watchers, report)
+            hit = counts > 0
+            if not hit.any():
+                continue
+            subjects = self._subjects(ev.actor[hit], ev.partner[hit])
+            repeat = np.concatenate([counts[hit], counts[hit][ev.partner[hit] >= 0]])
+            self._add(subjects, obs.weight * repeat, obs.mechanism, day)
+
+    def _watchers(self, obs: _Observer, location: np.ndarray) -> np.ndarray:
+        """How many observers of this kind can see an event at each location."""
+        if obs.leaders is not None:
+            leaders = obs.leaders[self.pop.unit[location]]
+            return ((leaders >= 0) & (leaders != location[:, None])).sum(axis=1)
+        if obs.informant_links is not None:
+            return obs.informant_links[location]
+        return np.ones(location.size, dtype=np.int64)
+
+    def _inspect(self, chk: _Check, t: int, travellers: np.ndarray, day: _Day) -> None:
+        if chk.every is not None:
+            if t % chk.every:
+                return
+            chance = chk.coverage * chk.multiplier[t]
+        else:
+            chance = chk.daily * chk.multiplier[t]
+        chance = min(chance, 1.0)
+        if chance <= 0.0 or not chk.finds:
+            return
+        if chk.travellers:
+            candidates = travellers
+            candidates = candidates[self.active[candidates]]
+        else:
+            present = np.zeros(self.n, dtype=bool)
+            for state, _ in chk.finds:
+                present |= self.state_until[state] >= t
+            present &= self.active
+            if chk.scope is not None:
+                present &= chk.scope
+            candidates = np.flatnonzero(present)
+        inspected = self._sample(candidates, chance)
+        if inspected.size == 0:
+            return
+        for state, p in chk.finds:
+            here = inspected[self.state_until[state, inspected] >= t]
+            found = here[self.rng.random(here.size) < p]
+            if found.size == 0:
+                continue
+            partner = self.state_partner[state, found].astype(np.int64)
+            partner = np.where((partner >= 0) & self.active[np.maximum(partner, 0)], partner, -1)
+            self._add(self._subjects(found, partner), chk.weight, chk.mechanism, day)
+
+    def _expose(self, t: int, day: _Day) -> None:
+        if not day.crossed:
+            return
+        new = np.unique(np.concatenate(day.crossed))
+        new = new[self.active[new]]
+        self.exposed_day[new] = t
+        self.active[new] = False
+        self.pending = self._reveal(new, t)
+
+    def _reveal(self, people: np.ndarray, t: int) -> np.ndarray:
+        """Seize the new exposed people's devices and return the people their links reveal."""
+        rules = self.rules
+        if people.size == 0 or rules.on_device.size == 0:
+            return np.empty(0, dtype=np.int64)
+        unlocked = self.rng.random(people.size) < self.s.adversary.unlock
+        start = self.pop.indptr[people]
+        degree = self.pop.indptr[people + 1] - start
+        total = int(degree.sum())
+        if total == 0:
+            return np.empty(0, dtype=np.int64)
+        offset = np.arange(total) - np.repeat(np.cumsum(degree) - degree, degree)
+        edges = np.repeat(start, degree) + offset
+        owner_unlocked = np.repeat(unlocked, degree)
+        channel = self.pop.edge_channel[edges].astype(np.int64)
+        has = channel != NO_CHANNEL
+        edges, channel, owner_unlocked = edges[has], channel[has], owner_unlocked[has]
+        held = rules.keeps_contacts[channel].copy()
+        if self.last_message is not None:
+            last = self.last_message[edges]
+            retention = rules.retention_days[channel]
+            recent = (last != NEVER) & ((retention == FOREVER) | (last > t - retention))
+            held |= recent
+            logged = (last != NEVER) & rules.metadata_links[channel]
+        else:
+            logged = np.zeros(edges.size, dtype=bool)
+        p_device = np.where(owner_unlocked & rules.on_device[channel] & held, rules.reveal_device[channel], 0.0)
+        p_meta = np.where(logged, rules.reveal_metadata[channel], 0.0)
+        p = 1.0 - (1.0 - p_device) * (1.0 - p_meta)
+        revealed = self.pop.indices[edges[self.rng.random(edges.size) < p]].astype(np.int64)
+        return revealed[self.active[revealed]]
+
+
+def simulate(scenario: Scenario, replicas: int, rng: np.random.Generator) -> Outcome:
+    """Simulate `replicas` independent runs of a scenario with one random stream."""
+    return Engine(scenario, replicas, rng).run()

@@ -1,0 +1,267 @@
+"""People as numpy arrays, grouped in households and units, linked by a CSR contact network.
+
+A *batch* stacks several independent replicas of the scenario's town into one population, so
+that many small runs are simulated by the same vectorised operations. Replicas never share
+households, units or links.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from simulator.errors import Problem, ScenarioError
+from simulator.scenario.model import Mixing, Scenario
+
+# Kinds of link, for stories and reports.
+LINK_KINDS = ("family", "neighbour", "acquaintance", "random", "tie")
+FAMILY, NEIGHBOUR, ACQUAINTANCE, RANDOM, TIE = range(len(LINK_KINDS))
+NO_CHANNEL = -1
+
+
+@dataclass
+class Population:
+    """One batch of replicas: people, households, units, roles and their links."""
+
+    replicas: int
+    replica: np.ndarray  # int32[n]: which replica (run within the batch) a person belongs to
+    unit: np.ndarray  # int32[n]: unit index, global across the batch
+    household: np.ndarray  # int32[n]: household index, global across the batch
+    role: np.ndarray  # int8[n]: index into Scenario.role_names
+    replica_start: np.ndarray  # int64[replicas + 1]: people of replica r are [start[r], start[r+1])
+    unit_start: np.ndarray  # int64[units + 1]
+    household_start: np.ndarray  # int64[households + 1]
+    indptr: np.ndarray  # int64[n + 1]: CSR row pointers of the contact network
+    indices: np.ndarray  # int32[E]: the other end of each link
+    edge_channel: np.ndarray  # int8[E]: channel index or NO_CHANNEL
+    edge_kind: np.ndarray  # int8[E]: index into LINK_KINDS
+    reverse: np.ndarray  # int64[E]: position of the same link seen from the other end
+
+    @property
+    def size(self) -> int:
+        """People in the batch."""
+        return int(self.replica.size)
+
+    @property
+    def units(self) -> int:
+        """Units in the batch."""
+        return int(self.unit_start.size - 1)
+
+    def edge_source(self) -> np.ndarray:
+        """The person each link position belongs to (int32[E])."""
+        return np.repeat(np.arange(self.size, dtype=np.int32), np.diff(self.indptr))
+
+
+def mean_people_per_unit(scenario: Scenario) -> float:
+    """Expected number of people in one unit."""
+    pop = scenario.population
+    return (sum(pop.households_per_unit) / 2.0) * (sum(pop.household_size) / 2.0)
+
+
+def expected_people(scenario: Scenario) -> float:
+    """Expected number of people in one replica."""
+    return scenario.population.units * mean_people_per_unit(scenario)
+
+
+def minimum_people(scenario: Scenario) -> int:
+    """The smallest population one replica can have."""
+    pop = scenario.population
+    return pop.units * pop.households_per_unit[0] * pop.household_size[0]
+
+
+def rescaled_units(scenario: Scenario, people: int) -> int:
+    """Units needed for about `people` people."""
+    return max(1, int(round(people / mean_people_per_unit(scenario))))
+
+
+def check_roles_fit(scenario: Scenario) -> None:
+    """Refuse role counts that the smallest possible population cannot hold."""
+    wanted = sum(r.count for r in scenario.population.roles.values())
+    smallest = minimum_people(scenario)
+    if wanted > smallest:
+        raise ScenarioError([Problem(
+            "scenario", None, None, "population.roles",
+            f"the roles need {wanted} people but the population may have only {smallest}; add units or households",
+        )])
+
+
+def _stochastic_round(rng: np.random.Generator, x: np.ndarray) -> np.ndarray:
+    """Round each value up with probability equal to its fractional part (unbiased)."""
+    base = np.floor(x)
+    return (base + (rng.random(x.shape) < (x - base))).astype(np.int64)
+
+
+def build(scenario: Scenario, replicas: int, rng: np.random.Generator) -> Population:
+    """Build `replicas` independent copies of the scenario's population and network."""
+    pop = scenario.population
+    n_units = pop.units * replicas
+    hh_lo, hh_hi = pop.households_per_unit
+    sz_lo, sz_hi = pop.household_size
+    households_per_unit = rng.integers(hh_lo, hh_hi + 1, size=n_units)
+    n_households = int(households_per_unit.sum())
+    household_size = rng.integers(sz_lo, sz_hi + 1, size=n_households)
+    unit_of_household = np.repeat(np.arange(n_units, dtype=np.int32), households_per_unit)
+    household = np.repeat(np.arange(n_households, dtype=np.int32), household_size)
+    unit = unit_of_household[household]
+    replica = (unit // pop.units).astype(np.int32)
+    n = int(household.size)
+
+    household_start = np.zeros(n_households + 1, dtype=np.int64)
+    np.cumsum(household_size, out=household_start[1:])
+    people_per_unit = np.bincount(unit, minlength=n_units)
+    unit_start = np.zeros(n_units + 1, dtype=np.int64)
+    np.cumsum(people_per_unit, out=unit_start[1:])
+    replica_start = unit_start[:: pop.units].copy()
+
+    role = _assign_roles(scenario, replica_start, n, rng)
+
+    builder = _Links()
+    contacts = scenario.contacts
+    channels = list(scenario.channels)
+
+    def channel_index(name: str | None) -> int:
+        return channels.index(name) if name is not None else NO_CHANNEL
+
+    if contacts.household is not None:
+        a, b = _household_pairs(household_start, household_size)
+        builder.add(a, b, channel_index(contacts.household.channel), FAMILY)
+    if contacts.neighbours is not None:
+        a, b = _pairs_within(unit_start, contacts.neighbours, rng)
+        builder.add(a, b, channel_index(contacts.neighbours.channel), NEIGHBOUR)
+    if contacts.across_units is not None:
+        a, b = _pairs_within(replica_start, contacts.across_units, rng)
+        keep = unit[a] != unit[b]
+        builder.add(a[keep], b[keep], channel_index(contacts.across_units.channel), ACQUAINTANCE)
+    if contacts.random is not None:
+        a, b = _pairs_within(replica_start, contacts.random, rng)
+        builder.add(a, b, channel_index(contacts.random.channel), RANDOM)
+    roles = scenario.role_names
+    for tie in contacts.ties:
+        a, b = _tie_pairs(role, replica_start, roles.index(tie.from_), roles.index(tie.to), tie.each, rng)
+        builder.add(a, b, channel_index(tie.channel), TIE)
+    indptr, indices, edge_channel, edge_kind, reverse = builder.csr(n)
+    return Population(
+        replicas=replicas, replica=replica, unit=unit.astype(np.int32), household=household,
+        role=role, replica_start=replica_start, unit_start=unit_start,
+        household_start=household_start, indptr=indptr, indices=indices,
+        edge_channel=edge_channel, edge_kind=edge_kind, reverse=reverse,
+    )
+
+
+def _assign_roles(scenario: Scenario, replica_start: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Place each role's count on distinct random people of every replica; the rest are residents."""
+    names = scenario.role_names
+    role = np.full(n, names.index("resident"), dtype=np.int8)
+    counts = [(i, spec.count) for i, spec in enumerate(scenario.population.roles.values()) if spec.count]
+    wanted = sum(c for _, c in counts)
+    if not wanted:
+        return role
+    labels = np.concatenate([np.full(c, i, dtype=np.int8) for i, c in counts])
+    for r in range(replica_start.size - 1):
+        start, stop = int(replica_start[r]), int(replica_start[r + 1])
+        chosen = rng.choice(stop - start, size=wanted, replace=False) + start
+        role[chosen] = labels
+    return role
+
+
+def _household_pairs(household_start: np.ndarray, household_size: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair of people sharing a household."""
+    out_a, out_b = [], []
+    for size in np.unique(household_size):
+        if size < 2:
+            continue
+        first = household_start[:-1][household_size == size]
+        i, j = np.triu_indices(int(size), 1)
+        out_a.append((first[:, None] + i[None, :]).ravel())
+        out_b.append((first[:, None] + j[None, :]).ravel())
+    if not out_a:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    return np.concatenate(out_a), np.concatenate(out_b)
+
+
+def _pairs_within(group_start: np.ndarray, mixing: Mixing, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Random links inside each group (unit or replica) giving the mean degree; no self-links."""
+    sizes = np.diff(group_start)
+    links = _stochastic_round(rng, sizes * mixing.mean_degree / 2.0)
+    links[sizes < 2] = 0
+    total = int(links.sum())
+    start = np.repeat(group_start[:-1], links)
+    size = np.repeat(sizes, links)
+    a = start + (rng.random(total) * size).astype(np.int64)
+    b = start + (rng.random(total) * size).astype(np.int64)
+    # Redraw self-links once, then drop the few that remain.
+    same = np.flatnonzero(a == b)
+    b[same] = start[same] + (rng.random(same.size) * size[same]).astype(np.int64)
+    keep = a != b
+    return a[keep], b[keep]
+
+
+def _tie_pairs(role: np.ndarray, replica_start: np.ndarray, src_role: int, dst_role: int, each: int | None,
+               rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Links from every person of one role to `each` (or all) people of another, per replica."""
+    out_a, out_b = [], []
+    for r in range(replica_start.size - 1):
+        start, stop = int(replica_start[r]), int(replica_start[r + 1])
+        local = role[start:stop]
+        sources = np.flatnonzero(local == src_role) + start
+        targets = np.flatnonzero(local == dst_role) + start
+        if not sources.size or not targets.size:
+            continue
+        if each is None:
+            a = np.repeat(sources, targets.size)
+            b = np.tile(targets, sources.size)
+        else:
+            k = min(each, targets.size)
+            picks = np.argsort(rng.random((sources.size, targets.size)), axis=1)[:, :k]
+            a = np.repeat(sources, k)
+            b = targets[picks].ravel()
+        keep = a != b
+        out_a.append(a[keep])
+        out_b.append(b[keep])
+    if not out_a:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    return np.concatenate(out_a), np.concatenate(out_b)
+
+
+class _Links:
+    """Collects undirected links and turns them into a CSR network."""
+
+    def __init__(self) -> None:
+        self.a: list[np.ndarray] = []
+        self.b: list[np.ndarray] = []
+        self.channel: list[np.ndarray] = []
+        self.kind: list[np.ndarray] = []
+
+    def add(self, a: np.ndarray, b: np.ndarray, channel: int, kind: int) -> None:
+        self.a.append(a.astype(np.int32))
+        self.b.append(b.astype(np.int32))
+        self.channel.append(np.full(a.size, channel, dtype=np.int8))
+        self.kind.append(np.full(a.size, kind, dtype=np.int8))
+
+    def csr(self, n: int) -> tuple[np.ndarray, ...]:
+        if self.a:
+            a, b = np.concatenate(self.a), np.concatenate(self.b)
+            channel, kind = np.concatenate(self.channel), np.concatenate(self.kind)
+        else:
+            a = b = np.empty(0, np.int32)
+            channel = kind = np.empty(0, np.int8)
+        m = a.size
+        src = np.concatenate([a, b])
+        dst = np.concatenate([b, a])
+        order = np.argsort(src, kind="stable")
+        counts = np.bincount(src, minlength=n)
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(counts, out=indptr[1:])
+        position = np.empty(2 * m, dtype=np.int64)
+        position[order] = np.arange(2 * m, dtype=np.int64)
+        reverse = np.empty(2 * m, dtype=np.int64)
+        twin = np.concatenate([np.arange(m, 2 * m), np.arange(0, m)])
+        reverse[position] = position[twin]
+        return (
+            indptr,
+            dst[order].astype(np.int32),
+            np.concatenate([channel, channel])[order],
+            np.concatenate([kind, kind])[order],
+            reverse,
+        )

@@ -1,0 +1,444 @@
+"""The typed scenario format: frozen models that forbid unknown keys."""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+Name = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+NonNegative = Annotated[float, Field(ge=0.0)]
+Text = Annotated[str, StringConstraints(max_length=20_000)]
+
+# Trace kinds an activity declares itself; `radio` and `metadata` come from its channel.
+DeclaredTrace = Literal["presence", "travel", "behaviour"]
+TraceKind = Literal["presence", "travel", "behaviour", "radio", "metadata"]
+ChannelKind = Literal[
+    "plaintext", "transport", "end_to_end", "end_to_end_sealed", "mesh", "in_person"
+]
+Basis = Literal["reported", "secondary", "estimate"]
+
+EVERYONE = "everyone"
+RESIDENT = "resident"
+ANY_CONTACT = "contact"
+MAX_DAYS = 3650
+
+
+def _int_or_range(value: Any) -> Any:
+    """Accept `25` or `[20, 30]` (inclusive) and normalise to a (low, high) pair."""
+    if isinstance(value, bool):
+        raise ValueError("expected a whole number or a range [low, high]")
+    if isinstance(value, int):
+        value = [value, value]
+    if not isinstance(value, list) or len(value) != 2 or not all(
+        isinstance(v, int) and not isinstance(v, bool) for v in value
+    ):
+        raise ValueError("expected a whole number or a range [low, high] of whole numbers")
+    low, high = value
+    if low < 1:
+        raise ValueError("must be at least 1")
+    if high < low:
+        raise ValueError("the range's high end is below its low end")
+    if high > 10_000:
+        raise ValueError("must be at most 10000")
+    return (low, high)
+
+
+IntRange = Annotated[tuple[int, int], BeforeValidator(_int_or_range)]
+
+
+class Model(BaseModel):
+    """Base of every scenario model: frozen, strict, no unknown keys, no NaN or infinity."""
+
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", strict=True, allow_inf_nan=False, populate_by_name=True
+    )
+
+
+class Source(Model):
+    """A citation for the defaults a scenario takes from research."""
+
+    cite: Text
+    basis: Basis
+    url: Text | None = None
+    supports: list[Annotated[str, StringConstraints(max_length=200)]] = []
+
+
+class Role(Model):
+    """A kind of person in the population, other than the ordinary resident."""
+
+    count: Annotated[int, Field(ge=0, le=1_000_000)]
+    label: Text | None = None
+    description: Text = ""
+    at_risk: bool = True
+
+
+def _role_shorthand(value: Any) -> Any:
+    """`source: 4` is short for `source: {count: 4}`."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return {"count": value}
+    return value
+
+
+class Population(Model):
+    """Households grouped into units, and the roles placed among their people."""
+
+    units: Annotated[int, Field(ge=1, le=10_000_000)]
+    unit_label: Text = "unit"
+    households_per_unit: IntRange
+    household_size: IntRange
+    roles: dict[Name, Annotated[Role, BeforeValidator(_role_shorthand)]] = {}
+
+    @field_validator("roles")
+    @classmethod
+    def _reserved_roles(cls, roles: dict[str, Role]) -> dict[str, Role]:
+        for name in roles:
+            if name in (EVERYONE, RESIDENT, ANY_CONTACT):
+                raise ValueError(f"`{name}` is reserved and cannot name a role")
+        return roles
+
+
+class HouseholdLinks(Model):
+    """Links between all members of each household."""
+
+    channel: Name | None = None
+
+
+class Mixing(Model):
+    """Random links of a given mean number per person."""
+
+    mean_degree: Annotated[float, Field(ge=0.0, le=1000.0)]
+    channel: Name | None = None
+
+
+class Tie(Model):
+    """Explicit links from every person of one role to people of another."""
+
+    from_: Name = Field(alias="from")
+    to: Name
+    channel: Name | None = None
+    each: Annotated[int, Field(ge=1, le=100_000)] | None = None
+
+
+class Contacts(Model):
+    """Who is linked to whom: household, neighbours, other units, random, role ties."""
+
+    household: HouseholdLinks | None = None
+    neighbours: Mixing | None = None
+    across_units: Mixing | None = None
+    random: Mixing | None = None
+    ties: list[Tie] = []
+
+
+class Reveal(Model):
+    """Probability that one link is revealed once its holder is exposed."""
+
+    device: Probability = 1.0
+    metadata: Probability = 0.0
+
+
+class Channel(Model):
+    """A way of communicating, and what it leaves for an adversary."""
+
+    kind: ChannelKind
+    label: Text | None = None
+    operator_logs: bool | None = None
+    radio: bool = False
+    forward_secrecy: bool = False
+    retention_days: Annotated[int, Field(ge=0, le=100_000)] | None = None
+    stores_contacts: bool | None = None
+    reveal: Reveal = Reveal()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Channel:
+        if self.kind in ("mesh", "in_person") and self.operator_logs:
+            raise ValueError(f"a `{self.kind}` channel has no operator to log metadata")
+        if self.kind == "in_person" and (self.radio or self.stores_contacts):
+            raise ValueError("an `in_person` channel leaves no radio signal and no device record")
+        return self
+
+    @property
+    def logs_metadata(self) -> bool:
+        """Whether the adversary's operator logs who contacts whom on this channel."""
+        if self.operator_logs is not None:
+            return self.operator_logs
+        return self.kind not in ("mesh", "in_person")
+
+    @property
+    def keeps_contacts(self) -> bool:
+        """Whether a device keeps a contact entry for every link on this channel."""
+        if self.stores_contacts is not None:
+            return self.stores_contacts
+        return self.kind != "in_person"
+
+    @property
+    def sealed_sender(self) -> bool:
+        """Whether the operator sees the recipient but not the sender."""
+        return self.kind == "end_to_end_sealed"
+
+    @property
+    def on_device(self) -> bool:
+        """Whether messages on this channel live on a device that can be seized."""
+        return self.kind != "in_person"
+
+
+class State(Model):
+    """Something a person holds that a check can find: a foreign phone, a guest."""
+
+    label: Text | None = None
+    concealment: Probability = 0.0
+
+
+class Frequency(Model):
+    """A rate given as exactly one of per_day, per_week or per_month."""
+
+    per_day: NonNegative | None = None
+    per_week: NonNegative | None = None
+    per_month: NonNegative | None = None
+
+    @model_validator(mode="after")
+    def _one_rate(self) -> Frequency:
+        given = [k for k in ("per_day", "per_week", "per_month") if getattr(self, k) is not None]
+        if len(given) > 1:
+            raise ValueError(f"give only one of per_day, per_week, per_month (got {', '.join(given)})")
+        if given and self.daily > 1.0 + 1e-12:
+            raise ValueError(
+                f"more than once a day is not allowed (got {given[0]}: {getattr(self, given[0])})"
+            )
+        return self
+
+    @property
+    def has_rate(self) -> bool:
+        """Whether a rate was given."""
+        return any(getattr(self, k) is not None for k in ("per_day", "per_week", "per_month"))
+
+    @property
+    def daily(self) -> float:
+        """The rate as a daily probability: per_week r is r/7, per_month r is r/30."""
+        if self.per_day is not None:
+            return self.per_day
+        if self.per_week is not None:
+            return self.per_week / 7.0
+        if self.per_month is not None:
+            return self.per_month / 30.0
+        return 0.0
+
+
+class Activity(Frequency):
+    """Something people do that leaves traces or states."""
+
+    who: Name
+    label: Text | None = None
+    channel: Name | None = None
+    with_: Name | None = Field(default=None, alias="with")
+    at: Literal["home", "partner"] = "home"
+    minutes: Annotated[float, Field(gt=0.0, le=1440.0)] | None = None
+    nights: Annotated[int, Field(ge=1, le=MAX_DAYS)] | None = None
+    registers: Probability = 0.0
+    offers_bribe: bool = False
+    traces: list[DeclaredTrace] = []
+    state: Name | None = None
+    state_days: Annotated[int, Field(ge=1, le=MAX_DAYS)] | None = None
+
+    @model_validator(mode="after")
+    def _needs_rate(self) -> Activity:
+        if not self.has_rate:
+            raise ValueError("give how often: one of per_day, per_week, per_month")
+        if self.at == "partner" and self.with_ is None:
+            raise ValueError("`at: partner` needs `with:` to say who the partner is")
+        return self
+
+    @property
+    def state_duration(self) -> int | None:
+        """Days a state set by this activity lasts (None: for good)."""
+        if self.state_days is not None:
+            return self.state_days
+        return self.nights
+
+
+class Bribe(Model):
+    """What it costs to stop an observer's report, and how often it works."""
+
+    price: NonNegative
+    currency: Text = "RMB"
+    accepts: Probability
+
+
+class Observer(Model):
+    """Someone or something that notices traces and reports them."""
+
+    kind: Literal["leader", "informant", "operator", "direction_finding", "general"]
+    label: Text | None = None
+    per_unit: Annotated[int, Field(ge=0, le=1000)] | None = None
+    density: Probability | None = None
+    notice: dict[TraceKind, Probability] = {}
+    fix_minutes: Annotated[float, Field(gt=0.0, le=1440.0)] | None = None
+    coverage: Probability = 1.0
+    channels: list[Name] = []
+    reports: Probability = 1.0
+    weight: NonNegative | None = None
+    bribe: Bribe | None = None
+
+    @model_validator(mode="after")
+    def _kind_fields(self) -> Observer:
+        if self.kind == "leader" and self.density is not None:
+            raise ValueError("a leader is placed per unit: use `per_unit`, not `density`")
+        if self.kind == "informant" and (self.per_unit is None) == (self.density is None):
+            raise ValueError("give informants exactly one of `per_unit` or `density`")
+        if self.kind == "operator" and not self.channels:
+            raise ValueError("an operator needs `channels`: the channels it carries")
+        if self.kind == "direction_finding" and self.fix_minutes is None and "radio" not in self.notice:
+            raise ValueError("direction-finding needs `fix_minutes` or `notice.radio`")
+        return self
+
+    @property
+    def count_per_unit(self) -> int:
+        """Observers of this kind placed in each unit (leaders default to one)."""
+        if self.per_unit is not None:
+            return self.per_unit
+        return 1 if self.kind == "leader" else 0
+
+    def notice_probability(self, trace: str, minutes: float | None) -> float:
+        """Probability of noticing one trace (radio depends on the call's minutes)."""
+        if trace == "radio" and self.fix_minutes is not None:
+            length = minutes if minutes is not None else 1.0
+            return self.coverage * (1.0 - math.exp(-length / self.fix_minutes))
+        return self.notice.get(trace, 0.0) * (self.coverage if trace == "radio" else 1.0)
+
+
+class Check(Frequency):
+    """An inspection on a schedule (`every`) or at a rate, finding states."""
+
+    label: Text | None = None
+    every: Annotated[int, Field(ge=1, le=MAX_DAYS)] | None = None
+    scope: Literal["everyone", "travellers"] | list[Name] = "everyone"
+    coverage: Probability = 1.0
+    finds: dict[Name, Probability]
+    weight: NonNegative | None = None
+
+    @model_validator(mode="after")
+    def _schedule(self) -> Check:
+        if (self.every is None) == (not self.has_rate):
+            raise ValueError("give a check either `every` (days) or one rate (per_day, per_week, per_month)")
+        return self
+
+
+class Campaign(Model):
+    """A period when some observers' or checks' rates are multiplied."""
+
+    label: Text | None = None
+    start: Annotated[int, Field(ge=1, le=MAX_DAYS)]
+    end: Annotated[int, Field(ge=1, le=MAX_DAYS)]
+    multiply: dict[Name, Annotated[float, Field(ge=0.0, le=1000.0)]]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Campaign:
+        if self.end < self.start:
+            raise ValueError(f"`end` (day {self.end}) is before `start` (day {self.start})")
+        return self
+
+
+class Standing(Model):
+    """Households missing confirmation stamps, whom their leader watches more closely."""
+
+    label: Text | None = None
+    share: Probability = 0.0
+    roles: list[Name] = []
+    attention: Annotated[float, Field(ge=0.0, le=1000.0)] = 1.0
+
+
+class Weights(Model):
+    """Suspicion added per event, by mechanism."""
+
+    reports: NonNegative = 1.0
+    finds: NonNegative = 1.0
+    registration: NonNegative = 0.0
+    cascade: NonNegative = 1.0
+
+
+class Decay(Model):
+    """Suspicion halves every `half_life` days."""
+
+    half_life: Annotated[float, Field(gt=0.0, le=100_000.0)]
+
+
+class Adversary(Model):
+    """How the adversary turns events into suspicion, exposure and seizures."""
+
+    threshold: Annotated[float, Field(gt=0.0, le=1e6)] = 1.0
+    weights: Weights = Weights()
+    unlock: Probability = 1.0
+    decay: Decay | None = None
+
+
+class Countermeasure(Model):
+    """A named change of habits: patches that `set` values or `scale` numbers."""
+
+    label: Text | None = None
+    description: Text
+    cost: Text
+    effort: NonNegative | None = None
+    set: dict[Annotated[str, StringConstraints(max_length=200)], Any] = {}
+    scale: dict[Annotated[str, StringConstraints(max_length=200)], Annotated[float, Field(ge=0.0, le=1e6)]] = {}
+
+    @model_validator(mode="after")
+    def _has_patch(self) -> Countermeasure:
+        if not self.set and not self.scale:
+            raise ValueError("a countermeasure needs at least one `set` or `scale` entry")
+        return self
+
+
+class Scenario(Model):
+    """A whole scenario: who lives where, what they do, who watches, and what helps."""
+
+    name: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
+    title: Text
+    summary: Text
+    context: Text = ""
+    learning_objectives: list[Text] = []
+    sources: dict[Name, Source] = {}
+    days: Annotated[int, Field(ge=1, le=MAX_DAYS)]
+    runs: Annotated[int, Field(ge=1, le=1_000_000)] = 200
+    population: Population
+    contacts: Contacts = Contacts()
+    channels: dict[Name, Channel] = {}
+    states: dict[Name, State] = {}
+    activities: dict[Name, Activity] = {}
+    observers: dict[Name, Observer] = {}
+    checks: dict[Name, Check] = {}
+    campaigns: dict[Name, Campaign] = {}
+    standing: Standing | None = None
+    adversary: Adversary = Adversary()
+    countermeasures: dict[Name, Countermeasure] = {}
+
+    @property
+    def role_names(self) -> list[str]:
+        """Every role, the ordinary resident last."""
+        return [*self.population.roles, RESIDENT]
+
+    def role_label(self, role: str) -> str:
+        """A role's plain name."""
+        spec = self.population.roles.get(role)
+        if spec is not None and spec.label:
+            return spec.label
+        return role.replace("_", " ")
+
+    def at_risk(self, role: str) -> bool:
+        """Whether the role is one the scenario is about (residents are not)."""
+        spec = self.population.roles.get(role)
+        return spec is not None and spec.at_risk
+
+    @property
+    def mechanisms(self) -> list[str]:
+        """Every cause of exposure, in the order a day applies them."""
+        return ["cascade", "registration", *self.observers, *self.checks]

@@ -1,0 +1,252 @@
+"""Validation: pydantic's errors and cross-references, as located one-line problems."""
+
+from __future__ import annotations
+
+import difflib
+import re
+import types
+from typing import Annotated, Any, Union, get_args, get_origin
+
+from pydantic import BaseModel, ValidationError
+
+from simulator.errors import Problem, ScenarioError
+from simulator.scenario.loader import Document, Path_, describe
+from simulator.scenario.model import ANY_CONTACT, EVERYONE, RESIDENT, Scenario
+
+_TYPE_MESSAGES = {
+    "int_type": "expected a whole number",
+    "int_from_float": "expected a whole number",
+    "float_type": "expected a number",
+    "bool_type": "expected true or false",
+    "string_type": "expected text",
+    "dict_type": "expected a mapping of keys to values",
+    "model_type": "expected a mapping of keys to values",
+    "model_attributes_type": "expected a mapping of keys to values",
+    "list_type": "expected a list",
+    "tuple_type": "expected a list",
+    "finite_number": "must be a finite number",
+    "none_required": "expected nothing here",
+}
+
+
+def _unwrap(tp: Any) -> list[Any]:
+    """The concrete alternatives of a type annotation."""
+    origin = get_origin(tp)
+    if origin is Annotated:
+        return _unwrap(get_args(tp)[0])
+    if origin in (Union, types.UnionType):
+        out: list[Any] = []
+        for arg in get_args(tp):
+            if arg is not type(None):
+                out.extend(_unwrap(arg))
+        return out
+    return [tp]
+
+
+def _field_key(model: type[BaseModel], name: str) -> str:
+    info = model.model_fields[name]
+    return info.alias or name
+
+
+def model_keys(model: type[BaseModel]) -> list[str]:
+    """The keys a model accepts, as written in scenario files."""
+    return [_field_key(model, name) for name in model.model_fields]
+
+
+def _child_types(tp: Any, part: str | int) -> list[Any]:
+    out: list[Any] = []
+    for alt in _unwrap(tp):
+        if isinstance(alt, type) and issubclass(alt, BaseModel):
+            for name, info in alt.model_fields.items():
+                if (info.alias or name) == part:
+                    out.append(info.annotation)
+        elif get_origin(alt) is dict and isinstance(part, str):
+            out.append(get_args(alt)[1])
+        elif get_origin(alt) in (list, tuple) and isinstance(part, int):
+            out.append(get_args(alt)[0])
+    return out
+
+
+def types_at(path: Path_) -> list[Any]:
+    """The possible types of the value at a path in a scenario (empty if no such key)."""
+    current: list[Any] = [Scenario]
+    for part in path:
+        current = [child for tp in current for child in _child_types(tp, part)]
+        if not current:
+            return []
+    return current
+
+
+def keys_at(path: Path_) -> list[str]:
+    """The fixed keys a mapping at `path` accepts (empty for free-named mappings)."""
+    keys: list[str] = []
+    for alt in (a for tp in types_at(path) for a in _unwrap(tp)):
+        if isinstance(alt, type) and issubclass(alt, BaseModel):
+            keys.extend(model_keys(alt))
+    return keys
+
+
+def did_you_mean(word: str, choices: list[str]) -> str:
+    """A hint naming the closest valid choice, or nothing."""
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return f" (did you mean `{close[0]}`?)" if close else ""
+
+
+def _data_path(data: Any, loc: tuple[Any, ...], kind: str) -> Path_:
+    """Keep the parts of pydantic's location that index the data (dropping union tags)."""
+    path: list[str | int] = []
+    current = data
+    parts = [p for p in loc]
+    for i, part in enumerate(parts):
+        if isinstance(current, dict) and part in current:
+            path.append(part)
+            current = current[part]
+        elif isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
+            path.append(part)
+            current = current[part]
+        elif kind == "missing" and i == len(parts) - 1 and isinstance(part, str):
+            path.append(part)
+        elif isinstance(part, str) and ("[" in part or "-" in part or part.startswith("function")):
+            continue  # a union member's or validator's tag, not a key
+        else:
+            continue
+    return tuple(path)
+
+
+def _expected_literals(ctx: dict[str, Any]) -> list[str]:
+    return re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+
+
+def _message(err: dict[str, Any], path: Path_) -> str:
+    kind = err["type"]
+    ctx = err.get("ctx") or {}
+    value = err.get("input")
+    got = f" (got {describe(value)})" if not isinstance(value, (dict, list)) else ""
+    if kind == "missing":
+        return "required key is missing"
+    if kind == "extra_forbidden":
+        key = str(path[-1]) if path else ""
+        return "unknown key" + did_you_mean(key, keys_at(path[:-1]))
+    if kind == "literal_error":
+        options = _expected_literals(ctx)
+        listed = ", ".join(f"`{o}`" for o in options)
+        hint = did_you_mean(str(value), options) if isinstance(value, str) else ""
+        return f"must be one of {listed}{got}{hint}"
+    if kind == "string_pattern_mismatch":
+        if path and path[0] == "name" and len(path) == 1:
+            return f"must be lower-case letters, digits and hyphens{got}"
+        return f"names use lower-case letters, digits and underscores, starting with a letter{got}"
+    if kind == "less_than_equal" and float(ctx.get("le", 0)) == 1.0:
+        return f"is a probability: must be between 0 and 1{got}"
+    if kind == "greater_than_equal":
+        bound = ctx.get("ge")
+        if float(bound) == 0.0:
+            return f"must not be negative{got}"
+        return f"must be at least {bound}{got}"
+    if kind == "less_than_equal":
+        return f"must be at most {ctx.get('le')}{got}"
+    if kind == "greater_than":
+        return f"must be greater than {ctx.get('gt')}{got}"
+    if kind == "string_too_long":
+        return f"is too long (at most {ctx.get('max_length')} characters)"
+    if kind == "value_error":
+        msg = str(ctx.get("error", err["msg"]))
+        msg = msg.removeprefix("Value error, ")
+        return msg if "(got" in msg else f"{msg}{got}"
+    if kind in _TYPE_MESSAGES:
+        return _TYPE_MESSAGES[kind] + got
+    return f"{err['msg']}{got}"
+
+
+def pydantic_problems(exc: ValidationError, doc: Document) -> list[Problem]:
+    """Turn pydantic's errors into located problems, one per key."""
+    seen: dict[Path_, Problem] = {}
+    for err in exc.errors(include_url=False):
+        path = _data_path(doc.data, tuple(err["loc"]), err["type"])
+        if path in seen and err["type"] != "literal_error":
+            continue
+        message = _message(dict(err), path)
+        seen[path] = doc.problem(path, message, key=err["type"] in ("extra_forbidden", "missing"))
+    return list(seen.values())
+
+
+def validate_model(doc: Document) -> Scenario:
+    """Validate a document into a Scenario, raising every problem at once."""
+    try:
+        scenario = Scenario.model_validate(doc.data)
+    except ValidationError as exc:
+        raise ScenarioError(pydantic_problems(exc, doc)) from None
+    problems = reference_problems(scenario, doc)
+    if problems:
+        raise ScenarioError(problems)
+    return scenario
+
+
+def reference_problems(s: Scenario, doc: Document) -> list[Problem]:
+    """Problems with names that refer to things the scenario does not define."""
+    problems: list[Problem] = []
+    roles = list(s.population.roles)
+    actor_roles = [*roles, RESIDENT, EVERYONE]
+
+    def need(path: Path_, name: str | None, choices: list[str], what: str) -> None:
+        if name is not None and name not in choices:
+            listed = ", ".join(f"`{c}`" for c in choices) or "none"
+            problems.append(
+                doc.problem(path, f"no {what} named `{name}`{did_you_mean(name, choices)}; defined: {listed}")
+            )
+
+    channels = list(s.channels)
+    states = list(s.states)
+    for key, mix in (("household", s.contacts.household), ("neighbours", s.contacts.neighbours),
+                     ("across_units", s.contacts.across_units), ("random", s.contacts.random)):
+        if mix is not None:
+            need(("contacts", key, "channel"), mix.channel, channels, "channel")
+    for i, tie in enumerate(s.contacts.ties):
+        need(("contacts", "ties", i, "from"), tie.from_, [*roles, RESIDENT], "role")
+        need(("contacts", "ties", i, "to"), tie.to, [*roles, RESIDENT], "role")
+        need(("contacts", "ties", i, "channel"), tie.channel, channels, "channel")
+    for name, act in s.activities.items():
+        base = ("activities", name)
+        need((*base, "who"), act.who, actor_roles, "role")
+        need((*base, "channel"), act.channel, channels, "channel")
+        need((*base, "with"), act.with_, [*roles, RESIDENT, ANY_CONTACT], "role")
+        need((*base, "state"), act.state, states, "state")
+    multiplied = [*s.observers, *s.checks]
+    for name, obs in s.observers.items():
+        for i, ch in enumerate(obs.channels):
+            need(("observers", name, "channels", i), ch, channels, "channel")
+        if name in s.checks:
+            problems.append(doc.problem(("checks", name), f"`{name}` names both an observer and a check; campaigns need distinct names", key=True))
+    for name, chk in s.checks.items():
+        for state in chk.finds:
+            need(("checks", name, "finds", state), state, states, "state")
+        if isinstance(chk.scope, list):
+            for i, role in enumerate(chk.scope):
+                need(("checks", name, "scope", i), role, [*roles, RESIDENT], "role")
+    for name, camp in s.campaigns.items():
+        for target in camp.multiply:
+            need(("campaigns", name, "multiply", target), target, multiplied, "observer or check")
+        if camp.end > s.days:
+            problems.append(doc.problem(("campaigns", name, "end"), f"is after the last day ({s.days}) (got {camp.end})"))
+    if s.standing is not None:
+        for i, role in enumerate(s.standing.roles):
+            need(("standing", "roles", i), role, [*roles, RESIDENT], "role")
+    for name, src in s.sources.items():
+        for i, key in enumerate(src.supports):
+            if not _resolves(doc.data, key):
+                problems.append(doc.problem(("sources", name, "supports", i), f"supports a key the scenario does not have (got {describe(key)})"))
+    return problems
+
+
+def _resolves(data: Any, dotted_key: str) -> bool:
+    """Whether a dotted key names a value present in the data."""
+    current = data
+    for part in dotted_key.split("."):
+        if isinstance(current, dict) and part in current:
+            current = current[part]
+        elif isinstance(current, list) and part.isdigit() and int(part) < len(current):
+            current = current[int(part)]
+        else:
+            return False
+    return True
+
