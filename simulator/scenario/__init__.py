@@ -103,9 +103,14 @@ def load(
             problems.append(problem)
         else:
             applied[key] = value
+    scenario = base
+    if overrides or countermeasures:
+        try:
+            scenario = validate_model(patched)
+        except ScenarioError as exc:
+            problems.extend(exc.problems)
     if problems:
         raise ScenarioError(problems)
-    scenario = validate_model(patched) if (overrides or countermeasures) else base
     return LoadedScenario(scenario, patched, display, list(countermeasures), applied)
 
 

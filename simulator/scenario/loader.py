@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -202,6 +203,11 @@ class _Walker:
             return float(node)
         if isinstance(node, str):
             return str(node)
+        if isinstance(node, (datetime.date, datetime.datetime)):
+            return node.isoformat()  # dates are text in a scenario
+        if isinstance(node, bytes):
+            self.problems.append(self.doc.problem(path, "YAML tags are not allowed in scenarios (got '!!binary')"))
+            return None
         self.problems.append(self.doc.problem(path, f"unsupported YAML value (got {type(node).__name__})"))
         return None
 

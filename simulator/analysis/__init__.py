@@ -1,0 +1,1 @@
+"""Analysis of simulated runs: aggregation, intervals, comparisons."""

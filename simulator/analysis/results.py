@@ -1,0 +1,121 @@
+"""Aggregating per-run figures into exposure probabilities with honest intervals."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from simulator.batches import BatchSummary
+from simulator.scenario.model import Scenario
+
+Z95 = 1.959963984540054
+
+
+@dataclass(frozen=True)
+class GroupResult:
+    """Exposure figures for one role, or for everyone."""
+
+    people: float
+    p_exposed: float
+    ci95: tuple[float, float]
+    median_day: int | None
+    curve: list[float]
+    causes: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Results:
+    """Everything a run of many simulations tells, ready to render."""
+
+    runs: int
+    days: int
+    people: float
+    roles: dict[str, GroupResult]
+    everyone: GroupResult
+    causes: dict[str, float]
+    collateral_mean: float
+    collateral_p95: float
+
+
+def wilson(p: float, n: float, z: float = Z95) -> tuple[float, float]:
+    """Wilson score interval for a proportion observed with (effective) sample size n."""
+    if n <= 0:
+        return (0.0, 1.0)
+    denom = 1.0 + z * z / n
+    centre = (p + z * z / (2.0 * n)) / denom
+    half = z * math.sqrt(max(p * (1.0 - p) / n + z * z / (4.0 * n * n), 0.0)) / denom
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def clustered_interval(exposed: np.ndarray, people: np.ndarray) -> tuple[float, tuple[float, float]]:
+    """Share exposed over (person, run) pairs, with a 95% interval from the per-run figures.
+
+    People in one run are correlated (a cascade exposes them together), so the interval uses the
+    between-run variance of the ratio estimator and a Wilson interval on the effective sample
+    size it implies. When every run agrees on 0% or 100%, each run counts as one observation.
+    """
+    total = float(people.sum())
+    if total == 0:
+        return 0.0, (0.0, 1.0)
+    p = float(exposed.sum()) / total
+    runs = int((people > 0).sum())
+    if p in (0.0, 1.0) or runs < 2:
+        return p, wilson(p, float(runs) if p in (0.0, 1.0) else total)
+    mean_n = total / runs
+    resid = exposed - p * people
+    var = float((resid**2).sum()) / (runs * (runs - 1) * mean_n * mean_n)
+    n_eff = total if var <= 0 else min(total, p * (1.0 - p) / var)
+    return p, wilson(p, n_eff)
+
+
+def _median_day(per_day: np.ndarray) -> int | None:
+    total = per_day.sum()
+    if total == 0:
+        return None
+    return int(np.searchsorted(np.cumsum(per_day), total / 2.0))
+
+
+def _group(exposures: np.ndarray, people: np.ndarray, causes: np.ndarray, mechanisms: list[str], runs: int) -> GroupResult:
+    """exposures: int[runs, days + 1]; people: int[runs]; causes: int[mechanisms]."""
+    per_day = exposures.sum(axis=0)
+    total_people = float(people.sum())
+    p, ci = clustered_interval(exposures.sum(axis=1).astype(float), people.astype(float))
+    curve = (np.cumsum(per_day) / total_people).tolist() if total_people else [0.0] * per_day.size
+    n_exposed = causes.sum()
+    shares = {m: float(c) / n_exposed for m, c in zip(mechanisms, causes) if c} if n_exposed else {}
+    shares = dict(sorted(shares.items(), key=lambda kv: -kv[1]))
+    return GroupResult(
+        people=total_people / runs if runs else 0.0,
+        p_exposed=p,
+        ci95=ci,
+        median_day=_median_day(per_day),
+        curve=curve,
+        causes=shares,
+    )
+
+
+def aggregate(summaries: list[BatchSummary], scenario: Scenario) -> Results:
+    """Combine the batches of a simulation into results per role and for everyone."""
+    people = np.concatenate([s.people for s in summaries])
+    exposures = np.concatenate([s.exposures for s in summaries])
+    causes = np.sum([s.causes for s in summaries], axis=0)
+    collateral = np.concatenate([s.collateral for s in summaries])
+    runs = people.shape[0]
+    mechanisms = scenario.mechanisms
+    roles = {
+        role: _group(exposures[:, k], people[:, k], causes[k], mechanisms, runs)
+        for k, role in enumerate(scenario.role_names)
+    }
+    everyone = _group(exposures.sum(axis=1), people.sum(axis=1), causes.sum(axis=0), mechanisms, runs)
+    return Results(
+        runs=runs,
+        days=scenario.days,
+        people=float(people.sum()) / runs,
+        roles=roles,
+        everyone=everyone,
+        causes=everyone.causes,
+        collateral_mean=float(collateral.mean()),
+        collateral_p95=float(np.percentile(collateral, 95)),
+    )

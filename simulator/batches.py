@@ -1,0 +1,185 @@
+"""Monte Carlo runs in batches: seeding, parallel workers, memory limits and per-run summaries.
+
+Run r always belongs to batch r // batch_size and batch b always draws from the stream
+SeedSequence(seed, spawn_key=(b,)), so results are the same bytes whatever the number of workers.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+
+from simulator.engine import NOT_EXPOSED, Outcome, simulate
+from simulator.errors import ResourceError
+from simulator.population import expected_people
+from simulator.scenario.model import Scenario
+
+# About this many people are simulated together in one batch of small runs.
+BATCH_PEOPLE = 60_000
+MAX_BATCH_RUNS = 256
+# Bytes per person and per link position that a batch holds at its peak (measured, with slack).
+BYTES_PER_PERSON = 160
+BYTES_PER_LINK = 48
+
+
+@dataclass
+class BatchSummary:
+    """Per-run figures of one batch, small enough to send between processes."""
+
+    first_run: int
+    people: np.ndarray  # int64[runs, roles]
+    exposures: np.ndarray  # int64[runs, roles, days + 1]: exposures per day
+    causes: np.ndarray  # int64[roles, mechanisms]
+    collateral: np.ndarray  # int64[runs]: people exposed through a cascade
+
+
+def batch_size(scenario: Scenario) -> int:
+    """Runs per batch: depends only on the scenario, never on the number of workers."""
+    per_run = max(expected_people(scenario), 1.0)
+    return int(max(1, min(MAX_BATCH_RUNS, BATCH_PEOPLE // per_run)))
+
+
+def batches(runs: int, size: int) -> list[tuple[int, int]]:
+    """(batch index, runs in it) for every batch."""
+    return [(b, min(size, runs - b * size)) for b in range((runs + size - 1) // size)]
+
+
+def estimate_bytes(scenario: Scenario, runs: int, workers: int) -> int:
+    """Peak memory a simulation is expected to need, estimated before allocating anything."""
+    size = batch_size(scenario)
+    per_run = expected_people(scenario)
+    degree = _expected_degree(scenario, per_run)
+    live = min(max(workers, 1), -(-runs // size))
+    batch = size * per_run * (BYTES_PER_PERSON + 8 * len(scenario.states) + degree * BYTES_PER_LINK)
+    summaries = runs * (len(scenario.role_names) * (scenario.days + 2) + 1) * 8
+    return int(live * batch + summaries)
+
+
+def _expected_degree(scenario: Scenario, per_run: float) -> float:
+    c = scenario.contacts
+    pop = scenario.population
+    degree = 0.0
+    if c.household is not None:
+        degree += sum(pop.household_size) / 2.0 - 1.0
+    for mix in (c.neighbours, c.across_units, c.random):
+        if mix is not None:
+            degree += mix.mean_degree
+    for tie in c.ties:
+        counts = {name: spec.count for name, spec in pop.roles.items()}
+        senders = counts.get(tie.from_, per_run)
+        receivers = counts.get(tie.to, per_run)
+        degree += 2.0 * senders * min(tie.each or receivers, receivers) / max(per_run, 1.0)
+    return degree
+
+
+def available_bytes() -> int:
+    """Memory this machine can give us now (MemAvailable), or its physical size."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return int(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):
+        return 8 * 1024**3
+
+
+def check_memory(scenario: Scenario, runs: int, workers: int, limit: int | None = None) -> None:
+    """Refuse, before allocating, a simulation that would not fit in memory."""
+    need = estimate_bytes(scenario, runs, workers)
+    have = limit if limit is not None else int(available_bytes() * 0.8)
+    if need <= have:
+        return
+    per_run = expected_people(scenario)
+    fit_people = int(per_run * have / need)
+    advice = []
+    if per_run > 1000 and fit_people < per_run:
+        advice.append(f"--people {max(fit_people // 1000 * 1000, 1000)}")
+    if runs > 1:
+        advice.append(f"--runs {max(1, int(runs * have / need))}")
+    if workers > 1:
+        advice.append("--workers 1")
+    hint = f"; try {' or '.join(advice)}" if advice else ""
+    raise ResourceError(
+        f"this needs about {_gib(need)} of memory but {_gib(have)} is available"
+        f" ({per_run:,.0f} people x {runs:,} runs){hint}"
+    )
+
+
+def _gib(n: float) -> str:
+    return f"{n / 1024**3:.1f} GiB" if n >= 1024**3 else f"{n / 1024**2:.0f} MiB"
+
+
+def summarise(outcome: Outcome, scenario: Scenario, first_run: int) -> BatchSummary:
+    """Reduce one batch's outcome to per-run counts by role, day and cause."""
+    pop = outcome.population
+    roles = len(scenario.role_names)
+    mechanisms = len(scenario.mechanisms)
+    days = scenario.days
+    runs = pop.replicas
+    people = np.bincount(pop.replica * roles + pop.role, minlength=runs * roles).reshape(runs, roles)
+    exposed = outcome.exposed_day != NOT_EXPOSED
+    who = (pop.replica[exposed].astype(np.int64) * roles + pop.role[exposed]) * (days + 1)
+    exposures = np.bincount(who + outcome.exposed_day[exposed], minlength=runs * roles * (days + 1))
+    causes = np.bincount(
+        pop.role[exposed].astype(np.int64) * mechanisms + outcome.cause[exposed],
+        minlength=roles * mechanisms,
+    ).reshape(roles, mechanisms)
+    cascade = scenario.mechanisms.index("cascade")
+    collateral = np.bincount(pop.replica[exposed & (outcome.cause == cascade)], minlength=runs)
+    return BatchSummary(
+        first_run=first_run,
+        people=people.astype(np.int64),
+        exposures=exposures.reshape(runs, roles, days + 1).astype(np.int64),
+        causes=causes.astype(np.int64),
+        collateral=collateral.astype(np.int64),
+    )
+
+
+def run_batch(scenario: Scenario, seed: int, index: int, runs: int, size: int) -> BatchSummary:
+    """Simulate one batch from its own stream and summarise it."""
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(index,)))
+    outcome = simulate(scenario, runs, rng)
+    return summarise(outcome, scenario, index * size)
+
+
+def simulate_runs(
+    scenario: Scenario,
+    runs: int,
+    seed: int,
+    workers: int = 1,
+    on_batch: Callable[[int], None] | None = None,
+) -> list[BatchSummary]:
+    """Simulate `runs` runs, in parallel if asked; the result does not depend on `workers`."""
+    size = batch_size(scenario)
+    plan = batches(runs, size)
+    done: list[BatchSummary] = []
+    for summary in _execute(scenario, seed, plan, size, workers):
+        done.append(summary)
+        if on_batch is not None:
+            on_batch(summary.people.shape[0])
+    done.sort(key=lambda s: s.first_run)
+    return done
+
+
+def _execute(scenario: Scenario, seed: int, plan: list[tuple[int, int]], size: int, workers: int) -> Iterator[BatchSummary]:
+    if workers <= 1 or len(plan) <= 1:
+        for index, count in plan:
+            yield run_batch(scenario, seed, index, count, size)
+        return
+    with ProcessPoolExecutor(max_workers=min(workers, len(plan))) as pool:
+        futures = [pool.submit(run_batch, scenario, seed, index, count, size) for index, count in plan]
+        try:
+            for future in futures:
+                yield future.result()
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise

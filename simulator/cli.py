@@ -1,0 +1,240 @@
+"""The command line: parse, call the core, render; exit codes. Nothing else lives here."""
+
+from __future__ import annotations
+
+import sys
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import click
+
+from simulator import __version__
+from simulator.analysis.results import aggregate
+from simulator.batches import check_memory, simulate_runs
+from simulator.errors import ExitCode, ExposureError, UsageError
+from simulator.i18n import _
+from simulator.population import check_roles_fit, rescaled_units
+from simulator.report.describe import describe
+from simulator.report.output import write_atomic
+from simulator.report.run import RENDERERS, RunInfo
+from simulator.scenario import (
+    DEFAULT_SCENARIO,
+    LoadedScenario,
+    bundled_names,
+    check_countermeasures,
+    load,
+    read_document,
+)
+
+FORMATS = ("table", "json", "csv")
+
+
+def _emit(text: str, output: str | None) -> None:
+    """Results go to stdout, or atomically to a file."""
+    if output:
+        write_atomic(output, text)
+    else:
+        click.echo(text, nl=False)
+
+
+class _Progress:
+    """A progress bar on stderr, shown only on a terminal and only after the first second."""
+
+    def __init__(self, total: float, label: str):
+        self.total = total
+        self.label = label
+        self.done = 0.0
+        self.started = time.monotonic()
+        self.bar: Any = None
+        self.task: Any = None
+        self.enabled = sys.stderr.isatty()
+
+    def advance(self, amount: float) -> None:
+        self.done += amount
+        if not self.enabled:
+            return
+        if self.bar is None and time.monotonic() - self.started > 1.0:
+            from rich.console import Console
+            from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self.bar = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                                TimeRemainingColumn(), console=Console(stderr=True), transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task(self.label, total=self.total)
+        if self.bar is not None:
+            self.bar.update(self.task, completed=self.done)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def _common_run_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.option("--runs", type=click.IntRange(1, 10_000_000), default=None, help="Number of simulated runs (default: the scenario's)."),
+        click.option("--days", type=click.IntRange(1, 3650), default=None, help="Days to simulate (default: the scenario's)."),
+        click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=1, show_default=True, help="Seed of every random stream."),
+        click.option("--workers", type=click.IntRange(1, 256), default=1, show_default=True, help="Parallel processes; results do not depend on it."),
+        click.option("--people", type=click.IntRange(1, 10**12), default=None, help="Rescale the units to about this many people."),
+        click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a scenario value, e.g. activities.call_abroad.minutes=2."),
+        click.option("--countermeasure", "countermeasures", multiple=True, metavar="NAME", help="Apply a countermeasure (repeatable)."),
+        click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True),
+        click.option("--output", "-o", type=click.Path(dir_okay=False), default=None, help="Write the result to this file instead of stdout."),
+        click.option("--traceback", is_flag=True, help="Show the full traceback of an internal error."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def prepare(spec: str, overrides: Sequence[str], countermeasures: Sequence[str], days: int | None,
+            people: int | None) -> LoadedScenario:
+    """Load a scenario with its patches and the --days and --people adjustments."""
+    loaded = load(spec, overrides=list(overrides), countermeasures=list(countermeasures))
+    s = loaded.scenario
+    if days is not None:
+        s = s.model_copy(update={"days": days})
+    if people is not None:
+        units = rescaled_units(s, people)
+        s = s.model_copy(update={"population": s.population.model_copy(update={"units": units})})
+    check_roles_fit(s)
+    loaded.scenario = s
+    return loaded
+
+
+class _ExposureGroup(click.Group):
+    """A click group whose every failure becomes one line and a named exit code (also under CliRunner)."""
+
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None, **extra: Any) -> Any:  # type: ignore[override]
+        argv = list(sys.argv[1:] if args is None else args)
+        sys.exit(_run_guarded(self, argv, prog_name or "exposure"))
+
+
+@click.group(cls=_ExposureGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="exposure")
+def cli() -> None:
+    """Exposure: simulate how people get exposed under surveillance, and which habits protect them."""
+
+
+@cli.command("list")
+def list_cmd() -> None:
+    """List the bundled scenarios."""
+    for name in bundled_names():
+        doc, _label = read_document(name)
+        title = str(doc.data.get("title", ""))
+        click.echo(f"{name:<22} {title}")
+
+
+@cli.command()
+@click.argument("scenario", default=DEFAULT_SCENARIO)
+@click.option("--countermeasure", "countermeasures", multiple=True, metavar="NAME")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE")
+@click.option("--traceback", is_flag=True, hidden=True)
+def show(scenario: str, countermeasures: tuple[str, ...], overrides: tuple[str, ...], traceback: bool) -> None:
+    """Describe a scenario in plain words."""
+    loaded = load(scenario, overrides=list(overrides), countermeasures=list(countermeasures))
+    click.echo(describe(loaded.scenario), nl=False)
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True)
+@click.option("--traceback", is_flag=True, hidden=True)
+def validate(files: tuple[str, ...], traceback: bool) -> None:
+    """Check scenario files, reporting every problem at once."""
+    problems: list[str] = []
+    for spec in files:
+        try:
+            loaded = load(spec)
+            found = [str(p) for p in check_countermeasures(loaded)]
+            check_roles_fit(loaded.scenario)
+        except ExposureError as exc:
+            found = exc.lines()
+        if found:
+            problems.extend(found)
+        else:
+            click.echo(_("{file}: ok").format(file=spec))
+    if problems:
+        raise _Reported(problems)
+
+
+@cli.command()
+@click.argument("scenario", default=DEFAULT_SCENARIO)
+@_common_run_options
+def run(scenario: str, runs: int | None, days: int | None, seed: int, workers: int, people: int | None,
+        overrides: tuple[str, ...], countermeasures: tuple[str, ...], fmt: str, output: str | None,
+        traceback: bool) -> None:
+    """Simulate a scenario many times and show who is exposed, when and why."""
+    loaded = prepare(scenario, overrides, countermeasures, days, people)
+    s = loaded.scenario
+    n_runs = runs if runs is not None else s.runs
+    check_memory(s, n_runs, workers)
+    started = time.perf_counter()
+    progress = _Progress(n_runs, _("Simulating"))
+    try:
+        summaries = simulate_runs(s, n_runs, seed, workers, on_batch=progress.advance)
+    finally:
+        progress.close()
+    elapsed = time.perf_counter() - started
+    results = aggregate(summaries, s)
+    info = RunInfo(loaded=loaded, runs=n_runs, days=s.days, seed=seed, elapsed_s=elapsed)
+    _emit(RENDERERS[fmt](results, info), output)
+
+
+class _Reported(ExposureError):
+    """Problems already formatted as lines."""
+
+    def __init__(self, lines: list[str]):
+        self._lines = lines
+        super().__init__("\n".join(lines))
+
+    def lines(self) -> list[str]:
+        return self._lines
+
+
+def _run_guarded(group: click.Group, args: list[str], prog_name: str) -> int:
+    """Run a command, turning every failure into one line on stderr and a named exit code."""
+    show_traceback = "--traceback" in args
+    try:
+        click.Group.main(group, args=args, prog_name=prog_name, standalone_mode=False)
+    except ExposureError as exc:
+        for line in exc.lines():
+            click.echo(line, err=True)
+        return int(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.Abort:
+        click.echo(_("interrupted"), err=True)
+        return int(ExitCode.INTERRUPTED)
+    except click.ClickException as exc:
+        command = " ".join([prog_name, *(a for a in args[:1] if not a.startswith("-"))])
+        message = " ".join(exc.format_message().split())
+        click.echo(f"{command}: {message}", err=True)
+        return int(ExitCode.BAD_INPUT)
+    except KeyboardInterrupt:
+        click.echo(_("interrupted"), err=True)
+        return int(ExitCode.INTERRUPTED)
+    except BrokenPipeError:
+        return int(ExitCode.OK)
+    except Exception as exc:  # noqa: BLE001 - the one place internal errors become an exit code
+        if show_traceback:
+            traceback.print_exc()
+        else:
+            first = str(exc).splitlines()[0] if str(exc) else ""
+            click.echo(
+                _("internal error: {kind}: {msg} — please report this with the command you ran "
+                  "(add --traceback for details)").format(kind=type(exc).__name__, msg=first),
+                err=True,
+            )
+        return int(ExitCode.INTERNAL)
+    return int(ExitCode.OK)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `exposure` command; returns the exit code."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    return _run_guarded(cli, args, "exposure")
+
+
+__all__ = ["cli", "main", "UsageError"]

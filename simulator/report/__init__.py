@@ -1,0 +1,1 @@
+"""Rendering results and scenarios: tables, plain sentences, JSON, CSV; safe file output."""

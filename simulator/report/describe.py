@@ -1,0 +1,122 @@
+"""A scenario in plain words: who lives there, what they do, who watches, what helps."""
+
+from __future__ import annotations
+
+from simulator.i18n import _
+from simulator.report.words import horizon, percent
+from simulator.scenario.model import EVERYONE, Observer, Scenario
+
+
+def _freq(daily: float) -> str:
+    if daily >= 1.0:
+        return _("every day")
+    per_week = daily * 7
+    if per_week >= 1:
+        return _("{n:g} times a week").format(n=round(per_week, 1))
+    per_month = daily * 30
+    if per_month >= 1:
+        return _("{n:g} times a month").format(n=round(per_month, 1))
+    return _("about {n:g} times a year").format(n=round(daily * 365, 1))
+
+
+def _who(s: Scenario, role: str) -> str:
+    if role == EVERYONE:
+        return _("everyone")
+    return s.role_label(role)
+
+
+def _observer_line(s: Scenario, name: str, o: Observer) -> str:
+    label = o.label or name.replace("_", " ")
+    if o.kind == "leader":
+        where = _("{n} in every {unit}, watching its households").format(n=o.count_per_unit, unit=s.population.unit_label)
+    elif o.kind == "informant":
+        if o.density is not None:
+            where = _("{p} of residents, secretly, watching the people they know").format(p=percent(o.density))
+        else:
+            where = _("{n} per {unit}, secretly, watching the people they know").format(n=o.count_per_unit, unit=s.population.unit_label)
+    elif o.kind == "operator":
+        where = _("logs who contacts whom on {channels}").format(channels=", ".join(o.channels))
+    elif o.kind == "direction_finding":
+        if o.fix_minutes is not None:
+            where = _("locates a transmitting phone: a call of m minutes is found with chance (1 − e^(−m/{tau:g})) × {cov}").format(
+                tau=o.fix_minutes, cov=percent(o.coverage))
+        else:
+            where = _("locates a transmitting phone")
+    else:
+        where = _("may notice anyone")
+    notices = ", ".join(f"{k} {percent(v)}" for k, v in o.notice.items())
+    line = f"- {label}: {where}"
+    if notices:
+        line += _("; notices {notices}").format(notices=notices)
+    line += _("; reports {p} of what it notices").format(p=percent(o.reports))
+    if o.bribe is not None:
+        line += _("; takes a bribe of {price:g} {cur} {p} of the time").format(price=o.bribe.price, cur=o.bribe.currency, p=percent(o.bribe.accepts))
+    return line + "."
+
+
+def describe(s: Scenario) -> str:
+    """The scenario as plain text for learners and trainers."""
+    pop = s.population
+    hh_lo, hh_hi = pop.households_per_unit
+    sz_lo, sz_hi = pop.household_size
+    hh = f"{hh_lo}" if hh_lo == hh_hi else f"{hh_lo}–{hh_hi}"
+    sz = f"{sz_lo}" if sz_lo == sz_hi else f"{sz_lo}–{sz_hi}"
+    out: list[str] = [s.title, "=" * len(s.title), "", s.summary.strip(), ""]
+    if s.context.strip():
+        out += [s.context.strip(), ""]
+    out += [_("Who lives there"), "-" * len(_("Who lives there"))]
+    out.append(_("{units} {unit}s of {hh} households, {sz} people per household; followed for {horizon}.").format(
+        units=pop.units, unit=pop.unit_label, hh=hh, sz=sz, horizon=horizon(s.days)))
+    for name, role in pop.roles.items():
+        desc = f": {role.description.strip()}" if role.description.strip() else ""
+        out.append(f"- {role.count} × {s.role_label(name)}{desc}")
+    out += ["", _("What they do"), "-" * len(_("What they do"))]
+    for name, a in s.activities.items():
+        label = a.label or name.replace("_", " ")
+        bits = [_freq(a.daily)]
+        if a.channel:
+            ch = s.channels[a.channel]
+            bits.append(_("over {channel}").format(channel=ch.label or a.channel.replace("_", " ")))
+        if a.with_:
+            bits.append(_("with a {who}").format(who=_who(s, a.with_) if a.with_ != "contact" else _("contact")))
+        if a.minutes:
+            bits.append(_("{m:g} minutes").format(m=a.minutes))
+        if a.nights:
+            bits.append(_("{n} nights").format(n=a.nights))
+        if a.registers:
+            bits.append(_("registered {p} of the time").format(p=percent(a.registers)))
+        if a.offers_bribe:
+            bits.append(_("offers a bribe when noticed"))
+        out.append(f"- {_who(s, a.who)}: {label} ({', '.join(bits)}).")
+    out += ["", _("Who watches"), "-" * len(_("Who watches"))]
+    out += [_observer_line(s, n, o) for n, o in s.observers.items()] or [_("Nobody.")]
+    out += ["", _("Checks"), "-" * len(_("Checks"))]
+    for name, c in s.checks.items():
+        label = c.label or name.replace("_", " ")
+        when = _("every {n} days").format(n=c.every) if c.every else _freq(c.daily)
+        scope = c.scope if isinstance(c.scope, str) else ", ".join(s.role_label(r) for r in c.scope)
+        finds = ", ".join(f"{(s.states[k].label or k)} {percent(v)}" for k, v in c.finds.items())
+        out.append(f"- {label}: {when}, {scope}; " + _("finds {finds}").format(finds=finds) + ".")
+    if not s.checks:
+        out.append(_("None."))
+    for name, camp in s.campaigns.items():
+        label = camp.label or name.replace("_", " ")
+        mult = ", ".join(f"{k} ×{v:g}" for k, v in camp.multiply.items())
+        out.append(_("- Campaign {label}: days {a}–{b}, {mult}.").format(label=label, a=camp.start, b=camp.end, mult=mult))
+    adv = s.adversary
+    out += ["", _("The adversary"), "-" * len(_("The adversary"))]
+    out.append(_("A person is investigated once suspicion reaches {t:g}: a report adds {r:g}, a check's find {f:g}, a registration record {g:g}, being revealed by someone's phone {c:g}.").format(
+        t=adv.threshold, r=adv.weights.reports, f=adv.weights.finds, g=adv.weights.registration, c=adv.weights.cascade))
+    out.append(_("A seized phone is unlocked {p} of the time.").format(p=percent(adv.unlock)))
+    if adv.decay is not None:
+        out.append(_("Suspicion halves every {d:g} days.").format(d=adv.decay.half_life))
+    out += ["", _("What helps"), "-" * len(_("What helps"))]
+    for name, cm in s.countermeasures.items():
+        out.append(f"- {cm.label or name} ({name}): {cm.description.strip()} " + _("Cost: {cost}").format(cost=cm.cost.strip()))
+    if s.learning_objectives:
+        out += ["", _("Learning objectives"), "-" * len(_("Learning objectives"))]
+        out += [f"- {o.strip()}" for o in s.learning_objectives]
+    if s.sources:
+        out += ["", _("Sources"), "-" * len(_("Sources"))]
+        out += [f"- [{src.basis}] {src.cite.strip()}" for src in s.sources.values()]
+    return "\n".join(out) + "\n"

@@ -1,0 +1,62 @@
+"""Shared helpers: small scenarios written as YAML files, exactly as a trainer would."""
+
+from __future__ import annotations
+
+import copy
+import io
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ruamel.yaml import YAML
+
+# CI may ask for smaller samples in the statistically heavy tests (tolerances follow the sample).
+FAST = os.environ.get("EXPOSURE_FAST_TESTS") == "1"
+
+BASE: dict[str, Any] = {
+    "name": "test-town",
+    "title": "Test town",
+    "summary": "A scenario made by the tests.",
+    "days": 30,
+    "runs": 10,
+    "population": {"units": 1, "households_per_unit": 100, "household_size": 1},
+    "activities": {},
+    "observers": {},
+    "adversary": {"threshold": 1, "weights": {"reports": 1, "finds": 1, "cascade": 1}, "unlock": 1.0},
+}
+
+
+def merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """Deep-merge `changes` into a copy of `base` (None deletes a key)."""
+    out = copy.deepcopy(base)
+    for key, value in changes.items():
+        if value is None:
+            out.pop(key, None)
+        elif isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def dump_yaml(data: dict[str, Any]) -> str:
+    """YAML text of plain data."""
+    yaml = YAML(typ="safe", pure=True)
+    yaml.default_flow_style = False
+    buffer = io.StringIO()
+    yaml.dump(data, buffer)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def scenario_file(tmp_path: Path):
+    """Write a test scenario (BASE merged with changes) and return its path."""
+
+    def write(changes: dict[str, Any] | None = None, name: str = "town.yaml", base: dict[str, Any] | None = None) -> Path:
+        data = merge(base if base is not None else BASE, changes or {})
+        path = tmp_path / name
+        path.write_text(dump_yaml(data), encoding="utf-8")
+        return path
+
+    return write
