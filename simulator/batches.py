@@ -48,15 +48,15 @@ def batches(runs: int, size: int) -> list[tuple[int, int]]:
     return [(b, min(size, runs - b * size)) for b in range((runs + size - 1) // size)]
 
 
-def estimate_bytes(scenario: Scenario, runs: int, workers: int) -> int:
-    """Peak memory a simulation is expected to need, estimated before allocating anything."""
+def estimate_bytes(scenario: Scenario, runs: int, workers: int) -> tuple[int, int]:
+    """Peak memory of the live batches and of the per-run summaries, estimated before allocating."""
     size = batch_size(scenario)
     per_run = expected_people(scenario)
     degree = _expected_degree(scenario, per_run)
     live = min(max(workers, 1), -(-runs // size))
     batch = size * per_run * (BYTES_PER_PERSON + 8 * len(scenario.states) + degree * BYTES_PER_LINK)
-    summaries = runs * (len(scenario.role_names) * (scenario.days + 2) + 1) * 8
-    return int(live * batch + summaries)
+    summaries = runs * (len(scenario.role_names) * (scenario.days + 2) + 1) * 8 * 2
+    return int(live * batch), int(summaries)
 
 
 def _expected_degree(scenario: Scenario, per_run: float) -> float:
@@ -93,22 +93,23 @@ def available_bytes() -> int:
 
 def check_memory(scenario: Scenario, runs: int, workers: int, limit: int | None = None) -> None:
     """Refuse, before allocating, a simulation that would not fit in memory."""
-    need = estimate_bytes(scenario, runs, workers)
+    batch, summaries = estimate_bytes(scenario, runs, workers)
     have = limit if limit is not None else int(available_bytes() * 0.8)
-    if need <= have:
+    if batch + summaries <= have:
         return
     per_run = expected_people(scenario)
-    fit_people = int(per_run * have / need)
     advice = []
-    if per_run > 1000 and fit_people < per_run:
-        advice.append(f"--people {max(fit_people // 1000 * 1000, 1000)}")
-    if runs > 1:
-        advice.append(f"--runs {max(1, int(runs * have / need))}")
-    if workers > 1:
+    if workers > 1 and batch > have / 2:
         advice.append("--workers 1")
+    one_batch = batch / max(1, min(workers, -(-runs // batch_size(scenario))))
+    if one_batch > have / 2:
+        fit = int(per_run * (have / 2) / one_batch)
+        advice.append(f"--people {max(fit // 1000 * 1000, 100)}")
+    if summaries > have / 2:
+        advice.append(f"--runs {max(1, int(runs * (have / 2) / summaries))}")
     hint = f"; try {' or '.join(advice)}" if advice else ""
     raise ResourceError(
-        f"this needs about {_gib(need)} of memory but {_gib(have)} is available"
+        f"this needs about {_gib(batch + summaries)} of memory but {_gib(have)} is available"
         f" ({per_run:,.0f} people x {runs:,} runs){hint}"
     )
 

@@ -49,25 +49,39 @@ def wilson(p: float, n: float, z: float = Z95) -> tuple[float, float]:
     return (max(0.0, centre - half), min(1.0, centre + half))
 
 
+def t_quantile_975(df: float) -> float:
+    """97.5% quantile of Student's t (Cornish-Fisher expansion; within 1e-3 for df >= 3)."""
+    if df <= 0:
+        return float("inf")
+    z = Z95
+    return z + (z**3 + z) / (4 * df) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df**2) + (
+        3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / (384 * df**3)
+
+
 def clustered_interval(exposed: np.ndarray, people: np.ndarray) -> tuple[float, tuple[float, float]]:
     """Share exposed over (person, run) pairs, with a 95% interval from the per-run figures.
 
     People in one run are correlated (a cascade exposes them together), so the interval uses the
     between-run variance of the ratio estimator and a Wilson interval on the effective sample
-    size it implies. When every run agrees on 0% or 100%, each run counts as one observation.
+    size it implies, with Student's t quantile for the number of runs. When every run agrees on 0% or 100%, each run counts as one observation.
     """
     total = float(people.sum())
     if total == 0:
         return 0.0, (0.0, 1.0)
     p = float(exposed.sum()) / total
     runs = int((people > 0).sum())
-    if p in (0.0, 1.0) or runs < 2:
-        return p, wilson(p, float(runs) if p in (0.0, 1.0) else total)
+    if p == 0.0:
+        return p, (0.0, wilson(p, float(runs))[1])
+    if p == 1.0:
+        return p, (wilson(p, float(runs))[0], 1.0)
+    if runs < 2:
+        return p, wilson(p, total)
     mean_n = total / runs
     resid = exposed - p * people
     var = float((resid**2).sum()) / (runs * (runs - 1) * mean_n * mean_n)
     n_eff = total if var <= 0 else min(total, p * (1.0 - p) / var)
-    return p, wilson(p, n_eff)
+    # The variance comes from `runs` figures: use Student's t rather than the normal quantile.
+    return p, wilson(p, n_eff, z=t_quantile_975(runs - 1))
 
 
 def _median_day(per_day: np.ndarray) -> int | None:

@@ -106,7 +106,7 @@ def render_table(results: Results, info: RunInfo, width: int | None = None) -> s
     """The default table, then one plain sentence per role at risk."""
     s = info.loaded.scenario
     buffer = io.StringIO()
-    console = Console(file=buffer, width=width or 110, force_terminal=False, color_system=None, highlight=False)
+    console = Console(file=buffer, width=width or 120, force_terminal=False, color_system=None, highlight=False)
     title = _("{title} — {runs} runs of {days} days, about {people} people each").format(
         title=s.title, runs=results.runs, days=results.days, people=f"{results.people:,.0f}"
     )
@@ -128,6 +128,10 @@ def render_table(results: Results, info: RunInfo, width: int | None = None) -> s
             _top_causes(info.loaded, g),
         )
     console.print(table)
+    for_lines = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    buffer.write("\n".join(line.rstrip() for line in for_lines.splitlines()) + "\n")
     sentences = [role_sentence(s, r, g) for r, g in results.roles.items() if s.at_risk(r)]
     if results.collateral_mean > 0:
         sentences.append(

@@ -28,7 +28,7 @@ def horizon(days: int) -> str:
 def mechanism_label(scenario: Scenario, mechanism: str) -> str:
     """How a cause of exposure is named to learners."""
     if mechanism == "cascade":
-        return _("a seized phone or log revealing them")
+        return _("a seized phone or log")
     if mechanism == "registration":
         return _("registration records")
     if mechanism in scenario.observers:
