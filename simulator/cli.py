@@ -237,4 +237,4 @@ def main(argv: Sequence[str] | None = None) -> int:
     return _run_guarded(cli, args, "exposure")
 
 
-__all__ = ["cli", "main", "UsageError"]
+__all__ = ["UsageError", "cli", "main"]

@@ -307,7 +307,7 @@ class Engine:
         actor = actor[self.active[actor]]
         partner = np.full(actor.size, -1, dtype=np.int64)
         edge = None
-        if act.partner_edges is not None:
+        if act.partner_edges is not None and act.partner_count is not None and act.partner_start is not None:
             count = act.partner_count[actor]
             actor = actor[count > 0]
             count = count[count > 0]

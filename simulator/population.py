@@ -72,7 +72,7 @@ def minimum_people(scenario: Scenario) -> int:
 
 def rescaled_units(scenario: Scenario, people: int) -> int:
     """Units needed for about `people` people."""
-    return max(1, int(round(people / mean_people_per_unit(scenario))))
+    return max(1, round(people / mean_people_per_unit(scenario)))
 
 
 def check_roles_fit(scenario: Scenario) -> None:

@@ -10,14 +10,13 @@ import math
 
 import numpy as np
 import pytest
+from conftest import FAST
 from scipy import stats
 from scipy.optimize import brentq
 
 from simulator.analysis.results import aggregate
 from simulator.batches import simulate_runs
 from simulator.scenario import load
-
-from conftest import FAST
 
 SLACK = 4.5  # standard errors
 

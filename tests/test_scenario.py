@@ -7,11 +7,10 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import BASE, dump_yaml, merge
 
 from simulator.errors import ScenarioError
 from simulator.scenario import bundled_names, check_countermeasures, load
-
-from conftest import BASE, dump_yaml, merge
 
 LINE = re.compile(r"^[^:]+(:\d+:\d+)?: [\w.\-]*:? ?.+$")
 

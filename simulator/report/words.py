@@ -32,11 +32,9 @@ def mechanism_label(scenario: Scenario, mechanism: str) -> str:
     if mechanism == "registration":
         return _("registration records")
     if mechanism in scenario.observers:
-        spec = scenario.observers[mechanism]
-        return spec.label or mechanism.replace("_", " ")
+        return scenario.observers[mechanism].label or mechanism.replace("_", " ")
     if mechanism in scenario.checks:
-        spec = scenario.checks[mechanism]
-        return spec.label or mechanism.replace("_", " ")
+        return scenario.checks[mechanism].label or mechanism.replace("_", " ")
     return mechanism.replace("_", " ")
 
 

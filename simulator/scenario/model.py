@@ -313,7 +313,8 @@ class Observer(Model):
         if trace == "radio" and self.fix_minutes is not None:
             length = minutes if minutes is not None else 1.0
             return self.coverage * (1.0 - math.exp(-length / self.fix_minutes))
-        return self.notice.get(trace, 0.0) * (self.coverage if trace == "radio" else 1.0)
+        chance = self.notice.get(trace, 0.0) if trace in self.notice else 0.0  # type: ignore[call-overload]
+        return chance * (self.coverage if trace == "radio" else 1.0)
 
 
 class Check(Frequency):

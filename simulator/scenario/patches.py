@@ -100,6 +100,6 @@ def apply_scale(doc: Document, key: str, factor: float, label: str) -> Problem |
     if isinstance(current, bool) or not isinstance(current, (int, float)):
         return Problem(label, None, None, key, f"can only scale a number (got {describe(current)})")
     scaled = current * factor
-    container[last] = int(round(scaled)) if isinstance(current, int) and float(scaled).is_integer() else scaled
+    container[last] = round(scaled) if isinstance(current, int) and float(scaled).is_integer() else scaled
     doc.patched[path] = label
     return None

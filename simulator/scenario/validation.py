@@ -93,23 +93,18 @@ def did_you_mean(word: str, choices: list[str]) -> str:
 
 
 def _data_path(data: Any, loc: tuple[Any, ...], kind: str) -> Path_:
-    """Keep the parts of pydantic's location that index the data (dropping union tags)."""
+    """Keep the parts of pydantic's location that index the data (dropping union-member tags)."""
     path: list[str | int] = []
     current = data
-    parts = [p for p in loc]
-    for i, part in enumerate(parts):
+    for i, part in enumerate(loc):
         if isinstance(current, dict) and part in current:
             path.append(part)
             current = current[part]
         elif isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
             path.append(part)
             current = current[part]
-        elif kind == "missing" and i == len(parts) - 1 and isinstance(part, str):
+        elif kind == "missing" and i == len(loc) - 1 and isinstance(part, str):
             path.append(part)
-        elif isinstance(part, str) and ("[" in part or "-" in part or part.startswith("function")):
-            continue  # a union member's or validator's tag, not a key
-        else:
-            continue
     return tuple(path)
 
 
@@ -136,11 +131,11 @@ def _message(err: dict[str, Any], path: Path_) -> str:
         if path and path[0] == "name" and len(path) == 1:
             return f"must be lower-case letters, digits and hyphens{got}"
         return f"names use lower-case letters, digits and underscores, starting with a letter{got}"
-    if kind == "less_than_equal" and float(ctx.get("le", 0)) == 1.0:
+    if kind == "less_than_equal" and float(ctx.get("le", 0) or 0) == 1.0:
         return f"is a probability: must be between 0 and 1{got}"
     if kind == "greater_than_equal":
         bound = ctx.get("ge")
-        if float(bound) == 0.0:
+        if float(bound or 0) == 0.0:
             return f"must not be negative{got}"
         return f"must be at least {bound}{got}"
     if kind == "less_than_equal":
