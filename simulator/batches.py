@@ -7,7 +7,7 @@ SeedSequence(seed, spawn_key=(b,)), so results are the same bytes whatever the n
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
@@ -144,10 +144,11 @@ def summarise(outcome: Outcome, scenario: Scenario, first_run: int) -> BatchSumm
     )
 
 
-def run_batch(scenario: Scenario, seed: int, index: int, runs: int, size: int) -> BatchSummary:
+def run_batch(scenario: Scenario, seed: int, index: int, runs: int, size: int,
+              on_day: Callable[[], None] | None = None) -> BatchSummary:
     """Simulate one batch from its own stream and summarise it."""
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(index,)))
-    outcome = simulate(scenario, runs, rng)
+    outcome = simulate(scenario, runs, rng, on_day)
     return summarise(outcome, scenario, index * size)
 
 
@@ -156,31 +157,30 @@ def simulate_runs(
     runs: int,
     seed: int,
     workers: int = 1,
-    on_batch: Callable[[int], None] | None = None,
+    on_progress: Callable[[float], None] | None = None,
 ) -> list[BatchSummary]:
-    """Simulate `runs` runs, in parallel if asked; the result does not depend on `workers`."""
+    """Simulate `runs` runs, in parallel if asked; the result does not depend on `workers`.
+
+    `on_progress(runs)` is called as work completes, with the number of runs (possibly
+    fractional) just finished.
+    """
     size = batch_size(scenario)
     plan = batches(runs, size)
+    report = on_progress or (lambda _runs: None)
     done: list[BatchSummary] = []
-    for summary in _execute(scenario, seed, plan, size, workers):
-        done.append(summary)
-        if on_batch is not None:
-            on_batch(summary.people.shape[0])
-    done.sort(key=lambda s: s.first_run)
-    return done
-
-
-def _execute(scenario: Scenario, seed: int, plan: list[tuple[int, int]], size: int, workers: int) -> Iterator[BatchSummary]:
     if workers <= 1 or len(plan) <= 1:
         for index, count in plan:
-            yield run_batch(scenario, seed, index, count, size)
-        return
+            step = count / scenario.days
+            done.append(run_batch(scenario, seed, index, count, size, on_day=lambda: report(step)))
+        return done
     with ProcessPoolExecutor(max_workers=min(workers, len(plan))) as pool:
         futures = [pool.submit(run_batch, scenario, seed, index, count, size) for index, count in plan]
         try:
             for future in futures:
-                yield future.result()
+                done.append(future.result())
+                report(done[-1].people.shape[0])
         except BaseException:
             for future in futures:
                 future.cancel()
             raise
+    return done

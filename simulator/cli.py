@@ -173,7 +173,7 @@ def run(scenario: str, runs: int | None, days: int | None, seed: int, workers: i
     started = time.perf_counter()
     progress = _Progress(n_runs, _("Simulating"))
     try:
-        summaries = simulate_runs(s, n_runs, seed, workers, on_batch=progress.advance)
+        summaries = simulate_runs(s, n_runs, seed, workers, on_progress=progress.advance)
     finally:
         progress.close()
     elapsed = time.perf_counter() - started

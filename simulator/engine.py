@@ -9,6 +9,7 @@ of events inside a day follows the design exactly, so that causes are unambiguou
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -256,7 +257,7 @@ class Engine:
         )
 
     # ------------------------------------------------------------- the loop
-    def run(self) -> Outcome:
+    def run(self, on_day: Callable[[], None] | None = None) -> Outcome:
         """Simulate every day and return who was exposed, when and why."""
         decay = self.s.adversary.decay
         factor = 0.5 ** (1.0 / decay.half_life) if decay else 1.0
@@ -272,6 +273,8 @@ class Engine:
             for chk in self.checks:
                 self._inspect(chk, t, travellers, day)
             self._expose(t, day)
+            if on_day is not None:
+                on_day()
         return Outcome(self.pop, self.exposed_day, self.cause)
 
     def _add(self, people: np.ndarray, weight: float | np.ndarray, mechanism: int, day: _Day) -> None:
@@ -450,6 +453,7 @@ class Engine:
         return revealed[self.active[revealed]]
 
 
-def simulate(scenario: Scenario, replicas: int, rng: np.random.Generator) -> Outcome:
+def simulate(scenario: Scenario, replicas: int, rng: np.random.Generator,
+             on_day: Callable[[], None] | None = None) -> Outcome:
     """Simulate `replicas` independent runs of a scenario with one random stream."""
-    return Engine(scenario, replicas, rng).run()
+    return Engine(scenario, replicas, rng).run(on_day)

@@ -45,3 +45,8 @@ def test_clustered_interval_covers_at_the_nominal_rate():
     assert 0.925 <= coverage <= 0.975
     naive = _coverage(lambda x, n: wilson(x.sum() / n.sum(), n.sum()), np.random.default_rng(4))
     assert naive < 0.6, "ignoring the clustering would claim far too much precision"
+
+
+def test_one_run_gives_no_interval():
+    p, ci = clustered_interval(np.array([30.0]), np.array([100.0]))
+    assert p == 0.3 and ci == (0.0, 1.0)

@@ -63,7 +63,8 @@ def clustered_interval(exposed: np.ndarray, people: np.ndarray) -> tuple[float, 
 
     People in one run are correlated (a cascade exposes them together), so the interval uses the
     between-run variance of the ratio estimator and a Wilson interval on the effective sample
-    size it implies, with Student's t quantile for the number of runs. When every run agrees on 0% or 100%, each run counts as one observation.
+    size it implies, with Student's t quantile for the number of runs. A single run gives no
+    interval at all: [0, 1]. When every run agrees on 0% or 100%, each run counts as one observation.
     """
     total = float(people.sum())
     if total == 0:
@@ -75,7 +76,7 @@ def clustered_interval(exposed: np.ndarray, people: np.ndarray) -> tuple[float, 
     if p == 1.0:
         return p, (wilson(p, float(runs))[0], 1.0)
     if runs < 2:
-        return p, wilson(p, total)
+        return p, (0.0, 1.0)  # one run says nothing about how much runs vary
     mean_n = total / runs
     resid = exposed - p * people
     var = float((resid**2).sum()) / (runs * (runs - 1) * mean_n * mean_n)

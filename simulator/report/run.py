@@ -135,8 +135,8 @@ def render_table(results: Results, info: RunInfo, width: int | None = None) -> s
     sentences = [role_sentence(s, r, g) for r, g in results.roles.items() if s.at_risk(r)]
     if results.collateral_mean > 0:
         sentences.append(
-            _("On average {mean:.1f} people per run are exposed because someone else's phone or the network's log revealed them.").format(
-                mean=results.collateral_mean
+            _("On average {mean} people per run are exposed because someone else's phone or the network's log revealed them.").format(
+                mean=f"{results.collateral_mean:,.0f}" if results.collateral_mean >= 100 else f"{results.collateral_mean:.1f}"
             )
         )
     for sentence in sentences:
