@@ -15,11 +15,10 @@ import numpy as np
 
 from simulator.engine import NOT_EXPOSED, Outcome, simulate
 from simulator.errors import ResourceError
-from simulator.population import expected_people
-from simulator.scenario.model import Scenario
+from simulator.scenario.model import Scenario, expected_people
 
 # About this many people are simulated together in one batch of small runs.
-BATCH_PEOPLE = 60_000
+BATCH_PEOPLE = 400000
 MAX_BATCH_RUNS = 256
 # Bytes per person and per link position that a batch holds at its peak (measured, with slack).
 BYTES_PER_PERSON = 160

@@ -15,7 +15,6 @@ from simulator.analysis.results import aggregate
 from simulator.batches import check_memory, simulate_runs
 from simulator.errors import ExitCode, ExposureError, UsageError
 from simulator.i18n import _
-from simulator.population import check_roles_fit, rescaled_units
 from simulator.report.describe import describe
 from simulator.report.output import write_atomic
 from simulator.report.run import RENDERERS, RunInfo
@@ -92,16 +91,7 @@ def _common_run_options(func: Callable[..., Any]) -> Callable[..., Any]:
 def prepare(spec: str, overrides: Sequence[str], countermeasures: Sequence[str], days: int | None,
             people: int | None) -> LoadedScenario:
     """Load a scenario with its patches and the --days and --people adjustments."""
-    loaded = load(spec, overrides=list(overrides), countermeasures=list(countermeasures))
-    s = loaded.scenario
-    if days is not None:
-        s = s.model_copy(update={"days": days})
-    if people is not None:
-        units = rescaled_units(s, people)
-        s = s.model_copy(update={"population": s.population.model_copy(update={"units": units})})
-    check_roles_fit(s)
-    loaded.scenario = s
-    return loaded
+    return load(spec, overrides=list(overrides), countermeasures=list(countermeasures), days=days, people=people)
 
 
 class _ExposureGroup(click.Group):
@@ -148,7 +138,6 @@ def validate(files: tuple[str, ...], traceback: bool) -> None:
         try:
             loaded = load(spec)
             found = [str(p) for p in check_countermeasures(loaded)]
-            check_roles_fit(loaded.scenario)
         except ExposureError as exc:
             found = exc.lines()
         if found:

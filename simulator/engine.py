@@ -125,6 +125,7 @@ class Engine:
         self.state_until = np.full((len(self.states), n), NEVER, dtype=np.int32)
         self.state_partner = np.full((len(self.states), n), -1, dtype=np.int32)
         self.edge_source = self.pop.edge_source()
+        self.attention = self._attention()
         self.activities = [self._plan_activity(name) for name in scenario.activities]
         self.messaging = any(a.partner_edges is not None and a.channel != NO_CHANNEL for a in self.activities)
         self.last_message = np.full(self.pop.indices.size, NEVER, dtype=np.int32) if self.messaging else None
@@ -197,7 +198,7 @@ class Engine:
         residents = self.pop.role == self.s.role_names.index(RESIDENT)
         if spec.kind == "leader":
             plan.leaders = self._place_per_unit(residents, spec.count_per_unit)
-            plan.attention = self._attention()
+            plan.attention = self.attention
         elif spec.kind == "informant":
             if spec.density is not None:
                 informant = residents & (self.rng.random(self.n) < spec.density)
@@ -329,8 +330,8 @@ class Engine:
             until = min(t + act.state_days - 1, FOR_GOOD)
             hold = holder[sel]
             self.state_until[act.state, hold] = np.maximum(self.state_until[act.state, hold], until)
-            if act.at_partner:
-                self.state_partner[act.state, hold] = actor[sel]
+            # Who is implicated with the holder when the state is found (the guest of a stay).
+            self.state_partner[act.state, hold] = actor[sel] if act.at_partner else -1
         if registered.any():
             subjects = self._subjects(actor[registered], partner[registered])
             self._add(subjects, self.s.adversary.weights.registration, self.mechanisms.index("registration"), day)
@@ -364,6 +365,11 @@ class Engine:
             counts = self.rng.binomial(watchers, report)
             hit = counts > 0
             if not hit.any():
+                continue
+            if spec.kind == "operator" and act.channel != NO_CHANNEL and self.rules.sealed_sender[act.channel]:
+                # Sealed sender: the operator's log names the recipient, not the sender.
+                has = hit & (ev.partner >= 0)
+                self._add(ev.partner[has], obs.weight * counts[has], obs.mechanism, day)
                 continue
             subjects = self._subjects(ev.actor[hit], ev.partner[hit])
             repeat = np.concatenate([counts[hit], counts[hit][ev.partner[hit] >= 0]])
@@ -433,10 +439,11 @@ class Engine:
             return np.empty(0, dtype=np.int64)
         offset = np.arange(total) - np.repeat(np.cumsum(degree) - degree, degree)
         edges = np.repeat(start, degree) + offset
+        owner = np.repeat(people, degree)
         owner_unlocked = np.repeat(unlocked, degree)
         channel = self.pop.edge_channel[edges].astype(np.int64)
         has = channel != NO_CHANNEL
-        edges, channel, owner_unlocked = edges[has], channel[has], owner_unlocked[has]
+        edges, channel, owner, owner_unlocked = edges[has], channel[has], owner[has], owner_unlocked[has]
         held = rules.keeps_contacts[channel].copy()
         if self.last_message is not None:
             last = self.last_message[edges]
@@ -449,7 +456,11 @@ class Engine:
         p_device = np.where(owner_unlocked & rules.on_device[channel] & held, rules.reveal_device[channel], 0.0)
         p_meta = np.where(logged, rules.reveal_metadata[channel], 0.0)
         p = 1.0 - (1.0 - p_device) * (1.0 - p_meta)
-        revealed = self.pop.indices[edges[self.rng.random(edges.size) < p]].astype(np.int64)
+        hit = self.rng.random(edges.size) < p
+        revealed = self.pop.indices[edges[hit]].astype(np.int64)
+        # One reveal per (exposed person, revealed person), however many links join them.
+        pairs = np.unique(owner[hit] * self.n + revealed)
+        revealed = pairs % self.n
         return revealed[self.active[revealed]]
 
 

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulator.errors import Problem, ScenarioError
 from simulator.scenario.model import Mixing, Scenario
 
 # Kinds of link, for stories and reports.
@@ -51,39 +50,6 @@ class Population:
     def edge_source(self) -> np.ndarray:
         """The person each link position belongs to (int32[E])."""
         return np.repeat(np.arange(self.size, dtype=np.int32), np.diff(self.indptr))
-
-
-def mean_people_per_unit(scenario: Scenario) -> float:
-    """Expected number of people in one unit."""
-    pop = scenario.population
-    return (sum(pop.households_per_unit) / 2.0) * (sum(pop.household_size) / 2.0)
-
-
-def expected_people(scenario: Scenario) -> float:
-    """Expected number of people in one replica."""
-    return scenario.population.units * mean_people_per_unit(scenario)
-
-
-def minimum_people(scenario: Scenario) -> int:
-    """The smallest population one replica can have."""
-    pop = scenario.population
-    return pop.units * pop.households_per_unit[0] * pop.household_size[0]
-
-
-def rescaled_units(scenario: Scenario, people: int) -> int:
-    """Units needed for about `people` people."""
-    return max(1, round(people / mean_people_per_unit(scenario)))
-
-
-def check_roles_fit(scenario: Scenario) -> None:
-    """Refuse role counts that the smallest possible population cannot hold."""
-    wanted = sum(r.count for r in scenario.population.roles.values())
-    smallest = minimum_people(scenario)
-    if wanted > smallest:
-        raise ScenarioError([Problem(
-            "scenario", None, None, "population.roles",
-            f"the roles need {wanted} people but the population may have only {smallest}; add units or households",
-        )])
 
 
 def _stochastic_round(rng: np.random.Generator, x: np.ndarray) -> np.ndarray:
@@ -131,7 +97,15 @@ def build(scenario: Scenario, replicas: int, rng: np.random.Generator) -> Popula
         builder.add(a, b, channel_index(contacts.neighbours.channel), NEIGHBOUR)
     if contacts.across_units is not None:
         a, b = _pairs_within(replica_start, contacts.across_units, rng)
-        keep = unit[a] != unit[b]
+        # Redraw the far end of links that stayed inside one unit (a few times), drop the rest.
+        for _ in range(8):
+            same = np.flatnonzero(unit[a] == unit[b])
+            if same.size == 0:
+                break
+            r = replica[a[same]]
+            size = replica_start[r + 1] - replica_start[r]
+            b[same] = replica_start[r] + (rng.random(same.size) * size).astype(np.int64)
+        keep = (unit[a] != unit[b]) & (a != b)
         builder.add(a[keep], b[keep], channel_index(contacts.across_units.channel), ACQUAINTANCE)
     if contacts.random is not None:
         a, b = _pairs_within(replica_start, contacts.random, rng)

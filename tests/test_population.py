@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulator.population import FAMILY, RANDOM, TIE, build, rescaled_units
+from simulator.population import FAMILY, RANDOM, TIE, build
+from simulator.scenario.model import rescaled_units
 from simulator.scenario import load
 
 

@@ -226,3 +226,54 @@ def test_nan_and_infinity_are_refused(scenario_file):
                           "observers": {"w": {"kind": "general", "reports": float("inf")}}})
     text = "\n".join(problems_of(path))
     assert "activities.act.per_day" in text and "observers.w.reports" in text
+
+
+def test_builtin_cause_names_are_reserved(scenario_file):
+    path = scenario_file({"observers": {"cascade": {"kind": "general"}}, "checks": {"registration": {"every": 3, "finds": {}}}})
+    text = "\n".join(problems_of(path))
+    assert "observers.cascade: `cascade` is a built-in cause of exposure" in text
+    assert "checks.registration: `registration` is a built-in cause" in text
+
+
+def test_problems_caused_by_a_set_are_blamed_on_it(scenario_file):
+    path = scenario_file({"activities": {"act": {"who": "everyone", "per_day": 0.1, "traces": ["presence"]}}})
+    lines = problems_of(path, overrides=["activities.act.traces=[radio]", "contacts.neighbours.channel=x"])
+    assert any(l.startswith("--set activities.act.traces=[radio]: activities.act.traces") for l in lines), lines
+    assert any(l.startswith("--set contacts.neighbours.channel=x: contacts.neighbours.mean_degree: required") for l in lines), lines
+
+
+def test_days_and_people_are_validated_like_the_file(scenario_file):
+    path = scenario_file({"population": {"units": 10, "households_per_unit": 10, "roles": {"trader": 50}}})
+    (line,) = problems_of(path, people=10)
+    assert line.startswith("--people 10: population.roles: the roles need 50 people")
+    loaded = load(str(path), people=1000, days=12)
+    assert loaded.scenario.population.units == 100 and loaded.scenario.days == 12
+    assert loaded.overrides == {}
+
+
+def test_a_countermeasure_named_twice_applies_once(scenario_file):
+    path = scenario_file({
+        "activities": {"act": {"who": "everyone", "per_day": 0.2}},
+        "countermeasures": {"calm": {"description": "d", "cost": "c", "scale": {"activities.act.per_day": 0.5}}},
+    })
+    loaded = load(str(path), countermeasures=["calm", "calm"])
+    assert loaded.scenario.activities["act"].per_day == pytest.approx(0.1)
+    assert loaded.countermeasures == ["calm"]
+
+
+def test_keys_that_would_be_ignored_are_refused(scenario_file):
+    path = scenario_file({
+        "observers": {"w": {"kind": "general", "per_unit": 2}, "o": {"kind": "leader", "channels": ["x"]}},
+        "checks": {"c": {"per_week": 1, "coverage": 0.5, "finds": {}}},
+    })
+    text = "\n".join(problems_of(path))
+    assert "observers.w: only leaders and informants are placed in units" in text
+    assert "observers.o: only an operator carries `channels`" in text
+    assert "checks.c: `coverage` applies to scheduled checks" in text
+
+
+def test_aliases_only_in_their_written_form(scenario_file):
+    path = scenario_file({"population": {"roles": {"a": 1, "b": 1}},
+                          "contacts": {"ties": [{"from_": "a", "to": "b"}]}})
+    text = "\n".join(problems_of(path))
+    assert "contacts.ties.0.from_: unknown key (did you mean `from`?)" in text

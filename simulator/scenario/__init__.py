@@ -11,7 +11,7 @@ from typing import Any
 
 from simulator.errors import Problem, ScenarioError
 from simulator.scenario.loader import Document, decode_text, load_document, parse_yaml
-from simulator.scenario.model import Scenario
+from simulator.scenario.model import Scenario, rescaled_units
 from simulator.scenario.patches import apply_scale, apply_set, parse_override
 from simulator.scenario.validation import did_you_mean, validate_model
 
@@ -76,12 +76,19 @@ def load(
     *,
     overrides: list[str] | tuple[str, ...] = (),
     countermeasures: list[str] | tuple[str, ...] = (),
+    days: int | None = None,
+    people: int | None = None,
 ) -> LoadedScenario:
-    """Read, patch and validate a scenario; every problem is reported at once."""
+    """Read, patch and validate a scenario; every problem is reported at once.
+
+    `days` and `people` (rescale the units to about that many people) are applied last and
+    validated like everything else.
+    """
     doc, display = read_document(spec)
     base = validate_model(doc)
     problems: list[Problem] = []
     patched = copy.deepcopy(doc)
+    countermeasures = list(dict.fromkeys(countermeasures))  # applying one twice would compound
     for name in countermeasures:
         cm = base.countermeasures.get(name)
         if cm is None:
@@ -103,15 +110,20 @@ def load(
             problems.append(problem)
         else:
             applied[key] = value
+    if days is not None:
+        apply_set(patched, "days", days, f"--days {days}")
     scenario = base
-    if overrides or countermeasures:
+    if overrides or countermeasures or days is not None or people is not None:
         try:
             scenario = validate_model(patched)
         except ScenarioError as exc:
             problems.extend(exc.problems)
     if problems:
         raise ScenarioError(problems)
-    return LoadedScenario(scenario, patched, display, list(countermeasures), applied)
+    if people is not None:
+        apply_set(patched, "population.units", rescaled_units(scenario, people), f"--people {people}")
+        scenario = validate_model(patched)
+    return LoadedScenario(scenario, patched, display, countermeasures, applied)
 
 
 def countermeasure_problems(doc: Document, name: str, sets: dict[str, Any], scales: dict[str, float]) -> list[Problem]:

@@ -47,11 +47,18 @@ class Document:
     path: str = ""
 
     def locate(self, path: Path_, *, key: bool = False) -> tuple[str, int | None, int | None]:
-        """The source, line and column for a path, falling back to its nearest ancestor."""
+        """The source, line and column for a path, falling back to its nearest ancestor.
+
+        A value set by a patch (or inside one, or a section a patch changed) is blamed on the patch.
+        """
+        for depth in range(len(path), -1, -1):
+            if tuple(path[:depth]) in self.patched:
+                return self.patched[tuple(path[:depth])], None, None
+        inside = [label for changed, label in self.patched.items() if changed[: len(path)] == tuple(path)]
+        if inside:
+            return inside[0], None, None
         for depth in range(len(path), -1, -1):
             head = tuple(path[:depth])
-            if head in self.patched:
-                return self.patched[head], None, None
             table = self.key_pos if (key and depth == len(path)) else self.value_pos
             if head in table:
                 line, col = table[head]

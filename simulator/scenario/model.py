@@ -61,7 +61,7 @@ class Model(BaseModel):
     """Base of every scenario model: frozen, strict, no unknown keys, no NaN or infinity."""
 
     model_config = ConfigDict(
-        frozen=True, extra="forbid", strict=True, allow_inf_nan=False, populate_by_name=True
+        frozen=True, extra="forbid", strict=True, allow_inf_nan=False, populate_by_name=False
     )
 
 
@@ -97,7 +97,12 @@ class Population(Model):
     unit_label: Text = "unit"
     households_per_unit: IntRange
     household_size: IntRange
-    roles: dict[Name, Annotated[Role, BeforeValidator(_role_shorthand)]] = {}
+    roles: Annotated[dict[Name, Annotated[Role, BeforeValidator(_role_shorthand)]], Field(max_length=100)] = {}
+
+    @property
+    def minimum_people(self) -> int:
+        """The smallest population one replica can have."""
+        return self.units * self.households_per_unit[0] * self.household_size[0]
 
     @field_validator("roles")
     @classmethod
@@ -291,6 +296,10 @@ class Observer(Model):
 
     @model_validator(mode="after")
     def _kind_fields(self) -> Observer:
+        if self.kind not in ("leader", "informant") and (self.per_unit is not None or self.density is not None):
+            raise ValueError(f"only leaders and informants are placed in units; a `{self.kind}` takes no `per_unit` or `density`")
+        if self.kind != "operator" and self.channels:
+            raise ValueError("only an operator carries `channels`")
         if self.kind == "leader" and self.density is not None:
             raise ValueError("a leader is placed per unit: use `per_unit`, not `density`")
         if self.kind == "informant" and (self.per_unit is None) == (self.density is None):
@@ -331,6 +340,8 @@ class Check(Frequency):
     def _schedule(self) -> Check:
         if (self.every is None) == (not self.has_rate):
             raise ValueError("give a check either `every` (days) or one rate (per_day, per_week, per_month)")
+        if self.every is None and self.coverage != 1.0:
+            raise ValueError("`coverage` applies to scheduled checks (`every`); a rate already says how often a target is inspected")
         return self
 
 
@@ -412,7 +423,7 @@ class Scenario(Model):
     runs: Annotated[int, Field(ge=1, le=1_000_000)] = 200
     population: Population
     contacts: Contacts = Contacts()
-    channels: dict[Name, Channel] = {}
+    channels: Annotated[dict[Name, Channel], Field(max_length=100)] = {}
     states: dict[Name, State] = {}
     activities: dict[Name, Activity] = {}
     observers: dict[Name, Observer] = {}
@@ -443,3 +454,19 @@ class Scenario(Model):
     def mechanisms(self) -> list[str]:
         """Every cause of exposure, in the order a day applies them."""
         return ["cascade", "registration", *self.observers, *self.checks]
+
+
+def mean_people_per_unit(scenario: Scenario) -> float:
+    """Expected number of people in one unit."""
+    pop = scenario.population
+    return (sum(pop.households_per_unit) / 2.0) * (sum(pop.household_size) / 2.0)
+
+
+def expected_people(scenario: Scenario) -> float:
+    """Expected number of people in one replica."""
+    return scenario.population.units * mean_people_per_unit(scenario)
+
+
+def rescaled_units(scenario: Scenario, people: int) -> int:
+    """Units needed for about `people` people."""
+    return max(1, round(people / mean_people_per_unit(scenario)))

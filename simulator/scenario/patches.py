@@ -49,6 +49,7 @@ def _locate_slot(doc: Document, path: Path_, label: str, create: bool) -> tuple[
         elif create and isinstance(current, dict) and isinstance(part, str) and _is_model_slot(here) and part in keys_at(path[:depth]):
             current[part] = {}
             current = current[part]
+            doc.patched[here] = label
         else:
             names = _existing(doc.data, path[:depth])
             what = f"the scenario has no `{dotted(here)}`"

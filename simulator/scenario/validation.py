@@ -122,6 +122,8 @@ def _message(err: dict[str, Any], path: Path_) -> str:
     if kind == "extra_forbidden":
         key = str(path[-1]) if path else ""
         return "unknown key" + did_you_mean(key, keys_at(path[:-1]))
+    if kind == "literal_error" and path and path[-1] == "scope":
+        return f"must be `everyone`, `travellers` or a list of roles{got}"
     if kind == "literal_error":
         options = _expected_literals(ctx)
         listed = ", ".join(f"`{o}`" for o in options)
@@ -207,6 +209,14 @@ def reference_problems(s: Scenario, doc: Document) -> list[Problem]:
         need((*base, "with"), act.with_, [*roles, RESIDENT, ANY_CONTACT], "role")
         need((*base, "state"), act.state, states, "state")
     multiplied = [*s.observers, *s.checks]
+    for section in ("observers", "checks"):
+        for name in getattr(s, section):
+            if name in ("cascade", "registration"):
+                problems.append(doc.problem((section, name), f"`{name}` is a built-in cause of exposure; choose another name", key=True))
+    wanted = sum(r.count for r in s.population.roles.values())
+    smallest = s.population.minimum_people
+    if wanted > smallest:
+        problems.append(doc.problem(("population", "roles"), f"the roles need {wanted} people but the population may have only {smallest}; add units or households"))
     for name, obs in s.observers.items():
         for i, ch in enumerate(obs.channels):
             need(("observers", name, "channels", i), ch, channels, "channel")
@@ -221,8 +231,6 @@ def reference_problems(s: Scenario, doc: Document) -> list[Problem]:
     for name, camp in s.campaigns.items():
         for target in camp.multiply:
             need(("campaigns", name, "multiply", target), target, multiplied, "observer or check")
-        if camp.end > s.days:
-            problems.append(doc.problem(("campaigns", name, "end"), f"is after the last day ({s.days}) (got {camp.end})"))
     if s.standing is not None:
         for i, role in enumerate(s.standing.roles):
             need(("standing", "roles", i), role, [*roles, RESIDENT], "role")
