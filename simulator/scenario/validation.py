@@ -216,7 +216,11 @@ def reference_problems(s: Scenario, doc: Document) -> list[Problem]:
     wanted = sum(r.count for r in s.population.roles.values())
     smallest = s.population.minimum_people
     if wanted > smallest:
-        problems.append(doc.problem(("population", "roles"), f"the roles need {wanted} people but the population may have only {smallest}; add units or households"))
+        # Blame a rescaling (--people) when there was one, else the roles.
+        where = ("population", "units") if ("population", "units") in doc.patched else ("population", "roles")
+        source, line, col = doc.locate(where)
+        problems.append(Problem(source, line, col, "population.roles",
+                                f"the roles need {wanted} people but the population may have only {smallest}; add units or households"))
     for name, obs in s.observers.items():
         for i, ch in enumerate(obs.channels):
             need(("observers", name, "channels", i), ch, channels, "channel")
