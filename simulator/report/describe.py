@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from simulator.i18n import _
-from simulator.report.words import horizon, percent
+from simulator.report.words import horizon, share
 from simulator.scenario.model import EVERYONE, Observer, Scenario
+
+
+def _times(n: float, once: str, many: str) -> str:
+    n = round(n, 1)
+    return once if n == 1 else many.format(n=f"{n:g}")
 
 
 def _freq(daily: float) -> str:
@@ -12,11 +17,15 @@ def _freq(daily: float) -> str:
         return _("every day")
     per_week = daily * 7
     if per_week >= 1:
-        return _("{n:g} times a week").format(n=round(per_week, 1))
+        return _times(per_week, _("once a week"), _("{n} times a week"))
     per_month = daily * 30
     if per_month >= 1:
-        return _("{n:g} times a month").format(n=round(per_month, 1))
-    return _("about {n:g} times a year").format(n=round(daily * 365, 1))
+        return _times(per_month, _("once a month"), _("{n} times a month"))
+    return _times(daily * 365, _("about once a year"), _("about {n} times a year"))
+
+
+def _every(days: int) -> str:
+    return _("every day") if days == 1 else _("every {n} days").format(n=days)
 
 
 def _who(s: Scenario, role: str) -> str:
@@ -31,7 +40,7 @@ def _observer_line(s: Scenario, name: str, o: Observer) -> str:
         where = _("{n} in every {unit}, watching its households").format(n=o.count_per_unit, unit=s.population.unit_label)
     elif o.kind == "informant":
         if o.density is not None:
-            where = _("{p} of residents, secretly, watching the people they know").format(p=percent(o.density))
+            where = _("{p} of residents, secretly, watching the people they know").format(p=share(o.density))
         else:
             where = _("{n} per {unit}, secretly, watching the people they know").format(n=o.count_per_unit, unit=s.population.unit_label)
     elif o.kind == "operator":
@@ -39,18 +48,20 @@ def _observer_line(s: Scenario, name: str, o: Observer) -> str:
     elif o.kind == "direction_finding":
         if o.fix_minutes is not None:
             where = _("locates a transmitting phone: a call of m minutes is found with chance (1 − e^(−m/{tau:g})) × {cov}").format(
-                tau=o.fix_minutes, cov=percent(o.coverage))
+                tau=o.fix_minutes, cov=share(o.coverage))
         else:
             where = _("locates a transmitting phone")
     else:
         where = _("may notice anyone")
-    notices = ", ".join(f"{k} {percent(v)}" for k, v in o.notice.items())
+    notices = ", ".join(f"{k} {share(v)}" for k, v in o.notice.items())
     line = f"- {label}: {where}"
     if notices:
         line += _("; notices {notices}").format(notices=notices)
-    line += _("; reports {p} of what it notices").format(p=percent(o.reports))
+    line += _("; reports {p} of what it notices").format(p=share(o.reports))
+    if o.weight is not None:
+        line += _("; each report adds {w:g} suspicion").format(w=o.weight)
     if o.bribe is not None:
-        line += _("; takes a bribe of {price:g} {cur} {p} of the time").format(price=o.bribe.price, cur=o.bribe.currency, p=percent(o.bribe.accepts))
+        line += _("; takes a bribe of {price:g} {cur} {p} of the time").format(price=o.bribe.price, cur=o.bribe.currency, p=share(o.bribe.accepts))
     return line + "."
 
 
@@ -84,7 +95,7 @@ def describe(s: Scenario) -> str:
         if a.nights:
             bits.append(_("{n} nights").format(n=a.nights))
         if a.registers:
-            bits.append(_("registered {p} of the time").format(p=percent(a.registers)))
+            bits.append(_("registered {p} of the time").format(p=share(a.registers)))
         if a.offers_bribe:
             bits.append(_("offers a bribe when noticed"))
         out.append(f"- {_who(s, a.who)}: {label} ({', '.join(bits)}).")
@@ -93,10 +104,15 @@ def describe(s: Scenario) -> str:
     out += ["", _("Checks"), "-" * len(_("Checks"))]
     for name, c in s.checks.items():
         label = c.label or name.replace("_", " ")
-        when = _("every {n} days").format(n=c.every) if c.every else _freq(c.daily)
+        when = _every(c.every) if c.every else _freq(c.daily)
         scope = c.scope if isinstance(c.scope, str) else ", ".join(s.role_label(r) for r in c.scope)
-        finds = ", ".join(f"{(s.states[k].label or k)} {percent(v)}" for k, v in c.finds.items())
-        out.append(f"- {label}: {when}, {scope}; " + _("finds {finds}").format(finds=finds) + ".")
+        if c.every and c.coverage < 1.0:
+            scope = _("{share} of {scope}").format(share=share(c.coverage), scope=scope)
+        finds = ", ".join(f"{(s.states[k].label or k)} {share(v)}" for k, v in c.finds.items())
+        line = f"- {label}: {when}, {scope}; " + _("finds {finds}").format(finds=finds)
+        if c.weight is not None:
+            line += _("; each find adds {w:g} suspicion").format(w=c.weight)
+        out.append(line + ".")
     if not s.checks:
         out.append(_("None."))
     for name, camp in s.campaigns.items():
@@ -107,7 +123,7 @@ def describe(s: Scenario) -> str:
     out += ["", _("The adversary"), "-" * len(_("The adversary"))]
     out.append(_("A person is investigated once suspicion reaches {t:g}: a report adds {r:g}, a check's find {f:g}, a registration record {g:g}, being revealed by someone's phone {c:g}.").format(
         t=adv.threshold, r=adv.weights.reports, f=adv.weights.finds, g=adv.weights.registration, c=adv.weights.cascade))
-    out.append(_("A seized phone is unlocked {p} of the time.").format(p=percent(adv.unlock)))
+    out.append(_("A seized phone is unlocked {p} of the time.").format(p=share(adv.unlock)))
     if adv.decay is not None:
         out.append(_("Suspicion halves every {d:g} days.").format(d=adv.decay.half_life))
     out += ["", _("What helps"), "-" * len(_("What helps"))]

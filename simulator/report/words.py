@@ -16,6 +16,12 @@ def percent(p: float) -> str:
     return f"{p * 100:.0f}%"
 
 
+def share(p: float) -> str:
+    """A scenario's probability as written: 0.005 -> '0.5%', 0.35 -> '35%'."""
+    text = f"{p * 100:.3g}"
+    return f"{text}%"
+
+
 def horizon(days: int) -> str:
     """'a year' for 365 days, otherwise 'N days'."""
     if days == 365:
