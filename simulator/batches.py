@@ -146,8 +146,7 @@ def summarise(outcome: Outcome, scenario: Scenario, first_run: int) -> BatchSumm
 def run_batch(scenario: Scenario, seed: int, index: int, runs: int, size: int,
               on_day: Callable[[], None] | None = None) -> BatchSummary:
     """Simulate one batch from its own stream and summarise it."""
-    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(index,)))
-    outcome = simulate(scenario, runs, rng, on_day)
+    outcome = simulate(scenario, runs, np.random.SeedSequence(seed, spawn_key=(index,)), on_day)
     return summarise(outcome, scenario, index * size)
 
 

@@ -9,6 +9,7 @@ of events inside a day follows the design exactly, so that causes are unambiguou
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -26,6 +27,33 @@ FOR_GOOD = 2**30
 THRESHOLD_SLACK = 1e-9
 
 
+# Above this many actor-days per batch an activity is sampled as a count and a subset, which is
+# faster but couples two variants of a scenario less tightly than one uniform number per actor.
+COUPLED_ACTOR_DAYS = 20_000_000
+
+
+class Streams:
+    """Independent random streams by purpose, all derived from one seed sequence.
+
+    Each mechanism (the population, every activity, observer and check, the reveals) draws from
+    its own stream, keyed by its name. Two variants of a scenario run with the same seed then
+    share every draw their change does not touch: common random numbers for paired comparisons.
+    """
+
+    def __init__(self, seed: np.random.SeedSequence):
+        self.seed = seed
+        self._streams: dict[str, np.random.Generator] = {}
+
+    def __call__(self, purpose: str) -> np.random.Generator:
+        """The generator for one purpose, e.g. "population" or "activity:call_abroad"."""
+        rng = self._streams.get(purpose)
+        if rng is None:
+            key = (*self.seed.spawn_key, zlib.crc32(purpose.encode("utf-8")))
+            rng = np.random.default_rng(np.random.SeedSequence(self.seed.entropy, spawn_key=key))
+            self._streams[purpose] = rng
+        return rng
+
+
 @dataclass
 class Outcome:
     """What happened in one batch: who was exposed, on which day, and why."""
@@ -37,6 +65,7 @@ class Outcome:
 
 @dataclass
 class _Activity:
+    name: str
     daily: float
     actors: np.ndarray
     channel: int
@@ -55,6 +84,7 @@ class _Activity:
 
 @dataclass
 class _Observer:
+    name: str
     mechanism: int
     spec: Observer
     weight: float
@@ -67,6 +97,7 @@ class _Observer:
 
 @dataclass
 class _Check:
+    name: str
     mechanism: int
     every: int | None
     daily: float
@@ -108,10 +139,10 @@ def campaign_multipliers(scenario: Scenario, target: str) -> np.ndarray:
 class Engine:
     """Simulates one batch of replicas of a scenario with one random stream."""
 
-    def __init__(self, scenario: Scenario, replicas: int, rng: np.random.Generator):
+    def __init__(self, scenario: Scenario, replicas: int, streams: Streams):
         self.s = scenario
-        self.rng = rng
-        self.pop = build(scenario, replicas, rng)
+        self.stream = streams
+        self.pop = build(scenario, replicas, streams("population"))
         self.rules = channel_rules(scenario)
         n = self.pop.size
         self.n = n
@@ -152,6 +183,7 @@ class Engine:
         # A registered stay is legal: the leader's eye on the guest is no violation.
         registered = tuple(t for t in traces if t != "presence")
         plan = _Activity(
+            name=name,
             daily=spec.daily,
             actors=np.flatnonzero(self._role_mask(spec.who)).astype(np.int64),
             channel=channel,
@@ -192,33 +224,33 @@ class Engine:
                 pair.append(1.0 - miss)
             notice.append((pair[0], pair[1]))
         plan = _Observer(
-            mechanism=self.mechanisms.index(name), spec=spec, weight=weight, notice=notice,
+            name=name, mechanism=self.mechanisms.index(name), spec=spec, weight=weight, notice=notice,
             multiplier=campaign_multipliers(self.s, name),
         )
         residents = self.pop.role == self.s.role_names.index(RESIDENT)
         if spec.kind == "leader":
-            plan.leaders = self._place_per_unit(residents, spec.count_per_unit)
+            plan.leaders = self._place_per_unit(residents, spec.count_per_unit, name)
             plan.attention = self.attention
         elif spec.kind == "informant":
             if spec.density is not None:
-                informant = residents & (self.rng.random(self.n) < spec.density)
+                informant = residents & (self.stream(f"placement:{name}").random(self.n) < spec.density)
             else:
                 informant = np.zeros(self.n, dtype=bool)
-                placed = self._place_per_unit(residents, spec.count_per_unit)
+                placed = self._place_per_unit(residents, spec.count_per_unit, name)
                 informant[placed[placed >= 0]] = True
             # How many informants each person is linked to (their watchers).
             watched = informant[self.pop.indices]
             plan.informant_links = np.bincount(self.edge_source[watched], minlength=self.n).astype(np.int64)
         return plan
 
-    def _place_per_unit(self, eligible: np.ndarray, per_unit: int) -> np.ndarray:
+    def _place_per_unit(self, eligible: np.ndarray, per_unit: int, name: str) -> np.ndarray:
         """Choose up to `per_unit` eligible people in every unit (-1 where a unit has too few)."""
         units = self.pop.units
         out = np.full((units, per_unit), -1, dtype=np.int64)
         if per_unit == 0:
             return out
         # Random keys, sorted within each unit: the first `per_unit` eligible people win.
-        key = self.rng.random(self.n) + np.where(eligible, 0.0, 2.0) + 4.0 * self.pop.unit
+        key = self.stream(f"placement:{name}").random(self.n) + np.where(eligible, 0.0, 2.0) + 4.0 * self.pop.unit
         order = np.argsort(key, kind="stable")
         starts = self.pop.unit_start[:-1]
         for k in range(per_unit):
@@ -234,7 +266,7 @@ class Engine:
         if standing is None or standing.attention == 1.0:
             return None
         households = self.pop.household_start.size - 1
-        missing = self.rng.random(households) < standing.share
+        missing = self.stream("standing").random(households) < standing.share
         for role in standing.roles:
             missing[self.pop.household[self._role_mask(role)]] = True
         return np.where(missing[self.pop.household], standing.attention, 1.0)
@@ -251,7 +283,7 @@ class Engine:
             for state, p in spec.finds.items()
         ]
         return _Check(
-            mechanism=self.mechanisms.index(name), every=spec.every, daily=spec.daily,
+            name=name, mechanism=self.mechanisms.index(name), every=spec.every, daily=spec.daily,
             coverage=spec.coverage, scope=scope, travellers=spec.scope == "travellers",
             finds=finds, weight=spec.weight if spec.weight is not None else self.s.adversary.weights.finds,
             multiplier=campaign_multipliers(self.s, name),
@@ -294,20 +326,29 @@ class Engine:
         self.pending = np.empty(0, dtype=np.int64)
         self._add(targets, self.s.adversary.weights.cascade, self.mechanisms.index("cascade"), day)
 
-    def _sample(self, candidates: np.ndarray, p: float) -> np.ndarray:
-        """Each candidate independently with probability p, drawn as a count and a subset."""
-        if p <= 0.0 or candidates.size == 0:
+    def _sample(self, candidates: np.ndarray, p: float, rng: np.random.Generator, coupled: bool = True) -> np.ndarray:
+        """Each candidate independently with probability p.
+
+        Coupled: one uniform number per candidate, so a lower p picks a subset of the same people.
+        Otherwise a binomial count and a random subset, touching only the chosen few.
+        """
+        if candidates.size == 0:
+            return candidates[:0]
+        if coupled:
+            return candidates[rng.random(candidates.size) < p]
+        if p <= 0.0:
             return candidates[:0]
         if p >= 1.0:
             return candidates
-        k = self.rng.binomial(candidates.size, p)
+        k = rng.binomial(candidates.size, p)
         if k == 0:
             return candidates[:0]
-        return np.sort(candidates[self.rng.choice(candidates.size, size=k, replace=False)])
+        return np.sort(candidates[rng.choice(candidates.size, size=k, replace=False)])
 
     def _do_activity(self, index: int, t: int, day: _Day) -> _Events:
         act = self.activities[index]
-        actor = self._sample(act.actors, act.daily)
+        rng = self.stream(f"activity:{act.name}")
+        actor = self._sample(act.actors, act.daily, rng, act.actors.size * self.s.days <= COUPLED_ACTOR_DAYS)
         actor = actor[self.active[actor]]
         partner = np.full(actor.size, -1, dtype=np.int64)
         edge = None
@@ -315,12 +356,12 @@ class Engine:
             count = act.partner_count[actor]
             actor = actor[count > 0]
             count = count[count > 0]
-            pick = act.partner_start[actor] + (self.rng.random(actor.size) * count).astype(np.int64)
+            pick = act.partner_start[actor] + (rng.random(actor.size) * count).astype(np.int64)
             edge = act.partner_edges[pick]
             partner = self.pop.indices[edge].astype(np.int64)
             ok = self.active[partner]
             actor, partner, edge = actor[ok], partner[ok], edge[ok]
-        registered = self.rng.random(actor.size) < act.registers if act.registers > 0 else np.zeros(actor.size, bool)
+        registered = rng.random(actor.size) < act.registers
         if edge is not None and self.last_message is not None and act.channel != NO_CHANNEL:
             self.last_message[edge] = t
             self.last_message[self.pop.reverse[edge]] = t
@@ -362,7 +403,11 @@ class Engine:
             if act.offers_bribe:
                 report = report * (1.0 - accept)
             watchers = self._watchers(obs, location)
-            counts = self.rng.binomial(watchers, report)
+            rng = self.stream(f"observer:{obs.name}")
+            if watchers.max() <= 1:
+                counts = (rng.random(watchers.size) < report) * watchers  # coupled across variants
+            else:
+                counts = rng.binomial(watchers, report)
             hit = counts > 0
             if not hit.any():
                 continue
@@ -405,12 +450,13 @@ class Engine:
             if chk.scope is not None:
                 present &= chk.scope
             candidates = np.flatnonzero(present)
-        inspected = self._sample(candidates, chance)
+        rng = self.stream(f"check:{chk.name}")
+        inspected = self._sample(candidates, chance, rng)
         if inspected.size == 0:
             return
         for state, p in chk.finds:
             here = inspected[self.state_until[state, inspected] >= t]
-            found = here[self.rng.random(here.size) < p]
+            found = here[rng.random(here.size) < p]
             if found.size == 0:
                 continue
             partner = self.state_partner[state, found].astype(np.int64)
@@ -431,7 +477,8 @@ class Engine:
         rules = self.rules
         if people.size == 0 or rules.on_device.size == 0:
             return np.empty(0, dtype=np.int64)
-        unlocked = self.rng.random(people.size) < self.s.adversary.unlock
+        rng = self.stream("reveal")
+        unlocked = rng.random(people.size) < self.s.adversary.unlock
         start = self.pop.indptr[people]
         degree = self.pop.indptr[people + 1] - start
         total = int(degree.sum())
@@ -456,7 +503,7 @@ class Engine:
         p_device = np.where(owner_unlocked & rules.on_device[channel] & held, rules.reveal_device[channel], 0.0)
         p_meta = np.where(logged, rules.reveal_metadata[channel], 0.0)
         p = 1.0 - (1.0 - p_device) * (1.0 - p_meta)
-        hit = self.rng.random(edges.size) < p
+        hit = rng.random(edges.size) < p
         revealed = self.pop.indices[edges[hit]].astype(np.int64)
         # One reveal per (exposed person, revealed person), however many links join them.
         pairs = np.unique(owner[hit] * self.n + revealed)
@@ -464,7 +511,8 @@ class Engine:
         return revealed[self.active[revealed]]
 
 
-def simulate(scenario: Scenario, replicas: int, rng: np.random.Generator,
+def simulate(scenario: Scenario, replicas: int, seed: np.random.SeedSequence | int,
              on_day: Callable[[], None] | None = None) -> Outcome:
-    """Simulate `replicas` independent runs of a scenario with one random stream."""
-    return Engine(scenario, replicas, rng).run(on_day)
+    """Simulate `replicas` independent runs of a scenario from one seed."""
+    sequence = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    return Engine(scenario, replicas, Streams(sequence)).run(on_day)
