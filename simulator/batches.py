@@ -6,6 +6,7 @@ SeedSequence(seed, spawn_key=(b,)), so results are the same bytes whatever the n
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -13,7 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulator.engine import NOT_EXPOSED, Outcome, simulate
+from simulator.engine import NOT_EXPOSED, Engine, Outcome, Streams
+from simulator.population import Population, build
 from simulator.errors import ResourceError
 from simulator.scenario.model import Scenario, expected_people
 
@@ -146,8 +148,33 @@ def summarise(outcome: Outcome, scenario: Scenario, first_run: int) -> BatchSumm
 def run_batch(scenario: Scenario, seed: int, index: int, runs: int, size: int,
               on_day: Callable[[], None] | None = None) -> BatchSummary:
     """Simulate one batch from its own stream and summarise it."""
-    outcome = simulate(scenario, runs, np.random.SeedSequence(seed, spawn_key=(index,)), on_day)
-    return summarise(outcome, scenario, index * size)
+    return run_variants_batch([scenario], seed, index, runs, size, on_day)[0]
+
+
+def _population_key(scenario: Scenario) -> str:
+    """Everything the population and network are built from: equal keys, equal populations."""
+    return json.dumps([scenario.population.model_dump(mode="json"), scenario.contacts.model_dump(mode="json"),
+                       list(scenario.channels)], sort_keys=True)
+
+
+def run_variants_batch(scenarios: list[Scenario], seed: int, index: int, runs: int, size: int,
+                       on_day: Callable[[], None] | None = None) -> list[BatchSummary]:
+    """Simulate one batch of every variant on common random numbers.
+
+    Variants whose population is built from the same settings share one build: the build draws
+    from the same stream, so sharing it changes nothing but the time taken.
+    """
+    sequence = np.random.SeedSequence(seed, spawn_key=(index,))
+    built: dict[str, Population] = {}
+    out = []
+    for scenario in scenarios:
+        key = _population_key(scenario)
+        streams = Streams(sequence)
+        if key not in built:
+            built[key] = build(scenario, runs, streams("population"))
+        engine = Engine(scenario, runs, streams, population=built[key])
+        out.append(summarise(engine.run(on_day), scenario, index * size))
+    return out
 
 
 def simulate_runs(
@@ -162,23 +189,40 @@ def simulate_runs(
     `on_progress(runs)` is called as work completes, with the number of runs (possibly
     fractional) just finished.
     """
-    size = batch_size(scenario)
+    return simulate_variants([scenario], runs, seed, workers, on_progress)[0]
+
+
+def simulate_variants(
+    scenarios: list[Scenario],
+    runs: int,
+    seed: int,
+    workers: int = 1,
+    on_progress: Callable[[float], None] | None = None,
+    size: int | None = None,
+) -> list[list[BatchSummary]]:
+    """Simulate several variants of a scenario on common random numbers, batch by batch.
+
+    All variants use the first one's batch size (or `size`), so run r of every variant is drawn
+    from the same streams: differences between variants are paired run by run. Returns, per
+    variant, its batch summaries in run order; identical whatever `workers` is.
+    """
+    size = size or batch_size(scenarios[0])
     plan = batches(runs, size)
     report = on_progress or (lambda _runs: None)
-    done: list[BatchSummary] = []
+    done: list[list[BatchSummary]] = []
     if workers <= 1 or len(plan) <= 1:
         for index, count in plan:
-            step = count / scenario.days
-            done.append(run_batch(scenario, seed, index, count, size, on_day=lambda: report(step)))
-        return done
-    with ProcessPoolExecutor(max_workers=min(workers, len(plan))) as pool:
-        futures = [pool.submit(run_batch, scenario, seed, index, count, size) for index, count in plan]
-        try:
-            for future in futures:
-                done.append(future.result())
-                report(done[-1].people.shape[0])
-        except BaseException:
-            for future in futures:
-                future.cancel()
-            raise
-    return done
+            step = count / sum(s.days for s in scenarios)
+            done.append(run_variants_batch(scenarios, seed, index, count, size, on_day=lambda: report(step)))
+    else:
+        with ProcessPoolExecutor(max_workers=min(workers, len(plan))) as pool:
+            futures = [pool.submit(run_variants_batch, scenarios, seed, index, count, size) for index, count in plan]
+            try:
+                for future in futures:
+                    done.append(future.result())
+                    report(done[-1][0].people.shape[0])
+            except BaseException:
+                for future in futures:
+                    future.cancel()
+                raise
+    return [[batch[v] for batch in done] for v in range(len(scenarios))]

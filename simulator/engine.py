@@ -139,10 +139,10 @@ def campaign_multipliers(scenario: Scenario, target: str) -> np.ndarray:
 class Engine:
     """Simulates one batch of replicas of a scenario with one random stream."""
 
-    def __init__(self, scenario: Scenario, replicas: int, streams: Streams):
+    def __init__(self, scenario: Scenario, replicas: int, streams: Streams, population: Population | None = None):
         self.s = scenario
         self.stream = streams
-        self.pop = build(scenario, replicas, streams("population"))
+        self.pop = population if population is not None else build(scenario, replicas, streams("population"))
         self.rules = channel_rules(scenario)
         n = self.pop.size
         self.n = n
