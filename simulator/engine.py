@@ -32,17 +32,56 @@ THRESHOLD_SLACK = 1e-9
 COUPLED_ACTOR_DAYS = 20_000_000
 
 
-class Streams:
-    """Independent random streams by purpose, all derived from one seed sequence.
+_MASK64 = (1 << 64) - 1
+_GOLDEN = 0x9E3779B97F4A7C15
+_ODD = 0xD1B54A32D192ED03
 
-    Each mechanism (the population, every activity, observer and check, the reveals) draws from
-    its own stream, keyed by its name. Two variants of a scenario run with the same seed then
-    share every draw their change does not touch: common random numbers for paired comparisons.
+
+def _mix_int(z: int) -> int:
+    """SplitMix64's finaliser on a Python integer."""
+    z = (z + _GOLDEN) & _MASK64
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
+    return z ^ (z >> 31)
+
+
+def _mix(z: np.ndarray) -> np.ndarray:
+    """SplitMix64's finaliser on an array of uint64 (wrapping arithmetic)."""
+    z = z + np.uint64(_GOLDEN)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+class Streams:
+    """Random numbers by purpose, all derived from one seed sequence.
+
+    Draws that decide *whether something happens to a person on a day* are counter-based: a hash
+    of (purpose, day, person) gives the uniform number, so two variants of a scenario run with the
+    same seed use the same number for the same question, whatever else differs between them —
+    common random numbers that keep paired comparisons sharp. Bulk draws (building the population,
+    placing observers) come from ordinary generators, one per purpose.
     """
 
     def __init__(self, seed: np.random.SeedSequence):
         self.seed = seed
         self._streams: dict[str, np.random.Generator] = {}
+        self._keys: dict[str, int] = {}
+
+    def key(self, purpose: str) -> int:
+        """A 64-bit key for one purpose."""
+        key = self._keys.get(purpose)
+        if key is None:
+            spawn = (*self.seed.spawn_key, zlib.crc32(purpose.encode("utf-8")))
+            state = np.random.SeedSequence(self.seed.entropy, spawn_key=spawn).generate_state(2, np.uint64)
+            key = self._keys[purpose] = int(state[0])
+        return key
+
+    def uniform(self, purpose: str, day: int, ids: np.ndarray) -> np.ndarray:
+        """One uniform number in [0, 1) per id, fixed by (purpose, day, id)."""
+        salt = _mix_int((self.key(purpose) + day * _GOLDEN) & _MASK64)
+        z = ids.astype(np.uint64) * np.uint64(_ODD) + np.uint64(salt)
+        return (_mix(z) >> np.uint64(11)).astype(np.float64) * (1.0 / (1 << 53))
 
     def __call__(self, purpose: str) -> np.random.Generator:
         """The generator for one purpose, e.g. "population" or "activity:call_abroad"."""
@@ -326,16 +365,17 @@ class Engine:
         self.pending = np.empty(0, dtype=np.int64)
         self._add(targets, self.s.adversary.weights.cascade, self.mechanisms.index("cascade"), day)
 
-    def _sample(self, candidates: np.ndarray, p: float, rng: np.random.Generator, coupled: bool = True) -> np.ndarray:
+    def _sample(self, candidates: np.ndarray, p: float, purpose: str, t: int, coupled: bool = True) -> np.ndarray:
         """Each candidate independently with probability p.
 
-        Coupled: one uniform number per candidate, so a lower p picks a subset of the same people.
-        Otherwise a binomial count and a random subset, touching only the chosen few.
+        Coupled: one counter-based uniform per candidate, so a lower p picks a subset of the same
+        people. Otherwise a binomial count and a random subset, touching only the chosen few.
         """
         if candidates.size == 0:
             return candidates[:0]
         if coupled:
-            return candidates[rng.random(candidates.size) < p]
+            return candidates[self.stream.uniform(purpose, t, candidates) < p]
+        rng = self.stream(purpose)
         if p <= 0.0:
             return candidates[:0]
         if p >= 1.0:
@@ -347,8 +387,8 @@ class Engine:
 
     def _do_activity(self, index: int, t: int, day: _Day) -> _Events:
         act = self.activities[index]
-        rng = self.stream(f"activity:{act.name}")
-        actor = self._sample(act.actors, act.daily, rng, act.actors.size * self.s.days <= COUPLED_ACTOR_DAYS)
+        coupled = act.actors.size * self.s.days <= COUPLED_ACTOR_DAYS
+        actor = self._sample(act.actors, act.daily, f"activity:{act.name}", t, coupled)
         actor = actor[self.active[actor]]
         partner = np.full(actor.size, -1, dtype=np.int64)
         edge = None
@@ -356,12 +396,13 @@ class Engine:
             count = act.partner_count[actor]
             actor = actor[count > 0]
             count = count[count > 0]
-            pick = act.partner_start[actor] + (rng.random(actor.size) * count).astype(np.int64)
+            u = self.stream.uniform(f"partner:{act.name}", t, actor)
+            pick = act.partner_start[actor] + (u * count).astype(np.int64)
             edge = act.partner_edges[pick]
             partner = self.pop.indices[edge].astype(np.int64)
             ok = self.active[partner]
             actor, partner, edge = actor[ok], partner[ok], edge[ok]
-        registered = rng.random(actor.size) < act.registers
+        registered = self.stream.uniform(f"register:{act.name}", t, actor) < act.registers
         if edge is not None and self.last_message is not None and act.channel != NO_CHANNEL:
             self.last_message[edge] = t
             self.last_message[self.pop.reverse[edge]] = t
@@ -403,11 +444,7 @@ class Engine:
             if act.offers_bribe:
                 report = report * (1.0 - accept)
             watchers = self._watchers(obs, location)
-            rng = self.stream(f"observer:{obs.name}")
-            if watchers.max() <= 1:
-                counts = (rng.random(watchers.size) < report) * watchers  # coupled across variants
-            else:
-                counts = rng.binomial(watchers, report)
+            counts = self._reports(f"observer:{obs.name}:{act.name}", t, ev.actor, watchers, report)
             hit = counts > 0
             if not hit.any():
                 continue
@@ -419,6 +456,15 @@ class Engine:
             subjects = self._subjects(ev.actor[hit], ev.partner[hit])
             repeat = np.concatenate([counts[hit], counts[hit][ev.partner[hit] >= 0]])
             self._add(subjects, obs.weight * repeat, obs.mechanism, day)
+
+    def _reports(self, purpose: str, t: int, actor: np.ndarray, watchers: np.ndarray, chance: np.ndarray) -> np.ndarray:
+        """How many of each event's watchers report it: each independently, with its own number."""
+        if watchers.size and watchers.max() <= 1:
+            return (self.stream.uniform(purpose, t, actor) < chance) * watchers
+        event = np.repeat(np.arange(actor.size), watchers)
+        slot = np.arange(event.size) - np.repeat(np.cumsum(watchers) - watchers, watchers)
+        u = self.stream.uniform(purpose, t, actor[event] * 4096 + slot)
+        return np.bincount(event, weights=u < chance[event], minlength=actor.size).astype(np.int64)
 
     def _watchers(self, obs: _Observer, location: np.ndarray) -> np.ndarray:
         """How many observers of this kind can see an event at each location."""
@@ -450,13 +496,12 @@ class Engine:
             if chk.scope is not None:
                 present &= chk.scope
             candidates = np.flatnonzero(present)
-        rng = self.stream(f"check:{chk.name}")
-        inspected = self._sample(candidates, chance, rng)
+        inspected = self._sample(candidates, chance, f"inspect:{chk.name}", t)
         if inspected.size == 0:
             return
         for state, p in chk.finds:
             here = inspected[self.state_until[state, inspected] >= t]
-            found = here[rng.random(here.size) < p]
+            found = here[self.stream.uniform(f"find:{chk.name}:{state}", t, here) < p]
             if found.size == 0:
                 continue
             partner = self.state_partner[state, found].astype(np.int64)
@@ -477,8 +522,7 @@ class Engine:
         rules = self.rules
         if people.size == 0 or rules.on_device.size == 0:
             return np.empty(0, dtype=np.int64)
-        rng = self.stream("reveal")
-        unlocked = rng.random(people.size) < self.s.adversary.unlock
+        unlocked = self.stream.uniform("unlock", t, people) < self.s.adversary.unlock
         start = self.pop.indptr[people]
         degree = self.pop.indptr[people + 1] - start
         total = int(degree.sum())
@@ -503,7 +547,7 @@ class Engine:
         p_device = np.where(owner_unlocked & rules.on_device[channel] & held, rules.reveal_device[channel], 0.0)
         p_meta = np.where(logged, rules.reveal_metadata[channel], 0.0)
         p = 1.0 - (1.0 - p_device) * (1.0 - p_meta)
-        hit = rng.random(edges.size) < p
+        hit = self.stream.uniform("reveal", t, edges) < p
         revealed = self.pop.indices[edges[hit]].astype(np.int64)
         # One reveal per (exposed person, revealed person), however many links join them.
         pairs = np.unique(owner[hit] * self.n + revealed)
