@@ -212,7 +212,7 @@ def simulate_variants(
     done: list[list[BatchSummary]] = []
     if workers <= 1 or len(plan) <= 1:
         for index, count in plan:
-            step = count / sum(s.days for s in scenarios)
+            step = count / scenarios[0].days  # per day of each variant: count x variants in all
             done.append(run_variants_batch(scenarios, seed, index, count, size, on_day=lambda: report(step)))
     else:
         with ProcessPoolExecutor(max_workers=min(workers, len(plan))) as pool:
@@ -220,7 +220,7 @@ def simulate_variants(
             try:
                 for future in futures:
                     done.append(future.result())
-                    report(done[-1][0].people.shape[0])
+                    report(done[-1][0].people.shape[0] * len(scenarios))
             except BaseException:
                 for future in futures:
                     future.cancel()

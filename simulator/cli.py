@@ -52,6 +52,7 @@ class _Progress:
 
     def advance(self, amount: float) -> None:
         self.done += amount
+        self.total = max(self.total, self.done)
         if not self.enabled:
             return
         if self.bar is None and time.monotonic() - self.started > 1.0:
@@ -169,6 +170,39 @@ def run(scenario: str, runs: int | None, days: int | None, seed: int, workers: i
     results = aggregate(summaries, s)
     info = RunInfo(loaded=loaded, runs=n_runs, days=s.days, seed=seed, elapsed_s=elapsed)
     _emit(RENDERERS[fmt](results, info), output)
+
+
+@cli.command()
+@click.argument("scenario", default=DEFAULT_SCENARIO)
+@_common_run_options
+@click.option("--role", default=None, help="Rank by this role's exposure (default: the first role at risk).")
+@click.option("--combinations", is_flag=True, help="Also compare pairs of countermeasures.")
+@click.option("--max-size", type=click.IntRange(1, 10), default=None, help="Compare bundles of up to this many countermeasures.")
+@click.option("--budget", type=click.FloatRange(0, None), default=None, help="Find the bundle within this total effort that protects the role most.")
+def compare(scenario: str, runs: int | None, days: int | None, seed: int, workers: int, people: int | None,
+            overrides: tuple[str, ...], countermeasures: tuple[str, ...], fmt: str, output: str | None,
+            traceback: bool, role: str | None, combinations: bool, max_size: int | None, budget: float | None) -> None:
+    """Compare countermeasures with the baseline on common random numbers, ranked by benefit."""
+    from simulator.analysis.compare import Comparer, check_role
+    from simulator.analysis.compare import compare as run_compare
+    from simulator.report.compare import RENDERERS as COMPARE_RENDERERS
+
+    progress = _Progress(1, _("Comparing"))
+    comparer = Comparer(scenario, overrides=overrides, days=days, people=people, runs=runs, seed=seed,
+                        workers=workers, on_progress=progress.advance)
+    chosen_role = check_role(comparer.base, role)
+    names = list(countermeasures) or list(comparer.base.scenario.countermeasures)
+    if not names:
+        raise UsageError(f"{scenario}: the scenario defines no countermeasures to compare")
+    size = max_size if max_size is not None else (2 if combinations else 1)
+    progress.total = comparer.runs * (1 + len(names))
+    check_memory(comparer.base.scenario, comparer.runs, workers)
+    started = time.perf_counter()
+    try:
+        result = run_compare(comparer, names, chosen_role, max_size=size, budget=budget)
+    finally:
+        progress.close()
+    _emit(COMPARE_RENDERERS[fmt](result, seed, time.perf_counter() - started), output)
 
 
 class _Reported(ExposureError):

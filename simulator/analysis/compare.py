@@ -1,0 +1,270 @@
+"""Paired comparisons of countermeasures, bundles of them, and the best bundle within a budget.
+
+Every variant is simulated on common random numbers with the baseline (same seed, same batches,
+same per-mechanism streams), so the difference of two exposure shares is estimated from paired
+per-run figures and its interval is much narrower than two independent intervals would give.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from simulator.analysis.results import Results, aggregate, t_quantile_975
+from simulator.batches import BatchSummary, batch_size, simulate_variants
+from simulator.errors import UsageError
+from simulator.scenario import LoadedScenario, load
+from simulator.scenario.validation import did_you_mean
+
+MAX_VARIANTS = 200
+# Exhaustive search of bundles within a budget up to this many candidate bundles, greedy beyond.
+EXACT_BUNDLES = 64
+# Greedy by benefit per effort, against the best single countermeasure, is within this factor
+# of the best bundle when protective effects have diminishing returns (Khuller, Moss & Naor 1999).
+GREEDY_BOUND = 0.5 * (1.0 - 1.0 / math.e)
+
+
+@dataclass(frozen=True)
+class Delta:
+    """The paired change of one role's exposure share, variant minus baseline."""
+
+    p_exposed: float
+    ci95: tuple[float, float]
+    distinguishable: bool
+    median_days_gained: int | None
+    safe_days_gained: float
+
+
+@dataclass
+class Variant:
+    """One countermeasure or bundle, simulated and compared with the baseline."""
+
+    name: str
+    members: list[str]
+    loaded: LoadedScenario
+    summaries: list[BatchSummary]
+    results: Results
+    delta: dict[str, Delta] = field(default_factory=dict)
+
+    @property
+    def effort(self) -> float | None:
+        """Total declared effort of the members (None if any member declares none)."""
+        cms = self.loaded.scenario.countermeasures
+        efforts = [cms[m].effort for m in self.members]
+        return None if any(e is None for e in efforts) else float(sum(e for e in efforts if e is not None))
+
+
+@dataclass
+class BudgetChoice:
+    """The bundle within the budget that protects the role most, and what each member adds."""
+
+    budget: float
+    method: str  # "exact" or "greedy"
+    bound: float | None
+    variant: Variant
+    contributions: dict[str, Delta]
+    searched: int
+
+
+@dataclass
+class Comparison:
+    """A baseline, its variants sorted by benefit to the role, and optionally a budget choice."""
+
+    role: str
+    baseline: Variant
+    variants: list[Variant]
+    budget: BudgetChoice | None = None
+
+
+def _per_run(summaries: list[BatchSummary], role: int) -> tuple[np.ndarray, np.ndarray]:
+    people = np.concatenate([s.people[:, role] for s in summaries]).astype(float)
+    exposed = np.concatenate([s.exposures[:, role, :].sum(axis=1) for s in summaries]).astype(float)
+    return exposed, people
+
+
+def paired_delta(base: Variant, other: Variant, role: str) -> Delta:
+    """Variant minus baseline for one role, with a 95% interval from the paired per-run figures."""
+    k = base.loaded.scenario.role_names.index(role)
+    kv = other.loaded.scenario.role_names.index(role)
+    xb, nb = _per_run(base.summaries, k)
+    xv, nv = _per_run(other.summaries, kv)
+    pb = xb.sum() / nb.sum() if nb.sum() else 0.0
+    pv = xv.sum() / nv.sum() if nv.sum() else 0.0
+    diff = pv - pb
+    runs = xb.size
+    if runs < 2:
+        ci = (-1.0, 1.0)
+    else:
+        # Linearised ratio estimators, paired run by run.
+        resid = (xv - pv * nv) / nv.mean() - (xb - pb * nb) / nb.mean()
+        se = math.sqrt(float((resid**2).sum()) / (runs * (runs - 1)))
+        half = t_quantile_975(runs - 1) * se
+        ci = (max(-1.0, diff - half), min(1.0, diff + half))
+    gb, gv = base.results.roles[role], other.results.roles[role]
+    median = None if gb.median_day is None or gv.median_day is None else gv.median_day - gb.median_day
+    safe = float(sum(1.0 - c for c in gv.curve[1:]) - sum(1.0 - c for c in gb.curve[1:]))
+    distinguishable = bool(ci[0] > 0.0 or ci[1] < 0.0)
+    return Delta(float(diff), (float(ci[0]), float(ci[1])), distinguishable, median, safe)
+
+
+def default_role(loaded: LoadedScenario) -> str:
+    """The first role at risk, or the residents."""
+    for role in loaded.scenario.population.roles:
+        if loaded.scenario.at_risk(role):
+            return role
+    return loaded.scenario.role_names[-1]
+
+
+def check_role(loaded: LoadedScenario, role: str | None) -> str:
+    """The role to rank by, refusing one the scenario does not have."""
+    if role is None:
+        return default_role(loaded)
+    names = loaded.scenario.role_names
+    if role not in names:
+        raise UsageError(f"--role: no role named `{role}`{did_you_mean(role, names)}; roles: {', '.join(names)}")
+    return role
+
+
+def bundles(names: Sequence[str], max_size: int) -> list[tuple[str, ...]]:
+    """Every bundle of 2..max_size countermeasures, in a fixed order."""
+    out: list[tuple[str, ...]] = []
+    for size in range(2, max_size + 1):
+        out.extend(itertools.combinations(names, size))
+    return out
+
+
+class Comparer:
+    """Loads and simulates variants of one scenario on common random numbers."""
+
+    def __init__(self, spec: str, *, overrides: Sequence[str], days: int | None, people: int | None,
+                 runs: int | None, seed: int, workers: int,
+                 on_progress: Callable[[float], None] | None = None):
+        self.spec = spec
+        self.overrides = list(overrides)
+        self.days = days
+        self.people = people
+        self.seed = seed
+        self.workers = workers
+        self.on_progress = on_progress
+        self.base = load(spec, overrides=self.overrides, days=days, people=people)
+        self.runs = runs if runs is not None else self.base.scenario.runs
+        self._cache: dict[tuple[str, ...], Variant] = {}
+
+    def check_names(self, names: Sequence[str]) -> None:
+        """Refuse countermeasures the scenario does not define, listing the valid names."""
+        valid = list(self.base.scenario.countermeasures)
+        for name in names:
+            if name not in valid:
+                listed = ", ".join(f"`{n}`" for n in valid) or "none"
+                raise UsageError(f"--countermeasure: no countermeasure named `{name}`{did_you_mean(name, valid)}; defined: {listed}")
+
+    def variants(self, bundles_: Sequence[tuple[str, ...]]) -> list[Variant]:
+        """Simulate the baseline (the empty bundle) and the given bundles, reusing earlier ones."""
+        wanted = [b for b in dict.fromkeys([(), *bundles_]) if b not in self._cache]
+        if wanted:
+            loaded = [self.base if not b else load(self.spec, overrides=self.overrides, countermeasures=list(b),
+                                                   days=self.days, people=self.people) for b in wanted]
+            per_variant = simulate_variants([ld.scenario for ld in loaded], self.runs, self.seed, self.workers,
+                                            self.on_progress, size=batch_size(self.base.scenario))
+            for bundle, ld, summaries in zip(wanted, loaded, per_variant):
+                name = "+".join(bundle) if bundle else "baseline"
+                self._cache[bundle] = Variant(name, list(bundle), ld, summaries, aggregate(summaries, ld.scenario))
+        base = self._cache[()]
+        out = []
+        for bundle in bundles_:
+            variant = self._cache[bundle]
+            variant.delta = {role: paired_delta(base, variant, role) for role in base.loaded.scenario.role_names}
+            out.append(variant)
+        return out
+
+    @property
+    def baseline(self) -> Variant:
+        """The simulated baseline."""
+        if () not in self._cache:
+            self.variants([])
+        return self._cache[()]
+
+
+def compare(comparer: Comparer, names: Sequence[str], role: str, *, max_size: int = 1,
+            budget: float | None = None) -> Comparison:
+    """Simulate each countermeasure (and bundles up to `max_size`), sorted by benefit to `role`."""
+    comparer.check_names(names)
+    singles = [(n,) for n in names]
+    combos = bundles(names, max_size) if max_size > 1 else []
+    if len(singles) + len(combos) > MAX_VARIANTS:
+        raise UsageError(f"--max-size {max_size}: that makes {len(singles) + len(combos)} variants; at most {MAX_VARIANTS} (use a smaller --max-size or fewer --countermeasure)")
+    variants = comparer.variants([*singles, *combos])
+    variants.sort(key=lambda v: (v.delta[role].p_exposed, v.name))
+    result = Comparison(role=role, baseline=comparer.baseline, variants=variants)
+    if budget is not None:
+        result.budget = best_bundle(comparer, names, role, budget)
+    return result
+
+
+def best_bundle(comparer: Comparer, names: Sequence[str], role: str, budget: float) -> BudgetChoice:
+    """The bundle within the budget that lowers the role's exposure most.
+
+    Exhaustive when there are few candidate bundles; otherwise greedy by benefit per unit of
+    effort, compared with the best single countermeasure, which is within GREEDY_BOUND of the
+    best bundle when effects have diminishing returns.
+    """
+    cms = comparer.base.scenario.countermeasures
+    costed = [n for n in names if cms[n].effort is not None]
+    if not costed:
+        raise UsageError("--budget: no countermeasure declares an `effort`; add `effort: N` to the countermeasures to compare them within a budget")
+    effort = {n: float(cms[n].effort or 0.0) for n in costed}
+    feasible = [
+        b for size in range(1, len(costed) + 1) for b in itertools.combinations(costed, size)
+        if sum(effort[m] for m in b) <= budget + 1e-9
+    ]
+    if not feasible:
+        cheapest = min(effort.values())
+        raise UsageError(f"--budget {budget:g}: no countermeasure fits; the cheapest costs {cheapest:g}")
+    if len(feasible) <= EXACT_BUNDLES:
+        method, bound = "exact", None
+        candidates = comparer.variants(feasible)
+        best = min(candidates, key=lambda v: (v.delta[role].p_exposed, v.effort or 0.0, v.name))
+        searched = len(candidates)
+    else:
+        method, bound = "greedy", GREEDY_BOUND
+        best, searched = _greedy(comparer, costed, effort, role, budget)
+    contributions = {}
+    for member in best.members:
+        rest = tuple(m for m in best.members if m != member)
+        without = comparer.variants([rest])[0] if rest else comparer.baseline
+        # What the member adds: exposure without it minus exposure with the whole bundle.
+        contributions[member] = paired_delta(best, without, role)
+    return BudgetChoice(budget, method, bound, best, contributions, searched)
+
+
+def _greedy(comparer: Comparer, costed: list[str], effort: dict[str, float], role: str,
+            budget: float) -> tuple[Variant, int]:
+    chosen: tuple[str, ...] = ()
+    current = comparer.baseline
+    searched = 0
+    while True:
+        spent = sum(effort[m] for m in chosen)
+        options = [tuple(sorted((*chosen, n))) for n in costed if n not in chosen and spent + effort[n] <= budget + 1e-9]
+        if not options:
+            break
+        trials = comparer.variants(options)
+        searched += len(trials)
+        gains = []
+        for bundle, trial in zip(options, trials):
+            added = next(n for n in bundle if n not in chosen)
+            gain = current.results.roles[role].p_exposed - trial.results.roles[role].p_exposed
+            gains.append((gain / max(effort[added], 1e-9), gain, bundle, trial))
+        ratio, gain, bundle, trial = max(gains, key=lambda g: (g[0], g[1], g[2]))
+        if gain <= 0:
+            break
+        chosen, current = bundle, trial
+    singles = comparer.variants([(n,) for n in costed if effort[n] <= budget + 1e-9])
+    best_single = min(singles, key=lambda v: v.results.roles[role].p_exposed)
+    if not chosen or best_single.results.roles[role].p_exposed < current.results.roles[role].p_exposed:
+        current = best_single
+    current.delta = {r: paired_delta(comparer.baseline, current, r) for r in comparer.base.scenario.role_names}
+    return current, searched

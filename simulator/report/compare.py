@@ -1,0 +1,179 @@
+"""Rendering comparisons: a ranked table with plain sentences, JSON extending the run contract, CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from simulator.analysis.compare import Comparison, Delta, Variant
+from simulator.i18n import _
+from simulator.report.run import RunInfo, run_json
+from simulator.report.words import horizon, percent
+
+
+def points(x: float) -> str:
+    """A change of a share in percentage points: -0.132 -> '−13.2'."""
+    value = x * 100
+    text = f"{abs(value):.1f}"
+    if text == "0.0":
+        return "0.0"
+    return ("−" if value < 0 else "+") + text
+
+
+def _delta_json(d: Delta) -> dict[str, Any]:
+    return {
+        "p_exposed": round(d.p_exposed, 6),
+        "ci95": [round(d.ci95[0], 6), round(d.ci95[1], 6)],
+        "distinguishable": d.distinguishable,
+        "median_days_gained": d.median_days_gained,
+        "safe_days_gained": round(d.safe_days_gained, 3),
+    }
+
+
+def _variant_json(v: Variant, comparison: Comparison, seed: int, elapsed: float) -> dict[str, Any]:
+    info = RunInfo(loaded=v.loaded, runs=v.results.runs, days=v.results.days, seed=seed, elapsed_s=elapsed)
+    doc = run_json(v.results, info)
+    doc.pop("timing")
+    cm = v.loaded.scenario.countermeasures
+    doc["countermeasures"] = {m: {"description": cm[m].description, "cost": cm[m].cost, "effort": cm[m].effort}
+                              for m in v.members}
+    if v.members:
+        doc["delta"] = {role: _delta_json(d) for role, d in v.delta.items()}
+    return doc
+
+
+def compare_json(c: Comparison, seed: int, elapsed: float) -> dict[str, Any]:
+    """{"baseline", "variants": {NAME: run JSON + "delta"}, "role", "budget"?, "timing"}."""
+    doc: dict[str, Any] = {
+        "role": c.role,
+        "baseline": _variant_json(c.baseline, c, seed, elapsed),
+        "variants": {v.name: _variant_json(v, c, seed, elapsed) for v in c.variants},
+    }
+    if c.budget is not None:
+        b = c.budget
+        doc["budget"] = {
+            "budget": b.budget,
+            "method": b.method,
+            "bound": None if b.bound is None else round(b.bound, 4),
+            "bundles_searched": b.searched,
+            "bundle": b.variant.members,
+            "effort": b.variant.effort,
+            "delta": _delta_json(b.variant.delta[c.role]),
+            "contributions": {m: _delta_json(d) for m, d in b.contributions.items()},
+        }
+    people_days = sum(v.results.people * v.results.runs * v.results.days for v in [c.baseline, *c.variants])
+    doc["timing"] = {"elapsed_s": round(elapsed, 3),
+                     "people_days_per_s": round(people_days / elapsed) if elapsed > 0 else None}
+    return doc
+
+
+def render_json(c: Comparison, seed: int, elapsed: float) -> str:
+    """JSON text of a comparison."""
+    return json.dumps(compare_json(c, seed, elapsed), indent=2, ensure_ascii=False) + "\n"
+
+
+def render_csv(c: Comparison, seed: int, elapsed: float) -> str:
+    """One row per variant and role."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["variant", "role", "p_exposed", "ci95_low", "ci95_high", "delta", "delta_low", "delta_high",
+                     "distinguishable", "median_days_gained", "effort"])
+    for v in [c.baseline, *c.variants]:
+        for role, g in v.results.roles.items():
+            d = v.delta.get(role)
+            writer.writerow([
+                v.name, role, round(g.p_exposed, 6), round(g.ci95[0], 6), round(g.ci95[1], 6),
+                "" if d is None else round(d.p_exposed, 6), "" if d is None else round(d.ci95[0], 6),
+                "" if d is None else round(d.ci95[1], 6), "" if d is None else d.distinguishable,
+                "" if d is None or d.median_days_gained is None else d.median_days_gained,
+                "" if v.effort is None else v.effort,
+            ])
+    return out.getvalue()
+
+
+def _label(v: Variant) -> str:
+    cms = v.loaded.scenario.countermeasures
+    return " + ".join(cms[m].label or m for m in v.members) if v.members else _("baseline")
+
+
+def _change(d: Delta) -> str:
+    text = _("{d} pts ({lo} to {hi})").format(d=points(d.p_exposed), lo=points(d.ci95[0]), hi=points(d.ci95[1]))
+    return text if d.distinguishable else text + " " + _("no clear effect")
+
+
+def variant_sentence(c: Comparison, v: Variant) -> str:
+    """One plain sentence about a countermeasure for learners."""
+    s = v.loaded.scenario
+    role = s.role_label(c.role)
+    d = v.delta[c.role]
+    base = c.baseline.results.roles[c.role].p_exposed
+    values = {"name": _label(v), "role": role, "horizon": horizon(s.days), "a": percent(base),
+              "b": percent(v.results.roles[c.role].p_exposed), "lo": points(d.ci95[0]), "hi": points(d.ci95[1])}
+    if not d.distinguishable:
+        text = _("{name}: no clear effect on the {role} ({a} → {b}; the change could be anywhere from {lo} to {hi} points).").format(**values)
+    elif d.p_exposed < 0:
+        text = _("{name} lowers the {role}'s chance of exposure within {horizon} from {a} to {b} ({lo} to {hi} points).").format(**values)
+    else:
+        text = _("{name} raises the {role}'s chance of exposure within {horizon} from {a} to {b} ({lo} to {hi} points).").format(**values)
+    others = [
+        _("{role} {change} pts").format(role=s.role_label(r), change=points(od.p_exposed))
+        for r, od in v.delta.items() if r != c.role and s.at_risk(r) and od.distinguishable
+    ]
+    if others:
+        text += " " + _("It also changes: {others}.").format(others=", ".join(others))
+    costs = [s.countermeasures[m].cost.strip() for m in v.members]
+    if costs:
+        text += " " + _("Cost: {cost}").format(cost=" ".join(costs))
+    return text
+
+
+def render_table(c: Comparison, seed: int, elapsed: float, width: int = 120) -> str:
+    """The ranked table, the budget choice, then one sentence per countermeasure."""
+    s = c.baseline.loaded.scenario
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=width, force_terminal=False, color_system=None, highlight=False)
+    title = _("{title}: what helps the {role} — {runs} paired runs of {days} days").format(
+        title=s.title, role=s.role_label(c.role), runs=c.baseline.results.runs, days=s.days)
+    table = Table(title=title, title_justify="left")
+    table.add_column(_("Countermeasure"))
+    table.add_column(_("Exposed"), justify="right")
+    table.add_column(_("95% interval"), justify="right")
+    table.add_column(_("Change (95% interval)"), justify="right")
+    table.add_column(_("Median day"), justify="right")
+    table.add_column(_("Effort"), justify="right")
+    for v in [c.baseline, *c.variants]:
+        g = v.results.roles[c.role]
+        d = v.delta.get(c.role)
+        median = "—" if g.median_day is None else str(g.median_day)
+        if d is not None and d.median_days_gained is not None and d.median_days_gained != 0:
+            median += f" ({d.median_days_gained:+d})"
+        table.add_row(
+            _label(v), percent(g.p_exposed), f"{percent(g.ci95[0])}–{percent(g.ci95[1])}",
+            "—" if d is None else _change(d), median, "—" if v.effort is None or not v.members else f"{v.effort:g}",
+        )
+    console.print(table)
+    lines = [line.rstrip() for line in buffer.getvalue().splitlines()]
+    if c.budget is not None:
+        b = c.budget
+        d = b.variant.delta[c.role]
+        how = _("searched all {n} bundles").format(n=b.searched) if b.method == "exact" else _(
+            "greedy search of {n} bundles; within a factor {bound:.2f} of the best if effects have diminishing returns").format(
+            n=b.searched, bound=b.bound or 0.0)
+        lines += ["", _("Best within an effort of {budget:g} ({how}): {bundle} — effort {effort:g}, {role} {a} → {b} ({change}).").format(
+            budget=b.budget, how=how, bundle=_label(b.variant), effort=b.variant.effort or 0.0, role=s.role_label(c.role),
+            a=percent(c.baseline.results.roles[c.role].p_exposed), b=percent(b.variant.results.roles[c.role].p_exposed),
+            change=_change(d))]
+        for member, contribution in b.contributions.items():
+            lines.append("  " + _("without {name}: {change} points more exposure").format(
+                name=s.countermeasures[member].label or member, change=points(contribution.p_exposed)))
+    lines.append("")
+    lines += [variant_sentence(c, v) for v in c.variants]
+    return "\n".join(lines) + "\n"
+
+
+RENDERERS = {"table": render_table, "json": render_json, "csv": render_csv}
