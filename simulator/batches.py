@@ -16,7 +16,7 @@ import numpy as np
 
 from simulator.engine import NOT_EXPOSED, Engine, Outcome, Streams
 from simulator.population import Population, build
-from simulator.errors import ResourceError
+from simulator.errors import ResourceError, UsageError
 from simulator.scenario.model import Scenario, expected_people
 
 # About this many people are simulated together in one batch of small runs.
@@ -199,18 +199,22 @@ def simulate_variants(
     workers: int = 1,
     on_progress: Callable[[float], None] | None = None,
     size: int | None = None,
+    scheduler: str | None = None,
 ) -> list[list[BatchSummary]]:
     """Simulate several variants of a scenario on common random numbers, batch by batch.
 
     All variants use the first one's batch size (or `size`), so run r of every variant is drawn
     from the same streams: differences between variants are paired run by run. Returns, per
-    variant, its batch summaries in run order; identical whatever `workers` is.
+    variant, its batch summaries in run order; identical whatever `workers` is, and on a Dask
+    cluster given by its `scheduler` address.
     """
     size = size or batch_size(scenarios[0])
     plan = batches(runs, size)
     report = on_progress or (lambda _runs: None)
     done: list[list[BatchSummary]] = []
-    if workers <= 1 or len(plan) <= 1:
+    if scheduler is not None:
+        done = _on_dask(scheduler, scenarios, seed, plan, size, report)
+    elif workers <= 1 or len(plan) <= 1:
         for index, count in plan:
             step = count / scenarios[0].days  # per day of each variant: count x variants in all
             done.append(run_variants_batch(scenarios, seed, index, count, size, on_day=lambda: report(step)))
@@ -226,3 +230,26 @@ def simulate_variants(
                     future.cancel()
                 raise
     return [[batch[v] for batch in done] for v in range(len(scenarios))]
+
+
+def _on_dask(address: str, scenarios: list[Scenario], seed: int, plan: list[tuple[int, int]], size: int,
+             report: Callable[[float], None]) -> list[list[BatchSummary]]:
+    """Run the batches on a Dask distributed cluster (the `cluster` extra)."""
+    try:
+        from distributed import Client
+    except ImportError:
+        raise UsageError("--scheduler needs Dask: python3 -m pip install 'exposure-sim[cluster]'") from None
+    try:
+        client = Client(address, timeout=10, set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise UsageError(f"--scheduler {address}: cannot connect ({exc})") from None
+    try:
+        futures = [client.submit(run_variants_batch, scenarios, seed, index, count, size, pure=False)
+                   for index, count in plan]
+        done = []
+        for future in futures:
+            done.append(future.result())
+            report(done[-1][0].people.shape[0] * len(scenarios))
+        return done
+    finally:
+        client.close()

@@ -205,6 +205,49 @@ def compare(scenario: str, runs: int | None, days: int | None, seed: int, worker
     _emit(COMPARE_RENDERERS[fmt](result, seed, time.perf_counter() - started), output)
 
 
+@cli.command()
+@click.argument("scenario", default=DEFAULT_SCENARIO)
+@_common_run_options
+@click.option("--vary", "varies", multiple=True, required=True, metavar="KEY=LOW:HIGH[:STEPS]",
+              help="A parameter and its range, e.g. activities.call_abroad.minutes=1:8:8 (repeatable).")
+@click.option("--method", type=click.Choice(["oat", "sobol"]), default="oat", show_default=True,
+              help="One at a time, or Sobol indices of all parameters together.")
+@click.option("--samples", type=click.IntRange(4, 4096), default=32, show_default=True, help="Base samples for Sobol.")
+@click.option("--role", default=None, help="Whose exposure to follow (default: the first role at risk).")
+@click.option("--plot", type=click.Path(dir_okay=False), default=None, help="Write an SVG chart to this file.")
+@click.option("--scheduler", default=None, metavar="ADDRESS", help="Run on a Dask cluster (extra exposure-sim[cluster]).")
+def sweep(scenario: str, runs: int | None, days: int | None, seed: int, workers: int, people: int | None,
+          overrides: tuple[str, ...], countermeasures: tuple[str, ...], fmt: str, output: str | None, traceback: bool,
+          varies: tuple[str, ...], method: str, samples: int, role: str | None, plot: str | None,
+          scheduler: str | None) -> None:
+    """Vary parameters and rank them by their effect on a role's exposure."""
+    from simulator.analysis.compare import check_role
+    from simulator.analysis.sweep import Sweeper, one_at_a_time, parse_vary, sobol
+    from simulator.report.sweep import RENDERERS as SWEEP_RENDERERS
+    from simulator.report.sweep import render_svg
+
+    base = load(scenario, overrides=list(overrides), countermeasures=list(countermeasures), days=days, people=people)
+    chosen_role = check_role(base, role)
+    n_runs = runs if runs is not None else min(base.scenario.runs, 100)
+    progress = _Progress(1, _("Sweeping"))
+    sweeper = Sweeper(scenario, base, overrides=overrides, countermeasures=countermeasures, days=days, people=people,
+                      runs=n_runs, seed=seed, workers=workers, on_progress=progress.advance, scheduler=scheduler)
+    parsed = [parse_vary(text, sweeper) for text in varies]
+    keys = [v.key for v in parsed]
+    if len(set(keys)) != len(keys):
+        raise UsageError("--vary: each key may be varied only once")
+    check_memory(base.scenario, n_runs, workers)
+    started = time.perf_counter()
+    try:
+        result = sobol(sweeper, parsed, chosen_role, samples) if method == "sobol" else one_at_a_time(sweeper, parsed, chosen_role)
+    finally:
+        progress.close()
+    elapsed = time.perf_counter() - started
+    if plot:
+        write_atomic(plot, render_svg(result))
+    _emit(SWEEP_RENDERERS[fmt](result, seed, elapsed), output)
+
+
 class _Reported(ExposureError):
     """Problems already formatted as lines."""
 

@@ -1,0 +1,121 @@
+"""Rendering sweeps: a tornado table, curves, Sobol indices; JSON, CSV and an SVG chart."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from simulator.analysis.sweep import Sweep
+from simulator.i18n import _
+from simulator.report.charts import oat_chart, sobol_chart
+from simulator.report.compare import points
+from simulator.report.run import RunInfo, run_json
+from simulator.report.words import percent
+
+
+def sweep_json(sw: Sweep, seed: int, elapsed: float) -> dict[str, Any]:
+    """{"role", "method", "baseline": run JSON, "parameters": {KEY: ...}, "ranking", "sobol"?, "timing"}."""
+    base = sw.baseline
+    info = RunInfo(loaded=base.loaded, runs=base.results.runs, days=base.results.days, seed=seed, elapsed_s=elapsed)
+    baseline = run_json(base.results, info)
+    baseline.pop("timing")
+    params = {}
+    for c in sw.curves:
+        params[c.vary.key] = {
+            "low": c.vary.low, "high": c.vary.high, "values": c.vary.values(),
+            "p_exposed": [round(p.results.roles[sw.role].p_exposed, 6) for p in c.points],
+            "ci95": [[round(x, 6) for x in p.results.roles[sw.role].ci95] for p in c.points],
+            "swing": round(c.swing.p_exposed, 6),
+            "swing_ci95": [round(c.swing.ci95[0], 6), round(c.swing.ci95[1], 6)],
+            "distinguishable": c.swing.distinguishable,
+        }
+    doc: dict[str, Any] = {"role": sw.role, "method": sw.method, "baseline": baseline, "parameters": params,
+                           "ranking": [c.vary.key for c in sw.ranking]}
+    if sw.sobol is not None:
+        doc["samples"] = sw.samples
+        doc["sobol"] = {k: {"S1": round(s.first, 4), "S1_ci95": [round(x, 4) for x in s.first_ci95],
+                            "ST": round(s.total, 4), "ST_ci95": [round(x, 4) for x in s.total_ci95]}
+                        for k, s in sw.sobol.items()}
+    runs = base.results.runs * (1 + sum(len(c.points) for c in sw.curves) + (sw.samples * (len(sw.curves) + 2) if sw.sobol else 0))
+    people_days = base.results.people * base.results.days * runs
+    doc["timing"] = {"elapsed_s": round(elapsed, 3), "people_days_per_s": round(people_days / elapsed) if elapsed > 0 else None}
+    return doc
+
+
+def render_json(sw: Sweep, seed: int, elapsed: float) -> str:
+    """JSON text of a sweep."""
+    return json.dumps(sweep_json(sw, seed, elapsed), indent=2, ensure_ascii=False) + "\n"
+
+
+def render_csv(sw: Sweep, seed: int, elapsed: float) -> str:
+    """One row per parameter value."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["parameter", "value", "role", "p_exposed", "ci95_low", "ci95_high"])
+    for c in sw.curves:
+        for value, p in zip(c.vary.values(), c.points):
+            g = p.results.roles[sw.role]
+            writer.writerow([c.vary.key, value, sw.role, round(g.p_exposed, 6), round(g.ci95[0], 6), round(g.ci95[1], 6)])
+    return out.getvalue()
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}"
+
+
+def render_table(sw: Sweep, seed: int, elapsed: float, width: int = 120) -> str:
+    """Parameters ranked by their effect (a tornado as a table), then Sobol indices if computed."""
+    s = sw.baseline.loaded.scenario
+    role = s.role_label(sw.role)
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=width, force_terminal=False, color_system=None, highlight=False)
+    title = _("{title}: what moves the {role}'s exposure (baseline {p}, {runs} paired runs per point)").format(
+        title=s.title, role=role, p=percent(sw.baseline.results.roles[sw.role].p_exposed), runs=sw.baseline.results.runs)
+    table = Table(title=title, title_justify="left")
+    table.add_column(_("Parameter"))
+    table.add_column(_("Range"), justify="right")
+    table.add_column(_("Exposure along the range"))
+    table.add_column(_("Low → high (95% interval)"), justify="right")
+    for c in sw.ranking:
+        along = " ".join(percent(p.results.roles[sw.role].p_exposed) for p in c.points)
+        change = _("{d} pts ({lo} to {hi})").format(d=points(c.swing.p_exposed), lo=points(c.swing.ci95[0]), hi=points(c.swing.ci95[1]))
+        if not c.swing.distinguishable:
+            change += " " + _("no clear effect")
+        table.add_row(c.vary.key, f"{_fmt(c.vary.low)}–{_fmt(c.vary.high)}", along, change)
+    console.print(table)
+    if sw.sobol is not None:
+        sob = Table(title=_("Sobol indices from {n} samples: share of the variance of exposure").format(n=sw.samples), title_justify="left")
+        sob.add_column(_("Parameter"))
+        sob.add_column(_("Alone (first order)"), justify="right")
+        sob.add_column(_("With interactions (total)"), justify="right")
+        for key, idx in sw.sobol.items():
+            sob.add_row(key, f"{idx.first:.2f} ({idx.first_ci95[0]:.2f} to {idx.first_ci95[1]:.2f})",
+                        f"{idx.total:.2f} ({idx.total_ci95[0]:.2f} to {idx.total_ci95[1]:.2f})")
+        console.print(sob)
+    lines = [line.rstrip() for line in buffer.getvalue().splitlines()]
+    top = sw.ranking[0]
+    lines.append(_("Of the parameters varied, {key} moves the {role}'s exposure most: from {a} at {low} to {b} at {high}.").format(
+        key=top.vary.key, role=role, a=percent(top.points[0].results.roles[sw.role].p_exposed), low=_fmt(top.vary.low),
+        b=percent(top.points[-1].results.roles[sw.role].p_exposed), high=_fmt(top.vary.high)))
+    return "\n".join(lines) + "\n"
+
+
+def render_svg(sw: Sweep) -> str:
+    """The sweep as one SVG: a tornado and the curves, or the Sobol indices."""
+    if sw.sobol is not None:
+        return sobol_chart([(k, s.first, s.first_ci95, s.total, s.total_ci95) for k, s in sw.sobol.items()])
+    base = sw.baseline.results.roles[sw.role].p_exposed
+    rows = [(c.vary.key, c.points[0].results.roles[sw.role].p_exposed, c.points[-1].results.roles[sw.role].p_exposed, base)
+            for c in sw.ranking]
+    panels = [(c.vary.key, c.vary.values(), [p.results.roles[sw.role].p_exposed for p in c.points],
+               [p.results.roles[sw.role].ci95 for p in c.points]) for c in sw.curves]
+    role = sw.baseline.loaded.scenario.role_label(sw.role)
+    return oat_chart(rows, panels, _("exposure of the {role}").format(role=role), _("exposed"))
+
+
+RENDERERS = {"table": render_table, "json": render_json, "csv": render_csv}
