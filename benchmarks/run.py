@@ -1,0 +1,149 @@
+"""Side-by-side performance of Exposure and independent implementations of the same model.
+
+    python3 -m pip install '.[bench]'
+    python3 benchmarks/run.py                 # everything (several minutes)
+    python3 benchmarks/run.py --quick         # small sizes only
+
+Every figure is a whole process — start-up, population build and simulation — timed with its
+wall clock and its peak resident memory (from the kernel's accounting of the finished child).
+The script checks that the implementations agree on the exposed fraction before comparing them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REFERENCE = 0.9508
+DAYS = 365
+
+
+@dataclass
+class Measure:
+    """One whole-process measurement."""
+
+    label: str
+    people: int
+    runs: int
+    wall_s: float
+    peak_mib: float
+    fraction: float | None
+    output: str
+
+    @property
+    def people_days_per_s(self) -> float:
+        return self.people * self.runs * DAYS / self.wall_s
+
+
+def measure(label: str, command: list[str], people: int, runs: int = 1) -> Measure:
+    """Measure through a small wrapper process so that each peak is the command's own."""
+    wrapper = [sys.executable, "-c", (
+        "import json, resource, subprocess, sys, time\n"
+        "t = time.perf_counter()\n"
+        "p = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
+        "w = time.perf_counter() - t\n"
+        "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
+        "print(json.dumps({'rc': p.returncode, 'wall': w, 'peak_kib': peak, 'out': p.stdout, 'err': p.stderr[-400:]}))\n"
+    ), *command]
+    done = subprocess.run(wrapper, capture_output=True, text=True, check=True)
+    info = json.loads(done.stdout)
+    if info["rc"] != 0:
+        raise SystemExit(f"{label}: exit {info['rc']}: {info['err'].strip()}")
+    return Measure(label, people, runs, info["wall"], info["peak_kib"] / 1024, _fraction(info["out"]), info["out"])
+
+
+def _fraction(out: str) -> float | None:
+    try:
+        doc = json.loads(out)
+    except json.JSONDecodeError:
+        return None
+    if "everyone" in doc:
+        return float(doc["everyone"]["p_exposed"])
+    return doc.get("exposed_fraction")
+
+
+def exposure(*args: str) -> list[str]:
+    return [sys.executable, "-m", "simulator", *args]
+
+
+def reference(model: str, people: int) -> list[str]:
+    return [sys.executable, str(HERE / "reference_models.py"), model, "--people", str(people)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="only the small sizes")
+    parser.add_argument("--output", type=Path, help="also write the Markdown table to this file")
+    args = parser.parse_args()
+
+    rows: list[Measure] = []
+    sizes = [10_000, 100_000] if args.quick else [10_000, 100_000, 1_000_000]
+    for n in sizes:
+        rows.append(measure(f"exposure reference-cascade", exposure(
+            "run", "reference-cascade", "--people", str(n), "--runs", "1", "--format", "json"), n))
+    rows.append(measure("numpy day loop", reference("numpy", sizes[-1]), sizes[-1]))
+    rows.append(measure("EoN event-driven SIR", reference("eon", 10_000), 10_000))
+    for n in ([10_000] if args.quick else [10_000, 100_000]):
+        rows.append(measure("Mesa, one agent per person", reference("mesa", n), n))
+
+    # The cost of each extra run at 100,000 people: (3 runs - 1 run) / 2, build and simulation.
+    one = next(r for r in rows if r.label.startswith("exposure") and r.people == 100_000)
+    three = measure("exposure reference-cascade x3", exposure(
+        "run", "reference-cascade", "--people", "100000", "--runs", "3", "--format", "json"), 100_000, 3)
+    extra_run = (three.wall_s - one.wall_s) / 2
+
+    scenario_rows = []
+    if not args.quick:
+        scenario_rows.append(measure("exposure run city --runs 1", exposure(
+            "run", "city", "--runs", "1", "--format", "json"), 1_000_000))
+    w1 = measure("border-phone --runs 1000 --workers 1", exposure(
+        "run", "border-phone", "--runs", "1000", "--workers", "1", "--format", "json"), 3000, 1000)
+    w2 = measure("border-phone --runs 1000 --workers 2", exposure(
+        "run", "border-phone", "--runs", "1000", "--workers", "2", "--format", "json"), 3000, 1000)
+    scenario_rows += [w1, w2]
+    same = _strip_timing(w1.output) == _strip_timing(w2.output)
+
+    lines = ["| implementation | people | wall s | peak MiB | people-days/s | exposed fraction |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for r in rows + [three]:
+        lines.append(f"| {r.label} | {r.people:,} | {r.wall_s:.2f} | {r.peak_mib:.0f} | {r.people_days_per_s:.3g} | "
+                     f"{'' if r.fraction is None else f'{r.fraction:.4f}'} |")
+    lines += ["", "| scenario command | wall s | peak MiB |", "|---|---:|---:|"]
+    for r in scenario_rows:
+        lines.append(f"| `{r.label}` | {r.wall_s:.2f} | {r.peak_mib:.0f} |")
+
+    mesa_big = [r for r in rows if r.label.startswith("Mesa")][-1]
+    ours_same = next(r for r in rows if r.label.startswith("exposure") and r.people == mesa_big.people)
+    top = next(r for r in rows if r.label.startswith("exposure") and r.people == sizes[-1])
+    lines += [
+        "",
+        f"- Exposure vs Mesa at {mesa_big.people:,} people, whole process: {mesa_big.wall_s / ours_same.wall_s:.0f}x faster.",
+        f"- Each extra run at 100,000 people costs {extra_run:.2f} s; Mesa's run at {mesa_big.people:,} people costs "
+        f"{mesa_big.wall_s * 100_000 / mesa_big.people:.1f} s per 100,000 people ({mesa_big.wall_s * 100_000 / mesa_big.people / max(extra_run, 1e-9):.0f}x).",
+        f"- `--workers 2` vs `--workers 1` on border-phone x1000: {w1.wall_s / w2.wall_s:.2f}x faster; identical JSON apart from timing: {same}.",
+        f"- Exposed fraction at {top.people:,} people: {top.fraction:.4f} (formula {REFERENCE}; "
+        f"{'within' if top.fraction is not None and abs(top.fraction - REFERENCE) <= 0.005 else 'NOT within'} 0.005).",
+    ]
+    for r in rows:
+        if r.fraction is not None and abs(r.fraction - REFERENCE) > (0.005 if r.people >= 1_000_000 else 0.02):
+            lines.append(f"- WARNING: {r.label} at {r.people:,} disagrees: {r.fraction:.4f}")
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if args.output:
+        args.output.write_text(text, encoding="utf-8")
+
+
+def _strip_timing(out: str) -> dict:
+    doc = json.loads(out)
+    doc.pop("timing", None)
+    return doc
+
+
+if __name__ == "__main__":
+    main()
