@@ -74,6 +74,9 @@ def _expected_degree(scenario: Scenario, per_run: float) -> float:
         senders = counts.get(tie.from_, per_run)
         receivers = counts.get(tie.to, per_run)
         degree += 2.0 * senders * min(tie.each or receivers, receivers) / max(per_run, 1.0)
+    for group in scenario.groups.values():
+        size = sum(pop.roles[r].count for r in (*group.members, *group.admins) if r in pop.roles)
+        degree += size * (size - 1) / max(per_run, 1.0)
     return degree
 
 
@@ -154,7 +157,8 @@ def run_batch(scenario: Scenario, seed: int, index: int, runs: int, size: int,
 def _population_key(scenario: Scenario) -> str:
     """Everything the population and network are built from: equal keys, equal populations."""
     return json.dumps([scenario.population.model_dump(mode="json"), scenario.contacts.model_dump(mode="json"),
-                       list(scenario.channels)], sort_keys=True)
+                       list(scenario.channels), {k: g.model_dump(mode="json") for k, g in scenario.groups.items()}],
+                      sort_keys=True)
 
 
 def run_variants_batch(scenarios: list[Scenario], seed: int, index: int, runs: int, size: int,

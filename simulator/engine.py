@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from simulator.channels import FOREVER, channel_rules
-from simulator.population import NO_CHANNEL, Population, build
+from simulator.channels import FOREVER, channel_rules, reveal_chance
+from simulator.population import NO_CHANNEL, NO_GROUP, Population, build
 from simulator.scenario.model import ANY_CONTACT, EVERYONE, RESIDENT, Observer, Scenario
 
 NOT_EXPOSED = -1
@@ -116,6 +116,7 @@ class _Activity:
     state: int
     state_days: int
     at_partner: bool
+    to_group: bool = False  # a post to a group chat reaches every link of the poster's group
     partner_count: np.ndarray | None = None  # int64[n]: eligible partners of each person
     partner_start: np.ndarray | None = None  # int64[n]
     partner_edges: np.ndarray | None = None  # int64[...]: link positions, grouped by person
@@ -212,7 +213,8 @@ class Engine:
     def _plan_activity(self, name: str) -> _Activity:
         spec = self.s.activities[name]
         channels = list(self.s.channels)
-        channel = channels.index(spec.channel) if spec.channel else NO_CHANNEL
+        channel_name = self.s.activity_channel(name)
+        channel = channels.index(channel_name) if channel_name else NO_CHANNEL
         derived: list[str] = []
         if channel != NO_CHANNEL and self.rules.radio[channel]:
             derived.append("radio")
@@ -236,11 +238,16 @@ class Engine:
             at_partner=spec.at == "partner",
         )
         if spec.with_ is not None:
-            keep = np.ones(self.pop.indices.size, dtype=bool)
-            if channel != NO_CHANNEL:
-                keep &= self.pop.edge_channel == channel
-            if spec.with_ != ANY_CONTACT:
-                keep &= self.pop.role[self.pop.indices] == self.s.role_names.index(spec.with_)
+            if spec.with_ in self.s.groups:
+                plan.to_group = True
+                keep = self.pop.edge_group == list(self.s.groups).index(spec.with_)
+            else:
+                # A group's links carry only posts to the group.
+                keep = self.pop.edge_group == NO_GROUP
+                if channel != NO_CHANNEL:
+                    keep &= self.pop.edge_channel == channel
+                if spec.with_ != ANY_CONTACT:
+                    keep &= self.pop.role[self.pop.indices] == self.s.role_names.index(spec.with_)
             edges = np.flatnonzero(keep)
             count = np.bincount(self.edge_source[edges], minlength=self.n).astype(np.int64)
             start = np.zeros(self.n, dtype=np.int64)
@@ -257,7 +264,7 @@ class Engine:
             for traces in (act.traces, act.traces_registered):
                 miss = 1.0
                 for trace in traces:
-                    if trace == "metadata" and spec.kind == "operator" and self.s.activities[act_name].channel not in spec.channels:
+                    if trace == "metadata" and spec.kind == "operator" and self.s.activity_channel(act_name) not in spec.channels:
                         continue
                     miss *= 1.0 - spec.notice_probability(trace, act.minutes)
                 pair.append(1.0 - miss)
@@ -392,7 +399,10 @@ class Engine:
         actor = actor[self.active[actor]]
         partner = np.full(actor.size, -1, dtype=np.int64)
         edge = None
-        if act.partner_edges is not None and act.partner_count is not None and act.partner_start is not None:
+        if act.to_group:
+            actor = self._post_to_group(act, actor, t)
+            partner = np.full(actor.size, -1, dtype=np.int64)
+        elif act.partner_edges is not None and act.partner_count is not None and act.partner_start is not None:
             count = act.partner_count[actor]
             actor = actor[count > 0]
             count = count[count > 0]
@@ -420,6 +430,19 @@ class Engine:
         if "travel" in act.traces:
             day.travellers.append(actor)
         return _Events(index, actor, partner, registered)
+
+    def _post_to_group(self, act: _Activity, actor: np.ndarray, t: int) -> np.ndarray:
+        """Posts reach every link of the poster's group; returns the posters (those in the group)."""
+        assert act.partner_count is not None and act.partner_start is not None and act.partner_edges is not None
+        count = act.partner_count[actor]
+        actor = actor[count > 0]
+        count = count[count > 0]
+        if self.last_message is not None and act.channel != NO_CHANNEL and actor.size:
+            offset = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
+            edge = act.partner_edges[np.repeat(act.partner_start[actor], count) + offset]
+            self.last_message[edge] = t
+            self.last_message[self.pop.reverse[edge]] = t
+        return actor
 
     @staticmethod
     def _subjects(actor: np.ndarray, partner: np.ndarray) -> np.ndarray:
@@ -523,11 +546,27 @@ class Engine:
         if people.size == 0 or rules.on_device.size == 0:
             return np.empty(0, dtype=np.int64)
         unlocked = self.stream.uniform("unlock", t, people) < self.s.adversary.unlock
+        edges, owner, p = self.reveal_chances(people, t, unlocked)
+        if edges.size == 0:
+            return np.empty(0, dtype=np.int64)
+        hit = self.stream.uniform("reveal", t, edges) < p
+        revealed = self.pop.indices[edges[hit]].astype(np.int64)
+        # One reveal per (exposed person, revealed person), however many links join them.
+        pairs = np.unique(owner[hit] * self.n + revealed)
+        revealed = pairs % self.n
+        return revealed[self.active[revealed]]
+
+    def reveal_chances(self, people: np.ndarray, t: int, unlocked: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every channel link of people seized on day t: (link position, owner, chance it is revealed).
+
+        An unlocked phone holds a link if the channel stores contacts, the link belongs to a group
+        chat (each member's phone keeps the member list), or a message on it is still within the
+        channel's retention; the operator's log holds it if a message was exchanged on it at all.
+        """
+        rules = self.rules
         start = self.pop.indptr[people]
         degree = self.pop.indptr[people + 1] - start
         total = int(degree.sum())
-        if total == 0:
-            return np.empty(0, dtype=np.int64)
         offset = np.arange(total) - np.repeat(np.cumsum(degree) - degree, degree)
         edges = np.repeat(start, degree) + offset
         owner = np.repeat(people, degree)
@@ -535,24 +574,15 @@ class Engine:
         channel = self.pop.edge_channel[edges].astype(np.int64)
         has = channel != NO_CHANNEL
         edges, channel, owner, owner_unlocked = edges[has], channel[has], owner[has], owner_unlocked[has]
-        held = rules.keeps_contacts[channel].copy()
+        held = rules.keeps_contacts[channel] | (self.pop.edge_group[edges] != NO_GROUP)
         if self.last_message is not None:
             last = self.last_message[edges]
             retention = rules.retention_days[channel]
-            recent = (last != NEVER) & ((retention == FOREVER) | (last > t - retention))
-            held |= recent
-            logged = (last != NEVER) & rules.metadata_links[channel]
+            held |= (last != NEVER) & ((retention == FOREVER) | (last > t - retention))
+            logged = last != NEVER
         else:
             logged = np.zeros(edges.size, dtype=bool)
-        p_device = np.where(owner_unlocked & rules.on_device[channel] & held, rules.reveal_device[channel], 0.0)
-        p_meta = np.where(logged, rules.reveal_metadata[channel], 0.0)
-        p = 1.0 - (1.0 - p_device) * (1.0 - p_meta)
-        hit = self.stream.uniform("reveal", t, edges) < p
-        revealed = self.pop.indices[edges[hit]].astype(np.int64)
-        # One reveal per (exposed person, revealed person), however many links join them.
-        pairs = np.unique(owner[hit] * self.n + revealed)
-        revealed = pairs % self.n
-        return revealed[self.active[revealed]]
+        return edges, owner, reveal_chance(rules, channel, owner_unlocked, held, logged)
 
 
 def simulate(scenario: Scenario, replicas: int, seed: np.random.SeedSequence | int,

@@ -11,12 +11,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulator.scenario.model import Mixing, Scenario
+from simulator.scenario.model import Group, Mixing, Scenario
 
 # Kinds of link, for stories and reports.
-LINK_KINDS = ("family", "neighbour", "acquaintance", "random", "tie")
-FAMILY, NEIGHBOUR, ACQUAINTANCE, RANDOM, TIE = range(len(LINK_KINDS))
+LINK_KINDS = ("family", "neighbour", "acquaintance", "random", "tie", "group")
+FAMILY, NEIGHBOUR, ACQUAINTANCE, RANDOM, TIE, GROUP = range(len(LINK_KINDS))
 NO_CHANNEL = -1
+NO_GROUP = -1
 
 
 @dataclass
@@ -36,6 +37,7 @@ class Population:
     edge_channel: np.ndarray  # int8[E]: channel index or NO_CHANNEL
     edge_kind: np.ndarray  # int8[E]: index into LINK_KINDS
     reverse: np.ndarray  # int64[E]: position of the same link seen from the other end
+    edge_group: np.ndarray  # int16[E]: index into Scenario.groups for links of a group chat, else NO_GROUP
 
     @property
     def size(self) -> int:
@@ -114,12 +116,15 @@ def build(scenario: Scenario, replicas: int, rng: np.random.Generator) -> Popula
     for tie in contacts.ties:
         a, b = _tie_pairs(role, replica_start, roles.index(tie.from_), roles.index(tie.to), tie.each, rng)
         builder.add(a, b, channel_index(tie.channel), TIE)
-    indptr, indices, edge_channel, edge_kind, reverse = builder.csr(n)
+    for g, group in enumerate(scenario.groups.values()):
+        a, b = _group_pairs(role, replica_start, roles, group, rng)
+        builder.add(a, b, channel_index(group.channel), GROUP, group=g)
+    indptr, indices, edge_channel, edge_kind, reverse, edge_group = builder.csr(n)
     return Population(
         replicas=replicas, replica=replica, unit=unit.astype(np.int32), household=household,
         role=role, replica_start=replica_start, unit_start=unit_start,
         household_start=household_start, indptr=indptr, indices=indices,
-        edge_channel=edge_channel, edge_kind=edge_kind, reverse=reverse,
+        edge_channel=edge_channel, edge_kind=edge_kind, reverse=reverse, edge_group=edge_group,
     )
 
 
@@ -198,6 +203,40 @@ def _tie_pairs(role: np.ndarray, replica_start: np.ndarray, src_role: int, dst_r
     return np.concatenate(out_a), np.concatenate(out_b)
 
 
+def _group_pairs(role: np.ndarray, replica_start: np.ndarray, roles: list[str], group: Group,
+                 rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair of people who share a chat of the group, once per pair, per replica.
+
+    Without `cell_size` the group is one chat. With it, the members are shuffled and split into
+    chats of at most `cell_size` members each, and the admins join every chat.
+    """
+    admin_roles = [roles.index(r) for r in group.admins]
+    member_roles = [roles.index(r) for r in group.members]
+    out_a, out_b = [], []
+    for r in range(replica_start.size - 1):
+        start, stop = int(replica_start[r]), int(replica_start[r + 1])
+        local = role[start:stop]
+        admins = np.flatnonzero(np.isin(local, admin_roles)) + start
+        members = np.flatnonzero(np.isin(local, member_roles)) + start
+        if group.cell_size is None or members.size <= group.cell_size:
+            cells = [members]
+        else:
+            members = members[rng.permutation(members.size)]
+            cells = np.array_split(members, -(-members.size // group.cell_size))
+        keys = []
+        for cell in cells:
+            chat = np.sort(np.concatenate([admins, cell]))
+            i, j = np.triu_indices(chat.size, 1)
+            keys.append(chat[i] * stop + chat[j])
+        # Admins share every chat: keep one link per pair.
+        pairs = np.unique(np.concatenate(keys)) if keys else np.empty(0, np.int64)
+        out_a.append(pairs // stop)
+        out_b.append(pairs % stop)
+    if not out_a:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    return np.concatenate(out_a), np.concatenate(out_b)
+
+
 class _Links:
     """Collects undirected links and turns them into a CSR network."""
 
@@ -206,20 +245,24 @@ class _Links:
         self.b: list[np.ndarray] = []
         self.channel: list[np.ndarray] = []
         self.kind: list[np.ndarray] = []
+        self.group: list[np.ndarray] = []
 
-    def add(self, a: np.ndarray, b: np.ndarray, channel: int, kind: int) -> None:
+    def add(self, a: np.ndarray, b: np.ndarray, channel: int, kind: int, group: int = NO_GROUP) -> None:
         self.a.append(a.astype(np.int32))
         self.b.append(b.astype(np.int32))
         self.channel.append(np.full(a.size, channel, dtype=np.int8))
         self.kind.append(np.full(a.size, kind, dtype=np.int8))
+        self.group.append(np.full(a.size, group, dtype=np.int16))
 
     def csr(self, n: int) -> tuple[np.ndarray, ...]:
         if self.a:
             a, b = np.concatenate(self.a), np.concatenate(self.b)
             channel, kind = np.concatenate(self.channel), np.concatenate(self.kind)
+            group = np.concatenate(self.group)
         else:
             a = b = np.empty(0, np.int32)
             channel = kind = np.empty(0, np.int8)
+            group = np.empty(0, np.int16)
         m = a.size
         src = np.concatenate([a, b])
         dst = np.concatenate([b, a])
@@ -238,4 +281,5 @@ class _Links:
             np.concatenate([channel, channel])[order],
             np.concatenate([kind, kind])[order],
             reverse,
+            np.concatenate([group, group])[order],
         )

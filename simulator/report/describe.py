@@ -81,14 +81,29 @@ def describe(s: Scenario) -> str:
     for name, role in pop.roles.items():
         desc = f": {role.description.strip()}" if role.description.strip() else ""
         out.append(f"- {role.count} × {s.role_label(name)}{desc}")
+    if s.groups:
+        out += ["", _("Group chats"), "-" * len(_("Group chats"))]
+    for name, g in s.groups.items():
+        who = [_("{role} (in every chat)").format(role=s.role_label(r)) for r in g.admins]
+        who += [s.role_label(r) for r in g.members]
+        ch = s.channels[g.channel]
+        line = _("{group}, on {channel}: {who}").format(
+            group=g.label or name.replace("_", " "), channel=ch.label or g.channel.replace("_", " "), who=", ".join(who))
+        if g.cell_size is not None:
+            line += _("; members split into chats of at most {n}").format(n=g.cell_size)
+        out.append(f"- {line}.")
     out += ["", _("What they do"), "-" * len(_("What they do"))]
     for name, a in s.activities.items():
         label = a.label or name.replace("_", " ")
         bits = [_freq(a.daily)]
-        if a.channel:
-            ch = s.channels[a.channel]
-            bits.append(_("over {channel}").format(channel=ch.label or a.channel.replace("_", " ")))
-        if a.with_:
+        channel = s.activity_channel(name)
+        if channel:
+            ch = s.channels[channel]
+            bits.append(_("over {channel}").format(channel=ch.label or channel.replace("_", " ")))
+        if a.with_ in s.groups:
+            group = s.groups[a.with_]
+            bits.append(_("in {group}").format(group=group.label or a.with_.replace("_", " ")))
+        elif a.with_:
             bits.append(_("with a {who}").format(who=_who(s, a.with_) if a.with_ != "contact" else _("contact")))
         if a.minutes:
             bits.append(_("{m:g} minutes").format(m=a.minutes))

@@ -197,6 +197,19 @@ class Channel(Model):
         return self.kind != "in_person"
 
 
+MAX_GROUP_PEOPLE = 500
+
+
+class Group(Model):
+    """A group chat on one channel: every person of some roles, optionally split into cells."""
+
+    label: Text | None = None
+    channel: Name
+    members: Annotated[list[Name], Field(min_length=1, max_length=100)]
+    admins: Annotated[list[Name], Field(max_length=100)] = []
+    cell_size: Annotated[int, Field(ge=1, le=MAX_GROUP_PEOPLE)] | None = None
+
+
 class State(Model):
     """Something a person holds that a check can find: a foreign phone, a guest."""
 
@@ -424,6 +437,7 @@ class Scenario(Model):
     population: Population
     contacts: Contacts = Contacts()
     channels: Annotated[dict[Name, Channel], Field(max_length=100)] = {}
+    groups: Annotated[dict[Name, Group], Field(max_length=100)] = {}
     states: dict[Name, State] = {}
     activities: dict[Name, Activity] = {}
     observers: dict[Name, Observer] = {}
@@ -449,6 +463,13 @@ class Scenario(Model):
         """Whether the role is one the scenario is about (residents are not)."""
         spec = self.population.roles.get(role)
         return spec is not None and spec.at_risk
+
+    def activity_channel(self, name: str) -> str | None:
+        """The channel an activity uses: its own, or its group's when it posts to a group."""
+        act = self.activities[name]
+        if act.channel is None and act.with_ in self.groups:
+            return self.groups[act.with_].channel
+        return act.channel
 
     @property
     def mechanisms(self) -> list[str]:

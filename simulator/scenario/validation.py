@@ -11,7 +11,7 @@ from pydantic import BaseModel, ValidationError
 
 from simulator.errors import Problem, ScenarioError
 from simulator.scenario.loader import Document, Path_, describe
-from simulator.scenario.model import ANY_CONTACT, EVERYONE, RESIDENT, Scenario
+from simulator.scenario.model import ANY_CONTACT, EVERYONE, MAX_GROUP_PEOPLE, RESIDENT, Scenario
 
 _TYPE_MESSAGES = {
     "int_type": "expected a whole number",
@@ -202,12 +202,32 @@ def reference_problems(s: Scenario, doc: Document) -> list[Problem]:
         need(("contacts", "ties", i, "from"), tie.from_, [*roles, RESIDENT], "role")
         need(("contacts", "ties", i, "to"), tie.to, [*roles, RESIDENT], "role")
         need(("contacts", "ties", i, "channel"), tie.channel, channels, "channel")
+    groups = list(s.groups)
+    for name, group in s.groups.items():
+        base = ("groups", name)
+        if name in (*roles, RESIDENT, EVERYONE, ANY_CONTACT):
+            problems.append(doc.problem(base, f"`{name}` names a role or a reserved word; a group needs its own name", key=True))
+        need((*base, "channel"), group.channel, channels, "channel")
+        for key in ("members", "admins"):
+            for i, role in enumerate(getattr(group, key)):
+                need((*base, key, i), role, roles, "role")
+        both = sorted(set(group.members) & set(group.admins))
+        if both:
+            problems.append(doc.problem((*base, "admins"), f"a role is either a member or an admin, not both (got {', '.join(both)})"))
+        size = sum(s.population.roles[r].count for r in {*group.members, *group.admins} if r in s.population.roles)
+        if size > MAX_GROUP_PEOPLE:
+            problems.append(doc.problem((*base, "members"), f"the group would have {size} people; at most {MAX_GROUP_PEOPLE} are supported"))
     for name, act in s.activities.items():
         base = ("activities", name)
         need((*base, "who"), act.who, actor_roles, "role")
         need((*base, "channel"), act.channel, channels, "channel")
-        need((*base, "with"), act.with_, [*roles, RESIDENT, ANY_CONTACT], "role")
+        need((*base, "with"), act.with_, [*roles, RESIDENT, ANY_CONTACT, *groups], "role or group")
         need((*base, "state"), act.state, states, "state")
+        posts_to = s.groups.get(act.with_ or "")
+        if posts_to is not None and act.at == "partner":
+            problems.append(doc.problem((*base, "at"), "a post to a group has no single partner: `at: partner` needs `with:` a role"))
+        if posts_to is not None and act.channel is not None and act.channel != posts_to.channel:
+            problems.append(doc.problem((*base, "channel"), f"a post to group `{act.with_}` goes over the group's channel `{posts_to.channel}` (got {act.channel})"))
     multiplied = [*s.observers, *s.checks]
     for section in ("observers", "checks"):
         for name in getattr(s, section):
