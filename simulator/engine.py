@@ -93,6 +93,38 @@ class Streams:
         return rng
 
 
+def distinct(values: np.ndarray) -> np.ndarray:
+    """Sorted distinct values (np.unique's hashing is slow on large integer arrays)."""
+    if values.size < 2:
+        return values.copy()
+    ordered = np.sort(values)
+    keep = np.empty(ordered.size, dtype=bool)
+    keep[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
+    return ordered[keep]
+
+
+@dataclass(frozen=True)
+class Record:
+    """One thing that happened, kept when a run is recorded for its story.
+
+    kind: "activity" (mechanism = activity; other = partner; detail "registered" or ""),
+    "registration", "report" and "bribe" (mechanism = observer; detail = activity; other = the
+    actor a report about a partner concerns), "find" (mechanism = check; detail = state;
+    other = the guest), "cascade" (other = whose phone or log revealed them), "exposed"
+    (mechanism = cause), "seized" (detail "unlocked" or "locked"), "reveal" (mechanism =
+    channel; other = the revealed person; detail "device", "metadata" or "device+metadata").
+    """
+
+    day: int
+    kind: str
+    mechanism: str
+    person: int
+    other: int = -1
+    detail: str = ""
+    amount: float = 0.0
+
+
 @dataclass
 class Outcome:
     """What happened in one batch: who was exposed, on which day, and why."""
@@ -100,6 +132,7 @@ class Outcome:
     population: Population
     exposed_day: np.ndarray  # int32[n], NOT_EXPOSED if never
     cause: np.ndarray  # int16[n]: index into Scenario.mechanisms, NO_CAUSE if never
+    records: list[Record] | None = None  # only when recorded
 
 
 @dataclass
@@ -179,8 +212,11 @@ def campaign_multipliers(scenario: Scenario, target: str) -> np.ndarray:
 class Engine:
     """Simulates one batch of replicas of a scenario with one random stream."""
 
-    def __init__(self, scenario: Scenario, replicas: int, streams: Streams, population: Population | None = None):
+    def __init__(self, scenario: Scenario, replicas: int, streams: Streams, population: Population | None = None,
+                 record: bool = False):
         self.s = scenario
+        self.records: list[Record] | None = [] if record else None
+        self.revealer = np.empty(0, dtype=np.int64)  # who revealed each pending person (recording only)
         self.stream = streams
         self.pop = population if population is not None else build(scenario, replicas, streams("population"))
         self.rules = channel_rules(scenario)
@@ -338,23 +374,55 @@ class Engine:
     # ------------------------------------------------------------- the loop
     def run(self, on_day: Callable[[], None] | None = None) -> Outcome:
         """Simulate every day and return who was exposed, when and why."""
-        decay = self.s.adversary.decay
-        factor = 0.5 ** (1.0 / decay.half_life) if decay else 1.0
         for t in range(1, self.s.days + 1):
-            day = _Day()
-            if decay:
-                self.suspicion *= factor
-            self._cascade(day)
-            events = [self._do_activity(i, t, day) for i in range(len(self.activities))]
-            for obs in self.observers:
-                self._observe(obs, events, t, day)
-            travellers = np.unique(np.concatenate(day.travellers)) if day.travellers else np.empty(0, np.int64)
-            for chk in self.checks:
-                self._inspect(chk, t, travellers, day)
-            self._expose(t, day)
+            self.step(t)
             if on_day is not None:
                 on_day()
-        return Outcome(self.pop, self.exposed_day, self.cause)
+        return self.outcome()
+
+    def step(self, t: int) -> None:
+        """Simulate day t; days are stepped in order from 1, by this engine or earlier ones."""
+        decay = self.s.adversary.decay
+        day = _Day()
+        if decay:
+            self.suspicion *= 0.5 ** (1.0 / decay.half_life)
+        self._cascade(day, t)
+        events = [self._do_activity(i, t, day) for i in range(len(self.activities))]
+        for obs in self.observers:
+            self._observe(obs, events, t, day)
+        travellers = distinct(np.concatenate(day.travellers)) if day.travellers else np.empty(0, np.int64)
+        for chk in self.checks:
+            self._inspect(chk, t, travellers, day)
+        self._expose(t, day)
+
+    def outcome(self) -> Outcome:
+        """Who was exposed so far, when and why."""
+        return Outcome(self.pop, self.exposed_day, self.cause, self.records)
+
+    def resume_from(self, earlier: Engine) -> None:
+        """Continue the runs of an engine that simulated the same town under other rules.
+
+        Used when rules change part-way through a run (the tabletop's turns): this engine was
+        set up from a fresh stream of the same seed, so its town and watchers match; it takes over
+        everything that happened (suspicion, exposures, states held, messages on phones,
+        reveals due tomorrow, records) and the earlier stream, whose draws continue where they
+        stopped. Every per-run array of the engine must be carried here.
+        """
+        if self.n != earlier.n or self.states != earlier.states or self.mechanisms != earlier.mechanisms:
+            raise ValueError("resume_from needs the same people, states and causes of exposure")
+        self.stream = earlier.stream
+        self.suspicion = earlier.suspicion
+        self.exposed_day = earlier.exposed_day
+        self.cause = earlier.cause
+        self.active = earlier.active
+        self.state_until = earlier.state_until
+        self.state_partner = earlier.state_partner
+        if earlier.last_message is not None:  # messages already on phones stay there
+            self.last_message = earlier.last_message
+        self.pending = earlier.pending
+        self.revealer = earlier.revealer
+        if self.records is not None and earlier.records is not None:
+            self.records = earlier.records
 
     def _add(self, people: np.ndarray, weight: float | np.ndarray, mechanism: int, day: _Day) -> None:
         """Add suspicion; whoever reaches the threshold first through this mechanism gets it as cause."""
@@ -363,12 +431,16 @@ class Engine:
         np.add.at(self.suspicion, people, weight)
         hit = people[(self.suspicion[people] >= self.threshold) & (self.cause[people] == NO_CAUSE)]
         if hit.size:
-            hit = np.unique(hit)
+            hit = distinct(hit)
             self.cause[hit] = mechanism
             day.crossed.append(hit)
 
-    def _cascade(self, day: _Day) -> None:
-        targets = self.pending[self.active[self.pending]]
+    def _cascade(self, day: _Day, t: int) -> None:
+        alive = self.active[self.pending]
+        targets = self.pending[alive]
+        if self.records is not None:
+            for target, owner in zip(targets.tolist(), self.revealer[alive].tolist()):
+                self.records.append(Record(t, "cascade", "cascade", target, owner, "", self.s.adversary.weights.cascade))
         self.pending = np.empty(0, dtype=np.int64)
         self._add(targets, self.s.adversary.weights.cascade, self.mechanisms.index("cascade"), day)
 
@@ -424,6 +496,14 @@ class Engine:
             self.state_until[act.state, hold] = np.maximum(self.state_until[act.state, hold], until)
             # Who is implicated with the holder when the state is found (the guest of a stay).
             self.state_partner[act.state, hold] = actor[sel] if act.at_partner else -1
+        if self.records is not None:
+            for a, b, r in zip(actor.tolist(), partner.tolist(), registered.tolist()):
+                self.records.append(Record(t, "activity", act.name, a, b, "registered" if r else ""))
+                if r:
+                    w = self.s.adversary.weights.registration
+                    self.records.append(Record(t, "registration", "registration", a, b, act.name, w))
+                    if b >= 0:
+                        self.records.append(Record(t, "registration", "registration", b, a, act.name, w))
         if registered.any():
             subjects = self._subjects(actor[registered], partner[registered])
             self._add(subjects, self.s.adversary.weights.registration, self.mechanisms.index("registration"), day)
@@ -464,10 +544,12 @@ class Engine:
             if obs.attention is not None:
                 notice = notice * obs.attention[location]
             report = np.minimum(notice, 1.0) * spec.reports
-            if act.offers_bribe:
-                report = report * (1.0 - accept)
             watchers = self._watchers(obs, location)
-            counts = self._reports(f"observer:{obs.name}:{act.name}", t, ev.actor, watchers, report)
+            # A watcher who would report may be bribed into silence (report x (1 - accepts) in all).
+            counts, bribed = self._reports(f"observer:{obs.name}:{act.name}", t, ev.actor, watchers, report,
+                                           accept if act.offers_bribe else 0.0)
+            if self.records is not None:
+                self._record_observation(t, obs, act, ev, counts, bribed)
             hit = counts > 0
             if not hit.any():
                 continue
@@ -480,14 +562,44 @@ class Engine:
             repeat = np.concatenate([counts[hit], counts[hit][ev.partner[hit] >= 0]])
             self._add(subjects, obs.weight * repeat, obs.mechanism, day)
 
-    def _reports(self, purpose: str, t: int, actor: np.ndarray, watchers: np.ndarray, chance: np.ndarray) -> np.ndarray:
-        """How many of each event's watchers report it: each independently, with its own number."""
+    def _record_observation(self, t: int, obs: _Observer, act: _Activity, ev: _Events, counts: np.ndarray,
+                            bribed: np.ndarray) -> None:
+        assert self.records is not None
+        sealed = obs.spec.kind == "operator" and act.channel != NO_CHANNEL and bool(self.rules.sealed_sender[act.channel])
+        for i in np.flatnonzero((counts > 0) | (bribed > 0)):
+            actor, partner = int(ev.actor[i]), int(ev.partner[i])
+            if bribed[i]:
+                price = obs.spec.bribe.price if obs.spec.bribe is not None else 0.0
+                self.records.append(Record(t, "bribe", obs.name, actor, partner, act.name, price * int(bribed[i])))
+            if counts[i]:
+                amount = obs.weight * int(counts[i])
+                if not sealed:
+                    self.records.append(Record(t, "report", obs.name, actor, partner, act.name, amount))
+                if partner >= 0:
+                    self.records.append(Record(t, "report", obs.name, partner, actor, act.name, amount))
+
+    def _reports(self, purpose: str, t: int, actor: np.ndarray, watchers: np.ndarray, chance: np.ndarray,
+                 accept: float) -> tuple[np.ndarray, np.ndarray]:
+        """How many of each event's watchers report it, and how many a bribe silenced.
+
+        Each watcher decides independently with its own counter-based number; one who would
+        report takes the bribe with probability `accept`.
+        """
         if watchers.size and watchers.max() <= 1:
-            return (self.stream.uniform(purpose, t, actor) < chance) * watchers
-        event = np.repeat(np.arange(actor.size), watchers)
-        slot = np.arange(event.size) - np.repeat(np.cumsum(watchers) - watchers, watchers)
-        u = self.stream.uniform(purpose, t, actor[event] * 4096 + slot)
-        return np.bincount(event, weights=u < chance[event], minlength=actor.size).astype(np.int64)
+            ids = actor
+            event = None
+            would = (self.stream.uniform(purpose, t, ids) < chance) & (watchers > 0)
+        else:
+            event = np.repeat(np.arange(actor.size), watchers)
+            slot = np.arange(event.size) - np.repeat(np.cumsum(watchers) - watchers, watchers)
+            ids = actor[event] * 4096 + slot
+            would = self.stream.uniform(purpose, t, ids) < chance[event]
+        silenced = would & (self.stream.uniform("bribe:" + purpose, t, ids) < accept) if accept > 0 else np.zeros_like(would)
+        reported = would & ~silenced
+        if event is None:
+            return reported.astype(np.int64), silenced.astype(np.int64)
+        return (np.bincount(event, weights=reported, minlength=actor.size).astype(np.int64),
+                np.bincount(event, weights=silenced, minlength=actor.size).astype(np.int64))
 
     def _watchers(self, obs: _Observer, location: np.ndarray) -> np.ndarray:
         """How many observers of this kind can see an event at each location."""
@@ -529,13 +641,22 @@ class Engine:
                 continue
             partner = self.state_partner[state, found].astype(np.int64)
             partner = np.where((partner >= 0) & self.active[np.maximum(partner, 0)], partner, -1)
+            if self.records is not None:
+                for h, g in zip(found.tolist(), partner.tolist()):
+                    self.records.append(Record(t, "find", chk.name, h, g, self.states[state], chk.weight))
+                    if g >= 0:
+                        self.records.append(Record(t, "find", chk.name, g, h, self.states[state], chk.weight))
             self._add(self._subjects(found, partner), chk.weight, chk.mechanism, day)
 
     def _expose(self, t: int, day: _Day) -> None:
         if not day.crossed:
             return
-        new = np.unique(np.concatenate(day.crossed))
+        new = distinct(np.concatenate(day.crossed))
         new = new[self.active[new]]
+        if self.records is not None:
+            for person in new.tolist():
+                self.records.append(Record(t, "exposed", self.mechanisms[self.cause[person]], person,
+                                           amount=float(self.suspicion[person])))
         self.exposed_day[new] = t
         self.active[new] = False
         self.pending = self._reveal(new, t)
@@ -546,15 +667,24 @@ class Engine:
         if people.size == 0 or rules.on_device.size == 0:
             return np.empty(0, dtype=np.int64)
         unlocked = self.stream.uniform("unlock", t, people) < self.s.adversary.unlock
+        if self.records is not None:
+            for person, u in zip(people.tolist(), unlocked.tolist()):
+                self.records.append(Record(t, "seized", "", person, detail="unlocked" if u else "locked"))
         edges, owner, p = self.reveal_chances(people, t, unlocked)
         if edges.size == 0:
             return np.empty(0, dtype=np.int64)
         hit = self.stream.uniform("reveal", t, edges) < p
         revealed = self.pop.indices[edges[hit]].astype(np.int64)
         # One reveal per (exposed person, revealed person), however many links join them.
-        pairs = np.unique(owner[hit] * self.n + revealed)
+        pairs = distinct(owner[hit] * self.n + revealed)
         revealed = pairs % self.n
-        return revealed[self.active[revealed]]
+        alive = self.active[revealed]
+        if self.records is not None:
+            channels = list(self.s.channels)
+            for e_, o, r in zip(edges[hit].tolist(), owner[hit].tolist(), self.pop.indices[edges[hit]].tolist()):
+                self.records.append(Record(t, "reveal", channels[int(self.pop.edge_channel[e_])], int(o), int(r)))
+            self.revealer = (pairs // self.n)[alive]
+        return revealed[alive]
 
     def reveal_chances(self, people: np.ndarray, t: int, unlocked: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Every channel link of people seized on day t: (link position, owner, chance it is revealed).
@@ -586,7 +716,11 @@ class Engine:
 
 
 def simulate(scenario: Scenario, replicas: int, seed: np.random.SeedSequence | int,
-             on_day: Callable[[], None] | None = None) -> Outcome:
-    """Simulate `replicas` independent runs of a scenario from one seed."""
+             on_day: Callable[[], None] | None = None, record: bool = False) -> Outcome:
+    """Simulate `replicas` independent runs of a scenario from one seed.
+
+    With `record`, the outcome also lists every activity, report, bribe, find, exposure,
+    seizure and reveal (meant for one small run told as a story).
+    """
     sequence = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
-    return Engine(scenario, replicas, Streams(sequence)).run(on_day)
+    return Engine(scenario, replicas, Streams(sequence), record=record).run(on_day)

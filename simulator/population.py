@@ -109,9 +109,9 @@ def build(scenario: Scenario, replicas: int, rng: np.random.Generator) -> Popula
             b[same] = replica_start[r] + (rng.random(same.size) * size).astype(np.int64)
         keep = (unit[a] != unit[b]) & (a != b)
         builder.add(a[keep], b[keep], channel_index(contacts.across_units.channel), ACQUAINTANCE)
+    extra: list[_Part] = []
     if contacts.random is not None:
-        a, b = _pairs_within(replica_start, contacts.random, rng)
-        builder.add(a, b, channel_index(contacts.random.channel), RANDOM)
+        extra.append(_random_links(replica_start, contacts.random, channel_index(contacts.random.channel), rng))
     roles = scenario.role_names
     for tie in contacts.ties:
         a, b = _tie_pairs(role, replica_start, roles.index(tie.from_), roles.index(tie.to), tie.each, rng)
@@ -119,7 +119,7 @@ def build(scenario: Scenario, replicas: int, rng: np.random.Generator) -> Popula
     for g, group in enumerate(scenario.groups.values()):
         a, b = _group_pairs(role, replica_start, roles, group, rng)
         builder.add(a, b, channel_index(group.channel), GROUP, group=g)
-    indptr, indices, edge_channel, edge_kind, reverse, edge_group = builder.csr(n)
+    indptr, indices, edge_channel, edge_kind, reverse, edge_group = _merge(n, [builder.csr(n), *extra])
     return Population(
         replicas=replicas, replica=replica, unit=unit.astype(np.int32), household=household,
         role=role, replica_start=replica_start, unit_start=unit_start,
@@ -254,7 +254,8 @@ class _Links:
         self.kind.append(np.full(a.size, kind, dtype=np.int8))
         self.group.append(np.full(a.size, group, dtype=np.int16))
 
-    def csr(self, n: int) -> tuple[np.ndarray, ...]:
+    def csr(self, n: int) -> _Part:
+        """The collected links as CSR, sorted by their first end."""
         if self.a:
             a, b = np.concatenate(self.a), np.concatenate(self.b)
             channel, kind = np.concatenate(self.channel), np.concatenate(self.kind)
@@ -283,3 +284,73 @@ class _Links:
             reverse,
             np.concatenate([group, group])[order],
         )
+
+
+# A CSR network part: (indptr, indices, channel, kind, reverse, group), one entry per link end.
+_Part = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def _random_links(replica_start: np.ndarray, mixing: Mixing, channel: int, rng: np.random.Generator) -> _Part:
+    """A random graph of the given mean degree in each replica, built straight into CSR form.
+
+    Every person gets a Poisson number of link ends ("stubs"), listed person by person, and a
+    random permutation pairs the stubs of each replica: the network comes out grouped by person
+    with no sorting, in time linear in its size. Self-links are dropped; the degree distribution
+    is Poisson, as for an Erdős–Rényi graph.
+    """
+    n = int(replica_start[-1])
+    degree = rng.poisson(mixing.mean_degree, n).astype(np.int64)
+    # Each replica needs an even number of stubs: give one more to a random person where odd.
+    sizes = np.diff(replica_start)
+    for r in np.flatnonzero(sizes > 0):
+        start, stop = int(replica_start[r]), int(replica_start[r + 1])
+        if int(degree[start:stop].sum()) % 2:
+            degree[start + int(rng.integers(stop - start))] += 1
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(degree, out=indptr[1:])
+    owner = np.repeat(np.arange(n, dtype=np.int64), degree)
+    mate = np.empty(owner.size, dtype=np.int64)
+    stub_start = indptr[replica_start]
+    for r in range(sizes.size):
+        first, last = int(stub_start[r]), int(stub_start[r + 1])
+        order = rng.permutation(last - first) + first
+        mate[order[0::2]] = order[1::2]
+        mate[order[1::2]] = order[0::2]
+    indices = owner[mate]
+    keep = indices != owner
+    if not keep.all():
+        new_position = np.cumsum(keep) - 1
+        indices, reverse, owner = indices[keep], new_position[mate[keep]], owner[keep]
+        np.cumsum(np.bincount(owner, minlength=n), out=indptr[1:])
+    else:
+        reverse = mate
+    size = indices.size
+    return (indptr, indices.astype(np.int32), np.full(size, channel, np.int8), np.full(size, RANDOM, np.int8),
+            reverse, np.full(size, NO_GROUP, np.int16))
+
+
+def _merge(n: int, parts: list[_Part]) -> _Part:
+    """Join CSR parts person by person, in linear time: each person's links, part after part."""
+    parts = [part for part in parts if part[1].size] or parts[:1]
+    if len(parts) == 1:
+        return parts[0]
+    degrees = [np.diff(part[0]) for part in parts]
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.sum(degrees, axis=0), out=indptr[1:])
+    total = int(indptr[-1])
+    indices = np.empty(total, dtype=np.int32)
+    channel = np.empty(total, dtype=np.int8)
+    kind = np.empty(total, dtype=np.int8)
+    reverse = np.empty(total, dtype=np.int64)
+    group = np.empty(total, dtype=np.int16)
+    before = np.zeros(n, dtype=np.int64)  # link ends of earlier parts, per person
+    for (p_indptr, p_indices, p_channel, p_kind, p_reverse, p_group), degree in zip(parts, degrees):
+        owner = np.repeat(np.arange(n, dtype=np.int64), degree)
+        position = indptr[owner] + before[owner] + (np.arange(owner.size) - p_indptr[owner])
+        indices[position] = p_indices
+        channel[position] = p_channel
+        kind[position] = p_kind
+        reverse[position] = position[p_reverse]
+        group[position] = p_group
+        before += degree
+    return indptr, indices, channel, kind, reverse, group
