@@ -16,7 +16,7 @@ from simulator.batches import check_memory, simulate_runs
 from simulator.errors import ExitCode, ExposureError, UsageError
 from simulator.i18n import _
 from simulator.report.describe import describe
-from simulator.report.output import write_atomic
+from simulator.report.output import check_new_file, write_atomic
 from simulator.report.run import RENDERERS, RunInfo
 from simulator.scenario import (
     DEFAULT_SCENARIO,
@@ -246,6 +246,30 @@ def sweep(scenario: str, runs: int | None, days: int | None, seed: int, workers:
     if plot:
         write_atomic(plot, render_svg(result))
     _emit(SWEEP_RENDERERS[fmt](result, seed, elapsed), output)
+
+
+@cli.command()
+@click.argument("scenario", default=DEFAULT_SCENARIO)
+@click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=1, show_default=True, help="Seed of the run; the same seed tells the same story.")
+@click.option("--person", default=None, metavar="ROLE", help="Follow the first person of this role (default: the first role at risk).")
+@click.option("--days", type=click.IntRange(1, 3650), default=None, help="Days to simulate (default: the scenario's).")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a scenario value.")
+@click.option("--countermeasure", "countermeasures", multiple=True, metavar="NAME", help="Apply a countermeasure (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(["text", "md", "json"]), default="text", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None, help="Write the story to this file instead of stdout.")
+@click.option("--force", is_flag=True, help="Overwrite the output if it exists.")
+@click.option("--traceback", is_flag=True, hidden=True)
+def trace(scenario: str, seed: int, person: str | None, days: int | None, overrides: tuple[str, ...],
+          countermeasures: tuple[str, ...], fmt: str, output: str | None, force: bool, traceback: bool) -> None:
+    """Tell one run as a story: what a person did, who noticed, how suspicion rose, why she was exposed."""
+    from simulator.report.story import render
+    from simulator.story import trace as trace_run
+
+    if output:
+        check_new_file(output, force)
+    loaded = prepare(scenario, overrides, countermeasures, days, None)
+    story = trace_run(loaded.scenario, seed, person)
+    _emit(render(story, fmt, {"path": loaded.display_path, "sha256": loaded.sha256}), output)
 
 
 class _Reported(ExposureError):

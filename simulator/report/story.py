@@ -1,0 +1,428 @@
+"""Rendering the story of one run (`exposure trace`): plain text, Markdown, JSON."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from typing import Any
+
+from simulator.i18n import _
+from simulator.report.words import horizon, mechanism_label
+from simulator.scenario.model import Scenario
+from simulator.story import Chain, Event, Increment, Story
+
+WIDTH = 100
+# The causal chain names at most this many earlier marks one by one; the rest are summed.
+MAX_EARLIER = 4
+
+
+def cap(text: str) -> str:
+    """The text with its first letter in upper case."""
+    return text[:1].upper() + text[1:]
+
+
+def _with_article(label: str, article: str) -> str:
+    first = label.split(" ", 1)[0].lower()
+    return label if first in ("the", "a", "an") else f"{article} {label}"
+
+
+def observer_label(s: Scenario, name: str) -> str:
+    """An observer as a noun phrase: "the inminban leader"."""
+    spec = s.observers.get(name)
+    label = (spec.label if spec is not None else None) or name.replace("_", " ")
+    return _with_article(label, _("the"))
+
+
+def check_label(s: Scenario, name: str) -> str:
+    """A check as a noun phrase: "a Group 109 home search"."""
+    spec = s.checks.get(name)
+    label = (spec.label if spec is not None else None) or name.replace("_", " ")
+    article = _("an") if label[:1].lower() in "aeiou" else _("a")
+    return _with_article(label, article)
+
+
+def activity_label(s: Scenario, name: str) -> str:
+    """What an activity's actor does: "calls a journalist abroad on the Chinese phone"."""
+    spec = s.activities.get(name)
+    return (spec.label if spec is not None else None) or name.replace("_", " ")
+
+
+def state_label(s: Scenario, name: str) -> str:
+    """A state as found: "a Chinese phone hidden at home"."""
+    spec = s.states.get(name)
+    return (spec.label if spec is not None else None) or name.replace("_", " ")
+
+
+def channel_label(s: Scenario, name: str) -> str:
+    """A channel as named to learners: "North Korean mobile phone"."""
+    spec = s.channels.get(name)
+    return (spec.label if spec is not None else None) or name.replace("_", " ")
+
+
+def _n(x: float) -> str:
+    return f"{x:.2f}"
+
+
+def _names(story: Story, people: tuple[int, ...] | list[int]) -> str:
+    names = [story.name(p) for p in people]
+    if len(names) <= 1:
+        return "".join(names)
+    return _("{first} and {last}").format(first=", ".join(names[:-1]), last=names[-1])
+
+
+def _added(story: Story, amount: float, subjects: tuple[int, ...]) -> str:
+    if len(subjects) > 1:
+        return _("+{amount} each for {people}").format(amount=_n(amount), people=_names(story, subjects))
+    return _("+{amount} for {person}").format(amount=_n(amount), person=_names(story, subjects))
+
+
+def event_text(story: Story, ev: Event) -> str:
+    """One event as a plain sentence in the present tense."""
+    s = story.scenario
+    if ev.kind == "activity":
+        text = f"{cap(story.name(ev.actor))} {activity_label(s, ev.mechanism)}"
+        if ev.other >= 0:
+            text += _(" — with {partner}").format(partner=story.name(ev.other))
+        if ev.detail == "registered":
+            text += _(" (registered)")
+        return text + "."
+    if ev.kind == "report":
+        return _("{observer} notices it and reports it: {added}.").format(
+            observer=cap(observer_label(s, ev.mechanism)), added=_added(story, ev.amount, ev.subjects))
+    if ev.kind == "bribe":
+        spec = s.observers.get(ev.mechanism)
+        currency = spec.bribe.currency if spec is not None and spec.bribe is not None else ""
+        return _("{observer} would report it, but takes a bribe of {price} and stays silent.").format(
+            observer=cap(observer_label(s, ev.mechanism)), price=f"{ev.amount:g} {currency}".strip())
+    if ev.kind == "registration":
+        return _("The registration goes into a police file: {added}.").format(added=_added(story, ev.amount, ev.subjects))
+    if ev.kind == "find":
+        check = s.checks.get(ev.mechanism)
+        found = state_label(s, ev.detail)
+        if ev.other >= 0:
+            found += f" — {story.name(ev.other)}"
+        if check is not None and check.scope == "travellers":
+            text = _("{check} stops {holder} and finds {state}").format(
+                check=cap(check_label(s, ev.mechanism)), holder=story.name(ev.actor), state=found)
+        else:
+            text = _("{check} at the home of {holder} finds {state}").format(
+                check=cap(check_label(s, ev.mechanism)), holder=story.name(ev.actor), state=found)
+        return f"{text}: {_added(story, ev.amount, ev.subjects)}."
+    if ev.kind == "cascade":
+        return _("{person} is named through the seizure of {other}'s phone: {added}.").format(
+            person=cap(story.name(ev.actor)), other=story.name(ev.other), added=_added(story, ev.amount, ev.subjects))
+    if ev.kind == "suspicion":
+        return _suspicion_text(story, ev)
+    if ev.kind == "exposed":
+        return _("{person} is exposed: investigated from today. Cause: {cause}.").format(
+            person=cap(story.name(ev.actor)), cause=mechanism_label(s, ev.mechanism))
+    if ev.kind == "seized":
+        if ev.detail == "unlocked":
+            return _("{person}'s phone is seized and unlocked.").format(person=cap(story.name(ev.actor)))
+        return _("{person}'s phone is seized but stays locked.").format(person=cap(story.name(ev.actor)))
+    if ev.kind == "reveal":
+        values = {"owner": story.name(ev.actor), "channel": channel_label(s, ev.mechanism), "other": story.name(ev.other)}
+        if ev.detail == "metadata":
+            return _("The network's records of {owner}'s {channel} name {other}.").format(**values)
+        if ev.detail == "device":
+            return cap(_("{owner}'s {channel} names {other}.").format(**values))
+        return cap(_("{owner}'s {channel}, or the network's records of it, name {other}.").format(**values))
+    return f"{ev.kind} {ev.mechanism}".strip() + "."
+
+
+def _suspicion_text(story: Story, ev: Event) -> str:
+    value = ev.suspicion or 0.0
+    before = ev.before or 0.0
+    values = {"person": story.name(ev.actor), "value": _n(value), "threshold": f"{story.threshold:g}",
+              "before": _n(before), "added": _n(value - before)}
+    if value >= story.threshold - 1e-9:
+        text = _("Suspicion of {person}: {value}, past the threshold of {threshold}").format(**values)
+    else:
+        text = _("Suspicion of {person}: {value} (an investigation starts at {threshold})").format(**values)
+    if before >= 0.005:
+        if story.half_life is not None:
+            text += _(" — {before} left from earlier days (it halves every {days} days) and {added} today").format(
+                days=f"{story.half_life:g}", **values)
+        else:
+            text += _(" — {before} from earlier days and {added} today").format(**values)
+    return text + "."
+
+
+# ------------------------------------------------------------------ the chain
+def _mark(story: Story, inc: Increment, decays: bool) -> str:
+    """An earlier mark in the causal chain: what it was, when, and what was left of it."""
+    s = story.scenario
+    values = {"day": inc.day, "amount": _n(inc.amount), "left": _n(inc.remaining)}
+    if inc.kind == "report":
+        text = _("a report by {observer} on day {day} ({activity}").format(
+            observer=observer_label(s, inc.mechanism), activity=activity_label(s, inc.detail), **values)
+    elif inc.kind == "find":
+        text = _("{check} on day {day} that found {state} (").format(
+            check=check_label(s, inc.mechanism), state=state_label(s, inc.detail), **values)
+    elif inc.kind == "registration":
+        text = _("a registration record of day {day} (").format(**values)
+    else:
+        text = _("being named through {other}'s phone on day {day} (").format(other=story.name(inc.other), **values)
+    sep = ", " if not text.endswith("(") else ""
+    if decays and inc.remaining < inc.amount - 0.005:
+        text += sep + _("{amount} then, {left} left").format(**values)
+    else:
+        text += sep + _n(inc.amount)
+    return text + ")"
+
+
+def _crossing(story: Story, inc: Increment) -> str:
+    """What took a person over the threshold."""
+    s = story.scenario
+    if inc.kind == "report":
+        return _("{observer} reported it ({activity}, +{amount})").format(
+            observer=observer_label(s, inc.mechanism), activity=activity_label(s, inc.detail), amount=_n(inc.amount))
+    if inc.kind == "find":
+        return _("{check} found {state} (+{amount})").format(
+            check=check_label(s, inc.mechanism), state=state_label(s, inc.detail), amount=_n(inc.amount))
+    if inc.kind == "registration":
+        return _("a registration record added {amount}").format(amount=_n(inc.amount))
+    return _("the seizure of {other}'s phone named them (+{amount})").format(other=story.name(inc.other), amount=_n(inc.amount))
+
+
+def _earlier(story: Story, marks: tuple[Increment, ...]) -> str:
+    decays = story.half_life is not None
+    shown = [_mark(story, m, decays) for m in marks[-MAX_EARLIER:]]
+    rest = marks[:-MAX_EARLIER] if len(marks) > MAX_EARLIER else ()
+    if rest:
+        shown.insert(0, _("{n} earlier marks ({left} left)").format(n=len(rest), left=_n(sum(m.remaining for m in rest))))
+    return _names_list(shown)
+
+
+def _names_list(items: list[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return _("{first} and {last}").format(first=", ".join(items[:-1]), last=items[-1])
+
+
+def chain_sentences(story: Story, chain: Chain | None = None) -> list[str]:
+    """The causal chain as sentences: "Exposed on day 143 because …", then who was named next."""
+    chain = chain or story.chain
+    person = cap(story.name(chain.person))
+    values = {"person": person, "day": chain.day, "value": _n(chain.value), "threshold": f"{story.threshold:g}",
+              "horizon": horizon(story.horizon)}
+    if chain.cause is None:
+        if chain.day is None:
+            return [_("{person} was not exposed within {horizon}: nothing {lower} did was reported, found or recorded.").format(
+                lower=story.name(chain.person), **values)]
+        return [_("{person} was not exposed within {horizon}. Suspicion came closest on day {day}: {value} of the {threshold} that starts an investigation, from {marks}.").format(
+            marks=_earlier(story, chain.earlier), **values)]
+    because = _crossing(story, chain.crossing) if chain.crossing is not None else mechanism_label(story.scenario, chain.cause)
+    if chain.earlier:
+        text = _("{person} was exposed on day {day} because {because}, on top of {marks}: suspicion {value} reached the threshold of {threshold}.").format(
+            because=because, marks=_earlier(story, chain.earlier), **values)
+    else:
+        text = _("{person} was exposed on day {day} because {because}: suspicion {value} reached the threshold of {threshold}.").format(
+            because=because, **values)
+    out = [text]
+    if chain.named_by is not None:
+        out += chain_sentences(story, chain.named_by)
+    return out
+
+
+def aftermath_sentence(story: Story) -> str | None:
+    """What the persona's seized phone gave up, and what became of the people it named."""
+    seized = next((ev for ev in story.aftermath if ev.kind == "seized"), None)
+    if seized is None:
+        return None
+    person = cap(story.name(story.persona.id))
+    named = list(dict.fromkeys(ev.other for ev in story.aftermath if ev.kind == "reveal"))
+    state = _("unlocked") if seized.detail == "unlocked" else _("stayed locked")
+    if not named:
+        return _("{person}'s phone was seized ({state}); it named nobody.").format(person=person, state=state)
+    fates = []
+    for other in named:
+        found = story.people.get(other)
+        if found is not None and found.exposed_day is not None:
+            fates.append(_("{name} (exposed on day {day})").format(name=story.name(other), day=found.exposed_day))
+        else:
+            fates.append(_("{name} (not exposed)").format(name=story.name(other)))
+    return _("{person}'s phone was seized ({state}); it or the network's records named {people}.").format(
+        person=person, state=state, people=_names_list(fates))
+
+
+def why(story: Story) -> list[str]:
+    """The closing paragraph: the causal chain and its aftermath."""
+    out = chain_sentences(story)
+    after = aftermath_sentence(story)
+    if after is not None:
+        out.append(after)
+    return out
+
+
+# ------------------------------------------------------------------ whole stories
+def _relation(story: Story, relation: str) -> str:
+    persona = story.persona.name
+    return {
+        "persona": _("the person this story follows"),
+        "partner": _("does things with {persona}").format(persona=persona),
+        "contact": _("linked to {persona}").format(persona=persona),
+        "named": _("named by a seized phone"),
+        "named_by": _("their seized phone named someone in this story"),
+    }.get(relation, relation)
+
+
+def _person_line(story: Story, person: Any) -> str:
+    s = story.scenario
+    bits = [_relation(story, person.relation)]
+    if person.exposed_day is not None:
+        bits.append(_("exposed on day {day} ({cause})").format(day=person.exposed_day, cause=mechanism_label(s, person.cause)))
+    else:
+        bits.append(_("not exposed"))
+    return f"{cap(person.name)}: {'; '.join(bits)}"
+
+
+def _heading(story: Story) -> str:
+    return _("{title}: one run told for {persona}").format(title=story.scenario.title, persona=story.persona.name)
+
+
+def _settings(story: Story) -> str:
+    text = _("Seed {seed}, {horizon}. An investigation starts when suspicion reaches {threshold}").format(
+        seed=story.seed, horizon=horizon(story.horizon), threshold=f"{story.threshold:g}")
+    if story.half_life is not None:
+        text += _("; suspicion halves every {days} days").format(days=f"{story.half_life:g}")
+    return text + "."
+
+
+def _untold(story: Story) -> str | None:
+    if not story.untold:
+        return None
+    return _("{n} more people were caught up in the cascade; this story leaves them out.").format(n=story.untold)
+
+
+def render_text(story: Story) -> str:
+    """The story as plain text for a terminal or a handout."""
+    wrap = textwrap.TextWrapper(width=WIDTH, initial_indent="  ", subsequent_indent="    ")
+    title = _heading(story)
+    out = [title, "=" * len(title), textwrap.fill(_settings(story), WIDTH), "", _("People"), "-" * len(_("People"))]
+    out += [wrap.fill(_person_line(story, p)) for p in story.people.values()]
+    if (note := _untold(story)) is not None:
+        out.append(wrap.fill(note))
+    out.append("")
+    if not story.days:
+        out += [textwrap.fill(_("Nothing the adversary noticed happened to these people."), WIDTH), ""]
+    for day, events in story.days:
+        out.append(_("Day {day}").format(day=day))
+        out += [wrap.fill(event_text(story, ev)) for ev in events]
+        out.append("")
+    out += [_("Why"), "-" * len(_("Why"))]
+    out += [textwrap.fill(sentence, WIDTH) for sentence in why(story)]
+    return "\n".join(out) + "\n"
+
+
+def _md(text: str) -> str:
+    """Text safe to put in Markdown: characters that would format are escaped."""
+    for ch in "\\`*_[]<>#|":
+        text = text.replace(ch, "\\" + ch)
+    return text
+
+
+def render_md(story: Story) -> str:
+    """The story as Markdown, for a handout."""
+    out = [f"# {_md(_heading(story))}", "", _md(_settings(story)), "", f"## {_('People')}", ""]
+    out += [f"- {_md(_person_line(story, p))}" for p in story.people.values()]
+    if (note := _untold(story)) is not None:
+        out.append(f"- {_md(note)}")
+    out.append("")
+    if not story.days:
+        out += [_md(_("Nothing the adversary noticed happened to these people.")), ""]
+    for day, events in story.days:
+        out += [f"## {_md(_('Day {day}').format(day=day))}", ""]
+        out += [f"- {_md(event_text(story, ev))}" for ev in events]
+        out.append("")
+    out += [f"## {_md(_('Why'))}", ""]
+    out += [_md(sentence) + "\n" for sentence in why(story)]
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _num(x: float) -> float:
+    return round(float(x), 6)
+
+
+def _event_json(story: Story, ev: Event) -> dict[str, Any]:
+    out: dict[str, Any] = {"kind": ev.kind, "text": event_text(story, ev), "mechanism": ev.mechanism,
+                           "person": story.name(ev.actor), "person_id": ev.actor}
+    if ev.other >= 0:
+        out["other"] = story.name(ev.other)
+        out["other_id"] = ev.other
+    if ev.detail:
+        out["detail"] = ev.detail
+    if ev.kind in ("report", "registration", "find", "cascade", "bribe"):
+        out["amount"] = _num(ev.amount)
+    if ev.subjects:
+        out["subjects"] = [story.name(p) for p in ev.subjects]
+    if ev.kind == "suspicion":
+        out["suspicion"] = _num(ev.suspicion or 0.0)
+        out["before"] = _num(ev.before or 0.0)
+    return out
+
+
+def _chain_json(story: Story, chain: Chain) -> list[dict[str, Any]]:
+    def mark(inc: Increment, role: str) -> dict[str, Any]:
+        out: dict[str, Any] = {"step": role, "person": story.name(chain.person), "person_id": chain.person,
+                               "day": inc.day, "kind": inc.kind, "mechanism": inc.mechanism,
+                               "amount": _num(inc.amount), "remaining": _num(inc.remaining)}
+        if inc.detail:
+            out["detail"] = inc.detail
+        if inc.other >= 0:
+            out["other"] = story.name(inc.other)
+            out["other_id"] = inc.other
+        return out
+
+    steps = [mark(inc, "earlier") for inc in chain.earlier]
+    if chain.crossing is not None:
+        steps.append(mark(chain.crossing, "crossing"))
+    if chain.cause is not None:
+        steps.append({"step": "exposed", "person": story.name(chain.person), "person_id": chain.person,
+                      "day": chain.day, "cause": chain.cause, "suspicion": _num(chain.value)})
+    if chain.named_by is not None:
+        steps = _chain_json(story, chain.named_by) + steps
+    return steps
+
+
+def story_json(story: Story, source: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The story as data: every day and cause as in the run, with the sentences."""
+    s = story.scenario
+    exposed = story.exposed
+    scenario: dict[str, Any] = {"name": s.name, "title": s.title}
+    scenario.update(source or {})
+    return {
+        "scenario": scenario,
+        "seed": story.seed,
+        "horizon": story.horizon,
+        "threshold": story.threshold,
+        "half_life": story.half_life,
+        "persona": {"role": story.persona.role, "person": story.persona.name, "id": story.persona.id},
+        "days": [{"day": day, "events": [_event_json(story, ev) for ev in events]} for day, events in story.days],
+        "exposed": {"day": exposed[0], "cause": exposed[1]} if exposed is not None else None,
+        "chain": _chain_json(story, story.chain),
+        "why": why(story),
+        "linked": [
+            {"person": p.name, "id": p.id, "role": p.role, "relation": p.relation,
+             "exposed": {"day": p.exposed_day, "cause": p.cause} if p.exposed_day is not None else None}
+            for p in story.linked
+        ],
+        "untold": story.untold,
+    }
+
+
+def render_json(story: Story, source: dict[str, Any] | None = None) -> str:
+    """JSON text of a story."""
+    return json.dumps(story_json(story, source), indent=2, ensure_ascii=False) + "\n"
+
+
+FORMATS = ("text", "md", "json")
+
+
+def render(story: Story, fmt: str, source: dict[str, Any] | None = None) -> str:
+    """The story in one of FORMATS; `source` (path, sha256) goes into the JSON's `scenario`."""
+    if fmt == "json":
+        return render_json(story, source)
+    if fmt == "md":
+        return render_md(story)
+    return render_text(story)
