@@ -134,3 +134,19 @@ def aggregate(summaries: list[BatchSummary], scenario: Scenario) -> Results:
         collateral_mean=float(collateral.mean()),
         collateral_p95=float(np.percentile(collateral, 95)),
     )
+
+
+def curve_band(summaries: list[BatchSummary], role: int | None) -> list[tuple[float, float]]:
+    """A 95% interval for each day's share exposed so far, computed like the final share's.
+
+    `role` indexes Scenario.role_names; None means everyone.
+    """
+    exposures = np.concatenate([s.exposures for s in summaries]).astype(float)
+    people = np.concatenate([s.people for s in summaries]).astype(float)
+    if role is None:
+        exposures, people = exposures.sum(axis=1), people.sum(axis=1)
+    else:
+        exposures, people = exposures[:, role], people[:, role]
+    so_far = np.cumsum(exposures, axis=1)
+    # Nobody is exposed on day 0, by definition rather than by sampling.
+    return [(0.0, 0.0)] + [clustered_interval(so_far[:, t], people)[1] for t in range(1, so_far.shape[1])]
