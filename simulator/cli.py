@@ -207,6 +207,45 @@ def compare(scenario: str, runs: int | None, days: int | None, seed: int, worker
 
 @cli.command()
 @click.argument("scenario", default=DEFAULT_SCENARIO)
+@click.option("--output", "-o", type=click.Path(dir_okay=False), required=True, help="The report: FILE.html, or FILE.md with its charts beside it as FILE-*.svg.")
+@click.option("--force", is_flag=True, help="Overwrite the output if it exists.")
+@click.option("--runs", type=click.IntRange(1, 10_000_000), default=None, help="Number of simulated runs (default: the scenario's).")
+@click.option("--days", type=click.IntRange(1, 3650), default=None, help="Days to simulate (default: the scenario's).")
+@click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=1, show_default=True, help="Seed of every random stream.")
+@click.option("--workers", type=click.IntRange(1, 256), default=1, show_default=True, help="Parallel processes; results do not depend on it.")
+@click.option("--people", type=click.IntRange(1, 10**12), default=None, help="Rescale the units to about this many people.")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a scenario value, e.g. activities.call_abroad.minutes=2.")
+@click.option("--countermeasure", "countermeasures", multiple=True, metavar="NAME", help="Compare only this countermeasure (repeatable; default: all).")
+@click.option("--role", default=None, help="Whose protection to rank habits by (default: the first role at risk).")
+@click.option("--traceback", is_flag=True, help="Show the full traceback of an internal error.")
+def report(scenario: str, output: str, force: bool, runs: int | None, days: int | None, seed: int, workers: int,
+           people: int | None, overrides: tuple[str, ...], countermeasures: tuple[str, ...], role: str | None,
+           traceback: bool) -> None:
+    """Write a workshop report (HTML or Markdown) by the five questions of threat modelling."""
+    from simulator.analysis.compare import Comparer, check_role
+    from simulator.analysis.compare import compare as run_compare
+    from simulator.analysis.neighbourhood import record_neighbourhood
+    from simulator.report import handout
+
+    handout.check_writable(output, force)
+    progress = _Progress(1, _("Simulating"))
+    comparer = Comparer(scenario, overrides=overrides, days=days, people=people, runs=runs, seed=seed,
+                        workers=workers, on_progress=progress.advance)
+    chosen_role = check_role(comparer.base, role)
+    names = list(countermeasures) or list(comparer.base.scenario.countermeasures)
+    progress.total = comparer.runs * (1 + len(names))
+    check_memory(comparer.base.scenario, comparer.runs, workers)
+    try:
+        result = run_compare(comparer, names, chosen_role)
+    finally:
+        progress.close()
+    picture = record_neighbourhood(comparer.base.scenario, handout.persona(comparer.base.scenario, chosen_role), seed)
+    command = handout.command_line(scenario, output, comparer.runs, seed, days, people, overrides, countermeasures, role)
+    handout.write_files(handout.render(handout.ReportInput(result, picture, seed, command), scenario, output))
+
+
+@cli.command()
+@click.argument("scenario", default=DEFAULT_SCENARIO)
 @_common_run_options
 @click.option("--vary", "varies", multiple=True, required=True, metavar="KEY=LOW:HIGH[:STEPS]",
               help="A parameter and its range, e.g. activities.call_abroad.minutes=1:8:8 (repeatable).")

@@ -54,7 +54,7 @@ def _observer_line(s: Scenario, name: str, o: Observer) -> str:
     else:
         where = _("may notice anyone")
     notices = ", ".join(f"{k} {share(v)}" for k, v in o.notice.items())
-    line = f"- {label}: {where}"
+    line = f"{label}: {where}"
     if notices:
         line += _("; notices {notices}").format(notices=notices)
     line += _("; reports {p} of what it notices").format(p=share(o.reports))
@@ -65,34 +65,9 @@ def _observer_line(s: Scenario, name: str, o: Observer) -> str:
     return line + "."
 
 
-def describe(s: Scenario) -> str:
-    """The scenario as plain text for learners and trainers."""
-    pop = s.population
-    hh_lo, hh_hi = pop.households_per_unit
-    sz_lo, sz_hi = pop.household_size
-    hh = f"{hh_lo}" if hh_lo == hh_hi else f"{hh_lo}–{hh_hi}"
-    sz = f"{sz_lo}" if sz_lo == sz_hi else f"{sz_lo}–{sz_hi}"
-    out: list[str] = [s.title, "=" * len(s.title), "", s.summary.strip(), ""]
-    if s.context.strip():
-        out += [s.context.strip(), ""]
-    out += [_("Who lives there"), "-" * len(_("Who lives there"))]
-    out.append(_("{units} {unit}s of {hh} households, {sz} people per household; followed for {horizon}.").format(
-        units=pop.units, unit=pop.unit_label, hh=hh, sz=sz, horizon=horizon(s.days)))
-    for name, role in pop.roles.items():
-        desc = f": {role.description.strip()}" if role.description.strip() else ""
-        out.append(f"- {role.count} × {s.role_label(name)}{desc}")
-    if s.groups:
-        out += ["", _("Group chats"), "-" * len(_("Group chats"))]
-    for name, g in s.groups.items():
-        who = [_("{role} (in every chat)").format(role=s.role_label(r)) for r in g.admins]
-        who += [s.role_label(r) for r in g.members]
-        ch = s.channels[g.channel]
-        line = _("{group}, on {channel}: {who}").format(
-            group=g.label or name.replace("_", " "), channel=ch.label or g.channel.replace("_", " "), who=", ".join(who))
-        if g.cell_size is not None:
-            line += _("; members split into chats of at most {n}").format(n=g.cell_size)
-        out.append(f"- {line}.")
-    out += ["", _("What they do"), "-" * len(_("What they do"))]
+def activity_lines(s: Scenario) -> list[str]:
+    """What people do, one plain line per activity."""
+    out = []
     for name, a in s.activities.items():
         label = a.label or name.replace("_", " ")
         bits = [_freq(a.daily)]
@@ -113,10 +88,33 @@ def describe(s: Scenario) -> str:
             bits.append(_("registered {p} of the time").format(p=share(a.registers)))
         if a.offers_bribe:
             bits.append(_("offers a bribe when noticed"))
-        out.append(f"- {_who(s, a.who)}: {label} ({', '.join(bits)}).")
-    out += ["", _("Who watches"), "-" * len(_("Who watches"))]
-    out += [_observer_line(s, n, o) for n, o in s.observers.items()] or [_("Nobody.")]
-    out += ["", _("Checks"), "-" * len(_("Checks"))]
+        out.append(f"{_who(s, a.who)}: {label} ({', '.join(bits)}).")
+    return out
+
+
+def group_lines(s: Scenario) -> list[str]:
+    """The group chats, one plain line each."""
+    out = []
+    for name, g in s.groups.items():
+        who = [_("{role} (in every chat)").format(role=s.role_label(r)) for r in g.admins]
+        who += [s.role_label(r) for r in g.members]
+        ch = s.channels[g.channel]
+        line = _("{group}, on {channel}: {who}").format(
+            group=g.label or name.replace("_", " "), channel=ch.label or g.channel.replace("_", " "), who=", ".join(who))
+        if g.cell_size is not None:
+            line += _("; members split into chats of at most {n}").format(n=g.cell_size)
+        out.append(line + ".")
+    return out
+
+
+def observer_lines(s: Scenario) -> list[str]:
+    """Who watches, one plain line per observer."""
+    return [_observer_line(s, n, o) for n, o in s.observers.items()]
+
+
+def check_lines(s: Scenario) -> list[str]:
+    """The checks and campaigns, one plain line each."""
+    out = []
     for name, c in s.checks.items():
         label = c.label or name.replace("_", " ")
         when = _every(c.every) if c.every else _freq(c.daily)
@@ -124,23 +122,64 @@ def describe(s: Scenario) -> str:
         if c.every and c.coverage < 1.0:
             scope = _("{share} of {scope}").format(share=share(c.coverage), scope=scope)
         finds = ", ".join(f"{(s.states[k].label or k)} {share(v)}" for k, v in c.finds.items())
-        line = f"- {label}: {when}, {scope}; " + _("finds {finds}").format(finds=finds)
+        line = f"{label}: {when}, {scope}; " + _("finds {finds}").format(finds=finds)
         if c.weight is not None:
             line += _("; each find adds {w:g} suspicion").format(w=c.weight)
         out.append(line + ".")
-    if not s.checks:
-        out.append(_("None."))
+    return out
+
+
+def campaign_lines(s: Scenario) -> list[str]:
+    """Periods of heavier surveillance, one plain line each."""
+    out = []
     for name, camp in s.campaigns.items():
         label = camp.label or name.replace("_", " ")
         mult = ", ".join(f"{k} ×{v:g}" for k, v in camp.multiply.items())
-        out.append(_("- Campaign {label}: days {a}–{b}, {mult}.").format(label=label, a=camp.start, b=camp.end, mult=mult))
+        out.append(_("Campaign {label}: days {a}–{b}, {mult}.").format(label=label, a=camp.start, b=camp.end, mult=mult))
+    return out
+
+
+def adversary_lines(s: Scenario) -> list[str]:
+    """How the adversary turns what it learns into investigations, in plain sentences."""
     adv = s.adversary
-    out += ["", _("The adversary"), "-" * len(_("The adversary"))]
-    out.append(_("A person is investigated once suspicion reaches {t:g}: a report adds {r:g}, a check's find {f:g}, a registration record {g:g}, being revealed by someone's phone {c:g}.").format(
-        t=adv.threshold, r=adv.weights.reports, f=adv.weights.finds, g=adv.weights.registration, c=adv.weights.cascade))
+    out = [_("A person is investigated once suspicion reaches {t:g}: a report adds {r:g}, a check's find {f:g}, a registration record {g:g}, being revealed by someone's phone {c:g}.").format(
+        t=adv.threshold, r=adv.weights.reports, f=adv.weights.finds, g=adv.weights.registration, c=adv.weights.cascade)]
     out.append(_("A seized phone is unlocked {p} of the time.").format(p=share(adv.unlock)))
     if adv.decay is not None:
         out.append(_("Suspicion halves every {d:g} days.").format(d=adv.decay.half_life))
+    return out
+
+
+def describe(s: Scenario) -> str:
+    """The scenario as plain text for learners and trainers."""
+    pop = s.population
+    hh_lo, hh_hi = pop.households_per_unit
+    sz_lo, sz_hi = pop.household_size
+    hh = f"{hh_lo}" if hh_lo == hh_hi else f"{hh_lo}–{hh_hi}"
+    sz = f"{sz_lo}" if sz_lo == sz_hi else f"{sz_lo}–{sz_hi}"
+    out: list[str] = [s.title, "=" * len(s.title), "", s.summary.strip(), ""]
+    if s.context.strip():
+        out += [s.context.strip(), ""]
+    out += [_("Who lives there"), "-" * len(_("Who lives there"))]
+    out.append(_("{units} {unit}s of {hh} households, {sz} people per household; followed for {horizon}.").format(
+        units=pop.units, unit=pop.unit_label, hh=hh, sz=sz, horizon=horizon(s.days)))
+    for name, role in pop.roles.items():
+        desc = f": {role.description.strip()}" if role.description.strip() else ""
+        out.append(f"- {role.count} × {s.role_label(name)}{desc}")
+    if s.groups:
+        out += ["", _("Group chats"), "-" * len(_("Group chats"))]
+        out += [f"- {line}" for line in group_lines(s)]
+    out += ["", _("What they do"), "-" * len(_("What they do"))]
+    out += [f"- {line}" for line in activity_lines(s)]
+    out += ["", _("Who watches"), "-" * len(_("Who watches"))]
+    out += [f"- {line}" for line in observer_lines(s)] or [_("Nobody.")]
+    out += ["", _("Checks"), "-" * len(_("Checks"))]
+    out += [f"- {line}" for line in check_lines(s)]
+    if not s.checks:
+        out.append(_("None."))
+    out += [f"- {line}" for line in campaign_lines(s)]
+    out += ["", _("The adversary"), "-" * len(_("The adversary"))]
+    out += adversary_lines(s)
     out += ["", _("What helps"), "-" * len(_("What helps"))]
     for name, cm in s.countermeasures.items():
         out.append(f"- {cm.label or name} ({name}): {cm.description.strip()} " + _("Cost: {cost}").format(cost=cm.cost.strip()))
