@@ -311,8 +311,8 @@ def _random_links(replica_start: np.ndarray, mixing: Mixing, channel: int, rng: 
     owner = np.repeat(np.arange(n, dtype=np.int64), degree)
     mate = np.empty(owner.size, dtype=np.int64)
     stub_start = indptr[replica_start]
-    for r in range(sizes.size):
-        first, last = int(stub_start[r]), int(stub_start[r + 1])
+    for k in range(sizes.size):
+        first, last = int(stub_start[k]), int(stub_start[k + 1])
         order = rng.permutation(last - first) + first
         mate[order[0::2]] = order[1::2]
         mate[order[1::2]] = order[0::2]
