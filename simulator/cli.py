@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 import traceback
@@ -23,6 +24,7 @@ from simulator.scenario import (
     LoadedScenario,
     bundled_names,
     check_countermeasures,
+    check_exercise,
     load,
     read_document,
 )
@@ -138,7 +140,7 @@ def validate(files: tuple[str, ...], traceback: bool) -> None:
     for spec in files:
         try:
             loaded = load(spec)
-            found = [str(p) for p in check_countermeasures(loaded)]
+            found = [str(p) for p in [*check_countermeasures(loaded), *check_exercise(loaded)]]
         except ExposureError as exc:
             found = exc.lines()
         if found:
@@ -309,6 +311,56 @@ def trace(scenario: str, seed: int, person: str | None, days: int | None, overri
     loaded = prepare(scenario, overrides, countermeasures, days, None)
     story = trace_run(loaded.scenario, seed, person)
     _emit(render(story, fmt, {"path": loaded.display_path, "sha256": loaded.sha256}), output)
+
+
+def _ask_line(prompt: str) -> str | None:
+    """Ask on stdout, read one line of stdin; None at its end. Piped answers are echoed."""
+    click.echo(prompt, nl=False)
+    line = sys.stdin.readline()  # the same stream every turn, so piped answers are not lost in a buffer
+    if not line:
+        click.echo("")
+        return None
+    if not sys.stdin.isatty():
+        click.echo(line.rstrip("\r\n"))
+    return line
+
+
+@cli.command()
+@click.argument("scenario", required=False)
+@click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=None, help="Seed of the run (default 1, or the saved one).")
+@click.option("--facilitator", is_flag=True, help="Also show what the player cannot see: reports, bribes, suspicion.")
+@click.option("--save", type=click.Path(dir_okay=False), default=None, help="Save the exercise to this file after every turn.")
+@click.option("--resume", type=click.Path(dir_okay=False), default=None, help="Resume a saved exercise (and keep saving to it).")
+@click.option("--force", is_flag=True, help="Overwrite the --save file if it exists.")
+@click.option("--runs", type=click.IntRange(2, 100_000), default=100, show_default=True, help="Runs of each alternative in the debrief.")
+@click.option("--traceback", is_flag=True, hidden=True)
+def exercise(scenario: str | None, seed: int | None, facilitator: bool, save: str | None, resume: str | None,
+             force: bool, runs: int, traceback: bool) -> None:
+    """Play a tabletop exercise: a choice each turn, its consequences, then a debrief (answers on stdin)."""
+    from simulator.exercise import Tabletop, read_saved
+    from simulator.exercise import resume as resume_saved
+    from simulator.report.exercise import play
+
+    if save and resume:
+        raise UsageError("--save and --resume: use one; a resumed exercise keeps saving to the file it came from")
+    saved = read_saved(resume) if resume else None
+    spec = scenario or (saved.spec if saved is not None else DEFAULT_SCENARIO)
+    if save:
+        check_new_file(save, force)
+    loaded = load(spec)
+    table = resume_saved(saved, loaded, seed) if saved is not None else Tabletop(loaded, 1 if seed is None else seed)
+    target = save or resume
+
+    def keep() -> None:
+        if target:
+            write_atomic(target, json.dumps(table.saved(spec), indent=2) + "\n")
+
+    progress = _Progress(runs * (1 + len(table.options)), _("Comparing"))
+    try:
+        play(table, _ask_line, lambda text: click.echo(text, nl=False), facilitator=facilitator, runs=runs,
+             after_turn=keep, on_progress=progress.advance)
+    finally:
+        progress.close()
 
 
 class _Reported(ExposureError):

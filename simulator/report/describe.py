@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from simulator.i18n import _
 from simulator.report.words import horizon, share
-from simulator.scenario.model import EVERYONE, Observer, Scenario
+from simulator.scenario.model import EVERYONE, RESIDENT, Observer, Scenario
 
 
 def _times(n: float, once: str, many: str) -> str:
@@ -183,6 +183,13 @@ def describe(s: Scenario) -> str:
     out += ["", _("What helps"), "-" * len(_("What helps"))]
     for name, cm in s.countermeasures.items():
         out.append(f"- {cm.label or name} ({name}): {cm.description.strip()} " + _("Cost: {cost}").format(cost=cm.cost.strip()))
+    if s.exercise is not None:
+        ex = s.exercise
+        persona = ex.persona or next((r for r in s.population.roles if s.at_risk(r)), RESIDENT)
+        out += ["", _("Tabletop exercise"), "-" * len(_("Tabletop exercise"))]
+        out.append(_("Play the {role} for {turns} turns of {days} days, choosing each turn among: {choices} (`exposure exercise {name}`).").format(
+            role=s.role_label(persona), turns=ex.turn_count(s.days), days=ex.turn_days,
+            choices="; ".join(c.label for c in ex.choices), name=s.name))
     if s.learning_objectives:
         out += ["", _("Learning objectives"), "-" * len(_("Learning objectives"))]
         out += [f"- {o.strip()}" for o in s.learning_objectives]

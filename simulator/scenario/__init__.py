@@ -128,21 +128,27 @@ def load(
 
 def countermeasure_problems(doc: Document, name: str, sets: dict[str, Any], scales: dict[str, float]) -> list[Problem]:
     """Apply one countermeasure's patches to a document, returning its problems."""
+    return patch_problems(doc, ("countermeasures", name), sets, scales)
+
+
+def patch_problems(doc: Document, where: tuple[str | int, ...], sets: dict[str, Any],
+                   scales: dict[str, float]) -> list[Problem]:
+    """Apply `set` then `scale` patches written at `where` in the file, returning their problems."""
     problems: list[Problem] = []
     for key, value in sets.items():
-        label = _patch_label(doc, ("countermeasures", name, "set", key))
+        label = _patch_label(doc, (*where, "set", key))
         problem = apply_set(doc, key, copy.deepcopy(value), label)
         if problem is not None:
             problems.append(problem)
     for key, factor in scales.items():
-        label = _patch_label(doc, ("countermeasures", name, "scale", key))
+        label = _patch_label(doc, (*where, "scale", key))
         problem = apply_scale(doc, key, factor, label)
         if problem is not None:
             problems.append(problem)
     return problems
 
 
-def _patch_label(doc: Document, path: tuple[str, ...]) -> str:
+def _patch_label(doc: Document, path: tuple[str | int, ...]) -> str:
     source, line, col = doc.locate(path, key=True)
     return f"{source}:{line}:{col}" if line is not None else source
 
@@ -163,11 +169,54 @@ def check_countermeasures(loaded: LoadedScenario) -> list[Problem]:
     return problems
 
 
+def choice_scenarios(loaded: LoadedScenario) -> list[Scenario]:
+    """The scenario as each choice of its `exercise` changes it, in menu order.
+
+    A choice applies its countermeasure (if it names one), then its own `set` and `scale`, to the
+    scenario as loaded; every problem of every choice is raised at once.
+    """
+    exercise = loaded.scenario.exercise
+    if exercise is None:
+        return []
+    out: list[Scenario] = []
+    problems: list[Problem] = []
+    for i, choice in enumerate(exercise.choices):
+        if choice.countermeasure is None and not choice.set and not choice.scale:
+            out.append(loaded.scenario)
+            continue
+        trial = copy.deepcopy(loaded.document)
+        found: list[Problem] = []
+        if choice.countermeasure is not None:
+            cm = loaded.scenario.countermeasures[choice.countermeasure]
+            found += countermeasure_problems(trial, choice.countermeasure, cm.set, cm.scale)
+        found += patch_problems(trial, ("exercise", "choices", i), choice.set, choice.scale)
+        if not found:
+            try:
+                out.append(validate_model(trial))
+            except ScenarioError as exc:
+                found += exc.problems
+        problems += found
+    if problems:
+        raise ScenarioError(problems)
+    return out
+
+
+def check_exercise(loaded: LoadedScenario) -> list[Problem]:
+    """Problems that any choice of the scenario's exercise would cause when applied."""
+    try:
+        choice_scenarios(loaded)
+    except ScenarioError as exc:
+        return exc.problems
+    return []
+
+
 __all__ = [
     "DEFAULT_SCENARIO",
     "LoadedScenario",
     "Scenario",
     "bundled_names",
     "check_countermeasures",
+    "check_exercise",
+    "choice_scenarios",
     "load",
 ]

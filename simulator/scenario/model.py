@@ -423,6 +423,44 @@ class Countermeasure(Model):
         return self
 
 
+MAX_CHOICES = 9
+MAX_TURNS = 100
+
+
+class Choice(Model):
+    """One option of the tabletop's menu: how the persona works during a turn.
+
+    It patches the scenario like a countermeasure (`set`, `scale`, or a `countermeasure` by name,
+    or several of these); a choice with no patch keeps the scenario as written.
+    """
+
+    label: Text
+    description: Text = ""
+    countermeasure: Name | None = None
+    set: dict[Annotated[str, StringConstraints(max_length=200)], Any] = {}
+    scale: dict[Annotated[str, StringConstraints(max_length=200)], Annotated[float, Field(ge=0.0, le=1e6)]] = {}
+
+
+class Exercise(Model):
+    """The tabletop: one persona, turns of `turn_days` days, the same menu of choices each turn."""
+
+    persona: Name | None = None
+    turn_days: Annotated[int, Field(ge=1, le=MAX_DAYS)]
+    turns: Annotated[int, Field(ge=1, le=MAX_TURNS)] | None = None
+    situation: Text | Annotated[list[Text], Field(max_length=MAX_TURNS)] = ""
+    choices: Annotated[list[Choice], Field(min_length=2, max_length=MAX_CHOICES)]
+
+    def turn_count(self, days: int) -> int:
+        """Turns played: as given, or as many as fit in `days` (the last may be shorter)."""
+        return self.turns if self.turns is not None else -(-days // self.turn_days)
+
+    def situation_of(self, turn: int) -> str:
+        """The situation text of a turn (numbered from 1): its own item of a list, or the one text."""
+        if isinstance(self.situation, str):
+            return self.situation
+        return self.situation[turn - 1] if turn <= len(self.situation) else ""
+
+
 class Scenario(Model):
     """A whole scenario: who lives where, what they do, who watches, and what helps."""
 
@@ -446,6 +484,7 @@ class Scenario(Model):
     standing: Standing | None = None
     adversary: Adversary = Adversary()
     countermeasures: dict[Name, Countermeasure] = {}
+    exercise: Exercise | None = None
 
     @property
     def role_names(self) -> list[str]:

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ValidationError
 
 from simulator.errors import Problem, ScenarioError
 from simulator.scenario.loader import Document, Path_, describe
-from simulator.scenario.model import ANY_CONTACT, EVERYONE, MAX_GROUP_PEOPLE, RESIDENT, Scenario
+from simulator.scenario.model import ANY_CONTACT, EVERYONE, MAX_GROUP_PEOPLE, MAX_TURNS, RESIDENT, Scenario
 
 _TYPE_MESSAGES = {
     "int_type": "expected a whole number",
@@ -262,6 +262,61 @@ def reference_problems(s: Scenario, doc: Document) -> list[Problem]:
         for i, key in enumerate(src.supports):
             if not _resolves(doc.data, key):
                 problems.append(doc.problem(("sources", name, "supports", i), f"supports a key the scenario does not have (got {describe(key)})"))
+    if s.exercise is not None:
+        problems.extend(exercise_problems(s, doc))
+    return problems
+
+
+def town_key(key: str) -> bool:
+    """Whether a dotted key changes who lives in the town or who knows whom (not a habit).
+
+    The tabletop changes rules part-way through a run, so its choices may change habits,
+    channels, devices and watchers, but not the people and links the run started with.
+    """
+    parts = key.split(".")
+    if parts[0] in ("name", "days", "runs", "population", "exercise", "countermeasures"):
+        return True
+    if parts[0] in ("contacts", "groups"):
+        return parts[-1] != "channel"
+    return False
+
+
+def exercise_problems(s: Scenario, doc: Document) -> list[Problem]:
+    """Problems with the `exercise` block: its persona, turns, situations and choices."""
+    ex = s.exercise
+    if ex is None:
+        return []
+    problems: list[Problem] = []
+    roles = [*s.population.roles, RESIDENT]
+    if ex.persona is not None and ex.persona not in roles:
+        listed = ", ".join(f"`{r}`" for r in roles)
+        problems.append(doc.problem(("exercise", "persona"),
+                                    f"no role named `{ex.persona}`{did_you_mean(ex.persona, roles)}; defined: {listed}"))
+    elif ex.persona in s.population.roles and s.population.roles[ex.persona].count == 0:
+        problems.append(doc.problem(("exercise", "persona"), f"the role `{ex.persona}` has no people (count: 0)"))
+    turns = ex.turn_count(s.days)
+    if ex.turns is not None and (ex.turns - 1) * ex.turn_days >= s.days:
+        problems.append(doc.problem(("exercise", "turns"), f"turn {ex.turns} would start on day {(ex.turns - 1) * ex.turn_days + 1}, after the last day ({s.days}); use fewer turns or shorter `turn_days` (got {ex.turns})"))
+    elif turns > MAX_TURNS:
+        problems.append(doc.problem(("exercise", "turn_days"), f"{s.days} days make {turns} turns; at most {MAX_TURNS}: use longer turns (got {ex.turn_days})"))
+    if isinstance(ex.situation, list) and len(ex.situation) > turns:
+        problems.append(doc.problem(("exercise", "situation"), f"gives {len(ex.situation)} situations for {turns} turns"))
+    names = list(s.countermeasures)
+    for i, choice in enumerate(ex.choices):
+        base: Path_ = ("exercise", "choices", i)
+        keys = [((*base, kind, key), key) for kind in ("set", "scale") for key in getattr(choice, kind)]
+        if choice.countermeasure is not None:
+            cm = s.countermeasures.get(choice.countermeasure)
+            if cm is None:
+                listed = ", ".join(f"`{n}`" for n in names) or "none"
+                problems.append(doc.problem((*base, "countermeasure"), f"no countermeasure named `{choice.countermeasure}`"
+                                            f"{did_you_mean(choice.countermeasure, names)}; defined: {listed}"))
+            else:
+                keys += [(("countermeasures", choice.countermeasure, kind, key), key)
+                         for kind in ("set", "scale") for key in getattr(cm, kind)]
+        for path, key in keys:
+            if town_key(key):
+                problems.append(doc.problem(path, f"an exercise choice changes habits, channels, devices or watchers, not who lives in the town or who knows whom (got {key})", key=True))
     return problems
 
 

@@ -1,0 +1,297 @@
+"""The tabletop exercise: exact runs with changing rules, scripted play, saving and resuming."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from simulator.cli import cli
+from simulator.engine import simulate
+from simulator.errors import ScenarioError, UsageError
+from simulator.exercise import Tabletop, read_saved, resume
+from simulator.scenario import check_exercise, choice_scenarios, load
+
+# A small town the tests can play quickly: a partner who calls, two sources on her phone.
+TABLE = {
+    "days": 60,
+    "runs": 6,
+    "population": {"units": 1, "households_per_unit": 40, "household_size": 1,
+                   "roles": {"partner": {"count": 1, "label": "partner"}, "source": {"count": 2, "label": "source"}}},
+    "contacts": {"ties": [{"from": "partner", "to": "source", "channel": "phone"}]},
+    "channels": {"phone": {"kind": "plaintext", "stores_contacts": True, "reveal": {"device": 1.0}},
+                 "talk": {"kind": "in_person"}},
+    "activities": {"call": {"who": "partner", "per_day": 0.5, "traces": ["behaviour"], "label": "calls abroad"}},
+    "observers": {"police": {"kind": "general", "label": "the police", "notice": {"behaviour": 0.05}, "weight": 0.5}},
+    "adversary": {"threshold": 1, "weights": {"reports": 1, "finds": 1, "cascade": 1}, "unlock": 1.0},
+    "countermeasures": {"quiet": {"description": "Call less.", "cost": "Less news.", "scale": {"activities.call.per_day": 0.2}}},
+    "exercise": {
+        "persona": "partner",
+        "turn_days": 20,
+        "situation": ["Winter.", "Spring."],
+        "choices": [
+            {"label": "Carry on", "description": "As before."},
+            {"label": "Go quiet", "countermeasure": "quiet"},
+            {"label": "Stop calling", "set": {"activities.call.per_day": 0}},
+        ],
+    },
+}
+
+
+def invoke(*args: str, input: str | None = None):
+    return CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False)
+
+
+@pytest.fixture
+def town(scenario_file):
+    """Write the small tabletop town (with changes) and return its path."""
+    from conftest import merge
+
+    def write(changes: dict | None = None, name: str = "table.yaml") -> Path:
+        return scenario_file(merge(TABLE, changes or {}), name=name)
+
+    return write
+
+
+# ------------------------------------------------------------------ exact runs
+@pytest.mark.parametrize("name", ["border-phone", "overnight-guest"])
+def test_one_choice_every_turn_is_the_plain_run_of_that_choice(name):
+    loaded = load(name)
+    variants = choice_scenarios(loaded)
+    for k in range(len(variants)):
+        table = Tabletop(loaded, 3)
+        while not table.finished:
+            table.play(k)
+        plain = simulate(variants[k].model_copy(update={"days": table.day}), 1, 3, record=True)
+        played = table._run.outcome()
+        assert np.array_equal(plain.exposed_day, played.exposed_day)
+        assert np.array_equal(plain.cause, played.cause)
+        assert plain.records == played.records
+
+
+def test_a_changed_choice_changes_the_run_from_its_turn_on(town):
+    loaded = load(str(town()))
+    calm = Tabletop(loaded, 5)
+    calm.play(0)
+    switched = Tabletop(loaded, 5)
+    switched.play(0)
+    assert calm._run.outcome().records == switched._run.outcome().records
+    calm.play(0)
+    switched.play(2)
+    before = [r for r in switched._run.outcome().records if r.day <= 20]
+    assert before == [r for r in calm._run.outcome().records if r.day <= 20]
+    calls = [r for r in switched._run.outcome().records if r.kind == "activity" and r.day > 20]
+    assert calls == []  # "Stop calling" holds from its turn on
+    again = Tabletop(loaded, 5, [0, 2])
+    assert again._run.outcome().records == switched._run.outcome().records
+
+
+def test_turns_cover_the_horizon_and_the_last_may_be_shorter(town):
+    table = Tabletop(load(str(town({"days": 50}))), 1)
+    assert [(t.first, t.last) for t in table.turns] == [(1, 20), (21, 40), (41, 50)]
+    assert [t.situation for t in table.turns] == ["Winter.", "Spring.", ""]
+
+
+# ------------------------------------------------------------------ playing from stdin
+def test_border_phone_plays_from_stdin_through_to_the_debrief():
+    result = invoke("exercise", "border-phone", "--seed", "3", "--runs", "4", input="1\n" * 20)
+    assert result.exit_code == 0, result.stderr
+    out = result.stdout
+    assert "Turn 1 of 5 — days 1 to 73" in out and "Your choice (1-7): 1" in out
+    assert "What the reporting partner did:" in out
+    assert "\nDebrief\n=======\n" in out
+    assert "What exposed the reporting partner" in out or "What kept the reporting partner safe" in out
+    assert "Had you chosen “Lie low” every turn, exposure of the reporting partner within a year" in out
+    assert "“Carry on as before” every turn is what you did" in out
+
+
+def test_a_scripted_game_with_facilitator_view(town):
+    path = town()
+    result = invoke("exercise", str(path), "--seed", "2", "--facilitator", input="1\n2\n3\n")
+    assert result.exit_code == 0, result.stderr
+    out = result.stdout
+    assert out.count("You chose:") >= 1
+    assert "For the facilitator (hidden from the player):" in out
+    assert "Suspicion of the partner" in out or "The partner is exposed" in out
+    assert "Debrief" in out and "Your choices against the alternatives" in out
+
+
+def test_invalid_answers_are_asked_again(town):
+    result = invoke("exercise", str(town()), input="x\n9\n\n2\n")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.count("Please answer with a number from 1 to 3.") == 3
+    assert "You chose: Go quiet." in result.stdout
+
+
+def test_end_of_input_stops_with_a_debrief_of_the_days_played(town):
+    result = invoke("exercise", str(town()), "--seed", "4", input="3\n")
+    assert result.exit_code == 0, result.stderr
+    assert "The input ended after turn 1 of 3; this debrief covers days 1 to 20." in result.stdout
+    assert "Turn 1 (days 1 to 20): Stop calling" in result.stdout
+
+
+def test_no_input_at_all_says_there_is_nothing_to_debrief(town):
+    result = invoke("exercise", str(town()), input="")
+    assert result.exit_code == 0
+    assert "nothing to debrief" in result.stdout
+
+
+def test_input_ending_after_a_bad_answer_is_one_line_and_exit_2(town):
+    result = invoke("exercise", str(town()), input="1\nmaybe\n")
+    assert result.exit_code == 2
+    assert result.stderr == "turn 2: `maybe` is not a choice from 1 to 3, and the input ended\n"
+
+
+def test_debrief_compares_the_choices_with_each_option(town):
+    loaded = load(str(town()))
+    table = Tabletop(loaded, 8, [1, 1, 1])
+    debrief = table.debrief(runs=6)
+    assert debrief.runs == 6 and debrief.horizon == 60
+    same = [a for a in debrief.alternatives if a.yours]
+    assert [a.label for a in same] == ["Go quiet"]
+    assert same[0].delta["partner"].p_exposed == 0.0 and same[0].delta["partner"].ci95 == (0.0, 0.0)
+    stop = next(a for a in debrief.alternatives if a.label == "Stop calling")
+    assert stop.variant.results.roles["partner"].p_exposed == 0.0  # nobody calls, nobody is noticed
+    assert stop.fate is None
+
+
+# ------------------------------------------------------------------ saving and resuming
+def test_save_and_resume_replay_the_same_game(town, tmp_path):
+    path = str(town())
+    saved = tmp_path / "game.json"
+    first = invoke("exercise", path, "--seed", "6", "--save", str(saved), input="2\n")
+    assert first.exit_code == 0, first.stderr
+    state = json.loads(saved.read_text())
+    assert state["choices"] == [2] and state["seed"] == 6 and state["format"] == "exposure-exercise"
+    rest = invoke("exercise", "--resume", str(saved), input="3\n1\n")
+    assert rest.exit_code == 0, rest.stderr
+    assert "Resumed after turn 1." in rest.stdout
+    whole = invoke("exercise", path, "--seed", "6", input="2\n3\n1\n")
+    assert rest.stdout.split("\nDebrief\n")[1] == whole.stdout.split("\nDebrief\n")[1]
+    assert json.loads(saved.read_text())["choices"][:2] == [2, 3]
+
+
+def test_save_refuses_an_existing_file_without_force(town, tmp_path):
+    saved = tmp_path / "game.json"
+    saved.write_text("keep me")
+    result = invoke("exercise", str(town()), "--save", str(saved), input="1\n")
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1
+    assert "already exists; add --force" in result.stderr
+    assert saved.read_text() == "keep me"
+    forced = invoke("exercise", str(town()), "--save", str(saved), "--force", input="1\n")
+    assert forced.exit_code == 0 and json.loads(saved.read_text())["choices"] == [1]
+
+
+def test_save_to_a_missing_folder_is_refused_before_playing(town, tmp_path):
+    result = invoke("exercise", str(town()), "--save", str(tmp_path / "no" / "game.json"), input="1\n")
+    assert result.exit_code == 2 and "does not exist" in result.stderr
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize("content,expected", [
+    ("{", "not a saved exercise (broken JSON at line 1"),
+    ("[]", "not a saved exercise (no \"format\""),
+    (json.dumps({"format": "exposure-exercise", "version": 9}), "saved by another version of Exposure"),
+    (json.dumps({"format": "exposure-exercise", "version": 1, "scenario": {"spec": "x"}}), "`scenario` needs"),
+    (json.dumps({"format": "exposure-exercise", "version": 1, "scenario": {"spec": "S", "name": "n", "sha256": "H"},
+                 "seed": -1, "choices": []}), "`seed` must be"),
+    (json.dumps({"format": "exposure-exercise", "version": 1, "scenario": {"spec": "S", "name": "n", "sha256": "H"},
+                 "seed": 1, "choices": ["2"]}), "`choices` must be a list"),
+    (json.dumps({"format": "exposure-exercise", "version": 1, "scenario": {"spec": "S", "name": "n", "sha256": "H"},
+                 "seed": 1, "choices": [7]}), "choice 7 is not on the menu"),
+    (json.dumps({"format": "exposure-exercise", "version": 1, "scenario": {"spec": "S", "name": "n", "sha256": "H"},
+                 "seed": 1, "choices": [1, 1, 1, 1]}), "4 choices for 3 turns"),
+    (json.dumps({"format": "exposure-exercise", "version": 1, "scenario": {"spec": "S", "name": "n", "sha256": "0" * 64},
+                 "seed": 1, "choices": [1]}), "was saved for another version of"),
+])
+def test_a_broken_saved_exercise_is_one_line_and_exit_2(town, tmp_path, content, expected):
+    path = town()
+    sha = load(str(path)).sha256
+    saved = tmp_path / "game.json"
+    saved.write_text(content.replace('"S"', json.dumps(str(path))).replace('"H"', json.dumps(sha)))
+    before = saved.read_text()
+    result = invoke("exercise", "--resume", str(saved), input="1\n")
+    assert result.exit_code == 2, result.stdout
+    assert expected in result.stderr and result.stderr.count("\n") == 1, result.stderr
+    assert result.stdout == "" and saved.read_text() == before
+
+
+def test_resume_refuses_another_seed(town, tmp_path):
+    saved = tmp_path / "game.json"
+    invoke("exercise", str(town()), "--seed", "3", "--save", str(saved), input="1\n")
+    result = invoke("exercise", "--resume", str(saved), "--seed", "4", input="1\n")
+    assert result.exit_code == 2 and "was played with seed 3" in result.stderr
+
+
+def test_read_saved_and_resume_directly(town, tmp_path):
+    loaded = load(str(town()))
+    table = Tabletop(loaded, 2, [0])
+    saved = tmp_path / "g.json"
+    saved.write_text(json.dumps(table.saved(str(town()))))
+    again = resume(read_saved(str(saved)), loaded, None)
+    assert again.choices == [0] and again.seed == 2
+
+
+# ------------------------------------------------------------------ the format
+def test_a_scenario_without_an_exercise_says_how_to_add_one():
+    result = invoke("exercise", "reference-cascade", input="1\n")
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1
+    assert "has no `exercise` block to play; add one with `persona`, `turn_days` and `choices`" in result.stderr
+
+
+@pytest.mark.parametrize("changes,expected", [
+    ({"exercise": {"persona": "nobody"}}, "exercise.persona: no role named `nobody`"),
+    ({"exercise": {"turns": 4}}, "exercise.turns: turn 4 would start on day 61, after the last day (60)"),
+    ({"exercise": {"situation": ["a", "b", "c", "d"]}}, "exercise.situation: gives 4 situations for 3 turns"),
+    ({"exercise": {"choices": [{"label": "A"}, {"label": "B", "countermeasure": "quite"}]}},
+     "no countermeasure named `quite` (did you mean `quiet`?)"),
+    ({"exercise": {"choices": [{"label": "A"}, {"label": "B", "set": {"population.units": 2}}]}},
+     "not who lives in the town or who knows whom (got population.units)"),
+    ({"exercise": {"choices": [{"label": "A"}]}}, "exercise.choices"),
+    ({"exercise": {"turn_days": 0}}, "exercise.turn_days: must be at least 1"),
+])
+def test_exercise_blocks_are_validated(town, changes, expected):
+    result = invoke("validate", str(town(changes)))
+    assert result.exit_code == 2
+    assert expected in result.stderr, result.stderr
+
+
+def test_a_choice_patching_a_missing_key_is_reported_where_it_is_written(town):
+    path = town({"exercise": {"choices": [{"label": "A"}, {"label": "B", "set": {"activities.call.minuts": 2}}]}})
+    loaded = load(str(path))
+    (problem,) = check_exercise(loaded)
+    assert "activities.call.minuts" in str(problem) and "did you mean `minutes`?" in str(problem)
+    assert str(problem).startswith(f"{path}:")
+    with pytest.raises(ScenarioError):
+        Tabletop(loaded, 1)
+    result = invoke("exercise", str(path), input="1\n")
+    assert result.exit_code == 2 and "did you mean `minutes`?" in result.stderr
+
+
+def test_a_channel_may_change_part_way(town):
+    loaded = load(str(town({"exercise": {"choices": [{"label": "A"}, {"label": "Talk", "set": {"contacts.ties.0.channel": "talk"}}]}})))
+    phone, talk = {}, {}
+    for seed in range(1, 40):
+        for schedule, found in (([0, 0, 0], phone), ([1, 1, 1], talk)):
+            table = Tabletop(loaded, seed)
+            while not table.finished:
+                table.play(schedule[len(table.choices)])
+            found[seed] = [r for r in table._run.outcome().records if r.kind == "reveal"]
+    assert any(phone.values())  # a seized phone names the sources ...
+    assert not any(talk.values())  # ... unless she only ever talks to them face to face
+
+
+def test_more_saved_choices_than_the_game_allows_are_refused(town):
+    with pytest.raises(UsageError, match="4 choices saved, but the exercise ended after turn 3"):
+        Tabletop(load(str(town())), 1, [0, 1, 1, 1])
+
+
+def test_bundled_exercises_are_valid():
+    for name in ("border-phone", "overnight-guest"):
+        loaded = load(name)
+        assert loaded.scenario.exercise is not None
+        assert check_exercise(loaded) == []
+        assert 4 <= loaded.scenario.exercise.turn_count(loaded.scenario.days) <= 6
