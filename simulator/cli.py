@@ -363,6 +363,56 @@ def exercise(scenario: str | None, seed: int | None, facilitator: bool, save: st
         progress.close()
 
 
+MESSAGING_FORMATS = ("table", "json")
+
+
+def _messaging_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.option("--person", default=None, metavar="ROLE[:N]", help="A person by role: the first of the role, or the N-th."),
+        click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=1, show_default=True, help="Seed of every random stream."),
+        click.option("--countermeasure", "countermeasures", multiple=True, metavar="NAME", help="Apply a countermeasure (repeatable)."),
+        click.option("--format", "fmt", type=click.Choice(MESSAGING_FORMATS), default="table", show_default=True),
+        click.option("--output", "-o", type=click.Path(dir_okay=False), default=None, help="Write the result to this file instead of stdout."),
+        click.option("--traceback", is_flag=True, help="Show the full traceback of an internal error."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+@cli.command()
+@click.argument("scenario", default=DEFAULT_SCENARIO)
+@click.option("--days", type=click.IntRange(1, 3650), default=None, help="Days of messaging (default: the scenario's).")
+@_messaging_options
+def tap(scenario: str, days: int | None, person: str | None, seed: int, countermeasures: tuple[str, ...], fmt: str,
+        output: str | None, traceback: bool) -> None:
+    """Simulate the scenario's messages with real encryption and show what the network operator holds."""
+    from simulator.messaging import tap_scenario
+    from simulator.report.messaging import render_tap
+
+    loaded = load(scenario, countermeasures=list(countermeasures), days=days)
+    report = tap_scenario(loaded.scenario, seed, person)
+    _emit(render_tap(report, loaded, seed, fmt), output)
+
+
+@cli.command()
+@click.argument("scenario", default=DEFAULT_SCENARIO)
+@click.option("--day", type=int, default=None, help="Seize the phone at the end of this day (default: the last).")
+@click.option("--locked", is_flag=True, help="The phone stays locked: its storage cannot be opened.")
+@_messaging_options
+def seize(scenario: str, day: int | None, locked: bool, person: str | None, seed: int, countermeasures: tuple[str, ...],
+          fmt: str, output: str | None, traceback: bool) -> None:
+    """Seize one person's phone and show what it and the operator's log give up, by real decryption."""
+    from simulator.messaging import seize_scenario
+    from simulator.report.messaging import render_seize
+
+    if person is None:
+        raise UsageError("seize: say whose phone with --person ROLE (or ROLE:N)")
+    loaded = load(scenario, countermeasures=list(countermeasures))
+    report = seize_scenario(loaded.scenario, seed, person, day, locked)
+    _emit(render_seize(report, loaded, seed, fmt), output)
+
+
 class _Reported(ExposureError):
     """Problems already formatted as lines."""
 

@@ -39,7 +39,7 @@ def test_list_names_the_bundled_scenarios():
     assert "reference-cascade" in result.stdout and "border-phone" in result.stdout
 
 
-@pytest.mark.parametrize("name", ["reference-cascade", "border-phone", "overnight-guest"])
+@pytest.mark.parametrize("name", ["reference-cascade", "border-phone", "overnight-guest", "group-chat"])
 def test_show_golden(name):
     result = invoke("show", name)
     assert result.exit_code == 0, result.stderr

@@ -1,0 +1,221 @@
+"""`exposure tap` and `exposure seize`: the command line, bad input, and one channel definition for two layers."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from simulator.cli import cli
+from simulator.engine import Engine, Streams
+from simulator.messaging import seize_scenario
+from simulator.messaging.adversary import seize
+from simulator.messaging.simulation import (
+    MessagingRun,
+    message_channels,
+    person_names,
+    simulate_messaging,
+)
+from simulator.scenario import bundled_names, load
+from simulator.scenario.model import Scenario
+
+SEED = 5
+SHORT = 12  # days: enough messages on every link kind, quick to encrypt
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def _seize_json(*args: str) -> dict:
+    result = invoke("seize", "group-chat", "--person", "organiser", "--format", "json", *args)
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_seize_shows_recovered_against_unreadable_and_the_members():
+    result = invoke("seize", "group-chat", "--person", "organiser")
+    assert result.exit_code == 0, result.stderr
+    out = result.stdout
+    assert "recovered: decrypted from the phone" in out and "unreadable to the adversary" in out
+    assert "member 15" in out and "People the seizure exposes: 15" in out
+
+
+def test_disappearing_messages_shrink_the_phone_not_the_log():
+    base = _seize_json("--day", "45")
+    gone = _seize_json("--day", "45", "--countermeasure", "disappearing_messages")
+    assert set(base) >= {"person", "day", "unlocked", "messages", "links"}
+    assert set(base["messages"]) >= {"total", "on_device", "recovered", "tapped", "tapped_decrypted"}
+    assert set(base["links"]) >= {"exposed", "via_device", "via_metadata"}
+    assert base["person"] == "organiser" and base["day"] == 45 and base["unlocked"] is True
+    assert gone["messages"]["total"] == base["messages"]["total"]
+    assert gone["messages"]["recovered"] < base["messages"]["recovered"]
+    assert gone["messages"]["unreadable"] > base["messages"]["unreadable"]
+
+    def by_log(doc: dict) -> set[str]:
+        return {e["person"] for e in doc["links"]["exposed"] if "metadata" in e["via"]}
+
+    assert by_log(gone) == by_log(base) and len(by_log(base)) == 15
+    # Forward secrecy: the phone's keys open none of the messages logged before the seizure.
+    assert base["messages"]["tapped_decrypted"] == gone["messages"]["tapped_decrypted"] == 0
+
+
+def test_a_locked_phone_gives_up_only_what_the_log_holds():
+    doc = _seize_json("--locked", "--day", "20")
+    assert doc["unlocked"] is False and doc["day"] == 20
+    assert doc["messages"]["recovered"] == 0 and doc["messages"]["on_device"] > 0
+    assert doc["links"]["via_device"] == 0 and doc["links"]["via_metadata"] == 15
+
+
+def test_sealed_sender_hides_links_from_the_log_only():
+    doc = _seize_json("--countermeasure", "sealed_sender", "--day", "10")
+    assert doc["links"]["via_metadata"] == 0 and doc["links"]["via_device"] == 15
+
+
+def test_without_forward_secrecy_the_phone_opens_old_taps(scenario_file):
+    loaded = load("group-chat", overrides=["channels.messenger.forward_secrecy=false"], days=10)
+    report = seize_scenario(loaded.scenario, SEED, "member:2")
+    assert report.tapped > 0 and report.tapped_decrypted == report.tapped
+
+
+def test_tap_shows_ciphertext_and_links():
+    result = invoke("tap", "group-chat", "--days", "5", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["messages"]["seen"] > 0 and doc["messages"]["readable"] == 0
+    assert doc["links"]["people"] == 16
+    first = doc["log"][0]
+    assert first["content"] is None and len(first["wire"]) == 2 * first["bytes"]
+    table = invoke("tap", "border-phone", "--person", "source:1")
+    assert table.exit_code == 0 and "Readable by the operator" in table.stdout
+    assert "read every message it logged" in table.stdout
+
+
+def test_same_seed_same_bytes():
+    args = ["tap", "group-chat", "--days", "3", "--format", "json", "--seed", "9"]
+    assert invoke(*args).stdout == invoke(*args).stdout
+    assert invoke(*args).stdout != invoke(*args[:-1], "10").stdout
+
+
+@pytest.mark.parametrize("args,expected", [
+    (["seize", "group-chat", "--person", "organizer"], "no role named `organizer` (did you mean `organiser`?)"),
+    (["seize", "group-chat", "--person", "member:16"], "there are 15 people with the role `member`"),
+    (["seize", "group-chat", "--person", "member:two"], "give a number from 1 to 15"),
+    (["seize", "group-chat", "--person", "organiser", "--day", "91"], "--day 91: outside the scenario's 90 days"),
+    (["seize", "group-chat", "--person", "organiser", "--day", "0"], "--day 0: outside"),
+    (["seize", "group-chat"], "--person"),
+    (["seize", "group-chat", "--person", "organiser", "--countermeasure", "disappearing"], "no such countermeasure"),
+    (["tap", "group-chat", "--countermeasure", "nope"], "no such countermeasure"),
+    (["tap", "reference-cascade"], "no activity sends messages between people"),
+    (["seize", "overnight-guest", "--person", "trader"], "no activity sends messages between people"),
+    (["tap", "group-chat", "--days", "0"], "--days"),
+    (["tap", "group-chat", "--person", "nobody"], "no role named `nobody`"),
+])
+def test_bad_input_is_one_line_and_exit_2(args, expected):
+    result = invoke(*args)
+    assert result.exit_code == 2, result.stdout
+    assert expected in result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert result.stdout == ""
+
+
+def test_a_role_nobody_has_is_refused(scenario_file):
+    path = scenario_file({
+        "population": {"roles": {"a": 1, "b": 1, "c": 0}},
+        "contacts": {"ties": [{"from": "a", "to": "b", "channel": "chat"}]},
+        "channels": {"chat": {"kind": "end_to_end"}},
+        "activities": {"write": {"who": "a", "with": "b", "channel": "chat", "per_day": 1}},
+    })
+    result = invoke("seize", str(path), "--person", "c")
+    assert result.exit_code == 2 and "nobody has the role `c`" in result.stderr
+
+
+# ---------------------------------------------- one channel definition, two layers (requirement 6)
+KINDS = ("sms", "webmail", "signal", "sealed", "briar", "talk")
+ALL_KINDS = {
+    "name": "every-kind", "title": "Every kind of channel", "summary": "Friends on each kind of channel.", "days": SHORT,
+    "population": {"units": 1, "households_per_unit": 40, "household_size": 1,
+                   "roles": {"hub": 1, "cell": 4, **{f"on_{c}": 3 for c in KINDS}}},
+    "contacts": {"ties": [{"from": "hub", "to": f"on_{c}", "channel": c} for c in KINDS]},
+    "channels": {
+        "sms": {"kind": "plaintext", "stores_contacts": False, "retention_days": 3, "reveal": {"device": 0.6, "metadata": 0.4}},
+        "webmail": {"kind": "transport", "retention_days": 0, "reveal": {"device": 0.5, "metadata": 0.2}},
+        "signal": {"kind": "end_to_end", "forward_secrecy": True, "stores_contacts": False, "retention_days": 2,
+                   "reveal": {"device": 0.9, "metadata": 0.5}},
+        "sealed": {"kind": "end_to_end_sealed", "forward_secrecy": True, "reveal": {"device": 0.8, "metadata": 0.9}},
+        "briar": {"kind": "mesh", "stores_contacts": False, "reveal": {"device": 0.7}},
+        "talk": {"kind": "in_person"},
+    },
+    "groups": {"circle": {"channel": "signal", "admins": ["hub"], "members": ["cell"], "cell_size": 2}},
+    "activities": {
+        **{f"{c}_out": {"who": "hub", "with": f"on_{c}", "channel": c, "per_day": 0.7} for c in KINDS},
+        "reply": {"who": "on_signal", "with": "hub", "channel": "signal", "per_week": 2},
+        "post": {"who": "cell", "with": "circle", "per_week": 3},
+        "announce": {"who": "hub", "with": "circle", "per_week": 1},
+    },
+}
+
+
+def _engine_chances(scenario: Scenario, run: MessagingRun, person: int, unlocked: bool) -> dict[int, float]:
+    """The engine's own reveal chances for a seizure on the run's last day, after the same messages."""
+    quiet = scenario.model_copy(update={"observers": {}, "checks": {}, "days": run.days})
+    engine = Engine(quiet, 1, Streams(np.random.SeedSequence(SEED)), population=run.population)
+    engine.run()
+    if engine.last_message is not None:
+        assert (engine.last_message == run.last_message).all(), "the two layers sent different messages"
+    edges, _owner, p = engine.reveal_chances(np.array([person]), run.days, np.array([unlocked]))
+    partners = run.population.indices[edges]
+    chances = {int(q): 1.0 - float(np.prod(1.0 - p[partners == q])) for q in np.unique(partners)}
+    return {q: c for q, c in chances.items() if c > 0}
+
+
+def _assert_agree(scenario: Scenario, people: list[int] | None = None, days: int | None = None) -> int:
+    run = simulate_messaging(scenario, SEED, days)
+    if people is None:
+        people = [int(np.flatnonzero(run.population.role == scenario.role_names.index(r))[0])
+                  for r in scenario.population.roles if scenario.population.roles[r].count]
+    checked = 0
+    for person in people:
+        for unlocked in (True, False):
+            found = {e.person: e.chance for e in seize(run, person, unlocked).exposed}
+            expected = _engine_chances(scenario, run, person, unlocked)
+            names = person_names(scenario, run.population)
+            assert found.keys() == expected.keys(), (
+                f"{scenario.name} {names[person]} unlocked={unlocked}: seize exposes "
+                f"{sorted(names[q] for q in found)}, the engine {sorted(names[q] for q in expected)}")
+            for q, chance in found.items():
+                assert chance == pytest.approx(expected[q], abs=1e-12)
+            checked += len(found)
+    return checked
+
+
+def test_every_channel_kind_reveals_in_both_layers_alike():
+    scenario = Scenario.model_validate(ALL_KINDS)
+    run = simulate_messaging(scenario, SEED)
+    hub = int(np.flatnonzero(run.population.role == 0)[0])
+    cells = np.flatnonzero(run.population.role == scenario.role_names.index("cell")).tolist()
+    assert _assert_agree(scenario, [hub, *cells]) > 0
+    # The seizure saw every kind: phone-only links, log-only links, links kept and links forgotten.
+    report = seize(run, hub, True)
+    assert any(e.via_device and not e.via_metadata for e in report.exposed)
+    assert any(e.via_metadata and not e.via_device for e in report.exposed)
+
+
+MESSAGING = [n for n in bundled_names() if message_channels(load(n).scenario)]
+
+
+def test_the_group_chat_and_the_border_phone_carry_messages():
+    assert {"group-chat", "border-phone"} <= set(MESSAGING)
+
+
+@pytest.mark.parametrize("name", MESSAGING)
+def test_bundled_scenarios_and_countermeasures_reveal_alike(name):
+    base = load(name)
+    revealed = 0
+    for countermeasure in [None, *base.scenario.countermeasures]:
+        scenario = load(name, countermeasures=[countermeasure] if countermeasure else []).scenario
+        if message_channels(scenario):
+            revealed += _assert_agree(scenario, days=SHORT)
+    assert revealed > 0
