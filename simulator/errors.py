@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import IntEnum
+
+# Line breaks, other control characters and bidirectional overrides, shown escaped in messages so
+# that every message stays one line and shows what it says.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """Text with control characters escaped (`\\n`, `\\x1b`, `\\u202e`), for a one-line message."""
+    return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 class ExitCode(IntEnum):
@@ -29,7 +39,8 @@ class Problem:
         where = self.source
         if self.line is not None:
             where += f":{self.line}:{self.column or 1}"
-        return f"{where}: {self.key}: {self.message}" if self.key else f"{where}: {self.message}"
+        text = f"{where}: {self.key}: {self.message}" if self.key else f"{where}: {self.message}"
+        return printable(text)
 
 
 class ExposureError(Exception):
@@ -39,7 +50,11 @@ class ExposureError(Exception):
 
     def lines(self) -> list[str]:
         """The error as one or more one-line messages."""
-        return [str(self)]
+        return [printable(str(self))]
+
+
+# A hostile file can have thousands of problems; a person reads the first few dozen.
+MAX_PROBLEM_LINES = 50
 
 
 class ScenarioError(ExposureError):
@@ -47,10 +62,14 @@ class ScenarioError(ExposureError):
 
     def __init__(self, problems: list[Problem]):
         self.problems = list(problems)
-        super().__init__("\n".join(str(p) for p in self.problems))
+        super().__init__("\n".join(self.lines()))
 
     def lines(self) -> list[str]:
-        return [str(p) for p in self.problems]
+        shown = [str(p) for p in self.problems[:MAX_PROBLEM_LINES]]
+        if len(self.problems) > MAX_PROBLEM_LINES:
+            rest = len(self.problems) - MAX_PROBLEM_LINES
+            shown.append(f"{self.problems[-1].source}: and {rest} more problems")
+        return shown
 
 
 class UsageError(ExposureError):
@@ -59,3 +78,7 @@ class UsageError(ExposureError):
 
 class ResourceError(ExposureError):
     """A request that would not fit in memory, refused before allocating."""
+
+
+class SealError(ExposureError):
+    """A sealed file that cannot be opened (wrong passphrase, changed, unknown format) or sealed."""
