@@ -136,7 +136,8 @@ def render_table(c: Comparison, seed: int, elapsed: float, width: int = 120) -> 
     """The ranked table, the budget choice, then one sentence per countermeasure."""
     s = c.baseline.loaded.scenario
     buffer = io.StringIO()
-    console = Console(file=buffer, width=width, force_terminal=False, color_system=None, highlight=False)
+    console = Console(file=buffer, width=width, force_terminal=False, color_system=None, highlight=False,
+                      markup=False)  # scenario text is never markup
     title = _("{title}: what helps the {role} — {runs} paired runs of {days} days").format(
         title=s.title, role=s.role_label(c.role), runs=c.baseline.results.runs, days=s.days)
     table = Table(title=title, title_justify="left")

@@ -106,7 +106,8 @@ def render_table(results: Results, info: RunInfo, width: int | None = None) -> s
     """The default table, then one plain sentence per role at risk."""
     s = info.loaded.scenario
     buffer = io.StringIO()
-    console = Console(file=buffer, width=width or 120, force_terminal=False, color_system=None, highlight=False)
+    console = Console(file=buffer, width=width or 120, force_terminal=False, color_system=None, highlight=False,
+                      markup=False)  # scenario text is never markup
     title = _("{title} — {runs} runs of {days} days, about {people} people each").format(
         title=s.title, runs=results.runs, days=results.days, people=f"{results.people:,.0f}"
     )

@@ -73,7 +73,8 @@ def render_table(sw: Sweep, seed: int, elapsed: float, width: int = 120) -> str:
     s = sw.baseline.loaded.scenario
     role = s.role_label(sw.role)
     buffer = io.StringIO()
-    console = Console(file=buffer, width=width, force_terminal=False, color_system=None, highlight=False)
+    console = Console(file=buffer, width=width, force_terminal=False, color_system=None, highlight=False,
+                      markup=False)  # scenario text is never markup
     title = _("{title}: what moves the {role}'s exposure (baseline {p}, {runs} paired runs per point)").format(
         title=s.title, role=role, p=percent(sw.baseline.results.roles[sw.role].p_exposed), runs=sw.baseline.results.runs)
     table = Table(title=title, title_justify="left")

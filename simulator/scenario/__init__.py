@@ -14,6 +14,7 @@ from simulator.scenario.loader import Document, decode_text, load_document, pars
 from simulator.scenario.model import Scenario, rescaled_units
 from simulator.scenario.patches import apply_scale, apply_set, parse_override
 from simulator.scenario.validation import did_you_mean, validate_model
+from simulator.seal import Passphrase
 
 DEFAULT_SCENARIO = "border-phone"
 
@@ -52,8 +53,8 @@ class LoadedScenario:
         return self.document.sha256
 
 
-def read_document(spec: str) -> tuple[Document, str]:
-    """Read a scenario named by a bundled name or a path."""
+def read_document(spec: str, passphrase: Passphrase | None = None) -> tuple[Document, str]:
+    """Read a scenario named by a bundled name or a path (sealed files are opened in memory)."""
     path = Path(spec)
     looks_like_path = path.suffix in (".yaml", ".yml") or "/" in spec or path.exists()
     if not looks_like_path:
@@ -68,7 +69,7 @@ def read_document(spec: str) -> tuple[Document, str]:
         doc = parse_yaml(decode_text(raw, label), raw, label)
         doc.path = label
         return doc, label
-    return load_document(path), str(path)
+    return load_document(path, passphrase=passphrase), str(path)
 
 
 def load(
@@ -78,13 +79,15 @@ def load(
     countermeasures: list[str] | tuple[str, ...] = (),
     days: int | None = None,
     people: int | None = None,
+    passphrase: Passphrase | None = None,
 ) -> LoadedScenario:
     """Read, patch and validate a scenario; every problem is reported at once.
 
     `days` and `people` (rescale the units to about that many people) are applied last and
-    validated like everything else.
+    validated like everything else. A sealed file is opened with `passphrase` (by default
+    from EXPOSURE_PASSPHRASE).
     """
-    doc, display = read_document(spec)
+    doc, display = read_document(spec, passphrase)
     base = validate_model(doc)
     problems: list[Problem] = []
     patched = copy.deepcopy(doc)
