@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -25,6 +26,14 @@ MAX_BATCH_RUNS = 256
 # Bytes per person and per link position that a batch holds at its peak (measured, with slack).
 BYTES_PER_PERSON = 160
 BYTES_PER_LINK = 48
+# Person-days a second one worker simulates end to end. Measured on one core of the development
+# machine, bundled scenarios at 3,000 to 200,000 people: 1.0e8 to 2.6e8. Half the slowest, so
+# that an older laptop is not promised too much.
+PEOPLE_DAYS_PER_S = 5e7
+# A simulation estimated to take longer than this is refused unless --max-time allows it; one
+# longer than SLOW_SECONDS gets a warning that says how to make it quicker.
+MAX_SECONDS = 24 * 3600.0
+SLOW_SECONDS = 600.0
 
 
 @dataclass
@@ -112,10 +121,57 @@ def check_memory(scenario: Scenario, runs: int, workers: int, limit: int | None 
     if summaries > have / 2:
         advice.append(f"--runs {max(1, int(runs * (have / 2) / summaries))}")
     hint = f"; try {' or '.join(advice)}" if advice else ""
+    where = f"the limit (--max-memory) is {_gib(have)}" if limit is not None else f"{_gib(have)} is available"
     raise ResourceError(
-        f"this needs about {_gib(batch + summaries)} of memory but {_gib(have)} is available"
+        f"this needs about {_gib(batch + summaries)} of memory but {where}"
         f" ({per_run:,.0f} people x {runs:,} runs){hint}"
     )
+
+
+def estimate_seconds(scenario: Scenario, runs: int, workers: int) -> float:
+    """Rough time a simulation takes, from its person-days and a conservative throughput."""
+    parallel = max(1, min(workers, os.cpu_count() or 1, len(batches(runs, batch_size(scenario)))))
+    return expected_people(scenario) * scenario.days * runs / (PEOPLE_DAYS_PER_S * parallel)
+
+
+def smaller_values(scenario: Scenario, runs: int, seconds: float, target: float) -> str:
+    """Flags that would bring an estimated `seconds` down to about `target`: fewer runs or people."""
+    share = target / seconds
+    advice = []
+    if int(runs * share) >= 2:
+        advice.append(f"--runs {int(runs * share):,}".replace(",", ""))
+    people = expected_people(scenario) * share
+    if people >= 100:
+        advice.append(f"--people {int(people // 100 * 100 if people < 10_000 else people // 1000 * 1000)}")
+    days = int(scenario.days * share)
+    if not advice and days >= 1:
+        advice.append(f"--days {days}")
+    return " or ".join(advice) or "a much smaller scenario"
+
+
+def check_time(scenario: Scenario, runs: int, workers: int, limit: float | None = None) -> float:
+    """Refuse, before starting, a simulation estimated to take longer than `limit` seconds.
+
+    The limit is a day unless given; returns the estimate, for a warning when it is long.
+    """
+    seconds = estimate_seconds(scenario, runs, workers)
+    allowed = MAX_SECONDS if limit is None else limit
+    if seconds <= allowed:
+        return seconds
+    raise ResourceError(
+        f"this would take about {duration(seconds)} ({expected_people(scenario):,.0f} people x "
+        f"{scenario.days:,} days x {runs:,} runs), more than the limit of {duration(allowed)}; try "
+        f"{smaller_values(scenario, runs, seconds, min(allowed, SLOW_SECONDS))}, or allow it with --max-time"
+    )
+
+
+def duration(seconds: float) -> str:
+    """A rough duration in the largest fitting unit: 40 seconds, 25 minutes, 3.5 hours, 12 days."""
+    for unit, size in (("years", 365 * 86400), ("days", 86400), ("hours", 3600), ("minutes", 60)):
+        if seconds >= 2 * size:
+            value = seconds / size
+            return f"{value:,.0f} {unit}" if value >= 10 else f"{value:.1f} {unit}"
+    return f"{max(seconds, 1):.0f} seconds"
 
 
 def _gib(n: float) -> str:
@@ -223,17 +279,42 @@ def simulate_variants(
             step = count / scenarios[0].days  # per day of each variant: count x variants in all
             done.append(run_variants_batch(scenarios, seed, index, count, size, on_day=lambda: report(step)))
     else:
-        with ProcessPoolExecutor(max_workers=min(workers, len(plan))) as pool:
-            futures = [pool.submit(run_variants_batch, scenarios, seed, index, count, size) for index, count in plan]
-            try:
-                for future in futures:
-                    done.append(future.result())
-                    report(done[-1][0].people.shape[0] * len(scenarios))
-            except BaseException:
-                for future in futures:
-                    future.cancel()
-                raise
+        done = _on_processes(min(workers, len(plan)), scenarios, seed, plan, size, report)
     return [[batch[v] for batch in done] for v in range(len(scenarios))]
+
+
+def _ignore_interrupts() -> None:
+    """In a worker: leave Ctrl-C to the parent, which ends the workers itself."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _on_processes(workers: int, scenarios: list[Scenario], seed: int, plan: list[tuple[int, int]], size: int,
+                  report: Callable[[float], None]) -> list[list[BatchSummary]]:
+    """Batches on local worker processes; on Ctrl-C or any failure the workers end at once."""
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_ignore_interrupts)
+    done: list[list[BatchSummary]] = []
+    try:
+        futures = [pool.submit(run_variants_batch, scenarios, seed, index, count, size) for index, count in plan]
+        for future in futures:
+            done.append(future.result())
+            report(done[-1][0].people.shape[0] * len(scenarios))
+    except BaseException:
+        _end_workers(pool)
+        raise
+    pool.shutdown()
+    return done
+
+
+def _end_workers(pool: ProcessPoolExecutor) -> None:
+    """Cancel the batches not started and end the workers, without waiting for running batches."""
+    # Shutting down waits for running batches to finish, which can take minutes; there is no
+    # public way to end the workers before Python 3.14, hence the private process table.
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.join(timeout=1.0)
 
 
 def _on_dask(address: str, scenarios: list[Scenario], seed: int, plan: list[tuple[int, int]], size: int,

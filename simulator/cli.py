@@ -3,21 +3,31 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 import time
 import traceback
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import click
 
 from simulator import __version__
 from simulator.analysis.results import aggregate
-from simulator.batches import check_memory, simulate_runs
+from simulator.batches import (
+    SLOW_SECONDS,
+    check_memory,
+    check_time,
+    duration,
+    simulate_runs,
+    smaller_values,
+)
 from simulator.errors import ExitCode, ExposureError, UsageError
 from simulator.i18n import _
+from simulator.interrupts import exit_promptly_on_interrupt
 from simulator.report.describe import describe
-from simulator.report.output import check_new_file, write_atomic
+from simulator.report.output import check_new_file, write_atomic, write_result
 from simulator.report.run import RENDERERS, RunInfo
 from simulator.scenario import (
     DEFAULT_SCENARIO,
@@ -28,16 +38,120 @@ from simulator.scenario import (
     load,
     read_document,
 )
+from simulator.seal import Passphrase, is_sealed, is_short, read_file, unseal_file
 
 FORMATS = ("table", "json", "csv")
 
 
-def _emit(text: str, output: str | None) -> None:
-    """Results go to stdout, or atomically to a file."""
+def _emit(text: str, output: str | None, sealing: Passphrase | None = None) -> None:
+    """Results go to stdout, or atomically to a file (sealed with --seal)."""
     if output:
-        write_atomic(output, text)
+        write_result(output, text, sealing)
     else:
         click.echo(text, nl=False)
+
+
+_PASSPHRASE_FILE = "exposure.passphrase_file"
+_PASSPHRASE = "exposure.passphrase"
+
+
+def _keep_passphrase_file(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        ctx.meta[_PASSPHRASE_FILE] = value
+
+
+# Not passed to the command function, so any command can take it without a new parameter.
+passphrase_option = click.option(
+    "--passphrase-file", type=click.Path(dir_okay=False), default=None, expose_value=False,
+    callback=_keep_passphrase_file,
+    help="Read the passphrase of sealed files from this file (else EXPOSURE_PASSPHRASE, else a prompt).")
+seal_option = click.option("--seal", is_flag=True, help="Seal the output file with a passphrase (see `exposure seal`).")
+
+
+def _stdin_is_terminal() -> bool:
+    return sys.stdin.isatty()
+
+
+def _prompt_passphrase(confirm: bool) -> str:
+    text: str = click.prompt(_("Passphrase"), hide_input=True, err=True,
+                             confirmation_prompt=_("Repeat the passphrase") if confirm else False)
+    return text
+
+
+def _passphrase() -> Passphrase:
+    """This command's passphrase: --passphrase-file, EXPOSURE_PASSPHRASE, or asked on a terminal."""
+    meta = click.get_current_context().meta
+    if _PASSPHRASE not in meta:
+        meta[_PASSPHRASE] = Passphrase(file=meta.get(_PASSPHRASE_FILE),
+                                       prompt=_prompt_passphrase if _stdin_is_terminal() else None)
+    found: Passphrase = meta[_PASSPHRASE]
+    return found
+
+
+def _sealing_passphrase() -> Passphrase:
+    """The passphrase to seal with, asked (twice) now rather than after the work is done."""
+    passphrase = _passphrase()
+    if is_short(passphrase.get(confirm=True)):
+        click.echo(_("warning: a short passphrase is easy to guess for whoever holds the sealed file; "
+                     "several random words are stronger"), err=True)
+    return passphrase
+
+
+def _sealing(seal: bool, output: str | None) -> Passphrase | None:
+    """The passphrase for --seal, or None; a sealed result needs a file to go to."""
+    if not seal:
+        return None
+    if not output:
+        raise UsageError("--seal: a sealed result is written to a file; add --output FILE")
+    return _sealing_passphrase()
+
+
+class _Size(click.ParamType):
+    """A memory size: 2G, 512M, 1.5GiB, or bytes."""
+
+    name = "size"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            return value
+        found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*", str(value), re.IGNORECASE)
+        if not found or float(found[1]) <= 0:
+            self.fail(f"expected a size such as 2G or 512M (got {value!r})", param, ctx)
+        return int(float(found[1]) * 1024 ** " KMGT".index(found[2].upper() or " "))
+
+
+_SECONDS_PER = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+class _Duration(click.ParamType):
+    """A duration: 90s, 30m, 12h, 2d, or seconds."""
+
+    name = "duration"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        if isinstance(value, (int, float)):
+            return float(value)
+        found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*", str(value), re.IGNORECASE)
+        if not found or float(found[1]) <= 0:
+            self.fail(f"expected a duration such as 30m, 12h or 2d (got {value!r})", param, ctx)
+        return float(found[1]) * _SECONDS_PER[found[2].lower()]
+
+
+def limit_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--max-memory and --max-time: the limits a simulation is checked against before it starts."""
+    func = click.option("--max-time", type=_Duration(), default=None, metavar="DURATION",
+                        help="Refuse work estimated to take longer (default 24h), e.g. 2d.")(func)
+    return click.option("--max-memory", type=_Size(), default=None, metavar="SIZE",
+                        help="Refuse work estimated to need more memory (default: 80% of what is free), e.g. 2G.")(func)
+
+
+def check_limits(scenario: Any, runs: int, workers: int, max_memory: int | None, max_time: float | None) -> None:
+    """Refuse work that would not fit in memory or time; warn when it will take long."""
+    check_memory(scenario, runs, workers, limit=max_memory)
+    seconds = check_time(scenario, runs, workers, limit=max_time)
+    if seconds > SLOW_SECONDS:
+        click.echo(_("This may take about {time}; {flags} would be quicker.").format(
+            time=duration(seconds), flags=smaller_values(scenario, runs, seconds, SLOW_SECONDS / 10)), err=True)
 
 
 class _Progress:
@@ -85,6 +199,7 @@ def _common_run_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True),
         click.option("--output", "-o", type=click.Path(dir_okay=False), default=None, help="Write the result to this file instead of stdout."),
         click.option("--traceback", is_flag=True, help="Show the full traceback of an internal error."),
+        passphrase_option,
     ]
     for option in reversed(options):
         func = option(func)
@@ -93,8 +208,9 @@ def _common_run_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def prepare(spec: str, overrides: Sequence[str], countermeasures: Sequence[str], days: int | None,
             people: int | None) -> LoadedScenario:
-    """Load a scenario with its patches and the --days and --people adjustments."""
-    return load(spec, overrides=list(overrides), countermeasures=list(countermeasures), days=days, people=people)
+    """Load a scenario (sealed or not) with its patches and the --days and --people adjustments."""
+    return load(spec, overrides=list(overrides), countermeasures=list(countermeasures), days=days, people=people,
+                passphrase=_passphrase())
 
 
 class _ExposureGroup(click.Group):
@@ -124,22 +240,24 @@ def list_cmd() -> None:
 @click.argument("scenario", default=DEFAULT_SCENARIO)
 @click.option("--countermeasure", "countermeasures", multiple=True, metavar="NAME")
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE")
+@passphrase_option
 @click.option("--traceback", is_flag=True, hidden=True)
 def show(scenario: str, countermeasures: tuple[str, ...], overrides: tuple[str, ...], traceback: bool) -> None:
     """Describe a scenario in plain words."""
-    loaded = load(scenario, overrides=list(overrides), countermeasures=list(countermeasures))
+    loaded = load(scenario, overrides=list(overrides), countermeasures=list(countermeasures), passphrase=_passphrase())
     click.echo(describe(loaded.scenario), nl=False)
 
 
 @cli.command()
 @click.argument("files", nargs=-1, required=True)
+@passphrase_option
 @click.option("--traceback", is_flag=True, hidden=True)
 def validate(files: tuple[str, ...], traceback: bool) -> None:
     """Check scenario files, reporting every problem at once."""
     problems: list[str] = []
     for spec in files:
         try:
-            loaded = load(spec)
+            loaded = load(spec, passphrase=_passphrase())
             found = [str(p) for p in [*check_countermeasures(loaded), *check_exercise(loaded)]]
         except ExposureError as exc:
             found = exc.lines()
@@ -154,14 +272,17 @@ def validate(files: tuple[str, ...], traceback: bool) -> None:
 @cli.command()
 @click.argument("scenario", default=DEFAULT_SCENARIO)
 @_common_run_options
+@seal_option
+@limit_options
 def run(scenario: str, runs: int | None, days: int | None, seed: int, workers: int, people: int | None,
         overrides: tuple[str, ...], countermeasures: tuple[str, ...], fmt: str, output: str | None,
-        traceback: bool) -> None:
+        traceback: bool, seal: bool, max_memory: int | None, max_time: float | None) -> None:
     """Simulate a scenario many times and show who is exposed, when and why."""
+    sealing = _sealing(seal, output)
     loaded = prepare(scenario, overrides, countermeasures, days, people)
     s = loaded.scenario
     n_runs = runs if runs is not None else s.runs
-    check_memory(s, n_runs, workers)
+    check_limits(s, n_runs, workers, max_memory, max_time)
     started = time.perf_counter()
     progress = _Progress(n_runs, _("Simulating"))
     try:
@@ -171,7 +292,7 @@ def run(scenario: str, runs: int | None, days: int | None, seed: int, workers: i
     elapsed = time.perf_counter() - started
     results = aggregate(summaries, s)
     info = RunInfo(loaded=loaded, runs=n_runs, days=s.days, seed=seed, elapsed_s=elapsed)
-    _emit(RENDERERS[fmt](results, info), output)
+    _emit(RENDERERS[fmt](results, info), output, sealing)
 
 
 @cli.command()
@@ -181,17 +302,20 @@ def run(scenario: str, runs: int | None, days: int | None, seed: int, workers: i
 @click.option("--combinations", is_flag=True, help="Also compare pairs of countermeasures.")
 @click.option("--max-size", type=click.IntRange(1, 10), default=None, help="Compare bundles of up to this many countermeasures.")
 @click.option("--budget", type=click.FloatRange(0, None), default=None, help="Find the bundle within this total effort that protects the role most.")
+@seal_option
 def compare(scenario: str, runs: int | None, days: int | None, seed: int, workers: int, people: int | None,
             overrides: tuple[str, ...], countermeasures: tuple[str, ...], fmt: str, output: str | None,
-            traceback: bool, role: str | None, combinations: bool, max_size: int | None, budget: float | None) -> None:
+            traceback: bool, role: str | None, combinations: bool, max_size: int | None, budget: float | None,
+            seal: bool) -> None:
     """Compare countermeasures with the baseline on common random numbers, ranked by benefit."""
     from simulator.analysis.compare import Comparer, check_role
     from simulator.analysis.compare import compare as run_compare
     from simulator.report.compare import RENDERERS as COMPARE_RENDERERS
 
+    sealing = _sealing(seal, output)
     progress = _Progress(1, _("Comparing"))
     comparer = Comparer(scenario, overrides=overrides, days=days, people=people, runs=runs, seed=seed,
-                        workers=workers, on_progress=progress.advance)
+                        workers=workers, on_progress=progress.advance, passphrase=_passphrase())
     chosen_role = check_role(comparer.base, role)
     names = list(countermeasures) or list(comparer.base.scenario.countermeasures)
     if not names:
@@ -204,7 +328,7 @@ def compare(scenario: str, runs: int | None, days: int | None, seed: int, worker
         result = run_compare(comparer, names, chosen_role, max_size=size, budget=budget)
     finally:
         progress.close()
-    _emit(COMPARE_RENDERERS[fmt](result, seed, time.perf_counter() - started), output)
+    _emit(COMPARE_RENDERERS[fmt](result, seed, time.perf_counter() - started), output, sealing)
 
 
 @cli.command()
@@ -220,9 +344,11 @@ def compare(scenario: str, runs: int | None, days: int | None, seed: int, worker
 @click.option("--countermeasure", "countermeasures", multiple=True, metavar="NAME", help="Compare only this countermeasure (repeatable; default: all).")
 @click.option("--role", default=None, help="Whose protection to rank habits by (default: the first role at risk).")
 @click.option("--traceback", is_flag=True, help="Show the full traceback of an internal error.")
+@passphrase_option
+@seal_option
 def report(scenario: str, output: str, force: bool, runs: int | None, days: int | None, seed: int, workers: int,
            people: int | None, overrides: tuple[str, ...], countermeasures: tuple[str, ...], role: str | None,
-           traceback: bool) -> None:
+           traceback: bool, seal: bool) -> None:
     """Write a workshop report (HTML or Markdown) by the five questions of threat modelling."""
     from simulator.analysis.compare import Comparer, check_role
     from simulator.analysis.compare import compare as run_compare
@@ -230,9 +356,10 @@ def report(scenario: str, output: str, force: bool, runs: int | None, days: int 
     from simulator.report import handout
 
     handout.check_writable(output, force)
+    sealing = _sealing(seal, output)
     progress = _Progress(1, _("Simulating"))
     comparer = Comparer(scenario, overrides=overrides, days=days, people=people, runs=runs, seed=seed,
-                        workers=workers, on_progress=progress.advance)
+                        workers=workers, on_progress=progress.advance, passphrase=_passphrase())
     chosen_role = check_role(comparer.base, role)
     names = list(countermeasures) or list(comparer.base.scenario.countermeasures)
     progress.total = comparer.runs * (1 + len(names))
@@ -243,7 +370,7 @@ def report(scenario: str, output: str, force: bool, runs: int | None, days: int 
         progress.close()
     picture = record_neighbourhood(comparer.base.scenario, handout.persona(comparer.base.scenario, chosen_role), seed)
     command = handout.command_line(scenario, output, comparer.runs, seed, days, people, overrides, countermeasures, role)
-    handout.write_files(handout.render(handout.ReportInput(result, picture, seed, command), scenario, output))
+    handout.write_files(handout.render(handout.ReportInput(result, picture, seed, command), scenario, output), sealing)
 
 
 @cli.command()
@@ -267,12 +394,14 @@ def sweep(scenario: str, runs: int | None, days: int | None, seed: int, workers:
     from simulator.report.sweep import RENDERERS as SWEEP_RENDERERS
     from simulator.report.sweep import render_svg
 
-    base = load(scenario, overrides=list(overrides), countermeasures=list(countermeasures), days=days, people=people)
+    base = load(scenario, overrides=list(overrides), countermeasures=list(countermeasures), days=days, people=people,
+                passphrase=_passphrase())
     chosen_role = check_role(base, role)
     n_runs = runs if runs is not None else min(base.scenario.runs, 100)
     progress = _Progress(1, _("Sweeping"))
     sweeper = Sweeper(scenario, base, overrides=overrides, countermeasures=countermeasures, days=days, people=people,
-                      runs=n_runs, seed=seed, workers=workers, on_progress=progress.advance, scheduler=scheduler)
+                      runs=n_runs, seed=seed, workers=workers, on_progress=progress.advance, scheduler=scheduler,
+                      passphrase=_passphrase())
     parsed = [parse_vary(text, sweeper) for text in varies]
     keys = [v.key for v in parsed]
     if len(set(keys)) != len(keys):
@@ -413,6 +542,44 @@ def seize(scenario: str, day: int | None, locked: bool, person: str | None, seed
     _emit(render_seize(report, loaded, seed, fmt), output)
 
 
+@cli.command("seal")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None, help="The sealed file (default: FILE.sealed).")
+@passphrase_option
+@click.option("--traceback", is_flag=True, hidden=True)
+def seal_cmd(file: str, output: str | None, traceback: bool) -> None:
+    """Encrypt a scenario or result file with a passphrase (scrypt and ChaCha20-Poly1305)."""
+    target = output or f"{file}.sealed"
+    if output is None and Path(target).exists():
+        raise UsageError(f"{target}: already exists; name the sealed file with -o")
+    data = read_file(file)
+    if is_sealed(data):
+        raise UsageError(f"{file}: is already sealed")
+    write_result(target, data, _sealing_passphrase())
+
+
+@cli.command("unseal")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--output", "-o", type=click.Path(dir_okay=False, allow_dash=True), default=None,
+              help="Where to write the plain file (default: FILE without .sealed; - for stdout).")
+@passphrase_option
+@click.option("--traceback", is_flag=True, hidden=True)
+def unseal_cmd(file: str, output: str | None, traceback: bool) -> None:
+    """Decrypt a sealed file; a wrong passphrase or a changed file writes nothing."""
+    if output is None and not file.endswith(".sealed"):
+        raise UsageError(f"{file}: name the plain file with -o (or -o - for stdout)")
+    data = read_file(file)
+    if output is None:
+        output = file[: -len(".sealed")]
+        if Path(output).exists():
+            raise UsageError(f"{output}: already exists; name the plain file with -o")
+    plaintext = unseal_file(file, _passphrase(), data)
+    if output == "-":
+        click.echo(plaintext, nl=False)
+    else:
+        write_atomic(output, plaintext)
+
+
 class _Reported(ExposureError):
     """Problems already formatted as lines."""
 
@@ -424,7 +591,8 @@ class _Reported(ExposureError):
         return self._lines
 
 
-def _run_guarded(group: click.Group, args: list[str], prog_name: str) -> int:
+def _run_guarded(group: click.Group, args: list[str], prog_name: str,
+                 on_interrupt: Callable[[], None] | None = None) -> int:
     """Run a command, turning every failure into one line on stderr and a named exit code."""
     show_traceback = "--traceback" in args
     try:
@@ -437,6 +605,8 @@ def _run_guarded(group: click.Group, args: list[str], prog_name: str) -> int:
         return int(exc.exit_code)
     except click.Abort:
         click.echo(_("interrupted"), err=True)
+        if on_interrupt is not None:
+            on_interrupt()
         return int(ExitCode.INTERRUPTED)
     except click.ClickException as exc:
         command = " ".join([prog_name, *(a for a in args[:1] if not a.startswith("-"))])
@@ -445,6 +615,8 @@ def _run_guarded(group: click.Group, args: list[str], prog_name: str) -> int:
         return int(ExitCode.BAD_INPUT)
     except KeyboardInterrupt:
         click.echo(_("interrupted"), err=True)
+        if on_interrupt is not None:
+            on_interrupt()
         return int(ExitCode.INTERRUPTED)
     except BrokenPipeError:
         return int(ExitCode.OK)
@@ -465,7 +637,10 @@ def _run_guarded(group: click.Group, args: list[str], prog_name: str) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `exposure` command; returns the exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
-    return _run_guarded(cli, args, "exposure")
+    # Ctrl-C unwinds gracefully; should one long numpy call hold it up, the process still ends
+    # within a second (DESIGN section 4).
+    with exit_promptly_on_interrupt(0.5, int(ExitCode.INTERRUPTED), _("interrupted")) as told:
+        return _run_guarded(cli, args, "exposure", on_interrupt=told.set)
 
 
 __all__ = ["UsageError", "cli", "main"]

@@ -19,6 +19,7 @@ from simulator.batches import BatchSummary, batch_size, simulate_variants
 from simulator.errors import UsageError
 from simulator.scenario import LoadedScenario, load
 from simulator.scenario.validation import did_you_mean
+from simulator.seal import Passphrase
 
 MAX_VARIANTS = 200
 # Exhaustive search of bundles within a budget up to this many candidate bundles, greedy beyond.
@@ -142,7 +143,7 @@ class Comparer:
 
     def __init__(self, spec: str, *, overrides: Sequence[str], days: int | None, people: int | None,
                  runs: int | None, seed: int, workers: int,
-                 on_progress: Callable[[float], None] | None = None):
+                 on_progress: Callable[[float], None] | None = None, passphrase: Passphrase | None = None):
         self.spec = spec
         self.overrides = list(overrides)
         self.days = days
@@ -150,7 +151,8 @@ class Comparer:
         self.seed = seed
         self.workers = workers
         self.on_progress = on_progress
-        self.base = load(spec, overrides=self.overrides, days=days, people=people)
+        self.passphrase = passphrase  # for a sealed scenario, reloaded once per variant
+        self.base = load(spec, overrides=self.overrides, days=days, people=people, passphrase=passphrase)
         self.runs = runs if runs is not None else self.base.scenario.runs
         self._cache: dict[tuple[str, ...], Variant] = {}
 
@@ -167,7 +169,8 @@ class Comparer:
         wanted = [b for b in dict.fromkeys([(), *bundles_]) if b not in self._cache]
         if wanted:
             loaded = [self.base if not b else load(self.spec, overrides=self.overrides, countermeasures=list(b),
-                                                   days=self.days, people=self.people) for b in wanted]
+                                                   days=self.days, people=self.people, passphrase=self.passphrase)
+                      for b in wanted]
             per_variant = simulate_variants([ld.scenario for ld in loaded], self.runs, self.seed, self.workers,
                                             self.on_progress, size=batch_size(self.base.scenario))
             for bundle, ld, summaries in zip(wanted, loaded, per_variant):

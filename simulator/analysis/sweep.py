@@ -22,6 +22,7 @@ from simulator.errors import Problem, ScenarioError, UsageError
 from simulator.scenario import LoadedScenario, load
 from simulator.scenario.patches import split_key
 from simulator.scenario.validation import types_at
+from simulator.seal import Passphrase
 
 MAX_STEPS = 50
 MAX_EVALUATIONS = 5000
@@ -134,7 +135,8 @@ class Sweeper:
 
     def __init__(self, spec: str, base: LoadedScenario, *, overrides: Sequence[str], countermeasures: Sequence[str],
                  days: int | None, people: int | None, runs: int, seed: int, workers: int,
-                 on_progress: Callable[[float], None] | None = None, scheduler: str | None = None):
+                 on_progress: Callable[[float], None] | None = None, scheduler: str | None = None,
+                 passphrase: Passphrase | None = None):
         self.spec = spec
         self.base = base
         self.overrides = list(overrides)
@@ -143,11 +145,12 @@ class Sweeper:
         self.runs, self.seed, self.workers = runs, seed, workers
         self.on_progress = on_progress
         self.scheduler = scheduler
+        self.passphrase = passphrase  # for a sealed scenario, reloaded once per variant
 
     def load(self, extra: list[str]) -> LoadedScenario:
         """The scenario with the sweep's settings and some extra `--set` expressions."""
         return load(self.spec, overrides=[*self.overrides, *extra], countermeasures=self.countermeasures,
-                    days=self.days, people=self.people)
+                    days=self.days, people=self.people, passphrase=self.passphrase)
 
     def simulate(self, settings: list[list[str]]) -> list[Variant]:
         """Simulate the baseline followed by each list of extra `--set` expressions."""

@@ -40,9 +40,10 @@ from simulator.report.describe import (
     check_lines,
     observer_lines,
 )
-from simulator.report.output import write_atomic
+from simulator.report.output import write_atomic, write_result
 from simulator.report.words import horizon, mechanism_label, percent, role_sentence, share
 from simulator.scenario.model import Scenario
+from simulator.seal import Passphrase
 
 FORMATS = {".html": "html", ".htm": "html", ".md": "md", ".markdown": "md"}
 # The charts of a Markdown report, written beside it as NAME-<chart>.svg.
@@ -85,12 +86,15 @@ def check_writable(output: str, force: bool) -> None:
             raise UsageError(f"{path}: cannot write: the folder {folder} is not writable")
 
 
-def write_files(files: dict[Path, str]) -> None:
-    """Write each file atomically, the last one (the report) last; on failure remove what was written."""
+def write_files(files: dict[Path, str], passphrase: Passphrase | None = None) -> None:
+    """Write each file atomically (sealed if a passphrase is given), the report last; on failure remove what was written."""
     written: list[Path] = []
     try:
         for path, text in files.items():
-            write_atomic(path, text)
+            if passphrase is None:
+                write_atomic(path, text)
+            else:
+                write_result(path, text, passphrase)
             written.append(path)
     except BaseException:
         for path in written:

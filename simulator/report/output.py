@@ -6,7 +6,8 @@ import os
 import tempfile
 from pathlib import Path
 
-from simulator.errors import UsageError
+from simulator.errors import SealError, UsageError
+from simulator.seal import Passphrase, seal
 
 
 def write_atomic(path: str | Path, data: str | bytes) -> None:
@@ -50,3 +51,17 @@ def check_new_file(path: str | Path, force: bool) -> None:
         raise UsageError(f"{target}: cannot write: the folder {folder} does not exist")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise UsageError(f"{target}: cannot write: the folder {folder} is not writable")
+
+
+def write_result(path: str | Path, data: str | bytes, passphrase: Passphrase | None = None) -> None:
+    """Write a result atomically, sealed first (in memory) when a passphrase is given.
+
+    Only the sealed bytes ever reach the disk, so no plaintext copy is left behind.
+    """
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    if passphrase is not None:
+        try:
+            payload = seal(payload, passphrase)
+        except SealError as exc:
+            raise SealError(f"{path}: {exc}") from None
+    write_atomic(path, payload)

@@ -1,0 +1,105 @@
+"""Ctrl-C: the command exits with 130 within a second, ends its workers and leaves no output file.
+
+Each case starts `python -m simulator` on a job that takes far longer than the test, waits until
+it is busy simulating (measured by the CPU time it and its workers have used, so a slow machine
+only waits longer), sends SIGINT to the main process only, and times the exit.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc to follow processes")
+
+LONG = ["reference-cascade", "--people", "200000", "--runs", "60"]
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid: int) -> list[str] | None:
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return text.rsplit(")", 1)[1].split()  # fields from the state on
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            fields = _stat(int(entry.name))
+            if fields is not None and int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = _stat(pid)
+    return 0.0 if fields is None else (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def _alive(pid: int) -> bool:
+    fields = _stat(pid)
+    return fields is not None and fields[0] != "Z"
+
+
+def _interrupt(tmp_path: Path, args: list[str], busy_cpu_s: float, workers: int) -> tuple[int, float, str, list[int]]:
+    """Start a command, wait until it has used `busy_cpu_s` of CPU, interrupt it; return what happened."""
+    out = tmp_path / "out"
+    out.mkdir()
+    process = subprocess.Popen([sys.executable, "-m", "simulator", *args, "-o", str(out / "result.json")],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    try:
+        deadline = time.monotonic() + 60
+        kids: list[int] = []
+        while time.monotonic() < deadline:
+            kids = _children(process.pid) if workers > 1 else []
+            used = _cpu_seconds(process.pid) + sum(_cpu_seconds(k) for k in kids)
+            if used >= busy_cpu_s and len(kids) >= (workers if workers > 1 else 0):
+                break
+            assert process.poll() is None, process.stderr.read() if process.stderr else ""
+            time.sleep(0.02)
+        else:
+            pytest.fail("the command never got busy")
+        started = time.monotonic()
+        process.send_signal(signal.SIGINT)
+        code = process.wait(timeout=10)
+        elapsed = time.monotonic() - started
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    stderr = process.stderr.read() if process.stderr else ""
+    assert list(out.iterdir()) == [], "an interrupted command left output behind"
+    return code, elapsed, stderr, kids
+
+
+@pytest.mark.parametrize("workers,busy", [(1, 1.5), (1, 3.0), (2, 1.5), (2, 3.0)])
+def test_run_interrupted(tmp_path, workers, busy):
+    code, elapsed, stderr, kids = _interrupt(tmp_path, ["run", *LONG, "--workers", str(workers)], busy, workers)
+    assert code == 130, stderr
+    assert elapsed < 1.0, f"took {elapsed:.2f} s to stop"
+    assert stderr.strip().splitlines()[-1] == "interrupted"
+    assert len(kids) == (workers if workers > 1 else 0)
+    time.sleep(0.2)
+    assert not [k for k in kids if _alive(k)], "worker processes outlived the command"
+
+
+def test_compare_interrupted(tmp_path):
+    code, elapsed, stderr, kids = _interrupt(tmp_path, ["compare", *LONG, "--workers", "2"], 2.0, 2)
+    assert code == 130 and elapsed < 1.0, (code, elapsed, stderr)
+    time.sleep(0.2)
+    assert not [k for k in kids if _alive(k)]
+
+
+def test_sweep_interrupted(tmp_path):
+    args = ["sweep", *LONG, "--vary", "adversary.unlock=0.1:0.9:3"]
+    code, elapsed, stderr, _ = _interrupt(tmp_path, args, 2.0, 1)
+    assert code == 130 and elapsed < 1.0, (code, elapsed, stderr)
