@@ -45,6 +45,7 @@ class BatchSummary:
     exposures: np.ndarray  # int64[runs, roles, days + 1]: exposures per day
     causes: np.ndarray  # int64[roles, mechanisms]
     collateral: np.ndarray  # int64[runs]: people exposed through a cascade
+    run_causes: np.ndarray  # int64[runs, roles, mechanisms]: exposures by cause, run by run
 
 
 def batch_size(scenario: Scenario) -> int:
@@ -189,10 +190,11 @@ def summarise(outcome: Outcome, scenario: Scenario, first_run: int) -> BatchSumm
     exposed = outcome.exposed_day != NOT_EXPOSED
     who = (pop.replica[exposed].astype(np.int64) * roles + pop.role[exposed]) * (days + 1)
     exposures = np.bincount(who + outcome.exposed_day[exposed], minlength=runs * roles * (days + 1))
-    causes = np.bincount(
-        pop.role[exposed].astype(np.int64) * mechanisms + outcome.cause[exposed],
-        minlength=roles * mechanisms,
-    ).reshape(roles, mechanisms)
+    run_causes = np.bincount(
+        (pop.replica[exposed].astype(np.int64) * roles + pop.role[exposed]) * mechanisms + outcome.cause[exposed],
+        minlength=runs * roles * mechanisms,
+    ).reshape(runs, roles, mechanisms)
+    causes = run_causes.sum(axis=0)
     cascade = scenario.mechanisms.index("cascade")
     collateral = np.bincount(pop.replica[exposed & (outcome.cause == cascade)], minlength=runs)
     return BatchSummary(
@@ -201,6 +203,7 @@ def summarise(outcome: Outcome, scenario: Scenario, first_run: int) -> BatchSumm
         exposures=exposures.reshape(runs, roles, days + 1).astype(np.int64),
         causes=causes.astype(np.int64),
         collateral=collateral.astype(np.int64),
+        run_causes=run_causes.astype(np.int64),
     )
 
 

@@ -233,7 +233,8 @@ def list_cmd() -> None:
     for name in bundled_names():
         doc, _label = read_document(name)
         title = str(doc.data.get("title", ""))
-        click.echo(f"{name:<22} {title}")
+        place = str(doc.data.get("place") or "")
+        click.echo(f"{name:<22} {title}" + (f" ({place})" if place else ""))
 
 
 @cli.command()
@@ -250,23 +251,85 @@ def show(scenario: str, countermeasures: tuple[str, ...], overrides: tuple[str, 
 
 @cli.command()
 @click.argument("files", nargs=-1, required=True)
+@click.option("--check-objectives", is_flag=True,
+              help="Also simulate each scenario and check the claims of its learning objectives.")
+@click.option("--runs", type=click.IntRange(1, 10_000_000), default=None, help="Runs for the claims (default: the scenario's).")
+@click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=1, show_default=True, help="Seed for the claims.")
+@click.option("--workers", type=click.IntRange(1, 256), default=1, show_default=True, help="Parallel processes for the claims.")
 @passphrase_option
 @click.option("--traceback", is_flag=True, hidden=True)
-def validate(files: tuple[str, ...], traceback: bool) -> None:
-    """Check scenario files, reporting every problem at once."""
+def validate(files: tuple[str, ...], check_objectives: bool, runs: int | None, seed: int, workers: int,
+             traceback: bool) -> None:
+    """Check scenario files, reporting every problem at once (and, if asked, their objectives' claims)."""
     problems: list[str] = []
     for spec in files:
         try:
             loaded = load(spec, passphrase=_passphrase())
             found = [str(p) for p in [*check_countermeasures(loaded), *check_exercise(loaded)]]
+            if not found and check_objectives:
+                found = _check_objectives(spec, runs, seed, workers)
         except ExposureError as exc:
             found = exc.lines()
         if found:
             problems.extend(found)
-        else:
+        elif not check_objectives:
             click.echo(_("{file}: ok").format(file=spec))
     if problems:
         raise _Reported(problems)
+
+
+def _check_objectives(spec: str, runs: int | None, seed: int, workers: int) -> list[str]:
+    """Simulate one scenario's claims and print them; returns a problem line if any does not hold."""
+    from simulator.analysis.objectives import ObjectiveChecker, has_claims
+    from simulator.report.objectives import render_check
+
+    progress = _Progress(1, _("Checking objectives"))
+    checker = ObjectiveChecker(spec, runs=runs, seed=seed, workers=workers, on_progress=progress.advance,
+                               passphrase=_passphrase())
+    if not has_claims(checker.loaded.scenario):
+        click.echo(_("{file}: ok; no learning objective has an `expect` clause to check").format(file=spec))
+        return []
+    progress.total = checker.runs * checker.variant_count()
+    check_memory(checker.loaded.scenario, checker.runs, workers)
+    try:
+        result = checker.check()
+    finally:
+        progress.close()
+    failing = len(result.findings) - result.holding
+    status = _("ok") if not failing else _("claims checked")
+    click.echo(f"{spec}: {status}")
+    click.echo(render_check(result), nl=False)
+    if failing:
+        return [_("{file}: {n} of {total} claims do not hold").format(file=spec, n=failing, total=len(result.findings))]
+    return []
+
+
+@cli.command("new")
+@click.argument("name")
+@click.option("--from", "origin", default=None, metavar="SCENARIO",
+              help="Start from this bundled scenario (default: a small template).")
+@click.option("--force", is_flag=True, help="Overwrite NAME.yaml if it exists.")
+@click.option("--traceback", is_flag=True, hidden=True)
+def new_cmd(name: str, origin: str | None, force: bool, traceback: bool) -> None:
+    """Write NAME.yaml, a new scenario with every key explained, ready to edit."""
+    from simulator.scenario.template import new_scenario
+
+    path = Path(name if name.endswith((".yaml", ".yml")) else f"{name}.yaml")
+    text = new_scenario(path.name.rsplit(".", 1)[0], origin)
+    check_new_file(path, force)
+    write_atomic(str(path), text)
+    click.echo(_("Wrote {file}; check it with `exposure validate {file}`.").format(file=path))
+
+
+@cli.command("gallery")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
+              help="Write the page to this file (docs/scenarios.md in the repository) instead of stdout.")
+@click.option("--traceback", is_flag=True, hidden=True)
+def gallery_cmd(output: str | None, traceback: bool) -> None:
+    """Describe every bundled scenario on one Markdown page: story, roles, objectives, sources."""
+    from simulator.report.gallery import render_gallery
+
+    _emit(render_gallery(), output)
 
 
 @cli.command()

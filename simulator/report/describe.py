@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from simulator.i18n import _
+from simulator.report.objectives import objective_claims
 from simulator.report.words import horizon, share
-from simulator.scenario.model import EVERYONE, RESIDENT, Observer, Scenario
+from simulator.scenario.model import EVERYONE, RESIDENT, Observer, Scenario, objective_text
 
 
 def _times(n: float, once: str, many: str) -> str:
@@ -192,7 +193,9 @@ def describe(s: Scenario) -> str:
             choices="; ".join(c.label for c in ex.choices), name=s.name))
     if s.learning_objectives:
         out += ["", _("Learning objectives"), "-" * len(_("Learning objectives"))]
-        out += [f"- {o.strip()}" for o in s.learning_objectives]
+        for objective in s.learning_objectives:
+            out.append(f"- {objective_text(objective).strip()}")
+            out += ["  " + _("Checked: {claim}.").format(claim=claim) for claim in objective_claims(s, objective)]
     if s.sources:
         out += ["", _("Sources"), "-" * len(_("Sources"))]
         out += [f"- [{src.basis}] {src.cite.strip()}" for src in s.sources.values()]

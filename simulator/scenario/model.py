@@ -9,8 +9,10 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Discriminator,
     Field,
     StringConstraints,
+    Tag,
     field_validator,
     model_validator,
 )
@@ -461,14 +463,111 @@ class Exercise(Model):
         return self.situation[turn - 1] if turn <= len(self.situation) else ""
 
 
+class EffectClaim(Model):
+    """A countermeasure lowers (or raises) a role's exposure: the paired 95% interval excludes zero."""
+
+    countermeasure: Name
+    lowers: Name | None = None
+    raises: Name | None = None
+    by_at_least: Probability = 0.0
+
+    @model_validator(mode="after")
+    def _one_direction(self) -> EffectClaim:
+        if (self.lowers is None) == (self.raises is None):
+            raise ValueError("say what the countermeasure does: give exactly one of `lowers: ROLE` or `raises: ROLE`")
+        return self
+
+    @property
+    def role(self) -> str:
+        """The role whose exposure the claim is about."""
+        return self.lowers if self.lowers is not None else str(self.raises)
+
+
+class CauseClaim(Model):
+    """A cause is the most common way a role is exposed, ahead of every other with 95% confidence."""
+
+    cause: Name
+    most_common_for: Name
+
+
+def _one_or_more(value: Any) -> Any:
+    """`with: travel_phone` is short for `with: [travel_phone]`."""
+    return [value] if isinstance(value, str) else value
+
+
+class ExposureClaim(Model):
+    """A role's exposure by a given day lies above (or below) a share, with its whole 95% interval."""
+
+    role: Name
+    exposed_within: Annotated[int, Field(ge=1, le=MAX_DAYS)] | None = None
+    above: Probability | None = None
+    below: Probability | None = None
+    with_: Annotated[list[Name], BeforeValidator(_one_or_more)] = Field(default=[], alias="with")
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> ExposureClaim:
+        if (self.above is None) == (self.below is None):
+            raise ValueError("give exactly one of `above: SHARE` or `below: SHARE`")
+        return self
+
+
+def _claim_kind(value: Any) -> str | None:
+    """Which claim a mapping (or, when serialising, a claim) is, by its leading key."""
+    for kind, tag in ((EffectClaim, "effect-claim"), (CauseClaim, "cause-claim"), (ExposureClaim, "exposure-claim")):
+        if isinstance(value, kind):
+            return tag
+    if isinstance(value, dict):
+        for key, tag in (("countermeasure", "effect-claim"), ("cause", "cause-claim"), ("role", "exposure-claim")):
+            if key in value:
+                return tag
+    return None
+
+
+# Tags contain a hyphen so that they never match a key of the data (error locations skip them).
+Claim = Annotated[
+    Annotated[EffectClaim, Tag("effect-claim")]
+    | Annotated[CauseClaim, Tag("cause-claim")]
+    | Annotated[ExposureClaim, Tag("exposure-claim")],
+    Discriminator(_claim_kind, custom_error_type="claim_kind",
+                  custom_error_message="an `expect` clause is a mapping with one of `countermeasure`, `cause` or `role`"),
+]
+
+
+class Objective(Model):
+    """A learning objective with the claims the simulation must bear out."""
+
+    text: Text
+    expect: Annotated[
+        Annotated[Claim, Tag("one-claim")] | Annotated[Annotated[list[Claim], Field(min_length=1, max_length=20)], Tag("claims")],
+        Discriminator(lambda v: "claims" if isinstance(v, list) else "one-claim"),
+    ]
+
+    @property
+    def claims(self) -> list[EffectClaim | CauseClaim | ExposureClaim]:
+        """The claims as a list, however many were written."""
+        return list(self.expect) if isinstance(self.expect, list) else [self.expect]
+
+
+LearningObjective = Annotated[
+    Annotated[Text, Tag("text")] | Annotated[Objective, Tag("objective")],
+    Discriminator(lambda v: "objective" if isinstance(v, (dict, Objective)) else "text"),
+]
+
+
+def objective_text(objective: str | Objective) -> str:
+    """The words of a learning objective, with or without claims."""
+    return objective if isinstance(objective, str) else objective.text
+
+
 class Scenario(Model):
     """A whole scenario: who lives where, what they do, who watches, and what helps."""
 
     name: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
     title: Text
+    place: Text = ""
     summary: Text
     context: Text = ""
-    learning_objectives: list[Text] = []
+    learning_objectives: list[LearningObjective] = []
     sources: dict[Name, Source] = {}
     days: Annotated[int, Field(ge=1, le=MAX_DAYS)]
     runs: Annotated[int, Field(ge=1, le=1_000_000)] = 200

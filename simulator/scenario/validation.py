@@ -11,7 +11,18 @@ from pydantic import BaseModel, ValidationError
 
 from simulator.errors import Problem, ScenarioError
 from simulator.scenario.loader import Document, Path_, describe
-from simulator.scenario.model import ANY_CONTACT, EVERYONE, MAX_GROUP_PEOPLE, MAX_TURNS, RESIDENT, Scenario
+from simulator.scenario.model import (
+    ANY_CONTACT,
+    EVERYONE,
+    MAX_GROUP_PEOPLE,
+    MAX_TURNS,
+    RESIDENT,
+    CauseClaim,
+    EffectClaim,
+    ExposureClaim,
+    Objective,
+    Scenario,
+)
 
 _TYPE_MESSAGES = {
     "int_type": "expected a whole number",
@@ -264,6 +275,7 @@ def reference_problems(s: Scenario, doc: Document) -> list[Problem]:
                 problems.append(doc.problem(("sources", name, "supports", i), f"supports a key the scenario does not have (got {describe(key)})"))
     if s.exercise is not None:
         problems.extend(exercise_problems(s, doc))
+    problems.extend(claim_problems(s, doc))
     return problems
 
 
@@ -318,6 +330,59 @@ def exercise_problems(s: Scenario, doc: Document) -> list[Problem]:
             if town_key(key):
                 problems.append(doc.problem(path, f"an exercise choice changes habits, channels, devices or watchers, not who lives in the town or who knows whom (got {key})", key=True))
     return problems
+
+
+def located_claims(s: Scenario) -> list[tuple[Path_, int, EffectClaim | CauseClaim | ExposureClaim]]:
+    """Every `expect` claim with where it is written and the index of its learning objective."""
+    out: list[tuple[Path_, int, EffectClaim | CauseClaim | ExposureClaim]] = []
+    for i, objective in enumerate(s.learning_objectives):
+        if isinstance(objective, Objective):
+            base: Path_ = ("learning_objectives", i, "expect")
+            many = isinstance(objective.expect, list)
+            out += [((*base, j) if many else base, i, claim) for j, claim in enumerate(objective.claims)]
+    return out
+
+
+def claim_problems(s: Scenario, doc: Document) -> list[Problem]:
+    """Claims of learning objectives that name a role, countermeasure or cause the scenario lacks."""
+    problems: list[Problem] = []
+    roles = s.role_names
+    names = list(s.countermeasures)
+    causes = s.mechanisms
+
+    def need(path: Path_, name: str | None, choices: list[str], what: str) -> None:
+        if name is not None and name not in choices:
+            listed = ", ".join(f"`{c}`" for c in choices) or "none"
+            problems.append(doc.problem(path, f"no {what} named `{name}`{did_you_mean(name, choices)}; defined: {listed}"))
+
+    for path, _index, claim in located_claims(s):
+        if isinstance(claim, EffectClaim):
+            need((*path, "countermeasure"), claim.countermeasure, names, "countermeasure")
+            need((*path, "lowers"), claim.lowers, roles, "role")
+            need((*path, "raises"), claim.raises, roles, "role")
+        elif isinstance(claim, CauseClaim):
+            need((*path, "cause"), claim.cause, causes, "cause")
+            need((*path, "most_common_for"), claim.most_common_for, roles, "role")
+        else:
+            need((*path, "role"), claim.role, roles, "role")
+            listed = isinstance(_value_at(doc.data, (*path, "with")), list)  # `with: x` is short for `[x]`
+            for j, name in enumerate(claim.with_):
+                need((*path, "with", j) if listed else (*path, "with"), name, names, "countermeasure")
+    return problems
+
+
+def _value_at(data: Any, path: Path_) -> Any:
+    """The value at a path of plain data, or None."""
+    for part in path:
+        if isinstance(data, dict):
+            if part not in data:
+                return None
+            data = data[part]
+        elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
+            data = data[part]
+        else:
+            return None
+    return data
 
 
 def _resolves(data: Any, dotted_key: str) -> bool:
