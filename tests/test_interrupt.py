@@ -50,11 +50,12 @@ def _alive(pid: int) -> bool:
     return fields is not None and fields[0] != "Z"
 
 
-def _interrupt(tmp_path: Path, args: list[str], busy_cpu_s: float, workers: int) -> tuple[int, float, str, list[int]]:
+def _interrupt(tmp_path: Path, args: list[str], busy_cpu_s: float, workers: int,
+               name: str = "result.json") -> tuple[int, float, str, list[int]]:
     """Start a command, wait until it has used `busy_cpu_s` of CPU, interrupt it; return what happened."""
     out = tmp_path / "out"
     out.mkdir()
-    process = subprocess.Popen([sys.executable, "-m", "simulator", *args, "-o", str(out / "result.json")],
+    process = subprocess.Popen([sys.executable, "-m", "simulator", *args, "-o", str(out / name)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
     try:
         deadline = time.monotonic() + 60
@@ -102,4 +103,9 @@ def test_compare_interrupted(tmp_path):
 def test_sweep_interrupted(tmp_path):
     args = ["sweep", *LONG, "--vary", "adversary.unlock=0.1:0.9:3"]
     code, elapsed, stderr, _ = _interrupt(tmp_path, args, 2.0, 1)
+    assert code == 130 and elapsed < 1.0, (code, elapsed, stderr)
+
+
+def test_report_interrupted(tmp_path):
+    code, elapsed, stderr, _ = _interrupt(tmp_path, ["report", *LONG], 2.0, 1, name="handout.html")
     assert code == 130 and elapsed < 1.0, (code, elapsed, stderr)
