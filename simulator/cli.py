@@ -189,7 +189,7 @@ class _Progress:
 
 def _common_run_options(func: Callable[..., Any]) -> Callable[..., Any]:
     options = [
-        click.option("--runs", type=click.IntRange(1, 10_000_000), default=None, help="Number of simulated runs (default: the scenario's)."),
+        click.option("--runs", type=click.IntRange(1, 1_000_000), default=None, help="Number of simulated runs (default: the scenario's)."),
         click.option("--days", type=click.IntRange(1, 3650), default=None, help="Days to simulate (default: the scenario's)."),
         click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=1, show_default=True, help="Seed of every random stream."),
         click.option("--workers", type=click.IntRange(1, 256), default=1, show_default=True, help="Parallel processes; results do not depend on it."),
@@ -253,7 +253,7 @@ def show(scenario: str, countermeasures: tuple[str, ...], overrides: tuple[str, 
 @click.argument("files", nargs=-1, required=True)
 @click.option("--check-objectives", is_flag=True,
               help="Also simulate each scenario and check the claims of its learning objectives.")
-@click.option("--runs", type=click.IntRange(1, 10_000_000), default=None, help="Runs for the claims (default: the scenario's).")
+@click.option("--runs", type=click.IntRange(1, 1_000_000), default=None, help="Runs for the claims (default: the scenario's).")
 @click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=1, show_default=True, help="Seed for the claims.")
 @click.option("--workers", type=click.IntRange(1, 256), default=1, show_default=True, help="Parallel processes for the claims.")
 @passphrase_option
@@ -398,7 +398,7 @@ def compare(scenario: str, runs: int | None, days: int | None, seed: int, worker
 @click.argument("scenario", default=DEFAULT_SCENARIO)
 @click.option("--output", "-o", type=click.Path(dir_okay=False), required=True, help="The report: FILE.html, or FILE.md with its charts beside it as FILE-*.svg.")
 @click.option("--force", is_flag=True, help="Overwrite the output if it exists.")
-@click.option("--runs", type=click.IntRange(1, 10_000_000), default=None, help="Number of simulated runs (default: the scenario's).")
+@click.option("--runs", type=click.IntRange(1, 1_000_000), default=None, help="Number of simulated runs (default: the scenario's).")
 @click.option("--days", type=click.IntRange(1, 3650), default=None, help="Days to simulate (default: the scenario's).")
 @click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=1, show_default=True, help="Seed of every random stream.")
 @click.option("--workers", type=click.IntRange(1, 256), default=1, show_default=True, help="Parallel processes; results do not depend on it.")

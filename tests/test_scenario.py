@@ -277,3 +277,14 @@ def test_aliases_only_in_their_written_form(scenario_file):
                           "contacts": {"ties": [{"from_": "a", "to": "b"}]}})
     text = "\n".join(problems_of(path))
     assert "contacts.ties.0.from_: unknown key (did you mean `from`?)" in text
+
+
+def test_a_shorter_run_only_shortens_the_exercise():
+    loaded = load("block-committee", days=20)
+    assert loaded.scenario.days == 20 and loaded.scenario.exercise is not None
+
+
+def test_too_many_roles_is_a_plain_message(scenario_file):
+    path = scenario_file({"population": {"units": 10, "roles": {f"r{i}": 0 for i in range(101)}}})
+    text = "\n".join(problems_of(path))
+    assert "population.roles: has too many entries (at most 100)" in text

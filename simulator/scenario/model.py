@@ -312,7 +312,7 @@ class Observer(Model):
     @model_validator(mode="after")
     def _kind_fields(self) -> Observer:
         if self.kind not in ("leader", "informant") and (self.per_unit is not None or self.density is not None):
-            raise ValueError(f"only leaders and informants are placed in units; a `{self.kind}` takes no `per_unit` or `density`")
+            raise ValueError(f"only leaders and informants are placed in units; an observer of kind `{self.kind}` takes no `per_unit` or `density`")
         if self.kind != "operator" and self.channels:
             raise ValueError("only an operator carries `channels`")
         if self.kind == "leader" and self.density is not None:

@@ -155,6 +155,8 @@ def _message(err: dict[str, Any], path: Path_) -> str:
         return f"must be at most {ctx.get('le')}{got}"
     if kind == "greater_than":
         return f"must be greater than {ctx.get('gt')}{got}"
+    if kind == "too_long":
+        return f"has too many entries (at most {ctx.get('max_length')})"
     if kind == "string_too_long":
         return f"is too long (at most {ctx.get('max_length')} characters)"
     if kind == "value_error":
@@ -307,11 +309,15 @@ def exercise_problems(s: Scenario, doc: Document) -> list[Problem]:
     elif ex.persona in s.population.roles and s.population.roles[ex.persona].count == 0:
         problems.append(doc.problem(("exercise", "persona"), f"the role `{ex.persona}` has no people (count: 0)"))
     turns = ex.turn_count(s.days)
-    if ex.turns is not None and (ex.turns - 1) * ex.turn_days >= s.days:
+    # A shorter run (--days) only shortens the exercise; the block is checked against the file's days.
+    shortened = ("days",) in doc.patched
+    if shortened:
+        pass
+    elif ex.turns is not None and (ex.turns - 1) * ex.turn_days >= s.days:
         problems.append(doc.problem(("exercise", "turns"), f"turn {ex.turns} would start on day {(ex.turns - 1) * ex.turn_days + 1}, after the last day ({s.days}); use fewer turns or shorter `turn_days` (got {ex.turns})"))
     elif turns > MAX_TURNS:
         problems.append(doc.problem(("exercise", "turn_days"), f"{s.days} days make {turns} turns; at most {MAX_TURNS}: use longer turns (got {ex.turn_days})"))
-    if isinstance(ex.situation, list) and len(ex.situation) > turns:
+    if not shortened and isinstance(ex.situation, list) and len(ex.situation) > turns:
         problems.append(doc.problem(("exercise", "situation"), f"gives {len(ex.situation)} situations for {turns} turns"))
     names = list(s.countermeasures)
     for i, choice in enumerate(ex.choices):
