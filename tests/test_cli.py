@@ -39,7 +39,7 @@ def test_list_names_the_bundled_scenarios():
     assert "reference-cascade" in result.stdout and "border-phone" in result.stdout
 
 
-@pytest.mark.parametrize("name", ["reference-cascade", "border-phone", "overnight-guest", "group-chat",
+@pytest.mark.parametrize("name", ["reference-cascade", "border-phone", "overnight-guest", "city", "group-chat",
                                   "pandemic-controls", "grid-checkpoint", "guest-list", "protest-phone-check",
                                   "informant-state", "block-committee", "siam-protest"])
 def test_show_golden(name):

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from simulator.analysis.results import GroupResult, Results
-from simulator.i18n import _
+from simulator.i18n import _, ngettext
 from simulator.report.words import mechanism_label, percent, role_sentence
 from simulator.scenario import LoadedScenario
 
@@ -108,7 +108,8 @@ def render_table(results: Results, info: RunInfo, width: int | None = None) -> s
     buffer = io.StringIO()
     console = Console(file=buffer, width=width or 120, force_terminal=False, color_system=None, highlight=False,
                       markup=False)  # scenario text is never markup
-    title = _("{title} — {runs} runs of {days} days, about {people} people each").format(
+    title = ngettext("{title} — {runs} run of {days} days, about {people} people",
+                     "{title} — {runs} runs of {days} days, about {people} people each", results.runs).format(
         title=s.title, runs=results.runs, days=results.days, people=f"{results.people:,.0f}"
     )
     table = Table(title=title, title_justify="left")
