@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from simulator.channels import FOREVER, channel_rules, reveal_chance
-from simulator.population import NO_CHANNEL, NO_GROUP, Population, build
+from simulator.population import NO_CHANNEL, NO_GROUP, Population, build, order_by
 from simulator.scenario.model import ANY_CONTACT, EVERYONE, RESIDENT, Observer, Scenario
 
 NOT_EXPOSED = -1
@@ -231,6 +231,8 @@ class Engine:
         self.states = list(scenario.states)
         self.state_until = np.full((len(self.states), n), NEVER, dtype=np.int32)
         self.state_partner = np.full((len(self.states), n), -1, dtype=np.int32)
+        # Everyone who ever held each state (sorted), so that checks need not scan everybody.
+        self.holders = [np.empty(0, dtype=np.int64) for _ in self.states]
         self.edge_source = self.pop.edge_source()
         self.attention = self._attention()
         self.activities = [self._plan_activity(name) for name in scenario.activities]
@@ -331,9 +333,11 @@ class Engine:
         out = np.full((units, per_unit), -1, dtype=np.int64)
         if per_unit == 0:
             return out
-        # Random keys, sorted within each unit: the first `per_unit` eligible people win.
-        key = self.stream(f"placement:{name}").random(self.n) + np.where(eligible, 0.0, 2.0) + 4.0 * self.pop.unit
-        order = np.argsort(key, kind="stable")
+        # People in a random order, then grouped (stably, in linear time) by unit, eligible first:
+        # the first `per_unit` eligible people of each unit win.
+        shuffled = self.stream(f"placement:{name}").permutation(self.n)
+        key = self.pop.unit.astype(np.int64)[shuffled] * 2 + (~eligible[shuffled])
+        order = shuffled[order_by(key, 2 * units)]
         starts = self.pop.unit_start[:-1]
         for k in range(per_unit):
             pos = starts + k
@@ -417,6 +421,7 @@ class Engine:
         self.active = earlier.active
         self.state_until = earlier.state_until
         self.state_partner = earlier.state_partner
+        self.holders = earlier.holders
         if earlier.last_message is not None:  # messages already on phones stay there
             self.last_message = earlier.last_message
         self.pending = earlier.pending
@@ -494,6 +499,8 @@ class Engine:
             until = min(t + act.state_days - 1, FOR_GOOD)
             hold = holder[sel]
             self.state_until[act.state, hold] = np.maximum(self.state_until[act.state, hold], until)
+            if hold.size:
+                self.holders[act.state] = distinct(np.concatenate([self.holders[act.state], hold]))
             # Who is implicated with the holder when the state is found (the guest of a stay).
             self.state_partner[act.state, hold] = actor[sel] if act.at_partner else -1
         if self.records is not None:
@@ -624,13 +631,15 @@ class Engine:
             candidates = travellers
             candidates = candidates[self.active[candidates]]
         else:
-            present = np.zeros(self.n, dtype=bool)
+            # Only people who ever held a state can be found holding one: look at them alone.
+            ever = distinct(np.concatenate([self.holders[state] for state, _ in chk.finds]))
+            present = np.zeros(ever.size, dtype=bool)
             for state, _ in chk.finds:
-                present |= self.state_until[state] >= t
-            present &= self.active
+                present |= self.state_until[state, ever] >= t
+            present &= self.active[ever]
             if chk.scope is not None:
-                present &= chk.scope
-            candidates = np.flatnonzero(present)
+                present &= chk.scope[ever]
+            candidates = ever[present]
         inspected = self._sample(candidates, chance, f"inspect:{chk.name}", t)
         if inspected.size == 0:
             return

@@ -267,7 +267,7 @@ class _Links:
         m = a.size
         src = np.concatenate([a, b])
         dst = np.concatenate([b, a])
-        order = np.argsort(src, kind="stable")
+        order = order_by(src, n)
         counts = np.bincount(src, minlength=n)
         indptr = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(counts, out=indptr[1:])
@@ -284,6 +284,19 @@ class _Links:
             reverse,
             np.concatenate([group, group])[order],
         )
+
+
+def order_by(keys: np.ndarray, n: int) -> np.ndarray:
+    """A stable order of `keys` (values below n) in linear time: radix passes on 16-bit digits.
+
+    numpy sorts 16-bit integers with a radix sort, so one pass (n <= 65536) or two passes
+    (least significant digit first) replace an O(E log E) comparison sort.
+    """
+    if n <= 1 << 16:
+        return np.argsort(keys.astype(np.uint16), kind="stable")
+    low = np.argsort((keys & 0xFFFF).astype(np.uint16), kind="stable")
+    high = np.argsort((keys[low] >> 16).astype(np.uint16), kind="stable")
+    return low[high]
 
 
 # A CSR network part: (indptr, indices, channel, kind, reverse, group), one entry per link end.
