@@ -9,7 +9,29 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from ruamel.yaml import YAML
+
+from simulator.cli import cli
+
+GOLDEN = Path(__file__).parent / "golden"
+# Refresh the golden files with: EXPOSURE_REFRESH_GOLDEN=1 python3 -m pytest
+REFRESH = os.environ.get("EXPOSURE_REFRESH_GOLDEN") == "1"
+
+
+def invoke(*args: str):
+    """Run the command line in-process, as a user would type it."""
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def golden(name: str, text: str) -> None:
+    """Compare text with its golden file (or rewrite the file when refreshing)."""
+    path = GOLDEN / name
+    if REFRESH:
+        path.write_text(text, encoding="utf-8")
+    assert path.exists(), f"missing golden file {path}; refresh with EXPOSURE_REFRESH_GOLDEN=1"
+    assert text == path.read_text(encoding="utf-8"), f"{name} changed; if on purpose, refresh with EXPOSURE_REFRESH_GOLDEN=1"
+
 
 # CI may ask for smaller samples in the statistically heavy tests (tolerances follow the sample).
 FAST = os.environ.get("EXPOSURE_FAST_TESTS") == "1"

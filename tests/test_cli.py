@@ -3,34 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from conftest import golden, invoke
 
 from simulator import cli as cli_module
-from simulator.cli import cli
-
-GOLDEN = Path(__file__).parent / "golden"
-# Refresh the golden files with: EXPOSURE_REFRESH_GOLDEN=1 python3 -m pytest tests/test_cli.py
-REFRESH = os.environ.get("EXPOSURE_REFRESH_GOLDEN") == "1"
 
 SMALL = ["reference-cascade", "--people", "2000", "--runs", "6", "--days", "60"]
 
-
-def invoke(*args: str):
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
-
-
-def golden(name: str, text: str) -> None:
-    path = GOLDEN / name
-    if REFRESH:
-        path.write_text(text, encoding="utf-8")
-    assert path.exists(), f"missing golden file {path}; refresh with EXPOSURE_REFRESH_GOLDEN=1"
-    assert text == path.read_text(encoding="utf-8")
 
 
 def test_list_names_the_bundled_scenarios():

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html.parser
-import os
 import re
 import shutil
 import subprocess
@@ -11,15 +10,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import BASE, dump_yaml, merge
+from conftest import BASE, dump_yaml, golden, invoke, merge
 
 from simulator import __version__
 from simulator.cli import cli
 from simulator.report import charts, handout
-
-GOLDEN = Path(__file__).parent / "golden"
-# Refresh the golden files with: EXPOSURE_REFRESH_GOLDEN=1 python3 -m pytest tests/test_report.py
-REFRESH = os.environ.get("EXPOSURE_REFRESH_GOLDEN") == "1"
 
 HOSTILE = "<script>alert(1)</script>"
 
@@ -47,17 +42,6 @@ TOWN = {
     },
 }
 
-
-def invoke(*args: str):
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
-
-
-def golden(name: str, text: str) -> None:
-    path = GOLDEN / name
-    if REFRESH:
-        path.write_text(text, encoding="utf-8")
-    assert path.exists(), f"missing golden file {path}; refresh with EXPOSURE_REFRESH_GOLDEN=1"
-    assert text == path.read_text(encoding="utf-8"), f"{name} changed; if on purpose, refresh with EXPOSURE_REFRESH_GOLDEN=1"
 
 
 def _svg_colours(svg: str) -> set[str]:

@@ -3,33 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from conftest import golden, invoke
 
-from simulator.cli import cli
 from simulator.engine import NOT_EXPOSED, simulate
 from simulator.report.story import render_md, render_text, story_json, why
 from simulator.scenario import load
 from simulator.story import tell
-
-GOLDEN = Path(__file__).parent / "golden"
-# Refresh the golden files with: EXPOSURE_REFRESH_GOLDEN=1 python3 -m pytest tests/test_story.py
-REFRESH = os.environ.get("EXPOSURE_REFRESH_GOLDEN") == "1"
-
-
-def invoke(*args: str):
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
-
-
-def golden(name: str, text: str) -> None:
-    path = GOLDEN / name
-    if REFRESH:
-        path.write_text(text, encoding="utf-8")
-    assert path.exists(), f"missing golden file {path}; refresh with EXPOSURE_REFRESH_GOLDEN=1"
-    assert text == path.read_text(encoding="utf-8")
 
 
 def test_trace_golden():
