@@ -36,6 +36,7 @@ from simulator.analysis.results import aggregate
 from simulator.batches import BatchSummary, batch_size, batches, summarise
 from simulator.engine import NOT_EXPOSED, Engine, Outcome, Streams
 from simulator.errors import UsageError
+from simulator.files import FileProblem, read_bounded
 from simulator.i18n import _
 from simulator.population import Population, build
 from simulator.scenario import LoadedScenario, choice_scenarios
@@ -361,14 +362,9 @@ def read_saved(path: str) -> Saved:
     """Read a saved exercise, refusing anything that is not one, in one line."""
     where = Path(path)
     try:
-        with where.open("rb") as handle:
-            raw = handle.read(MAX_SAVE_BYTES + 1)
-    except FileNotFoundError:
-        raise UsageError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise UsageError(f"{path}: is a folder, not a saved exercise") from None
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot read ({exc.strerror})") from None
+        raw = read_bounded(where, MAX_SAVE_BYTES, "a saved exercise")
+    except FileProblem as problem:
+        raise UsageError(f"{path}: {problem.reason}") from None
     if len(raw) > MAX_SAVE_BYTES:
         raise UsageError(f"{path}: not a saved exercise (larger than {MAX_SAVE_BYTES // 1024} KiB)")
     try:

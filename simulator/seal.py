@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from simulator.errors import SealError
+from simulator.files import FileProblem, read_bounded
 
 MAGIC = b"EXPOSURE-SEALED\n"
 VERSION = 1
@@ -153,14 +154,9 @@ class Passphrase:
 
 def _read_passphrase_file(path: Path) -> str:
     try:
-        with path.open("rb") as handle:
-            raw = handle.read(MAX_PASSPHRASE_BYTES + 1)
-    except FileNotFoundError:
-        raise SealError(f"{path}: no such passphrase file") from None
-    except IsADirectoryError:
-        raise SealError(f"{path}: is a folder, not a passphrase file") from None
-    except OSError as exc:
-        raise SealError(f"{path}: cannot read the passphrase file ({exc.strerror})") from None
+        raw = read_bounded(path, MAX_PASSPHRASE_BYTES, "a passphrase file", missing="no such passphrase file")
+    except FileProblem as problem:
+        raise SealError(f"{path}: {problem.reason}") from None
     if len(raw) > MAX_PASSPHRASE_BYTES:
         raise SealError(f"{path}: a passphrase file holds one line, not {MAX_PASSPHRASE_BYTES // 1024} KiB or more")
     try:
@@ -233,16 +229,9 @@ def read_file(path: str | Path) -> bytes:
     """A file's bytes for sealing or unsealing, refusing folders, missing and huge files."""
     target = Path(path)
     try:
-        if target.is_dir():
-            raise SealError(f"{target}: is a folder, not a file")
-        with target.open("rb") as handle:
-            data = handle.read(MAX_SEALED_BYTES + OVERHEAD + 1)
-    except FileNotFoundError:
-        raise SealError(f"{target}: no such file") from None
-    except PermissionError:
-        raise SealError(f"{target}: permission denied") from None
-    except OSError as exc:
-        raise SealError(f"{target}: cannot read ({exc.strerror})") from None
+        data = read_bounded(target, MAX_SEALED_BYTES + OVERHEAD)
+    except FileProblem as problem:
+        raise SealError(f"{target}: {problem.reason}") from None
     if len(data) > MAX_SEALED_BYTES + OVERHEAD:
         raise SealError(f"{target}: is larger than {MAX_SEALED_BYTES // 1024**3} GiB; only smaller files are sealed")
     return data

@@ -15,6 +15,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from simulator.errors import Problem, ScenarioError, SealError
+from simulator.files import FileProblem, read_bounded
 from simulator.seal import OVERHEAD, Passphrase, is_sealed, unseal
 
 # Limits that keep a hostile file to a fraction of a second and a few MiB: the pure-Python
@@ -103,18 +104,9 @@ def read_text(path: Path, source: str, passphrase: Passphrase | None = None) -> 
     the text and bytes returned are then the plaintext's.
     """
     try:
-        if path.is_dir():
-            raise ScenarioError([Problem(source, None, None, "", "is a folder, not a scenario file")])
-        with path.open("rb") as handle:
-            raw = handle.read(MAX_FILE_BYTES + OVERHEAD + 1)
-    except ScenarioError:
-        raise
-    except FileNotFoundError:
-        raise ScenarioError([Problem(source, None, None, "", "no such file")]) from None
-    except PermissionError:
-        raise ScenarioError([Problem(source, None, None, "", "permission denied")]) from None
-    except OSError as exc:
-        raise ScenarioError([Problem(source, None, None, "", f"cannot read ({exc.strerror})")]) from None
+        raw = read_bounded(path, MAX_FILE_BYTES + OVERHEAD, "a scenario file")
+    except FileProblem as problem:
+        raise ScenarioError([Problem(source, None, None, "", problem.reason)]) from None
     if is_sealed(raw):
         if len(raw) > MAX_FILE_BYTES + OVERHEAD:
             return decode_text(raw, source), raw  # refused for its size, before any decryption
