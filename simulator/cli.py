@@ -40,7 +40,7 @@ from simulator.scenario import (
 )
 from simulator.seal import Passphrase, is_sealed, is_short, read_file, unseal_file
 
-FORMATS = ("table", "json", "csv")
+FORMATS = ("table", "json", "csv", "md")
 
 
 def _emit(text: str, output: str | None, sealing: Passphrase | None = None) -> None:

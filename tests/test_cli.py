@@ -157,3 +157,14 @@ def test_interrupt_exits_130(monkeypatch, tmp_path):
 def test_python_dash_m_and_list_from_any_folder(tmp_path):
     result = subprocess.run([sys.executable, "-m", "simulator", "list"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and "reference-cascade" in result.stdout
+
+
+def test_markdown_format_is_a_table_and_escapes_scenario_text(scenario_file):
+    path = scenario_file({"title": "A <b>bold</b> | town", "activities": {"a": {"who": "everyone", "per_day": 0.1}}})
+    result = invoke("run", str(path), "--runs", "3", "--format", "md")
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "**A &lt;b>bold&lt;/b> \\| town — 3 runs of 30 days, about 100 people each**"
+    assert lines[2].startswith("| Role | People |") and lines[3].startswith("|---|---:|")
+    compared = invoke("compare", "border-phone", "--runs", "10", "--format", "md")
+    assert compared.exit_code == 0 and "| Countermeasure | Exposed |" in compared.stdout

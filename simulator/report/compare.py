@@ -7,11 +7,9 @@ import io
 import json
 from typing import Any
 
-from rich.console import Console
-from rich.table import Table
-
 from simulator.analysis.compare import Comparison, Delta, Variant
 from simulator.i18n import _
+from simulator.report.grid import Grid, document
 from simulator.report.run import RunInfo, run_json
 from simulator.report.words import horizon, percent
 
@@ -132,33 +130,23 @@ def variant_sentence(c: Comparison, v: Variant) -> str:
     return text
 
 
-def render_table(c: Comparison, seed: int, elapsed: float, width: int = 120) -> str:
-    """The ranked table, the budget choice, then one sentence per countermeasure."""
+def _compare_document(c: Comparison, markdown: bool, width: int = 120) -> str:
     s = c.baseline.loaded.scenario
-    buffer = io.StringIO()
-    console = Console(file=buffer, width=width, force_terminal=False, color_system=None, highlight=False,
-                      markup=False)  # scenario text is never markup
     title = _("{title}: what helps the {role} — {runs} paired runs of {days} days").format(
         title=s.title, role=s.role_label(c.role), runs=c.baseline.results.runs, days=s.days)
-    table = Table(title=title, title_justify="left")
-    table.add_column(_("Countermeasure"))
-    table.add_column(_("Exposed"), justify="right")
-    table.add_column(_("95% interval"), justify="right")
-    table.add_column(_("Change (95% interval)"), justify="right")
-    table.add_column(_("Median day"), justify="right")
-    table.add_column(_("Effort"), justify="right")
+    grid = Grid(title, [(_("Countermeasure"), False), (_("Exposed"), True), (_("95% interval"), True),
+                        (_("Change (95% interval)"), True), (_("Median day"), True), (_("Effort"), True)])
     for v in [c.baseline, *c.variants]:
         g = v.results.roles[c.role]
         d = v.delta.get(c.role)
         median = "—" if g.median_day is None else str(g.median_day)
         if d is not None and d.median_days_gained is not None and d.median_days_gained != 0:
             median += f" ({d.median_days_gained:+d})"
-        table.add_row(
+        grid.add(
             _label(v), percent(g.p_exposed), f"{percent(g.ci95[0])}–{percent(g.ci95[1])}",
             "—" if d is None else _change(d), median, "—" if v.effort is None or not v.members else f"{v.effort:g}",
         )
-    console.print(table)
-    lines = [line.rstrip() for line in buffer.getvalue().splitlines()]
+    lines: list[str] = []
     if c.budget is not None:
         b = c.budget
         d = b.variant.delta[c.role]
@@ -174,7 +162,17 @@ def render_table(c: Comparison, seed: int, elapsed: float, width: int = 120) -> 
                 name=s.countermeasures[member].label or member, change=points(contribution.p_exposed)))
     lines.append("")
     lines += [variant_sentence(c, v) for v in c.variants]
-    return "\n".join(lines) + "\n"
+    return document([grid], lines, markdown, width)
 
 
-RENDERERS = {"table": render_table, "json": render_json, "csv": render_csv}
+def render_table(c: Comparison, seed: int, elapsed: float, width: int = 120) -> str:
+    """The ranked table, the budget choice, then one sentence per countermeasure."""
+    return _compare_document(c, markdown=False, width=width)
+
+
+def render_md(c: Comparison, seed: int, elapsed: float) -> str:
+    """The same as Markdown."""
+    return _compare_document(c, markdown=True)
+
+
+RENDERERS = {"table": render_table, "json": render_json, "csv": render_csv, "md": render_md}

@@ -8,11 +8,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from rich.console import Console
-from rich.table import Table
-
 from simulator.analysis.results import GroupResult, Results
 from simulator.i18n import _, ngettext
+from simulator.report.grid import Grid, document
 from simulator.report.words import mechanism_label, percent, role_sentence
 from simulator.scenario import LoadedScenario
 
@@ -102,26 +100,17 @@ def render_csv(results: Results, info: RunInfo) -> str:
     return out.getvalue()
 
 
-def render_table(results: Results, info: RunInfo, width: int | None = None) -> str:
-    """The default table, then one plain sentence per role at risk."""
+def _run_document(results: Results, info: RunInfo, markdown: bool, width: int = 120) -> str:
     s = info.loaded.scenario
-    buffer = io.StringIO()
-    console = Console(file=buffer, width=width or 120, force_terminal=False, color_system=None, highlight=False,
-                      markup=False)  # scenario text is never markup
     title = ngettext("{title} — {runs} run of {days} days, about {people} people",
                      "{title} — {runs} runs of {days} days, about {people} people each", results.runs).format(
         title=s.title, runs=results.runs, days=results.days, people=f"{results.people:,.0f}"
     )
-    table = Table(title=title, title_justify="left")
-    table.add_column(_("Role"))
-    table.add_column(_("People"), justify="right")
-    table.add_column(_("Exposed by day {day}").format(day=results.days), justify="right")
-    table.add_column(_("95% interval"), justify="right")
-    table.add_column(_("Median day"), justify="right")
-    table.add_column(_("Top causes"))
+    grid = Grid(title, [(_("Role"), False), (_("People"), True), (_("Exposed by day {day}").format(day=results.days), True),
+                        (_("95% interval"), True), (_("Median day"), True), (_("Top causes"), False)])
     rows = [(s.role_label(r), g) for r, g in results.roles.items()] + [(_("everyone"), results.everyone)]
     for label, g in rows:
-        table.add_row(
+        grid.add(
             label,
             f"{g.people:,.0f}" if g.people >= 10 else f"{g.people:g}",
             percent(g.p_exposed),
@@ -129,11 +118,6 @@ def render_table(results: Results, info: RunInfo, width: int | None = None) -> s
             "—" if g.median_day is None else str(g.median_day),
             _top_causes(info.loaded, g),
         )
-    console.print(table)
-    for_lines = buffer.getvalue()
-    buffer.seek(0)
-    buffer.truncate()
-    buffer.write("\n".join(line.rstrip() for line in for_lines.splitlines()) + "\n")
     sentences = [role_sentence(s, r, g) for r, g in results.roles.items() if s.at_risk(r)]
     if results.collateral_mean > 0:
         sentences.append(
@@ -141,9 +125,17 @@ def render_table(results: Results, info: RunInfo, width: int | None = None) -> s
                 mean=f"{results.collateral_mean:,.0f}" if results.collateral_mean >= 100 else f"{results.collateral_mean:.1f}"
             )
         )
-    for sentence in sentences:
-        console.print(sentence, soft_wrap=True)
-    return buffer.getvalue()
+    return document([grid], sentences, markdown, width)
 
 
-RENDERERS = {"table": render_table, "json": render_json, "csv": render_csv}
+def render_table(results: Results, info: RunInfo, width: int | None = None) -> str:
+    """The default table, then one plain sentence per role at risk."""
+    return _run_document(results, info, markdown=False, width=width or 120)
+
+
+def render_md(results: Results, info: RunInfo) -> str:
+    """The same table and sentences as Markdown."""
+    return _run_document(results, info, markdown=True)
+
+
+RENDERERS = {"table": render_table, "json": render_json, "csv": render_csv, "md": render_md}

@@ -7,13 +7,11 @@ import io
 import json
 from typing import Any
 
-from rich.console import Console
-from rich.table import Table
-
 from simulator.analysis.sweep import Sweep
 from simulator.i18n import _
 from simulator.report.charts import oat_chart, sobol_chart
 from simulator.report.compare import points
+from simulator.report.grid import Grid, document
 from simulator.report.run import RunInfo, run_json
 from simulator.report.words import percent
 
@@ -68,42 +66,41 @@ def _fmt(x: float) -> str:
     return f"{x:g}"
 
 
-def render_table(sw: Sweep, seed: int, elapsed: float, width: int = 120) -> str:
-    """Parameters ranked by their effect (a tornado as a table), then Sobol indices if computed."""
+def _sweep_document(sw: Sweep, markdown: bool, width: int = 120) -> str:
     s = sw.baseline.loaded.scenario
     role = s.role_label(sw.role)
-    buffer = io.StringIO()
-    console = Console(file=buffer, width=width, force_terminal=False, color_system=None, highlight=False,
-                      markup=False)  # scenario text is never markup
     title = _("{title}: what moves the {role}'s exposure (baseline {p}, {runs} paired runs per point)").format(
         title=s.title, role=role, p=percent(sw.baseline.results.roles[sw.role].p_exposed), runs=sw.baseline.results.runs)
-    table = Table(title=title, title_justify="left")
-    table.add_column(_("Parameter"))
-    table.add_column(_("Range"), justify="right")
-    table.add_column(_("Exposure along the range"))
-    table.add_column(_("Low → high (95% interval)"), justify="right")
+    grids = [Grid(title, [(_("Parameter"), False), (_("Range"), True), (_("Exposure along the range"), False),
+                          (_("Low → high (95% interval)"), True)])]
     for c in sw.ranking:
         along = " ".join(percent(p.results.roles[sw.role].p_exposed) for p in c.points)
         change = _("{d} pts ({lo} to {hi})").format(d=points(c.swing.p_exposed), lo=points(c.swing.ci95[0]), hi=points(c.swing.ci95[1]))
         if not c.swing.distinguishable:
             change += " " + _("no clear effect")
-        table.add_row(c.vary.key, f"{_fmt(c.vary.low)}–{_fmt(c.vary.high)}", along, change)
-    console.print(table)
+        grids[0].add(c.vary.key, f"{_fmt(c.vary.low)}–{_fmt(c.vary.high)}", along, change)
     if sw.sobol is not None:
-        sob = Table(title=_("Sobol indices from {n} samples: share of the variance of exposure").format(n=sw.samples), title_justify="left")
-        sob.add_column(_("Parameter"))
-        sob.add_column(_("Alone (first order)"), justify="right")
-        sob.add_column(_("With interactions (total)"), justify="right")
+        sob = Grid(_("Sobol indices from {n} samples: share of the variance of exposure").format(n=sw.samples),
+                   [(_("Parameter"), False), (_("Alone (first order)"), True), (_("With interactions (total)"), True)])
         for key, idx in sw.sobol.items():
-            sob.add_row(key, f"{idx.first:.2f} ({idx.first_ci95[0]:.2f} to {idx.first_ci95[1]:.2f})",
-                        f"{idx.total:.2f} ({idx.total_ci95[0]:.2f} to {idx.total_ci95[1]:.2f})")
-        console.print(sob)
-    lines = [line.rstrip() for line in buffer.getvalue().splitlines()]
+            sob.add(key, f"{idx.first:.2f} ({idx.first_ci95[0]:.2f} to {idx.first_ci95[1]:.2f})",
+                    f"{idx.total:.2f} ({idx.total_ci95[0]:.2f} to {idx.total_ci95[1]:.2f})")
+        grids.append(sob)
     top = sw.ranking[0]
-    lines.append(_("Of the parameters varied, {key} moves the {role}'s exposure most: from {a} at {low} to {b} at {high}.").format(
+    line = _("Of the parameters varied, {key} moves the {role}'s exposure most: from {a} at {low} to {b} at {high}.").format(
         key=top.vary.key, role=role, a=percent(top.points[0].results.roles[sw.role].p_exposed), low=_fmt(top.vary.low),
-        b=percent(top.points[-1].results.roles[sw.role].p_exposed), high=_fmt(top.vary.high)))
-    return "\n".join(lines) + "\n"
+        b=percent(top.points[-1].results.roles[sw.role].p_exposed), high=_fmt(top.vary.high))
+    return document(grids, [line], markdown, width)
+
+
+def render_table(sw: Sweep, seed: int, elapsed: float, width: int = 120) -> str:
+    """Parameters ranked by their effect (a tornado as a table), then Sobol indices if computed."""
+    return _sweep_document(sw, markdown=False, width=width)
+
+
+def render_md(sw: Sweep, seed: int, elapsed: float) -> str:
+    """The same as Markdown."""
+    return _sweep_document(sw, markdown=True)
 
 
 def render_svg(sw: Sweep) -> str:
@@ -119,4 +116,4 @@ def render_svg(sw: Sweep) -> str:
     return oat_chart(rows, panels, _("exposure of the {role}").format(role=role), _("exposed"))
 
 
-RENDERERS = {"table": render_table, "json": render_json, "csv": render_csv}
+RENDERERS = {"table": render_table, "json": render_json, "csv": render_csv, "md": render_md}
