@@ -207,12 +207,6 @@ def summarise(outcome: Outcome, scenario: Scenario, first_run: int) -> BatchSumm
     )
 
 
-def run_batch(scenario: Scenario, seed: int, index: int, runs: int, size: int,
-              on_day: Callable[[], None] | None = None) -> BatchSummary:
-    """Simulate one batch from its own stream and summarise it."""
-    return run_variants_batch([scenario], seed, index, runs, size, on_day)[0]
-
-
 def _population_key(scenario: Scenario) -> str:
     """Everything the population and network are built from: equal keys, equal populations."""
     return json.dumps([scenario.population.model_dump(mode="json"), scenario.contacts.model_dump(mode="json"),

@@ -358,6 +358,21 @@ def run(scenario: str, runs: int | None, days: int | None, seed: int, workers: i
     _emit(RENDERERS[fmt](results, info), output, sealing)
 
 
+def _comparison(scenario: str, overrides: Sequence[str], countermeasures: Sequence[str], days: int | None,
+                people: int | None, runs: int | None, seed: int, workers: int, role: str | None,
+                progress: _Progress) -> tuple[Any, str, list[str]]:
+    """The comparer of `compare` and `report`, the role to rank by, and the countermeasures (default: all)."""
+    from simulator.analysis.compare import Comparer, check_role
+
+    comparer = Comparer(scenario, overrides=overrides, days=days, people=people, runs=runs, seed=seed,
+                        workers=workers, on_progress=progress.advance, passphrase=_passphrase())
+    chosen_role = check_role(comparer.base, role)
+    names = list(countermeasures) or list(comparer.base.scenario.countermeasures)
+    progress.total = comparer.runs * (1 + len(names))
+    check_memory(comparer.base.scenario, comparer.runs, workers)
+    return comparer, chosen_role, names
+
+
 @cli.command()
 @click.argument("scenario", default=DEFAULT_SCENARIO)
 @_common_run_options
@@ -371,21 +386,16 @@ def compare(scenario: str, runs: int | None, days: int | None, seed: int, worker
             traceback: bool, role: str | None, combinations: bool, max_size: int | None, budget: float | None,
             seal: bool) -> None:
     """Compare countermeasures with the baseline on common random numbers, ranked by benefit."""
-    from simulator.analysis.compare import Comparer, check_role
     from simulator.analysis.compare import compare as run_compare
     from simulator.report.compare import RENDERERS as COMPARE_RENDERERS
 
     sealing = _sealing(seal, output)
     progress = _Progress(1, _("Comparing"))
-    comparer = Comparer(scenario, overrides=overrides, days=days, people=people, runs=runs, seed=seed,
-                        workers=workers, on_progress=progress.advance, passphrase=_passphrase())
-    chosen_role = check_role(comparer.base, role)
-    names = list(countermeasures) or list(comparer.base.scenario.countermeasures)
+    comparer, chosen_role, names = _comparison(scenario, overrides, countermeasures, days, people, runs, seed, workers,
+                                               role, progress)
     if not names:
         raise UsageError(f"{scenario}: the scenario defines no countermeasures to compare")
     size = max_size if max_size is not None else (2 if combinations else 1)
-    progress.total = comparer.runs * (1 + len(names))
-    check_memory(comparer.base.scenario, comparer.runs, workers)
     started = time.perf_counter()
     try:
         result = run_compare(comparer, names, chosen_role, max_size=size, budget=budget)
@@ -413,7 +423,6 @@ def report(scenario: str, output: str, force: bool, runs: int | None, days: int 
            people: int | None, overrides: tuple[str, ...], countermeasures: tuple[str, ...], role: str | None,
            traceback: bool, seal: bool) -> None:
     """Write a workshop report (HTML or Markdown) by the five questions of threat modelling."""
-    from simulator.analysis.compare import Comparer, check_role
     from simulator.analysis.compare import compare as run_compare
     from simulator.analysis.neighbourhood import record_neighbourhood
     from simulator.report import handout
@@ -421,12 +430,8 @@ def report(scenario: str, output: str, force: bool, runs: int | None, days: int 
     handout.check_writable(output, force)
     sealing = _sealing(seal, output)
     progress = _Progress(1, _("Simulating"))
-    comparer = Comparer(scenario, overrides=overrides, days=days, people=people, runs=runs, seed=seed,
-                        workers=workers, on_progress=progress.advance, passphrase=_passphrase())
-    chosen_role = check_role(comparer.base, role)
-    names = list(countermeasures) or list(comparer.base.scenario.countermeasures)
-    progress.total = comparer.runs * (1 + len(names))
-    check_memory(comparer.base.scenario, comparer.runs, workers)
+    comparer, chosen_role, names = _comparison(scenario, overrides, countermeasures, days, people, runs, seed, workers,
+                                               role, progress)
     try:
         result = run_compare(comparer, names, chosen_role)
     finally:

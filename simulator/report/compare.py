@@ -10,7 +10,7 @@ from typing import Any
 from simulator.analysis.compare import Comparison, Delta, Variant
 from simulator.i18n import _
 from simulator.report.grid import Grid, document
-from simulator.report.run import RunInfo, run_json
+from simulator.report.run import RunInfo, run_json, timing_json
 from simulator.report.words import horizon, percent
 
 
@@ -65,8 +65,7 @@ def compare_json(c: Comparison, seed: int, elapsed: float) -> dict[str, Any]:
             "contributions": {m: _delta_json(d) for m, d in b.contributions.items()},
         }
     people_days = sum(v.results.people * v.results.runs * v.results.days for v in [c.baseline, *c.variants])
-    doc["timing"] = {"elapsed_s": round(elapsed, 3),
-                     "people_days_per_s": round(people_days / elapsed) if elapsed > 0 else None}
+    doc["timing"] = timing_json(people_days, elapsed)
     return doc
 
 

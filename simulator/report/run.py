@@ -45,6 +45,11 @@ def group_json(g: GroupResult) -> dict[str, Any]:
     }
 
 
+def timing_json(people_days: float, elapsed: float) -> dict[str, Any]:
+    """The `timing` part of every result: wall time and simulated people-days per second."""
+    return {"elapsed_s": round(elapsed, 3), "people_days_per_s": round(people_days / elapsed) if elapsed > 0 else None}
+
+
 def run_json(results: Results, info: RunInfo) -> dict[str, Any]:
     """The `run --format json` document (DESIGN section 4)."""
     loaded = info.loaded
@@ -68,10 +73,7 @@ def run_json(results: Results, info: RunInfo) -> dict[str, Any]:
         "everyone": group_json(results.everyone),
         "causes": {m: _num(v) for m, v in results.causes.items()},
         "collateral": {"mean": _num(results.collateral_mean), "p95": _num(results.collateral_p95)},
-        "timing": {
-            "elapsed_s": round(info.elapsed_s, 3),
-            "people_days_per_s": round(people_days / info.elapsed_s) if info.elapsed_s > 0 else None,
-        },
+        "timing": timing_json(people_days, info.elapsed_s),
     }
 
 

@@ -12,7 +12,7 @@ from simulator.i18n import _
 from simulator.report.charts import oat_chart, sobol_chart
 from simulator.report.compare import points
 from simulator.report.grid import Grid, document
-from simulator.report.run import RunInfo, run_json
+from simulator.report.run import RunInfo, run_json, timing_json
 from simulator.report.words import percent
 
 
@@ -41,7 +41,7 @@ def sweep_json(sw: Sweep, seed: int, elapsed: float) -> dict[str, Any]:
                         for k, s in sw.sobol.items()}
     runs = base.results.runs * (1 + sum(len(c.points) for c in sw.curves) + (sw.samples * (len(sw.curves) + 2) if sw.sobol else 0))
     people_days = base.results.people * base.results.days * runs
-    doc["timing"] = {"elapsed_s": round(elapsed, 3), "people_days_per_s": round(people_days / elapsed) if elapsed > 0 else None}
+    doc["timing"] = timing_json(people_days, elapsed)
     return doc
 
 
