@@ -29,11 +29,16 @@ KINDS = ["plaintext", "transport", "end_to_end", "end_to_end_sealed", "mesh"]
 
 def pair(kind: str, forward_secrecy: bool) -> Network:
     """Two phones on one channel of the given kind."""
-    scenario = Scenario.model_validate({
-        "name": "bench", "title": "Two phones", "summary": "s", "days": 1,
-        "population": {"units": 1, "households_per_unit": 2, "household_size": 1},
-        "channels": {"chat": {"kind": kind, "forward_secrecy": forward_secrecy}},
-    })
+    scenario = Scenario.model_validate(
+        {
+            "name": "bench",
+            "title": "Two phones",
+            "summary": "s",
+            "days": 1,
+            "population": {"units": 1, "households_per_unit": 2, "household_size": 1},
+            "channels": {"chat": {"kind": kind, "forward_secrecy": forward_secrecy}},
+        }
+    )
     return Network(scenario, KeyMaker(np.random.default_rng(1)))
 
 
@@ -52,9 +57,14 @@ def measure(kind: str, forward_secrecy: bool, messages: int) -> dict[str, object
         if not net.deliver(down, recipient, False).ok:
             raise SystemExit(f"{kind}: a message failed to decrypt")
     decrypt_s = time.perf_counter() - started
-    return {"kind": kind, "forward_secrecy": forward_secrecy, "messages": messages,
-            "encrypt_per_s": round(messages / encrypt_s), "decrypt_per_s": round(messages / decrypt_s),
-            "both_per_s": round(messages / (encrypt_s + decrypt_s))}
+    return {
+        "kind": kind,
+        "forward_secrecy": forward_secrecy,
+        "messages": messages,
+        "encrypt_per_s": round(messages / encrypt_s),
+        "decrypt_per_s": round(messages / decrypt_s),
+        "both_per_s": round(messages / (encrypt_s + decrypt_s)),
+    }
 
 
 def main() -> None:
@@ -67,8 +77,15 @@ def main() -> None:
     scenario = load("group-chat").scenario
     started = time.perf_counter()
     report = seize_scenario(scenario, 1, "organiser")
-    print(json.dumps({"command": "seize group-chat --person organiser", "messages_total": report.total,
-                      "seconds": round(time.perf_counter() - started, 3)}))
+    print(
+        json.dumps(
+            {
+                "command": "seize group-chat --person organiser",
+                "messages_total": report.total,
+                "seconds": round(time.perf_counter() - started, 3),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ DAYS = 365
 
 def random_pairs(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """About n * DEGREE / 2 random links without self-links."""
-    m = int(round(n * DEGREE / 2))
+    m = round(n * DEGREE / 2)
     a = rng.integers(0, n, m)
     b = rng.integers(0, n, m)
     keep = a != b
@@ -59,7 +59,9 @@ def run_numpy(n: int, seed: int) -> float:
         people = np.flatnonzero(new)
         starts, stops = indptr[people], indptr[people + 1]
         degree = stops - starts
-        edges = np.repeat(starts, degree) + (np.arange(degree.sum()) - np.repeat(np.cumsum(degree) - degree, degree))
+        edges = np.repeat(starts, degree) + (
+            np.arange(degree.sum()) - np.repeat(np.cumsum(degree) - degree, degree)
+        )
         revealed = indices[edges[rng.random(edges.size) < P_REVEAL]]
         pending = np.zeros(n, dtype=bool)
         pending[revealed] = True
@@ -137,7 +139,7 @@ def run_eon(n: int, seed: int) -> float:
     seeds = np.flatnonzero(rng.random(n) < rho0).tolist()
     rate = -math.log(1 - P_REVEAL)
     random.seed(seed)
-    t, s, i, r = EoN.fast_nonMarkov_SIR(
+    _t, _s, i, r = EoN.fast_nonMarkov_SIR(
         graph,
         trans_time_fxn=lambda source, target, rate: random.expovariate(rate),
         trans_time_args=(rate,),
@@ -152,7 +154,9 @@ MODELS = {"numpy": run_numpy, "mesa": run_mesa, "eon": run_eon}
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("model", choices=sorted(MODELS))
     parser.add_argument("--people", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=1)
@@ -160,8 +164,17 @@ def main() -> None:
     started = time.perf_counter()
     fraction = MODELS[args.model](args.people, args.seed)
     elapsed = time.perf_counter() - started
-    print(json.dumps({"model": args.model, "people": args.people, "exposed_fraction": round(fraction, 5),
-                      "people_days": args.people * DAYS, "simulate_s": round(elapsed, 3)}))
+    print(
+        json.dumps(
+            {
+                "model": args.model,
+                "people": args.people,
+                "exposed_fraction": round(fraction, 5),
+                "people_days": args.people * DAYS,
+                "simulate_s": round(elapsed, 3),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

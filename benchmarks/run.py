@@ -16,7 +16,6 @@ import argparse
 import json
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,7 +43,9 @@ class Measure:
 
 def measure(label: str, command: list[str], people: int, runs: int = 1, repeat: int = 1) -> Measure:
     """The median of `repeat` whole-process measurements (wall time; the largest peak)."""
-    results = sorted((_measure_once(label, command, people, runs) for _ in range(repeat)), key=lambda m: m.wall_s)
+    results = sorted(
+        (_measure_once(label, command, people, runs) for _ in range(repeat)), key=lambda m: m.wall_s
+    )
     middle = results[len(results) // 2]
     middle.peak_mib = max(r.peak_mib for r in results)
     return middle
@@ -52,19 +53,32 @@ def measure(label: str, command: list[str], people: int, runs: int = 1, repeat: 
 
 def _measure_once(label: str, command: list[str], people: int, runs: int = 1) -> Measure:
     """Measure through a small wrapper process so that each peak is the command's own."""
-    wrapper = [sys.executable, "-c", (
-        "import json, resource, subprocess, sys, time\n"
-        "t = time.perf_counter()\n"
-        "p = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
-        "w = time.perf_counter() - t\n"
-        "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
-        "print(json.dumps({'rc': p.returncode, 'wall': w, 'peak_kib': peak, 'out': p.stdout, 'err': p.stderr[-400:]}))\n"
-    ), *command]
+    wrapper = [
+        sys.executable,
+        "-c",
+        (
+            "import json, resource, subprocess, sys, time\n"
+            "t = time.perf_counter()\n"
+            "p = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
+            "w = time.perf_counter() - t\n"
+            "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
+            "print(json.dumps({'rc': p.returncode, 'wall': w, 'peak_kib': peak, 'out': p.stdout, 'err': p.stderr[-400:]}))\n"
+        ),
+        *command,
+    ]
     done = subprocess.run(wrapper, capture_output=True, text=True, check=True)
     info = json.loads(done.stdout)
     if info["rc"] != 0:
         raise SystemExit(f"{label}: exit {info['rc']}: {info['err'].strip()}")
-    return Measure(label, people, runs, info["wall"], info["peak_kib"] / 1024, _fraction(info["out"]), info["out"])
+    return Measure(
+        label,
+        people,
+        runs,
+        info["wall"],
+        info["peak_kib"] / 1024,
+        _fraction(info["out"]),
+        info["out"],
+    )
 
 
 def _fraction(out: str) -> float | None:
@@ -86,50 +100,100 @@ def reference(model: str, people: int) -> list[str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="only the small sizes")
     parser.add_argument("--output", type=Path, help="also write the Markdown table to this file")
-    parser.add_argument("--repeat", type=int, default=3, help="measure each Exposure command this many times; report the median")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="measure each Exposure command this many times; report the median",
+    )
     args = parser.parse_args()
 
     rows: list[Measure] = []
     sizes = [10_000, 100_000] if args.quick else [10_000, 100_000, 1_000_000]
     for n in sizes:
-        rows.append(measure(f"exposure reference-cascade", exposure(
-            "run", "reference-cascade", "--people", str(n), "--runs", "1", "--format", "json"), n, repeat=args.repeat))
+        rows.append(
+            measure(
+                "exposure reference-cascade",
+                exposure(
+                    "run",
+                    "reference-cascade",
+                    "--people",
+                    str(n),
+                    "--runs",
+                    "1",
+                    "--format",
+                    "json",
+                ),
+                n,
+                repeat=args.repeat,
+            )
+        )
     rows.append(measure("numpy day loop", reference("numpy", sizes[-1]), sizes[-1]))
     rows.append(measure("EoN event-driven SIR", reference("eon", 10_000), 10_000))
-    for n in ([10_000] if args.quick else [10_000, 100_000]):
+    for n in [10_000] if args.quick else [10_000, 100_000]:
         rows.append(measure("Mesa, one agent per person", reference("mesa", n), n))
 
     # The cost of each extra run at 100,000 people: (3 runs - 1 run) / 2, build and simulation.
     one = next(r for r in rows if r.label.startswith("exposure") and r.people == 100_000)
-    three = measure("exposure reference-cascade x3", exposure(
-        "run", "reference-cascade", "--people", "100000", "--runs", "3", "--format", "json"), 100_000, 3, repeat=args.repeat)
+    three = measure(
+        "exposure reference-cascade x3",
+        exposure(
+            "run", "reference-cascade", "--people", "100000", "--runs", "3", "--format", "json"
+        ),
+        100_000,
+        3,
+        repeat=args.repeat,
+    )
     extra_run = (three.wall_s - one.wall_s) / 2
 
     scenario_rows = []
     if not args.quick:
-        scenario_rows.append(measure("exposure run city --runs 1", exposure(
-            "run", "city", "--runs", "1", "--format", "json"), 1_000_000))
-    w1 = measure("border-phone --runs 1000 --workers 1", exposure(
-        "run", "border-phone", "--runs", "1000", "--workers", "1", "--format", "json"), 3000, 1000, repeat=args.repeat)
-    w2 = measure("border-phone --runs 1000 --workers 2", exposure(
-        "run", "border-phone", "--runs", "1000", "--workers", "2", "--format", "json"), 3000, 1000, repeat=args.repeat)
+        scenario_rows.append(
+            measure(
+                "exposure run city --runs 1",
+                exposure("run", "city", "--runs", "1", "--format", "json"),
+                1_000_000,
+            )
+        )
+    w1 = measure(
+        "border-phone --runs 1000 --workers 1",
+        exposure("run", "border-phone", "--runs", "1000", "--workers", "1", "--format", "json"),
+        3000,
+        1000,
+        repeat=args.repeat,
+    )
+    w2 = measure(
+        "border-phone --runs 1000 --workers 2",
+        exposure("run", "border-phone", "--runs", "1000", "--workers", "2", "--format", "json"),
+        3000,
+        1000,
+        repeat=args.repeat,
+    )
     scenario_rows += [w1, w2]
     same = _strip_timing(w1.output) == _strip_timing(w2.output)
 
-    lines = ["| implementation | people | wall s | peak MiB | people-days/s | exposed fraction |",
-             "|---|---:|---:|---:|---:|---:|"]
-    for r in rows + [three]:
-        lines.append(f"| {r.label} | {r.people:,} | {r.wall_s:.2f} | {r.peak_mib:.0f} | {r.people_days_per_s:.3g} | "
-                     f"{'' if r.fraction is None else f'{r.fraction:.4f}'} |")
+    lines = [
+        "| implementation | people | wall s | peak MiB | people-days/s | exposed fraction |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in [*rows, three]:
+        lines.append(
+            f"| {r.label} | {r.people:,} | {r.wall_s:.2f} | {r.peak_mib:.0f} | {r.people_days_per_s:.3g} | "
+            f"{'' if r.fraction is None else f'{r.fraction:.4f}'} |"
+        )
     lines += ["", "| scenario command | wall s | peak MiB |", "|---|---:|---:|"]
     for r in scenario_rows:
         lines.append(f"| `{r.label}` | {r.wall_s:.2f} | {r.peak_mib:.0f} |")
 
     mesa_big = [r for r in rows if r.label.startswith("Mesa")][-1]
-    ours_same = next(r for r in rows if r.label.startswith("exposure") and r.people == mesa_big.people)
+    ours_same = next(
+        r for r in rows if r.label.startswith("exposure") and r.people == mesa_big.people
+    )
     top = next(r for r in rows if r.label.startswith("exposure") and r.people == sizes[-1])
     lines += [
         "",
@@ -141,7 +205,9 @@ def main() -> None:
         f"{'within' if top.fraction is not None and abs(top.fraction - REFERENCE) <= 0.005 else 'NOT within'} 0.005).",
     ]
     for r in rows:
-        if r.fraction is not None and abs(r.fraction - REFERENCE) > (0.005 if r.people >= 1_000_000 else 0.02):
+        if r.fraction is not None and abs(r.fraction - REFERENCE) > (
+            0.005 if r.people >= 1_000_000 else 0.02
+        ):
             lines.append(f"- WARNING: {r.label} at {r.people:,} disagrees: {r.fraction:.4f}")
     text = "\n".join(lines) + "\n"
     print(text)

@@ -6,6 +6,7 @@ SeedSequence(seed, spawn_key=(b,)), so results are the same bytes whatever the n
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import signal
@@ -16,8 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from simulator.engine import NOT_EXPOSED, Engine, Outcome, Streams
-from simulator.population import Population, build
 from simulator.errors import ResourceError, UsageError
+from simulator.population import Population, build
 from simulator.scenario.model import Scenario, expected_people
 
 # About this many people are simulated together in one batch of small runs.
@@ -122,7 +123,11 @@ def check_memory(scenario: Scenario, runs: int, workers: int, limit: int | None 
     if summaries > have / 2:
         advice.append(f"--runs {max(1, int(runs * (have / 2) / summaries))}")
     hint = f"; try {' or '.join(advice)}" if advice else ""
-    where = f"the limit (--max-memory) is {_gib(have)}" if limit is not None else f"{_gib(have)} is available"
+    where = (
+        f"the limit (--max-memory) is {_gib(have)}"
+        if limit is not None
+        else f"{_gib(have)} is available"
+    )
     raise ResourceError(
         f"this needs about {_gib(batch + summaries)} of memory but {where}"
         f" ({per_run:,.0f} people x {runs:,} runs){hint}"
@@ -143,7 +148,9 @@ def smaller_values(scenario: Scenario, runs: int, seconds: float, target: float)
         advice.append(f"--runs {int(runs * share):,}".replace(",", ""))
     people = expected_people(scenario) * share
     if people >= 100:
-        advice.append(f"--people {int(people // 100 * 100 if people < 10_000 else people // 1000 * 1000)}")
+        advice.append(
+            f"--people {int(people // 100 * 100 if people < 10_000 else people // 1000 * 1000)}"
+        )
     days = int(scenario.days * share)
     if not advice and days >= 1:
         advice.append(f"--days {days}")
@@ -186,12 +193,15 @@ def summarise(outcome: Outcome, scenario: Scenario, first_run: int) -> BatchSumm
     mechanisms = len(scenario.mechanisms)
     days = scenario.days
     runs = pop.replicas
-    people = np.bincount(pop.replica * roles + pop.role, minlength=runs * roles).reshape(runs, roles)
+    people = np.bincount(pop.replica * roles + pop.role, minlength=runs * roles).reshape(
+        runs, roles
+    )
     exposed = outcome.exposed_day != NOT_EXPOSED
     who = (pop.replica[exposed].astype(np.int64) * roles + pop.role[exposed]) * (days + 1)
     exposures = np.bincount(who + outcome.exposed_day[exposed], minlength=runs * roles * (days + 1))
     run_causes = np.bincount(
-        (pop.replica[exposed].astype(np.int64) * roles + pop.role[exposed]) * mechanisms + outcome.cause[exposed],
+        (pop.replica[exposed].astype(np.int64) * roles + pop.role[exposed]) * mechanisms
+        + outcome.cause[exposed],
         minlength=runs * roles * mechanisms,
     ).reshape(runs, roles, mechanisms)
     causes = run_causes.sum(axis=0)
@@ -209,13 +219,25 @@ def summarise(outcome: Outcome, scenario: Scenario, first_run: int) -> BatchSumm
 
 def _population_key(scenario: Scenario) -> str:
     """Everything the population and network are built from: equal keys, equal populations."""
-    return json.dumps([scenario.population.model_dump(mode="json"), scenario.contacts.model_dump(mode="json"),
-                       list(scenario.channels), {k: g.model_dump(mode="json") for k, g in scenario.groups.items()}],
-                      sort_keys=True)
+    return json.dumps(
+        [
+            scenario.population.model_dump(mode="json"),
+            scenario.contacts.model_dump(mode="json"),
+            list(scenario.channels),
+            {k: g.model_dump(mode="json") for k, g in scenario.groups.items()},
+        ],
+        sort_keys=True,
+    )
 
 
-def run_variants_batch(scenarios: list[Scenario], seed: int, index: int, runs: int, size: int,
-                       on_day: Callable[[], None] | None = None) -> list[BatchSummary]:
+def run_variants_batch(
+    scenarios: list[Scenario],
+    seed: int,
+    index: int,
+    runs: int,
+    size: int,
+    on_day: Callable[[], None] | None = None,
+) -> list[BatchSummary]:
     """Simulate one batch of every variant on common random numbers.
 
     Variants whose population is built from the same settings share one build: the build draws
@@ -274,7 +296,11 @@ def simulate_variants(
     elif workers <= 1 or len(plan) <= 1:
         for index, count in plan:
             step = count / scenarios[0].days  # per day of each variant: count x variants in all
-            done.append(run_variants_batch(scenarios, seed, index, count, size, on_day=lambda: report(step)))
+            done.append(
+                run_variants_batch(
+                    scenarios, seed, index, count, size, on_day=functools.partial(report, step)
+                )
+            )
     else:
         done = _on_processes(min(workers, len(plan)), scenarios, seed, plan, size, report)
     return [[batch[v] for batch in done] for v in range(len(scenarios))]
@@ -285,13 +311,22 @@ def _ignore_interrupts() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _on_processes(workers: int, scenarios: list[Scenario], seed: int, plan: list[tuple[int, int]], size: int,
-                  report: Callable[[float], None]) -> list[list[BatchSummary]]:
+def _on_processes(
+    workers: int,
+    scenarios: list[Scenario],
+    seed: int,
+    plan: list[tuple[int, int]],
+    size: int,
+    report: Callable[[float], None],
+) -> list[list[BatchSummary]]:
     """Batches on local worker processes; on Ctrl-C or any failure the workers end at once."""
     pool = ProcessPoolExecutor(max_workers=workers, initializer=_ignore_interrupts)
     done: list[list[BatchSummary]] = []
     try:
-        futures = [pool.submit(run_variants_batch, scenarios, seed, index, count, size) for index, count in plan]
+        futures = [
+            pool.submit(run_variants_batch, scenarios, seed, index, count, size)
+            for index, count in plan
+        ]
         for future in futures:
             done.append(future.result())
             report(done[-1][0].people.shape[0] * len(scenarios))
@@ -314,20 +349,30 @@ def _end_workers(pool: ProcessPoolExecutor) -> None:
         process.join(timeout=1.0)
 
 
-def _on_dask(address: str, scenarios: list[Scenario], seed: int, plan: list[tuple[int, int]], size: int,
-             report: Callable[[float], None]) -> list[list[BatchSummary]]:
+def _on_dask(
+    address: str,
+    scenarios: list[Scenario],
+    seed: int,
+    plan: list[tuple[int, int]],
+    size: int,
+    report: Callable[[float], None],
+) -> list[list[BatchSummary]]:
     """Run the batches on a Dask distributed cluster (the `cluster` extra)."""
     try:
         from distributed import Client
     except ImportError:
-        raise UsageError("--scheduler needs Dask: python3 -m pip install 'exposure-sim[cluster]'") from None
+        raise UsageError(
+            "--scheduler needs Dask: python3 -m pip install 'exposure-sim[cluster]'"
+        ) from None
     try:
         client = Client(address, timeout=10, set_as_default=False)
     except (OSError, TimeoutError, ValueError) as exc:
         raise UsageError(f"--scheduler {address}: cannot connect ({exc})") from None
     try:
-        futures = [client.submit(run_variants_batch, scenarios, seed, index, count, size, pure=False)
-                   for index, count in plan]
+        futures = [
+            client.submit(run_variants_batch, scenarios, seed, index, count, size, pure=False)
+            for index, count in plan
+        ]
         done = []
         for future in futures:
             done.append(future.result())

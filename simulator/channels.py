@@ -37,7 +37,8 @@ def channel_rules(scenario: Scenario) -> ChannelRules:
         on_device=np.array([c.on_device for c in chans], dtype=bool),
         keeps_contacts=np.array([c.keeps_contacts for c in chans], dtype=bool),
         retention_days=np.array(
-            [FOREVER if c.retention_days is None else c.retention_days for c in chans], dtype=np.int64
+            [FOREVER if c.retention_days is None else c.retention_days for c in chans],
+            dtype=np.int64,
         ),
         logs_metadata=np.array([c.logs_metadata for c in chans], dtype=bool),
         sealed_sender=np.array([c.sealed_sender for c in chans], dtype=bool),
@@ -47,14 +48,21 @@ def channel_rules(scenario: Scenario) -> ChannelRules:
     )
 
 
-def reveal_chance(rules: ChannelRules, channel: np.ndarray, unlocked: np.ndarray, held: np.ndarray,
-                  logged: np.ndarray) -> np.ndarray:
+def reveal_chance(
+    rules: ChannelRules,
+    channel: np.ndarray,
+    unlocked: np.ndarray,
+    held: np.ndarray,
+    logged: np.ndarray,
+) -> np.ndarray:
     """Chance that a seizure reveals each link: 1 − (1 − d)(1 − m).
 
     d is the channel's device reveal when the phone is unlocked and holds the link; m its metadata
     reveal when the operator logged a message on the link and can see both ends. The engine calls
     this with what its arrays say a phone holds; `exposure seize` with what it finds on the phone.
     """
-    p_device = np.where(unlocked & rules.on_device[channel] & held, rules.reveal_device[channel], 0.0)
+    p_device = np.where(
+        unlocked & rules.on_device[channel] & held, rules.reveal_device[channel], 0.0
+    )
     p_meta = np.where(logged & rules.metadata_links[channel], rules.reveal_metadata[channel], 0.0)
     return 1.0 - (1.0 - p_device) * (1.0 - p_meta)

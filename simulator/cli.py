@@ -62,10 +62,16 @@ def _keep_passphrase_file(ctx: click.Context, param: click.Parameter, value: str
 
 # Not passed to the command function, so any command can take it without a new parameter.
 passphrase_option = click.option(
-    "--passphrase-file", type=click.Path(dir_okay=False), default=None, expose_value=False,
+    "--passphrase-file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    expose_value=False,
     callback=_keep_passphrase_file,
-    help="Read the passphrase of sealed files from this file (else EXPOSURE_PASSPHRASE, else a prompt).")
-seal_option = click.option("--seal", is_flag=True, help="Seal the output file with a passphrase (see `exposure seal`).")
+    help="Read the passphrase of sealed files from this file (else EXPOSURE_PASSPHRASE, else a prompt).",
+)
+seal_option = click.option(
+    "--seal", is_flag=True, help="Seal the output file with a passphrase (see `exposure seal`)."
+)
 
 
 def _stdin_is_terminal() -> bool:
@@ -73,8 +79,12 @@ def _stdin_is_terminal() -> bool:
 
 
 def _prompt_passphrase(confirm: bool) -> str:
-    text: str = click.prompt(_("Passphrase"), hide_input=True, err=True,
-                             confirmation_prompt=_("Repeat the passphrase") if confirm else False)
+    text: str = click.prompt(
+        _("Passphrase"),
+        hide_input=True,
+        err=True,
+        confirmation_prompt=_("Repeat the passphrase") if confirm else False,
+    )
     return text
 
 
@@ -82,8 +92,10 @@ def _passphrase() -> Passphrase:
     """This command's passphrase: --passphrase-file, EXPOSURE_PASSPHRASE, or asked on a terminal."""
     meta = click.get_current_context().meta
     if _PASSPHRASE not in meta:
-        meta[_PASSPHRASE] = Passphrase(file=meta.get(_PASSPHRASE_FILE),
-                                       prompt=_prompt_passphrase if _stdin_is_terminal() else None)
+        meta[_PASSPHRASE] = Passphrase(
+            file=meta.get(_PASSPHRASE_FILE),
+            prompt=_prompt_passphrase if _stdin_is_terminal() else None,
+        )
     found: Passphrase = meta[_PASSPHRASE]
     return found
 
@@ -92,8 +104,13 @@ def _sealing_passphrase() -> Passphrase:
     """The passphrase to seal with, asked (twice) now rather than after the work is done."""
     passphrase = _passphrase()
     if is_short(passphrase.get(confirm=True)):
-        click.echo(_("warning: a short passphrase is easy to guess for whoever holds the sealed file; "
-                     "several random words are stronger"), err=True)
+        click.echo(
+            _(
+                "warning: a short passphrase is easy to guess for whoever holds the sealed file; "
+                "several random words are stronger"
+            ),
+            err=True,
+        )
     return passphrase
 
 
@@ -114,7 +131,9 @@ class _Size(click.ParamType):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
         if isinstance(value, int):
             return value
-        found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*", str(value), re.IGNORECASE)
+        found = re.fullmatch(
+            r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*", str(value), re.IGNORECASE
+        )
         if not found or float(found[1]) <= 0:
             self.fail(f"expected a size such as 2G or 512M (got {value!r})", param, ctx)
         return int(float(found[1]) * 1024 ** " KMGT".index(found[2].upper() or " "))
@@ -128,7 +147,9 @@ class _Duration(click.ParamType):
 
     name = "duration"
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
         if isinstance(value, (int, float)):
             return float(value)
         found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*", str(value), re.IGNORECASE)
@@ -139,19 +160,36 @@ class _Duration(click.ParamType):
 
 def limit_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """--max-memory and --max-time: the limits a simulation is checked against before it starts."""
-    func = click.option("--max-time", type=_Duration(), default=None, metavar="DURATION",
-                        help="Refuse work estimated to take longer (default 24h), e.g. 2d.")(func)
-    return click.option("--max-memory", type=_Size(), default=None, metavar="SIZE",
-                        help="Refuse work estimated to need more memory (default: 80% of what is free), e.g. 2G.")(func)
+    func = click.option(
+        "--max-time",
+        type=_Duration(),
+        default=None,
+        metavar="DURATION",
+        help="Refuse work estimated to take longer (default 24h), e.g. 2d.",
+    )(func)
+    return click.option(
+        "--max-memory",
+        type=_Size(),
+        default=None,
+        metavar="SIZE",
+        help="Refuse work estimated to need more memory (default: 80% of what is free), e.g. 2G.",
+    )(func)
 
 
-def check_limits(scenario: Any, runs: int, workers: int, max_memory: int | None, max_time: float | None) -> None:
+def check_limits(
+    scenario: Any, runs: int, workers: int, max_memory: int | None, max_time: float | None
+) -> None:
     """Refuse work that would not fit in memory or time; warn when it will take long."""
     check_memory(scenario, runs, workers, limit=max_memory)
     seconds = check_time(scenario, runs, workers, limit=max_time)
     if seconds > SLOW_SECONDS:
-        click.echo(_("This may take about {time}; {flags} would be quicker.").format(
-            time=duration(seconds), flags=smaller_values(scenario, runs, seconds, SLOW_SECONDS / 10)), err=True)
+        click.echo(
+            _("This may take about {time}; {flags} would be quicker.").format(
+                time=duration(seconds),
+                flags=smaller_values(scenario, runs, seconds, SLOW_SECONDS / 10),
+            ),
+            err=True,
+        )
 
 
 class _Progress:
@@ -175,8 +213,14 @@ class _Progress:
             from rich.console import Console
             from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-            self.bar = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-                                TimeRemainingColumn(), console=Console(stderr=True), transient=True)
+            self.bar = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                TextColumn("{task.percentage:>3.0f}%"),
+                TimeRemainingColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            )
             self.bar.start()
             self.task = self.bar.add_task(self.label, total=self.total)
         if self.bar is not None:
@@ -189,16 +233,65 @@ class _Progress:
 
 def _common_run_options(func: Callable[..., Any]) -> Callable[..., Any]:
     options = [
-        click.option("--runs", type=click.IntRange(1, 1_000_000), default=None, help="Number of simulated runs (default: the scenario's)."),
-        click.option("--days", type=click.IntRange(1, 3650), default=None, help="Days to simulate (default: the scenario's)."),
-        click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=1, show_default=True, help="Seed of every random stream."),
-        click.option("--workers", type=click.IntRange(1, 256), default=1, show_default=True, help="Parallel processes; results do not depend on it."),
-        click.option("--people", type=click.IntRange(1, 10**12), default=None, help="Rescale the units to about this many people."),
-        click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a scenario value, e.g. activities.call_abroad.minutes=2."),
-        click.option("--countermeasure", "countermeasures", multiple=True, metavar="NAME", help="Apply a countermeasure (repeatable)."),
-        click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True),
-        click.option("--output", "-o", type=click.Path(dir_okay=False), default=None, help="Write the result to this file instead of stdout."),
-        click.option("--traceback", is_flag=True, help="Show the full traceback of an internal error."),
+        click.option(
+            "--runs",
+            type=click.IntRange(1, 1_000_000),
+            default=None,
+            help="Number of simulated runs (default: the scenario's).",
+        ),
+        click.option(
+            "--days",
+            type=click.IntRange(1, 3650),
+            default=None,
+            help="Days to simulate (default: the scenario's).",
+        ),
+        click.option(
+            "--seed",
+            type=click.IntRange(0, 2**63 - 1),
+            default=1,
+            show_default=True,
+            help="Seed of every random stream.",
+        ),
+        click.option(
+            "--workers",
+            type=click.IntRange(1, 256),
+            default=1,
+            show_default=True,
+            help="Parallel processes; results do not depend on it.",
+        ),
+        click.option(
+            "--people",
+            type=click.IntRange(1, 10**12),
+            default=None,
+            help="Rescale the units to about this many people.",
+        ),
+        click.option(
+            "--set",
+            "overrides",
+            multiple=True,
+            metavar="KEY=VALUE",
+            help="Override a scenario value, e.g. activities.call_abroad.minutes=2.",
+        ),
+        click.option(
+            "--countermeasure",
+            "countermeasures",
+            multiple=True,
+            metavar="NAME",
+            help="Apply a countermeasure (repeatable).",
+        ),
+        click.option(
+            "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True
+        ),
+        click.option(
+            "--output",
+            "-o",
+            type=click.Path(dir_okay=False),
+            default=None,
+            help="Write the result to this file instead of stdout.",
+        ),
+        click.option(
+            "--traceback", is_flag=True, help="Show the full traceback of an internal error."
+        ),
         passphrase_option,
     ]
     for option in reversed(options):
@@ -206,22 +299,38 @@ def _common_run_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
-def prepare(spec: str, overrides: Sequence[str], countermeasures: Sequence[str], days: int | None,
-            people: int | None) -> LoadedScenario:
+def prepare(
+    spec: str,
+    overrides: Sequence[str],
+    countermeasures: Sequence[str],
+    days: int | None,
+    people: int | None,
+) -> LoadedScenario:
     """Load a scenario (sealed or not) with its patches and the --days and --people adjustments."""
-    return load(spec, overrides=list(overrides), countermeasures=list(countermeasures), days=days, people=people,
-                passphrase=_passphrase())
+    return load(
+        spec,
+        overrides=list(overrides),
+        countermeasures=list(countermeasures),
+        days=days,
+        people=people,
+        passphrase=_passphrase(),
+    )
 
 
 class _ExposureGroup(click.Group):
     """A click group whose every failure becomes one line and a named exit code (also under CliRunner)."""
 
-    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None, **extra: Any) -> Any:  # type: ignore[override]
+    def main(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, prog_name: str | None = None, **extra: Any
+    ) -> Any:
         argv = list(sys.argv[1:] if args is None else args)
         sys.exit(_run_guarded(self, argv, prog_name or "exposure"))
 
 
-@click.group(cls=_ExposureGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(
+    cls=_ExposureGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(__version__, prog_name="exposure")
 def cli() -> None:
     """Exposure: simulate how people get exposed under surveillance, and which habits protect them."""
@@ -243,23 +352,56 @@ def list_cmd() -> None:
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE")
 @passphrase_option
 @click.option("--traceback", is_flag=True, hidden=True)
-def show(scenario: str, countermeasures: tuple[str, ...], overrides: tuple[str, ...], traceback: bool) -> None:
+def show(
+    scenario: str, countermeasures: tuple[str, ...], overrides: tuple[str, ...], traceback: bool
+) -> None:
     """Describe a scenario in plain words."""
-    loaded = load(scenario, overrides=list(overrides), countermeasures=list(countermeasures), passphrase=_passphrase())
+    loaded = load(
+        scenario,
+        overrides=list(overrides),
+        countermeasures=list(countermeasures),
+        passphrase=_passphrase(),
+    )
     click.echo(describe(loaded.scenario), nl=False)
 
 
 @cli.command()
 @click.argument("files", nargs=-1, required=True)
-@click.option("--check-objectives", is_flag=True,
-              help="Also simulate each scenario and check the claims of its learning objectives.")
-@click.option("--runs", type=click.IntRange(1, 1_000_000), default=None, help="Runs for the claims (default: the scenario's).")
-@click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=1, show_default=True, help="Seed for the claims.")
-@click.option("--workers", type=click.IntRange(1, 256), default=1, show_default=True, help="Parallel processes for the claims.")
+@click.option(
+    "--check-objectives",
+    is_flag=True,
+    help="Also simulate each scenario and check the claims of its learning objectives.",
+)
+@click.option(
+    "--runs",
+    type=click.IntRange(1, 1_000_000),
+    default=None,
+    help="Runs for the claims (default: the scenario's).",
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(0, 2**63 - 1),
+    default=1,
+    show_default=True,
+    help="Seed for the claims.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 256),
+    default=1,
+    show_default=True,
+    help="Parallel processes for the claims.",
+)
 @passphrase_option
 @click.option("--traceback", is_flag=True, hidden=True)
-def validate(files: tuple[str, ...], check_objectives: bool, runs: int | None, seed: int, workers: int,
-             traceback: bool) -> None:
+def validate(
+    files: tuple[str, ...],
+    check_objectives: bool,
+    runs: int | None,
+    seed: int,
+    workers: int,
+    traceback: bool,
+) -> None:
     """Check scenario files, reporting every problem at once (and, if asked, their objectives' claims)."""
     problems: list[str] = []
     for spec in files:
@@ -284,10 +426,18 @@ def _check_objectives(spec: str, runs: int | None, seed: int, workers: int) -> l
     from simulator.report.objectives import render_check
 
     progress = _Progress(1, _("Checking objectives"))
-    checker = ObjectiveChecker(spec, runs=runs, seed=seed, workers=workers, on_progress=progress.advance,
-                               passphrase=_passphrase())
+    checker = ObjectiveChecker(
+        spec,
+        runs=runs,
+        seed=seed,
+        workers=workers,
+        on_progress=progress.advance,
+        passphrase=_passphrase(),
+    )
     if not has_claims(checker.loaded.scenario):
-        click.echo(_("{file}: ok; no learning objective has an `expect` clause to check").format(file=spec))
+        click.echo(
+            _("{file}: ok; no learning objective has an `expect` clause to check").format(file=spec)
+        )
         return []
     progress.total = checker.runs * checker.variant_count()
     check_memory(checker.loaded.scenario, checker.runs, workers)
@@ -300,14 +450,23 @@ def _check_objectives(spec: str, runs: int | None, seed: int, workers: int) -> l
     click.echo(f"{spec}: {status}")
     click.echo(render_check(result), nl=False)
     if failing:
-        return [_("{file}: {n} of {total} claims do not hold").format(file=spec, n=failing, total=len(result.findings))]
+        return [
+            _("{file}: {n} of {total} claims do not hold").format(
+                file=spec, n=failing, total=len(result.findings)
+            )
+        ]
     return []
 
 
 @cli.command("new")
 @click.argument("name")
-@click.option("--from", "origin", default=None, metavar="SCENARIO",
-              help="Start from this bundled scenario (default: a small template).")
+@click.option(
+    "--from",
+    "origin",
+    default=None,
+    metavar="SCENARIO",
+    help="Start from this bundled scenario (default: a small template).",
+)
 @click.option("--force", is_flag=True, help="Overwrite NAME.yaml if it exists.")
 @click.option("--traceback", is_flag=True, hidden=True)
 def new_cmd(name: str, origin: str | None, force: bool, traceback: bool) -> None:
@@ -322,8 +481,13 @@ def new_cmd(name: str, origin: str | None, force: bool, traceback: bool) -> None
 
 
 @cli.command("gallery")
-@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
-              help="Write the page to this file (docs/scenarios.md in the repository) instead of stdout.")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write the page to this file (docs/scenarios.md in the repository) instead of stdout.",
+)
 @click.option("--traceback", is_flag=True, hidden=True)
 def gallery_cmd(output: str | None, traceback: bool) -> None:
     """Describe every bundled scenario on one Markdown page: story, roles, objectives, sources."""
@@ -337,9 +501,22 @@ def gallery_cmd(output: str | None, traceback: bool) -> None:
 @_common_run_options
 @seal_option
 @limit_options
-def run(scenario: str, runs: int | None, days: int | None, seed: int, workers: int, people: int | None,
-        overrides: tuple[str, ...], countermeasures: tuple[str, ...], fmt: str, output: str | None,
-        traceback: bool, seal: bool, max_memory: int | None, max_time: float | None) -> None:
+def run(
+    scenario: str,
+    runs: int | None,
+    days: int | None,
+    seed: int,
+    workers: int,
+    people: int | None,
+    overrides: tuple[str, ...],
+    countermeasures: tuple[str, ...],
+    fmt: str,
+    output: str | None,
+    traceback: bool,
+    seal: bool,
+    max_memory: int | None,
+    max_time: float | None,
+) -> None:
     """Simulate a scenario many times and show who is exposed, when and why."""
     sealing = _sealing(seal, output)
     loaded = prepare(scenario, overrides, countermeasures, days, people)
@@ -358,14 +535,32 @@ def run(scenario: str, runs: int | None, days: int | None, seed: int, workers: i
     _emit(RENDERERS[fmt](results, info), output, sealing)
 
 
-def _comparison(scenario: str, overrides: Sequence[str], countermeasures: Sequence[str], days: int | None,
-                people: int | None, runs: int | None, seed: int, workers: int, role: str | None,
-                progress: _Progress) -> tuple[Any, str, list[str]]:
+def _comparison(
+    scenario: str,
+    overrides: Sequence[str],
+    countermeasures: Sequence[str],
+    days: int | None,
+    people: int | None,
+    runs: int | None,
+    seed: int,
+    workers: int,
+    role: str | None,
+    progress: _Progress,
+) -> tuple[Any, str, list[str]]:
     """The comparer of `compare` and `report`, the role to rank by, and the countermeasures (default: all)."""
     from simulator.analysis.compare import Comparer, check_role
 
-    comparer = Comparer(scenario, overrides=overrides, days=days, people=people, runs=runs, seed=seed,
-                        workers=workers, on_progress=progress.advance, passphrase=_passphrase())
+    comparer = Comparer(
+        scenario,
+        overrides=overrides,
+        days=days,
+        people=people,
+        runs=runs,
+        seed=seed,
+        workers=workers,
+        on_progress=progress.advance,
+        passphrase=_passphrase(),
+    )
     chosen_role = check_role(comparer.base, role)
     names = list(countermeasures) or list(comparer.base.scenario.countermeasures)
     progress.total = comparer.runs * (1 + len(names))
@@ -376,23 +571,50 @@ def _comparison(scenario: str, overrides: Sequence[str], countermeasures: Sequen
 @cli.command()
 @click.argument("scenario", default=DEFAULT_SCENARIO)
 @_common_run_options
-@click.option("--role", default=None, help="Rank by this role's exposure (default: the first role at risk).")
+@click.option(
+    "--role", default=None, help="Rank by this role's exposure (default: the first role at risk)."
+)
 @click.option("--combinations", is_flag=True, help="Also compare pairs of countermeasures.")
-@click.option("--max-size", type=click.IntRange(1, 10), default=None, help="Compare bundles of up to this many countermeasures.")
-@click.option("--budget", type=click.FloatRange(0, None), default=None, help="Find the bundle within this total effort that protects the role most.")
+@click.option(
+    "--max-size",
+    type=click.IntRange(1, 10),
+    default=None,
+    help="Compare bundles of up to this many countermeasures.",
+)
+@click.option(
+    "--budget",
+    type=click.FloatRange(0, None),
+    default=None,
+    help="Find the bundle within this total effort that protects the role most.",
+)
 @seal_option
-def compare(scenario: str, runs: int | None, days: int | None, seed: int, workers: int, people: int | None,
-            overrides: tuple[str, ...], countermeasures: tuple[str, ...], fmt: str, output: str | None,
-            traceback: bool, role: str | None, combinations: bool, max_size: int | None, budget: float | None,
-            seal: bool) -> None:
+def compare(
+    scenario: str,
+    runs: int | None,
+    days: int | None,
+    seed: int,
+    workers: int,
+    people: int | None,
+    overrides: tuple[str, ...],
+    countermeasures: tuple[str, ...],
+    fmt: str,
+    output: str | None,
+    traceback: bool,
+    role: str | None,
+    combinations: bool,
+    max_size: int | None,
+    budget: float | None,
+    seal: bool,
+) -> None:
     """Compare countermeasures with the baseline on common random numbers, ranked by benefit."""
     from simulator.analysis.compare import compare as run_compare
     from simulator.report.compare import RENDERERS as COMPARE_RENDERERS
 
     sealing = _sealing(seal, output)
     progress = _Progress(1, _("Comparing"))
-    comparer, chosen_role, names = _comparison(scenario, overrides, countermeasures, days, people, runs, seed, workers,
-                                               role, progress)
+    comparer, chosen_role, names = _comparison(
+        scenario, overrides, countermeasures, days, people, runs, seed, workers, role, progress
+    )
     if not names:
         raise UsageError(f"{scenario}: the scenario defines no countermeasures to compare")
     size = max_size if max_size is not None else (2 if combinations else 1)
@@ -406,22 +628,83 @@ def compare(scenario: str, runs: int | None, days: int | None, seed: int, worker
 
 @cli.command()
 @click.argument("scenario", default=DEFAULT_SCENARIO)
-@click.option("--output", "-o", type=click.Path(dir_okay=False), required=True, help="The report: FILE.html, or FILE.md with its charts beside it as FILE-*.svg.")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False),
+    required=True,
+    help="The report: FILE.html, or FILE.md with its charts beside it as FILE-*.svg.",
+)
 @click.option("--force", is_flag=True, help="Overwrite the output if it exists.")
-@click.option("--runs", type=click.IntRange(1, 1_000_000), default=None, help="Number of simulated runs (default: the scenario's).")
-@click.option("--days", type=click.IntRange(1, 3650), default=None, help="Days to simulate (default: the scenario's).")
-@click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=1, show_default=True, help="Seed of every random stream.")
-@click.option("--workers", type=click.IntRange(1, 256), default=1, show_default=True, help="Parallel processes; results do not depend on it.")
-@click.option("--people", type=click.IntRange(1, 10**12), default=None, help="Rescale the units to about this many people.")
-@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a scenario value, e.g. activities.call_abroad.minutes=2.")
-@click.option("--countermeasure", "countermeasures", multiple=True, metavar="NAME", help="Compare only this countermeasure (repeatable; default: all).")
-@click.option("--role", default=None, help="Whose protection to rank habits by (default: the first role at risk).")
+@click.option(
+    "--runs",
+    type=click.IntRange(1, 1_000_000),
+    default=None,
+    help="Number of simulated runs (default: the scenario's).",
+)
+@click.option(
+    "--days",
+    type=click.IntRange(1, 3650),
+    default=None,
+    help="Days to simulate (default: the scenario's).",
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(0, 2**63 - 1),
+    default=1,
+    show_default=True,
+    help="Seed of every random stream.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 256),
+    default=1,
+    show_default=True,
+    help="Parallel processes; results do not depend on it.",
+)
+@click.option(
+    "--people",
+    type=click.IntRange(1, 10**12),
+    default=None,
+    help="Rescale the units to about this many people.",
+)
+@click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Override a scenario value, e.g. activities.call_abroad.minutes=2.",
+)
+@click.option(
+    "--countermeasure",
+    "countermeasures",
+    multiple=True,
+    metavar="NAME",
+    help="Compare only this countermeasure (repeatable; default: all).",
+)
+@click.option(
+    "--role",
+    default=None,
+    help="Whose protection to rank habits by (default: the first role at risk).",
+)
 @click.option("--traceback", is_flag=True, help="Show the full traceback of an internal error.")
 @passphrase_option
 @seal_option
-def report(scenario: str, output: str, force: bool, runs: int | None, days: int | None, seed: int, workers: int,
-           people: int | None, overrides: tuple[str, ...], countermeasures: tuple[str, ...], role: str | None,
-           traceback: bool, seal: bool) -> None:
+def report(
+    scenario: str,
+    output: str,
+    force: bool,
+    runs: int | None,
+    days: int | None,
+    seed: int,
+    workers: int,
+    people: int | None,
+    overrides: tuple[str, ...],
+    countermeasures: tuple[str, ...],
+    role: str | None,
+    traceback: bool,
+    seal: bool,
+) -> None:
     """Write a workshop report (HTML or Markdown) by the five questions of threat modelling."""
     from simulator.analysis.compare import compare as run_compare
     from simulator.analysis.neighbourhood import record_neighbourhood
@@ -430,46 +713,112 @@ def report(scenario: str, output: str, force: bool, runs: int | None, days: int 
     handout.check_writable(output, force)
     sealing = _sealing(seal, output)
     progress = _Progress(1, _("Simulating"))
-    comparer, chosen_role, names = _comparison(scenario, overrides, countermeasures, days, people, runs, seed, workers,
-                                               role, progress)
+    comparer, chosen_role, names = _comparison(
+        scenario, overrides, countermeasures, days, people, runs, seed, workers, role, progress
+    )
     try:
         result = run_compare(comparer, names, chosen_role)
     finally:
         progress.close()
-    picture = record_neighbourhood(comparer.base.scenario, handout.persona(comparer.base.scenario, chosen_role), seed)
-    command = handout.command_line(scenario, output, comparer.runs, seed, days, people, overrides, countermeasures, role)
-    handout.write_files(handout.render(handout.ReportInput(result, picture, seed, command), scenario, output), sealing)
+    picture = record_neighbourhood(
+        comparer.base.scenario, handout.persona(comparer.base.scenario, chosen_role), seed
+    )
+    command = handout.command_line(
+        scenario, output, comparer.runs, seed, days, people, overrides, countermeasures, role
+    )
+    handout.write_files(
+        handout.render(handout.ReportInput(result, picture, seed, command), scenario, output),
+        sealing,
+    )
 
 
 @cli.command()
 @click.argument("scenario", default=DEFAULT_SCENARIO)
 @_common_run_options
-@click.option("--vary", "varies", multiple=True, required=True, metavar="KEY=LOW:HIGH[:STEPS]",
-              help="A parameter and its range, e.g. activities.call_abroad.minutes=1:8:8 (repeatable).")
-@click.option("--method", type=click.Choice(["oat", "sobol"]), default="oat", show_default=True,
-              help="One at a time, or Sobol indices of all parameters together.")
-@click.option("--samples", type=click.IntRange(4, 4096), default=32, show_default=True, help="Base samples for Sobol.")
-@click.option("--role", default=None, help="Whose exposure to follow (default: the first role at risk).")
-@click.option("--plot", type=click.Path(dir_okay=False), default=None, help="Write an SVG chart to this file.")
-@click.option("--scheduler", default=None, metavar="ADDRESS", help="Run on a Dask cluster (extra exposure-sim[cluster]).")
-def sweep(scenario: str, runs: int | None, days: int | None, seed: int, workers: int, people: int | None,
-          overrides: tuple[str, ...], countermeasures: tuple[str, ...], fmt: str, output: str | None, traceback: bool,
-          varies: tuple[str, ...], method: str, samples: int, role: str | None, plot: str | None,
-          scheduler: str | None) -> None:
+@click.option(
+    "--vary",
+    "varies",
+    multiple=True,
+    required=True,
+    metavar="KEY=LOW:HIGH[:STEPS]",
+    help="A parameter and its range, e.g. activities.call_abroad.minutes=1:8:8 (repeatable).",
+)
+@click.option(
+    "--method",
+    type=click.Choice(["oat", "sobol"]),
+    default="oat",
+    show_default=True,
+    help="One at a time, or Sobol indices of all parameters together.",
+)
+@click.option(
+    "--samples",
+    type=click.IntRange(4, 4096),
+    default=32,
+    show_default=True,
+    help="Base samples for Sobol.",
+)
+@click.option(
+    "--role", default=None, help="Whose exposure to follow (default: the first role at risk)."
+)
+@click.option(
+    "--plot", type=click.Path(dir_okay=False), default=None, help="Write an SVG chart to this file."
+)
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="ADDRESS",
+    help="Run on a Dask cluster (extra exposure-sim[cluster]).",
+)
+def sweep(
+    scenario: str,
+    runs: int | None,
+    days: int | None,
+    seed: int,
+    workers: int,
+    people: int | None,
+    overrides: tuple[str, ...],
+    countermeasures: tuple[str, ...],
+    fmt: str,
+    output: str | None,
+    traceback: bool,
+    varies: tuple[str, ...],
+    method: str,
+    samples: int,
+    role: str | None,
+    plot: str | None,
+    scheduler: str | None,
+) -> None:
     """Vary parameters and rank them by their effect on a role's exposure."""
     from simulator.analysis.compare import check_role
     from simulator.analysis.sweep import Sweeper, one_at_a_time, parse_vary, sobol
     from simulator.report.sweep import RENDERERS as SWEEP_RENDERERS
     from simulator.report.sweep import render_svg
 
-    base = load(scenario, overrides=list(overrides), countermeasures=list(countermeasures), days=days, people=people,
-                passphrase=_passphrase())
+    base = load(
+        scenario,
+        overrides=list(overrides),
+        countermeasures=list(countermeasures),
+        days=days,
+        people=people,
+        passphrase=_passphrase(),
+    )
     chosen_role = check_role(base, role)
     n_runs = runs if runs is not None else min(base.scenario.runs, 100)
     progress = _Progress(1, _("Sweeping"))
-    sweeper = Sweeper(scenario, base, overrides=overrides, countermeasures=countermeasures, days=days, people=people,
-                      runs=n_runs, seed=seed, workers=workers, on_progress=progress.advance, scheduler=scheduler,
-                      passphrase=_passphrase())
+    sweeper = Sweeper(
+        scenario,
+        base,
+        overrides=overrides,
+        countermeasures=countermeasures,
+        days=days,
+        people=people,
+        runs=n_runs,
+        seed=seed,
+        workers=workers,
+        on_progress=progress.advance,
+        scheduler=scheduler,
+        passphrase=_passphrase(),
+    )
     parsed = [parse_vary(text, sweeper) for text in varies]
     keys = [v.key for v in parsed]
     if len(set(keys)) != len(keys):
@@ -477,7 +826,11 @@ def sweep(scenario: str, runs: int | None, days: int | None, seed: int, workers:
     check_memory(base.scenario, n_runs, workers)
     started = time.perf_counter()
     try:
-        result = sobol(sweeper, parsed, chosen_role, samples) if method == "sobol" else one_at_a_time(sweeper, parsed, chosen_role)
+        result = (
+            sobol(sweeper, parsed, chosen_role, samples)
+            if method == "sobol"
+            else one_at_a_time(sweeper, parsed, chosen_role)
+        )
     finally:
         progress.close()
     elapsed = time.perf_counter() - started
@@ -488,17 +841,59 @@ def sweep(scenario: str, runs: int | None, days: int | None, seed: int, workers:
 
 @cli.command()
 @click.argument("scenario", default=DEFAULT_SCENARIO)
-@click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=1, show_default=True, help="Seed of the run; the same seed tells the same story.")
-@click.option("--person", default=None, metavar="ROLE", help="Follow the first person of this role (default: the first role at risk).")
-@click.option("--days", type=click.IntRange(1, 3650), default=None, help="Days to simulate (default: the scenario's).")
-@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a scenario value.")
-@click.option("--countermeasure", "countermeasures", multiple=True, metavar="NAME", help="Apply a countermeasure (repeatable).")
-@click.option("--format", "fmt", type=click.Choice(["text", "md", "json"]), default="text", show_default=True)
-@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None, help="Write the story to this file instead of stdout.")
+@click.option(
+    "--seed",
+    type=click.IntRange(0, 2**63 - 1),
+    default=1,
+    show_default=True,
+    help="Seed of the run; the same seed tells the same story.",
+)
+@click.option(
+    "--person",
+    default=None,
+    metavar="ROLE",
+    help="Follow the first person of this role (default: the first role at risk).",
+)
+@click.option(
+    "--days",
+    type=click.IntRange(1, 3650),
+    default=None,
+    help="Days to simulate (default: the scenario's).",
+)
+@click.option(
+    "--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a scenario value."
+)
+@click.option(
+    "--countermeasure",
+    "countermeasures",
+    multiple=True,
+    metavar="NAME",
+    help="Apply a countermeasure (repeatable).",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "md", "json"]), default="text", show_default=True
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write the story to this file instead of stdout.",
+)
 @click.option("--force", is_flag=True, help="Overwrite the output if it exists.")
 @click.option("--traceback", is_flag=True, hidden=True)
-def trace(scenario: str, seed: int, person: str | None, days: int | None, overrides: tuple[str, ...],
-          countermeasures: tuple[str, ...], fmt: str, output: str | None, force: bool, traceback: bool) -> None:
+def trace(
+    scenario: str,
+    seed: int,
+    person: str | None,
+    days: int | None,
+    overrides: tuple[str, ...],
+    countermeasures: tuple[str, ...],
+    fmt: str,
+    output: str | None,
+    force: bool,
+    traceback: bool,
+) -> None:
     """Tell one run as a story: what a person did, who noticed, how suspicion rose, why she was exposed."""
     from simulator.report.story import render
     from simulator.story import trace as trace_run
@@ -513,7 +908,9 @@ def trace(scenario: str, seed: int, person: str | None, days: int | None, overri
 def _ask_line(prompt: str) -> str | None:
     """Ask on stdout, read one line of stdin; None at its end. Piped answers are echoed."""
     click.echo(prompt, nl=False)
-    line = sys.stdin.readline()  # the same stream every turn, so piped answers are not lost in a buffer
+    line = (
+        sys.stdin.readline()
+    )  # the same stream every turn, so piped answers are not lost in a buffer
     if not line:
         click.echo("")
         return None
@@ -524,28 +921,67 @@ def _ask_line(prompt: str) -> str | None:
 
 @cli.command()
 @click.argument("scenario", required=False)
-@click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=None, help="Seed of the run (default 1, or the saved one).")
-@click.option("--facilitator", is_flag=True, help="Also show what the player cannot see: reports, bribes, suspicion.")
-@click.option("--save", type=click.Path(dir_okay=False), default=None, help="Save the exercise to this file after every turn.")
-@click.option("--resume", type=click.Path(dir_okay=False), default=None, help="Resume a saved exercise (and keep saving to it).")
+@click.option(
+    "--seed",
+    type=click.IntRange(0, 2**63 - 1),
+    default=None,
+    help="Seed of the run (default 1, or the saved one).",
+)
+@click.option(
+    "--facilitator",
+    is_flag=True,
+    help="Also show what the player cannot see: reports, bribes, suspicion.",
+)
+@click.option(
+    "--save",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Save the exercise to this file after every turn.",
+)
+@click.option(
+    "--resume",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Resume a saved exercise (and keep saving to it).",
+)
 @click.option("--force", is_flag=True, help="Overwrite the --save file if it exists.")
-@click.option("--runs", type=click.IntRange(2, 100_000), default=100, show_default=True, help="Runs of each alternative in the debrief.")
+@click.option(
+    "--runs",
+    type=click.IntRange(2, 100_000),
+    default=100,
+    show_default=True,
+    help="Runs of each alternative in the debrief.",
+)
 @click.option("--traceback", is_flag=True, hidden=True)
-def exercise(scenario: str | None, seed: int | None, facilitator: bool, save: str | None, resume: str | None,
-             force: bool, runs: int, traceback: bool) -> None:
+def exercise(
+    scenario: str | None,
+    seed: int | None,
+    facilitator: bool,
+    save: str | None,
+    resume: str | None,
+    force: bool,
+    runs: int,
+    traceback: bool,
+) -> None:
     """Play a tabletop exercise: a choice each turn, its consequences, then a debrief (answers on stdin)."""
     from simulator.exercise import Tabletop, read_saved
     from simulator.exercise import resume as resume_saved
     from simulator.report.exercise import play
 
     if save and resume:
-        raise UsageError("--save and --resume: use one; a resumed exercise keeps saving to the file it came from")
+        raise UsageError(
+            "--save and --resume: use one; a resumed exercise keeps saving to the file it came from"
+        )
     saved = read_saved(resume) if resume else None
     spec = scenario or (saved.spec if saved is not None else DEFAULT_SCENARIO)
     if save:
         check_new_file(save, force)
     loaded = load(spec)
-    table = resume_saved(saved, loaded, seed) if saved is not None else Tabletop(loaded, 1 if seed is None else seed)
+    table = (
+        resume_saved(saved, loaded, seed)
+        if saved is not None
+        else Tabletop(loaded, 1 if seed is None else seed)
+    )
     target = save or resume
 
     def keep() -> None:
@@ -554,8 +990,15 @@ def exercise(scenario: str | None, seed: int | None, facilitator: bool, save: st
 
     progress = _Progress(runs * (1 + len(table.options)), _("Comparing"))
     try:
-        play(table, _ask_line, lambda text: click.echo(text, nl=False), facilitator=facilitator, runs=runs,
-             after_turn=keep, on_progress=progress.advance)
+        play(
+            table,
+            _ask_line,
+            lambda text: click.echo(text, nl=False),
+            facilitator=facilitator,
+            runs=runs,
+            after_turn=keep,
+            on_progress=progress.advance,
+        )
     finally:
         progress.close()
 
@@ -565,12 +1008,43 @@ MESSAGING_FORMATS = ("table", "json")
 
 def _messaging_options(func: Callable[..., Any]) -> Callable[..., Any]:
     options = [
-        click.option("--person", default=None, metavar="ROLE[:N]", help="A person by role: the first of the role, or the N-th."),
-        click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=1, show_default=True, help="Seed of every random stream."),
-        click.option("--countermeasure", "countermeasures", multiple=True, metavar="NAME", help="Apply a countermeasure (repeatable)."),
-        click.option("--format", "fmt", type=click.Choice(MESSAGING_FORMATS), default="table", show_default=True),
-        click.option("--output", "-o", type=click.Path(dir_okay=False), default=None, help="Write the result to this file instead of stdout."),
-        click.option("--traceback", is_flag=True, help="Show the full traceback of an internal error."),
+        click.option(
+            "--person",
+            default=None,
+            metavar="ROLE[:N]",
+            help="A person by role: the first of the role, or the N-th.",
+        ),
+        click.option(
+            "--seed",
+            type=click.IntRange(0, 2**63 - 1),
+            default=1,
+            show_default=True,
+            help="Seed of every random stream.",
+        ),
+        click.option(
+            "--countermeasure",
+            "countermeasures",
+            multiple=True,
+            metavar="NAME",
+            help="Apply a countermeasure (repeatable).",
+        ),
+        click.option(
+            "--format",
+            "fmt",
+            type=click.Choice(MESSAGING_FORMATS),
+            default="table",
+            show_default=True,
+        ),
+        click.option(
+            "--output",
+            "-o",
+            type=click.Path(dir_okay=False),
+            default=None,
+            help="Write the result to this file instead of stdout.",
+        ),
+        click.option(
+            "--traceback", is_flag=True, help="Show the full traceback of an internal error."
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -579,10 +1053,23 @@ def _messaging_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 @cli.command()
 @click.argument("scenario", default=DEFAULT_SCENARIO)
-@click.option("--days", type=click.IntRange(1, 3650), default=None, help="Days of messaging (default: the scenario's).")
+@click.option(
+    "--days",
+    type=click.IntRange(1, 3650),
+    default=None,
+    help="Days of messaging (default: the scenario's).",
+)
 @_messaging_options
-def tap(scenario: str, days: int | None, person: str | None, seed: int, countermeasures: tuple[str, ...], fmt: str,
-        output: str | None, traceback: bool) -> None:
+def tap(
+    scenario: str,
+    days: int | None,
+    person: str | None,
+    seed: int,
+    countermeasures: tuple[str, ...],
+    fmt: str,
+    output: str | None,
+    traceback: bool,
+) -> None:
     """Simulate the scenario's messages with real encryption and show what the network operator holds."""
     from simulator.messaging import tap_scenario
     from simulator.report.messaging import render_tap
@@ -594,11 +1081,27 @@ def tap(scenario: str, days: int | None, person: str | None, seed: int, counterm
 
 @cli.command()
 @click.argument("scenario", default=DEFAULT_SCENARIO)
-@click.option("--day", type=int, default=None, help="Seize the phone at the end of this day (default: the last).")
-@click.option("--locked", is_flag=True, help="The phone stays locked: its storage cannot be opened.")
+@click.option(
+    "--day",
+    type=int,
+    default=None,
+    help="Seize the phone at the end of this day (default: the last).",
+)
+@click.option(
+    "--locked", is_flag=True, help="The phone stays locked: its storage cannot be opened."
+)
 @_messaging_options
-def seize(scenario: str, day: int | None, locked: bool, person: str | None, seed: int, countermeasures: tuple[str, ...],
-          fmt: str, output: str | None, traceback: bool) -> None:
+def seize(
+    scenario: str,
+    day: int | None,
+    locked: bool,
+    person: str | None,
+    seed: int,
+    countermeasures: tuple[str, ...],
+    fmt: str,
+    output: str | None,
+    traceback: bool,
+) -> None:
     """Seize one person's phone and show what it and the operator's log give up, by real decryption."""
     from simulator.messaging import seize_scenario
     from simulator.report.messaging import render_seize
@@ -612,7 +1115,13 @@ def seize(scenario: str, day: int | None, locked: bool, person: str | None, seed
 
 @cli.command("seal")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None, help="The sealed file (default: FILE.sealed).")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="The sealed file (default: FILE.sealed).",
+)
 @passphrase_option
 @click.option("--traceback", is_flag=True, hidden=True)
 def seal_cmd(file: str, output: str | None, traceback: bool) -> None:
@@ -628,8 +1137,13 @@ def seal_cmd(file: str, output: str | None, traceback: bool) -> None:
 
 @cli.command("unseal")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--output", "-o", type=click.Path(dir_okay=False, allow_dash=True), default=None,
-              help="Where to write the plain file (default: FILE without .sealed; - for stdout).")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    default=None,
+    help="Where to write the plain file (default: FILE without .sealed; - for stdout).",
+)
 @passphrase_option
 @click.option("--traceback", is_flag=True, hidden=True)
 def unseal_cmd(file: str, output: str | None, traceback: bool) -> None:
@@ -659,8 +1173,12 @@ class _Reported(ExposureError):
         return self._lines
 
 
-def _run_guarded(group: click.Group, args: list[str], prog_name: str,
-                 on_interrupt: Callable[[], None] | None = None) -> int:
+def _run_guarded(
+    group: click.Group,
+    args: list[str],
+    prog_name: str,
+    on_interrupt: Callable[[], None] | None = None,
+) -> int:
     """Run a command, turning every failure into one line on stderr and a named exit code."""
     show_traceback = "--traceback" in args
     try:
@@ -688,14 +1206,16 @@ def _run_guarded(group: click.Group, args: list[str], prog_name: str,
         return int(ExitCode.INTERRUPTED)
     except BrokenPipeError:
         return int(ExitCode.OK)
-    except Exception as exc:  # noqa: BLE001 - the one place internal errors become an exit code
+    except Exception as exc:
         if show_traceback:
             traceback.print_exc()
         else:
             first = str(exc).splitlines()[0] if str(exc) else ""
             click.echo(
-                _("internal error: {kind}: {msg} — please report this with the command you ran "
-                  "(add --traceback for details)").format(kind=type(exc).__name__, msg=first),
+                _(
+                    "internal error: {kind}: {msg} — please report this with the command you ran "
+                    "(add --traceback for details)"
+                ).format(kind=type(exc).__name__, msg=first),
                 err=True,
             )
         return int(ExitCode.INTERNAL)

@@ -73,7 +73,9 @@ class Streams:
         key = self._keys.get(purpose)
         if key is None:
             spawn = (*self.seed.spawn_key, zlib.crc32(purpose.encode("utf-8")))
-            state = np.random.SeedSequence(self.seed.entropy, spawn_key=spawn).generate_state(2, np.uint64)
+            state = np.random.SeedSequence(self.seed.entropy, spawn_key=spawn).generate_state(
+                2, np.uint64
+            )
             key = self._keys[purpose] = int(state[0])
         return key
 
@@ -212,13 +214,25 @@ def campaign_multipliers(scenario: Scenario, target: str) -> np.ndarray:
 class Engine:
     """Simulates one batch of replicas of a scenario with one random stream."""
 
-    def __init__(self, scenario: Scenario, replicas: int, streams: Streams, population: Population | None = None,
-                 record: bool = False):
+    def __init__(
+        self,
+        scenario: Scenario,
+        replicas: int,
+        streams: Streams,
+        population: Population | None = None,
+        record: bool = False,
+    ):
         self.s = scenario
         self.records: list[Record] | None = [] if record else None
-        self.revealer = np.empty(0, dtype=np.int64)  # who revealed each pending person (recording only)
+        self.revealer = np.empty(
+            0, dtype=np.int64
+        )  # who revealed each pending person (recording only)
         self.stream = streams
-        self.pop = population if population is not None else build(scenario, replicas, streams("population"))
+        self.pop = (
+            population
+            if population is not None
+            else build(scenario, replicas, streams("population"))
+        )
         self.rules = channel_rules(scenario)
         n = self.pop.size
         self.n = n
@@ -236,8 +250,12 @@ class Engine:
         self.edge_source = self.pop.edge_source()
         self.attention = self._attention()
         self.activities = [self._plan_activity(name) for name in scenario.activities]
-        self.messaging = any(a.partner_edges is not None and a.channel != NO_CHANNEL for a in self.activities)
-        self.last_message = np.full(self.pop.indices.size, NEVER, dtype=np.int32) if self.messaging else None
+        self.messaging = any(
+            a.partner_edges is not None and a.channel != NO_CHANNEL for a in self.activities
+        )
+        self.last_message = (
+            np.full(self.pop.indices.size, NEVER, dtype=np.int32) if self.messaging else None
+        )
         self.observers = [self._plan_observer(name) for name in scenario.observers]
         self.checks = [self._plan_check(name) for name in scenario.checks]
         self.pending = np.empty(0, dtype=np.int64)
@@ -302,13 +320,21 @@ class Engine:
             for traces in (act.traces, act.traces_registered):
                 miss = 1.0
                 for trace in traces:
-                    if trace == "metadata" and spec.kind == "operator" and self.s.activity_channel(act_name) not in spec.channels:
+                    if (
+                        trace == "metadata"
+                        and spec.kind == "operator"
+                        and self.s.activity_channel(act_name) not in spec.channels
+                    ):
                         continue
                     miss *= 1.0 - spec.notice_probability(trace, act.minutes)
                 pair.append(1.0 - miss)
             notice.append((pair[0], pair[1]))
         plan = _Observer(
-            name=name, mechanism=self.mechanisms.index(name), spec=spec, weight=weight, notice=notice,
+            name=name,
+            mechanism=self.mechanisms.index(name),
+            spec=spec,
+            weight=weight,
+            notice=notice,
             multiplier=campaign_multipliers(self.s, name),
         )
         residents = self.pop.role == self.s.role_names.index(RESIDENT)
@@ -317,14 +343,18 @@ class Engine:
             plan.attention = self.attention
         elif spec.kind == "informant":
             if spec.density is not None:
-                informant = residents & (self.stream(f"placement:{name}").random(self.n) < spec.density)
+                informant = residents & (
+                    self.stream(f"placement:{name}").random(self.n) < spec.density
+                )
             else:
                 informant = np.zeros(self.n, dtype=bool)
                 placed = self._place_per_unit(residents, spec.count_per_unit, name)
                 informant[placed[placed >= 0]] = True
             # How many informants each person is linked to (their watchers).
             watched = informant[self.pop.indices]
-            plan.informant_links = np.bincount(self.edge_source[watched], minlength=self.n).astype(np.int64)
+            plan.informant_links = np.bincount(self.edge_source[watched], minlength=self.n).astype(
+                np.int64
+            )
         return plan
 
     def _place_per_unit(self, eligible: np.ndarray, per_unit: int, name: str) -> np.ndarray:
@@ -369,9 +399,15 @@ class Engine:
             for state, p in spec.finds.items()
         ]
         return _Check(
-            name=name, mechanism=self.mechanisms.index(name), every=spec.every, daily=spec.daily,
-            coverage=spec.coverage, scope=scope, travellers=spec.scope == "travellers",
-            finds=finds, weight=spec.weight if spec.weight is not None else self.s.adversary.weights.finds,
+            name=name,
+            mechanism=self.mechanisms.index(name),
+            every=spec.every,
+            daily=spec.daily,
+            coverage=spec.coverage,
+            scope=scope,
+            travellers=spec.scope == "travellers",
+            finds=finds,
+            weight=spec.weight if spec.weight is not None else self.s.adversary.weights.finds,
             multiplier=campaign_multipliers(self.s, name),
         )
 
@@ -394,7 +430,9 @@ class Engine:
         events = [self._do_activity(i, t, day) for i in range(len(self.activities))]
         for obs in self.observers:
             self._observe(obs, events, t, day)
-        travellers = distinct(np.concatenate(day.travellers)) if day.travellers else np.empty(0, np.int64)
+        travellers = (
+            distinct(np.concatenate(day.travellers)) if day.travellers else np.empty(0, np.int64)
+        )
         for chk in self.checks:
             self._inspect(chk, t, travellers, day)
         self._expose(t, day)
@@ -412,7 +450,11 @@ class Engine:
         reveals due tomorrow, records) and the earlier stream, whose draws continue where they
         stopped. Every per-run array of the engine must be carried here.
         """
-        if self.n != earlier.n or self.states != earlier.states or self.mechanisms != earlier.mechanisms:
+        if (
+            self.n != earlier.n
+            or self.states != earlier.states
+            or self.mechanisms != earlier.mechanisms
+        ):
             raise ValueError("resume_from needs the same people, states and causes of exposure")
         self.stream = earlier.stream
         self.suspicion = earlier.suspicion
@@ -429,7 +471,9 @@ class Engine:
         if self.records is not None and earlier.records is not None:
             self.records = earlier.records
 
-    def _add(self, people: np.ndarray, weight: float | np.ndarray, mechanism: int, day: _Day) -> None:
+    def _add(
+        self, people: np.ndarray, weight: float | np.ndarray, mechanism: int, day: _Day
+    ) -> None:
         """Add suspicion; whoever reaches the threshold first through this mechanism gets it as cause."""
         if people.size == 0:
             return
@@ -445,11 +489,17 @@ class Engine:
         targets = self.pending[alive]
         if self.records is not None:
             for target, owner in zip(targets.tolist(), self.revealer[alive].tolist()):
-                self.records.append(Record(t, "cascade", "cascade", target, owner, "", self.s.adversary.weights.cascade))
+                self.records.append(
+                    Record(
+                        t, "cascade", "cascade", target, owner, "", self.s.adversary.weights.cascade
+                    )
+                )
         self.pending = np.empty(0, dtype=np.int64)
         self._add(targets, self.s.adversary.weights.cascade, self.mechanisms.index("cascade"), day)
 
-    def _sample(self, candidates: np.ndarray, p: float, purpose: str, t: int, coupled: bool = True) -> np.ndarray:
+    def _sample(
+        self, candidates: np.ndarray, p: float, purpose: str, t: int, coupled: bool = True
+    ) -> np.ndarray:
         """Each candidate independently with probability p.
 
         Coupled: one counter-based uniform per candidate, so a lower p picks a subset of the same
@@ -479,7 +529,11 @@ class Engine:
         if act.to_group:
             actor = self._post_to_group(act, actor, t)
             partner = np.full(actor.size, -1, dtype=np.int64)
-        elif act.partner_edges is not None and act.partner_count is not None and act.partner_start is not None:
+        elif (
+            act.partner_edges is not None
+            and act.partner_count is not None
+            and act.partner_start is not None
+        ):
             count = act.partner_count[actor]
             actor = actor[count > 0]
             count = count[count > 0]
@@ -505,22 +559,37 @@ class Engine:
             self.state_partner[act.state, hold] = actor[sel] if act.at_partner else -1
         if self.records is not None:
             for a, b, r in zip(actor.tolist(), partner.tolist(), registered.tolist()):
-                self.records.append(Record(t, "activity", act.name, a, b, "registered" if r else ""))
+                self.records.append(
+                    Record(t, "activity", act.name, a, b, "registered" if r else "")
+                )
                 if r:
                     w = self.s.adversary.weights.registration
-                    self.records.append(Record(t, "registration", "registration", a, b, act.name, w))
+                    self.records.append(
+                        Record(t, "registration", "registration", a, b, act.name, w)
+                    )
                     if b >= 0:
-                        self.records.append(Record(t, "registration", "registration", b, a, act.name, w))
+                        self.records.append(
+                            Record(t, "registration", "registration", b, a, act.name, w)
+                        )
         if registered.any():
             subjects = self._subjects(actor[registered], partner[registered])
-            self._add(subjects, self.s.adversary.weights.registration, self.mechanisms.index("registration"), day)
+            self._add(
+                subjects,
+                self.s.adversary.weights.registration,
+                self.mechanisms.index("registration"),
+                day,
+            )
         if "travel" in act.traces:
             day.travellers.append(actor)
         return _Events(index, actor, partner, registered)
 
     def _post_to_group(self, act: _Activity, actor: np.ndarray, t: int) -> np.ndarray:
         """Posts reach every link of the poster's group; returns the posters (those in the group)."""
-        assert act.partner_count is not None and act.partner_start is not None and act.partner_edges is not None
+        assert (
+            act.partner_count is not None
+            and act.partner_start is not None
+            and act.partner_edges is not None
+        )
         count = act.partner_count[actor]
         actor = actor[count > 0]
         count = count[count > 0]
@@ -546,21 +615,33 @@ class Engine:
             p_unreg, p_reg = obs.notice[ev.activity]
             if p_unreg == 0.0 and p_reg == 0.0:
                 continue
-            location = np.where(ev.partner >= 0, ev.partner, ev.actor) if act.at_partner else ev.actor
+            location = (
+                np.where(ev.partner >= 0, ev.partner, ev.actor) if act.at_partner else ev.actor
+            )
             notice = np.where(ev.registered, p_reg, p_unreg) * obs.multiplier[t]
             if obs.attention is not None:
                 notice = notice * obs.attention[location]
             report = np.minimum(notice, 1.0) * spec.reports
             watchers = self._watchers(obs, location)
             # A watcher who would report may be bribed into silence (report x (1 - accepts) in all).
-            counts, bribed = self._reports(f"observer:{obs.name}:{act.name}", t, ev.actor, watchers, report,
-                                           accept if act.offers_bribe else 0.0)
+            counts, bribed = self._reports(
+                f"observer:{obs.name}:{act.name}",
+                t,
+                ev.actor,
+                watchers,
+                report,
+                accept if act.offers_bribe else 0.0,
+            )
             if self.records is not None:
                 self._record_observation(t, obs, act, ev, counts, bribed)
             hit = counts > 0
             if not hit.any():
                 continue
-            if spec.kind == "operator" and act.channel != NO_CHANNEL and self.rules.sealed_sender[act.channel]:
+            if (
+                spec.kind == "operator"
+                and act.channel != NO_CHANNEL
+                and self.rules.sealed_sender[act.channel]
+            ):
                 # Sealed sender: the operator's log names the recipient, not the sender.
                 has = hit & (ev.partner >= 0)
                 self._add(ev.partner[has], obs.weight * counts[has], obs.mechanism, day)
@@ -569,24 +650,48 @@ class Engine:
             repeat = np.concatenate([counts[hit], counts[hit][ev.partner[hit] >= 0]])
             self._add(subjects, obs.weight * repeat, obs.mechanism, day)
 
-    def _record_observation(self, t: int, obs: _Observer, act: _Activity, ev: _Events, counts: np.ndarray,
-                            bribed: np.ndarray) -> None:
+    def _record_observation(
+        self,
+        t: int,
+        obs: _Observer,
+        act: _Activity,
+        ev: _Events,
+        counts: np.ndarray,
+        bribed: np.ndarray,
+    ) -> None:
         assert self.records is not None
-        sealed = obs.spec.kind == "operator" and act.channel != NO_CHANNEL and bool(self.rules.sealed_sender[act.channel])
+        sealed = (
+            obs.spec.kind == "operator"
+            and act.channel != NO_CHANNEL
+            and bool(self.rules.sealed_sender[act.channel])
+        )
         for i in np.flatnonzero((counts > 0) | (bribed > 0)):
             actor, partner = int(ev.actor[i]), int(ev.partner[i])
             if bribed[i]:
                 price = obs.spec.bribe.price if obs.spec.bribe is not None else 0.0
-                self.records.append(Record(t, "bribe", obs.name, actor, partner, act.name, price * int(bribed[i])))
+                self.records.append(
+                    Record(t, "bribe", obs.name, actor, partner, act.name, price * int(bribed[i]))
+                )
             if counts[i]:
                 amount = obs.weight * int(counts[i])
                 if not sealed:
-                    self.records.append(Record(t, "report", obs.name, actor, partner, act.name, amount))
+                    self.records.append(
+                        Record(t, "report", obs.name, actor, partner, act.name, amount)
+                    )
                 if partner >= 0:
-                    self.records.append(Record(t, "report", obs.name, partner, actor, act.name, amount))
+                    self.records.append(
+                        Record(t, "report", obs.name, partner, actor, act.name, amount)
+                    )
 
-    def _reports(self, purpose: str, t: int, actor: np.ndarray, watchers: np.ndarray, chance: np.ndarray,
-                 accept: float) -> tuple[np.ndarray, np.ndarray]:
+    def _reports(
+        self,
+        purpose: str,
+        t: int,
+        actor: np.ndarray,
+        watchers: np.ndarray,
+        chance: np.ndarray,
+        accept: float,
+    ) -> tuple[np.ndarray, np.ndarray]:
         """How many of each event's watchers report it, and how many a bribe silenced.
 
         Each watcher decides independently with its own counter-based number; one who would
@@ -601,12 +706,18 @@ class Engine:
             slot = np.arange(event.size) - np.repeat(np.cumsum(watchers) - watchers, watchers)
             ids = actor[event] * 4096 + slot
             would = self.stream.uniform(purpose, t, ids) < chance[event]
-        silenced = would & (self.stream.uniform("bribe:" + purpose, t, ids) < accept) if accept > 0 else np.zeros_like(would)
+        silenced = (
+            would & (self.stream.uniform("bribe:" + purpose, t, ids) < accept)
+            if accept > 0
+            else np.zeros_like(would)
+        )
         reported = would & ~silenced
         if event is None:
             return reported.astype(np.int64), silenced.astype(np.int64)
-        return (np.bincount(event, weights=reported, minlength=actor.size).astype(np.int64),
-                np.bincount(event, weights=silenced, minlength=actor.size).astype(np.int64))
+        return (
+            np.bincount(event, weights=reported, minlength=actor.size).astype(np.int64),
+            np.bincount(event, weights=silenced, minlength=actor.size).astype(np.int64),
+        )
 
     def _watchers(self, obs: _Observer, location: np.ndarray) -> np.ndarray:
         """How many observers of this kind can see an event at each location."""
@@ -652,9 +763,13 @@ class Engine:
             partner = np.where((partner >= 0) & self.active[np.maximum(partner, 0)], partner, -1)
             if self.records is not None:
                 for h, g in zip(found.tolist(), partner.tolist()):
-                    self.records.append(Record(t, "find", chk.name, h, g, self.states[state], chk.weight))
+                    self.records.append(
+                        Record(t, "find", chk.name, h, g, self.states[state], chk.weight)
+                    )
                     if g >= 0:
-                        self.records.append(Record(t, "find", chk.name, g, h, self.states[state], chk.weight))
+                        self.records.append(
+                            Record(t, "find", chk.name, g, h, self.states[state], chk.weight)
+                        )
             self._add(self._subjects(found, partner), chk.weight, chk.mechanism, day)
 
     def _expose(self, t: int, day: _Day) -> None:
@@ -664,8 +779,15 @@ class Engine:
         new = new[self.active[new]]
         if self.records is not None:
             for person in new.tolist():
-                self.records.append(Record(t, "exposed", self.mechanisms[self.cause[person]], person,
-                                           amount=float(self.suspicion[person])))
+                self.records.append(
+                    Record(
+                        t,
+                        "exposed",
+                        self.mechanisms[self.cause[person]],
+                        person,
+                        amount=float(self.suspicion[person]),
+                    )
+                )
         self.exposed_day[new] = t
         self.active[new] = False
         self.pending = self._reveal(new, t)
@@ -678,7 +800,9 @@ class Engine:
         unlocked = self.stream.uniform("unlock", t, people) < self.s.adversary.unlock
         if self.records is not None:
             for person, u in zip(people.tolist(), unlocked.tolist()):
-                self.records.append(Record(t, "seized", "", person, detail="unlocked" if u else "locked"))
+                self.records.append(
+                    Record(t, "seized", "", person, detail="unlocked" if u else "locked")
+                )
         edges, owner, p = self.reveal_chances(people, t, unlocked)
         if edges.size == 0:
             return np.empty(0, dtype=np.int64)
@@ -690,12 +814,18 @@ class Engine:
         alive = self.active[revealed]
         if self.records is not None:
             channels = list(self.s.channels)
-            for e_, o, r in zip(edges[hit].tolist(), owner[hit].tolist(), self.pop.indices[edges[hit]].tolist()):
-                self.records.append(Record(t, "reveal", channels[int(self.pop.edge_channel[e_])], int(o), int(r)))
+            for e_, o, r in zip(
+                edges[hit].tolist(), owner[hit].tolist(), self.pop.indices[edges[hit]].tolist()
+            ):
+                self.records.append(
+                    Record(t, "reveal", channels[int(self.pop.edge_channel[e_])], int(o), int(r))
+                )
             self.revealer = (pairs // self.n)[alive]
         return revealed[alive]
 
-    def reveal_chances(self, people: np.ndarray, t: int, unlocked: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def reveal_chances(
+        self, people: np.ndarray, t: int, unlocked: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Every channel link of people seized on day t: (link position, owner, chance it is revealed).
 
         An unlocked phone holds a link if the channel stores contacts, the link belongs to a group
@@ -712,7 +842,12 @@ class Engine:
         owner_unlocked = np.repeat(unlocked, degree)
         channel = self.pop.edge_channel[edges].astype(np.int64)
         has = channel != NO_CHANNEL
-        edges, channel, owner, owner_unlocked = edges[has], channel[has], owner[has], owner_unlocked[has]
+        edges, channel, owner, owner_unlocked = (
+            edges[has],
+            channel[has],
+            owner[has],
+            owner_unlocked[has],
+        )
         held = rules.keeps_contacts[channel] | (self.pop.edge_group[edges] != NO_GROUP)
         if self.last_message is not None:
             last = self.last_message[edges]
@@ -724,8 +859,13 @@ class Engine:
         return edges, owner, reveal_chance(rules, channel, owner_unlocked, held, logged)
 
 
-def simulate(scenario: Scenario, replicas: int, seed: np.random.SeedSequence | int,
-             on_day: Callable[[], None] | None = None, record: bool = False) -> Outcome:
+def simulate(
+    scenario: Scenario,
+    replicas: int,
+    seed: np.random.SeedSequence | int,
+    on_day: Callable[[], None] | None = None,
+    record: bool = False,
+) -> Outcome:
     """Simulate `replicas` independent runs of a scenario from one seed.
 
     With `record`, the outcome also lists every activity, report, bribe, find, exposure,

@@ -89,7 +89,9 @@ class Alternative:
     schedule: tuple[int, ...]
     fate: tuple[int, str] | None  # the persona's exposure (day, cause) in the played run, or None
     variant: Variant
-    delta: dict[str, Delta] = field(default_factory=dict)  # by role: this minus the persona's choices
+    delta: dict[str, Delta] = field(
+        default_factory=dict
+    )  # by role: this minus the persona's choices
     yours: bool = False  # the same as what the persona did
 
 
@@ -111,8 +113,14 @@ class Debrief:
 class _Run:
     """Runs (one batch of replicas) whose rules change at given days, stepped day by day."""
 
-    def __init__(self, variants: list[Scenario], replicas: int, sequence: np.random.SeedSequence, record: bool,
-                 towns: dict[str, Population] | None = None):
+    def __init__(
+        self,
+        variants: list[Scenario],
+        replicas: int,
+        sequence: np.random.SeedSequence,
+        record: bool,
+        towns: dict[str, Population] | None = None,
+    ):
         self.variants = variants
         self.replicas = replicas
         self.sequence = sequence
@@ -128,8 +136,13 @@ class _Run:
         """Simulate the days up to `last` under the rules of one choice."""
         if choice != self.current:
             scenario = self.variants[choice]
-            engine = Engine(scenario, self.replicas, Streams(self.sequence), population=self._town(scenario, choice),
-                            record=self.record)
+            engine = Engine(
+                scenario,
+                self.replicas,
+                Streams(self.sequence),
+                population=self._town(scenario, choice),
+                record=self.record,
+            )
             if self.engine is not None:
                 engine.resume_from(self.engine)
             self.engine, self.current = engine, choice
@@ -145,34 +158,53 @@ class _Run:
 
     def _town(self, scenario: Scenario, choice: int) -> Population:
         """The town for a choice: the same people and links as every other choice's."""
-        key = json.dumps([scenario.population.model_dump(mode="json"), scenario.contacts.model_dump(mode="json"),
-                          list(scenario.channels), {k: g.model_dump(mode="json") for k, g in scenario.groups.items()}],
-                         sort_keys=True)
+        key = json.dumps(
+            [
+                scenario.population.model_dump(mode="json"),
+                scenario.contacts.model_dump(mode="json"),
+                list(scenario.channels),
+                {k: g.model_dump(mode="json") for k, g in scenario.groups.items()},
+            ],
+            sort_keys=True,
+        )
         if key not in self.towns:
             town = build(scenario, self.replicas, Streams(self.sequence)("population"))
             first = next(iter(self.towns.values()), None)
             if first is not None and not _same_people(first, town):
-                raise UsageError(f"exercise choice {choice + 1}: it changes who lives in the town or who knows whom; "
-                                 "a choice may change habits, channels and devices only")
+                raise UsageError(
+                    f"exercise choice {choice + 1}: it changes who lives in the town or who knows whom; "
+                    "a choice may change habits, channels and devices only"
+                )
             self.towns[key] = town
         return self.towns[key]
 
 
 def _same_people(a: Population, b: Population) -> bool:
-    return all(np.array_equal(x, y) for x, y in ((a.role, b.role), (a.household, b.household),
-                                                 (a.indptr, b.indptr), (a.indices, b.indices)))
+    return all(
+        np.array_equal(x, y)
+        for x, y in (
+            (a.role, b.role),
+            (a.household, b.household),
+            (a.indptr, b.indptr),
+            (a.indices, b.indices),
+        )
+    )
 
 
 def no_exercise_message(name: str) -> str:
     """What to say when a scenario has no tabletop."""
-    return (f"{name}: has no `exercise` block to play; add one with `persona`, `turn_days` and `choices` "
-            "(docs/scenario-format.md, section `exercise`, or the end of scenarios/border-phone.yaml)")
+    return (
+        f"{name}: has no `exercise` block to play; add one with `persona`, `turn_days` and `choices` "
+        "(docs/scenario-format.md, section `exercise`, or the end of scenarios/border-phone.yaml)"
+    )
 
 
 class Tabletop:
     """One exercise being played: the turns, the choices so far, and the live run."""
 
-    def __init__(self, loaded: LoadedScenario, seed: int, choices: list[int] | tuple[int, ...] = ()):
+    def __init__(
+        self, loaded: LoadedScenario, seed: int, choices: list[int] | tuple[int, ...] = ()
+    ):
         scenario = loaded.scenario
         if scenario.exercise is None:
             raise UsageError(no_exercise_message(loaded.display_path))
@@ -184,15 +216,19 @@ class Tabletop:
         self.role = persona_role(scenario, self.exercise.persona)
         count = self.exercise.turn_count(scenario.days)
         step = self.exercise.turn_days
-        self.turns = [Turn(k, (k - 1) * step + 1, min(k * step, scenario.days), self.exercise.situation_of(k))
-                      for k in range(1, count + 1)]
+        self.turns = [
+            Turn(k, (k - 1) * step + 1, min(k * step, scenario.days), self.exercise.situation_of(k))
+            for k in range(1, count + 1)
+        ]
         self.choices: list[int] = []
         self.results: list[TurnResult] = []
         self._run = _Run(self.variants, 1, np.random.SeedSequence(seed), record=True)
         self.persona: int | None = None
         for choice in choices:
             if self.finished:
-                raise UsageError(f"{len(choices)} choices saved, but the exercise ended after turn {len(self.choices)}")
+                raise UsageError(
+                    f"{len(choices)} choices saved, but the exercise ended after turn {len(self.choices)}"
+                )
             self.play(choice)
 
     @property
@@ -225,7 +261,9 @@ class Tabletop:
         if self.finished:
             raise UsageError("the exercise is over")
         if not 0 <= choice < len(self.exercise.choices):
-            raise UsageError(f"turn {len(self.choices) + 1}: no choice {choice + 1}; choose from 1 to {len(self.exercise.choices)}")
+            raise UsageError(
+                f"turn {len(self.choices) + 1}: no choice {choice + 1}; choose from 1 to {len(self.exercise.choices)}"
+            )
         turn = self.next_turn
         self._run.advance(choice, turn.last)
         self.choices.append(choice)
@@ -239,7 +277,9 @@ class Tabletop:
 
     def story(self) -> Story:
         """The story of the run so far."""
-        return tell(self.scenario, self._run.outcome(), self.seed, self.role, horizon=max(self.day, 1))
+        return tell(
+            self.scenario, self._run.outcome(), self.seed, self.role, horizon=max(self.day, 1)
+        )
 
     def saved(self, spec: str) -> dict[str, Any]:
         """The state to save: enough to replay the exercise exactly."""
@@ -261,24 +301,42 @@ class Tabletop:
         horizon = self.turns[compared - 1].last if compared else 0
         mine = tuple(self.choices + [self.choices[-1]] * (compared - played)) if played else ()
         if not mine:
-            raise UsageError("the input ended before the first turn was played; there is nothing to debrief")
+            raise UsageError(
+                "the input ended before the first turn was played; there is nothing to debrief"
+            )
         schedules = [mine] + [tuple([k] * compared) for k in range(len(self.options))]
         towns: dict[str, Population] = {}
         fates = [self._fate(s, horizon, towns) for s in schedules]
         summaries = self._simulate(schedules, runs, horizon, on_progress)
-        variants = [Variant(label, [], self.loaded, sums, aggregate(sums, self.scenario))
-                    for label, sums in zip(["yours", *self.options], summaries)]
+        variants = [
+            Variant(label, [], self.loaded, sums, aggregate(sums, self.scenario))
+            for label, sums in zip(["yours", *self.options], summaries)
+        ]
         yours = Alternative(_("your choices"), mine, fates[0], variants[0])
         alternatives = []
         for k, label in enumerate(self.options):
             variant = variants[k + 1]
-            delta = {role: paired_delta(variants[0], variant, role) for role in self.scenario.role_names}
-            alternatives.append(Alternative(label, schedules[k + 1], fates[k + 1], variant, delta,
-                                            yours=schedules[k + 1] == mine))
+            delta = {
+                role: paired_delta(variants[0], variant, role) for role in self.scenario.role_names
+            }
+            alternatives.append(
+                Alternative(
+                    label,
+                    schedules[k + 1],
+                    fates[k + 1],
+                    variant,
+                    delta,
+                    yours=schedules[k + 1] == mine,
+                )
+            )
         alternatives.sort(key=lambda a: (a.delta[self.role].p_exposed, a.label))
-        return Debrief(self.story(), mine, played, stopped, horizon, runs, self.role, yours, alternatives)
+        return Debrief(
+            self.story(), mine, played, stopped, horizon, runs, self.role, yours, alternatives
+        )
 
-    def _fate(self, schedule: tuple[int, ...], horizon: int, towns: dict[str, Population]) -> tuple[int, str] | None:
+    def _fate(
+        self, schedule: tuple[int, ...], horizon: int, towns: dict[str, Population]
+    ) -> tuple[int, str] | None:
         """The persona's exposure in the played run (same seed) under a schedule of choices."""
         run = _Run(self.variants, 1, np.random.SeedSequence(self.seed), record=False, towns=towns)
         for turn, choice in zip(self.turns, schedule):
@@ -290,8 +348,13 @@ class Tabletop:
             return None
         return day, self.scenario.mechanisms[int(outcome.cause[person])]
 
-    def _simulate(self, schedules: list[tuple[int, ...]], runs: int, horizon: int,
-                  on_progress: Callable[[float], None] | None) -> list[list[BatchSummary]]:
+    def _simulate(
+        self,
+        schedules: list[tuple[int, ...]],
+        runs: int,
+        horizon: int,
+        on_progress: Callable[[float], None] | None,
+    ) -> list[list[BatchSummary]]:
         """Every schedule over `runs` runs, batch by batch on the same streams (as `compare` does)."""
         size = batch_size(self.scenario)
         out: list[list[BatchSummary]] = [[] for _ in schedules]
@@ -308,7 +371,9 @@ class Tabletop:
         return out
 
 
-def _turn_result(story: Story, outcome: Outcome, turn: Turn, choice: int, persona: int) -> TurnResult:
+def _turn_result(
+    story: Story, outcome: Outcome, turn: Turn, choice: int, persona: int
+) -> TurnResult:
     """Split a turn's events into what the persona saw and what only the facilitator sees."""
     assert outcome.records is not None
     seen: list[Event] = []
@@ -319,14 +384,23 @@ def _turn_result(story: Story, outcome: Outcome, turn: Turn, choice: int, person
         for ev in events:
             mine = ev.actor == persona or persona in ev.subjects
             if ev.kind in SEEN and (mine or ev.kind == "exposed"):
-                seen.append(ev)  # her own finds, seizure and exposure, and arrests of people she knows
+                seen.append(
+                    ev
+                )  # her own finds, seizure and exposure, and arrests of people she knows
             else:
                 hidden.append(ev)
     exposed_day = int(outcome.exposed_day[persona])
     exposed = exposed_day != NOT_EXPOSED
     end = exposed_day if exposed else turn.last
-    return TurnResult(turn, choice, _did(outcome, persona, turn), seen, hidden,
-                      _suspicion_on(story, outcome, persona, end), exposed)
+    return TurnResult(
+        turn,
+        choice,
+        _did(outcome, persona, turn),
+        seen,
+        hidden,
+        _suspicion_on(story, outcome, persona, end),
+        exposed,
+    )
 
 
 def _did(outcome: Outcome, persona: int, turn: Turn) -> dict[str, int]:
@@ -372,38 +446,62 @@ def read_saved(path: str) -> Saved:
     except UnicodeDecodeError:
         raise UsageError(f"{path}: not a saved exercise (not UTF-8 text)") from None
     except json.JSONDecodeError as exc:
-        raise UsageError(f"{path}: not a saved exercise (broken JSON at line {exc.lineno}, column {exc.colno})") from None
+        raise UsageError(
+            f"{path}: not a saved exercise (broken JSON at line {exc.lineno}, column {exc.colno})"
+        ) from None
     if not isinstance(doc, dict) or doc.get("format") != SAVE_FORMAT:
-        raise UsageError(f"{path}: not a saved exercise (no \"format\": \"{SAVE_FORMAT}\")")
+        raise UsageError(f'{path}: not a saved exercise (no "format": "{SAVE_FORMAT}")')
     if doc.get("version") != SAVE_VERSION:
-        raise UsageError(f"{path}: saved by another version of Exposure (format version {doc.get('version')!r}; this one reads {SAVE_VERSION})")
+        raise UsageError(
+            f"{path}: saved by another version of Exposure (format version {doc.get('version')!r}; this one reads {SAVE_VERSION})"
+        )
     scenario = doc.get("scenario")
-    if not isinstance(scenario, dict) or not all(isinstance(scenario.get(k), str) for k in ("spec", "name", "sha256")):
-        raise UsageError(f"{path}: broken saved exercise: `scenario` needs `spec`, `name` and `sha256` as text")
+    if not isinstance(scenario, dict) or not all(
+        isinstance(scenario.get(k), str) for k in ("spec", "name", "sha256")
+    ):
+        raise UsageError(
+            f"{path}: broken saved exercise: `scenario` needs `spec`, `name` and `sha256` as text"
+        )
     seed = doc.get("seed")
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
-        raise UsageError(f"{path}: broken saved exercise: `seed` must be a whole number from 0 (got {seed!r})")
+        raise UsageError(
+            f"{path}: broken saved exercise: `seed` must be a whole number from 0 (got {seed!r})"
+        )
     choices = doc.get("choices")
-    if not isinstance(choices, list) or not all(isinstance(c, int) and not isinstance(c, bool) and c >= 1 for c in choices):
-        raise UsageError(f"{path}: broken saved exercise: `choices` must be a list of choice numbers from 1")
-    return Saved(path, scenario["spec"], scenario["name"], scenario["sha256"], seed, [c - 1 for c in choices])
+    if not isinstance(choices, list) or not all(
+        isinstance(c, int) and not isinstance(c, bool) and c >= 1 for c in choices
+    ):
+        raise UsageError(
+            f"{path}: broken saved exercise: `choices` must be a list of choice numbers from 1"
+        )
+    return Saved(
+        path, scenario["spec"], scenario["name"], scenario["sha256"], seed, [c - 1 for c in choices]
+    )
 
 
 def resume(saved: Saved, loaded: LoadedScenario, seed: int | None) -> Tabletop:
     """Replay a saved exercise on its scenario, refusing one that does not fit it."""
     if loaded.sha256 != saved.sha256:
-        raise UsageError(f"{saved.path}: was saved for another version of `{saved.name}` (the scenario file has changed); start a new exercise")
+        raise UsageError(
+            f"{saved.path}: was saved for another version of `{saved.name}` (the scenario file has changed); start a new exercise"
+        )
     if seed is not None and seed != saved.seed:
-        raise UsageError(f"--seed {seed}: {saved.path} was played with seed {saved.seed}; leave --seed out to resume it")
+        raise UsageError(
+            f"--seed {seed}: {saved.path} was played with seed {saved.seed}; leave --seed out to resume it"
+        )
     exercise = loaded.scenario.exercise
     if exercise is None:
         raise UsageError(no_exercise_message(loaded.display_path))
     turns = exercise.turn_count(loaded.scenario.days)
     if len(saved.choices) > turns:
-        raise UsageError(f"{saved.path}: broken saved exercise: {len(saved.choices)} choices for {turns} turns")
+        raise UsageError(
+            f"{saved.path}: broken saved exercise: {len(saved.choices)} choices for {turns} turns"
+        )
     bad = [c + 1 for c in saved.choices if c >= len(exercise.choices)]
     if bad:
-        raise UsageError(f"{saved.path}: broken saved exercise: choice {bad[0]} is not on the menu (1 to {len(exercise.choices)})")
+        raise UsageError(
+            f"{saved.path}: broken saved exercise: choice {bad[0]} is not on the menu (1 to {len(exercise.choices)})"
+        )
     try:
         return Tabletop(loaded, saved.seed, saved.choices)
     except UsageError as exc:

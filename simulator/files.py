@@ -13,7 +13,9 @@ class FileProblem(Exception):
         self.reason = reason
 
 
-def read_bounded(path: Path, limit: int, what: str = "a file", missing: str = "no such file") -> bytes:
+def read_bounded(
+    path: Path, limit: int, what: str = "a file", missing: str = "no such file"
+) -> bytes:
     """At most `limit + 1` bytes of a file, so that a caller can tell a file over its limit.
 
     Folders, missing files and unreadable files raise FileProblem: "is a folder, not WHAT",

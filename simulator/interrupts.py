@@ -22,7 +22,9 @@ _STOP = b"\x00"  # not a signal number: tells the watchdog the command has finis
 
 
 @contextmanager
-def exit_promptly_on_interrupt(grace_s: float, exit_code: int, message: str) -> Iterator[threading.Event]:
+def exit_promptly_on_interrupt(
+    grace_s: float, exit_code: int, message: str
+) -> Iterator[threading.Event]:
     """Within this block, Ctrl-C ends the process after at most `grace_s` seconds.
 
     Set the event it yields once the graceful path has told the user, so that the message is

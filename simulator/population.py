@@ -37,7 +37,9 @@ class Population:
     edge_channel: np.ndarray  # int8[E]: channel index or NO_CHANNEL
     edge_kind: np.ndarray  # int8[E]: index into LINK_KINDS
     reverse: np.ndarray  # int64[E]: position of the same link seen from the other end
-    edge_group: np.ndarray  # int16[E]: index into Scenario.groups for links of a group chat, else NO_GROUP
+    edge_group: (
+        np.ndarray
+    )  # int16[E]: index into Scenario.groups for links of a group chat, else NO_GROUP
 
     @property
     def size(self) -> int:
@@ -111,28 +113,50 @@ def build(scenario: Scenario, replicas: int, rng: np.random.Generator) -> Popula
         builder.add(a[keep], b[keep], channel_index(contacts.across_units.channel), ACQUAINTANCE)
     extra: list[_Part] = []
     if contacts.random is not None:
-        extra.append(_random_links(replica_start, contacts.random, channel_index(contacts.random.channel), rng))
+        extra.append(
+            _random_links(
+                replica_start, contacts.random, channel_index(contacts.random.channel), rng
+            )
+        )
     roles = scenario.role_names
     for tie in contacts.ties:
-        a, b = _tie_pairs(role, replica_start, roles.index(tie.from_), roles.index(tie.to), tie.each, rng)
+        a, b = _tie_pairs(
+            role, replica_start, roles.index(tie.from_), roles.index(tie.to), tie.each, rng
+        )
         builder.add(a, b, channel_index(tie.channel), TIE)
     for g, group in enumerate(scenario.groups.values()):
         a, b = _group_pairs(role, replica_start, roles, group, rng)
         builder.add(a, b, channel_index(group.channel), GROUP, group=g)
-    indptr, indices, edge_channel, edge_kind, reverse, edge_group = _merge(n, [builder.csr(n), *extra])
+    indptr, indices, edge_channel, edge_kind, reverse, edge_group = _merge(
+        n, [builder.csr(n), *extra]
+    )
     return Population(
-        replicas=replicas, replica=replica, unit=unit.astype(np.int32), household=household,
-        role=role, replica_start=replica_start, unit_start=unit_start,
-        household_start=household_start, indptr=indptr, indices=indices,
-        edge_channel=edge_channel, edge_kind=edge_kind, reverse=reverse, edge_group=edge_group,
+        replicas=replicas,
+        replica=replica,
+        unit=unit.astype(np.int32),
+        household=household,
+        role=role,
+        replica_start=replica_start,
+        unit_start=unit_start,
+        household_start=household_start,
+        indptr=indptr,
+        indices=indices,
+        edge_channel=edge_channel,
+        edge_kind=edge_kind,
+        reverse=reverse,
+        edge_group=edge_group,
     )
 
 
-def _assign_roles(scenario: Scenario, replica_start: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+def _assign_roles(
+    scenario: Scenario, replica_start: np.ndarray, n: int, rng: np.random.Generator
+) -> np.ndarray:
     """Place each role's count on distinct random people of every replica; the rest are residents."""
     names = scenario.role_names
     role = np.full(n, names.index("resident"), dtype=np.int8)
-    counts = [(i, spec.count) for i, spec in enumerate(scenario.population.roles.values()) if spec.count]
+    counts = [
+        (i, spec.count) for i, spec in enumerate(scenario.population.roles.values()) if spec.count
+    ]
     wanted = sum(c for _, c in counts)
     if not wanted:
         return role
@@ -144,7 +168,9 @@ def _assign_roles(scenario: Scenario, replica_start: np.ndarray, n: int, rng: np
     return role
 
 
-def _household_pairs(household_start: np.ndarray, household_size: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _household_pairs(
+    household_start: np.ndarray, household_size: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Every pair of people sharing a household."""
     out_a, out_b = [], []
     for size in np.unique(household_size):
@@ -159,7 +185,9 @@ def _household_pairs(household_start: np.ndarray, household_size: np.ndarray) ->
     return np.concatenate(out_a), np.concatenate(out_b)
 
 
-def _pairs_within(group_start: np.ndarray, mixing: Mixing, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _pairs_within(
+    group_start: np.ndarray, mixing: Mixing, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """Random links inside each group (unit or replica) giving the mean degree; no self-links."""
     sizes = np.diff(group_start)
     links = _stochastic_round(rng, sizes * mixing.mean_degree / 2.0)
@@ -176,8 +204,14 @@ def _pairs_within(group_start: np.ndarray, mixing: Mixing, rng: np.random.Genera
     return a[keep], b[keep]
 
 
-def _tie_pairs(role: np.ndarray, replica_start: np.ndarray, src_role: int, dst_role: int, each: int | None,
-               rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _tie_pairs(
+    role: np.ndarray,
+    replica_start: np.ndarray,
+    src_role: int,
+    dst_role: int,
+    each: int | None,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
     """Links from every person of one role to `each` (or all) people of another, per replica."""
     out_a, out_b = [], []
     for r in range(replica_start.size - 1):
@@ -203,8 +237,13 @@ def _tie_pairs(role: np.ndarray, replica_start: np.ndarray, src_role: int, dst_r
     return np.concatenate(out_a), np.concatenate(out_b)
 
 
-def _group_pairs(role: np.ndarray, replica_start: np.ndarray, roles: list[str], group: Group,
-                 rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _group_pairs(
+    role: np.ndarray,
+    replica_start: np.ndarray,
+    roles: list[str],
+    group: Group,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
     """Every pair of people who share a chat of the group, once per pair, per replica.
 
     Without `cell_size` the group is one chat. With it, the members are shuffled and split into
@@ -247,7 +286,9 @@ class _Links:
         self.kind: list[np.ndarray] = []
         self.group: list[np.ndarray] = []
 
-    def add(self, a: np.ndarray, b: np.ndarray, channel: int, kind: int, group: int = NO_GROUP) -> None:
+    def add(
+        self, a: np.ndarray, b: np.ndarray, channel: int, kind: int, group: int = NO_GROUP
+    ) -> None:
         self.a.append(a.astype(np.int32))
         self.b.append(b.astype(np.int32))
         self.channel.append(np.full(a.size, channel, dtype=np.int8))
@@ -303,7 +344,9 @@ def order_by(keys: np.ndarray, n: int) -> np.ndarray:
 _Part = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
-def _random_links(replica_start: np.ndarray, mixing: Mixing, channel: int, rng: np.random.Generator) -> _Part:
+def _random_links(
+    replica_start: np.ndarray, mixing: Mixing, channel: int, rng: np.random.Generator
+) -> _Part:
     """A random graph of the given mean degree in each replica, built straight into CSR form.
 
     Every person gets a Poisson number of link ends ("stubs"), listed person by person, and a
@@ -338,8 +381,14 @@ def _random_links(replica_start: np.ndarray, mixing: Mixing, channel: int, rng: 
     else:
         reverse = mate
     size = indices.size
-    return (indptr, indices.astype(np.int32), np.full(size, channel, np.int8), np.full(size, RANDOM, np.int8),
-            reverse, np.full(size, NO_GROUP, np.int16))
+    return (
+        indptr,
+        indices.astype(np.int32),
+        np.full(size, channel, np.int8),
+        np.full(size, RANDOM, np.int8),
+        reverse,
+        np.full(size, NO_GROUP, np.int16),
+    )
 
 
 def _merge(n: int, parts: list[_Part]) -> _Part:

@@ -81,12 +81,18 @@ MAX_WORK = 4 * DEFAULT_PARAMS.work
 def check_params(params: ScryptParams) -> None:
     """Refuse scrypt parameters outside the bounds this version reads and writes."""
     if not MIN_LOG2_N <= params.log2_n <= MAX_LOG2_N:
-        raise SealError(f"scrypt N = 2**{params.log2_n} is outside 2**{MIN_LOG2_N}..2**{MAX_LOG2_N}")
+        raise SealError(
+            f"scrypt N = 2**{params.log2_n} is outside 2**{MIN_LOG2_N}..2**{MAX_LOG2_N}"
+        )
     if not 1 <= params.r <= MAX_R or not 1 <= params.p <= MAX_P:
-        raise SealError(f"scrypt r = {params.r}, p = {params.p} are outside 1..{MAX_R} and 1..{MAX_P}")
+        raise SealError(
+            f"scrypt r = {params.r}, p = {params.p} are outside 1..{MAX_R} and 1..{MAX_P}"
+        )
     if params.memory > MAX_MEMORY or params.work > MAX_WORK:
-        raise SealError(f"scrypt N = 2**{params.log2_n}, r = {params.r}, p = {params.p} ask for more "
-                        f"than {MAX_MEMORY // 1024**2} MiB or {MAX_WORK // DEFAULT_PARAMS.work}x the default work")
+        raise SealError(
+            f"scrypt N = 2**{params.log2_n}, r = {params.r}, p = {params.p} ask for more "
+            f"than {MAX_MEMORY // 1024**2} MiB or {MAX_WORK // DEFAULT_PARAMS.work}x the default work"
+        )
 
 
 def is_sealed(data: bytes) -> bool:
@@ -110,8 +116,14 @@ class Passphrase:
     so reading the same sealed file again costs no second scrypt.
     """
 
-    def __init__(self, *, file: str | Path | None = None, environ: Mapping[str, str] | None = None,
-                 prompt: Callable[[bool], str] | None = None, text: str | None = None):
+    def __init__(
+        self,
+        *,
+        file: str | Path | None = None,
+        environ: Mapping[str, str] | None = None,
+        prompt: Callable[[bool], str] | None = None,
+        text: str | None = None,
+    ):
         self.file = file
         self.environ = os.environ if environ is None else environ
         self.prompt = prompt
@@ -133,7 +145,9 @@ class Passphrase:
             self._text = self.prompt(confirm)
             if not self._text:
                 raise SealError("the passphrase is empty")
-            self._confirmed = confirm  # typed once may be mistyped: ask twice before sealing with it
+            self._confirmed = (
+                confirm  # typed once may be mistyped: ask twice before sealing with it
+            )
             return self._text
         else:
             raise SealError(f"no passphrase: set {PASSPHRASE_VARIABLE} or use --passphrase-file")
@@ -154,11 +168,15 @@ class Passphrase:
 
 def _read_passphrase_file(path: Path) -> str:
     try:
-        raw = read_bounded(path, MAX_PASSPHRASE_BYTES, "a passphrase file", missing="no such passphrase file")
+        raw = read_bounded(
+            path, MAX_PASSPHRASE_BYTES, "a passphrase file", missing="no such passphrase file"
+        )
     except FileProblem as problem:
         raise SealError(f"{path}: {problem.reason}") from None
     if len(raw) > MAX_PASSPHRASE_BYTES:
-        raise SealError(f"{path}: a passphrase file holds one line, not {MAX_PASSPHRASE_BYTES // 1024} KiB or more")
+        raise SealError(
+            f"{path}: a passphrase file holds one line, not {MAX_PASSPHRASE_BYTES // 1024} KiB or more"
+        )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -178,7 +196,9 @@ def seal(plaintext: bytes, passphrase: Passphrase, params: ScryptParams | None =
     params = params or DEFAULT_PARAMS
     check_params(params)
     if len(plaintext) > MAX_SEALED_BYTES:
-        raise SealError(f"is larger than {MAX_SEALED_BYTES // 1024**3} GiB; only smaller files are sealed")
+        raise SealError(
+            f"is larger than {MAX_SEALED_BYTES // 1024**3} GiB; only smaller files are sealed"
+        )
     salt = os.urandom(SALT_BYTES)
     nonce = os.urandom(NONCE_BYTES)
     header = MAGIC + bytes([VERSION, params.log2_n, params.r, params.p]) + salt + nonce
@@ -194,8 +214,10 @@ def read_header(data: bytes) -> tuple[ScryptParams, bytes, bytes]:
         raise SealError("is cut short: its header is incomplete")
     version = data[len(MAGIC)]
     if version != VERSION:
-        raise SealError(f"is sealed in format version {version}, which this version of Exposure "
-                        f"cannot read (it reads version {VERSION})")
+        raise SealError(
+            f"is sealed in format version {version}, which this version of Exposure "
+            f"cannot read (it reads version {VERSION})"
+        )
     if len(data) < OVERHEAD:
         raise SealError("is cut short: its header is incomplete")
     at = len(MAGIC) + 1
@@ -205,22 +227,26 @@ def read_header(data: bytes) -> tuple[ScryptParams, bytes, bytes]:
     except SealError as exc:
         raise SealError(f"has a header this version of Exposure refuses: {exc}") from None
     at += 3
-    salt = data[at: at + SALT_BYTES]
-    nonce = data[at + SALT_BYTES: at + SALT_BYTES + NONCE_BYTES]
+    salt = data[at : at + SALT_BYTES]
+    nonce = data[at + SALT_BYTES : at + SALT_BYTES + NONCE_BYTES]
     return params, salt, nonce
 
 
 def unseal(data: bytes, passphrase: Passphrase) -> bytes:
     """Check and decrypt a sealed file's bytes; a wrong passphrase or any change is refused."""
     if len(data) > MAX_SEALED_BYTES + OVERHEAD:
-        raise SealError(f"is larger than {MAX_SEALED_BYTES // 1024**3} GiB; not a file Exposure sealed")
+        raise SealError(
+            f"is larger than {MAX_SEALED_BYTES // 1024**3} GiB; not a file Exposure sealed"
+        )
     params, salt, nonce = read_header(data)
     header = data[:HEADER_BYTES]
     key = passphrase.key(salt, params)
     try:
         plaintext = ChaCha20Poly1305(key).decrypt(nonce, data[HEADER_BYTES:], header)
     except InvalidTag:
-        raise SealError("cannot unseal: wrong passphrase, or the file was changed after sealing") from None
+        raise SealError(
+            "cannot unseal: wrong passphrase, or the file was changed after sealing"
+        ) from None
     passphrase.verified()
     return plaintext
 
@@ -233,7 +259,9 @@ def read_file(path: str | Path) -> bytes:
     except FileProblem as problem:
         raise SealError(f"{target}: {problem.reason}") from None
     if len(data) > MAX_SEALED_BYTES + OVERHEAD:
-        raise SealError(f"{target}: is larger than {MAX_SEALED_BYTES // 1024**3} GiB; only smaller files are sealed")
+        raise SealError(
+            f"{target}: is larger than {MAX_SEALED_BYTES // 1024**3} GiB; only smaller files are sealed"
+        )
     return data
 
 

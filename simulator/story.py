@@ -130,7 +130,9 @@ class Story:
     def exposed(self) -> tuple[int, str] | None:
         """(day, cause) of the persona's exposure, or None."""
         p = self.persona
-        return (p.exposed_day, p.cause) if p.exposed_day is not None and p.cause is not None else None
+        return (
+            (p.exposed_day, p.cause) if p.exposed_day is not None and p.cause is not None else None
+        )
 
     @property
     def linked(self) -> list[Person]:
@@ -148,7 +150,9 @@ def persona_role(scenario: Scenario, role: str | None) -> str:
     names = scenario.role_names
     if role is not None:
         if role not in names:
-            raise UsageError(f"--person: no role named `{role}`{did_you_mean(role, names)}; roles: {', '.join(names)}")
+            raise UsageError(
+                f"--person: no role named `{role}`{did_you_mean(role, names)}; roles: {', '.join(names)}"
+            )
         return role
     for name in scenario.population.roles:
         if scenario.at_risk(name):
@@ -171,7 +175,9 @@ def decay_factor(scenario: Scenario) -> float:
     return 0.5 ** (1.0 / decay.half_life) if decay is not None else 1.0
 
 
-def activity_counts(records: Iterable[Record], person: int, first: int, last: int) -> dict[str, int]:
+def activity_counts(
+    records: Iterable[Record], person: int, first: int, last: int
+) -> dict[str, int]:
     """How many times the person did each activity from day `first` to day `last`."""
     counts: dict[str, int] = {}
     for rec in records:
@@ -180,7 +186,9 @@ def activity_counts(records: Iterable[Record], person: int, first: int, last: in
     return counts
 
 
-def suspicion_path(records: Iterable[Record], person: int, scenario: Scenario) -> list[tuple[int, float, float]]:
+def suspicion_path(
+    records: Iterable[Record], person: int, scenario: Scenario
+) -> list[tuple[int, float, float]]:
     """(day, left from earlier days, after the day's increments) on each day suspicion was added."""
     factor = decay_factor(scenario)
     out: list[tuple[int, float, float]] = []
@@ -200,8 +208,13 @@ def suspicion_path(records: Iterable[Record], person: int, scenario: Scenario) -
     return out
 
 
-def tell(scenario: Scenario, outcome: Outcome, seed: int, role: str | None = None,
-         horizon: int | None = None) -> Story:
+def tell(
+    scenario: Scenario,
+    outcome: Outcome,
+    seed: int,
+    role: str | None = None,
+    horizon: int | None = None,
+) -> Story:
     """The story of a recorded run for the first person of a role (default: the first at risk)."""
     if outcome.records is None:
         raise ValueError("tell needs a run simulated with record=True")
@@ -212,14 +225,34 @@ def tell(scenario: Scenario, outcome: Outcome, seed: int, role: str | None = Non
     order, relation, untold = _linked(outcome, persona, _named_by(chain))
     people = _pseudonyms(scenario, outcome, persona, order, relation)
     roles = outcome.population.role
-    ranked = sorted(order, key=lambda p: (p != persona, int(roles[p]), p if roles[p] != len(scenario.role_names) - 1 else 0))
+    ranked = sorted(
+        order,
+        key=lambda p: (
+            p != persona,
+            int(roles[p]),
+            p if roles[p] != len(scenario.role_names) - 1 else 0,
+        ),
+    )
     people = {p: people[p] for p in ranked}
     ids = set(people)
     days = _days(scenario, records, persona, ids)
-    aftermath = [ev for _day, events in days for ev in events
-                 if ev.kind in ("seized", "reveal") and ev.actor == persona]
-    return Story(scenario=scenario, seed=seed, horizon=horizon or scenario.days, persona=people[persona],
-                 people=people, days=days, chain=chain, aftermath=aftermath, untold=untold)
+    aftermath = [
+        ev
+        for _day, events in days
+        for ev in events
+        if ev.kind in ("seized", "reveal") and ev.actor == persona
+    ]
+    return Story(
+        scenario=scenario,
+        seed=seed,
+        horizon=horizon or scenario.days,
+        persona=people[persona],
+        people=people,
+        days=days,
+        chain=chain,
+        aftermath=aftermath,
+        untold=untold,
+    )
 
 
 # ------------------------------------------------------------------ who is in the story
@@ -243,7 +276,9 @@ def _named_by(chain: Chain) -> list[int]:
     return out
 
 
-def _linked(outcome: Outcome, persona: int, chain: list[int]) -> tuple[list[int], dict[int, str], int]:
+def _linked(
+    outcome: Outcome, persona: int, chain: list[int]
+) -> tuple[list[int], dict[int, str], int]:
     """The persona and the people linked to her, in the order found, with how they are linked."""
     assert outcome.records is not None
     records = outcome.records
@@ -288,21 +323,29 @@ def _linked(outcome: Outcome, persona: int, chain: list[int]) -> tuple[list[int]
 
 
 _LINK_NOUNS = {
-    "family": "relative", "neighbour": "neighbour", "acquaintance": "acquaintance",
-    "random": "contact", "tie": "contact", "group": "group member",
+    "family": "relative",
+    "neighbour": "neighbour",
+    "acquaintance": "acquaintance",
+    "random": "contact",
+    "tie": "contact",
+    "group": "group member",
 }
 
 
 def _link_noun(kind: str) -> str:
     nouns = {
-        "relative": _("relative"), "neighbour": _("neighbour"), "acquaintance": _("acquaintance"),
-        "contact": _("contact"), "group member": _("group member"),
+        "relative": _("relative"),
+        "neighbour": _("neighbour"),
+        "acquaintance": _("acquaintance"),
+        "contact": _("contact"),
+        "group member": _("group member"),
     }
     return nouns[_LINK_NOUNS[kind]]
 
 
-def _pseudonyms(scenario: Scenario, outcome: Outcome, persona: int, order: list[int],
-                relation: dict[int, str]) -> dict[int, Person]:
+def _pseudonyms(
+    scenario: Scenario, outcome: Outcome, persona: int, order: list[int], relation: dict[int, str]
+) -> dict[int, Person]:
     """Names made from roles ("the host", "source 2") or links to the persona ("neighbour 1")."""
     pop = outcome.population
     roles = scenario.role_names
@@ -317,7 +360,9 @@ def _pseudonyms(scenario: Scenario, outcome: Outcome, persona: int, order: list[
         elif role != RESIDENT:
             # Numbered by position among the role's people of the run: stable for a seed.
             start = int(pop.replica_start[replica])
-            same = np.flatnonzero(pop.role[start: int(pop.replica_start[replica + 1])] == roles.index(role))
+            same = np.flatnonzero(
+                pop.role[start : int(pop.replica_start[replica + 1])] == roles.index(role)
+            )
             rank = int(np.searchsorted(same, person - start)) + 1
             name = _("{role} {n}").format(role=scenario.role_label(role), n=rank)
         else:
@@ -330,7 +375,10 @@ def _pseudonyms(scenario: Scenario, outcome: Outcome, persona: int, order: list[
         day = int(outcome.exposed_day[person])
         exposed = day != NOT_EXPOSED
         people[person] = Person(
-            id=person, role=role, name=name, relation=relation[person],
+            id=person,
+            role=role,
+            name=name,
+            relation=relation[person],
             exposed_day=day if exposed else None,
             cause=scenario.mechanisms[int(outcome.cause[person])] if exposed else None,
         )
@@ -338,7 +386,9 @@ def _pseudonyms(scenario: Scenario, outcome: Outcome, persona: int, order: list[
 
 
 # ------------------------------------------------------------------ the days
-def _who_did(activities: dict[tuple[int, str], list[tuple[int, int]]], rec: Record) -> tuple[int, int]:
+def _who_did(
+    activities: dict[tuple[int, str], list[tuple[int, int]]], rec: Record
+) -> tuple[int, int]:
     """(actor, partner) of the occurrence a report, bribe or registration record is about."""
     pairs = activities.get((rec.day, rec.detail), [])
     if (rec.person, rec.other) in pairs:
@@ -348,7 +398,9 @@ def _who_did(activities: dict[tuple[int, str], list[tuple[int, int]]], rec: Reco
     return rec.person, rec.other
 
 
-def _days(scenario: Scenario, records: list[Record], persona: int, ids: set[int]) -> list[tuple[int, list[Event]]]:
+def _days(
+    scenario: Scenario, records: list[Record], persona: int, ids: set[int]
+) -> list[tuple[int, list[Event]]]:
     """The days that matter, each with its events in the order the day applies them."""
     activities: dict[tuple[int, str], list[tuple[int, int]]] = {}
     for rec in records:
@@ -357,12 +409,16 @@ def _days(scenario: Scenario, records: list[Record], persona: int, ids: set[int]
     # Occurrences someone noticed (or that were registered): the only activities worth telling.
     noticed: set[tuple[int, str, int, int]] = set()
     for rec in records:
-        if rec.kind in ("report", "bribe", "registration") and (rec.person in ids or rec.other in ids):
+        if rec.kind in ("report", "bribe", "registration") and (
+            rec.person in ids or rec.other in ids
+        ):
             actor, partner = _who_did(activities, rec)
             noticed.add((rec.day, rec.detail, actor, partner))
     rules = _reveal_routes(scenario)
     unlocked: dict[int, bool] = {}
-    path = {day: (before, after) for day, before, after in suspicion_path(records, persona, scenario)}
+    path = {
+        day: (before, after) for day, before, after in suspicion_path(records, persona, scenario)
+    }
     out: list[tuple[int, list[Event]]] = []
     events: list[Event] = []
     day = 0
@@ -371,7 +427,9 @@ def _days(scenario: Scenario, records: list[Record], persona: int, ids: set[int]
     def close() -> None:
         if day in path and told >= 0:
             before, after = path[day]
-            events.insert(told + 1, Event(day, "suspicion", "", persona, suspicion=after, before=before))
+            events.insert(
+                told + 1, Event(day, "suspicion", "", persona, suspicion=after, before=before)
+            )
         if events:
             out.append((day, list(events)))
 
@@ -385,8 +443,16 @@ def _days(scenario: Scenario, records: list[Record], persona: int, ids: set[int]
             continue
         last = events[-1] if events else None
         if last is not None and _mirrors(last, event):
-            events[-1] = Event(last.day, last.kind, last.mechanism, last.actor, last.other, last.detail,
-                               last.amount, (*last.subjects, *event.subjects))
+            events[-1] = Event(
+                last.day,
+                last.kind,
+                last.mechanism,
+                last.actor,
+                last.other,
+                last.detail,
+                last.amount,
+                (*last.subjects, *event.subjects),
+            )
             if rec.kind in INCREMENTS and rec.person == persona:
                 told = len(events) - 1
             continue
@@ -400,7 +466,11 @@ def _days(scenario: Scenario, records: list[Record], persona: int, ids: set[int]
 
 def _mirrors(a: Event, b: Event) -> bool:
     """Whether b is the same occurrence as a, adding suspicion to a's partner (or guest)."""
-    if a.kind != b.kind or a.kind not in ("report", "registration", "find") or set(a.subjects) & set(b.subjects):
+    if (
+        a.kind != b.kind
+        or a.kind not in ("report", "registration", "find")
+        or set(a.subjects) & set(b.subjects)
+    ):
         return False
     same = (a.actor, a.other) == ((b.other, b.actor) if a.kind == "find" else (b.actor, b.other))
     return same and a.day == b.day and a.mechanism == b.mechanism and a.detail == b.detail
@@ -415,9 +485,15 @@ def _reveal_routes(scenario: Scenario) -> dict[str, tuple[bool, bool]]:
     return out
 
 
-def _event(rec: Record, persona: int, ids: set[int], noticed: set[tuple[int, str, int, int]],
-           activities: dict[tuple[int, str], list[tuple[int, int]]], routes: dict[str, tuple[bool, bool]],
-           unlocked: dict[int, bool]) -> Event | None:
+def _event(
+    rec: Record,
+    persona: int,
+    ids: set[int],
+    noticed: set[tuple[int, str, int, int]],
+    activities: dict[tuple[int, str], list[tuple[int, int]]],
+    routes: dict[str, tuple[bool, bool]],
+    unlocked: dict[int, bool],
+) -> Event | None:
     """The story's event for one record, or None if the record is not part of the story."""
     kind = rec.kind
     if kind == "activity":
@@ -434,11 +510,22 @@ def _event(rec: Record, persona: int, ids: set[int], noticed: set[tuple[int, str
         if rec.person not in ids and rec.other not in ids:
             return None
         # The first record of a find names the holder; a mirrored one (the guest) follows it.
-        return Event(rec.day, kind, rec.mechanism, rec.person, rec.other, rec.detail, rec.amount, (rec.person,))
+        return Event(
+            rec.day,
+            kind,
+            rec.mechanism,
+            rec.person,
+            rec.other,
+            rec.detail,
+            rec.amount,
+            (rec.person,),
+        )
     if kind == "cascade":
         if rec.person not in ids:
             return None
-        return Event(rec.day, kind, rec.mechanism, rec.person, rec.other, "", rec.amount, (rec.person,))
+        return Event(
+            rec.day, kind, rec.mechanism, rec.person, rec.other, "", rec.amount, (rec.person,)
+        )
     if kind in ("exposed", "seized"):
         if kind == "seized":
             unlocked[rec.person] = rec.detail == "unlocked"
@@ -492,14 +579,27 @@ def _chain(scenario: Scenario, outcome: Outcome, person: int, depth: int) -> Cha
     named_by = None
     if crossing is not None and crossing.kind == "cascade" and depth > 1 and crossing.other >= 0:
         named_by = _chain(scenario, outcome, crossing.other, depth - 1)
-    return Chain(person, day, cause, value,
-                 _increment(crossing, day, factor) if crossing is not None else None,
-                 tuple(i for i in before if i.remaining >= 0.005), named_by)
+    return Chain(
+        person,
+        day,
+        cause,
+        value,
+        _increment(crossing, day, factor) if crossing is not None else None,
+        tuple(i for i in before if i.remaining >= 0.005),
+        named_by,
+    )
 
 
 def _increment(rec: Record, day: int, factor: float) -> Increment:
-    return Increment(rec.day, rec.kind, rec.mechanism, rec.detail, rec.other, rec.amount,
-                     rec.amount * factor ** (day - rec.day))
+    return Increment(
+        rec.day,
+        rec.kind,
+        rec.mechanism,
+        rec.detail,
+        rec.other,
+        rec.amount,
+        rec.amount * factor ** (day - rec.day),
+    )
 
 
 def _closest(scenario: Scenario, records: list[Record], person: int, factor: float) -> Chain:

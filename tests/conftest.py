@@ -30,7 +30,9 @@ def golden(name: str, text: str) -> None:
     if REFRESH:
         path.write_text(text, encoding="utf-8")
     assert path.exists(), f"missing golden file {path}; refresh with EXPOSURE_REFRESH_GOLDEN=1"
-    assert text == path.read_text(encoding="utf-8"), f"{name} changed; if on purpose, refresh with EXPOSURE_REFRESH_GOLDEN=1"
+    assert text == path.read_text(encoding="utf-8"), (
+        f"{name} changed; if on purpose, refresh with EXPOSURE_REFRESH_GOLDEN=1"
+    )
 
 
 # CI may ask for smaller samples in the statistically heavy tests (tolerances follow the sample).
@@ -45,7 +47,11 @@ BASE: dict[str, Any] = {
     "population": {"units": 1, "households_per_unit": 100, "household_size": 1},
     "activities": {},
     "observers": {},
-    "adversary": {"threshold": 1, "weights": {"reports": 1, "finds": 1, "cascade": 1}, "unlock": 1.0},
+    "adversary": {
+        "threshold": 1,
+        "weights": {"reports": 1, "finds": 1, "cascade": 1},
+        "unlock": 1.0,
+    },
 }
 
 
@@ -75,7 +81,11 @@ def dump_yaml(data: dict[str, Any]) -> str:
 def scenario_file(tmp_path: Path):
     """Write a test scenario (BASE merged with changes) and return its path."""
 
-    def write(changes: dict[str, Any] | None = None, name: str = "town.yaml", base: dict[str, Any] | None = None) -> Path:
+    def write(
+        changes: dict[str, Any] | None = None,
+        name: str = "town.yaml",
+        base: dict[str, Any] | None = None,
+    ) -> Path:
         data = merge(base if base is not None else BASE, changes or {})
         path = tmp_path / name
         path.write_text(dump_yaml(data), encoding="utf-8")

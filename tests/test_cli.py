@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -15,16 +16,29 @@ from simulator import cli as cli_module
 SMALL = ["reference-cascade", "--people", "2000", "--runs", "6", "--days", "60"]
 
 
-
 def test_list_names_the_bundled_scenarios():
     result = invoke("list")
     assert result.exit_code == 0
     assert "reference-cascade" in result.stdout and "border-phone" in result.stdout
 
 
-@pytest.mark.parametrize("name", ["reference-cascade", "border-phone", "overnight-guest", "city", "group-chat",
-                                  "pandemic-controls", "grid-checkpoint", "guest-list", "protest-phone-check",
-                                  "informant-state", "block-committee", "siam-protest"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "reference-cascade",
+        "border-phone",
+        "overnight-guest",
+        "city",
+        "group-chat",
+        "pandemic-controls",
+        "grid-checkpoint",
+        "guest-list",
+        "protest-phone-check",
+        "informant-state",
+        "block-committee",
+        "siam-protest",
+    ],
+)
 def test_show_golden(name):
     result = invoke("show", name)
     assert result.exit_code == 0, result.stderr
@@ -35,15 +49,34 @@ def test_run_json_follows_the_contract():
     result = invoke("run", *SMALL, "--format", "json", "--seed", "5")
     assert result.exit_code == 0, result.stderr
     doc = json.loads(result.stdout)
-    assert set(doc) == {"scenario", "settings", "roles", "everyone", "causes", "collateral", "timing"}
+    assert set(doc) == {
+        "scenario",
+        "settings",
+        "roles",
+        "everyone",
+        "causes",
+        "collateral",
+        "timing",
+    }
     assert set(doc["scenario"]) == {"name", "title", "path", "sha256"}
-    assert set(doc["settings"]) == {"runs", "days", "seed", "people", "countermeasures", "overrides"}
-    assert doc["settings"]["runs"] == 6 and doc["settings"]["days"] == 60 and doc["settings"]["seed"] == 5
+    assert set(doc["settings"]) == {
+        "runs",
+        "days",
+        "seed",
+        "people",
+        "countermeasures",
+        "overrides",
+    }
+    assert (
+        doc["settings"]["runs"] == 6
+        and doc["settings"]["days"] == 60
+        and doc["settings"]["seed"] == 5
+    )
     for group in [*doc["roles"].values(), doc["everyone"]]:
         assert set(group) == {"people", "p_exposed", "ci95", "median_day", "curve"}
         curve = group["curve"]
         assert len(curve) == 61 and curve[0] == 0.0
-        assert all(b >= a for a, b in zip(curve, curve[1:]))
+        assert all(b >= a for a, b in itertools.pairwise(curve))
         assert curve[-1] == pytest.approx(group["p_exposed"], abs=1e-6)
         lo, hi = group["ci95"]
         assert 0 <= lo <= group["p_exposed"] <= hi <= 1
@@ -59,12 +92,27 @@ def _without_timing(text: str) -> dict:
 
 
 def test_same_seed_same_json_for_one_and_two_workers():
-    args = ["run", "reference-cascade", "--people", "20000", "--runs", "9", "--days", "120", "--format", "json", "--seed", "42"]
+    args = [
+        "run",
+        "reference-cascade",
+        "--people",
+        "20000",
+        "--runs",
+        "9",
+        "--days",
+        "120",
+        "--format",
+        "json",
+        "--seed",
+        "42",
+    ]
     one = invoke(*args, "--workers", "1")
     two = invoke(*args, "--workers", "2")
     again = invoke(*args, "--workers", "1")
     assert one.exit_code == two.exit_code == 0
-    assert _without_timing(one.stdout) == _without_timing(two.stdout) == _without_timing(again.stdout)
+    assert (
+        _without_timing(one.stdout) == _without_timing(two.stdout) == _without_timing(again.stdout)
+    )
     other = invoke(*args[:-1], "43")
     assert _without_timing(other.stdout) != _without_timing(one.stdout)
 
@@ -80,7 +128,7 @@ def test_csv_has_a_row_per_role():
     result = invoke("run", *SMALL, "--format", "csv")
     lines = result.stdout.strip().splitlines()
     assert lines[0].startswith("role,people,p_exposed,ci95_low,ci95_high")
-    assert [l.split(",")[0] for l in lines[1:]] == ["resident", "everyone"]
+    assert [line.split(",")[0] for line in lines[1:]] == ["resident", "everyone"]
 
 
 def test_output_file_is_written_whole(tmp_path):
@@ -104,15 +152,21 @@ def test_unwritable_output_is_one_line(tmp_path):
     assert result.stderr.count("\n") == 1 and "does not exist" in result.stderr
 
 
-@pytest.mark.parametrize("args,expected", [
-    (["run", "nowhere"], "nowhere: no bundled scenario or file by this name"),
-    (["run", "reference-cascade", "--frmat", "json"], "Did you mean '--format'?"),
-    (["run", "reference-cascade", "--runs", "0"], "--runs"),
-    (["run", "reference-cascade", "--set", "adversary.unlokc=1"], "did you mean `unlock`?"),
-    (["run", "reference-cascade", "--countermeasure", "nope"], "defined: `fewer_contacts`, `locked_phone`"),
-    (["run", "reference-cascade", "--people", "1000000000"], "of memory but"),
-    (["bogus"], "No such command"),
-])
+@pytest.mark.parametrize(
+    "args,expected",
+    [
+        (["run", "nowhere"], "nowhere: no bundled scenario or file by this name"),
+        (["run", "reference-cascade", "--frmat", "json"], "Did you mean '--format'?"),
+        (["run", "reference-cascade", "--runs", "0"], "--runs"),
+        (["run", "reference-cascade", "--set", "adversary.unlokc=1"], "did you mean `unlock`?"),
+        (
+            ["run", "reference-cascade", "--countermeasure", "nope"],
+            "defined: `fewer_contacts`, `locked_phone`",
+        ),
+        (["run", "reference-cascade", "--people", "1000000000"], "of memory but"),
+        (["bogus"], "No such command"),
+    ],
+)
 def test_bad_input_is_one_line_and_exit_2(args, expected):
     result = invoke(*args)
     assert result.exit_code == 2
@@ -123,9 +177,13 @@ def test_bad_input_is_one_line_and_exit_2(args, expected):
 
 def test_validate_reports_all_files(tmp_path):
     good = tmp_path / "good.yaml"
-    good.write_text(Path(__file__).parent.parent.joinpath("scenarios", "reference-cascade.yaml").read_text())
+    good.write_text(
+        Path(__file__).parent.parent.joinpath("scenarios", "reference-cascade.yaml").read_text()
+    )
     bad = tmp_path / "bad.yaml"
-    bad.write_text("name: bad\ntitle: t\nsummary: s\ndays: -1\npopulation: {units: 1, households_per_unit: 1, household_size: 1}\n")
+    bad.write_text(
+        "name: bad\ntitle: t\nsummary: s\ndays: -1\npopulation: {units: 1, households_per_unit: 1, household_size: 1}\n"
+    )
     result = invoke("validate", str(good), str(bad))
     assert result.exit_code == 2
     assert f"{good}: ok" in result.stdout
@@ -139,7 +197,10 @@ def test_internal_error_is_one_line_and_exit_1(monkeypatch):
     monkeypatch.setattr(cli_module, "simulate_runs", boom)
     result = invoke("run", *SMALL)
     assert result.exit_code == 1
-    assert "internal error: RuntimeError: engine exploded" in result.stderr and "Traceback" not in result.stderr
+    assert (
+        "internal error: RuntimeError: engine exploded" in result.stderr
+        and "Traceback" not in result.stderr
+    )
     result = invoke("run", *SMALL, "--traceback")
     assert result.exit_code == 1 and "Traceback" in result.stderr
 
@@ -155,12 +216,20 @@ def test_interrupt_exits_130(monkeypatch, tmp_path):
 
 
 def test_python_dash_m_and_list_from_any_folder(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "simulator", "list"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "simulator", "list"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0 and "reference-cascade" in result.stdout
 
 
 def test_markdown_format_is_a_table_and_escapes_scenario_text(scenario_file):
-    path = scenario_file({"title": "A <b>bold</b> | town", "activities": {"a": {"who": "everyone", "per_day": 0.1}}})
+    path = scenario_file(
+        {"title": "A <b>bold</b> | town", "activities": {"a": {"who": "everyone", "per_day": 0.1}}}
+    )
     result = invoke("run", str(path), "--runs", "3", "--format", "md")
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 
@@ -14,7 +15,12 @@ from simulator.cli import cli
 TOWN = {
     "days": 120,
     "runs": 60,
-    "population": {"units": 10, "households_per_unit": 10, "household_size": 3, "roles": {"activist": 20}},
+    "population": {
+        "units": 10,
+        "households_per_unit": 10,
+        "household_size": 3,
+        "roles": {"activist": 20},
+    },
     "contacts": {"household": {}, "neighbours": {"mean_degree": 2}},
     "states": {"leaflets": {"concealment": 0.2}},
     "activities": {
@@ -28,18 +34,32 @@ TOWN = {
     "checks": {"search": {"every": 30, "finds": {"leaflets": 0.3}}},
     "adversary": {"threshold": 1, "weights": {"reports": 0.5, "finds": 1}},
     "countermeasures": {
-        "meet_less": {"description": "Meet half as often.", "cost": "Slower organising.", "effort": 2,
-                      "scale": {"activities.meet.per_week": 0.5}},
-        "hide_leaflets": {"description": "Hide the leaflets.", "cost": "Harder to hand them out.", "effort": 1,
-                          "set": {"states.leaflets.concealment": 0.8}},
-        "nothing": {"description": "Change nothing that matters.", "cost": "None.", "effort": 1,
-                    "scale": {"activities.meet.per_week": 1.0}},
+        "meet_less": {
+            "description": "Meet half as often.",
+            "cost": "Slower organising.",
+            "effort": 2,
+            "scale": {"activities.meet.per_week": 0.5},
+        },
+        "hide_leaflets": {
+            "description": "Hide the leaflets.",
+            "cost": "Harder to hand them out.",
+            "effort": 1,
+            "set": {"states.leaflets.concealment": 0.8},
+        },
+        "nothing": {
+            "description": "Change nothing that matters.",
+            "cost": "None.",
+            "effort": 1,
+            "scale": {"activities.meet.per_week": 1.0},
+        },
     },
 }
 
 
 def _comparer(path, seed=3, runs=None, workers=1):
-    return Comparer(str(path), overrides=[], days=None, people=None, runs=runs, seed=seed, workers=workers)
+    return Comparer(
+        str(path), overrides=[], days=None, people=None, runs=runs, seed=seed, workers=workers
+    )
 
 
 def test_pairing_beats_independent_runs(scenario_file):
@@ -70,11 +90,18 @@ def test_more_informants_never_lower_exposure(scenario_file):
     path = scenario_file(TOWN)
     shares = []
     for density in (0.0, 0.05, 0.15, 0.4):
-        c = Comparer(str(path), overrides=[f"observers.informer.density={density}"], days=None, people=None,
-                     runs=60, seed=5, workers=1)
+        c = Comparer(
+            str(path),
+            overrides=[f"observers.informer.density={density}"],
+            days=None,
+            people=None,
+            runs=60,
+            seed=5,
+            workers=1,
+        )
         shares.append(c.baseline.results.roles["activist"].p_exposed)
     # Common random numbers make informants a superset as density grows; allow a little noise.
-    assert all(b >= a - 0.01 for a, b in zip(shares, shares[1:])), shares
+    assert all(b >= a - 0.01 for a, b in itertools.pairwise(shares)), shares
     assert shares[-1] > shares[0] + 0.05
 
 
@@ -86,8 +113,16 @@ def test_sorted_by_benefit_and_budget_is_exact(scenario_file):
     choice = result.budget
     assert choice is not None and choice.method == "exact"
     assert (choice.variant.effort or 0) <= 3
-    feasible = comparer.variants([("meet_less",), ("hide_leaflets",), ("nothing",), ("hide_leaflets", "meet_less"),
-                                  ("hide_leaflets", "nothing"), ("meet_less", "nothing")])
+    feasible = comparer.variants(
+        [
+            ("meet_less",),
+            ("hide_leaflets",),
+            ("nothing",),
+            ("hide_leaflets", "meet_less"),
+            ("hide_leaflets", "nothing"),
+            ("meet_less", "nothing"),
+        ]
+    )
     best = min(v.results.roles["activist"].p_exposed for v in feasible if (v.effort or 0) <= 3)
     assert choice.variant.results.roles["activist"].p_exposed == best
     assert set(choice.contributions) == set(choice.variant.members)
@@ -108,28 +143,53 @@ def test_compare_json_identical_for_one_and_two_workers(scenario_file):
     assert one == two
     assert set(one) == {"role", "baseline", "variants"}
     variant = one["variants"]["meet_less"]
-    assert {"scenario", "settings", "roles", "everyone", "causes", "collateral", "delta"} <= set(variant)
+    assert {"scenario", "settings", "roles", "everyone", "causes", "collateral", "delta"} <= set(
+        variant
+    )
     assert set(variant["delta"]["activist"]) >= {"p_exposed", "ci95", "distinguishable"}
     assert "hide_leaflets+meet_less" in one["variants"]
 
 
 def test_border_phone_compare_has_a_clear_winner():
-    result = CliRunner().invoke(cli, ["compare", "border-phone", "--runs", "100"], catch_exceptions=False)
+    result = CliRunner().invoke(
+        cli, ["compare", "border-phone", "--runs", "100"], catch_exceptions=False
+    )
     assert result.exit_code == 0
     assert "lowers the reporting partner's chance of exposure" in result.stdout
 
 
-@pytest.mark.parametrize("args,expected", [
-    (["--countermeasure", "meet_les"], "no countermeasure named `meet_les` (did you mean `meet_less`?); defined: `hide_leaflets`, `meet_less`, `nothing`"),
-    (["--role", "activst"], "--role: no role named `activst` (did you mean `activist`?)"),
-])
+@pytest.mark.parametrize(
+    "args,expected",
+    [
+        (
+            ["--countermeasure", "meet_les"],
+            "no countermeasure named `meet_les` (did you mean `meet_less`?); defined: `hide_leaflets`, `meet_less`, `nothing`",
+        ),
+        (["--role", "activst"], "--role: no role named `activst` (did you mean `activist`?)"),
+    ],
+)
 def test_bad_compare_input(scenario_file, args, expected):
-    result = CliRunner().invoke(cli, ["compare", str(scenario_file(TOWN)), *args], catch_exceptions=False)
+    result = CliRunner().invoke(
+        cli, ["compare", str(scenario_file(TOWN)), *args], catch_exceptions=False
+    )
     assert result.exit_code == 2
     assert expected in result.stderr and result.stderr.count("\n") == 1
 
 
 def test_budget_without_efforts(scenario_file):
-    town = {**TOWN, "countermeasures": {"meet_less": {"description": "d", "cost": "c", "scale": {"activities.meet.per_week": 0.5}}}}
-    result = CliRunner().invoke(cli, ["compare", str(scenario_file(town)), "--budget", "3", "--runs", "5"], catch_exceptions=False)
+    town = {
+        **TOWN,
+        "countermeasures": {
+            "meet_less": {
+                "description": "d",
+                "cost": "c",
+                "scale": {"activities.meet.per_week": 0.5},
+            }
+        },
+    }
+    result = CliRunner().invoke(
+        cli,
+        ["compare", str(scenario_file(town)), "--budget", "3", "--runs", "5"],
+        catch_exceptions=False,
+    )
     assert result.exit_code == 2 and "no countermeasure declares an `effort`" in result.stderr

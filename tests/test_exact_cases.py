@@ -32,48 +32,60 @@ def _assert_curve(curve, formula, pairs, days):
     for t in days:
         p = formula(t)
         se = math.sqrt(max(p * (1 - p), 1e-4) / pairs)
-        assert abs(curve[t] - p) <= SLACK * se, f"day {t}: simulated {curve[t]:.4f}, formula {p:.4f}, se {se:.4f}"
+        assert abs(curve[t] - p) <= SLACK * se, (
+            f"day {t}: simulated {curve[t]:.4f}, formula {p:.4f}, se {se:.4f}"
+        )
 
 
 def _independent(scenario_file, activity, observers, adversary=None, people=20_000, days=60):
-    return scenario_file({
-        "days": days,
-        "population": {"units": people // 100, "households_per_unit": 100},
-        "activities": {"act": activity},
-        "observers": observers,
-        **({"adversary": adversary} if adversary else {}),
-    })
+    return scenario_file(
+        {
+            "days": days,
+            "population": {"units": people // 100, "households_per_unit": 100},
+            "activities": {"act": activity},
+            "observers": observers,
+            **({"adversary": adversary} if adversary else {}),
+        }
+    )
 
 
 def test_one_observer_matches_geometric_formula(scenario_file):
     a, n, r = 0.05, 0.4, 0.5
-    path = _independent(scenario_file, {"who": "everyone", "per_day": a, "traces": ["behaviour"]},
-                        {"watcher": {"kind": "general", "notice": {"behaviour": n}, "reports": r}})
+    path = _independent(
+        scenario_file,
+        {"who": "everyone", "per_day": a, "traces": ["behaviour"]},
+        {"watcher": {"kind": "general", "notice": {"behaviour": n}, "reports": r}},
+    )
     group, _, _ = _curve(path, runs=1)
     _assert_curve(group.curve, lambda t: 1 - (1 - a * n * r) ** t, group.people, [1, 5, 20, 60])
 
 
 def test_per_week_rate_is_divided_by_seven(scenario_file):
-    path = _independent(scenario_file, {"who": "everyone", "per_week": 0.7, "traces": ["behaviour"]},
-                        {"watcher": {"kind": "general", "notice": {"behaviour": 1.0}}})
+    path = _independent(
+        scenario_file,
+        {"who": "everyone", "per_week": 0.7, "traces": ["behaviour"]},
+        {"watcher": {"kind": "general", "notice": {"behaviour": 1.0}}},
+    )
     group, _, _ = _curve(path, runs=1)
     _assert_curve(group.curve, lambda t: 1 - (1 - 0.1) ** t, group.people, [3, 10, 30])
 
 
 def test_independent_observers_multiply_survival(scenario_file):
     """Two observers, each seeing its own activity's traces: 1 - prod_o (1 - q_o)^t."""
-    path = scenario_file({
-        "days": 60,
-        "population": {"units": 200, "households_per_unit": 100},
-        "activities": {
-            "gather": {"who": "everyone", "per_day": 0.1, "traces": ["behaviour"]},
-            "visit": {"who": "everyone", "per_day": 0.2, "traces": ["presence"]},
-        },
-        "observers": {
-            "first": {"kind": "general", "notice": {"behaviour": 0.3}, "reports": 0.5},
-            "second": {"kind": "general", "notice": {"presence": 0.2}, "reports": 1.0},
-        },
-    })
+    path = scenario_file(
+        {
+            "days": 60,
+            "population": {"units": 200, "households_per_unit": 100},
+            "activities": {
+                "gather": {"who": "everyone", "per_day": 0.1, "traces": ["behaviour"]},
+                "visit": {"who": "everyone", "per_day": 0.2, "traces": ["presence"]},
+            },
+            "observers": {
+                "first": {"kind": "general", "notice": {"behaviour": 0.3}, "reports": 0.5},
+                "second": {"kind": "general", "notice": {"presence": 0.2}, "reports": 1.0},
+            },
+        }
+    )
     group, _, _ = _curve(path, runs=1)
     q1, q2 = 0.1 * 0.3 * 0.5, 0.2 * 0.2 * 1.0
     _assert_curve(group.curve, lambda t: 1 - ((1 - q1) * (1 - q2)) ** t, group.people, [2, 10, 40])
@@ -87,7 +99,9 @@ def test_observers_of_one_event_notice_it_independently(scenario_file):
         "first": {"kind": "general", "notice": {"behaviour": 0.3}, "reports": 0.5},
         "second": {"kind": "general", "notice": {"behaviour": 0.2}, "reports": 1.0},
     }
-    path = _independent(scenario_file, {"who": "everyone", "per_day": a, "traces": ["behaviour"]}, observers)
+    path = _independent(
+        scenario_file, {"who": "everyone", "per_day": a, "traces": ["behaviour"]}, observers
+    )
     group, _, _ = _curve(path, runs=1)
     daily = a * (1 - (1 - 0.3 * 0.5) * (1 - 0.2))
     _assert_curve(group.curve, lambda t: 1 - (1 - daily) ** t, group.people, [2, 10, 40])
@@ -101,62 +115,85 @@ def test_bribe_turns_r_into_r_times_one_minus_b(scenario_file):
     path = _independent(
         scenario_file,
         {"who": "everyone", "per_day": a, "traces": ["presence"], "offers_bribe": True},
-        {"leader_like": {"kind": "general", "notice": {"presence": n}, "reports": r,
-                         "bribe": {"price": 50, "accepts": b}}},
+        {
+            "leader_like": {
+                "kind": "general",
+                "notice": {"presence": n},
+                "reports": r,
+                "bribe": {"price": 50, "accepts": b},
+            }
+        },
     )
     group, _, _ = _curve(path, runs=1)
-    _assert_curve(group.curve, lambda t: 1 - (1 - a * n * r * (1 - b)) ** t, group.people, [5, 20, 60])
+    _assert_curve(
+        group.curve, lambda t: 1 - (1 - a * n * r * (1 - b)) ** t, group.people, [5, 20, 60]
+    )
 
 
 def test_unit_weights_and_threshold_k_follow_binomial_tail(scenario_file):
     a, n, r, k = 0.2, 0.5, 0.6, 3
     q = a * n * r
-    path = _independent(scenario_file, {"who": "everyone", "per_day": a, "traces": ["behaviour"]},
-                        {"watcher": {"kind": "general", "notice": {"behaviour": n}, "reports": r}},
-                        adversary={"threshold": k})
+    path = _independent(
+        scenario_file,
+        {"who": "everyone", "per_day": a, "traces": ["behaviour"]},
+        {"watcher": {"kind": "general", "notice": {"behaviour": n}, "reports": r}},
+        adversary={"threshold": k},
+    )
     group, _, _ = _curve(path, runs=1)
-    _assert_curve(group.curve, lambda t: float(stats.binom.sf(k - 1, t, q)), group.people, [5, 15, 30, 60])
+    _assert_curve(
+        group.curve, lambda t: float(stats.binom.sf(k - 1, t, q)), group.people, [5, 15, 30, 60]
+    )
 
 
 def test_scheduled_check_on_a_permanent_state(scenario_file):
     c, f = 7, 0.3
-    path = scenario_file({
-        "days": 60,
-        "population": {"units": 200, "households_per_unit": 100},
-        "states": {"phone": {}},
-        "activities": {"own": {"who": "everyone", "per_day": 1.0, "state": "phone"}},
-        "checks": {"inspection": {"every": c, "finds": {"phone": f}}},
-    })
+    path = scenario_file(
+        {
+            "days": 60,
+            "population": {"units": 200, "households_per_unit": 100},
+            "states": {"phone": {}},
+            "activities": {"own": {"who": "everyone", "per_day": 1.0, "state": "phone"}},
+            "checks": {"inspection": {"every": c, "finds": {"phone": f}}},
+        }
+    )
     group, _, _ = _curve(path, runs=1)
-    _assert_curve(group.curve, lambda t: 1 - (1 - f) ** (t // c), group.people, [6, 7, 13, 14, 30, 60])
+    _assert_curve(
+        group.curve, lambda t: 1 - (1 - f) ** (t // c), group.people, [6, 7, 13, 14, 30, 60]
+    )
     assert group.curve[c - 1] == 0.0, "a check every c days must not fire before day c"
 
 
 def test_concealment_lowers_the_find(scenario_file):
     c, f, hide = 5, 0.4, 0.5
-    path = scenario_file({
-        "days": 40,
-        "population": {"units": 200, "households_per_unit": 100},
-        "states": {"phone": {"concealment": hide}},
-        "activities": {"own": {"who": "everyone", "per_day": 1.0, "state": "phone"}},
-        "checks": {"inspection": {"every": c, "finds": {"phone": f}}},
-    })
+    path = scenario_file(
+        {
+            "days": 40,
+            "population": {"units": 200, "households_per_unit": 100},
+            "states": {"phone": {"concealment": hide}},
+            "activities": {"own": {"who": "everyone", "per_day": 1.0, "state": "phone"}},
+            "checks": {"inspection": {"every": c, "finds": {"phone": f}}},
+        }
+    )
     group, _, _ = _curve(path, runs=1)
-    _assert_curve(group.curve, lambda t: 1 - (1 - f * (1 - hide)) ** (t // c), group.people, [10, 40])
+    _assert_curve(
+        group.curve, lambda t: 1 - (1 - f * (1 - hide)) ** (t // c), group.people, [10, 40]
+    )
 
 
 @pytest.mark.parametrize("unlock,reveal,leaves", [(0.6, 0.3, 8), (1.0, 0.5, 5)])
 def test_hub_cascade_is_a_mixture_of_zero_and_binomial(scenario_file, unlock, reveal, leaves):
     runs = 1500 if FAST else 4000
-    path = scenario_file({
-        "days": 5,
-        "population": {"households_per_unit": leaves + 1, "roles": {"hub": 1, "leaf": leaves}},
-        "contacts": {"ties": [{"from": "hub", "to": "leaf", "channel": "phone"}]},
-        "channels": {"phone": {"kind": "plaintext", "reveal": {"device": reveal}}},
-        "activities": {"stand_out": {"who": "hub", "per_day": 1.0, "traces": ["behaviour"]}},
-        "observers": {"watcher": {"kind": "general", "notice": {"behaviour": 1.0}}},
-        "adversary": {"unlock": unlock},
-    })
+    path = scenario_file(
+        {
+            "days": 5,
+            "population": {"households_per_unit": leaves + 1, "roles": {"hub": 1, "leaf": leaves}},
+            "contacts": {"ties": [{"from": "hub", "to": "leaf", "channel": "phone"}]},
+            "channels": {"phone": {"kind": "plaintext", "reveal": {"device": reveal}}},
+            "activities": {"stand_out": {"who": "hub", "per_day": 1.0, "traces": ["behaviour"]}},
+            "observers": {"watcher": {"kind": "general", "notice": {"behaviour": 1.0}}},
+            "adversary": {"unlock": unlock},
+        }
+    )
     loaded = load(str(path))
     summaries = simulate_runs(loaded.scenario, runs, seed=11)
     leaf = loaded.scenario.role_names.index("leaf")
@@ -170,13 +207,21 @@ def test_hub_cascade_is_a_mixture_of_zero_and_binomial(scenario_file, unlock, re
     pmf[0] += 1 - unlock
     for k in range(leaves + 1):
         se = math.sqrt(max(pmf[k] * (1 - pmf[k]), 1e-4) / runs)
-        assert abs(counts[k] / runs - pmf[k]) <= SLACK * se, f"P({k} leaves): {counts[k] / runs:.4f} vs {pmf[k]:.4f}"
+        assert abs(counts[k] / runs - pmf[k]) <= SLACK * se, (
+            f"P({k} leaves): {counts[k] / runs:.4f} vs {pmf[k]:.4f}"
+        )
 
 
-def reference_final_size(p: float = 0.002, transmit: float = 0.3, degree: float = 8, days: int = 365) -> float:
+def reference_final_size(
+    p: float = 0.002, transmit: float = 0.3, degree: float = 8, days: int = 365
+) -> float:
     """Edge-based final size (Miller 2011) with a random initial fraction rho0."""
     rho0 = 1 - (1 - p) ** days
-    theta = brentq(lambda th: 1 - transmit + transmit * (1 - rho0) * math.exp(degree * (th - 1)) - th, 0.0, 1.0 - 1e-12)
+    theta = brentq(
+        lambda th: 1 - transmit + transmit * (1 - rho0) * math.exp(degree * (th - 1)) - th,
+        0.0,
+        1.0 - 1e-12,
+    )
     return 1 - (1 - rho0) * math.exp(degree * (theta - 1))
 
 
@@ -191,7 +236,9 @@ def test_reference_cascade_final_size():
     two runs are averaged, and 0.005 is the tolerance the design states.
     """
     loaded = load("reference-cascade")
-    scenario = loaded.scenario.model_copy(update={"population": loaded.scenario.population.model_copy(update={"units": 1000})})
+    scenario = loaded.scenario.model_copy(
+        update={"population": loaded.scenario.population.model_copy(update={"units": 1000})}
+    )
     results = aggregate(simulate_runs(scenario, 2, seed=3), scenario)
     assert results.people == 100_000
     assert abs(results.everyone.p_exposed - reference_final_size()) <= 0.005

@@ -19,15 +19,43 @@ from simulator.scenario import check_exercise, choice_scenarios, load
 TABLE = {
     "days": 60,
     "runs": 6,
-    "population": {"units": 1, "households_per_unit": 40, "household_size": 1,
-                   "roles": {"partner": {"count": 1, "label": "partner"}, "source": {"count": 2, "label": "source"}}},
+    "population": {
+        "units": 1,
+        "households_per_unit": 40,
+        "household_size": 1,
+        "roles": {
+            "partner": {"count": 1, "label": "partner"},
+            "source": {"count": 2, "label": "source"},
+        },
+    },
     "contacts": {"ties": [{"from": "partner", "to": "source", "channel": "phone"}]},
-    "channels": {"phone": {"kind": "plaintext", "stores_contacts": True, "reveal": {"device": 1.0}},
-                 "talk": {"kind": "in_person"}},
-    "activities": {"call": {"who": "partner", "per_day": 0.5, "traces": ["behaviour"], "label": "calls abroad"}},
-    "observers": {"police": {"kind": "general", "label": "the police", "notice": {"behaviour": 0.05}, "weight": 0.5}},
-    "adversary": {"threshold": 1, "weights": {"reports": 1, "finds": 1, "cascade": 1}, "unlock": 1.0},
-    "countermeasures": {"quiet": {"description": "Call less.", "cost": "Less news.", "scale": {"activities.call.per_day": 0.2}}},
+    "channels": {
+        "phone": {"kind": "plaintext", "stores_contacts": True, "reveal": {"device": 1.0}},
+        "talk": {"kind": "in_person"},
+    },
+    "activities": {
+        "call": {"who": "partner", "per_day": 0.5, "traces": ["behaviour"], "label": "calls abroad"}
+    },
+    "observers": {
+        "police": {
+            "kind": "general",
+            "label": "the police",
+            "notice": {"behaviour": 0.05},
+            "weight": 0.5,
+        }
+    },
+    "adversary": {
+        "threshold": 1,
+        "weights": {"reports": 1, "finds": 1, "cascade": 1},
+        "unlock": 1.0,
+    },
+    "countermeasures": {
+        "quiet": {
+            "description": "Call less.",
+            "cost": "Less news.",
+            "scale": {"activities.call.per_day": 0.2},
+        }
+    },
     "exercise": {
         "persona": "partner",
         "turn_days": 20,
@@ -103,8 +131,13 @@ def test_border_phone_plays_from_stdin_through_to_the_debrief():
     assert "Turn 1 of 5 — days 1 to 73" in out and "Your choice (1-7): 1" in out
     assert "What the reporting partner did:" in out
     assert "\nDebrief\n=======\n" in out
-    assert "What exposed the reporting partner" in out or "What kept the reporting partner safe" in out
-    assert "Had you chosen “Lie low” every turn, exposure of the reporting partner within a year" in out
+    assert (
+        "What exposed the reporting partner" in out or "What kept the reporting partner safe" in out
+    )
+    assert (
+        "Had you chosen “Lie low” every turn, exposure of the reporting partner within a year"
+        in out
+    )
     assert "“Carry on as before” every turn is what you did" in out
 
 
@@ -186,27 +219,88 @@ def test_save_refuses_an_existing_file_without_force(town, tmp_path):
 
 
 def test_save_to_a_missing_folder_is_refused_before_playing(town, tmp_path):
-    result = invoke("exercise", str(town()), "--save", str(tmp_path / "no" / "game.json"), input="1\n")
+    result = invoke(
+        "exercise", str(town()), "--save", str(tmp_path / "no" / "game.json"), input="1\n"
+    )
     assert result.exit_code == 2 and "does not exist" in result.stderr
     assert result.stdout == ""
 
 
-@pytest.mark.parametrize("content,expected", [
-    ("{", "not a saved exercise (broken JSON at line 1"),
-    ("[]", "not a saved exercise (no \"format\""),
-    (json.dumps({"format": "exposure-exercise", "version": 9}), "saved by another version of Exposure"),
-    (json.dumps({"format": "exposure-exercise", "version": 1, "scenario": {"spec": "x"}}), "`scenario` needs"),
-    (json.dumps({"format": "exposure-exercise", "version": 1, "scenario": {"spec": "S", "name": "n", "sha256": "H"},
-                 "seed": -1, "choices": []}), "`seed` must be"),
-    (json.dumps({"format": "exposure-exercise", "version": 1, "scenario": {"spec": "S", "name": "n", "sha256": "H"},
-                 "seed": 1, "choices": ["2"]}), "`choices` must be a list"),
-    (json.dumps({"format": "exposure-exercise", "version": 1, "scenario": {"spec": "S", "name": "n", "sha256": "H"},
-                 "seed": 1, "choices": [7]}), "choice 7 is not on the menu"),
-    (json.dumps({"format": "exposure-exercise", "version": 1, "scenario": {"spec": "S", "name": "n", "sha256": "H"},
-                 "seed": 1, "choices": [1, 1, 1, 1]}), "4 choices for 3 turns"),
-    (json.dumps({"format": "exposure-exercise", "version": 1, "scenario": {"spec": "S", "name": "n", "sha256": "0" * 64},
-                 "seed": 1, "choices": [1]}), "was saved for another version of"),
-])
+@pytest.mark.parametrize(
+    "content,expected",
+    [
+        ("{", "not a saved exercise (broken JSON at line 1"),
+        ("[]", 'not a saved exercise (no "format"'),
+        (
+            json.dumps({"format": "exposure-exercise", "version": 9}),
+            "saved by another version of Exposure",
+        ),
+        (
+            json.dumps({"format": "exposure-exercise", "version": 1, "scenario": {"spec": "x"}}),
+            "`scenario` needs",
+        ),
+        (
+            json.dumps(
+                {
+                    "format": "exposure-exercise",
+                    "version": 1,
+                    "scenario": {"spec": "S", "name": "n", "sha256": "H"},
+                    "seed": -1,
+                    "choices": [],
+                }
+            ),
+            "`seed` must be",
+        ),
+        (
+            json.dumps(
+                {
+                    "format": "exposure-exercise",
+                    "version": 1,
+                    "scenario": {"spec": "S", "name": "n", "sha256": "H"},
+                    "seed": 1,
+                    "choices": ["2"],
+                }
+            ),
+            "`choices` must be a list",
+        ),
+        (
+            json.dumps(
+                {
+                    "format": "exposure-exercise",
+                    "version": 1,
+                    "scenario": {"spec": "S", "name": "n", "sha256": "H"},
+                    "seed": 1,
+                    "choices": [7],
+                }
+            ),
+            "choice 7 is not on the menu",
+        ),
+        (
+            json.dumps(
+                {
+                    "format": "exposure-exercise",
+                    "version": 1,
+                    "scenario": {"spec": "S", "name": "n", "sha256": "H"},
+                    "seed": 1,
+                    "choices": [1, 1, 1, 1],
+                }
+            ),
+            "4 choices for 3 turns",
+        ),
+        (
+            json.dumps(
+                {
+                    "format": "exposure-exercise",
+                    "version": 1,
+                    "scenario": {"spec": "S", "name": "n", "sha256": "0" * 64},
+                    "seed": 1,
+                    "choices": [1],
+                }
+            ),
+            "was saved for another version of",
+        ),
+    ],
+)
 def test_a_broken_saved_exercise_is_one_line_and_exit_2(town, tmp_path, content, expected):
     path = town()
     sha = load(str(path)).sha256
@@ -239,20 +333,40 @@ def test_read_saved_and_resume_directly(town, tmp_path):
 def test_a_scenario_without_an_exercise_says_how_to_add_one():
     result = invoke("exercise", "reference-cascade", input="1\n")
     assert result.exit_code == 2 and result.stderr.count("\n") == 1
-    assert "has no `exercise` block to play; add one with `persona`, `turn_days` and `choices`" in result.stderr
+    assert (
+        "has no `exercise` block to play; add one with `persona`, `turn_days` and `choices`"
+        in result.stderr
+    )
 
 
-@pytest.mark.parametrize("changes,expected", [
-    ({"exercise": {"persona": "nobody"}}, "exercise.persona: no role named `nobody`"),
-    ({"exercise": {"turns": 4}}, "exercise.turns: turn 4 would start on day 61, after the last day (60)"),
-    ({"exercise": {"situation": ["a", "b", "c", "d"]}}, "exercise.situation: gives 4 situations for 3 turns"),
-    ({"exercise": {"choices": [{"label": "A"}, {"label": "B", "countermeasure": "quite"}]}},
-     "no countermeasure named `quite` (did you mean `quiet`?)"),
-    ({"exercise": {"choices": [{"label": "A"}, {"label": "B", "set": {"population.units": 2}}]}},
-     "not who lives in the town or who knows whom (got population.units)"),
-    ({"exercise": {"choices": [{"label": "A"}]}}, "exercise.choices"),
-    ({"exercise": {"turn_days": 0}}, "exercise.turn_days: must be at least 1"),
-])
+@pytest.mark.parametrize(
+    "changes,expected",
+    [
+        ({"exercise": {"persona": "nobody"}}, "exercise.persona: no role named `nobody`"),
+        (
+            {"exercise": {"turns": 4}},
+            "exercise.turns: turn 4 would start on day 61, after the last day (60)",
+        ),
+        (
+            {"exercise": {"situation": ["a", "b", "c", "d"]}},
+            "exercise.situation: gives 4 situations for 3 turns",
+        ),
+        (
+            {"exercise": {"choices": [{"label": "A"}, {"label": "B", "countermeasure": "quite"}]}},
+            "no countermeasure named `quite` (did you mean `quiet`?)",
+        ),
+        (
+            {
+                "exercise": {
+                    "choices": [{"label": "A"}, {"label": "B", "set": {"population.units": 2}}]
+                }
+            },
+            "not who lives in the town or who knows whom (got population.units)",
+        ),
+        ({"exercise": {"choices": [{"label": "A"}]}}, "exercise.choices"),
+        ({"exercise": {"turn_days": 0}}, "exercise.turn_days: must be at least 1"),
+    ],
+)
 def test_exercise_blocks_are_validated(town, changes, expected):
     result = invoke("validate", str(town(changes)))
     assert result.exit_code == 2
@@ -260,7 +374,13 @@ def test_exercise_blocks_are_validated(town, changes, expected):
 
 
 def test_a_choice_patching_a_missing_key_is_reported_where_it_is_written(town):
-    path = town({"exercise": {"choices": [{"label": "A"}, {"label": "B", "set": {"activities.call.minuts": 2}}]}})
+    path = town(
+        {
+            "exercise": {
+                "choices": [{"label": "A"}, {"label": "B", "set": {"activities.call.minuts": 2}}]
+            }
+        }
+    )
     loaded = load(str(path))
     (problem,) = check_exercise(loaded)
     assert "activities.call.minuts" in str(problem) and "did you mean `minutes`?" in str(problem)
@@ -272,7 +392,20 @@ def test_a_choice_patching_a_missing_key_is_reported_where_it_is_written(town):
 
 
 def test_a_channel_may_change_part_way(town):
-    loaded = load(str(town({"exercise": {"choices": [{"label": "A"}, {"label": "Talk", "set": {"contacts.ties.0.channel": "talk"}}]}})))
+    loaded = load(
+        str(
+            town(
+                {
+                    "exercise": {
+                        "choices": [
+                            {"label": "A"},
+                            {"label": "Talk", "set": {"contacts.ties.0.channel": "talk"}},
+                        ]
+                    }
+                }
+            )
+        )
+    )
     phone, talk = {}, {}
     for seed in range(1, 40):
         for schedule, found in (([0, 0, 0], phone), ([1, 1, 1], talk)):

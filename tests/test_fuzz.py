@@ -24,8 +24,12 @@ from simulator.scenario import bundled_dir, bundled_names, load
 
 # A quick pass in the suite; EXPOSURE_FUZZ_EXAMPLES=5000 (and no fixed seed) searches longer.
 EXAMPLES = int(os.environ.get("EXPOSURE_FUZZ_EXAMPLES", "60"))
-FUZZ = settings(max_examples=EXAMPLES, deadline=1000, suppress_health_check=[HealthCheck.too_slow],
-                derandomize="EXPOSURE_FUZZ_EXAMPLES" not in os.environ)
+FUZZ = settings(
+    max_examples=EXAMPLES,
+    deadline=1000,
+    suppress_health_check=[HealthCheck.too_slow],
+    derandomize="EXPOSURE_FUZZ_EXAMPLES" not in os.environ,
+)
 NAMES = st.from_regex(r"[a-z][a-z0-9_]{0,10}", fullmatch=True)
 PROBABILITY = st.floats(0.0, 1.0, allow_nan=False)
 
@@ -65,18 +69,34 @@ def valid_documents(draw: st.DrawFn) -> dict[str, Any]:
     lo = draw(st.integers(1, 20))
     doc["population"] = {
         "units": draw(st.integers(1, 3)),
-        "households_per_unit": draw(st.one_of(st.just(lo), st.integers(lo, 30).map(lambda hi: [lo, hi]))),
+        "households_per_unit": draw(
+            st.one_of(st.just(lo), st.integers(lo, 30).map(lambda hi: [lo, hi]))
+        ),
         "household_size": draw(st.integers(1, 4)),
     }
     doc["activities"] = {
-        name: {"who": "everyone", **draw(rates()),
-               "traces": draw(st.lists(st.sampled_from(["presence", "travel", "behaviour"]), unique=True))}
+        name: {
+            "who": "everyone",
+            **draw(rates()),
+            "traces": draw(
+                st.lists(st.sampled_from(["presence", "travel", "behaviour"]), unique=True)
+            ),
+        }
         for name in draw(st.lists(NAMES, max_size=3, unique=True))
     }
     doc["observers"] = {
-        name: {"kind": "general", "notice": {"behaviour": draw(PROBABILITY), "presence": draw(PROBABILITY)},
-               "reports": draw(PROBABILITY)}
-        for name in draw(st.lists(NAMES.filter(lambda n: n not in ("cascade", "registration")), max_size=2, unique=True))
+        name: {
+            "kind": "general",
+            "notice": {"behaviour": draw(PROBABILITY), "presence": draw(PROBABILITY)},
+            "reports": draw(PROBABILITY),
+        }
+        for name in draw(
+            st.lists(
+                NAMES.filter(lambda n: n not in ("cascade", "registration")),
+                max_size=2,
+                unique=True,
+            )
+        )
     }
     doc["adversary"]["threshold"] = draw(st.floats(0.5, 5.0))
     return doc
@@ -95,18 +115,42 @@ def test_valid_documents_load(doc):
 
 # --- mutated documents ----------------------------------------------------------------------------
 
-HOSTILE_TEXT = st.sampled_from([
-    "", " ", "\x1b[2J", "\u202e", "\x00", "\r", "tr\u0430der", "ｔｒａｄｅｒ", "e\u0301", "\U0001F600",
-    "a" * 5000, "[/x]", "{{ 7*7 }}", "<script>alert(1)</script>", "../../etc/passwd", "-1", "1e999",
-])
+HOSTILE_TEXT = st.sampled_from(
+    [
+        "",
+        " ",
+        "\x1b[2J",
+        "\u202e",
+        "\x00",
+        "\r",
+        "tr\u0430der",
+        "ｔｒａｄｅｒ",
+        "e\u0301",
+        "\U0001f600",
+        "a" * 5000,
+        "[/x]",
+        "{{ 7*7 }}",
+        "<script>alert(1)</script>",
+        "../../etc/passwd",
+        "-1",
+        "1e999",
+    ]
+)
 HOSTILE_VALUES = st.recursive(
     st.one_of(
-        st.none(), st.booleans(),
-        st.integers(-(10**30), 10**30), st.sampled_from([-1, 0, 2**63, -(2**63), 10**4000]),
-        st.floats(allow_nan=True, allow_infinity=True), st.sampled_from([math.nan, math.inf, -math.inf, -0.0, 1e308]),
-        st.text(max_size=30), HOSTILE_TEXT,
+        st.none(),
+        st.booleans(),
+        st.integers(-(10**30), 10**30),
+        st.sampled_from([-1, 0, 2**63, -(2**63), 10**4000]),
+        st.floats(allow_nan=True, allow_infinity=True),
+        st.sampled_from([math.nan, math.inf, -math.inf, -0.0, 1e308]),
+        st.text(max_size=30),
+        HOSTILE_TEXT,
     ),
-    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.one_of(NAMES, HOSTILE_TEXT), inner, max_size=4)),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.dictionaries(st.one_of(NAMES, HOSTILE_TEXT), inner, max_size=4),
+    ),
     max_leaves=20,
 )
 
@@ -123,7 +167,9 @@ def _paths(data: Any, here: tuple = ()) -> list[tuple]:
 
 
 def _bundled(name: str) -> dict[str, Any]:
-    return YAML(typ="safe", pure=True).load((bundled_dir() / f"{name}.yaml").read_text(encoding="utf-8"))
+    return YAML(typ="safe", pure=True).load(
+        (bundled_dir() / f"{name}.yaml").read_text(encoding="utf-8")
+    )
 
 
 @st.composite
@@ -169,9 +215,43 @@ def test_mutated_documents_fail_cleanly(doc):
 # --- mutated text ---------------------------------------------------------------------------------
 
 TOKENS = [
-    "&a ", "*a", "*b", "!!python/object/apply:os.system ['id'] ", "!tag ", "!!binary ", "<<: *a\n", "[", "]", "{",
-    "}", ",", ": ", "- ", "\n", "  ", "\t", "---\n", "...\n", "? ", "'", '"', "\\", "#", "%YAML 1.1\n", "|", ">",
-    ".nan", ".inf", "-", "1e400", "9" * 100, "\x00", "\x1b", "\u202e", "\ufeff", "\u0430",
+    "&a ",
+    "*a",
+    "*b",
+    "!!python/object/apply:os.system ['id'] ",
+    "!tag ",
+    "!!binary ",
+    "<<: *a\n",
+    "[",
+    "]",
+    "{",
+    "}",
+    ",",
+    ": ",
+    "- ",
+    "\n",
+    "  ",
+    "\t",
+    "---\n",
+    "...\n",
+    "? ",
+    "'",
+    '"',
+    "\\",
+    "#",
+    "%YAML 1.1\n",
+    "|",
+    ">",
+    ".nan",
+    ".inf",
+    "-",
+    "1e400",
+    "9" * 100,
+    "\x00",
+    "\x1b",
+    "\u202e",
+    "\ufeff",
+    "\u0430",
 ]
 
 
@@ -185,13 +265,13 @@ def mutated_texts(draw: st.DrawFn) -> bytes:
             token = draw(st.one_of(st.sampled_from(TOKENS), st.text(max_size=8)))
             text = text[:at] + token.encode("utf-8") + text[at:]
         elif kind == "delete":
-            text = text[:at] + text[at + draw(st.integers(1, 40)):]
+            text = text[:at] + text[at + draw(st.integers(1, 40)) :]
         elif kind == "byte":
-            text = text[:at] + bytes([draw(st.integers(0, 255))]) + text[at + 1:]
+            text = text[:at] + bytes([draw(st.integers(0, 255))]) + text[at + 1 :]
         else:
             line_start = text.rfind(b"\n", 0, at) + 1
             line_end = text.find(b"\n", at)
-            line = text[line_start:line_end + 1 if line_end >= 0 else len(text)]
+            line = text[line_start : line_end + 1 if line_end >= 0 else len(text)]
             text = text[:line_start] + line * draw(st.integers(2, 50)) + text[line_start:]
     return text
 
@@ -215,12 +295,19 @@ def _keys() -> list[str]:
 
 KEYS = _keys()
 SET_VALUES = st.one_of(
-    st.text(max_size=40), st.sampled_from(TOKENS), st.integers(-(10**6), 10**6).map(str),
-    st.floats(allow_nan=True, allow_infinity=True).map(repr), st.sampled_from(["[1, 2]", "{a: 1}", "[" * 100, "&a [*a]"]),
+    st.text(max_size=40),
+    st.sampled_from(TOKENS),
+    st.integers(-(10**6), 10**6).map(str),
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.sampled_from(["[1, 2]", "{a: 1}", "[" * 100, "&a [*a]"]),
 )
 SET_KEYS = st.one_of(
     st.sampled_from(KEYS),
-    st.builds(lambda k, extra: f"{k}.{extra}", st.sampled_from(KEYS), st.one_of(NAMES, st.integers(0, 10**6).map(str))),
+    st.builds(
+        lambda k, extra: f"{k}.{extra}",
+        st.sampled_from(KEYS),
+        st.one_of(NAMES, st.integers(0, 10**6).map(str)),
+    ),
     st.text(max_size=30),
 )
 

@@ -136,11 +136,19 @@ def test_sealed_hostile_files(tmp_path, monkeypatch):
     monkeypatch.setenv("EXPOSURE_PASSPHRASE", "hostile corpus")
     fast = ScryptParams(log2_n=10)
     bomb = tmp_path / "bomb.yaml.sealed"
-    bomb.write_bytes(seal((HOSTILE / "alias-bomb.yaml").read_bytes(), Passphrase(text="hostile corpus"), fast))
+    bomb.write_bytes(
+        seal((HOSTILE / "alias-bomb.yaml").read_bytes(), Passphrase(text="hostile corpus"), fast)
+    )
     line, elapsed = refuse("run", str(bomb))
     assert "expands to more than" in line and elapsed < SECONDS
     tags = tmp_path / "tags.yaml.sealed"
-    tags.write_bytes(seal((HOSTILE / "python-object-apply.yaml").read_bytes(), Passphrase(text="hostile corpus"), fast))
+    tags.write_bytes(
+        seal(
+            (HOSTILE / "python-object-apply.yaml").read_bytes(),
+            Passphrase(text="hostile corpus"),
+            fast,
+        )
+    )
     assert "YAML tags are not allowed" in refuse("run", str(tags))[0]
     greedy = bytearray(bomb.read_bytes())
     greedy[len(MAGIC) + 1] = 40  # scrypt N = 2**40: terabytes, if it were believed
@@ -153,34 +161,45 @@ def test_sealed_hostile_files(tmp_path, monkeypatch):
     assert "format version 9" in refuse("run", str(tmp_path / "future.yaml.sealed"))[0]
     (tmp_path / "cut.yaml.sealed").write_bytes(MAGIC + b"\x01\x0a")
     assert "is cut short" in refuse("validate", str(tmp_path / "cut.yaml.sealed"))[0]
-    (tmp_path / "huge.yaml.sealed").write_bytes(seal(b"a" * (2 * 1024 * 1024), Passphrase(text="hostile corpus"), fast))
+    (tmp_path / "huge.yaml.sealed").write_bytes(
+        seal(b"a" * (2 * 1024 * 1024), Passphrase(text="hostile corpus"), fast)
+    )
     assert "is larger than 1 MiB" in refuse("run", str(tmp_path / "huge.yaml.sealed"))[0]
 
 
-@pytest.mark.parametrize("expr,expected", [
-    ("days=" + "[" * 5000, "days: expected a whole number"),
-    ("days=" + "9" * 5000, "days: expected a whole number"),
-    ("days=.nan", "days: expected a whole number"),
-    ("activities.daily_life.per_day=.inf", "must be a finite number"),
-    ("days=!!python/object/apply:os.system [id]", "days: expected a whole number"),
-    ("population.units=-1", "must be at least 1"),
-    ("a" + ".a" * 5000 + "=1", "no such key in a scenario"),
-    ("activities.d\u0430ily_life.per_day=0.1", "the scenario has no `activities.d\u0430ily_life`"),
-    ("days=&a [*a]", "days: expected a whole number"),
-])
+@pytest.mark.parametrize(
+    "expr,expected",
+    [
+        ("days=" + "[" * 5000, "days: expected a whole number"),
+        ("days=" + "9" * 5000, "days: expected a whole number"),
+        ("days=.nan", "days: expected a whole number"),
+        ("activities.daily_life.per_day=.inf", "must be a finite number"),
+        ("days=!!python/object/apply:os.system [id]", "days: expected a whole number"),
+        ("population.units=-1", "must be at least 1"),
+        ("a" + ".a" * 5000 + "=1", "no such key in a scenario"),
+        (
+            "activities.d\u0430ily_life.per_day=0.1",
+            "the scenario has no `activities.d\u0430ily_life`",
+        ),
+        ("days=&a [*a]", "days: expected a whole number"),
+    ],
+)
 def test_hostile_set_expressions(expr, expected):
     line, elapsed = refuse("run", "reference-cascade", "--set", expr)
     assert expected in line and elapsed < SECONDS
 
 
-@pytest.mark.parametrize("args,expected", [
-    (["--people", str(10**12)], "--people"),
-    (["--runs", "10000000"], "--runs"),
-    (["--max-memory", "1M"], "but the limit (--max-memory) is 1 MiB"),
-    (["--runs", "1000", "--max-time", "10s"], "more than the limit of 10 seconds; try --runs"),
-    (["--max-memory", "lots"], "expected a size such as 2G or 512M"),
-    (["--max-time", "-3h"], "expected a duration such as 30m"),
-])
+@pytest.mark.parametrize(
+    "args,expected",
+    [
+        (["--people", str(10**12)], "--people"),
+        (["--runs", "10000000"], "--runs"),
+        (["--max-memory", "1M"], "but the limit (--max-memory) is 1 MiB"),
+        (["--runs", "1000", "--max-time", "10s"], "more than the limit of 10 seconds; try --runs"),
+        (["--max-memory", "lots"], "expected a size such as 2G or 512M"),
+        (["--max-time", "-3h"], "expected a duration such as 30m"),
+    ],
+)
 def test_absurd_requests_are_refused_with_smaller_values(args, expected):
     line, elapsed = refuse("run", "reference-cascade", *args)
     assert expected in line and elapsed < SECONDS
@@ -191,11 +210,17 @@ def test_absurd_requests_are_refused_with_smaller_values(args, expected):
 def test_limits_can_be_raised(monkeypatch):
     args = ["run", "reference-cascade", "--people", "2000", "--runs", "2", "--days", "20"]
     assert CliRunner().invoke(cli, [*args, "--max-memory", "2G", "--max-time", "2d"]).exit_code == 0
-    slow = CliRunner().invoke(cli, ["run", "reference-cascade", "--runs", "100000", "--max-time", "1s"])
+    slow = CliRunner().invoke(
+        cli, ["run", "reference-cascade", "--runs", "100000", "--max-time", "1s"]
+    )
     assert slow.exit_code == 2
     # A long job is allowed with a warning that says how to make it quicker (stopped before it starts).
-    monkeypatch.setattr("simulator.cli.simulate_runs", lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt))
-    warned = CliRunner().invoke(cli, ["run", "reference-cascade", "--runs", "5000", "--max-time", "30d"])
+    monkeypatch.setattr(
+        "simulator.cli.simulate_runs", lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt)
+    )
+    warned = CliRunner().invoke(
+        cli, ["run", "reference-cascade", "--runs", "5000", "--max-time", "30d"]
+    )
     assert warned.exit_code == 130
     assert "This may take about" in warned.stderr and "would be quicker" in warned.stderr
 
@@ -203,8 +228,15 @@ def test_limits_can_be_raised(monkeypatch):
 def test_scenario_text_is_never_taken_as_markup(tmp_path):
     text = (bundled_dir() / "reference-cascade.yaml").read_text()
     path = tmp_path / "markup.yaml"
-    path.write_text(text.replace("title: Reference cascade", 'title: "Town [/x] and [bold]b[/bold] [link=http://x]y[/link]"'))
-    result = CliRunner().invoke(cli, ["run", str(path), "--people", "2000", "--runs", "2", "--days", "20"])
+    path.write_text(
+        text.replace(
+            "title: Reference cascade",
+            'title: "Town [/x] and [bold]b[/bold] [link=http://x]y[/link]"',
+        )
+    )
+    result = CliRunner().invoke(
+        cli, ["run", str(path), "--people", "2000", "--runs", "2", "--days", "20"]
+    )
     assert result.exit_code == 0, result.stderr
     assert "Town [/x] and [bold]b[/bold] [link=http://x]y[/link]" in result.stdout
 

@@ -16,7 +16,9 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc to follow processes")
+pytestmark = pytest.mark.skipif(
+    not Path("/proc/self/stat").exists(), reason="reads /proc to follow processes"
+)
 
 LONG = ["reference-cascade", "--people", "200000", "--runs", "60"]
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -50,13 +52,19 @@ def _alive(pid: int) -> bool:
     return fields is not None and fields[0] != "Z"
 
 
-def _interrupt(tmp_path: Path, args: list[str], busy_cpu_s: float, workers: int,
-               name: str = "result.json") -> tuple[int, float, str, list[int]]:
+def _interrupt(
+    tmp_path: Path, args: list[str], busy_cpu_s: float, workers: int, name: str = "result.json"
+) -> tuple[int, float, str, list[int]]:
     """Start a command, wait until it has used `busy_cpu_s` of CPU, interrupt it; return what happened."""
     out = tmp_path / "out"
     out.mkdir()
-    process = subprocess.Popen([sys.executable, "-m", "simulator", *args, "-o", str(out / name)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "simulator", *args, "-o", str(out / name)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
     try:
         deadline = time.monotonic() + 60
         kids: list[int] = []
@@ -84,7 +92,9 @@ def _interrupt(tmp_path: Path, args: list[str], busy_cpu_s: float, workers: int,
 
 @pytest.mark.parametrize("workers,busy", [(1, 1.5), (1, 3.0), (2, 1.5), (2, 3.0)])
 def test_run_interrupted(tmp_path, workers, busy):
-    code, elapsed, stderr, kids = _interrupt(tmp_path, ["run", *LONG, "--workers", str(workers)], busy, workers)
+    code, elapsed, stderr, kids = _interrupt(
+        tmp_path, ["run", *LONG, "--workers", str(workers)], busy, workers
+    )
     assert code == 130, stderr
     assert elapsed < 1.0, f"took {elapsed:.2f} s to stop"
     assert stderr.strip().splitlines()[-1] == "interrupted"

@@ -26,14 +26,30 @@ texts = st.text(alphabet="abcdefghijklmnopqrstuvwxyz ,.", min_size=8, max_size=8
 
 def _scenario(kind: str, forward_secrecy: bool = False, **channel: Any) -> Scenario:
     logs = kind != "mesh"
-    return Scenario.model_validate({
-        "name": "pair", "title": "Two people", "summary": "s", "days": 30,
-        "population": {"units": 1, "households_per_unit": 2, "household_size": 1, "roles": {"a": 1, "b": 1}},
-        "contacts": {"ties": [{"from": "a", "to": "b", "channel": "chat"}]},
-        "channels": {"chat": {"kind": kind, "forward_secrecy": forward_secrecy, "operator_logs": logs if logs else None,
-                              **channel}},
-        "activities": {"write": {"who": "a", "with": "b", "channel": "chat", "per_day": 1}},
-    })
+    return Scenario.model_validate(
+        {
+            "name": "pair",
+            "title": "Two people",
+            "summary": "s",
+            "days": 30,
+            "population": {
+                "units": 1,
+                "households_per_unit": 2,
+                "household_size": 1,
+                "roles": {"a": 1, "b": 1},
+            },
+            "contacts": {"ties": [{"from": "a", "to": "b", "channel": "chat"}]},
+            "channels": {
+                "chat": {
+                    "kind": kind,
+                    "forward_secrecy": forward_secrecy,
+                    "operator_logs": logs if logs else None,
+                    **channel,
+                }
+            },
+            "activities": {"write": {"who": "a", "with": "b", "channel": "chat", "per_day": 1}},
+        }
+    )
 
 
 def _network(kind: str, forward_secrecy: bool = False, seed: int = 0) -> Network:
@@ -70,7 +86,13 @@ def test_primitives_round_trip_and_fail_on_a_wrong_key():
 @pytest.mark.parametrize("forward_secrecy", [False, True])
 def test_round_trip_both_ways_on_every_kind(kind, forward_secrecy):
     net = _network(kind, forward_secrecy)
-    schedule = [(True, 1, "first"), (True, 1, "second"), (False, 2, "reply"), (True, 3, "third"), (False, 3, "again")]
+    schedule = [
+        (True, 1, "first"),
+        (True, 1, "second"),
+        (False, 2, "reply"),
+        (True, 3, "third"),
+        (False, 3, "again"),
+    ]
     wires = _exchange(net, schedule)
     assert len(net.log) == (0 if kind == "mesh" else len(schedule))
     if kind == "plaintext":
@@ -78,8 +100,12 @@ def test_round_trip_both_ways_on_every_kind(kind, forward_secrecy):
 
 
 @FAST
-@given(text=texts, kind=st.sampled_from(["end_to_end", "end_to_end_sealed"]), ratchet=st.booleans(),
-       before=st.integers(0, 3))
+@given(
+    text=texts,
+    kind=st.sampled_from(["end_to_end", "end_to_end_sealed"]),
+    ratchet=st.booleans(),
+    before=st.integers(0, 3),
+)
 def test_the_operator_without_keys_never_reads_end_to_end(text, kind, ratchet, before):
     net = _network(kind, ratchet)
     _exchange(net, [(i % 2 == 0, 1, f"earlier message {i}") for i in range(before)])
@@ -97,12 +123,17 @@ def test_the_operator_reads_plaintext_and_transport(kind):
 
 
 @FAST
-@given(schedule=st.lists(st.tuples(st.booleans(), st.integers(1, 20)), min_size=1, max_size=12),
-       ratchet=st.booleans(), seized=st.sampled_from([0, 1]))
+@given(
+    schedule=st.lists(st.tuples(st.booleans(), st.integers(1, 20)), min_size=1, max_size=12),
+    ratchet=st.booleans(),
+    seized=st.sampled_from([0, 1]),
+)
 def test_seized_keys_open_earlier_taps_only_without_the_ratchet(schedule, ratchet, seized):
     net = _network("end_to_end", ratchet)
     ordered = sorted(schedule, key=lambda item: item[1])
-    _exchange(net, [(from_a, day, f"message number {i}") for i, (from_a, day) in enumerate(ordered)])
+    _exchange(
+        net, [(from_a, day, f"message number {i}") for i, (from_a, day) in enumerate(ordered)]
+    )
     device = net.devices[seized]
     keys = phone_keys(open_image(device.image(), device.storage_key))
     assert keys.identity, "an unlocked phone gives up its identity key"
@@ -122,8 +153,13 @@ def test_a_locked_phone_opens_nothing():
 
 
 @FAST
-@given(retention=st.integers(0, 6), days=st.integers(1, 25), seed=st.integers(0, 2**32),
-       contacts=st.booleans(), ratchet=st.booleans())
+@given(
+    retention=st.integers(0, 6),
+    days=st.integers(1, 25),
+    seed=st.integers(0, 2**32),
+    contacts=st.booleans(),
+    ratchet=st.booleans(),
+)
 def test_nothing_older_than_the_retention_is_on_a_phone(retention, days, seed, contacts, ratchet):
     scenario = _scenario("end_to_end", ratchet, retention_days=retention, stores_contacts=contacts)
     scenario = scenario.model_copy(update={"days": days})
@@ -149,7 +185,9 @@ def test_a_sealed_sender_log_line_carries_no_sender(text, sender, ratchet):
     parsed = parse(line.wire)
     assert parsed is not None and isinstance(parsed[0], SealedHeader)
     header, raw, _body = parsed
-    assert header.encode() == raw and header.recipient == 1 - sender, "the outer header is recipient, key id, key"
+    assert header.encode() == raw and header.recipient == 1 - sender, (
+        "the outer header is recipient, key id, key"
+    )
     assert not hasattr(header, "sender")
     assert net.account(0, sender).public not in line.wire
 

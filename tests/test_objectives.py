@@ -25,24 +25,38 @@ BUNDLED_SEED = 1
 
 # Two watchers of one habit, one ten times as sharp as the other; a countermeasure that makes the
 # habit ten times rarer. Exposure of a target within 60 days: 1 - (1 - 0.2 x 0.11)^60, about 0.74.
-TOWN = merge(BASE, {
-    "days": 60,
-    "runs": 40,
-    "population": {"roles": {"target": 5}},
-    "activities": {"habit": {"who": "target", "per_day": 0.2, "traces": ["behaviour"]}},
-    "observers": {
-        "sharp": {"kind": "general", "notice": {"behaviour": 0.1}},
-        "dull": {"kind": "general", "notice": {"behaviour": 0.01}},
+TOWN = merge(
+    BASE,
+    {
+        "days": 60,
+        "runs": 40,
+        "population": {"roles": {"target": 5}},
+        "activities": {"habit": {"who": "target", "per_day": 0.2, "traces": ["behaviour"]}},
+        "observers": {
+            "sharp": {"kind": "general", "notice": {"behaviour": 0.1}},
+            "dull": {"kind": "general", "notice": {"behaviour": 0.01}},
+        },
+        "countermeasures": {
+            "rarely": {
+                "description": "Do it rarely.",
+                "cost": "Less done.",
+                "scale": {"activities.habit.per_day": 0.1},
+            },
+        },
     },
-    "countermeasures": {
-        "rarely": {"description": "Do it rarely.", "cost": "Less done.", "scale": {"activities.habit.per_day": 0.1}},
-    },
-})
+)
 
 
 def with_claims(*claims) -> dict:
-    return merge(TOWN, {"learning_objectives": ["A plain objective stays valid.",
-                                                {"text": "Claims to check.", "expect": list(claims)}]})
+    return merge(
+        TOWN,
+        {
+            "learning_objectives": [
+                "A plain objective stays valid.",
+                {"text": "Claims to check.", "expect": list(claims)},
+            ]
+        },
+    )
 
 
 def invoke(*args: str):
@@ -50,40 +64,83 @@ def invoke(*args: str):
 
 
 def test_plain_and_checked_objectives_load(scenario_file):
-    path = scenario_file(merge(TOWN, {"learning_objectives": [
-        "Plain text.",
-        {"text": "One claim.", "expect": {"countermeasure": "rarely", "lowers": "target"}},
-        {"text": "Several.", "expect": [{"cause": "sharp", "most_common_for": "target"},
-                                        {"role": "target", "exposed_within": 30, "below": 0.9, "with": "rarely"}]},
-    ]}))
+    path = scenario_file(
+        merge(
+            TOWN,
+            {
+                "learning_objectives": [
+                    "Plain text.",
+                    {
+                        "text": "One claim.",
+                        "expect": {"countermeasure": "rarely", "lowers": "target"},
+                    },
+                    {
+                        "text": "Several.",
+                        "expect": [
+                            {"cause": "sharp", "most_common_for": "target"},
+                            {
+                                "role": "target",
+                                "exposed_within": 30,
+                                "below": 0.9,
+                                "with": "rarely",
+                            },
+                        ],
+                    },
+                ]
+            },
+        )
+    )
     objectives = load(str(path)).scenario.learning_objectives
     assert objectives[0] == "Plain text."
-    assert isinstance(objectives[1], Objective) and objectives[1].claims == [EffectClaim(countermeasure="rarely", lowers="target")]
+    assert isinstance(objectives[1], Objective) and objectives[1].claims == [
+        EffectClaim(countermeasure="rarely", lowers="target")
+    ]
     cause, exposure = objectives[2].claims
     assert isinstance(cause, CauseClaim) and isinstance(exposure, ExposureClaim)
     assert exposure.with_ == ["rarely"] and exposure.exposed_within == 30
 
 
-@pytest.mark.parametrize("claim,expected", [
-    ({"countermeasure": "rarly", "lowers": "target"},
-     r"learning_objectives\.1\.expect\.0\.countermeasure: no countermeasure named `rarly` \(did you mean `rarely`\?\); defined: `rarely`"),
-    ({"countermeasure": "rarely", "lowers": "targt"},
-     r"learning_objectives\.1\.expect\.0\.lowers: no role named `targt` \(did you mean `target`\?\); defined: `target`, `resident`"),
-    ({"cause": "sharpp", "most_common_for": "target"},
-     r"learning_objectives\.1\.expect\.0\.cause: no cause named `sharpp` \(did you mean `sharp`\?\); defined: `cascade`, `registration`, `dull`, `sharp`"),
-    ({"role": "target", "above": 0.5, "with": ["nope"]},
-     r"learning_objectives\.1\.expect\.0\.with\.0: no countermeasure named `nope`"),
-    ({"countermeasure": "rarely"},
-     r"learning_objectives\.1\.expect\.0: say what the countermeasure does: give exactly one of `lowers: ROLE` or `raises: ROLE`"),
-    ({"role": "target", "above": 0.5, "below": 0.9},
-     r"learning_objectives\.1\.expect\.0: give exactly one of `above: SHARE` or `below: SHARE`"),
-    ({"role": "target", "abve": 0.5},
-     r"learning_objectives\.1\.expect\.0\.abve: unknown key \(did you mean `above`\?\)"),
-    ({"who": "target"},
-     r"learning_objectives\.1\.expect\.0: an `expect` clause is a mapping with one of `countermeasure`, `cause` or `role`"),
-    ({"role": "target", "above": 1.5},
-     r"learning_objectives\.1\.expect\.0\.above: is a probability: must be between 0 and 1 \(got 1\.5\)"),
-])
+@pytest.mark.parametrize(
+    "claim,expected",
+    [
+        (
+            {"countermeasure": "rarly", "lowers": "target"},
+            r"learning_objectives\.1\.expect\.0\.countermeasure: no countermeasure named `rarly` \(did you mean `rarely`\?\); defined: `rarely`",
+        ),
+        (
+            {"countermeasure": "rarely", "lowers": "targt"},
+            r"learning_objectives\.1\.expect\.0\.lowers: no role named `targt` \(did you mean `target`\?\); defined: `target`, `resident`",
+        ),
+        (
+            {"cause": "sharpp", "most_common_for": "target"},
+            r"learning_objectives\.1\.expect\.0\.cause: no cause named `sharpp` \(did you mean `sharp`\?\); defined: `cascade`, `registration`, `dull`, `sharp`",
+        ),
+        (
+            {"role": "target", "above": 0.5, "with": ["nope"]},
+            r"learning_objectives\.1\.expect\.0\.with\.0: no countermeasure named `nope`",
+        ),
+        (
+            {"countermeasure": "rarely"},
+            r"learning_objectives\.1\.expect\.0: say what the countermeasure does: give exactly one of `lowers: ROLE` or `raises: ROLE`",
+        ),
+        (
+            {"role": "target", "above": 0.5, "below": 0.9},
+            r"learning_objectives\.1\.expect\.0: give exactly one of `above: SHARE` or `below: SHARE`",
+        ),
+        (
+            {"role": "target", "abve": 0.5},
+            r"learning_objectives\.1\.expect\.0\.abve: unknown key \(did you mean `above`\?\)",
+        ),
+        (
+            {"who": "target"},
+            r"learning_objectives\.1\.expect\.0: an `expect` clause is a mapping with one of `countermeasure`, `cause` or `role`",
+        ),
+        (
+            {"role": "target", "above": 1.5},
+            r"learning_objectives\.1\.expect\.0\.above: is a probability: must be between 0 and 1 \(got 1\.5\)",
+        ),
+    ],
+)
 def test_bad_claims_are_one_located_line_and_exit_2(scenario_file, claim, expected):
     path = scenario_file(with_claims(claim))
     result = invoke("validate", str(path))
@@ -93,25 +150,54 @@ def test_bad_claims_are_one_located_line_and_exit_2(scenario_file, claim, expect
 
 
 def test_a_single_claim_is_located_without_an_index(scenario_file):
-    path = scenario_file(merge(TOWN, {"learning_objectives": [{"text": "t", "expect": {"cause": "nobody", "most_common_for": "target"}}]}))
+    path = scenario_file(
+        merge(
+            TOWN,
+            {
+                "learning_objectives": [
+                    {"text": "t", "expect": {"cause": "nobody", "most_common_for": "target"}}
+                ]
+            },
+        )
+    )
     result = invoke("validate", str(path))
     assert result.exit_code == 2
-    assert re.search(r":\d+:\d+: learning_objectives\.0\.expect\.cause: no cause named `nobody`", result.stderr)
+    assert re.search(
+        r":\d+:\d+: learning_objectives\.0\.expect\.cause: no cause named `nobody`", result.stderr
+    )
 
 
 def test_an_objective_without_expect_is_refused(scenario_file):
     path = scenario_file(merge(TOWN, {"learning_objectives": [{"text": "t"}]}))
     result = invoke("validate", str(path))
-    assert result.exit_code == 2 and "learning_objectives.0.expect: required key is missing" in result.stderr
+    assert (
+        result.exit_code == 2
+        and "learning_objectives.0.expect: required key is missing" in result.stderr
+    )
 
 
-@pytest.mark.parametrize("changes,expected", [
-    ({"learning_objectives": [{"text": "t", "expect": {"role": "target", "exposed_within": 90, "above": 0.1}}]},
-     "learning_objectives.0.expect.exposed_within: the scenario runs only 60 days, so exposure within 90 days cannot be checked"),
-    ({"population": {"roles": {"target": 5, "nobody": 0}},
-      "learning_objectives": [{"text": "t", "expect": {"cause": "sharp", "most_common_for": "nobody"}}]},
-     "learning_objectives.0.expect.most_common_for: the role `nobody` has no people (count: 0), so there is nothing to check"),
-])
+@pytest.mark.parametrize(
+    "changes,expected",
+    [
+        (
+            {
+                "learning_objectives": [
+                    {"text": "t", "expect": {"role": "target", "exposed_within": 90, "above": 0.1}}
+                ]
+            },
+            "learning_objectives.0.expect.exposed_within: the scenario runs only 60 days, so exposure within 90 days cannot be checked",
+        ),
+        (
+            {
+                "population": {"roles": {"target": 5, "nobody": 0}},
+                "learning_objectives": [
+                    {"text": "t", "expect": {"cause": "sharp", "most_common_for": "nobody"}}
+                ],
+            },
+            "learning_objectives.0.expect.most_common_for: the role `nobody` has no people (count: 0), so there is nothing to check",
+        ),
+    ],
+)
 def test_claims_that_cannot_be_checked_are_one_line_and_exit_2(scenario_file, changes, expected):
     path = scenario_file(merge(TOWN, changes))
     assert invoke("validate", str(path)).exit_code == 0  # valid as a scenario ...
@@ -122,46 +208,77 @@ def test_claims_that_cannot_be_checked_are_one_line_and_exit_2(scenario_file, ch
 
 
 def test_true_claims_hold_and_false_ones_do_not(scenario_file):
-    path = scenario_file(with_claims(
-        {"countermeasure": "rarely", "lowers": "target"},
-        {"countermeasure": "rarely", "raises": "target"},
-        {"countermeasure": "rarely", "lowers": "target", "by_at_least": 0.9},
-        {"cause": "sharp", "most_common_for": "target"},
-        {"cause": "dull", "most_common_for": "target"},
-        {"role": "target", "above": 0.5},
-        {"role": "target", "below": 0.5},
-        {"role": "target", "below": 0.5, "with": "rarely"},
-        {"role": "target", "exposed_within": 10, "below": 0.5},
-        {"role": "resident", "below": 0.1},
-    ))
+    path = scenario_file(
+        with_claims(
+            {"countermeasure": "rarely", "lowers": "target"},
+            {"countermeasure": "rarely", "raises": "target"},
+            {"countermeasure": "rarely", "lowers": "target", "by_at_least": 0.9},
+            {"cause": "sharp", "most_common_for": "target"},
+            {"cause": "dull", "most_common_for": "target"},
+            {"role": "target", "above": 0.5},
+            {"role": "target", "below": 0.5},
+            {"role": "target", "below": 0.5, "with": "rarely"},
+            {"role": "target", "exposed_within": 10, "below": 0.5},
+            {"role": "resident", "below": 0.1},
+        )
+    )
     check = check_objectives(str(path), runs=40, seed=3)
-    assert [f.holds for f in check.findings] == [True, False, False, True, False, True, False, True, True, True]
+    assert [f.holds for f in check.findings] == [
+        True,
+        False,
+        False,
+        True,
+        False,
+        True,
+        False,
+        True,
+        True,
+        True,
+    ]
     assert check.holding == 6 and check.runs == 40
     exact = 1 - (1 - 0.2 * (1 - 0.9 * 0.99)) ** 60
     share = check.findings[5]
     assert share.ci95[0] <= share.value <= share.ci95[1]
     assert abs(share.value - exact) < 0.1
     effect = check.findings[0]
-    assert effect.baseline == pytest.approx(share.value) and effect.value == pytest.approx(effect.variant - effect.baseline)
+    assert effect.baseline == pytest.approx(share.value) and effect.value == pytest.approx(
+        effect.variant - effect.baseline
+    )
     assert check.findings[3].share > 0.8 and check.findings[3].runner_up == "dull"
 
 
 def test_findings_read_as_sentences(scenario_file):
-    path = scenario_file(with_claims({"countermeasure": "rarely", "lowers": "target"},
-                                     {"cause": "sharp", "most_common_for": "target"},
-                                     {"role": "target", "exposed_within": 30, "above": 0.05, "with": ["rarely"]}))
+    path = scenario_file(
+        with_claims(
+            {"countermeasure": "rarely", "lowers": "target"},
+            {"cause": "sharp", "most_common_for": "target"},
+            {"role": "target", "exposed_within": 30, "above": 0.05, "with": ["rarely"]},
+        )
+    )
     check = check_objectives(str(path), runs=20, seed=1)
     s = check.loaded.scenario
     lines = [finding_line(s, f) for f in check.findings]
-    assert lines[0].startswith("holds: “rarely” lowers the exposure of the target: ") and "points (95% interval −" in lines[0]
+    assert (
+        lines[0].startswith("holds: “rarely” lowers the exposure of the target: ")
+        and "points (95% interval −" in lines[0]
+    )
     assert lines[1].startswith("holds: Sharp is the most common cause of exposure for the target: ")
     assert "next dull" in lines[1]
-    assert claim_words(s, check.findings[2].claim) == "The target is exposed within a month in more than 5% of cases, with “rarely”"
+    assert (
+        claim_words(s, check.findings[2].claim)
+        == "The target is exposed within a month in more than 5% of cases, with “rarely”"
+    )
 
 
-def test_validate_check_objectives_prints_each_claim_and_fails_on_one_that_does_not_hold(scenario_file):
-    good = scenario_file(with_claims({"countermeasure": "rarely", "lowers": "target"}), name="good.yaml")
-    bad = scenario_file(with_claims({"cause": "dull", "most_common_for": "target"}), name="bad.yaml")
+def test_validate_check_objectives_prints_each_claim_and_fails_on_one_that_does_not_hold(
+    scenario_file,
+):
+    good = scenario_file(
+        with_claims({"countermeasure": "rarely", "lowers": "target"}), name="good.yaml"
+    )
+    bad = scenario_file(
+        with_claims({"cause": "dull", "most_common_for": "target"}), name="bad.yaml"
+    )
     result = invoke("validate", "--check-objectives", "--runs", "30", str(good), str(bad))
     assert result.exit_code == 2
     assert f"{good}: ok\n  holds: “rarely” lowers" in result.stdout
@@ -210,12 +327,26 @@ def test_the_library_spans_ten_scenarios_and_five_places():
     assert len(places) >= 5, places
 
 
-CHECKED = [name for name in bundled_names() if any(isinstance(o, Objective) for o in load(name).scenario.learning_objectives)]
+CHECKED = [
+    name
+    for name in bundled_names()
+    if any(isinstance(o, Objective) for o in load(name).scenario.learning_objectives)
+]
 
 
 def test_the_bundled_scenarios_with_claims():
-    assert {"border-phone", "overnight-guest", "pandemic-controls", "grid-checkpoint", "guest-list",
-            "protest-phone-check", "informant-state", "block-committee", "siam-protest", "group-chat"} <= set(CHECKED)
+    assert {
+        "border-phone",
+        "overnight-guest",
+        "pandemic-controls",
+        "grid-checkpoint",
+        "guest-list",
+        "protest-phone-check",
+        "informant-state",
+        "block-committee",
+        "siam-protest",
+        "group-chat",
+    } <= set(CHECKED)
 
 
 @pytest.mark.slow
@@ -229,7 +360,10 @@ def test_every_bundled_claim_holds(name):
 
 def test_objectives_in_show_name_their_claims():
     text = invoke("show", "grid-checkpoint").stdout
-    assert "Checked: Checkpoint phone scan is the most common cause of exposure for the student." in text
+    assert (
+        "Checked: Checkpoint phone scan is the most common cause of exposure for the student."
+        in text
+    )
 
 
 def test_gallery_page_is_in_sync():
@@ -237,4 +371,5 @@ def test_gallery_page_is_in_sync():
 
     page = Path(__file__).parent.parent / "docs" / "scenarios.md"
     assert page.read_text(encoding="utf-8") == render_gallery(), (
-        "docs/scenarios.md is out of date; regenerate it with `exposure gallery -o docs/scenarios.md`")
+        "docs/scenarios.md is out of date; regenerate it with `exposure gallery -o docs/scenarios.md`"
+    )

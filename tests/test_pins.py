@@ -22,34 +22,118 @@ from simulator.cli import cli
 # (pin, command line, scripted stdin); FILE stands for a file the command writes and the pin keeps.
 PINS: list[tuple[str, list[str], str | None]] = [
     ("run-border-phone.json", ["run", "border-phone", "--runs", "40", "--format", "json"], None),
-    ("run-overnight-guest.txt",
-     ["run", "overnight-guest", "--runs", "30", "--seed", "5", "--countermeasure", "register_stays"], None),
-    ("run-informant-state.csv", ["run", "informant-state", "--runs", "20", "--format", "csv"], None),
-    ("compare-border-phone.json", ["compare", "border-phone", "--runs", "30", "--format", "json"], None),
-    ("compare-overnight-guest-budget.txt",
-     ["compare", "overnight-guest", "--runs", "20", "--combinations", "--budget", "4"], None),
-    ("sweep-border-phone.json",
-     ["sweep", "border-phone", "--runs", "12", "--vary", "activities.call_abroad.minutes=1:5:3",
-      "--vary", "adversary.unlock=0.2:0.8:2", "--format", "json"], None),
-    ("sweep-border-phone.svg",
-     ["sweep", "border-phone", "--runs", "12", "--vary", "activities.call_abroad.minutes=1:5:3",
-      "--plot", "FILE"], None),
-    ("sobol-overnight-guest.json",
-     ["sweep", "overnight-guest", "--method", "sobol", "--samples", "4", "--runs", "6",
-      "--vary", "activities.stay_overnight.per_month=0.5:2", "--vary", "adversary.unlock=0.2:0.9",
-      "--format", "json"], None),
+    (
+        "run-overnight-guest.txt",
+        [
+            "run",
+            "overnight-guest",
+            "--runs",
+            "30",
+            "--seed",
+            "5",
+            "--countermeasure",
+            "register_stays",
+        ],
+        None,
+    ),
+    (
+        "run-informant-state.csv",
+        ["run", "informant-state", "--runs", "20", "--format", "csv"],
+        None,
+    ),
+    (
+        "compare-border-phone.json",
+        ["compare", "border-phone", "--runs", "30", "--format", "json"],
+        None,
+    ),
+    (
+        "compare-overnight-guest-budget.txt",
+        ["compare", "overnight-guest", "--runs", "20", "--combinations", "--budget", "4"],
+        None,
+    ),
+    (
+        "sweep-border-phone.json",
+        [
+            "sweep",
+            "border-phone",
+            "--runs",
+            "12",
+            "--vary",
+            "activities.call_abroad.minutes=1:5:3",
+            "--vary",
+            "adversary.unlock=0.2:0.8:2",
+            "--format",
+            "json",
+        ],
+        None,
+    ),
+    (
+        "sweep-border-phone.svg",
+        [
+            "sweep",
+            "border-phone",
+            "--runs",
+            "12",
+            "--vary",
+            "activities.call_abroad.minutes=1:5:3",
+            "--plot",
+            "FILE",
+        ],
+        None,
+    ),
+    (
+        "sobol-overnight-guest.json",
+        [
+            "sweep",
+            "overnight-guest",
+            "--method",
+            "sobol",
+            "--samples",
+            "4",
+            "--runs",
+            "6",
+            "--vary",
+            "activities.stay_overnight.per_month=0.5:2",
+            "--vary",
+            "adversary.unlock=0.2:0.9",
+            "--format",
+            "json",
+        ],
+        None,
+    ),
     ("trace-border-phone.json", ["trace", "border-phone", "--seed", "3", "--format", "json"], None),
     ("trace-group-chat.txt", ["trace", "group-chat", "--seed", "2"], None),
-    ("exercise-overnight-guest.txt",
-     ["exercise", "overnight-guest", "--seed", "4", "--runs", "6", "--facilitator"], "2\n1\n3\n2\n1\n" * 4),
-    ("exercise-border-phone.txt", ["exercise", "border-phone", "--seed", "3", "--runs", "4"], "1\n" * 20),
+    (
+        "exercise-overnight-guest.txt",
+        ["exercise", "overnight-guest", "--seed", "4", "--runs", "6", "--facilitator"],
+        "2\n1\n3\n2\n1\n" * 4,
+    ),
+    (
+        "exercise-border-phone.txt",
+        ["exercise", "border-phone", "--seed", "3", "--runs", "4"],
+        "1\n" * 20,
+    ),
     ("tap-group-chat.json", ["tap", "group-chat", "--days", "10", "--format", "json"], None),
-    ("seize-group-chat.json",
-     ["seize", "group-chat", "--person", "organiser", "--countermeasure", "disappearing_messages",
-      "--format", "json"], None),
-    ("objectives-overnight-guest.txt",
-     ["validate", "--check-objectives", "overnight-guest"], None),
-    ("report-border-phone.html", ["report", "border-phone", "--runs", "12", "--seed", "2", "-o", "FILE"], None),
+    (
+        "seize-group-chat.json",
+        [
+            "seize",
+            "group-chat",
+            "--person",
+            "organiser",
+            "--countermeasure",
+            "disappearing_messages",
+            "--format",
+            "json",
+        ],
+        None,
+    ),
+    ("objectives-overnight-guest.txt", ["validate", "--check-objectives", "overnight-guest"], None),
+    (
+        "report-border-phone.html",
+        ["report", "border-phone", "--runs", "12", "--seed", "2", "-o", "FILE"],
+        None,
+    ),
 ]
 
 
@@ -62,7 +146,9 @@ def _stable(text: str) -> str:
 
 
 @pytest.mark.parametrize(("pin", "args", "stdin"), PINS, ids=[p[0] for p in PINS])
-def test_pinned_output_is_unchanged(pin: str, args: list[str], stdin: str | None, tmp_path: Path) -> None:
+def test_pinned_output_is_unchanged(
+    pin: str, args: list[str], stdin: str | None, tmp_path: Path
+) -> None:
     target = tmp_path / Path(pin).name
     command = [str(target) if a == "FILE" else a for a in args]
     result = CliRunner().invoke(cli, command, input=stdin, catch_exceptions=False)

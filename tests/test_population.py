@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from simulator.population import FAMILY, RANDOM, TIE, build
-from simulator.scenario.model import rescaled_units
 from simulator.scenario import load
+from simulator.scenario.model import rescaled_units
 
 
 def _scenario(scenario_file, changes):
@@ -14,11 +14,22 @@ def _scenario(scenario_file, changes):
 
 
 def test_units_households_and_roles(scenario_file):
-    s = _scenario(scenario_file, {"population": {"units": 5, "households_per_unit": [20, 30], "household_size": [2, 5],
-                                                 "roles": {"trader": 3, "host": {"count": 2, "label": "host"}}}})
+    s = _scenario(
+        scenario_file,
+        {
+            "population": {
+                "units": 5,
+                "households_per_unit": [20, 30],
+                "household_size": [2, 5],
+                "roles": {"trader": 3, "host": {"count": 2, "label": "host"}},
+            }
+        },
+    )
     pop = build(s, 4, np.random.default_rng(1))
     assert pop.replicas == 4 and pop.units == 20
-    per_unit_households = np.array([np.unique(pop.household[pop.unit == u]).size for u in range(20)])
+    per_unit_households = np.array(
+        [np.unique(pop.household[pop.unit == u]).size for u in range(20)]
+    )
     assert per_unit_households.min() >= 20 and per_unit_households.max() <= 30
     sizes = np.bincount(pop.household)
     assert sizes.min() >= 2 and sizes.max() <= 5
@@ -36,32 +47,57 @@ def _edges(pop):
 
 
 def test_network_is_symmetric_and_reverse_is_consistent(scenario_file):
-    s = _scenario(scenario_file, {
-        "population": {"units": 4, "households_per_unit": 10, "household_size": 3, "roles": {"hub": 1, "leaf": 5}},
-        "channels": {"phone": {"kind": "plaintext"}},
-        "contacts": {"household": {}, "neighbours": {"mean_degree": 2}, "across_units": {"mean_degree": 1},
-                     "random": {"mean_degree": 3, "channel": "phone"},
-                     "ties": [{"from": "hub", "to": "leaf", "channel": "phone"}]},
-    })
+    s = _scenario(
+        scenario_file,
+        {
+            "population": {
+                "units": 4,
+                "households_per_unit": 10,
+                "household_size": 3,
+                "roles": {"hub": 1, "leaf": 5},
+            },
+            "channels": {"phone": {"kind": "plaintext"}},
+            "contacts": {
+                "household": {},
+                "neighbours": {"mean_degree": 2},
+                "across_units": {"mean_degree": 1},
+                "random": {"mean_degree": 3, "channel": "phone"},
+                "ties": [{"from": "hub", "to": "leaf", "channel": "phone"}],
+            },
+        },
+    )
     pop = build(s, 3, np.random.default_rng(2))
     src, dst = _edges(pop)
     assert (src != dst).all(), "no self-links"
     assert (pop.replica[src] == pop.replica[dst]).all(), "replicas never share links"
     rev = pop.reverse
-    assert (src[rev] == dst).all() and (dst[rev] == src).all() and (rev[rev] == np.arange(rev.size)).all()
-    assert (pop.edge_channel[rev] == pop.edge_channel).all() and (pop.edge_kind[rev] == pop.edge_kind).all()
+    assert (
+        (src[rev] == dst).all()
+        and (dst[rev] == src).all()
+        and (rev[rev] == np.arange(rev.size)).all()
+    )
+    assert (pop.edge_channel[rev] == pop.edge_channel).all() and (
+        pop.edge_kind[rev] == pop.edge_kind
+    ).all()
     family = pop.edge_kind == FAMILY
     assert (pop.household[src[family]] == pop.household[dst[family]]).all()
     # Households of 3: every person has exactly 2 family links.
     assert (np.bincount(src[family], minlength=pop.size) == 2).all()
     ties = pop.edge_kind == TIE
     hub = s.role_names.index("hub")
-    assert (ties & (pop.role[src] == hub)).sum() == 3 * 5, "each replica's hub is tied to its 5 leaves"
+    assert (ties & (pop.role[src] == hub)).sum() == 3 * 5, (
+        "each replica's hub is tied to its 5 leaves"
+    )
 
 
 def test_random_graph_has_the_mean_degree(scenario_file):
-    s = _scenario(scenario_file, {"population": {"units": 100, "households_per_unit": 100},
-                                  "contacts": {"random": {"mean_degree": 8}}})
+    s = _scenario(
+        scenario_file,
+        {
+            "population": {"units": 100, "households_per_unit": 100},
+            "contacts": {"random": {"mean_degree": 8}},
+        },
+    )
     pop = build(s, 1, np.random.default_rng(3))
     degree = np.diff(pop.indptr)
     # 10,000 people: the mean of ~Poisson(8) degrees has sd ~0.03; allow 0.15.
@@ -71,8 +107,13 @@ def test_random_graph_has_the_mean_degree(scenario_file):
 
 
 def test_same_seed_same_population(scenario_file):
-    s = _scenario(scenario_file, {"population": {"units": 3, "households_per_unit": [5, 9], "household_size": [1, 4]},
-                                  "contacts": {"household": {}, "random": {"mean_degree": 2}}})
+    s = _scenario(
+        scenario_file,
+        {
+            "population": {"units": 3, "households_per_unit": [5, 9], "household_size": [1, 4]},
+            "contacts": {"household": {}, "random": {"mean_degree": 2}},
+        },
+    )
     a = build(s, 2, np.random.default_rng(9))
     b = build(s, 2, np.random.default_rng(9))
     for field in ("household", "unit", "role", "indptr", "indices", "edge_channel", "reverse"):

@@ -24,24 +24,38 @@ TOWN = {
     "summary": "Activists meet and keep leaflets at home.",
     "days": 90,
     "runs": 20,
-    "population": {"units": 6, "households_per_unit": 10, "household_size": 3, "roles": {"activist": 6}},
-    "contacts": {"household": {}, "neighbours": {"mean_degree": 3},
-                 "ties": [{"from": "activist", "to": "activist", "channel": "phone", "each": 2}]},
+    "population": {
+        "units": 6,
+        "households_per_unit": 10,
+        "household_size": 3,
+        "roles": {"activist": 6},
+    },
+    "contacts": {
+        "household": {},
+        "neighbours": {"mean_degree": 3},
+        "ties": [{"from": "activist", "to": "activist", "channel": "phone", "each": 2}],
+    },
     "channels": {"phone": {"kind": "plaintext", "stores_contacts": True}},
     "states": {"leaflets": {"concealment": 0.2}},
     "activities": {
         "meet": {"who": "activist", "per_week": 1, "traces": ["presence"]},
         "keep_leaflets": {"who": "activist", "per_day": 1.0, "state": "leaflets"},
     },
-    "observers": {"leader": {"kind": "leader", "label": "the block leader", "notice": {"presence": 0.05}}},
+    "observers": {
+        "leader": {"kind": "leader", "label": "the block leader", "notice": {"presence": 0.05}}
+    },
     "checks": {"search": {"label": "a house search", "every": 30, "finds": {"leaflets": 0.2}}},
     "adversary": {"threshold": 1, "weights": {"reports": 0.5, "finds": 1}, "unlock": 0.8},
     "countermeasures": {
-        "meet_less": {"label": "Meet less", "description": "Meet half as often.", "cost": "Slower organising.",
-                      "effort": 2, "scale": {"activities.meet.per_week": 0.5}},
+        "meet_less": {
+            "label": "Meet less",
+            "description": "Meet half as often.",
+            "cost": "Slower organising.",
+            "effort": 2,
+            "scale": {"activities.meet.per_week": 0.5},
+        },
     },
 }
-
 
 
 def _svg_colours(svg: str) -> set[str]:
@@ -50,12 +64,17 @@ def _svg_colours(svg: str) -> set[str]:
 
 # ----------------------------------------------------------------------------- golden files
 
+
 def test_markdown_report_golden(tmp_path):
     out = tmp_path / "report.md"
     result = invoke("report", "border-phone", "--runs", "8", "--seed", "3", "-o", str(out))
     assert result.exit_code == 0, result.stderr
     # The version and the scenario file's hash change for reasons of their own; the rest must not.
-    text = re.sub(r"\b[0-9a-f]{64}\b", "SHA256", out.read_text(encoding="utf-8").replace(__version__, "VERSION"))
+    text = re.sub(
+        r"\b[0-9a-f]{64}\b",
+        "SHA256",
+        out.read_text(encoding="utf-8").replace(__version__, "VERSION"),
+    )
     golden("report-border-phone.md", text)
     for chart in handout.CHARTS:
         svg = (tmp_path / f"report-{chart}.svg").read_text(encoding="utf-8")
@@ -64,11 +83,25 @@ def test_markdown_report_golden(tmp_path):
 
 
 def test_chart_golden_and_byte_identical():
-    rows = [("Short calls (effort 2)", [(-0.075, -0.112, -0.038, True), (-0.059, -0.09, -0.02, True)]),
-            ("A phone that stays locked (effort 1)", [(0.0, 0.0, 0.0, False), (-0.196, -0.24, -0.15, True)]),
-            ("Sources only face to face (effort 3)", [(0.135, 0.087, 0.183, True), (-0.399, -0.46, -0.34, True)])]
-    args = (rows, ["reporting partner", "source"], "change in the chance of exposure within a year, percentage points",
-            "less exposure", "more exposure", "hollow: no clear effect")
+    rows = [
+        ("Short calls (effort 2)", [(-0.075, -0.112, -0.038, True), (-0.059, -0.09, -0.02, True)]),
+        (
+            "A phone that stays locked (effort 1)",
+            [(0.0, 0.0, 0.0, False), (-0.196, -0.24, -0.15, True)],
+        ),
+        (
+            "Sources only face to face (effort 3)",
+            [(0.135, 0.087, 0.183, True), (-0.399, -0.46, -0.34, True)],
+        ),
+    ]
+    args = (
+        rows,
+        ["reporting partner", "source"],
+        "change in the chance of exposure within a year, percentage points",
+        "less exposure",
+        "more exposure",
+        "hollow: no clear effect",
+    )
     first = charts.effects_chart(*args)
     assert first == charts.effects_chart(*args)
     assert "dc:date" not in first and "<dc:title>Exposure</dc:title>" in first
@@ -81,11 +114,14 @@ def test_report_charts_are_grey_and_keep_text_as_text(tmp_path):
     for chart in handout.CHARTS:
         svg = (tmp_path / f"r-{chart}.svg").read_text(encoding="utf-8")
         colours = _svg_colours(svg)
-        assert colours and all(c[0:2] == c[2:4] == c[4:6] for c in colours), f"{chart}: not grey: {colours}"
-        assert "<text" in svg and "<use xlink:href=\"#DejaVu" not in svg  # text, not glyph outlines
+        assert colours and all(c[0:2] == c[2:4] == c[4:6] for c in colours), (
+            f"{chart}: not grey: {colours}"
+        )
+        assert "<text" in svg and '<use xlink:href="#DejaVu' not in svg  # text, not glyph outlines
 
 
 # ----------------------------------------------------------------------------- the HTML file
+
 
 def test_html_report_is_self_contained(tmp_path):
     out = tmp_path / "report.html"
@@ -93,15 +129,26 @@ def test_html_report_is_self_contained(tmp_path):
     assert result.exit_code == 0, result.stderr
     page = out.read_text(encoding="utf-8")
     tags = _tags(page)
-    assert "script" not in tags and "link" not in tags and "img" not in tags and "iframe" not in tags
+    assert (
+        "script" not in tags and "link" not in tags and "img" not in tags and "iframe" not in tags
+    )
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)""", page, re.IGNORECASE)
     assert "@import" not in page and "url(http" not in page
     assert "Content-Security-Policy" in page and "default-src 'none'" in page
     assert page.count("<svg") == 4
     ids = re.findall(r'\sid="([^"]+)"', page)
     assert len(ids) == len(set(ids)), "ids of inline charts collide"
-    for heading in ("1. What is protected", "2. From whom", "3. How likely", "4. How bad", "5. What helps",
-                    "One run up close", "Running the session", "Sources", "Reproduce this report"):
+    for heading in (
+        "1. What is protected",
+        "2. From whom",
+        "3. How likely",
+        "4. How bad",
+        "5. What helps",
+        "One run up close",
+        "Running the session",
+        "Sources",
+        "Reproduce this report",
+    ):
         assert heading in page
     for phase in ("Activity", "Discussion", "Input", "Deepening", "Synthesis"):
         assert f"<h3>{phase} (" in page
@@ -128,7 +175,12 @@ def test_same_inputs_same_report(tmp_path):
     (tmp_path / "b").mkdir()
     a, b = tmp_path / "a" / "report.html", tmp_path / "b" / "report.html"
     assert invoke("report", str(_town(tmp_path)), "--runs", "6", "-o", str(a)).exit_code == 0
-    assert invoke("report", str(_town(tmp_path)), "--runs", "6", "--workers", "2", "-o", str(b)).exit_code == 0
+    assert (
+        invoke(
+            "report", str(_town(tmp_path)), "--runs", "6", "--workers", "2", "-o", str(b)
+        ).exit_code
+        == 0
+    )
     assert a.read_bytes() == b.read_bytes()
 
 
@@ -140,17 +192,32 @@ def _town(tmp_path: Path, changes: dict | None = None) -> Path:
 
 # ----------------------------------------------------------------------------- hostile text
 
+
 def _hostile(tmp_path: Path) -> Path:
-    return _town(tmp_path, {
-        "title": HOSTILE,
-        "summary": f"Summary {HOSTILE} & more",
-        "learning_objectives": [f"See {HOSTILE}"],
-        "population": {"unit_label": HOSTILE, "roles": {"activist": {"count": 6, "label": HOSTILE}}},
-        "observers": {"leader": {"label": HOSTILE}},
-        "sources": {"evil": {"cite": f"A source {HOSTILE} [click](javascript:alert(1)) | x", "basis": "reported",
-                             "url": "javascript:alert(1)", "supports": ["adversary.unlock"]}},
-        "countermeasures": {"meet_less": {"label": HOSTILE, "description": HOSTILE, "cost": HOSTILE}},
-    })
+    return _town(
+        tmp_path,
+        {
+            "title": HOSTILE,
+            "summary": f"Summary {HOSTILE} & more",
+            "learning_objectives": [f"See {HOSTILE}"],
+            "population": {
+                "unit_label": HOSTILE,
+                "roles": {"activist": {"count": 6, "label": HOSTILE}},
+            },
+            "observers": {"leader": {"label": HOSTILE}},
+            "sources": {
+                "evil": {
+                    "cite": f"A source {HOSTILE} [click](javascript:alert(1)) | x",
+                    "basis": "reported",
+                    "url": "javascript:alert(1)",
+                    "supports": ["adversary.unlock"],
+                }
+            },
+            "countermeasures": {
+                "meet_less": {"label": HOSTILE, "description": HOSTILE, "cost": HOSTILE}
+            },
+        },
+    )
 
 
 def test_hostile_text_is_escaped_in_html(tmp_path):
@@ -174,7 +241,9 @@ def test_hostile_text_is_harmless_in_markdown(tmp_path):
     text = out.read_text(encoding="utf-8")
     assert "<script" not in text.lower() and "&lt;script&gt;alert(1)&lt;/script&gt;" in text
     assert not re.search(r"(?<!\\)\]\(javascript", text)  # no link a Markdown renderer would follow
-    assert "\\[click\\](javascript:alert(1)) \\| x" in text  # brackets and the table's bar are escaped
+    assert (
+        "\\[click\\](javascript:alert(1)) \\| x" in text
+    )  # brackets and the table's bar are escaped
     for chart in handout.CHARTS:
         path = tmp_path / f"report-{chart}.svg"
         if path.exists():
@@ -182,6 +251,7 @@ def test_hostile_text_is_harmless_in_markdown(tmp_path):
 
 
 # ----------------------------------------------------------------------------- bad output paths
+
 
 def _one_line_exit_2(result) -> str:
     assert result.exit_code == 2, (result.stdout, result.stderr)
@@ -196,13 +266,18 @@ def test_existing_output_is_refused_without_force(tmp_path):
     line = _one_line_exit_2(invoke("report", str(_town(tmp_path)), "--runs", "2", "-o", str(out)))
     assert "already exists" in line and "--force" in line
     assert out.read_text(encoding="utf-8") == "keep me"
-    assert invoke("report", str(_town(tmp_path)), "--runs", "2", "-o", str(out), "--force").exit_code == 0
+    assert (
+        invoke("report", str(_town(tmp_path)), "--runs", "2", "-o", str(out), "--force").exit_code
+        == 0
+    )
     assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
 
 
 def test_existing_chart_beside_markdown_is_refused(tmp_path):
     (tmp_path / "report-network.svg").write_text("mine", encoding="utf-8")
-    line = _one_line_exit_2(invoke("report", str(_town(tmp_path)), "--runs", "2", "-o", str(tmp_path / "report.md")))
+    line = _one_line_exit_2(
+        invoke("report", str(_town(tmp_path)), "--runs", "2", "-o", str(tmp_path / "report.md"))
+    )
     assert "report-network.svg" in line and "already exists" in line
     assert not (tmp_path / "report.md").exists()
 
@@ -210,14 +285,20 @@ def test_existing_chart_beside_markdown_is_refused(tmp_path):
 @pytest.mark.parametrize("name", ["missing/report.html", "report.pdf", "folder"])
 def test_unwritable_or_wrong_output_is_one_line(tmp_path, name):
     (tmp_path / "folder").mkdir()
-    line = _one_line_exit_2(invoke("report", str(_town(tmp_path)), "--runs", "2", "-o", str(tmp_path / name)))
+    line = _one_line_exit_2(
+        invoke("report", str(_town(tmp_path)), "--runs", "2", "-o", str(tmp_path / name))
+    )
     assert name.split("/")[-1] in line or "folder" in line
     assert sorted(p.name for p in tmp_path.iterdir()) == ["folder", "town.yaml"]
 
 
-@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc, which nobody can write to")
+@pytest.mark.skipif(
+    not Path("/proc/self").is_dir(), reason="needs Linux's /proc, which nobody can write to"
+)
 def test_write_failure_leaves_no_file():
-    line = _one_line_exit_2(invoke("report", "border-phone", "--runs", "2", "-o", "/proc/exposure-report.html"))
+    line = _one_line_exit_2(
+        invoke("report", "border-phone", "--runs", "2", "-o", "/proc/exposure-report.html")
+    )
     assert "/proc/exposure-report.html" in line
     assert not Path("/proc/exposure-report.html").exists()
 
@@ -231,12 +312,15 @@ def test_failure_while_writing_markdown_removes_its_charts(tmp_path, monkeypatch
         real(path, data)
 
     monkeypatch.setattr(handout, "write_atomic", fail_on_report)
-    result = CliRunner().invoke(cli, ["report", str(_town(tmp_path)), "--runs", "2", "-o", str(tmp_path / "r.md")])
+    result = CliRunner().invoke(
+        cli, ["report", str(_town(tmp_path)), "--runs", "2", "-o", str(tmp_path / "r.md")]
+    )
     assert result.exit_code == 130
     assert sorted(p.name for p in tmp_path.iterdir()) == ["town.yaml"]
 
 
 # ----------------------------------------------------------------------------- in a browser
+
 
 def _chromium() -> str | None:
     for name in ("chromium", "chromium-browser", "google-chrome"):
@@ -248,11 +332,25 @@ def _chromium() -> str | None:
 
 def _screenshot(browser: str, page: Path, png: Path, tmp_path: Path) -> None:
     subprocess.run(
-        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars",
-         f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={png}", "--window-size=1200,2400",
-         page.resolve().as_uri()],
-        check=True, timeout=120, capture_output=True,
+        [
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            f"--screenshot={png}",
+            "--window-size=1200,2400",
+            page.resolve().as_uri(),
+        ],
+        check=True,
+        timeout=120,
+        capture_output=True,
     )
 
 
@@ -275,7 +373,10 @@ def chart_rows(png: Path) -> int:
     return rows
 
 
-@pytest.mark.skipif(_chromium() is None, reason="no chromium to render the report (.ci/run installs Debian's chromium)")
+@pytest.mark.skipif(
+    _chromium() is None,
+    reason="no chromium to render the report (.ci/run installs Debian's chromium)",
+)
 def test_html_report_shows_its_charts_in_a_browser(tmp_path):
     out = tmp_path / "report.html"
     assert invoke("report", str(_town(tmp_path)), "--runs", "10", "-o", str(out)).exit_code == 0
@@ -284,6 +385,9 @@ def test_html_report_shows_its_charts_in_a_browser(tmp_path):
     assert chart_rows(png) >= 150, "the charts are not drawn"
     # The same page with its charts taken out draws no such rows: the test sees the charts, not the text.
     bare = tmp_path / "bare.html"
-    bare.write_text(re.sub(r"<svg.*?</svg>", "", out.read_text(encoding="utf-8"), flags=re.DOTALL), encoding="utf-8")
+    bare.write_text(
+        re.sub(r"<svg.*?</svg>", "", out.read_text(encoding="utf-8"), flags=re.DOTALL),
+        encoding="utf-8",
+    )
     _screenshot(_chromium() or "chromium", bare, tmp_path / "bare.png", tmp_path)
     assert chart_rows(tmp_path / "bare.png") < 5

@@ -60,33 +60,39 @@ def test_duplicate_keys_are_errors(tmp_path):
 
 
 def test_wrong_types_probabilities_and_negative_counts_all_at_once(scenario_file):
-    path = scenario_file({
-        "days": "thirty",
-        "population": {"units": -3},
-        "activities": {"act": {"who": "everyone", "per_day": 1.5}},
-        "observers": {"w": {"kind": "general", "notice": {"behaviour": 2}}},
-    })
+    path = scenario_file(
+        {
+            "days": "thirty",
+            "population": {"units": -3},
+            "activities": {"act": {"who": "everyone", "per_day": 1.5}},
+            "observers": {"w": {"kind": "general", "notice": {"behaviour": 2}}},
+        }
+    )
     lines = problems_of(path)
     text = "\n".join(lines)
     assert len(lines) == 4, text
     assert re.search(r":\d+:\d+: days: expected a whole number \(got 'thirty'\)", text)
     assert re.search(r":\d+:\d+: population.units: must be at least 1 \(got -3\)", text)
     assert "activities.act: more than once a day is not allowed (got per_day: 1.5)" in text
-    assert re.search(r"observers.w.notice.behaviour: is a probability: must be between 0 and 1 \(got 2\)", text)
+    assert re.search(
+        r"observers.w.notice.behaviour: is a probability: must be between 0 and 1 \(got 2\)", text
+    )
 
 
 def test_line_and_column_point_at_the_value(tmp_path):
     text = dump_yaml(merge(BASE, {"days": 0}))
     path = write(tmp_path, text)
     (line,) = problems_of(path)
-    number = next(i for i, l in enumerate(text.splitlines(), 1) if l.startswith("days:"))
+    number = next(i for i, line in enumerate(text.splitlines(), 1) if line.startswith("days:"))
     assert line.startswith(f"{path}:{number}:7: days: must be at least 1 (got 0)")
 
 
 def test_unknown_key_suggests_the_right_one(scenario_file):
     path = scenario_file({"activities": {"act": {"who": "everyone", "per_weak": 1}}})
     lines = problems_of(path)
-    assert any("activities.act.per_weak: unknown key (did you mean `per_week`?)" in l for l in lines), lines
+    assert any(
+        "activities.act.per_weak: unknown key (did you mean `per_week`?)" in line for line in lines
+    ), lines
 
 
 def test_unknown_enum_value_suggests(scenario_file):
@@ -96,27 +102,36 @@ def test_unknown_enum_value_suggests(scenario_file):
 
 
 def test_references_to_missing_roles_channels_states_observers(scenario_file):
-    path = scenario_file({
-        "population": {"roles": {"trader": 1}},
-        "activities": {"act": {"who": "tradr", "per_day": 0.1, "channel": "sms", "state": "guest"}},
-        "checks": {"c": {"every": 3, "finds": {"phone": 0.5}}},
-        "campaigns": {"sweep": {"start": 1, "end": 5, "multiply": {"cc": 2}}},
-    })
+    path = scenario_file(
+        {
+            "population": {"roles": {"trader": 1}},
+            "activities": {
+                "act": {"who": "tradr", "per_day": 0.1, "channel": "sms", "state": "guest"}
+            },
+            "checks": {"c": {"every": 3, "finds": {"phone": 0.5}}},
+            "campaigns": {"sweep": {"start": 1, "end": 5, "multiply": {"cc": 2}}},
+        }
+    )
     text = "\n".join(problems_of(path))
     assert "activities.act.who: no role named `tradr` (did you mean `trader`?)" in text
     assert "activities.act.channel: no channel named `sms`" in text
     assert "activities.act.state: no state named `guest`" in text
     assert "checks.c.finds.phone: no state named `phone`" in text
-    assert "campaigns.sweep.multiply.cc: no observer or check named `cc` (did you mean `c`?)" in text
+    assert (
+        "campaigns.sweep.multiply.cc: no observer or check named `cc` (did you mean `c`?)" in text
+    )
 
 
-@pytest.mark.parametrize("content,expected", [
-    (b"", "is empty"),
-    (b"   \n\n", "is empty"),
-    (b"\x89PNG\r\n\x1a\n\x00\x00\x00", "binary file"),
-    (b"name: \xff\xfe bad", "not UTF-8"),
-    (b"- just\n- a list\n", "a scenario is a mapping"),
-])
+@pytest.mark.parametrize(
+    "content,expected",
+    [
+        (b"", "is empty"),
+        (b"   \n\n", "is empty"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00", "binary file"),
+        (b"name: \xff\xfe bad", "not UTF-8"),
+        (b"- just\n- a list\n", "a scenario is a mapping"),
+    ],
+)
 def test_empty_binary_and_wrong_shape_files(tmp_path, content, expected):
     path = tmp_path / "bad.yaml"
     path.write_bytes(content)
@@ -147,27 +162,29 @@ def test_unreadable_file(tmp_path, monkeypatch):
 def test_alias_bomb_is_refused_quickly(tmp_path):
     lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
     for i in range(1, 12):
-        prev = f"*a{i-1}"
+        prev = f"*a{i - 1}"
         lines.append(f"a{i}: &a{i} [{', '.join([prev] * 10)}]")
     path = write(tmp_path, "\n".join(lines) + "\n")
     started = time.perf_counter()
     out = problems_of(path)
     assert time.perf_counter() - started < 2.0
-    assert any("expands to more than" in l for l in out)
+    assert any("expands to more than" in line for line in out)
 
 
-@pytest.mark.parametrize("tag", ["!!python/object/apply:os.system ['echo hacked']", "!custom 3", "!!binary aGVsbG8="])
+@pytest.mark.parametrize(
+    "tag", ["!!python/object/apply:os.system ['echo hacked']", "!custom 3", "!!binary aGVsbG8="]
+)
 def test_object_building_tags_are_refused(tmp_path, tag, capfd):
     path = write(tmp_path, dump_yaml(BASE) + f"context: {tag}\n")
     out = problems_of(path)
-    assert any("YAML tags are not allowed" in l for l in out)
+    assert any("YAML tags are not allowed" in line for line in out)
     assert "hacked" not in capfd.readouterr().out
 
 
 def test_deep_nesting_is_refused(tmp_path):
     path = write(tmp_path, "context: " + "[" * 200 + "]" * 200 + "\n")
     out = problems_of(path)
-    assert any("nesting is deeper" in l for l in out)
+    assert any("nesting is deeper" in line for line in out)
 
 
 def test_yaml_1_2_keeps_yes_as_text(scenario_file):
@@ -177,17 +194,31 @@ def test_yaml_1_2_keeps_yes_as_text(scenario_file):
 
 def test_set_on_missing_key_and_bad_value(scenario_file):
     path = scenario_file({"activities": {"act": {"who": "everyone", "per_day": 0.1}}})
-    text = "\n".join(problems_of(path, overrides=["activities.act.per_weak=1", "activities.act.per_day=lots", "nothing"]))
-    assert "--set activities.act.per_weak=1: activities.act.per_weak: no such key in a scenario (did you mean `per_week`?)" in text
-    assert "--set activities.act.per_day=lots: activities.act.per_day: expected a number (got 'lots')" in text
+    text = "\n".join(
+        problems_of(
+            path, overrides=["activities.act.per_weak=1", "activities.act.per_day=lots", "nothing"]
+        )
+    )
+    assert (
+        "--set activities.act.per_weak=1: activities.act.per_weak: no such key in a scenario (did you mean `per_week`?)"
+        in text
+    )
+    assert (
+        "--set activities.act.per_day=lots: activities.act.per_day: expected a number (got 'lots')"
+        in text
+    )
     assert "nothing: expected dotted.key=value" in text
 
 
 def test_set_and_countermeasure_patch_values(scenario_file):
-    path = scenario_file({
-        "activities": {"act": {"who": "everyone", "per_day": 0.2}},
-        "countermeasures": {"calm": {"description": "d", "cost": "c", "scale": {"activities.act.per_day": 0.5}}},
-    })
+    path = scenario_file(
+        {
+            "activities": {"act": {"who": "everyone", "per_day": 0.2}},
+            "countermeasures": {
+                "calm": {"description": "d", "cost": "c", "scale": {"activities.act.per_day": 0.5}}
+            },
+        }
+    )
     loaded = load(str(path), overrides=["adversary.decay.half_life=30"], countermeasures=["calm"])
     assert loaded.scenario.activities["act"].per_day == pytest.approx(0.1)
     assert loaded.scenario.adversary.decay.half_life == 30
@@ -195,22 +226,36 @@ def test_set_and_countermeasure_patch_values(scenario_file):
 
 
 def test_broken_countermeasure_is_located_at_its_line(scenario_file):
-    path = scenario_file({
-        "activities": {"act": {"who": "everyone", "per_day": 0.2}},
-        "countermeasures": {"bad": {"description": "d", "cost": "c", "set": {"activities.act.per_dai": 0.1}}},
-    })
+    path = scenario_file(
+        {
+            "activities": {"act": {"who": "everyone", "per_day": 0.2}},
+            "countermeasures": {
+                "bad": {"description": "d", "cost": "c", "set": {"activities.act.per_dai": 0.1}}
+            },
+        }
+    )
     loaded = load(str(path))
     (problem,) = check_countermeasures(loaded)
-    assert re.match(rf"{re.escape(str(path))}:\d+:\d+: activities.act.per_dai: .*did you mean `per_day`", str(problem))
+    assert re.match(
+        rf"{re.escape(str(path))}:\d+:\d+: activities.act.per_dai: .*did you mean `per_day`",
+        str(problem),
+    )
 
 
 def test_unknown_countermeasure_lists_valid_names(scenario_file):
-    path = scenario_file({
-        "activities": {"act": {"who": "everyone", "per_day": 0.2}},
-        "countermeasures": {"calm": {"description": "d", "cost": "c", "set": {"activities.act.per_day": 0.1}}},
-    })
+    path = scenario_file(
+        {
+            "activities": {"act": {"who": "everyone", "per_day": 0.2}},
+            "countermeasures": {
+                "calm": {"description": "d", "cost": "c", "set": {"activities.act.per_day": 0.1}}
+            },
+        }
+    )
     (line,) = problems_of(path, countermeasures=["clam"])
-    assert line == "--countermeasure: clam: no such countermeasure (did you mean `calm`?); defined: `calm`"
+    assert (
+        line
+        == "--countermeasure: clam: no such countermeasure (did you mean `calm`?); defined: `calm`"
+    )
 
 
 def test_huge_file_is_refused_without_parsing(tmp_path):
@@ -222,28 +267,51 @@ def test_huge_file_is_refused_without_parsing(tmp_path):
 
 
 def test_nan_and_infinity_are_refused(scenario_file):
-    path = scenario_file({"activities": {"act": {"who": "everyone", "per_day": float("nan")}},
-                          "observers": {"w": {"kind": "general", "reports": float("inf")}}})
+    path = scenario_file(
+        {
+            "activities": {"act": {"who": "everyone", "per_day": float("nan")}},
+            "observers": {"w": {"kind": "general", "reports": float("inf")}},
+        }
+    )
     text = "\n".join(problems_of(path))
     assert "activities.act.per_day" in text and "observers.w.reports" in text
 
 
 def test_builtin_cause_names_are_reserved(scenario_file):
-    path = scenario_file({"observers": {"cascade": {"kind": "general"}}, "checks": {"registration": {"every": 3, "finds": {}}}})
+    path = scenario_file(
+        {
+            "observers": {"cascade": {"kind": "general"}},
+            "checks": {"registration": {"every": 3, "finds": {}}},
+        }
+    )
     text = "\n".join(problems_of(path))
     assert "observers.cascade: `cascade` is a built-in cause of exposure" in text
     assert "checks.registration: `registration` is a built-in cause" in text
 
 
 def test_problems_caused_by_a_set_are_blamed_on_it(scenario_file):
-    path = scenario_file({"activities": {"act": {"who": "everyone", "per_day": 0.1, "traces": ["presence"]}}})
-    lines = problems_of(path, overrides=["activities.act.traces=[radio]", "contacts.neighbours.channel=x"])
-    assert any(l.startswith("--set activities.act.traces=[radio]: activities.act.traces") for l in lines), lines
-    assert any(l.startswith("--set contacts.neighbours.channel=x: contacts.neighbours.mean_degree: required") for l in lines), lines
+    path = scenario_file(
+        {"activities": {"act": {"who": "everyone", "per_day": 0.1, "traces": ["presence"]}}}
+    )
+    lines = problems_of(
+        path, overrides=["activities.act.traces=[radio]", "contacts.neighbours.channel=x"]
+    )
+    assert any(
+        line.startswith("--set activities.act.traces=[radio]: activities.act.traces")
+        for line in lines
+    ), lines
+    assert any(
+        line.startswith(
+            "--set contacts.neighbours.channel=x: contacts.neighbours.mean_degree: required"
+        )
+        for line in lines
+    ), lines
 
 
 def test_days_and_people_are_validated_like_the_file(scenario_file):
-    path = scenario_file({"population": {"units": 10, "households_per_unit": 10, "roles": {"trader": 50}}})
+    path = scenario_file(
+        {"population": {"units": 10, "households_per_unit": 10, "roles": {"trader": 50}}}
+    )
     (line,) = problems_of(path, people=10)
     assert line.startswith("--people 10: population.roles: the roles need 50 people")
     loaded = load(str(path), people=1000, days=12)
@@ -252,20 +320,29 @@ def test_days_and_people_are_validated_like_the_file(scenario_file):
 
 
 def test_a_countermeasure_named_twice_applies_once(scenario_file):
-    path = scenario_file({
-        "activities": {"act": {"who": "everyone", "per_day": 0.2}},
-        "countermeasures": {"calm": {"description": "d", "cost": "c", "scale": {"activities.act.per_day": 0.5}}},
-    })
+    path = scenario_file(
+        {
+            "activities": {"act": {"who": "everyone", "per_day": 0.2}},
+            "countermeasures": {
+                "calm": {"description": "d", "cost": "c", "scale": {"activities.act.per_day": 0.5}}
+            },
+        }
+    )
     loaded = load(str(path), countermeasures=["calm", "calm"])
     assert loaded.scenario.activities["act"].per_day == pytest.approx(0.1)
     assert loaded.countermeasures == ["calm"]
 
 
 def test_keys_that_would_be_ignored_are_refused(scenario_file):
-    path = scenario_file({
-        "observers": {"w": {"kind": "general", "per_unit": 2}, "o": {"kind": "leader", "channels": ["x"]}},
-        "checks": {"c": {"per_week": 1, "coverage": 0.5, "finds": {}}},
-    })
+    path = scenario_file(
+        {
+            "observers": {
+                "w": {"kind": "general", "per_unit": 2},
+                "o": {"kind": "leader", "channels": ["x"]},
+            },
+            "checks": {"c": {"per_week": 1, "coverage": 0.5, "finds": {}}},
+        }
+    )
     text = "\n".join(problems_of(path))
     assert "observers.w: only leaders and informants are placed in units" in text
     assert "observers.o: only an operator carries `channels`" in text
@@ -273,8 +350,12 @@ def test_keys_that_would_be_ignored_are_refused(scenario_file):
 
 
 def test_aliases_only_in_their_written_form(scenario_file):
-    path = scenario_file({"population": {"roles": {"a": 1, "b": 1}},
-                          "contacts": {"ties": [{"from_": "a", "to": "b"}]}})
+    path = scenario_file(
+        {
+            "population": {"roles": {"a": 1, "b": 1}},
+            "contacts": {"ties": [{"from_": "a", "to": "b"}]},
+        }
+    )
     text = "\n".join(problems_of(path))
     assert "contacts.ties.0.from_: unknown key (did you mean `from`?)" in text
 

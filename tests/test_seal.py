@@ -70,12 +70,12 @@ def test_the_header_names_the_format_and_its_parameters():
     assert blob.startswith(b"EXPOSURE-SEALED\n\x01")
     params, salt, nonce = read_header(blob)
     assert params == FAST and len(salt) == 16 and len(nonce) == 12
-    assert sealing.DEFAULT_PARAMS == ScryptParams(17, 8, 1)  # secure by default
+    assert ScryptParams(17, 8, 1) == sealing.DEFAULT_PARAMS  # secure by default
 
 
 def test_every_seal_has_a_fresh_salt_and_nonce():
     one, two = seal(b"same text", pw(), FAST), seal(b"same text", pw(), FAST)
-    assert one[len(MAGIC) + 4:HEADER_BYTES] != two[len(MAGIC) + 4:HEADER_BYTES]
+    assert one[len(MAGIC) + 4 : HEADER_BYTES] != two[len(MAGIC) + 4 : HEADER_BYTES]
     assert one[HEADER_BYTES:] != two[HEADER_BYTES:]
 
 
@@ -84,8 +84,8 @@ def test_sealed_bytes_show_none_of_the_plaintext():
     blob = seal(data, pw(), FAST)
     body = blob[HEADER_BYTES:]
     # No 8-byte piece of the scenario appears anywhere in the sealed file.
-    pieces = {data[i:i + 8] for i in range(len(data) - 8)}
-    assert not any(blob[i:i + 8] in pieces for i in range(len(blob) - 8))
+    pieces = {data[i : i + 8] for i in range(len(data) - 8)}
+    assert not any(blob[i : i + 8] in pieces for i in range(len(blob) - 8))
     assert b"border" not in blob and b"name:" not in body
 
 
@@ -126,14 +126,28 @@ def test_unknown_versions_are_refused():
     blob = bytearray(seal(b"x", pw(), FAST))
     for version in (0, 2, 255):
         blob[len(MAGIC)] = version
-        with pytest.raises(SealError, match=f"format version {version}, which this version of Exposure cannot read"):
+        with pytest.raises(
+            SealError, match=f"format version {version}, which this version of Exposure cannot read"
+        ):
             unseal(bytes(blob), pw())
 
 
-@pytest.mark.parametrize("log2_n,r,p", [(60, 8, 1), (19, 8, 1), (18, 16, 1), (18, 8, 3), (9, 8, 1), (17, 0, 1), (17, 8, 0), (17, 255, 255)])
+@pytest.mark.parametrize(
+    "log2_n,r,p",
+    [
+        (60, 8, 1),
+        (19, 8, 1),
+        (18, 16, 1),
+        (18, 8, 3),
+        (9, 8, 1),
+        (17, 0, 1),
+        (17, 8, 0),
+        (17, 255, 255),
+    ],
+)
 def test_hostile_scrypt_parameters_are_refused_before_any_work(log2_n, r, p):
     blob = bytearray(seal(b"x", pw(), FAST))
-    blob[len(MAGIC) + 1:len(MAGIC) + 4] = bytes([log2_n, r, p])
+    blob[len(MAGIC) + 1 : len(MAGIC) + 4] = bytes([log2_n, r, p])
     started = time.perf_counter()
     with pytest.raises(SealError, match="refuses: scrypt"):
         unseal(bytes(blob), pw())
@@ -163,8 +177,15 @@ def test_passphrase_file_loses_one_line_break(tmp_path):
     assert Passphrase(file=path, environ={}).get() == "  spaces count  \n"
 
 
-@pytest.mark.parametrize("content,message", [(b"", "is empty"), (b"\n", "is empty"), (b"\xff\xfe", "not UTF-8"),
-                                             (b"x" * 70_000, "holds one line")])
+@pytest.mark.parametrize(
+    "content,message",
+    [
+        (b"", "is empty"),
+        (b"\n", "is empty"),
+        (b"\xff\xfe", "not UTF-8"),
+        (b"x" * 70_000, "holds one line"),
+    ],
+)
 def test_bad_passphrase_files(tmp_path, content, message):
     path = tmp_path / "pass"
     path.write_bytes(content)
@@ -189,7 +210,9 @@ def test_file_then_variable_then_prompt(tmp_path):
     assert Passphrase(environ={}, prompt=prompt).get(confirm=True) == "typed" and asked == [True]
     with pytest.raises(SealError, match="EXPOSURE_PASSPHRASE is set but empty"):
         Passphrase(environ={"EXPOSURE_PASSPHRASE": ""}).get()
-    with pytest.raises(SealError, match="no passphrase: set EXPOSURE_PASSPHRASE or use --passphrase-file"):
+    with pytest.raises(
+        SealError, match="no passphrase: set EXPOSURE_PASSPHRASE or use --passphrase-file"
+    ):
         Passphrase(environ={}).get()
 
 
@@ -216,7 +239,9 @@ def test_a_sealed_scenario_loads_like_the_plain_one(tmp_path, monkeypatch):
     path = tmp_path / "town.yaml.sealed"
     path.write_bytes(seal(bundled_bytes(), pw(), FAST))
     plain = load("border-phone")
-    monkeypatch.setattr("tempfile.mkstemp", lambda *a, **k: pytest.fail("a temporary file was made"))
+    monkeypatch.setattr(
+        "tempfile.mkstemp", lambda *a, **k: pytest.fail("a temporary file was made")
+    )
     loaded = load(str(path), passphrase=pw())
     assert loaded.scenario == plain.scenario
     assert loaded.sha256 == plain.sha256  # of the plaintext, so sealed and plain results agree
@@ -237,7 +262,9 @@ def test_sealed_scenario_with_a_wrong_or_missing_passphrase(tmp_path):
     path.write_bytes(seal(bundled_bytes(), pw(), FAST))
     with pytest.raises(Exception) as info:
         load(str(path), passphrase=pw("nope"))
-    assert info.value.lines() == [f"{path}: is sealed: cannot unseal: wrong passphrase, or the file was changed after sealing"]
+    assert info.value.lines() == [
+        f"{path}: is sealed: cannot unseal: wrong passphrase, or the file was changed after sealing"
+    ]
     with pytest.raises(Exception) as info:
         load(str(path), passphrase=Passphrase(environ={}))
     assert "is sealed: no passphrase" in info.value.lines()[0]
@@ -272,8 +299,11 @@ def test_wrong_passphrase_exits_2_and_writes_nothing(tmp_path, fast_sealing):
     sealed = tmp_path / "s.yaml.sealed"
     sealed.write_bytes(seal(bundled_bytes(), pw(), FAST))
     before = sorted(tmp_path.iterdir())
-    for args in (["unseal", str(sealed)], ["unseal", str(sealed), "-o", str(tmp_path / "out.yaml")],
-                 ["run", str(sealed), *SMALL, "-o", str(tmp_path / "r.json")]):
+    for args in (
+        ["unseal", str(sealed)],
+        ["unseal", str(sealed), "-o", str(tmp_path / "out.yaml")],
+        ["run", str(sealed), *SMALL, "-o", str(tmp_path / "r.json")],
+    ):
         result = invoke(*args, env={"EXPOSURE_PASSPHRASE": "not the passphrase"})
         assert result.exit_code == 2
         assert result.stderr.count("\n") == 1 and "wrong passphrase" in result.stderr
@@ -299,7 +329,10 @@ def test_seal_refuses_to_overwrite_or_seal_twice(tmp_path, fast_sealing):
     twice = invoke("seal", str(tmp_path / "a.yaml.sealed"))
     assert twice.exit_code == 2 and "is already sealed" in twice.stderr
     missing = invoke("seal", str(tmp_path / "absent.yaml"))
-    assert missing.exit_code == 2 and missing.stderr.strip() == f"{tmp_path / 'absent.yaml'}: no such file"
+    assert (
+        missing.exit_code == 2
+        and missing.stderr.strip() == f"{tmp_path / 'absent.yaml'}: no such file"
+    )
     not_sealed = invoke("unseal", str(plain), "-o", "-")
     assert not_sealed.exit_code == 2 and "is not a sealed file" in not_sealed.stderr
 
@@ -310,14 +343,24 @@ def test_seal_asks_twice_at_a_prompt(tmp_path, monkeypatch):
     monkeypatch.setattr(cli_module, "_stdin_is_terminal", lambda: True)
     plain = tmp_path / "a.yaml"
     plain.write_text("name: a\n")
-    result = CliRunner().invoke(cli, ["seal", str(plain)], input="four long random words\nfour long random words\n")
+    result = CliRunner().invoke(
+        cli, ["seal", str(plain)], input="four long random words\nfour long random words\n"
+    )
     assert result.exit_code == 0, result.output
     assert result.output.count("Passphrase") == 1 and "Repeat the passphrase" in result.output
     assert "four long" not in result.output  # not echoed
     sealed = (tmp_path / "a.yaml.sealed").read_bytes()
     assert unseal(sealed, pw("four long random words")) == b"name: a\n"
-    opened = CliRunner().invoke(cli, ["unseal", str(tmp_path / "a.yaml.sealed"), "-o", "-"], input="four long random words\n")
-    assert opened.exit_code == 0 and opened.stdout.endswith("name: a\n") and "Repeat" not in opened.output
+    opened = CliRunner().invoke(
+        cli,
+        ["unseal", str(tmp_path / "a.yaml.sealed"), "-o", "-"],
+        input="four long random words\n",
+    )
+    assert (
+        opened.exit_code == 0
+        and opened.stdout.endswith("name: a\n")
+        and "Repeat" not in opened.output
+    )
 
 
 def test_without_a_terminal_or_passphrase_the_error_says_how(tmp_path, monkeypatch):
@@ -342,7 +385,9 @@ def test_run_reads_a_sealed_scenario_and_seals_its_result(tmp_path, fast_sealing
     scenario = tmp_path / "town.yaml.sealed"
     scenario.write_bytes(seal(bundled_bytes("reference-cascade"), pw(), FAST))
     plain = invoke("run", "reference-cascade", *SMALL, "--format", "json")
-    result = invoke("run", str(scenario), *SMALL, "--format", "json", "--seal", "-o", str(tmp_path / "r.json"))
+    result = invoke(
+        "run", str(scenario), *SMALL, "--format", "json", "--seal", "-o", str(tmp_path / "r.json")
+    )
     assert result.exit_code == 0, result.stderr
     sealed_result = (tmp_path / "r.json").read_bytes()
     assert is_sealed(sealed_result) and b"reference" not in sealed_result
@@ -361,7 +406,9 @@ def test_passphrase_file_on_show_validate_and_run(tmp_path, monkeypatch):
     scenario.write_bytes(seal(bundled_bytes("reference-cascade"), pw(), FAST))
     secret = tmp_path / "pass"
     secret.write_text(SECRET + "\n")
-    assert invoke("show", str(scenario), "--passphrase-file", str(secret)).stdout.startswith("Reference cascade")
+    assert invoke("show", str(scenario), "--passphrase-file", str(secret)).stdout.startswith(
+        "Reference cascade"
+    )
     assert invoke("validate", str(scenario), "--passphrase-file", str(secret)).exit_code == 0
     assert invoke("run", str(scenario), *SMALL, "--passphrase-file", str(secret)).exit_code == 0
     refused = invoke("validate", str(scenario))
@@ -370,7 +417,9 @@ def test_passphrase_file_on_show_validate_and_run(tmp_path, monkeypatch):
 
 def test_seal_needs_an_output_file(fast_sealing):
     result = invoke("run", "reference-cascade", *SMALL, "--seal")
-    assert result.exit_code == 2 and result.stderr.startswith("--seal: a sealed result is written to a file")
+    assert result.exit_code == 2 and result.stderr.startswith(
+        "--seal: a sealed result is written to a file"
+    )
 
 
 def test_no_plaintext_temporary_file_when_sealing(tmp_path, monkeypatch, fast_sealing):
@@ -403,7 +452,19 @@ def test_interrupted_write_leaves_nothing(tmp_path, monkeypatch):
 
 def test_report_can_be_sealed(tmp_path, fast_sealing):
     out = tmp_path / "handout.html"
-    result = invoke("report", "reference-cascade", "--people", "2000", "--runs", "4", "--days", "30", "--seal", "-o", str(out))
+    result = invoke(
+        "report",
+        "reference-cascade",
+        "--people",
+        "2000",
+        "--runs",
+        "4",
+        "--days",
+        "30",
+        "--seal",
+        "-o",
+        str(out),
+    )
     assert result.exit_code == 0, result.stderr
     sealed = out.read_bytes()
     assert is_sealed(sealed) and b"html" not in sealed.lower()

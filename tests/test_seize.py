@@ -47,7 +47,13 @@ def test_disappearing_messages_shrink_the_phone_not_the_log():
     base = _seize_json("--day", "45")
     gone = _seize_json("--day", "45", "--countermeasure", "disappearing_messages")
     assert set(base) >= {"person", "day", "unlocked", "messages", "links"}
-    assert set(base["messages"]) >= {"total", "on_device", "recovered", "tapped", "tapped_decrypted"}
+    assert set(base["messages"]) >= {
+        "total",
+        "on_device",
+        "recovered",
+        "tapped",
+        "tapped_decrypted",
+    }
     assert set(base["links"]) >= {"exposed", "via_device", "via_metadata"}
     assert base["person"] == "organiser" and base["day"] == 45 and base["unlocked"] is True
     assert gone["messages"]["total"] == base["messages"]["total"]
@@ -99,20 +105,38 @@ def test_same_seed_same_bytes():
     assert invoke(*args).stdout != invoke(*args[:-1], "10").stdout
 
 
-@pytest.mark.parametrize("args,expected", [
-    (["seize", "group-chat", "--person", "organizer"], "no role named `organizer` (did you mean `organiser`?)"),
-    (["seize", "group-chat", "--person", "member:16"], "there are 15 people with the role `member`"),
-    (["seize", "group-chat", "--person", "member:two"], "give a number from 1 to 15"),
-    (["seize", "group-chat", "--person", "organiser", "--day", "91"], "--day 91: outside the scenario's 90 days"),
-    (["seize", "group-chat", "--person", "organiser", "--day", "0"], "--day 0: outside"),
-    (["seize", "group-chat"], "--person"),
-    (["seize", "group-chat", "--person", "organiser", "--countermeasure", "disappearing"], "no such countermeasure"),
-    (["tap", "group-chat", "--countermeasure", "nope"], "no such countermeasure"),
-    (["tap", "reference-cascade"], "no activity sends messages between people"),
-    (["seize", "overnight-guest", "--person", "trader"], "no activity sends messages between people"),
-    (["tap", "group-chat", "--days", "0"], "--days"),
-    (["tap", "group-chat", "--person", "nobody"], "no role named `nobody`"),
-])
+@pytest.mark.parametrize(
+    "args,expected",
+    [
+        (
+            ["seize", "group-chat", "--person", "organizer"],
+            "no role named `organizer` (did you mean `organiser`?)",
+        ),
+        (
+            ["seize", "group-chat", "--person", "member:16"],
+            "there are 15 people with the role `member`",
+        ),
+        (["seize", "group-chat", "--person", "member:two"], "give a number from 1 to 15"),
+        (
+            ["seize", "group-chat", "--person", "organiser", "--day", "91"],
+            "--day 91: outside the scenario's 90 days",
+        ),
+        (["seize", "group-chat", "--person", "organiser", "--day", "0"], "--day 0: outside"),
+        (["seize", "group-chat"], "--person"),
+        (
+            ["seize", "group-chat", "--person", "organiser", "--countermeasure", "disappearing"],
+            "no such countermeasure",
+        ),
+        (["tap", "group-chat", "--countermeasure", "nope"], "no such countermeasure"),
+        (["tap", "reference-cascade"], "no activity sends messages between people"),
+        (
+            ["seize", "overnight-guest", "--person", "trader"],
+            "no activity sends messages between people",
+        ),
+        (["tap", "group-chat", "--days", "0"], "--days"),
+        (["tap", "group-chat", "--person", "nobody"], "no role named `nobody`"),
+    ],
+)
 def test_bad_input_is_one_line_and_exit_2(args, expected):
     result = invoke(*args)
     assert result.exit_code == 2, result.stdout
@@ -122,12 +146,14 @@ def test_bad_input_is_one_line_and_exit_2(args, expected):
 
 
 def test_a_role_nobody_has_is_refused(scenario_file):
-    path = scenario_file({
-        "population": {"roles": {"a": 1, "b": 1, "c": 0}},
-        "contacts": {"ties": [{"from": "a", "to": "b", "channel": "chat"}]},
-        "channels": {"chat": {"kind": "end_to_end"}},
-        "activities": {"write": {"who": "a", "with": "b", "channel": "chat", "per_day": 1}},
-    })
+    path = scenario_file(
+        {
+            "population": {"roles": {"a": 1, "b": 1, "c": 0}},
+            "contacts": {"ties": [{"from": "a", "to": "b", "channel": "chat"}]},
+            "channels": {"chat": {"kind": "end_to_end"}},
+            "activities": {"write": {"who": "a", "with": "b", "channel": "chat", "per_day": 1}},
+        }
+    )
     result = invoke("seize", str(path), "--person", "c")
     assert result.exit_code == 2 and "nobody has the role `c`" in result.stderr
 
@@ -135,22 +161,52 @@ def test_a_role_nobody_has_is_refused(scenario_file):
 # ---------------------------------------------- one channel definition, two layers (requirement 6)
 KINDS = ("sms", "webmail", "signal", "sealed", "briar", "talk")
 ALL_KINDS = {
-    "name": "every-kind", "title": "Every kind of channel", "summary": "Friends on each kind of channel.", "days": SHORT,
-    "population": {"units": 1, "households_per_unit": 40, "household_size": 1,
-                   "roles": {"hub": 1, "cell": 4, **{f"on_{c}": 3 for c in KINDS}}},
+    "name": "every-kind",
+    "title": "Every kind of channel",
+    "summary": "Friends on each kind of channel.",
+    "days": SHORT,
+    "population": {
+        "units": 1,
+        "households_per_unit": 40,
+        "household_size": 1,
+        "roles": {"hub": 1, "cell": 4, **{f"on_{c}": 3 for c in KINDS}},
+    },
     "contacts": {"ties": [{"from": "hub", "to": f"on_{c}", "channel": c} for c in KINDS]},
     "channels": {
-        "sms": {"kind": "plaintext", "stores_contacts": False, "retention_days": 3, "reveal": {"device": 0.6, "metadata": 0.4}},
-        "webmail": {"kind": "transport", "retention_days": 0, "reveal": {"device": 0.5, "metadata": 0.2}},
-        "signal": {"kind": "end_to_end", "forward_secrecy": True, "stores_contacts": False, "retention_days": 2,
-                   "reveal": {"device": 0.9, "metadata": 0.5}},
-        "sealed": {"kind": "end_to_end_sealed", "forward_secrecy": True, "reveal": {"device": 0.8, "metadata": 0.9}},
+        "sms": {
+            "kind": "plaintext",
+            "stores_contacts": False,
+            "retention_days": 3,
+            "reveal": {"device": 0.6, "metadata": 0.4},
+        },
+        "webmail": {
+            "kind": "transport",
+            "retention_days": 0,
+            "reveal": {"device": 0.5, "metadata": 0.2},
+        },
+        "signal": {
+            "kind": "end_to_end",
+            "forward_secrecy": True,
+            "stores_contacts": False,
+            "retention_days": 2,
+            "reveal": {"device": 0.9, "metadata": 0.5},
+        },
+        "sealed": {
+            "kind": "end_to_end_sealed",
+            "forward_secrecy": True,
+            "reveal": {"device": 0.8, "metadata": 0.9},
+        },
         "briar": {"kind": "mesh", "stores_contacts": False, "reveal": {"device": 0.7}},
         "talk": {"kind": "in_person"},
     },
-    "groups": {"circle": {"channel": "signal", "admins": ["hub"], "members": ["cell"], "cell_size": 2}},
+    "groups": {
+        "circle": {"channel": "signal", "admins": ["hub"], "members": ["cell"], "cell_size": 2}
+    },
     "activities": {
-        **{f"{c}_out": {"who": "hub", "with": f"on_{c}", "channel": c, "per_day": 0.7} for c in KINDS},
+        **{
+            f"{c}_out": {"who": "hub", "with": f"on_{c}", "channel": c, "per_day": 0.7}
+            for c in KINDS
+        },
         "reply": {"who": "on_signal", "with": "hub", "channel": "signal", "per_week": 2},
         "post": {"who": "cell", "with": "circle", "per_week": 3},
         "announce": {"who": "hub", "with": "circle", "per_week": 1},
@@ -158,24 +214,33 @@ ALL_KINDS = {
 }
 
 
-def _engine_chances(scenario: Scenario, run: MessagingRun, person: int, unlocked: bool) -> dict[int, float]:
+def _engine_chances(
+    scenario: Scenario, run: MessagingRun, person: int, unlocked: bool
+) -> dict[int, float]:
     """The engine's own reveal chances for a seizure on the run's last day, after the same messages."""
     quiet = scenario.model_copy(update={"observers": {}, "checks": {}, "days": run.days})
     engine = Engine(quiet, 1, Streams(np.random.SeedSequence(SEED)), population=run.population)
     engine.run()
     if engine.last_message is not None:
-        assert (engine.last_message == run.last_message).all(), "the two layers sent different messages"
+        assert (engine.last_message == run.last_message).all(), (
+            "the two layers sent different messages"
+        )
     edges, _owner, p = engine.reveal_chances(np.array([person]), run.days, np.array([unlocked]))
     partners = run.population.indices[edges]
     chances = {int(q): 1.0 - float(np.prod(1.0 - p[partners == q])) for q in np.unique(partners)}
     return {q: c for q, c in chances.items() if c > 0}
 
 
-def _assert_agree(scenario: Scenario, people: list[int] | None = None, days: int | None = None) -> int:
+def _assert_agree(
+    scenario: Scenario, people: list[int] | None = None, days: int | None = None
+) -> int:
     run = simulate_messaging(scenario, SEED, days)
     if people is None:
-        people = [int(np.flatnonzero(run.population.role == scenario.role_names.index(r))[0])
-                  for r in scenario.population.roles if scenario.population.roles[r].count]
+        people = [
+            int(np.flatnonzero(run.population.role == scenario.role_names.index(r))[0])
+            for r in scenario.population.roles
+            if scenario.population.roles[r].count
+        ]
     checked = 0
     for person in people:
         for unlocked in (True, False):
@@ -184,7 +249,8 @@ def _assert_agree(scenario: Scenario, people: list[int] | None = None, days: int
             names = person_names(scenario, run.population)
             assert found.keys() == expected.keys(), (
                 f"{scenario.name} {names[person]} unlocked={unlocked}: seize exposes "
-                f"{sorted(names[q] for q in found)}, the engine {sorted(names[q] for q in expected)}")
+                f"{sorted(names[q] for q in found)}, the engine {sorted(names[q] for q in expected)}"
+            )
             for q, chance in found.items():
                 assert chance == pytest.approx(expected[q], abs=1e-12)
             checked += len(found)

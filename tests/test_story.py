@@ -21,24 +21,41 @@ def test_trace_golden():
 
 def _check_against_outcome(doc: dict, outcome, mechanisms: list[str]) -> None:
     """Every exposure day and cause the story states is the engine's."""
+
     def fate(person: int):
         day = int(outcome.exposed_day[person])
-        return None if day == NOT_EXPOSED else {"day": day, "cause": mechanisms[int(outcome.cause[person])]}
+        return (
+            None
+            if day == NOT_EXPOSED
+            else {"day": day, "cause": mechanisms[int(outcome.cause[person])]}
+        )
 
     assert doc["exposed"] == fate(doc["persona"]["id"])
     for person in doc["linked"]:
         assert person["exposed"] == fate(person["id"]), person
-    told = {(day["day"], ev["person_id"], ev["mechanism"]) for day in doc["days"] for ev in day["events"]
-            if ev["kind"] == "exposed"}
+    told = {
+        (day["day"], ev["person_id"], ev["mechanism"])
+        for day in doc["days"]
+        for ev in day["events"]
+        if ev["kind"] == "exposed"
+    }
     people = [doc["persona"]["id"], *(p["id"] for p in doc["linked"])]
     expected = {(f["day"], p, f["cause"]) for p in people if (f := fate(p)) is not None}
     assert told == expected
-    steps = [s for s in doc["chain"] if s["step"] == "exposed" and s["person_id"] == doc["persona"]["id"]]
+    steps = [
+        s for s in doc["chain"] if s["step"] == "exposed" and s["person_id"] == doc["persona"]["id"]
+    ]
     if doc["exposed"] is None:
         assert not steps
     else:
-        assert [(s["day"], s["cause"]) for s in steps] == [(doc["exposed"]["day"], doc["exposed"]["cause"])]
-        crossing = [s for s in doc["chain"] if s["step"] == "crossing" and s["person_id"] == doc["persona"]["id"]]
+        assert [(s["day"], s["cause"]) for s in steps] == [
+            (doc["exposed"]["day"], doc["exposed"]["cause"])
+        ]
+        crossing = [
+            s
+            for s in doc["chain"]
+            if s["step"] == "crossing" and s["person_id"] == doc["persona"]["id"]
+        ]
         assert crossing and crossing[-1]["mechanism"] == doc["exposed"]["cause"]
 
 
@@ -52,10 +69,17 @@ def test_trace_json_matches_the_run():
     _check_against_outcome(doc, simulate(scenario, 1, 1, record=True), scenario.mechanisms)
 
 
-@pytest.mark.parametrize("name,seed,role", [
-    ("border-phone", 1, None), ("border-phone", 3, None), ("border-phone", 1, "source"),
-    ("overnight-guest", 7, None), ("overnight-guest", 2, "host"), ("overnight-guest", 5, None),
-])
+@pytest.mark.parametrize(
+    "name,seed,role",
+    [
+        ("border-phone", 1, None),
+        ("border-phone", 3, None),
+        ("border-phone", 1, "source"),
+        ("overnight-guest", 7, None),
+        ("overnight-guest", 2, "host"),
+        ("overnight-guest", 5, None),
+    ],
+)
 def test_days_and_causes_agree_with_the_engine(name, seed, role):
     scenario = load(name).scenario
     outcome = simulate(scenario, 1, seed, record=True)
@@ -64,9 +88,18 @@ def test_days_and_causes_agree_with_the_engine(name, seed, role):
     # The suspicion told on the exposure day is the engine's, to the last digit shown.
     exposed = story.exposed
     if exposed is not None:
-        (told,) = [ev.suspicion for day, events in story.days if day == exposed[0] for ev in events
-                   if ev.kind == "suspicion"]
-        (engine,) = [r.amount for r in outcome.records if r.kind == "exposed" and r.person == story.persona.id]
+        (told,) = [
+            ev.suspicion
+            for day, events in story.days
+            if day == exposed[0]
+            for ev in events
+            if ev.kind == "suspicion"
+        ]
+        (engine,) = [
+            r.amount
+            for r in outcome.records
+            if r.kind == "exposed" and r.person == story.persona.id
+        ]
         assert told == pytest.approx(engine, abs=1e-9)
         assert story.chain.value >= scenario.adversary.threshold - 1e-9
 
@@ -87,7 +120,10 @@ def test_exposure_through_a_seized_phone_goes_back_to_the_phone():
     assert story.chain.named_by is not None and story.chain.named_by.cause == "df"
     text = " ".join(why(story))
     assert "the seizure of the reporting partner's phone named them" in text
-    assert "The reporting partner was exposed on day 7 because the radio direction-finding team" in text
+    assert (
+        "The reporting partner was exposed on day 7 because the radio direction-finding team"
+        in text
+    )
 
 
 def test_a_story_never_exposed_names_its_closest_call():
@@ -104,19 +140,47 @@ def test_a_story_never_exposed_names_its_closest_call():
 
 
 def test_bribes_registrations_and_finds_are_told(scenario_file):
-    path = scenario_file({
-        "days": 40,
-        "population": {"roles": {"guest": 1, "host": 1}},
-        "contacts": {"ties": [{"from": "guest", "to": "host"}]},
-        "states": {"guest_here": {"label": "a guest in the home"}},
-        "activities": {"stay": {"who": "guest", "with": "host", "at": "partner", "per_day": 0.5, "nights": 1,
-                                "registers": 0.3, "offers_bribe": True, "traces": ["presence"],
-                                "state": "guest_here", "label": "stays the night"}},
-        "observers": {"leader": {"kind": "leader", "label": "the leader", "notice": {"presence": 1.0},
-                                 "reports": 1.0, "weight": 0.2, "bribe": {"price": 50, "accepts": 0.5}}},
-        "checks": {"night": {"label": "night check", "every": 5, "finds": {"guest_here": 1.0}, "weight": 0.3}},
-        "adversary": {"threshold": 3, "weights": {"registration": 0.1}},
-    })
+    path = scenario_file(
+        {
+            "days": 40,
+            "population": {"roles": {"guest": 1, "host": 1}},
+            "contacts": {"ties": [{"from": "guest", "to": "host"}]},
+            "states": {"guest_here": {"label": "a guest in the home"}},
+            "activities": {
+                "stay": {
+                    "who": "guest",
+                    "with": "host",
+                    "at": "partner",
+                    "per_day": 0.5,
+                    "nights": 1,
+                    "registers": 0.3,
+                    "offers_bribe": True,
+                    "traces": ["presence"],
+                    "state": "guest_here",
+                    "label": "stays the night",
+                }
+            },
+            "observers": {
+                "leader": {
+                    "kind": "leader",
+                    "label": "the leader",
+                    "notice": {"presence": 1.0},
+                    "reports": 1.0,
+                    "weight": 0.2,
+                    "bribe": {"price": 50, "accepts": 0.5},
+                }
+            },
+            "checks": {
+                "night": {
+                    "label": "night check",
+                    "every": 5,
+                    "finds": {"guest_here": 1.0},
+                    "weight": 0.3,
+                }
+            },
+            "adversary": {"threshold": 3, "weights": {"registration": 0.1}},
+        }
+    )
     scenario = load(str(path)).scenario
     outcome = simulate(scenario, 1, 2, record=True)
     story = tell(scenario, outcome, 2)
@@ -151,12 +215,15 @@ def test_trace_formats_and_output_file(tmp_path):
     assert forced.exit_code == 0 and target.read_text().startswith("The phone by the border")
 
 
-@pytest.mark.parametrize("args,expected", [
-    (["trace", "overnight-guest", "--person", "nobody"], "--person: no role named `nobody`"),
-    (["trace", "overnight-guest", "--person", "tradr"], "did you mean `trader`?"),
-    (["trace", "nowhere"], "nowhere: no bundled scenario or file by this name"),
-    (["trace", "overnight-guest", "--format", "html"], "--format"),
-])
+@pytest.mark.parametrize(
+    "args,expected",
+    [
+        (["trace", "overnight-guest", "--person", "nobody"], "--person: no role named `nobody`"),
+        (["trace", "overnight-guest", "--person", "tradr"], "did you mean `trader`?"),
+        (["trace", "nowhere"], "nowhere: no bundled scenario or file by this name"),
+        (["trace", "overnight-guest", "--format", "html"], "--format"),
+    ],
+)
 def test_bad_input_is_one_line_and_exit_2(args, expected):
     result = invoke(*args)
     assert result.exit_code == 2

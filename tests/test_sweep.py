@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from test_compare import TOWN
 
 from simulator.analysis.sweep import saltelli_matrices, sobol_indices
 from simulator.cli import cli
-
-from test_compare import TOWN
 
 # Ishigami function with a = 7, b = 0.1 on [-pi, pi]^3 (Ishigami & Homma 1990): known indices.
 A, B = 7.0, 0.1
@@ -38,15 +38,39 @@ def test_sobol_estimators_recover_ishigami_indices():
         # The bootstrap interval is about +-1.96 standard errors; allow 4.5 of them.
         se_first = (idx.first_ci95[1] - idx.first_ci95[0]) / (2 * 1.96)
         se_total = (idx.total_ci95[1] - idx.total_ci95[0]) / (2 * 1.96)
-        assert abs(idx.first - S1_TRUE[i]) <= 4.5 * se_first + 1e-3, (i, idx.first, S1_TRUE[i], se_first)
-        assert abs(idx.total - ST_TRUE[i]) <= 4.5 * se_total + 1e-3, (i, idx.total, ST_TRUE[i], se_total)
+        assert abs(idx.first - S1_TRUE[i]) <= 4.5 * se_first + 1e-3, (
+            i,
+            idx.first,
+            S1_TRUE[i],
+            se_first,
+        )
+        assert abs(idx.total - ST_TRUE[i]) <= 4.5 * se_total + 1e-3, (
+            i,
+            idx.total,
+            ST_TRUE[i],
+            se_total,
+        )
         assert se_first < 0.03 and se_total < 0.03
 
 
 def _sweep(path, *extra):
-    result = CliRunner().invoke(cli, ["sweep", str(path), "--runs", "30", "--format", "json",
-                                      "--vary", "observers.informer.density=0:0.4:4",
-                                      "--vary", "activities.meet.per_week=0.5:3:3", *extra], catch_exceptions=False)
+    result = CliRunner().invoke(
+        cli,
+        [
+            "sweep",
+            str(path),
+            "--runs",
+            "30",
+            "--format",
+            "json",
+            "--vary",
+            "observers.informer.density=0:0.4:4",
+            "--vary",
+            "activities.meet.per_week=0.5:3:3",
+            *extra,
+        ],
+        catch_exceptions=False,
+    )
     assert result.exit_code == 0, result.stderr
     doc = json.loads(result.stdout)
     doc.pop("timing")
@@ -58,7 +82,7 @@ def test_one_at_a_time_curves_rank_and_are_monotone(scenario_file):
     density = doc["parameters"]["observers.informer.density"]
     assert density["values"] == [0.0, pytest.approx(0.1333333), pytest.approx(0.2666667), 0.4]
     shares = density["p_exposed"]
-    assert all(b >= a - 0.02 for a, b in zip(shares, shares[1:])), shares
+    assert all(b >= a - 0.02 for a, b in itertools.pairwise(shares)), shares
     assert doc["ranking"][0] in doc["parameters"]
     swings = {k: abs(v["swing"]) for k, v in doc["parameters"].items()}
     assert doc["ranking"] == sorted(swings, key=lambda k: -swings[k])
@@ -78,26 +102,38 @@ def test_sobol_sweep_through_the_cli(scenario_file):
     doc = _sweep(scenario_file(TOWN), "--method", "sobol", "--samples", "8", "--runs", "10")
     assert set(doc["sobol"]) == {"observers.informer.density", "activities.meet.per_week"}
     for idx in doc["sobol"].values():
-        assert idx["S1_ci95"][0] <= idx["S1"] <= idx["S1_ci95"][1] or idx["S1_ci95"][0] == idx["S1_ci95"][1]
+        assert (
+            idx["S1_ci95"][0] <= idx["S1"] <= idx["S1_ci95"][1]
+            or idx["S1_ci95"][0] == idx["S1_ci95"][1]
+        )
 
 
 def test_dask_cluster_gives_the_same_results(scenario_file):
     distributed = pytest.importorskip("distributed", reason="the test extra installs Dask")
     path = scenario_file(TOWN)
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                  dashboard_address=None) as cluster:
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+    ) as cluster:
         on_dask = _sweep(path, "--scheduler", cluster.scheduler_address)
     assert on_dask == _sweep(path)
 
 
-@pytest.mark.parametrize("vary,expected", [
-    ("observers.informer.densty=0:1", "no such key in a scenario"),
-    ("observers.informer.density=0:2", "observers.informer.density: is a probability: must be between 0 and 1 (got 2"),
-    ("observers.informer.density=0.5:0.1", "HIGH must be a finite number above LOW"),
-    ("observers.informer.kind=0:1", "not a number, cannot be varied"),
-    ("observers.informer.density", "expected dotted.key=LOW:HIGH"),
-])
+@pytest.mark.parametrize(
+    "vary,expected",
+    [
+        ("observers.informer.densty=0:1", "no such key in a scenario"),
+        (
+            "observers.informer.density=0:2",
+            "observers.informer.density: is a probability: must be between 0 and 1 (got 2",
+        ),
+        ("observers.informer.density=0.5:0.1", "HIGH must be a finite number above LOW"),
+        ("observers.informer.kind=0:1", "not a number, cannot be varied"),
+        ("observers.informer.density", "expected dotted.key=LOW:HIGH"),
+    ],
+)
 def test_bad_vary(scenario_file, vary, expected):
-    result = CliRunner().invoke(cli, ["sweep", str(scenario_file(TOWN)), "--vary", vary], catch_exceptions=False)
+    result = CliRunner().invoke(
+        cli, ["sweep", str(scenario_file(TOWN)), "--vary", vary], catch_exceptions=False
+    )
     assert result.exit_code == 2
     assert expected in result.stderr and result.stderr.count("\n") == 1, result.stderr

@@ -35,10 +35,17 @@ def _format_keys(data, path: tuple = ()) -> set[str]:
 def test_every_key_of_the_format_has_a_note():
     for name in dir(model):
         part = getattr(model, name)
-        if isinstance(part, type) and issubclass(part, BaseModel) and part.__module__ == model.__name__ and part is not model.Model:
+        if (
+            isinstance(part, type)
+            and issubclass(part, BaseModel)
+            and part.__module__ == model.__name__
+            and part is not model.Model
+        ):
             notes = {k for cls in part.__mro__ for k in NOTES.get(cls.__name__, {})}
             keys = {info.alias or key for key, info in part.model_fields.items()}
-            assert keys <= notes, f"{name}: no note for {sorted(keys - notes)} in simulator/scenario/template.py"
+            assert keys <= notes, (
+                f"{name}: no note for {sorted(keys - notes)} in simulator/scenario/template.py"
+            )
 
 
 @pytest.mark.parametrize("origin", [None, *bundled_names()])
@@ -52,7 +59,9 @@ def test_new_round_trips(tmp_path, monkeypatch, origin):
     loaded = load(str(path))
     assert loaded.scenario.name == "my-town"
     if origin:
-        assert loaded.scenario.model_dump(exclude={"name"}) == load(origin).scenario.model_dump(exclude={"name"})
+        assert loaded.scenario.model_dump(exclude={"name"}) == load(origin).scenario.model_dump(
+            exclude={"name"}
+        )
     # Every key of the format that the file uses is explained in a comment.
     comments = " ".join(line.split("#", 1)[1] for line in text.splitlines() if "#" in line)
     explained = set(re.findall(r"\b([a-z_]+): ", comments))
@@ -75,10 +84,16 @@ def test_new_refuses_to_overwrite_without_force(tmp_path, monkeypatch):
     assert sorted(os.listdir(tmp_path)) == ["town.yaml"]
 
 
-@pytest.mark.parametrize("args,expected", [
-    (["new", "Bad_Name"], "Bad_Name: a scenario name is lower-case letters, digits and -"),
-    (["new", "town", "--from", "border-phon"], "--from border-phon: no bundled scenario by this name (did you mean `border-phone`?)"),
-])
+@pytest.mark.parametrize(
+    "args,expected",
+    [
+        (["new", "Bad_Name"], "Bad_Name: a scenario name is lower-case letters, digits and -"),
+        (
+            ["new", "town", "--from", "border-phon"],
+            "--from border-phon: no bundled scenario by this name (did you mean `border-phone`?)",
+        ),
+    ],
+)
 def test_new_bad_input_is_one_line_and_exit_2(tmp_path, monkeypatch, args, expected):
     monkeypatch.chdir(tmp_path)
     result = invoke(*args)

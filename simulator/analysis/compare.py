@@ -56,7 +56,11 @@ class Variant:
         """Total declared effort of the members (None if any member declares none)."""
         cms = self.loaded.scenario.countermeasures
         efforts = [cms[m].effort for m in self.members]
-        return None if any(e is None for e in efforts) else float(sum(e for e in efforts if e is not None))
+        return (
+            None
+            if any(e is None for e in efforts)
+            else float(sum(e for e in efforts if e is not None))
+        )
 
 
 @dataclass
@@ -106,7 +110,9 @@ def paired_delta(base: Variant, other: Variant, role: str) -> Delta:
         half = t_quantile_975(runs - 1) * se
         ci = (max(-1.0, diff - half), min(1.0, diff + half))
     gb, gv = base.results.roles[role], other.results.roles[role]
-    median = None if gb.median_day is None or gv.median_day is None else gv.median_day - gb.median_day
+    median = (
+        None if gb.median_day is None or gv.median_day is None else gv.median_day - gb.median_day
+    )
     safe = float(sum(1.0 - c for c in gv.curve[1:]) - sum(1.0 - c for c in gb.curve[1:]))
     distinguishable = bool(ci[0] > 0.0 or ci[1] < 0.0)
     return Delta(float(diff), (float(ci[0]), float(ci[1])), distinguishable, median, safe)
@@ -126,7 +132,9 @@ def check_role(loaded: LoadedScenario, role: str | None) -> str:
         return default_role(loaded)
     names = loaded.scenario.role_names
     if role not in names:
-        raise UsageError(f"--role: no role named `{role}`{did_you_mean(role, names)}; roles: {', '.join(names)}")
+        raise UsageError(
+            f"--role: no role named `{role}`{did_you_mean(role, names)}; roles: {', '.join(names)}"
+        )
     return role
 
 
@@ -141,9 +149,19 @@ def bundles(names: Sequence[str], max_size: int) -> list[tuple[str, ...]]:
 class Comparer:
     """Loads and simulates variants of one scenario on common random numbers."""
 
-    def __init__(self, spec: str, *, overrides: Sequence[str], days: int | None, people: int | None,
-                 runs: int | None, seed: int, workers: int,
-                 on_progress: Callable[[float], None] | None = None, passphrase: Passphrase | None = None):
+    def __init__(
+        self,
+        spec: str,
+        *,
+        overrides: Sequence[str],
+        days: int | None,
+        people: int | None,
+        runs: int | None,
+        seed: int,
+        workers: int,
+        on_progress: Callable[[float], None] | None = None,
+        passphrase: Passphrase | None = None,
+    ):
         self.spec = spec
         self.overrides = list(overrides)
         self.days = days
@@ -152,7 +170,9 @@ class Comparer:
         self.workers = workers
         self.on_progress = on_progress
         self.passphrase = passphrase  # for a sealed scenario, reloaded once per variant
-        self.base = load(spec, overrides=self.overrides, days=days, people=people, passphrase=passphrase)
+        self.base = load(
+            spec, overrides=self.overrides, days=days, people=people, passphrase=passphrase
+        )
         self.runs = runs if runs is not None else self.base.scenario.runs
         self._cache: dict[tuple[str, ...], Variant] = {}
 
@@ -162,25 +182,47 @@ class Comparer:
         for name in names:
             if name not in valid:
                 listed = ", ".join(f"`{n}`" for n in valid) or "none"
-                raise UsageError(f"--countermeasure: no countermeasure named `{name}`{did_you_mean(name, valid)}; defined: {listed}")
+                raise UsageError(
+                    f"--countermeasure: no countermeasure named `{name}`{did_you_mean(name, valid)}; defined: {listed}"
+                )
 
     def variants(self, bundles_: Sequence[tuple[str, ...]]) -> list[Variant]:
         """Simulate the baseline (the empty bundle) and the given bundles, reusing earlier ones."""
         wanted = [b for b in dict.fromkeys([(), *bundles_]) if b not in self._cache]
         if wanted:
-            loaded = [self.base if not b else load(self.spec, overrides=self.overrides, countermeasures=list(b),
-                                                   days=self.days, people=self.people, passphrase=self.passphrase)
-                      for b in wanted]
-            per_variant = simulate_variants([ld.scenario for ld in loaded], self.runs, self.seed, self.workers,
-                                            self.on_progress, size=batch_size(self.base.scenario))
+            loaded = [
+                self.base
+                if not b
+                else load(
+                    self.spec,
+                    overrides=self.overrides,
+                    countermeasures=list(b),
+                    days=self.days,
+                    people=self.people,
+                    passphrase=self.passphrase,
+                )
+                for b in wanted
+            ]
+            per_variant = simulate_variants(
+                [ld.scenario for ld in loaded],
+                self.runs,
+                self.seed,
+                self.workers,
+                self.on_progress,
+                size=batch_size(self.base.scenario),
+            )
             for bundle, ld, summaries in zip(wanted, loaded, per_variant):
                 name = "+".join(bundle) if bundle else "baseline"
-                self._cache[bundle] = Variant(name, list(bundle), ld, summaries, aggregate(summaries, ld.scenario))
+                self._cache[bundle] = Variant(
+                    name, list(bundle), ld, summaries, aggregate(summaries, ld.scenario)
+                )
         base = self._cache[()]
         out = []
         for bundle in bundles_:
             variant = self._cache[bundle]
-            variant.delta = {role: paired_delta(base, variant, role) for role in base.loaded.scenario.role_names}
+            variant.delta = {
+                role: paired_delta(base, variant, role) for role in base.loaded.scenario.role_names
+            }
             out.append(variant)
         return out
 
@@ -192,14 +234,22 @@ class Comparer:
         return self._cache[()]
 
 
-def compare(comparer: Comparer, names: Sequence[str], role: str, *, max_size: int = 1,
-            budget: float | None = None) -> Comparison:
+def compare(
+    comparer: Comparer,
+    names: Sequence[str],
+    role: str,
+    *,
+    max_size: int = 1,
+    budget: float | None = None,
+) -> Comparison:
     """Simulate each countermeasure (and bundles up to `max_size`), sorted by benefit to `role`."""
     comparer.check_names(names)
     singles = [(n,) for n in names]
     combos = bundles(names, max_size) if max_size > 1 else []
     if len(singles) + len(combos) > MAX_VARIANTS:
-        raise UsageError(f"--max-size {max_size}: that makes {len(singles) + len(combos)} variants; at most {MAX_VARIANTS} (use a smaller --max-size or fewer --countermeasure)")
+        raise UsageError(
+            f"--max-size {max_size}: that makes {len(singles) + len(combos)} variants; at most {MAX_VARIANTS} (use a smaller --max-size or fewer --countermeasure)"
+        )
     variants = comparer.variants([*singles, *combos])
     variants.sort(key=lambda v: (v.delta[role].p_exposed, v.name))
     result = Comparison(role=role, baseline=comparer.baseline, variants=variants)
@@ -218,15 +268,21 @@ def best_bundle(comparer: Comparer, names: Sequence[str], role: str, budget: flo
     cms = comparer.base.scenario.countermeasures
     costed = [n for n in names if cms[n].effort is not None]
     if not costed:
-        raise UsageError("--budget: no countermeasure declares an `effort`; add `effort: N` to the countermeasures to compare them within a budget")
+        raise UsageError(
+            "--budget: no countermeasure declares an `effort`; add `effort: N` to the countermeasures to compare them within a budget"
+        )
     effort = {n: float(cms[n].effort or 0.0) for n in costed}
     feasible = [
-        b for size in range(1, len(costed) + 1) for b in itertools.combinations(costed, size)
+        b
+        for size in range(1, len(costed) + 1)
+        for b in itertools.combinations(costed, size)
         if sum(effort[m] for m in b) <= budget + 1e-9
     ]
     if not feasible:
         cheapest = min(effort.values())
-        raise UsageError(f"--budget {budget:g}: no countermeasure fits; the cheapest costs {cheapest:g}")
+        raise UsageError(
+            f"--budget {budget:g}: no countermeasure fits; the cheapest costs {cheapest:g}"
+        )
     if len(feasible) <= EXACT_BUNDLES:
         method, bound = "exact", None
         candidates = comparer.variants(feasible)
@@ -244,14 +300,19 @@ def best_bundle(comparer: Comparer, names: Sequence[str], role: str, budget: flo
     return BudgetChoice(budget, method, bound, best, contributions, searched)
 
 
-def _greedy(comparer: Comparer, costed: list[str], effort: dict[str, float], role: str,
-            budget: float) -> tuple[Variant, int]:
+def _greedy(
+    comparer: Comparer, costed: list[str], effort: dict[str, float], role: str, budget: float
+) -> tuple[Variant, int]:
     chosen: tuple[str, ...] = ()
     current = comparer.baseline
     searched = 0
     while True:
         spent = sum(effort[m] for m in chosen)
-        options = [tuple(sorted((*chosen, n))) for n in costed if n not in chosen and spent + effort[n] <= budget + 1e-9]
+        options = [
+            tuple(sorted((*chosen, n)))
+            for n in costed
+            if n not in chosen and spent + effort[n] <= budget + 1e-9
+        ]
         if not options:
             break
         trials = comparer.variants(options)
@@ -261,13 +322,18 @@ def _greedy(comparer: Comparer, costed: list[str], effort: dict[str, float], rol
             added = next(n for n in bundle if n not in chosen)
             gain = current.results.roles[role].p_exposed - trial.results.roles[role].p_exposed
             gains.append((gain / max(effort[added], 1e-9), gain, bundle, trial))
-        ratio, gain, bundle, trial = max(gains, key=lambda g: (g[0], g[1], g[2]))
+        _ratio, gain, bundle, trial = max(gains, key=lambda g: (g[0], g[1], g[2]))
         if gain <= 0:
             break
         chosen, current = bundle, trial
     singles = comparer.variants([(n,) for n in costed if effort[n] <= budget + 1e-9])
     best_single = min(singles, key=lambda v: v.results.roles[role].p_exposed)
-    if not chosen or best_single.results.roles[role].p_exposed < current.results.roles[role].p_exposed:
+    if (
+        not chosen
+        or best_single.results.roles[role].p_exposed < current.results.roles[role].p_exposed
+    ):
         current = best_single
-    current.delta = {r: paired_delta(comparer.baseline, current, r) for r in comparer.base.scenario.role_names}
+    current.delta = {
+        r: paired_delta(comparer.baseline, current, r) for r in comparer.base.scenario.role_names
+    }
     return current, searched

@@ -46,5 +46,12 @@ def following(summaries: list[BatchSummary], scenario: Scenario, role: str) -> C
             continue
         after = (exposures[:, j, :] * later).sum(axis=1)[exposed]
         if after.size and after.sum() > 0:
-            out.append(Following(other, float(people[:, j].mean()), float(after.mean()), float((after > 0).mean())))
+            out.append(
+                Following(
+                    other,
+                    float(people[:, j].mean()),
+                    float(after.mean()),
+                    float((after > 0).mean()),
+                )
+            )
     return Consequences(role, runs, int(exposed.sum()), out)

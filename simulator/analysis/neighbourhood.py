@@ -57,8 +57,9 @@ def picture_seed(seed: int, attempt: int) -> np.random.SeedSequence:
     return np.random.SeedSequence(seed, spawn_key=(2**31 - 1, attempt))
 
 
-def record_neighbourhood(scenario: Scenario, role: str, seed: int, tries: int = TRIES,
-                         max_people: int = MAX_PEOPLE) -> Neighbourhood:
+def record_neighbourhood(
+    scenario: Scenario, role: str, seed: int, tries: int = TRIES, max_people: int = MAX_PEOPLE
+) -> Neighbourhood:
     """Record runs until the first person of `role` is exposed (or `tries` runs), and cut out her neighbourhood."""
     k = scenario.role_names.index(role)
     chosen: tuple[int, Outcome, int] | None = None
@@ -81,11 +82,18 @@ def record_neighbourhood(scenario: Scenario, role: str, seed: int, tries: int = 
 
 def _contacts(outcome: Outcome, person: int) -> np.ndarray:
     pop = outcome.population
-    return np.unique(pop.indices[pop.indptr[person]:pop.indptr[person + 1]]).astype(np.int64)
+    return np.unique(pop.indices[pop.indptr[person] : pop.indptr[person + 1]]).astype(np.int64)
 
 
-def neighbourhood(scenario: Scenario, outcome: Outcome, persona: int, role: str, attempt: int = 0, tried: int = 1,
-                  max_people: int = MAX_PEOPLE) -> Neighbourhood:
+def neighbourhood(
+    scenario: Scenario,
+    outcome: Outcome,
+    persona: int,
+    role: str,
+    attempt: int = 0,
+    tried: int = 1,
+    max_people: int = MAX_PEOPLE,
+) -> Neighbourhood:
     """The persona, everyone linked to her, and the most telling of their own links, up to `max_people`."""
     pop = outcome.population
     revealed_pairs: set[tuple[int, int]] = set()
@@ -109,28 +117,48 @@ def neighbourhood(scenario: Scenario, outcome: Outcome, persona: int, role: str,
 
     def priority(q: int) -> tuple[int, int, int, int, int]:
         exposed = outcome.exposed_day[q] != NOT_EXPOSED
-        return (not exposed, int(pop.role[q]) not in at_risk, q not in via_at_risk, -candidates[q], q)
+        return (
+            not exposed,
+            int(pop.role[q]) not in at_risk,
+            q not in via_at_risk,
+            -candidates[q],
+            q,
+        )
 
     room = max(0, max_people - len(shown))
     second = sorted(candidates, key=priority)[:room]
     ids = [persona, *sorted(first), *sorted(second)]
-    hops = {persona: 0, **{p: 1 for p in first}, **{q: 2 for q in second}}
+    hops = {persona: 0, **dict.fromkeys(first, 1), **dict.fromkeys(second, 2)}
     people = []
     for p in ids:
         day = int(outcome.exposed_day[p])
         cause = int(outcome.cause[p])
-        people.append(Person(
-            id=p, role=scenario.role_names[int(pop.role[p])], hops=hops[p],
-            exposed_day=None if day == NOT_EXPOSED else day,
-            cause=None if day == NOT_EXPOSED or cause == NO_CAUSE else scenario.mechanisms[cause],
-            revealed_by=revealed_by.get(p),
-        ))
-    return Neighbourhood(persona=persona, role=role, attempt=attempt, tried=tried, people=people,
-                         links=_links(scenario, outcome, ids, revealed_pairs),
-                         hidden=len(candidates) - len(second))
+        people.append(
+            Person(
+                id=p,
+                role=scenario.role_names[int(pop.role[p])],
+                hops=hops[p],
+                exposed_day=None if day == NOT_EXPOSED else day,
+                cause=None
+                if day == NOT_EXPOSED or cause == NO_CAUSE
+                else scenario.mechanisms[cause],
+                revealed_by=revealed_by.get(p),
+            )
+        )
+    return Neighbourhood(
+        persona=persona,
+        role=role,
+        attempt=attempt,
+        tried=tried,
+        people=people,
+        links=_links(scenario, outcome, ids, revealed_pairs),
+        hidden=len(candidates) - len(second),
+    )
 
 
-def _links(scenario: Scenario, outcome: Outcome, ids: list[int], revealed: set[tuple[int, int]]) -> list[Link]:
+def _links(
+    scenario: Scenario, outcome: Outcome, ids: list[int], revealed: set[tuple[int, int]]
+) -> list[Link]:
     """One link per pair of people in the picture: the most telling of the links joining them."""
     pop = outcome.population
     inside = set(ids)
@@ -144,9 +172,19 @@ def _links(scenario: Scenario, outcome: Outcome, ids: list[int], revealed: set[t
             pair = (min(a, b), max(a, b))
             channel = int(pop.edge_channel[e])
             kind = LINK_KINDS[int(pop.edge_kind[e])]
-            link = Link(pair[0], pair[1], kind, None if channel == NO_CHANNEL else channels[channel], pair in revealed)
+            link = Link(
+                pair[0],
+                pair[1],
+                kind,
+                None if channel == NO_CHANNEL else channels[channel],
+                pair in revealed,
+            )
             # A revealed link tells most, then one on a phone, then family, neighbours, the rest.
-            rank = (4 if link.revealed else 0) + (2 if link.channel is not None else 0) + (1 if kind == "family" else 0)
+            rank = (
+                (4 if link.revealed else 0)
+                + (2 if link.channel is not None else 0)
+                + (1 if kind == "family" else 0)
+            )
             if pair not in best or rank > best[pair][0]:
                 best[pair] = (rank, link)
     return [best[pair][1] for pair in sorted(best)]

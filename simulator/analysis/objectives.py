@@ -79,13 +79,26 @@ def uncheckable(loaded: LoadedScenario) -> list[Problem]:
     doc = loaded.document
     problems: list[Problem] = []
     for path, _index, claim in located_claims(s):
-        if isinstance(claim, ExposureClaim) and claim.exposed_within is not None and claim.exposed_within > s.days:
-            problems.append(doc.problem((*path, "exposed_within"),
-                                        f"the scenario runs only {s.days} days, so exposure within {claim.exposed_within} days cannot be checked"))
+        if (
+            isinstance(claim, ExposureClaim)
+            and claim.exposed_within is not None
+            and claim.exposed_within > s.days
+        ):
+            problems.append(
+                doc.problem(
+                    (*path, "exposed_within"),
+                    f"the scenario runs only {s.days} days, so exposure within {claim.exposed_within} days cannot be checked",
+                )
+            )
         role, key = _role_of(claim)
         spec = s.population.roles.get(role)
         if spec is not None and spec.count == 0:
-            problems.append(doc.problem((*path, key), f"the role `{role}` has no people (count: 0), so there is nothing to check"))
+            problems.append(
+                doc.problem(
+                    (*path, key),
+                    f"the role `{role}` has no people (count: 0), so there is nothing to check",
+                )
+            )
     return problems
 
 
@@ -110,10 +123,27 @@ def _bundle(claim: Claim) -> tuple[str, ...]:
 class ObjectiveChecker:
     """Simulates a scenario once with every variant its claims need, then checks each claim."""
 
-    def __init__(self, spec: str, *, runs: int | None, seed: int, workers: int = 1,
-                 on_progress: Callable[[float], None] | None = None, passphrase: Passphrase | None = None):
-        self.comparer = Comparer(spec, overrides=(), days=None, people=None, runs=runs, seed=seed, workers=workers,
-                                 on_progress=on_progress, passphrase=passphrase)
+    def __init__(
+        self,
+        spec: str,
+        *,
+        runs: int | None,
+        seed: int,
+        workers: int = 1,
+        on_progress: Callable[[float], None] | None = None,
+        passphrase: Passphrase | None = None,
+    ):
+        self.comparer = Comparer(
+            spec,
+            overrides=(),
+            days=None,
+            people=None,
+            runs=runs,
+            seed=seed,
+            workers=workers,
+            on_progress=on_progress,
+            passphrase=passphrase,
+        )
         self.seed = seed
 
     @property
@@ -148,26 +178,45 @@ class ObjectiveChecker:
                 findings.append(check_cause(index, path, claim, base))
             else:
                 bundle = _bundle(claim)
-                findings.append(check_exposure(index, path, claim, variants[bundle] if bundle else base))
+                findings.append(
+                    check_exposure(index, path, claim, variants[bundle] if bundle else base)
+                )
         return ObjectiveCheck(self.loaded, self.runs, self.seed, findings)
 
 
-def check_objectives(spec: str, *, runs: int | None = None, seed: int = 1, workers: int = 1,
-                     on_progress: Callable[[float], None] | None = None,
-                     passphrase: Passphrase | None = None) -> ObjectiveCheck:
+def check_objectives(
+    spec: str,
+    *,
+    runs: int | None = None,
+    seed: int = 1,
+    workers: int = 1,
+    on_progress: Callable[[float], None] | None = None,
+    passphrase: Passphrase | None = None,
+) -> ObjectiveCheck:
     """Load a scenario, simulate it and every variant its claims need, and check each claim."""
-    return ObjectiveChecker(spec, runs=runs, seed=seed, workers=workers, on_progress=on_progress,
-                            passphrase=passphrase).check()
+    return ObjectiveChecker(
+        spec, runs=runs, seed=seed, workers=workers, on_progress=on_progress, passphrase=passphrase
+    ).check()
 
 
-def check_effect(index: int, path: Path_, claim: EffectClaim, base: Variant, variant: Variant) -> Finding:
+def check_effect(
+    index: int, path: Path_, claim: EffectClaim, base: Variant, variant: Variant
+) -> Finding:
     """A countermeasure lowers (raises) a role's exposure: the paired interval lies below (above) zero."""
     role = claim.role
     delta = paired_delta(base, variant, role)
     lo, hi = delta.ci95
     holds = hi < -claim.by_at_least if claim.lowers is not None else lo > claim.by_at_least
-    return Finding(index, path, claim, bool(holds), delta.p_exposed, delta.ci95,
-                   baseline=base.results.roles[role].p_exposed, variant=variant.results.roles[role].p_exposed)
+    return Finding(
+        index,
+        path,
+        claim,
+        bool(holds),
+        delta.p_exposed,
+        delta.ci95,
+        baseline=base.results.roles[role].p_exposed,
+        variant=variant.results.roles[role].p_exposed,
+    )
 
 
 def check_exposure(index: int, path: Path_, claim: ExposureClaim, variant: Variant) -> Finding:
@@ -175,14 +224,18 @@ def check_exposure(index: int, path: Path_, claim: ExposureClaim, variant: Varia
     scenario = variant.loaded.scenario
     k = scenario.role_names.index(claim.role)
     day = claim.exposed_within if claim.exposed_within is not None else scenario.days
-    exposed = np.concatenate([s.exposures[:, k, : day + 1].sum(axis=1) for s in variant.summaries]).astype(float)
+    exposed = np.concatenate(
+        [s.exposures[:, k, : day + 1].sum(axis=1) for s in variant.summaries]
+    ).astype(float)
     people = np.concatenate([s.people[:, k] for s in variant.summaries]).astype(float)
     p, (lo, hi) = clustered_interval(exposed, people)
     holds = lo > claim.above if claim.above is not None else hi < float(claim.below or 0.0)
     return Finding(index, path, claim, bool(holds), p, (lo, hi))
 
 
-def lead_interval(first: np.ndarray, second: np.ndarray, total: np.ndarray) -> tuple[float, tuple[float, float]]:
+def lead_interval(
+    first: np.ndarray, second: np.ndarray, total: np.ndarray
+) -> tuple[float, tuple[float, float]]:
     """The lead of one cause over another as shares of all exposures, with a 95% interval.
 
     Per-run counts: exposures through the first cause, the second, and in all. The lead is a ratio
@@ -216,7 +269,9 @@ def check_cause(index: int, path: Path_, claim: CauseClaim, base: Variant) -> Fi
     scenario = base.loaded.scenario
     k = scenario.role_names.index(claim.most_common_for)
     mechanisms = scenario.mechanisms
-    counts = np.concatenate([s.run_causes[:, k, :] for s in base.summaries]).astype(float)  # [runs, mechanisms]
+    counts = np.concatenate([s.run_causes[:, k, :] for s in base.summaries]).astype(
+        float
+    )  # [runs, mechanisms]
     total = counts.sum(axis=1)
     c = mechanisms.index(claim.cause)
     n = float(total.sum())
@@ -227,9 +282,18 @@ def check_cause(index: int, path: Path_, claim: CauseClaim, base: Variant) -> Fi
     # Report against the most common other cause (the first in file order on a tie).
     runner = max(others, key=lambda m: (shares[m], -m)) if others else None
     lead, ci = leads[runner] if runner is not None else (float(shares[c]), (0.0, 1.0))
-    return Finding(index, path, claim, bool(holds), lead, ci, share=float(shares[c]),
-                   runner_up=mechanisms[runner] if runner is not None else None,
-                   runner_up_share=float(shares[runner]) if runner is not None else None, exposures=n)
+    return Finding(
+        index,
+        path,
+        claim,
+        bool(holds),
+        lead,
+        ci,
+        share=float(shares[c]),
+        runner_up=mechanisms[runner] if runner is not None else None,
+        runner_up_share=float(shares[runner]) if runner is not None else None,
+        exposures=n,
+    )
 
 
 __all__ = [

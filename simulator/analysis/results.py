@@ -54,11 +54,17 @@ def t_quantile_975(df: float) -> float:
     if df <= 0:
         return float("inf")
     z = Z95
-    return z + (z**3 + z) / (4 * df) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df**2) + (
-        3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / (384 * df**3)
+    return (
+        z
+        + (z**3 + z) / (4 * df)
+        + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df**2)
+        + (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / (384 * df**3)
+    )
 
 
-def clustered_interval(exposed: np.ndarray, people: np.ndarray) -> tuple[float, tuple[float, float]]:
+def clustered_interval(
+    exposed: np.ndarray, people: np.ndarray
+) -> tuple[float, tuple[float, float]]:
     """Share exposed over (person, run) pairs, with a 95% interval from the per-run figures.
 
     People in one run are correlated (a cascade exposes them together), so the interval uses the
@@ -92,7 +98,9 @@ def _median_day(per_day: np.ndarray) -> int | None:
     return int(np.searchsorted(np.cumsum(per_day), total / 2.0))
 
 
-def _group(exposures: np.ndarray, people: np.ndarray, causes: np.ndarray, mechanisms: list[str], runs: int) -> GroupResult:
+def _group(
+    exposures: np.ndarray, people: np.ndarray, causes: np.ndarray, mechanisms: list[str], runs: int
+) -> GroupResult:
     """exposures: int[runs, days + 1]; people: int[runs]; causes: int[mechanisms]."""
     per_day = exposures.sum(axis=0)
     total_people = float(people.sum())
@@ -123,7 +131,9 @@ def aggregate(summaries: list[BatchSummary], scenario: Scenario) -> Results:
         role: _group(exposures[:, k], people[:, k], causes[k], mechanisms, runs)
         for k, role in enumerate(scenario.role_names)
     }
-    everyone = _group(exposures.sum(axis=1), people.sum(axis=1), causes.sum(axis=0), mechanisms, runs)
+    everyone = _group(
+        exposures.sum(axis=1), people.sum(axis=1), causes.sum(axis=0), mechanisms, runs
+    )
     return Results(
         runs=runs,
         days=scenario.days,
@@ -149,4 +159,6 @@ def curve_band(summaries: list[BatchSummary], role: int | None) -> list[tuple[fl
         exposures, people = exposures[:, role], people[:, role]
     so_far = np.cumsum(exposures, axis=1)
     # Nobody is exposed on day 0, by definition rather than by sampling.
-    return [(0.0, 0.0)] + [clustered_interval(so_far[:, t], people)[1] for t in range(1, so_far.shape[1])]
+    return [(0.0, 0.0)] + [
+        clustered_interval(so_far[:, t], people)[1] for t in range(1, so_far.shape[1])
+    ]

@@ -44,25 +44,29 @@ class Vary:
         """The one-at-a-time values, evenly spaced (whole numbers for whole-number keys)."""
         raw = np.linspace(self.low, self.high, self.steps)
         if self.integer:
-            return [float(v) for v in dict.fromkeys(int(round(x)) for x in raw)]
+            return [float(v) for v in dict.fromkeys(round(x) for x in raw)]
         return [float(v) for v in raw]
 
     def override(self, value: float) -> str:
         """The `--set` expression that puts this parameter at a value."""
-        return f"{self.key}={int(round(value)) if self.integer else repr(float(value))}"
+        return f"{self.key}={round(value) if self.integer else repr(float(value))}"
 
 
 def parse_vary(text: str, sweeper: Sweeper) -> Vary:
     """Parse `dotted.key=LOW:HIGH[:STEPS]` and check that the key is a number the scenario sets."""
     match = _VARY.match(text.strip())
     if not match:
-        raise UsageError(f"--vary {text}: expected dotted.key=LOW:HIGH or dotted.key=LOW:HIGH:STEPS")
+        raise UsageError(
+            f"--vary {text}: expected dotted.key=LOW:HIGH or dotted.key=LOW:HIGH:STEPS"
+        )
     key = match["key"].strip()
     try:
         low, high = float(match["low"]), float(match["high"])
         steps = int(match["steps"]) if match["steps"] else 5
     except ValueError:
-        raise UsageError(f"--vary {text}: LOW and HIGH must be numbers and STEPS a whole number") from None
+        raise UsageError(
+            f"--vary {text}: LOW and HIGH must be numbers and STEPS a whole number"
+        ) from None
     if not (math.isfinite(low) and math.isfinite(high)) or high <= low:
         raise UsageError(f"--vary {text}: HIGH must be a finite number above LOW")
     if not 2 <= steps <= MAX_STEPS:
@@ -133,10 +137,22 @@ class Sweep:
 class Sweeper:
     """Simulates scenario variants given as parameter values, on common random numbers."""
 
-    def __init__(self, spec: str, base: LoadedScenario, *, overrides: Sequence[str], countermeasures: Sequence[str],
-                 days: int | None, people: int | None, runs: int, seed: int, workers: int,
-                 on_progress: Callable[[float], None] | None = None, scheduler: str | None = None,
-                 passphrase: Passphrase | None = None):
+    def __init__(
+        self,
+        spec: str,
+        base: LoadedScenario,
+        *,
+        overrides: Sequence[str],
+        countermeasures: Sequence[str],
+        days: int | None,
+        people: int | None,
+        runs: int,
+        seed: int,
+        workers: int,
+        on_progress: Callable[[float], None] | None = None,
+        scheduler: str | None = None,
+        passphrase: Passphrase | None = None,
+    ):
         self.spec = spec
         self.base = base
         self.overrides = list(overrides)
@@ -149,17 +165,32 @@ class Sweeper:
 
     def load(self, extra: list[str]) -> LoadedScenario:
         """The scenario with the sweep's settings and some extra `--set` expressions."""
-        return load(self.spec, overrides=[*self.overrides, *extra], countermeasures=self.countermeasures,
-                    days=self.days, people=self.people, passphrase=self.passphrase)
+        return load(
+            self.spec,
+            overrides=[*self.overrides, *extra],
+            countermeasures=self.countermeasures,
+            days=self.days,
+            people=self.people,
+            passphrase=self.passphrase,
+        )
 
     def simulate(self, settings: list[list[str]]) -> list[Variant]:
         """Simulate the baseline followed by each list of extra `--set` expressions."""
         loaded = [self.base] + [self.load(extra) for extra in settings]
-        per_variant = simulate_variants([ld.scenario for ld in loaded], self.runs, self.seed, self.workers,
-                                        self.on_progress, size=batch_size(self.base.scenario),
-                                        scheduler=self.scheduler)
+        per_variant = simulate_variants(
+            [ld.scenario for ld in loaded],
+            self.runs,
+            self.seed,
+            self.workers,
+            self.on_progress,
+            size=batch_size(self.base.scenario),
+            scheduler=self.scheduler,
+        )
         names = ["baseline"] + [" ".join(extra) for extra in settings]
-        return [Variant(name, [], ld, s, aggregate(s, ld.scenario)) for name, ld, s in zip(names, loaded, per_variant)]
+        return [
+            Variant(name, [], ld, s, aggregate(s, ld.scenario))
+            for name, ld, s in zip(names, loaded, per_variant)
+        ]
 
 
 def one_at_a_time(sweeper: Sweeper, varies: list[Vary], role: str) -> Sweep:
@@ -169,12 +200,14 @@ def one_at_a_time(sweeper: Sweeper, varies: list[Vary], role: str) -> Sweep:
     baseline, rest = variants[0], variants[1:]
     curves = []
     for v in varies:
-        points, rest = rest[: len(v.values())], rest[len(v.values()):]
+        points, rest = rest[: len(v.values())], rest[len(v.values()) :]
         curves.append(Curve(v, points, paired_delta(points[0], points[-1], role)))
     return Sweep(role, "oat", baseline, curves)
 
 
-def saltelli_matrices(k: int, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def saltelli_matrices(
+    k: int, n: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A, B (n x k, uniform on [0, 1)) and the k matrices AB_i (A with column i from B)."""
     a = rng.random((n, k))
     b = rng.random((n, k))
@@ -184,8 +217,13 @@ def saltelli_matrices(k: int, n: int, rng: np.random.Generator) -> tuple[np.ndar
     return a, b, ab
 
 
-def sobol_indices(f_a: np.ndarray, f_b: np.ndarray, f_ab: np.ndarray, rng: np.random.Generator,
-                  resamples: int = 500) -> list[SobolIndex]:
+def sobol_indices(
+    f_a: np.ndarray,
+    f_b: np.ndarray,
+    f_ab: np.ndarray,
+    rng: np.random.Generator,
+    resamples: int = 500,
+) -> list[SobolIndex]:
     """First-order (Saltelli 2010) and total (Jansen 1999) indices with bootstrap 95% intervals."""
 
     def estimate(idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -206,7 +244,14 @@ def sobol_indices(f_a: np.ndarray, f_b: np.ndarray, f_ab: np.ndarray, rng: np.ra
     for i in range(f_ab.shape[0]):
         f_lo, f_hi = np.percentile(firsts[:, i], [2.5, 97.5])
         t_lo, t_hi = np.percentile(totals[:, i], [2.5, 97.5])
-        out.append(SobolIndex(float(first[i]), (float(f_lo), float(f_hi)), float(total[i]), (float(t_lo), float(t_hi))))
+        out.append(
+            SobolIndex(
+                float(first[i]),
+                (float(f_lo), float(f_hi)),
+                float(total[i]),
+                (float(t_lo), float(t_hi)),
+            )
+        )
     return out
 
 
@@ -214,7 +259,9 @@ def sobol(sweeper: Sweeper, varies: list[Vary], role: str, samples: int) -> Swee
     """Sobol indices of the role's exposure, plus the one-at-a-time curves for the picture."""
     k = len(varies)
     if samples * (k + 2) > MAX_EVALUATIONS:
-        raise UsageError(f"--samples {samples}: {samples * (k + 2)} scenarios to simulate; at most {MAX_EVALUATIONS}")
+        raise UsageError(
+            f"--samples {samples}: {samples * (k + 2)} scenarios to simulate; at most {MAX_EVALUATIONS}"
+        )
     rng = np.random.default_rng(np.random.SeedSequence(sweeper.seed, spawn_key=(0x50B0,)))
     a, b, ab = saltelli_matrices(k, samples, rng)
 
@@ -224,12 +271,18 @@ def sobol(sweeper: Sweeper, varies: list[Vary], role: str, samples: int) -> Swee
     rows = [*a, *b, *ab.reshape(-1, k)]
     oat = [[v.override(x)] for v in varies for x in v.values()]
     variants = sweeper.simulate([settings(r) for r in rows] + oat)
-    shares = np.array([v.results.roles[role].p_exposed for v in variants[1: 1 + len(rows)]])
-    f_a, f_b, f_ab = shares[:samples], shares[samples: 2 * samples], shares[2 * samples:].reshape(k, samples)
+    shares = np.array([v.results.roles[role].p_exposed for v in variants[1 : 1 + len(rows)]])
+    f_a, f_b, f_ab = (
+        shares[:samples],
+        shares[samples : 2 * samples],
+        shares[2 * samples :].reshape(k, samples),
+    )
     indices = sobol_indices(f_a, f_b, f_ab, rng)
-    rest = variants[1 + len(rows):]
+    rest = variants[1 + len(rows) :]
     curves = []
     for v in varies:
-        points, rest = rest[: len(v.values())], rest[len(v.values()):]
+        points, rest = rest[: len(v.values())], rest[len(v.values()) :]
         curves.append(Curve(v, points, paired_delta(points[0], points[-1], role)))
-    return Sweep(role, "sobol", variants[0], curves, {v.key: s for v, s in zip(varies, indices)}, samples)
+    return Sweep(
+        role, "sobol", variants[0], curves, {v.key: s for v, s in zip(varies, indices)}, samples
+    )

@@ -30,16 +30,27 @@ def tap_scenario(scenario: Scenario, seed: int, person: str | None = None) -> Ta
     return tap(simulate_messaging(scenario, seed), who)
 
 
-def seize_scenario(scenario: Scenario, seed: int, person: str, day: int | None = None,
-                   locked: bool = False) -> SeizeReport:
+def seize_scenario(
+    scenario: Scenario, seed: int, person: str, day: int | None = None, locked: bool = False
+) -> SeizeReport:
     """Simulate the messaging up to `day` and seize one person's phone at its end."""
     require_messages(scenario)
     when = scenario.days if day is None else day
     if not 1 <= when <= scenario.days:
-        raise UsageError(f"--day {when}: outside the scenario's {scenario.days} days; give a day from 1 to {scenario.days}")
+        raise UsageError(
+            f"--day {when}: outside the scenario's {scenario.days} days; give a day from 1 to {scenario.days}"
+        )
     who = _person(scenario, seed, person)
     return seize(simulate_messaging(scenario, seed, when), who, unlocked=not locked)
 
 
-__all__ = ["MessagingRun", "SeizeReport", "TapReport", "seize", "seize_scenario", "simulate_messaging", "tap",
-           "tap_scenario"]
+__all__ = [
+    "MessagingRun",
+    "SeizeReport",
+    "TapReport",
+    "seize",
+    "seize_scenario",
+    "simulate_messaging",
+    "tap",
+    "tap_scenario",
+]

@@ -32,15 +32,19 @@ def resolve_person(scenario: Scenario, pop: Population, spec: str) -> int:
     role, _sep, number = spec.partition(":")
     names = scenario.role_names
     if role not in names:
-        raise UsageError(f"--person: no role named `{role}`{did_you_mean(role, names)}; roles: {', '.join(names)}")
+        raise UsageError(
+            f"--person: no role named `{role}`{did_you_mean(role, names)}; roles: {', '.join(names)}"
+        )
     people = np.flatnonzero(pop.role == names.index(role))
     if people.size == 0:
         raise UsageError(f"--person: nobody has the role `{role}` in this scenario")
     if not number:
         return int(people[0])
     if not number.isdigit() or not 1 <= int(number) <= people.size:
-        raise UsageError(f"--person {spec}: there are {people.size} people with the role `{role}`; "
-                         f"give a number from 1 to {people.size}")
+        raise UsageError(
+            f"--person {spec}: there are {people.size} people with the role `{role}`; "
+            f"give a number from 1 to {people.size}"
+        )
     return int(people[int(number) - 1])
 
 
@@ -101,10 +105,23 @@ def tap(run: MessagingRun, person: int | None = None) -> TapReport:
         else:
             pairs.add((min(line.sender, line.recipient), max(line.sender, line.recipient)))
     read.sort(key=lambda r: (r.line.day, r.line.second))
-    unlogged = sum(1 for m in run.messages
-                   if not m.log_lines and (person is None or person == m.sender or person in m.recipients))
-    return TapReport(run.days, person, names, read, len(read), sum(r.content is not None for r in read), sealed,
-                     pairs, unlogged, per_channel)
+    unlogged = sum(
+        1
+        for m in run.messages
+        if not m.log_lines and (person is None or person == m.sender or person in m.recipients)
+    )
+    return TapReport(
+        run.days,
+        person,
+        names,
+        read,
+        len(read),
+        sum(r.content is not None for r in read),
+        sealed,
+        pairs,
+        unlogged,
+        per_channel,
+    )
 
 
 # ------------------------------------------------------------------------ the seizure
@@ -125,7 +142,11 @@ def open_image(image: PhoneImage, storage_key: bytes | None) -> PhoneContents:
     records: list[dict[str, object]] = []
     failed = 0
     for nonce, sealed in image.records:
-        data = decrypt(storage_key, sealed, b"exposure/storage", nonce) if storage_key is not None else None
+        data = (
+            decrypt(storage_key, sealed, b"exposure/storage", nonce)
+            if storage_key is not None
+            else None
+        )
         if data is None:
             failed += 1
             continue
@@ -182,7 +203,9 @@ class PhoneKeys:
     identity: dict[int, bytes]  # channel -> identity private key
     sealing: dict[tuple[int, int], bytes]  # (channel, id) -> one-time sealing private key
     chains: dict[tuple[int, int, bool], Chain]  # (link id, epoch, sending?) -> chain
-    shared: dict[tuple[int, int], bytes] = field(default_factory=dict)  # (channel, partner) -> identity agreement
+    shared: dict[tuple[int, int], bytes] = field(
+        default_factory=dict
+    )  # (channel, partner) -> identity agreement
 
     def identity_secret(self, network: Network, channel: int, partner: int) -> bytes | None:
         """What the phone's identity key and a partner's published key agree on (None without the key)."""
@@ -191,7 +214,9 @@ class PhoneKeys:
             return None
         secret = self.shared.get((channel, partner))
         if secret is None:
-            secret = self.shared[(channel, partner)] = agree(private_from(identity), network.account(channel, partner).public)
+            secret = self.shared[(channel, partner)] = agree(
+                private_from(identity), network.account(channel, partner).public
+            )
         return secret
 
 
@@ -202,12 +227,14 @@ def phone_keys(contents: PhoneContents) -> PhoneKeys:
         channel = _int(r["channel"])
         keys.identity[channel] = bytes.fromhex(str(r["identity"]))
         sealing = r["sealing"]
-        for k, v in (sealing.items() if isinstance(sealing, dict) else ()):
+        for k, v in sealing.items() if isinstance(sealing, dict) else ():
             keys.sealing[(channel, int(k))] = bytes.fromhex(str(v))
     for r in contents.of("session"):
         for direction, sending in (("send", True), ("receive", False)):
             key, index, ratchet = _triple(r[direction])
-            keys.chains[(_int(r["session"]), _int(r["epoch"]), sending)] = Chain(bytes.fromhex(key), index, ratchet)
+            keys.chains[(_int(r["session"]), _int(r["epoch"]), sending)] = Chain(
+                bytes.fromhex(key), index, ratchet
+            )
     return keys
 
 
@@ -219,12 +246,17 @@ def attempt(network: Network, line: LogLine, person: int, keys: PhoneKeys) -> st
     header, raw, body = parsed
     if isinstance(header, SealedHeader):
         # The one-time key it was sealed to (deleted once opened), else the identity key: try both.
-        candidates = [keys.sealing.get((header.channel, header.sealing_id)), keys.identity.get(header.channel)]
+        candidates = [
+            keys.sealing.get((header.channel, header.sealing_id)),
+            keys.identity.get(header.channel),
+        ]
         inner = None
         for private in candidates:
             if private is None:
                 continue
-            inner = decrypt(sealing_key(agree(private_from(private), header.ephemeral), raw), body, raw)
+            inner = decrypt(
+                sealing_key(agree(private_from(private), header.ephemeral), raw), body, raw
+            )
             if inner is not None:
                 break
         parsed = parse(inner) if inner is not None else None
@@ -282,19 +314,31 @@ def seize(run: MessagingRun, person: int, unlocked: bool = True) -> SeizeReport:
     tapped = {m.message for m in mine if m.log_lines}
     reached = recovered | decrypted | read
     report = SeizeReport(
-        person=person, day=run.days, unlocked=unlocked, names=run.names,
+        person=person,
+        day=run.days,
+        unlocked=unlocked,
+        names=run.names,
         roles=pop.role.tolist(),
-        total=len(mine), on_device=on_device, recovered=len(recovered), tapped=len(tapped),
-        tapped_decrypted=len(decrypted), read_by_operator=len(read),
-        unreadable=sum(1 for m in mine if m.message not in reached), records=len(image.records),
+        total=len(mine),
+        on_device=on_device,
+        recovered=len(recovered),
+        tapped=len(tapped),
+        tapped_decrypted=len(decrypted),
+        read_by_operator=len(read),
+        unreadable=sum(1 for m in mine if m.message not in reached),
+        records=len(image.records),
         exposed=_exposed(run, person, unlocked, contents),
-        recovered_examples=sorted(recovered_records, key=lambda r: (_int(r["day"]), _int(r["second"])))[-3:],
+        recovered_examples=sorted(
+            recovered_records, key=lambda r: (_int(r["day"]), _int(r["second"]))
+        )[-3:],
         tapped_examples=examples,
     )
     return report
 
 
-def _exposed(run: MessagingRun, person: int, unlocked: bool, contents: PhoneContents) -> list[ExposedPerson]:
+def _exposed(
+    run: MessagingRun, person: int, unlocked: bool, contents: PhoneContents
+) -> list[ExposedPerson]:
     """The person's links the phone and the log give up, with the engine's chance of each reveal."""
     pop = run.population
     positions = np.arange(pop.indptr[person], pop.indptr[person + 1])
@@ -309,12 +353,22 @@ def _exposed(run: MessagingRun, person: int, unlocked: bool, contents: PhoneCont
     on_phone.update(_int(r["session"]) for r in contents.of("session"))
     on_phone.update(_int(r["session"]) for r in contents.of("message") if r["session"] is not None)
     in_groups = {(_int(r["group"]), m) for r in contents.of("group") for m in _ints(r["members"])}
-    held = np.array([lid in on_phone or (int(g), int(q)) in in_groups
-                     for lid, g, q in zip(link_ids, pop.edge_group[positions], partners)], dtype=bool)
+    held = np.array(
+        [
+            lid in on_phone or (int(g), int(q)) in in_groups
+            for lid, g, q in zip(link_ids, pop.edge_group[positions], partners)
+        ],
+        dtype=bool,
+    )
     # In the log: a message on the link whose header shows both ends.
-    logged_ids = {line.session for line in run.network.log
-                  if line.sender is not None and person in (line.sender, line.recipient)}
-    logged = np.isin(link_ids, np.array(sorted(i for i in logged_ids if i is not None), dtype=np.int64))
+    logged_ids = {
+        line.session
+        for line in run.network.log
+        if line.sender is not None and person in (line.sender, line.recipient)
+    }
+    logged = np.isin(
+        link_ids, np.array(sorted(i for i in logged_ids if i is not None), dtype=np.int64)
+    )
     rules = channel_rules(run.scenario)
     channel = pop.edge_channel[positions].astype(np.int64)
     unlocked_arr = np.full(positions.size, unlocked)
@@ -326,7 +380,11 @@ def _exposed(run: MessagingRun, person: int, unlocked: bool, contents: PhoneCont
         at = partners == q
         p = 1.0 - float(np.prod(1.0 - chance[at]))
         if p > 0.0:
-            out.append(ExposedPerson(int(q), bool((device_part[at] > 0).any()), bool((meta_part[at] > 0).any()), p))
+            out.append(
+                ExposedPerson(
+                    int(q), bool((device_part[at] > 0).any()), bool((meta_part[at] > 0).any()), p
+                )
+            )
     return out
 
 

@@ -72,7 +72,9 @@ def agree(private: X25519PrivateKey, public: bytes) -> bytes:
 
 def hkdf(secret: bytes, info: bytes, salt: bytes = b"", length: int = KEY_BYTES) -> bytes:
     """HKDF-SHA256."""
-    return HKDF(algorithm=hashes.SHA256(), length=length, salt=salt or None, info=info).derive(secret)
+    return HKDF(algorithm=hashes.SHA256(), length=length, salt=salt or None, info=info).derive(
+        secret
+    )
 
 
 def encrypt(key: bytes, plaintext: bytes, header: bytes, nonce: bytes = ZERO_NONCE) -> bytes:
@@ -80,7 +82,9 @@ def encrypt(key: bytes, plaintext: bytes, header: bytes, nonce: bytes = ZERO_NON
     return ChaCha20Poly1305(key).encrypt(nonce, plaintext, header)
 
 
-def decrypt(key: bytes, ciphertext: bytes, header: bytes, nonce: bytes = ZERO_NONCE) -> bytes | None:
+def decrypt(
+    key: bytes, ciphertext: bytes, header: bytes, nonce: bytes = ZERO_NONCE
+) -> bytes | None:
     """The plaintext, or None when authentication fails (wrong key, or changed bytes)."""
     try:
         return ChaCha20Poly1305(key).decrypt(nonce, ciphertext, header)

@@ -73,7 +73,9 @@ class Device:
         self.groups: dict[int, tuple[int, set[int]]] = {}  # group -> (channel, members)
         self.sessions: dict[int, Session] = {}  # link id -> session
         self.messages: dict[int, StoredMessage] = {}
-        self._order: dict[int, deque[tuple[int, int]]] = {}  # channel -> (day, message), oldest first
+        self._order: dict[
+            int, deque[tuple[int, int]]
+        ] = {}  # channel -> (day, message), oldest first
         self._in_conversation: dict[int, int] = {}  # link id -> messages stored
         self._images = 0  # copies taken so far: no nonce is used twice under the storage key
 
@@ -108,7 +110,12 @@ class Device:
                 left = self._in_conversation[gone.session] - 1
                 self._in_conversation[gone.session] = left
                 session = self.sessions.get(gone.session)
-                if left == 0 and not keeps_contacts[channel] and session is not None and not session.group_link:
+                if (
+                    left == 0
+                    and not keeps_contacts[channel]
+                    and session is not None
+                    and not session.group_link
+                ):
                     del self.sessions[gone.session]
                     del self._in_conversation[gone.session]
 
@@ -116,22 +123,49 @@ class Device:
         """Everything the phone stores, as plain records."""
         out: list[dict[str, object]] = []
         for acc in self.accounts.values():
-            out.append({"type": "account", "channel": acc.channel, "identity": private_bytes(acc.identity).hex(),
-                        "prekeys": {str(k): private_bytes(v).hex() for k, v in acc.prekeys.items()},
-                        "sealing": {str(k): private_bytes(v).hex() for k, v in acc.sealing.items()}})
+            out.append(
+                {
+                    "type": "account",
+                    "channel": acc.channel,
+                    "identity": private_bytes(acc.identity).hex(),
+                    "prekeys": {str(k): private_bytes(v).hex() for k, v in acc.prekeys.items()},
+                    "sealing": {str(k): private_bytes(v).hex() for k, v in acc.sealing.items()},
+                }
+            )
         for link, (channel, person) in self.contacts.items():
             out.append({"type": "contact", "session": link, "channel": channel, "person": person})
         for group, (channel, members) in self.groups.items():
-            out.append({"type": "group", "group": group, "channel": channel, "members": sorted(members)})
+            out.append(
+                {"type": "group", "group": group, "channel": channel, "members": sorted(members)}
+            )
         for s in self.sessions.values():
-            out.append({"type": "session", "session": s.session, "epoch": s.epoch, "channel": s.channel,
-                        "partner": s.partner, "group_link": s.group_link,
-                        "send": [s.send.key.hex(), s.send.index, s.send.ratchet],
-                        "receive": [s.receive.key.hex(), s.receive.index, s.receive.ratchet]})
+            out.append(
+                {
+                    "type": "session",
+                    "session": s.session,
+                    "epoch": s.epoch,
+                    "channel": s.channel,
+                    "partner": s.partner,
+                    "group_link": s.group_link,
+                    "send": [s.send.key.hex(), s.send.index, s.send.ratchet],
+                    "receive": [s.receive.key.hex(), s.receive.index, s.receive.ratchet],
+                }
+            )
         for m in self.messages.values():
-            out.append({"type": "message", "message": m.message, "day": m.day, "second": m.second,
-                        "channel": m.channel, "session": m.session, "group": m.group, "sender": m.sender,
-                        "recipients": list(m.recipients), "text": m.text})
+            out.append(
+                {
+                    "type": "message",
+                    "message": m.message,
+                    "day": m.day,
+                    "second": m.second,
+                    "channel": m.channel,
+                    "session": m.session,
+                    "group": m.group,
+                    "sender": m.sender,
+                    "recipients": list(m.recipients),
+                    "text": m.text,
+                }
+            )
         return out
 
     def image(self) -> PhoneImage:

@@ -28,8 +28,9 @@ from simulator.messaging.session import Session, prekey_root, static_root
 from simulator.messaging.wire import KIND_CODES, Header, SealedHeader, decode_content, pack, parse
 from simulator.scenario.model import Scenario
 
-PLAINTEXT, TRANSPORT, END_TO_END, SEALED, MESH = (KIND_CODES[k] for k in
-                                                   ("plaintext", "transport", "end_to_end", "end_to_end_sealed", "mesh"))
+PLAINTEXT, TRANSPORT, END_TO_END, SEALED, MESH = (
+    KIND_CODES[k] for k in ("plaintext", "transport", "end_to_end", "end_to_end_sealed", "mesh")
+)
 
 
 @dataclass(frozen=True)
@@ -93,13 +94,25 @@ class Network:
         """The key between a phone and the service's server (either side can compute it)."""
         key = self._transport.get((channel, person))
         if key is None:
-            key = hkdf(agree(self.servers[channel], self.account(channel, person).public), b"exposure/transport")
+            key = hkdf(
+                agree(self.servers[channel], self.account(channel, person).public),
+                b"exposure/transport",
+            )
             self._transport[(channel, person)] = key
         return key
 
     # ------------------------------------------------------------ sending
-    def send(self, channel: int, sender: int, recipient: int, link: int, group_link: bool, day: int,
-             second: int, content: bytes) -> tuple[bytes, bytes]:
+    def send(
+        self,
+        channel: int,
+        sender: int,
+        recipient: int,
+        link: int,
+        group_link: bool,
+        day: int,
+        second: int,
+        content: bytes,
+    ) -> tuple[bytes, bytes]:
         """Encrypt one message as the channel does; log it if the operator logs. Returns (upstream, downstream) bytes."""
         kind = self.kind[channel]
         acc = self.account(channel, sender)
@@ -108,22 +121,43 @@ class Network:
             wire = down = pack(header, content)
         elif kind == TRANSPORT:
             acc.transport_counter += 1
-            header = Header(kind, channel, sender, recipient, link, 0, acc.transport_counter).encode()
-            wire = pack(header, encrypt(self.transport_key(channel, sender), content, header, _nonce(acc.transport_counter)))
+            header = Header(
+                kind, channel, sender, recipient, link, 0, acc.transport_counter
+            ).encode()
+            wire = pack(
+                header,
+                encrypt(
+                    self.transport_key(channel, sender),
+                    content,
+                    header,
+                    _nonce(acc.transport_counter),
+                ),
+            )
             # The server reads it and sends it on under the recipient's own transport key (epoch 1
             # marks the server-to-phone direction; the phone's one counter keeps every nonce fresh).
             racc = self.account(channel, recipient)
             racc.transport_counter += 1
-            down_header = Header(kind, channel, sender, recipient, link, 1, racc.transport_counter).encode()
-            down = pack(down_header, encrypt(self.transport_key(channel, recipient), content, down_header,
-                                             _nonce(racc.transport_counter)))
+            down_header = Header(
+                kind, channel, sender, recipient, link, 1, racc.transport_counter
+            ).encode()
+            down = pack(
+                down_header,
+                encrypt(
+                    self.transport_key(channel, recipient),
+                    content,
+                    down_header,
+                    _nonce(racc.transport_counter),
+                ),
+            )
         else:
             wire = down = self._end_to_end(channel, sender, recipient, link, group_link, content)
         if self.logs[channel]:
             self._record(day, second, channel, wire)
         return wire, down
 
-    def _end_to_end(self, channel: int, sender: int, recipient: int, link: int, group_link: bool, content: bytes) -> bytes:
+    def _end_to_end(
+        self, channel: int, sender: int, recipient: int, link: int, group_link: bool, content: bytes
+    ) -> bytes:
         dev = self.device(sender)
         session = dev.sessions.get(link)
         if session is None:
@@ -132,17 +166,30 @@ class Network:
         key = session.send.take(counter)
         assert key is not None
         inner_kind = END_TO_END if self.kind[channel] == SEALED else self.kind[channel]
-        header = Header(inner_kind, channel, sender, recipient, link, session.epoch, counter,
-                        session.pending_ephemeral, session.pending_prekey).encode()
+        header = Header(
+            inner_kind,
+            channel,
+            sender,
+            recipient,
+            link,
+            session.epoch,
+            counter,
+            session.pending_ephemeral,
+            session.pending_prekey,
+        ).encode()
         session.pending_ephemeral = b""
         inner = pack(header, encrypt(key, content, header))
         if self.kind[channel] != SEALED:
             return inner
         # Sealed sender: a second layer to a one-time key of the recipient; the outer header names only her.
-        sealing_id, sealing_public = self.account(channel, recipient).issue(self.keys, self.account(channel, recipient).sealing)
+        sealing_id, sealing_public = self.account(channel, recipient).issue(
+            self.keys, self.account(channel, recipient).sealing
+        )
         ephemeral = self.keys.private()
         outer = SealedHeader(channel, recipient, sealing_id, public_bytes(ephemeral)).encode()
-        return pack(outer, encrypt(sealing_key(agree(ephemeral, sealing_public), outer), inner, outer))
+        return pack(
+            outer, encrypt(sealing_key(agree(ephemeral, sealing_public), outer), inner, outer)
+        )
 
     def _open(self, channel: int, me: int, partner: int, link: int, group_link: bool) -> Session:
         """Start a session as its initiator."""
@@ -151,11 +198,15 @@ class Network:
         epoch = int.from_bytes(self.keys.secret(4), "big")
         if not self.ratchet[channel]:
             root = static_root(identity_secret, link, epoch)
-            return Session.from_root(root, me, partner, link, epoch, channel, group_link, ratchet=False)
+            return Session.from_root(
+                root, me, partner, link, epoch, channel, group_link, ratchet=False
+            )
         prekey_id, prekey_public = theirs.issue(self.keys, theirs.prekeys)
         ephemeral = self.keys.private()
         root = prekey_root(identity_secret, agree(ephemeral, prekey_public), link, epoch)
-        session = Session.from_root(root, me, partner, link, epoch, channel, group_link, ratchet=True)
+        session = Session.from_root(
+            root, me, partner, link, epoch, channel, group_link, ratchet=True
+        )
         session.pending_ephemeral, session.pending_prekey = public_bytes(ephemeral), prekey_id
         return session  # the ephemeral private key goes out of scope here: forward secrecy
 
@@ -166,7 +217,9 @@ class Network:
         if isinstance(header, SealedHeader):
             self.log.append(LogLine(day, second, channel, None, header.recipient, None, wire))
         else:
-            self.log.append(LogLine(day, second, channel, header.sender, header.recipient, header.session, wire))
+            self.log.append(
+                LogLine(day, second, channel, header.sender, header.recipient, header.session, wire)
+            )
 
     # ---------------------------------------------------------- receiving
     def deliver(self, wire: bytes, recipient: int, group_link: bool) -> Delivery:
@@ -189,9 +242,13 @@ class Network:
         if header.kind == PLAINTEXT:
             content: bytes | None = body
         elif header.kind == TRANSPORT:
-            content = decrypt(self.transport_key(header.channel, recipient), body, raw, _nonce(header.counter))
+            content = decrypt(
+                self.transport_key(header.channel, recipient), body, raw, _nonce(header.counter)
+            )
         else:
-            content = self._receive_end_to_end(self.device(recipient), header, raw, body, group_link)
+            content = self._receive_end_to_end(
+                self.device(recipient), header, raw, body, group_link
+            )
         decoded = decode_content(content) if content is not None else None
         if decoded is None:
             return Delivery(False)
@@ -199,7 +256,9 @@ class Network:
             del used_sealing[0].sealing[used_sealing[1]]  # the one-time key is deleted once opened
         return Delivery(True, header.sender, decoded[0], decoded[1])
 
-    def _unseal(self, outer: SealedHeader, raw: bytes, body: bytes, recipient: int) -> tuple[Header, bytes, bytes] | None:
+    def _unseal(
+        self, outer: SealedHeader, raw: bytes, body: bytes, recipient: int
+    ) -> tuple[Header, bytes, bytes] | None:
         """Open a sealed envelope's outer layer with the recipient's one-time key (kept until a message decrypts)."""
         if outer.channel >= len(self.kind) or outer.recipient != recipient:
             return None
@@ -212,7 +271,9 @@ class Network:
             return None
         return parsed[0], parsed[1], parsed[2]
 
-    def _receive_end_to_end(self, dev: Device, header: Header, raw: bytes, body: bytes, group_link: bool) -> bytes | None:
+    def _receive_end_to_end(
+        self, dev: Device, header: Header, raw: bytes, body: bytes, group_link: bool
+    ) -> bytes | None:
         session = dev.sessions.get(header.session)
         fresh = session is None or session.epoch != header.epoch or bool(header.ephemeral)
         acc = self.account(header.channel, dev.person)
@@ -237,14 +298,32 @@ class Network:
         identity_secret = agree(acc.identity, self.account(header.channel, header.sender).public)
         if not self.ratchet[header.channel]:
             root = static_root(identity_secret, header.session, header.epoch)
-            return Session.from_root(root, header.recipient, header.sender, header.session, header.epoch,
-                                     header.channel, group_link, ratchet=False)
+            return Session.from_root(
+                root,
+                header.recipient,
+                header.sender,
+                header.session,
+                header.epoch,
+                header.channel,
+                group_link,
+                ratchet=False,
+            )
         prekey = acc.prekeys.get(header.prekey_id) if header.ephemeral else None
         if prekey is None:
             return None
-        root = prekey_root(identity_secret, agree(prekey, header.ephemeral), header.session, header.epoch)
-        return Session.from_root(root, header.recipient, header.sender, header.session, header.epoch,
-                                 header.channel, group_link, ratchet=True)
+        root = prekey_root(
+            identity_secret, agree(prekey, header.ephemeral), header.session, header.epoch
+        )
+        return Session.from_root(
+            root,
+            header.recipient,
+            header.sender,
+            header.session,
+            header.epoch,
+            header.channel,
+            group_link,
+            ratchet=True,
+        )
 
     # ------------------------------------------------------------ reading
     def operator_read(self, line: LogLine) -> bytes | None:
@@ -255,10 +334,16 @@ class Network:
         header, raw, body = parsed
         if isinstance(header, SealedHeader):
             # Its only keys are the servers': try the agreement a server key gives with the envelope's key.
-            return decrypt(sealing_key(agree(self.servers[header.channel], header.ephemeral), raw), body, raw)
+            return decrypt(
+                sealing_key(agree(self.servers[header.channel], header.ephemeral), raw), body, raw
+            )
         if header.kind == PLAINTEXT:
             return body
         if header.kind == TRANSPORT:
-            return decrypt(self.transport_key(header.channel, header.sender), body, raw, _nonce(header.counter))
+            return decrypt(
+                self.transport_key(header.channel, header.sender), body, raw, _nonce(header.counter)
+            )
         # End to end: the server's key with the sender's account opens transport, not this.
-        return decrypt(self.transport_key(header.channel, header.sender), body, raw, _nonce(header.counter))
+        return decrypt(
+            self.transport_key(header.channel, header.sender), body, raw, _nonce(header.counter)
+        )

@@ -84,9 +84,24 @@ class Session:
     pending_prekey: int = 0
 
     @classmethod
-    def from_root(cls, root: bytes, me: int, partner: int, session: int, epoch: int, channel: int,
-                  group_link: bool, ratchet: bool) -> Session:
+    def from_root(
+        cls,
+        root: bytes,
+        me: int,
+        partner: int,
+        session: int,
+        epoch: int,
+        channel: int,
+        group_link: bool,
+        ratchet: bool,
+    ) -> Session:
         """Both directions' chains from a root secret (the root itself is not kept)."""
-        return cls(session, epoch, channel, partner, group_link,
-                   send=Chain(chain_start(root, me, partner), 0, ratchet),
-                   receive=Chain(chain_start(root, partner, me), 0, ratchet))
+        return cls(
+            session,
+            epoch,
+            channel,
+            partner,
+            group_link,
+            send=Chain(chain_start(root, me, partner), 0, ratchet),
+            receive=Chain(chain_start(root, partner, me), 0, ratchet),
+        )

@@ -74,7 +74,9 @@ class MessagingRun:
     days: int
     network: Network
     messages: list[Message] = field(default_factory=list)
-    last_message: np.ndarray = field(default_factory=lambda: np.empty(0, np.int32))  # per link position, as the engine keeps it
+    last_message: np.ndarray = field(
+        default_factory=lambda: np.empty(0, np.int32)
+    )  # per link position, as the engine keeps it
     tampered: int = 0
 
     @cached_property
@@ -105,7 +107,11 @@ def message_channels(scenario: Scenario) -> list[str]:
     out = []
     for name, act in scenario.activities.items():
         channel = scenario.activity_channel(name)
-        if act.with_ is not None and channel is not None and scenario.channels[channel].kind != "in_person":
+        if (
+            act.with_ is not None
+            and channel is not None
+            and scenario.channels[channel].kind != "in_person"
+        ):
             out.append(channel)
     return list(dict.fromkeys(out))
 
@@ -115,7 +121,8 @@ def require_messages(scenario: Scenario) -> None:
     if not message_channels(scenario):
         raise UsageError(
             f"{scenario.name}: no activity sends messages between people, so there is nothing to tap or seize "
-            "(an activity needs `with:` and a `channel:` that is not in_person)")
+            "(an activity needs `with:` and a `channel:` that is not in_person)"
+        )
 
 
 def simulate_messaging(scenario: Scenario, seed: int, days: int | None = None) -> MessagingRun:
@@ -125,46 +132,80 @@ def simulate_messaging(scenario: Scenario, seed: int, days: int | None = None) -
     streams = Streams(np.random.SeedSequence(seed))
     pop = build(scenario, 1, streams("population"))
     engine = Engine(scenario, 1, streams, population=pop)
-    plans = [a for a in engine.activities if a.partner_edges is not None and a.channel != NO_CHANNEL]
+    plans = [
+        a for a in engine.activities if a.partner_edges is not None and a.channel != NO_CHANNEL
+    ]
     in_person = [scenario.channels[c].kind == "in_person" for c in scenario.channels]
     expected = sum(
-        p.daily * horizon * float(np.where(p.to_group, p.partner_count[p.actors], p.partner_count[p.actors] > 0).sum())
-        for p in plans if p.partner_count is not None and not in_person[p.channel]
+        p.daily
+        * horizon
+        * float(
+            np.where(p.to_group, p.partner_count[p.actors], p.partner_count[p.actors] > 0).sum()
+        )
+        for p in plans
+        if p.partner_count is not None and not in_person[p.channel]
     )
     if expected > MAX_MESSAGES:
         raise UsageError(
             f"{scenario.name}: about {expected:,.0f} messages in {horizon} days is more than tap and seize "
-            f"simulate at once ({MAX_MESSAGES:,}); give fewer days")
+            f"simulate at once ({MAX_MESSAGES:,}); give fewer days"
+        )
     keys = KeyMaker(streams("keys"))
     network = Network(scenario, keys)
-    run = MessagingRun(scenario, pop, horizon, network, last_message=np.full(pop.indices.size, NEVER, dtype=np.int32))
+    run = MessagingRun(
+        scenario,
+        pop,
+        horizon,
+        network,
+        last_message=np.full(pop.indices.size, NEVER, dtype=np.int32),
+    )
     _set_up_phones(run)
     chans = list(scenario.channels.values())
-    retention = {i: c.retention_days for i, c in enumerate(chans) if c.retention_days is not None and c.on_device}
+    retention = {
+        i: c.retention_days
+        for i, c in enumerate(chans)
+        if c.retention_days is not None and c.on_device
+    }
     keeps = {i: c.keeps_contacts for i, c in enumerate(chans)}
     texts = message_texts()
     for t in range(1, horizon + 1):
         for plan in plans:
-            assert plan.partner_count is not None and plan.partner_start is not None and plan.partner_edges is not None
-            actor = plan.actors[streams.uniform(f"activity:{plan.name}", t, plan.actors) < plan.daily]
+            assert (
+                plan.partner_count is not None
+                and plan.partner_start is not None
+                and plan.partner_edges is not None
+            )
+            actor = plan.actors[
+                streams.uniform(f"activity:{plan.name}", t, plan.actors) < plan.daily
+            ]
             count = plan.partner_count[actor]
             actor, count = actor[count > 0], count[count > 0]
             if actor.size == 0:
                 continue
             start = plan.partner_start[actor]
             if not plan.to_group:
-                start = start + (streams.uniform(f"partner:{plan.name}", t, actor) * count).astype(np.int64)
+                start = start + (streams.uniform(f"partner:{plan.name}", t, actor) * count).astype(
+                    np.int64
+                )
                 count = np.ones_like(count)
-            edges = [plan.partner_edges[a:a + c] for a, c in zip(start.tolist(), count.tolist())]
+            edges = [plan.partner_edges[a : a + c] for a, c in zip(start.tolist(), count.tolist())]
             for crossed in edges:
                 run.last_message[crossed] = t
                 run.last_message[pop.reverse[crossed]] = t
             if in_person[plan.channel]:
                 continue
-            seconds = DAY_START + (streams.uniform(f"time:{plan.name}", t, actor) * DAY_LENGTH).astype(np.int64)
+            seconds = DAY_START + (
+                streams.uniform(f"time:{plan.name}", t, actor) * DAY_LENGTH
+            ).astype(np.int64)
             pick = (streams.uniform(f"text:{plan.name}", t, actor) * len(texts)).astype(np.int64)
-            group = list(scenario.groups).index(scenario.activities[plan.name].with_ or "") if plan.to_group else None
-            for a, crossed, second, k in zip(actor.tolist(), edges, seconds.tolist(), pick.tolist()):
+            group = (
+                list(scenario.groups).index(scenario.activities[plan.name].with_ or "")
+                if plan.to_group
+                else None
+            )
+            for a, crossed, second, k in zip(
+                actor.tolist(), edges, seconds.tolist(), pick.tolist()
+            ):
                 _send(run, plan.channel, a, crossed.tolist(), t, second, texts[k], group)
         for dev in network.devices.values():
             dev.expire(t, retention, keeps)
@@ -189,8 +230,16 @@ def _set_up_phones(run: MessagingRun) -> None:
             run.network.device(me).contacts[run.link_id(position)] = (channel, partner)
 
 
-def _send(run: MessagingRun, channel: int, sender: int, crossed: list[int], day: int, second: int, text: str,
-          group: int | None) -> None:
+def _send(
+    run: MessagingRun,
+    channel: int,
+    sender: int,
+    crossed: list[int],
+    day: int,
+    second: int,
+    text: str,
+    group: int | None,
+) -> None:
     """One message (a post goes to every member): encrypted, logged, delivered and stored at both ends."""
     pop, network = run.population, run.network
     ident = len(run.messages)
@@ -200,14 +249,41 @@ def _send(run: MessagingRun, channel: int, sender: int, crossed: list[int], day:
     session = None if group is not None else run.link_id(crossed[0])
     for position, recipient in zip(crossed, recipients):
         before = len(network.log)
-        _wire, down = network.send(channel, sender, recipient, run.link_id(position), group is not None, day, second, content)
+        _wire, down = network.send(
+            channel,
+            sender,
+            recipient,
+            run.link_id(position),
+            group is not None,
+            day,
+            second,
+            content,
+        )
         lines.extend(range(before, len(network.log)))
         got = network.deliver(down, recipient, group is not None)
         if not got.ok:
             run.tampered += 1
             continue
-        network.device(recipient).store(StoredMessage(ident, day, second, channel, session, group, sender,
-                                                      (recipient,), got.text))
-    network.device(sender).store(StoredMessage(ident, day, second, channel, session, group, sender, recipients, text))
-    run.messages.append(Message(ident, day, second, channel, sender, recipients, session, group, text,
-                                tuple(crossed), tuple(lines)))
+        network.device(recipient).store(
+            StoredMessage(
+                ident, day, second, channel, session, group, sender, (recipient,), got.text
+            )
+        )
+    network.device(sender).store(
+        StoredMessage(ident, day, second, channel, session, group, sender, recipients, text)
+    )
+    run.messages.append(
+        Message(
+            ident,
+            day,
+            second,
+            channel,
+            sender,
+            recipients,
+            session,
+            group,
+            text,
+            tuple(crossed),
+            tuple(lines),
+        )
+    )

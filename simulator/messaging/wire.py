@@ -16,7 +16,9 @@ MAGIC = b"EX"
 VERSION = 1
 KIND_CODES = {"plaintext": 0, "transport": 1, "end_to_end": 2, "end_to_end_sealed": 3, "mesh": 4}
 SEALED = KIND_CODES["end_to_end_sealed"]
-_HEADER = struct.Struct(">2sBBBIIIIIB")  # magic, version, kind, channel, sender, recipient, session, epoch, counter, flags
+_HEADER = struct.Struct(
+    ">2sBBBIIIIIB"
+)  # magic, version, kind, channel, sender, recipient, session, epoch, counter, flags
 _SEALED = struct.Struct(">2sBBBII")  # magic, version, kind, channel, recipient, sealing key id
 _LENGTH = struct.Struct(">H")
 _HAS_PREKEY = 1
@@ -33,14 +35,26 @@ class Header:
     session: int
     epoch: int
     counter: int
-    ephemeral: bytes = b""  # the initiator's ephemeral public key, on a forward-secret session's first message
+    ephemeral: bytes = (
+        b""  # the initiator's ephemeral public key, on a forward-secret session's first message
+    )
     prekey_id: int = 0
 
     def encode(self) -> bytes:
         """The header's bytes."""
         flags = _HAS_PREKEY if self.ephemeral else 0
-        head = _HEADER.pack(MAGIC, VERSION, self.kind, self.channel, self.sender, self.recipient,
-                            self.session, self.epoch, self.counter, flags)
+        head = _HEADER.pack(
+            MAGIC,
+            VERSION,
+            self.kind,
+            self.channel,
+            self.sender,
+            self.recipient,
+            self.session,
+            self.epoch,
+            self.counter,
+            flags,
+        )
         if self.ephemeral:
             head += self.ephemeral + struct.pack(">I", self.prekey_id)
         return head
@@ -50,15 +64,26 @@ class Header:
         """Parse a header, or None if the bytes are not one."""
         if len(data) < _HEADER.size:
             return None
-        magic, version, kind, channel, sender, recipient, session, epoch, counter, flags = _HEADER.unpack_from(data)
+        magic, version, kind, channel, sender, recipient, session, epoch, counter, flags = (
+            _HEADER.unpack_from(data)
+        )
         if magic != MAGIC or version != VERSION or kind == SEALED:
             return None
-        rest = data[_HEADER.size:]
+        rest = data[_HEADER.size :]
         if flags & _HAS_PREKEY:
             if len(rest) != KEY_BYTES + 4:
                 return None
-            return cls(kind, channel, sender, recipient, session, epoch, counter, rest[:KEY_BYTES],
-                       struct.unpack(">I", rest[KEY_BYTES:])[0])
+            return cls(
+                kind,
+                channel,
+                sender,
+                recipient,
+                session,
+                epoch,
+                counter,
+                rest[:KEY_BYTES],
+                struct.unpack(">I", rest[KEY_BYTES:])[0],
+            )
         if rest:
             return None
         return cls(kind, channel, sender, recipient, session, epoch, counter)
@@ -75,7 +100,10 @@ class SealedHeader:
 
     def encode(self) -> bytes:
         """The header's bytes."""
-        return _SEALED.pack(MAGIC, VERSION, SEALED, self.channel, self.recipient, self.sealing_id) + self.ephemeral
+        return (
+            _SEALED.pack(MAGIC, VERSION, SEALED, self.channel, self.recipient, self.sealing_id)
+            + self.ephemeral
+        )
 
     @classmethod
     def decode(cls, data: bytes) -> SealedHeader | None:
@@ -85,7 +113,7 @@ class SealedHeader:
         magic, version, kind, channel, recipient, sealing_id = _SEALED.unpack_from(data)
         if magic != MAGIC or version != VERSION or kind != SEALED:
             return None
-        return cls(channel, recipient, sealing_id, data[_SEALED.size:])
+        return cls(channel, recipient, sealing_id, data[_SEALED.size :])
 
 
 def pack(header: bytes, body: bytes) -> bytes:
@@ -100,7 +128,7 @@ def unpack(wire: bytes) -> tuple[bytes, bytes] | None:
     (length,) = _LENGTH.unpack_from(wire)
     if len(wire) < _LENGTH.size + length:
         return None
-    return wire[_LENGTH.size:_LENGTH.size + length], wire[_LENGTH.size + length:]
+    return wire[_LENGTH.size : _LENGTH.size + length], wire[_LENGTH.size + length :]
 
 
 def parse(wire: bytes) -> tuple[Header | SealedHeader, bytes, bytes] | None:
@@ -109,7 +137,9 @@ def parse(wire: bytes) -> tuple[Header | SealedHeader, bytes, bytes] | None:
     if parts is None:
         return None
     raw, body = parts
-    header: Header | SealedHeader | None = SealedHeader.decode(raw) if raw[3:4] == bytes([SEALED]) else Header.decode(raw)
+    header: Header | SealedHeader | None = (
+        SealedHeader.decode(raw) if raw[3:4] == bytes([SEALED]) else Header.decode(raw)
+    )
     if header is None:
         return None
     return header, raw, body

@@ -34,12 +34,16 @@ def _delta_json(d: Delta) -> dict[str, Any]:
 
 
 def _variant_json(v: Variant, comparison: Comparison, seed: int, elapsed: float) -> dict[str, Any]:
-    info = RunInfo(loaded=v.loaded, runs=v.results.runs, days=v.results.days, seed=seed, elapsed_s=elapsed)
+    info = RunInfo(
+        loaded=v.loaded, runs=v.results.runs, days=v.results.days, seed=seed, elapsed_s=elapsed
+    )
     doc = run_json(v.results, info)
     doc.pop("timing")
     cm = v.loaded.scenario.countermeasures
-    doc["countermeasures"] = {m: {"description": cm[m].description, "cost": cm[m].cost, "effort": cm[m].effort}
-                              for m in v.members}
+    doc["countermeasures"] = {
+        m: {"description": cm[m].description, "cost": cm[m].cost, "effort": cm[m].effort}
+        for m in v.members
+    }
     if v.members:
         doc["delta"] = {role: _delta_json(d) for role, d in v.delta.items()}
     return doc
@@ -64,7 +68,9 @@ def compare_json(c: Comparison, seed: int, elapsed: float) -> dict[str, Any]:
             "delta": _delta_json(b.variant.delta[c.role]),
             "contributions": {m: _delta_json(d) for m, d in b.contributions.items()},
         }
-    people_days = sum(v.results.people * v.results.runs * v.results.days for v in [c.baseline, *c.variants])
+    people_days = sum(
+        v.results.people * v.results.runs * v.results.days for v in [c.baseline, *c.variants]
+    )
     doc["timing"] = timing_json(people_days, elapsed)
     return doc
 
@@ -78,18 +84,39 @@ def render_csv(c: Comparison, seed: int, elapsed: float) -> str:
     """One row per variant and role."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["variant", "role", "p_exposed", "ci95_low", "ci95_high", "delta", "delta_low", "delta_high",
-                     "distinguishable", "median_days_gained", "effort"])
+    writer.writerow(
+        [
+            "variant",
+            "role",
+            "p_exposed",
+            "ci95_low",
+            "ci95_high",
+            "delta",
+            "delta_low",
+            "delta_high",
+            "distinguishable",
+            "median_days_gained",
+            "effort",
+        ]
+    )
     for v in [c.baseline, *c.variants]:
         for role, g in v.results.roles.items():
             d = v.delta.get(role)
-            writer.writerow([
-                v.name, role, round(g.p_exposed, 6), round(g.ci95[0], 6), round(g.ci95[1], 6),
-                "" if d is None else round(d.p_exposed, 6), "" if d is None else round(d.ci95[0], 6),
-                "" if d is None else round(d.ci95[1], 6), "" if d is None else d.distinguishable,
-                "" if d is None or d.median_days_gained is None else d.median_days_gained,
-                "" if v.effort is None else v.effort,
-            ])
+            writer.writerow(
+                [
+                    v.name,
+                    role,
+                    round(g.p_exposed, 6),
+                    round(g.ci95[0], 6),
+                    round(g.ci95[1], 6),
+                    "" if d is None else round(d.p_exposed, 6),
+                    "" if d is None else round(d.ci95[0], 6),
+                    "" if d is None else round(d.ci95[1], 6),
+                    "" if d is None else d.distinguishable,
+                    "" if d is None or d.median_days_gained is None else d.median_days_gained,
+                    "" if v.effort is None else v.effort,
+                ]
+            )
     return out.getvalue()
 
 
@@ -99,7 +126,9 @@ def _label(v: Variant) -> str:
 
 
 def _change(d: Delta) -> str:
-    text = _("{d} pts ({lo} to {hi})").format(d=points(d.p_exposed), lo=points(d.ci95[0]), hi=points(d.ci95[1]))
+    text = _("{d} pts ({lo} to {hi})").format(
+        d=points(d.p_exposed), lo=points(d.ci95[0]), hi=points(d.ci95[1])
+    )
     return text if d.distinguishable else text + " " + _("no clear effect")
 
 
@@ -109,17 +138,31 @@ def variant_sentence(c: Comparison, v: Variant) -> str:
     role = s.role_label(c.role)
     d = v.delta[c.role]
     base = c.baseline.results.roles[c.role].p_exposed
-    values = {"name": _label(v), "role": role, "horizon": horizon(s.days), "a": percent(base),
-              "b": percent(v.results.roles[c.role].p_exposed), "lo": points(d.ci95[0]), "hi": points(d.ci95[1])}
+    values = {
+        "name": _label(v),
+        "role": role,
+        "horizon": horizon(s.days),
+        "a": percent(base),
+        "b": percent(v.results.roles[c.role].p_exposed),
+        "lo": points(d.ci95[0]),
+        "hi": points(d.ci95[1]),
+    }
     if not d.distinguishable:
-        text = _("{name}: no clear effect on the {role} ({a} → {b}; the change could be anywhere from {lo} to {hi} points).").format(**values)
+        text = _(
+            "{name}: no clear effect on the {role} ({a} → {b}; the change could be anywhere from {lo} to {hi} points)."
+        ).format(**values)
     elif d.p_exposed < 0:
-        text = _("{name} lowers the {role}'s chance of exposure within {horizon} from {a} to {b} ({lo} to {hi} points).").format(**values)
+        text = _(
+            "{name} lowers the {role}'s chance of exposure within {horizon} from {a} to {b} ({lo} to {hi} points)."
+        ).format(**values)
     else:
-        text = _("{name} raises the {role}'s chance of exposure within {horizon} from {a} to {b} ({lo} to {hi} points).").format(**values)
+        text = _(
+            "{name} raises the {role}'s chance of exposure within {horizon} from {a} to {b} ({lo} to {hi} points)."
+        ).format(**values)
     others = [
         _("{role} {change} pts").format(role=s.role_label(r), change=points(od.p_exposed))
-        for r, od in v.delta.items() if r != c.role and s.at_risk(r) and od.distinguishable
+        for r, od in v.delta.items()
+        if r != c.role and s.at_risk(r) and od.distinguishable
     ]
     if others:
         text += " " + _("It also changes: {others}.").format(others=", ".join(others))
@@ -132,9 +175,19 @@ def variant_sentence(c: Comparison, v: Variant) -> str:
 def _compare_document(c: Comparison, markdown: bool, width: int = 120) -> str:
     s = c.baseline.loaded.scenario
     title = _("{title}: what helps the {role} — {runs} paired runs of {days} days").format(
-        title=s.title, role=s.role_label(c.role), runs=c.baseline.results.runs, days=s.days)
-    grid = Grid(title, [(_("Countermeasure"), False), (_("Exposed"), True), (_("95% interval"), True),
-                        (_("Change (95% interval)"), True), (_("Median day"), True), (_("Effort"), True)])
+        title=s.title, role=s.role_label(c.role), runs=c.baseline.results.runs, days=s.days
+    )
+    grid = Grid(
+        title,
+        [
+            (_("Countermeasure"), False),
+            (_("Exposed"), True),
+            (_("95% interval"), True),
+            (_("Change (95% interval)"), True),
+            (_("Median day"), True),
+            (_("Effort"), True),
+        ],
+    )
     for v in [c.baseline, *c.variants]:
         g = v.results.roles[c.role]
         d = v.delta.get(c.role)
@@ -142,23 +195,47 @@ def _compare_document(c: Comparison, markdown: bool, width: int = 120) -> str:
         if d is not None and d.median_days_gained is not None and d.median_days_gained != 0:
             median += f" ({d.median_days_gained:+d})"
         grid.add(
-            _label(v), percent(g.p_exposed), f"{percent(g.ci95[0])}–{percent(g.ci95[1])}",
-            "—" if d is None else _change(d), median, "—" if v.effort is None or not v.members else f"{v.effort:g}",
+            _label(v),
+            percent(g.p_exposed),
+            f"{percent(g.ci95[0])}–{percent(g.ci95[1])}",
+            "—" if d is None else _change(d),
+            median,
+            "—" if v.effort is None or not v.members else f"{v.effort:g}",
         )
     lines: list[str] = []
     if c.budget is not None:
         b = c.budget
         d = b.variant.delta[c.role]
-        how = _("searched all {n} bundles").format(n=b.searched) if b.method == "exact" else _(
-            "greedy search of {n} bundles; within a factor {bound:.2f} of the best if effects have diminishing returns").format(
-            n=b.searched, bound=b.bound or 0.0)
-        lines += ["", _("Best within an effort of {budget:g} ({how}): {bundle} — effort {effort:g}, {role} {a} → {b} ({change}).").format(
-            budget=b.budget, how=how, bundle=_label(b.variant), effort=b.variant.effort or 0.0, role=s.role_label(c.role),
-            a=percent(c.baseline.results.roles[c.role].p_exposed), b=percent(b.variant.results.roles[c.role].p_exposed),
-            change=_change(d))]
+        how = (
+            _("searched all {n} bundles").format(n=b.searched)
+            if b.method == "exact"
+            else _(
+                "greedy search of {n} bundles; within a factor {bound:.2f} of the best if effects have diminishing returns"
+            ).format(n=b.searched, bound=b.bound or 0.0)
+        )
+        lines += [
+            "",
+            _(
+                "Best within an effort of {budget:g} ({how}): {bundle} — effort {effort:g}, {role} {a} → {b} ({change})."
+            ).format(
+                budget=b.budget,
+                how=how,
+                bundle=_label(b.variant),
+                effort=b.variant.effort or 0.0,
+                role=s.role_label(c.role),
+                a=percent(c.baseline.results.roles[c.role].p_exposed),
+                b=percent(b.variant.results.roles[c.role].p_exposed),
+                change=_change(d),
+            ),
+        ]
         for member, contribution in b.contributions.items():
-            lines.append("  " + _("without {name}: {change} points more exposure").format(
-                name=s.countermeasures[member].label or member, change=points(contribution.p_exposed)))
+            lines.append(
+                "  "
+                + _("without {name}: {change} points more exposure").format(
+                    name=s.countermeasures[member].label or member,
+                    change=points(contribution.p_exposed),
+                )
+            )
     lines.append("")
     lines += [variant_sentence(c, v) for v in c.variants]
     return document([grid], lines, markdown, width)

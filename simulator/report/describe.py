@@ -38,18 +38,25 @@ def _who(s: Scenario, role: str) -> str:
 def _observer_line(s: Scenario, name: str, o: Observer) -> str:
     label = o.label or name.replace("_", " ")
     if o.kind == "leader":
-        where = _("{n} in every {unit}, watching its households").format(n=o.count_per_unit, unit=s.population.unit_label)
+        where = _("{n} in every {unit}, watching its households").format(
+            n=o.count_per_unit, unit=s.population.unit_label
+        )
     elif o.kind == "informant":
         if o.density is not None:
-            where = _("{p} of residents, secretly, watching the people they know").format(p=share(o.density))
+            where = _("{p} of residents, secretly, watching the people they know").format(
+                p=share(o.density)
+            )
         else:
-            where = _("{n} per {unit}, secretly, watching the people they know").format(n=o.count_per_unit, unit=s.population.unit_label)
+            where = _("{n} per {unit}, secretly, watching the people they know").format(
+                n=o.count_per_unit, unit=s.population.unit_label
+            )
     elif o.kind == "operator":
         where = _("logs who contacts whom on {channels}").format(channels=", ".join(o.channels))
     elif o.kind == "direction_finding":
         if o.fix_minutes is not None:
-            where = _("locates a transmitting phone: a call of m minutes is found with chance (1 − e^(−m/{tau:g})) × {cov}").format(
-                tau=o.fix_minutes, cov=share(o.coverage))
+            where = _(
+                "locates a transmitting phone: a call of m minutes is found with chance (1 − e^(−m/{tau:g})) × {cov}"
+            ).format(tau=o.fix_minutes, cov=share(o.coverage))
         else:
             where = _("locates a transmitting phone")
     else:
@@ -62,7 +69,9 @@ def _observer_line(s: Scenario, name: str, o: Observer) -> str:
     if o.weight is not None:
         line += _("; each report adds {w:g} suspicion").format(w=o.weight)
     if o.bribe is not None:
-        line += _("; takes a bribe of {price:g} {cur} {p} of the time").format(price=o.bribe.price, cur=o.bribe.currency, p=share(o.bribe.accepts))
+        line += _("; takes a bribe of {price:g} {cur} {p} of the time").format(
+            price=o.bribe.price, cur=o.bribe.currency, p=share(o.bribe.accepts)
+        )
     return line + "."
 
 
@@ -80,7 +89,11 @@ def activity_lines(s: Scenario) -> list[str]:
             group = s.groups[a.with_]
             bits.append(_("in {group}").format(group=group.label or a.with_.replace("_", " ")))
         elif a.with_:
-            bits.append(_("with a {who}").format(who=_who(s, a.with_) if a.with_ != "contact" else _("contact")))
+            bits.append(
+                _("with a {who}").format(
+                    who=_who(s, a.with_) if a.with_ != "contact" else _("contact")
+                )
+            )
         if a.minutes:
             bits.append(_("{m:g} minutes").format(m=a.minutes))
         if a.nights:
@@ -101,7 +114,10 @@ def group_lines(s: Scenario) -> list[str]:
         who += [s.role_label(r) for r in g.members]
         ch = s.channels[g.channel]
         line = _("{group}, on {channel}: {who}").format(
-            group=g.label or name.replace("_", " "), channel=ch.label or g.channel.replace("_", " "), who=", ".join(who))
+            group=g.label or name.replace("_", " "),
+            channel=ch.label or g.channel.replace("_", " "),
+            who=", ".join(who),
+        )
         if g.cell_size is not None:
             line += _("; members split into chats of at most {n}").format(n=g.cell_size)
         out.append(line + ".")
@@ -136,15 +152,28 @@ def campaign_lines(s: Scenario) -> list[str]:
     for name, camp in s.campaigns.items():
         label = camp.label or name.replace("_", " ")
         mult = ", ".join(f"{k} ×{v:g}" for k, v in camp.multiply.items())
-        out.append(_("Campaign {label}: days {a}–{b}, {mult}.").format(label=label, a=camp.start, b=camp.end, mult=mult))
+        out.append(
+            _("Campaign {label}: days {a}–{b}, {mult}.").format(
+                label=label, a=camp.start, b=camp.end, mult=mult
+            )
+        )
     return out
 
 
 def adversary_lines(s: Scenario) -> list[str]:
     """How the adversary turns what it learns into investigations, in plain sentences."""
     adv = s.adversary
-    out = [_("A person is investigated once suspicion reaches {t:g}: a report adds {r:g}, a check's find {f:g}, a registration record {g:g}, being revealed by someone's phone {c:g}.").format(
-        t=adv.threshold, r=adv.weights.reports, f=adv.weights.finds, g=adv.weights.registration, c=adv.weights.cascade)]
+    out = [
+        _(
+            "A person is investigated once suspicion reaches {t:g}: a report adds {r:g}, a check's find {f:g}, a registration record {g:g}, being revealed by someone's phone {c:g}."
+        ).format(
+            t=adv.threshold,
+            r=adv.weights.reports,
+            f=adv.weights.finds,
+            g=adv.weights.registration,
+            c=adv.weights.cascade,
+        )
+    ]
     out.append(_("A seized phone is unlocked {p} of the time.").format(p=share(adv.unlock)))
     if adv.decay is not None:
         out.append(_("Suspicion halves every {d:g} days.").format(d=adv.decay.half_life))
@@ -162,8 +191,11 @@ def describe(s: Scenario) -> str:
     if s.context.strip():
         out += [s.context.strip(), ""]
     out += [_("Who lives there"), "-" * len(_("Who lives there"))]
-    out.append(_("{units} {unit}s of {hh} households, {sz} people per household; followed for {horizon}.").format(
-        units=pop.units, unit=pop.unit_label, hh=hh, sz=sz, horizon=horizon(s.days)))
+    out.append(
+        _(
+            "{units} {unit}s of {hh} households, {sz} people per household; followed for {horizon}."
+        ).format(units=pop.units, unit=pop.unit_label, hh=hh, sz=sz, horizon=horizon(s.days))
+    )
     for name, role in pop.roles.items():
         desc = f": {role.description.strip()}" if role.description.strip() else ""
         out.append(f"- {role.count} × {s.role_label(name)}{desc}")
@@ -183,19 +215,33 @@ def describe(s: Scenario) -> str:
     out += adversary_lines(s)
     out += ["", _("What helps"), "-" * len(_("What helps"))]
     for name, cm in s.countermeasures.items():
-        out.append(f"- {cm.label or name} ({name}): {cm.description.strip()} " + _("Cost: {cost}").format(cost=cm.cost.strip()))
+        out.append(
+            f"- {cm.label or name} ({name}): {cm.description.strip()} "
+            + _("Cost: {cost}").format(cost=cm.cost.strip())
+        )
     if s.exercise is not None:
         ex = s.exercise
         persona = ex.persona or next((r for r in s.population.roles if s.at_risk(r)), RESIDENT)
         out += ["", _("Tabletop exercise"), "-" * len(_("Tabletop exercise"))]
-        out.append(_("Play the {role} for {turns} turns of {days} days, choosing each turn among: {choices} (`exposure exercise {name}`).").format(
-            role=s.role_label(persona), turns=ex.turn_count(s.days), days=ex.turn_days,
-            choices="; ".join(c.label for c in ex.choices), name=s.name))
+        out.append(
+            _(
+                "Play the {role} for {turns} turns of {days} days, choosing each turn among: {choices} (`exposure exercise {name}`)."
+            ).format(
+                role=s.role_label(persona),
+                turns=ex.turn_count(s.days),
+                days=ex.turn_days,
+                choices="; ".join(c.label for c in ex.choices),
+                name=s.name,
+            )
+        )
     if s.learning_objectives:
         out += ["", _("Learning objectives"), "-" * len(_("Learning objectives"))]
         for objective in s.learning_objectives:
             out.append(f"- {objective_text(objective).strip()}")
-            out += ["  " + _("Checked: {claim}.").format(claim=claim) for claim in objective_claims(s, objective)]
+            out += [
+                "  " + _("Checked: {claim}.").format(claim=claim)
+                for claim in objective_claims(s, objective)
+            ]
     if s.sources:
         out += ["", _("Sources"), "-" * len(_("Sources"))]
         out += [f"- [{src.basis}] {src.cite.strip()}" for src in s.sources.values()]

@@ -21,7 +21,9 @@ WIDTH = 100
 
 def _fill(text: str, indent: str = "") -> str:
     """A paragraph (no indent) or a list item (indented, continued a little further in)."""
-    return textwrap.fill(text, WIDTH, initial_indent=indent, subsequent_indent=indent + "  " if indent else "")
+    return textwrap.fill(
+        text, WIDTH, initial_indent=indent, subsequent_indent=indent + "  " if indent else ""
+    )
 
 
 def _points(x: float) -> str:
@@ -38,17 +40,33 @@ def intro(table: Tabletop) -> str:
     title = _("{title}: a tabletop exercise").format(title=s.title)
     turns = len(table.turns)
     lines = [*_rule(title, "="), _fill(s.summary.strip()), ""]
-    lines.append(_fill(_("You play the {role}. {turns} turns of {days} days ({horizon} in all); each turn, choose how the {role} works until the next one, and the model plays the days out (seed {seed}).").format(
-        role=s.role_label(table.role), turns=turns, days=table.exercise.turn_days,
-        horizon=horizon(table.turns[-1].last), seed=table.seed)))
+    lines.append(
+        _fill(
+            _(
+                "You play the {role}. {turns} turns of {days} days ({horizon} in all); each turn, choose how the {role} works until the next one, and the model plays the days out (seed {seed})."
+            ).format(
+                role=s.role_label(table.role),
+                turns=turns,
+                days=table.exercise.turn_days,
+                horizon=horizon(table.turns[-1].last),
+                seed=table.seed,
+            )
+        )
+    )
     return "\n".join(lines) + "\n"
 
 
 def turn_header(table: Tabletop) -> str:
     """The situation of the next turn and the numbered menu."""
     turn = table.next_turn
-    lines = ["", *_rule(_("Turn {n} of {total} — days {first} to {last}").format(
-        n=turn.number, total=len(table.turns), first=turn.first, last=turn.last))]
+    lines = [
+        "",
+        *_rule(
+            _("Turn {n} of {total} — days {first} to {last}").format(
+                n=turn.number, total=len(table.turns), first=turn.first, last=turn.last
+            )
+        ),
+    ]
     if turn.situation.strip():
         lines += [_fill(turn.situation.strip()), ""]
     for k, choice in enumerate(table.exercise.choices, start=1):
@@ -71,39 +89,75 @@ def consequences(table: Tabletop, result: TurnResult, story: Story, facilitator:
     persona = cap(story.persona.name)
     lines = ["", _("You chose: {label}.").format(label=table.options[result.choice])]
     if result.did:
-        did = "; ".join(ngettext("{activity}: on {n} day", "{activity}: on {n} days", n).format(activity=activity_label(s, a), n=n)
-                        for a, n in sorted(result.did.items(), key=lambda kv: list(s.activities).index(kv[0])))
-        lines.append(_fill(_("What {persona} did: {did}.").format(persona=story.persona.name, did=did)))
+        did = "; ".join(
+            ngettext("{activity}: on {n} day", "{activity}: on {n} days", n).format(
+                activity=activity_label(s, a), n=n
+            )
+            for a, n in sorted(result.did.items(), key=lambda kv: list(s.activities).index(kv[0]))
+        )
+        lines.append(
+            _fill(_("What {persona} did: {did}.").format(persona=story.persona.name, did=did))
+        )
     else:
         lines.append(_fill(_("{persona} did nothing risky.").format(persona=persona)))
     if result.seen:
         lines.append(_("What {persona} saw:").format(persona=story.persona.name))
-        lines += [_fill(_("Day {day}: {text}").format(day=ev.day, text=event_text(story, ev)), "  ") for ev in result.seen]
+        lines += [
+            _fill(_("Day {day}: {text}").format(day=ev.day, text=event_text(story, ev)), "  ")
+            for ev in result.seen
+        ]
     elif not result.exposed:
-        lines.append(_fill(_("Nothing happened that {persona} could see. On day {day}, {persona} is still free.").format(
-            persona=story.persona.name, day=turn.last)))
+        lines.append(
+            _fill(
+                _(
+                    "Nothing happened that {persona} could see. On day {day}, {persona} is still free."
+                ).format(persona=story.persona.name, day=turn.last)
+            )
+        )
     if facilitator:
         lines.append(_("For the facilitator (hidden from the player):"))
-        lines += [_fill(_("Day {day}: {text}").format(day=ev.day, text=event_text(story, ev)), "  ") for ev in result.hidden]
+        lines += [
+            _fill(_("Day {day}: {text}").format(day=ev.day, text=event_text(story, ev)), "  ")
+            for ev in result.hidden
+        ]
         if not result.hidden:
             lines.append(_fill(_("Nobody noticed anything."), "  "))
         if not result.exposed:
-            lines.append(_fill(_("Suspicion of {persona} on day {day}: {value} (an investigation starts at {threshold}).").format(
-                persona=story.persona.name, day=turn.last, value=f"{result.suspicion:.2f}",
-                threshold=f"{s.adversary.threshold:g}"), "  "))
+            lines.append(
+                _fill(
+                    _(
+                        "Suspicion of {persona} on day {day}: {value} (an investigation starts at {threshold})."
+                    ).format(
+                        persona=story.persona.name,
+                        day=turn.last,
+                        value=f"{result.suspicion:.2f}",
+                        threshold=f"{s.adversary.threshold:g}",
+                    ),
+                    "  ",
+                )
+            )
     return "\n".join(lines) + "\n"
 
 
 def recap(table: Tabletop, result: TurnResult) -> str:
     """One line for a turn played before the exercise was saved."""
-    return _("Turn {n} (days {first} to {last}): {label}").format(
-        n=result.turn.number, first=result.turn.first, last=result.turn.last, label=table.options[result.choice]) + "\n"
+    return (
+        _("Turn {n} (days {first} to {last}): {label}").format(
+            n=result.turn.number,
+            first=result.turn.first,
+            last=result.turn.last,
+            label=table.options[result.choice],
+        )
+        + "\n"
+    )
 
 
 def _fate(table: Tabletop, fate: tuple[int, str] | None, until: int) -> str:
     if fate is None:
         return _("not exposed by day {day}").format(day=until)
-    return _("exposed on day {day} ({cause})").format(day=fate[0], cause=mechanism_label(table.scenario, fate[1]))
+    return _("exposed on day {day} ({cause})").format(
+        day=fate[0], cause=mechanism_label(table.scenario, fate[1])
+    )
 
 
 def _comparison(table: Tabletop, debrief: Debrief, alt: Alternative) -> str:
@@ -114,29 +168,51 @@ def _comparison(table: Tabletop, debrief: Debrief, alt: Alternative) -> str:
     theirs = alt.variant.results.roles[role].p_exposed
     delta = alt.delta[role]
     lo, hi = (_points(x) for x in delta.ci95)
-    values = {"label": alt.label, "role": label, "horizon": horizon(debrief.horizon), "mine": percent(mine),
-              "theirs": percent(theirs), "lo": lo, "hi": hi}
+    values = {
+        "label": alt.label,
+        "role": label,
+        "horizon": horizon(debrief.horizon),
+        "mine": percent(mine),
+        "theirs": percent(theirs),
+        "lo": lo,
+        "hi": hi,
+    }
     if alt.yours:
-        return _("“{label}” every turn is what you did: exposure of the {role} within {horizon} {mine}.").format(**values)
+        return _(
+            "“{label}” every turn is what you did: exposure of the {role} within {horizon} {mine}."
+        ).format(**values)
     if max(abs(delta.ci95[0]), abs(delta.ci95[1])) < 1e-9:
-        text = _("Had you chosen “{label}” every turn, exposure of the {role} within {horizon} would be the same in every run: {theirs}.").format(**values)
+        text = _(
+            "Had you chosen “{label}” every turn, exposure of the {role} within {horizon} would be the same in every run: {theirs}."
+        ).format(**values)
     elif not delta.distinguishable:
-        text = _("Had you chosen “{label}” every turn, exposure of the {role} within {horizon} would be {theirs} against your {mine}, a difference these runs cannot tell from chance ({lo} to {hi} points).").format(**values)
+        text = _(
+            "Had you chosen “{label}” every turn, exposure of the {role} within {horizon} would be {theirs} against your {mine}, a difference these runs cannot tell from chance ({lo} to {hi} points)."
+        ).format(**values)
     elif theirs < mine:
-        text = _("Had you chosen “{label}” every turn, exposure of the {role} within {horizon} would drop from {mine} to {theirs} ({lo} to {hi} points).").format(**values)
+        text = _(
+            "Had you chosen “{label}” every turn, exposure of the {role} within {horizon} would drop from {mine} to {theirs} ({lo} to {hi} points)."
+        ).format(**values)
     else:
-        text = _("Had you chosen “{label}” every turn, exposure of the {role} within {horizon} would rise from {mine} to {theirs} ({lo} to {hi} points).").format(**values)
+        text = _(
+            "Had you chosen “{label}” every turn, exposure of the {role} within {horizon} would rise from {mine} to {theirs} ({lo} to {hi} points)."
+        ).format(**values)
     others = [r for r in table.scenario.population.roles if r != role and table.scenario.at_risk(r)]
     changes = []
     for other in others:
         d = alt.delta[other]
         if d.distinguishable:
             spec = table.scenario.population.roles[other]
-            who = (_("the {role}") if spec.count == 1 else _("each {role}")).format(role=table.scenario.role_label(other))
-            changes.append(_("{role} {mine} → {theirs}").format(
-                role=who,
-                mine=percent(debrief.yours.variant.results.roles[other].p_exposed),
-                theirs=percent(alt.variant.results.roles[other].p_exposed)))
+            who = (_("the {role}") if spec.count == 1 else _("each {role}")).format(
+                role=table.scenario.role_label(other)
+            )
+            changes.append(
+                _("{role} {mine} → {theirs}").format(
+                    role=who,
+                    mine=percent(debrief.yours.variant.results.roles[other].p_exposed),
+                    theirs=percent(alt.variant.results.roles[other].p_exposed),
+                )
+            )
     if changes:
         text += _(" Others: {changes}.").format(changes="; ".join(changes))
     return text
@@ -148,45 +224,92 @@ def debrief_text(table: Tabletop, debrief: Debrief, facilitator: bool) -> str:
     persona = story.persona.name
     lines = ["", *_rule(_("Debrief"), "=")]
     if debrief.stopped:
-        lines.append(_fill(_("The input ended after turn {n} of {total}; this debrief covers days 1 to {day}.").format(
-            n=debrief.played, total=len(table.turns), day=debrief.horizon)))
+        lines.append(
+            _fill(
+                _(
+                    "The input ended after turn {n} of {total}; this debrief covers days 1 to {day}."
+                ).format(n=debrief.played, total=len(table.turns), day=debrief.horizon)
+            )
+        )
         lines.append("")
     exposed = story.exposed is not None
-    lines += _rule(_("What exposed {persona}").format(persona=persona) if exposed
-                   else _("What kept {persona} safe").format(persona=persona))
+    lines += _rule(
+        _("What exposed {persona}").format(persona=persona)
+        if exposed
+        else _("What kept {persona} safe").format(persona=persona)
+    )
     lines += [_fill(sentence) for sentence in why(story)]
     if not exposed:
         risky = [a for a in debrief.alternatives if a.fate is not None and not a.yours]
         if risky:
-            lines.append(_fill(_("In this same run, {persona} would have been exposed with: {options}.").format(
-                persona=persona, options="; ".join(_("“{label}” (day {day}, {cause})").format(
-                    label=a.label, day=a.fate[0], cause=mechanism_label(table.scenario, a.fate[1]))
-                    for a in risky if a.fate is not None))))
+            lines.append(
+                _fill(
+                    _(
+                        "In this same run, {persona} would have been exposed with: {options}."
+                    ).format(
+                        persona=persona,
+                        options="; ".join(
+                            _("“{label}” (day {day}, {cause})").format(
+                                label=a.label,
+                                day=a.fate[0],
+                                cause=mechanism_label(table.scenario, a.fate[1]),
+                            )
+                            for a in risky
+                            if a.fate is not None
+                        ),
+                    )
+                )
+            )
     lines.append("")
     lines += _rule(_("Your choices"))
     for result in table.results:
         lines.append(recap(table, result).rstrip("\n"))
     lines.append("")
     lines += _rule(_("The same run with one choice every turn"))
-    lines.append(_fill(_("The same chances, day by day, as the run you played; only the choices differ.")))
-    lines.append(_fill(_("Your choices: {fate}.").format(fate=_fate(table, debrief.yours.fate, debrief.horizon)), "  "))
+    lines.append(
+        _fill(_("The same chances, day by day, as the run you played; only the choices differ."))
+    )
+    lines.append(
+        _fill(
+            _("Your choices: {fate}.").format(
+                fate=_fate(table, debrief.yours.fate, debrief.horizon)
+            ),
+            "  ",
+        )
+    )
     for alt in sorted(debrief.alternatives, key=lambda a: table.options.index(a.label)):
         lines.append(_fill(f"“{alt.label}”: {_fate(table, alt.fate, debrief.horizon)}.", "  "))
     lines.append("")
     lines += _rule(_("Your choices against the alternatives"))
     role = debrief.role
-    lines.append(_fill(_("Over {runs} runs of the same town, each played with your choices and with each option every turn on the same random numbers, the {role} is exposed within {horizon} in {p} of runs with your choices.").format(
-        runs=debrief.runs, role=table.scenario.role_label(role), horizon=horizon(debrief.horizon),
-        p=percent(debrief.yours.variant.results.roles[role].p_exposed))))
+    lines.append(
+        _fill(
+            _(
+                "Over {runs} runs of the same town, each played with your choices and with each option every turn on the same random numbers, the {role} is exposed within {horizon} in {p} of runs with your choices."
+            ).format(
+                runs=debrief.runs,
+                role=table.scenario.role_label(role),
+                horizon=horizon(debrief.horizon),
+                p=percent(debrief.yours.variant.results.roles[role].p_exposed),
+            )
+        )
+    )
     lines += [_fill(_comparison(table, debrief, alt), "  ") for alt in debrief.alternatives]
     if facilitator:
         lines.append("")
-        lines.append(_fill(_("For the facilitator: intervals are 95% paired intervals over the runs; an option whose interval spans zero may help or not in this town. Ask what each option costs the {role}, and which of them the {role} could keep up.").format(
-            role=table.scenario.role_label(role))))
+        lines.append(
+            _fill(
+                _(
+                    "For the facilitator: intervals are 95% paired intervals over the runs; an option whose interval spans zero may help or not in this town. Ask what each option costs the {role}, and which of them the {role} could keep up."
+                ).format(role=table.scenario.role_label(role))
+            )
+        )
     return "\n".join(lines) + "\n"
 
 
-def read_choice(ask: Callable[[str], str | None], tell: Callable[[str], None], table: Tabletop) -> int | None:
+def read_choice(
+    ask: Callable[[str], str | None], tell: Callable[[str], None], table: Tabletop
+) -> int | None:
     """The next choice from the input (an index), None at the end of the input.
 
     Anything but a number on the menu is asked again; input that ends after such an answer is
@@ -198,7 +321,9 @@ def read_choice(ask: Callable[[str], str | None], tell: Callable[[str], None], t
         line = ask(prompt(table))
         if line is None:
             if bad is not None:
-                raise UsageError(f"turn {table.next_turn.number}: `{bad}` is not a choice from 1 to {count}, and the input ended")
+                raise UsageError(
+                    f"turn {table.next_turn.number}: `{bad}` is not a choice from 1 to {count}, and the input ended"
+                )
             return None
         text = line.strip()
         if text.isdigit() and 1 <= int(text) <= count:
@@ -207,9 +332,16 @@ def read_choice(ask: Callable[[str], str | None], tell: Callable[[str], None], t
         tell(_("Please answer with a number from 1 to {n}.").format(n=count) + "\n")
 
 
-def play(table: Tabletop, ask: Callable[[str], str | None], tell: Callable[[str], None], *, facilitator: bool,
-         runs: int, after_turn: Callable[[], None] | None = None,
-         on_progress: Callable[[float], None] | None = None) -> Debrief | None:
+def play(
+    table: Tabletop,
+    ask: Callable[[str], str | None],
+    tell: Callable[[str], None],
+    *,
+    facilitator: bool,
+    runs: int,
+    after_turn: Callable[[], None] | None = None,
+    on_progress: Callable[[float], None] | None = None,
+) -> Debrief | None:
     """Play the exercise to its end (or the end of the input), then show the Debrief."""
     tell(intro(table))
     if table.results:
@@ -226,7 +358,11 @@ def play(table: Tabletop, ask: Callable[[str], str | None], tell: Callable[[str]
         if after_turn is not None:
             after_turn()
     if not table.results:
-        tell("\n" + _("The input ended before the first turn was played; there is nothing to debrief.") + "\n")
+        tell(
+            "\n"
+            + _("The input ended before the first turn was played; there is nothing to debrief.")
+            + "\n"
+        )
         return None
     debrief = table.debrief(runs, on_progress)
     tell(debrief_text(table, debrief, facilitator))

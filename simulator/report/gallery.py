@@ -25,7 +25,14 @@ def story(summary: str, sentences: int = 2) -> str:
 def md(text: str) -> str:
     """Text made safe for Markdown: no HTML, no table breaks, no stray emphasis."""
     text = " ".join(text.split())
-    for plain, safe in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("|", "\\|"), ("*", "\\*"), ("_", "\\_")):
+    for plain, safe in (
+        ("&", "&amp;"),
+        ("<", "&lt;"),
+        (">", "&gt;"),
+        ("|", "\\|"),
+        ("*", "\\*"),
+        ("_", "\\_"),
+    ):
         text = text.replace(plain, safe)
     return text
 
@@ -73,19 +80,25 @@ def render_gallery(names: list[str] | None = None) -> str:
     out = [
         "# " + _("Scenario gallery"),
         "",
-        _("The bundled scenarios: for each, its story in two sentences, the people in it, what learners "
-          "should take away, and where its numbers come from. Objectives marked \"checked\" carry claims "
-          "that `exposure validate --check-objectives` simulates and tests. Start your own from any of "
-          "them with `exposure new NAME --from SCENARIO`."),
+        _(
+            "The bundled scenarios: for each, its story in two sentences, the people in it, what learners "
+            'should take away, and where its numbers come from. Objectives marked "checked" carry claims '
+            "that `exposure validate --check-objectives` simulates and tests. Start your own from any of "
+            "them with `exposure new NAME --from SCENARIO`."
+        ),
         "",
-        _("This page is generated from the scenario files by `exposure gallery -o docs/scenarios.md`; "
-          "do not edit it by hand."),
+        _(
+            "This page is generated from the scenario files by `exposure gallery -o docs/scenarios.md`; "
+            "do not edit it by hand."
+        ),
         "",
         "| " + " | ".join([_("Scenario"), _("Title"), _("Place"), _("People"), _("Days")]) + " |",
         "|---|---|---|---:|---:|",
     ]
     for s in scenarios:
-        out.append(f"| [{s.name}](#{s.name}) | {md(s.title)} | {md(s.place) or '—'} | {_about(expected_people(s))} | {s.days} |")
+        out.append(
+            f"| [{s.name}](#{s.name}) | {md(s.title)} | {md(s.place) or '—'} | {_about(expected_people(s))} | {s.days} |"
+        )
     out.append("")
     for s in scenarios:
         out += section(s)

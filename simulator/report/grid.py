@@ -25,8 +25,14 @@ class Grid:
 def as_text(grids: list[Grid], width: int = 120) -> list[str]:
     """The grids as terminal lines (box drawing, no colour, no markup from scenario text)."""
     buffer = io.StringIO()
-    console = Console(file=buffer, width=width, force_terminal=False, color_system=None, highlight=False,
-                      markup=False)  # scenario text is never markup
+    console = Console(
+        file=buffer,
+        width=width,
+        force_terminal=False,
+        color_system=None,
+        highlight=False,
+        markup=False,
+    )  # scenario text is never markup
     for grid in grids:
         table = Table(title=grid.title, title_justify="left")
         for header, right in grid.columns:

@@ -54,7 +54,9 @@ def report_format(output: str) -> str:
     """'html' or 'md', from the output file's name."""
     fmt = FORMATS.get(Path(output).suffix.lower())
     if fmt is None:
-        raise UsageError(f"{output}: a report is written as .html or .md (got {Path(output).suffix or 'no suffix'})")
+        raise UsageError(
+            f"{output}: a report is written as .html or .md (got {Path(output).suffix or 'no suffix'})"
+        )
     return fmt
 
 
@@ -119,8 +121,17 @@ def persona(s: Scenario, role: str) -> str:
     return chosen if isinstance(chosen, str) and chosen in s.role_names else role
 
 
-def command_line(scenario: str, output: str, runs: int, seed: int, days: int | None, people: int | None,
-                 overrides: Sequence[str], countermeasures: Sequence[str], role: str | None) -> str:
+def command_line(
+    scenario: str,
+    output: str,
+    runs: int,
+    seed: int,
+    days: int | None,
+    people: int | None,
+    overrides: Sequence[str],
+    countermeasures: Sequence[str],
+    role: str | None,
+) -> str:
     """The command that writes the same report again (the output named without its folder)."""
     args = ["exposure", "report", scenario, "--runs", str(runs), "--seed", str(seed)]
     if days is not None:
@@ -138,6 +149,7 @@ def command_line(scenario: str, output: str, runs: int, seed: int, days: int | N
 
 # ----------------------------------------------------------------------------- plain words
 
+
 def _texts() -> dict[str, str]:
     """Headings and fixed sentences of the report."""
     return {
@@ -152,10 +164,14 @@ def _texts() -> dict[str, str]:
         "checks": _("Checks and campaigns"),
         "adversary": _("How the adversary decides"),
         "likely": _("3. How likely"),
-        "curves_caption": _("Share of each group exposed by each day. The shaded band is the 95% interval: the "
-                            "range the runs cannot rule out. Dotted areas are campaigns of heavier surveillance."),
+        "curves_caption": _(
+            "Share of each group exposed by each day. The shaded band is the 95% interval: the "
+            "range the runs cannot rule out. Dotted areas are campaigns of heavier surveillance."
+        ),
         "causes": _("What gives them away"),
-        "causes_caption": _("For each group, the share of its exposures by the mechanism that tipped the balance."),
+        "causes_caption": _(
+            "For each group, the share of its exposures by the mechanism that tipped the balance."
+        ),
         "role": _("Group"),
         "people": _("People"),
         "exposed": _("Exposed"),
@@ -165,8 +181,10 @@ def _texts() -> dict[str, str]:
         "bad": _("4. How bad"),
         "bad_sources": _("What the scenario's sources say about the adversary"),
         "helps": _("5. What helps, and at what cost"),
-        "helps_caption": _("Change in the chance of exposure with each countermeasure, against the same runs "
-                           "without it, in percentage points; the line is the 95% interval."),
+        "helps_caption": _(
+            "Change in the chance of exposure with each countermeasure, against the same runs "
+            "without it, in percentage points; the line is the 95% interval."
+        ),
         "countermeasure": _("Countermeasure"),
         "what_to_do": _("What to do"),
         "cost": _("What it costs"),
@@ -177,24 +195,32 @@ def _texts() -> dict[str, str]:
         "one_run": _("One run up close"),
         "workshop": _("Running the session"),
         "sources": _("Sources"),
-        "basis_note": _("Basis: reported — a named outlet, witness or document says it; secondary — a study or "
-                        "summary of others' reports; estimate — the scenario author's own judgement."),
+        "basis_note": _(
+            "Basis: reported — a named outlet, witness or document says it; secondary — a study or "
+            "summary of others' reports; estimate — the scenario author's own judgement."
+        ),
         "supports": _("backs"),
         "reproduce": _("Reproduce this report"),
-        "offline": _("Made offline by Exposure; the simulation is a model, not a prediction: it compares "
-                     "options, it does not judge anyone's choices."),
+        "offline": _(
+            "Made offline by Exposure; the simulation is a model, not a prediction: it compares "
+            "options, it does not judge anyone's choices."
+        ),
         "version": _("Exposure version"),
         "seed": _("Seed"),
         "runs": _("Runs"),
         "scenario_file": _("Scenario"),
         "scenario_hash": _("Scenario SHA-256"),
         "command": _("Command"),
-        "charts_beside": _("The charts are SVG files beside this file; the tables give the same figures."),
+        "charts_beside": _(
+            "The charts are SVG files beside this file; the tables give the same figures."
+        ),
     }
 
 
 def _basis(basis: str) -> str:
-    return {"reported": _("reported"), "secondary": _("secondary"), "estimate": _("estimate")}.get(basis, basis)
+    return {"reported": _("reported"), "secondary": _("secondary"), "estimate": _("estimate")}.get(
+        basis, basis
+    )
 
 
 def _channel_line(s: Scenario, name: str) -> str:
@@ -212,10 +238,17 @@ def _channel_line(s: Scenario, name: str) -> str:
         if ch.radio:
             bits.append(_("a detector can locate it while it transmits"))
         if ch.reveal.device > 0:
-            bits.append(_("seized and unlocked, it gives away each contact with chance {p}").format(p=share(ch.reveal.device)))
+            bits.append(
+                _("seized and unlocked, it gives away each contact with chance {p}").format(
+                    p=share(ch.reveal.device)
+                )
+            )
         if ch.logs_metadata and ch.reveal.metadata > 0:
-            bits.append(_("the operator's log gives away each contact with chance {p}, even if the phone stays locked").format(
-                p=share(ch.reveal.metadata)))
+            bits.append(
+                _(
+                    "the operator's log gives away each contact with chance {p}, even if the phone stays locked"
+                ).format(p=share(ch.reveal.metadata))
+            )
     return f"{ch.label or name.replace('_', ' ')}: {'; '.join(bits)}."
 
 
@@ -228,16 +261,28 @@ def _curve_roles(s: Scenario, results_roles: dict[str, GroupResult]) -> list[str
     return roles or list(results_roles)
 
 
-def _table(s: Scenario, roles: dict[str, GroupResult], everyone: GroupResult) -> list[dict[str, str]]:
+def _table(
+    s: Scenario, roles: dict[str, GroupResult], everyone: GroupResult
+) -> list[dict[str, str]]:
     rows = [(s.role_label(r), g) for r, g in roles.items()] + [(_("everyone"), everyone)]
     out = []
     for label, g in rows:
-        causes = "; ".join(f"{mechanism_label(s, m)} {percent(v)}" for m, v in list(g.causes.items())[:2]) or "—"
-        out.append({
-            "role": label, "people": f"{g.people:,.0f}" if g.people >= 10 else f"{g.people:g}",
-            "exposed": percent(g.p_exposed), "interval": f"{percent(g.ci95[0])}–{percent(g.ci95[1])}",
-            "median_day": "—" if g.median_day is None else str(g.median_day), "causes": causes,
-        })
+        causes = (
+            "; ".join(
+                f"{mechanism_label(s, m)} {percent(v)}" for m, v in list(g.causes.items())[:2]
+            )
+            or "—"
+        )
+        out.append(
+            {
+                "role": label,
+                "people": f"{g.people:,.0f}" if g.people >= 10 else f"{g.people:g}",
+                "exposed": percent(g.p_exposed),
+                "interval": f"{percent(g.ci95[0])}–{percent(g.ci95[1])}",
+                "median_day": "—" if g.median_day is None else str(g.median_day),
+                "causes": causes,
+            }
+        )
     return out
 
 
@@ -246,34 +291,57 @@ def _variant_label(v: Variant) -> str:
     return " + ".join(cms[m].label or m for m in v.members) if v.members else _("baseline")
 
 
-def _bad_lines(s: Scenario, c: Comparison, after: Consequences, collateral: tuple[float, float]) -> list[str]:
+def _bad_lines(
+    s: Scenario, c: Comparison, after: Consequences, collateral: tuple[float, float]
+) -> list[str]:
     results = c.baseline.results
     role = s.role_label(c.role)
-    lines = [_("In this model, being exposed means the adversary opens an investigation: the person is questioned "
-               "or arrested, does nothing more in the simulation, and their phones are seized.")]
+    lines = [
+        _(
+            "In this model, being exposed means the adversary opens an investigation: the person is questioned "
+            "or arrested, does nothing more in the simulation, and their phones are seized."
+        )
+    ]
     for r, g in results.roles.items():
         if s.at_risk(r) and g.median_day is not None:
-            lines.append(_("Half of all exposures in the group “{role}” happen by day {day} of {days}.").format(
-                role=s.role_label(r), day=g.median_day, days=s.days))
+            lines.append(
+                _(
+                    "Half of all exposures in the group “{role}” happen by day {day} of {days}."
+                ).format(role=s.role_label(r), day=g.median_day, days=s.days)
+            )
     if after.runs_exposed:
         for f in after.following:
             g = results.roles[f.role]
-            text = _("In the {n} of {runs} runs in which the {role} is exposed, on average {mean} of the {people} "
-                     "people of the group “{other}” are exposed after that; at least one is in {share} of those runs.").format(
-                n=after.runs_exposed, runs=after.runs, role=role, mean=_count(f.mean_after), people=_count(f.people),
-                other=s.role_label(f.role), share=percent(f.any_after))
+            text = _(
+                "In the {n} of {runs} runs in which the {role} is exposed, on average {mean} of the {people} "
+                "people of the group “{other}” are exposed after that; at least one is in {share} of those runs."
+            ).format(
+                n=after.runs_exposed,
+                runs=after.runs,
+                role=role,
+                mean=_count(f.mean_after),
+                people=_count(f.people),
+                other=s.role_label(f.role),
+                share=percent(f.any_after),
+            )
             if g.causes:
                 cause, part = next(iter(g.causes.items()))
-                text += " " + _("People of this group are most often exposed through {cause} ({share}).").format(
-                    cause=mechanism_label(s, cause), share=percent(part))
+                text += " " + _(
+                    "People of this group are most often exposed through {cause} ({share})."
+                ).format(cause=mechanism_label(s, cause), share=percent(part))
             lines.append(text)
     mean, p95 = collateral
     if mean > 0:
-        lines.append(_("On average {mean} people per run (up to {p95} in one run in twenty) are exposed because "
-                       "someone else's seized phone or the network's log revealed them.").format(
-            mean=_count(mean), p95=_count(p95)))
+        lines.append(
+            _(
+                "On average {mean} people per run (up to {p95} in one run in twenty) are exposed because "
+                "someone else's seized phone or the network's log revealed them."
+            ).format(mean=_count(mean), p95=_count(p95))
+        )
     else:
-        lines.append(_("Nobody is exposed through someone else's phone or the network's log in these runs."))
+        lines.append(
+            _("Nobody is exposed through someone else's phone or the network's log in these runs.")
+        )
     return lines
 
 
@@ -282,20 +350,27 @@ def _helps(s: Scenario, c: Comparison) -> list[dict[str, str]]:
     for v in c.variants:
         d = v.delta[c.role]
         cms = [s.countermeasures[m] for m in v.members]
-        change = _("{d} points ({lo} to {hi})").format(d=points(d.p_exposed), lo=points(d.ci95[0]), hi=points(d.ci95[1]))
+        change = _("{d} points ({lo} to {hi})").format(
+            d=points(d.p_exposed), lo=points(d.ci95[0]), hi=points(d.ci95[1])
+        )
         if not d.distinguishable:
             change += " — " + _("no clear effect")
-        others = [_("{role} {change}").format(role=s.role_label(r), change=points(od.p_exposed))
-                  for r, od in v.delta.items() if r != c.role and s.at_risk(r) and od.distinguishable]
-        rows.append({
-            "name": _variant_label(v),
-            "what": " ".join(cm.description.strip() for cm in cms),
-            "cost": " ".join(cm.cost.strip() for cm in cms),
-            "effort": "—" if v.effort is None else f"{v.effort:g}",
-            "change": change,
-            "others": ", ".join(others) or "—",
-            "sentence": variant_sentence(c, v),
-        })
+        others = [
+            _("{role} {change}").format(role=s.role_label(r), change=points(od.p_exposed))
+            for r, od in v.delta.items()
+            if r != c.role and s.at_risk(r) and od.distinguishable
+        ]
+        rows.append(
+            {
+                "name": _variant_label(v),
+                "what": " ".join(cm.description.strip() for cm in cms),
+                "cost": " ".join(cm.cost.strip() for cm in cms),
+                "effort": "—" if v.effort is None else f"{v.effort:g}",
+                "change": change,
+                "others": ", ".join(others) or "—",
+                "sentence": variant_sentence(c, v),
+            }
+        )
     return rows
 
 
@@ -345,11 +420,16 @@ def _picture(s: Scenario, n: Neighbourhood) -> tuple[str, str, list[str]]:
     role = s.role_label(n.role)
     if persona.exposed_day is not None:
         which = _("run {k} of the {tried} tried, the first in which the {role} is exposed").format(
-            k=n.attempt + 1, tried=n.tried, role=role)
+            k=n.attempt + 1, tried=n.tried, role=role
+        )
     else:
-        which = _("none of the {tried} runs tried exposes the {role}; this is the first").format(tried=n.tried, role=role)
-    caption = _("The {role}, everyone linked to the {role}, and {shown} of the people linked to them, in one simulated "
-                "run ({which}).").format(role=role, shown=sum(1 for p in n.people if p.hops == 2), which=which)
+        which = _("none of the {tried} runs tried exposes the {role}; this is the first").format(
+            tried=n.tried, role=role
+        )
+    caption = _(
+        "The {role}, everyone linked to the {role}, and {shown} of the people linked to them, in one simulated "
+        "run ({which})."
+    ).format(role=role, shown=sum(1 for p in n.people if p.hops == 2), which=which)
     if n.hidden:
         caption += " " + _("{n} more people two links away are left out.").format(n=n.hidden)
     by_id = {p.id: p for p in n.people}
@@ -359,15 +439,24 @@ def _picture(s: Scenario, n: Neighbourhood) -> tuple[str, str, list[str]]:
         return _("{role} (at the centre)").format(role=label) if p.id == n.persona else label
 
     events = []
-    for p in sorted((p for p in n.people if p.exposed_day is not None), key=lambda p: (p.exposed_day, p.hops, p.id)):
+    for p in sorted(
+        (p for p in n.people if p.exposed_day is not None),
+        key=lambda p: (p.exposed_day, p.hops, p.id),
+    ):
         if p.cause == "cascade":
             giver = by_id.get(p.revealed_by) if p.revealed_by is not None else None
             by = who(giver) if giver is not None else _("someone outside the picture")
-            events.append(_("Day {day}: {who}, given away by the seized phone or the network's log of {by}.").format(
-                day=p.exposed_day, who=who(p), by=by))
+            events.append(
+                _(
+                    "Day {day}: {who}, given away by the seized phone or the network's log of {by}."
+                ).format(day=p.exposed_day, who=who(p), by=by)
+            )
         else:
-            events.append(_("Day {day}: {who}, exposed through {cause}.").format(
-                day=p.exposed_day, who=who(p), cause=mechanism_label(s, p.cause or "")))
+            events.append(
+                _("Day {day}: {who}, exposed through {cause}.").format(
+                    day=p.exposed_day, who=who(p), cause=mechanism_label(s, p.cause or "")
+                )
+            )
     if not events:
         events.append(_("Nobody in the picture is exposed in this run."))
     return svg, caption, events
@@ -379,36 +468,93 @@ def _workshop(s: Scenario, c: Comparison, scenario_spec: str, seed: int) -> list
     spec = shlex.quote(scenario_spec)
     cause = mechanism_label(s, next(iter(g.causes))) if g.causes else _("nothing in particular")
     steps: list[dict[str, Any]] = [
-        {"phase": _("Activity"), "minutes": 10, "prompts": [
-            _("Before any numbers, read the summary aloud and ask: how could the {role} be found out here? "
-              "Write each idea on a card.").format(role=role)],
-         "commands": []},
-        {"phase": _("Discussion"), "minutes": 15, "prompts": [
-            _("Sort the cards under “From whom”. Which watchers or checks did nobody think of?"),
-            _("Which habit of the {role} leaves the most traces, and which one the most lasting ones?").format(role=role)],
-         "commands": []},
-        {"phase": _("Input"), "minutes": 10, "prompts": [
-            _("Show “How likely”: within {horizon}, the {role} is exposed in {p} of runs, most often through {cause}. "
-              "The band around each line is what the runs cannot rule out.").format(
-                horizon=horizon(s.days), role=role, p=percent(g.p_exposed), cause=cause),
-            _("Show “How bad” and the run up close: who else is exposed once the {role} is, and through which link?").format(role=role)],
-         "commands": [f"exposure show {spec}"]},
-        {"phase": _("Deepening"), "minutes": 20, "prompts": [
-            _("In small groups, take one countermeasure each: what would it take to keep up for a year? "
-              "Then check its effect and its cost in “What helps”."),
-            _("Change one number you doubt (the commands below) and see whether the ranking of habits changes.")],
-         "commands": [f"exposure trace {spec} --seed {seed}", f"exposure compare {spec} --combinations"]},
+        {
+            "phase": _("Activity"),
+            "minutes": 10,
+            "prompts": [
+                _(
+                    "Before any numbers, read the summary aloud and ask: how could the {role} be found out here? "
+                    "Write each idea on a card."
+                ).format(role=role)
+            ],
+            "commands": [],
+        },
+        {
+            "phase": _("Discussion"),
+            "minutes": 15,
+            "prompts": [
+                _(
+                    "Sort the cards under “From whom”. Which watchers or checks did nobody think of?"
+                ),
+                _(
+                    "Which habit of the {role} leaves the most traces, and which one the most lasting ones?"
+                ).format(role=role),
+            ],
+            "commands": [],
+        },
+        {
+            "phase": _("Input"),
+            "minutes": 10,
+            "prompts": [
+                _(
+                    "Show “How likely”: within {horizon}, the {role} is exposed in {p} of runs, most often through {cause}. "
+                    "The band around each line is what the runs cannot rule out."
+                ).format(horizon=horizon(s.days), role=role, p=percent(g.p_exposed), cause=cause),
+                _(
+                    "Show “How bad” and the run up close: who else is exposed once the {role} is, and through which link?"
+                ).format(role=role),
+            ],
+            "commands": [f"exposure show {spec}"],
+        },
+        {
+            "phase": _("Deepening"),
+            "minutes": 20,
+            "prompts": [
+                _(
+                    "In small groups, take one countermeasure each: what would it take to keep up for a year? "
+                    "Then check its effect and its cost in “What helps”."
+                ),
+                _(
+                    "Change one number you doubt (the commands below) and see whether the ranking of habits changes."
+                ),
+            ],
+            "commands": [
+                f"exposure trace {spec} --seed {seed}",
+                f"exposure compare {spec} --combinations",
+            ],
+        },
     ]
-    synthesis = [_("Each person names the one or two habits worth their cost for the {role}, and what they would "
-                   "watch for. The numbers compare options; they are not verdicts.").format(role=role)]
-    helping = [v for v in c.variants if v.delta[c.role].distinguishable and v.delta[c.role].p_exposed < 0]
+    synthesis = [
+        _(
+            "Each person names the one or two habits worth their cost for the {role}, and what they would "
+            "watch for. The numbers compare options; they are not verdicts."
+        ).format(role=role)
+    ]
+    helping = [
+        v for v in c.variants if v.delta[c.role].distinguishable and v.delta[c.role].p_exposed < 0
+    ]
     if helping:
         best = helping[0]
-        synthesis.insert(0, _("In this scenario {name} protects the {role} most ({a} → {b}); its cost: {cost}").format(
-            name=_variant_label(best), role=role, a=percent(g.p_exposed), b=percent(best.results.roles[c.role].p_exposed),
-            cost=" ".join(s.countermeasures[m].cost.strip() for m in best.members)))
-    commands = [f"exposure compare {spec} --budget 4"] if any(cm.effort is not None for cm in s.countermeasures.values()) else []
-    steps.append({"phase": _("Synthesis"), "minutes": 10, "prompts": synthesis, "commands": commands})
+        synthesis.insert(
+            0,
+            _(
+                "In this scenario {name} protects the {role} most ({a} → {b}); its cost: {cost}"
+            ).format(
+                name=_variant_label(best),
+                role=role,
+                a=percent(g.p_exposed),
+                b=percent(best.results.roles[c.role].p_exposed),
+                cost=" ".join(s.countermeasures[m].cost.strip() for m in best.members),
+            ),
+        )
+    commands = (
+        [f"exposure compare {spec} --budget 4"]
+        if any(cm.effort is not None for cm in s.countermeasures.values())
+        else []
+    )
+    steps.append(
+        {"phase": _("Synthesis"), "minutes": 10, "prompts": synthesis, "commands": commands}
+    )
     if s.countermeasures:
         first = next(iter(s.countermeasures))
         steps[3]["commands"].insert(0, f"exposure run {spec} --countermeasure {first}")
@@ -416,15 +562,25 @@ def _workshop(s: Scenario, c: Comparison, scenario_spec: str, seed: int) -> list
 
 
 def _sources(s: Scenario) -> list[dict[str, Any]]:
-    return [{"name": name, "basis": _basis(src.basis), "basis_key": src.basis, "cite": src.cite.strip(),
-             "url": src.url or "", "supports": list(src.supports)} for name, src in s.sources.items()]
+    return [
+        {
+            "name": name,
+            "basis": _basis(src.basis),
+            "basis_key": src.basis,
+            "cite": src.cite.strip(),
+            "url": src.url or "",
+            "supports": list(src.supports),
+        }
+        for name, src in s.sources.items()
+    ]
 
 
 # ----------------------------------------------------------------------------- the document
 
+
 def _inline(svg: str, prefix: str, label: str) -> Markup:
     """An SVG file's text made fit to sit inside HTML: no XML prologue, ids unique on the page, scalable."""
-    text = svg[svg.index("<svg"):]
+    text = svg[svg.index("<svg") :]
     text = re.sub(r"<metadata>.*?</metadata>\s*", "", text, count=1, flags=re.DOTALL)
     text = re.sub(r'\sid="([^"]+)"', rf' id="{prefix}-\1"', text)
     text = re.sub(r'href="#([^"]+)"', rf'href="#{prefix}-\1"', text)
@@ -444,23 +600,55 @@ def build(data: ReportInput, scenario_spec: str) -> dict[str, Any]:
     results = c.baseline.results
     summaries = c.baseline.summaries
     curve_roles = _curve_roles(s, results.roles)
-    series = [(s.role_label(r), results.roles[r].curve, curve_band(summaries, s.role_names.index(r))) for r in curve_roles]
-    periods = [(camp.start, camp.end, camp.label or name.replace("_", " ")) for name, camp in s.campaigns.items()]
-    curves_svg = charts.exposure_curves_chart(series, s.days, periods, _("day"), _("share exposed so far"))
-    cause_rows = [(s.role_label(r), [(mechanism_label(s, m), v) for m, v in results.roles[r].causes.items()])
-                  for r in curve_roles if results.roles[r].causes]
-    causes_svg = charts.causes_chart(cause_rows, _("share of the group's exposures")) if cause_rows else ""
+    series = [
+        (s.role_label(r), results.roles[r].curve, curve_band(summaries, s.role_names.index(r)))
+        for r in curve_roles
+    ]
+    periods = [
+        (camp.start, camp.end, camp.label or name.replace("_", " "))
+        for name, camp in s.campaigns.items()
+    ]
+    curves_svg = charts.exposure_curves_chart(
+        series, s.days, periods, _("day"), _("share exposed so far")
+    )
+    cause_rows = [
+        (s.role_label(r), [(mechanism_label(s, m), v) for m, v in results.roles[r].causes.items()])
+        for r in curve_roles
+        if results.roles[r].causes
+    ]
+    causes_svg = (
+        charts.causes_chart(cause_rows, _("share of the group's exposures")) if cause_rows else ""
+    )
     effect_roles = [c.role, *[r for r in curve_roles if r != c.role]]
     effects_svg = ""
     if c.variants:
-        rows = [(_("{name} (effort {effort:g})").format(name=_variant_label(v), effort=v.effort)
-                 if v.effort is not None else _variant_label(v),
-                 [(v.delta[r].p_exposed, v.delta[r].ci95[0], v.delta[r].ci95[1], v.delta[r].distinguishable) for r in effect_roles])
-                for v in c.variants]
+        rows = [
+            (
+                _("{name} (effort {effort:g})").format(name=_variant_label(v), effort=v.effort)
+                if v.effort is not None
+                else _variant_label(v),
+                [
+                    (
+                        v.delta[r].p_exposed,
+                        v.delta[r].ci95[0],
+                        v.delta[r].ci95[1],
+                        v.delta[r].distinguishable,
+                    )
+                    for r in effect_roles
+                ],
+            )
+            for v in c.variants
+        ]
         effects_svg = charts.effects_chart(
-            rows, [s.role_label(r) for r in effect_roles],
-            _("change in the chance of exposure within {horizon}, percentage points").format(horizon=horizon(s.days)),
-            _("less exposure"), _("more exposure"), _("hollow: no clear effect"))
+            rows,
+            [s.role_label(r) for r in effect_roles],
+            _("change in the chance of exposure within {horizon}, percentage points").format(
+                horizon=horizon(s.days)
+            ),
+            _("less exposure"),
+            _("more exposure"),
+            _("hollow: no clear effect"),
+        )
     network_svg, picture_caption, events = _picture(s, data.picture)
     after = following(summaries, s, c.role)
     at_risk = [(name, role) for name, role in s.population.roles.items() if role.at_risk]
@@ -472,14 +660,25 @@ def build(data: ReportInput, scenario_spec: str) -> dict[str, Any]:
         "title": s.title,
         "summary": s.summary.strip(),
         "context": s.context.strip(),
-        "about": _("{runs} simulated runs of {days} days, about {people} people each; seed {seed}.").format(
-            runs=results.runs, days=s.days, people=f"{results.people:,.0f}", seed=data.seed),
+        "about": _(
+            "{runs} simulated runs of {days} days, about {people} people each; seed {seed}."
+        ).format(runs=results.runs, days=s.days, people=f"{results.people:,.0f}", seed=data.seed),
         # An objective is its text, or (with claims the simulation must bear out) a model holding it.
-        "objectives": [(o if isinstance(o, str) else o.text).strip() for o in s.learning_objectives],
-        "people_at_risk": [f"{r.count} × {s.role_label(n)}" + (f": {r.description.strip()}" if r.description.strip() else "")
-                           for n, r in at_risk] or [_("The scenario marks no role as at risk; it follows everyone.")],
-        "activities": [line for (name, a), line in zip(s.activities.items(), activity_lines(s))
-                       if a.who in at_risk_roles or not at_risk_roles] or activity_lines(s),
+        "objectives": [
+            (o if isinstance(o, str) else o.text).strip() for o in s.learning_objectives
+        ],
+        "people_at_risk": [
+            f"{r.count} × {s.role_label(n)}"
+            + (f": {r.description.strip()}" if r.description.strip() else "")
+            for n, r in at_risk
+        ]
+        or [_("The scenario marks no role as at risk; it follows everyone.")],
+        "activities": [
+            line
+            for (name, a), line in zip(s.activities.items(), activity_lines(s))
+            if a.who in at_risk_roles or not at_risk_roles
+        ]
+        or activity_lines(s),
         "channels": [_channel_line(s, name) for name in s.channels],
         "observers": observer_lines(s) or [_("Nobody.")],
         "checks": [*check_lines(s), *campaign_lines(s)] or [_("None.")],
@@ -489,7 +688,9 @@ def build(data: ReportInput, scenario_spec: str) -> dict[str, Any]:
         "curves_svg": curves_svg,
         "causes_svg": causes_svg,
         "bad": _bad_lines(s, c, after, (results.collateral_mean, results.collateral_p95)),
-        "bad_sources": [src for src in _sources(s) if any(k.startswith("adversary") for k in src["supports"])],
+        "bad_sources": [
+            src for src in _sources(s) if any(k.startswith("adversary") for k in src["supports"])
+        ],
         "helps": _helps(s, c),
         "effects_svg": effects_svg,
         "network_svg": network_svg,
@@ -498,8 +699,12 @@ def build(data: ReportInput, scenario_spec: str) -> dict[str, Any]:
         "workshop": _workshop(s, c, scenario_spec, data.seed),
         "sources": _sources(s),
         "footer": {
-            "version": __version__, "seed": str(data.seed), "runs": str(results.runs),
-            "scenario": f"{s.name} ({loaded.display_path})", "sha256": loaded.sha256, "command": data.command,
+            "version": __version__,
+            "seed": str(data.seed),
+            "runs": str(results.runs),
+            "scenario": f"{s.name} ({loaded.display_path})",
+            "sha256": loaded.sha256,
+            "command": data.command,
         },
     }
 
@@ -515,12 +720,25 @@ def _fence(lines: list[str]) -> Markup:
 def _environment(markdown: bool) -> jinja2.Environment:
     loader = jinja2.PackageLoader("simulator.report", "templates")
     if markdown:
-        env = jinja2.Environment(loader=loader, autoescape=False, undefined=jinja2.StrictUndefined,
-                                 finalize=_markdown_safe, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+        env = jinja2.Environment(
+            loader=loader,
+            autoescape=False,
+            undefined=jinja2.StrictUndefined,
+            finalize=_markdown_safe,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+        )
         env.filters["fence"] = _fence
         return env
-    return jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined,
-                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    return jinja2.Environment(
+        loader=loader,
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|#])")
@@ -539,8 +757,12 @@ def _markdown_safe(value: Any) -> Any:
 def render_html(data: ReportInput, scenario_spec: str) -> str:
     """The report as one self-contained HTML file: inline SVG and CSS, no script, nothing fetched."""
     context = build(data, scenario_spec)
-    for key, label in (("curves_svg", context["t"]["likely"]), ("causes_svg", context["t"]["causes"]),
-                       ("effects_svg", context["t"]["helps"]), ("network_svg", context["t"]["one_run"])):
+    for key, label in (
+        ("curves_svg", context["t"]["likely"]),
+        ("causes_svg", context["t"]["causes"]),
+        ("effects_svg", context["t"]["helps"]),
+        ("network_svg", context["t"]["one_run"]),
+    ):
         prefix = key.split("_")[0]
         context[key] = _inline(context[key], prefix, label) if context[key] else ""
     return _environment(markdown=False).get_template("report.html.j2").render(context)

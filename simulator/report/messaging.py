@@ -22,7 +22,14 @@ HEX_CHARS = 24
 
 def _console(buffer: io.StringIO, width: int) -> Console:
     # Scenario text is never markup.
-    return Console(file=buffer, width=width, force_terminal=False, color_system=None, highlight=False, markup=False)
+    return Console(
+        file=buffer,
+        width=width,
+        force_terminal=False,
+        color_system=None,
+        highlight=False,
+        markup=False,
+    )
 
 
 def _tidy(text: str) -> str:
@@ -57,18 +64,40 @@ def tap_json(report: TapReport, loaded: LoadedScenario, seed: int) -> dict[str, 
     channels = list(loaded.scenario.channels)
     return {
         "scenario": _scenario_json(loaded),
-        "settings": {"days": report.days, "seed": seed, "countermeasures": list(loaded.countermeasures),
-                     "person": None if report.person is None else report.names[report.person]},
-        "messages": {"seen": report.seen, "readable": report.readable, "sealed": report.sealed,
-                     "not_logged": report.unlogged},
-        "channels": {channels[c]: {"seen": seen, "readable": readable}
-                     for c, (seen, readable) in sorted(report.per_channel.items())},
-        "links": {"people": len(report.linked), "pairs": len(report.pairs),
-                  "linked": sorted(report.names[p] for p in report.linked)},
-        "log": [{"day": r.line.day, "time": clock(r.line.second), "channel": channels[r.line.channel],
-                 "from": None if r.line.sender is None else report.names[r.line.sender],
-                 "to": report.names[r.line.recipient], "bytes": len(r.line.wire), "wire": r.line.wire.hex(),
-                 "content": r.content} for r in report.lines[:LOG_LINES]],
+        "settings": {
+            "days": report.days,
+            "seed": seed,
+            "countermeasures": list(loaded.countermeasures),
+            "person": None if report.person is None else report.names[report.person],
+        },
+        "messages": {
+            "seen": report.seen,
+            "readable": report.readable,
+            "sealed": report.sealed,
+            "not_logged": report.unlogged,
+        },
+        "channels": {
+            channels[c]: {"seen": seen, "readable": readable}
+            for c, (seen, readable) in sorted(report.per_channel.items())
+        },
+        "links": {
+            "people": len(report.linked),
+            "pairs": len(report.pairs),
+            "linked": sorted(report.names[p] for p in report.linked),
+        },
+        "log": [
+            {
+                "day": r.line.day,
+                "time": clock(r.line.second),
+                "channel": channels[r.line.channel],
+                "from": None if r.line.sender is None else report.names[r.line.sender],
+                "to": report.names[r.line.recipient],
+                "bytes": len(r.line.wire),
+                "wire": r.line.wire.hex(),
+                "content": r.content,
+            }
+            for r in report.lines[:LOG_LINES]
+        ],
     }
 
 
@@ -79,10 +108,12 @@ def tap_table(report: TapReport, loaded: LoadedScenario, seed: int, width: int =
     console = _console(buffer, width)
     if report.person is None:
         title = _("{title}: what the operator logged in {days} days (seed {seed})").format(
-            title=s.title, days=report.days, seed=seed)
+            title=s.title, days=report.days, seed=seed
+        )
     else:
-        title = _("{title}: what the operator logged naming {person} in {days} days (seed {seed})").format(
-            title=s.title, person=report.names[report.person], days=report.days, seed=seed)
+        title = _(
+            "{title}: what the operator logged naming {person} in {days} days (seed {seed})"
+        ).format(title=s.title, person=report.names[report.person], days=report.days, seed=seed)
     table = Table()
     table.add_column(_("Day"), justify="right")
     table.add_column(_("Time"))
@@ -91,9 +122,19 @@ def tap_table(report: TapReport, loaded: LoadedScenario, seed: int, width: int =
     table.add_column(_("Bytes"), justify="right")
     table.add_column(_("What the operator reads"))
     for r in report.lines[:LOG_LINES]:
-        what = f'"{r.content}"' if r.content is not None else _("{hex} (cannot decrypt)").format(hex=wire_hex(r.line))
-        table.add_row(str(r.line.day), clock(r.line.second), _who(report.names, r.line.sender),
-                      report.names[r.line.recipient], str(len(r.line.wire)), what)
+        what = (
+            f'"{r.content}"'
+            if r.content is not None
+            else _("{hex} (cannot decrypt)").format(hex=wire_hex(r.line))
+        )
+        table.add_row(
+            str(r.line.day),
+            clock(r.line.second),
+            _who(report.names, r.line.sender),
+            report.names[r.line.recipient],
+            str(len(r.line.wire)),
+            what,
+        )
     console.print(title, soft_wrap=True)
     if report.lines:
         console.print(table)
@@ -103,13 +144,22 @@ def tap_table(report: TapReport, loaded: LoadedScenario, seed: int, width: int =
         console.print(_("The operator logged nothing."))
     console.print("")
     channels = list(s.channels.values())
-    per = ", ".join(f"{channels[c].label or list(s.channels)[c]} {seen:,}" for c, (seen, _r) in sorted(report.per_channel.items()))
+    per = ", ".join(
+        f"{channels[c].label or list(s.channels)[c]} {seen:,}"
+        for c, (seen, _r) in sorted(report.per_channel.items())
+    )
     rows = [
         (_("Messages logged"), f"{report.seen:,}" + (f" ({per})" if per else "")),
         (_("Readable by the operator"), f"{report.readable:,}"),
         (_("Sender hidden (sealed sender)"), f"{report.sealed:,}"),
-        (_("People the log links to someone"), f"{len(report.linked):,} (" + ngettext(
-            "{n} pair", "{n} pairs", len(report.pairs)).format(n=f"{len(report.pairs):,}") + ")"),
+        (
+            _("People the log links to someone"),
+            f"{len(report.linked):,} ("
+            + ngettext("{n} pair", "{n} pairs", len(report.pairs)).format(
+                n=f"{len(report.pairs):,}"
+            )
+            + ")",
+        ),
         (_("Not logged (no operator, or one that keeps no log)"), f"{report.unlogged:,}"),
     ]
     label_width = max(len(label) for label, _v in rows)
@@ -117,13 +167,15 @@ def tap_table(report: TapReport, loaded: LoadedScenario, seed: int, width: int =
         console.print(f"{label:<{label_width}}  {value}")
     console.print("")
     if report.seen and report.readable == 0 and report.pairs:
-        sentence = _("The operator could read none of the {n} messages it logged, yet its log links {people} people to each other.").format(
-            n=f"{report.seen:,}", people=f"{len(report.linked):,}")
+        sentence = _(
+            "The operator could read none of the {n} messages it logged, yet its log links {people} people to each other."
+        ).format(n=f"{report.seen:,}", people=f"{len(report.linked):,}")
     elif report.seen and report.readable == report.seen:
         sentence = _("The operator read every message it logged, and knows who wrote to whom.")
     elif report.seen:
-        sentence = _("The operator read {r} of the {n} messages it logged; its log links {people} people.").format(
-            r=f"{report.readable:,}", n=f"{report.seen:,}", people=f"{len(report.linked):,}")
+        sentence = _(
+            "The operator read {r} of the {n} messages it logged; its log links {people} people."
+        ).format(r=f"{report.readable:,}", n=f"{report.seen:,}", people=f"{len(report.linked):,}")
     else:
         sentence = _("Nothing these people sent passed an operator that keeps a log.")
     console.print(sentence, soft_wrap=True)
@@ -145,12 +197,25 @@ def seize_json(report: SeizeReport, loaded: LoadedScenario, seed: int) -> dict[s
         "person": report.names[report.person],
         "day": report.day,
         "unlocked": report.unlocked,
-        "messages": {"total": report.total, "on_device": report.on_device, "recovered": report.recovered,
-                     "tapped": report.tapped, "tapped_decrypted": report.tapped_decrypted,
-                     "read_by_operator": report.read_by_operator, "unreadable": report.unreadable},
+        "messages": {
+            "total": report.total,
+            "on_device": report.on_device,
+            "recovered": report.recovered,
+            "tapped": report.tapped,
+            "tapped_decrypted": report.tapped_decrypted,
+            "read_by_operator": report.read_by_operator,
+            "unreadable": report.unreadable,
+        },
         "links": {
-            "exposed": [{"person": report.names[e.person], "role": roles[pop_role[e.person]], "via": _via(e),
-                         "chance": round(e.chance, 6)} for e in report.exposed],
+            "exposed": [
+                {
+                    "person": report.names[e.person],
+                    "role": roles[pop_role[e.person]],
+                    "via": _via(e),
+                    "chance": round(e.chance, 6),
+                }
+                for e in report.exposed
+            ],
             "via_device": report.via_device,
             "via_metadata": report.via_metadata,
         },
@@ -164,8 +229,9 @@ def seize_table(report: SeizeReport, loaded: LoadedScenario, seed: int, width: i
     buffer = io.StringIO()
     console = _console(buffer, width)
     state = _("unlocked") if report.unlocked else _("locked")
-    title = _("{title}: phone of {person}, seized at the end of day {day} ({state}, seed {seed})").format(
-        title=s.title, person=who, day=report.day, state=state, seed=seed)
+    title = _(
+        "{title}: phone of {person}, seized at the end of day {day} ({state}, seed {seed})"
+    ).format(title=s.title, person=who, day=report.day, state=state, seed=seed)
     console.print(title, soft_wrap=True)
     table = Table()
     table.add_column(_("Messages {person} sent or received").format(person=who))
@@ -184,15 +250,28 @@ def seize_table(report: SeizeReport, loaded: LoadedScenario, seed: int, width: i
     if report.recovered_examples:
         console.print(_("Latest messages recovered from the phone:"))
         for r in report.recovered_examples:
-            to = _("the group") if r["group"] is not None else ", ".join(report.names[int(p)] for p in r["recipients"])  # type: ignore[attr-defined]
-            console.print(f"  {_('day')} {r['day']} {clock(int(r['second']))}  {report.names[int(r['sender'])]} → {to}: \"{r['text']}\"")  # type: ignore[call-overload]
+            recipients: list[int] = r["recipients"]  # type: ignore[assignment]
+            to = (
+                _("the group")
+                if r["group"] is not None
+                else ", ".join(report.names[int(p)] for p in recipients)
+            )
+            second, sender = int(r["second"]), int(r["sender"])  # type: ignore[call-overload]
+            console.print(
+                f'  {_("day")} {r["day"]} {clock(second)}  {report.names[sender]} → {to}: "{r["text"]}"'
+            )
     if report.tapped_examples:
         console.print(_("Logged messages, tried with the keys from the phone:"))
-        outcomes = {"read": _("readable without a key"), "decrypted": _("decrypted with the phone's keys"),
-                    "unreadable": _("authentication failed with every key: unreadable")}
+        outcomes = {
+            "read": _("readable without a key"),
+            "decrypted": _("decrypted with the phone's keys"),
+            "unreadable": _("authentication failed with every key: unreadable"),
+        }
         for line, outcome in report.tapped_examples:
-            console.print(f"  {_('day')} {line.day} {clock(line.second)}  {_who(report.names, line.sender)} → "
-                          f"{report.names[line.recipient]}  {wire_hex(line)}  {outcomes[outcome]}")
+            console.print(
+                f"  {_('day')} {line.day} {clock(line.second)}  {_who(report.names, line.sender)} → "
+                f"{report.names[line.recipient]}  {wire_hex(line)}  {outcomes[outcome]}"
+            )
     console.print("")
     people = Table()
     people.add_column(_("Person"))
@@ -200,27 +279,51 @@ def seize_table(report: SeizeReport, loaded: LoadedScenario, seed: int, width: i
     people.add_column(_("Linked by the operator's log"))
     people.add_column(_("Chance of a reveal"), justify="right")
     for e in report.exposed:
-        people.add_row(report.names[e.person], _("yes") if e.via_device else "—", _("yes") if e.via_metadata else "—",
-                       percent(e.chance))
+        people.add_row(
+            report.names[e.person],
+            _("yes") if e.via_device else "—",
+            _("yes") if e.via_metadata else "—",
+            percent(e.chance),
+        )
     if report.exposed:
         console.print(_("People the seizure exposes: {n}").format(n=len(report.exposed)))
         console.print(people)
     else:
         console.print(_("People the seizure exposes: none."))
-    sentences = [_("The phone gave up {recovered} of the {total} messages; {unreadable} stayed unreadable to the adversary.").format(
-        recovered=f"{report.recovered:,}", total=f"{report.total:,}", unreadable=f"{report.unreadable:,}")]
+    sentences = [
+        _(
+            "The phone gave up {recovered} of the {total} messages; {unreadable} stayed unreadable to the adversary."
+        ).format(
+            recovered=f"{report.recovered:,}",
+            total=f"{report.total:,}",
+            unreadable=f"{report.unreadable:,}",
+        )
+    ]
     encrypted = report.tapped - report.read_by_operator
     if encrypted > 0 and report.unlocked:
         if report.tapped_decrypted == 0:
-            sentences.append(_("The keys on the phone opened none of the {n} encrypted messages the operator had logged before the seizure.").format(
-                n=f"{encrypted:,}"))
+            sentences.append(
+                _(
+                    "The keys on the phone opened none of the {n} encrypted messages the operator had logged before the seizure."
+                ).format(n=f"{encrypted:,}")
+            )
         else:
-            sentences.append(_("The keys on the phone decrypted {d} of the {n} encrypted messages the operator had logged before the seizure.").format(
-                d=f"{report.tapped_decrypted:,}", n=f"{encrypted:,}"))
-    sentences.append(_("{device} people were found on the phone; the operator's log links {metadata}, whatever the phone still holds.").format(
-        device=report.via_device, metadata=report.via_metadata))
+            sentences.append(
+                _(
+                    "The keys on the phone decrypted {d} of the {n} encrypted messages the operator had logged before the seizure."
+                ).format(d=f"{report.tapped_decrypted:,}", n=f"{encrypted:,}")
+            )
+    sentences.append(
+        _(
+            "{device} people were found on the phone; the operator's log links {metadata}, whatever the phone still holds."
+        ).format(device=report.via_device, metadata=report.via_metadata)
+    )
     if report.exposed:
-        sentences.append(_("A chance of a reveal is what `exposure run` uses for these links: the channel's reveal probability for the phone and for the log."))
+        sentences.append(
+            _(
+                "A chance of a reveal is what `exposure run` uses for these links: the channel's reveal probability for the phone and for the log."
+            )
+        )
     for sentence in sentences:
         console.print(sentence, soft_wrap=True)
     return _tidy(buffer.getvalue())

@@ -32,23 +32,39 @@ def _capital(text: str) -> str:
 def claim_words(s: Scenario, claim: EffectClaim | CauseClaim | ExposureClaim) -> str:
     """A claim as a sentence a trainer can read aloud (no final full stop)."""
     if isinstance(claim, EffectClaim):
-        values = {"cm": _countermeasure(s, claim.countermeasure), "role": s.role_label(claim.role),
-                  "d": f"{claim.by_at_least * 100:g}"}
+        values = {
+            "cm": _countermeasure(s, claim.countermeasure),
+            "role": s.role_label(claim.role),
+            "d": f"{claim.by_at_least * 100:g}",
+        }
         if claim.lowers is not None:
-            text = _("{cm} lowers the exposure of the {role}") if not claim.by_at_least else _(
-                "{cm} lowers the exposure of the {role} by at least {d} points")
+            text = (
+                _("{cm} lowers the exposure of the {role}")
+                if not claim.by_at_least
+                else _("{cm} lowers the exposure of the {role} by at least {d} points")
+            )
         else:
-            text = _("{cm} raises the exposure of the {role}") if not claim.by_at_least else _(
-                "{cm} raises the exposure of the {role} by at least {d} points")
+            text = (
+                _("{cm} raises the exposure of the {role}")
+                if not claim.by_at_least
+                else _("{cm} raises the exposure of the {role} by at least {d} points")
+            )
         return text.format(**values)
     if isinstance(claim, CauseClaim):
-        return _capital(_("{cause} is the most common cause of exposure for the {role}").format(
-            cause=mechanism_label(s, claim.cause), role=s.role_label(claim.most_common_for)))
+        return _capital(
+            _("{cause} is the most common cause of exposure for the {role}").format(
+                cause=mechanism_label(s, claim.cause), role=s.role_label(claim.most_common_for)
+            )
+        )
     values = {"role": s.role_label(claim.role), "horizon": horizon(claim.exposed_within or s.days)}
     if claim.above is not None:
-        text = _("The {role} is exposed within {horizon} in more than {p} of cases").format(p=percent(claim.above), **values)
+        text = _("The {role} is exposed within {horizon} in more than {p} of cases").format(
+            p=percent(claim.above), **values
+        )
     else:
-        text = _("The {role} is exposed within {horizon} in fewer than {p} of cases").format(p=percent(claim.below or 0.0), **values)
+        text = _("The {role} is exposed within {horizon} in fewer than {p} of cases").format(
+            p=percent(claim.below or 0.0), **values
+        )
     if claim.with_:
         names = ", ".join(_countermeasure(s, n) for n in claim.with_)
         text = _("{claim}, with {countermeasures}").format(claim=text, countermeasures=names)
@@ -67,18 +83,35 @@ def figures(s: Scenario, finding: Finding) -> str:
     lo, hi = finding.ci95
     claim = finding.claim
     if isinstance(claim, EffectClaim):
-        return _("{base} without it, {var} with it: {delta} points (95% interval {lo} to {hi})").format(
-            base=percent(finding.baseline or 0.0), var=percent(finding.variant or 0.0), delta=_points(finding.value),
-            lo=_points(lo), hi=_points(hi))
+        return _(
+            "{base} without it, {var} with it: {delta} points (95% interval {lo} to {hi})"
+        ).format(
+            base=percent(finding.baseline or 0.0),
+            var=percent(finding.variant or 0.0),
+            delta=_points(finding.value),
+            lo=_points(lo),
+            hi=_points(hi),
+        )
     if isinstance(claim, CauseClaim):
         if not finding.exposures:
-            return _("the {role} was never exposed in these runs").format(role=s.role_label(claim.most_common_for))
+            return _("the {role} was never exposed in these runs").format(
+                role=s.role_label(claim.most_common_for)
+            )
         if finding.runner_up is None:
             return _("{share} of the exposures").format(share=percent(finding.share or 0.0))
-        return _("{share} of the exposures, next {other} {other_share}: a lead of {lead} points (95% interval {lo} to {hi})").format(
-            share=percent(finding.share or 0.0), other=mechanism_label(s, finding.runner_up),
-            other_share=percent(finding.runner_up_share or 0.0), lead=_points(finding.value), lo=_points(lo), hi=_points(hi))
-    return _("{p} (95% interval {lo}–{hi})").format(p=percent(finding.value), lo=percent(lo), hi=percent(hi))
+        return _(
+            "{share} of the exposures, next {other} {other_share}: a lead of {lead} points (95% interval {lo} to {hi})"
+        ).format(
+            share=percent(finding.share or 0.0),
+            other=mechanism_label(s, finding.runner_up),
+            other_share=percent(finding.runner_up_share or 0.0),
+            lead=_points(finding.value),
+            lo=_points(lo),
+            hi=_points(hi),
+        )
+    return _("{p} (95% interval {lo}–{hi})").format(
+        p=percent(finding.value), lo=percent(lo), hi=percent(hi)
+    )
 
 
 def finding_line(s: Scenario, finding: Finding) -> str:
@@ -91,6 +124,10 @@ def render_check(check: ObjectiveCheck) -> str:
     """Every claim of a scenario, one line each, then a tally."""
     s = check.loaded.scenario
     lines = [f"  {finding_line(s, f)}" for f in check.findings]
-    lines.append("  " + _("{holding} of {total} claims hold ({runs} runs, seed {seed}).").format(
-        holding=check.holding, total=len(check.findings), runs=check.runs, seed=check.seed))
+    lines.append(
+        "  "
+        + _("{holding} of {total} claims hold ({runs} runs, seed {seed}).").format(
+            holding=check.holding, total=len(check.findings), runs=check.runs, seed=check.seed
+        )
+    )
     return "\n".join(lines) + "\n"

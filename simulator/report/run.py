@@ -47,7 +47,10 @@ def group_json(g: GroupResult) -> dict[str, Any]:
 
 def timing_json(people_days: float, elapsed: float) -> dict[str, Any]:
     """The `timing` part of every result: wall time and simulated people-days per second."""
-    return {"elapsed_s": round(elapsed, 3), "people_days_per_s": round(people_days / elapsed) if elapsed > 0 else None}
+    return {
+        "elapsed_s": round(elapsed, 3),
+        "people_days_per_s": round(people_days / elapsed) if elapsed > 0 else None,
+    }
 
 
 def run_json(results: Results, info: RunInfo) -> dict[str, Any]:
@@ -83,7 +86,10 @@ def render_json(results: Results, info: RunInfo) -> str:
 
 
 def _top_causes(loaded: LoadedScenario, g: GroupResult, limit: int = 2) -> str:
-    parts = [f"{mechanism_label(loaded.scenario, m)} {percent(s)}" for m, s in list(g.causes.items())[:limit]]
+    parts = [
+        f"{mechanism_label(loaded.scenario, m)} {percent(s)}"
+        for m, s in list(g.causes.items())[:limit]
+    ]
     return "; ".join(parts) if parts else "—"
 
 
@@ -91,26 +97,57 @@ def render_csv(results: Results, info: RunInfo) -> str:
     """One row per role and one for everyone."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["role", "people", "p_exposed", "ci95_low", "ci95_high", "median_day", "top_cause", "top_cause_share"])
+    writer.writerow(
+        [
+            "role",
+            "people",
+            "p_exposed",
+            "ci95_low",
+            "ci95_high",
+            "median_day",
+            "top_cause",
+            "top_cause_share",
+        ]
+    )
     rows = [*results.roles.items(), ("everyone", results.everyone)]
     for role, g in rows:
         top = next(iter(g.causes.items()), ("", 0.0))
-        writer.writerow([
-            role, _people(g.people), _num(g.p_exposed), _num(g.ci95[0]), _num(g.ci95[1]),
-            "" if g.median_day is None else g.median_day, top[0], _num(top[1]) if top[0] else "",
-        ])
+        writer.writerow(
+            [
+                role,
+                _people(g.people),
+                _num(g.p_exposed),
+                _num(g.ci95[0]),
+                _num(g.ci95[1]),
+                "" if g.median_day is None else g.median_day,
+                top[0],
+                _num(top[1]) if top[0] else "",
+            ]
+        )
     return out.getvalue()
 
 
 def _run_document(results: Results, info: RunInfo, markdown: bool, width: int = 120) -> str:
     s = info.loaded.scenario
-    title = ngettext("{title} — {runs} run of {days} days, about {people} people",
-                     "{title} — {runs} runs of {days} days, about {people} people each", results.runs).format(
-        title=s.title, runs=results.runs, days=results.days, people=f"{results.people:,.0f}"
+    title = ngettext(
+        "{title} — {runs} run of {days} days, about {people} people",
+        "{title} — {runs} runs of {days} days, about {people} people each",
+        results.runs,
+    ).format(title=s.title, runs=results.runs, days=results.days, people=f"{results.people:,.0f}")
+    grid = Grid(
+        title,
+        [
+            (_("Role"), False),
+            (_("People"), True),
+            (_("Exposed by day {day}").format(day=results.days), True),
+            (_("95% interval"), True),
+            (_("Median day"), True),
+            (_("Top causes"), False),
+        ],
     )
-    grid = Grid(title, [(_("Role"), False), (_("People"), True), (_("Exposed by day {day}").format(day=results.days), True),
-                        (_("95% interval"), True), (_("Median day"), True), (_("Top causes"), False)])
-    rows = [(s.role_label(r), g) for r, g in results.roles.items()] + [(_("everyone"), results.everyone)]
+    rows = [(s.role_label(r), g) for r, g in results.roles.items()] + [
+        (_("everyone"), results.everyone)
+    ]
     for label, g in rows:
         grid.add(
             label,
@@ -123,8 +160,12 @@ def _run_document(results: Results, info: RunInfo, markdown: bool, width: int = 
     sentences = [role_sentence(s, r, g) for r, g in results.roles.items() if s.at_risk(r)]
     if results.collateral_mean > 0:
         sentences.append(
-            _("On average {mean} people per run are exposed because someone else's phone or the network's log revealed them.").format(
-                mean=f"{results.collateral_mean:,.0f}" if results.collateral_mean >= 100 else f"{results.collateral_mean:.1f}"
+            _(
+                "On average {mean} people per run are exposed because someone else's phone or the network's log revealed them."
+            ).format(
+                mean=f"{results.collateral_mean:,.0f}"
+                if results.collateral_mean >= 100
+                else f"{results.collateral_mean:.1f}"
             )
         )
     return document([grid], sentences, markdown, width)

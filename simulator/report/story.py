@@ -72,7 +72,9 @@ def _names(story: Story, people: tuple[int, ...] | list[int]) -> str:
 
 def _added(story: Story, amount: float, subjects: tuple[int, ...]) -> str:
     if len(subjects) > 1:
-        return _("+{amount} each for {people}").format(amount=_n(amount), people=_names(story, subjects))
+        return _("+{amount} each for {people}").format(
+            amount=_n(amount), people=_names(story, subjects)
+        )
     return _("+{amount} for {person}").format(amount=_n(amount), person=_names(story, subjects))
 
 
@@ -88,14 +90,21 @@ def event_text(story: Story, ev: Event) -> str:
         return text + "."
     if ev.kind == "report":
         return _("{observer} notices it and reports it: {added}.").format(
-            observer=cap(observer_label(s, ev.mechanism)), added=_added(story, ev.amount, ev.subjects))
+            observer=cap(observer_label(s, ev.mechanism)),
+            added=_added(story, ev.amount, ev.subjects),
+        )
     if ev.kind == "bribe":
         spec = s.observers.get(ev.mechanism)
         currency = spec.bribe.currency if spec is not None and spec.bribe is not None else ""
-        return _("{observer} would report it, but takes a bribe of {price} and stays silent.").format(
-            observer=cap(observer_label(s, ev.mechanism)), price=f"{ev.amount:g} {currency}".strip())
+        return _(
+            "{observer} would report it, but takes a bribe of {price} and stays silent."
+        ).format(
+            observer=cap(observer_label(s, ev.mechanism)), price=f"{ev.amount:g} {currency}".strip()
+        )
     if ev.kind == "registration":
-        return _("The registration goes into a police file: {added}.").format(added=_added(story, ev.amount, ev.subjects))
+        return _("The registration goes into a police file: {added}.").format(
+            added=_added(story, ev.amount, ev.subjects)
+        )
     if ev.kind == "find":
         check = s.checks.get(ev.mechanism)
         found = state_label(s, ev.detail)
@@ -103,46 +112,72 @@ def event_text(story: Story, ev: Event) -> str:
             found += f" — {story.name(ev.other)}"
         if check is not None and check.scope == "travellers":
             text = _("{check} stops {holder} and finds {state}").format(
-                check=cap(check_label(s, ev.mechanism)), holder=story.name(ev.actor), state=found)
+                check=cap(check_label(s, ev.mechanism)), holder=story.name(ev.actor), state=found
+            )
         else:
             text = _("{check} at the home of {holder} finds {state}").format(
-                check=cap(check_label(s, ev.mechanism)), holder=story.name(ev.actor), state=found)
+                check=cap(check_label(s, ev.mechanism)), holder=story.name(ev.actor), state=found
+            )
         return f"{text}: {_added(story, ev.amount, ev.subjects)}."
     if ev.kind == "cascade":
         return _("{person} is named through the seizure of {other}'s phone: {added}.").format(
-            person=cap(story.name(ev.actor)), other=story.name(ev.other), added=_added(story, ev.amount, ev.subjects))
+            person=cap(story.name(ev.actor)),
+            other=story.name(ev.other),
+            added=_added(story, ev.amount, ev.subjects),
+        )
     if ev.kind == "suspicion":
         return _suspicion_text(story, ev)
     if ev.kind == "exposed":
         return _("{person} is exposed: investigated from today. Cause: {cause}.").format(
-            person=cap(story.name(ev.actor)), cause=mechanism_label(s, ev.mechanism))
+            person=cap(story.name(ev.actor)), cause=mechanism_label(s, ev.mechanism)
+        )
     if ev.kind == "seized":
         if ev.detail == "unlocked":
-            return _("{person}'s phone is seized and unlocked.").format(person=cap(story.name(ev.actor)))
-        return _("{person}'s phone is seized but stays locked.").format(person=cap(story.name(ev.actor)))
+            return _("{person}'s phone is seized and unlocked.").format(
+                person=cap(story.name(ev.actor))
+            )
+        return _("{person}'s phone is seized but stays locked.").format(
+            person=cap(story.name(ev.actor))
+        )
     if ev.kind == "reveal":
-        values = {"owner": story.name(ev.actor), "channel": channel_label(s, ev.mechanism), "other": story.name(ev.other)}
+        values = {
+            "owner": story.name(ev.actor),
+            "channel": channel_label(s, ev.mechanism),
+            "other": story.name(ev.other),
+        }
         if ev.detail == "metadata":
             return _("The network's records of {owner}'s {channel} name {other}.").format(**values)
         if ev.detail == "device":
             return cap(_("{owner}'s {channel} names {other}.").format(**values))
-        return cap(_("{owner}'s {channel}, or the network's records of it, name {other}.").format(**values))
+        return cap(
+            _("{owner}'s {channel}, or the network's records of it, name {other}.").format(**values)
+        )
     return f"{ev.kind} {ev.mechanism}".strip() + "."
 
 
 def _suspicion_text(story: Story, ev: Event) -> str:
     value = ev.suspicion or 0.0
     before = ev.before or 0.0
-    values = {"person": story.name(ev.actor), "value": _n(value), "threshold": f"{story.threshold:g}",
-              "before": _n(before), "added": _n(value - before)}
+    values = {
+        "person": story.name(ev.actor),
+        "value": _n(value),
+        "threshold": f"{story.threshold:g}",
+        "before": _n(before),
+        "added": _n(value - before),
+    }
     if value >= story.threshold - 1e-9:
-        text = _("Suspicion of {person}: {value}, past the threshold of {threshold}").format(**values)
+        text = _("Suspicion of {person}: {value}, past the threshold of {threshold}").format(
+            **values
+        )
     else:
-        text = _("Suspicion of {person}: {value} (an investigation starts at {threshold})").format(**values)
+        text = _("Suspicion of {person}: {value} (an investigation starts at {threshold})").format(
+            **values
+        )
     if before >= 0.005:
         if story.half_life is not None:
-            text += _(" — {before} left from earlier days (it halves every {days} days) and {added} today").format(
-                days=f"{story.half_life:g}", **values)
+            text += _(
+                " — {before} left from earlier days (it halves every {days} days) and {added} today"
+            ).format(days=f"{story.half_life:g}", **values)
         else:
             text += _(" — {before} from earlier days and {added} today").format(**values)
     return text + "."
@@ -155,14 +190,20 @@ def _mark(story: Story, inc: Increment, decays: bool) -> str:
     values = {"day": inc.day, "amount": _n(inc.amount), "left": _n(inc.remaining)}
     if inc.kind == "report":
         text = _("a report by {observer} on day {day} ({activity}").format(
-            observer=observer_label(s, inc.mechanism), activity=activity_label(s, inc.detail), **values)
+            observer=observer_label(s, inc.mechanism),
+            activity=activity_label(s, inc.detail),
+            **values,
+        )
     elif inc.kind == "find":
         text = _("{check} on day {day} that found {state} (").format(
-            check=check_label(s, inc.mechanism), state=state_label(s, inc.detail), **values)
+            check=check_label(s, inc.mechanism), state=state_label(s, inc.detail), **values
+        )
     elif inc.kind == "registration":
         text = _("a registration record of day {day} (").format(**values)
     else:
-        text = _("being named through {other}'s phone on day {day} (").format(other=story.name(inc.other), **values)
+        text = _("being named through {other}'s phone on day {day} (").format(
+            other=story.name(inc.other), **values
+        )
     sep = ", " if not text.endswith("(") else ""
     if decays and inc.remaining < inc.amount - 0.005:
         text += sep + _("{amount} then, {left} left").format(**values)
@@ -176,13 +217,21 @@ def _crossing(story: Story, inc: Increment) -> str:
     s = story.scenario
     if inc.kind == "report":
         return _("{observer} reported it ({activity}, +{amount})").format(
-            observer=observer_label(s, inc.mechanism), activity=activity_label(s, inc.detail), amount=_n(inc.amount))
+            observer=observer_label(s, inc.mechanism),
+            activity=activity_label(s, inc.detail),
+            amount=_n(inc.amount),
+        )
     if inc.kind == "find":
         return _("{check} found {state} (+{amount})").format(
-            check=check_label(s, inc.mechanism), state=state_label(s, inc.detail), amount=_n(inc.amount))
+            check=check_label(s, inc.mechanism),
+            state=state_label(s, inc.detail),
+            amount=_n(inc.amount),
+        )
     if inc.kind == "registration":
         return _("a registration record added {amount}").format(amount=_n(inc.amount))
-    return _("the seizure of {other}'s phone named them (+{amount})").format(other=story.name(inc.other), amount=_n(inc.amount))
+    return _("the seizure of {other}'s phone named them (+{amount})").format(
+        other=story.name(inc.other), amount=_n(inc.amount)
+    )
 
 
 def _earlier(story: Story, marks: tuple[Increment, ...]) -> str:
@@ -190,7 +239,12 @@ def _earlier(story: Story, marks: tuple[Increment, ...]) -> str:
     shown = [_mark(story, m, decays) for m in marks[-MAX_EARLIER:]]
     rest = marks[:-MAX_EARLIER] if len(marks) > MAX_EARLIER else ()
     if rest:
-        shown.insert(0, _("{n} earlier marks ({left} left)").format(n=len(rest), left=_n(sum(m.remaining for m in rest))))
+        shown.insert(
+            0,
+            _("{n} earlier marks ({left} left)").format(
+                n=len(rest), left=_n(sum(m.remaining for m in rest))
+            ),
+        )
     return _names_list(shown)
 
 
@@ -204,21 +258,38 @@ def chain_sentences(story: Story, chain: Chain | None = None) -> list[str]:
     """The causal chain as sentences: "Exposed on day 143 because …", then who was named next."""
     chain = chain or story.chain
     person = cap(story.name(chain.person))
-    values = {"person": person, "day": chain.day, "value": _n(chain.value), "threshold": f"{story.threshold:g}",
-              "horizon": horizon(story.horizon)}
+    values = {
+        "person": person,
+        "day": chain.day,
+        "value": _n(chain.value),
+        "threshold": f"{story.threshold:g}",
+        "horizon": horizon(story.horizon),
+    }
     if chain.cause is None:
         if chain.day is None:
-            return [_("{person} was not exposed within {horizon}: nothing {lower} did was reported, found or recorded.").format(
-                lower=story.name(chain.person), **values)]
-        return [_("{person} was not exposed within {horizon}. Suspicion came closest on day {day}: {value} of the {threshold} that starts an investigation, from {marks}.").format(
-            marks=_earlier(story, chain.earlier), **values)]
-    because = _crossing(story, chain.crossing) if chain.crossing is not None else mechanism_label(story.scenario, chain.cause)
+            return [
+                _(
+                    "{person} was not exposed within {horizon}: nothing {lower} did was reported, found or recorded."
+                ).format(lower=story.name(chain.person), **values)
+            ]
+        return [
+            _(
+                "{person} was not exposed within {horizon}. Suspicion came closest on day {day}: {value} of the {threshold} that starts an investigation, from {marks}."
+            ).format(marks=_earlier(story, chain.earlier), **values)
+        ]
+    because = (
+        _crossing(story, chain.crossing)
+        if chain.crossing is not None
+        else mechanism_label(story.scenario, chain.cause)
+    )
     if chain.earlier:
-        text = _("{person} was exposed on day {day} because {because}, on top of {marks}: suspicion {value} reached the threshold of {threshold}.").format(
-            because=because, marks=_earlier(story, chain.earlier), **values)
+        text = _(
+            "{person} was exposed on day {day} because {because}, on top of {marks}: suspicion {value} reached the threshold of {threshold}."
+        ).format(because=because, marks=_earlier(story, chain.earlier), **values)
     else:
-        text = _("{person} was exposed on day {day} because {because}: suspicion {value} reached the threshold of {threshold}.").format(
-            because=because, **values)
+        text = _(
+            "{person} was exposed on day {day} because {because}: suspicion {value} reached the threshold of {threshold}."
+        ).format(because=because, **values)
     out = [text]
     if chain.named_by is not None:
         out += chain_sentences(story, chain.named_by)
@@ -234,16 +305,23 @@ def aftermath_sentence(story: Story) -> str | None:
     named = list(dict.fromkeys(ev.other for ev in story.aftermath if ev.kind == "reveal"))
     state = _("unlocked") if seized.detail == "unlocked" else _("stayed locked")
     if not named:
-        return _("{person}'s phone was seized ({state}); it named nobody.").format(person=person, state=state)
+        return _("{person}'s phone was seized ({state}); it named nobody.").format(
+            person=person, state=state
+        )
     fates = []
     for other in named:
         found = story.people.get(other)
         if found is not None and found.exposed_day is not None:
-            fates.append(_("{name} (exposed on day {day})").format(name=story.name(other), day=found.exposed_day))
+            fates.append(
+                _("{name} (exposed on day {day})").format(
+                    name=story.name(other), day=found.exposed_day
+                )
+            )
         else:
             fates.append(_("{name} (not exposed)").format(name=story.name(other)))
-    return _("{person}'s phone was seized ({state}); it or the network's records named {people}.").format(
-        person=person, state=state, people=_names_list(fates))
+    return _(
+        "{person}'s phone was seized ({state}); it or the network's records named {people}."
+    ).format(person=person, state=state, people=_names_list(fates))
 
 
 def why(story: Story) -> list[str]:
@@ -271,19 +349,26 @@ def _person_line(story: Story, person: Any) -> str:
     s = story.scenario
     bits = [_relation(story, person.relation)]
     if person.exposed_day is not None:
-        bits.append(_("exposed on day {day} ({cause})").format(day=person.exposed_day, cause=mechanism_label(s, person.cause)))
+        bits.append(
+            _("exposed on day {day} ({cause})").format(
+                day=person.exposed_day, cause=mechanism_label(s, person.cause)
+            )
+        )
     else:
         bits.append(_("not exposed"))
     return f"{cap(person.name)}: {'; '.join(bits)}"
 
 
 def _heading(story: Story) -> str:
-    return _("{title}: one run told for {persona}").format(title=story.scenario.title, persona=story.persona.name)
+    return _("{title}: one run told for {persona}").format(
+        title=story.scenario.title, persona=story.persona.name
+    )
 
 
 def _settings(story: Story) -> str:
-    text = _("Seed {seed}, {horizon}. An investigation starts when suspicion reaches {threshold}").format(
-        seed=story.seed, horizon=horizon(story.horizon), threshold=f"{story.threshold:g}")
+    text = _(
+        "Seed {seed}, {horizon}. An investigation starts when suspicion reaches {threshold}"
+    ).format(seed=story.seed, horizon=horizon(story.horizon), threshold=f"{story.threshold:g}")
     if story.half_life is not None:
         text += _("; suspicion halves every {days} days").format(days=f"{story.half_life:g}")
     return text + "."
@@ -292,20 +377,32 @@ def _settings(story: Story) -> str:
 def _untold(story: Story) -> str | None:
     if not story.untold:
         return None
-    return _("{n} more people were caught up in the cascade; this story leaves them out.").format(n=story.untold)
+    return _("{n} more people were caught up in the cascade; this story leaves them out.").format(
+        n=story.untold
+    )
 
 
 def render_text(story: Story) -> str:
     """The story as plain text for a terminal or a handout."""
     wrap = textwrap.TextWrapper(width=WIDTH, initial_indent="  ", subsequent_indent="    ")
     title = _heading(story)
-    out = [title, "=" * len(title), textwrap.fill(_settings(story), WIDTH), "", _("People"), "-" * len(_("People"))]
+    out = [
+        title,
+        "=" * len(title),
+        textwrap.fill(_settings(story), WIDTH),
+        "",
+        _("People"),
+        "-" * len(_("People")),
+    ]
     out += [wrap.fill(_person_line(story, p)) for p in story.people.values()]
     if (note := _untold(story)) is not None:
         out.append(wrap.fill(note))
     out.append("")
     if not story.days:
-        out += [textwrap.fill(_("Nothing the adversary noticed happened to these people."), WIDTH), ""]
+        out += [
+            textwrap.fill(_("Nothing the adversary noticed happened to these people."), WIDTH),
+            "",
+        ]
     for day, events in story.days:
         out.append(_("Day {day}").format(day=day))
         out += [wrap.fill(event_text(story, ev)) for ev in events]
@@ -345,8 +442,13 @@ def _num(x: float) -> float:
 
 
 def _event_json(story: Story, ev: Event) -> dict[str, Any]:
-    out: dict[str, Any] = {"kind": ev.kind, "text": event_text(story, ev), "mechanism": ev.mechanism,
-                           "person": story.name(ev.actor), "person_id": ev.actor}
+    out: dict[str, Any] = {
+        "kind": ev.kind,
+        "text": event_text(story, ev),
+        "mechanism": ev.mechanism,
+        "person": story.name(ev.actor),
+        "person_id": ev.actor,
+    }
     if ev.other >= 0:
         out["other"] = story.name(ev.other)
         out["other_id"] = ev.other
@@ -364,9 +466,16 @@ def _event_json(story: Story, ev: Event) -> dict[str, Any]:
 
 def _chain_json(story: Story, chain: Chain) -> list[dict[str, Any]]:
     def mark(inc: Increment, role: str) -> dict[str, Any]:
-        out: dict[str, Any] = {"step": role, "person": story.name(chain.person), "person_id": chain.person,
-                               "day": inc.day, "kind": inc.kind, "mechanism": inc.mechanism,
-                               "amount": _num(inc.amount), "remaining": _num(inc.remaining)}
+        out: dict[str, Any] = {
+            "step": role,
+            "person": story.name(chain.person),
+            "person_id": chain.person,
+            "day": inc.day,
+            "kind": inc.kind,
+            "mechanism": inc.mechanism,
+            "amount": _num(inc.amount),
+            "remaining": _num(inc.remaining),
+        }
         if inc.detail:
             out["detail"] = inc.detail
         if inc.other >= 0:
@@ -378,8 +487,16 @@ def _chain_json(story: Story, chain: Chain) -> list[dict[str, Any]]:
     if chain.crossing is not None:
         steps.append(mark(chain.crossing, "crossing"))
     if chain.cause is not None:
-        steps.append({"step": "exposed", "person": story.name(chain.person), "person_id": chain.person,
-                      "day": chain.day, "cause": chain.cause, "suspicion": _num(chain.value)})
+        steps.append(
+            {
+                "step": "exposed",
+                "person": story.name(chain.person),
+                "person_id": chain.person,
+                "day": chain.day,
+                "cause": chain.cause,
+                "suspicion": _num(chain.value),
+            }
+        )
     if chain.named_by is not None:
         steps = _chain_json(story, chain.named_by) + steps
     return steps
@@ -397,14 +514,28 @@ def story_json(story: Story, source: dict[str, Any] | None = None) -> dict[str, 
         "horizon": story.horizon,
         "threshold": story.threshold,
         "half_life": story.half_life,
-        "persona": {"role": story.persona.role, "person": story.persona.name, "id": story.persona.id},
-        "days": [{"day": day, "events": [_event_json(story, ev) for ev in events]} for day, events in story.days],
+        "persona": {
+            "role": story.persona.role,
+            "person": story.persona.name,
+            "id": story.persona.id,
+        },
+        "days": [
+            {"day": day, "events": [_event_json(story, ev) for ev in events]}
+            for day, events in story.days
+        ],
         "exposed": {"day": exposed[0], "cause": exposed[1]} if exposed is not None else None,
         "chain": _chain_json(story, story.chain),
         "why": why(story),
         "linked": [
-            {"person": p.name, "id": p.id, "role": p.role, "relation": p.relation,
-             "exposed": {"day": p.exposed_day, "cause": p.cause} if p.exposed_day is not None else None}
+            {
+                "person": p.name,
+                "id": p.id,
+                "role": p.role,
+                "relation": p.relation,
+                "exposed": {"day": p.exposed_day, "cause": p.cause}
+                if p.exposed_day is not None
+                else None,
+            }
             for p in story.linked
         ],
         "untold": story.untold,

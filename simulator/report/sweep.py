@@ -19,27 +19,50 @@ from simulator.report.words import percent
 def sweep_json(sw: Sweep, seed: int, elapsed: float) -> dict[str, Any]:
     """{"role", "method", "baseline": run JSON, "parameters": {KEY: ...}, "ranking", "sobol"?, "timing"}."""
     base = sw.baseline
-    info = RunInfo(loaded=base.loaded, runs=base.results.runs, days=base.results.days, seed=seed, elapsed_s=elapsed)
+    info = RunInfo(
+        loaded=base.loaded,
+        runs=base.results.runs,
+        days=base.results.days,
+        seed=seed,
+        elapsed_s=elapsed,
+    )
     baseline = run_json(base.results, info)
     baseline.pop("timing")
     params = {}
     for c in sw.curves:
         params[c.vary.key] = {
-            "low": c.vary.low, "high": c.vary.high, "values": c.vary.values(),
+            "low": c.vary.low,
+            "high": c.vary.high,
+            "values": c.vary.values(),
             "p_exposed": [round(p.results.roles[sw.role].p_exposed, 6) for p in c.points],
             "ci95": [[round(x, 6) for x in p.results.roles[sw.role].ci95] for p in c.points],
             "swing": round(c.swing.p_exposed, 6),
             "swing_ci95": [round(c.swing.ci95[0], 6), round(c.swing.ci95[1], 6)],
             "distinguishable": c.swing.distinguishable,
         }
-    doc: dict[str, Any] = {"role": sw.role, "method": sw.method, "baseline": baseline, "parameters": params,
-                           "ranking": [c.vary.key for c in sw.ranking]}
+    doc: dict[str, Any] = {
+        "role": sw.role,
+        "method": sw.method,
+        "baseline": baseline,
+        "parameters": params,
+        "ranking": [c.vary.key for c in sw.ranking],
+    }
     if sw.sobol is not None:
         doc["samples"] = sw.samples
-        doc["sobol"] = {k: {"S1": round(s.first, 4), "S1_ci95": [round(x, 4) for x in s.first_ci95],
-                            "ST": round(s.total, 4), "ST_ci95": [round(x, 4) for x in s.total_ci95]}
-                        for k, s in sw.sobol.items()}
-    runs = base.results.runs * (1 + sum(len(c.points) for c in sw.curves) + (sw.samples * (len(sw.curves) + 2) if sw.sobol else 0))
+        doc["sobol"] = {
+            k: {
+                "S1": round(s.first, 4),
+                "S1_ci95": [round(x, 4) for x in s.first_ci95],
+                "ST": round(s.total, 4),
+                "ST_ci95": [round(x, 4) for x in s.total_ci95],
+            }
+            for k, s in sw.sobol.items()
+        }
+    runs = base.results.runs * (
+        1
+        + sum(len(c.points) for c in sw.curves)
+        + (sw.samples * (len(sw.curves) + 2) if sw.sobol else 0)
+    )
     people_days = base.results.people * base.results.days * runs
     doc["timing"] = timing_json(people_days, elapsed)
     return doc
@@ -58,7 +81,16 @@ def render_csv(sw: Sweep, seed: int, elapsed: float) -> str:
     for c in sw.curves:
         for value, p in zip(c.vary.values(), c.points):
             g = p.results.roles[sw.role]
-            writer.writerow([c.vary.key, value, sw.role, round(g.p_exposed, 6), round(g.ci95[0], 6), round(g.ci95[1], 6)])
+            writer.writerow(
+                [
+                    c.vary.key,
+                    value,
+                    sw.role,
+                    round(g.p_exposed, 6),
+                    round(g.ci95[0], 6),
+                    round(g.ci95[1], 6),
+                ]
+            )
     return out.getvalue()
 
 
@@ -69,27 +101,62 @@ def _fmt(x: float) -> str:
 def _sweep_document(sw: Sweep, markdown: bool, width: int = 120) -> str:
     s = sw.baseline.loaded.scenario
     role = s.role_label(sw.role)
-    title = _("{title}: what moves the {role}'s exposure (baseline {p}, {runs} paired runs per point)").format(
-        title=s.title, role=role, p=percent(sw.baseline.results.roles[sw.role].p_exposed), runs=sw.baseline.results.runs)
-    grids = [Grid(title, [(_("Parameter"), False), (_("Range"), True), (_("Exposure along the range"), False),
-                          (_("Low → high (95% interval)"), True)])]
+    title = _(
+        "{title}: what moves the {role}'s exposure (baseline {p}, {runs} paired runs per point)"
+    ).format(
+        title=s.title,
+        role=role,
+        p=percent(sw.baseline.results.roles[sw.role].p_exposed),
+        runs=sw.baseline.results.runs,
+    )
+    grids = [
+        Grid(
+            title,
+            [
+                (_("Parameter"), False),
+                (_("Range"), True),
+                (_("Exposure along the range"), False),
+                (_("Low → high (95% interval)"), True),
+            ],
+        )
+    ]
     for c in sw.ranking:
         along = " ".join(percent(p.results.roles[sw.role].p_exposed) for p in c.points)
-        change = _("{d} pts ({lo} to {hi})").format(d=points(c.swing.p_exposed), lo=points(c.swing.ci95[0]), hi=points(c.swing.ci95[1]))
+        change = _("{d} pts ({lo} to {hi})").format(
+            d=points(c.swing.p_exposed), lo=points(c.swing.ci95[0]), hi=points(c.swing.ci95[1])
+        )
         if not c.swing.distinguishable:
             change += " " + _("no clear effect")
         grids[0].add(c.vary.key, f"{_fmt(c.vary.low)}–{_fmt(c.vary.high)}", along, change)
     if sw.sobol is not None:
-        sob = Grid(_("Sobol indices from {n} samples: share of the variance of exposure").format(n=sw.samples),
-                   [(_("Parameter"), False), (_("Alone (first order)"), True), (_("With interactions (total)"), True)])
+        sob = Grid(
+            _("Sobol indices from {n} samples: share of the variance of exposure").format(
+                n=sw.samples
+            ),
+            [
+                (_("Parameter"), False),
+                (_("Alone (first order)"), True),
+                (_("With interactions (total)"), True),
+            ],
+        )
         for key, idx in sw.sobol.items():
-            sob.add(key, f"{idx.first:.2f} ({idx.first_ci95[0]:.2f} to {idx.first_ci95[1]:.2f})",
-                    f"{idx.total:.2f} ({idx.total_ci95[0]:.2f} to {idx.total_ci95[1]:.2f})")
+            sob.add(
+                key,
+                f"{idx.first:.2f} ({idx.first_ci95[0]:.2f} to {idx.first_ci95[1]:.2f})",
+                f"{idx.total:.2f} ({idx.total_ci95[0]:.2f} to {idx.total_ci95[1]:.2f})",
+            )
         grids.append(sob)
     top = sw.ranking[0]
-    line = _("Of the parameters varied, {key} moves the {role}'s exposure most: from {a} at {low} to {b} at {high}.").format(
-        key=top.vary.key, role=role, a=percent(top.points[0].results.roles[sw.role].p_exposed), low=_fmt(top.vary.low),
-        b=percent(top.points[-1].results.roles[sw.role].p_exposed), high=_fmt(top.vary.high))
+    line = _(
+        "Of the parameters varied, {key} moves the {role}'s exposure most: from {a} at {low} to {b} at {high}."
+    ).format(
+        key=top.vary.key,
+        role=role,
+        a=percent(top.points[0].results.roles[sw.role].p_exposed),
+        low=_fmt(top.vary.low),
+        b=percent(top.points[-1].results.roles[sw.role].p_exposed),
+        high=_fmt(top.vary.high),
+    )
     return document(grids, [line], markdown, width)
 
 
@@ -106,12 +173,28 @@ def render_md(sw: Sweep, seed: int, elapsed: float) -> str:
 def render_svg(sw: Sweep) -> str:
     """The sweep as one SVG: a tornado and the curves, or the Sobol indices."""
     if sw.sobol is not None:
-        return sobol_chart([(k, s.first, s.first_ci95, s.total, s.total_ci95) for k, s in sw.sobol.items()])
+        return sobol_chart(
+            [(k, s.first, s.first_ci95, s.total, s.total_ci95) for k, s in sw.sobol.items()]
+        )
     base = sw.baseline.results.roles[sw.role].p_exposed
-    rows = [(c.vary.key, c.points[0].results.roles[sw.role].p_exposed, c.points[-1].results.roles[sw.role].p_exposed, base)
-            for c in sw.ranking]
-    panels = [(c.vary.key, c.vary.values(), [p.results.roles[sw.role].p_exposed for p in c.points],
-               [p.results.roles[sw.role].ci95 for p in c.points]) for c in sw.curves]
+    rows = [
+        (
+            c.vary.key,
+            c.points[0].results.roles[sw.role].p_exposed,
+            c.points[-1].results.roles[sw.role].p_exposed,
+            base,
+        )
+        for c in sw.ranking
+    ]
+    panels = [
+        (
+            c.vary.key,
+            c.vary.values(),
+            [p.results.roles[sw.role].p_exposed for p in c.points],
+            [p.results.roles[sw.role].ci95 for p in c.points],
+        )
+        for c in sw.curves
+    ]
     role = sw.baseline.loaded.scenario.role_label(sw.role)
     return oat_chart(rows, panels, _("exposure of the {role}").format(role=role), _("exposed"))
 

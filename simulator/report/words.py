@@ -58,9 +58,13 @@ def role_sentence(scenario: Scenario, role: str, result: GroupResult) -> str:
         "hi": percent(hi),
     }
     if single:
-        text = _("The {role} is exposed within {horizon} in {p} of runs ({lo}–{hi})").format(**values)
+        text = _("The {role} is exposed within {horizon} in {p} of runs ({lo}–{hi})").format(
+            **values
+        )
     else:
-        text = _("Each {role} is exposed within {horizon} in {p} of cases ({lo}–{hi})").format(**values)
+        text = _("Each {role} is exposed within {horizon} in {p} of cases ({lo}–{hi})").format(
+            **values
+        )
     if result.causes:
         cause, share = next(iter(result.causes.items()))
         text += _(", most often through {cause} ({share})").format(

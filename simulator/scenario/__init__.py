@@ -62,7 +62,17 @@ def read_document(spec: str, passphrase: Passphrase | None = None) -> tuple[Docu
         if spec not in names:
             hint = did_you_mean(spec, names)
             listed = ", ".join(names)
-            raise ScenarioError([Problem(spec, None, None, "", f"no bundled scenario or file by this name{hint}; bundled: {listed}")])
+            raise ScenarioError(
+                [
+                    Problem(
+                        spec,
+                        None,
+                        None,
+                        "",
+                        f"no bundled scenario or file by this name{hint}; bundled: {listed}",
+                    )
+                ]
+            )
         entry = bundled_dir() / f"{spec}.yaml"
         raw = entry.read_bytes()
         label = f"scenarios/{spec}.yaml"
@@ -97,8 +107,15 @@ def load(
         if cm is None:
             names = list(base.countermeasures)
             listed = ", ".join(f"`{n}`" for n in names) or "none"
-            problems.append(Problem("--countermeasure", None, None, name,
-                                    f"no such countermeasure{did_you_mean(name, names)}; defined: {listed}"))
+            problems.append(
+                Problem(
+                    "--countermeasure",
+                    None,
+                    None,
+                    name,
+                    f"no such countermeasure{did_you_mean(name, names)}; defined: {listed}",
+                )
+            )
             continue
         problems.extend(countermeasure_problems(patched, name, cm.set, cm.scale))
     applied: dict[str, Any] = {}
@@ -124,18 +141,23 @@ def load(
     if problems:
         raise ScenarioError(problems)
     if people is not None:
-        apply_set(patched, "population.units", rescaled_units(scenario, people), f"--people {people}")
+        apply_set(
+            patched, "population.units", rescaled_units(scenario, people), f"--people {people}"
+        )
         scenario = validate_model(patched)
     return LoadedScenario(scenario, patched, display, countermeasures, applied)
 
 
-def countermeasure_problems(doc: Document, name: str, sets: dict[str, Any], scales: dict[str, float]) -> list[Problem]:
+def countermeasure_problems(
+    doc: Document, name: str, sets: dict[str, Any], scales: dict[str, float]
+) -> list[Problem]:
     """Apply one countermeasure's patches to a document, returning its problems."""
     return patch_problems(doc, ("countermeasures", name), sets, scales)
 
 
-def patch_problems(doc: Document, where: tuple[str | int, ...], sets: dict[str, Any],
-                   scales: dict[str, float]) -> list[Problem]:
+def patch_problems(
+    doc: Document, where: tuple[str | int, ...], sets: dict[str, Any], scales: dict[str, float]
+) -> list[Problem]:
     """Apply `set` then `scale` patches written at `where` in the file, returning their problems."""
     problems: list[Problem] = []
     for key, value in sets.items():

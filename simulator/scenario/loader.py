@@ -65,7 +65,9 @@ class Document:
         for depth in range(len(path), -1, -1):
             if tuple(path[:depth]) in self.patched:
                 return self.patched[tuple(path[:depth])], None, None
-        inside = [label for changed, label in self.patched.items() if changed[: len(path)] == tuple(path)]
+        inside = [
+            label for changed, label in self.patched.items() if changed[: len(path)] == tuple(path)
+        ]
         if inside:
             return inside[0], None, None
         for depth in range(len(path), -1, -1):
@@ -120,25 +122,49 @@ def read_text(path: Path, source: str, passphrase: Passphrase | None = None) -> 
 def decode_text(raw: bytes, source: str) -> str:
     """Check size and encoding of a scenario's bytes and return its text."""
     if len(raw) > MAX_FILE_BYTES:
-        raise ScenarioError([Problem(source, None, None, "", f"is larger than {MAX_FILE_BYTES // 1024 // 1024} MiB; scenario files are small text files")])
+        raise ScenarioError(
+            [
+                Problem(
+                    source,
+                    None,
+                    None,
+                    "",
+                    f"is larger than {MAX_FILE_BYTES // 1024 // 1024} MiB; scenario files are small text files",
+                )
+            ]
+        )
     if not raw.strip():
         raise ScenarioError([Problem(source, None, None, "", "is empty")])
     if b"\x00" in raw:
-        raise ScenarioError([Problem(source, None, None, "", "is a binary file, not a YAML scenario")])
+        raise ScenarioError(
+            [Problem(source, None, None, "", "is a binary file, not a YAML scenario")]
+        )
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ScenarioError([Problem(source, None, None, "", f"is not UTF-8 text (bad byte at offset {exc.start})")]) from None
+        raise ScenarioError(
+            [Problem(source, None, None, "", f"is not UTF-8 text (bad byte at offset {exc.start})")]
+        ) from None
 
 
 def check_shape(text: str, source: str) -> None:
     """Refuse, before parsing, text with too many values or flow brackets nested too deep."""
     items = text.count("\n") + text.count(",")
     if items > MAX_ITEMS:
-        _raise(Problem(source, None, None, "", f"has more than {MAX_ITEMS:,} lines and list items; scenario files are small"))
+        _raise(
+            Problem(
+                source,
+                None,
+                None,
+                "",
+                f"has more than {MAX_ITEMS:,} lines and list items; scenario files are small",
+            )
+        )
     # Bracket depth, never below zero; counts brackets inside text too, which only over-estimates.
     codes = np.frombuffer(text.encode("utf-8", "replace"), dtype=np.uint8)
-    steps = (np.isin(codes, (ord("["), ord("{"))).astype(np.int32) - np.isin(codes, (ord("]"), ord("}"))))
+    steps = np.isin(codes, (ord("["), ord("{"))).astype(np.int32) - np.isin(
+        codes, (ord("]"), ord("}"))
+    )
     if steps.size:
         level = np.cumsum(steps)
         depth = level - np.minimum(np.minimum.accumulate(level), 0)
@@ -167,14 +193,24 @@ def parse_yaml(text: str, raw: bytes, source: str) -> Document:
         return _raise(Problem(source, None, None, "", f"invalid YAML: {str(exc).splitlines()[0]}"))
     except ValueError as exc:  # a number with more digits than Python converts
         what = " ".join(str(exc).split(";")[0].split())[:120]
-        return _raise(Problem(source, None, None, "", f"invalid YAML: {what[:1].lower()}{what[1:]}"))
+        return _raise(
+            Problem(source, None, None, "", f"invalid YAML: {what[:1].lower()}{what[1:]}")
+        )
     doc = Document(source=source, data=None, sha256=hashlib.sha256(raw).hexdigest())
     walker = _Walker(doc)
     doc.data = walker.plain(tree, (), 0)
     if walker.problems:
         raise ScenarioError(walker.problems[:20])
     if not isinstance(doc.data, dict):
-        _raise(Problem(source, 1, 1, "", f"a scenario is a mapping of keys to values (got {type(doc.data).__name__})"))
+        _raise(
+            Problem(
+                source,
+                1,
+                1,
+                "",
+                f"a scenario is a mapping of keys to values (got {type(doc.data).__name__})",
+            )
+        )
     return doc
 
 
@@ -201,25 +237,40 @@ class _Walker:
         if self.nodes > MAX_NODES:
             if not self.too_big:
                 self.too_big = True
-                self.problems.append(self.doc.problem(path, f"the document expands to more than {MAX_NODES} values (aliases?); scenario files are small"))
+                self.problems.append(
+                    self.doc.problem(
+                        path,
+                        f"the document expands to more than {MAX_NODES} values (aliases?); scenario files are small",
+                    )
+                )
             return None
         if depth > MAX_DEPTH:
-            self.problems.append(self.doc.problem(path, f"nesting is deeper than {MAX_DEPTH} levels"))
+            self.problems.append(
+                self.doc.problem(path, f"nesting is deeper than {MAX_DEPTH} levels")
+            )
             self.nodes = MAX_NODES + 1
             self.too_big = True
             return None
         tag = self._tag_of(node)
         if isinstance(node, TaggedScalar) or tag not in _STANDARD_TAGS:
-            self.problems.append(self.doc.problem(path, f"YAML tags are not allowed in scenarios (got {describe(tag)})"))
+            self.problems.append(
+                self.doc.problem(
+                    path, f"YAML tags are not allowed in scenarios (got {describe(tag)})"
+                )
+            )
             return None
         if isinstance(node, CommentedMap):
             out: dict[str, Any] = {}
             for key in node:
                 if not isinstance(key, str):
-                    self.problems.append(self.doc.problem(path, f"keys must be text (got {describe(key)})"))
+                    self.problems.append(
+                        self.doc.problem(path, f"keys must be text (got {describe(key)})")
+                    )
                     continue
                 if _UNSAFE_CHARACTER.search(key):
-                    self.problems.append(self.doc.problem(path, f"{_unsafe(key)} in a key (got {describe(key)})"))
+                    self.problems.append(
+                        self.doc.problem(path, f"{_unsafe(key)} in a key (got {describe(key)})")
+                    )
                     continue
                 child = (*path, key)
                 pos = (node.lc.data or {}).get(key)  # merged keys have no position of their own
@@ -245,25 +296,35 @@ class _Walker:
             return float(node)
         if isinstance(node, str):
             if _UNSAFE_CHARACTER.search(node):
-                self.problems.append(self.doc.problem(path, f"{_unsafe(node)} (got {describe(node)})"))
+                self.problems.append(
+                    self.doc.problem(path, f"{_unsafe(node)} (got {describe(node)})")
+                )
                 return None
             return str(node)
         if isinstance(node, (datetime.date, datetime.datetime)):
             return node.isoformat()  # dates are text in a scenario
         if isinstance(node, bytes):
-            self.problems.append(self.doc.problem(path, "YAML tags are not allowed in scenarios (got '!!binary')"))
+            self.problems.append(
+                self.doc.problem(path, "YAML tags are not allowed in scenarios (got '!!binary')")
+            )
             return None
-        self.problems.append(self.doc.problem(path, f"unsupported YAML value (got {type(node).__name__})"))
+        self.problems.append(
+            self.doc.problem(path, f"unsupported YAML value (got {type(node).__name__})")
+        )
         return None
 
 
 def _unsafe(text: str) -> str:
     found = _UNSAFE_CHARACTER.search(text)
     code = f"U+{ord(found.group()):04X}" if found else "?"
-    return f"contains the control character {code}, which can change what a terminal or report shows"
+    return (
+        f"contains the control character {code}, which can change what a terminal or report shows"
+    )
 
 
-def load_document(path: Path, source: str | None = None, passphrase: Passphrase | None = None) -> Document:
+def load_document(
+    path: Path, source: str | None = None, passphrase: Passphrase | None = None
+) -> Document:
     """Read and parse one scenario file (sealed or not)."""
     label = source or str(path)
     text, raw = read_text(path, label, passphrase)

@@ -42,8 +42,10 @@ def _int_or_range(value: Any) -> Any:
         raise ValueError("expected a whole number or a range [low, high]")
     if isinstance(value, int):
         value = [value, value]
-    if not isinstance(value, list) or len(value) != 2 or not all(
-        isinstance(v, int) and not isinstance(v, bool) for v in value
+    if (
+        not isinstance(value, list)
+        or len(value) != 2
+        or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)
     ):
         raise ValueError("expected a whole number or a range [low, high] of whole numbers")
     low, high = value
@@ -99,7 +101,9 @@ class Population(Model):
     unit_label: Text = "unit"
     households_per_unit: IntRange
     household_size: IntRange
-    roles: Annotated[dict[Name, Annotated[Role, BeforeValidator(_role_shorthand)]], Field(max_length=100)] = {}
+    roles: Annotated[
+        dict[Name, Annotated[Role, BeforeValidator(_role_shorthand)]], Field(max_length=100)
+    ] = {}
 
     @property
     def minimum_people(self) -> int:
@@ -230,7 +234,9 @@ class Frequency(Model):
     def _one_rate(self) -> Frequency:
         given = [k for k in ("per_day", "per_week", "per_month") if getattr(self, k) is not None]
         if len(given) > 1:
-            raise ValueError(f"give only one of per_day, per_week, per_month (got {', '.join(given)})")
+            raise ValueError(
+                f"give only one of per_day, per_week, per_month (got {', '.join(given)})"
+            )
         if given and self.daily > 1.0 + 1e-12:
             raise ValueError(
                 f"more than once a day is not allowed (got {given[0]}: {getattr(self, given[0])})"
@@ -311,8 +317,12 @@ class Observer(Model):
 
     @model_validator(mode="after")
     def _kind_fields(self) -> Observer:
-        if self.kind not in ("leader", "informant") and (self.per_unit is not None or self.density is not None):
-            raise ValueError(f"only leaders and informants are placed in units; an observer of kind `{self.kind}` takes no `per_unit` or `density`")
+        if self.kind not in ("leader", "informant") and (
+            self.per_unit is not None or self.density is not None
+        ):
+            raise ValueError(
+                f"only leaders and informants are placed in units; an observer of kind `{self.kind}` takes no `per_unit` or `density`"
+            )
         if self.kind != "operator" and self.channels:
             raise ValueError("only an operator carries `channels`")
         if self.kind == "leader" and self.density is not None:
@@ -321,7 +331,11 @@ class Observer(Model):
             raise ValueError("give informants exactly one of `per_unit` or `density`")
         if self.kind == "operator" and not self.channels:
             raise ValueError("an operator needs `channels`: the channels it carries")
-        if self.kind == "direction_finding" and self.fix_minutes is None and "radio" not in self.notice:
+        if (
+            self.kind == "direction_finding"
+            and self.fix_minutes is None
+            and "radio" not in self.notice
+        ):
             raise ValueError("direction-finding needs `fix_minutes` or `notice.radio`")
         return self
 
@@ -354,9 +368,13 @@ class Check(Frequency):
     @model_validator(mode="after")
     def _schedule(self) -> Check:
         if (self.every is None) == (not self.has_rate):
-            raise ValueError("give a check either `every` (days) or one rate (per_day, per_week, per_month)")
+            raise ValueError(
+                "give a check either `every` (days) or one rate (per_day, per_week, per_month)"
+            )
         if self.every is None and self.coverage != 1.0:
-            raise ValueError("`coverage` applies to scheduled checks (`every`); a rate already says how often a target is inspected")
+            raise ValueError(
+                "`coverage` applies to scheduled checks (`every`); a rate already says how often a target is inspected"
+            )
         return self
 
 
@@ -416,7 +434,9 @@ class Countermeasure(Model):
     cost: Text
     effort: NonNegative | None = None
     set: dict[Annotated[str, StringConstraints(max_length=200)], Any] = {}
-    scale: dict[Annotated[str, StringConstraints(max_length=200)], Annotated[float, Field(ge=0.0, le=1e6)]] = {}
+    scale: dict[
+        Annotated[str, StringConstraints(max_length=200)], Annotated[float, Field(ge=0.0, le=1e6)]
+    ] = {}
 
     @model_validator(mode="after")
     def _has_patch(self) -> Countermeasure:
@@ -440,7 +460,9 @@ class Choice(Model):
     description: Text = ""
     countermeasure: Name | None = None
     set: dict[Annotated[str, StringConstraints(max_length=200)], Any] = {}
-    scale: dict[Annotated[str, StringConstraints(max_length=200)], Annotated[float, Field(ge=0.0, le=1e6)]] = {}
+    scale: dict[
+        Annotated[str, StringConstraints(max_length=200)], Annotated[float, Field(ge=0.0, le=1e6)]
+    ] = {}
 
 
 class Exercise(Model):
@@ -474,7 +496,9 @@ class EffectClaim(Model):
     @model_validator(mode="after")
     def _one_direction(self) -> EffectClaim:
         if (self.lowers is None) == (self.raises is None):
-            raise ValueError("say what the countermeasure does: give exactly one of `lowers: ROLE` or `raises: ROLE`")
+            raise ValueError(
+                "say what the countermeasure does: give exactly one of `lowers: ROLE` or `raises: ROLE`"
+            )
         return self
 
     @property
@@ -513,11 +537,19 @@ class ExposureClaim(Model):
 
 def _claim_kind(value: Any) -> str | None:
     """Which claim a mapping (or, when serialising, a claim) is, by its leading key."""
-    for kind, tag in ((EffectClaim, "effect-claim"), (CauseClaim, "cause-claim"), (ExposureClaim, "exposure-claim")):
+    for kind, tag in (
+        (EffectClaim, "effect-claim"),
+        (CauseClaim, "cause-claim"),
+        (ExposureClaim, "exposure-claim"),
+    ):
         if isinstance(value, kind):
             return tag
     if isinstance(value, dict):
-        for key, tag in (("countermeasure", "effect-claim"), ("cause", "cause-claim"), ("role", "exposure-claim")):
+        for key, tag in (
+            ("countermeasure", "effect-claim"),
+            ("cause", "cause-claim"),
+            ("role", "exposure-claim"),
+        ):
             if key in value:
                 return tag
     return None
@@ -528,8 +560,11 @@ Claim = Annotated[
     Annotated[EffectClaim, Tag("effect-claim")]
     | Annotated[CauseClaim, Tag("cause-claim")]
     | Annotated[ExposureClaim, Tag("exposure-claim")],
-    Discriminator(_claim_kind, custom_error_type="claim_kind",
-                  custom_error_message="an `expect` clause is a mapping with one of `countermeasure`, `cause` or `role`"),
+    Discriminator(
+        _claim_kind,
+        custom_error_type="claim_kind",
+        custom_error_message="an `expect` clause is a mapping with one of `countermeasure`, `cause` or `role`",
+    ),
 ]
 
 
@@ -538,7 +573,8 @@ class Objective(Model):
 
     text: Text
     expect: Annotated[
-        Annotated[Claim, Tag("one-claim")] | Annotated[Annotated[list[Claim], Field(min_length=1, max_length=20)], Tag("claims")],
+        Annotated[Claim, Tag("one-claim")]
+        | Annotated[Annotated[list[Claim], Field(min_length=1, max_length=20)], Tag("claims")],
         Discriminator(lambda v: "claims" if isinstance(v, list) else "one-claim"),
     ]
 

@@ -27,26 +27,37 @@ def parse_override(expr: str) -> tuple[str, Any]:
 def _is_model_slot(path: Path_) -> bool:
     return any(
         isinstance(alt, type) and issubclass(alt, BaseModel)
-        for tp in types_at(path) for alt in _unwrap(tp)
+        for tp in types_at(path)
+        for alt in _unwrap(tp)
     )
 
 
-def _locate_slot(doc: Document, path: Path_, label: str, create: bool) -> tuple[Any, str | int] | Problem:
+def _locate_slot(
+    doc: Document, path: Path_, label: str, create: bool
+) -> tuple[Any, str | int] | Problem:
     """Find the container holding `path`'s last part, creating optional sections if allowed."""
     key = dotted(path)
     if not path or not types_at(path):
         parent = path[:-1]
         choices = keys_at(parent) or _existing(doc.data, parent)
         word = str(path[-1]) if path else ""
-        return Problem(label, None, None, key, "no such key in a scenario" + did_you_mean(word, choices))
+        return Problem(
+            label, None, None, key, "no such key in a scenario" + did_you_mean(word, choices)
+        )
     current = doc.data
     for depth, part in enumerate(path[:-1]):
         here = path[: depth + 1]
-        if isinstance(current, dict) and part in current and current[part] is not None:
+        if isinstance(current, dict) and part in current and current[part] is not None:  # noqa: SIM114
             current = current[part]
         elif isinstance(current, list) and isinstance(part, int) and part < len(current):
             current = current[part]
-        elif create and isinstance(current, dict) and isinstance(part, str) and _is_model_slot(here) and part in keys_at(path[:depth]):
+        elif (
+            create
+            and isinstance(current, dict)
+            and isinstance(part, str)
+            and _is_model_slot(here)
+            and part in keys_at(path[:depth])
+        ):
             current[part] = {}
             current = current[part]
             doc.patched[here] = label
@@ -81,7 +92,9 @@ def apply_set(doc: Document, key: str, value: Any, label: str) -> Problem | None
         return Problem(label, None, None, key, "cannot set a key inside a plain value")
     elif isinstance(last, str) and last not in container and last not in keys_at(path[:-1]):
         names = _existing(doc.data, path[:-1])
-        return Problem(label, None, None, key, f"the scenario has no `{key}`" + did_you_mean(last, names))
+        return Problem(
+            label, None, None, key, f"the scenario has no `{key}`" + did_you_mean(last, names)
+        )
     container[last] = value
     doc.patched[path] = label
     return None
@@ -97,10 +110,14 @@ def apply_scale(doc: Document, key: str, factor: float, label: str) -> Problem |
     try:
         current = container[last]
     except (KeyError, IndexError, TypeError):
-        return Problem(label, None, None, key, "cannot scale a value the scenario does not set; use `set`")
+        return Problem(
+            label, None, None, key, "cannot scale a value the scenario does not set; use `set`"
+        )
     if isinstance(current, bool) or not isinstance(current, (int, float)):
         return Problem(label, None, None, key, f"can only scale a number (got {describe(current)})")
     scaled = current * factor
-    container[last] = round(scaled) if isinstance(current, int) and float(scaled).is_integer() else scaled
+    container[last] = (
+        round(scaled) if isinstance(current, int) and float(scaled).is_integer() else scaled
+    )
     doc.patched[path] = label
     return None

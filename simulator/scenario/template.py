@@ -35,19 +35,23 @@ NOTES: dict[str, dict[str, str]] = {
         "context": "the longer story: the place, the people, why the numbers are what they are",
         "learning_objectives": (
             "what learners should take away, one item each: plain text, or `text:` with `expect:`, "
-            "claims that `exposure validate --check-objectives` simulates and checks (see `expect`)"),
+            "claims that `exposure validate --check-objectives` simulates and checks (see `expect`)"
+        ),
         "sources": (
             "where the numbers come from; each source says how solid it is (`basis`) and which keys it "
-            "backs (`supports`). Mark your own guesses `estimate`"),
+            "backs (`supports`). Mark your own guesses `estimate`"
+        ),
         "days": "how many days each run lasts (1 to 3650)",
         "runs": "how many runs `exposure run` simulates unless --runs says otherwise (default 200)",
         "population": "people live in households; households form units (an inminban, a grid, a block)",
         "contacts": (
             "who knows whom: informants watch their links, partners are picked among links, and a "
-            "seized phone gives away the links it holds. Every part is optional"),
+            "seized phone gives away the links it holds. Every part is optional"
+        ),
         "channels": (
             "ways of communicating (a smuggled phone, SMS, a messenger, face to face) and what they "
-            "leave for an adversary"),
+            "leave for an adversary"
+        ),
         "groups": "group chats: every person of some roles in one chat on a channel",
         "states": "things a person holds that a check can find: a foreign phone, an unregistered guest",
         "activities": "what people do that leaves traces or sets states; name each one as you like",
@@ -58,7 +62,8 @@ NOTES: dict[str, dict[str, str]] = {
         "adversary": "how reports, finds and reveals become suspicion, and suspicion an investigation",
         "countermeasures": (
             "named changes of habits, written as patches (`set` a value, `scale` a number), each "
-            "with its cost; `exposure compare` ranks them"),
+            "with its cost; `exposure compare` ranks them"
+        ),
         "exercise": "the tabletop exercise: one persona, turns of some days, a menu of choices each turn",
     },
     "Objective": {
@@ -66,7 +71,8 @@ NOTES: dict[str, dict[str, str]] = {
         "expect": (
             "one claim, or a list of claims, that the simulation must bear out, each decided by a 95% "
             "interval: {countermeasure: NAME, lowers: ROLE} (or raises:), {cause: NAME, most_common_for: "
-            "ROLE}, {role: ROLE, exposed_within: DAYS, above: SHARE} (or below:)"),
+            "ROLE}, {role: ROLE, exposed_within: DAYS, above: SHARE} (or below:)"
+        ),
     },
     "EffectClaim": {
         "countermeasure": "the countermeasure whose effect is claimed",
@@ -111,7 +117,9 @@ NOTES: dict[str, dict[str, str]] = {
         "random": "random links anywhere in the town",
         "ties": "explicit links from every person of one role to people of another",
     },
-    "HouseholdLinks": {"channel": "the channel of these links (none: a seized phone never reveals them)"},
+    "HouseholdLinks": {
+        "channel": "the channel of these links (none: a seized phone never reveals them)"
+    },
     "Mixing": {
         "mean_degree": "the average number of such links per person",
         "channel": "the channel of these links (none: a seized phone never reveals them)",
@@ -244,7 +252,12 @@ NOTES: dict[str, dict[str, str]] = {
 
 def _models_at(path: Path_) -> list[type[BaseModel]]:
     """The parts of the format (models) a mapping at `path` may be."""
-    return [alt for tp in types_at(path) for alt in _unwrap(tp) if isinstance(alt, type) and issubclass(alt, BaseModel)]
+    return [
+        alt
+        for tp in types_at(path)
+        for alt in _unwrap(tp)
+        if isinstance(alt, type) and issubclass(alt, BaseModel)
+    ]
 
 
 def note_for(path: Path_, key: str) -> str | None:
@@ -316,7 +329,9 @@ class _Annotator:
             if _is_flow(value):
                 extra = self._inline_notes(value, child)
                 if extra:
-                    lines.append("\n".join(textwrap.wrap(" ".join(extra), width=COMMENT_WIDTH - indent - 2)))
+                    lines.append(
+                        "\n".join(textwrap.wrap(" ".join(extra), width=COMMENT_WIDTH - indent - 2))
+                    )
             if lines:
                 out[key] = "\n".join(lines)
         return out
@@ -334,8 +349,12 @@ class _Annotator:
             for i, item in enumerate(node):
                 child = (*path, i)
                 if _is_flow(item):
-                    text = "\n".join(textwrap.wrap(" ".join(self._inline_notes(item, child)),
-                                                    width=COMMENT_WIDTH - indent - 2))
+                    text = "\n".join(
+                        textwrap.wrap(
+                            " ".join(self._inline_notes(item, child)),
+                            width=COMMENT_WIDTH - indent - 2,
+                        )
+                    )
                 elif isinstance(item, CommentedMap):
                     # A comment above the first key of an item would land after its dash: put the
                     # notes of the item's own keys above the item instead.
@@ -395,13 +414,17 @@ def new_scenario(name: str, origin: str | None) -> str:
     from simulator.scenario.validation import did_you_mean
 
     if not NAME_PATTERN.match(name):
-        raise UsageError(f"{name}: a scenario name is lower-case letters, digits and -, starting with a letter or digit (at most 64)")
+        raise UsageError(
+            f"{name}: a scenario name is lower-case letters, digits and -, starting with a letter or digit (at most 64)"
+        )
     if origin is None:
         text, label = template_text(), "Exposure's small template"
     else:
         names = bundled_names()
         if origin not in names:
-            raise UsageError(f"--from {origin}: no bundled scenario by this name{did_you_mean(origin, names)}; bundled: {', '.join(names)}")
+            raise UsageError(
+                f"--from {origin}: no bundled scenario by this name{did_you_mean(origin, names)}; bundled: {', '.join(names)}"
+            )
         raw = (bundled_dir() / f"{origin}.yaml").read_bytes()
         text, label = decode_text(raw, origin), f"the bundled scenario `{origin}`"
     out = annotate(text, name, label)

@@ -108,10 +108,9 @@ def _data_path(data: Any, loc: tuple[Any, ...], kind: str) -> Path_:
     path: list[str | int] = []
     current = data
     for i, part in enumerate(loc):
-        if isinstance(current, dict) and part in current:
-            path.append(part)
-            current = current[part]
-        elif isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
+        if (isinstance(current, dict) and part in current) or (
+            isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current)
+        ):
             path.append(part)
             current = current[part]
         elif kind == "missing" and i == len(loc) - 1 and isinstance(part, str):
@@ -202,13 +201,20 @@ def reference_problems(s: Scenario, doc: Document) -> list[Problem]:
         if name is not None and name not in choices:
             listed = ", ".join(f"`{c}`" for c in choices) or "none"
             problems.append(
-                doc.problem(path, f"no {what} named `{name}`{did_you_mean(name, choices)}; defined: {listed}")
+                doc.problem(
+                    path,
+                    f"no {what} named `{name}`{did_you_mean(name, choices)}; defined: {listed}",
+                )
             )
 
     channels = list(s.channels)
     states = list(s.states)
-    for key, mix in (("household", s.contacts.household), ("neighbours", s.contacts.neighbours),
-                     ("across_units", s.contacts.across_units), ("random", s.contacts.random)):
+    for key, mix in (
+        ("household", s.contacts.household),
+        ("neighbours", s.contacts.neighbours),
+        ("across_units", s.contacts.across_units),
+        ("random", s.contacts.random),
+    ):
         if mix is not None:
             need(("contacts", key, "channel"), mix.channel, channels, "channel")
     for i, tie in enumerate(s.contacts.ties):
@@ -219,17 +225,37 @@ def reference_problems(s: Scenario, doc: Document) -> list[Problem]:
     for name, group in s.groups.items():
         base = ("groups", name)
         if name in (*roles, RESIDENT, EVERYONE, ANY_CONTACT):
-            problems.append(doc.problem(base, f"`{name}` names a role or a reserved word; a group needs its own name", key=True))
+            problems.append(
+                doc.problem(
+                    base,
+                    f"`{name}` names a role or a reserved word; a group needs its own name",
+                    key=True,
+                )
+            )
         need((*base, "channel"), group.channel, channels, "channel")
         for key in ("members", "admins"):
             for i, role in enumerate(getattr(group, key)):
                 need((*base, key, i), role, roles, "role")
         both = sorted(set(group.members) & set(group.admins))
         if both:
-            problems.append(doc.problem((*base, "admins"), f"a role is either a member or an admin, not both (got {', '.join(both)})"))
-        size = sum(s.population.roles[r].count for r in {*group.members, *group.admins} if r in s.population.roles)
+            problems.append(
+                doc.problem(
+                    (*base, "admins"),
+                    f"a role is either a member or an admin, not both (got {', '.join(both)})",
+                )
+            )
+        size = sum(
+            s.population.roles[r].count
+            for r in {*group.members, *group.admins}
+            if r in s.population.roles
+        )
         if size > MAX_GROUP_PEOPLE:
-            problems.append(doc.problem((*base, "members"), f"the group would have {size} people; at most {MAX_GROUP_PEOPLE} are supported"))
+            problems.append(
+                doc.problem(
+                    (*base, "members"),
+                    f"the group would have {size} people; at most {MAX_GROUP_PEOPLE} are supported",
+                )
+            )
     for name, act in s.activities.items():
         base = ("activities", name)
         need((*base, "who"), act.who, actor_roles, "role")
@@ -238,27 +264,60 @@ def reference_problems(s: Scenario, doc: Document) -> list[Problem]:
         need((*base, "state"), act.state, states, "state")
         posts_to = s.groups.get(act.with_ or "")
         if posts_to is not None and act.at == "partner":
-            problems.append(doc.problem((*base, "at"), "a post to a group has no single partner: `at: partner` needs `with:` a role"))
+            problems.append(
+                doc.problem(
+                    (*base, "at"),
+                    "a post to a group has no single partner: `at: partner` needs `with:` a role",
+                )
+            )
         if posts_to is not None and act.channel is not None and act.channel != posts_to.channel:
-            problems.append(doc.problem((*base, "channel"), f"a post to group `{act.with_}` goes over the group's channel `{posts_to.channel}` (got {act.channel})"))
+            problems.append(
+                doc.problem(
+                    (*base, "channel"),
+                    f"a post to group `{act.with_}` goes over the group's channel `{posts_to.channel}` (got {act.channel})",
+                )
+            )
     multiplied = [*s.observers, *s.checks]
     for section in ("observers", "checks"):
         for name in getattr(s, section):
             if name in ("cascade", "registration"):
-                problems.append(doc.problem((section, name), f"`{name}` is a built-in cause of exposure; choose another name", key=True))
+                problems.append(
+                    doc.problem(
+                        (section, name),
+                        f"`{name}` is a built-in cause of exposure; choose another name",
+                        key=True,
+                    )
+                )
     wanted = sum(r.count for r in s.population.roles.values())
     smallest = s.population.minimum_people
     if wanted > smallest:
         # Blame a rescaling (--people) when there was one, else the roles.
-        where = ("population", "units") if ("population", "units") in doc.patched else ("population", "roles")
+        where = (
+            ("population", "units")
+            if ("population", "units") in doc.patched
+            else ("population", "roles")
+        )
         source, line, col = doc.locate(where)
-        problems.append(Problem(source, line, col, "population.roles",
-                                f"the roles need {wanted} people but the population may have only {smallest}; add units or households"))
+        problems.append(
+            Problem(
+                source,
+                line,
+                col,
+                "population.roles",
+                f"the roles need {wanted} people but the population may have only {smallest}; add units or households",
+            )
+        )
     for name, obs in s.observers.items():
         for i, ch in enumerate(obs.channels):
             need(("observers", name, "channels", i), ch, channels, "channel")
         if name in s.checks:
-            problems.append(doc.problem(("checks", name), f"`{name}` names both an observer and a check; campaigns need distinct names", key=True))
+            problems.append(
+                doc.problem(
+                    ("checks", name),
+                    f"`{name}` names both an observer and a check; campaigns need distinct names",
+                    key=True,
+                )
+            )
     for name, chk in s.checks.items():
         for state in chk.finds:
             need(("checks", name, "finds", state), state, states, "state")
@@ -274,7 +333,12 @@ def reference_problems(s: Scenario, doc: Document) -> list[Problem]:
     for name, src in s.sources.items():
         for i, key in enumerate(src.supports):
             if not _resolves(doc.data, key):
-                problems.append(doc.problem(("sources", name, "supports", i), f"supports a key the scenario does not have (got {describe(key)})"))
+                problems.append(
+                    doc.problem(
+                        ("sources", name, "supports", i),
+                        f"supports a key the scenario does not have (got {describe(key)})",
+                    )
+                )
     if s.exercise is not None:
         problems.extend(exercise_problems(s, doc))
     problems.extend(claim_problems(s, doc))
@@ -304,48 +368,90 @@ def exercise_problems(s: Scenario, doc: Document) -> list[Problem]:
     roles = [*s.population.roles, RESIDENT]
     if ex.persona is not None and ex.persona not in roles:
         listed = ", ".join(f"`{r}`" for r in roles)
-        problems.append(doc.problem(("exercise", "persona"),
-                                    f"no role named `{ex.persona}`{did_you_mean(ex.persona, roles)}; defined: {listed}"))
+        problems.append(
+            doc.problem(
+                ("exercise", "persona"),
+                f"no role named `{ex.persona}`{did_you_mean(ex.persona, roles)}; defined: {listed}",
+            )
+        )
     elif ex.persona in s.population.roles and s.population.roles[ex.persona].count == 0:
-        problems.append(doc.problem(("exercise", "persona"), f"the role `{ex.persona}` has no people (count: 0)"))
+        problems.append(
+            doc.problem(
+                ("exercise", "persona"), f"the role `{ex.persona}` has no people (count: 0)"
+            )
+        )
     turns = ex.turn_count(s.days)
     # A shorter run (--days) only shortens the exercise; the block is checked against the file's days.
     shortened = ("days",) in doc.patched
     if shortened:
         pass
     elif ex.turns is not None and (ex.turns - 1) * ex.turn_days >= s.days:
-        problems.append(doc.problem(("exercise", "turns"), f"turn {ex.turns} would start on day {(ex.turns - 1) * ex.turn_days + 1}, after the last day ({s.days}); use fewer turns or shorter `turn_days` (got {ex.turns})"))
+        problems.append(
+            doc.problem(
+                ("exercise", "turns"),
+                f"turn {ex.turns} would start on day {(ex.turns - 1) * ex.turn_days + 1}, after the last day ({s.days}); use fewer turns or shorter `turn_days` (got {ex.turns})",
+            )
+        )
     elif turns > MAX_TURNS:
-        problems.append(doc.problem(("exercise", "turn_days"), f"{s.days} days make {turns} turns; at most {MAX_TURNS}: use longer turns (got {ex.turn_days})"))
+        problems.append(
+            doc.problem(
+                ("exercise", "turn_days"),
+                f"{s.days} days make {turns} turns; at most {MAX_TURNS}: use longer turns (got {ex.turn_days})",
+            )
+        )
     if not shortened and isinstance(ex.situation, list) and len(ex.situation) > turns:
-        problems.append(doc.problem(("exercise", "situation"), f"gives {len(ex.situation)} situations for {turns} turns"))
+        problems.append(
+            doc.problem(
+                ("exercise", "situation"), f"gives {len(ex.situation)} situations for {turns} turns"
+            )
+        )
     names = list(s.countermeasures)
     for i, choice in enumerate(ex.choices):
         base: Path_ = ("exercise", "choices", i)
-        keys = [((*base, kind, key), key) for kind in ("set", "scale") for key in getattr(choice, kind)]
+        keys = [
+            ((*base, kind, key), key) for kind in ("set", "scale") for key in getattr(choice, kind)
+        ]
         if choice.countermeasure is not None:
             cm = s.countermeasures.get(choice.countermeasure)
             if cm is None:
                 listed = ", ".join(f"`{n}`" for n in names) or "none"
-                problems.append(doc.problem((*base, "countermeasure"), f"no countermeasure named `{choice.countermeasure}`"
-                                            f"{did_you_mean(choice.countermeasure, names)}; defined: {listed}"))
+                problems.append(
+                    doc.problem(
+                        (*base, "countermeasure"),
+                        f"no countermeasure named `{choice.countermeasure}`"
+                        f"{did_you_mean(choice.countermeasure, names)}; defined: {listed}",
+                    )
+                )
             else:
-                keys += [(("countermeasures", choice.countermeasure, kind, key), key)
-                         for kind in ("set", "scale") for key in getattr(cm, kind)]
+                keys += [
+                    (("countermeasures", choice.countermeasure, kind, key), key)
+                    for kind in ("set", "scale")
+                    for key in getattr(cm, kind)
+                ]
         for path, key in keys:
             if town_key(key):
-                problems.append(doc.problem(path, f"an exercise choice changes habits, channels, devices or watchers, not who lives in the town or who knows whom (got {key})", key=True))
+                problems.append(
+                    doc.problem(
+                        path,
+                        f"an exercise choice changes habits, channels, devices or watchers, not who lives in the town or who knows whom (got {key})",
+                        key=True,
+                    )
+                )
     return problems
 
 
-def located_claims(s: Scenario) -> list[tuple[Path_, int, EffectClaim | CauseClaim | ExposureClaim]]:
+def located_claims(
+    s: Scenario,
+) -> list[tuple[Path_, int, EffectClaim | CauseClaim | ExposureClaim]]:
     """Every `expect` claim with where it is written and the index of its learning objective."""
     out: list[tuple[Path_, int, EffectClaim | CauseClaim | ExposureClaim]] = []
     for i, objective in enumerate(s.learning_objectives):
         if isinstance(objective, Objective):
             base: Path_ = ("learning_objectives", i, "expect")
             many = isinstance(objective.expect, list)
-            out += [((*base, j) if many else base, i, claim) for j, claim in enumerate(objective.claims)]
+            out += [
+                ((*base, j) if many else base, i, claim) for j, claim in enumerate(objective.claims)
+            ]
     return out
 
 
@@ -359,7 +465,12 @@ def claim_problems(s: Scenario, doc: Document) -> list[Problem]:
     def need(path: Path_, name: str | None, choices: list[str], what: str) -> None:
         if name is not None and name not in choices:
             listed = ", ".join(f"`{c}`" for c in choices) or "none"
-            problems.append(doc.problem(path, f"no {what} named `{name}`{did_you_mean(name, choices)}; defined: {listed}"))
+            problems.append(
+                doc.problem(
+                    path,
+                    f"no {what} named `{name}`{did_you_mean(name, choices)}; defined: {listed}",
+                )
+            )
 
     for path, _index, claim in located_claims(s):
         if isinstance(claim, EffectClaim):
@@ -371,9 +482,13 @@ def claim_problems(s: Scenario, doc: Document) -> list[Problem]:
             need((*path, "most_common_for"), claim.most_common_for, roles, "role")
         else:
             need((*path, "role"), claim.role, roles, "role")
-            listed = isinstance(_value_at(doc.data, (*path, "with")), list)  # `with: x` is short for `[x]`
+            listed = isinstance(
+                _value_at(doc.data, (*path, "with")), list
+            )  # `with: x` is short for `[x]`
             for j, name in enumerate(claim.with_):
-                need((*path, "with", j) if listed else (*path, "with"), name, names, "countermeasure")
+                need(
+                    (*path, "with", j) if listed else (*path, "with"), name, names, "countermeasure"
+                )
     return problems
 
 
@@ -402,4 +517,3 @@ def _resolves(data: Any, dotted_key: str) -> bool:
         else:
             return False
     return True
-
