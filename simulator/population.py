@@ -151,7 +151,7 @@ def build(scenario: Scenario, replicas: int, rng: np.random.Generator) -> Popula
 def _assign_roles(
     scenario: Scenario, replica_start: np.ndarray, n: int, rng: np.random.Generator
 ) -> np.ndarray:
-    """Place each role's count on distinct random people of every replica; the rest are residents."""
+    """Place each role's count on distinct random people of each replica; the rest are residents."""
     names = scenario.role_names
     role = np.full(n, names.index("resident"), dtype=np.int8)
     counts = [

@@ -91,7 +91,8 @@ def check_params(params: ScryptParams) -> None:
     if params.memory > MAX_MEMORY or params.work > MAX_WORK:
         raise SealError(
             f"scrypt N = 2**{params.log2_n}, r = {params.r}, p = {params.p} ask for more "
-            f"than {MAX_MEMORY // 1024**2} MiB or {MAX_WORK // DEFAULT_PARAMS.work}x the default work"
+            f"than {MAX_MEMORY // 1024**2} MiB or {MAX_WORK // DEFAULT_PARAMS.work}x the default "
+            "work"
         )
 
 
@@ -175,7 +176,8 @@ def _read_passphrase_file(path: Path) -> str:
         raise SealError(f"{path}: {problem.reason}") from None
     if len(raw) > MAX_PASSPHRASE_BYTES:
         raise SealError(
-            f"{path}: a passphrase file holds one line, not {MAX_PASSPHRASE_BYTES // 1024} KiB or more"
+            f"{path}: a passphrase file holds one line, not {MAX_PASSPHRASE_BYTES // 1024} KiB or "
+            "more"
         )
     try:
         text = raw.decode("utf-8")
@@ -260,7 +262,8 @@ def read_file(path: str | Path) -> bytes:
         raise SealError(f"{target}: {problem.reason}") from None
     if len(data) > MAX_SEALED_BYTES + OVERHEAD:
         raise SealError(
-            f"{target}: is larger than {MAX_SEALED_BYTES // 1024**3} GiB; only smaller files are sealed"
+            f"{target}: is larger than {MAX_SEALED_BYTES // 1024**3} GiB; only smaller files are "
+            "sealed"
         )
     return data
 

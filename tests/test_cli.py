@@ -182,7 +182,8 @@ def test_validate_reports_all_files(tmp_path):
     )
     bad = tmp_path / "bad.yaml"
     bad.write_text(
-        "name: bad\ntitle: t\nsummary: s\ndays: -1\npopulation: {units: 1, households_per_unit: 1, household_size: 1}\n"
+        "name: bad\ntitle: t\nsummary: s\ndays: -1\npopulation: {units: 1, households_per_unit: "
+        "1, household_size: 1}\n"
     )
     result = invoke("validate", str(good), str(bad))
     assert result.exit_code == 2

@@ -1,4 +1,4 @@
-"""Hostile input: every file in tests/hostile/ is refused with one clean line, quickly, in little memory.
+"""Hostile input: each file in tests/hostile/ is refused in one clean line, fast, in little memory.
 
 The files are small; each changes one thing in the reference-cascade scenario (or is a bomb or a
 broken file of its own). The 100 MB string and the sealed hostile files are made on the fly.
@@ -34,7 +34,9 @@ EXPECTED = {
     "complex-key": "keys must be text",
     "confusable-name": r"(got 'd\u0430ily_life')",
     "confusable-reference": r"contacts.random.channel: names use lower-case letters",
-    "control-in-key": "control character U+001B, which can change what a terminal or report shows in a key",
+    "control-in-key": (
+        "control character U+001B, which can change what a terminal or report shows in a key"
+    ),
     "deep-block": "nesting is deeper than 48 levels",
     "deep-flow": "nesting is deeper than 48 levels",
     "deep-flow-mapping": "nesting is deeper than 48 levels",
@@ -214,7 +216,8 @@ def test_limits_can_be_raised(monkeypatch):
         cli, ["run", "reference-cascade", "--runs", "100000", "--max-time", "1s"]
     )
     assert slow.exit_code == 2
-    # A long job is allowed with a warning that says how to make it quicker (stopped before it starts).
+    # A long job is allowed with a warning that says how to make it quicker (stopped before it
+    # starts).
     monkeypatch.setattr(
         "simulator.cli.simulate_runs", lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt)
     )

@@ -55,7 +55,7 @@ def _alive(pid: int) -> bool:
 def _interrupt(
     tmp_path: Path, args: list[str], busy_cpu_s: float, workers: int, name: str = "result.json"
 ) -> tuple[int, float, str, list[int]]:
-    """Start a command, wait until it has used `busy_cpu_s` of CPU, interrupt it; return what happened."""
+    """Start a command, let it use `busy_cpu_s` of CPU, interrupt it; return what happened."""
     out = tmp_path / "out"
     out.mkdir()
     process = subprocess.Popen(

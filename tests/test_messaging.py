@@ -1,4 +1,4 @@
-"""The messaging layer: round trips, and what an adversary can and cannot decrypt (property tests)."""
+"""The messaging layer: round trips, what an adversary can and cannot decrypt (property tests)."""
 
 from __future__ import annotations
 

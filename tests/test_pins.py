@@ -138,7 +138,7 @@ PINS: list[tuple[str, list[str], str | None]] = [
 
 
 def _stable(text: str) -> str:
-    """Leave out what changes for reasons of its own: timings, the version, paths and file hashes."""
+    """Leave out what changes for reasons of its own: timings, version, paths and file hashes."""
     text = text.replace(__version__, "VERSION")
     text = re.sub(r'"(elapsed_s|people_days_per_s)": [0-9.e+-]+', r'"\1": 0', text)
     text = re.sub(r"/[^\s\"'<>]*/(FILE|tmp[^\s\"'<>]*)", "TMP", text)

@@ -1,4 +1,4 @@
-"""The workshop report: golden Markdown and SVG, escaping of hostile text, safe output, and a browser's view."""
+"""The workshop report: golden Markdown and SVG, escaped hostile text, safe output, a browser."""
 
 from __future__ import annotations
 
@@ -357,7 +357,8 @@ def _screenshot(browser: str, page: Path, png: Path, tmp_path: Path) -> None:
 def chart_rows(png: Path) -> int:
     """Rows of the screenshot crossed by a long run of mid-grey: chart bands, bars, hatching.
 
-    Text, rules and table borders make no runs of 60 or more such pixels; a chart's bands and bars do.
+    Text, rules and table borders make no runs of 60 or more such pixels; a chart's bands and bars
+    do.
     """
     import numpy as np
     from PIL import Image
@@ -383,7 +384,8 @@ def test_html_report_shows_its_charts_in_a_browser(tmp_path):
     png = tmp_path / "report.png"
     _screenshot(_chromium() or "chromium", out, png, tmp_path)
     assert chart_rows(png) >= 150, "the charts are not drawn"
-    # The same page with its charts taken out draws no such rows: the test sees the charts, not the text.
+    # The same page with its charts taken out draws no such rows: the test sees the charts, not the
+    # text.
     bare = tmp_path / "bare.html"
     bare.write_text(
         re.sub(r"<svg.*?</svg>", "", out.read_text(encoding="utf-8"), flags=re.DOTALL),

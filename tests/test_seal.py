@@ -1,4 +1,4 @@
-"""Sealing: round trips, wrong passphrases, every changed byte detected, hostile headers, the CLI."""
+"""Sealing: round trips, wrong passphrases, each changed byte detected, hostile headers, the CLI."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`exposure new`: a scenario started from a bundled one or the template, with every key explained."""
+"""`exposure new`: a scenario started from a bundled one or the template, every key explained."""
 
 from __future__ import annotations
 

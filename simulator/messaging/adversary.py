@@ -33,7 +33,8 @@ def resolve_person(scenario: Scenario, pop: Population, spec: str) -> int:
     names = scenario.role_names
     if role not in names:
         raise UsageError(
-            f"--person: no role named `{role}`{did_you_mean(role, names)}; roles: {', '.join(names)}"
+            f"--person: no role named `{role}`{did_you_mean(role, names)}; roles: "
+            f"{', '.join(names)}"
         )
     people = np.flatnonzero(pop.role == names.index(role))
     if people.size == 0:
@@ -86,7 +87,7 @@ def operator_text(network: Network, line: LogLine) -> str | None:
 
 
 def tap(run: MessagingRun, person: int | None = None) -> TapReport:
-    """The operator's view: every logged message, an attempt to read each, and the links they show."""
+    """The operator's view: every logged message, an attempt to read each, the links they show."""
     log = run.network.log
     names = run.names
     read: list[ReadLine] = []
@@ -138,7 +139,7 @@ class PhoneContents:
 
 
 def open_image(image: PhoneImage, storage_key: bytes | None) -> PhoneContents:
-    """Try to open every record of a phone's copy; without the key (a locked phone) nothing opens."""
+    """Try to open every record of a phone's copy; without the key (phone locked) nothing opens."""
     records: list[dict[str, object]] = []
     failed = 0
     for nonce, sealed in image.records:
@@ -208,7 +209,7 @@ class PhoneKeys:
     )  # (channel, partner) -> identity agreement
 
     def identity_secret(self, network: Network, channel: int, partner: int) -> bytes | None:
-        """What the phone's identity key and a partner's published key agree on (None without the key)."""
+        """What the phone's identity key and a partner's published key agree on (None if no key)."""
         identity = self.identity.get(channel)
         if identity is None:
             return None
@@ -266,14 +267,16 @@ def attempt(network: Network, line: LogLine, person: int, keys: PhoneKeys) -> st
     assert isinstance(header, Header)
     tries: list[bytes | None] = []
     partner = header.recipient if header.sender == person else header.sender
-    # The identity key and the partner's public key (the directory publishes it) give the static root.
+    # The identity key and the partner's public key (the directory publishes it) give the static
+    # root.
     shared = keys.identity_secret(network, header.channel, partner)
     if shared is not None:
         root = static_root(shared, header.session, header.epoch)
         tries.append(Chain(chain_start(root, header.sender, header.recipient)).peek(header.counter))
     chain = keys.chains.get((header.session, header.epoch, header.sender == person))
     if chain is not None:
-        # A ratchet gives keys only from where it stands: for an older message, try the oldest it can still give.
+        # A ratchet gives keys only from where it stands: for an older message, try the oldest it
+        # can still give.
         tries.append(chain.peek(max(header.counter, chain.index)))
     for key in tries:
         content = decrypt(key, body, raw) if key is not None else None

@@ -78,7 +78,7 @@ def hkdf(secret: bytes, info: bytes, salt: bytes = b"", length: int = KEY_BYTES)
 
 
 def encrypt(key: bytes, plaintext: bytes, header: bytes, nonce: bytes = ZERO_NONCE) -> bytes:
-    """ChaCha20-Poly1305 with the header as associated data (a key is never used twice with a nonce)."""
+    """ChaCha20-Poly1305, the header as associated data (a key is never used twice with a nonce)."""
     return ChaCha20Poly1305(key).encrypt(nonce, plaintext, header)
 
 

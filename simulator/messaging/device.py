@@ -21,7 +21,7 @@ from simulator.messaging.session import Session
 
 @dataclass
 class Account:
-    """A phone's account on one channel: its identity key and the one-time keys it has handed out."""
+    """A phone's account on a channel: its identity key and the one-time keys it has handed out."""
 
     channel: int
     identity: X25519PrivateKey

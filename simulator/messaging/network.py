@@ -35,7 +35,7 @@ PLAINTEXT, TRANSPORT, END_TO_END, SEALED, MESH = (
 
 @dataclass(frozen=True)
 class LogLine:
-    """One message as the operator logs it: when, which endpoints its header shows, and the bytes."""
+    """One message as the operator logs it: when, the endpoints its header shows, the bytes."""
 
     day: int
     second: int
@@ -61,7 +61,7 @@ def _nonce(counter: int) -> bytes:
 
 
 def sealing_key(secret: bytes, outer: bytes) -> bytes:
-    """The key of a sealed envelope's outer layer, from the agreement with the recipient's one-time key."""
+    """The key of a sealed envelope's outer layer: agreed with the recipient's one-time key."""
     return hkdf(secret, b"exposure/sealed", salt=outer[:16])
 
 
@@ -113,7 +113,7 @@ class Network:
         second: int,
         content: bytes,
     ) -> tuple[bytes, bytes]:
-        """Encrypt one message as the channel does; log it if the operator logs. Returns (upstream, downstream) bytes."""
+        """Encrypt a message as the channel does, logged if the operator logs: (up, down) bytes."""
         kind = self.kind[channel]
         acc = self.account(channel, sender)
         if kind == PLAINTEXT:
@@ -181,7 +181,8 @@ class Network:
         inner = pack(header, encrypt(key, content, header))
         if self.kind[channel] != SEALED:
             return inner
-        # Sealed sender: a second layer to a one-time key of the recipient; the outer header names only her.
+        # Sealed sender: a second layer to a one-time key of the recipient; the outer header names
+        # only her.
         sealing_id, sealing_public = self.account(channel, recipient).issue(
             self.keys, self.account(channel, recipient).sealing
         )
@@ -223,7 +224,7 @@ class Network:
 
     # ---------------------------------------------------------- receiving
     def deliver(self, wire: bytes, recipient: int, group_link: bool) -> Delivery:
-        """The recipient's phone authenticates and decrypts a message; changed bytes are reported as tampered."""
+        """The recipient's phone authenticates and decrypts; changed bytes count as tampered."""
         parsed = parse(wire)
         if parsed is None:
             return Delivery(False)
@@ -259,7 +260,7 @@ class Network:
     def _unseal(
         self, outer: SealedHeader, raw: bytes, body: bytes, recipient: int
     ) -> tuple[Header, bytes, bytes] | None:
-        """Open a sealed envelope's outer layer with the recipient's one-time key (kept until a message decrypts)."""
+        """Open a sealed envelope's outer layer with its one-time key (kept until used)."""
         if outer.channel >= len(self.kind) or outer.recipient != recipient:
             return None
         sealing = self.account(outer.channel, recipient).sealing.get(outer.sealing_id)
@@ -327,13 +328,14 @@ class Network:
 
     # ------------------------------------------------------------ reading
     def operator_read(self, line: LogLine) -> bytes | None:
-        """The operator's attempt to read a logged message with the keys it holds (its servers' keys)."""
+        """The operator's attempt to read a logged message with the keys it holds (its servers')."""
         parsed = parse(line.wire)
         if parsed is None:
             return None
         header, raw, body = parsed
         if isinstance(header, SealedHeader):
-            # Its only keys are the servers': try the agreement a server key gives with the envelope's key.
+            # Its only keys are the servers': try the agreement a server key gives with the
+            # envelope's key.
             return decrypt(
                 sealing_key(agree(self.servers[header.channel], header.ephemeral), raw), body, raw
             )

@@ -48,13 +48,13 @@ class Chain:
     ratchet: bool = False
 
     def take(self, index: int) -> bytes | None:
-        """The key for message `index`, deleting every key the ratchet passes (None if already gone)."""
+        """The key for message `index`, deleting every key the ratchet passes (None if gone)."""
         key, after = self.ahead(index)
         self.key, self.index = after.key, after.index
         return key
 
     def peek(self, index: int) -> bytes | None:
-        """The key for message `index` if this chain can still give it, without changing the chain."""
+        """The key for message `index` if this chain can still give it, leaving the chain as is."""
         return self.ahead(index)[0]
 
     def ahead(self, index: int) -> tuple[bytes | None, Chain]:

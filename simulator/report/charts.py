@@ -1,4 +1,4 @@
-"""Charts as SVG: byte-identical for the same inputs (fixed hash salt, no dates), readable in grey."""
+"""Charts as SVG: the same bytes for the same inputs (fixed hash salt, no dates), clear in grey."""
 
 from __future__ import annotations
 
@@ -99,7 +99,7 @@ def oat_chart(
     xlabel: str,
     ylabel: str,
 ) -> str:
-    """A tornado of the parameters' effects above one small curve per parameter with its 95% band."""
+    """A tornado of the parameters' effects above a small curve per parameter with its 95% band."""
     cols = min(3, len(panels))
     curve_rows = -(-len(panels) // cols)
     height = 0.6 + 0.45 * len(rows) + 2.4 * curve_rows
@@ -183,7 +183,7 @@ def exposure_curves_chart(
     xlabel: str,
     ylabel: str,
 ) -> str:
-    """Share exposed by each day: one line per role with its 95% band, and shaded periods (campaigns)."""
+    """Share exposed by each day: a line per role with its 95% band, and shaded campaigns."""
 
     def draw(fig: Any) -> None:
         ax = fig.add_subplot(1, 1, 1)
@@ -302,7 +302,7 @@ def effects_chart(
     worse: str,
     unclear: str,
 ) -> str:
-    """Each countermeasure's paired change of each role's exposure, in percentage points, with its 95% interval.
+    """Each countermeasure's paired change of each role's exposure in points, with its 95% interval.
 
     rows: (countermeasure, [(change, low, high, distinguishable) per role]). A filled marker is a
     change the runs tell apart from none; a hollow one is not.
@@ -380,7 +380,8 @@ def effects_chart(
     return svg(draw, size=(7.0, 1.6 + 0.5 * len(rows)))
 
 
-# How people and links are drawn in the picture of a neighbourhood: shapes and line styles, not colour.
+# How people and links are drawn in the picture of a neighbourhood: shapes and line styles, not
+# colour.
 NODE_STYLES: dict[str, dict[str, Any]] = {
     "persona": {
         "marker": "*",
@@ -426,7 +427,7 @@ def network_chart(
     centre: int,
     legend: dict[str, str],
 ) -> str:
-    """A neighbourhood: people (id, style, label) placed by a seeded spring layout, links (a, b, style).
+    """A neighbourhood: people (id, style, label) in a seeded spring layout, links (a, b, style).
 
     `legend` names the styles used (keys of NODE_STYLES and LINK_STYLES) in plain words.
     """

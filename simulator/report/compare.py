@@ -1,4 +1,4 @@
-"""Rendering comparisons: a ranked table with plain sentences, JSON extending the run contract, CSV."""
+"""Rendering comparisons: a ranked table, plain sentences, JSON extending the run contract, CSV."""
 
 from __future__ import annotations
 
@@ -149,15 +149,18 @@ def variant_sentence(c: Comparison, v: Variant) -> str:
     }
     if not d.distinguishable:
         text = _(
-            "{name}: no clear effect on the {role} ({a} → {b}; the change could be anywhere from {lo} to {hi} points)."
+            "{name}: no clear effect on the {role} ({a} → {b}; the change could be anywhere from "
+            "{lo} to {hi} points)."
         ).format(**values)
     elif d.p_exposed < 0:
         text = _(
-            "{name} lowers the {role}'s chance of exposure within {horizon} from {a} to {b} ({lo} to {hi} points)."
+            "{name} lowers the {role}'s chance of exposure within {horizon} from {a} to {b} ({lo} "
+            "to {hi} points)."
         ).format(**values)
     else:
         text = _(
-            "{name} raises the {role}'s chance of exposure within {horizon} from {a} to {b} ({lo} to {hi} points)."
+            "{name} raises the {role}'s chance of exposure within {horizon} from {a} to {b} ({lo} "
+            "to {hi} points)."
         ).format(**values)
     others = [
         _("{role} {change} pts").format(role=s.role_label(r), change=points(od.p_exposed))
@@ -210,13 +213,15 @@ def _compare_document(c: Comparison, markdown: bool, width: int = 120) -> str:
             _("searched all {n} bundles").format(n=b.searched)
             if b.method == "exact"
             else _(
-                "greedy search of {n} bundles; within a factor {bound:.2f} of the best if effects have diminishing returns"
+                "greedy search of {n} bundles; within a factor {bound:.2f} of the best if effects "
+                "have diminishing returns"
             ).format(n=b.searched, bound=b.bound or 0.0)
         )
         lines += [
             "",
             _(
-                "Best within an effort of {budget:g} ({how}): {bundle} — effort {effort:g}, {role} {a} → {b} ({change})."
+                "Best within an effort of {budget:g} ({how}): {bundle} — effort {effort:g}, "
+                "{role} {a} → {b} ({change})."
             ).format(
                 budget=b.budget,
                 how=how,

@@ -81,14 +81,18 @@ def render_gallery(names: list[str] | None = None) -> str:
         "# " + _("Scenario gallery"),
         "",
         _(
-            "The bundled scenarios: for each, its story in two sentences, the people in it, what learners "
-            'should take away, and where its numbers come from. Objectives marked "checked" carry claims '
-            "that `exposure validate --check-objectives` simulates and tests. Start your own from any of "
+            "The bundled scenarios: for each, its story in two sentences, the people in it, what "
+            "learners "
+            'should take away, and where its numbers come from. Objectives marked "checked" carry '
+            "claims "
+            "that `exposure validate --check-objectives` simulates and tests. Start your own from "
+            "any of "
             "them with `exposure new NAME --from SCENARIO`."
         ),
         "",
         _(
-            "This page is generated from the scenario files by `exposure gallery -o docs/scenarios.md`; "
+            "This page is generated from the scenario files by `exposure gallery -o "
+            "docs/scenarios.md`; "
             "do not edit it by hand."
         ),
         "",
@@ -97,7 +101,8 @@ def render_gallery(names: list[str] | None = None) -> str:
     ]
     for s in scenarios:
         out.append(
-            f"| [{s.name}](#{s.name}) | {md(s.title)} | {md(s.place) or '—'} | {_about(expected_people(s))} | {s.days} |"
+            f"| [{s.name}](#{s.name}) | {md(s.title)} | {md(s.place) or '—'} | "
+            f"{_about(expected_people(s))} | {s.days} |"
         )
     out.append("")
     for s in scenarios:

@@ -168,7 +168,8 @@ def tap_table(report: TapReport, loaded: LoadedScenario, seed: int, width: int =
     console.print("")
     if report.seen and report.readable == 0 and report.pairs:
         sentence = _(
-            "The operator could read none of the {n} messages it logged, yet its log links {people} people to each other."
+            "The operator could read none of the {n} messages it logged, yet its log links "
+            "{people} people to each other."
         ).format(n=f"{report.seen:,}", people=f"{len(report.linked):,}")
     elif report.seen and report.readable == report.seen:
         sentence = _("The operator read every message it logged, and knows who wrote to whom.")
@@ -258,7 +259,8 @@ def seize_table(report: SeizeReport, loaded: LoadedScenario, seed: int, width: i
             )
             second, sender = int(r["second"]), int(r["sender"])  # type: ignore[call-overload]
             console.print(
-                f'  {_("day")} {r["day"]} {clock(second)}  {report.names[sender]} → {to}: "{r["text"]}"'
+                f"  {_('day')} {r['day']} {clock(second)}  {report.names[sender]} → {to}: "
+                f'"{r["text"]}"'
             )
     if report.tapped_examples:
         console.print(_("Logged messages, tried with the keys from the phone:"))
@@ -269,7 +271,8 @@ def seize_table(report: SeizeReport, loaded: LoadedScenario, seed: int, width: i
         }
         for line, outcome in report.tapped_examples:
             console.print(
-                f"  {_('day')} {line.day} {clock(line.second)}  {_who(report.names, line.sender)} → "
+                f"  {_('day')} {line.day} {clock(line.second)}  {_who(report.names, line.sender)} "
+                "→ "
                 f"{report.names[line.recipient]}  {wire_hex(line)}  {outcomes[outcome]}"
             )
     console.print("")
@@ -292,7 +295,8 @@ def seize_table(report: SeizeReport, loaded: LoadedScenario, seed: int, width: i
         console.print(_("People the seizure exposes: none."))
     sentences = [
         _(
-            "The phone gave up {recovered} of the {total} messages; {unreadable} stayed unreadable to the adversary."
+            "The phone gave up {recovered} of the {total} messages; {unreadable} stayed "
+            "unreadable to the adversary."
         ).format(
             recovered=f"{report.recovered:,}",
             total=f"{report.total:,}",
@@ -304,24 +308,28 @@ def seize_table(report: SeizeReport, loaded: LoadedScenario, seed: int, width: i
         if report.tapped_decrypted == 0:
             sentences.append(
                 _(
-                    "The keys on the phone opened none of the {n} encrypted messages the operator had logged before the seizure."
+                    "The keys on the phone opened none of the {n} encrypted messages the operator "
+                    "had logged before the seizure."
                 ).format(n=f"{encrypted:,}")
             )
         else:
             sentences.append(
                 _(
-                    "The keys on the phone decrypted {d} of the {n} encrypted messages the operator had logged before the seizure."
+                    "The keys on the phone decrypted {d} of the {n} encrypted messages the "
+                    "operator had logged before the seizure."
                 ).format(d=f"{report.tapped_decrypted:,}", n=f"{encrypted:,}")
             )
     sentences.append(
         _(
-            "{device} people were found on the phone; the operator's log links {metadata}, whatever the phone still holds."
+            "{device} people were found on the phone; the operator's log links {metadata}, "
+            "whatever the phone still holds."
         ).format(device=report.via_device, metadata=report.via_metadata)
     )
     if report.exposed:
         sentences.append(
             _(
-                "A chance of a reveal is what `exposure run` uses for these links: the channel's reveal probability for the phone and for the log."
+                "A chance of a reveal is what `exposure run` uses for these links: the channel's "
+                "reveal probability for the phone and for the log."
             )
         )
     for sentence in sentences:

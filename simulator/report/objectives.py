@@ -100,7 +100,8 @@ def figures(s: Scenario, finding: Finding) -> str:
         if finding.runner_up is None:
             return _("{share} of the exposures").format(share=percent(finding.share or 0.0))
         return _(
-            "{share} of the exposures, next {other} {other_share}: a lead of {lead} points (95% interval {lo} to {hi})"
+            "{share} of the exposures, next {other} {other_share}: a lead of {lead} points (95% "
+            "interval {lo} to {hi})"
         ).format(
             share=percent(finding.share or 0.0),
             other=mechanism_label(s, finding.runner_up),

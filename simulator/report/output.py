@@ -39,7 +39,7 @@ def write_atomic(path: str | Path, data: str | bytes) -> None:
 
 
 def check_new_file(path: str | Path, force: bool) -> None:
-    """Refuse, before any work, a file that exists (without --force) or whose folder cannot be written."""
+    """Refuse, before any work, an existing file (without --force) or an unwritable folder."""
     target = Path(path)
     folder = target.parent if str(target.parent) else Path(".")
     if target.is_dir():

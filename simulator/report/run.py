@@ -161,7 +161,8 @@ def _run_document(results: Results, info: RunInfo, markdown: bool, width: int = 
     if results.collateral_mean > 0:
         sentences.append(
             _(
-                "On average {mean} people per run are exposed because someone else's phone or the network's log revealed them."
+                "On average {mean} people per run are exposed because someone else's phone or the "
+                "network's log revealed them."
             ).format(
                 mean=f"{results.collateral_mean:,.0f}"
                 if results.collateral_mean >= 100

@@ -17,7 +17,11 @@ from simulator.report.words import percent
 
 
 def sweep_json(sw: Sweep, seed: int, elapsed: float) -> dict[str, Any]:
-    """{"role", "method", "baseline": run JSON, "parameters": {KEY: ...}, "ranking", "sobol"?, "timing"}."""
+    """The sweep as JSON.
+
+    {"role", "method", "baseline": run JSON, "parameters": {KEY: ...}, "ranking", "sobol"?,
+    "timing"}
+    """
     base = sw.baseline
     info = RunInfo(
         loaded=base.loaded,
@@ -148,7 +152,8 @@ def _sweep_document(sw: Sweep, markdown: bool, width: int = 120) -> str:
         grids.append(sob)
     top = sw.ranking[0]
     line = _(
-        "Of the parameters varied, {key} moves the {role}'s exposure most: from {a} at {low} to {b} at {high}."
+        "Of the parameters varied, {key} moves the {role}'s exposure most: from {a} at {low} to "
+        "{b} at {high}."
     ).format(
         key=top.vary.key,
         role=role,
