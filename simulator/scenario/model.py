@@ -857,7 +857,7 @@ class Exercise(Model):
         default="",
         description=(
             "what the player reads at the start of a turn: one text for every turn, or a list of "
-            "one text per turn (turns past its end get none)"
+            "at most one text per turn (turns past its end get none)"
         ),
     )
     choices: Annotated[list[Choice], Field(min_length=2, max_length=MAX_CHOICES)] = Field(
