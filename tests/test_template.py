@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import re
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from pydantic import BaseModel
 
 from simulator.cli import cli
+from simulator.errors import UsageError
 from simulator.scenario import bundled_names, load, model, reference
 from simulator.scenario.template import note_for
 
@@ -67,6 +69,22 @@ def test_the_comments_of_exposure_new_are_the_descriptions():
     assert note_for(("activities",), "call") is None  # a name the author chose
 
 
+def test_every_part_of_the_format_has_a_table_on_the_page():
+    shown = {m for section in reference.SECTIONS for m in reference.section_models(section)}
+    # Frequency is written only through the activities and checks that inherit its keys.
+    assert shown | {model.Frequency} == set(_models())
+
+
+def test_scenario_format_page_is_current():
+    page = Path(__file__).parent.parent / reference.PAGE
+    assert page.read_text(encoding="utf-8") == reference.refresh_page(
+        page.read_text(encoding="utf-8")
+    ), (
+        f"{reference.PAGE} is out of date; regenerate its key tables with "
+        f"`python3 -m simulator.scenario.reference {reference.PAGE}`"
+    )
+
+
 def test_the_reference_states_the_bounds_that_validation_applies():
     low, high = reference.INT_RANGE_BOUNDS
     for good in (low, high, [low, high]):
@@ -74,6 +92,28 @@ def test_the_reference_states_the_bounds_that_validation_applies():
     for bad in (low - 1, high + 1, [low, high + 1]):
         with pytest.raises(ValueError):
             model._int_or_range(bad)
+
+
+def test_a_page_without_a_section_or_with_an_unknown_one_is_refused():
+    page = (Path(__file__).parent.parent / reference.PAGE).read_text(encoding="utf-8")
+    with pytest.raises(UsageError, match="no generated block for `standing`"):
+        reference.refresh_page(page.replace("GENERATED: standing", "standing"))
+    with pytest.raises(UsageError, match="no section of the format is called `standin`"):
+        reference.refresh_page(page.replace("GENERATED: standing", "GENERATED: standin"))
+
+
+def test_refreshing_rewrites_only_the_generated_blocks(tmp_path, capsys):
+    page = (Path(__file__).parent.parent / reference.PAGE).read_text(encoding="utf-8")
+    stale = page.replace("| `units` |", "| `units_old` |")
+    path = tmp_path / "format.md"
+    path.write_text(stale, encoding="utf-8")
+    assert reference.main([str(path)]) == 0
+    assert path.read_text(encoding="utf-8") == page
+    assert reference.main([str(path)]) == 0
+    assert capsys.readouterr().err.splitlines() == [
+        f"{path}: refreshed",
+        f"{path}: already current",
+    ]
 
 
 @pytest.mark.parametrize("origin", [None, *bundled_names()])
