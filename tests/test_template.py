@@ -1,17 +1,19 @@
-"""`exposure new`: a scenario started from a bundled one or the template, every key explained."""
+"""`exposure new` and docs/scenario-format.md: every key explained, from its model's description."""
 
 from __future__ import annotations
 
 import os
 import re
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from pydantic import BaseModel
 
 from simulator.cli import cli
-from simulator.scenario import bundled_names, load, model
-from simulator.scenario.template import NOTES, note_for
+from simulator.errors import UsageError
+from simulator.scenario import bundled_names, load, model, reference
+from simulator.scenario.template import note_for
 
 
 def invoke(*args: str):
@@ -32,20 +34,86 @@ def _format_keys(data, path: tuple = ()) -> set[str]:
     return out
 
 
-def test_every_key_of_the_format_has_a_note():
-    for name in dir(model):
-        part = getattr(model, name)
-        if (
-            isinstance(part, type)
-            and issubclass(part, BaseModel)
-            and part.__module__ == model.__name__
-            and part is not model.Model
-        ):
-            notes = {k for cls in part.__mro__ for k in NOTES.get(cls.__name__, {})}
-            keys = {info.alias or key for key, info in part.model_fields.items()}
-            assert keys <= notes, (
-                f"{name}: no note for {sorted(keys - notes)} in simulator/scenario/template.py"
+def _models() -> list[type[BaseModel]]:
+    """Every part of the format: the models of simulator/scenario/model.py."""
+    return [
+        part
+        for part in vars(model).values()
+        if isinstance(part, type)
+        and issubclass(part, BaseModel)
+        and part.__module__ == model.__name__
+        and part is not model.Model
+    ]
+
+
+def test_every_key_of_the_format_is_explained_in_its_model():
+    for part in _models():
+        for field, info in part.model_fields.items():
+            assert info.description and info.description.strip(), (
+                f"{part.__name__}.{field}: give the field a description in "
+                "simulator/scenario/model.py (Field(description=...)): it is the key's "
+                "explanation in `exposure new` and docs/scenario-format.md"
             )
+            ref = reference.key_reference(part, field)
+            assert ref.meaning and ref.kind and ref.default, (part.__name__, field)
+
+
+def test_the_comments_of_exposure_new_are_the_descriptions():
+    units = model.Population.model_fields["units"].description
+    assert (
+        note_for(("population",), "units") == f"{units} (whole number, 1 to 10,000,000; required)"
+    )
+    with_ = reference.key_reference(model.Activity, "with_")
+    assert note_for(("activities", "call"), "with") == with_.note()
+    assert with_.default == "no partner" and "Default" not in with_.note().split("(")[0]
+    assert note_for(("activities",), "call") is None  # a name the author chose
+
+
+def test_every_part_of_the_format_has_a_table_on_the_page():
+    shown = {m for section in reference.SECTIONS for m in reference.section_models(section)}
+    # Frequency is written only through the activities and checks that inherit its keys.
+    assert shown | {model.Frequency} == set(_models())
+
+
+def test_scenario_format_page_is_current():
+    page = Path(__file__).parent.parent / reference.PAGE
+    assert page.read_text(encoding="utf-8") == reference.refresh_page(
+        page.read_text(encoding="utf-8")
+    ), (
+        f"{reference.PAGE} is out of date; regenerate its key tables with "
+        f"`python3 -m simulator.scenario.reference {reference.PAGE}`"
+    )
+
+
+def test_the_reference_states_the_bounds_that_validation_applies():
+    low, high = reference.INT_RANGE_BOUNDS
+    for good in (low, high, [low, high]):
+        model._int_or_range(good)
+    for bad in (low - 1, high + 1, [low, high + 1]):
+        with pytest.raises(ValueError):
+            model._int_or_range(bad)
+
+
+def test_a_page_without_a_section_or_with_an_unknown_one_is_refused():
+    page = (Path(__file__).parent.parent / reference.PAGE).read_text(encoding="utf-8")
+    with pytest.raises(UsageError, match="no generated block for `standing`"):
+        reference.refresh_page(page.replace("GENERATED: standing", "standing"))
+    with pytest.raises(UsageError, match="no section of the format is called `standin`"):
+        reference.refresh_page(page.replace("GENERATED: standing", "GENERATED: standin"))
+
+
+def test_refreshing_rewrites_only_the_generated_blocks(tmp_path, capsys):
+    page = (Path(__file__).parent.parent / reference.PAGE).read_text(encoding="utf-8")
+    stale = page.replace("| `units` |", "| `units_old` |")
+    path = tmp_path / "format.md"
+    path.write_text(stale, encoding="utf-8")
+    assert reference.main([str(path)]) == 0
+    assert path.read_text(encoding="utf-8") == page
+    assert reference.main([str(path)]) == 0
+    assert capsys.readouterr().err.splitlines() == [
+        f"{path}: refreshed",
+        f"{path}: already current",
+    ]
 
 
 @pytest.mark.parametrize("origin", [None, *bundled_names()])

@@ -72,19 +72,44 @@ class Model(BaseModel):
 class Source(Model):
     """A citation for the defaults a scenario takes from research."""
 
-    cite: Text
-    basis: Basis
-    url: Text | None = None
-    supports: list[Annotated[str, StringConstraints(max_length=200)]] = []
+    cite: Text = Field(description="the reference, in words a learner can look up")
+    basis: Basis = Field(
+        description=(
+            "how solid the number is: `reported` (a first-hand report, document or measurement), "
+            "`secondary` (someone else's summary or analysis of such reports) or `estimate` (your "
+            "own or the project's judgement)"
+        )
+    )
+    url: Text | None = Field(default=None, description="where to find it")
+    supports: list[Annotated[str, StringConstraints(max_length=200)]] = Field(
+        default=[],
+        description=(
+            "the dotted keys this source backs, each written in the file: a value "
+            "(`observers.df.fix_minutes`) or a whole section (`observers.leader`)"
+        ),
+    )
 
 
 class Role(Model):
     """A kind of person in the population, other than the ordinary resident."""
 
-    count: Annotated[int, Field(ge=0, le=1_000_000)]
-    label: Text | None = None
-    description: Text = ""
-    at_risk: bool = True
+    count: Annotated[int, Field(ge=0, le=1_000_000)] = Field(
+        description=(
+            "how many people have this role in each run, picked at random anywhere in the town"
+        )
+    )
+    label: Text | None = Field(
+        default=None,
+        description="the role's plain name in texts. Default: the name, `_` read as a space",
+    )
+    description: Text = Field(default="", description="one sentence about the role")
+    at_risk: bool = Field(
+        default=True,
+        description=(
+            "whether results put this role forward as one of the people at risk (residents never "
+            "are)"
+        ),
+    )
 
 
 def _role_shorthand(value: Any) -> Any:
@@ -97,13 +122,34 @@ def _role_shorthand(value: Any) -> Any:
 class Population(Model):
     """Households grouped into units, and the roles placed among their people."""
 
-    units: Annotated[int, Field(ge=1, le=10_000_000)]
-    unit_label: Text = "unit"
-    households_per_unit: IntRange
-    household_size: IntRange
+    units: Annotated[int, Field(ge=1, le=10_000_000)] = Field(
+        description="how many units the town has"
+    )
+    unit_label: Text = Field(
+        default="unit",
+        description="what a unit is called locally, used in texts (inminban, grid, block)",
+    )
+    households_per_unit: IntRange = Field(
+        description=(
+            "households in each unit: a number, or a range `[low, high]` (both ends included) "
+            "from which each run draws every unit's number"
+        )
+    )
+    household_size: IntRange = Field(
+        description=(
+            "people in each household: a number, or a range `[low, high]` from which each run "
+            "draws every household's size"
+        )
+    )
     roles: Annotated[
         dict[Name, Annotated[Role, BeforeValidator(_role_shorthand)]], Field(max_length=100)
-    ] = {}
+    ] = Field(
+        default={},
+        description=(
+            "the kinds of people the scenario is about, by name, with their numbers (`source: 4` "
+            "is short for `source: {count: 4}`); everyone else is a `resident`"
+        ),
+    )
 
     @property
     def minimum_people(self) -> int:
@@ -122,53 +168,140 @@ class Population(Model):
 class HouseholdLinks(Model):
     """Links between all members of each household."""
 
-    channel: Name | None = None
+    channel: Name | None = Field(
+        default=None,
+        description=(
+            "the channel of household links; links without one are never revealed by a phone or "
+            "the operator"
+        ),
+    )
 
 
 class Mixing(Model):
     """Random links of a given mean number per person."""
 
-    mean_degree: Annotated[float, Field(ge=0.0, le=1000.0)]
-    channel: Name | None = None
+    mean_degree: Annotated[float, Field(ge=0.0, le=1000.0)] = Field(
+        description="the average number of such links per person"
+    )
+    channel: Name | None = Field(
+        default=None,
+        description=(
+            "the channel of these links; links without one are never revealed by a phone or the "
+            "operator"
+        ),
+    )
 
 
 class Tie(Model):
     """Explicit links from every person of one role to people of another."""
 
-    from_: Name = Field(alias="from")
-    to: Name
-    channel: Name | None = None
-    each: Annotated[int, Field(ge=1, le=100_000)] | None = None
+    from_: Name = Field(
+        alias="from", description="the role whose every person gets links: a role or `resident`"
+    )
+    to: Name = Field(description="the role they are linked to: a role or `resident`")
+    channel: Name | None = Field(default=None, description="the channel of these links")
+    each: Annotated[int, Field(ge=1, le=100_000)] | None = Field(
+        default=None,
+        description=(
+            "how many people of `to` each person of `from` is linked to, picked at random (all of "
+            "them if fewer exist). Default: all people of `to`"
+        ),
+    )
 
 
 class Contacts(Model):
     """Who is linked to whom: household, neighbours, other units, random, role ties."""
 
-    household: HouseholdLinks | None = None
-    neighbours: Mixing | None = None
-    across_units: Mixing | None = None
-    random: Mixing | None = None
-    ties: list[Tie] = []
+    household: HouseholdLinks | None = Field(
+        default=None,
+        description=(
+            "link every pair of people who share a household; `household: {}` does it without a "
+            "channel"
+        ),
+    )
+    neighbours: Mixing | None = Field(default=None, description="random links inside each unit")
+    across_units: Mixing | None = Field(
+        default=None, description="random links between people of different units"
+    )
+    random: Mixing | None = Field(
+        default=None, description="random links anywhere in the town, inside or across units"
+    )
+    ties: list[Tie] = Field(
+        default=[], description="explicit links from every person of one role to people of another"
+    )
 
 
 class Reveal(Model):
     """Probability that one link is revealed once its holder is exposed."""
 
-    device: Probability = 1.0
-    metadata: Probability = 0.0
+    device: Probability = Field(
+        default=1.0, description="chance that an unlocked, seized phone gives up one link it holds"
+    )
+    metadata: Probability = Field(
+        default=0.0,
+        description=(
+            "chance that the operator's records give up one link on which a message was exchanged"
+        ),
+    )
 
 
 class Channel(Model):
     """A way of communicating, and what it leaves for an adversary."""
 
-    kind: ChannelKind
-    label: Text | None = None
-    operator_logs: bool | None = None
-    radio: bool = False
-    forward_secrecy: bool = False
-    retention_days: Annotated[int, Field(ge=0, le=100_000)] | None = None
-    stores_contacts: bool | None = None
-    reveal: Reveal = Reveal()
+    kind: ChannelKind = Field(
+        description=(
+            "what sort of channel it is: `plaintext`, `transport` (the server reads content), "
+            "`end_to_end`, `end_to_end_sealed` (the operator does not see the sender), `mesh` (no "
+            "operator) or `in_person` (no device)"
+        )
+    )
+    label: Text | None = Field(
+        default=None, description="its plain name in texts. Default: the name"
+    )
+    operator_logs: bool | None = Field(
+        default=None,
+        description=(
+            "whether the network operator, working for the adversary, records who contacts whom: "
+            "it gives activities on the channel a `metadata` trace and lets the operator's "
+            "records reveal links. Default: by kind"
+        ),
+    )
+    radio: bool = Field(
+        default=False,
+        description=(
+            "whether direction-finding can locate a transmission: it gives activities on the "
+            "channel a `radio` trace"
+        ),
+    )
+    forward_secrecy: bool = Field(
+        default=False,
+        description=(
+            "whether old messages cannot be decrypted with today's keys (each message key is "
+            "derived, used once and deleted); read by `exposure tap` and `exposure seize`, not by "
+            "the daily simulation"
+        ),
+    )
+    retention_days: Annotated[int, Field(ge=0, le=100_000)] | None = Field(
+        default=None,
+        description=(
+            "how many days messages stay on the phone (disappearing messages); `0` keeps none. "
+            "Default: kept for good"
+        ),
+    )
+    stores_contacts: bool | None = Field(
+        default=None,
+        description=(
+            "whether the phone keeps an entry for every link on this channel (a phone book, a "
+            "contact list). Default: by kind"
+        ),
+    )
+    reveal: Reveal = Field(
+        default=Reveal(),
+        description=(
+            "chances that one link is given away: `device` by an unlocked, seized phone, "
+            "`metadata` by the operator's records"
+        ),
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Channel:
@@ -209,26 +342,60 @@ MAX_GROUP_PEOPLE = 500
 class Group(Model):
     """A group chat on one channel: every person of some roles, optionally split into cells."""
 
-    label: Text | None = None
-    channel: Name
-    members: Annotated[list[Name], Field(min_length=1, max_length=100)]
-    admins: Annotated[list[Name], Field(max_length=100)] = []
-    cell_size: Annotated[int, Field(ge=1, le=MAX_GROUP_PEOPLE)] | None = None
+    label: Text | None = Field(
+        default=None, description="its plain name in texts. Default: the name"
+    )
+    channel: Name = Field(description="the channel the chat runs on")
+    members: Annotated[list[Name], Field(min_length=1, max_length=100)] = Field(
+        description="the roles whose every person is in the chat (not `resident`)"
+    )
+    admins: Annotated[list[Name], Field(max_length=100)] = Field(
+        default=[],
+        description=(
+            "roles whose people run the chat and are in every chat when the members are split "
+            "into cells (not `resident`; a role is a member or an admin, not both)"
+        ),
+    )
+    cell_size: Annotated[int, Field(ge=1, le=MAX_GROUP_PEOPLE)] | None = Field(
+        default=None,
+        description=(
+            "split the members into chats of at most this many members each, drawn at random per "
+            "run and as even as possible. Default: one chat for all"
+        ),
+    )
 
 
 class State(Model):
     """Something a person holds that a check can find: a foreign phone, a guest."""
 
-    label: Text | None = None
-    concealment: Probability = 0.0
+    label: Text | None = Field(
+        default=None, description="its plain name in texts. Default: the name"
+    )
+    concealment: Probability = Field(
+        default=0.0,
+        description=(
+            "how well it is hidden: a check that would find it with probability f finds it with f "
+            "× (1 − concealment)"
+        ),
+    )
 
 
 class Frequency(Model):
     """A rate given as exactly one of per_day, per_week or per_month."""
 
-    per_day: NonNegative | None = None
-    per_week: NonNegative | None = None
-    per_month: NonNegative | None = None
+    per_day: NonNegative | None = Field(
+        default=None,
+        description=(
+            "how often, as a chance on any given day (at most 1); give one of per_day, per_week, "
+            "per_month"
+        ),
+    )
+    per_week: NonNegative | None = Field(
+        default=None, description="how often, in times a week (at most 7): per_week / 7 a day"
+    )
+    per_month: NonNegative | None = Field(
+        default=None, description="how often, in times a month (at most 30): per_month / 30 a day"
+    )
 
     @model_validator(mode="after")
     def _one_rate(self) -> Frequency:
@@ -263,18 +430,76 @@ class Frequency(Model):
 class Activity(Frequency):
     """Something people do that leaves traces or states."""
 
-    who: Name
-    label: Text | None = None
-    channel: Name | None = None
-    with_: Name | None = Field(default=None, alias="with")
-    at: Literal["home", "partner"] = "home"
-    minutes: Annotated[float, Field(gt=0.0, le=1440.0)] | None = None
-    nights: Annotated[int, Field(ge=1, le=MAX_DAYS)] | None = None
-    registers: Probability = 0.0
-    offers_bribe: bool = False
-    traces: list[DeclaredTrace] = []
-    state: Name | None = None
-    state_days: Annotated[int, Field(ge=1, le=MAX_DAYS)] | None = None
+    who: Name = Field(description="who does it: a role, `resident` or `everyone`")
+    label: Text | None = Field(
+        default=None,
+        description="a plain description in texts (calls the broker). Default: the name",
+    )
+    channel: Name | None = Field(
+        default=None,
+        description=(
+            "the channel used: it adds a `radio` trace if the channel has `radio: true` and a "
+            "`metadata` trace if its operator logs; with `with`, the partner is picked among "
+            "links of this channel"
+        ),
+    )
+    with_: Name | None = Field(
+        default=None,
+        alias="with",
+        description=(
+            "a partner, picked at random among the actor's links (of `channel`, if given) to "
+            "people of this role; `contact` means anyone linked, and a group's name means a post "
+            "to every other member of the group chat. Default: no partner"
+        ),
+    )
+    at: Literal["home", "partner"] = Field(
+        default="home",
+        description=(
+            "whose home it happens in: `home` (the actor's) or `partner` (the partner's; needs "
+            "`with`)"
+        ),
+    )
+    minutes: Annotated[float, Field(gt=0.0, le=1440.0)] | None = Field(
+        default=None,
+        description=(
+            "how long a call lasts, in minutes; only direction-finding with `fix_minutes` reads "
+            "it. Default: counted as 1 minute"
+        ),
+    )
+    nights: Annotated[int, Field(ge=1, le=MAX_DAYS)] | None = Field(
+        default=None,
+        description=(
+            "how long a stay lasts, in nights; also how long its `state` lasts unless "
+            "`state_days` is given"
+        ),
+    )
+    registers: Probability = Field(
+        default=0.0,
+        description=(
+            "chance that an occurrence is registered with the authorities: legal, with no "
+            "`presence` trace and no state, but on file, adding `adversary.weights.registration`"
+        ),
+    )
+    offers_bribe: bool = Field(
+        default=False,
+        description=("whether the actor offers a bribe when an observer with a `bribe` notices"),
+    )
+    traces: list[DeclaredTrace] = Field(
+        default=[],
+        description=(
+            "the traces it leaves itself: `presence` (someone is where they should not be, a "
+            "guest), `travel` (a journey: the actor is a traveller for checks today), `behaviour` "
+            "(conduct that looks odd)"
+        ),
+    )
+    state: Name | None = Field(default=None, description="a state each occurrence sets")
+    state_days: Annotated[int, Field(ge=1, le=MAX_DAYS)] | None = Field(
+        default=None,
+        description=(
+            "how many days the state lasts, counting the day it is set. Default: `nights`, else "
+            "for good"
+        ),
+    )
 
     @model_validator(mode="after")
     def _needs_rate(self) -> Activity:
@@ -295,25 +520,77 @@ class Activity(Frequency):
 class Bribe(Model):
     """What it costs to stop an observer's report, and how often it works."""
 
-    price: NonNegative
-    currency: Text = "RMB"
-    accepts: Probability
+    price: NonNegative = Field(description="what the bribe costs, shown in texts")
+    currency: Text = Field(default="RMB", description="the currency of the price")
+    accepts: Probability = Field(description="chance that the observer takes it and stays silent")
 
 
 class Observer(Model):
     """Someone or something that notices traces and reports them."""
 
-    kind: Literal["leader", "informant", "operator", "direction_finding", "general"]
-    label: Text | None = None
-    per_unit: Annotated[int, Field(ge=0, le=1000)] | None = None
-    density: Probability | None = None
-    notice: dict[TraceKind, Probability] = {}
-    fix_minutes: Annotated[float, Field(gt=0.0, le=1440.0)] | None = None
-    coverage: Probability = 1.0
-    channels: list[Name] = []
-    reports: Probability = 1.0
-    weight: NonNegative | None = None
-    bribe: Bribe | None = None
+    kind: Literal["leader", "informant", "operator", "direction_finding", "general"] = Field(
+        description=(
+            "where observers are and whom they watch: `leader` (in every unit, watching it), "
+            "`informant` (residents watching the people linked to them), `operator` (the network "
+            "operator, seeing metadata), `direction_finding` (radio detection) or `general` "
+            "(anyone else: police, a security officer)"
+        )
+    )
+    label: Text | None = Field(
+        default=None, description="its plain name in texts. Default: the name"
+    )
+    per_unit: Annotated[int, Field(ge=0, le=1000)] | None = Field(
+        default=None,
+        description=(
+            "how many are placed in each unit among its residents (fewer if a unit has fewer); "
+            "leaders and informants only. Default: 1 for leaders; informants need `per_unit` or "
+            "`density`"
+        ),
+    )
+    density: Probability | None = Field(
+        default=None,
+        description=(
+            "share of residents who inform, drawn per run; informants only, instead of `per_unit`"
+        ),
+    )
+    notice: dict[TraceKind, Probability] = Field(
+        default={},
+        description=(
+            "chance of noticing one trace of each kind: `presence`, `travel`, `behaviour`, "
+            "`radio`, `metadata`"
+        ),
+    )
+    fix_minutes: Annotated[float, Field(gt=0.0, le=1440.0)] | None = Field(
+        default=None,
+        description=(
+            "radio: the time scale of a fix, in minutes; a call of m minutes is located with "
+            "chance (1 − e^(−m/fix_minutes)) × coverage, instead of `notice.radio`"
+        ),
+    )
+    coverage: Probability = Field(
+        default=1.0,
+        description=(
+            "share of radio traces within reach of a listening detector; it multiplies the radio "
+            "notice and nothing else"
+        ),
+    )
+    channels: list[Name] = Field(
+        default=[],
+        description=("operator only, and required for it: the channels whose metadata it sees"),
+    )
+    reports: Probability = Field(
+        default=1.0, description="chance that a noticed occurrence is reported"
+    )
+    weight: NonNegative | None = Field(
+        default=None, description="suspicion one report adds. Default: `adversary.weights.reports`"
+    )
+    bribe: Bribe | None = Field(
+        default=None,
+        description=(
+            "a bribe that can stop a report when the activity offers one: price, currency and the "
+            "chance it is accepted"
+        ),
+    )
 
     @model_validator(mode="after")
     def _kind_fields(self) -> Observer:
@@ -321,7 +598,8 @@ class Observer(Model):
             self.per_unit is not None or self.density is not None
         ):
             raise ValueError(
-                f"only leaders and informants are placed in units; an observer of kind `{self.kind}` takes no `per_unit` or `density`"
+                "only leaders and informants are placed in units; an observer of kind "
+                f"`{self.kind}` takes no `per_unit` or `density`"
             )
         if self.kind != "operator" and self.channels:
             raise ValueError("only an operator carries `channels`")
@@ -351,19 +629,42 @@ class Observer(Model):
         if trace == "radio" and self.fix_minutes is not None:
             length = minutes if minutes is not None else 1.0
             return self.coverage * (1.0 - math.exp(-length / self.fix_minutes))
-        chance = self.notice.get(trace, 0.0) if trace in self.notice else 0.0  # type: ignore[call-overload]
+        chance = self.notice.get(trace, 0.0)  # type: ignore[call-overload]
         return chance * (self.coverage if trace == "radio" else 1.0)
 
 
 class Check(Frequency):
     """An inspection on a schedule (`every`) or at a rate, finding states."""
 
-    label: Text | None = None
-    every: Annotated[int, Field(ge=1, le=MAX_DAYS)] | None = None
-    scope: Literal["everyone", "travellers"] | list[Name] = "everyone"
-    coverage: Probability = 1.0
-    finds: dict[Name, Probability]
-    weight: NonNegative | None = None
+    label: Text | None = Field(
+        default=None, description="its plain name in texts. Default: the name"
+    )
+    every: Annotated[int, Field(ge=1, le=MAX_DAYS)] | None = Field(
+        default=None,
+        description=(
+            "a scheduled check, in days: it happens on days `every`, 2 × `every`, 3 × `every`, …; "
+            "give `every` or one rate"
+        ),
+    )
+    scope: Literal["everyone", "travellers"] | list[Name] = Field(
+        default="everyone",
+        description=(
+            "whom it inspects: `everyone`, `travellers` (people who did an activity with a "
+            "`travel` trace today) or a list of roles (`resident` allowed)"
+        ),
+    )
+    coverage: Probability = Field(
+        default=1.0,
+        description=(
+            "share of the scope inspected on a day a scheduled check happens (only with `every`)"
+        ),
+    )
+    finds: dict[Name, Probability] = Field(
+        description=("for each state, the chance of finding it on an inspected person who holds it")
+    )
+    weight: NonNegative | None = Field(
+        default=None, description="suspicion one find adds. Default: `adversary.weights.finds`"
+    )
 
     @model_validator(mode="after")
     def _schedule(self) -> Check:
@@ -373,7 +674,8 @@ class Check(Frequency):
             )
         if self.every is None and self.coverage != 1.0:
             raise ValueError(
-                "`coverage` applies to scheduled checks (`every`); a rate already says how often a target is inspected"
+                "`coverage` applies to scheduled checks (`every`); a rate already says how often "
+                "a target is inspected"
             )
         return self
 
@@ -381,10 +683,19 @@ class Check(Frequency):
 class Campaign(Model):
     """A period when some observers' or checks' rates are multiplied."""
 
-    label: Text | None = None
-    start: Annotated[int, Field(ge=1, le=MAX_DAYS)]
-    end: Annotated[int, Field(ge=1, le=MAX_DAYS)]
-    multiply: dict[Name, Annotated[float, Field(ge=0.0, le=1000.0)]]
+    label: Text | None = Field(
+        default=None, description="its plain name in texts. Default: the name"
+    )
+    start: Annotated[int, Field(ge=1, le=MAX_DAYS)] = Field(description="first day of the campaign")
+    end: Annotated[int, Field(ge=1, le=MAX_DAYS)] = Field(
+        description=("last day, included; not before `start`, and it may lie after the last day")
+    )
+    multiply: dict[Name, Annotated[float, Field(ge=0.0, le=1000.0)]] = Field(
+        description=(
+            "for each observer or check, by name, the factor on its rate: an observer's notice, a "
+            "scheduled check's `coverage`, a check's daily rate"
+        )
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> Campaign:
@@ -396,47 +707,94 @@ class Campaign(Model):
 class Standing(Model):
     """Households missing confirmation stamps, whom their leader watches more closely."""
 
-    label: Text | None = None
-    share: Probability = 0.0
-    roles: list[Name] = []
-    attention: Annotated[float, Field(ge=0.0, le=1000.0)] = 1.0
+    label: Text | None = Field(default=None, description="a plain description")
+    share: Probability = Field(
+        default=0.0,
+        description=(
+            "chance that a household misses its stamps, drawn once per household at the start of "
+            "each run"
+        ),
+    )
+    roles: list[Name] = Field(
+        default=[],
+        description=(
+            "households with a person of any of these roles always miss their stamps (`resident` "
+            "allowed)"
+        ),
+    )
+    attention: Annotated[float, Field(ge=0.0, le=1000.0)] = Field(
+        default=1.0,
+        description=("factor on a leader's notice for occurrences located in such a household"),
+    )
 
 
 class Weights(Model):
     """Suspicion added per event, by mechanism."""
 
-    reports: NonNegative = 1.0
-    finds: NonNegative = 1.0
-    registration: NonNegative = 0.0
-    cascade: NonNegative = 1.0
+    reports: NonNegative = Field(
+        default=1.0, description="suspicion per report, for observers without their own `weight`"
+    )
+    finds: NonNegative = Field(
+        default=1.0, description="suspicion per state found, for checks without their own `weight`"
+    )
+    registration: NonNegative = Field(
+        default=0.0,
+        description="suspicion per registered occurrence, for each person it implicates",
+    )
+    cascade: NonNegative = Field(
+        default=1.0,
+        description=(
+            "suspicion for being revealed by a seized phone or the operator's records, once for "
+            "each exposed person who reveals her"
+        ),
+    )
 
 
 class Decay(Model):
     """Suspicion halves every `half_life` days."""
 
-    half_life: Annotated[float, Field(gt=0.0, le=100_000.0)]
+    half_life: Annotated[float, Field(gt=0.0, le=100_000.0)] = Field(
+        description="days for suspicion to halve"
+    )
 
 
 class Adversary(Model):
     """How the adversary turns events into suspicion, exposure and seizures."""
 
-    threshold: Annotated[float, Field(gt=0.0, le=1e6)] = 1.0
-    weights: Weights = Weights()
-    unlock: Probability = 1.0
-    decay: Decay | None = None
+    threshold: Annotated[float, Field(gt=0.0, le=1e6)] = Field(
+        default=1.0, description="suspicion at which a person is exposed (investigated, arrested)"
+    )
+    weights: Weights = Field(
+        default=Weights(),
+        description=(
+            "suspicion added per event, by mechanism: `reports`, `finds`, `registration`, `cascade`"
+        ),
+    )
+    unlock: Probability = Field(default=1.0, description="chance that a seized phone is unlocked")
+    decay: Decay | None = Field(
+        default=None, description="if given, suspicion fades: it halves every `half_life` days"
+    )
 
 
 class Countermeasure(Model):
     """A named change of habits: patches that `set` values or `scale` numbers."""
 
-    label: Text | None = None
-    description: Text
-    cost: Text
-    effort: NonNegative | None = None
-    set: dict[Annotated[str, StringConstraints(max_length=200)], Any] = {}
+    label: Text | None = Field(default=None, description="a short title. Default: the name")
+    description: Text = Field(description="what the learner would do, in plain words")
+    cost: Text = Field(description="what it costs the learner (fewer calls get through)")
+    effort: NonNegative | None = Field(
+        default=None,
+        description=(
+            "how much trouble it takes, on a scale of your choosing; `exposure compare --budget` "
+            "adds it up, the simulation does not read it"
+        ),
+    )
+    set: dict[Annotated[str, StringConstraints(max_length=200)], Any] = Field(
+        default={}, description="dotted keys and the values they take"
+    )
     scale: dict[
         Annotated[str, StringConstraints(max_length=200)], Annotated[float, Field(ge=0.0, le=1e6)]
-    ] = {}
+    ] = Field(default={}, description="dotted keys and the factors their numbers are multiplied by")
 
     @model_validator(mode="after")
     def _has_patch(self) -> Countermeasure:
@@ -456,48 +814,95 @@ class Choice(Model):
     or several of these); a choice with no patch keeps the scenario as written.
     """
 
-    label: Text
-    description: Text = ""
-    countermeasure: Name | None = None
-    set: dict[Annotated[str, StringConstraints(max_length=200)], Any] = {}
+    label: Text = Field(description="the choice as the menu shows it")
+    description: Text = Field(
+        default="", description="what it means in practice, shown after the label"
+    )
+    countermeasure: Name | None = Field(
+        default=None, description="a countermeasure the choice applies"
+    )
+    set: dict[Annotated[str, StringConstraints(max_length=200)], Any] = Field(
+        default={},
+        description=(
+            "dotted keys and the values they take during the turn, after `countermeasure`"
+        ),
+    )
     scale: dict[
         Annotated[str, StringConstraints(max_length=200)], Annotated[float, Field(ge=0.0, le=1e6)]
-    ] = {}
+    ] = Field(
+        default={},
+        description=("dotted keys and the factors their numbers are multiplied by during the turn"),
+    )
 
 
 class Exercise(Model):
     """The tabletop: one persona, turns of `turn_days` days, the same menu of choices each turn."""
 
-    persona: Name | None = None
-    turn_days: Annotated[int, Field(ge=1, le=MAX_DAYS)]
-    turns: Annotated[int, Field(ge=1, le=MAX_TURNS)] | None = None
-    situation: Text | Annotated[list[Text], Field(max_length=MAX_TURNS)] = ""
-    choices: Annotated[list[Choice], Field(min_length=2, max_length=MAX_CHOICES)]
+    persona: Name | None = Field(
+        default=None,
+        description=(
+            "the role the player plays, as its first person in the run: a role with at least one "
+            "person, or `resident`. Default: the first role with `at_risk: true`, else `resident`"
+        ),
+    )
+    turn_days: Annotated[int, Field(ge=1, le=MAX_DAYS)] = Field(description="days in one turn")
+    turns: Annotated[int, Field(ge=1, le=MAX_TURNS)] | None = Field(
+        default=None,
+        description=(
+            "how many turns are played; the last must start by the last day. Default: as many as "
+            "fit in `days` (the last may be shorter)"
+        ),
+    )
+    situation: Text | Annotated[list[Text], Field(max_length=MAX_TURNS)] = Field(
+        default="",
+        description=(
+            "what the player reads at the start of a turn: one text for every turn, or a list of "
+            "at most one text per turn (turns past its end get none)"
+        ),
+    )
+    choices: Annotated[list[Choice], Field(min_length=2, max_length=MAX_CHOICES)] = Field(
+        description="the menu, the same every turn, numbered from 1"
+    )
 
     def turn_count(self, days: int) -> int:
         """Turns played: as given, or as many as fit in `days` (the last may be shorter)."""
         return self.turns if self.turns is not None else -(-days // self.turn_days)
 
     def situation_of(self, turn: int) -> str:
-        """The situation text of a turn (numbered from 1): its own item of a list, or the one text."""
+        """The situation text of a turn (from 1): its own item of a list, or the one text."""
         if isinstance(self.situation, str):
             return self.situation
         return self.situation[turn - 1] if turn <= len(self.situation) else ""
 
 
 class EffectClaim(Model):
-    """A countermeasure lowers (or raises) a role's exposure: the paired 95% interval excludes zero."""
+    """A countermeasure lowers (or raises) a role's exposure: its paired 95% interval excludes 0."""
 
-    countermeasure: Name
-    lowers: Name | None = None
-    raises: Name | None = None
-    by_at_least: Probability = 0.0
+    countermeasure: Name = Field(description="the countermeasure whose effect is claimed")
+    lowers: Name | None = Field(
+        default=None,
+        description=(
+            "the role whose exposure it lowers: the paired change of the role's share exposed by "
+            "the last day, with the countermeasure minus without it on the same runs, has its "
+            "whole 95% interval below −`by_at_least`"
+        ),
+    )
+    raises: Name | None = Field(
+        default=None,
+        description=(
+            "the role whose exposure it raises: the same interval lies above `by_at_least`"
+        ),
+    )
+    by_at_least: Probability = Field(
+        default=0.0, description="how large the change must be, as a share (0.1 is ten points)"
+    )
 
     @model_validator(mode="after")
     def _one_direction(self) -> EffectClaim:
         if (self.lowers is None) == (self.raises is None):
             raise ValueError(
-                "say what the countermeasure does: give exactly one of `lowers: ROLE` or `raises: ROLE`"
+                "say what the countermeasure does: give exactly one of `lowers: ROLE` or "
+                "`raises: ROLE`"
             )
         return self
 
@@ -508,10 +913,20 @@ class EffectClaim(Model):
 
 
 class CauseClaim(Model):
-    """A cause is the most common way a role is exposed, ahead of every other with 95% confidence."""
+    """A cause is the most common way a role is exposed, ahead of all others with 95% confidence."""
 
-    cause: Name
-    most_common_for: Name
+    cause: Name = Field(
+        description=(
+            "an observer or a check by name, `cascade` (revealed by a seized phone or the "
+            "operator's records) or `registration`"
+        )
+    )
+    most_common_for: Name = Field(
+        description=(
+            "the role for which this cause leads every other: against each other cause, its share "
+            "of the role's exposures minus the other's has its whole 95% interval above zero"
+        )
+    )
 
 
 def _one_or_more(value: Any) -> Any:
@@ -520,13 +935,24 @@ def _one_or_more(value: Any) -> Any:
 
 
 class ExposureClaim(Model):
-    """A role's exposure by a given day lies above (or below) a share, with its whole 95% interval."""
+    """A role's share exposed by a day lies above (or below) a share: its whole 95% interval."""
 
-    role: Name
-    exposed_within: Annotated[int, Field(ge=1, le=MAX_DAYS)] | None = None
-    above: Probability | None = None
-    below: Probability | None = None
-    with_: Annotated[list[Name], BeforeValidator(_one_or_more)] = Field(default=[], alias="with")
+    role: Name = Field(description="the role whose share exposed is claimed: a role or `resident`")
+    exposed_within: Annotated[int, Field(ge=1, le=MAX_DAYS)] | None = Field(
+        default=None,
+        description="the day by which the share exposed is counted. Default: the last day",
+    )
+    above: Probability | None = Field(
+        default=None, description="the share the whole 95% interval must lie above (0.5 is 50%)"
+    )
+    below: Probability | None = Field(
+        default=None, description="the share the whole 95% interval must lie below"
+    )
+    with_: Annotated[list[Name], BeforeValidator(_one_or_more)] = Field(
+        default=[],
+        alias="with",
+        description="countermeasures applied for this claim: one name or a list",
+    )
 
     @model_validator(mode="after")
     def _one_bound(self) -> ExposureClaim:
@@ -563,7 +989,9 @@ Claim = Annotated[
     Discriminator(
         _claim_kind,
         custom_error_type="claim_kind",
-        custom_error_message="an `expect` clause is a mapping with one of `countermeasure`, `cause` or `role`",
+        custom_error_message=(
+            "an `expect` clause is a mapping with one of `countermeasure`, `cause` or `role`"
+        ),
     ),
 ]
 
@@ -571,12 +999,18 @@ Claim = Annotated[
 class Objective(Model):
     """A learning objective with the claims the simulation must bear out."""
 
-    text: Text
+    text: Text = Field(description="the objective in words")
     expect: Annotated[
         Annotated[Claim, Tag("one-claim")]
         | Annotated[Annotated[list[Claim], Field(min_length=1, max_length=20)], Tag("claims")],
         Discriminator(lambda v: "claims" if isinstance(v, list) else "one-claim"),
-    ]
+    ] = Field(
+        description=(
+            "one claim, or a list of claims, that the simulation must bear out, each decided by a "
+            "95% interval: {countermeasure: NAME, lowers: ROLE} (or raises:), {cause: NAME, "
+            "most_common_for: ROLE}, {role: ROLE, exposed_within: DAYS, above: SHARE} (or below:)"
+        )
+    )
 
     @property
     def claims(self) -> list[EffectClaim | CauseClaim | ExposureClaim]:
@@ -598,28 +1032,124 @@ def objective_text(objective: str | Objective) -> str:
 class Scenario(Model):
     """A whole scenario: who lives where, what they do, who watches, and what helps."""
 
-    name: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
-    title: Text
-    place: Text = ""
-    summary: Text
-    context: Text = ""
-    learning_objectives: list[LearningObjective] = []
-    sources: dict[Name, Source] = {}
-    days: Annotated[int, Field(ge=1, le=MAX_DAYS)]
-    runs: Annotated[int, Field(ge=1, le=1_000_000)] = 200
-    population: Population
-    contacts: Contacts = Contacts()
-    channels: Annotated[dict[Name, Channel], Field(max_length=100)] = {}
-    groups: Annotated[dict[Name, Group], Field(max_length=100)] = {}
-    states: dict[Name, State] = {}
-    activities: dict[Name, Activity] = {}
-    observers: dict[Name, Observer] = {}
-    checks: dict[Name, Check] = {}
-    campaigns: dict[Name, Campaign] = {}
-    standing: Standing | None = None
-    adversary: Adversary = Adversary()
-    countermeasures: dict[Name, Countermeasure] = {}
-    exercise: Exercise | None = None
+    name: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)] = Field(
+        description=(
+            "short identifier used on the command line and in results: lower-case letters, digits "
+            "and `-`, starting with a letter or digit"
+        )
+    )
+    title: Text = Field(description="the scenario's title, shown to learners")
+    place: Text = Field(
+        default="",
+        description=(
+            "where and when the story is set, shown by `exposure list` and the gallery (Cuba, a "
+            "neighbourhood of Havana, 2018)"
+        ),
+    )
+    summary: Text = Field(
+        description="two or three sentences for learners: who is at risk, and from what"
+    )
+    context: Text = Field(
+        default="",
+        description=("the longer story: the place, the people, why the numbers are what they are"),
+    )
+    learning_objectives: list[LearningObjective] = Field(
+        default=[],
+        description=(
+            "what learners should take away, one item each: plain text, or `text` with `expect`, "
+            "claims that `exposure validate --check-objectives` simulates and checks"
+        ),
+    )
+    sources: dict[Name, Source] = Field(
+        default={},
+        description=(
+            "where the numbers come from, by name: each source says how solid it is (`basis`) and "
+            "which keys it backs (`supports`); mark your own guesses `estimate`"
+        ),
+    )
+    days: Annotated[int, Field(ge=1, le=MAX_DAYS)] = Field(
+        description="how many days each run lasts"
+    )
+    runs: Annotated[int, Field(ge=1, le=1_000_000)] = Field(
+        default=200,
+        description="how many runs `exposure run` simulates when no `--runs N` is given",
+    )
+    population: Population = Field(
+        description=(
+            "people live in households, and households form units (an inminban, a grid, a block "
+            "committee)"
+        )
+    )
+    contacts: Contacts = Field(
+        default=Contacts(),
+        description=(
+            "who knows whom: informants watch their links, partners are picked among links, and a "
+            "seized phone or the operator's records give links away; every part is optional"
+        ),
+    )
+    channels: Annotated[dict[Name, Channel], Field(max_length=100)] = Field(
+        default={},
+        description=(
+            "ways of communicating (a smuggled phone, SMS, a messenger, face to face), by name, "
+            "and what they leave for an adversary"
+        ),
+    )
+    groups: Annotated[dict[Name, Group], Field(max_length=100)] = Field(
+        default={},
+        description=("group chats, by name: every person of some roles in one chat on a channel"),
+    )
+    states: dict[Name, State] = Field(
+        default={},
+        description=(
+            "things a person holds that a check can find (a foreign phone, an unregistered "
+            "guest), by name"
+        ),
+    )
+    activities: dict[Name, Activity] = Field(
+        default={}, description="what people do that leaves traces or sets states, by name"
+    )
+    observers: dict[Name, Observer] = Field(
+        default={},
+        description=(
+            "who notices traces and reports them, by name: leaders, informants, the operator, "
+            "radio detection, police"
+        ),
+    )
+    checks: dict[Name, Check] = Field(
+        default={},
+        description=("inspections on a schedule (`every`) or at a rate that find states, by name"),
+    )
+    campaigns: dict[Name, Campaign] = Field(
+        default={},
+        description=(
+            "periods when some observers' or checks' rates are multiplied (a sweep, a lockdown), "
+            "by name"
+        ),
+    )
+    standing: Standing | None = Field(
+        default=None,
+        description=(
+            "households missing confirmation stamps, whom their leader watches more closely"
+        ),
+    )
+    adversary: Adversary = Field(
+        default=Adversary(),
+        description=("how reports, finds and reveals become suspicion, and suspicion an exposure"),
+    )
+    countermeasures: dict[Name, Countermeasure] = Field(
+        default={},
+        description=(
+            "named changes of habits, written as patches (`set` a value, `scale` a number), each "
+            "with its cost; `exposure compare` ranks them"
+        ),
+    )
+    exercise: Exercise | None = Field(
+        default=None,
+        description=(
+            "the tabletop exercise (`exposure exercise`): one persona, turns of some days, the "
+            "same menu of choices each turn"
+        ),
+    )
 
     @property
     def role_names(self) -> list[str]:
