@@ -36,6 +36,10 @@ ANY_CONTACT = "contact"
 MAX_DAYS = 3650
 
 
+# A whole number or [low, high] (households per unit) lies within these bounds.
+INT_RANGE_BOUNDS = (1, 10_000)
+
+
 def _int_or_range(value: Any) -> Any:
     """Accept `25` or `[20, 30]` (inclusive) and normalise to a (low, high) pair."""
     if isinstance(value, bool):
@@ -49,12 +53,12 @@ def _int_or_range(value: Any) -> Any:
     ):
         raise ValueError("expected a whole number or a range [low, high] of whole numbers")
     low, high = value
-    if low < 1:
-        raise ValueError("must be at least 1")
+    if low < INT_RANGE_BOUNDS[0]:
+        raise ValueError(f"must be at least {INT_RANGE_BOUNDS[0]}")
     if high < low:
         raise ValueError("the range's high end is below its low end")
-    if high > 10_000:
-        raise ValueError("must be at most 10000")
+    if high > INT_RANGE_BOUNDS[1]:
+        raise ValueError(f"must be at most {INT_RANGE_BOUNDS[1]}")
     return (low, high)
 
 

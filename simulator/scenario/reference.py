@@ -25,7 +25,14 @@ from pydantic import BaseModel, BeforeValidator, StringConstraints
 from pydantic.fields import FieldInfo
 
 from simulator.errors import ExitCode, UsageError
-from simulator.scenario.model import Name, Scenario, Text, _int_or_range, _one_or_more
+from simulator.scenario.model import (
+    INT_RANGE_BOUNDS,
+    Name,
+    Scenario,
+    Text,
+    _int_or_range,
+    _one_or_more,
+)
 
 PAGE = "docs/scenario-format.md"
 # The parts of a scenario with a block of tables on the page, in the page's order; `scenario` is
@@ -56,8 +63,6 @@ _CHOICE = re.compile(r"`[^`]+`((, | or )`[^`]+`)*")
 REQUIRED = "required"
 _NAME_RULE = get_args(Name)[1]
 _TEXT_LENGTH = get_args(Text)[1].max_length
-# The bounds `_int_or_range` enforces; a test holds the two to each other.
-INT_RANGE_BOUNDS = (1, 10_000)
 
 
 @dataclass(frozen=True)
