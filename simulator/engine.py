@@ -9,7 +9,6 @@ of events inside a day follows the design exactly, so that causes are unambiguou
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -18,6 +17,7 @@ import numpy as np
 from simulator.channels import FOREVER, channel_rules, reveal_chance
 from simulator.population import NO_CHANNEL, NO_GROUP, Population, build, order_by
 from simulator.scenario.model import ANY_CONTACT, EVERYONE, RESIDENT, Observer, Scenario
+from simulator.streams import Streams, trace_seed
 
 NOT_EXPOSED = -1
 NO_CAUSE = -1
@@ -30,69 +30,6 @@ THRESHOLD_SLACK = 1e-9
 # Above this many actor-days per batch an activity is sampled as a count and a subset, which is
 # faster but couples two variants of a scenario less tightly than one uniform number per actor.
 COUPLED_ACTOR_DAYS = 20_000_000
-
-
-_MASK64 = (1 << 64) - 1
-_GOLDEN = 0x9E3779B97F4A7C15
-_ODD = 0xD1B54A32D192ED03
-
-
-def _mix_int(z: int) -> int:
-    """SplitMix64's finaliser on a Python integer."""
-    z = (z + _GOLDEN) & _MASK64
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
-    return z ^ (z >> 31)
-
-
-def _mix(z: np.ndarray) -> np.ndarray:
-    """SplitMix64's finaliser on an array of uint64 (wrapping arithmetic)."""
-    z = z + np.uint64(_GOLDEN)
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return z ^ (z >> np.uint64(31))
-
-
-class Streams:
-    """Random numbers by purpose, all derived from one seed sequence.
-
-    Draws that decide *whether something happens to a person on a day* are counter-based: a hash
-    of (purpose, day, person) gives the uniform number, so two variants of a scenario run with the
-    same seed use the same number for the same question, whatever else differs between them —
-    common random numbers that keep paired comparisons sharp. Bulk draws (building the population,
-    placing observers) come from ordinary generators, one per purpose.
-    """
-
-    def __init__(self, seed: np.random.SeedSequence):
-        self.seed = seed
-        self._streams: dict[str, np.random.Generator] = {}
-        self._keys: dict[str, int] = {}
-
-    def key(self, purpose: str) -> int:
-        """A 64-bit key for one purpose."""
-        key = self._keys.get(purpose)
-        if key is None:
-            spawn = (*self.seed.spawn_key, zlib.crc32(purpose.encode("utf-8")))
-            state = np.random.SeedSequence(self.seed.entropy, spawn_key=spawn).generate_state(
-                2, np.uint64
-            )
-            key = self._keys[purpose] = int(state[0])
-        return key
-
-    def uniform(self, purpose: str, day: int, ids: np.ndarray) -> np.ndarray:
-        """One uniform number in [0, 1) per id, fixed by (purpose, day, id)."""
-        salt = _mix_int((self.key(purpose) + day * _GOLDEN) & _MASK64)
-        z = ids.astype(np.uint64) * np.uint64(_ODD) + np.uint64(salt)
-        return (_mix(z) >> np.uint64(11)).astype(np.float64) * (1.0 / (1 << 53))
-
-    def __call__(self, purpose: str) -> np.random.Generator:
-        """The generator for one purpose, e.g. "population" or "activity:call_abroad"."""
-        rng = self._streams.get(purpose)
-        if rng is None:
-            key = (*self.seed.spawn_key, zlib.crc32(purpose.encode("utf-8")))
-            rng = np.random.default_rng(np.random.SeedSequence(self.seed.entropy, spawn_key=key))
-            self._streams[purpose] = rng
-        return rng
 
 
 def distinct(values: np.ndarray) -> np.ndarray:
@@ -497,32 +434,10 @@ class Engine:
         self.pending = np.empty(0, dtype=np.int64)
         self._add(targets, self.s.adversary.weights.cascade, self.mechanisms.index("cascade"), day)
 
-    def _sample(
-        self, candidates: np.ndarray, p: float, purpose: str, t: int, coupled: bool = True
-    ) -> np.ndarray:
-        """Each candidate independently with probability p.
-
-        Coupled: one counter-based uniform per candidate, so a lower p picks a subset of the same
-        people. Otherwise a binomial count and a random subset, touching only the chosen few.
-        """
-        if candidates.size == 0:
-            return candidates[:0]
-        if coupled:
-            return candidates[self.stream.uniform(purpose, t, candidates) < p]
-        rng = self.stream(purpose)
-        if p <= 0.0:
-            return candidates[:0]
-        if p >= 1.0:
-            return candidates
-        k = rng.binomial(candidates.size, p)
-        if k == 0:
-            return candidates[:0]
-        return np.sort(candidates[rng.choice(candidates.size, size=k, replace=False)])
-
     def _do_activity(self, index: int, t: int, day: _Day) -> _Events:
         act = self.activities[index]
         coupled = act.actors.size * self.s.days <= COUPLED_ACTOR_DAYS
-        actor = self._sample(act.actors, act.daily, f"activity:{act.name}", t, coupled)
+        actor = self.stream.sample(act.actors, act.daily, f"activity:{act.name}", t, coupled)
         actor = actor[self.active[actor]]
         partner = np.full(actor.size, -1, dtype=np.int64)
         edge = None
@@ -751,7 +666,7 @@ class Engine:
             if chk.scope is not None:
                 present &= chk.scope[ever]
             candidates = ever[present]
-        inspected = self._sample(candidates, chance, f"inspect:{chk.name}", t)
+        inspected = self.stream.sample(candidates, chance, f"inspect:{chk.name}", t)
         if inspected.size == 0:
             return
         for state, p in chk.finds:
@@ -871,5 +786,5 @@ def simulate(
     With `record`, the outcome also lists every activity, report, bribe, find, exposure,
     seizure and reveal (meant for one small run told as a story).
     """
-    sequence = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    sequence = seed if isinstance(seed, np.random.SeedSequence) else trace_seed(seed)
     return Engine(scenario, replicas, Streams(sequence), record=record).run(on_day)

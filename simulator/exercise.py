@@ -34,7 +34,7 @@ import numpy as np
 from simulator.analysis.compare import Delta, Variant, paired_delta
 from simulator.analysis.results import aggregate
 from simulator.batches import BatchSummary, batch_size, batches, summarise
-from simulator.engine import NOT_EXPOSED, Engine, Outcome, Streams
+from simulator.engine import NOT_EXPOSED, Engine, Outcome
 from simulator.errors import UsageError
 from simulator.files import FileProblem, read_bounded
 from simulator.i18n import _
@@ -50,6 +50,7 @@ from simulator.story import (
     suspicion_path,
     tell,
 )
+from simulator.streams import Streams, batch_seed, exercise_seed
 
 SAVE_FORMAT = "exposure-exercise"
 SAVE_VERSION = 1
@@ -222,7 +223,7 @@ class Tabletop:
         ]
         self.choices: list[int] = []
         self.results: list[TurnResult] = []
-        self._run = _Run(self.variants, 1, np.random.SeedSequence(seed), record=True)
+        self._run = _Run(self.variants, 1, exercise_seed(seed), record=True)
         self.persona: int | None = None
         for choice in choices:
             if self.finished:
@@ -338,7 +339,7 @@ class Tabletop:
         self, schedule: tuple[int, ...], horizon: int, towns: dict[str, Population]
     ) -> tuple[int, str] | None:
         """The persona's exposure in the played run (same seed) under a schedule of choices."""
-        run = _Run(self.variants, 1, np.random.SeedSequence(self.seed), record=False, towns=towns)
+        run = _Run(self.variants, 1, exercise_seed(self.seed), record=False, towns=towns)
         for turn, choice in zip(self.turns, schedule):
             run.advance(choice, min(turn.last, horizon))
         outcome = run.outcome()
@@ -359,7 +360,7 @@ class Tabletop:
         size = batch_size(self.scenario)
         out: list[list[BatchSummary]] = [[] for _ in schedules]
         for index, count in batches(runs, size):
-            sequence = np.random.SeedSequence(self.seed, spawn_key=(index,))
+            sequence = batch_seed(self.seed, index)
             towns: dict[str, Population] = {}
             for k, schedule in enumerate(schedules):
                 run = _Run(self.variants, count, sequence, record=False, towns=towns)

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from simulator.cli import cli
-from simulator.engine import Engine, Streams
+from simulator.engine import Engine
 from simulator.messaging import seize_scenario
 from simulator.messaging.adversary import seize
 from simulator.messaging.simulation import (
@@ -20,6 +20,7 @@ from simulator.messaging.simulation import (
 )
 from simulator.scenario import bundled_names, load
 from simulator.scenario.model import Scenario
+from simulator.streams import Streams
 
 SEED = 5
 SHORT = 12  # days: enough messages on every link kind, quick to encrypt

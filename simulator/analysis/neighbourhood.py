@@ -9,6 +9,7 @@ import numpy as np
 from simulator.engine import NO_CAUSE, NOT_EXPOSED, Outcome, simulate
 from simulator.population import LINK_KINDS, NO_CHANNEL
 from simulator.scenario.model import Scenario
+from simulator.streams import picture_seed
 
 # A picture of more people than this stops being readable on a page.
 MAX_PEOPLE = 40
@@ -50,11 +51,6 @@ class Neighbourhood:
     people: list[Person]
     links: list[Link]
     hidden: int  # people two links away left out to keep the picture readable
-
-
-def picture_seed(seed: int, attempt: int) -> np.random.SeedSequence:
-    """The stream of the attempt-th recorded run: independent of the report's Monte Carlo runs."""
-    return np.random.SeedSequence(seed, spawn_key=(2**31 - 1, attempt))
 
 
 def record_neighbourhood(

@@ -7,19 +7,17 @@ a scenario's messaging (`simulation`) and what the adversary gets from it (`adve
 
 from __future__ import annotations
 
-import numpy as np
-
-from simulator.engine import Streams
 from simulator.errors import UsageError
 from simulator.messaging.adversary import SeizeReport, TapReport, resolve_person, seize, tap
 from simulator.messaging.simulation import MessagingRun, require_messages, simulate_messaging
 from simulator.population import build
 from simulator.scenario.model import Scenario
+from simulator.streams import Streams, messaging_seed
 
 
 def _person(scenario: Scenario, seed: int, spec: str) -> int:
     """Resolve --person before simulating, on the population the run will build."""
-    pop = build(scenario, 1, Streams(np.random.SeedSequence(seed))("population"))
+    pop = build(scenario, 1, Streams(messaging_seed(seed))("population"))
     return resolve_person(scenario, pop, spec)
 
 

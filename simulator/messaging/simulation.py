@@ -14,7 +14,7 @@ from functools import cached_property
 
 import numpy as np
 
-from simulator.engine import NEVER, Engine, Streams
+from simulator.engine import NEVER, Engine
 from simulator.errors import UsageError
 from simulator.i18n import _
 from simulator.messaging.crypto import KeyMaker
@@ -23,6 +23,7 @@ from simulator.messaging.network import Network
 from simulator.messaging.wire import encode_content
 from simulator.population import NO_CHANNEL, NO_GROUP, Population, build
 from simulator.scenario.model import Scenario
+from simulator.streams import Streams, messaging_seed
 
 # A single run at small scale: refuse a scenario whose messages would take minutes to encrypt.
 MAX_MESSAGES = 200_000
@@ -129,7 +130,7 @@ def simulate_messaging(scenario: Scenario, seed: int, days: int | None = None) -
     """Simulate the scenario's messaging for `days` days (default: the scenario's) from one seed."""
     require_messages(scenario)
     horizon = scenario.days if days is None else days
-    streams = Streams(np.random.SeedSequence(seed))
+    streams = Streams(messaging_seed(seed))
     pop = build(scenario, 1, streams("population"))
     engine = Engine(scenario, 1, streams, population=pop)
     plans = [
