@@ -14,22 +14,25 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from simulator.activities import (
+    FOR_GOOD,
+    NEVER,
+    ActivityPlan,
+    actors_today,
+    links_today,
+    mark_crossed,
+    plan_activities,
+    role_mask,
+)
 from simulator.channels import FOREVER, channel_rules, reveal_chance
 from simulator.population import NO_CHANNEL, NO_GROUP, Population, build, order_by
-from simulator.scenario.model import ANY_CONTACT, EVERYONE, RESIDENT, Observer, Scenario
+from simulator.scenario.model import RESIDENT, Observer, Scenario
 from simulator.streams import Streams, trace_seed
 
 NOT_EXPOSED = -1
 NO_CAUSE = -1
-NEVER = -(2**30)
-FOR_GOOD = 2**30
 # Weights such as 0.1 summed ten times must reach a threshold of 1.
 THRESHOLD_SLACK = 1e-9
-
-
-# Above this many actor-days per batch an activity is sampled as a count and a subset, which is
-# faster but couples two variants of a scenario less tightly than one uniform number per actor.
-COUPLED_ACTOR_DAYS = 20_000_000
 
 
 def distinct(values: np.ndarray) -> np.ndarray:
@@ -72,26 +75,6 @@ class Outcome:
     exposed_day: np.ndarray  # int32[n], NOT_EXPOSED if never
     cause: np.ndarray  # int16[n]: index into Scenario.mechanisms, NO_CAUSE if never
     records: list[Record] | None = None  # only when recorded
-
-
-@dataclass
-class _Activity:
-    name: str
-    daily: float
-    actors: np.ndarray
-    channel: int
-    traces: tuple[str, ...]  # traces of an unregistered occurrence
-    traces_registered: tuple[str, ...]
-    registers: float
-    offers_bribe: bool
-    minutes: float | None
-    state: int
-    state_days: int
-    at_partner: bool
-    to_group: bool = False  # a post to a group chat reaches every link of the poster's group
-    partner_count: np.ndarray | None = None  # int64[n]: eligible partners of each person
-    partner_start: np.ndarray | None = None  # int64[n]
-    partner_edges: np.ndarray | None = None  # int64[...]: link positions, grouped by person
 
 
 @dataclass
@@ -186,10 +169,8 @@ class Engine:
         self.holders = [np.empty(0, dtype=np.int64) for _ in self.states]
         self.edge_source = self.pop.edge_source()
         self.attention = self._attention()
-        self.activities = [self._plan_activity(name) for name in scenario.activities]
-        self.messaging = any(
-            a.partner_edges is not None and a.channel != NO_CHANNEL for a in self.activities
-        )
+        self.activities = plan_activities(scenario, self.pop, self.rules, self.edge_source)
+        self.messaging = any(a.messages for a in self.activities)
         self.last_message = (
             np.full(self.pop.indices.size, NEVER, dtype=np.int32) if self.messaging else None
         )
@@ -198,56 +179,6 @@ class Engine:
         self.pending = np.empty(0, dtype=np.int64)
 
     # ----------------------------------------------------------------- set-up
-    def _role_mask(self, role: str) -> np.ndarray:
-        if role == EVERYONE:
-            return np.ones(self.n, dtype=bool)
-        return self.pop.role == self.s.role_names.index(role)
-
-    def _plan_activity(self, name: str) -> _Activity:
-        spec = self.s.activities[name]
-        channels = list(self.s.channels)
-        channel_name = self.s.activity_channel(name)
-        channel = channels.index(channel_name) if channel_name else NO_CHANNEL
-        derived: list[str] = []
-        if channel != NO_CHANNEL and self.rules.radio[channel]:
-            derived.append("radio")
-        if channel != NO_CHANNEL and self.rules.logs_metadata[channel]:
-            derived.append("metadata")
-        traces = tuple(dict.fromkeys([*spec.traces, *derived]))
-        # A registered stay is legal: the leader's eye on the guest is no violation.
-        registered = tuple(t for t in traces if t != "presence")
-        plan = _Activity(
-            name=name,
-            daily=spec.daily,
-            actors=np.flatnonzero(self._role_mask(spec.who)).astype(np.int64),
-            channel=channel,
-            traces=traces,
-            traces_registered=registered,
-            registers=spec.registers,
-            offers_bribe=spec.offers_bribe,
-            minutes=spec.minutes,
-            state=self.states.index(spec.state) if spec.state else -1,
-            state_days=spec.state_duration or FOR_GOOD,
-            at_partner=spec.at == "partner",
-        )
-        if spec.with_ is not None:
-            if spec.with_ in self.s.groups:
-                plan.to_group = True
-                keep = self.pop.edge_group == list(self.s.groups).index(spec.with_)
-            else:
-                # A group's links carry only posts to the group.
-                keep = self.pop.edge_group == NO_GROUP
-                if channel != NO_CHANNEL:
-                    keep &= self.pop.edge_channel == channel
-                if spec.with_ != ANY_CONTACT:
-                    keep &= self.pop.role[self.pop.indices] == self.s.role_names.index(spec.with_)
-            edges = np.flatnonzero(keep)
-            count = np.bincount(self.edge_source[edges], minlength=self.n).astype(np.int64)
-            start = np.zeros(self.n, dtype=np.int64)
-            np.cumsum(count[:-1], out=start[1:])
-            plan.partner_count, plan.partner_start, plan.partner_edges = count, start, edges
-        return plan
-
     def _plan_observer(self, name: str) -> _Observer:
         spec = self.s.observers[name]
         weight = spec.weight if spec.weight is not None else self.s.adversary.weights.reports
@@ -321,7 +252,7 @@ class Engine:
         households = self.pop.household_start.size - 1
         missing = self.stream("standing").random(households) < standing.share
         for role in standing.roles:
-            missing[self.pop.household[self._role_mask(role)]] = True
+            missing[self.pop.household[role_mask(self.s, self.pop, role)]] = True
         return np.where(missing[self.pop.household], standing.attention, 1.0)
 
     def _plan_check(self, name: str) -> _Check:
@@ -330,7 +261,7 @@ class Engine:
         if isinstance(spec.scope, list):
             scope = np.zeros(self.n, dtype=bool)
             for role in spec.scope:
-                scope |= self._role_mask(role)
+                scope |= role_mask(self.s, self.pop, role)
         finds = [
             (self.states.index(state), p * (1.0 - self.s.states[state].concealment))
             for state, p in spec.finds.items()
@@ -436,32 +367,21 @@ class Engine:
 
     def _do_activity(self, index: int, t: int, day: _Day) -> _Events:
         act = self.activities[index]
-        coupled = act.actors.size * self.s.days <= COUPLED_ACTOR_DAYS
-        actor = self.stream.sample(act.actors, act.daily, f"activity:{act.name}", t, coupled)
+        actor = actors_today(act, self.stream, t, self.s.days)
         actor = actor[self.active[actor]]
         partner = np.full(actor.size, -1, dtype=np.int64)
         edge = None
-        if act.to_group:
-            actor = self._post_to_group(act, actor, t)
-            partner = np.full(actor.size, -1, dtype=np.int64)
-        elif (
-            act.partner_edges is not None
-            and act.partner_count is not None
-            and act.partner_start is not None
-        ):
-            count = act.partner_count[actor]
-            actor = actor[count > 0]
-            count = count[count > 0]
-            u = self.stream.uniform(f"partner:{act.name}", t, actor)
-            pick = act.partner_start[actor] + (u * count).astype(np.int64)
-            edge = act.partner_edges[pick]
-            partner = self.pop.indices[edge].astype(np.int64)
-            ok = self.active[partner]
-            actor, partner, edge = actor[ok], partner[ok], edge[ok]
+        if act.partner_edges is not None:
+            actor, _links, edge = links_today(act, self.stream, t, actor)
+            if act.to_group:
+                partner = np.full(actor.size, -1, dtype=np.int64)
+            else:
+                partner = self.pop.indices[edge].astype(np.int64)
+                ok = self.active[partner]
+                actor, partner, edge = actor[ok], partner[ok], edge[ok]
         registered = self.stream.uniform(f"register:{act.name}", t, actor) < act.registers
         if edge is not None and self.last_message is not None and act.channel != NO_CHANNEL:
-            self.last_message[edge] = t
-            self.last_message[self.pop.reverse[edge]] = t
+            mark_crossed(self.last_message, self.pop, edge, t)
         if act.state >= 0:
             holder = partner if act.at_partner else actor
             sel = ~registered
@@ -497,23 +417,6 @@ class Engine:
         if "travel" in act.traces:
             day.travellers.append(actor)
         return _Events(index, actor, partner, registered)
-
-    def _post_to_group(self, act: _Activity, actor: np.ndarray, t: int) -> np.ndarray:
-        """Posts reach every link of the poster's group; returns the posters (those in the group)."""
-        assert (
-            act.partner_count is not None
-            and act.partner_start is not None
-            and act.partner_edges is not None
-        )
-        count = act.partner_count[actor]
-        actor = actor[count > 0]
-        count = count[count > 0]
-        if self.last_message is not None and act.channel != NO_CHANNEL and actor.size:
-            offset = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
-            edge = act.partner_edges[np.repeat(act.partner_start[actor], count) + offset]
-            self.last_message[edge] = t
-            self.last_message[self.pop.reverse[edge]] = t
-        return actor
 
     @staticmethod
     def _subjects(actor: np.ndarray, partner: np.ndarray) -> np.ndarray:
@@ -569,7 +472,7 @@ class Engine:
         self,
         t: int,
         obs: _Observer,
-        act: _Activity,
+        act: ActivityPlan,
         ev: _Events,
         counts: np.ndarray,
         bribed: np.ndarray,
