@@ -17,7 +17,6 @@ import numpy as np
 from simulator.activities import (
     FOR_GOOD,
     NEVER,
-    ActivityPlan,
     actors_today,
     links_today,
     mark_crossed,
@@ -26,6 +25,7 @@ from simulator.activities import (
 )
 from simulator.channels import FOREVER, channel_rules, reveal_chance
 from simulator.population import NO_CHANNEL, NO_GROUP, Population, build, order_by
+from simulator.records import NullRecorder, Record, Recorder
 from simulator.scenario.model import RESIDENT, Observer, Scenario
 from simulator.streams import Streams, trace_seed
 
@@ -44,27 +44,6 @@ def distinct(values: np.ndarray) -> np.ndarray:
     keep[0] = True
     np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
     return ordered[keep]
-
-
-@dataclass(frozen=True)
-class Record:
-    """One thing that happened, kept when a run is recorded for its story.
-
-    kind: "activity" (mechanism = activity; other = partner; detail "registered" or ""),
-    "registration", "report" and "bribe" (mechanism = observer; detail = activity; other = the
-    actor a report about a partner concerns), "find" (mechanism = check; detail = state;
-    other = the guest), "cascade" (other = whose phone or log revealed them), "exposed"
-    (mechanism = cause), "seized" (detail "unlocked" or "locked"), "reveal" (mechanism =
-    channel; other = the revealed person; detail "device", "metadata" or "device+metadata").
-    """
-
-    day: int
-    kind: str
-    mechanism: str
-    person: int
-    other: int = -1
-    detail: str = ""
-    amount: float = 0.0
 
 
 @dataclass
@@ -143,16 +122,13 @@ class Engine:
         record: bool = False,
     ):
         self.s = scenario
-        self.records: list[Record] | None = [] if record else None
-        self.revealer = np.empty(
-            0, dtype=np.int64
-        )  # who revealed each pending person (recording only)
         self.stream = streams
         self.pop = (
             population
             if population is not None
             else build(scenario, replicas, streams("population"))
         )
+        self.recorder = Recorder(scenario, self.pop) if record else NullRecorder()
         self.rules = channel_rules(scenario)
         n = self.pop.size
         self.n = n
@@ -307,7 +283,7 @@ class Engine:
 
     def outcome(self) -> Outcome:
         """Who was exposed so far, when and why."""
-        return Outcome(self.pop, self.exposed_day, self.cause, self.records)
+        return Outcome(self.pop, self.exposed_day, self.cause, self.recorder.records)
 
     def resume_from(self, earlier: Engine) -> None:
         """Continue the runs of an engine that simulated the same town under other rules.
@@ -335,9 +311,7 @@ class Engine:
         if earlier.last_message is not None:  # messages already on phones stay there
             self.last_message = earlier.last_message
         self.pending = earlier.pending
-        self.revealer = earlier.revealer
-        if self.records is not None and earlier.records is not None:
-            self.records = earlier.records
+        self.recorder.resume_from(earlier.recorder)
 
     def _add(
         self, people: np.ndarray, weight: float | np.ndarray, mechanism: int, day: _Day
@@ -355,13 +329,7 @@ class Engine:
     def _cascade(self, day: _Day, t: int) -> None:
         alive = self.active[self.pending]
         targets = self.pending[alive]
-        if self.records is not None:
-            for target, owner in zip(targets.tolist(), self.revealer[alive].tolist()):
-                self.records.append(
-                    Record(
-                        t, "cascade", "cascade", target, owner, "", self.s.adversary.weights.cascade
-                    )
-                )
+        self.recorder.cascade(t, targets, alive)
         self.pending = np.empty(0, dtype=np.int64)
         self._add(targets, self.s.adversary.weights.cascade, self.mechanisms.index("cascade"), day)
 
@@ -392,20 +360,7 @@ class Engine:
                 self.holders[act.state] = distinct(np.concatenate([self.holders[act.state], hold]))
             # Who is implicated with the holder when the state is found (the guest of a stay).
             self.state_partner[act.state, hold] = actor[sel] if act.at_partner else -1
-        if self.records is not None:
-            for a, b, r in zip(actor.tolist(), partner.tolist(), registered.tolist()):
-                self.records.append(
-                    Record(t, "activity", act.name, a, b, "registered" if r else "")
-                )
-                if r:
-                    w = self.s.adversary.weights.registration
-                    self.records.append(
-                        Record(t, "registration", "registration", a, b, act.name, w)
-                    )
-                    if b >= 0:
-                        self.records.append(
-                            Record(t, "registration", "registration", b, a, act.name, w)
-                        )
+        self.recorder.activity(t, act.name, actor, partner, registered)
         if registered.any():
             subjects = self._subjects(actor[registered], partner[registered])
             self._add(
@@ -450,16 +405,18 @@ class Engine:
                 report,
                 accept if act.offers_bribe else 0.0,
             )
-            if self.records is not None:
-                self._record_observation(t, obs, act, ev, counts, bribed)
+            sealed = (
+                spec.kind == "operator"
+                and act.channel != NO_CHANNEL
+                and bool(self.rules.sealed_sender[act.channel])
+            )
+            self.recorder.observation(
+                t, obs.name, act.name, ev.actor, ev.partner, counts, bribed, obs.weight, sealed
+            )
             hit = counts > 0
             if not hit.any():
                 continue
-            if (
-                spec.kind == "operator"
-                and act.channel != NO_CHANNEL
-                and self.rules.sealed_sender[act.channel]
-            ):
+            if sealed:
                 # Sealed sender: the operator's log names the recipient, not the sender.
                 has = hit & (ev.partner >= 0)
                 self._add(ev.partner[has], obs.weight * counts[has], obs.mechanism, day)
@@ -467,39 +424,6 @@ class Engine:
             subjects = self._subjects(ev.actor[hit], ev.partner[hit])
             repeat = np.concatenate([counts[hit], counts[hit][ev.partner[hit] >= 0]])
             self._add(subjects, obs.weight * repeat, obs.mechanism, day)
-
-    def _record_observation(
-        self,
-        t: int,
-        obs: _Observer,
-        act: ActivityPlan,
-        ev: _Events,
-        counts: np.ndarray,
-        bribed: np.ndarray,
-    ) -> None:
-        assert self.records is not None
-        sealed = (
-            obs.spec.kind == "operator"
-            and act.channel != NO_CHANNEL
-            and bool(self.rules.sealed_sender[act.channel])
-        )
-        for i in np.flatnonzero((counts > 0) | (bribed > 0)):
-            actor, partner = int(ev.actor[i]), int(ev.partner[i])
-            if bribed[i]:
-                price = obs.spec.bribe.price if obs.spec.bribe is not None else 0.0
-                self.records.append(
-                    Record(t, "bribe", obs.name, actor, partner, act.name, price * int(bribed[i]))
-                )
-            if counts[i]:
-                amount = obs.weight * int(counts[i])
-                if not sealed:
-                    self.records.append(
-                        Record(t, "report", obs.name, actor, partner, act.name, amount)
-                    )
-                if partner >= 0:
-                    self.records.append(
-                        Record(t, "report", obs.name, partner, actor, act.name, amount)
-                    )
 
     def _reports(
         self,
@@ -579,15 +503,7 @@ class Engine:
                 continue
             partner = self.state_partner[state, found].astype(np.int64)
             partner = np.where((partner >= 0) & self.active[np.maximum(partner, 0)], partner, -1)
-            if self.records is not None:
-                for h, g in zip(found.tolist(), partner.tolist()):
-                    self.records.append(
-                        Record(t, "find", chk.name, h, g, self.states[state], chk.weight)
-                    )
-                    if g >= 0:
-                        self.records.append(
-                            Record(t, "find", chk.name, g, h, self.states[state], chk.weight)
-                        )
+            self.recorder.find(t, chk.name, found, partner, self.states[state], chk.weight)
             self._add(self._subjects(found, partner), chk.weight, chk.mechanism, day)
 
     def _expose(self, t: int, day: _Day) -> None:
@@ -595,17 +511,7 @@ class Engine:
             return
         new = distinct(np.concatenate(day.crossed))
         new = new[self.active[new]]
-        if self.records is not None:
-            for person in new.tolist():
-                self.records.append(
-                    Record(
-                        t,
-                        "exposed",
-                        self.mechanisms[self.cause[person]],
-                        person,
-                        amount=float(self.suspicion[person]),
-                    )
-                )
+        self.recorder.exposed(t, new, self.cause, self.suspicion)
         self.exposed_day[new] = t
         self.active[new] = False
         self.pending = self._reveal(new, t)
@@ -616,29 +522,18 @@ class Engine:
         if people.size == 0 or rules.on_device.size == 0:
             return np.empty(0, dtype=np.int64)
         unlocked = self.stream.uniform("unlock", t, people) < self.s.adversary.unlock
-        if self.records is not None:
-            for person, u in zip(people.tolist(), unlocked.tolist()):
-                self.records.append(
-                    Record(t, "seized", "", person, detail="unlocked" if u else "locked")
-                )
+        self.recorder.seized(t, people, unlocked)
         edges, owner, p = self.reveal_chances(people, t, unlocked)
         if edges.size == 0:
             return np.empty(0, dtype=np.int64)
         hit = self.stream.uniform("reveal", t, edges) < p
-        revealed = self.pop.indices[edges[hit]].astype(np.int64)
+        edges, owner = edges[hit], owner[hit]
+        revealed = self.pop.indices[edges].astype(np.int64)
         # One reveal per (exposed person, revealed person), however many links join them.
-        pairs = distinct(owner[hit] * self.n + revealed)
+        pairs = distinct(owner * self.n + revealed)
         revealed = pairs % self.n
         alive = self.active[revealed]
-        if self.records is not None:
-            channels = list(self.s.channels)
-            for e_, o, r in zip(
-                edges[hit].tolist(), owner[hit].tolist(), self.pop.indices[edges[hit]].tolist()
-            ):
-                self.records.append(
-                    Record(t, "reveal", channels[int(self.pop.edge_channel[e_])], int(o), int(r))
-                )
-            self.revealer = (pairs // self.n)[alive]
+        self.recorder.revealed(t, edges, owner, pairs, alive)
         return revealed[alive]
 
     def reveal_chances(

@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from simulator.engine import NOT_EXPOSED, THRESHOLD_SLACK, Outcome, Record, simulate
+from simulator.engine import NOT_EXPOSED, THRESHOLD_SLACK, Outcome, simulate
 from simulator.errors import UsageError
 from simulator.i18n import _
 from simulator.population import LINK_KINDS
+from simulator.records import Record
 from simulator.scenario.model import RESIDENT, Scenario
 from simulator.scenario.validation import did_you_mean
 
