@@ -316,7 +316,7 @@ class Engine:
     def _add(
         self, people: np.ndarray, weight: float | np.ndarray, mechanism: int, day: _Day
     ) -> None:
-        """Add suspicion; whoever reaches the threshold first through this mechanism gets it as cause."""
+        """Add suspicion; who first reaches the threshold through this mechanism has it as cause."""
         if people.size == 0:
             return
         np.add.at(self.suspicion, people, weight)
@@ -539,7 +539,7 @@ class Engine:
     def reveal_chances(
         self, people: np.ndarray, t: int, unlocked: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Every channel link of people seized on day t: (link position, owner, chance it is revealed).
+        """Every channel link of people seized on day t: (link position, owner, chance of a reveal).
 
         An unlocked phone holds a link if the channel stores contacts, the link belongs to a group
         chat (each member's phone keeps the member list), or a message on it is still within the

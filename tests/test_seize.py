@@ -1,4 +1,4 @@
-"""`exposure tap` and `exposure seize`: the command line, bad input, and one channel definition for two layers."""
+"""`exposure tap` and `exposure seize`: the command line, bad input, one channel for two layers."""
 
 from __future__ import annotations
 
@@ -219,7 +219,7 @@ ALL_KINDS = {
 def _engine_chances(
     scenario: Scenario, run: MessagingRun, person: int, unlocked: bool
 ) -> dict[int, float]:
-    """The engine's own reveal chances for a seizure on the run's last day, after the same messages."""
+    """The engine's own reveal chances for a seizure on the run's last day, after those messages."""
     quiet = scenario.model_copy(update={"observers": {}, "checks": {}, "days": run.days})
     engine = Engine(quiet, 1, Streams(np.random.SeedSequence(SEED)), population=run.population)
     engine.run()
@@ -251,7 +251,8 @@ def _assert_agree(
             names = person_names(scenario, run.population)
             assert found.keys() == expected.keys(), (
                 f"{scenario.name} {names[person]} unlocked={unlocked}: seize exposes "
-                f"{sorted(names[q] for q in found)}, the engine {sorted(names[q] for q in expected)}"
+                f"{sorted(names[q] for q in found)}, "
+                f"the engine {sorted(names[q] for q in expected)}"
             )
             for q, chance in found.items():
                 assert chance == pytest.approx(expected[q], abs=1e-12)

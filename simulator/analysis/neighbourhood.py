@@ -56,7 +56,10 @@ class Neighbourhood:
 def record_neighbourhood(
     scenario: Scenario, role: str, seed: int, tries: int = TRIES, max_people: int = MAX_PEOPLE
 ) -> Neighbourhood:
-    """Record runs until the first person of `role` is exposed (or `tries` runs), and cut out her neighbourhood."""
+    """Record runs until the first person of `role` is exposed, and cut out her neighbourhood.
+
+    At most `tries` runs are recorded; if she is exposed in none, the first one is drawn.
+    """
     k = scenario.role_names.index(role)
     chosen: tuple[int, Outcome, int] | None = None
     tried = 0
@@ -90,7 +93,7 @@ def neighbourhood(
     tried: int = 1,
     max_people: int = MAX_PEOPLE,
 ) -> Neighbourhood:
-    """The persona, everyone linked to her, and the most telling of their own links, up to `max_people`."""
+    """The persona, everyone linked to her and the most telling of their links, to `max_people`."""
     pop = outcome.population
     revealed_pairs: set[tuple[int, int]] = set()
     revealed_by: dict[int, int] = {}

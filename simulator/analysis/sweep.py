@@ -261,7 +261,8 @@ def sobol(sweeper: Sweeper, varies: list[Vary], role: str, samples: int) -> Swee
     k = len(varies)
     if samples * (k + 2) > MAX_EVALUATIONS:
         raise UsageError(
-            f"--samples {samples}: {samples * (k + 2)} scenarios to simulate; at most {MAX_EVALUATIONS}"
+            f"--samples {samples}: {samples * (k + 2)} scenarios to simulate; "
+            f"at most {MAX_EVALUATIONS}"
         )
     rng = np.random.default_rng(sobol_seed(sweeper.seed))
     a, b, ab = saltelli_matrices(k, samples, rng)

@@ -36,7 +36,8 @@ def seize_scenario(
     when = scenario.days if day is None else day
     if not 1 <= when <= scenario.days:
         raise UsageError(
-            f"--day {when}: outside the scenario's {scenario.days} days; give a day from 1 to {scenario.days}"
+            f"--day {when}: outside the scenario's {scenario.days} days; "
+            f"give a day from 1 to {scenario.days}"
         )
     who = _person(scenario, seed, person)
     return seize(simulate_messaging(scenario, seed, when), who, unlocked=not locked)
