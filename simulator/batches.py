@@ -1,7 +1,7 @@
 """Monte Carlo runs in batches: seeding, parallel workers, memory limits and per-run summaries.
 
 Run r always belongs to batch r // batch_size and batch b always draws from the stream
-SeedSequence(seed, spawn_key=(b,)), so results are the same bytes whatever the number of workers.
+`streams.batch_seed(seed, b)`, so results are the same bytes whatever the number of workers.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from simulator.engine import NOT_EXPOSED, Engine, Outcome, Streams
 from simulator.errors import ResourceError, UsageError
 from simulator.population import Population, build
 from simulator.scenario.model import Scenario, expected_people
+from simulator.streams import batch_seed
 
 # About this many people are simulated together in one batch of small runs.
 BATCH_PEOPLE = 400000
@@ -243,7 +244,7 @@ def run_variants_batch(
     Variants whose population is built from the same settings share one build: the build draws
     from the same stream, so sharing it changes nothing but the time taken.
     """
-    sequence = np.random.SeedSequence(seed, spawn_key=(index,))
+    sequence = batch_seed(seed, index)
     built: dict[str, Population] = {}
     out = []
     for scenario in scenarios:

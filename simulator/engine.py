@@ -9,90 +9,30 @@ of events inside a day follows the design exactly, so that causes are unambiguou
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from simulator.activities import (
+    FOR_GOOD,
+    NEVER,
+    actors_today,
+    links_today,
+    mark_crossed,
+    plan_activities,
+    role_mask,
+)
 from simulator.channels import FOREVER, channel_rules, reveal_chance
 from simulator.population import NO_CHANNEL, NO_GROUP, Population, build, order_by
-from simulator.scenario.model import ANY_CONTACT, EVERYONE, RESIDENT, Observer, Scenario
+from simulator.records import NullRecorder, Record, Recorder
+from simulator.scenario.model import RESIDENT, Observer, Scenario
+from simulator.streams import Streams, trace_seed
 
 NOT_EXPOSED = -1
 NO_CAUSE = -1
-NEVER = -(2**30)
-FOR_GOOD = 2**30
 # Weights such as 0.1 summed ten times must reach a threshold of 1.
 THRESHOLD_SLACK = 1e-9
-
-
-# Above this many actor-days per batch an activity is sampled as a count and a subset, which is
-# faster but couples two variants of a scenario less tightly than one uniform number per actor.
-COUPLED_ACTOR_DAYS = 20_000_000
-
-
-_MASK64 = (1 << 64) - 1
-_GOLDEN = 0x9E3779B97F4A7C15
-_ODD = 0xD1B54A32D192ED03
-
-
-def _mix_int(z: int) -> int:
-    """SplitMix64's finaliser on a Python integer."""
-    z = (z + _GOLDEN) & _MASK64
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
-    return z ^ (z >> 31)
-
-
-def _mix(z: np.ndarray) -> np.ndarray:
-    """SplitMix64's finaliser on an array of uint64 (wrapping arithmetic)."""
-    z = z + np.uint64(_GOLDEN)
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return z ^ (z >> np.uint64(31))
-
-
-class Streams:
-    """Random numbers by purpose, all derived from one seed sequence.
-
-    Draws that decide *whether something happens to a person on a day* are counter-based: a hash
-    of (purpose, day, person) gives the uniform number, so two variants of a scenario run with the
-    same seed use the same number for the same question, whatever else differs between them —
-    common random numbers that keep paired comparisons sharp. Bulk draws (building the population,
-    placing observers) come from ordinary generators, one per purpose.
-    """
-
-    def __init__(self, seed: np.random.SeedSequence):
-        self.seed = seed
-        self._streams: dict[str, np.random.Generator] = {}
-        self._keys: dict[str, int] = {}
-
-    def key(self, purpose: str) -> int:
-        """A 64-bit key for one purpose."""
-        key = self._keys.get(purpose)
-        if key is None:
-            spawn = (*self.seed.spawn_key, zlib.crc32(purpose.encode("utf-8")))
-            state = np.random.SeedSequence(self.seed.entropy, spawn_key=spawn).generate_state(
-                2, np.uint64
-            )
-            key = self._keys[purpose] = int(state[0])
-        return key
-
-    def uniform(self, purpose: str, day: int, ids: np.ndarray) -> np.ndarray:
-        """One uniform number in [0, 1) per id, fixed by (purpose, day, id)."""
-        salt = _mix_int((self.key(purpose) + day * _GOLDEN) & _MASK64)
-        z = ids.astype(np.uint64) * np.uint64(_ODD) + np.uint64(salt)
-        return (_mix(z) >> np.uint64(11)).astype(np.float64) * (1.0 / (1 << 53))
-
-    def __call__(self, purpose: str) -> np.random.Generator:
-        """The generator for one purpose, e.g. "population" or "activity:call_abroad"."""
-        rng = self._streams.get(purpose)
-        if rng is None:
-            key = (*self.seed.spawn_key, zlib.crc32(purpose.encode("utf-8")))
-            rng = np.random.default_rng(np.random.SeedSequence(self.seed.entropy, spawn_key=key))
-            self._streams[purpose] = rng
-        return rng
 
 
 def distinct(values: np.ndarray) -> np.ndarray:
@@ -106,27 +46,6 @@ def distinct(values: np.ndarray) -> np.ndarray:
     return ordered[keep]
 
 
-@dataclass(frozen=True)
-class Record:
-    """One thing that happened, kept when a run is recorded for its story.
-
-    kind: "activity" (mechanism = activity; other = partner; detail "registered" or ""),
-    "registration", "report" and "bribe" (mechanism = observer; detail = activity; other = the
-    actor a report about a partner concerns), "find" (mechanism = check; detail = state;
-    other = the guest), "cascade" (other = whose phone or log revealed them), "exposed"
-    (mechanism = cause), "seized" (detail "unlocked" or "locked"), "reveal" (mechanism =
-    channel; other = the revealed person; detail "device", "metadata" or "device+metadata").
-    """
-
-    day: int
-    kind: str
-    mechanism: str
-    person: int
-    other: int = -1
-    detail: str = ""
-    amount: float = 0.0
-
-
 @dataclass
 class Outcome:
     """What happened in one batch: who was exposed, on which day, and why."""
@@ -135,26 +54,6 @@ class Outcome:
     exposed_day: np.ndarray  # int32[n], NOT_EXPOSED if never
     cause: np.ndarray  # int16[n]: index into Scenario.mechanisms, NO_CAUSE if never
     records: list[Record] | None = None  # only when recorded
-
-
-@dataclass
-class _Activity:
-    name: str
-    daily: float
-    actors: np.ndarray
-    channel: int
-    traces: tuple[str, ...]  # traces of an unregistered occurrence
-    traces_registered: tuple[str, ...]
-    registers: float
-    offers_bribe: bool
-    minutes: float | None
-    state: int
-    state_days: int
-    at_partner: bool
-    to_group: bool = False  # a post to a group chat reaches every link of the poster's group
-    partner_count: np.ndarray | None = None  # int64[n]: eligible partners of each person
-    partner_start: np.ndarray | None = None  # int64[n]
-    partner_edges: np.ndarray | None = None  # int64[...]: link positions, grouped by person
 
 
 @dataclass
@@ -223,16 +122,13 @@ class Engine:
         record: bool = False,
     ):
         self.s = scenario
-        self.records: list[Record] | None = [] if record else None
-        self.revealer = np.empty(
-            0, dtype=np.int64
-        )  # who revealed each pending person (recording only)
         self.stream = streams
         self.pop = (
             population
             if population is not None
             else build(scenario, replicas, streams("population"))
         )
+        self.recorder = Recorder(scenario, self.pop) if record else NullRecorder()
         self.rules = channel_rules(scenario)
         n = self.pop.size
         self.n = n
@@ -249,10 +145,8 @@ class Engine:
         self.holders = [np.empty(0, dtype=np.int64) for _ in self.states]
         self.edge_source = self.pop.edge_source()
         self.attention = self._attention()
-        self.activities = [self._plan_activity(name) for name in scenario.activities]
-        self.messaging = any(
-            a.partner_edges is not None and a.channel != NO_CHANNEL for a in self.activities
-        )
+        self.activities = plan_activities(scenario, self.pop, self.rules, self.edge_source)
+        self.messaging = any(a.messages for a in self.activities)
         self.last_message = (
             np.full(self.pop.indices.size, NEVER, dtype=np.int32) if self.messaging else None
         )
@@ -261,56 +155,6 @@ class Engine:
         self.pending = np.empty(0, dtype=np.int64)
 
     # ----------------------------------------------------------------- set-up
-    def _role_mask(self, role: str) -> np.ndarray:
-        if role == EVERYONE:
-            return np.ones(self.n, dtype=bool)
-        return self.pop.role == self.s.role_names.index(role)
-
-    def _plan_activity(self, name: str) -> _Activity:
-        spec = self.s.activities[name]
-        channels = list(self.s.channels)
-        channel_name = self.s.activity_channel(name)
-        channel = channels.index(channel_name) if channel_name else NO_CHANNEL
-        derived: list[str] = []
-        if channel != NO_CHANNEL and self.rules.radio[channel]:
-            derived.append("radio")
-        if channel != NO_CHANNEL and self.rules.logs_metadata[channel]:
-            derived.append("metadata")
-        traces = tuple(dict.fromkeys([*spec.traces, *derived]))
-        # A registered stay is legal: the leader's eye on the guest is no violation.
-        registered = tuple(t for t in traces if t != "presence")
-        plan = _Activity(
-            name=name,
-            daily=spec.daily,
-            actors=np.flatnonzero(self._role_mask(spec.who)).astype(np.int64),
-            channel=channel,
-            traces=traces,
-            traces_registered=registered,
-            registers=spec.registers,
-            offers_bribe=spec.offers_bribe,
-            minutes=spec.minutes,
-            state=self.states.index(spec.state) if spec.state else -1,
-            state_days=spec.state_duration or FOR_GOOD,
-            at_partner=spec.at == "partner",
-        )
-        if spec.with_ is not None:
-            if spec.with_ in self.s.groups:
-                plan.to_group = True
-                keep = self.pop.edge_group == list(self.s.groups).index(spec.with_)
-            else:
-                # A group's links carry only posts to the group.
-                keep = self.pop.edge_group == NO_GROUP
-                if channel != NO_CHANNEL:
-                    keep &= self.pop.edge_channel == channel
-                if spec.with_ != ANY_CONTACT:
-                    keep &= self.pop.role[self.pop.indices] == self.s.role_names.index(spec.with_)
-            edges = np.flatnonzero(keep)
-            count = np.bincount(self.edge_source[edges], minlength=self.n).astype(np.int64)
-            start = np.zeros(self.n, dtype=np.int64)
-            np.cumsum(count[:-1], out=start[1:])
-            plan.partner_count, plan.partner_start, plan.partner_edges = count, start, edges
-        return plan
-
     def _plan_observer(self, name: str) -> _Observer:
         spec = self.s.observers[name]
         weight = spec.weight if spec.weight is not None else self.s.adversary.weights.reports
@@ -384,7 +228,7 @@ class Engine:
         households = self.pop.household_start.size - 1
         missing = self.stream("standing").random(households) < standing.share
         for role in standing.roles:
-            missing[self.pop.household[self._role_mask(role)]] = True
+            missing[self.pop.household[role_mask(self.s, self.pop, role)]] = True
         return np.where(missing[self.pop.household], standing.attention, 1.0)
 
     def _plan_check(self, name: str) -> _Check:
@@ -393,7 +237,7 @@ class Engine:
         if isinstance(spec.scope, list):
             scope = np.zeros(self.n, dtype=bool)
             for role in spec.scope:
-                scope |= self._role_mask(role)
+                scope |= role_mask(self.s, self.pop, role)
         finds = [
             (self.states.index(state), p * (1.0 - self.s.states[state].concealment))
             for state, p in spec.finds.items()
@@ -439,7 +283,7 @@ class Engine:
 
     def outcome(self) -> Outcome:
         """Who was exposed so far, when and why."""
-        return Outcome(self.pop, self.exposed_day, self.cause, self.records)
+        return Outcome(self.pop, self.exposed_day, self.cause, self.recorder.records)
 
     def resume_from(self, earlier: Engine) -> None:
         """Continue the runs of an engine that simulated the same town under other rules.
@@ -467,14 +311,12 @@ class Engine:
         if earlier.last_message is not None:  # messages already on phones stay there
             self.last_message = earlier.last_message
         self.pending = earlier.pending
-        self.revealer = earlier.revealer
-        if self.records is not None and earlier.records is not None:
-            self.records = earlier.records
+        self.recorder.resume_from(earlier.recorder)
 
     def _add(
         self, people: np.ndarray, weight: float | np.ndarray, mechanism: int, day: _Day
     ) -> None:
-        """Add suspicion; whoever reaches the threshold first through this mechanism gets it as cause."""
+        """Add suspicion; who first reaches the threshold through this mechanism has it as cause."""
         if people.size == 0:
             return
         np.add.at(self.suspicion, people, weight)
@@ -487,66 +329,27 @@ class Engine:
     def _cascade(self, day: _Day, t: int) -> None:
         alive = self.active[self.pending]
         targets = self.pending[alive]
-        if self.records is not None:
-            for target, owner in zip(targets.tolist(), self.revealer[alive].tolist()):
-                self.records.append(
-                    Record(
-                        t, "cascade", "cascade", target, owner, "", self.s.adversary.weights.cascade
-                    )
-                )
+        self.recorder.cascade(t, targets, alive)
         self.pending = np.empty(0, dtype=np.int64)
         self._add(targets, self.s.adversary.weights.cascade, self.mechanisms.index("cascade"), day)
 
-    def _sample(
-        self, candidates: np.ndarray, p: float, purpose: str, t: int, coupled: bool = True
-    ) -> np.ndarray:
-        """Each candidate independently with probability p.
-
-        Coupled: one counter-based uniform per candidate, so a lower p picks a subset of the same
-        people. Otherwise a binomial count and a random subset, touching only the chosen few.
-        """
-        if candidates.size == 0:
-            return candidates[:0]
-        if coupled:
-            return candidates[self.stream.uniform(purpose, t, candidates) < p]
-        rng = self.stream(purpose)
-        if p <= 0.0:
-            return candidates[:0]
-        if p >= 1.0:
-            return candidates
-        k = rng.binomial(candidates.size, p)
-        if k == 0:
-            return candidates[:0]
-        return np.sort(candidates[rng.choice(candidates.size, size=k, replace=False)])
-
     def _do_activity(self, index: int, t: int, day: _Day) -> _Events:
         act = self.activities[index]
-        coupled = act.actors.size * self.s.days <= COUPLED_ACTOR_DAYS
-        actor = self._sample(act.actors, act.daily, f"activity:{act.name}", t, coupled)
+        actor = actors_today(act, self.stream, t, self.s.days)
         actor = actor[self.active[actor]]
         partner = np.full(actor.size, -1, dtype=np.int64)
         edge = None
-        if act.to_group:
-            actor = self._post_to_group(act, actor, t)
-            partner = np.full(actor.size, -1, dtype=np.int64)
-        elif (
-            act.partner_edges is not None
-            and act.partner_count is not None
-            and act.partner_start is not None
-        ):
-            count = act.partner_count[actor]
-            actor = actor[count > 0]
-            count = count[count > 0]
-            u = self.stream.uniform(f"partner:{act.name}", t, actor)
-            pick = act.partner_start[actor] + (u * count).astype(np.int64)
-            edge = act.partner_edges[pick]
-            partner = self.pop.indices[edge].astype(np.int64)
-            ok = self.active[partner]
-            actor, partner, edge = actor[ok], partner[ok], edge[ok]
+        if act.partner_edges is not None:
+            actor, _links, edge = links_today(act, self.stream, t, actor)
+            if act.to_group:
+                partner = np.full(actor.size, -1, dtype=np.int64)
+            else:
+                partner = self.pop.indices[edge].astype(np.int64)
+                ok = self.active[partner]
+                actor, partner, edge = actor[ok], partner[ok], edge[ok]
         registered = self.stream.uniform(f"register:{act.name}", t, actor) < act.registers
         if edge is not None and self.last_message is not None and act.channel != NO_CHANNEL:
-            self.last_message[edge] = t
-            self.last_message[self.pop.reverse[edge]] = t
+            mark_crossed(self.last_message, self.pop, edge, t)
         if act.state >= 0:
             holder = partner if act.at_partner else actor
             sel = ~registered
@@ -557,20 +360,7 @@ class Engine:
                 self.holders[act.state] = distinct(np.concatenate([self.holders[act.state], hold]))
             # Who is implicated with the holder when the state is found (the guest of a stay).
             self.state_partner[act.state, hold] = actor[sel] if act.at_partner else -1
-        if self.records is not None:
-            for a, b, r in zip(actor.tolist(), partner.tolist(), registered.tolist()):
-                self.records.append(
-                    Record(t, "activity", act.name, a, b, "registered" if r else "")
-                )
-                if r:
-                    w = self.s.adversary.weights.registration
-                    self.records.append(
-                        Record(t, "registration", "registration", a, b, act.name, w)
-                    )
-                    if b >= 0:
-                        self.records.append(
-                            Record(t, "registration", "registration", b, a, act.name, w)
-                        )
+        self.recorder.activity(t, act.name, actor, partner, registered)
         if registered.any():
             subjects = self._subjects(actor[registered], partner[registered])
             self._add(
@@ -582,23 +372,6 @@ class Engine:
         if "travel" in act.traces:
             day.travellers.append(actor)
         return _Events(index, actor, partner, registered)
-
-    def _post_to_group(self, act: _Activity, actor: np.ndarray, t: int) -> np.ndarray:
-        """Posts reach every link of the poster's group; returns the posters (those in the group)."""
-        assert (
-            act.partner_count is not None
-            and act.partner_start is not None
-            and act.partner_edges is not None
-        )
-        count = act.partner_count[actor]
-        actor = actor[count > 0]
-        count = count[count > 0]
-        if self.last_message is not None and act.channel != NO_CHANNEL and actor.size:
-            offset = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
-            edge = act.partner_edges[np.repeat(act.partner_start[actor], count) + offset]
-            self.last_message[edge] = t
-            self.last_message[self.pop.reverse[edge]] = t
-        return actor
 
     @staticmethod
     def _subjects(actor: np.ndarray, partner: np.ndarray) -> np.ndarray:
@@ -632,16 +405,18 @@ class Engine:
                 report,
                 accept if act.offers_bribe else 0.0,
             )
-            if self.records is not None:
-                self._record_observation(t, obs, act, ev, counts, bribed)
+            sealed = (
+                spec.kind == "operator"
+                and act.channel != NO_CHANNEL
+                and bool(self.rules.sealed_sender[act.channel])
+            )
+            self.recorder.observation(
+                t, obs.name, act.name, ev.actor, ev.partner, counts, bribed, obs.weight, sealed
+            )
             hit = counts > 0
             if not hit.any():
                 continue
-            if (
-                spec.kind == "operator"
-                and act.channel != NO_CHANNEL
-                and self.rules.sealed_sender[act.channel]
-            ):
+            if sealed:
                 # Sealed sender: the operator's log names the recipient, not the sender.
                 has = hit & (ev.partner >= 0)
                 self._add(ev.partner[has], obs.weight * counts[has], obs.mechanism, day)
@@ -649,39 +424,6 @@ class Engine:
             subjects = self._subjects(ev.actor[hit], ev.partner[hit])
             repeat = np.concatenate([counts[hit], counts[hit][ev.partner[hit] >= 0]])
             self._add(subjects, obs.weight * repeat, obs.mechanism, day)
-
-    def _record_observation(
-        self,
-        t: int,
-        obs: _Observer,
-        act: _Activity,
-        ev: _Events,
-        counts: np.ndarray,
-        bribed: np.ndarray,
-    ) -> None:
-        assert self.records is not None
-        sealed = (
-            obs.spec.kind == "operator"
-            and act.channel != NO_CHANNEL
-            and bool(self.rules.sealed_sender[act.channel])
-        )
-        for i in np.flatnonzero((counts > 0) | (bribed > 0)):
-            actor, partner = int(ev.actor[i]), int(ev.partner[i])
-            if bribed[i]:
-                price = obs.spec.bribe.price if obs.spec.bribe is not None else 0.0
-                self.records.append(
-                    Record(t, "bribe", obs.name, actor, partner, act.name, price * int(bribed[i]))
-                )
-            if counts[i]:
-                amount = obs.weight * int(counts[i])
-                if not sealed:
-                    self.records.append(
-                        Record(t, "report", obs.name, actor, partner, act.name, amount)
-                    )
-                if partner >= 0:
-                    self.records.append(
-                        Record(t, "report", obs.name, partner, actor, act.name, amount)
-                    )
 
     def _reports(
         self,
@@ -751,7 +493,7 @@ class Engine:
             if chk.scope is not None:
                 present &= chk.scope[ever]
             candidates = ever[present]
-        inspected = self._sample(candidates, chance, f"inspect:{chk.name}", t)
+        inspected = self.stream.sample(candidates, chance, f"inspect:{chk.name}", t)
         if inspected.size == 0:
             return
         for state, p in chk.finds:
@@ -761,15 +503,7 @@ class Engine:
                 continue
             partner = self.state_partner[state, found].astype(np.int64)
             partner = np.where((partner >= 0) & self.active[np.maximum(partner, 0)], partner, -1)
-            if self.records is not None:
-                for h, g in zip(found.tolist(), partner.tolist()):
-                    self.records.append(
-                        Record(t, "find", chk.name, h, g, self.states[state], chk.weight)
-                    )
-                    if g >= 0:
-                        self.records.append(
-                            Record(t, "find", chk.name, g, h, self.states[state], chk.weight)
-                        )
+            self.recorder.find(t, chk.name, found, partner, self.states[state], chk.weight)
             self._add(self._subjects(found, partner), chk.weight, chk.mechanism, day)
 
     def _expose(self, t: int, day: _Day) -> None:
@@ -777,17 +511,7 @@ class Engine:
             return
         new = distinct(np.concatenate(day.crossed))
         new = new[self.active[new]]
-        if self.records is not None:
-            for person in new.tolist():
-                self.records.append(
-                    Record(
-                        t,
-                        "exposed",
-                        self.mechanisms[self.cause[person]],
-                        person,
-                        amount=float(self.suspicion[person]),
-                    )
-                )
+        self.recorder.exposed(t, new, self.cause, self.suspicion)
         self.exposed_day[new] = t
         self.active[new] = False
         self.pending = self._reveal(new, t)
@@ -798,35 +522,24 @@ class Engine:
         if people.size == 0 or rules.on_device.size == 0:
             return np.empty(0, dtype=np.int64)
         unlocked = self.stream.uniform("unlock", t, people) < self.s.adversary.unlock
-        if self.records is not None:
-            for person, u in zip(people.tolist(), unlocked.tolist()):
-                self.records.append(
-                    Record(t, "seized", "", person, detail="unlocked" if u else "locked")
-                )
+        self.recorder.seized(t, people, unlocked)
         edges, owner, p = self.reveal_chances(people, t, unlocked)
         if edges.size == 0:
             return np.empty(0, dtype=np.int64)
         hit = self.stream.uniform("reveal", t, edges) < p
-        revealed = self.pop.indices[edges[hit]].astype(np.int64)
+        edges, owner = edges[hit], owner[hit]
+        revealed = self.pop.indices[edges].astype(np.int64)
         # One reveal per (exposed person, revealed person), however many links join them.
-        pairs = distinct(owner[hit] * self.n + revealed)
+        pairs = distinct(owner * self.n + revealed)
         revealed = pairs % self.n
         alive = self.active[revealed]
-        if self.records is not None:
-            channels = list(self.s.channels)
-            for e_, o, r in zip(
-                edges[hit].tolist(), owner[hit].tolist(), self.pop.indices[edges[hit]].tolist()
-            ):
-                self.records.append(
-                    Record(t, "reveal", channels[int(self.pop.edge_channel[e_])], int(o), int(r))
-                )
-            self.revealer = (pairs // self.n)[alive]
+        self.recorder.revealed(t, edges, owner, pairs, alive)
         return revealed[alive]
 
     def reveal_chances(
         self, people: np.ndarray, t: int, unlocked: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Every channel link of people seized on day t: (link position, owner, chance it is revealed).
+        """Every channel link of people seized on day t: (link position, owner, chance of a reveal).
 
         An unlocked phone holds a link if the channel stores contacts, the link belongs to a group
         chat (each member's phone keeps the member list), or a message on it is still within the
@@ -871,5 +584,5 @@ def simulate(
     With `record`, the outcome also lists every activity, report, bribe, find, exposure,
     seizure and reveal (meant for one small run told as a story).
     """
-    sequence = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    sequence = seed if isinstance(seed, np.random.SeedSequence) else trace_seed(seed)
     return Engine(scenario, replicas, Streams(sequence), record=record).run(on_day)

@@ -1,4 +1,4 @@
-"""The tabletop exercise (`exposure exercise`): one persona, a choice every turn, played on the model.
+"""The tabletop exercise (`exposure exercise`): one persona, a choice every turn, on the model.
 
 A scenario's `exercise` block names the persona's role, the length of a turn and a menu of
 choices; each choice patches the scenario like a countermeasure. The choice made in a turn sets
@@ -34,7 +34,7 @@ import numpy as np
 from simulator.analysis.compare import Delta, Variant, paired_delta
 from simulator.analysis.results import aggregate
 from simulator.batches import BatchSummary, batch_size, batches, summarise
-from simulator.engine import NOT_EXPOSED, Engine, Outcome, Streams
+from simulator.engine import NOT_EXPOSED, Engine, Outcome
 from simulator.errors import UsageError
 from simulator.files import FileProblem, read_bounded
 from simulator.i18n import _
@@ -50,6 +50,7 @@ from simulator.story import (
     suspicion_path,
     tell,
 )
+from simulator.streams import Streams, batch_seed, exercise_seed
 
 SAVE_FORMAT = "exposure-exercise"
 SAVE_VERSION = 1
@@ -83,7 +84,7 @@ class TurnResult:
 
 @dataclass(frozen=True)
 class Alternative:
-    """One way of playing compared in the debrief: the persona's choices, or one option every turn."""
+    """One way of playing compared in the debrief: the persona's choices, or one option always."""
 
     label: str
     schedule: tuple[int, ...]
@@ -172,7 +173,8 @@ class _Run:
             first = next(iter(self.towns.values()), None)
             if first is not None and not _same_people(first, town):
                 raise UsageError(
-                    f"exercise choice {choice + 1}: it changes who lives in the town or who knows whom; "
+                    f"exercise choice {choice + 1}: "
+                    "it changes who lives in the town or who knows whom; "
                     "a choice may change habits, channels and devices only"
                 )
             self.towns[key] = town
@@ -194,7 +196,8 @@ def _same_people(a: Population, b: Population) -> bool:
 def no_exercise_message(name: str) -> str:
     """What to say when a scenario has no tabletop."""
     return (
-        f"{name}: has no `exercise` block to play; add one with `persona`, `turn_days` and `choices` "
+        f"{name}: has no `exercise` block to play; "
+        "add one with `persona`, `turn_days` and `choices` "
         "(docs/scenario-format.md, section `exercise`, or the end of scenarios/border-phone.yaml)"
     )
 
@@ -222,12 +225,13 @@ class Tabletop:
         ]
         self.choices: list[int] = []
         self.results: list[TurnResult] = []
-        self._run = _Run(self.variants, 1, np.random.SeedSequence(seed), record=True)
+        self._run = _Run(self.variants, 1, exercise_seed(seed), record=True)
         self.persona: int | None = None
         for choice in choices:
             if self.finished:
                 raise UsageError(
-                    f"{len(choices)} choices saved, but the exercise ended after turn {len(self.choices)}"
+                    f"{len(choices)} choices saved, "
+                    f"but the exercise ended after turn {len(self.choices)}"
                 )
             self.play(choice)
 
@@ -262,7 +266,8 @@ class Tabletop:
             raise UsageError("the exercise is over")
         if not 0 <= choice < len(self.exercise.choices):
             raise UsageError(
-                f"turn {len(self.choices) + 1}: no choice {choice + 1}; choose from 1 to {len(self.exercise.choices)}"
+                f"turn {len(self.choices) + 1}: no choice {choice + 1}; "
+                f"choose from 1 to {len(self.exercise.choices)}"
             )
         turn = self.next_turn
         self._run.advance(choice, turn.last)
@@ -338,7 +343,7 @@ class Tabletop:
         self, schedule: tuple[int, ...], horizon: int, towns: dict[str, Population]
     ) -> tuple[int, str] | None:
         """The persona's exposure in the played run (same seed) under a schedule of choices."""
-        run = _Run(self.variants, 1, np.random.SeedSequence(self.seed), record=False, towns=towns)
+        run = _Run(self.variants, 1, exercise_seed(self.seed), record=False, towns=towns)
         for turn, choice in zip(self.turns, schedule):
             run.advance(choice, min(turn.last, horizon))
         outcome = run.outcome()
@@ -359,7 +364,7 @@ class Tabletop:
         size = batch_size(self.scenario)
         out: list[list[BatchSummary]] = [[] for _ in schedules]
         for index, count in batches(runs, size):
-            sequence = np.random.SeedSequence(self.seed, spawn_key=(index,))
+            sequence = batch_seed(self.seed, index)
             towns: dict[str, Population] = {}
             for k, schedule in enumerate(schedules):
                 run = _Run(self.variants, count, sequence, record=False, towns=towns)
@@ -453,7 +458,8 @@ def read_saved(path: str) -> Saved:
         raise UsageError(f'{path}: not a saved exercise (no "format": "{SAVE_FORMAT}")')
     if doc.get("version") != SAVE_VERSION:
         raise UsageError(
-            f"{path}: saved by another version of Exposure (format version {doc.get('version')!r}; this one reads {SAVE_VERSION})"
+            f"{path}: saved by another version of Exposure "
+            f"(format version {doc.get('version')!r}; this one reads {SAVE_VERSION})"
         )
     scenario = doc.get("scenario")
     if not isinstance(scenario, dict) or not all(
@@ -483,11 +489,13 @@ def resume(saved: Saved, loaded: LoadedScenario, seed: int | None) -> Tabletop:
     """Replay a saved exercise on its scenario, refusing one that does not fit it."""
     if loaded.sha256 != saved.sha256:
         raise UsageError(
-            f"{saved.path}: was saved for another version of `{saved.name}` (the scenario file has changed); start a new exercise"
+            f"{saved.path}: was saved for another version of `{saved.name}` "
+            "(the scenario file has changed); start a new exercise"
         )
     if seed is not None and seed != saved.seed:
         raise UsageError(
-            f"--seed {seed}: {saved.path} was played with seed {saved.seed}; leave --seed out to resume it"
+            f"--seed {seed}: {saved.path} was played with seed {saved.seed}; "
+            "leave --seed out to resume it"
         )
     exercise = loaded.scenario.exercise
     if exercise is None:
@@ -500,7 +508,8 @@ def resume(saved: Saved, loaded: LoadedScenario, seed: int | None) -> Tabletop:
     bad = [c + 1 for c in saved.choices if c >= len(exercise.choices)]
     if bad:
         raise UsageError(
-            f"{saved.path}: broken saved exercise: choice {bad[0]} is not on the menu (1 to {len(exercise.choices)})"
+            f"{saved.path}: broken saved exercise: "
+            f"choice {bad[0]} is not on the menu (1 to {len(exercise.choices)})"
         )
     try:
         return Tabletop(loaded, saved.seed, saved.choices)

@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from simulator.engine import NOT_EXPOSED, THRESHOLD_SLACK, Outcome, Record, simulate
+from simulator.engine import NOT_EXPOSED, THRESHOLD_SLACK, Outcome, simulate
 from simulator.errors import UsageError
 from simulator.i18n import _
 from simulator.population import LINK_KINDS
+from simulator.records import Record
 from simulator.scenario.model import RESIDENT, Scenario
 from simulator.scenario.validation import did_you_mean
 
@@ -146,12 +147,13 @@ class Story:
 
 
 def persona_role(scenario: Scenario, role: str | None) -> str:
-    """The role the story follows: the one asked for, else the first role at risk, else residents."""
+    """The role the story follows: the one asked for, else the first role at risk, else resident."""
     names = scenario.role_names
     if role is not None:
         if role not in names:
             raise UsageError(
-                f"--person: no role named `{role}`{did_you_mean(role, names)}; roles: {', '.join(names)}"
+                f"--person: no role named `{role}`{did_you_mean(role, names)}; "
+                f"roles: {', '.join(names)}"
             )
         return role
     for name in scenario.population.roles:

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from simulator.batches import simulate_runs
-from simulator.engine import Streams
 from simulator.errors import ScenarioError
 from simulator.population import GROUP, NO_GROUP, build
 from simulator.scenario import load
+from simulator.streams import Streams
 
 GROUP_TOWN = {
     "days": 3,

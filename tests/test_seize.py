@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from simulator import activities
 from simulator.cli import cli
-from simulator.engine import Engine, Streams
+from simulator.engine import Engine
 from simulator.messaging import seize_scenario
 from simulator.messaging.adversary import seize
 from simulator.messaging.simulation import (
@@ -20,6 +21,7 @@ from simulator.messaging.simulation import (
 )
 from simulator.scenario import bundled_names, load
 from simulator.scenario.model import Scenario
+from simulator.streams import Streams
 
 SEED = 5
 SHORT = 12  # days: enough messages on every link kind, quick to encrypt
@@ -268,6 +270,17 @@ def test_every_channel_kind_reveals_in_both_layers_alike():
     report = seize(run, hub, True)
     assert any(e.via_device and not e.via_metadata for e in report.exposed)
     assert any(e.via_metadata and not e.via_device for e in report.exposed)
+
+
+def test_both_layers_sample_a_large_town_in_bulk_alike(monkeypatch):
+    """Above COUPLED_ACTOR_DAYS the engine draws who acts as a count and a subset; so must tap."""
+    scenario = Scenario.model_validate(ALL_KINDS)
+    coupled = simulate_messaging(scenario, SEED)
+    monkeypatch.setattr(activities, "COUPLED_ACTOR_DAYS", 0)
+    bulk = simulate_messaging(scenario, SEED)
+    assert [m.links for m in bulk.messages] != [m.links for m in coupled.messages]
+    hub = int(np.flatnonzero(bulk.population.role == 0)[0])
+    assert _assert_agree(scenario, [hub]) > 0
 
 
 MESSAGING = [n for n in bundled_names() if message_channels(load(n).scenario)]

@@ -9,6 +9,7 @@ import numpy as np
 from simulator.engine import NO_CAUSE, NOT_EXPOSED, Outcome, simulate
 from simulator.population import LINK_KINDS, NO_CHANNEL
 from simulator.scenario.model import Scenario
+from simulator.streams import picture_seed
 
 # A picture of more people than this stops being readable on a page.
 MAX_PEOPLE = 40
@@ -52,15 +53,13 @@ class Neighbourhood:
     hidden: int  # people two links away left out to keep the picture readable
 
 
-def picture_seed(seed: int, attempt: int) -> np.random.SeedSequence:
-    """The stream of the attempt-th recorded run: independent of the report's Monte Carlo runs."""
-    return np.random.SeedSequence(seed, spawn_key=(2**31 - 1, attempt))
-
-
 def record_neighbourhood(
     scenario: Scenario, role: str, seed: int, tries: int = TRIES, max_people: int = MAX_PEOPLE
 ) -> Neighbourhood:
-    """Record runs until the first person of `role` is exposed (or `tries` runs), and cut out her neighbourhood."""
+    """Record runs until the first person of `role` is exposed, and cut out her neighbourhood.
+
+    At most `tries` runs are recorded; if she is exposed in none, the first one is drawn.
+    """
     k = scenario.role_names.index(role)
     chosen: tuple[int, Outcome, int] | None = None
     tried = 0
@@ -94,7 +93,7 @@ def neighbourhood(
     tried: int = 1,
     max_people: int = MAX_PEOPLE,
 ) -> Neighbourhood:
-    """The persona, everyone linked to her, and the most telling of their own links, up to `max_people`."""
+    """The persona, everyone linked to her and the most telling of their links, to `max_people`."""
     pop = outcome.population
     revealed_pairs: set[tuple[int, int]] = set()
     revealed_by: dict[int, int] = {}

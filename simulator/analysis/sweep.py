@@ -23,6 +23,7 @@ from simulator.scenario import LoadedScenario, load
 from simulator.scenario.patches import split_key
 from simulator.scenario.validation import types_at
 from simulator.seal import Passphrase
+from simulator.streams import sobol_seed
 
 MAX_STEPS = 50
 MAX_EVALUATIONS = 5000
@@ -260,9 +261,10 @@ def sobol(sweeper: Sweeper, varies: list[Vary], role: str, samples: int) -> Swee
     k = len(varies)
     if samples * (k + 2) > MAX_EVALUATIONS:
         raise UsageError(
-            f"--samples {samples}: {samples * (k + 2)} scenarios to simulate; at most {MAX_EVALUATIONS}"
+            f"--samples {samples}: {samples * (k + 2)} scenarios to simulate; "
+            f"at most {MAX_EVALUATIONS}"
         )
-    rng = np.random.default_rng(np.random.SeedSequence(sweeper.seed, spawn_key=(0x50B0,)))
+    rng = np.random.default_rng(sobol_seed(sweeper.seed))
     a, b, ab = saltelli_matrices(k, samples, rng)
 
     def settings(row: np.ndarray) -> list[str]:

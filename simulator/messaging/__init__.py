@@ -7,19 +7,17 @@ a scenario's messaging (`simulation`) and what the adversary gets from it (`adve
 
 from __future__ import annotations
 
-import numpy as np
-
-from simulator.engine import Streams
 from simulator.errors import UsageError
 from simulator.messaging.adversary import SeizeReport, TapReport, resolve_person, seize, tap
 from simulator.messaging.simulation import MessagingRun, require_messages, simulate_messaging
 from simulator.population import build
 from simulator.scenario.model import Scenario
+from simulator.streams import Streams, messaging_seed
 
 
 def _person(scenario: Scenario, seed: int, spec: str) -> int:
     """Resolve --person before simulating, on the population the run will build."""
-    pop = build(scenario, 1, Streams(np.random.SeedSequence(seed))("population"))
+    pop = build(scenario, 1, Streams(messaging_seed(seed))("population"))
     return resolve_person(scenario, pop, spec)
 
 
@@ -38,7 +36,8 @@ def seize_scenario(
     when = scenario.days if day is None else day
     if not 1 <= when <= scenario.days:
         raise UsageError(
-            f"--day {when}: outside the scenario's {scenario.days} days; give a day from 1 to {scenario.days}"
+            f"--day {when}: outside the scenario's {scenario.days} days; "
+            f"give a day from 1 to {scenario.days}"
         )
     who = _person(scenario, seed, person)
     return seize(simulate_messaging(scenario, seed, when), who, unlocked=not locked)

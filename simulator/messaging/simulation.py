@@ -1,10 +1,10 @@
 """One run of a scenario's messaging: who writes to whom, encrypted, delivered, stored and logged.
 
 The population and the choice of who writes to whom are the Monte Carlo engine's own: the same
-population build, the same activity plans, the same counter-based random numbers. So the links a
-message crosses here are the links the engine marks, day by day (`last_message`), and a test can
-hold the two layers to each other. Nobody is arrested during the run: `seize` looks at a phone
-at the end of a chosen day.
+population build, the same activity plans and the same draws (`simulator.activities`). So the
+links a message crosses here are the links the engine marks, day by day (`last_message`), and a
+test can hold the two layers to each other. Nobody is arrested during the run: `seize` looks at
+a phone at the end of a chosen day.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from functools import cached_property
 
 import numpy as np
 
-from simulator.engine import NEVER, Engine, Streams
+from simulator.activities import NEVER, actors_today, links_today, mark_crossed, plan_activities
+from simulator.channels import channel_rules
 from simulator.errors import UsageError
 from simulator.i18n import _
 from simulator.messaging.crypto import KeyMaker
@@ -23,6 +24,7 @@ from simulator.messaging.network import Network
 from simulator.messaging.wire import encode_content
 from simulator.population import NO_CHANNEL, NO_GROUP, Population, build
 from simulator.scenario.model import Scenario
+from simulator.streams import Streams, messaging_seed
 
 # A single run at small scale: refuse a scenario whose messages would take minutes to encrypt.
 MAX_MESSAGES = 200_000
@@ -120,7 +122,8 @@ def require_messages(scenario: Scenario) -> None:
     """Refuse a scenario in which nobody sends anyone a message."""
     if not message_channels(scenario):
         raise UsageError(
-            f"{scenario.name}: no activity sends messages between people, so there is nothing to tap or seize "
+            f"{scenario.name}: no activity sends messages between people, "
+            "so there is nothing to tap or seize "
             "(an activity needs `with:` and a `channel:` that is not in_person)"
         )
 
@@ -129,12 +132,10 @@ def simulate_messaging(scenario: Scenario, seed: int, days: int | None = None) -
     """Simulate the scenario's messaging for `days` days (default: the scenario's) from one seed."""
     require_messages(scenario)
     horizon = scenario.days if days is None else days
-    streams = Streams(np.random.SeedSequence(seed))
+    streams = Streams(messaging_seed(seed))
     pop = build(scenario, 1, streams("population"))
-    engine = Engine(scenario, 1, streams, population=pop)
-    plans = [
-        a for a in engine.activities if a.partner_edges is not None and a.channel != NO_CHANNEL
-    ]
+    everything = plan_activities(scenario, pop, channel_rules(scenario), pop.edge_source())
+    plans = [a for a in everything if a.messages]
     in_person = [scenario.channels[c].kind == "in_person" for c in scenario.channels]
     expected = sum(
         p.daily
@@ -147,7 +148,8 @@ def simulate_messaging(scenario: Scenario, seed: int, days: int | None = None) -
     )
     if expected > MAX_MESSAGES:
         raise UsageError(
-            f"{scenario.name}: about {expected:,.0f} messages in {horizon} days is more than tap and seize "
+            f"{scenario.name}: about {expected:,.0f} messages in {horizon} days "
+            "is more than tap and seize "
             f"simulate at once ({MAX_MESSAGES:,}); give fewer days"
         )
     keys = KeyMaker(streams("keys"))
@@ -170,30 +172,15 @@ def simulate_messaging(scenario: Scenario, seed: int, days: int | None = None) -
     texts = message_texts()
     for t in range(1, horizon + 1):
         for plan in plans:
-            assert (
-                plan.partner_count is not None
-                and plan.partner_start is not None
-                and plan.partner_edges is not None
-            )
-            actor = plan.actors[
-                streams.uniform(f"activity:{plan.name}", t, plan.actors) < plan.daily
-            ]
-            count = plan.partner_count[actor]
-            actor, count = actor[count > 0], count[count > 0]
+            # Nobody is exposed here, so everyone the engine would pick acts, on the same numbers.
+            actor = actors_today(plan, streams, t, scenario.days)
+            actor, count, crossed = links_today(plan, streams, t, actor)
             if actor.size == 0:
                 continue
-            start = plan.partner_start[actor]
-            if not plan.to_group:
-                start = start + (streams.uniform(f"partner:{plan.name}", t, actor) * count).astype(
-                    np.int64
-                )
-                count = np.ones_like(count)
-            edges = [plan.partner_edges[a : a + c] for a, c in zip(start.tolist(), count.tolist())]
-            for crossed in edges:
-                run.last_message[crossed] = t
-                run.last_message[pop.reverse[crossed]] = t
+            mark_crossed(run.last_message, pop, crossed, t)
             if in_person[plan.channel]:
                 continue
+            edges = np.split(crossed, np.cumsum(count)[:-1])
             seconds = DAY_START + (
                 streams.uniform(f"time:{plan.name}", t, actor) * DAY_LENGTH
             ).astype(np.int64)
@@ -203,10 +190,8 @@ def simulate_messaging(scenario: Scenario, seed: int, days: int | None = None) -
                 if plan.to_group
                 else None
             )
-            for a, crossed, second, k in zip(
-                actor.tolist(), edges, seconds.tolist(), pick.tolist()
-            ):
-                _send(run, plan.channel, a, crossed.tolist(), t, second, texts[k], group)
+            for a, links, second, k in zip(actor.tolist(), edges, seconds.tolist(), pick.tolist()):
+                _send(run, plan.channel, a, links.tolist(), t, second, texts[k], group)
         for dev in network.devices.values():
             dev.expire(t, retention, keeps)
     return run
@@ -240,7 +225,7 @@ def _send(
     text: str,
     group: int | None,
 ) -> None:
-    """One message (a post goes to every member): encrypted, logged, delivered and stored at both ends."""
+    """One message (a post reaches every member): encrypted, logged, delivered and stored."""
     pop, network = run.population, run.network
     ident = len(run.messages)
     recipients = tuple(int(pop.indices[p]) for p in crossed)

@@ -1,0 +1,160 @@
+"""What people do: each activity's plan, who does it on a day, and whom they reach.
+
+The engine and the messaging layer both draw from here, so the people who act on a day and the
+links their messages cross are the same numbers in both: the engine marks the links a message
+crosses (for seized phones and the operator's log), the messaging layer encrypts and stores the
+messages on them, and the tests hold the two to each other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from simulator.channels import ChannelRules
+from simulator.population import NO_CHANNEL, NO_GROUP, Population
+from simulator.scenario.model import ANY_CONTACT, EVERYONE, Scenario
+from simulator.streams import Streams
+
+# The day of something that never happened (a message never sent, a state never held).
+NEVER = -(2**30)
+# The last day of a state held for good.
+FOR_GOOD = 2**30
+
+# Above this many actor-days per batch an activity is sampled as a count and a subset, which is
+# faster but couples two variants of a scenario less tightly than one uniform number per actor.
+COUPLED_ACTOR_DAYS = 20_000_000
+
+
+@dataclass
+class ActivityPlan:
+    """One activity made ready for the daily loop: its actors, traces, channel and partner links."""
+
+    name: str
+    daily: float
+    actors: np.ndarray
+    channel: int
+    traces: tuple[str, ...]  # traces of an unregistered occurrence
+    traces_registered: tuple[str, ...]
+    registers: float
+    offers_bribe: bool
+    minutes: float | None
+    state: int
+    state_days: int
+    at_partner: bool
+    to_group: bool = False  # a post to a group chat reaches every link of the poster's group
+    partner_count: np.ndarray | None = None  # int64[n]: eligible partners of each person
+    partner_start: np.ndarray | None = None  # int64[n]
+    partner_edges: np.ndarray | None = None  # int64[...]: link positions, grouped by person
+
+    @property
+    def messages(self) -> bool:
+        """Whether it crosses a link on a channel, which phones and the operator's log may keep."""
+        return self.partner_edges is not None and self.channel != NO_CHANNEL
+
+
+def role_mask(scenario: Scenario, pop: Population, role: str) -> np.ndarray:
+    """Who has a role (everybody for `everyone`)."""
+    if role == EVERYONE:
+        return np.ones(pop.size, dtype=bool)
+    return pop.role == scenario.role_names.index(role)
+
+
+def plan_activities(
+    scenario: Scenario, pop: Population, rules: ChannelRules, edge_source: np.ndarray
+) -> list[ActivityPlan]:
+    """Every activity's plan, in file order; `edge_source` is `pop.edge_source()`."""
+    return [plan_activity(scenario, name, pop, rules, edge_source) for name in scenario.activities]
+
+
+def plan_activity(
+    scenario: Scenario, name: str, pop: Population, rules: ChannelRules, edge_source: np.ndarray
+) -> ActivityPlan:
+    """One activity's actors, traces, channel, state and eligible partner links."""
+    spec = scenario.activities[name]
+    channels = list(scenario.channels)
+    channel_name = scenario.activity_channel(name)
+    channel = channels.index(channel_name) if channel_name else NO_CHANNEL
+    derived: list[str] = []
+    if channel != NO_CHANNEL and rules.radio[channel]:
+        derived.append("radio")
+    if channel != NO_CHANNEL and rules.logs_metadata[channel]:
+        derived.append("metadata")
+    traces = tuple(dict.fromkeys([*spec.traces, *derived]))
+    # A registered stay is legal: the leader's eye on the guest is no violation.
+    registered = tuple(t for t in traces if t != "presence")
+    plan = ActivityPlan(
+        name=name,
+        daily=spec.daily,
+        actors=np.flatnonzero(role_mask(scenario, pop, spec.who)).astype(np.int64),
+        channel=channel,
+        traces=traces,
+        traces_registered=registered,
+        registers=spec.registers,
+        offers_bribe=spec.offers_bribe,
+        minutes=spec.minutes,
+        state=list(scenario.states).index(spec.state) if spec.state else -1,
+        state_days=spec.state_duration or FOR_GOOD,
+        at_partner=spec.at == "partner",
+    )
+    if spec.with_ is not None:
+        if spec.with_ in scenario.groups:
+            plan.to_group = True
+            keep = pop.edge_group == list(scenario.groups).index(spec.with_)
+        else:
+            # A group's links carry only posts to the group.
+            keep = pop.edge_group == NO_GROUP
+            if channel != NO_CHANNEL:
+                keep &= pop.edge_channel == channel
+            if spec.with_ != ANY_CONTACT:
+                keep &= pop.role[pop.indices] == scenario.role_names.index(spec.with_)
+        edges = np.flatnonzero(keep)
+        count = np.bincount(edge_source[edges], minlength=pop.size).astype(np.int64)
+        start = np.zeros(pop.size, dtype=np.int64)
+        np.cumsum(count[:-1], out=start[1:])
+        plan.partner_count, plan.partner_start, plan.partner_edges = count, start, edges
+    return plan
+
+
+def actors_today(plan: ActivityPlan, streams: Streams, t: int, days: int) -> np.ndarray:
+    """Who of the activity's actors does it on day t of a run of `days` days (sorted).
+
+    Nobody is left out here: the engine drops the exposed afterwards, and the messaging layer
+    exposes nobody. Up to COUPLED_ACTOR_DAYS actor-days in the batch, one counter-based number
+    per actor decides; beyond, a count and a subset from the purpose's generator.
+    """
+    coupled = plan.actors.size * days <= COUPLED_ACTOR_DAYS
+    return streams.sample(plan.actors, plan.daily, f"activity:{plan.name}", t, coupled)
+
+
+def links_today(
+    plan: ActivityPlan, streams: Streams, t: int, actor: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The links today's occurrences cross: (actors who reach someone, links each, positions).
+
+    A post to a group crosses every link of the poster's group; any other occurrence crosses one
+    link, to a partner picked among the actor's eligible links by a counter-based number. The
+    positions come actor by actor, in the order of the actors.
+    """
+    assert (
+        plan.partner_count is not None
+        and plan.partner_start is not None
+        and plan.partner_edges is not None
+    ), f"{plan.name} has no partners"
+    count = plan.partner_count[actor]
+    reach = count > 0
+    actor, count = actor[reach], count[reach]
+    if plan.to_group:
+        offset = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
+        edges = plan.partner_edges[np.repeat(plan.partner_start[actor], count) + offset]
+        return actor, count, edges
+    u = streams.uniform(f"partner:{plan.name}", t, actor)
+    pick = plan.partner_start[actor] + (u * count).astype(np.int64)
+    return actor, np.ones_like(count), plan.partner_edges[pick]
+
+
+def mark_crossed(last_message: np.ndarray, pop: Population, edges: np.ndarray, t: int) -> None:
+    """Note at both ends of each link that a message crossed it on day t."""
+    last_message[edges] = t
+    last_message[pop.reverse[edges]] = t

@@ -1,0 +1,203 @@
+"""The records of a run told as a story: what happened to whom, on which day, through what.
+
+The engine tells its recorder about every step of the day. A `NullRecorder`, which every run of
+a Monte Carlo batch has, keeps nothing, so the loop pays a call and no more; a `Recorder` keeps
+a `Record` of every activity, report, bribe, find, exposure, seizure, reveal and cascade.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from simulator.population import Population
+from simulator.scenario.model import Scenario
+
+
+@dataclass(frozen=True)
+class Record:
+    """One thing that happened, kept when a run is recorded for its story.
+
+    kind: "activity" (mechanism = activity; other = partner; detail "registered" or ""),
+    "registration", "report" and "bribe" (mechanism = observer; detail = activity; other = the
+    actor a report about a partner concerns), "find" (mechanism = check; detail = state;
+    other = the guest), "cascade" (other = whose phone or log revealed them), "exposed"
+    (mechanism = cause), "seized" (detail "unlocked" or "locked"), "reveal" (mechanism =
+    channel; other = the revealed person; detail "device", "metadata" or "device+metadata").
+    """
+
+    day: int
+    kind: str
+    mechanism: str
+    person: int
+    other: int = -1
+    detail: str = ""
+    amount: float = 0.0
+
+
+class NullRecorder:
+    """Keeps nothing: what a run has when nobody will tell its story."""
+
+    @property
+    def records(self) -> list[Record] | None:
+        """Everything recorded so far, or None when nothing is kept."""
+        return None
+
+    def activity(
+        self, t: int, activity: str, actor: np.ndarray, partner: np.ndarray, registered: np.ndarray
+    ) -> None:
+        """Today's occurrences of an activity, and the registrations they made."""
+
+    def observation(
+        self,
+        t: int,
+        observer: str,
+        activity: str,
+        actor: np.ndarray,
+        partner: np.ndarray,
+        counts: np.ndarray,
+        bribed: np.ndarray,
+        weight: float,
+        sealed: bool,
+    ) -> None:
+        """What an observer's watchers reported of an activity's occurrences, and the bribes."""
+
+    def find(
+        self, t: int, check: str, holder: np.ndarray, guest: np.ndarray, state: str, weight: float
+    ) -> None:
+        """A check found a state held by `holder` (and the guest behind it, or -1)."""
+
+    def exposed(self, t: int, people: np.ndarray, cause: np.ndarray, suspicion: np.ndarray) -> None:
+        """People exposed today, with every person's cause and suspicion."""
+
+    def seized(self, t: int, people: np.ndarray, unlocked: np.ndarray) -> None:
+        """The phones of people exposed today, and whether each was unlocked."""
+
+    def revealed(
+        self, t: int, edges: np.ndarray, owner: np.ndarray, pairs: np.ndarray, alive: np.ndarray
+    ) -> None:
+        """Links revealed today (position and owner), and who revealed each person due tomorrow.
+
+        `pairs` are the distinct (owner * n + revealed person), `alive` which of them are due.
+        """
+
+    def cascade(self, t: int, targets: np.ndarray, alive: np.ndarray) -> None:
+        """Yesterday's reveals reach `targets`, the pending people `alive` selects."""
+
+    def resume_from(self, earlier: NullRecorder) -> None:
+        """Carry on the records of an earlier engine's recorder."""
+
+
+class Recorder(NullRecorder):
+    """Keeps a record of everything that happens, in the order the day's loop meets it."""
+
+    def __init__(self, scenario: Scenario, population: Population):
+        self.s = scenario
+        self.pop = population
+        self.mechanisms = scenario.mechanisms
+        self.channels = list(scenario.channels)
+        self._records: list[Record] = []
+        # Who revealed each person due for the cascade tomorrow.
+        self.revealer = np.empty(0, dtype=np.int64)
+
+    @property
+    def records(self) -> list[Record] | None:
+        """Everything recorded so far."""
+        return self._records
+
+    def activity(
+        self, t: int, activity: str, actor: np.ndarray, partner: np.ndarray, registered: np.ndarray
+    ) -> None:
+        """Today's occurrences of an activity, and the registrations they made."""
+        add = self._records.append
+        w = self.s.adversary.weights.registration
+        for a, b, r in zip(actor.tolist(), partner.tolist(), registered.tolist()):
+            add(Record(t, "activity", activity, a, b, "registered" if r else ""))
+            if r:
+                add(Record(t, "registration", "registration", a, b, activity, w))
+                if b >= 0:
+                    add(Record(t, "registration", "registration", b, a, activity, w))
+
+    def observation(
+        self,
+        t: int,
+        observer: str,
+        activity: str,
+        actor: np.ndarray,
+        partner: np.ndarray,
+        counts: np.ndarray,
+        bribed: np.ndarray,
+        weight: float,
+        sealed: bool,
+    ) -> None:
+        """What an observer's watchers reported of an activity's occurrences, and the bribes."""
+        bribe = self.s.observers[observer].bribe
+        price = bribe.price if bribe is not None else 0.0
+        add = self._records.append
+        for i in np.flatnonzero((counts > 0) | (bribed > 0)):
+            a, b = int(actor[i]), int(partner[i])
+            if bribed[i]:
+                add(Record(t, "bribe", observer, a, b, activity, price * int(bribed[i])))
+            if counts[i]:
+                amount = weight * int(counts[i])
+                # Under sealed sender the operator's log names the recipient, not the sender.
+                if not sealed:
+                    add(Record(t, "report", observer, a, b, activity, amount))
+                if b >= 0:
+                    add(Record(t, "report", observer, b, a, activity, amount))
+
+    def find(
+        self, t: int, check: str, holder: np.ndarray, guest: np.ndarray, state: str, weight: float
+    ) -> None:
+        """A check found a state held by `holder` (and the guest behind it, or -1)."""
+        add = self._records.append
+        for h, g in zip(holder.tolist(), guest.tolist()):
+            add(Record(t, "find", check, h, g, state, weight))
+            if g >= 0:
+                add(Record(t, "find", check, g, h, state, weight))
+
+    def exposed(self, t: int, people: np.ndarray, cause: np.ndarray, suspicion: np.ndarray) -> None:
+        """People exposed today, with every person's cause and suspicion."""
+        for person in people.tolist():
+            self._records.append(
+                Record(
+                    t,
+                    "exposed",
+                    self.mechanisms[cause[person]],
+                    person,
+                    amount=float(suspicion[person]),
+                )
+            )
+
+    def seized(self, t: int, people: np.ndarray, unlocked: np.ndarray) -> None:
+        """The phones of people exposed today, and whether each was unlocked."""
+        for person, u in zip(people.tolist(), unlocked.tolist()):
+            self._records.append(
+                Record(t, "seized", "", person, detail="unlocked" if u else "locked")
+            )
+
+    def revealed(
+        self, t: int, edges: np.ndarray, owner: np.ndarray, pairs: np.ndarray, alive: np.ndarray
+    ) -> None:
+        """Links revealed today (position and owner), and who revealed each person due tomorrow.
+
+        `pairs` are the distinct (owner * n + revealed person), `alive` which of them are due.
+        """
+        pop = self.pop
+        for e, o, r in zip(edges.tolist(), owner.tolist(), pop.indices[edges].tolist()):
+            channel = self.channels[int(pop.edge_channel[e])]
+            self._records.append(Record(t, "reveal", channel, int(o), int(r)))
+        self.revealer = (pairs // pop.size)[alive]
+
+    def cascade(self, t: int, targets: np.ndarray, alive: np.ndarray) -> None:
+        """Yesterday's reveals reach `targets`, the pending people `alive` selects."""
+        weight = self.s.adversary.weights.cascade
+        for target, owner in zip(targets.tolist(), self.revealer[alive].tolist()):
+            self._records.append(Record(t, "cascade", "cascade", target, owner, "", weight))
+
+    def resume_from(self, earlier: NullRecorder) -> None:
+        """Carry on the records of an earlier engine's recorder, and the reveals it left due."""
+        if isinstance(earlier, Recorder):
+            self._records = earlier._records
+            self.revealer = earlier.revealer

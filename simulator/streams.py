@@ -1,0 +1,207 @@
+"""Where every random number comes from: one seed, the uses made of it, and streams by purpose.
+
+The user gives one seed. Each *use* of it (the Monte Carlo batches, the one run a story tells,
+the neighbourhood picture, the Sobol sampler) makes its SeedSequence through one function here,
+with a spawn key of its own; `SEED_USES` lists them. Inside a use, `Streams` gives one stream per
+*purpose* ("population", "activity:call_abroad", …) by appending the purpose's crc32 to the spawn
+key; `PURPOSES` lists the purposes the simulator asks for. With both written down as data, a test
+checks that no two uses and no two purposes of a scenario can ever draw the same numbers.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+
+import numpy as np
+
+_MASK64 = (1 << 64) - 1
+_GOLDEN = 0x9E3779B97F4A7C15
+_ODD = 0xD1B54A32D192ED03
+
+# The spawn key of the neighbourhood picture's runs: above every batch index there can be.
+PICTURE_KEY = 2**31 - 1
+# The spawn key of the Sobol sampler's scrambling. It lies among the batch indices, and stays
+# apart only because the sampler draws from it directly while a batch appends a purpose's word:
+# the keys differ in length (tests/test_streams.py checks every pair of uses).
+SOBOL_KEY = 0x50B0
+
+
+@dataclass(frozen=True)
+class SeedUse:
+    """One use of the seed: the spawn key its numbers come from, and who makes it."""
+
+    name: str
+    # Fixed parts and, as ranges, the counters a caller fills in (a batch index, an attempt).
+    spawn_key: tuple[int | range, ...]
+    by_purpose: bool  # drawn through Streams, which appends a purpose's crc32 to the key
+    makers: tuple[str, ...]  # the functions of this module that make its SeedSequence
+    why: str
+
+
+SEED_USES: tuple[SeedUse, ...] = (
+    SeedUse(
+        "run",
+        (),
+        True,
+        ("trace_seed", "exercise_seed", "messaging_seed"),
+        "the one run a story tells; the tabletop plays it and tap and seize act out its messages, "
+        "so all of them show the same town on the same days",
+    ),
+    SeedUse(
+        "batch",
+        (range(PICTURE_KEY),),
+        True,
+        ("batch_seed",),
+        "batch b of the Monte Carlo runs: the same bytes whatever the number of workers",
+    ),
+    SeedUse(
+        "picture",
+        (PICTURE_KEY, range(2**32)),
+        True,
+        ("picture_seed",),
+        "the recorded runs tried for the report's neighbourhood picture",
+    ),
+    SeedUse(
+        "sobol",
+        (SOBOL_KEY,),
+        False,
+        ("sobol_seed",),
+        "the scrambling of the Sobol sweep's sample matrices",
+    ),
+)
+
+# Every purpose the simulator asks Streams for; {activity}, {observer} and {check} stand for a
+# scenario's names, {state} for the index of a state in Scenario.states.
+PURPOSES: tuple[str, ...] = (
+    "population",
+    "standing",
+    "placement:{observer}",
+    "activity:{activity}",
+    "partner:{activity}",
+    "register:{activity}",
+    "observer:{observer}:{activity}",
+    "bribe:observer:{observer}:{activity}",
+    "inspect:{check}",
+    "find:{check}:{state}",
+    "unlock",
+    "reveal",
+    "keys",
+    "time:{activity}",
+    "text:{activity}",
+)
+
+
+def trace_seed(seed: int) -> np.random.SeedSequence:
+    """The seed sequence of the one run a story tells (`trace`)."""
+    return np.random.SeedSequence(seed)
+
+
+def exercise_seed(seed: int) -> np.random.SeedSequence:
+    """The seed sequence of the run a tabletop plays: the trace's, so both tell the same run."""
+    return trace_seed(seed)
+
+
+def messaging_seed(seed: int) -> np.random.SeedSequence:
+    """The seed sequence of a run of messaging (tap, seize): the trace's town and days."""
+    return trace_seed(seed)
+
+
+def batch_seed(seed: int, index: int) -> np.random.SeedSequence:
+    """The seed sequence of batch `index` of the Monte Carlo runs."""
+    return np.random.SeedSequence(seed, spawn_key=(index,))
+
+
+def picture_seed(seed: int, attempt: int) -> np.random.SeedSequence:
+    """The attempt-th recorded run of the neighbourhood picture: apart from the Monte Carlo runs."""
+    return np.random.SeedSequence(seed, spawn_key=(PICTURE_KEY, attempt))
+
+
+def sobol_seed(seed: int) -> np.random.SeedSequence:
+    """The seed sequence that scrambles the Sobol sweep's sample matrices."""
+    return np.random.SeedSequence(seed, spawn_key=(SOBOL_KEY,))
+
+
+def purpose_key(purpose: str) -> int:
+    """The spawn-key word a purpose appends to its use's key."""
+    return zlib.crc32(purpose.encode("utf-8"))
+
+
+def _mix_int(z: int) -> int:
+    """SplitMix64's finaliser on a Python integer."""
+    z = (z + _GOLDEN) & _MASK64
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
+    return z ^ (z >> 31)
+
+
+def _mix(z: np.ndarray) -> np.ndarray:
+    """SplitMix64's finaliser on an array of uint64 (wrapping arithmetic)."""
+    z = z + np.uint64(_GOLDEN)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+class Streams:
+    """Random numbers by purpose, all derived from one seed sequence.
+
+    Draws that decide *whether something happens to a person on a day* are counter-based: a hash
+    of (purpose, day, person) gives the uniform number, so two variants of a scenario run with the
+    same seed use the same number for the same question, whatever else differs between them —
+    common random numbers that keep paired comparisons sharp. Bulk draws (building the population,
+    placing observers) come from ordinary generators, one per purpose.
+    """
+
+    def __init__(self, seed: np.random.SeedSequence):
+        self.seed = seed
+        self._streams: dict[str, np.random.Generator] = {}
+        self._keys: dict[str, int] = {}
+
+    def key(self, purpose: str) -> int:
+        """A 64-bit key for one purpose."""
+        key = self._keys.get(purpose)
+        if key is None:
+            spawn = (*self.seed.spawn_key, purpose_key(purpose))
+            state = np.random.SeedSequence(self.seed.entropy, spawn_key=spawn).generate_state(
+                2, np.uint64
+            )
+            key = self._keys[purpose] = int(state[0])
+        return key
+
+    def uniform(self, purpose: str, day: int, ids: np.ndarray) -> np.ndarray:
+        """One uniform number in [0, 1) per id, fixed by (purpose, day, id)."""
+        salt = _mix_int((self.key(purpose) + day * _GOLDEN) & _MASK64)
+        z = ids.astype(np.uint64) * np.uint64(_ODD) + np.uint64(salt)
+        return (_mix(z) >> np.uint64(11)).astype(np.float64) * (1.0 / (1 << 53))
+
+    def __call__(self, purpose: str) -> np.random.Generator:
+        """The generator for one purpose, e.g. "population" or "activity:call_abroad"."""
+        rng = self._streams.get(purpose)
+        if rng is None:
+            key = (*self.seed.spawn_key, purpose_key(purpose))
+            rng = np.random.default_rng(np.random.SeedSequence(self.seed.entropy, spawn_key=key))
+            self._streams[purpose] = rng
+        return rng
+
+    def sample(
+        self, candidates: np.ndarray, p: float, purpose: str, t: int, coupled: bool = True
+    ) -> np.ndarray:
+        """Each candidate independently with probability p.
+
+        Coupled: one counter-based uniform per candidate, so a lower p picks a subset of the same
+        people. Otherwise a binomial count and a random subset, touching only the chosen few.
+        """
+        if candidates.size == 0:
+            return candidates[:0]
+        if coupled:
+            return candidates[self.uniform(purpose, t, candidates) < p]
+        rng = self(purpose)
+        if p <= 0.0:
+            return candidates[:0]
+        if p >= 1.0:
+            return candidates
+        k = rng.binomial(candidates.size, p)
+        if k == 0:
+            return candidates[:0]
+        return np.sort(candidates[rng.choice(candidates.size, size=k, replace=False)])

@@ -1,0 +1,138 @@
+"""The seed's uses and the purposes of streams: each what it always was, and no two alike."""
+
+from __future__ import annotations
+
+import itertools
+import string
+import zlib
+
+import numpy as np
+import pytest
+
+from simulator import streams
+from simulator.engine import simulate
+from simulator.messaging.simulation import message_channels, simulate_messaging
+from simulator.scenario import bundled_names, load
+from simulator.scenario.model import Scenario
+from simulator.streams import PURPOSES, SEED_USES, SeedUse, Streams, purpose_key
+
+SEEDS = [0, 1, 7, 2**32 + 5, 2**63 - 1]
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_each_use_makes_the_seed_sequence_it_always_made(seed):
+    # The constructions each call site made before they came here, written out literally.
+    made = {
+        "trace": (streams.trace_seed(seed), np.random.SeedSequence(seed)),
+        "exercise": (streams.exercise_seed(seed), np.random.SeedSequence(seed)),
+        "messaging": (streams.messaging_seed(seed), np.random.SeedSequence(seed)),
+        "batch 0": (streams.batch_seed(seed, 0), np.random.SeedSequence(seed, spawn_key=(0,))),
+        "batch 9": (streams.batch_seed(seed, 9), np.random.SeedSequence(seed, spawn_key=(9,))),
+        "picture 3": (
+            streams.picture_seed(seed, 3),
+            np.random.SeedSequence(seed, spawn_key=(2**31 - 1, 3)),
+        ),
+        "sobol": (streams.sobol_seed(seed), np.random.SeedSequence(seed, spawn_key=(0x50B0,))),
+    }
+    for use, (new, old) in made.items():
+        assert new.entropy == old.entropy, use
+        assert new.spawn_key == old.spawn_key, use
+        assert np.array_equal(new.generate_state(4), old.generate_state(4)), use
+
+
+def test_every_seed_function_is_registered_once():
+    makers = [m for use in SEED_USES for m in use.makers]
+    assert len(makers) == len(set(makers))
+    defined = {name for name in dir(streams) if name.endswith("_seed")}
+    assert set(makers) == defined
+    assert len({use.name for use in SEED_USES}) == len(SEED_USES)
+
+
+def test_a_purpose_key_is_its_crc32():
+    assert purpose_key("activity:call_abroad") == zlib.crc32(b"activity:call_abroad")
+
+
+def purposes(scenario: Scenario) -> set[str]:
+    """Every registered purpose, spelled out with one scenario's names."""
+    names = {
+        "activity": list(scenario.activities),
+        "observer": list(scenario.observers),
+        "check": list(scenario.checks),
+        "state": [str(i) for i in range(len(scenario.states))],
+    }
+    out = set()
+    for pattern in PURPOSES:
+        fields = [f for _, f, _, _ in string.Formatter().parse(pattern) if f]
+        for values in itertools.product(*(names[f] for f in fields)):
+            out.add(pattern.format(**dict(zip(fields, values, strict=True))))
+    return out
+
+
+BUNDLED = {name: load(name).scenario for name in bundled_names()}
+
+
+@pytest.mark.parametrize("name", sorted(BUNDLED))
+def test_no_two_purposes_of_a_bundled_scenario_share_a_key(name):
+    by_key: dict[int, list[str]] = {}
+    for purpose in sorted(purposes(BUNDLED[name])):
+        by_key.setdefault(purpose_key(purpose), []).append(purpose)
+    assert [p for p in by_key.values() if len(p) > 1] == []
+
+
+Slot = range | frozenset[int]
+
+
+def _keys(use: SeedUse, purpose_keys: frozenset[int]) -> tuple[Slot, ...]:
+    """The spawn keys a use can hand to a generator, slot by slot."""
+    slots: list[Slot] = [
+        range(part, part + 1) if isinstance(part, int) else part for part in use.spawn_key
+    ]
+    if use.by_purpose:
+        slots.append(purpose_keys)
+    return tuple(slots)
+
+
+def _meet(a: Slot, b: Slot) -> bool:
+    if isinstance(a, range) and isinstance(b, range):
+        return max(a.start, b.start) < min(a.stop, b.stop)
+    if isinstance(a, range):
+        a, b = b, a
+    return any(x in b for x in a)
+
+
+def test_no_two_uses_of_the_seed_can_draw_the_same_numbers():
+    every = frozenset(purpose_key(p) for s in BUNDLED.values() for p in purposes(s))
+    for a, b in itertools.combinations(SEED_USES, 2):
+        ka, kb = _keys(a, every), _keys(b, every)
+        same = len(ka) == len(kb) and all(_meet(x, y) for x, y in zip(ka, kb, strict=True))
+        assert not same, f"{a.name} and {b.name} can share a spawn key"
+
+
+def test_the_collision_check_sees_a_collision():
+    every = frozenset({streams.SOBOL_KEY})
+    run, sobol = (next(u for u in SEED_USES if u.name == n) for n in ("run", "sobol"))
+    assert all(_meet(x, y) for x, y in zip(_keys(run, every), _keys(sobol, every), strict=True))
+    assert not _meet(range(0, 5), range(5, 9)) and _meet(range(0, 6), frozenset({5}))
+
+
+@pytest.mark.parametrize("name", sorted(BUNDLED))
+def test_the_simulator_asks_only_for_registered_purposes(name, monkeypatch):
+    asked: set[str] = set()
+    key, call = Streams.key, Streams.__call__
+
+    def counted_key(self: Streams, purpose: str) -> int:
+        asked.add(purpose)
+        return key(self, purpose)
+
+    def counted_call(self: Streams, purpose: str) -> np.random.Generator:
+        asked.add(purpose)
+        return call(self, purpose)
+
+    monkeypatch.setattr(Streams, "key", counted_key)
+    monkeypatch.setattr(Streams, "__call__", counted_call)
+    scenario = load(name, people=3000 if name == "city" else None, days=60).scenario
+    simulate(scenario, 2, 3, record=True)
+    if message_channels(scenario):
+        simulate_messaging(scenario, 3, days=10)
+    assert {"population", "activity:" + next(iter(scenario.activities))} <= asked
+    assert asked <= purposes(scenario), sorted(asked - purposes(scenario))
