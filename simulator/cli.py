@@ -15,20 +15,14 @@ import click
 
 from simulator import __version__
 from simulator.analysis.results import aggregate
-from simulator.batches import (
-    SLOW_SECONDS,
-    check_memory,
-    check_time,
-    duration,
-    simulate_runs,
-    smaller_values,
-)
+from simulator.budget import SLOW_SECONDS, check_memory, check_time, duration, smaller_values
 from simulator.errors import ExitCode, ExposureError, UsageError
 from simulator.i18n import _
 from simulator.interrupts import exit_promptly_on_interrupt
 from simulator.report.describe import describe
 from simulator.report.output import check_new_file, write_atomic, write_result
 from simulator.report.run import RENDERERS, RunInfo
+from simulator.runner import simulate_runs
 from simulator.scenario import (
     DEFAULT_SCENARIO,
     LoadedScenario,

@@ -33,12 +33,12 @@ import numpy as np
 
 from simulator.analysis.compare import Delta, Variant, paired_delta
 from simulator.analysis.results import aggregate
-from simulator.batches import BatchSummary, batch_size, batches, summarise
 from simulator.engine import NOT_EXPOSED, Engine, Outcome, Streams
 from simulator.errors import UsageError
 from simulator.files import FileProblem, read_bounded
 from simulator.i18n import _
 from simulator.population import Population, build
+from simulator.runner import BatchSummary, batch_size, batches, summarise
 from simulator.scenario import LoadedScenario, choice_scenarios
 from simulator.scenario.model import Scenario
 from simulator.story import (

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simulator.batches import simulate_runs
 from simulator.engine import Streams
 from simulator.errors import ScenarioError
 from simulator.population import GROUP, NO_GROUP, build
+from simulator.runner import simulate_runs
 from simulator.scenario import load
 
 GROUP_TOWN = {

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from simulator.analysis.results import Results, aggregate, t_quantile_975
-from simulator.batches import BatchSummary, batch_size, simulate_variants
 from simulator.errors import UsageError
+from simulator.runner import BatchSummary, batch_size, simulate_variants
 from simulator.scenario import LoadedScenario, load
 from simulator.scenario.validation import did_you_mean
 from simulator.seal import Passphrase

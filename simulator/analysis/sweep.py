@@ -17,8 +17,8 @@ import numpy as np
 
 from simulator.analysis.compare import Delta, Variant, paired_delta
 from simulator.analysis.results import aggregate
-from simulator.batches import batch_size, simulate_variants
 from simulator.errors import Problem, ScenarioError, UsageError
+from simulator.runner import batch_size, simulate_variants
 from simulator.scenario import LoadedScenario, load
 from simulator.scenario.patches import split_key
 from simulator.scenario.validation import types_at
