@@ -403,7 +403,7 @@ def validate(
             loaded = load(spec, passphrase=_passphrase())
             found = [str(p) for p in [*check_countermeasures(loaded), *check_exercise(loaded)]]
             if not found and check_objectives:
-                found = _check_objectives(spec, runs, seed, workers)
+                found = _check_objectives(loaded, spec, runs, seed, workers)
         except ExposureError as exc:
             found = exc.lines()
         if found:
@@ -414,19 +414,16 @@ def validate(
         raise _Reported(problems)
 
 
-def _check_objectives(spec: str, runs: int | None, seed: int, workers: int) -> list[str]:
+def _check_objectives(
+    loaded: LoadedScenario, spec: str, runs: int | None, seed: int, workers: int
+) -> list[str]:
     """Simulate one scenario's claims and print them; returns a problem line if any does not hold."""
     from simulator.analysis.objectives import ObjectiveChecker, has_claims
     from simulator.report.objectives import render_check
 
     progress = _Progress(1, _("Checking objectives"))
     checker = ObjectiveChecker(
-        spec,
-        runs=runs,
-        seed=seed,
-        workers=workers,
-        on_progress=progress.advance,
-        passphrase=_passphrase(),
+        loaded, runs=runs, seed=seed, workers=workers, on_progress=progress.advance
     )
     if not has_claims(checker.loaded.scenario):
         click.echo(
@@ -544,17 +541,8 @@ def _comparison(
     """The comparer of `compare` and `report`, the role to rank by, and the countermeasures (default: all)."""
     from simulator.analysis.compare import Comparer, check_role
 
-    comparer = Comparer(
-        scenario,
-        overrides=overrides,
-        days=days,
-        people=people,
-        runs=runs,
-        seed=seed,
-        workers=workers,
-        on_progress=progress.advance,
-        passphrase=_passphrase(),
-    )
+    base = prepare(scenario, overrides, (), days, people)  # --countermeasure names what to compare
+    comparer = Comparer(base, runs=runs, seed=seed, workers=workers, on_progress=progress.advance)
     chosen_role = check_role(comparer.base, role)
     names = list(countermeasures) or list(comparer.base.scenario.countermeasures)
     progress.total = comparer.runs * (1 + len(names))
@@ -800,18 +788,12 @@ def sweep(
     n_runs = runs if runs is not None else min(base.scenario.runs, 100)
     progress = _Progress(1, _("Sweeping"))
     sweeper = Sweeper(
-        scenario,
         base,
-        overrides=overrides,
-        countermeasures=countermeasures,
-        days=days,
-        people=people,
         runs=n_runs,
         seed=seed,
         workers=workers,
         on_progress=progress.advance,
         scheduler=scheduler,
-        passphrase=_passphrase(),
     )
     parsed = [parse_vary(text, sweeper) for text in varies]
     keys = [v.key for v in parsed]

@@ -17,9 +17,8 @@ import numpy as np
 from simulator.analysis.results import Results, aggregate, t_quantile_975
 from simulator.errors import UsageError
 from simulator.runner import BatchSummary, batch_size, simulate_variants
-from simulator.scenario import LoadedScenario, load
+from simulator.scenario import LoadedScenario, variant
 from simulator.scenario.validation import did_you_mean
-from simulator.seal import Passphrase
 
 MAX_VARIANTS = 200
 # Exhaustive search of bundles within a budget up to this many candidate bundles, greedy beyond.
@@ -147,33 +146,22 @@ def bundles(names: Sequence[str], max_size: int) -> list[tuple[str, ...]]:
 
 
 class Comparer:
-    """Loads and simulates variants of one scenario on common random numbers."""
+    """Simulates variants of one loaded scenario on common random numbers."""
 
     def __init__(
         self,
-        spec: str,
+        base: LoadedScenario,
         *,
-        overrides: Sequence[str],
-        days: int | None,
-        people: int | None,
         runs: int | None,
         seed: int,
         workers: int,
         on_progress: Callable[[float], None] | None = None,
-        passphrase: Passphrase | None = None,
     ):
-        self.spec = spec
-        self.overrides = list(overrides)
-        self.days = days
-        self.people = people
+        self.base = base
         self.seed = seed
         self.workers = workers
         self.on_progress = on_progress
-        self.passphrase = passphrase  # for a sealed scenario, reloaded once per variant
-        self.base = load(
-            spec, overrides=self.overrides, days=days, people=people, passphrase=passphrase
-        )
-        self.runs = runs if runs is not None else self.base.scenario.runs
+        self.runs = runs if runs is not None else base.scenario.runs
         self._cache: dict[tuple[str, ...], Variant] = {}
 
     def check_names(self, names: Sequence[str]) -> None:
@@ -190,19 +178,7 @@ class Comparer:
         """Simulate the baseline (the empty bundle) and the given bundles, reusing earlier ones."""
         wanted = [b for b in dict.fromkeys([(), *bundles_]) if b not in self._cache]
         if wanted:
-            loaded = [
-                self.base
-                if not b
-                else load(
-                    self.spec,
-                    overrides=self.overrides,
-                    countermeasures=list(b),
-                    days=self.days,
-                    people=self.people,
-                    passphrase=self.passphrase,
-                )
-                for b in wanted
-            ]
+            loaded = [variant(self.base, countermeasures=b) if b else self.base for b in wanted]
             per_variant = simulate_variants(
                 [ld.scenario for ld in loaded],
                 self.runs,
@@ -219,11 +195,11 @@ class Comparer:
         base = self._cache[()]
         out = []
         for bundle in bundles_:
-            variant = self._cache[bundle]
-            variant.delta = {
-                role: paired_delta(base, variant, role) for role in base.loaded.scenario.role_names
+            made = self._cache[bundle]
+            made.delta = {
+                role: paired_delta(base, made, role) for role in base.loaded.scenario.role_names
             }
-            out.append(variant)
+            out.append(made)
         return out
 
     @property
