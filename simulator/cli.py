@@ -928,6 +928,13 @@ def _ask_line(prompt: str) -> str | None:
     show_default=True,
     help="Runs of each alternative in the debrief.",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 256),
+    default=1,
+    show_default=True,
+    help="Parallel processes; results do not depend on it.",
+)
 @click.option("--traceback", is_flag=True, hidden=True)
 def exercise(
     scenario: str | None,
@@ -937,6 +944,7 @@ def exercise(
     resume: str | None,
     force: bool,
     runs: int,
+    workers: int,
     traceback: bool,
 ) -> None:
     """Play a tabletop exercise: a choice each turn, its consequences, then a debrief (answers on stdin)."""
@@ -974,6 +982,7 @@ def exercise(
             runs=runs,
             after_turn=keep,
             on_progress=progress.advance,
+            workers=workers,
         )
     finally:
         progress.close()

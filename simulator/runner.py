@@ -12,6 +12,7 @@ import signal
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
@@ -150,22 +151,62 @@ def simulate_variants(
     cluster given by its `scheduler` address.
     """
     size = size or batch_size(scenarios[0])
+    job = functools.partial(_variants_batch, scenarios, seed, size)
+    return run_batches(job, len(scenarios), runs, size, workers, on_progress, scheduler)
+
+
+def _variants_batch(
+    scenarios: list[Scenario],
+    seed: int,
+    size: int,
+    index: int,
+    runs: int,
+    report: Callable[[float], None] | None = None,
+) -> list[BatchSummary]:
+    """One batch of `simulate_variants`, telling `report` of every day simulated here."""
+    # Per day of each variant: runs x variants in all.
+    on_day = functools.partial(report, runs / scenarios[0].days) if report is not None else None
+    return run_variants_batch(scenarios, seed, index, runs, size, on_day=on_day)
+
+
+class BatchJob(Protocol):
+    """Simulates one batch of runs of every variant: picklable, so that workers can run it.
+
+    It seeds the batch from its index alone, so that a batch is the same wherever it runs.
+    """
+
+    def __call__(
+        self, index: int, runs: int, report: Callable[[float], None] | None = None
+    ) -> list[BatchSummary]:
+        """Summaries of the batch, one per variant; `report(runs)` as runs finish, if given."""
+        ...
+
+
+def run_batches(
+    job: BatchJob,
+    variants: int,
+    runs: int,
+    size: int,
+    workers: int = 1,
+    on_progress: Callable[[float], None] | None = None,
+    scheduler: str | None = None,
+) -> list[list[BatchSummary]]:
+    """Run a job on every batch of `size` runs: here, on worker processes or on a Dask cluster.
+
+    Returns, per variant, its batch summaries in run order, the same whatever `workers` is.
+    `on_progress(runs)` is called as work completes, with the number of runs (of any variant,
+    possibly fractional) just finished.
+    """
     plan = batches(runs, size)
     report = on_progress or (lambda _runs: None)
     done: list[list[BatchSummary]] = []
     if scheduler is not None:
-        done = _on_dask(scheduler, scenarios, seed, plan, size, report)
+        done = _on_dask(scheduler, job, plan, report)
     elif workers <= 1 or len(plan) <= 1:
-        for index, count in plan:
-            step = count / scenarios[0].days  # per day of each variant: count x variants in all
-            done.append(
-                run_variants_batch(
-                    scenarios, seed, index, count, size, on_day=functools.partial(report, step)
-                )
-            )
+        done = [job(index, count, report) for index, count in plan]
     else:
-        done = _on_processes(min(workers, len(plan)), scenarios, seed, plan, size, report)
-    return [[batch[v] for batch in done] for v in range(len(scenarios))]
+        done = _on_processes(min(workers, len(plan)), job, plan, report)
+    return [[batch[v] for batch in done] for v in range(variants)]
 
 
 def _ignore_interrupts() -> None:
@@ -174,24 +215,16 @@ def _ignore_interrupts() -> None:
 
 
 def _on_processes(
-    workers: int,
-    scenarios: list[Scenario],
-    seed: int,
-    plan: list[tuple[int, int]],
-    size: int,
-    report: Callable[[float], None],
+    workers: int, job: BatchJob, plan: list[tuple[int, int]], report: Callable[[float], None]
 ) -> list[list[BatchSummary]]:
     """Batches on local worker processes; on Ctrl-C or any failure the workers end at once."""
     pool = ProcessPoolExecutor(max_workers=workers, initializer=_ignore_interrupts)
     done: list[list[BatchSummary]] = []
     try:
-        futures = [
-            pool.submit(run_variants_batch, scenarios, seed, index, count, size)
-            for index, count in plan
-        ]
+        futures = [pool.submit(job, index, count) for index, count in plan]
         for future in futures:
             done.append(future.result())
-            report(done[-1][0].people.shape[0] * len(scenarios))
+            report(sum(summary.people.shape[0] for summary in done[-1]))
     except BaseException:
         _end_workers(pool)
         raise
@@ -212,12 +245,7 @@ def _end_workers(pool: ProcessPoolExecutor) -> None:
 
 
 def _on_dask(
-    address: str,
-    scenarios: list[Scenario],
-    seed: int,
-    plan: list[tuple[int, int]],
-    size: int,
-    report: Callable[[float], None],
+    address: str, job: BatchJob, plan: list[tuple[int, int]], report: Callable[[float], None]
 ) -> list[list[BatchSummary]]:
     """Run the batches on a Dask distributed cluster (the `cluster` extra)."""
     try:
@@ -231,14 +259,11 @@ def _on_dask(
     except (OSError, TimeoutError, ValueError) as exc:
         raise UsageError(f"--scheduler {address}: cannot connect ({exc})") from None
     try:
-        futures = [
-            client.submit(run_variants_batch, scenarios, seed, index, count, size, pure=False)
-            for index, count in plan
-        ]
+        futures = [client.submit(job, index, count, pure=False) for index, count in plan]
         done = []
         for future in futures:
             done.append(future.result())
-            report(done[-1][0].people.shape[0] * len(scenarios))
+            report(sum(summary.people.shape[0] for summary in done[-1]))
         return done
     finally:
         client.close()
