@@ -417,7 +417,7 @@ def validate(
 def _check_objectives(
     loaded: LoadedScenario, spec: str, runs: int | None, seed: int, workers: int
 ) -> list[str]:
-    """Simulate one scenario's claims and print them; returns a problem line if any does not hold."""
+    """Simulate a scenario's claims and print them; returns a problem line if any does not hold."""
     from simulator.analysis.objectives import ObjectiveChecker, has_claims
     from simulator.report.objectives import render_check
 
@@ -538,7 +538,7 @@ def _comparison(
     role: str | None,
     progress: _Progress,
 ) -> tuple[Any, str, list[str]]:
-    """The comparer of `compare` and `report`, the role to rank by, and the countermeasures (default: all)."""
+    """The comparer of `compare` and `report`, the role to rank by, and what to compare."""
     from simulator.analysis.compare import Comparer, check_role
 
     base = prepare(scenario, overrides, (), days, people)  # --countermeasure names what to compare

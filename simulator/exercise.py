@@ -1,4 +1,4 @@
-"""The tabletop exercise (`exposure exercise`): one persona, a choice every turn, played on the model.
+"""The tabletop exercise (`exposure exercise`): one persona, a choice a turn, played on the model.
 
 A scenario's `exercise` block names the persona's role, the length of a turn and a menu of
 choices; each choice patches the scenario like a countermeasure. The choice made in a turn sets
@@ -83,7 +83,7 @@ class TurnResult:
 
 @dataclass(frozen=True)
 class Alternative:
-    """One way of playing compared in the debrief: the persona's choices, or one option every turn."""
+    """A way of playing compared in the debrief: the persona's choices, or one option every turn."""
 
     label: str
     schedule: tuple[int, ...]
@@ -172,7 +172,8 @@ class _Run:
             first = next(iter(self.towns.values()), None)
             if first is not None and not _same_people(first, town):
                 raise UsageError(
-                    f"exercise choice {choice + 1}: it changes who lives in the town or who knows whom; "
+                    f"exercise choice {choice + 1}: it changes who lives in the town or who knows "
+                    "whom; "
                     "a choice may change habits, channels and devices only"
                 )
             self.towns[key] = town
@@ -194,7 +195,8 @@ def _same_people(a: Population, b: Population) -> bool:
 def no_exercise_message(name: str) -> str:
     """What to say when a scenario has no tabletop."""
     return (
-        f"{name}: has no `exercise` block to play; add one with `persona`, `turn_days` and `choices` "
+        f"{name}: has no `exercise` block to play; add one with `persona`, `turn_days` and "
+        "`choices` "
         "(docs/scenario-format.md, section `exercise`, or the end of scenarios/border-phone.yaml)"
     )
 
@@ -227,7 +229,8 @@ class Tabletop:
         for choice in choices:
             if self.finished:
                 raise UsageError(
-                    f"{len(choices)} choices saved, but the exercise ended after turn {len(self.choices)}"
+                    f"{len(choices)} choices saved, but the exercise ended after turn "
+                    f"{len(self.choices)}"
                 )
             self.play(choice)
 
@@ -262,7 +265,8 @@ class Tabletop:
             raise UsageError("the exercise is over")
         if not 0 <= choice < len(self.exercise.choices):
             raise UsageError(
-                f"turn {len(self.choices) + 1}: no choice {choice + 1}; choose from 1 to {len(self.exercise.choices)}"
+                f"turn {len(self.choices) + 1}: no choice {choice + 1}; choose from 1 to "
+                f"{len(self.exercise.choices)}"
             )
         turn = self.next_turn
         self._run.advance(choice, turn.last)
@@ -361,7 +365,7 @@ class Tabletop:
         on_progress: Callable[[float], None] | None,
         workers: int,
     ) -> list[list[BatchSummary]]:
-        """Every schedule over `runs` runs, batch by batch on the same streams (as `compare` does)."""
+        """Every schedule over `runs` runs, batch by batch on common streams (as `compare` does)."""
         size = batch_size(self.scenario)
         job = _ScheduleBatch(
             self.scenario, self.variants, self.turns, schedules, horizon, self.seed, size
@@ -480,7 +484,8 @@ def read_saved(path: str) -> Saved:
         raise UsageError(f'{path}: not a saved exercise (no "format": "{SAVE_FORMAT}")')
     if doc.get("version") != SAVE_VERSION:
         raise UsageError(
-            f"{path}: saved by another version of Exposure (format version {doc.get('version')!r}; this one reads {SAVE_VERSION})"
+            f"{path}: saved by another version of Exposure (format version {doc.get('version')!r}; "
+            f"this one reads {SAVE_VERSION})"
         )
     scenario = doc.get("scenario")
     if not isinstance(scenario, dict) or not all(
@@ -510,11 +515,13 @@ def resume(saved: Saved, loaded: LoadedScenario, seed: int | None) -> Tabletop:
     """Replay a saved exercise on its scenario, refusing one that does not fit it."""
     if loaded.sha256 != saved.sha256:
         raise UsageError(
-            f"{saved.path}: was saved for another version of `{saved.name}` (the scenario file has changed); start a new exercise"
+            f"{saved.path}: was saved for another version of `{saved.name}` (the scenario file has "
+            "changed); start a new exercise"
         )
     if seed is not None and seed != saved.seed:
         raise UsageError(
-            f"--seed {seed}: {saved.path} was played with seed {saved.seed}; leave --seed out to resume it"
+            f"--seed {seed}: {saved.path} was played with seed {saved.seed}; leave --seed out to "
+            "resume it"
         )
     exercise = loaded.scenario.exercise
     if exercise is None:
@@ -527,7 +534,8 @@ def resume(saved: Saved, loaded: LoadedScenario, seed: int | None) -> Tabletop:
     bad = [c + 1 for c in saved.choices if c >= len(exercise.choices)]
     if bad:
         raise UsageError(
-            f"{saved.path}: broken saved exercise: choice {bad[0]} is not on the menu (1 to {len(exercise.choices)})"
+            f"{saved.path}: broken saved exercise: choice {bad[0]} is not on the menu (1 to "
+            f"{len(exercise.choices)})"
         )
     try:
         return Tabletop(loaded, saved.seed, saved.choices)

@@ -155,7 +155,8 @@ def test_border_phone_compare_has_a_clear_winner():
     [
         (
             ["--countermeasure", "meet_les"],
-            "no countermeasure named `meet_les` (did you mean `meet_less`?); defined: `hide_leaflets`, `meet_less`, `nothing`",
+            "no countermeasure named `meet_les` (did you mean `meet_less`?); defined: "
+            "`hide_leaflets`, `meet_less`, `nothing`",
         ),
         (["--role", "activst"], "--role: no role named `activst` (did you mean `activist`?)"),
     ],

@@ -62,7 +62,8 @@ def test_cells_keep_members_apart_and_admins_in_every_cell(scenario_file):
     pairs = _pairs(scenario, pop)
     assert all((min(admin, m), max(admin, m)) in pairs for m in members.tolist())
     degree = {int(m): sum(m in p for p in pairs) for m in members}
-    # 11 members in cells of at most 4: three cells of 4, 4 and 3; each member knows its cell and the admin.
+    # 11 members in cells of at most 4: three cells of 4, 4 and 3; each member knows its cell and
+    # the admin.
     assert sorted(degree.values()) == [3] * 3 + [4] * 8
 
 

@@ -1,4 +1,4 @@
-"""Learning objectives as checked claims: the grammar, bad input, the statistics, the bundled claims."""
+"""Learning objectives as checked claims: grammar, bad input, statistics, the bundled claims."""
 
 from __future__ import annotations
 
@@ -105,15 +105,18 @@ def test_plain_and_checked_objectives_load(scenario_file):
     [
         (
             {"countermeasure": "rarly", "lowers": "target"},
-            r"learning_objectives\.1\.expect\.0\.countermeasure: no countermeasure named `rarly` \(did you mean `rarely`\?\); defined: `rarely`",
+            r"learning_objectives\.1\.expect\.0\.countermeasure: no countermeasure named `rarly` "
+            r"\(did you mean `rarely`\?\); defined: `rarely`",
         ),
         (
             {"countermeasure": "rarely", "lowers": "targt"},
-            r"learning_objectives\.1\.expect\.0\.lowers: no role named `targt` \(did you mean `target`\?\); defined: `target`, `resident`",
+            r"learning_objectives\.1\.expect\.0\.lowers: no role named `targt` \(did you mean "
+            r"`target`\?\); defined: `target`, `resident`",
         ),
         (
             {"cause": "sharpp", "most_common_for": "target"},
-            r"learning_objectives\.1\.expect\.0\.cause: no cause named `sharpp` \(did you mean `sharp`\?\); defined: `cascade`, `registration`, `dull`, `sharp`",
+            r"learning_objectives\.1\.expect\.0\.cause: no cause named `sharpp` \(did you mean "
+            r"`sharp`\?\); defined: `cascade`, `registration`, `dull`, `sharp`",
         ),
         (
             {"role": "target", "above": 0.5, "with": ["nope"]},
@@ -121,11 +124,13 @@ def test_plain_and_checked_objectives_load(scenario_file):
         ),
         (
             {"countermeasure": "rarely"},
-            r"learning_objectives\.1\.expect\.0: say what the countermeasure does: give exactly one of `lowers: ROLE` or `raises: ROLE`",
+            r"learning_objectives\.1\.expect\.0: say what the countermeasure does: give exactly "
+            r"one of `lowers: ROLE` or `raises: ROLE`",
         ),
         (
             {"role": "target", "above": 0.5, "below": 0.9},
-            r"learning_objectives\.1\.expect\.0: give exactly one of `above: SHARE` or `below: SHARE`",
+            r"learning_objectives\.1\.expect\.0: give exactly one of `above: SHARE` or `below: "
+            r"SHARE`",
         ),
         (
             {"role": "target", "abve": 0.5},
@@ -133,11 +138,13 @@ def test_plain_and_checked_objectives_load(scenario_file):
         ),
         (
             {"who": "target"},
-            r"learning_objectives\.1\.expect\.0: an `expect` clause is a mapping with one of `countermeasure`, `cause` or `role`",
+            r"learning_objectives\.1\.expect\.0: an `expect` clause is a mapping with one of "
+            r"`countermeasure`, `cause` or `role`",
         ),
         (
             {"role": "target", "above": 1.5},
-            r"learning_objectives\.1\.expect\.0\.above: is a probability: must be between 0 and 1 \(got 1\.5\)",
+            r"learning_objectives\.1\.expect\.0\.above: is a probability: must be between 0 and 1 "
+            r"\(got 1\.5\)",
         ),
     ],
 )
@@ -185,7 +192,8 @@ def test_an_objective_without_expect_is_refused(scenario_file):
                     {"text": "t", "expect": {"role": "target", "exposed_within": 90, "above": 0.1}}
                 ]
             },
-            "learning_objectives.0.expect.exposed_within: the scenario runs only 60 days, so exposure within 90 days cannot be checked",
+            "learning_objectives.0.expect.exposed_within: the scenario runs only 60 days, so "
+            "exposure within 90 days cannot be checked",
         ),
         (
             {
@@ -194,7 +202,8 @@ def test_an_objective_without_expect_is_refused(scenario_file):
                     {"text": "t", "expect": {"cause": "sharp", "most_common_for": "nobody"}}
                 ],
             },
-            "learning_objectives.0.expect.most_common_for: the role `nobody` has no people (count: 0), so there is nothing to check",
+            "learning_objectives.0.expect.most_common_for: the role `nobody` has no people (count: "
+            "0), so there is nothing to check",
         ),
     ],
 )
@@ -371,5 +380,6 @@ def test_gallery_page_is_in_sync():
 
     page = Path(__file__).parent.parent / "docs" / "scenarios.md"
     assert page.read_text(encoding="utf-8") == render_gallery(), (
-        "docs/scenarios.md is out of date; regenerate it with `exposure gallery -o docs/scenarios.md`"
+        "docs/scenarios.md is out of date; regenerate it with `exposure gallery -o "
+        "docs/scenarios.md`"
     )

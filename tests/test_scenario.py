@@ -200,8 +200,8 @@ def test_set_on_missing_key_and_bad_value(scenario_file):
         )
     )
     assert (
-        "--set activities.act.per_weak=1: activities.act.per_weak: no such key in a scenario (did you mean `per_week`?)"
-        in text
+        "--set activities.act.per_weak=1: activities.act.per_weak: no such key in a scenario (did "
+        "you mean `per_week`?)" in text
     )
     assert (
         "--set activities.act.per_day=lots: activities.act.per_day: expected a number (got 'lots')"

@@ -171,7 +171,8 @@ class Comparer:
             if name not in valid:
                 listed = ", ".join(f"`{n}`" for n in valid) or "none"
                 raise UsageError(
-                    f"--countermeasure: no countermeasure named `{name}`{did_you_mean(name, valid)}; defined: {listed}"
+                    "--countermeasure: no countermeasure named "
+                    f"`{name}`{did_you_mean(name, valid)}; defined: {listed}"
                 )
 
     def variants(self, bundles_: Sequence[tuple[str, ...]]) -> list[Variant]:
@@ -224,7 +225,8 @@ def compare(
     combos = bundles(names, max_size) if max_size > 1 else []
     if len(singles) + len(combos) > MAX_VARIANTS:
         raise UsageError(
-            f"--max-size {max_size}: that makes {len(singles) + len(combos)} variants; at most {MAX_VARIANTS} (use a smaller --max-size or fewer --countermeasure)"
+            f"--max-size {max_size}: that makes {len(singles) + len(combos)} variants; at most "
+            f"{MAX_VARIANTS} (use a smaller --max-size or fewer --countermeasure)"
         )
     variants = comparer.variants([*singles, *combos])
     variants.sort(key=lambda v: (v.delta[role].p_exposed, v.name))
@@ -245,7 +247,8 @@ def best_bundle(comparer: Comparer, names: Sequence[str], role: str, budget: flo
     costed = [n for n in names if cms[n].effort is not None]
     if not costed:
         raise UsageError(
-            "--budget: no countermeasure declares an `effort`; add `effort: N` to the countermeasures to compare them within a budget"
+            "--budget: no countermeasure declares an `effort`; add `effort: N` to the "
+            "countermeasures to compare them within a budget"
         )
     effort = {n: float(cms[n].effort or 0.0) for n in costed}
     feasible = [

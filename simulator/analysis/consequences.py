@@ -31,7 +31,7 @@ class Consequences:
 
 
 def following(summaries: list[BatchSummary], scenario: Scenario, role: str) -> Consequences:
-    """Count, run by run, the people of each other role exposed on a later day than the first of `role`."""
+    """Count, run by run, the people of each other role exposed later than the first of `role`."""
     k = scenario.role_names.index(role)
     exposures = np.concatenate([s.exposures for s in summaries])  # runs, roles, days + 1
     people = np.concatenate([s.people for s in summaries])

@@ -86,7 +86,8 @@ def uncheckable(loaded: LoadedScenario) -> list[Problem]:
             problems.append(
                 doc.problem(
                     (*path, "exposed_within"),
-                    f"the scenario runs only {s.days} days, so exposure within {claim.exposed_within} days cannot be checked",
+                    f"the scenario runs only {s.days} days, so exposure within "
+                    f"{claim.exposed_within} days cannot be checked",
                 )
             )
         role, key = _role_of(claim)
@@ -191,7 +192,7 @@ def check_objectives(
 def check_effect(
     index: int, path: Path_, claim: EffectClaim, base: Variant, variant: Variant
 ) -> Finding:
-    """A countermeasure lowers (raises) a role's exposure: the paired interval lies below (above) zero."""
+    """A countermeasure lowers (raises) a role's exposure: paired interval below (above) zero."""
     role = claim.role
     delta = paired_delta(base, variant, role)
     lo, hi = delta.ci95

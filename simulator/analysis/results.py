@@ -70,7 +70,8 @@ def clustered_interval(
     People in one run are correlated (a cascade exposes them together), so the interval uses the
     between-run variance of the ratio estimator and a Wilson interval on the effective sample
     size it implies, with Student's t quantile for the number of runs. A single run gives no
-    interval at all: [0, 1]. When every run agrees on 0% or 100%, each run counts as one observation.
+    interval at all: [0, 1]. When every run agrees on 0% or 100%, each run counts as one
+    observation.
     """
     total = float(people.sum())
     if total == 0:

@@ -233,7 +233,8 @@ def sobol(sweeper: Sweeper, varies: list[Vary], role: str, samples: int) -> Swee
     k = len(varies)
     if samples * (k + 2) > MAX_EVALUATIONS:
         raise UsageError(
-            f"--samples {samples}: {samples * (k + 2)} scenarios to simulate; at most {MAX_EVALUATIONS}"
+            f"--samples {samples}: {samples * (k + 2)} scenarios to simulate; at most "
+            f"{MAX_EVALUATIONS}"
         )
     rng = np.random.default_rng(np.random.SeedSequence(sweeper.seed, spawn_key=(0x50B0,)))
     a, b, ab = saltelli_matrices(k, samples, rng)

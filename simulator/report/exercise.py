@@ -43,7 +43,9 @@ def intro(table: Tabletop) -> str:
     lines.append(
         _fill(
             _(
-                "You play the {role}. {turns} turns of {days} days ({horizon} in all); each turn, choose how the {role} works until the next one, and the model plays the days out (seed {seed})."
+                "You play the {role}. {turns} turns of {days} days ({horizon} in all); each turn, "
+                "choose how the {role} works until the next one, and the model plays the days out "
+                "(seed {seed})."
             ).format(
                 role=s.role_label(table.role),
                 turns=turns,
@@ -110,7 +112,8 @@ def consequences(table: Tabletop, result: TurnResult, story: Story, facilitator:
         lines.append(
             _fill(
                 _(
-                    "Nothing happened that {persona} could see. On day {day}, {persona} is still free."
+                    "Nothing happened that {persona} could see. On day {day}, {persona} is still "
+                    "free."
                 ).format(persona=story.persona.name, day=turn.last)
             )
         )
@@ -126,7 +129,8 @@ def consequences(table: Tabletop, result: TurnResult, story: Story, facilitator:
             lines.append(
                 _fill(
                     _(
-                        "Suspicion of {persona} on day {day}: {value} (an investigation starts at {threshold})."
+                        "Suspicion of {persona} on day {day}: {value} (an investigation starts at "
+                        "{threshold})."
                     ).format(
                         persona=story.persona.name,
                         day=turn.last,
@@ -183,19 +187,24 @@ def _comparison(table: Tabletop, debrief: Debrief, alt: Alternative) -> str:
         ).format(**values)
     if max(abs(delta.ci95[0]), abs(delta.ci95[1])) < 1e-9:
         text = _(
-            "Had you chosen “{label}” every turn, exposure of the {role} within {horizon} would be the same in every run: {theirs}."
+            "Had you chosen “{label}” every turn, exposure of the {role} within {horizon} would be "
+            "the same in every run: {theirs}."
         ).format(**values)
     elif not delta.distinguishable:
         text = _(
-            "Had you chosen “{label}” every turn, exposure of the {role} within {horizon} would be {theirs} against your {mine}, a difference these runs cannot tell from chance ({lo} to {hi} points)."
+            "Had you chosen “{label}” every turn, exposure of the {role} within {horizon} would be "
+            "{theirs} against your {mine}, a difference these runs cannot tell from chance ({lo} "
+            "to {hi} points)."
         ).format(**values)
     elif theirs < mine:
         text = _(
-            "Had you chosen “{label}” every turn, exposure of the {role} within {horizon} would drop from {mine} to {theirs} ({lo} to {hi} points)."
+            "Had you chosen “{label}” every turn, exposure of the {role} within {horizon} would "
+            "drop from {mine} to {theirs} ({lo} to {hi} points)."
         ).format(**values)
     else:
         text = _(
-            "Had you chosen “{label}” every turn, exposure of the {role} within {horizon} would rise from {mine} to {theirs} ({lo} to {hi} points)."
+            "Had you chosen “{label}” every turn, exposure of the {role} within {horizon} would "
+            "rise from {mine} to {theirs} ({lo} to {hi} points)."
         ).format(**values)
     others = [r for r in table.scenario.population.roles if r != role and table.scenario.at_risk(r)]
     changes = []
@@ -227,7 +236,8 @@ def debrief_text(table: Tabletop, debrief: Debrief, facilitator: bool) -> str:
         lines.append(
             _fill(
                 _(
-                    "The input ended after turn {n} of {total}; this debrief covers days 1 to {day}."
+                    "The input ended after turn {n} of {total}; this debrief covers days 1 to "
+                    "{day}."
                 ).format(n=debrief.played, total=len(table.turns), day=debrief.horizon)
             )
         )
@@ -285,7 +295,9 @@ def debrief_text(table: Tabletop, debrief: Debrief, facilitator: bool) -> str:
     lines.append(
         _fill(
             _(
-                "Over {runs} runs of the same town, each played with your choices and with each option every turn on the same random numbers, the {role} is exposed within {horizon} in {p} of runs with your choices."
+                "Over {runs} runs of the same town, each played with your choices and with each "
+                "option every turn on the same random numbers, the {role} is exposed within "
+                "{horizon} in {p} of runs with your choices."
             ).format(
                 runs=debrief.runs,
                 role=table.scenario.role_label(role),
@@ -300,7 +312,9 @@ def debrief_text(table: Tabletop, debrief: Debrief, facilitator: bool) -> str:
         lines.append(
             _fill(
                 _(
-                    "For the facilitator: intervals are 95% paired intervals over the runs; an option whose interval spans zero may help or not in this town. Ask what each option costs the {role}, and which of them the {role} could keep up."
+                    "For the facilitator: intervals are 95% paired intervals over the runs; an "
+                    "option whose interval spans zero may help or not in this town. Ask what each "
+                    "option costs the {role}, and which of them the {role} could keep up."
                 ).format(role=table.scenario.role_label(role))
             )
         )
@@ -322,7 +336,8 @@ def read_choice(
         if line is None:
             if bad is not None:
                 raise UsageError(
-                    f"turn {table.next_turn.number}: `{bad}` is not a choice from 1 to {count}, and the input ended"
+                    f"turn {table.next_turn.number}: `{bad}` is not a choice from 1 to {count}, "
+                    "and the input ended"
                 )
             return None
         text = line.strip()
