@@ -150,7 +150,7 @@ def variant(
     give, without reading, parsing or validating the file again. Every problem is raised at once,
     blamed on the patch that causes it. With `patches_first`, patches that do not apply are
     reported alone, as `validate` reports countermeasures and choices: a half-applied patch can
-    leave problems of its own that would only add noise.
+    leave problems of its own that would only add noise. A `choice` replaces the loaded one's.
     """
     patches = loaded.patches
     return _patched(
@@ -289,7 +289,8 @@ def choice_scenarios(loaded: LoadedScenario) -> list[Scenario]:
     """The scenario as each choice of its `exercise` changes it, in menu order.
 
     A choice applies its countermeasure (if it names one), then its own `set` and `scale`, to the
-    scenario as loaded; every problem of every choice is raised at once.
+    scenario as loaded (after its countermeasures, before its overrides, as `variant` orders
+    patches); every problem of every choice is raised at once.
     """
     exercise = loaded.scenario.exercise
     if exercise is None:
