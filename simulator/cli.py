@@ -15,20 +15,14 @@ import click
 
 from simulator import __version__
 from simulator.analysis.results import aggregate
-from simulator.batches import (
-    SLOW_SECONDS,
-    check_memory,
-    check_time,
-    duration,
-    simulate_runs,
-    smaller_values,
-)
+from simulator.budget import SLOW_SECONDS, check_memory, check_time, duration, smaller_values
 from simulator.errors import ExitCode, ExposureError, UsageError
 from simulator.i18n import _
 from simulator.interrupts import exit_promptly_on_interrupt
 from simulator.report.describe import describe
 from simulator.report.output import check_new_file, write_atomic, write_result
 from simulator.report.run import RENDERERS, RunInfo
+from simulator.runner import simulate_runs
 from simulator.scenario import (
     DEFAULT_SCENARIO,
     LoadedScenario,
@@ -409,7 +403,7 @@ def validate(
             loaded = load(spec, passphrase=_passphrase())
             found = [str(p) for p in [*check_countermeasures(loaded), *check_exercise(loaded)]]
             if not found and check_objectives:
-                found = _check_objectives(spec, runs, seed, workers)
+                found = _check_objectives(loaded, spec, runs, seed, workers)
         except ExposureError as exc:
             found = exc.lines()
         if found:
@@ -420,19 +414,16 @@ def validate(
         raise _Reported(problems)
 
 
-def _check_objectives(spec: str, runs: int | None, seed: int, workers: int) -> list[str]:
-    """Simulate one scenario's claims and print them; returns a problem line if any does not hold."""
+def _check_objectives(
+    loaded: LoadedScenario, spec: str, runs: int | None, seed: int, workers: int
+) -> list[str]:
+    """Simulate a scenario's claims and print them; returns a problem line if any does not hold."""
     from simulator.analysis.objectives import ObjectiveChecker, has_claims
     from simulator.report.objectives import render_check
 
     progress = _Progress(1, _("Checking objectives"))
     checker = ObjectiveChecker(
-        spec,
-        runs=runs,
-        seed=seed,
-        workers=workers,
-        on_progress=progress.advance,
-        passphrase=_passphrase(),
+        loaded, runs=runs, seed=seed, workers=workers, on_progress=progress.advance
     )
     if not has_claims(checker.loaded.scenario):
         click.echo(
@@ -547,20 +538,11 @@ def _comparison(
     role: str | None,
     progress: _Progress,
 ) -> tuple[Any, str, list[str]]:
-    """The comparer of `compare` and `report`, the role to rank by, and the countermeasures (default: all)."""
+    """The comparer of `compare` and `report`, the role to rank by, and what to compare."""
     from simulator.analysis.compare import Comparer, check_role
 
-    comparer = Comparer(
-        scenario,
-        overrides=overrides,
-        days=days,
-        people=people,
-        runs=runs,
-        seed=seed,
-        workers=workers,
-        on_progress=progress.advance,
-        passphrase=_passphrase(),
-    )
+    base = prepare(scenario, overrides, (), days, people)  # --countermeasure names what to compare
+    comparer = Comparer(base, runs=runs, seed=seed, workers=workers, on_progress=progress.advance)
     chosen_role = check_role(comparer.base, role)
     names = list(countermeasures) or list(comparer.base.scenario.countermeasures)
     progress.total = comparer.runs * (1 + len(names))
@@ -806,18 +788,12 @@ def sweep(
     n_runs = runs if runs is not None else min(base.scenario.runs, 100)
     progress = _Progress(1, _("Sweeping"))
     sweeper = Sweeper(
-        scenario,
         base,
-        overrides=overrides,
-        countermeasures=countermeasures,
-        days=days,
-        people=people,
         runs=n_runs,
         seed=seed,
         workers=workers,
         on_progress=progress.advance,
         scheduler=scheduler,
-        passphrase=_passphrase(),
     )
     parsed = [parse_vary(text, sweeper) for text in varies]
     keys = [v.key for v in parsed]
@@ -952,6 +928,13 @@ def _ask_line(prompt: str) -> str | None:
     show_default=True,
     help="Runs of each alternative in the debrief.",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 256),
+    default=1,
+    show_default=True,
+    help="Parallel processes; results do not depend on it.",
+)
 @click.option("--traceback", is_flag=True, hidden=True)
 def exercise(
     scenario: str | None,
@@ -961,6 +944,7 @@ def exercise(
     resume: str | None,
     force: bool,
     runs: int,
+    workers: int,
     traceback: bool,
 ) -> None:
     """Play a tabletop exercise: a choice each turn, its consequences, then a debrief (answers on stdin)."""
@@ -998,6 +982,7 @@ def exercise(
             runs=runs,
             after_turn=keep,
             on_progress=progress.advance,
+            workers=workers,
         )
     finally:
         progress.close()

@@ -33,12 +33,12 @@ import numpy as np
 
 from simulator.analysis.compare import Delta, Variant, paired_delta
 from simulator.analysis.results import aggregate
-from simulator.batches import BatchSummary, batch_size, batches, summarise
 from simulator.engine import NOT_EXPOSED, Engine, Outcome
 from simulator.errors import UsageError
 from simulator.files import FileProblem, read_bounded
 from simulator.i18n import _
 from simulator.population import Population, build
+from simulator.runner import BatchSummary, batch_size, run_batches, summarise
 from simulator.scenario import LoadedScenario, choice_scenarios
 from simulator.scenario.model import Scenario
 from simulator.story import (
@@ -296,8 +296,13 @@ class Tabletop:
             "choices": [c + 1 for c in self.choices],
         }
 
-    def debrief(self, runs: int, on_progress: Callable[[float], None] | None = None) -> Debrief:
-        """The run's story, and the persona's choices against playing one option every turn."""
+    def debrief(
+        self, runs: int, on_progress: Callable[[float], None] | None = None, workers: int = 1
+    ) -> Debrief:
+        """The run's story, and the persona's choices against playing one option every turn.
+
+        The comparison runs on `workers` processes; its figures do not depend on how many.
+        """
         stopped = not self.finished
         played = len(self.choices)
         # Turns never reached (she was exposed) keep her last choice; input that ended early
@@ -312,7 +317,7 @@ class Tabletop:
         schedules = [mine] + [tuple([k] * compared) for k in range(len(self.options))]
         towns: dict[str, Population] = {}
         fates = [self._fate(s, horizon, towns) for s in schedules]
-        summaries = self._simulate(schedules, runs, horizon, on_progress)
+        summaries = self._simulate(schedules, runs, horizon, on_progress, workers)
         variants = [
             Variant(label, [], self.loaded, sums, aggregate(sums, self.scenario))
             for label, sums in zip(["yours", *self.options], summaries)
@@ -359,20 +364,42 @@ class Tabletop:
         runs: int,
         horizon: int,
         on_progress: Callable[[float], None] | None,
+        workers: int,
     ) -> list[list[BatchSummary]]:
-        """Every schedule over `runs` runs, batch by batch on the same streams (as `compare` does)."""
+        """Every schedule over `runs` runs, batch by batch on common streams (as `compare` does)."""
         size = batch_size(self.scenario)
-        out: list[list[BatchSummary]] = [[] for _ in schedules]
-        for index, count in batches(runs, size):
-            sequence = batch_seed(self.seed, index)
-            towns: dict[str, Population] = {}
-            for k, schedule in enumerate(schedules):
-                run = _Run(self.variants, count, sequence, record=False, towns=towns)
-                for turn, choice in zip(self.turns, schedule):
-                    run.advance(choice, min(turn.last, horizon))
-                out[k].append(summarise(run.outcome(), self.scenario, index * size))
-                if on_progress is not None:
-                    on_progress(count)
+        job = _ScheduleBatch(
+            self.scenario, self.variants, self.turns, schedules, horizon, self.seed, size
+        )
+        return run_batches(job, len(schedules), runs, size, workers, on_progress)
+
+
+@dataclass(frozen=True)
+class _ScheduleBatch:
+    """A batch of runs of every schedule of choices: picklable, so that workers can run it."""
+
+    scenario: Scenario  # as loaded: the summaries are its
+    variants: list[Scenario]  # the scenario under each choice
+    turns: list[Turn]
+    schedules: list[tuple[int, ...]]
+    horizon: int
+    seed: int
+    size: int
+
+    def __call__(
+        self, index: int, runs: int, report: Callable[[float], None] | None = None
+    ) -> list[BatchSummary]:
+        """Summaries of batch `index`, one per schedule, on the batch's streams."""
+        sequence = batch_seed(self.seed, index)
+        towns: dict[str, Population] = {}
+        out: list[BatchSummary] = []
+        for schedule in self.schedules:
+            run = _Run(self.variants, runs, sequence, record=False, towns=towns)
+            for turn, choice in zip(self.turns, schedule):
+                run.advance(choice, min(turn.last, self.horizon))
+            out.append(summarise(run.outcome(), self.scenario, index * self.size))
+            if report is not None:
+                report(runs)
         return out
 
 

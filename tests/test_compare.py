@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from simulator.analysis.compare import Comparer, compare, paired_delta
 from simulator.cli import cli
+from simulator.scenario import load
 
 TOWN = {
     "days": 120,
@@ -57,9 +58,7 @@ TOWN = {
 
 
 def _comparer(path, seed=3, runs=None, workers=1):
-    return Comparer(
-        str(path), overrides=[], days=None, people=None, runs=runs, seed=seed, workers=workers
-    )
+    return Comparer(load(str(path)), runs=runs, seed=seed, workers=workers)
 
 
 def test_pairing_beats_independent_runs(scenario_file):
@@ -90,15 +89,8 @@ def test_more_informants_never_lower_exposure(scenario_file):
     path = scenario_file(TOWN)
     shares = []
     for density in (0.0, 0.05, 0.15, 0.4):
-        c = Comparer(
-            str(path),
-            overrides=[f"observers.informer.density={density}"],
-            days=None,
-            people=None,
-            runs=60,
-            seed=5,
-            workers=1,
-        )
+        loaded = load(str(path), overrides=[f"observers.informer.density={density}"])
+        c = Comparer(loaded, runs=60, seed=5, workers=1)
         shares.append(c.baseline.results.roles["activist"].p_exposed)
     # Common random numbers make informants a superset as density grows; allow a little noise.
     assert all(b >= a - 0.01 for a, b in itertools.pairwise(shares)), shares

@@ -15,7 +15,7 @@ from scipy import stats
 from scipy.optimize import brentq
 
 from simulator.analysis.results import aggregate
-from simulator.batches import simulate_runs
+from simulator.runner import simulate_runs
 from simulator.scenario import load
 
 SLACK = 4.5  # standard errors

@@ -191,6 +191,16 @@ def test_debrief_compares_the_choices_with_each_option(town):
     assert stop.fate is None
 
 
+def test_debrief_is_the_same_on_one_or_two_workers(town):
+    # 40 people make batches of 256 runs: 520 runs are three batches, two of them in parallel.
+    args = ["exercise", str(town()), "--seed", "3", "--runs", "520", "--facilitator"]
+    one = invoke(*args, "--workers", "1", input="2\n1\n3\n")
+    two = invoke(*args, "--workers", "2", input="2\n1\n3\n")
+    assert one.exit_code == 0 and two.exit_code == 0, (one.stderr, two.stderr)
+    assert "Had you chosen" in one.stdout
+    assert one.stdout == two.stdout
+
+
 # ------------------------------------------------------------------ saving and resuming
 def test_save_and_resume_replay_the_same_game(town, tmp_path):
     path = str(town())

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simulator.batches import simulate_runs
 from simulator.errors import ScenarioError
 from simulator.population import GROUP, NO_GROUP, build
+from simulator.runner import simulate_runs
 from simulator.scenario import load
 from simulator.streams import Streams
 

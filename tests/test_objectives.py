@@ -231,7 +231,7 @@ def test_true_claims_hold_and_false_ones_do_not(scenario_file):
             {"role": "resident", "below": 0.1},
         )
     )
-    check = check_objectives(str(path), runs=40, seed=3)
+    check = check_objectives(load(str(path)), runs=40, seed=3)
     assert [f.holds for f in check.findings] == [
         True,
         False,
@@ -264,7 +264,7 @@ def test_findings_read_as_sentences(scenario_file):
             {"role": "target", "exposed_within": 30, "above": 0.05, "with": ["rarely"]},
         )
     )
-    check = check_objectives(str(path), runs=20, seed=1)
+    check = check_objectives(load(str(path)), runs=20, seed=1)
     s = check.loaded.scenario
     lines = [finding_line(s, f) for f in check.findings]
     assert (
@@ -361,7 +361,7 @@ def test_the_bundled_scenarios_with_claims():
 @pytest.mark.slow
 @pytest.mark.parametrize("name", CHECKED)
 def test_every_bundled_claim_holds(name):
-    check = check_objectives(name, runs=BUNDLED_RUNS, seed=BUNDLED_SEED)
+    check = check_objectives(load(name), runs=BUNDLED_RUNS, seed=BUNDLED_SEED)
     failing = [finding_line(check.loaded.scenario, f) for f in check.findings if not f.holds]
     assert not failing, "\n".join(failing)
     assert check.findings

@@ -10,7 +10,7 @@ import pytest
 from conftest import BASE, dump_yaml, merge
 
 from simulator.errors import ScenarioError
-from simulator.scenario import bundled_names, check_countermeasures, load
+from simulator.scenario import Override, bundled_names, check_countermeasures, load, variant
 
 LINE = re.compile(r"^[^:]+(:\d+:\d+)?: [\w.\-]*:? ?.+$")
 
@@ -256,6 +256,47 @@ def test_unknown_countermeasure_lists_valid_names(scenario_file):
         line
         == "--countermeasure: clam: no such countermeasure (did you mean `calm`?); defined: `calm`"
     )
+
+
+CALM_TOWN = {
+    "activities": {"act": {"who": "everyone", "per_day": 0.2}},
+    "countermeasures": {
+        "calm": {"description": "d", "cost": "c", "scale": {"activities.act.per_day": 0.5}}
+    },
+}
+
+
+def test_a_variant_is_what_loading_with_all_its_patches_gives(scenario_file):
+    path = scenario_file(CALM_TOWN)
+    sets = ["activities.act.per_day=0.4", "adversary.decay.half_life=30"]
+    loaded = load(str(path), overrides=sets[:1], days=12, people=150)
+    path.unlink()  # a variant never reads the file again
+    made = variant(
+        loaded,
+        countermeasures=["calm"],
+        overrides=[Override("adversary.decay.half_life", 30, f"--set {sets[1]}")],
+    )
+    path = scenario_file(CALM_TOWN)
+    whole = load(str(path), overrides=sets, countermeasures=["calm"], days=12, people=150)
+    assert made.scenario == whole.scenario and made.document.data == whole.document.data
+    # The countermeasure applies before the overrides, as when loading: the --set value stands.
+    assert made.scenario.activities["act"].per_day == 0.4
+    assert (made.countermeasures, made.overrides) == (whole.countermeasures, whole.overrides)
+    assert loaded.scenario.adversary.decay is None and loaded.countermeasures == []
+
+
+def test_a_variant_blames_its_problems_as_loading_does(scenario_file):
+    path = scenario_file(CALM_TOWN)
+    loaded = load(str(path))
+    with pytest.raises(ScenarioError) as info:
+        variant(
+            loaded,
+            countermeasures=["clam"],
+            overrides=[Override("activities.act.per_day", 3, "--set activities.act.per_day=3")],
+        )
+    expected = problems_of(path, overrides=["activities.act.per_day=3"], countermeasures=["clam"])
+    assert info.value.lines() == expected and len(expected) == 2
+    assert expected[1].startswith("--set activities.act.per_day=3: activities.act: more than once")
 
 
 def test_huge_file_is_refused_without_parsing(tmp_path):

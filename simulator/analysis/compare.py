@@ -15,11 +15,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from simulator.analysis.results import Results, aggregate, t_quantile_975
-from simulator.batches import BatchSummary, batch_size, simulate_variants
 from simulator.errors import UsageError
-from simulator.scenario import LoadedScenario, load
+from simulator.runner import BatchSummary, batch_size, simulate_variants
+from simulator.scenario import LoadedScenario, variant
 from simulator.scenario.validation import did_you_mean
-from simulator.seal import Passphrase
 
 MAX_VARIANTS = 200
 # Exhaustive search of bundles within a budget up to this many candidate bundles, greedy beyond.
@@ -147,33 +146,22 @@ def bundles(names: Sequence[str], max_size: int) -> list[tuple[str, ...]]:
 
 
 class Comparer:
-    """Loads and simulates variants of one scenario on common random numbers."""
+    """Simulates variants of one loaded scenario on common random numbers."""
 
     def __init__(
         self,
-        spec: str,
+        base: LoadedScenario,
         *,
-        overrides: Sequence[str],
-        days: int | None,
-        people: int | None,
         runs: int | None,
         seed: int,
         workers: int,
         on_progress: Callable[[float], None] | None = None,
-        passphrase: Passphrase | None = None,
     ):
-        self.spec = spec
-        self.overrides = list(overrides)
-        self.days = days
-        self.people = people
+        self.base = base
         self.seed = seed
         self.workers = workers
         self.on_progress = on_progress
-        self.passphrase = passphrase  # for a sealed scenario, reloaded once per variant
-        self.base = load(
-            spec, overrides=self.overrides, days=days, people=people, passphrase=passphrase
-        )
-        self.runs = runs if runs is not None else self.base.scenario.runs
+        self.runs = runs if runs is not None else base.scenario.runs
         self._cache: dict[tuple[str, ...], Variant] = {}
 
     def check_names(self, names: Sequence[str]) -> None:
@@ -183,26 +171,15 @@ class Comparer:
             if name not in valid:
                 listed = ", ".join(f"`{n}`" for n in valid) or "none"
                 raise UsageError(
-                    f"--countermeasure: no countermeasure named `{name}`{did_you_mean(name, valid)}; defined: {listed}"
+                    "--countermeasure: no countermeasure named "
+                    f"`{name}`{did_you_mean(name, valid)}; defined: {listed}"
                 )
 
     def variants(self, bundles_: Sequence[tuple[str, ...]]) -> list[Variant]:
         """Simulate the baseline (the empty bundle) and the given bundles, reusing earlier ones."""
         wanted = [b for b in dict.fromkeys([(), *bundles_]) if b not in self._cache]
         if wanted:
-            loaded = [
-                self.base
-                if not b
-                else load(
-                    self.spec,
-                    overrides=self.overrides,
-                    countermeasures=list(b),
-                    days=self.days,
-                    people=self.people,
-                    passphrase=self.passphrase,
-                )
-                for b in wanted
-            ]
+            loaded = [variant(self.base, countermeasures=b) if b else self.base for b in wanted]
             per_variant = simulate_variants(
                 [ld.scenario for ld in loaded],
                 self.runs,
@@ -219,11 +196,11 @@ class Comparer:
         base = self._cache[()]
         out = []
         for bundle in bundles_:
-            variant = self._cache[bundle]
-            variant.delta = {
-                role: paired_delta(base, variant, role) for role in base.loaded.scenario.role_names
+            made = self._cache[bundle]
+            made.delta = {
+                role: paired_delta(base, made, role) for role in base.loaded.scenario.role_names
             }
-            out.append(variant)
+            out.append(made)
         return out
 
     @property
@@ -248,7 +225,8 @@ def compare(
     combos = bundles(names, max_size) if max_size > 1 else []
     if len(singles) + len(combos) > MAX_VARIANTS:
         raise UsageError(
-            f"--max-size {max_size}: that makes {len(singles) + len(combos)} variants; at most {MAX_VARIANTS} (use a smaller --max-size or fewer --countermeasure)"
+            f"--max-size {max_size}: that makes {len(singles) + len(combos)} variants; at most "
+            f"{MAX_VARIANTS} (use a smaller --max-size or fewer --countermeasure)"
         )
     variants = comparer.variants([*singles, *combos])
     variants.sort(key=lambda v: (v.delta[role].p_exposed, v.name))
@@ -269,7 +247,8 @@ def best_bundle(comparer: Comparer, names: Sequence[str], role: str, budget: flo
     costed = [n for n in names if cms[n].effort is not None]
     if not costed:
         raise UsageError(
-            "--budget: no countermeasure declares an `effort`; add `effort: N` to the countermeasures to compare them within a budget"
+            "--budget: no countermeasure declares an `effort`; add `effort: N` to the "
+            "countermeasures to compare them within a budget"
         )
     effort = {n: float(cms[n].effort or 0.0) for n in costed}
     feasible = [

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulator.batches import BatchSummary
+from simulator.runner import BatchSummary
 from simulator.scenario.model import Scenario
 
 

@@ -25,7 +25,6 @@ from simulator.scenario import LoadedScenario
 from simulator.scenario.loader import Path_
 from simulator.scenario.model import CauseClaim, EffectClaim, ExposureClaim, Scenario
 from simulator.scenario.validation import located_claims
-from simulator.seal import Passphrase
 
 Claim = EffectClaim | CauseClaim | ExposureClaim
 
@@ -87,7 +86,8 @@ def uncheckable(loaded: LoadedScenario) -> list[Problem]:
             problems.append(
                 doc.problem(
                     (*path, "exposed_within"),
-                    f"the scenario runs only {s.days} days, so exposure within {claim.exposed_within} days cannot be checked",
+                    f"the scenario runs only {s.days} days, so exposure within "
+                    f"{claim.exposed_within} days cannot be checked",
                 )
             )
         role, key = _role_of(claim)
@@ -125,24 +125,15 @@ class ObjectiveChecker:
 
     def __init__(
         self,
-        spec: str,
+        loaded: LoadedScenario,
         *,
         runs: int | None,
         seed: int,
         workers: int = 1,
         on_progress: Callable[[float], None] | None = None,
-        passphrase: Passphrase | None = None,
     ):
         self.comparer = Comparer(
-            spec,
-            overrides=(),
-            days=None,
-            people=None,
-            runs=runs,
-            seed=seed,
-            workers=workers,
-            on_progress=on_progress,
-            passphrase=passphrase,
+            loaded, runs=runs, seed=seed, workers=workers, on_progress=on_progress
         )
         self.seed = seed
 
@@ -185,24 +176,23 @@ class ObjectiveChecker:
 
 
 def check_objectives(
-    spec: str,
+    loaded: LoadedScenario,
     *,
     runs: int | None = None,
     seed: int = 1,
     workers: int = 1,
     on_progress: Callable[[float], None] | None = None,
-    passphrase: Passphrase | None = None,
 ) -> ObjectiveCheck:
-    """Load a scenario, simulate it and every variant its claims need, and check each claim."""
+    """Simulate a loaded scenario and every variant its claims need, and check each claim."""
     return ObjectiveChecker(
-        spec, runs=runs, seed=seed, workers=workers, on_progress=on_progress, passphrase=passphrase
+        loaded, runs=runs, seed=seed, workers=workers, on_progress=on_progress
     ).check()
 
 
 def check_effect(
     index: int, path: Path_, claim: EffectClaim, base: Variant, variant: Variant
 ) -> Finding:
-    """A countermeasure lowers (raises) a role's exposure: the paired interval lies below (above) zero."""
+    """A countermeasure lowers (raises) a role's exposure: paired interval below (above) zero."""
     role = claim.role
     delta = paired_delta(base, variant, role)
     lo, hi = delta.ci95

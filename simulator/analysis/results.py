@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from simulator.batches import BatchSummary
+from simulator.runner import BatchSummary
 from simulator.scenario.model import Scenario
 
 Z95 = 1.959963984540054

@@ -17,12 +17,11 @@ import numpy as np
 
 from simulator.analysis.compare import Delta, Variant, paired_delta
 from simulator.analysis.results import aggregate
-from simulator.batches import batch_size, simulate_variants
-from simulator.errors import Problem, ScenarioError, UsageError
-from simulator.scenario import LoadedScenario, load
-from simulator.scenario.patches import split_key
+from simulator.errors import UsageError
+from simulator.runner import batch_size, simulate_variants
+from simulator.scenario import LoadedScenario, variant
+from simulator.scenario.patches import Override, split_key
 from simulator.scenario.validation import types_at
-from simulator.seal import Passphrase
 from simulator.streams import sobol_seed
 
 MAX_STEPS = 50
@@ -48,9 +47,10 @@ class Vary:
             return [float(v) for v in dict.fromkeys(round(x) for x in raw)]
         return [float(v) for v in raw]
 
-    def override(self, value: float) -> str:
-        """The `--set` expression that puts this parameter at a value."""
-        return f"{self.key}={round(value) if self.integer else repr(float(value))}"
+    def override(self, value: float) -> Override:
+        """The override that puts this parameter at a value; its problems blame this `--vary`."""
+        number = round(value) if self.integer else float(value)
+        return Override(self.key, number, f"--vary {self.text}")
 
 
 def parse_vary(text: str, sweeper: Sweeper) -> Vary:
@@ -80,10 +80,7 @@ def parse_vary(text: str, sweeper: Sweeper) -> Vary:
     integer = "float" not in kinds
     vary = Vary(text, key, low, high, steps, integer)
     for value in (low, high):
-        try:
-            sweeper.load([vary.override(value)])
-        except ScenarioError as exc:
-            raise ScenarioError([_relabel(p, vary) for p in exc.problems]) from None
+        sweeper.variant([vary.override(value)])
     return vary
 
 
@@ -91,12 +88,6 @@ def _leaf_types(path: tuple[str | int, ...]) -> list[type]:
     from simulator.scenario.validation import _unwrap
 
     return [alt for tp in types_at(path) for alt in _unwrap(tp) if isinstance(alt, type)]
-
-
-def _relabel(problem: Problem, vary: Vary) -> Problem:
-    if problem.source.startswith(f"--set {vary.key}="):
-        return Problem(f"--vary {vary.text}", None, None, problem.key, problem.message)
-    return problem
 
 
 @dataclass
@@ -136,48 +127,30 @@ class Sweep:
 
 
 class Sweeper:
-    """Simulates scenario variants given as parameter values, on common random numbers."""
+    """Simulates a loaded scenario at given parameter values, on common random numbers."""
 
     def __init__(
         self,
-        spec: str,
         base: LoadedScenario,
         *,
-        overrides: Sequence[str],
-        countermeasures: Sequence[str],
-        days: int | None,
-        people: int | None,
         runs: int,
         seed: int,
         workers: int,
         on_progress: Callable[[float], None] | None = None,
         scheduler: str | None = None,
-        passphrase: Passphrase | None = None,
     ):
-        self.spec = spec
         self.base = base
-        self.overrides = list(overrides)
-        self.countermeasures = list(countermeasures)
-        self.days, self.people = days, people
         self.runs, self.seed, self.workers = runs, seed, workers
         self.on_progress = on_progress
         self.scheduler = scheduler
-        self.passphrase = passphrase  # for a sealed scenario, reloaded once per variant
 
-    def load(self, extra: list[str]) -> LoadedScenario:
-        """The scenario with the sweep's settings and some extra `--set` expressions."""
-        return load(
-            self.spec,
-            overrides=[*self.overrides, *extra],
-            countermeasures=self.countermeasures,
-            days=self.days,
-            people=self.people,
-            passphrase=self.passphrase,
-        )
+    def variant(self, overrides: Sequence[Override]) -> LoadedScenario:
+        """The scenario with the sweep's settings and some parameters set."""
+        return variant(self.base, overrides=overrides)
 
-    def simulate(self, settings: list[list[str]]) -> list[Variant]:
-        """Simulate the baseline followed by each list of extra `--set` expressions."""
-        loaded = [self.base] + [self.load(extra) for extra in settings]
+    def simulate(self, settings: list[list[Override]]) -> list[Variant]:
+        """Simulate the baseline followed by the scenario with each list of parameters set."""
+        loaded = [self.base] + [self.variant(extra) for extra in settings]
         per_variant = simulate_variants(
             [ld.scenario for ld in loaded],
             self.runs,
@@ -187,7 +160,7 @@ class Sweeper:
             size=batch_size(self.base.scenario),
             scheduler=self.scheduler,
         )
-        names = ["baseline"] + [" ".join(extra) for extra in settings]
+        names = ["baseline"] + [" ".join(f"{o.key}={o.value!r}" for o in x) for x in settings]
         return [
             Variant(name, [], ld, s, aggregate(s, ld.scenario))
             for name, ld, s in zip(names, loaded, per_variant)
@@ -267,7 +240,7 @@ def sobol(sweeper: Sweeper, varies: list[Vary], role: str, samples: int) -> Swee
     rng = np.random.default_rng(sobol_seed(sweeper.seed))
     a, b, ab = saltelli_matrices(k, samples, rng)
 
-    def settings(row: np.ndarray) -> list[str]:
+    def settings(row: np.ndarray) -> list[Override]:
         return [v.override(v.low + u * (v.high - v.low)) for v, u in zip(varies, row)]
 
     rows = [*a, *b, *ab.reshape(-1, k)]

@@ -356,6 +356,7 @@ def play(
     runs: int,
     after_turn: Callable[[], None] | None = None,
     on_progress: Callable[[float], None] | None = None,
+    workers: int = 1,
 ) -> Debrief | None:
     """Play the exercise to its end (or the end of the input), then show the Debrief."""
     tell(intro(table))
@@ -379,6 +380,6 @@ def play(
             + "\n"
         )
         return None
-    debrief = table.debrief(runs, on_progress)
+    debrief = table.debrief(runs, on_progress, workers)
     tell(debrief_text(table, debrief, facilitator))
     return debrief

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -12,7 +13,7 @@ from typing import Any
 from simulator.errors import Problem, ScenarioError
 from simulator.scenario.loader import Document, decode_text, load_document, parse_yaml
 from simulator.scenario.model import Scenario, rescaled_units
-from simulator.scenario.patches import apply_scale, apply_set, parse_override
+from simulator.scenario.patches import Override, apply_scale, apply_set, parse_override
 from simulator.scenario.validation import did_you_mean, validate_model
 from simulator.seal import Passphrase
 
@@ -37,20 +38,42 @@ def bundled_names() -> list[str]:
     )
 
 
+@dataclass(frozen=True)
+class Patches:
+    """What turns a scenario file into the scenario used, in the order it is applied."""
+
+    countermeasures: tuple[str, ...] = ()
+    choice: int | None = None  # an exercise choice: its countermeasure, then its own set and scale
+    overrides: tuple[Override, ...] = ()
+    days: int | None = None
+    people: int | None = None  # rescales the units last, from the patched scenario
+
+
 @dataclass
 class LoadedScenario:
     """A validated scenario with what it came from and what was changed."""
 
     scenario: Scenario
-    document: Document
+    document: Document  # as patched
     display_path: str
-    countermeasures: list[str] = field(default_factory=list)
-    overrides: dict[str, Any] = field(default_factory=dict)
+    original: Document  # as read, never patched: variants are made on copies of it
+    original_scenario: Scenario  # the file's own scenario, validated
+    patches: Patches = field(default_factory=Patches)
 
     @property
     def sha256(self) -> str:
         """SHA-256 of the scenario file's bytes."""
         return self.document.sha256
+
+    @property
+    def countermeasures(self) -> list[str]:
+        """The countermeasures applied, each once, in the order named."""
+        return list(self.patches.countermeasures)
+
+    @property
+    def overrides(self) -> dict[str, Any]:
+        """The values the overrides set, by dotted key."""
+        return {o.key: o.value for o in self.patches.overrides}
 
 
 def read_document(spec: str, passphrase: Passphrase | None = None) -> tuple[Document, str]:
@@ -98,42 +121,100 @@ def load(
     from EXPOSURE_PASSPHRASE).
     """
     doc, display = read_document(spec, passphrase)
-    base = validate_model(doc)
+    settings: list[Override | Problem] = []
+    for expr in overrides:
+        try:
+            key, value = parse_override(expr)
+        except ValueError as exc:
+            settings.append(Problem("--set", None, None, expr, str(exc)))
+        else:
+            settings.append(Override(key, value, f"--set {expr}"))
+    return _patched(
+        doc, validate_model(doc), display, countermeasures, None, settings, days, people
+    )
+
+
+def variant(
+    loaded: LoadedScenario,
+    *,
+    countermeasures: Sequence[str] = (),
+    overrides: Sequence[Override] = (),
+    choice: int | None = None,
+    patches_first: bool = False,
+) -> LoadedScenario:
+    """The loaded scenario with more countermeasures or overrides, or with an exercise choice.
+
+    The variant is made on a copy of the document as read, applying the loaded scenario's own
+    patches and the new ones in the order `load` applies them (countermeasures, the choice,
+    overrides, days, people): so it is exactly the scenario that loading with all of them would
+    give, without reading, parsing or validating the file again. Every problem is raised at once,
+    blamed on the patch that causes it. With `patches_first`, patches that do not apply are
+    reported alone, as `validate` reports countermeasures and choices: a half-applied patch can
+    leave problems of its own that would only add noise. A `choice` replaces the loaded one's.
+    """
+    patches = loaded.patches
+    return _patched(
+        loaded.original,
+        loaded.original_scenario,
+        loaded.display_path,
+        [*patches.countermeasures, *countermeasures],
+        patches.choice if choice is None else choice,
+        [*patches.overrides, *overrides],
+        patches.days,
+        patches.people,
+        patches_first=patches_first,
+    )
+
+
+def _patched(
+    original: Document,
+    original_scenario: Scenario,
+    display: str,
+    countermeasures: Sequence[str],
+    choice: int | None,
+    settings: Sequence[Override | Problem],
+    days: int | None,
+    people: int | None,
+    *,
+    patches_first: bool = False,
+) -> LoadedScenario:
+    """Patch a copy of a document and validate it; a Problem among `settings` is reported as is."""
+    patched = copy.deepcopy(original)
     problems: list[Problem] = []
-    patched = copy.deepcopy(doc)
-    countermeasures = list(dict.fromkeys(countermeasures))  # applying one twice would compound
-    for name in countermeasures:
-        cm = base.countermeasures.get(name)
+    names = tuple(dict.fromkeys(countermeasures))  # applying one twice would compound
+    for name in names:
+        cm = original_scenario.countermeasures.get(name)
         if cm is None:
-            names = list(base.countermeasures)
-            listed = ", ".join(f"`{n}`" for n in names) or "none"
+            defined = list(original_scenario.countermeasures)
+            listed = ", ".join(f"`{n}`" for n in defined) or "none"
             problems.append(
                 Problem(
                     "--countermeasure",
                     None,
                     None,
                     name,
-                    f"no such countermeasure{did_you_mean(name, names)}; defined: {listed}",
+                    f"no such countermeasure{did_you_mean(name, defined)}; defined: {listed}",
                 )
             )
             continue
         problems.extend(countermeasure_problems(patched, name, cm.set, cm.scale))
-    applied: dict[str, Any] = {}
-    for expr in overrides:
-        try:
-            key, value = parse_override(expr)
-        except ValueError as exc:
-            problems.append(Problem("--set", None, None, expr, str(exc)))
+    if choice is not None:
+        problems.extend(_choice_problems(patched, original_scenario, choice))
+    # An override's value goes into the document as it is, not copied: only a later override
+    # can change it in place, and replaying the same overrides sets it to the same again.
+    for item in settings:
+        if isinstance(item, Problem):
+            problems.append(item)
             continue
-        problem = apply_set(patched, key, value, f"--set {expr}")
+        problem = apply_set(patched, item.key, item.value, item.label)
         if problem is not None:
             problems.append(problem)
-        else:
-            applied[key] = value
     if days is not None:
         apply_set(patched, "days", days, f"--days {days}")
-    scenario = base
-    if overrides or countermeasures or days is not None or people is not None:
+    if problems and patches_first:
+        raise ScenarioError(problems)
+    scenario = original_scenario
+    if names or choice is not None or settings or days is not None or people is not None:
         try:
             scenario = validate_model(patched)
         except ScenarioError as exc:
@@ -145,7 +226,22 @@ def load(
             patched, "population.units", rescaled_units(scenario, people), f"--people {people}"
         )
         scenario = validate_model(patched)
-    return LoadedScenario(scenario, patched, display, countermeasures, applied)
+    overrides = tuple(item for item in settings if isinstance(item, Override))
+    patches = Patches(names, choice, overrides, days, people)
+    return LoadedScenario(scenario, patched, display, original, original_scenario, patches)
+
+
+def _choice_problems(doc: Document, scenario: Scenario, index: int) -> list[Problem]:
+    """Apply one exercise choice to a document: its countermeasure, then its `set` and `scale`."""
+    if scenario.exercise is None:
+        raise ValueError(f"the scenario has no exercise to choose from (got choice {index})")
+    choice = scenario.exercise.choices[index]
+    problems: list[Problem] = []
+    if choice.countermeasure is not None:
+        cm = scenario.countermeasures[choice.countermeasure]
+        problems += countermeasure_problems(doc, choice.countermeasure, cm.set, cm.scale)
+    problems += patch_problems(doc, ("exercise", "choices", index), choice.set, choice.scale)
+    return problems
 
 
 def countermeasure_problems(
@@ -181,14 +277,9 @@ def _patch_label(doc: Document, path: tuple[str | int, ...]) -> str:
 def check_countermeasures(loaded: LoadedScenario) -> list[Problem]:
     """Problems that any of the scenario's countermeasures would cause when applied."""
     problems: list[Problem] = []
-    for name, cm in loaded.scenario.countermeasures.items():
-        trial = copy.deepcopy(loaded.document)
-        patch_problems = countermeasure_problems(trial, name, cm.set, cm.scale)
-        if patch_problems:
-            problems.extend(patch_problems)
-            continue
+    for name in loaded.scenario.countermeasures:
         try:
-            validate_model(trial)
+            variant(loaded, countermeasures=[name], patches_first=True)
         except ScenarioError as exc:
             problems.extend(exc.problems)
     return problems
@@ -198,7 +289,8 @@ def choice_scenarios(loaded: LoadedScenario) -> list[Scenario]:
     """The scenario as each choice of its `exercise` changes it, in menu order.
 
     A choice applies its countermeasure (if it names one), then its own `set` and `scale`, to the
-    scenario as loaded; every problem of every choice is raised at once.
+    scenario as loaded (after its countermeasures, before its overrides, as `variant` orders
+    patches); every problem of every choice is raised at once.
     """
     exercise = loaded.scenario.exercise
     if exercise is None:
@@ -209,18 +301,10 @@ def choice_scenarios(loaded: LoadedScenario) -> list[Scenario]:
         if choice.countermeasure is None and not choice.set and not choice.scale:
             out.append(loaded.scenario)
             continue
-        trial = copy.deepcopy(loaded.document)
-        found: list[Problem] = []
-        if choice.countermeasure is not None:
-            cm = loaded.scenario.countermeasures[choice.countermeasure]
-            found += countermeasure_problems(trial, choice.countermeasure, cm.set, cm.scale)
-        found += patch_problems(trial, ("exercise", "choices", i), choice.set, choice.scale)
-        if not found:
-            try:
-                out.append(validate_model(trial))
-            except ScenarioError as exc:
-                found += exc.problems
-        problems += found
+        try:
+            out.append(variant(loaded, choice=i, patches_first=True).scenario)
+        except ScenarioError as exc:
+            problems += exc.problems
     if problems:
         raise ScenarioError(problems)
     return out
@@ -238,10 +322,13 @@ def check_exercise(loaded: LoadedScenario) -> list[Problem]:
 __all__ = [
     "DEFAULT_SCENARIO",
     "LoadedScenario",
+    "Override",
+    "Patches",
     "Scenario",
     "bundled_names",
     "check_countermeasures",
     "check_exercise",
     "choice_scenarios",
     "load",
+    "variant",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
@@ -9,6 +10,15 @@ from pydantic import BaseModel
 from simulator.errors import Problem
 from simulator.scenario.loader import Document, Path_, describe, dotted, parse_scalar
 from simulator.scenario.validation import _unwrap, did_you_mean, keys_at, types_at
+
+
+@dataclass(frozen=True)
+class Override:
+    """One value set over a scenario file: a dotted key, the value, and what its problems blame."""
+
+    key: str
+    value: Any
+    label: str  # where a problem the value causes is said to come from, e.g. `--set days=30`
 
 
 def split_key(key: str) -> Path_:

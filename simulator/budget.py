@@ -1,0 +1,152 @@
+"""Memory and time budgets: what a simulation will need, estimated before it starts.
+
+A simulation that would not fit in memory or in the time allowed is refused before it allocates
+anything, with smaller values that would fit.
+"""
+
+from __future__ import annotations
+
+import os
+
+from simulator.errors import ResourceError
+from simulator.runner import batch_size, batches
+from simulator.scenario.model import Scenario, expected_people
+
+# Bytes per person and per link position that a batch holds at its peak (measured, with slack).
+BYTES_PER_PERSON = 160
+BYTES_PER_LINK = 48
+# Person-days a second one worker simulates end to end. Measured on one core of the development
+# machine, bundled scenarios at 3,000 to 200,000 people: 1.0e8 to 2.6e8. Half the slowest, so
+# that an older laptop is not promised too much.
+PEOPLE_DAYS_PER_S = 5e7
+# A simulation estimated to take longer than this is refused unless --max-time allows it; one
+# longer than SLOW_SECONDS gets a warning that says how to make it quicker.
+MAX_SECONDS = 24 * 3600.0
+SLOW_SECONDS = 600.0
+
+
+def estimate_bytes(scenario: Scenario, runs: int, workers: int) -> tuple[int, int]:
+    """Peak memory of the live batches and of the per-run summaries, estimated before allocating."""
+    size = batch_size(scenario)
+    per_run = expected_people(scenario)
+    degree = _expected_degree(scenario, per_run)
+    live = min(max(workers, 1), -(-runs // size))
+    batch = size * per_run * (BYTES_PER_PERSON + 8 * len(scenario.states) + degree * BYTES_PER_LINK)
+    summaries = runs * (len(scenario.role_names) * (scenario.days + 2) + 1) * 8 * 2
+    return int(live * batch), int(summaries)
+
+
+def _expected_degree(scenario: Scenario, per_run: float) -> float:
+    c = scenario.contacts
+    pop = scenario.population
+    degree = 0.0
+    if c.household is not None:
+        degree += sum(pop.household_size) / 2.0 - 1.0
+    for mix in (c.neighbours, c.across_units, c.random):
+        if mix is not None:
+            degree += mix.mean_degree
+    for tie in c.ties:
+        counts = {name: spec.count for name, spec in pop.roles.items()}
+        senders = counts.get(tie.from_, per_run)
+        receivers = counts.get(tie.to, per_run)
+        degree += 2.0 * senders * min(tie.each or receivers, receivers) / max(per_run, 1.0)
+    for group in scenario.groups.values():
+        size = sum(pop.roles[r].count for r in (*group.members, *group.admins) if r in pop.roles)
+        degree += size * (size - 1) / max(per_run, 1.0)
+    return degree
+
+
+def available_bytes() -> int:
+    """Memory this machine can give us now (MemAvailable), or its physical size."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return int(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):
+        return 8 * 1024**3
+
+
+def check_memory(scenario: Scenario, runs: int, workers: int, limit: int | None = None) -> None:
+    """Refuse, before allocating, a simulation that would not fit in memory."""
+    batch, summaries = estimate_bytes(scenario, runs, workers)
+    have = limit if limit is not None else int(available_bytes() * 0.8)
+    if batch + summaries <= have:
+        return
+    per_run = expected_people(scenario)
+    advice = []
+    if workers > 1 and batch > have / 2:
+        advice.append("--workers 1")
+    one_batch = batch / max(1, min(workers, -(-runs // batch_size(scenario))))
+    if one_batch > have / 2:
+        fit = int(per_run * (have / 2) / one_batch)
+        advice.append(f"--people {max(fit // 1000 * 1000, 100)}")
+    if summaries > have / 2:
+        advice.append(f"--runs {max(1, int(runs * (have / 2) / summaries))}")
+    hint = f"; try {' or '.join(advice)}" if advice else ""
+    where = (
+        f"the limit (--max-memory) is {_gib(have)}"
+        if limit is not None
+        else f"{_gib(have)} is available"
+    )
+    raise ResourceError(
+        f"this needs about {_gib(batch + summaries)} of memory but {where}"
+        f" ({per_run:,.0f} people x {runs:,} runs){hint}"
+    )
+
+
+def estimate_seconds(scenario: Scenario, runs: int, workers: int) -> float:
+    """Rough time a simulation takes, from its person-days and a conservative throughput."""
+    parallel = max(1, min(workers, os.cpu_count() or 1, len(batches(runs, batch_size(scenario)))))
+    return expected_people(scenario) * scenario.days * runs / (PEOPLE_DAYS_PER_S * parallel)
+
+
+def smaller_values(scenario: Scenario, runs: int, seconds: float, target: float) -> str:
+    """Flags that would bring an estimated `seconds` to about `target`: fewer runs or people."""
+    share = target / seconds
+    advice = []
+    if int(runs * share) >= 2:
+        advice.append(f"--runs {int(runs * share):,}".replace(",", ""))
+    people = expected_people(scenario) * share
+    if people >= 100:
+        advice.append(
+            f"--people {int(people // 100 * 100 if people < 10_000 else people // 1000 * 1000)}"
+        )
+    days = int(scenario.days * share)
+    if not advice and days >= 1:
+        advice.append(f"--days {days}")
+    return " or ".join(advice) or "a much smaller scenario"
+
+
+def check_time(scenario: Scenario, runs: int, workers: int, limit: float | None = None) -> float:
+    """Refuse, before starting, a simulation estimated to take longer than `limit` seconds.
+
+    The limit is a day unless given; returns the estimate, for a warning when it is long.
+    """
+    seconds = estimate_seconds(scenario, runs, workers)
+    allowed = MAX_SECONDS if limit is None else limit
+    if seconds <= allowed:
+        return seconds
+    raise ResourceError(
+        f"this would take about {duration(seconds)} ({expected_people(scenario):,.0f} people x "
+        f"{scenario.days:,} days x {runs:,} runs), more than the limit of {duration(allowed)}; try "
+        f"{smaller_values(scenario, runs, seconds, min(allowed, SLOW_SECONDS))}, "
+        "or allow it with --max-time"
+    )
+
+
+def duration(seconds: float) -> str:
+    """A rough duration in the largest fitting unit: 40 seconds, 25 minutes, 3.5 hours, 12 days."""
+    for unit, size in (("years", 365 * 86400), ("days", 86400), ("hours", 3600), ("minutes", 60)):
+        if seconds >= 2 * size:
+            value = seconds / size
+            return f"{value:,.0f} {unit}" if value >= 10 else f"{value:.1f} {unit}"
+    return f"{max(seconds, 1):.0f} seconds"
+
+
+def _gib(n: float) -> str:
+    return f"{n / 1024**3:.1f} GiB" if n >= 1024**3 else f"{n / 1024**2:.0f} MiB"

@@ -1,0 +1,270 @@
+"""Monte Carlo runs in batches: seeding per batch, local processes, Dask and per-run summaries.
+
+Run r always belongs to batch r // batch_size and batch b always draws from the stream
+`streams.batch_seed(seed, b)`, so results are the same bytes whatever the number of workers.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import signal
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from simulator.engine import NOT_EXPOSED, Engine, Outcome
+from simulator.errors import UsageError
+from simulator.population import Population, build
+from simulator.scenario.model import Scenario, expected_people
+from simulator.streams import Streams, batch_seed
+
+# About this many people are simulated together in one batch of small runs.
+BATCH_PEOPLE = 400000
+MAX_BATCH_RUNS = 256
+
+
+@dataclass
+class BatchSummary:
+    """Per-run figures of one batch, small enough to send between processes."""
+
+    first_run: int
+    people: np.ndarray  # int64[runs, roles]
+    exposures: np.ndarray  # int64[runs, roles, days + 1]: exposures per day
+    causes: np.ndarray  # int64[roles, mechanisms]
+    collateral: np.ndarray  # int64[runs]: people exposed through a cascade
+    run_causes: np.ndarray  # int64[runs, roles, mechanisms]: exposures by cause, run by run
+
+
+def batch_size(scenario: Scenario) -> int:
+    """Runs per batch: depends only on the scenario, never on the number of workers."""
+    per_run = max(expected_people(scenario), 1.0)
+    return int(max(1, min(MAX_BATCH_RUNS, BATCH_PEOPLE // per_run)))
+
+
+def batches(runs: int, size: int) -> list[tuple[int, int]]:
+    """(batch index, runs in it) for every batch."""
+    return [(b, min(size, runs - b * size)) for b in range((runs + size - 1) // size)]
+
+
+def summarise(outcome: Outcome, scenario: Scenario, first_run: int) -> BatchSummary:
+    """Reduce one batch's outcome to per-run counts by role, day and cause."""
+    pop = outcome.population
+    roles = len(scenario.role_names)
+    mechanisms = len(scenario.mechanisms)
+    days = scenario.days
+    runs = pop.replicas
+    people = np.bincount(pop.replica * roles + pop.role, minlength=runs * roles).reshape(
+        runs, roles
+    )
+    exposed = outcome.exposed_day != NOT_EXPOSED
+    who = (pop.replica[exposed].astype(np.int64) * roles + pop.role[exposed]) * (days + 1)
+    exposures = np.bincount(who + outcome.exposed_day[exposed], minlength=runs * roles * (days + 1))
+    run_causes = np.bincount(
+        (pop.replica[exposed].astype(np.int64) * roles + pop.role[exposed]) * mechanisms
+        + outcome.cause[exposed],
+        minlength=runs * roles * mechanisms,
+    ).reshape(runs, roles, mechanisms)
+    causes = run_causes.sum(axis=0)
+    cascade = scenario.mechanisms.index("cascade")
+    collateral = np.bincount(pop.replica[exposed & (outcome.cause == cascade)], minlength=runs)
+    return BatchSummary(
+        first_run=first_run,
+        people=people.astype(np.int64),
+        exposures=exposures.reshape(runs, roles, days + 1).astype(np.int64),
+        causes=causes.astype(np.int64),
+        collateral=collateral.astype(np.int64),
+        run_causes=run_causes.astype(np.int64),
+    )
+
+
+def _population_key(scenario: Scenario) -> str:
+    """Everything the population and network are built from: equal keys, equal populations."""
+    return json.dumps(
+        [
+            scenario.population.model_dump(mode="json"),
+            scenario.contacts.model_dump(mode="json"),
+            list(scenario.channels),
+            {k: g.model_dump(mode="json") for k, g in scenario.groups.items()},
+        ],
+        sort_keys=True,
+    )
+
+
+def run_variants_batch(
+    scenarios: list[Scenario],
+    seed: int,
+    index: int,
+    runs: int,
+    size: int,
+    on_day: Callable[[], None] | None = None,
+) -> list[BatchSummary]:
+    """Simulate one batch of every variant on common random numbers.
+
+    Variants whose population is built from the same settings share one build: the build draws
+    from the same stream, so sharing it changes nothing but the time taken.
+    """
+    sequence = batch_seed(seed, index)
+    built: dict[str, Population] = {}
+    out = []
+    for scenario in scenarios:
+        key = _population_key(scenario)
+        streams = Streams(sequence)
+        if key not in built:
+            built[key] = build(scenario, runs, streams("population"))
+        engine = Engine(scenario, runs, streams, population=built[key])
+        out.append(summarise(engine.run(on_day), scenario, index * size))
+    return out
+
+
+def simulate_runs(
+    scenario: Scenario,
+    runs: int,
+    seed: int,
+    workers: int = 1,
+    on_progress: Callable[[float], None] | None = None,
+) -> list[BatchSummary]:
+    """Simulate `runs` runs, in parallel if asked; the result does not depend on `workers`.
+
+    `on_progress(runs)` is called as work completes, with the number of runs (possibly
+    fractional) just finished.
+    """
+    return simulate_variants([scenario], runs, seed, workers, on_progress)[0]
+
+
+def simulate_variants(
+    scenarios: list[Scenario],
+    runs: int,
+    seed: int,
+    workers: int = 1,
+    on_progress: Callable[[float], None] | None = None,
+    size: int | None = None,
+    scheduler: str | None = None,
+) -> list[list[BatchSummary]]:
+    """Simulate several variants of a scenario on common random numbers, batch by batch.
+
+    All variants use the first one's batch size (or `size`), so run r of every variant is drawn
+    from the same streams: differences between variants are paired run by run. Returns, per
+    variant, its batch summaries in run order; identical whatever `workers` is, and on a Dask
+    cluster given by its `scheduler` address.
+    """
+    size = size or batch_size(scenarios[0])
+    job = functools.partial(_variants_batch, scenarios, seed, size)
+    return run_batches(job, len(scenarios), runs, size, workers, on_progress, scheduler)
+
+
+def _variants_batch(
+    scenarios: list[Scenario],
+    seed: int,
+    size: int,
+    index: int,
+    runs: int,
+    report: Callable[[float], None] | None = None,
+) -> list[BatchSummary]:
+    """One batch of `simulate_variants`, telling `report` of every day simulated here."""
+    # Per day of each variant: runs x variants in all.
+    on_day = functools.partial(report, runs / scenarios[0].days) if report is not None else None
+    return run_variants_batch(scenarios, seed, index, runs, size, on_day=on_day)
+
+
+class BatchJob(Protocol):
+    """Simulates one batch of runs of every variant: picklable, so that workers can run it.
+
+    It seeds the batch from its index alone, so that a batch is the same wherever it runs.
+    """
+
+    def __call__(
+        self, index: int, runs: int, report: Callable[[float], None] | None = None
+    ) -> list[BatchSummary]:
+        """Summaries of the batch, one per variant; `report(runs)` as runs finish, if given."""
+        ...
+
+
+def run_batches(
+    job: BatchJob,
+    variants: int,
+    runs: int,
+    size: int,
+    workers: int = 1,
+    on_progress: Callable[[float], None] | None = None,
+    scheduler: str | None = None,
+) -> list[list[BatchSummary]]:
+    """Run a job on every batch of `size` runs: here, on worker processes or on a Dask cluster.
+
+    Returns, per variant, its batch summaries in run order, the same whatever `workers` is.
+    `on_progress(runs)` is called as work completes, with the number of runs (of any variant,
+    possibly fractional) just finished.
+    """
+    plan = batches(runs, size)
+    report = on_progress or (lambda _runs: None)
+    done: list[list[BatchSummary]] = []
+    if scheduler is not None:
+        done = _on_dask(scheduler, job, plan, report)
+    elif workers <= 1 or len(plan) <= 1:
+        done = [job(index, count, report) for index, count in plan]
+    else:
+        done = _on_processes(min(workers, len(plan)), job, plan, report)
+    return [[batch[v] for batch in done] for v in range(variants)]
+
+
+def _ignore_interrupts() -> None:
+    """In a worker: leave Ctrl-C to the parent, which ends the workers itself."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _on_processes(
+    workers: int, job: BatchJob, plan: list[tuple[int, int]], report: Callable[[float], None]
+) -> list[list[BatchSummary]]:
+    """Batches on local worker processes; on Ctrl-C or any failure the workers end at once."""
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_ignore_interrupts)
+    done: list[list[BatchSummary]] = []
+    try:
+        futures = [pool.submit(job, index, count) for index, count in plan]
+        for future in futures:
+            done.append(future.result())
+            report(sum(summary.people.shape[0] for summary in done[-1]))
+    except BaseException:
+        _end_workers(pool)
+        raise
+    pool.shutdown()
+    return done
+
+
+def _end_workers(pool: ProcessPoolExecutor) -> None:
+    """Cancel the batches not started and end the workers, without waiting for running batches."""
+    # Shutting down waits for running batches to finish, which can take minutes; there is no
+    # public way to end the workers before Python 3.14, hence the private process table.
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.join(timeout=1.0)
+
+
+def _on_dask(
+    address: str, job: BatchJob, plan: list[tuple[int, int]], report: Callable[[float], None]
+) -> list[list[BatchSummary]]:
+    """Run the batches on a Dask distributed cluster (the `cluster` extra)."""
+    try:
+        from distributed import Client
+    except ImportError:
+        raise UsageError(
+            "--scheduler needs Dask: python3 -m pip install 'exposure-sim[cluster]'"
+        ) from None
+    try:
+        client = Client(address, timeout=10, set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise UsageError(f"--scheduler {address}: cannot connect ({exc})") from None
+    try:
+        futures = [client.submit(job, index, count, pure=False) for index, count in plan]
+        done = []
+        for future in futures:
+            done.append(future.result())
+            report(sum(summary.people.shape[0] for summary in done[-1]))
+        return done
+    finally:
+        client.close()
