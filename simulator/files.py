@@ -1,8 +1,13 @@
-"""Reading the small files a user names: bounded in size, with one plain reason when it fails."""
+"""The files a user names: read within a size bound, written whole or not at all."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import tempfile
 from pathlib import Path
+
+from simulator.errors import UsageError
 
 
 class FileProblem(Exception):
@@ -32,3 +37,30 @@ def read_bounded(
         raise FileProblem("permission denied") from None
     except OSError as exc:
         raise FileProblem(f"cannot read ({exc.strerror})") from None
+
+
+def write_atomic(path: str | Path, data: str | bytes) -> None:
+    """Write `data` to `path` so that the file is either complete or absent, never partial."""
+    target = Path(path)
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise UsageError(f"{target}: cannot write: the folder {folder} does not exist")
+    if target.is_dir():
+        raise UsageError(f"{target}: cannot write: it is a folder")
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".part")
+    except OSError as exc:
+        raise UsageError(f"{target}: cannot write ({exc.strerror})") from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise UsageError(f"{target}: cannot write ({exc.strerror})") from None
+        raise

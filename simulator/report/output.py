@@ -2,40 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
 from pathlib import Path
 
 from simulator.errors import SealError, UsageError
+from simulator.files import write_atomic
 from simulator.seal import Passphrase, seal
-
-
-def write_atomic(path: str | Path, data: str | bytes) -> None:
-    """Write `data` to `path` so that the file is either complete or absent, never partial."""
-    target = Path(path)
-    folder = target.parent if str(target.parent) else Path(".")
-    if not folder.is_dir():
-        raise UsageError(f"{target}: cannot write: the folder {folder} does not exist")
-    if target.is_dir():
-        raise UsageError(f"{target}: cannot write: it is a folder")
-    payload = data.encode("utf-8") if isinstance(data, str) else data
-    try:
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".part")
-    except OSError as exc:
-        raise UsageError(f"{target}: cannot write ({exc.strerror})") from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        if isinstance(exc, OSError):
-            raise UsageError(f"{target}: cannot write ({exc.strerror})") from None
-        raise
 
 
 def check_new_file(path: str | Path, force: bool) -> None:

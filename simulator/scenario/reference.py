@@ -25,6 +25,7 @@ from pydantic import BaseModel, BeforeValidator, StringConstraints
 from pydantic.fields import FieldInfo
 
 from simulator.errors import ExitCode, UsageError
+from simulator.files import write_atomic
 from simulator.scenario.model import (
     INT_RANGE_BOUNDS,
     Name,
@@ -320,9 +321,6 @@ def refresh_page(text: str, origin: str = PAGE) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Rewrite the generated blocks of the page named on the command line (or the default)."""
-    # This is a command, like the CLI, so it may use the result writer of the rendering layer.
-    from simulator.report.output import write_atomic
-
     args = sys.argv[1:] if argv is None else argv
     path = Path(args[0] if args else PAGE)
     try:
