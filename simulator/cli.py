@@ -72,6 +72,14 @@ passphrase_option = click.option(
 seal_option = click.option(
     "--seal", is_flag=True, help="Seal the output file with a passphrase (see `exposure seal`)."
 )
+# Every command takes it, and none sees it: _run_guarded finds it among the arguments, so that it
+# also covers a failure before the command starts.
+traceback_option = click.option(
+    "--traceback",
+    is_flag=True,
+    expose_value=False,
+    help="Show the full traceback of an internal error.",
+)
 
 
 def _stdin_is_terminal() -> bool:
@@ -289,9 +297,7 @@ def _common_run_options(func: Callable[..., Any]) -> Callable[..., Any]:
             default=None,
             help="Write the result to this file instead of stdout.",
         ),
-        click.option(
-            "--traceback", is_flag=True, help="Show the full traceback of an internal error."
-        ),
+        traceback_option,
         passphrase_option,
     ]
     for option in reversed(options):
@@ -337,6 +343,7 @@ def cli() -> None:
 
 
 @cli.command("list")
+@traceback_option
 def list_cmd() -> None:
     """List the bundled scenarios."""
     for name in bundled_names():
@@ -351,10 +358,8 @@ def list_cmd() -> None:
 @click.option("--countermeasure", "countermeasures", multiple=True, metavar="NAME")
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE")
 @passphrase_option
-@click.option("--traceback", is_flag=True, hidden=True)
-def show(
-    scenario: str, countermeasures: tuple[str, ...], overrides: tuple[str, ...], traceback: bool
-) -> None:
+@traceback_option
+def show(scenario: str, countermeasures: tuple[str, ...], overrides: tuple[str, ...]) -> None:
     """Describe a scenario in plain words."""
     loaded = load(
         scenario,
@@ -393,14 +398,13 @@ def show(
     help="Parallel processes for the claims.",
 )
 @passphrase_option
-@click.option("--traceback", is_flag=True, hidden=True)
+@traceback_option
 def validate(
     files: tuple[str, ...],
     check_objectives: bool,
     runs: int | None,
     seed: int,
     workers: int,
-    traceback: bool,
 ) -> None:
     """Check scenario files, reporting every problem at once (and, if asked, their objectives' claims)."""
     problems: list[str] = []
@@ -468,8 +472,8 @@ def _check_objectives(spec: str, runs: int | None, seed: int, workers: int) -> l
     help="Start from this bundled scenario (default: a small template).",
 )
 @click.option("--force", is_flag=True, help="Overwrite NAME.yaml if it exists.")
-@click.option("--traceback", is_flag=True, hidden=True)
-def new_cmd(name: str, origin: str | None, force: bool, traceback: bool) -> None:
+@traceback_option
+def new_cmd(name: str, origin: str | None, force: bool) -> None:
     """Write NAME.yaml, a new scenario with every key explained, ready to edit."""
     from simulator.scenario.template import new_scenario
 
@@ -488,8 +492,8 @@ def new_cmd(name: str, origin: str | None, force: bool, traceback: bool) -> None
     default=None,
     help="Write the page to this file (docs/scenarios.md in the repository) instead of stdout.",
 )
-@click.option("--traceback", is_flag=True, hidden=True)
-def gallery_cmd(output: str | None, traceback: bool) -> None:
+@traceback_option
+def gallery_cmd(output: str | None) -> None:
     """Describe every bundled scenario on one Markdown page: story, roles, objectives, sources."""
     from simulator.report.gallery import render_gallery
 
@@ -512,7 +516,6 @@ def run(
     countermeasures: tuple[str, ...],
     fmt: str,
     output: str | None,
-    traceback: bool,
     seal: bool,
     max_memory: int | None,
     max_time: float | None,
@@ -599,7 +602,6 @@ def compare(
     countermeasures: tuple[str, ...],
     fmt: str,
     output: str | None,
-    traceback: bool,
     role: str | None,
     combinations: bool,
     max_size: int | None,
@@ -687,7 +689,7 @@ def compare(
     default=None,
     help="Whose protection to rank habits by (default: the first role at risk).",
 )
-@click.option("--traceback", is_flag=True, help="Show the full traceback of an internal error.")
+@traceback_option
 @passphrase_option
 @seal_option
 def report(
@@ -702,7 +704,6 @@ def report(
     overrides: tuple[str, ...],
     countermeasures: tuple[str, ...],
     role: str | None,
-    traceback: bool,
     seal: bool,
 ) -> None:
     """Write a workshop report (HTML or Markdown) by the five questions of threat modelling."""
@@ -780,7 +781,6 @@ def sweep(
     countermeasures: tuple[str, ...],
     fmt: str,
     output: str | None,
-    traceback: bool,
     varies: tuple[str, ...],
     method: str,
     samples: int,
@@ -881,7 +881,7 @@ def sweep(
     help="Write the story to this file instead of stdout.",
 )
 @click.option("--force", is_flag=True, help="Overwrite the output if it exists.")
-@click.option("--traceback", is_flag=True, hidden=True)
+@traceback_option
 def trace(
     scenario: str,
     seed: int,
@@ -892,7 +892,6 @@ def trace(
     fmt: str,
     output: str | None,
     force: bool,
-    traceback: bool,
 ) -> None:
     """Tell one run as a story: what a person did, who noticed, how suspicion rose, why she was exposed."""
     from simulator.report.story import render
@@ -952,7 +951,7 @@ def _ask_line(prompt: str) -> str | None:
     show_default=True,
     help="Runs of each alternative in the debrief.",
 )
-@click.option("--traceback", is_flag=True, hidden=True)
+@traceback_option
 def exercise(
     scenario: str | None,
     seed: int | None,
@@ -961,7 +960,6 @@ def exercise(
     resume: str | None,
     force: bool,
     runs: int,
-    traceback: bool,
 ) -> None:
     """Play a tabletop exercise: a choice each turn, its consequences, then a debrief (answers on stdin)."""
     from simulator.exercise import Tabletop, read_saved
@@ -1042,9 +1040,7 @@ def _messaging_options(func: Callable[..., Any]) -> Callable[..., Any]:
             default=None,
             help="Write the result to this file instead of stdout.",
         ),
-        click.option(
-            "--traceback", is_flag=True, help="Show the full traceback of an internal error."
-        ),
+        traceback_option,
     ]
     for option in reversed(options):
         func = option(func)
@@ -1068,7 +1064,6 @@ def tap(
     countermeasures: tuple[str, ...],
     fmt: str,
     output: str | None,
-    traceback: bool,
 ) -> None:
     """Simulate the scenario's messages with real encryption and show what the network operator holds."""
     from simulator.messaging import tap_scenario
@@ -1100,7 +1095,6 @@ def seize(
     countermeasures: tuple[str, ...],
     fmt: str,
     output: str | None,
-    traceback: bool,
 ) -> None:
     """Seize one person's phone and show what it and the operator's log give up, by real decryption."""
     from simulator.messaging import seize_scenario
@@ -1123,8 +1117,8 @@ def seize(
     help="The sealed file (default: FILE.sealed).",
 )
 @passphrase_option
-@click.option("--traceback", is_flag=True, hidden=True)
-def seal_cmd(file: str, output: str | None, traceback: bool) -> None:
+@traceback_option
+def seal_cmd(file: str, output: str | None) -> None:
     """Encrypt a scenario or result file with a passphrase (scrypt and ChaCha20-Poly1305)."""
     target = output or f"{file}.sealed"
     if output is None and Path(target).exists():
@@ -1145,8 +1139,8 @@ def seal_cmd(file: str, output: str | None, traceback: bool) -> None:
     help="Where to write the plain file (default: FILE without .sealed; - for stdout).",
 )
 @passphrase_option
-@click.option("--traceback", is_flag=True, hidden=True)
-def unseal_cmd(file: str, output: str | None, traceback: bool) -> None:
+@traceback_option
+def unseal_cmd(file: str, output: str | None) -> None:
     """Decrypt a sealed file; a wrong passphrase or a changed file writes nothing."""
     if output is None and not file.endswith(".sealed"):
         raise UsageError(f"{file}: name the plain file with -o (or -o - for stdout)")
