@@ -56,7 +56,8 @@ _PASSPHRASE_FILE = "exposure.passphrase_file"
 _PASSPHRASE = "exposure.passphrase"
 
 
-def _keep_passphrase_file(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+# The parameter is part of Click's callback signature; this callback has no use for it.
+def _keep_passphrase_file(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
     if value is not None:
         ctx.meta[_PASSPHRASE_FILE] = value
 
@@ -68,7 +69,10 @@ passphrase_option = click.option(
     default=None,
     expose_value=False,
     callback=_keep_passphrase_file,
-    help="Read the passphrase of sealed files from this file (else EXPOSURE_PASSPHRASE, else a prompt).",
+    help=(
+        "Read the passphrase of sealed files from this file "
+        "(else EXPOSURE_PASSPHRASE, else a prompt)."
+    ),
 )
 seal_option = click.option(
     "--seal", is_flag=True, help="Seal the output file with a passphrase (see `exposure seal`)."
@@ -397,11 +401,13 @@ def prepare(
 
 
 class _ExposureGroup(click.Group):
-    """A click group whose every failure becomes one line and a named exit code (also under CliRunner)."""
+    """A click group whose every failure is one line and a named exit code, under CliRunner too."""
 
     def main(  # type: ignore[override]
-        self, args: Sequence[str] | None = None, prog_name: str | None = None, **extra: Any
+        self, args: Sequence[str] | None = None, prog_name: str | None = None, **_click: Any
     ) -> Any:
+        # Click's own settings (standalone_mode and the rest) are taken and left unused: every
+        # failure is handled by _run_guarded, whoever calls.
         argv = list(sys.argv[1:] if args is None else args)
         sys.exit(_run_guarded(self, argv, prog_name or "exposure"))
 
@@ -412,7 +418,8 @@ class _ExposureGroup(click.Group):
 )
 @click.version_option(__version__, prog_name="exposure")
 def cli() -> None:
-    """Exposure: simulate how people get exposed under surveillance, and which habits protect them."""
+    """Exposure: simulate how people get exposed under surveillance,
+    and which habits protect them."""
 
 
 @cli.command("list")
@@ -462,7 +469,8 @@ def validate(
     seed: int,
     workers: int,
 ) -> None:
-    """Check scenario files, reporting every problem at once (and, if asked, their objectives' claims)."""
+    """Check scenario files, reporting every problem at once
+    (and, if asked, their objectives' claims)."""
     problems: list[str] = []
     for spec in files:
         try:
@@ -481,7 +489,7 @@ def validate(
 
 
 def _check_objectives(spec: str, runs: int | None, seed: int, workers: int) -> list[str]:
-    """Simulate one scenario's claims and print them; returns a problem line if any does not hold."""
+    """Simulate one scenario's claims and print them; a problem line if any does not hold."""
     from simulator.analysis.objectives import ObjectiveChecker, has_claims
     from simulator.report.objectives import render_check
 
@@ -602,7 +610,7 @@ def _comparison(
     role: str | None,
     progress: _Progress,
 ) -> tuple[Any, str, list[str]]:
-    """The comparer of `compare` and `report`, the role to rank by, and the countermeasures (default: all)."""
+    """Comparer, role to rank by and countermeasures (default: all) for compare and report."""
     from simulator.analysis.compare import Comparer, check_role
 
     comparer = Comparer(
@@ -860,7 +868,8 @@ def trace(
     output: str | None,
     force: bool,
 ) -> None:
-    """Tell one run as a story: what a person did, who noticed, how suspicion rose, why she was exposed."""
+    """Tell one run as a story: what a person did, who noticed, how suspicion rose,
+    why she was exposed."""
     from simulator.report.story import render
     from simulator.story import trace as trace_run
 
@@ -919,7 +928,8 @@ def exercise(
     force: bool,
     runs: int,
 ) -> None:
-    """Play a tabletop exercise: a choice each turn, its consequences, then a debrief (answers on stdin)."""
+    """Play a tabletop exercise: a choice each turn, its consequences, then a debrief
+    (answers on stdin)."""
     from simulator.exercise import Tabletop, read_saved
     from simulator.exercise import resume as resume_saved
     from simulator.report.exercise import play
@@ -985,7 +995,8 @@ def tap(
     fmt: str,
     output: str | None,
 ) -> None:
-    """Simulate the scenario's messages with real encryption and show what the network operator holds."""
+    """Simulate the scenario's messages with real encryption
+    and show what the network operator holds."""
     from simulator.messaging import tap_scenario
     from simulator.report.messaging import render_tap
 
@@ -1016,7 +1027,8 @@ def seize(
     fmt: str,
     output: str | None,
 ) -> None:
-    """Seize one person's phone and show what it and the operator's log give up, by real decryption."""
+    """Seize one person's phone and show what it and the operator's log give up,
+    by real decryption."""
     from simulator.messaging import seize_scenario
     from simulator.report.messaging import render_seize
 
