@@ -35,6 +35,7 @@ from simulator.scenario import (
 from simulator.seal import Passphrase, is_sealed, is_short, read_file, unseal_file
 
 FORMATS = ("table", "json", "csv", "md")
+STORY_FORMATS = ("text", "md", "json")
 
 
 def _emit(text: str, output: str | None, sealing: Passphrase | None = None) -> None:
@@ -49,7 +50,8 @@ _PASSPHRASE_FILE = "exposure.passphrase_file"
 _PASSPHRASE = "exposure.passphrase"
 
 
-def _keep_passphrase_file(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+# The parameter is part of Click's callback signature; this callback has no use for it.
+def _keep_passphrase_file(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
     if value is not None:
         ctx.meta[_PASSPHRASE_FILE] = value
 
@@ -61,10 +63,21 @@ passphrase_option = click.option(
     default=None,
     expose_value=False,
     callback=_keep_passphrase_file,
-    help="Read the passphrase of sealed files from this file (else EXPOSURE_PASSPHRASE, else a prompt).",
+    help=(
+        "Read the passphrase of sealed files from this file "
+        "(else EXPOSURE_PASSPHRASE, else a prompt)."
+    ),
 )
 seal_option = click.option(
     "--seal", is_flag=True, help="Seal the output file with a passphrase (see `exposure seal`)."
+)
+# Every command takes it, and none sees it: _run_guarded finds it among the arguments, so that it
+# also covers a failure before the command starts.
+traceback_option = click.option(
+    "--traceback",
+    is_flag=True,
+    expose_value=False,
+    help="Show the full traceback of an internal error.",
 )
 
 
@@ -225,72 +238,142 @@ class _Progress:
             self.bar.stop()
 
 
-def _common_run_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    options = [
-        click.option(
-            "--runs",
-            type=click.IntRange(1, 1_000_000),
-            default=None,
-            help="Number of simulated runs (default: the scenario's).",
-        ),
-        click.option(
-            "--days",
-            type=click.IntRange(1, 3650),
-            default=None,
-            help="Days to simulate (default: the scenario's).",
-        ),
-        click.option(
-            "--seed",
-            type=click.IntRange(0, 2**63 - 1),
-            default=1,
-            show_default=True,
-            help="Seed of every random stream.",
-        ),
-        click.option(
-            "--workers",
-            type=click.IntRange(1, 256),
-            default=1,
-            show_default=True,
-            help="Parallel processes; results do not depend on it.",
-        ),
-        click.option(
-            "--people",
-            type=click.IntRange(1, 10**12),
-            default=None,
-            help="Rescale the units to about this many people.",
-        ),
-        click.option(
-            "--set",
-            "overrides",
-            multiple=True,
-            metavar="KEY=VALUE",
-            help="Override a scenario value, e.g. activities.call_abroad.minutes=2.",
-        ),
-        click.option(
-            "--countermeasure",
-            "countermeasures",
-            multiple=True,
-            metavar="NAME",
-            help="Apply a countermeasure (repeatable).",
-        ),
-        click.option(
-            "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True
-        ),
-        click.option(
-            "--output",
-            "-o",
-            type=click.Path(dir_okay=False),
-            default=None,
-            help="Write the result to this file instead of stdout.",
-        ),
-        click.option(
-            "--traceback", is_flag=True, help="Show the full traceback of an internal error."
-        ),
-        passphrase_option,
-    ]
-    for option in reversed(options):
-        func = option(func)
-    return func
+# Each option is declared once below; where commands differ (a help text, a range, a required
+# output), the difference is a parameter.
+Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+
+def combine(*decorators: Decorator) -> Decorator:
+    """Several options as one decorator, in the order --help lists them."""
+
+    def apply(func: Callable[..., Any]) -> Callable[..., Any]:
+        for decorator in reversed(decorators):
+            func = decorator(func)
+        return func
+
+    return apply
+
+
+def seed_option(
+    *, help: str = "Seed of every random stream.", default: int | None = 1
+) -> Decorator:
+    """--seed: the one number every random stream is drawn from."""
+    return click.option(
+        "--seed",
+        type=click.IntRange(0, 2**63 - 1),
+        default=default,
+        show_default=default is not None,
+        help=help,
+    )
+
+
+def runs_option(
+    *,
+    help: str = "Number of simulated runs (default: the scenario's).",
+    at_least: int = 1,
+    at_most: int = 1_000_000,
+    default: int | None = None,
+) -> Decorator:
+    """--runs: how many times to simulate."""
+    return click.option(
+        "--runs",
+        type=click.IntRange(at_least, at_most),
+        default=default,
+        show_default=default is not None,
+        help=help,
+    )
+
+
+def days_option(*, help: str = "Days to simulate (default: the scenario's).") -> Decorator:
+    """--days: the length of the simulated time."""
+    return click.option("--days", type=click.IntRange(1, 3650), default=None, help=help)
+
+
+def workers_option(*, help: str = "Parallel processes; results do not depend on it.") -> Decorator:
+    """--workers: processes to share the runs between."""
+    return click.option(
+        "--workers", type=click.IntRange(1, 256), default=1, show_default=True, help=help
+    )
+
+
+def people_option() -> Decorator:
+    """--people: rescale the scenario's units."""
+    return click.option(
+        "--people",
+        type=click.IntRange(1, 10**12),
+        default=None,
+        help="Rescale the units to about this many people.",
+    )
+
+
+def set_option(
+    *,
+    help: str = "Override a scenario value, e.g. activities.call_abroad.minutes=2.",
+) -> Decorator:
+    """--set KEY=VALUE, repeatable: patches of the scenario, passed on as `overrides`."""
+    return click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help=help)
+
+
+def countermeasure_option(*, help: str = "Apply a countermeasure (repeatable).") -> Decorator:
+    """--countermeasure NAME, repeatable, passed on as `countermeasures`."""
+    return click.option(
+        "--countermeasure", "countermeasures", multiple=True, metavar="NAME", help=help
+    )
+
+
+def format_option(choices: Sequence[str], *, help: str = "Format of the result.") -> Decorator:
+    """--format, passed on as `fmt`; the first choice is the default."""
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(choices),
+        default=choices[0],
+        show_default=True,
+        help=help,
+    )
+
+
+def output_option(
+    *,
+    help: str = "Write the result to this file instead of stdout.",
+    required: bool = False,
+    allow_dash: bool = False,
+) -> Decorator:
+    """--output/-o FILE: where the result goes."""
+    path = click.Path(dir_okay=False, allow_dash=allow_dash)
+    if required:
+        # No default here: Click takes even a default of None as given, and would not ask for it.
+        return click.option("--output", "-o", type=path, required=True, help=help)
+    return click.option("--output", "-o", type=path, default=None, help=help)
+
+
+def force_option(*, help: str = "Overwrite the output if it exists.") -> Decorator:
+    """--force: overwrite a file that exists."""
+    return click.option("--force", is_flag=True, help=help)
+
+
+def role_option(*, help: str) -> Decorator:
+    """--role: whose exposure a result is about."""
+    return click.option("--role", default=None, help=help)
+
+
+def person_option(*, help: str, metavar: str) -> Decorator:
+    """--person: one person, named by role."""
+    return click.option("--person", default=None, metavar=metavar, help=help)
+
+
+# The scenario and its simulation, as run, compare, sweep and report take them.
+_simulation_options = combine(
+    runs_option(), days_option(), seed_option(), workers_option(), people_option(), set_option()
+)
+_common_run_options = combine(
+    _simulation_options,
+    countermeasure_option(),
+    format_option(FORMATS),
+    output_option(),
+    traceback_option,
+    passphrase_option,
+)
 
 
 def prepare(
@@ -312,11 +395,13 @@ def prepare(
 
 
 class _ExposureGroup(click.Group):
-    """A click group whose every failure becomes one line and a named exit code (also under CliRunner)."""
+    """A click group whose every failure is one line and a named exit code, under CliRunner too."""
 
     def main(  # type: ignore[override]
-        self, args: Sequence[str] | None = None, prog_name: str | None = None, **extra: Any
+        self, args: Sequence[str] | None = None, prog_name: str | None = None, **_click: Any
     ) -> Any:
+        # Click's own settings (standalone_mode and the rest) are taken and left unused: every
+        # failure is handled by _run_guarded, whoever calls.
         argv = list(sys.argv[1:] if args is None else args)
         sys.exit(_run_guarded(self, argv, prog_name or "exposure"))
 
@@ -327,10 +412,12 @@ class _ExposureGroup(click.Group):
 )
 @click.version_option(__version__, prog_name="exposure")
 def cli() -> None:
-    """Exposure: simulate how people get exposed under surveillance, and which habits protect them."""
+    """Exposure: simulate how people get exposed under surveillance,
+    and which habits protect them."""
 
 
 @cli.command("list")
+@traceback_option
 def list_cmd() -> None:
     """List the bundled scenarios."""
     for name in bundled_names():
@@ -342,13 +429,11 @@ def list_cmd() -> None:
 
 @cli.command()
 @click.argument("scenario", default=DEFAULT_SCENARIO)
-@click.option("--countermeasure", "countermeasures", multiple=True, metavar="NAME")
-@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE")
+@countermeasure_option()
+@set_option()
 @passphrase_option
-@click.option("--traceback", is_flag=True, hidden=True)
-def show(
-    scenario: str, countermeasures: tuple[str, ...], overrides: tuple[str, ...], traceback: bool
-) -> None:
+@traceback_option
+def show(scenario: str, countermeasures: tuple[str, ...], overrides: tuple[str, ...]) -> None:
     """Describe a scenario in plain words."""
     loaded = load(
         scenario,
@@ -366,37 +451,20 @@ def show(
     is_flag=True,
     help="Also simulate each scenario and check the claims of its learning objectives.",
 )
-@click.option(
-    "--runs",
-    type=click.IntRange(1, 1_000_000),
-    default=None,
-    help="Runs for the claims (default: the scenario's).",
-)
-@click.option(
-    "--seed",
-    type=click.IntRange(0, 2**63 - 1),
-    default=1,
-    show_default=True,
-    help="Seed for the claims.",
-)
-@click.option(
-    "--workers",
-    type=click.IntRange(1, 256),
-    default=1,
-    show_default=True,
-    help="Parallel processes for the claims.",
-)
+@runs_option(help="Runs for the claims (default: the scenario's).")
+@seed_option(help="Seed for the claims.")
+@workers_option(help="Parallel processes for the claims.")
 @passphrase_option
-@click.option("--traceback", is_flag=True, hidden=True)
+@traceback_option
 def validate(
     files: tuple[str, ...],
     check_objectives: bool,
     runs: int | None,
     seed: int,
     workers: int,
-    traceback: bool,
 ) -> None:
-    """Check scenario files, reporting every problem at once (and, if asked, their objectives' claims)."""
+    """Check scenario files, reporting every problem at once
+    (and, if asked, their objectives' claims)."""
     problems: list[str] = []
     for spec in files:
         try:
@@ -458,9 +526,9 @@ def _check_objectives(
     metavar="SCENARIO",
     help="Start from this bundled scenario (default: a small template).",
 )
-@click.option("--force", is_flag=True, help="Overwrite NAME.yaml if it exists.")
-@click.option("--traceback", is_flag=True, hidden=True)
-def new_cmd(name: str, origin: str | None, force: bool, traceback: bool) -> None:
+@force_option(help="Overwrite NAME.yaml if it exists.")
+@traceback_option
+def new_cmd(name: str, origin: str | None, force: bool) -> None:
     """Write NAME.yaml, a new scenario with every key explained, ready to edit."""
     from simulator.scenario.template import new_scenario
 
@@ -472,15 +540,11 @@ def new_cmd(name: str, origin: str | None, force: bool, traceback: bool) -> None
 
 
 @cli.command("gallery")
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Write the page to this file (docs/scenarios.md in the repository) instead of stdout.",
+@output_option(
+    help="Write the page to this file (docs/scenarios.md in the repository) instead of stdout."
 )
-@click.option("--traceback", is_flag=True, hidden=True)
-def gallery_cmd(output: str | None, traceback: bool) -> None:
+@traceback_option
+def gallery_cmd(output: str | None) -> None:
     """Describe every bundled scenario on one Markdown page: story, roles, objectives, sources."""
     from simulator.report.gallery import render_gallery
 
@@ -503,7 +567,6 @@ def run(
     countermeasures: tuple[str, ...],
     fmt: str,
     output: str | None,
-    traceback: bool,
     seal: bool,
     max_memory: int | None,
     max_time: float | None,
@@ -553,9 +616,7 @@ def _comparison(
 @cli.command()
 @click.argument("scenario", default=DEFAULT_SCENARIO)
 @_common_run_options
-@click.option(
-    "--role", default=None, help="Rank by this role's exposure (default: the first role at risk)."
-)
+@role_option(help="Rank by this role's exposure (default: the first role at risk).")
 @click.option("--combinations", is_flag=True, help="Also compare pairs of countermeasures.")
 @click.option(
     "--max-size",
@@ -581,7 +642,6 @@ def compare(
     countermeasures: tuple[str, ...],
     fmt: str,
     output: str | None,
-    traceback: bool,
     role: str | None,
     combinations: bool,
     max_size: int | None,
@@ -610,66 +670,15 @@ def compare(
 
 @cli.command()
 @click.argument("scenario", default=DEFAULT_SCENARIO)
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(dir_okay=False),
-    required=True,
+@output_option(
     help="The report: FILE.html, or FILE.md with its charts beside it as FILE-*.svg.",
+    required=True,
 )
-@click.option("--force", is_flag=True, help="Overwrite the output if it exists.")
-@click.option(
-    "--runs",
-    type=click.IntRange(1, 1_000_000),
-    default=None,
-    help="Number of simulated runs (default: the scenario's).",
-)
-@click.option(
-    "--days",
-    type=click.IntRange(1, 3650),
-    default=None,
-    help="Days to simulate (default: the scenario's).",
-)
-@click.option(
-    "--seed",
-    type=click.IntRange(0, 2**63 - 1),
-    default=1,
-    show_default=True,
-    help="Seed of every random stream.",
-)
-@click.option(
-    "--workers",
-    type=click.IntRange(1, 256),
-    default=1,
-    show_default=True,
-    help="Parallel processes; results do not depend on it.",
-)
-@click.option(
-    "--people",
-    type=click.IntRange(1, 10**12),
-    default=None,
-    help="Rescale the units to about this many people.",
-)
-@click.option(
-    "--set",
-    "overrides",
-    multiple=True,
-    metavar="KEY=VALUE",
-    help="Override a scenario value, e.g. activities.call_abroad.minutes=2.",
-)
-@click.option(
-    "--countermeasure",
-    "countermeasures",
-    multiple=True,
-    metavar="NAME",
-    help="Compare only this countermeasure (repeatable; default: all).",
-)
-@click.option(
-    "--role",
-    default=None,
-    help="Whose protection to rank habits by (default: the first role at risk).",
-)
-@click.option("--traceback", is_flag=True, help="Show the full traceback of an internal error.")
+@force_option()
+@_simulation_options
+@countermeasure_option(help="Compare only this countermeasure (repeatable; default: all).")
+@role_option(help="Whose protection to rank habits by (default: the first role at risk).")
+@traceback_option
 @passphrase_option
 @seal_option
 def report(
@@ -684,7 +693,6 @@ def report(
     overrides: tuple[str, ...],
     countermeasures: tuple[str, ...],
     role: str | None,
-    traceback: bool,
     seal: bool,
 ) -> None:
     """Write a workshop report (HTML or Markdown) by the five questions of threat modelling."""
@@ -739,9 +747,7 @@ def report(
     show_default=True,
     help="Base samples for Sobol.",
 )
-@click.option(
-    "--role", default=None, help="Whose exposure to follow (default: the first role at risk)."
-)
+@role_option(help="Whose exposure to follow (default: the first role at risk).")
 @click.option(
     "--plot", type=click.Path(dir_okay=False), default=None, help="Write an SVG chart to this file."
 )
@@ -762,7 +768,6 @@ def sweep(
     countermeasures: tuple[str, ...],
     fmt: str,
     output: str | None,
-    traceback: bool,
     varies: tuple[str, ...],
     method: str,
     samples: int,
@@ -817,47 +822,17 @@ def sweep(
 
 @cli.command()
 @click.argument("scenario", default=DEFAULT_SCENARIO)
-@click.option(
-    "--seed",
-    type=click.IntRange(0, 2**63 - 1),
-    default=1,
-    show_default=True,
-    help="Seed of the run; the same seed tells the same story.",
+@seed_option(help="Seed of the run; the same seed tells the same story.")
+@person_option(
+    help="Follow the first person of this role (default: the first role at risk).", metavar="ROLE"
 )
-@click.option(
-    "--person",
-    default=None,
-    metavar="ROLE",
-    help="Follow the first person of this role (default: the first role at risk).",
-)
-@click.option(
-    "--days",
-    type=click.IntRange(1, 3650),
-    default=None,
-    help="Days to simulate (default: the scenario's).",
-)
-@click.option(
-    "--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a scenario value."
-)
-@click.option(
-    "--countermeasure",
-    "countermeasures",
-    multiple=True,
-    metavar="NAME",
-    help="Apply a countermeasure (repeatable).",
-)
-@click.option(
-    "--format", "fmt", type=click.Choice(["text", "md", "json"]), default="text", show_default=True
-)
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Write the story to this file instead of stdout.",
-)
-@click.option("--force", is_flag=True, help="Overwrite the output if it exists.")
-@click.option("--traceback", is_flag=True, hidden=True)
+@days_option()
+@set_option(help="Override a scenario value.")
+@countermeasure_option()
+@format_option(STORY_FORMATS, help="Format of the story.")
+@output_option(help="Write the story to this file instead of stdout.")
+@force_option()
+@traceback_option
 def trace(
     scenario: str,
     seed: int,
@@ -868,9 +843,9 @@ def trace(
     fmt: str,
     output: str | None,
     force: bool,
-    traceback: bool,
 ) -> None:
-    """Tell one run as a story: what a person did, who noticed, how suspicion rose, why she was exposed."""
+    """Tell one run as a story: what a person did, who noticed, how suspicion rose,
+    why she was exposed."""
     from simulator.report.story import render
     from simulator.story import trace as trace_run
 
@@ -897,12 +872,7 @@ def _ask_line(prompt: str) -> str | None:
 
 @cli.command()
 @click.argument("scenario", required=False)
-@click.option(
-    "--seed",
-    type=click.IntRange(0, 2**63 - 1),
-    default=None,
-    help="Seed of the run (default 1, or the saved one).",
-)
+@seed_option(help="Seed of the run (default 1, or the saved one).", default=None)
 @click.option(
     "--facilitator",
     is_flag=True,
@@ -920,22 +890,12 @@ def _ask_line(prompt: str) -> str | None:
     default=None,
     help="Resume a saved exercise (and keep saving to it).",
 )
-@click.option("--force", is_flag=True, help="Overwrite the --save file if it exists.")
-@click.option(
-    "--runs",
-    type=click.IntRange(2, 100_000),
-    default=100,
-    show_default=True,
-    help="Runs of each alternative in the debrief.",
+@force_option(help="Overwrite the --save file if it exists.")
+@runs_option(
+    help="Runs of each alternative in the debrief.", at_least=2, at_most=100_000, default=100
 )
-@click.option(
-    "--workers",
-    type=click.IntRange(1, 256),
-    default=1,
-    show_default=True,
-    help="Parallel processes; results do not depend on it.",
-)
-@click.option("--traceback", is_flag=True, hidden=True)
+@workers_option()
+@traceback_option
 def exercise(
     scenario: str | None,
     seed: int | None,
@@ -945,9 +905,9 @@ def exercise(
     force: bool,
     runs: int,
     workers: int,
-    traceback: bool,
 ) -> None:
-    """Play a tabletop exercise: a choice each turn, its consequences, then a debrief (answers on stdin)."""
+    """Play a tabletop exercise: a choice each turn, its consequences, then a debrief
+    (answers on stdin)."""
     from simulator.exercise import Tabletop, read_saved
     from simulator.exercise import resume as resume_saved
     from simulator.report.exercise import play
@@ -991,59 +951,19 @@ def exercise(
 MESSAGING_FORMATS = ("table", "json")
 
 
-def _messaging_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    options = [
-        click.option(
-            "--person",
-            default=None,
-            metavar="ROLE[:N]",
-            help="A person by role: the first of the role, or the N-th.",
-        ),
-        click.option(
-            "--seed",
-            type=click.IntRange(0, 2**63 - 1),
-            default=1,
-            show_default=True,
-            help="Seed of every random stream.",
-        ),
-        click.option(
-            "--countermeasure",
-            "countermeasures",
-            multiple=True,
-            metavar="NAME",
-            help="Apply a countermeasure (repeatable).",
-        ),
-        click.option(
-            "--format",
-            "fmt",
-            type=click.Choice(MESSAGING_FORMATS),
-            default="table",
-            show_default=True,
-        ),
-        click.option(
-            "--output",
-            "-o",
-            type=click.Path(dir_okay=False),
-            default=None,
-            help="Write the result to this file instead of stdout.",
-        ),
-        click.option(
-            "--traceback", is_flag=True, help="Show the full traceback of an internal error."
-        ),
-    ]
-    for option in reversed(options):
-        func = option(func)
-    return func
+_messaging_options = combine(
+    person_option(help="A person by role: the first of the role, or the N-th.", metavar="ROLE[:N]"),
+    seed_option(),
+    countermeasure_option(),
+    format_option(MESSAGING_FORMATS),
+    output_option(),
+    traceback_option,
+)
 
 
 @cli.command()
 @click.argument("scenario", default=DEFAULT_SCENARIO)
-@click.option(
-    "--days",
-    type=click.IntRange(1, 3650),
-    default=None,
-    help="Days of messaging (default: the scenario's).",
-)
+@days_option(help="Days of messaging (default: the scenario's).")
 @_messaging_options
 def tap(
     scenario: str,
@@ -1053,9 +973,9 @@ def tap(
     countermeasures: tuple[str, ...],
     fmt: str,
     output: str | None,
-    traceback: bool,
 ) -> None:
-    """Simulate the scenario's messages with real encryption and show what the network operator holds."""
+    """Simulate the scenario's messages with real encryption
+    and show what the network operator holds."""
     from simulator.messaging import tap_scenario
     from simulator.report.messaging import render_tap
 
@@ -1085,9 +1005,9 @@ def seize(
     countermeasures: tuple[str, ...],
     fmt: str,
     output: str | None,
-    traceback: bool,
 ) -> None:
-    """Seize one person's phone and show what it and the operator's log give up, by real decryption."""
+    """Seize one person's phone and show what it and the operator's log give up,
+    by real decryption."""
     from simulator.messaging import seize_scenario
     from simulator.report.messaging import render_seize
 
@@ -1100,16 +1020,10 @@ def seize(
 
 @cli.command("seal")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="The sealed file (default: FILE.sealed).",
-)
+@output_option(help="The sealed file (default: FILE.sealed).")
 @passphrase_option
-@click.option("--traceback", is_flag=True, hidden=True)
-def seal_cmd(file: str, output: str | None, traceback: bool) -> None:
+@traceback_option
+def seal_cmd(file: str, output: str | None) -> None:
     """Encrypt a scenario or result file with a passphrase (scrypt and ChaCha20-Poly1305)."""
     target = output or f"{file}.sealed"
     if output is None and Path(target).exists():
@@ -1122,16 +1036,13 @@ def seal_cmd(file: str, output: str | None, traceback: bool) -> None:
 
 @cli.command("unseal")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(dir_okay=False, allow_dash=True),
-    default=None,
+@output_option(
     help="Where to write the plain file (default: FILE without .sealed; - for stdout).",
+    allow_dash=True,
 )
 @passphrase_option
-@click.option("--traceback", is_flag=True, hidden=True)
-def unseal_cmd(file: str, output: str | None, traceback: bool) -> None:
+@traceback_option
+def unseal_cmd(file: str, output: str | None) -> None:
     """Decrypt a sealed file; a wrong passphrase or a changed file writes nothing."""
     if output is None and not file.endswith(".sealed"):
         raise UsageError(f"{file}: name the plain file with -o (or -o - for stdout)")
