@@ -165,6 +165,8 @@ def test_unwritable_output_is_one_line(tmp_path):
         ),
         (["run", "reference-cascade", "--people", "1000000000"], "of memory but"),
         (["bogus"], "No such command"),
+        # A required option left out is bad input, not an internal error.
+        (["report", "reference-cascade"], "Missing option '--output'"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(args, expected):

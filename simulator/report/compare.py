@@ -33,7 +33,8 @@ def _delta_json(d: Delta) -> dict[str, Any]:
     }
 
 
-def _variant_json(v: Variant, comparison: Comparison, seed: int, elapsed: float) -> dict[str, Any]:
+def _variant_json(v: Variant, seed: int, elapsed: float) -> dict[str, Any]:
+    """One variant in the run contract, with its countermeasures and paired changes."""
     info = RunInfo(
         loaded=v.loaded, runs=v.results.runs, days=v.results.days, seed=seed, elapsed_s=elapsed
     )
@@ -53,8 +54,8 @@ def compare_json(c: Comparison, seed: int, elapsed: float) -> dict[str, Any]:
     """{"baseline", "variants": {NAME: run JSON + "delta"}, "role", "budget"?, "timing"}."""
     doc: dict[str, Any] = {
         "role": c.role,
-        "baseline": _variant_json(c.baseline, c, seed, elapsed),
-        "variants": {v.name: _variant_json(v, c, seed, elapsed) for v in c.variants},
+        "baseline": _variant_json(c.baseline, seed, elapsed),
+        "variants": {v.name: _variant_json(v, seed, elapsed) for v in c.variants},
     }
     if c.budget is not None:
         b = c.budget
