@@ -249,7 +249,7 @@ def _channel_line(s: Scenario, name: str) -> str:
                     "the operator's log gives away each contact with chance {p}, even if the phone stays locked"
                 ).format(p=share(ch.reveal.metadata))
             )
-    return f"{ch.label or name.replace('_', ' ')}: {'; '.join(bits)}."
+    return f"{s.channel_label(name)}: {'; '.join(bits)}."
 
 
 def _count(x: float) -> str:
@@ -604,10 +604,7 @@ def build(data: ReportInput, scenario_spec: str) -> dict[str, Any]:
         (s.role_label(r), results.roles[r].curve, curve_band(summaries, s.role_names.index(r)))
         for r in curve_roles
     ]
-    periods = [
-        (camp.start, camp.end, camp.label or name.replace("_", " "))
-        for name, camp in s.campaigns.items()
-    ]
+    periods = [(camp.start, camp.end, s.campaign_label(name)) for name, camp in s.campaigns.items()]
     curves_svg = charts.exposure_curves_chart(
         series, s.days, periods, _("day"), _("share exposed so far")
     )
