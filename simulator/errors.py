@@ -1,7 +1,8 @@
-"""The error hierarchy: every failure a user can cause is an ExposureError."""
+"""The error hierarchy: every failure a user can cause is an ExposureError, in one helpful line."""
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 from enum import IntEnum
@@ -14,6 +15,12 @@ _UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u
 def printable(text: str) -> str:
     """Text with control characters escaped (`\\n`, `\\x1b`, `\\u202e`), for a one-line message."""
     return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+def did_you_mean(word: str, choices: list[str]) -> str:
+    """A hint naming the closest valid choice, or nothing."""
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return f" (did you mean `{close[0]}`?)" if close else ""
 
 
 class ExitCode(IntEnum):

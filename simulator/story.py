@@ -16,11 +16,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from simulator.engine import NOT_EXPOSED, THRESHOLD_SLACK, Outcome, Record, simulate
-from simulator.errors import UsageError
+from simulator.errors import UsageError, did_you_mean
 from simulator.i18n import _
 from simulator.population import LINK_KINDS
 from simulator.scenario.model import RESIDENT, Scenario
-from simulator.scenario.validation import did_you_mean
 
 # Kinds of record that add suspicion to their person.
 INCREMENTS = ("report", "find", "registration", "cascade")

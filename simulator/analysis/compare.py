@@ -16,9 +16,8 @@ import numpy as np
 
 from simulator.analysis.results import Results, aggregate, t_quantile_975
 from simulator.batches import BatchSummary, batch_size, simulate_variants
-from simulator.errors import UsageError
+from simulator.errors import UsageError, did_you_mean
 from simulator.scenario import LoadedScenario, load
-from simulator.scenario.validation import did_you_mean
 from simulator.seal import Passphrase
 
 MAX_VARIANTS = 200

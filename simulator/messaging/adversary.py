@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from simulator.channels import channel_rules, reveal_chance
-from simulator.errors import UsageError
+from simulator.errors import UsageError, did_you_mean
 from simulator.messaging.crypto import agree, decrypt, private_from
 from simulator.messaging.device import PhoneImage
 from simulator.messaging.network import LogLine, Network, sealing_key
@@ -24,7 +24,6 @@ from simulator.messaging.simulation import MessagingRun
 from simulator.messaging.wire import Header, SealedHeader, decode_content, parse
 from simulator.population import NO_CHANNEL, Population
 from simulator.scenario.model import Scenario
-from simulator.scenario.validation import did_you_mean
 
 
 def resolve_person(scenario: Scenario, pop: Population, spec: str) -> int:

@@ -9,11 +9,11 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
-from simulator.errors import Problem, ScenarioError
+from simulator.errors import Problem, ScenarioError, did_you_mean
 from simulator.scenario.loader import Document, decode_text, load_document, parse_yaml
 from simulator.scenario.model import Scenario, rescaled_units
 from simulator.scenario.patches import apply_scale, apply_set, parse_override
-from simulator.scenario.validation import did_you_mean, validate_model
+from simulator.scenario.validation import validate_model
 from simulator.seal import Passphrase
 
 DEFAULT_SCENARIO = "border-phone"

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from simulator.errors import UsageError
+from simulator.errors import UsageError, did_you_mean
 from simulator.scenario.loader import Path_, decode_text, parse_yaml
 from simulator.scenario.validation import _unwrap, types_at, validate_model
 
@@ -411,7 +411,6 @@ def new_scenario(name: str, origin: str | None) -> str:
     `exposure validate` would refuse.
     """
     from simulator.scenario import bundled_dir, bundled_names
-    from simulator.scenario.validation import did_you_mean
 
     if not NAME_PATTERN.match(name):
         raise UsageError(
