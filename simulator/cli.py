@@ -548,7 +548,8 @@ def _comparison(
     progress: _Progress,
 ) -> tuple[Any, str, list[str]]:
     """The comparer of `compare` and `report`, the role to rank by, and the countermeasures (default: all)."""
-    from simulator.analysis.compare import Comparer, check_role
+    from simulator.analysis.compare import Comparer
+    from simulator.personas import role_named
 
     comparer = Comparer(
         scenario,
@@ -561,7 +562,7 @@ def _comparison(
         on_progress=progress.advance,
         passphrase=_passphrase(),
     )
-    chosen_role = check_role(comparer.base, role)
+    chosen_role = role_named(comparer.base.scenario, role, "--role")
     names = list(countermeasures) or list(comparer.base.scenario.countermeasures)
     progress.total = comparer.runs * (1 + len(names))
     check_memory(comparer.base.scenario, comparer.runs, workers)
@@ -708,6 +709,7 @@ def report(
     """Write a workshop report (HTML or Markdown) by the five questions of threat modelling."""
     from simulator.analysis.compare import compare as run_compare
     from simulator.analysis.neighbourhood import record_neighbourhood
+    from simulator.personas import tabletop_role
     from simulator.report import handout
 
     handout.check_writable(output, force)
@@ -721,7 +723,7 @@ def report(
     finally:
         progress.close()
     picture = record_neighbourhood(
-        comparer.base.scenario, handout.persona(comparer.base.scenario, chosen_role), seed
+        comparer.base.scenario, tabletop_role(comparer.base.scenario, chosen_role), seed
     )
     command = handout.command_line(
         scenario, output, comparer.runs, seed, days, people, overrides, countermeasures, role
@@ -789,8 +791,8 @@ def sweep(
     scheduler: str | None,
 ) -> None:
     """Vary parameters and rank them by their effect on a role's exposure."""
-    from simulator.analysis.compare import check_role
     from simulator.analysis.sweep import Sweeper, one_at_a_time, parse_vary, sobol
+    from simulator.personas import role_named
     from simulator.report.sweep import RENDERERS as SWEEP_RENDERERS
     from simulator.report.sweep import render_svg
 
@@ -802,7 +804,7 @@ def sweep(
         people=people,
         passphrase=_passphrase(),
     )
-    chosen_role = check_role(base, role)
+    chosen_role = role_named(base.scenario, role, "--role")
     n_runs = runs if runs is not None else min(base.scenario.runs, 100)
     progress = _Progress(1, _("Sweeping"))
     sweeper = Sweeper(

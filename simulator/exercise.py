@@ -38,18 +38,11 @@ from simulator.engine import NOT_EXPOSED, Engine, Outcome, Streams
 from simulator.errors import UsageError
 from simulator.files import FileProblem, read_bounded
 from simulator.i18n import _
+from simulator.personas import persona_of, tabletop_role
 from simulator.population import Population, build
 from simulator.scenario import LoadedScenario, choice_scenarios
 from simulator.scenario.model import Scenario
-from simulator.story import (
-    Event,
-    Story,
-    activity_counts,
-    persona_of,
-    persona_role,
-    suspicion_path,
-    tell,
-)
+from simulator.story import Event, Story, activity_counts, suspicion_path, tell
 
 SAVE_FORMAT = "exposure-exercise"
 SAVE_VERSION = 1
@@ -213,7 +206,7 @@ class Tabletop:
         self.exercise = scenario.exercise
         self.seed = seed
         self.variants = choice_scenarios(loaded)
-        self.role = persona_role(scenario, self.exercise.persona)
+        self.role = tabletop_role(scenario)
         count = self.exercise.turn_count(scenario.days)
         step = self.exercise.turn_days
         self.turns = [
@@ -269,7 +262,7 @@ class Tabletop:
         self.choices.append(choice)
         outcome = self._run.outcome()
         if self.persona is None:
-            self.persona = persona_of(outcome, self.scenario, self.role)
+            self.persona = persona_of(self.scenario, outcome.population, self.role)
         story = self.story()
         result = _turn_result(story, outcome, turn, choice, self.persona)
         self.results.append(result)
@@ -342,7 +335,7 @@ class Tabletop:
         for turn, choice in zip(self.turns, schedule):
             run.advance(choice, min(turn.last, horizon))
         outcome = run.outcome()
-        person = persona_of(outcome, self.scenario, self.role)
+        person = persona_of(self.scenario, outcome.population, self.role)
         day = int(outcome.exposed_day[person])
         if day == NOT_EXPOSED:
             return None

@@ -117,26 +117,6 @@ def paired_delta(base: Variant, other: Variant, role: str) -> Delta:
     return Delta(float(diff), (float(ci[0]), float(ci[1])), distinguishable, median, safe)
 
 
-def default_role(loaded: LoadedScenario) -> str:
-    """The first role at risk, or the residents."""
-    for role in loaded.scenario.population.roles:
-        if loaded.scenario.at_risk(role):
-            return role
-    return loaded.scenario.role_names[-1]
-
-
-def check_role(loaded: LoadedScenario, role: str | None) -> str:
-    """The role to rank by, refusing one the scenario does not have."""
-    if role is None:
-        return default_role(loaded)
-    names = loaded.scenario.role_names
-    if role not in names:
-        raise UsageError(
-            f"--role: no role named `{role}`{did_you_mean(role, names)}; roles: {', '.join(names)}"
-        )
-    return role
-
-
 def bundles(names: Sequence[str], max_size: int) -> list[tuple[str, ...]]:
     """Every bundle of 2..max_size countermeasures, in a fixed order."""
     out: list[tuple[str, ...]] = []

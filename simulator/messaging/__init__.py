@@ -11,8 +11,9 @@ import numpy as np
 
 from simulator.engine import Streams
 from simulator.errors import UsageError
-from simulator.messaging.adversary import SeizeReport, TapReport, resolve_person, seize, tap
+from simulator.messaging.adversary import SeizeReport, TapReport, seize, tap
 from simulator.messaging.simulation import MessagingRun, require_messages, simulate_messaging
+from simulator.personas import person_named
 from simulator.population import build
 from simulator.scenario.model import Scenario
 
@@ -20,7 +21,7 @@ from simulator.scenario.model import Scenario
 def _person(scenario: Scenario, seed: int, spec: str) -> int:
     """Resolve --person before simulating, on the population the run will build."""
     pop = build(scenario, 1, Streams(np.random.SeedSequence(seed))("population"))
-    return resolve_person(scenario, pop, spec)
+    return person_named(scenario, pop, spec)
 
 
 def tap_scenario(scenario: Scenario, seed: int, person: str | None = None) -> TapReport:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from simulator.i18n import _
+from simulator.personas import tabletop_role
 from simulator.report.objectives import objective_claims
 from simulator.report.words import horizon, share
-from simulator.scenario.model import EVERYONE, RESIDENT, Observer, Scenario, objective_text
+from simulator.scenario.model import EVERYONE, Observer, Scenario, objective_text
 
 
 def _times(n: float, once: str, many: str) -> str:
@@ -218,7 +219,7 @@ def describe(s: Scenario) -> str:
         )
     if s.exercise is not None:
         ex = s.exercise
-        persona = ex.persona or next((r for r in s.population.roles if s.at_risk(r)), RESIDENT)
+        persona = tabletop_role(s)
         out += ["", _("Tabletop exercise"), "-" * len(_("Tabletop exercise"))]
         out.append(
             _(

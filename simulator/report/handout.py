@@ -114,13 +114,6 @@ class ReportInput:
     command: str
 
 
-def persona(s: Scenario, role: str) -> str:
-    """Whose neighbourhood the report draws: the tabletop's persona if the scenario has one, else `role`."""
-    exercise = getattr(s, "exercise", None)
-    chosen = getattr(exercise, "persona", None)
-    return chosen if isinstance(chosen, str) and chosen in s.role_names else role
-
-
 def command_line(
     scenario: str,
     output: str,
