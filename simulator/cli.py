@@ -7,7 +7,7 @@ import re
 import sys
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,23 @@ from simulator.scenario import (
 from simulator.seal import Passphrase, is_sealed, is_short, read_file, unseal_file
 
 FORMATS = ("table", "json", "csv", "md")
+
+# The core says what a message is about in its own words (ExposureError.subject); here each
+# subject is called by the flag that gives it, so the user reads the flag they typed.
+FLAGS = {
+    "role": "--role",
+    "person": "--person",
+    "countermeasure": "--countermeasure",
+    "countermeasures": "--countermeasure",
+    "day": "--day",
+    "seed": "--seed",
+    "origin": "--from",
+    "vary": "--vary",
+    "samples": "--samples",
+    "max_size": "--max-size",
+    "budget": "--budget",
+    "force": "--force",
+}
 
 
 def _emit(text: str, output: str | None, sealing: Passphrase | None = None) -> None:
@@ -411,7 +428,7 @@ def validate(
             if not found and check_objectives:
                 found = _check_objectives(spec, runs, seed, workers)
         except ExposureError as exc:
-            found = exc.lines()
+            found = exc.lines(FLAGS)
         if found:
             problems.extend(found)
         elif not check_objectives:
@@ -562,7 +579,7 @@ def _comparison(
         on_progress=progress.advance,
         passphrase=_passphrase(),
     )
-    chosen_role = role_named(comparer.base.scenario, role, "--role")
+    chosen_role = role_named(comparer.base.scenario, role)
     names = list(countermeasures) or list(comparer.base.scenario.countermeasures)
     progress.total = comparer.runs * (1 + len(names))
     check_memory(comparer.base.scenario, comparer.runs, workers)
@@ -804,7 +821,7 @@ def sweep(
         people=people,
         passphrase=_passphrase(),
     )
-    chosen_role = role_named(base.scenario, role, "--role")
+    chosen_role = role_named(base.scenario, role)
     n_runs = runs if runs is not None else min(base.scenario.runs, 100)
     progress = _Progress(1, _("Sweeping"))
     sweeper = Sweeper(
@@ -1171,7 +1188,7 @@ class _Reported(ExposureError):
         self._lines = lines
         super().__init__("\n".join(lines))
 
-    def lines(self) -> list[str]:
+    def lines(self, names: Mapping[str, str] | None = None) -> list[str]:
         return self._lines
 
 
@@ -1186,7 +1203,7 @@ def _run_guarded(
     try:
         click.Group.main(group, args=args, prog_name=prog_name, standalone_mode=False)
     except ExposureError as exc:
-        for line in exc.lines():
+        for line in exc.lines(FLAGS):
             click.echo(line, err=True)
         return int(exc.exit_code)
     except click.exceptions.Exit as exc:

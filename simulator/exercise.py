@@ -480,7 +480,10 @@ def resume(saved: Saved, loaded: LoadedScenario, seed: int | None) -> Tabletop:
         )
     if seed is not None and seed != saved.seed:
         raise UsageError(
-            f"--seed {seed}: {saved.path} was played with seed {saved.seed}; leave --seed out to resume it"
+            f"{saved.path} was played with seed {saved.seed}",
+            subject="seed",
+            given=seed,
+            advice="; leave {seed} out to resume it",
         )
     exercise = loaded.scenario.exercise
     if exercise is None:

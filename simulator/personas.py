@@ -26,14 +26,18 @@ def tabletop_role(scenario: Scenario, otherwise: str | None = None) -> str:
     return named or otherwise or default_role(scenario)
 
 
-def role_named(scenario: Scenario, role: str | None, flag: str) -> str:
-    """The role asked for, refusing one the scenario does not have; without one, the default."""
+def role_named(scenario: Scenario, role: str | None, subject: str = "role") -> str:
+    """The role asked for, refusing one the scenario does not have; without one, the default.
+
+    `subject` is what the role was asked for as: the "role" to rank by, or the "person" to follow.
+    """
     if role is None:
         return default_role(scenario)
     names = scenario.role_names
     if role not in names:
         raise UsageError(
-            f"{flag}: no role named `{role}`{did_you_mean(role, names)}; roles: {', '.join(names)}"
+            f"no role named `{role}`{did_you_mean(role, names)}; roles: {', '.join(names)}",
+            subject=subject,
         )
     return role
 
@@ -48,22 +52,24 @@ def persona_of(scenario: Scenario, pop: Population, role: str) -> int:
     """The persona: the first person of the role in the population's first replica."""
     found = people_of(scenario, pop, role)
     if found.size == 0:
-        raise UsageError(f"--person: the role `{role}` has no people in this run")
+        raise UsageError(f"the role `{role}` has no people in this run", subject="person")
     return int(found[0])
 
 
 def person_named(scenario: Scenario, pop: Population, spec: str) -> int:
     """The person `ROLE` (the first of the role) or `ROLE:N` (the N-th) names."""
     role, _sep, number = spec.partition(":")
-    role_named(scenario, role, "--person")
+    role_named(scenario, role, "person")
     people = people_of(scenario, pop, role)
     if people.size == 0:
-        raise UsageError(f"--person: nobody has the role `{role}` in this scenario")
+        raise UsageError(f"nobody has the role `{role}` in this scenario", subject="person")
     if not number:
         return int(people[0])
     if not number.isdigit() or not 1 <= int(number) <= people.size:
         raise UsageError(
-            f"--person {spec}: there are {people.size} people with the role `{role}`; "
-            f"give a number from 1 to {people.size}"
+            f"there are {people.size} people with the role `{role}`; "
+            f"give a number from 1 to {people.size}",
+            subject="person",
+            given=spec,
         )
     return int(people[int(number) - 1])

@@ -194,7 +194,7 @@ def tell(
     if outcome.records is None:
         raise ValueError("tell needs a run simulated with record=True")
     records = outcome.records
-    chosen = role_named(scenario, role, "--person")
+    chosen = role_named(scenario, role, "person")
     persona = persona_of(scenario, outcome.population, chosen)
     chain = _chain(scenario, outcome, persona, CHAIN_DEPTH)
     order, relation, untold = _linked(outcome, persona, _named_by(chain))
@@ -589,5 +589,5 @@ def _closest(scenario: Scenario, records: list[Record], person: int, factor: flo
 
 def trace(scenario: Scenario, seed: int, role: str | None = None) -> Story:
     """Simulate one recorded run of a scenario from a seed and tell it for the persona."""
-    role_named(scenario, role, "--person")  # an unknown role is refused before simulating
+    role_named(scenario, role, "person")  # an unknown role is refused before simulating
     return tell(scenario, simulate(scenario, 1, seed, record=True), seed, role)

@@ -162,7 +162,9 @@ class Comparer:
             if name not in valid:
                 listed = ", ".join(f"`{n}`" for n in valid) or "none"
                 raise UsageError(
-                    f"--countermeasure: no countermeasure named `{name}`{did_you_mean(name, valid)}; defined: {listed}"
+                    f"no countermeasure named `{name}`{did_you_mean(name, valid)}; "
+                    f"defined: {listed}",
+                    subject="countermeasure",
                 )
 
     def variants(self, bundles_: Sequence[tuple[str, ...]]) -> list[Variant]:
@@ -227,7 +229,10 @@ def compare(
     combos = bundles(names, max_size) if max_size > 1 else []
     if len(singles) + len(combos) > MAX_VARIANTS:
         raise UsageError(
-            f"--max-size {max_size}: that makes {len(singles) + len(combos)} variants; at most {MAX_VARIANTS} (use a smaller --max-size or fewer --countermeasure)"
+            f"that makes {len(singles) + len(combos)} variants; at most {MAX_VARIANTS}",
+            subject="max_size",
+            given=max_size,
+            advice=" (use a smaller {max_size} or fewer {countermeasures})",
         )
     variants = comparer.variants([*singles, *combos])
     variants.sort(key=lambda v: (v.delta[role].p_exposed, v.name))
@@ -248,7 +253,9 @@ def best_bundle(comparer: Comparer, names: Sequence[str], role: str, budget: flo
     costed = [n for n in names if cms[n].effort is not None]
     if not costed:
         raise UsageError(
-            "--budget: no countermeasure declares an `effort`; add `effort: N` to the countermeasures to compare them within a budget"
+            "no countermeasure declares an `effort`; "
+            "add `effort: N` to the countermeasures to compare them within a budget",
+            subject="budget",
         )
     effort = {n: float(cms[n].effort or 0.0) for n in costed}
     feasible = [
@@ -260,7 +267,9 @@ def best_bundle(comparer: Comparer, names: Sequence[str], role: str, budget: flo
     if not feasible:
         cheapest = min(effort.values())
         raise UsageError(
-            f"--budget {budget:g}: no countermeasure fits; the cheapest costs {cheapest:g}"
+            f"no countermeasure fits; the cheapest costs {cheapest:g}",
+            subject="budget",
+            given=f"{budget:g}",
         )
     if len(feasible) <= EXACT_BUNDLES:
         method, bound = "exact", None

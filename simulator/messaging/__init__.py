@@ -19,7 +19,7 @@ from simulator.scenario.model import Scenario
 
 
 def _person(scenario: Scenario, seed: int, spec: str) -> int:
-    """Resolve --person before simulating, on the population the run will build."""
+    """Resolve the person before simulating, on the population the run will build."""
     pop = build(scenario, 1, Streams(np.random.SeedSequence(seed))("population"))
     return person_named(scenario, pop, spec)
 
@@ -39,7 +39,9 @@ def seize_scenario(
     when = scenario.days if day is None else day
     if not 1 <= when <= scenario.days:
         raise UsageError(
-            f"--day {when}: outside the scenario's {scenario.days} days; give a day from 1 to {scenario.days}"
+            f"outside the scenario's {scenario.days} days; give a day from 1 to {scenario.days}",
+            subject="day",
+            given=when,
         )
     who = _person(scenario, seed, person)
     return seize(simulate_messaging(scenario, seed, when), who, unlocked=not locked)

@@ -75,13 +75,13 @@ def report_paths(output: str) -> list[Path]:
 
 
 def check_writable(output: str, force: bool) -> None:
-    """Refuse, before any work, an output that exists (without --force) or cannot be written."""
+    """Refuse, before any work, an output that exists (unless `force`) or cannot be written."""
     for path in report_paths(output):
         folder = path.parent
         if path.is_dir():
             raise UsageError(f"{path}: cannot write: it is a folder")
         if path.exists() and not force:
-            raise UsageError(f"{path}: already exists; add --force to overwrite it")
+            raise UsageError(f"{path}: already exists", advice="; add {force} to overwrite it")
         if not folder.is_dir():
             raise UsageError(f"{path}: cannot write: the folder {folder} does not exist")
         if not os.access(folder, os.W_OK | os.X_OK):

@@ -39,13 +39,13 @@ def write_atomic(path: str | Path, data: str | bytes) -> None:
 
 
 def check_new_file(path: str | Path, force: bool) -> None:
-    """Refuse, before any work, a file that exists (without --force) or whose folder cannot be written."""
+    """Refuse, before any work, an existing file (unless `force`) or one in an unwritable folder."""
     target = Path(path)
     folder = target.parent if str(target.parent) else Path(".")
     if target.is_dir():
         raise UsageError(f"{target}: cannot write: it is a folder")
     if target.exists() and not force:
-        raise UsageError(f"{target}: already exists; add --force to overwrite it")
+        raise UsageError(f"{target}: already exists", advice="; add {force} to overwrite it")
     if not folder.is_dir():
         raise UsageError(f"{target}: cannot write: the folder {folder} does not exist")
     if not os.access(folder, os.W_OK | os.X_OK):

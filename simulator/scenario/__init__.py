@@ -109,11 +109,12 @@ def load(
             listed = ", ".join(f"`{n}`" for n in names) or "none"
             problems.append(
                 Problem(
-                    "--countermeasure",
+                    "",
                     None,
                     None,
                     name,
                     f"no such countermeasure{did_you_mean(name, names)}; defined: {listed}",
+                    subject="countermeasure",
                 )
             )
             continue

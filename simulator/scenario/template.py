@@ -422,7 +422,10 @@ def new_scenario(name: str, origin: str | None) -> str:
         names = bundled_names()
         if origin not in names:
             raise UsageError(
-                f"--from {origin}: no bundled scenario by this name{did_you_mean(origin, names)}; bundled: {', '.join(names)}"
+                f"no bundled scenario by this name{did_you_mean(origin, names)}; "
+                f"bundled: {', '.join(names)}",
+                subject="origin",
+                given=origin,
             )
         raw = (bundled_dir() / f"{origin}.yaml").read_bytes()
         text, label = decode_text(raw, origin), f"the bundled scenario `{origin}`"
