@@ -42,7 +42,8 @@ from simulator.personas import persona_of, tabletop_role
 from simulator.population import Population, build
 from simulator.scenario import LoadedScenario, choice_scenarios
 from simulator.scenario.model import Scenario
-from simulator.story import Event, Story, activity_counts, suspicion_path, tell
+
+from .story import Event, Story, activity_counts, suspicion_path, tell
 
 SAVE_FORMAT = "exposure-exercise"
 SAVE_VERSION = 1
