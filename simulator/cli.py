@@ -915,7 +915,7 @@ def trace(
 ) -> None:
     """Tell one run as a story: what a person did, who noticed, how suspicion rose, why she was exposed."""
     from simulator.report.story import render
-    from simulator.story import trace as trace_run
+    from simulator.teaching.story import trace as trace_run
 
     if output:
         check_new_file(output, force)
@@ -983,9 +983,9 @@ def exercise(
     traceback: bool,
 ) -> None:
     """Play a tabletop exercise: a choice each turn, its consequences, then a debrief (answers on stdin)."""
-    from simulator.exercise import Tabletop, read_saved
-    from simulator.exercise import resume as resume_saved
     from simulator.report.exercise import play
+    from simulator.teaching.exercise import Tabletop, read_saved
+    from simulator.teaching.exercise import resume as resume_saved
 
     if save and resume:
         raise UsageError(

@@ -10,11 +10,11 @@ import textwrap
 from collections.abc import Callable
 
 from simulator.errors import UsageError
-from simulator.exercise import Alternative, Debrief, Tabletop, TurnResult
 from simulator.i18n import _, ngettext
 from simulator.report.story import cap, event_text, why
 from simulator.report.words import horizon, mechanism_label, percent
-from simulator.story import Story
+from simulator.teaching.exercise import Alternative, Debrief, Tabletop, TurnResult
+from simulator.teaching.story import Story
 
 WIDTH = 100
 

@@ -9,7 +9,7 @@ from typing import Any
 from simulator.i18n import _
 from simulator.report.words import horizon, mechanism_label
 from simulator.scenario.model import Scenario
-from simulator.story import Chain, Event, Increment, Story
+from simulator.teaching.story import Chain, Event, Increment, Story
 
 WIDTH = 100
 # The causal chain names at most this many earlier marks one by one; the rest are summed.
