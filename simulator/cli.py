@@ -7,7 +7,7 @@ import re
 import sys
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,23 @@ from simulator.seal import Passphrase, is_sealed, is_short, read_file, unseal_fi
 
 FORMATS = ("table", "json", "csv", "md")
 STORY_FORMATS = ("text", "md", "json")
+
+# The core says what a message is about in its own words (ExposureError.subject); here each
+# subject is called by the flag that gives it, so the user reads the flag they typed.
+FLAGS = {
+    "role": "--role",
+    "person": "--person",
+    "countermeasure": "--countermeasure",
+    "countermeasures": "--countermeasure",
+    "day": "--day",
+    "seed": "--seed",
+    "origin": "--from",
+    "vary": "--vary",
+    "samples": "--samples",
+    "max_size": "--max-size",
+    "budget": "--budget",
+    "force": "--force",
+}
 
 
 def _emit(text: str, output: str | None, sealing: Passphrase | None = None) -> None:
@@ -473,7 +490,7 @@ def validate(
             if not found and check_objectives:
                 found = _check_objectives(loaded, spec, runs, seed, workers)
         except ExposureError as exc:
-            found = exc.lines()
+            found = exc.lines(FLAGS)
         if found:
             problems.extend(found)
         elif not check_objectives:
@@ -602,11 +619,12 @@ def _comparison(
     progress: _Progress,
 ) -> tuple[Any, str, list[str]]:
     """The comparer of `compare` and `report`, the role to rank by, and what to compare."""
-    from simulator.analysis.compare import Comparer, check_role
+    from simulator.analysis.compare import Comparer
+    from simulator.personas import role_named
 
     base = prepare(scenario, overrides, (), days, people)  # --countermeasure names what to compare
     comparer = Comparer(base, runs=runs, seed=seed, workers=workers, on_progress=progress.advance)
-    chosen_role = check_role(comparer.base, role)
+    chosen_role = role_named(comparer.base.scenario, role)
     names = list(countermeasures) or list(comparer.base.scenario.countermeasures)
     progress.total = comparer.runs * (1 + len(names))
     check_memory(comparer.base.scenario, comparer.runs, workers)
@@ -698,6 +716,7 @@ def report(
     """Write a workshop report (HTML or Markdown) by the five questions of threat modelling."""
     from simulator.analysis.compare import compare as run_compare
     from simulator.analysis.neighbourhood import record_neighbourhood
+    from simulator.personas import tabletop_role
     from simulator.report import handout
 
     handout.check_writable(output, force)
@@ -711,7 +730,7 @@ def report(
     finally:
         progress.close()
     picture = record_neighbourhood(
-        comparer.base.scenario, handout.persona(comparer.base.scenario, chosen_role), seed
+        comparer.base.scenario, tabletop_role(comparer.base.scenario, chosen_role), seed
     )
     command = handout.command_line(
         scenario, output, comparer.runs, seed, days, people, overrides, countermeasures, role
@@ -776,8 +795,8 @@ def sweep(
     scheduler: str | None,
 ) -> None:
     """Vary parameters and rank them by their effect on a role's exposure."""
-    from simulator.analysis.compare import check_role
     from simulator.analysis.sweep import Sweeper, one_at_a_time, parse_vary, sobol
+    from simulator.personas import role_named
     from simulator.report.sweep import RENDERERS as SWEEP_RENDERERS
     from simulator.report.sweep import render_svg
 
@@ -789,7 +808,7 @@ def sweep(
         people=people,
         passphrase=_passphrase(),
     )
-    chosen_role = check_role(base, role)
+    chosen_role = role_named(base.scenario, role)
     n_runs = runs if runs is not None else min(base.scenario.runs, 100)
     progress = _Progress(1, _("Sweeping"))
     sweeper = Sweeper(
@@ -847,7 +866,7 @@ def trace(
     """Tell one run as a story: what a person did, who noticed, how suspicion rose,
     why she was exposed."""
     from simulator.report.story import render
-    from simulator.story import trace as trace_run
+    from simulator.teaching.story import trace as trace_run
 
     if output:
         check_new_file(output, force)
@@ -908,9 +927,9 @@ def exercise(
 ) -> None:
     """Play a tabletop exercise: a choice each turn, its consequences, then a debrief
     (answers on stdin)."""
-    from simulator.exercise import Tabletop, read_saved
-    from simulator.exercise import resume as resume_saved
     from simulator.report.exercise import play
+    from simulator.teaching.exercise import Tabletop, read_saved
+    from simulator.teaching.exercise import resume as resume_saved
 
     if save and resume:
         raise UsageError(
@@ -1065,7 +1084,7 @@ class _Reported(ExposureError):
         self._lines = lines
         super().__init__("\n".join(lines))
 
-    def lines(self) -> list[str]:
+    def lines(self, names: Mapping[str, str] | None = None) -> list[str]:
         return self._lines
 
 
@@ -1080,7 +1099,7 @@ def _run_guarded(
     try:
         click.Group.main(group, args=args, prog_name=prog_name, standalone_mode=False)
     except ExposureError as exc:
-        for line in exc.lines():
+        for line in exc.lines(FLAGS):
             click.echo(line, err=True)
         return int(exc.exit_code)
     except click.exceptions.Exit as exc:

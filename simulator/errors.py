@@ -1,8 +1,10 @@
-"""The error hierarchy: every failure a user can cause is an ExposureError."""
+"""The error hierarchy: every failure a user can cause is an ExposureError, in one helpful line."""
 
 from __future__ import annotations
 
+import difflib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -16,6 +18,12 @@ def printable(text: str) -> str:
     return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
+def did_you_mean(word: str, choices: list[str]) -> str:
+    """A hint naming the closest valid choice, or nothing."""
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return f" (did you mean `{close[0]}`?)" if close else ""
+
+
 class ExitCode(IntEnum):
     """Process exit codes, named."""
 
@@ -25,32 +33,84 @@ class ExitCode(IntEnum):
     INTERRUPTED = 130
 
 
+class _Words(dict[str, str]):
+    """Names for the subjects of messages; a subject without one is called by its own word."""
+
+    def __missing__(self, subject: str) -> str:
+        return subject.replace("_", " ")
+
+
 @dataclass(frozen=True)
 class Problem:
-    """One problem in an input, located as precisely as we can."""
+    """One problem in an input, located as precisely as we can.
+
+    A problem with a value given outside the file (a countermeasure asked for) has a `subject`
+    instead of a file for its source; `text(names)` calls it by its name there.
+    """
 
     source: str
     line: int | None
     column: int | None
     key: str
     message: str
+    subject: str | None = None
 
-    def __str__(self) -> str:
-        where = self.source
+    def origin(self, names: Mapping[str, str] | None = None) -> str:
+        """The file, or the subject (followed by the value as given, if any), without position."""
+        if self.subject is None:
+            return self.source
+        name = _Words(names or {})[self.subject]
+        return f"{name} {self.source}" if self.source else name
+
+    def text(self, names: Mapping[str, str] | None = None) -> str:
+        """The problem as one line, its subject called by its name in `names`."""
+        where = self.origin(names)
         if self.line is not None:
             where += f":{self.line}:{self.column or 1}"
         text = f"{where}: {self.key}: {self.message}" if self.key else f"{where}: {self.message}"
         return printable(text)
 
+    def __str__(self) -> str:
+        return self.text()
+
 
 class ExposureError(Exception):
-    """Base of every error caused by the user's input (exit code 2)."""
+    """Base of every error caused by the user's input (exit code 2).
+
+    The core names what a message is about by a word of its own (`subject`: "role", "person",
+    "countermeasure", "day"...), followed by the value as `given` when that helps; `advice` may
+    name more subjects in braces ("leave {seed} out"). Only the command line knows its flags: it
+    passes them to `lines` as the names of the subjects.
+    """
 
     exit_code = ExitCode.BAD_INPUT
 
-    def lines(self) -> list[str]:
-        """The error as one or more one-line messages."""
-        return [printable(str(self))]
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        subject: str | None = None,
+        given: object = None,
+        advice: str = "",
+    ):
+        self.message = message
+        self.subject = subject
+        self.given = None if given is None else str(given)
+        self.advice = advice
+        super().__init__(self.phrased())
+
+    def phrased(self, names: Mapping[str, str] | None = None) -> str:
+        """The message, its subjects called by their names in `names` (else by their own words)."""
+        words = _Words(names or {})
+        text = self.message + self.advice.format_map(words)
+        if self.subject is None:
+            return text
+        head = words[self.subject] if self.given is None else f"{words[self.subject]} {self.given}"
+        return f"{head}: {text}"
+
+    def lines(self, names: Mapping[str, str] | None = None) -> list[str]:
+        """The error as one or more one-line messages, its subjects called by `names`."""
+        return [printable(self.phrased(names))]
 
 
 # A hostile file can have thousands of problems; a person reads the first few dozen.
@@ -64,11 +124,11 @@ class ScenarioError(ExposureError):
         self.problems = list(problems)
         super().__init__("\n".join(self.lines()))
 
-    def lines(self) -> list[str]:
-        shown = [str(p) for p in self.problems[:MAX_PROBLEM_LINES]]
+    def lines(self, names: Mapping[str, str] | None = None) -> list[str]:
+        shown = [p.text(names) for p in self.problems[:MAX_PROBLEM_LINES]]
         if len(self.problems) > MAX_PROBLEM_LINES:
             rest = len(self.problems) - MAX_PROBLEM_LINES
-            shown.append(f"{self.problems[-1].source}: and {rest} more problems")
+            shown.append(f"{self.problems[-1].origin(names)}: and {rest} more problems")
         return shown
 
 

@@ -12,8 +12,8 @@ from click.testing import CliRunner
 from simulator.cli import cli
 from simulator.engine import simulate
 from simulator.errors import ScenarioError, UsageError
-from simulator.exercise import Tabletop, read_saved, resume
 from simulator.scenario import check_exercise, choice_scenarios, load
+from simulator.teaching.exercise import Tabletop, read_saved, resume
 
 # A small town the tests can play quickly: a partner who calls, two sources on her phone.
 TABLE = {

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import BASE, dump_yaml, merge
+from conftest import BASE, dump_yaml, invoke, merge
 
 from simulator.errors import ScenarioError
 from simulator.scenario import Override, bundled_names, check_countermeasures, load, variant
@@ -252,9 +252,14 @@ def test_unknown_countermeasure_lists_valid_names(scenario_file):
         }
     )
     (line,) = problems_of(path, countermeasures=["clam"])
-    assert (
-        line
-        == "--countermeasure: clam: no such countermeasure (did you mean `calm`?); defined: `calm`"
+    # The scenario names the countermeasure; the command line calls it by its flag.
+    assert line == (
+        "countermeasure: clam: no such countermeasure (did you mean `calm`?); defined: `calm`"
+    )
+    result = invoke("show", str(path), "--countermeasure", "clam")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "--countermeasure: clam: no such countermeasure (did you mean `calm`?); defined: `calm`\n"
     )
 
 

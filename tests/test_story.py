@@ -10,7 +10,7 @@ from conftest import golden, invoke
 from simulator.engine import NOT_EXPOSED, simulate
 from simulator.report.story import render_md, render_text, story_json, why
 from simulator.scenario import load
-from simulator.story import tell
+from simulator.teaching.story import tell
 
 
 def test_trace_golden():

@@ -15,10 +15,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from simulator.analysis.results import Results, aggregate, t_quantile_975
-from simulator.errors import UsageError
+from simulator.errors import UsageError, did_you_mean
 from simulator.runner import BatchSummary, batch_size, simulate_variants
 from simulator.scenario import LoadedScenario, variant
-from simulator.scenario.validation import did_you_mean
 
 MAX_VARIANTS = 200
 # Exhaustive search of bundles within a budget up to this many candidate bundles, greedy beyond.
@@ -117,26 +116,6 @@ def paired_delta(base: Variant, other: Variant, role: str) -> Delta:
     return Delta(float(diff), (float(ci[0]), float(ci[1])), distinguishable, median, safe)
 
 
-def default_role(loaded: LoadedScenario) -> str:
-    """The first role at risk, or the residents."""
-    for role in loaded.scenario.population.roles:
-        if loaded.scenario.at_risk(role):
-            return role
-    return loaded.scenario.role_names[-1]
-
-
-def check_role(loaded: LoadedScenario, role: str | None) -> str:
-    """The role to rank by, refusing one the scenario does not have."""
-    if role is None:
-        return default_role(loaded)
-    names = loaded.scenario.role_names
-    if role not in names:
-        raise UsageError(
-            f"--role: no role named `{role}`{did_you_mean(role, names)}; roles: {', '.join(names)}"
-        )
-    return role
-
-
 def bundles(names: Sequence[str], max_size: int) -> list[tuple[str, ...]]:
     """Every bundle of 2..max_size countermeasures, in a fixed order."""
     out: list[tuple[str, ...]] = []
@@ -171,8 +150,9 @@ class Comparer:
             if name not in valid:
                 listed = ", ".join(f"`{n}`" for n in valid) or "none"
                 raise UsageError(
-                    "--countermeasure: no countermeasure named "
-                    f"`{name}`{did_you_mean(name, valid)}; defined: {listed}"
+                    f"no countermeasure named `{name}`{did_you_mean(name, valid)}; "
+                    f"defined: {listed}",
+                    subject="countermeasure",
                 )
 
     def variants(self, bundles_: Sequence[tuple[str, ...]]) -> list[Variant]:
@@ -225,8 +205,10 @@ def compare(
     combos = bundles(names, max_size) if max_size > 1 else []
     if len(singles) + len(combos) > MAX_VARIANTS:
         raise UsageError(
-            f"--max-size {max_size}: that makes {len(singles) + len(combos)} variants; at most "
-            f"{MAX_VARIANTS} (use a smaller --max-size or fewer --countermeasure)"
+            f"that makes {len(singles) + len(combos)} variants; at most {MAX_VARIANTS}",
+            subject="max_size",
+            given=max_size,
+            advice=" (use a smaller {max_size} or fewer {countermeasures})",
         )
     variants = comparer.variants([*singles, *combos])
     variants.sort(key=lambda v: (v.delta[role].p_exposed, v.name))
@@ -247,8 +229,9 @@ def best_bundle(comparer: Comparer, names: Sequence[str], role: str, budget: flo
     costed = [n for n in names if cms[n].effort is not None]
     if not costed:
         raise UsageError(
-            "--budget: no countermeasure declares an `effort`; add `effort: N` to the "
-            "countermeasures to compare them within a budget"
+            "no countermeasure declares an `effort`; "
+            "add `effort: N` to the countermeasures to compare them within a budget",
+            subject="budget",
         )
     effort = {n: float(cms[n].effort or 0.0) for n in costed}
     feasible = [
@@ -260,7 +243,9 @@ def best_bundle(comparer: Comparer, names: Sequence[str], role: str, budget: flo
     if not feasible:
         cheapest = min(effort.values())
         raise UsageError(
-            f"--budget {budget:g}: no countermeasure fits; the cheapest costs {cheapest:g}"
+            f"no countermeasure fits; the cheapest costs {cheapest:g}",
+            subject="budget",
+            given=f"{budget:g}",
         )
     if len(feasible) <= EXACT_BUNDLES:
         method, bound = "exact", None

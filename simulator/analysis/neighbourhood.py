@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simulator.engine import NO_CAUSE, NOT_EXPOSED, Outcome, simulate
+from simulator.personas import people_of
 from simulator.population import LINK_KINDS, NO_CHANNEL
 from simulator.scenario.model import Scenario
 from simulator.streams import picture_seed
@@ -60,13 +61,12 @@ def record_neighbourhood(
 
     At most `tries` runs are recorded; if she is exposed in none, the first one is drawn.
     """
-    k = scenario.role_names.index(role)
     chosen: tuple[int, Outcome, int] | None = None
     tried = 0
     for attempt in range(tries):
         outcome = simulate(scenario, 1, picture_seed(seed, attempt), record=True)
         tried += 1
-        people = np.flatnonzero(outcome.population.role == k)
+        people = people_of(scenario, outcome.population, role)
         if people.size == 0:
             raise ValueError(f"the scenario has nobody of role {role!r} to draw")
         persona = int(people[0])

@@ -58,7 +58,7 @@ def parse_vary(text: str, sweeper: Sweeper) -> Vary:
     match = _VARY.match(text.strip())
     if not match:
         raise UsageError(
-            f"--vary {text}: expected dotted.key=LOW:HIGH or dotted.key=LOW:HIGH:STEPS"
+            "expected dotted.key=LOW:HIGH or dotted.key=LOW:HIGH:STEPS", subject="vary", given=text
         )
     key = match["key"].strip()
     try:
@@ -66,17 +66,17 @@ def parse_vary(text: str, sweeper: Sweeper) -> Vary:
         steps = int(match["steps"]) if match["steps"] else 5
     except ValueError:
         raise UsageError(
-            f"--vary {text}: LOW and HIGH must be numbers and STEPS a whole number"
+            "LOW and HIGH must be numbers and STEPS a whole number", subject="vary", given=text
         ) from None
     if not (math.isfinite(low) and math.isfinite(high)) or high <= low:
-        raise UsageError(f"--vary {text}: HIGH must be a finite number above LOW")
+        raise UsageError("HIGH must be a finite number above LOW", subject="vary", given=text)
     if not 2 <= steps <= MAX_STEPS:
-        raise UsageError(f"--vary {text}: STEPS must be between 2 and {MAX_STEPS}")
+        raise UsageError(f"STEPS must be between 2 and {MAX_STEPS}", subject="vary", given=text)
     if not types_at(split_key(key)):
-        raise UsageError(f"--vary {text}: {key}: no such key in a scenario")
+        raise UsageError(f"{key}: no such key in a scenario", subject="vary", given=text)
     kinds = {t.__name__ for t in _leaf_types(split_key(key))}
     if not kinds & {"int", "float"}:
-        raise UsageError(f"--vary {text}: {key}: not a number, cannot be varied")
+        raise UsageError(f"{key}: not a number, cannot be varied", subject="vary", given=text)
     integer = "float" not in kinds
     vary = Vary(text, key, low, high, steps, integer)
     for value in (low, high):
@@ -234,8 +234,9 @@ def sobol(sweeper: Sweeper, varies: list[Vary], role: str, samples: int) -> Swee
     k = len(varies)
     if samples * (k + 2) > MAX_EVALUATIONS:
         raise UsageError(
-            f"--samples {samples}: {samples * (k + 2)} scenarios to simulate; "
-            f"at most {MAX_EVALUATIONS}"
+            f"{samples * (k + 2)} scenarios to simulate; at most {MAX_EVALUATIONS}",
+            subject="samples",
+            given=samples,
         )
     rng = np.random.default_rng(sobol_seed(sweeper.seed))
     a, b, ab = saltelli_matrices(k, samples, rng)

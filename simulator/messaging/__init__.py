@@ -8,17 +8,18 @@ a scenario's messaging (`simulation`) and what the adversary gets from it (`adve
 from __future__ import annotations
 
 from simulator.errors import UsageError
-from simulator.messaging.adversary import SeizeReport, TapReport, resolve_person, seize, tap
+from simulator.messaging.adversary import SeizeReport, TapReport, seize, tap
 from simulator.messaging.simulation import MessagingRun, require_messages, simulate_messaging
+from simulator.personas import person_named
 from simulator.population import build
 from simulator.scenario.model import Scenario
 from simulator.streams import Streams, messaging_seed
 
 
 def _person(scenario: Scenario, seed: int, spec: str) -> int:
-    """Resolve --person before simulating, on the population the run will build."""
+    """Resolve the person before simulating, on the population the run will build."""
     pop = build(scenario, 1, Streams(messaging_seed(seed))("population"))
-    return resolve_person(scenario, pop, spec)
+    return person_named(scenario, pop, spec)
 
 
 def tap_scenario(scenario: Scenario, seed: int, person: str | None = None) -> TapReport:
@@ -36,8 +37,9 @@ def seize_scenario(
     when = scenario.days if day is None else day
     if not 1 <= when <= scenario.days:
         raise UsageError(
-            f"--day {when}: outside the scenario's {scenario.days} days; "
-            f"give a day from 1 to {scenario.days}"
+            f"outside the scenario's {scenario.days} days; give a day from 1 to {scenario.days}",
+            subject="day",
+            given=when,
         )
     who = _person(scenario, seed, person)
     return seize(simulate_messaging(scenario, seed, when), who, unlocked=not locked)

@@ -15,38 +15,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from simulator.channels import channel_rules, reveal_chance
-from simulator.errors import UsageError
 from simulator.messaging.crypto import agree, decrypt, private_from
 from simulator.messaging.device import PhoneImage
 from simulator.messaging.network import LogLine, Network, sealing_key
 from simulator.messaging.session import Chain, chain_start, static_root
 from simulator.messaging.simulation import MessagingRun
 from simulator.messaging.wire import Header, SealedHeader, decode_content, parse
-from simulator.population import NO_CHANNEL, Population
-from simulator.scenario.model import Scenario
-from simulator.scenario.validation import did_you_mean
-
-
-def resolve_person(scenario: Scenario, pop: Population, spec: str) -> int:
-    """The person `ROLE` (the first of the role) or `ROLE:N` (the N-th) names."""
-    role, _sep, number = spec.partition(":")
-    names = scenario.role_names
-    if role not in names:
-        raise UsageError(
-            f"--person: no role named `{role}`{did_you_mean(role, names)}; roles: "
-            f"{', '.join(names)}"
-        )
-    people = np.flatnonzero(pop.role == names.index(role))
-    if people.size == 0:
-        raise UsageError(f"--person: nobody has the role `{role}` in this scenario")
-    if not number:
-        return int(people[0])
-    if not number.isdigit() or not 1 <= int(number) <= people.size:
-        raise UsageError(
-            f"--person {spec}: there are {people.size} people with the role `{role}`; "
-            f"give a number from 1 to {people.size}"
-        )
-    return int(people[int(number) - 1])
+from simulator.population import NO_CHANNEL
 
 
 # --------------------------------------------------------------------------- the tap

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from simulator.i18n import _
+from simulator.personas import tabletop_role
 from simulator.report.objectives import objective_claims
 from simulator.report.words import horizon, share
-from simulator.scenario.model import EVERYONE, RESIDENT, Observer, Scenario, objective_text
+from simulator.scenario.model import EVERYONE, Observer, Scenario, objective_text
 
 
 def _times(n: float, once: str, many: str) -> str:
@@ -36,7 +37,7 @@ def _who(s: Scenario, role: str) -> str:
 
 
 def _observer_line(s: Scenario, name: str, o: Observer) -> str:
-    label = o.label or name.replace("_", " ")
+    label = s.observer_label(name)
     if o.kind == "leader":
         where = _("{n} in every {unit}, watching its households").format(
             n=o.count_per_unit, unit=s.population.unit_label
@@ -79,15 +80,13 @@ def activity_lines(s: Scenario) -> list[str]:
     """What people do, one plain line per activity."""
     out = []
     for name, a in s.activities.items():
-        label = a.label or name.replace("_", " ")
+        label = s.activity_label(name)
         bits = [_freq(a.daily)]
         channel = s.activity_channel(name)
         if channel:
-            ch = s.channels[channel]
-            bits.append(_("over {channel}").format(channel=ch.label or channel.replace("_", " ")))
+            bits.append(_("over {channel}").format(channel=s.channel_label(channel)))
         if a.with_ in s.groups:
-            group = s.groups[a.with_]
-            bits.append(_("in {group}").format(group=group.label or a.with_.replace("_", " ")))
+            bits.append(_("in {group}").format(group=s.group_label(a.with_)))
         elif a.with_:
             bits.append(
                 _("with a {who}").format(
@@ -112,10 +111,9 @@ def group_lines(s: Scenario) -> list[str]:
     for name, g in s.groups.items():
         who = [_("{role} (in every chat)").format(role=s.role_label(r)) for r in g.admins]
         who += [s.role_label(r) for r in g.members]
-        ch = s.channels[g.channel]
         line = _("{group}, on {channel}: {who}").format(
-            group=g.label or name.replace("_", " "),
-            channel=ch.label or g.channel.replace("_", " "),
+            group=s.group_label(name),
+            channel=s.channel_label(g.channel),
             who=", ".join(who),
         )
         if g.cell_size is not None:
@@ -133,7 +131,7 @@ def check_lines(s: Scenario) -> list[str]:
     """The checks and campaigns, one plain line each."""
     out = []
     for name, c in s.checks.items():
-        label = c.label or name.replace("_", " ")
+        label = s.check_label(name)
         when = _every(c.every) if c.every else _freq(c.daily)
         scope = c.scope if isinstance(c.scope, str) else ", ".join(s.role_label(r) for r in c.scope)
         if c.every and c.coverage < 1.0:
@@ -150,7 +148,7 @@ def campaign_lines(s: Scenario) -> list[str]:
     """Periods of heavier surveillance, one plain line each."""
     out = []
     for name, camp in s.campaigns.items():
-        label = camp.label or name.replace("_", " ")
+        label = s.campaign_label(name)
         mult = ", ".join(f"{k} ×{v:g}" for k, v in camp.multiply.items())
         out.append(
             _("Campaign {label}: days {a}–{b}, {mult}.").format(
@@ -221,7 +219,7 @@ def describe(s: Scenario) -> str:
         )
     if s.exercise is not None:
         ex = s.exercise
-        persona = ex.persona or next((r for r in s.population.roles if s.at_risk(r)), RESIDENT)
+        persona = tabletop_role(s)
         out += ["", _("Tabletop exercise"), "-" * len(_("Tabletop exercise"))]
         out.append(
             _(

@@ -10,11 +10,11 @@ import textwrap
 from collections.abc import Callable
 
 from simulator.errors import UsageError
-from simulator.exercise import Alternative, Debrief, Tabletop, TurnResult
 from simulator.i18n import _, ngettext
-from simulator.report.story import activity_label, cap, event_text, why
+from simulator.report.story import cap, event_text, why
 from simulator.report.words import horizon, mechanism_label, percent
-from simulator.story import Story
+from simulator.teaching.exercise import Alternative, Debrief, Tabletop, TurnResult
+from simulator.teaching.story import Story
 
 WIDTH = 100
 
@@ -93,7 +93,7 @@ def consequences(table: Tabletop, result: TurnResult, story: Story, facilitator:
     if result.did:
         did = "; ".join(
             ngettext("{activity}: on {n} day", "{activity}: on {n} days", n).format(
-                activity=activity_label(s, a), n=n
+                activity=s.activity_label(a), n=n
             )
             for a, n in sorted(result.did.items(), key=lambda kv: list(s.activities).index(kv[0]))
         )

@@ -75,13 +75,13 @@ def report_paths(output: str) -> list[Path]:
 
 
 def check_writable(output: str, force: bool) -> None:
-    """Refuse, before any work, an output that exists (without --force) or cannot be written."""
+    """Refuse, before any work, an output that exists (unless `force`) or cannot be written."""
     for path in report_paths(output):
         folder = path.parent
         if path.is_dir():
             raise UsageError(f"{path}: cannot write: it is a folder")
         if path.exists() and not force:
-            raise UsageError(f"{path}: already exists; add --force to overwrite it")
+            raise UsageError(f"{path}: already exists", advice="; add {force} to overwrite it")
         if not folder.is_dir():
             raise UsageError(f"{path}: cannot write: the folder {folder} does not exist")
         if not os.access(folder, os.W_OK | os.X_OK):
@@ -112,13 +112,6 @@ class ReportInput:
     picture: Neighbourhood
     seed: int
     command: str
-
-
-def persona(s: Scenario, role: str) -> str:
-    """Whose neighbourhood the report draws: the tabletop's persona if the scenario has one, else `role`."""
-    exercise = getattr(s, "exercise", None)
-    chosen = getattr(exercise, "persona", None)
-    return chosen if isinstance(chosen, str) and chosen in s.role_names else role
 
 
 def command_line(
@@ -249,7 +242,7 @@ def _channel_line(s: Scenario, name: str) -> str:
                     "the operator's log gives away each contact with chance {p}, even if the phone stays locked"
                 ).format(p=share(ch.reveal.metadata))
             )
-    return f"{ch.label or name.replace('_', ' ')}: {'; '.join(bits)}."
+    return f"{s.channel_label(name)}: {'; '.join(bits)}."
 
 
 def _count(x: float) -> str:
@@ -604,10 +597,7 @@ def build(data: ReportInput, scenario_spec: str) -> dict[str, Any]:
         (s.role_label(r), results.roles[r].curve, curve_band(summaries, s.role_names.index(r)))
         for r in curve_roles
     ]
-    periods = [
-        (camp.start, camp.end, camp.label or name.replace("_", " "))
-        for name, camp in s.campaigns.items()
-    ]
+    periods = [(camp.start, camp.end, s.campaign_label(name)) for name, camp in s.campaigns.items()]
     curves_svg = charts.exposure_curves_chart(
         series, s.days, periods, _("day"), _("share exposed so far")
     )

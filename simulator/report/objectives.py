@@ -21,8 +21,7 @@ def _points(x: float) -> str:
 
 
 def _countermeasure(s: Scenario, name: str) -> str:
-    cm = s.countermeasures.get(name)
-    return f"“{cm.label if cm is not None and cm.label else name.replace('_', ' ')}”"
+    return f"“{s.countermeasure_label(name)}”"
 
 
 def _capital(text: str) -> str:

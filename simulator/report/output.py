@@ -17,7 +17,7 @@ def check_new_file(path: str | Path, force: bool) -> None:
     if target.is_dir():
         raise UsageError(f"{target}: cannot write: it is a folder")
     if target.exists() and not force:
-        raise UsageError(f"{target}: already exists; add --force to overwrite it")
+        raise UsageError(f"{target}: already exists", advice="; add {force} to overwrite it")
     if not folder.is_dir():
         raise UsageError(f"{target}: cannot write: the folder {folder} does not exist")
     if not os.access(folder, os.W_OK | os.X_OK):

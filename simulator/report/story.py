@@ -9,7 +9,7 @@ from typing import Any
 from simulator.i18n import _
 from simulator.report.words import horizon, mechanism_label
 from simulator.scenario.model import Scenario
-from simulator.story import Chain, Event, Increment, Story
+from simulator.teaching.story import Chain, Event, Increment, Story
 
 WIDTH = 100
 # The causal chain names at most this many earlier marks one by one; the rest are summed.
@@ -26,37 +26,16 @@ def _with_article(label: str, article: str) -> str:
     return label if first in ("the", "a", "an") else f"{article} {label}"
 
 
-def observer_label(s: Scenario, name: str) -> str:
+def observer_phrase(s: Scenario, name: str) -> str:
     """An observer as a noun phrase: "the inminban leader"."""
-    spec = s.observers.get(name)
-    label = (spec.label if spec is not None else None) or name.replace("_", " ")
-    return _with_article(label, _("the"))
+    return _with_article(s.observer_label(name), _("the"))
 
 
-def check_label(s: Scenario, name: str) -> str:
+def check_phrase(s: Scenario, name: str) -> str:
     """A check as a noun phrase: "a Group 109 home search"."""
-    spec = s.checks.get(name)
-    label = (spec.label if spec is not None else None) or name.replace("_", " ")
+    label = s.check_label(name)
     article = _("an") if label[:1].lower() in "aeiou" else _("a")
     return _with_article(label, article)
-
-
-def activity_label(s: Scenario, name: str) -> str:
-    """What an activity's actor does: "calls a journalist abroad on the Chinese phone"."""
-    spec = s.activities.get(name)
-    return (spec.label if spec is not None else None) or name.replace("_", " ")
-
-
-def state_label(s: Scenario, name: str) -> str:
-    """A state as found: "a Chinese phone hidden at home"."""
-    spec = s.states.get(name)
-    return (spec.label if spec is not None else None) or name.replace("_", " ")
-
-
-def channel_label(s: Scenario, name: str) -> str:
-    """A channel as named to learners: "North Korean mobile phone"."""
-    spec = s.channels.get(name)
-    return (spec.label if spec is not None else None) or name.replace("_", " ")
 
 
 def _n(x: float) -> str:
@@ -82,7 +61,7 @@ def event_text(story: Story, ev: Event) -> str:
     """One event as a plain sentence in the present tense."""
     s = story.scenario
     if ev.kind == "activity":
-        text = f"{cap(story.name(ev.actor))} {activity_label(s, ev.mechanism)}"
+        text = f"{cap(story.name(ev.actor))} {s.activity_label(ev.mechanism)}"
         if ev.other >= 0:
             text += _(" — with {partner}").format(partner=story.name(ev.other))
         if ev.detail == "registered":
@@ -90,7 +69,7 @@ def event_text(story: Story, ev: Event) -> str:
         return text + "."
     if ev.kind == "report":
         return _("{observer} notices it and reports it: {added}.").format(
-            observer=cap(observer_label(s, ev.mechanism)),
+            observer=cap(observer_phrase(s, ev.mechanism)),
             added=_added(story, ev.amount, ev.subjects),
         )
     if ev.kind == "bribe":
@@ -99,7 +78,8 @@ def event_text(story: Story, ev: Event) -> str:
         return _(
             "{observer} would report it, but takes a bribe of {price} and stays silent."
         ).format(
-            observer=cap(observer_label(s, ev.mechanism)), price=f"{ev.amount:g} {currency}".strip()
+            observer=cap(observer_phrase(s, ev.mechanism)),
+            price=f"{ev.amount:g} {currency}".strip(),
         )
     if ev.kind == "registration":
         return _("The registration goes into a police file: {added}.").format(
@@ -107,16 +87,16 @@ def event_text(story: Story, ev: Event) -> str:
         )
     if ev.kind == "find":
         check = s.checks.get(ev.mechanism)
-        found = state_label(s, ev.detail)
+        found = s.state_label(ev.detail)
         if ev.other >= 0:
             found += f" — {story.name(ev.other)}"
         if check is not None and check.scope == "travellers":
             text = _("{check} stops {holder} and finds {state}").format(
-                check=cap(check_label(s, ev.mechanism)), holder=story.name(ev.actor), state=found
+                check=cap(check_phrase(s, ev.mechanism)), holder=story.name(ev.actor), state=found
             )
         else:
             text = _("{check} at the home of {holder} finds {state}").format(
-                check=cap(check_label(s, ev.mechanism)), holder=story.name(ev.actor), state=found
+                check=cap(check_phrase(s, ev.mechanism)), holder=story.name(ev.actor), state=found
             )
         return f"{text}: {_added(story, ev.amount, ev.subjects)}."
     if ev.kind == "cascade":
@@ -142,7 +122,7 @@ def event_text(story: Story, ev: Event) -> str:
     if ev.kind == "reveal":
         values = {
             "owner": story.name(ev.actor),
-            "channel": channel_label(s, ev.mechanism),
+            "channel": s.channel_label(ev.mechanism),
             "other": story.name(ev.other),
         }
         if ev.detail == "metadata":
@@ -190,13 +170,13 @@ def _mark(story: Story, inc: Increment, decays: bool) -> str:
     values = {"day": inc.day, "amount": _n(inc.amount), "left": _n(inc.remaining)}
     if inc.kind == "report":
         text = _("a report by {observer} on day {day} ({activity}").format(
-            observer=observer_label(s, inc.mechanism),
-            activity=activity_label(s, inc.detail),
+            observer=observer_phrase(s, inc.mechanism),
+            activity=s.activity_label(inc.detail),
             **values,
         )
     elif inc.kind == "find":
         text = _("{check} on day {day} that found {state} (").format(
-            check=check_label(s, inc.mechanism), state=state_label(s, inc.detail), **values
+            check=check_phrase(s, inc.mechanism), state=s.state_label(inc.detail), **values
         )
     elif inc.kind == "registration":
         text = _("a registration record of day {day} (").format(**values)
@@ -217,14 +197,14 @@ def _crossing(story: Story, inc: Increment) -> str:
     s = story.scenario
     if inc.kind == "report":
         return _("{observer} reported it ({activity}, +{amount})").format(
-            observer=observer_label(s, inc.mechanism),
-            activity=activity_label(s, inc.detail),
+            observer=observer_phrase(s, inc.mechanism),
+            activity=s.activity_label(inc.detail),
             amount=_n(inc.amount),
         )
     if inc.kind == "find":
         return _("{check} found {state} (+{amount})").format(
-            check=check_label(s, inc.mechanism),
-            state=state_label(s, inc.detail),
+            check=check_phrase(s, inc.mechanism),
+            state=s.state_label(inc.detail),
             amount=_n(inc.amount),
         )
     if inc.kind == "registration":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from simulator.analysis.results import GroupResult
 from simulator.i18n import _
-from simulator.scenario.model import Scenario
+from simulator.scenario.model import Scenario, plain_name
 
 
 def percent(p: float) -> str:
@@ -38,10 +38,10 @@ def mechanism_label(scenario: Scenario, mechanism: str) -> str:
     if mechanism == "registration":
         return _("registration records")
     if mechanism in scenario.observers:
-        return scenario.observers[mechanism].label or mechanism.replace("_", " ")
+        return scenario.observer_label(mechanism)
     if mechanism in scenario.checks:
-        return scenario.checks[mechanism].label or mechanism.replace("_", " ")
-    return mechanism.replace("_", " ")
+        return scenario.check_label(mechanism)
+    return plain_name(mechanism)
 
 
 def role_sentence(scenario: Scenario, role: str, result: GroupResult) -> str:

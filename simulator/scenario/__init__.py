@@ -10,11 +10,11 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
-from simulator.errors import Problem, ScenarioError
+from simulator.errors import Problem, ScenarioError, did_you_mean
 from simulator.scenario.loader import Document, decode_text, load_document, parse_yaml
 from simulator.scenario.model import Scenario, rescaled_units
 from simulator.scenario.patches import Override, apply_scale, apply_set, parse_override
-from simulator.scenario.validation import did_you_mean, validate_model
+from simulator.scenario.validation import validate_model
 from simulator.seal import Passphrase
 
 DEFAULT_SCENARIO = "border-phone"
@@ -189,11 +189,12 @@ def _patched(
             listed = ", ".join(f"`{n}`" for n in defined) or "none"
             problems.append(
                 Problem(
-                    "--countermeasure",
+                    "",
                     None,
                     None,
                     name,
                     f"no such countermeasure{did_you_mean(name, defined)}; defined: {listed}",
+                    subject="countermeasure",
                 )
             )
             continue

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -1162,10 +1163,39 @@ class Scenario(Model):
 
     def role_label(self, role: str) -> str:
         """A role's plain name."""
-        spec = self.population.roles.get(role)
-        if spec is not None and spec.label:
-            return spec.label
-        return role.replace("_", " ")
+        return _label(self.population.roles, role)
+
+    def activity_label(self, name: str) -> str:
+        """What an activity's actor does: "calls a journalist abroad on the Chinese phone"."""
+        return _label(self.activities, name)
+
+    def observer_label(self, name: str) -> str:
+        """An observer's plain name: "inminban leader"."""
+        return _label(self.observers, name)
+
+    def check_label(self, name: str) -> str:
+        """A check's plain name: "Group 109 home search"."""
+        return _label(self.checks, name)
+
+    def state_label(self, name: str) -> str:
+        """A state as found: "a Chinese phone hidden at home"."""
+        return _label(self.states, name)
+
+    def channel_label(self, name: str) -> str:
+        """A channel's plain name: "North Korean mobile phone"."""
+        return _label(self.channels, name)
+
+    def group_label(self, name: str) -> str:
+        """A group chat's plain name."""
+        return _label(self.groups, name)
+
+    def campaign_label(self, name: str) -> str:
+        """A campaign's plain name."""
+        return _label(self.campaigns, name)
+
+    def countermeasure_label(self, name: str) -> str:
+        """A countermeasure's plain name."""
+        return _label(self.countermeasures, name)
 
     def at_risk(self, role: str) -> bool:
         """Whether the role is one the scenario is about (residents are not)."""
@@ -1199,3 +1229,14 @@ def expected_people(scenario: Scenario) -> float:
 def rescaled_units(scenario: Scenario, people: int) -> int:
     """Units needed for about `people` people."""
     return max(1, round(people / mean_people_per_unit(scenario)))
+
+
+def plain_name(name: str) -> str:
+    """A name in plain words, for what a scenario gives no label: `call_abroad` -> "call abroad"."""
+    return name.replace("_", " ")
+
+
+def _label(specs: Mapping[str, Any], name: str) -> str:
+    """The label of a named thing, or its name in plain words when it has none (or is unknown)."""
+    spec = specs.get(name)
+    return (spec.label if spec is not None else None) or plain_name(name)

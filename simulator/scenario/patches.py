@@ -7,9 +7,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from simulator.errors import Problem
+from simulator.errors import Problem, did_you_mean
 from simulator.scenario.loader import Document, Path_, describe, dotted, parse_scalar
-from simulator.scenario.validation import _unwrap, did_you_mean, keys_at, types_at
+from simulator.scenario.validation import _unwrap, keys_at, types_at
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from simulator.errors import UsageError
+from simulator.errors import UsageError, did_you_mean
 from simulator.scenario.loader import Path_, decode_text, parse_yaml
 from simulator.scenario.model import Scenario
 from simulator.scenario.reference import key_reference
@@ -184,7 +184,6 @@ def new_scenario(name: str, origin: str | None) -> str:
     `exposure validate` would refuse.
     """
     from simulator.scenario import bundled_dir, bundled_names
-    from simulator.scenario.validation import did_you_mean
 
     if not NAME_PATTERN.match(name):
         raise UsageError(
@@ -197,8 +196,10 @@ def new_scenario(name: str, origin: str | None) -> str:
         names = bundled_names()
         if origin not in names:
             raise UsageError(
-                f"--from {origin}: no bundled scenario by this name"
-                f"{did_you_mean(origin, names)}; bundled: {', '.join(names)}"
+                f"no bundled scenario by this name{did_you_mean(origin, names)}; "
+                f"bundled: {', '.join(names)}",
+                subject="origin",
+                given=origin,
             )
         raw = (bundled_dir() / f"{origin}.yaml").read_bytes()
         text, label = decode_text(raw, origin), f"the bundled scenario `{origin}`"

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 import types
 from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
-from simulator.errors import Problem, ScenarioError
+from simulator.errors import Problem, ScenarioError, did_you_mean
 from simulator.scenario.loader import Document, Path_, describe
 from simulator.scenario.model import (
     ANY_CONTACT,
@@ -95,12 +94,6 @@ def keys_at(path: Path_) -> list[str]:
         if isinstance(alt, type) and issubclass(alt, BaseModel):
             keys.extend(model_keys(alt))
     return keys
-
-
-def did_you_mean(word: str, choices: list[str]) -> str:
-    """A hint naming the closest valid choice, or nothing."""
-    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
-    return f" (did you mean `{close[0]}`?)" if close else ""
 
 
 def _data_path(data: Any, loc: tuple[Any, ...], kind: str) -> Path_:

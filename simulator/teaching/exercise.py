@@ -37,20 +37,13 @@ from simulator.engine import NOT_EXPOSED, Engine, Outcome
 from simulator.errors import UsageError
 from simulator.files import FileProblem, read_bounded
 from simulator.i18n import _
+from simulator.personas import persona_of, tabletop_role
 from simulator.population import Population, build
 from simulator.runner import BatchSummary, batch_size, run_batches, summarise
 from simulator.scenario import LoadedScenario, choice_scenarios
 from simulator.scenario.model import Scenario
-from simulator.story import (
-    Event,
-    Story,
-    activity_counts,
-    persona_of,
-    persona_role,
-    suspicion_path,
-    tell,
-)
 from simulator.streams import Streams, batch_seed, exercise_seed
+from simulator.teaching.story import Event, Story, activity_counts, suspicion_path, tell
 
 SAVE_FORMAT = "exposure-exercise"
 SAVE_VERSION = 1
@@ -216,7 +209,7 @@ class Tabletop:
         self.exercise = scenario.exercise
         self.seed = seed
         self.variants = choice_scenarios(loaded)
-        self.role = persona_role(scenario, self.exercise.persona)
+        self.role = tabletop_role(scenario)
         count = self.exercise.turn_count(scenario.days)
         step = self.exercise.turn_days
         self.turns = [
@@ -274,7 +267,7 @@ class Tabletop:
         self.choices.append(choice)
         outcome = self._run.outcome()
         if self.persona is None:
-            self.persona = persona_of(outcome, self.scenario, self.role)
+            self.persona = persona_of(self.scenario, outcome.population, self.role)
         story = self.story()
         result = _turn_result(story, outcome, turn, choice, self.persona)
         self.results.append(result)
@@ -352,7 +345,7 @@ class Tabletop:
         for turn, choice in zip(self.turns, schedule):
             run.advance(choice, min(turn.last, horizon))
         outcome = run.outcome()
-        person = persona_of(outcome, self.scenario, self.role)
+        person = persona_of(self.scenario, outcome.population, self.role)
         day = int(outcome.exposed_day[person])
         if day == NOT_EXPOSED:
             return None
@@ -521,8 +514,10 @@ def resume(saved: Saved, loaded: LoadedScenario, seed: int | None) -> Tabletop:
         )
     if seed is not None and seed != saved.seed:
         raise UsageError(
-            f"--seed {seed}: {saved.path} was played with seed {saved.seed}; "
-            "leave --seed out to resume it"
+            f"{saved.path} was played with seed {saved.seed}",
+            subject="seed",
+            given=seed,
+            advice="; leave {seed} out to resume it",
         )
     exercise = loaded.scenario.exercise
     if exercise is None:

@@ -16,12 +16,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from simulator.engine import NOT_EXPOSED, THRESHOLD_SLACK, Outcome, simulate
-from simulator.errors import UsageError
 from simulator.i18n import _
+from simulator.personas import persona_of, role_named
 from simulator.population import LINK_KINDS
 from simulator.records import Record
 from simulator.scenario.model import RESIDENT, Scenario
-from simulator.scenario.validation import did_you_mean
 
 # Kinds of record that add suspicion to their person.
 INCREMENTS = ("report", "find", "registration", "cascade")
@@ -146,31 +145,6 @@ class Story:
         return found.name if found is not None else _("someone outside this story")
 
 
-def persona_role(scenario: Scenario, role: str | None) -> str:
-    """The role the story follows: the one asked for, else the first role at risk, else resident."""
-    names = scenario.role_names
-    if role is not None:
-        if role not in names:
-            raise UsageError(
-                f"--person: no role named `{role}`{did_you_mean(role, names)}; "
-                f"roles: {', '.join(names)}"
-            )
-        return role
-    for name in scenario.population.roles:
-        if scenario.at_risk(name):
-            return name
-    return RESIDENT
-
-
-def persona_of(outcome: Outcome, scenario: Scenario, role: str) -> int:
-    """The persona: the first person of the role in the first run of the outcome."""
-    pop = outcome.population
-    found = np.flatnonzero(pop.role[: pop.replica_start[1]] == scenario.role_names.index(role))
-    if found.size == 0:
-        raise UsageError(f"--person: the role `{role}` has no people in this run")
-    return int(found[0])
-
-
 def decay_factor(scenario: Scenario) -> float:
     """What one day leaves of suspicion (1.0 without decay)."""
     decay = scenario.adversary.decay
@@ -221,8 +195,8 @@ def tell(
     if outcome.records is None:
         raise ValueError("tell needs a run simulated with record=True")
     records = outcome.records
-    chosen = persona_role(scenario, role)
-    persona = persona_of(outcome, scenario, chosen)
+    chosen = role_named(scenario, role, "person")
+    persona = persona_of(scenario, outcome.population, chosen)
     chain = _chain(scenario, outcome, persona, CHAIN_DEPTH)
     order, relation, untold = _linked(outcome, persona, _named_by(chain))
     people = _pseudonyms(scenario, outcome, persona, order, relation)
@@ -616,5 +590,5 @@ def _closest(scenario: Scenario, records: list[Record], person: int, factor: flo
 
 def trace(scenario: Scenario, seed: int, role: str | None = None) -> Story:
     """Simulate one recorded run of a scenario from a seed and tell it for the persona."""
-    persona_role(scenario, role)  # an unknown role is refused before simulating
+    role_named(scenario, role, "person")  # an unknown role is refused before simulating
     return tell(scenario, simulate(scenario, 1, seed, record=True), seed, role)

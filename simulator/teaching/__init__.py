@@ -1,0 +1,1 @@
+"""Teaching from one run: the story of a persona (trace) and the tabletop exercise."""

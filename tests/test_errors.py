@@ -1,0 +1,73 @@
+"""Errors name what was wrong in the core's words; the command line calls each by its flag."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+from simulator.cli import FLAGS
+from simulator.errors import Problem, ScenarioError, UsageError, did_you_mean
+
+ROOT = Path(__file__).parent.parent
+
+
+def test_a_subject_is_called_by_its_own_word_or_by_the_name_given():
+    error = UsageError(
+        "that makes 255 variants; at most 200",
+        subject="max_size",
+        given=5,
+        advice=" (use a smaller {max_size} or fewer {countermeasures})",
+    )
+    assert str(error) == (
+        "max size 5: that makes 255 variants; at most 200 (use a smaller max size or fewer "
+        "countermeasures)"
+    )
+    assert error.lines(FLAGS) == [
+        "--max-size 5: that makes 255 variants; at most 200 (use a smaller --max-size or fewer "
+        "--countermeasure)"
+    ]
+    assert UsageError("plain {braces} stay").lines(FLAGS) == ["plain {braces} stay"]
+
+
+def test_a_problem_with_a_subject_is_called_by_its_flag():
+    problem = Problem("", None, None, "clam", "no such countermeasure", subject="countermeasure")
+    assert str(problem) == "countermeasure: clam: no such countermeasure"
+    assert ScenarioError([problem]).lines(FLAGS) == [
+        "--countermeasure: clam: no such countermeasure"
+    ]
+
+
+def test_did_you_mean_names_the_closest_choice():
+    assert did_you_mean("tradr", ["trader", "host"]) == " (did you mean `trader`?)"
+    assert did_you_mean("zzz", ["trader", "host"]) == ""
+
+
+def _subjects_in_core() -> set[str]:
+    """Every subject the core gives an error, and every one its advice names in braces."""
+    found: set[str] = set()
+    for path in (ROOT / "simulator").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.keyword) and isinstance(node.value, ast.Constant):
+                if node.arg == "subject" and isinstance(node.value.value, str):
+                    found.add(node.value.value)
+                if node.arg == "advice" and isinstance(node.value.value, str):
+                    found.update(re.findall(r"\{(\w+)\}", node.value.value))
+            if isinstance(node, ast.FunctionDef):  # a `subject` parameter's default
+                params = node.args.args[len(node.args.args) - len(node.args.defaults) :]
+                for param, default in zip(params, node.args.defaults):
+                    if param.arg == "subject" and isinstance(default, ast.Constant):
+                        found.add(str(default.value))
+            # role_named takes what the role was asked for as its third argument.
+            is_role_named = (
+                isinstance(node, ast.Call) and getattr(node.func, "id", "") == "role_named"
+            )
+            if is_role_named and len(node.args) > 2 and isinstance(node.args[2], ast.Constant):
+                found.add(str(node.args[2].value))
+    return found
+
+
+def test_every_subject_the_core_names_has_a_flag():
+    subjects = _subjects_in_core()
+    assert {"role", "person", "countermeasure", "seed"} <= subjects
+    assert subjects <= set(FLAGS), sorted(subjects - set(FLAGS))
