@@ -1,4 +1,4 @@
-"""The report for a workshop: one HTML file (or Markdown beside its SVG charts), by the five questions.
+"""The report for a workshop: one HTML file (or Markdown and SVG charts), by the five questions.
 
 Threat-modelling curricula ask: what do I protect, from whom, how likely, how bad, and what helps at
 what cost. The report answers each from the scenario and the simulation, then adds one run up close,
@@ -55,7 +55,8 @@ def report_format(output: str) -> str:
     fmt = FORMATS.get(Path(output).suffix.lower())
     if fmt is None:
         raise UsageError(
-            f"{output}: a report is written as .html or .md (got {Path(output).suffix or 'no suffix'})"
+            f"{output}: a report is written as .html or .md (got "
+            f"{Path(output).suffix or 'no suffix'})"
         )
     return fmt
 
@@ -89,7 +90,7 @@ def check_writable(output: str, force: bool) -> None:
 
 
 def write_files(files: dict[Path, str], passphrase: Passphrase | None = None) -> None:
-    """Write each file atomically (sealed if a passphrase is given), the report last; on failure remove what was written."""
+    """Write each file atomically (sealed if asked), the report last; on failure remove them all."""
     written: list[Path] = []
     try:
         for path, text in files.items():
@@ -239,7 +240,8 @@ def _channel_line(s: Scenario, name: str) -> str:
         if ch.logs_metadata and ch.reveal.metadata > 0:
             bits.append(
                 _(
-                    "the operator's log gives away each contact with chance {p}, even if the phone stays locked"
+                    "the operator's log gives away each contact with chance {p}, even if the "
+                    "phone stays locked"
                 ).format(p=share(ch.reveal.metadata))
             )
     return f"{s.channel_label(name)}: {'; '.join(bits)}."
@@ -291,7 +293,8 @@ def _bad_lines(
     role = s.role_label(c.role)
     lines = [
         _(
-            "In this model, being exposed means the adversary opens an investigation: the person is questioned "
+            "In this model, being exposed means the adversary opens an investigation: the person "
+            "is questioned "
             "or arrested, does nothing more in the simulation, and their phones are seized."
         )
     ]
@@ -306,8 +309,10 @@ def _bad_lines(
         for f in after.following:
             g = results.roles[f.role]
             text = _(
-                "In the {n} of {runs} runs in which the {role} is exposed, on average {mean} of the {people} "
-                "people of the group “{other}” are exposed after that; at least one is in {share} of those runs."
+                "In the {n} of {runs} runs in which the {role} is exposed, on average {mean} of "
+                "the {people} "
+                "people of the group “{other}” are exposed after that; at least one is in {share} "
+                "of those runs."
             ).format(
                 n=after.runs_exposed,
                 runs=after.runs,
@@ -327,7 +332,8 @@ def _bad_lines(
     if mean > 0:
         lines.append(
             _(
-                "On average {mean} people per run (up to {p95} in one run in twenty) are exposed because "
+                "On average {mean} people per run (up to {p95} in one run in twenty) are exposed "
+                "because "
                 "someone else's seized phone or the network's log revealed them."
             ).format(mean=_count(mean), p95=_count(p95))
         )
@@ -420,7 +426,8 @@ def _picture(s: Scenario, n: Neighbourhood) -> tuple[str, str, list[str]]:
             tried=n.tried, role=role
         )
     caption = _(
-        "The {role}, everyone linked to the {role}, and {shown} of the people linked to them, in one simulated "
+        "The {role}, everyone linked to the {role}, and {shown} of the people linked to them, in "
+        "one simulated "
         "run ({which})."
     ).format(role=role, shown=sum(1 for p in n.people if p.hops == 2), which=which)
     if n.hidden:
@@ -466,7 +473,8 @@ def _workshop(s: Scenario, c: Comparison, scenario_spec: str, seed: int) -> list
             "minutes": 10,
             "prompts": [
                 _(
-                    "Before any numbers, read the summary aloud and ask: how could the {role} be found out here? "
+                    "Before any numbers, read the summary aloud and ask: how could the {role} be "
+                    "found out here? "
                     "Write each idea on a card."
                 ).format(role=role)
             ],
@@ -477,10 +485,12 @@ def _workshop(s: Scenario, c: Comparison, scenario_spec: str, seed: int) -> list
             "minutes": 15,
             "prompts": [
                 _(
-                    "Sort the cards under “From whom”. Which watchers or checks did nobody think of?"
+                    "Sort the cards under “From whom”. Which watchers or checks did nobody think "
+                    "of?"
                 ),
                 _(
-                    "Which habit of the {role} leaves the most traces, and which one the most lasting ones?"
+                    "Which habit of the {role} leaves the most traces, and which one the most "
+                    "lasting ones?"
                 ).format(role=role),
             ],
             "commands": [],
@@ -490,11 +500,13 @@ def _workshop(s: Scenario, c: Comparison, scenario_spec: str, seed: int) -> list
             "minutes": 10,
             "prompts": [
                 _(
-                    "Show “How likely”: within {horizon}, the {role} is exposed in {p} of runs, most often through {cause}. "
+                    "Show “How likely”: within {horizon}, the {role} is exposed in {p} of runs, "
+                    "most often through {cause}. "
                     "The band around each line is what the runs cannot rule out."
                 ).format(horizon=horizon(s.days), role=role, p=percent(g.p_exposed), cause=cause),
                 _(
-                    "Show “How bad” and the run up close: who else is exposed once the {role} is, and through which link?"
+                    "Show “How bad” and the run up close: who else is exposed once the {role} is, "
+                    "and through which link?"
                 ).format(role=role),
             ],
             "commands": [f"exposure show {spec}"],
@@ -504,11 +516,13 @@ def _workshop(s: Scenario, c: Comparison, scenario_spec: str, seed: int) -> list
             "minutes": 20,
             "prompts": [
                 _(
-                    "In small groups, take one countermeasure each: what would it take to keep up for a year? "
+                    "In small groups, take one countermeasure each: what would it take to keep up "
+                    "for a year? "
                     "Then check its effect and its cost in “What helps”."
                 ),
                 _(
-                    "Change one number you doubt (the commands below) and see whether the ranking of habits changes."
+                    "Change one number you doubt (the commands below) and see whether the ranking "
+                    "of habits changes."
                 ),
             ],
             "commands": [
@@ -519,7 +533,8 @@ def _workshop(s: Scenario, c: Comparison, scenario_spec: str, seed: int) -> list
     ]
     synthesis = [
         _(
-            "Each person names the one or two habits worth their cost for the {role}, and what they would "
+            "Each person names the one or two habits worth their cost for the {role}, and what "
+            "they would "
             "watch for. The numbers compare options; they are not verdicts."
         ).format(role=role)
     ]
@@ -572,7 +587,7 @@ def _sources(s: Scenario) -> list[dict[str, Any]]:
 
 
 def _inline(svg: str, prefix: str, label: str) -> Markup:
-    """An SVG file's text made fit to sit inside HTML: no XML prologue, ids unique on the page, scalable."""
+    """An SVG file's text fit for HTML: no XML prologue, ids unique on the page, scalable."""
     text = svg[svg.index("<svg") :]
     text = re.sub(r"<metadata>.*?</metadata>\s*", "", text, count=1, flags=re.DOTALL)
     text = re.sub(r'\sid="([^"]+)"', rf' id="{prefix}-\1"', text)
@@ -653,7 +668,8 @@ def build(data: ReportInput, scenario_spec: str) -> dict[str, Any]:
         "about": _(
             "{runs} simulated runs of {days} days, about {people} people each; seed {seed}."
         ).format(runs=results.runs, days=s.days, people=f"{results.people:,.0f}", seed=data.seed),
-        # An objective is its text, or (with claims the simulation must bear out) a model holding it.
+        # An objective is its text, or (with claims the simulation must bear out) a model holding
+        # it.
         "objectives": [
             (o if isinstance(o, str) else o.text).strip() for o in s.learning_objectives
         ],
@@ -745,7 +761,7 @@ def _markdown_safe(value: Any) -> Any:
 
 
 def render_html(data: ReportInput, scenario_spec: str) -> str:
-    """The report as one self-contained HTML file: inline SVG and CSS, no script, nothing fetched."""
+    """The report as one self-contained HTML file: inline SVG and CSS, no script, no fetches."""
     context = build(data, scenario_spec)
     for key, label in (
         ("curves_svg", context["t"]["likely"]),
@@ -759,7 +775,7 @@ def render_html(data: ReportInput, scenario_spec: str) -> str:
 
 
 def render_markdown(data: ReportInput, scenario_spec: str, output: str) -> dict[Path, str]:
-    """The report as Markdown, with its charts as SVG files beside it (charts first, the report last)."""
+    """The report as Markdown, its charts as SVG files beside it (charts first, the report last)."""
     context = build(data, scenario_spec)
     files: dict[Path, str] = {}
     images = {}

@@ -129,7 +129,8 @@ def decode_text(raw: bytes, source: str) -> str:
                     None,
                     None,
                     "",
-                    f"is larger than {MAX_FILE_BYTES // 1024 // 1024} MiB; scenario files are small text files",
+                    f"is larger than {MAX_FILE_BYTES // 1024 // 1024} MiB; scenario files are "
+                    "small text files",
                 )
             ]
         )
@@ -240,7 +241,8 @@ class _Walker:
                 self.problems.append(
                     self.doc.problem(
                         path,
-                        f"the document expands to more than {MAX_NODES} values (aliases?); scenario files are small",
+                        f"the document expands to more than {MAX_NODES} values (aliases?); "
+                        "scenario files are small",
                     )
                 )
             return None

@@ -267,7 +267,8 @@ def reference_problems(s: Scenario, doc: Document) -> list[Problem]:
             problems.append(
                 doc.problem(
                     (*base, "channel"),
-                    f"a post to group `{act.with_}` goes over the group's channel `{posts_to.channel}` (got {act.channel})",
+                    f"a post to group `{act.with_}` goes over the group's channel "
+                    f"`{posts_to.channel}` (got {act.channel})",
                 )
             )
     multiplied = [*s.observers, *s.checks]
@@ -297,7 +298,8 @@ def reference_problems(s: Scenario, doc: Document) -> list[Problem]:
                 line,
                 col,
                 "population.roles",
-                f"the roles need {wanted} people but the population may have only {smallest}; add units or households",
+                f"the roles need {wanted} people but the population may have only {smallest}; add "
+                "units or households",
             )
         )
     for name, obs in s.observers.items():
@@ -374,7 +376,8 @@ def exercise_problems(s: Scenario, doc: Document) -> list[Problem]:
             )
         )
     turns = ex.turn_count(s.days)
-    # A shorter run (--days) only shortens the exercise; the block is checked against the file's days.
+    # A shorter run (--days) only shortens the exercise; the block is checked against the file's
+    # days.
     shortened = ("days",) in doc.patched
     if shortened:
         pass
@@ -382,14 +385,16 @@ def exercise_problems(s: Scenario, doc: Document) -> list[Problem]:
         problems.append(
             doc.problem(
                 ("exercise", "turns"),
-                f"turn {ex.turns} would start on day {(ex.turns - 1) * ex.turn_days + 1}, after the last day ({s.days}); use fewer turns or shorter `turn_days` (got {ex.turns})",
+                f"turn {ex.turns} would start on day {(ex.turns - 1) * ex.turn_days + 1}, after "
+                f"the last day ({s.days}); use fewer turns or shorter `turn_days` (got {ex.turns})",
             )
         )
     elif turns > MAX_TURNS:
         problems.append(
             doc.problem(
                 ("exercise", "turn_days"),
-                f"{s.days} days make {turns} turns; at most {MAX_TURNS}: use longer turns (got {ex.turn_days})",
+                f"{s.days} days make {turns} turns; at most {MAX_TURNS}: use longer turns (got "
+                f"{ex.turn_days})",
             )
         )
     if not shortened and isinstance(ex.situation, list) and len(ex.situation) > turns:
@@ -426,7 +431,8 @@ def exercise_problems(s: Scenario, doc: Document) -> list[Problem]:
                 problems.append(
                     doc.problem(
                         path,
-                        f"an exercise choice changes habits, channels, devices or watchers, not who lives in the town or who knows whom (got {key})",
+                        "an exercise choice changes habits, channels, devices or watchers, not "
+                        f"who lives in the town or who knows whom (got {key})",
                         key=True,
                     )
                 )
@@ -449,7 +455,7 @@ def located_claims(
 
 
 def claim_problems(s: Scenario, doc: Document) -> list[Problem]:
-    """Claims of learning objectives that name a role, countermeasure or cause the scenario lacks."""
+    """Claims of objectives that name a role, countermeasure or cause the scenario lacks."""
     problems: list[Problem] = []
     roles = s.role_names
     names = list(s.countermeasures)
