@@ -80,22 +80,22 @@ def check_memory(scenario: Scenario, runs: int, workers: int, limit: int | None 
     per_run = expected_people(scenario)
     advice = []
     if workers > 1 and batch > have / 2:
-        advice.append("--workers 1")
+        advice.append("{workers} 1")
     one_batch = batch / max(1, min(workers, -(-runs // batch_size(scenario))))
     if one_batch > have / 2:
         fit = int(per_run * (have / 2) / one_batch)
-        advice.append(f"--people {max(fit // 1000 * 1000, 100)}")
+        advice.append(f"{{people}} {max(fit // 1000 * 1000, 100)}")
     if summaries > have / 2:
-        advice.append(f"--runs {max(1, int(runs * (have / 2) / summaries))}")
+        advice.append(f"{{runs}} {max(1, int(runs * (have / 2) / summaries))}")
     hint = f"; try {' or '.join(advice)}" if advice else ""
     where = (
-        f"the limit (--max-memory) is {_gib(have)}"
+        f"the limit ({{max_memory}}) is {_gib(have)}"
         if limit is not None
         else f"{_gib(have)} is available"
     )
     raise ResourceError(
-        f"this needs about {_gib(batch + summaries)} of memory but {where}"
-        f" ({per_run:,.0f} people x {runs:,} runs){hint}"
+        f"this needs about {_gib(batch + summaries)} of memory",
+        advice=f" but {where} ({per_run:,.0f} people x {runs:,} runs){hint}",
     )
 
 
@@ -106,19 +106,22 @@ def estimate_seconds(scenario: Scenario, runs: int, workers: int) -> float:
 
 
 def smaller_values(scenario: Scenario, runs: int, seconds: float, target: float) -> str:
-    """Flags that would bring an estimated `seconds` to about `target`: fewer runs or people."""
+    """Settings that would bring an estimated `seconds` to about `target`: fewer runs or people.
+
+    The settings are named in braces ("{runs} 200 or {people} 1000"): the caller names them.
+    """
     share = target / seconds
     advice = []
     if int(runs * share) >= 2:
-        advice.append(f"--runs {int(runs * share):,}".replace(",", ""))
+        advice.append(f"{{runs}} {int(runs * share)}")
     people = expected_people(scenario) * share
     if people >= 100:
         advice.append(
-            f"--people {int(people // 100 * 100 if people < 10_000 else people // 1000 * 1000)}"
+            f"{{people}} {int(people // 100 * 100 if people < 10_000 else people // 1000 * 1000)}"
         )
     days = int(scenario.days * share)
     if not advice and days >= 1:
-        advice.append(f"--days {days}")
+        advice.append(f"{{days}} {days}")
     return " or ".join(advice) or "a much smaller scenario"
 
 
@@ -133,9 +136,9 @@ def check_time(scenario: Scenario, runs: int, workers: int, limit: float | None 
         return seconds
     raise ResourceError(
         f"this would take about {duration(seconds)} ({expected_people(scenario):,.0f} people x "
-        f"{scenario.days:,} days x {runs:,} runs), more than the limit of {duration(allowed)}; try "
-        f"{smaller_values(scenario, runs, seconds, min(allowed, SLOW_SECONDS))}, "
-        "or allow it with --max-time"
+        f"{scenario.days:,} days x {runs:,} runs), more than the limit of {duration(allowed)}",
+        advice=f"; try {smaller_values(scenario, runs, seconds, min(allowed, SLOW_SECONDS))}, "
+        "or allow it with {max_time}",
     )
 
 

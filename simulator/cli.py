@@ -16,7 +16,7 @@ import click
 from simulator import __version__
 from simulator.analysis.results import aggregate
 from simulator.budget import SLOW_SECONDS, check_memory, check_time, duration, smaller_values
-from simulator.errors import ExitCode, ExposureError, UsageError
+from simulator.errors import ExitCode, ExposureError, UsageError, name_subjects
 from simulator.i18n import _
 from simulator.interrupts import exit_promptly_on_interrupt
 from simulator.report.describe import describe
@@ -52,6 +52,13 @@ FLAGS = {
     "max_size": "--max-size",
     "budget": "--budget",
     "force": "--force",
+    "runs": "--runs",
+    "days": "--days",
+    "people": "--people",
+    "workers": "--workers",
+    "max_memory": "--max-memory",
+    "max_time": "--max-time",
+    "scheduler": "--scheduler",
 }
 
 
@@ -210,7 +217,9 @@ def check_limits(
         click.echo(
             _("This may take about {time}; {flags} would be quicker.").format(
                 time=duration(seconds),
-                flags=smaller_values(scenario, runs, seconds, SLOW_SECONDS / 10),
+                flags=name_subjects(
+                    smaller_values(scenario, runs, seconds, SLOW_SECONDS / 10), FLAGS
+                ),
             ),
             err=True,
         )

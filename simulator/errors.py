@@ -24,6 +24,11 @@ def did_you_mean(word: str, choices: list[str]) -> str:
     return f" (did you mean `{close[0]}`?)" if close else ""
 
 
+def name_subjects(template: str, names: Mapping[str, str] | None = None) -> str:
+    """Text naming subjects in braces ("try {runs} 200"), each called by its name in `names`."""
+    return template.format_map(_Words(names or {}))
+
+
 class ExitCode(IntEnum):
     """Process exit codes, named."""
 
@@ -102,7 +107,7 @@ class ExposureError(Exception):
     def phrased(self, names: Mapping[str, str] | None = None) -> str:
         """The message, its subjects called by their names in `names` (else by their own words)."""
         words = _Words(names or {})
-        text = self.message + self.advice.format_map(words)
+        text = self.message + name_subjects(self.advice, names)
         if self.subject is None:
             return text
         head = words[self.subject] if self.given is None else f"{words[self.subject]} {self.given}"

@@ -253,12 +253,12 @@ def _on_dask(
         from distributed import Client
     except ImportError:
         raise UsageError(
-            "--scheduler needs Dask: python3 -m pip install 'exposure-sim[cluster]'"
+            "", advice="{scheduler} needs Dask: python3 -m pip install 'exposure-sim[cluster]'"
         ) from None
     try:
         client = Client(address, timeout=10, set_as_default=False)
     except (OSError, TimeoutError, ValueError) as exc:
-        raise UsageError(f"--scheduler {address}: cannot connect ({exc})") from None
+        raise UsageError(f"cannot connect ({exc})", subject="scheduler", given=address) from None
     try:
         futures = [client.submit(job, index, count, pure=False) for index, count in plan]
         done = []
