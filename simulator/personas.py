@@ -39,6 +39,10 @@ def role_named(scenario: Scenario, role: str | None, subject: str = "role") -> s
             f"no role named `{role}`{did_you_mean(role, names)}; roles: {', '.join(names)}",
             subject=subject,
         )
+    spec = scenario.population.roles.get(role)
+    if spec is not None and spec.count == 0:
+        # Nobody to follow: every share of them would be 0 of 0.
+        raise UsageError(f"the role `{role}` has no people in this scenario", subject=subject)
     return role
 
 

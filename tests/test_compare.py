@@ -186,3 +186,21 @@ def test_budget_without_efforts(scenario_file):
         catch_exceptions=False,
     )
     assert result.exit_code == 2 and "no countermeasure declares an `effort`" in result.stderr
+
+
+@pytest.mark.parametrize("command", ["compare", "report", "sweep", "trace"])
+def test_a_role_with_nobody_in_it_is_refused_in_one_line(scenario_file, tmp_path, command):
+    town = {**TOWN, "population": {**TOWN["population"], "roles": {"activist": 6, "ghost": 0}}}
+    flags = {
+        "compare": ["--role", "ghost"],
+        "report": ["--role", "ghost", "-o", str(tmp_path / "r.html")],
+        "sweep": ["--role", "ghost", "--vary", "adversary.unlock=0.2:0.8"],
+        "trace": ["--person", "ghost"],
+    }[command]
+    result = CliRunner().invoke(
+        cli, [command, str(scenario_file(town)), *flags], catch_exceptions=False
+    )
+    assert result.exit_code == 2, result.output
+    flag = "--person" if command == "trace" else "--role"
+    assert result.stderr == f"{flag}: the role `ghost` has no people in this scenario\n"
+    assert not (tmp_path / "r.html").exists()

@@ -99,7 +99,8 @@ def paired_delta(base: Variant, other: Variant, role: str) -> Delta:
     pv = xv.sum() / nv.sum() if nv.sum() else 0.0
     diff = pv - pb
     runs = xb.size
-    if runs < 2:
+    if runs < 2 or not nb.sum() or not nv.sum():
+        # One run, or a role with nobody in it, says nothing about a change.
         ci = (-1.0, 1.0)
     else:
         # Linearised ratio estimators, paired run by run.
