@@ -31,6 +31,7 @@ from simulator.scenario import (
     check_exercise,
     load,
     read_document,
+    unranged_estimates,
 )
 from simulator.seal import Passphrase, is_sealed, is_short, read_file, unseal_file
 
@@ -467,7 +468,7 @@ def show(scenario: str, countermeasures: tuple[str, ...], overrides: tuple[str, 
         countermeasures=list(countermeasures),
         passphrase=_passphrase(),
     )
-    click.echo(describe(loaded.scenario), nl=False)
+    click.echo(describe(loaded.scenario, loaded.ranges), nl=False)
 
 
 @cli.command()
@@ -496,6 +497,13 @@ def validate(
         try:
             loaded = load(spec, passphrase=_passphrase())
             found = [str(p) for p in [*check_countermeasures(loaded), *check_exercise(loaded)]]
+            for key, source in unranged_estimates(loaded):
+                click.echo(
+                    _(
+                        "warning: {file}: {key} is an estimate without a range (source {source})"
+                    ).format(file=spec, key=key, source=source),
+                    err=True,
+                )
             if not found and check_objectives:
                 found = _check_objectives(loaded, spec, runs, seed, workers)
         except ExposureError as exc:

@@ -58,7 +58,8 @@ def test_run_json_follows_the_contract():
         "collateral",
         "timing",
     }
-    assert set(doc["scenario"]) == {"name", "title", "path", "sha256"}
+    assert set(doc["scenario"]) == {"name", "title", "path", "sha256", "ranges"}
+    assert doc["scenario"]["ranges"]["contacts.random.mean_degree"] == [4, 16]
     assert set(doc["settings"]) == {
         "runs",
         "days",

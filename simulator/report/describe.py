@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from simulator.i18n import _
 from simulator.personas import tabletop_role
 from simulator.report.objectives import objective_claims
@@ -181,8 +184,37 @@ def adversary_lines(s: Scenario) -> list[str]:
     return out
 
 
-def describe(s: Scenario) -> str:
-    """The scenario as plain text for learners and trainers."""
+def _value(dump: Any, key: str) -> Any:
+    for part in key.split("."):
+        dump = dump[int(part)] if isinstance(dump, list) else dump[part]
+    return dump
+
+
+def range_lines(s: Scenario, ranges: Mapping[str, tuple[float, float]]) -> dict[str, list[str]]:
+    """Each ranged value with its range, grouped by the source supporting it ("" if none).
+
+    A range justifies an estimate, so a key backed by several sources is listed under the first
+    estimate among them.
+    """
+    dump = s.model_dump(by_alias=True)
+    out: dict[str, list[str]] = {}
+    for key, (low, high) in ranges.items():
+        backing = [
+            name
+            for name, src in s.sources.items()
+            if any(key == k or key.startswith(f"{k}.") for k in src.supports)
+        ]
+        estimates = [name for name in backing if s.sources[name].basis == "estimate"]
+        owner = (estimates or backing or [""])[0]
+        line = _("{key}: {value:g} (sourced range {low:g}–{high:g})").format(
+            key=key, value=_value(dump, key), low=low, high=high
+        )
+        out.setdefault(owner, []).append(line)
+    return out
+
+
+def describe(s: Scenario, ranges: Mapping[str, tuple[float, float]] | None = None) -> str:
+    """The scenario as plain text for learners and trainers, with each sourced range if given."""
     pop = s.population
     hh_lo, hh_hi = pop.households_per_unit
     sz_lo, sz_hi = pop.household_size
@@ -246,5 +278,9 @@ def describe(s: Scenario) -> str:
             ]
     if s.sources:
         out += ["", _("Sources"), "-" * len(_("Sources"))]
-        out += [f"- [{src.basis}] {src.cite.strip()}" for src in s.sources.values()]
+        ranged = range_lines(s, ranges or {})
+        for name, src in s.sources.items():
+            out.append(f"- [{src.basis}] {src.cite.strip()}")
+            out += [f"  - {line}" for line in ranged.get(name, [])]
+        out += [f"- {line}" for line in ranged.get("", [])]
     return "\n".join(out) + "\n"

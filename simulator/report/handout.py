@@ -39,6 +39,7 @@ from simulator.report.describe import (
     campaign_lines,
     check_lines,
     observer_lines,
+    range_lines,
 )
 from simulator.report.output import write_atomic, write_result
 from simulator.report.words import horizon, mechanism_label, percent, role_sentence, share
@@ -194,6 +195,7 @@ def _texts() -> dict[str, str]:
             "summary of others' reports; estimate — the scenario author's own judgement."
         ),
         "supports": _("backs"),
+        "ranges": _("ranges"),
         "reproduce": _("Reproduce this report"),
         "offline": _(
             "Made offline by Exposure; the simulation is a model, not a prediction: it compares "
@@ -569,7 +571,7 @@ def _workshop(s: Scenario, c: Comparison, scenario_spec: str, seed: int) -> list
     return steps
 
 
-def _sources(s: Scenario) -> list[dict[str, Any]]:
+def _sources(s: Scenario, ranged: dict[str, list[str]]) -> list[dict[str, Any]]:
     return [
         {
             "name": name,
@@ -578,6 +580,7 @@ def _sources(s: Scenario) -> list[dict[str, Any]]:
             "cite": src.cite.strip(),
             "url": src.url or "",
             "supports": list(src.supports),
+            "ranges": ranged.get(name, []),
         }
         for name, src in s.sources.items()
     ]
@@ -608,6 +611,7 @@ def build(data: ReportInput, scenario_spec: str) -> dict[str, Any]:
     results = c.baseline.results
     summaries = c.baseline.summaries
     curve_roles = _curve_roles(s, results.roles)
+    ranged = range_lines(s, loaded.ranges)
     series = [
         (s.role_label(r), results.roles[r].curve, curve_band(summaries, s.role_names.index(r)))
         for r in curve_roles
@@ -695,7 +699,9 @@ def build(data: ReportInput, scenario_spec: str) -> dict[str, Any]:
         "causes_svg": causes_svg,
         "bad": _bad_lines(s, c, after, (results.collateral_mean, results.collateral_p95)),
         "bad_sources": [
-            src for src in _sources(s) if any(k.startswith("adversary") for k in src["supports"])
+            src
+            for src in _sources(s, ranged)
+            if any(k.startswith("adversary") for k in src["supports"])
         ],
         "helps": _helps(s, c),
         "effects_svg": effects_svg,
@@ -703,7 +709,8 @@ def build(data: ReportInput, scenario_spec: str) -> dict[str, Any]:
         "picture_caption": picture_caption,
         "events": events,
         "workshop": _workshop(s, c, scenario_spec, data.seed),
-        "sources": _sources(s),
+        "sources": _sources(s, ranged),
+        "unsourced_ranges": ranged.get("", []),
         "footer": {
             "version": __version__,
             "seed": str(data.seed),

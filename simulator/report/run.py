@@ -63,6 +63,7 @@ def run_json(results: Results, info: RunInfo) -> dict[str, Any]:
             "title": loaded.scenario.title,
             "path": loaded.display_path,
             "sha256": loaded.sha256,
+            "ranges": {key: [low, high] for key, (low, high) in loaded.ranges.items()},
         },
         "settings": {
             "runs": info.runs,

@@ -14,6 +14,9 @@ from simulator.errors import Problem, ScenarioError, did_you_mean
 from simulator.scenario.loader import Document, decode_text, load_document, parse_yaml
 from simulator.scenario.model import Scenario, rescaled_units
 from simulator.scenario.patches import Override, apply_scale, apply_set, parse_override
+from simulator.scenario.ranges import check as check_ranges
+from simulator.scenario.ranges import pairs, shape_problems
+from simulator.scenario.ranges import unranged_estimates as estimate_gaps
 from simulator.scenario.validation import validate_model
 from simulator.seal import Passphrase
 
@@ -59,6 +62,8 @@ class LoadedScenario:
     original: Document  # as read, never patched: variants are made on copies of it
     original_scenario: Scenario  # the file's own scenario, validated
     patches: Patches = field(default_factory=Patches)
+    # Sourced ranges by dotted key, in file order; a key an override fixed has none.
+    ranges: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     @property
     def sha256(self) -> str:
@@ -121,6 +126,12 @@ def load(
     from EXPOSURE_PASSPHRASE).
     """
     doc, display = read_document(spec, passphrase)
+    try:
+        scenario = validate_model(doc)
+    except ScenarioError as exc:
+        # A range's own problems are reported with the file's others; its ends need a valid file.
+        raise ScenarioError([*exc.problems, *shape_problems(doc)]) from None
+    check_ranges(doc)
     settings: list[Override | Problem] = []
     for expr in overrides:
         try:
@@ -129,9 +140,7 @@ def load(
             settings.append(Problem("--set", None, None, expr, str(exc)))
         else:
             settings.append(Override(key, value, f"--set {expr}"))
-    return _patched(
-        doc, validate_model(doc), display, countermeasures, None, settings, days, people
-    )
+    return _patched(doc, scenario, display, countermeasures, None, settings, days, people)
 
 
 def variant(
@@ -229,7 +238,12 @@ def _patched(
         scenario = validate_model(patched)
     overrides = tuple(item for item in settings if isinstance(item, Override))
     patches = Patches(names, choice, overrides, days, people)
-    return LoadedScenario(scenario, patched, display, original, original_scenario, patches)
+    ranges = {
+        key: bounds
+        for key, bounds in pairs(original).items()
+        if not any(key == o.key or key.startswith(f"{o.key}.") for o in overrides)
+    }
+    return LoadedScenario(scenario, patched, display, original, original_scenario, patches, ranges)
 
 
 def _choice_problems(doc: Document, scenario: Scenario, index: int) -> list[Problem]:
@@ -311,6 +325,11 @@ def choice_scenarios(loaded: LoadedScenario) -> list[Scenario]:
     return out
 
 
+def unranged_estimates(loaded: LoadedScenario) -> list[tuple[str, str]]:
+    """(key, source) for each number a `basis: estimate` source supports that has no range."""
+    return estimate_gaps(loaded.original_scenario, loaded.original.data, pairs(loaded.original))
+
+
 def check_exercise(loaded: LoadedScenario) -> list[Problem]:
     """Problems that any choice of the scenario's exercise would cause when applied."""
     try:
@@ -331,5 +350,6 @@ __all__ = [
     "check_exercise",
     "choice_scenarios",
     "load",
+    "unranged_estimates",
     "variant",
 ]

@@ -56,6 +56,8 @@ class Document:
     # Paths changed by a patch: path -> label of the patch (used instead of file positions).
     patched: dict[Path_, str] = field(default_factory=dict)
     path: str = ""
+    # Numbers written `{value: X, range: [LOW, HIGH]}`: path -> the range as written (ranges.py).
+    ranges: dict[Path_, Any] = field(default_factory=dict)
 
     def locate(self, path: Path_, *, key: bool = False) -> tuple[str, int | None, int | None]:
         """The source, line and column for a path, falling back to its nearest ancestor.
@@ -212,7 +214,39 @@ def parse_yaml(text: str, raw: bytes, source: str) -> Document:
                 f"a scenario is a mapping of keys to values (got {type(doc.data).__name__})",
             )
         )
+    lift_ranges(doc)
     return doc
+
+
+VALUE = "value"
+RANGE = "range"
+
+
+def is_ranged(node: Any) -> bool:
+    """Whether a plain value is written as `{value: X, range: [LOW, HIGH]}`."""
+    return isinstance(node, dict) and set(node) == {VALUE, RANGE}
+
+
+def lift_ranges(doc: Document) -> None:
+    """Replace every `{value, range}` mapping by its value, keeping the range in `doc.ranges`.
+
+    The models then see plain values, so a range can never change the value used; the file
+    positions stay recorded under the mapping's own path, where errors about the value belong.
+    """
+
+    def walk(node: Any, path: Path_) -> Any:
+        if is_ranged(node):
+            doc.ranges[path] = node[RANGE]
+            return node[VALUE]
+        if isinstance(node, dict):
+            for key in node:
+                node[key] = walk(node[key], (*path, key))
+        elif isinstance(node, list):
+            for i, item in enumerate(node):
+                node[i] = walk(item, (*path, i))
+        return node
+
+    doc.data = walk(doc.data, ())
 
 
 def _raise(problem: Problem) -> Any:
