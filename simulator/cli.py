@@ -809,7 +809,7 @@ def sweep(
         passphrase=_passphrase(),
     )
     chosen_role = role_named(base.scenario, role)
-    n_runs = runs if runs is not None else min(base.scenario.runs, 100)
+    n_runs = runs if runs is not None else base.scenario.runs
     progress = _Progress(1, _("Sweeping"))
     sweeper = Sweeper(
         base,
@@ -911,7 +911,9 @@ def _ask_line(prompt: str) -> str | None:
 )
 @force_option(help="Overwrite the --save file if it exists.")
 @runs_option(
-    help="Runs of each alternative in the debrief.", at_least=2, at_most=100_000, default=100
+    help="Runs of each alternative in the debrief (default: the scenario's, at least 2).",
+    at_least=2,
+    at_most=100_000,
 )
 @workers_option()
 @traceback_option
@@ -922,7 +924,7 @@ def exercise(
     save: str | None,
     resume: str | None,
     force: bool,
-    runs: int,
+    runs: int | None,
     workers: int,
 ) -> None:
     """Play a tabletop exercise: a choice each turn, its consequences, then a debrief
@@ -946,19 +948,21 @@ def exercise(
         else Tabletop(loaded, 1 if seed is None else seed)
     )
     target = save or resume
+    # The scenario's runs, as every other command, so that "carry on" every turn is the baseline.
+    n_runs = runs if runs is not None else max(2, loaded.scenario.runs)
 
     def keep() -> None:
         if target:
             write_atomic(target, json.dumps(table.saved(spec), indent=2) + "\n")
 
-    progress = _Progress(runs * (1 + len(table.options)), _("Comparing"))
+    progress = _Progress(n_runs * (1 + len(table.options)), _("Comparing"))
     try:
         play(
             table,
             _ask_line,
             lambda text: click.echo(text, nl=False),
             facilitator=facilitator,
-            runs=runs,
+            runs=n_runs,
             after_turn=keep,
             on_progress=progress.advance,
             workers=workers,
