@@ -188,7 +188,7 @@ def _compare_document(c: Comparison, markdown: bool, width: int = 120) -> str:
             (_("Exposed"), True),
             (_("95% interval"), True),
             (_("Change (95% interval)"), True),
-            (_("Median day"), True),
+            (_("Median day if exposed"), True),
             (_("Effort"), True),
         ],
     )

@@ -167,9 +167,10 @@ def _texts() -> dict[str, str]:
         ),
         "role": _("Group"),
         "people": _("People"),
-        "exposed": _("Exposed"),
+        "exposed": _("Exposed within {horizon}"),
         "interval": _("95% interval"),
-        "median_day": _("Half exposed by day"),
+        "median_day": _("Median day among those exposed"),
+        "half_day": _("Half the group exposed by day"),
         "top_causes": _("Top causes"),
         "bad": _("4. How bad"),
         "bad_sources": _("What the scenario's sources say about the adversary"),
@@ -273,6 +274,9 @@ def _table(
                 "exposed": percent(g.p_exposed),
                 "interval": f"{percent(g.ci95[0])}–{percent(g.ci95[1])}",
                 "median_day": "—" if g.median_day is None else str(g.median_day),
+                "half_day": _("not within {horizon}").format(horizon=horizon(s.days))
+                if g.half_day is None
+                else str(g.half_day),
                 "causes": causes,
             }
         )
@@ -645,6 +649,7 @@ def build(data: ReportInput, scenario_spec: str) -> dict[str, Any]:
     at_risk_roles = {name for name, _role in at_risk}
     t = _texts()
     t["change"] = t["change"].format(role=s.role_label(c.role))
+    t["exposed"] = t["exposed"].format(horizon=horizon(s.days))
     return {
         "t": t,
         "title": s.title,

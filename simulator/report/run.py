@@ -141,7 +141,7 @@ def _run_document(results: Results, info: RunInfo, markdown: bool, width: int = 
             (_("People"), True),
             (_("Exposed by day {day}").format(day=results.days), True),
             (_("95% interval"), True),
-            (_("Median day"), True),
+            (_("Median day if exposed"), True),
             (_("Top causes"), False),
         ],
     )
