@@ -716,7 +716,7 @@ def report(
     """Write a workshop report (HTML or Markdown) by the five questions of threat modelling."""
     from simulator.analysis.compare import compare as run_compare
     from simulator.analysis.neighbourhood import record_neighbourhood
-    from simulator.personas import tabletop_role
+    from simulator.personas import default_role, tabletop_role
     from simulator.report import handout
 
     handout.check_writable(output, force)
@@ -729,14 +729,24 @@ def report(
         result = run_compare(comparer, names, chosen_role)
     finally:
         progress.close()
-    picture = record_neighbourhood(
-        comparer.base.scenario, tabletop_role(comparer.base.scenario, chosen_role), seed
-    )
+    base = comparer.base.scenario
+    persona = tabletop_role(base, chosen_role)
+    picture = record_neighbourhood(base, persona, seed)
     command = handout.command_line(
         scenario, output, comparer.runs, seed, days, people, overrides, countermeasures, role
     )
+    trace_command = handout.trace_command_line(
+        scenario,
+        picture.seed,
+        days,
+        people,
+        overrides,
+        None if persona == default_role(base) else persona,
+    )
     handout.write_files(
-        handout.render(handout.ReportInput(result, picture, seed, command), scenario, output),
+        handout.render(
+            handout.ReportInput(result, picture, seed, command, trace_command), scenario, output
+        ),
         sealing,
     )
 
@@ -846,6 +856,7 @@ def sweep(
     help="Follow the first person of this role (default: the first role at risk).", metavar="ROLE"
 )
 @days_option()
+@people_option()
 @set_option(help="Override a scenario value.")
 @countermeasure_option()
 @format_option(STORY_FORMATS, help="Format of the story.")
@@ -857,6 +868,7 @@ def trace(
     seed: int,
     person: str | None,
     days: int | None,
+    people: int | None,
     overrides: tuple[str, ...],
     countermeasures: tuple[str, ...],
     fmt: str,
@@ -870,7 +882,7 @@ def trace(
 
     if output:
         check_new_file(output, force)
-    loaded = prepare(scenario, overrides, countermeasures, days, None)
+    loaded = prepare(scenario, overrides, countermeasures, days, people)
     story = trace_run(loaded.scenario, seed, person)
     _emit(render(story, fmt, {"path": loaded.display_path, "sha256": loaded.sha256}), output)
 

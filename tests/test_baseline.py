@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -72,3 +73,28 @@ def test_sweep_and_exercise_default_to_the_scenarios_runs() -> None:
     for command in (sweep, exercise):
         runs = next(o for o in command.params if o.name == "runs")
         assert runs.default is None
+
+
+def test_the_trace_a_report_prints_tells_the_very_run_it_pictures(tmp_path: Path) -> None:
+    # With seed 3 the picture of overnight-guest tries four runs before its persona is exposed.
+    from simulator.analysis.neighbourhood import record_neighbourhood
+    from simulator.personas import tabletop_role
+    from simulator.scenario import load
+
+    scenario = load("overnight-guest").scenario
+    picture = record_neighbourhood(scenario, tabletop_role(scenario), 3)
+    assert picture.attempt > 0
+    pictured = next(p for p in picture.people if p.id == picture.persona)
+    assert pictured.exposed_day is not None
+
+    output = tmp_path / "r.md"
+    invoke("report", "overnight-guest", "--runs", "4", "--seed", "3", "-o", str(output))
+    text = output.read_text(encoding="utf-8")
+    command = re.search(r"^exposure trace .*$", text, re.MULTILINE)
+    assert command is not None
+    args = shlex.split(command.group(0))[1:]
+    assert args[args.index("--seed") + 1] == str(picture.seed)
+
+    story = json.loads(invoke(*args, "--format", "json"))
+    assert story["persona"]["id"] == picture.persona
+    assert story["exposed"] == {"day": pictured.exposed_day, "cause": pictured.cause}

@@ -112,6 +112,7 @@ class ReportInput:
     picture: Neighbourhood
     seed: int
     command: str
+    trace_command: str  # the `exposure trace` that tells the pictured run, exactly
 
 
 def command_line(
@@ -138,6 +139,27 @@ def command_line(
     if role is not None:
         args += ["--role", role]
     return shlex.join([*args, "-o", Path(output).name])
+
+
+def trace_command_line(
+    scenario: str,
+    seed: int,
+    days: int | None,
+    people: int | None,
+    overrides: Sequence[str],
+    person: str | None,
+) -> str:
+    """The `exposure trace` that tells the very run a report pictures: its seed, town and persona."""
+    args = ["exposure", "trace", scenario, "--seed", str(seed)]
+    if person is not None:
+        args += ["--person", person]
+    if days is not None:
+        args += ["--days", str(days)]
+    if people is not None:
+        args += ["--people", str(people)]
+    for o in overrides:
+        args += ["--set", o]
+    return shlex.join(args)
 
 
 # ----------------------------------------------------------------------------- plain words
@@ -187,6 +209,7 @@ def _texts() -> dict[str, str]:
         "others": _("Others"),
         "no_countermeasures": _("The scenario defines no countermeasures to compare."),
         "one_run": _("One run up close"),
+        "one_run_command": _("This command tells the same run as a story, day by day:"),
         "workshop": _("Running the session"),
         "sources": _("Sources"),
         "basis_note": _(
@@ -416,13 +439,13 @@ def _picture(s: Scenario, n: Neighbourhood) -> tuple[str, str, list[str]]:
     persona = next(p for p in n.people if p.id == n.persona)
     role = s.role_label(n.role)
     if persona.exposed_day is not None:
-        which = _("run {k} of the {tried} tried, the first in which the {role} is exposed").format(
-            k=n.attempt + 1, tried=n.tried, role=role
-        )
+        which = _(
+            "seed {seed}, run {k} of the {tried} tried, the first in which the {role} is exposed"
+        ).format(seed=n.seed, k=n.attempt + 1, tried=n.tried, role=role)
     else:
-        which = _("none of the {tried} runs tried exposes the {role}; this is the first").format(
-            tried=n.tried, role=role
-        )
+        which = _(
+            "seed {seed}; none of the {tried} runs tried exposes the {role}; this is the first"
+        ).format(seed=n.seed, tried=n.tried, role=role)
     caption = _(
         "The {role}, everyone linked to the {role}, and {shown} of the people linked to them, in one simulated "
         "run ({which})."
@@ -459,7 +482,7 @@ def _picture(s: Scenario, n: Neighbourhood) -> tuple[str, str, list[str]]:
     return svg, caption, events
 
 
-def _workshop(s: Scenario, c: Comparison, scenario_spec: str, seed: int) -> list[dict[str, Any]]:
+def _workshop(s: Scenario, c: Comparison, scenario_spec: str, trace: str) -> list[dict[str, Any]]:
     role = s.role_label(c.role)
     g = c.baseline.results.roles[c.role]
     spec = shlex.quote(scenario_spec)
@@ -516,7 +539,7 @@ def _workshop(s: Scenario, c: Comparison, scenario_spec: str, seed: int) -> list
                 ),
             ],
             "commands": [
-                f"exposure trace {spec} --seed {seed}",
+                trace,
                 f"exposure compare {spec} --combinations",
             ],
         },
@@ -691,7 +714,8 @@ def build(data: ReportInput, scenario_spec: str) -> dict[str, Any]:
         "network_svg": network_svg,
         "picture_caption": picture_caption,
         "events": events,
-        "workshop": _workshop(s, c, scenario_spec, data.seed),
+        "picture_command": [data.trace_command],
+        "workshop": _workshop(s, c, scenario_spec, data.trace_command),
         "sources": _sources(s),
         "footer": {
             "version": __version__,
