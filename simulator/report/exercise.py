@@ -12,7 +12,7 @@ from collections.abc import Callable
 from simulator.errors import UsageError
 from simulator.i18n import _, ngettext
 from simulator.report.story import cap, event_text, why
-from simulator.report.words import horizon, mechanism_label, percent
+from simulator.report.words import horizon, illustrative, mechanism_label, percent
 from simulator.teaching.exercise import Alternative, Debrief, Tabletop, TurnResult
 from simulator.teaching.story import Story
 
@@ -318,6 +318,7 @@ def debrief_text(table: Tabletop, debrief: Debrief, facilitator: bool) -> str:
                 ).format(role=table.scenario.role_label(role))
             )
         )
+    lines += ["", _fill(illustrative())]
     return "\n".join(lines) + "\n"
 
 

@@ -41,7 +41,14 @@ from simulator.report.describe import (
     observer_lines,
 )
 from simulator.report.output import write_atomic, write_result
-from simulator.report.words import horizon, mechanism_label, percent, role_sentence, share
+from simulator.report.words import (
+    horizon,
+    illustrative,
+    mechanism_label,
+    percent,
+    role_sentence,
+    share,
+)
 from simulator.scenario.model import Scenario
 from simulator.seal import Passphrase
 
@@ -673,6 +680,7 @@ def build(data: ReportInput, scenario_spec: str) -> dict[str, Any]:
     t = _texts()
     t["change"] = t["change"].format(role=s.role_label(c.role))
     t["exposed"] = t["exposed"].format(horizon=horizon(s.days))
+    t["illustrative"] = illustrative()
     return {
         "t": t,
         "title": s.title,

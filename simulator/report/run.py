@@ -11,7 +11,7 @@ from typing import Any
 from simulator.analysis.results import GroupResult, Results
 from simulator.i18n import _, ngettext
 from simulator.report.grid import Grid, document
-from simulator.report.words import mechanism_label, percent, role_sentence
+from simulator.report.words import illustrative, mechanism_label, percent, role_sentence
 from simulator.scenario import LoadedScenario
 
 
@@ -64,6 +64,7 @@ def run_json(results: Results, info: RunInfo) -> dict[str, Any]:
             "path": loaded.display_path,
             "sha256": loaded.sha256,
         },
+        "note": illustrative(),
         "settings": {
             "runs": info.runs,
             "days": info.days,
@@ -169,6 +170,7 @@ def _run_document(results: Results, info: RunInfo, markdown: bool, width: int = 
                 else f"{results.collateral_mean:.1f}"
             )
         )
+    sentences.append(illustrative())
     return document([grid], sentences, markdown, width)
 
 
