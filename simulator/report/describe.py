@@ -5,7 +5,7 @@ from __future__ import annotations
 from simulator.i18n import _
 from simulator.personas import tabletop_role
 from simulator.report.objectives import objective_claims
-from simulator.report.words import horizon, share
+from simulator.report.words import horizon, leaves_out, share
 from simulator.scenario.model import EVERYONE, Observer, Scenario, objective_text
 
 
@@ -240,6 +240,9 @@ def describe(s: Scenario) -> str:
                 "  " + _("Checked: {claim}.").format(claim=claim)
                 for claim in objective_claims(s, objective)
             ]
+    if s.limits:
+        out += ["", leaves_out(), "-" * len(leaves_out())]
+        out += [f"- {limit.strip()}" for limit in s.limits]
     if s.sources:
         out += ["", _("Sources"), "-" * len(_("Sources"))]
         out += [f"- [{src.basis}] {src.cite.strip()}" for src in s.sources.values()]

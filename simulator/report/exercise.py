@@ -12,7 +12,7 @@ from collections.abc import Callable
 from simulator.errors import UsageError
 from simulator.i18n import _, ngettext
 from simulator.report.story import cap, event_text, why
-from simulator.report.words import horizon, illustrative, mechanism_label, percent
+from simulator.report.words import horizon, illustrative, leaves_out, mechanism_label, percent
 from simulator.teaching.exercise import Alternative, Debrief, Tabletop, TurnResult
 from simulator.teaching.story import Story
 
@@ -318,6 +318,9 @@ def debrief_text(table: Tabletop, debrief: Debrief, facilitator: bool) -> str:
                 ).format(role=table.scenario.role_label(role))
             )
         )
+    if table.scenario.limits:
+        lines += ["", *_rule(leaves_out())]
+        lines += [_fill(limit.strip(), "  - ") for limit in table.scenario.limits]
     lines += ["", _fill(illustrative())]
     return "\n".join(lines) + "\n"
 

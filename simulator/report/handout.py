@@ -44,6 +44,7 @@ from simulator.report.output import write_atomic, write_result
 from simulator.report.words import (
     horizon,
     illustrative,
+    leaves_out,
     mechanism_label,
     percent,
     role_sentence,
@@ -681,6 +682,7 @@ def build(data: ReportInput, scenario_spec: str) -> dict[str, Any]:
     t["change"] = t["change"].format(role=s.role_label(c.role))
     t["exposed"] = t["exposed"].format(horizon=horizon(s.days))
     t["illustrative"] = illustrative()
+    t["limits"] = leaves_out()
     return {
         "t": t,
         "title": s.title,
@@ -718,6 +720,7 @@ def build(data: ReportInput, scenario_spec: str) -> dict[str, Any]:
             src for src in _sources(s) if any(k.startswith("adversary") for k in src["supports"])
         ],
         "helps": _helps(s, c),
+        "limits": [limit.strip() for limit in s.limits],
         "effects_svg": effects_svg,
         "network_svg": network_svg,
         "picture_caption": picture_caption,

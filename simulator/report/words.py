@@ -15,6 +15,11 @@ def illustrative() -> str:
     )
 
 
+def leaves_out() -> str:
+    """The heading over a scenario's `limits`, wherever they are shown."""
+    return _("What this model leaves out")
+
+
 def percent(p: float) -> str:
     """0.623 -> '62%'; tiny non-zero values stay visible."""
     if 0 < p < 0.005:
