@@ -65,6 +65,11 @@ def test_every_command_gives_the_same_baseline(tmp_path: Path) -> None:
     yours = re.search(r"in (\S+) of runs with your\s+choices", played)
     assert yours is not None, played
     assert yours.group(1) == percent(p)
+    # Whatever is played, the Debrief names the option that is the baseline, with its figure.
+    other = invoke("exercise", SCENARIO, *common, input="2\n" * 20)
+    written = re.search(r"is the scenario as written: (\S+) for the", other)
+    assert written is not None, other
+    assert written.group(1) == percent(p)
 
 
 def test_sweep_and_exercise_default_to_the_scenarios_runs() -> None:
