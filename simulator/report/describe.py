@@ -56,7 +56,8 @@ def _observer_line(s: Scenario, name: str, o: Observer) -> str:
     elif o.kind == "direction_finding":
         if o.fix_minutes is not None:
             where = _(
-                "locates a transmitting phone: a call of m minutes is found with chance (1 − e^(−m/{tau:g})) × {cov}"
+                "locates a transmitting phone: a call of m minutes is found with chance (1 − "
+                "e^(−m/{tau:g})) × {cov}"
             ).format(tau=o.fix_minutes, cov=share(o.coverage))
         else:
             where = _("locates a transmitting phone")
@@ -163,7 +164,8 @@ def adversary_lines(s: Scenario) -> list[str]:
     adv = s.adversary
     out = [
         _(
-            "A person is investigated once suspicion reaches {t:g}: a report adds {r:g}, a check's find {f:g}, a registration record {g:g}, being revealed by someone's phone {c:g}."
+            "A person is investigated once suspicion reaches {t:g}: a report adds {r:g}, a check's "
+            "find {f:g}, a registration record {g:g}, being revealed by someone's phone {c:g}."
         ).format(
             t=adv.threshold,
             r=adv.weights.reports,
@@ -223,7 +225,8 @@ def describe(s: Scenario) -> str:
         out += ["", _("Tabletop exercise"), "-" * len(_("Tabletop exercise"))]
         out.append(
             _(
-                "Play the {role} for {turns} turns of {days} days, choosing each turn among: {choices} (`exposure exercise {name}`)."
+                "Play the {role} for {turns} turns of {days} days, choosing each turn among: "
+                "{choices} (`exposure exercise {name}`)."
             ).format(
                 role=s.role_label(persona),
                 turns=ex.turn_count(s.days),

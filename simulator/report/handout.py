@@ -1,4 +1,4 @@
-"""The report for a workshop: one HTML file (or Markdown beside its SVG charts), by the five questions.
+"""The workshop report: one HTML file (or Markdown beside its SVG charts), by the five questions.
 
 Threat-modelling curricula ask: what do I protect, from whom, how likely, how bad, and what helps at
 what cost. The report answers each from the scenario and the simulation, then adds one run up close,
@@ -63,7 +63,8 @@ def report_format(output: str) -> str:
     fmt = FORMATS.get(Path(output).suffix.lower())
     if fmt is None:
         raise UsageError(
-            f"{output}: a report is written as .html or .md (got {Path(output).suffix or 'no suffix'})"
+            f"{output}: a report is written as .html or .md "
+            f"(got {Path(output).suffix or 'no suffix'})"
         )
     return fmt
 
@@ -97,7 +98,7 @@ def check_writable(output: str, force: bool) -> None:
 
 
 def write_files(files: dict[Path, str], passphrase: Passphrase | None = None) -> None:
-    """Write each file atomically (sealed if a passphrase is given), the report last; on failure remove what was written."""
+    """Write each file atomically (sealed with a passphrase), the report last; undo on failure."""
     written: list[Path] = []
     try:
         for path, text in files.items():
@@ -157,7 +158,7 @@ def trace_command_line(
     overrides: Sequence[str],
     person: str | None,
 ) -> str:
-    """The `exposure trace` that tells the very run a report pictures: its seed, town and persona."""
+    """The `exposure trace` telling the very run a report pictures: its seed, town and persona."""
     args = ["exposure", "trace", scenario, "--seed", str(seed)]
     if person is not None:
         args += ["--person", person]
@@ -271,7 +272,8 @@ def _channel_line(s: Scenario, name: str) -> str:
         if ch.logs_metadata and ch.reveal.metadata > 0:
             bits.append(
                 _(
-                    "the operator's log gives away each contact with chance {p}, even if the phone stays locked"
+                    "the operator's log gives away each contact with chance {p}, even if the phone "
+                    "stays locked"
                 ).format(p=share(ch.reveal.metadata))
             )
     return f"{s.channel_label(name)}: {'; '.join(bits)}."
@@ -326,7 +328,8 @@ def _bad_lines(
     role = s.role_label(c.role)
     lines = [
         _(
-            "In this model, being exposed means the adversary opens an investigation: the person is questioned "
+            "In this model, being exposed means the adversary opens an investigation: the person "
+            "is questioned "
             "or arrested, does nothing more in the simulation, and their phones are seized."
         )
     ]
@@ -341,8 +344,10 @@ def _bad_lines(
         for f in after.following:
             g = results.roles[f.role]
             text = _(
-                "In the {n} of {runs} runs in which the {role} is exposed, on average {mean} of the {people} "
-                "people of the group “{other}” are exposed after that; at least one is in {share} of those runs."
+                "In the {n} of {runs} runs in which the {role} is exposed, on average {mean} of "
+                "the {people} "
+                "people of the group “{other}” are exposed after that; at least one is in {share} "
+                "of those runs."
             ).format(
                 n=after.runs_exposed,
                 runs=after.runs,
@@ -362,7 +367,8 @@ def _bad_lines(
     if mean > 0:
         lines.append(
             _(
-                "On average {mean} people per run (up to {p95} in one run in twenty) are exposed because "
+                "On average {mean} people per run (up to {p95} in one run in twenty) are exposed "
+                "because "
                 "someone else's seized phone or the network's log revealed them."
             ).format(mean=_count(mean), p95=_count(p95))
         )
@@ -455,7 +461,8 @@ def _picture(s: Scenario, n: Neighbourhood) -> tuple[str, str, list[str]]:
             "seed {seed}; none of the {tried} runs tried exposes the {role}; this is the first"
         ).format(seed=n.seed, tried=n.tried, role=role)
     caption = _(
-        "The {role}, everyone linked to the {role}, and {shown} of the people linked to them, in one simulated "
+        "The {role}, everyone linked to the {role}, and {shown} of the people linked to them, in "
+        "one simulated "
         "run ({which})."
     ).format(role=role, shown=sum(1 for p in n.people if p.hops == 2), which=which)
     if n.hidden:
@@ -501,7 +508,8 @@ def _workshop(s: Scenario, c: Comparison, scenario_spec: str, trace: str) -> lis
             "minutes": 10,
             "prompts": [
                 _(
-                    "Before any numbers, read the summary aloud and ask: how could the {role} be found out here? "
+                    "Before any numbers, read the summary aloud and ask: how could the {role} be "
+                    "found out here? "
                     "Write each idea on a card."
                 ).format(role=role)
             ],
@@ -512,10 +520,12 @@ def _workshop(s: Scenario, c: Comparison, scenario_spec: str, trace: str) -> lis
             "minutes": 15,
             "prompts": [
                 _(
-                    "Sort the cards under “From whom”. Which watchers or checks did nobody think of?"
+                    "Sort the cards under “From whom”. Which watchers or checks did nobody think "
+                    "of?"
                 ),
                 _(
-                    "Which habit of the {role} leaves the most traces, and which one the most lasting ones?"
+                    "Which habit of the {role} leaves the most traces, and which one the most "
+                    "lasting ones?"
                 ).format(role=role),
             ],
             "commands": [],
@@ -525,11 +535,13 @@ def _workshop(s: Scenario, c: Comparison, scenario_spec: str, trace: str) -> lis
             "minutes": 10,
             "prompts": [
                 _(
-                    "Show “How likely”: within {horizon}, the {role} is exposed in {p} of runs, most often through {cause}. "
+                    "Show “How likely”: within {horizon}, the {role} is exposed in {p} of runs, "
+                    "most often through {cause}. "
                     "The band around each line is what the runs cannot rule out."
                 ).format(horizon=horizon(s.days), role=role, p=percent(g.p_exposed), cause=cause),
                 _(
-                    "Show “How bad” and the run up close: who else is exposed once the {role} is, and through which link?"
+                    "Show “How bad” and the run up close: who else is exposed once the {role} is, "
+                    "and through which link?"
                 ).format(role=role),
             ],
             "commands": [f"exposure show {spec}"],
@@ -539,11 +551,13 @@ def _workshop(s: Scenario, c: Comparison, scenario_spec: str, trace: str) -> lis
             "minutes": 20,
             "prompts": [
                 _(
-                    "In small groups, take one countermeasure each: what would it take to keep up for a year? "
+                    "In small groups, take one countermeasure each: what would it take to keep up "
+                    "for a year? "
                     "Then check its effect and its cost in “What helps”."
                 ),
                 _(
-                    "Change one number you doubt (the commands below) and see whether the ranking of habits changes."
+                    "Change one number you doubt (the commands below) and see whether the ranking "
+                    "of habits changes."
                 ),
             ],
             "commands": [
@@ -554,7 +568,8 @@ def _workshop(s: Scenario, c: Comparison, scenario_spec: str, trace: str) -> lis
     ]
     synthesis = [
         _(
-            "Each person names the one or two habits worth their cost for the {role}, and what they would "
+            "Each person names the one or two habits worth their cost for the {role}, and what "
+            "they would "
             "watch for. The numbers compare options; they are not verdicts."
         ).format(role=role)
     ]
@@ -607,7 +622,7 @@ def _sources(s: Scenario) -> list[dict[str, Any]]:
 
 
 def _inline(svg: str, prefix: str, label: str) -> Markup:
-    """An SVG file's text made fit to sit inside HTML: no XML prologue, ids unique on the page, scalable."""
+    """An SVG file's text made fit for HTML: no XML prologue, ids unique on the page, scalable."""
     text = svg[svg.index("<svg") :]
     text = re.sub(r"<metadata>.*?</metadata>\s*", "", text, count=1, flags=re.DOTALL)
     text = re.sub(r'\sid="([^"]+)"', rf' id="{prefix}-\1"', text)
@@ -691,7 +706,7 @@ def build(data: ReportInput, scenario_spec: str) -> dict[str, Any]:
         "about": _(
             "{runs} simulated runs of {days} days, about {people} people each; seed {seed}."
         ).format(runs=results.runs, days=s.days, people=f"{results.people:,.0f}", seed=data.seed),
-        # An objective is its text, or (with claims the simulation must bear out) a model holding it.
+        # An objective is its text, or (with claims the simulation must bear out) a model with it.
         "objectives": [
             (o if isinstance(o, str) else o.text).strip() for o in s.learning_objectives
         ],
@@ -785,7 +800,7 @@ def _markdown_safe(value: Any) -> Any:
 
 
 def render_html(data: ReportInput, scenario_spec: str) -> str:
-    """The report as one self-contained HTML file: inline SVG and CSS, no script, nothing fetched."""
+    """The report as one self-contained HTML file: inline SVG and CSS, no script, no fetching."""
     context = build(data, scenario_spec)
     for key, label in (
         ("curves_svg", context["t"]["likely"]),
@@ -799,7 +814,7 @@ def render_html(data: ReportInput, scenario_spec: str) -> str:
 
 
 def render_markdown(data: ReportInput, scenario_spec: str, output: str) -> dict[Path, str]:
-    """The report as Markdown, with its charts as SVG files beside it (charts first, the report last)."""
+    """The report as Markdown, its charts as SVG files beside it (charts first, the report last)."""
     context = build(data, scenario_spec)
     files: dict[Path, str] = {}
     images = {}

@@ -249,12 +249,14 @@ def chain_sentences(story: Story, chain: Chain | None = None) -> list[str]:
         if chain.day is None:
             return [
                 _(
-                    "{person} was not exposed within {horizon}: nothing {lower} did was reported, found or recorded."
+                    "{person} was not exposed within {horizon}: nothing {lower} did was reported, "
+                    "found or recorded."
                 ).format(lower=story.name(chain.person), **values)
             ]
         return [
             _(
-                "{person} was not exposed within {horizon}. Suspicion came closest on day {day}: {value} of the {threshold} that starts an investigation, from {marks}."
+                "{person} was not exposed within {horizon}. Suspicion came closest on day {day}: "
+                "{value} of the {threshold} that starts an investigation, from {marks}."
             ).format(marks=_earlier(story, chain.earlier), **values)
         ]
     because = (
@@ -264,11 +266,13 @@ def chain_sentences(story: Story, chain: Chain | None = None) -> list[str]:
     )
     if chain.earlier:
         text = _(
-            "{person} was exposed on day {day} because {because}, on top of {marks}: suspicion {value} reached the threshold of {threshold}."
+            "{person} was exposed on day {day} because {because}, on top of {marks}: suspicion "
+            "{value} reached the threshold of {threshold}."
         ).format(because=because, marks=_earlier(story, chain.earlier), **values)
     else:
         text = _(
-            "{person} was exposed on day {day} because {because}: suspicion {value} reached the threshold of {threshold}."
+            "{person} was exposed on day {day} because {because}: suspicion {value} reached the "
+            "threshold of {threshold}."
         ).format(because=because, **values)
     out = [text]
     if chain.named_by is not None:
