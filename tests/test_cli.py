@@ -51,6 +51,7 @@ def test_run_json_follows_the_contract():
     doc = json.loads(result.stdout)
     assert set(doc) == {
         "scenario",
+        "note",
         "settings",
         "roles",
         "everyone",
@@ -59,6 +60,7 @@ def test_run_json_follows_the_contract():
         "timing",
     }
     assert set(doc["scenario"]) == {"name", "title", "path", "sha256"}
+    assert doc["note"].startswith("Illustrative figures")
     assert set(doc["settings"]) == {
         "runs",
         "days",
