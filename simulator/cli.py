@@ -733,7 +733,7 @@ def report(
     """Write a workshop report (HTML or Markdown) by the five questions of threat modelling."""
     from simulator.analysis.compare import compare as run_compare
     from simulator.analysis.neighbourhood import record_neighbourhood
-    from simulator.personas import tabletop_role
+    from simulator.personas import default_role, tabletop_role
     from simulator.report import handout
 
     handout.check_writable(output, force)
@@ -746,14 +746,24 @@ def report(
         result = run_compare(comparer, names, chosen_role)
     finally:
         progress.close()
-    picture = record_neighbourhood(
-        comparer.base.scenario, tabletop_role(comparer.base.scenario, chosen_role), seed
-    )
+    base = comparer.base.scenario
+    persona = tabletop_role(base, chosen_role)
+    picture = record_neighbourhood(base, persona, seed)
     command = handout.command_line(
         scenario, output, comparer.runs, seed, days, people, overrides, countermeasures, role
     )
+    trace_command = handout.trace_command_line(
+        scenario,
+        picture.seed,
+        days,
+        people,
+        overrides,
+        None if persona == default_role(base) else persona,
+    )
     handout.write_files(
-        handout.render(handout.ReportInput(result, picture, seed, command), scenario, output),
+        handout.render(
+            handout.ReportInput(result, picture, seed, command, trace_command), scenario, output
+        ),
         sealing,
     )
 
@@ -826,7 +836,7 @@ def sweep(
         passphrase=_passphrase(),
     )
     chosen_role = role_named(base.scenario, role)
-    n_runs = runs if runs is not None else min(base.scenario.runs, 100)
+    n_runs = runs if runs is not None else base.scenario.runs
     progress = _Progress(1, _("Sweeping"))
     sweeper = Sweeper(
         base,
@@ -863,6 +873,7 @@ def sweep(
     help="Follow the first person of this role (default: the first role at risk).", metavar="ROLE"
 )
 @days_option()
+@people_option()
 @set_option(help="Override a scenario value.")
 @countermeasure_option()
 @format_option(STORY_FORMATS, help="Format of the story.")
@@ -874,6 +885,7 @@ def trace(
     seed: int,
     person: str | None,
     days: int | None,
+    people: int | None,
     overrides: tuple[str, ...],
     countermeasures: tuple[str, ...],
     fmt: str,
@@ -887,7 +899,7 @@ def trace(
 
     if output:
         check_new_file(output, force)
-    loaded = prepare(scenario, overrides, countermeasures, days, None)
+    loaded = prepare(scenario, overrides, countermeasures, days, people)
     story = trace_run(loaded.scenario, seed, person)
     _emit(render(story, fmt, {"path": loaded.display_path, "sha256": loaded.sha256}), output)
 
@@ -928,7 +940,9 @@ def _ask_line(prompt: str) -> str | None:
 )
 @force_option(help="Overwrite the --save file if it exists.")
 @runs_option(
-    help="Runs of each alternative in the debrief.", at_least=2, at_most=100_000, default=100
+    help="Runs of each alternative in the debrief (default: the scenario's, at least 2).",
+    at_least=2,
+    at_most=100_000,
 )
 @workers_option()
 @traceback_option
@@ -939,7 +953,7 @@ def exercise(
     save: str | None,
     resume: str | None,
     force: bool,
-    runs: int,
+    runs: int | None,
     workers: int,
 ) -> None:
     """Play a tabletop exercise: a choice each turn, its consequences, then a debrief
@@ -963,19 +977,21 @@ def exercise(
         else Tabletop(loaded, 1 if seed is None else seed)
     )
     target = save or resume
+    # The scenario's runs, as every other command, so that "carry on" every turn is the baseline.
+    n_runs = runs if runs is not None else max(2, loaded.scenario.runs)
 
     def keep() -> None:
         if target:
             write_atomic(target, json.dumps(table.saved(spec), indent=2) + "\n")
 
-    progress = _Progress(runs * (1 + len(table.options)), _("Comparing"))
+    progress = _Progress(n_runs * (1 + len(table.options)), _("Comparing"))
     try:
         play(
             table,
             _ask_line,
             lambda text: click.echo(text, nl=False),
             facilitator=facilitator,
-            runs=runs,
+            runs=n_runs,
             after_turn=keep,
             on_progress=progress.advance,
             workers=workers,

@@ -1,7 +1,7 @@
 """Where every random number comes from: one seed, the uses made of it, and streams by purpose.
 
 The user gives one seed. Each *use* of it (the Monte Carlo batches, the one run a story tells,
-the neighbourhood picture, the Sobol sampler) makes its SeedSequence through one function here,
+the Sobol sampler) makes its SeedSequence through one function here,
 with a spawn key of its own; `SEED_USES` lists them. Inside a use, `Streams` gives one stream per
 *purpose* ("population", "activity:call_abroad", …) by appending the purpose's crc32 to the spawn
 key; `PURPOSES` lists the purposes the simulator asks for. With both written down as data, a test
@@ -19,8 +19,10 @@ _MASK64 = (1 << 64) - 1
 _GOLDEN = 0x9E3779B97F4A7C15
 _ODD = 0xD1B54A32D192ED03
 
-# The spawn key of the neighbourhood picture's runs: above every batch index there can be.
-PICTURE_KEY = 2**31 - 1
+# How many batches the Monte Carlo runs may have: batch indices stay below this.
+MAX_BATCHES = 2**31 - 1
+# Seeds run from 0 to 2**63 - 1, as --seed takes them.
+SEED_LIMIT = 2**63
 # The spawn key of the Sobol sampler's scrambling. It lies among the batch indices, and stays
 # apart only because the sampler draws from it directly while a batch appends a purpose's word:
 # the keys differ in length (tests/test_streams.py checks every pair of uses).
@@ -45,22 +47,16 @@ SEED_USES: tuple[SeedUse, ...] = (
         (),
         True,
         ("trace_seed", "exercise_seed", "messaging_seed"),
-        "the one run a story tells; the tabletop plays it and tap and seize act out its messages, "
-        "so all of them show the same town on the same days",
+        "the one run a story tells; the tabletop plays it, tap and seize act out its messages and "
+        "the report's neighbourhood picture draws it (the picture's runs are those of seeds "
+        "seed, seed + 1, …: see picture_run), so all of them show the same town on the same days",
     ),
     SeedUse(
         "batch",
-        (range(PICTURE_KEY),),
+        (range(MAX_BATCHES),),
         True,
         ("batch_seed",),
         "batch b of the Monte Carlo runs: the same bytes whatever the number of workers",
-    ),
-    SeedUse(
-        "picture",
-        (PICTURE_KEY, range(2**32)),
-        True,
-        ("picture_seed",),
-        "the recorded runs tried for the report's neighbourhood picture",
     ),
     SeedUse(
         "sobol",
@@ -112,9 +108,13 @@ def batch_seed(seed: int, index: int) -> np.random.SeedSequence:
     return np.random.SeedSequence(seed, spawn_key=(index,))
 
 
-def picture_seed(seed: int, attempt: int) -> np.random.SeedSequence:
-    """The attempt-th recorded run of the neighbourhood picture: apart from the Monte Carlo runs."""
-    return np.random.SeedSequence(seed, spawn_key=(PICTURE_KEY, attempt))
+def picture_run(seed: int, attempt: int) -> int:
+    """The seed whose story (`trace_seed`) is the attempt-th run the neighbourhood picture tries.
+
+    The picture draws the runs that `exposure trace --seed N` tells, for N = seed, seed + 1, … (past
+    the last seed, back to 0), so that the command it prints tells the very run it shows.
+    """
+    return (seed + attempt) % SEED_LIMIT
 
 
 def sobol_seed(seed: int) -> np.random.SeedSequence:

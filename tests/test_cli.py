@@ -51,6 +51,7 @@ def test_run_json_follows_the_contract():
     doc = json.loads(result.stdout)
     assert set(doc) == {
         "scenario",
+        "note",
         "settings",
         "roles",
         "everyone",
@@ -60,6 +61,7 @@ def test_run_json_follows_the_contract():
     }
     assert set(doc["scenario"]) == {"name", "title", "path", "sha256", "ranges"}
     assert doc["scenario"]["ranges"]["contacts.random.mean_degree"] == [4, 16]
+    assert doc["note"].startswith("Illustrative figures")
     assert set(doc["settings"]) == {
         "runs",
         "days",

@@ -133,7 +133,7 @@ def test_compare_json_identical_for_one_and_two_workers(scenario_file):
     args = ["compare", path, "--runs", "40", "--format", "json", "--combinations"]
     one, two = _json([*args, "--workers", "1"]), _json([*args, "--workers", "2"])
     assert one == two
-    assert set(one) == {"role", "baseline", "variants"}
+    assert set(one) == {"note", "role", "baseline", "variants"}
     variant = one["variants"]["meet_less"]
     assert {"scenario", "settings", "roles", "everyone", "causes", "collateral", "delta"} <= set(
         variant

@@ -28,16 +28,17 @@ def test_each_use_makes_the_seed_sequence_it_always_made(seed):
         "messaging": (streams.messaging_seed(seed), np.random.SeedSequence(seed)),
         "batch 0": (streams.batch_seed(seed, 0), np.random.SeedSequence(seed, spawn_key=(0,))),
         "batch 9": (streams.batch_seed(seed, 9), np.random.SeedSequence(seed, spawn_key=(9,))),
-        "picture 3": (
-            streams.picture_seed(seed, 3),
-            np.random.SeedSequence(seed, spawn_key=(2**31 - 1, 3)),
-        ),
         "sobol": (streams.sobol_seed(seed), np.random.SeedSequence(seed, spawn_key=(0x50B0,))),
     }
     for use, (new, old) in made.items():
         assert new.entropy == old.entropy, use
         assert new.spawn_key == old.spawn_key, use
         assert np.array_equal(new.generate_state(4), old.generate_state(4)), use
+
+
+def test_the_picture_tries_the_runs_trace_tells_one_seed_after_another():
+    assert [streams.picture_run(7, k) for k in range(3)] == [7, 8, 9]
+    assert streams.picture_run(2**63 - 1, 1) == 0
 
 
 def test_every_seed_function_is_registered_once():

@@ -10,7 +10,7 @@ from simulator.engine import NO_CAUSE, NOT_EXPOSED, Outcome, simulate
 from simulator.personas import people_of
 from simulator.population import LINK_KINDS, NO_CHANNEL
 from simulator.scenario.model import Scenario
-from simulator.streams import picture_seed
+from simulator.streams import picture_run
 
 # A picture of more people than this stops being readable on a page.
 MAX_PEOPLE = 40
@@ -52,6 +52,7 @@ class Neighbourhood:
     people: list[Person]
     links: list[Link]
     hidden: int  # people two links away left out to keep the picture readable
+    seed: int  # the run's own seed: `exposure trace --seed` it tells this very run
 
 
 def record_neighbourhood(
@@ -59,12 +60,13 @@ def record_neighbourhood(
 ) -> Neighbourhood:
     """Record runs until the first person of `role` is exposed, and cut out her neighbourhood.
 
-    At most `tries` runs are recorded; if she is exposed in none, the first one is drawn.
+    The runs tried are those `trace` tells for seeds `seed`, `seed + 1`, … (`picture_run`). At
+    most `tries` runs are recorded; if she is exposed in none, the first one is drawn.
     """
     chosen: tuple[int, Outcome, int] | None = None
     tried = 0
     for attempt in range(tries):
-        outcome = simulate(scenario, 1, picture_seed(seed, attempt), record=True)
+        outcome = simulate(scenario, 1, picture_run(seed, attempt), record=True)
         tried += 1
         people = people_of(scenario, outcome.population, role)
         if people.size == 0:
@@ -76,7 +78,16 @@ def record_neighbourhood(
             break
     assert chosen is not None, "tries must be at least 1"
     attempt, outcome, persona = chosen
-    return neighbourhood(scenario, outcome, persona, role, attempt, tried, max_people)
+    return neighbourhood(
+        scenario,
+        outcome,
+        persona,
+        role,
+        attempt,
+        tried,
+        max_people,
+        seed=picture_run(seed, attempt),
+    )
 
 
 def _contacts(outcome: Outcome, person: int) -> np.ndarray:
@@ -92,6 +103,8 @@ def neighbourhood(
     attempt: int = 0,
     tried: int = 1,
     max_people: int = MAX_PEOPLE,
+    *,
+    seed: int,
 ) -> Neighbourhood:
     """The persona, everyone linked to her and the most telling of their links, to `max_people`."""
     pop = outcome.population
@@ -152,6 +165,7 @@ def neighbourhood(
         people=people,
         links=_links(scenario, outcome, ids, revealed_pairs),
         hidden=len(candidates) - len(second),
+        seed=seed,
     )
 
 

@@ -20,9 +20,14 @@ class GroupResult:
     people: float
     p_exposed: float
     ci95: tuple[float, float]
-    median_day: int | None
+    median_day: int | None  # the median day of exposure among those exposed, not of the group
     curve: list[float]
     causes: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def half_day(self) -> int | None:
+        """The first day by which half the group is exposed (the curve reaches 50%), if any."""
+        return next((t for t, share in enumerate(self.curve) if share >= 0.5), None)
 
 
 @dataclass(frozen=True)

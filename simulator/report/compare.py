@@ -11,7 +11,7 @@ from simulator.analysis.compare import Comparison, Delta, Variant
 from simulator.i18n import _
 from simulator.report.grid import Grid, document
 from simulator.report.run import RunInfo, run_json, timing_json
-from simulator.report.words import horizon, percent
+from simulator.report.words import horizon, illustrative, percent
 
 
 def points(x: float) -> str:
@@ -40,6 +40,7 @@ def _variant_json(v: Variant, seed: int, elapsed: float) -> dict[str, Any]:
     )
     doc = run_json(v.results, info)
     doc.pop("timing")
+    doc.pop("note")  # said once, at the top
     cm = v.loaded.scenario.countermeasures
     doc["countermeasures"] = {
         m: {"description": cm[m].description, "cost": cm[m].cost, "effort": cm[m].effort}
@@ -53,6 +54,7 @@ def _variant_json(v: Variant, seed: int, elapsed: float) -> dict[str, Any]:
 def compare_json(c: Comparison, seed: int, elapsed: float) -> dict[str, Any]:
     """{"baseline", "variants": {NAME: run JSON + "delta"}, "role", "budget"?, "timing"}."""
     doc: dict[str, Any] = {
+        "note": illustrative(),
         "role": c.role,
         "baseline": _variant_json(c.baseline, seed, elapsed),
         "variants": {v.name: _variant_json(v, seed, elapsed) for v in c.variants},
@@ -188,7 +190,7 @@ def _compare_document(c: Comparison, markdown: bool, width: int = 120) -> str:
             (_("Exposed"), True),
             (_("95% interval"), True),
             (_("Change (95% interval)"), True),
-            (_("Median day"), True),
+            (_("Median day if exposed"), True),
             (_("Effort"), True),
         ],
     )
@@ -244,6 +246,7 @@ def _compare_document(c: Comparison, markdown: bool, width: int = 120) -> str:
             )
     lines.append("")
     lines += [variant_sentence(c, v) for v in c.variants]
+    lines.append(illustrative())
     return document([grid], lines, markdown, width)
 
 

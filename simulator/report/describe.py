@@ -8,7 +8,7 @@ from typing import Any
 from simulator.i18n import _
 from simulator.personas import tabletop_role
 from simulator.report.objectives import objective_claims
-from simulator.report.words import horizon, share
+from simulator.report.words import horizon, leaves_out, share
 from simulator.scenario.model import EVERYONE, Observer, Scenario, objective_text
 
 
@@ -276,6 +276,9 @@ def describe(s: Scenario, ranges: Mapping[str, tuple[float, float]] | None = Non
                 "  " + _("Checked: {claim}.").format(claim=claim)
                 for claim in objective_claims(s, objective)
             ]
+    if s.limits:
+        out += ["", leaves_out(), "-" * len(leaves_out())]
+        out += [f"- {limit.strip()}" for limit in s.limits]
     if s.sources:
         out += ["", _("Sources"), "-" * len(_("Sources"))]
         ranged = range_lines(s, ranges or {})

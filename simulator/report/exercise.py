@@ -12,7 +12,7 @@ from collections.abc import Callable
 from simulator.errors import UsageError
 from simulator.i18n import _, ngettext
 from simulator.report.story import cap, event_text, why
-from simulator.report.words import horizon, mechanism_label, percent
+from simulator.report.words import horizon, illustrative, leaves_out, mechanism_label, percent
 from simulator.teaching.exercise import Alternative, Debrief, Tabletop, TurnResult
 from simulator.teaching.story import Story
 
@@ -227,6 +227,34 @@ def _comparison(table: Tabletop, debrief: Debrief, alt: Alternative) -> str:
     return text
 
 
+def _baseline_note(table: Tabletop, debrief: Debrief) -> str:
+    """How the Debrief's figures relate to the one baseline `run`, `compare` and `report` show."""
+    days = table.scenario.days
+    if debrief.horizon < days:
+        return _(
+            "These figures cover the {played} days played, so they are not the figures for "
+            "{horizon} that `exposure run` gives for the same seed."
+        ).format(played=debrief.horizon, horizon=horizon(days))
+    k = table.baseline_choice
+    if k is None:
+        return _(
+            "Every option here changes the scenario, so none of them is the baseline that "
+            "`exposure run` gives for the same seed."
+        )
+    label = table.options[k]
+    alt = next(a for a in debrief.alternatives if a.label == label)
+    return _(
+        "“{label}” every turn is the scenario as written: {p} for the {role} is the figure "
+        "`exposure run`, `compare` and `report` give with seed {seed} and {runs} runs."
+    ).format(
+        label=label,
+        p=percent(alt.variant.results.roles[debrief.role].p_exposed),
+        role=table.scenario.role_label(debrief.role),
+        seed=table.seed,
+        runs=debrief.runs,
+    )
+
+
 def debrief_text(table: Tabletop, debrief: Debrief, facilitator: bool) -> str:
     """The Debrief: what exposed the persona or kept her safe, and her choices against others."""
     story = debrief.story
@@ -307,6 +335,7 @@ def debrief_text(table: Tabletop, debrief: Debrief, facilitator: bool) -> str:
         )
     )
     lines += [_fill(_comparison(table, debrief, alt), "  ") for alt in debrief.alternatives]
+    lines += ["", _fill(_baseline_note(table, debrief))]
     if facilitator:
         lines.append("")
         lines.append(
@@ -318,6 +347,13 @@ def debrief_text(table: Tabletop, debrief: Debrief, facilitator: bool) -> str:
                 ).format(role=table.scenario.role_label(role))
             )
         )
+    if table.scenario.limits:
+        lines += ["", *_rule(leaves_out())]
+        lines += [
+            textwrap.fill(limit.strip(), WIDTH, initial_indent="- ", subsequent_indent="  ")
+            for limit in table.scenario.limits
+        ]
+    lines += ["", _fill(illustrative())]
     return "\n".join(lines) + "\n"
 
 

@@ -9,7 +9,7 @@ import re
 
 from simulator.i18n import _
 from simulator.report.objectives import objective_claims
-from simulator.report.words import horizon
+from simulator.report.words import horizon, leaves_out
 from simulator.scenario import bundled_names, load
 from simulator.scenario.model import Scenario, expected_people, objective_text
 
@@ -65,6 +65,10 @@ def section(s: Scenario) -> list[str]:
             out.append(f"- {md(objective_text(objective))}")
             for claim in objective_claims(s, objective):
                 out.append("  - " + _("checked: {claim}").format(claim=md(claim)))
+        out.append("")
+    if s.limits:
+        out += ["**" + leaves_out() + "**", ""]
+        out += [f"- {md(limit)}" for limit in s.limits]
         out.append("")
     if s.sources:
         out += ["**" + _("Sources") + "**", ""]

@@ -42,7 +42,15 @@ from simulator.report.describe import (
     range_lines,
 )
 from simulator.report.output import write_atomic, write_result
-from simulator.report.words import horizon, mechanism_label, percent, role_sentence, share
+from simulator.report.words import (
+    horizon,
+    illustrative,
+    leaves_out,
+    mechanism_label,
+    percent,
+    role_sentence,
+    share,
+)
 from simulator.scenario.model import Scenario
 from simulator.seal import Passphrase
 
@@ -114,6 +122,7 @@ class ReportInput:
     picture: Neighbourhood
     seed: int
     command: str
+    trace_command: str  # the `exposure trace` that tells the pictured run, exactly
 
 
 def command_line(
@@ -140,6 +149,27 @@ def command_line(
     if role is not None:
         args += ["--role", role]
     return shlex.join([*args, "-o", Path(output).name])
+
+
+def trace_command_line(
+    scenario: str,
+    seed: int,
+    days: int | None,
+    people: int | None,
+    overrides: Sequence[str],
+    person: str | None,
+) -> str:
+    """The `exposure trace` telling the very run a report pictures: its seed, town and persona."""
+    args = ["exposure", "trace", scenario, "--seed", str(seed)]
+    if person is not None:
+        args += ["--person", person]
+    if days is not None:
+        args += ["--days", str(days)]
+    if people is not None:
+        args += ["--people", str(people)]
+    for o in overrides:
+        args += ["--set", o]
+    return shlex.join(args)
 
 
 # ----------------------------------------------------------------------------- plain words
@@ -169,9 +199,10 @@ def _texts() -> dict[str, str]:
         ),
         "role": _("Group"),
         "people": _("People"),
-        "exposed": _("Exposed"),
+        "exposed": _("Exposed within {horizon}"),
         "interval": _("95% interval"),
-        "median_day": _("Half exposed by day"),
+        "median_day": _("Median day among those exposed"),
+        "half_day": _("Half the group exposed by day"),
         "top_causes": _("Top causes"),
         "bad": _("4. How bad"),
         "bad_sources": _("What the scenario's sources say about the adversary"),
@@ -188,6 +219,7 @@ def _texts() -> dict[str, str]:
         "others": _("Others"),
         "no_countermeasures": _("The scenario defines no countermeasures to compare."),
         "one_run": _("One run up close"),
+        "one_run_command": _("This command tells the same run as a story, day by day:"),
         "workshop": _("Running the session"),
         "sources": _("Sources"),
         "basis_note": _(
@@ -277,6 +309,9 @@ def _table(
                 "exposed": percent(g.p_exposed),
                 "interval": f"{percent(g.ci95[0])}–{percent(g.ci95[1])}",
                 "median_day": "—" if g.median_day is None else str(g.median_day),
+                "half_day": _("not within {horizon}").format(horizon=horizon(s.days))
+                if g.half_day is None
+                else str(g.half_day),
                 "causes": causes,
             }
         )
@@ -420,13 +455,13 @@ def _picture(s: Scenario, n: Neighbourhood) -> tuple[str, str, list[str]]:
     persona = next(p for p in n.people if p.id == n.persona)
     role = s.role_label(n.role)
     if persona.exposed_day is not None:
-        which = _("run {k} of the {tried} tried, the first in which the {role} is exposed").format(
-            k=n.attempt + 1, tried=n.tried, role=role
-        )
+        which = _(
+            "seed {seed}, run {k} of the {tried} tried, the first in which the {role} is exposed"
+        ).format(seed=n.seed, k=n.attempt + 1, tried=n.tried, role=role)
     else:
-        which = _("none of the {tried} runs tried exposes the {role}; this is the first").format(
-            tried=n.tried, role=role
-        )
+        which = _(
+            "seed {seed}; none of the {tried} runs tried exposes the {role}; this is the first"
+        ).format(seed=n.seed, tried=n.tried, role=role)
     caption = _(
         "The {role}, everyone linked to the {role}, and {shown} of the people linked to them, in "
         "one simulated "
@@ -464,7 +499,7 @@ def _picture(s: Scenario, n: Neighbourhood) -> tuple[str, str, list[str]]:
     return svg, caption, events
 
 
-def _workshop(s: Scenario, c: Comparison, scenario_spec: str, seed: int) -> list[dict[str, Any]]:
+def _workshop(s: Scenario, c: Comparison, scenario_spec: str, trace: str) -> list[dict[str, Any]]:
     role = s.role_label(c.role)
     g = c.baseline.results.roles[c.role]
     spec = shlex.quote(scenario_spec)
@@ -528,7 +563,7 @@ def _workshop(s: Scenario, c: Comparison, scenario_spec: str, seed: int) -> list
                 ),
             ],
             "commands": [
-                f"exposure trace {spec} --seed {seed}",
+                trace,
                 f"exposure compare {spec} --combinations",
             ],
         },
@@ -664,6 +699,9 @@ def build(data: ReportInput, scenario_spec: str) -> dict[str, Any]:
     at_risk_roles = {name for name, _role in at_risk}
     t = _texts()
     t["change"] = t["change"].format(role=s.role_label(c.role))
+    t["exposed"] = t["exposed"].format(horizon=horizon(s.days))
+    t["illustrative"] = illustrative()
+    t["limits"] = leaves_out()
     return {
         "t": t,
         "title": s.title,
@@ -704,11 +742,13 @@ def build(data: ReportInput, scenario_spec: str) -> dict[str, Any]:
             if any(k.startswith("adversary") for k in src["supports"])
         ],
         "helps": _helps(s, c),
+        "limits": [limit.strip() for limit in s.limits],
         "effects_svg": effects_svg,
         "network_svg": network_svg,
         "picture_caption": picture_caption,
         "events": events,
-        "workshop": _workshop(s, c, scenario_spec, data.seed),
+        "picture_command": [data.trace_command],
+        "workshop": _workshop(s, c, scenario_spec, data.trace_command),
         "sources": _sources(s, ranged),
         "unsourced_ranges": ranged.get("", []),
         "footer": {

@@ -11,7 +11,7 @@ from typing import Any
 from simulator.analysis.results import GroupResult, Results
 from simulator.i18n import _, ngettext
 from simulator.report.grid import Grid, document
-from simulator.report.words import mechanism_label, percent, role_sentence
+from simulator.report.words import illustrative, mechanism_label, percent, role_sentence
 from simulator.scenario import LoadedScenario
 
 
@@ -65,6 +65,7 @@ def run_json(results: Results, info: RunInfo) -> dict[str, Any]:
             "sha256": loaded.sha256,
             "ranges": {key: [low, high] for key, (low, high) in loaded.ranges.items()},
         },
+        "note": illustrative(),
         "settings": {
             "runs": info.runs,
             "days": info.days,
@@ -142,7 +143,7 @@ def _run_document(results: Results, info: RunInfo, markdown: bool, width: int = 
             (_("People"), True),
             (_("Exposed by day {day}").format(day=results.days), True),
             (_("95% interval"), True),
-            (_("Median day"), True),
+            (_("Median day if exposed"), True),
             (_("Top causes"), False),
         ],
     )
@@ -170,6 +171,7 @@ def _run_document(results: Results, info: RunInfo, markdown: bool, width: int = 
                 else f"{results.collateral_mean:.1f}"
             )
         )
+    sentences.append(illustrative())
     return document([grid], sentences, markdown, width)
 
 

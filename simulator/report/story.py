@@ -7,7 +7,7 @@ import textwrap
 from typing import Any
 
 from simulator.i18n import _
-from simulator.report.words import horizon, mechanism_label
+from simulator.report.words import horizon, illustrative, mechanism_label
 from simulator.scenario.model import Scenario
 from simulator.teaching.story import Chain, Event, Increment, Story
 
@@ -393,6 +393,7 @@ def render_text(story: Story) -> str:
         out.append("")
     out += [_("Why"), "-" * len(_("Why"))]
     out += [textwrap.fill(sentence, WIDTH) for sentence in why(story)]
+    out += ["", textwrap.fill(illustrative(), WIDTH)]
     return "\n".join(out) + "\n"
 
 
@@ -418,6 +419,7 @@ def render_md(story: Story) -> str:
         out.append("")
     out += [f"## {_md(_('Why'))}", ""]
     out += [_md(sentence) + "\n" for sentence in why(story)]
+    out.append(f"*{_md(illustrative())}*")
     return "\n".join(out).rstrip("\n") + "\n"
 
 
@@ -494,6 +496,7 @@ def story_json(story: Story, source: dict[str, Any] | None = None) -> dict[str, 
     scenario.update(source or {})
     return {
         "scenario": scenario,
+        "note": illustrative(),
         "seed": story.seed,
         "horizon": story.horizon,
         "threshold": story.threshold,

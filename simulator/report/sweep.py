@@ -13,7 +13,7 @@ from simulator.report.charts import oat_chart, sobol_chart
 from simulator.report.compare import points
 from simulator.report.grid import Grid, document
 from simulator.report.run import RunInfo, run_json, timing_json
-from simulator.report.words import percent
+from simulator.report.words import illustrative, percent
 
 
 def sweep_json(sw: Sweep, seed: int, elapsed: float) -> dict[str, Any]:
@@ -32,6 +32,7 @@ def sweep_json(sw: Sweep, seed: int, elapsed: float) -> dict[str, Any]:
     )
     baseline = run_json(base.results, info)
     baseline.pop("timing")
+    baseline.pop("note")  # said once, at the top
     params = {}
     for c in sw.curves:
         params[c.vary.key] = {
@@ -45,6 +46,7 @@ def sweep_json(sw: Sweep, seed: int, elapsed: float) -> dict[str, Any]:
             "distinguishable": c.swing.distinguishable,
         }
     doc: dict[str, Any] = {
+        "note": illustrative(),
         "role": sw.role,
         "method": sw.method,
         "baseline": baseline,
@@ -162,7 +164,7 @@ def _sweep_document(sw: Sweep, markdown: bool, width: int = 120) -> str:
         b=percent(top.points[-1].results.roles[sw.role].p_exposed),
         high=_fmt(top.vary.high),
     )
-    return document(grids, [line], markdown, width)
+    return document(grids, [line, illustrative()], markdown, width)
 
 
 def render_table(sw: Sweep, seed: int, elapsed: float, width: int = 120) -> str:

@@ -7,6 +7,19 @@ from simulator.i18n import _
 from simulator.scenario.model import Scenario, plain_name
 
 
+def illustrative() -> str:
+    """The line every learner-facing result carries (its JSON as `note`): what the figures are."""
+    return _(
+        "Illustrative figures from a model with sourced assumptions, not a prediction for any "
+        "person."
+    )
+
+
+def leaves_out() -> str:
+    """The heading over a scenario's `limits`, wherever they are shown."""
+    return _("What this model leaves out")
+
+
 def percent(p: float) -> str:
     """0.623 -> '62%'; tiny non-zero values stay visible."""
     if 0 < p < 0.005:

@@ -810,6 +810,8 @@ class Countermeasure(Model):
 
 MAX_CHOICES = 9
 MAX_TURNS = 100
+# What a model leaves out is said aloud in a session: a list longer than this is not heard.
+MAX_LIMITS = 20
 
 
 class Choice(Model):
@@ -1063,6 +1065,14 @@ class Scenario(Model):
         description=(
             "what learners should take away, one item each: plain text, or `text` with `expect`, "
             "claims that `exposure validate --check-objectives` simulates and checks"
+        ),
+    )
+    limits: Annotated[list[Text], Field(max_length=MAX_LIMITS)] = Field(
+        default=[],
+        description=(
+            "what the model leaves out that a trainer should say aloud, one plain sentence each "
+            "(Interrogation: a person in custody can be made to name contacts; here only the phone "
+            "gives names away); `show`, the report and the exercise's Debrief list them"
         ),
     )
     sources: dict[Name, Source] = Field(

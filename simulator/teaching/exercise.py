@@ -234,6 +234,11 @@ class Tabletop:
         return [c.label for c in self.exercise.choices]
 
     @property
+    def baseline_choice(self) -> int | None:
+        """The first choice that changes nothing: every turn, it is the scenario as written."""
+        return next((k for k, v in enumerate(self.variants) if v is self.scenario), None)
+
+    @property
     def exposed(self) -> bool:
         """Whether the persona has been exposed."""
         return bool(self.results) and self.results[-1].exposed
