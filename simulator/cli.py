@@ -52,6 +52,8 @@ FLAGS = {
     "max_size": "--max-size",
     "budget": "--budget",
     "force": "--force",
+    "uncertainty": "--uncertainty",
+    "sets": "--sets",
 }
 
 
@@ -468,6 +470,18 @@ def show(scenario: str, countermeasures: tuple[str, ...], overrides: tuple[str, 
     is_flag=True,
     help="Also simulate each scenario and check the claims of its learning objectives.",
 )
+@click.option(
+    "--robust",
+    is_flag=True,
+    help="Check the claims across the sourced ranges too: holds, holds only when, or not.",
+)
+@click.option(
+    "--sets",
+    type=click.IntRange(1, 1000),
+    default=None,
+    metavar="N",
+    help="Latin hypercube parameter sets per claim for --robust (default 16).",
+)
 @runs_option(help="Runs for the claims (default: the scenario's).")
 @seed_option(help="Seed for the claims.")
 @workers_option(help="Parallel processes for the claims.")
@@ -476,18 +490,25 @@ def show(scenario: str, countermeasures: tuple[str, ...], overrides: tuple[str, 
 def validate(
     files: tuple[str, ...],
     check_objectives: bool,
+    robust: bool,
+    sets: int | None,
     runs: int | None,
     seed: int,
     workers: int,
 ) -> None:
     """Check scenario files, reporting every problem at once
     (and, if asked, their objectives' claims)."""
+    if sets is not None and not robust:
+        raise UsageError("--sets only applies with --robust")
+    check_objectives = check_objectives or robust
     problems: list[str] = []
     for spec in files:
         try:
             loaded = load(spec, passphrase=_passphrase())
             found = [str(p) for p in [*check_countermeasures(loaded), *check_exercise(loaded)]]
-            if not found and check_objectives:
+            if not found and robust:
+                found = _check_robust(loaded, spec, runs, sets, seed, workers)
+            elif not found and check_objectives:
                 found = _check_objectives(loaded, spec, runs, seed, workers)
         except ExposureError as exc:
             found = exc.lines(FLAGS)
@@ -528,6 +549,47 @@ def _check_objectives(
     if failing:
         return [
             _("{file}: {n} of {total} claims do not hold").format(
+                file=spec, n=failing, total=len(result.findings)
+            )
+        ]
+    return []
+
+
+def _check_robust(
+    loaded: LoadedScenario, spec: str, runs: int | None, sets: int | None, seed: int, workers: int
+) -> list[str]:
+    """Check a scenario's claims across its sourced ranges; a problem line if any fails."""
+    from simulator.analysis.objectives import has_claims
+    from simulator.analysis.robust import DEFAULT_SETS, RobustChecker
+    from simulator.report.objectives import render_robust
+
+    if not has_claims(loaded.scenario):
+        click.echo(
+            _("{file}: ok; no learning objective has an `expect` clause to check").format(file=spec)
+        )
+        return []
+    progress = _Progress(1, _("Checking objectives across the ranges"))
+    checker = RobustChecker(
+        loaded,
+        runs=runs,
+        sets=sets or DEFAULT_SETS,
+        seed=seed,
+        workers=workers,
+        on_progress=progress.advance,
+    )
+    progress.total = checker.variant_estimate()
+    # Every parameter set's summaries are held at once: count their runs, not the scenario's.
+    check_memory(loaded.scenario, checker.variant_estimate(), workers)
+    try:
+        result = checker.check()
+    finally:
+        progress.close()
+    failing = len(result.findings) - result.passing
+    click.echo(f"{spec}: {_('ok') if not failing else _('claims checked')}")
+    click.echo(render_robust(result), nl=False)
+    if failing:
+        return [
+            _("{file}: {n} of {total} claims do not hold across the sourced ranges").format(
                 file=spec, n=failing, total=len(result.findings)
             )
         ]

@@ -50,8 +50,7 @@ def no_ranges(loaded: LoadedScenario) -> UsageError:
     """The error for asking about uncertainty of a scenario that gives no sourced ranges."""
     return UsageError(
         f"{loaded.display_path} gives no parameter a sourced range "
-        "(`{value: X, range: [LO, HI]}`), so there is no uncertainty to draw over",
-        subject="uncertainty",
+        "(`{value: X, range: [LO, HI]}`), so there is no uncertainty to draw over"
     )
 
 
@@ -131,21 +130,24 @@ def simulate_sets(
     workers: int = 1,
     scheduler: str | None = None,
     on_progress: Callable[[float], None] | None = None,
+    per_set: Sequence[Sequence[tuple[str, ...]]] | None = None,
 ) -> list[dict[tuple[str, ...], Variant]]:
     """Every parameter set with every bundle of countermeasures, in one call on common numbers.
 
-    A set of None is the loaded scenario as it is (the file's values). Returns, per set, its
-    variants by bundle (the empty bundle is the baseline).
+    A set of None is the loaded scenario as it is (the file's values). `per_set`, if given,
+    names each set's own bundles instead. Returns, per set, its variants by bundle (the empty
+    bundle, the baseline, is always there).
     """
-    wanted = list(dict.fromkeys([(), *bundles]))
-    if len(sets) * len(wanted) > MAX_SETS * 4:
-        raise UsageError(
-            f"that makes {len(sets) * len(wanted)} variants to simulate; at most {MAX_SETS * 4}",
-            subject="uncertainty",
-        )
+    wanted = [
+        list(dict.fromkeys([(), *(per_set[i] if per_set is not None else bundles)]))
+        for i in range(len(sets))
+    ]
+    count = sum(len(w) for w in wanted)
+    if count > MAX_SETS * 4:
+        raise UsageError(f"that makes {count} variants to simulate; at most {MAX_SETS * 4}")
     made: list[tuple[int, tuple[str, ...], LoadedScenario]] = []
     for i, values in enumerate(sets):
-        for bundle in wanted:
+        for bundle in wanted[i]:
             if values is None and not bundle:
                 ld = loaded
             else:
