@@ -630,9 +630,22 @@ def gallery_cmd(output: str | None) -> None:
     _emit(render_gallery(), output)
 
 
+def uncertainty_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--uncertainty N: also simulate N parameter sets drawn over the sourced ranges."""
+    return click.option(
+        "--uncertainty",
+        type=click.IntRange(2, 1000),
+        default=None,
+        metavar="N",
+        help="Also draw N parameter sets over the sourced ranges (Latin hypercube) and show "
+        "each role's spread over them and chance.",
+    )(func)
+
+
 @cli.command()
 @click.argument("scenario", default=DEFAULT_SCENARIO)
 @_common_run_options
+@uncertainty_option
 @seal_option
 @limit_options
 def run(
@@ -646,6 +659,7 @@ def run(
     countermeasures: tuple[str, ...],
     fmt: str,
     output: str | None,
+    uncertainty: int | None,
     seal: bool,
     max_memory: int | None,
     max_time: float | None,
@@ -655,6 +669,11 @@ def run(
     loaded = prepare(scenario, overrides, countermeasures, days, people)
     s = loaded.scenario
     n_runs = runs if runs is not None else s.runs
+    if uncertainty is not None:
+        _run_uncertain(
+            loaded, n_runs, seed, workers, uncertainty, fmt, output, sealing, max_memory, max_time
+        )
+        return
     check_limits(s, n_runs, workers, max_memory, max_time)
     started = time.perf_counter()
     progress = _Progress(n_runs, _("Simulating"))
@@ -666,6 +685,45 @@ def run(
     results = aggregate(summaries, s)
     info = RunInfo(loaded=loaded, runs=n_runs, days=s.days, seed=seed, elapsed_s=elapsed)
     _emit(RENDERERS[fmt](results, info), output, sealing)
+
+
+def _run_uncertain(
+    loaded: LoadedScenario,
+    n_runs: int,
+    seed: int,
+    workers: int,
+    sets: int,
+    fmt: str,
+    output: str | None,
+    sealing: Passphrase | None,
+    max_memory: int | None,
+    max_time: float | None,
+) -> None:
+    """`run --uncertainty N`: the file's values and N drawn parameter sets, in one simulation."""
+    from simulator.analysis.uncertainty import no_ranges, run_uncertainty
+
+    if not loaded.ranges:
+        raise no_ranges(loaded)
+    # The file's values and every set are simulated together: budget for all of their runs.
+    check_limits(loaded.scenario, n_runs * (sets + 1), workers, max_memory, max_time)
+    started = time.perf_counter()
+    progress = _Progress(n_runs * (sets + 1), _("Simulating"))
+    try:
+        point, u = run_uncertainty(
+            loaded, sets, runs=n_runs, seed=seed, workers=workers, on_progress=progress.advance
+        )
+    finally:
+        progress.close()
+    elapsed = time.perf_counter() - started
+    info = RunInfo(
+        loaded=loaded,
+        runs=n_runs,
+        days=loaded.scenario.days,
+        seed=seed,
+        elapsed_s=elapsed,
+        uncertainty=u,
+    )
+    _emit(RENDERERS[fmt](point.results, info), output, sealing)
 
 
 def _comparison(
