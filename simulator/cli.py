@@ -756,6 +756,7 @@ def _comparison(
 @_common_run_options
 @role_option(help="Rank by this role's exposure (default: the first role at risk).")
 @click.option("--combinations", is_flag=True, help="Also compare pairs of countermeasures.")
+@uncertainty_option
 @click.option(
     "--max-size",
     type=click.IntRange(1, 10),
@@ -784,6 +785,7 @@ def compare(
     combinations: bool,
     max_size: int | None,
     budget: float | None,
+    uncertainty: int | None,
     seal: bool,
 ) -> None:
     """Compare countermeasures with the baseline on common random numbers, ranked by benefit."""
@@ -798,9 +800,32 @@ def compare(
     if not names:
         raise UsageError(f"{scenario}: the scenario defines no countermeasures to compare")
     size = max_size if max_size is not None else (2 if combinations else 1)
+    if uncertainty is not None:
+        from simulator.analysis.uncertainty import no_ranges
+
+        if not comparer.base.ranges:
+            raise no_ranges(comparer.base)
+        # Every drawn set runs the baseline and each countermeasure: budget for all of them.
+        check_memory(
+            comparer.base.scenario, comparer.runs * uncertainty * (1 + len(names)), workers
+        )
+        progress.total += comparer.runs * uncertainty * (1 + len(names))
     started = time.perf_counter()
     try:
         result = run_compare(comparer, names, chosen_role, max_size=size, budget=budget)
+        if uncertainty is not None:
+            from simulator.analysis.uncertainty import compare_uncertainty
+
+            result.uncertainty = compare_uncertainty(
+                comparer.base,
+                [v.name for v in result.variants],
+                chosen_role,
+                uncertainty,
+                runs=comparer.runs,
+                seed=seed,
+                workers=workers,
+                on_progress=progress.advance,
+            )
     finally:
         progress.close()
     _emit(COMPARE_RENDERERS[fmt](result, seed, time.perf_counter() - started), output, sealing)

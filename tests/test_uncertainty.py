@@ -252,3 +252,26 @@ def test_run_uncertainty_in_table_and_json_and_refused_without_ranges(scenario_f
     resident = block["roles"]["resident"]
     assert len(resident["per_set"]) == 3 and 0 <= resident["parameter_share"] <= 1
     assert resident["interval"][0] <= resident["interval"][1]
+
+
+def test_compare_uncertainty_gives_each_countermeasure_its_change_over_the_ranges(
+    scenario_file, monkeypatch
+):
+    path = scenario_file(TOWN)
+    original = cli_module.load
+
+    def with_ranges(spec, **kw):
+        return dataclasses.replace(original(spec, **kw), ranges=dict(RANGES))
+
+    monkeypatch.setattr(cli_module, "load", with_ranges)
+    args = ["compare", str(path), "--role", "resident", "--uncertainty", "3", "--runs", "2"]
+    out = CliRunner().invoke(cli, [*args, "--format", "json"])
+    assert out.exit_code == 0, out.output
+    block = json.loads(out.output)["uncertainty"]
+    assert block["sets"] == 3 and block["role"] == "resident"
+    never = block["variants"]["never"]
+    # Never acting exposes nobody: the change is minus the baseline's share in every set.
+    assert all(d < 0 for d in never["per_set"])
+    assert never["delta_interval"][0] <= min(never["per_set"])
+    table = CliRunner().invoke(cli, args)
+    assert table.output.count("across the sourced ranges (3 parameter sets)") == 3

@@ -285,11 +285,67 @@ def run_uncertainty(
     return point, summarise_sets(loaded.ranges, sets, point, drawn)
 
 
+def compare_uncertainty(
+    base: LoadedScenario,
+    names: Sequence[str],
+    role: str,
+    n: int,
+    *,
+    runs: int,
+    seed: int,
+    workers: int = 1,
+    on_progress: Callable[[float], None] | None = None,
+) -> Uncertainty:
+    """Each countermeasure's paired change of a role's exposure over N drawn parameter sets.
+
+    The figures are keyed by countermeasure rather than by role: the point is the change at the
+    file's values is not repeated here (the comparison has it), so `point` is the mean over sets.
+    """
+    from simulator.analysis.compare import paired_delta
+    from simulator.analysis.results import t_quantile_975
+
+    if not base.ranges:
+        raise no_ranges(base)
+    sets = latin_hypercube(base.ranges, n, seed)
+    simulated = simulate_sets(
+        base,
+        sets,
+        [(name,) for name in names],
+        runs=runs,
+        seed=seed,
+        workers=workers,
+        on_progress=on_progress,
+    )
+    quantile = t_quantile_975(runs - 1) if runs > 1 else math.inf
+    out: dict[str, RoleUncertainty] = {}
+    for name in names:
+        deltas = [paired_delta(per[()], per[(name,)], role) for per in simulated]
+        means = [d.p_exposed for d in deltas]
+        ses = [
+            (d.ci95[1] - d.ci95[0]) / (2 * quantile) if math.isfinite(quantile) else 1.0
+            for d in deltas
+        ]
+        out[name] = RoleUncertainty(
+            point=float(np.mean(means)),
+            interval=_signed_mixture_interval(means, ses),
+            parameter_share=parameter_share(means, ses),
+            per_set=means,
+        )
+    return Uncertainty(sets, dict(base.ranges), out)
+
+
+def _signed_mixture_interval(means: Sequence[float], ses: Sequence[float]) -> tuple[float, float]:
+    """`mixture_interval` for a change of share, which lies in −1 to 1."""
+    shifted = mixture_interval([(m + 1.0) / 2.0 for m in means], [s / 2.0 for s in ses])
+    return 2.0 * shifted[0] - 1.0, 2.0 * shifted[1] - 1.0
+
+
 __all__ = [
     "MAX_CORNER_KEYS",
     "ParameterSet",
     "RoleUncertainty",
     "Uncertainty",
+    "compare_uncertainty",
     "corners",
     "file_values",
     "latin_hypercube",
