@@ -176,12 +176,18 @@ def test_robust_claims_hold_flip_at_the_analytic_threshold_or_fail(scenario_file
                 "when": {"param": "activities.act.per_day", "above": 0.07},
             },
             {"role": "resident", "above": 0.99},
+            # Stated for a region the file's value (0.1) lies outside: checked from its edge.
+            {
+                "role": "resident",
+                "below": 0.5,
+                "when": {"param": "activities.act.per_day", "below": 0.05},
+            },
         ),
         {"activities.act.per_day": (0.03, 0.12)},
     )
     loaded = variant(loaded, parameters={"activities.act.per_day": 0.1})
     check = RobustChecker(loaded, runs=4, sets=4, seed=3).check()
-    holds, flips, stated, fails = check.findings
+    holds, flips, stated, fails, outside = check.findings
     assert holds.verdict == "holds" and holds.passes
     assert flips.verdict == "holds_only_when" and not flips.passes
     t = flips.threshold
@@ -193,7 +199,8 @@ def test_robust_claims_hold_flip_at_the_analytic_threshold_or_fail(scenario_file
     assert t.bracket[1] - t.bracket[0] <= (0.1 - 0.03) / 16 + 1e-12
     assert stated.verdict == "holds_when" and stated.passes
     assert fails.verdict == "not_at_file" and not fails.passes
-    assert check.passing == 2
+    assert outside.verdict == "holds_when" and outside.at_file.value < 0.5
+    assert check.passing == 3
 
 
 def test_comparison_claims_hold_one_way_and_not_the_other(scenario_file):
