@@ -196,7 +196,7 @@ def robust_status(s: Scenario, finding: RobustFinding) -> str:
 def robust_line(s: Scenario, finding: RobustFinding) -> str:
     """One claim checked across the ranges: its status, the claim, and its figures at the file."""
     return (
-        f"{robust_status(s, finding)}: “{claim_words(s, finding.at_file.claim)}”: "
+        f"{robust_status(s, finding)}: {claim_words(s, finding.at_file.claim)}: "
         f"{figures(s, finding.at_file)}."
     )
 
