@@ -60,6 +60,8 @@ FLAGS = {
     "max_memory": "--max-memory",
     "max_time": "--max-time",
     "scheduler": "--scheduler",
+    "uncertainty": "--uncertainty",
+    "sets": "--sets",
 }
 
 
@@ -478,6 +480,18 @@ def show(scenario: str, countermeasures: tuple[str, ...], overrides: tuple[str, 
     is_flag=True,
     help="Also simulate each scenario and check the claims of its learning objectives.",
 )
+@click.option(
+    "--robust",
+    is_flag=True,
+    help="Check the claims across the sourced ranges too: holds, holds only when, or not.",
+)
+@click.option(
+    "--sets",
+    type=click.IntRange(1, 1000),
+    default=None,
+    metavar="N",
+    help="Latin hypercube parameter sets per claim for --robust (default 16).",
+)
 @runs_option(help="Runs for the claims (default: the scenario's).")
 @seed_option(help="Seed for the claims.")
 @workers_option(help="Parallel processes for the claims.")
@@ -486,12 +500,17 @@ def show(scenario: str, countermeasures: tuple[str, ...], overrides: tuple[str, 
 def validate(
     files: tuple[str, ...],
     check_objectives: bool,
+    robust: bool,
+    sets: int | None,
     runs: int | None,
     seed: int,
     workers: int,
 ) -> None:
     """Check scenario files, reporting every problem at once
     (and, if asked, their objectives' claims)."""
+    if sets is not None and not robust:
+        raise UsageError("--sets only applies with --robust")
+    check_objectives = check_objectives or robust
     problems: list[str] = []
     for spec in files:
         try:
@@ -504,7 +523,9 @@ def validate(
                     ).format(file=spec, key=key, source=source),
                     err=True,
                 )
-            if not found and check_objectives:
+            if not found and robust:
+                found = _check_robust(loaded, spec, runs, sets, seed, workers)
+            elif not found and check_objectives:
                 found = _check_objectives(loaded, spec, runs, seed, workers)
         except ExposureError as exc:
             found = exc.lines(FLAGS)
@@ -551,6 +572,47 @@ def _check_objectives(
     return []
 
 
+def _check_robust(
+    loaded: LoadedScenario, spec: str, runs: int | None, sets: int | None, seed: int, workers: int
+) -> list[str]:
+    """Check a scenario's claims across its sourced ranges; a problem line if any fails."""
+    from simulator.analysis.objectives import has_claims
+    from simulator.analysis.robust import DEFAULT_SETS, RobustChecker
+    from simulator.report.objectives import render_robust
+
+    if not has_claims(loaded.scenario):
+        click.echo(
+            _("{file}: ok; no learning objective has an `expect` clause to check").format(file=spec)
+        )
+        return []
+    progress = _Progress(1, _("Checking objectives across the ranges"))
+    checker = RobustChecker(
+        loaded,
+        runs=runs,
+        sets=sets or DEFAULT_SETS,
+        seed=seed,
+        workers=workers,
+        on_progress=progress.advance,
+    )
+    progress.total = checker.variant_estimate()
+    # Every parameter set's summaries are held at once: count their runs, not the scenario's.
+    check_memory(loaded.scenario, checker.variant_estimate(), workers)
+    try:
+        result = checker.check()
+    finally:
+        progress.close()
+    failing = len(result.findings) - result.passing
+    click.echo(f"{spec}: {_('ok') if not failing else _('claims checked')}")
+    click.echo(render_robust(result), nl=False)
+    if failing:
+        return [
+            _("{file}: {n} of {total} claims do not hold across the sourced ranges").format(
+                file=spec, n=failing, total=len(result.findings)
+            )
+        ]
+    return []
+
+
 @cli.command("new")
 @click.argument("name")
 @click.option(
@@ -585,9 +647,22 @@ def gallery_cmd(output: str | None) -> None:
     _emit(render_gallery(), output)
 
 
+def uncertainty_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--uncertainty N: also simulate N parameter sets drawn over the sourced ranges."""
+    return click.option(
+        "--uncertainty",
+        type=click.IntRange(2, 1000),
+        default=None,
+        metavar="N",
+        help="Also draw N parameter sets over the sourced ranges (Latin hypercube) and show "
+        "each role's spread over them and chance.",
+    )(func)
+
+
 @cli.command()
 @click.argument("scenario", default=DEFAULT_SCENARIO)
 @_common_run_options
+@uncertainty_option
 @seal_option
 @limit_options
 def run(
@@ -601,6 +676,7 @@ def run(
     countermeasures: tuple[str, ...],
     fmt: str,
     output: str | None,
+    uncertainty: int | None,
     seal: bool,
     max_memory: int | None,
     max_time: float | None,
@@ -610,6 +686,11 @@ def run(
     loaded = prepare(scenario, overrides, countermeasures, days, people)
     s = loaded.scenario
     n_runs = runs if runs is not None else s.runs
+    if uncertainty is not None:
+        _run_uncertain(
+            loaded, n_runs, seed, workers, uncertainty, fmt, output, sealing, max_memory, max_time
+        )
+        return
     check_limits(s, n_runs, workers, max_memory, max_time)
     started = time.perf_counter()
     progress = _Progress(n_runs, _("Simulating"))
@@ -621,6 +702,45 @@ def run(
     results = aggregate(summaries, s)
     info = RunInfo(loaded=loaded, runs=n_runs, days=s.days, seed=seed, elapsed_s=elapsed)
     _emit(RENDERERS[fmt](results, info), output, sealing)
+
+
+def _run_uncertain(
+    loaded: LoadedScenario,
+    n_runs: int,
+    seed: int,
+    workers: int,
+    sets: int,
+    fmt: str,
+    output: str | None,
+    sealing: Passphrase | None,
+    max_memory: int | None,
+    max_time: float | None,
+) -> None:
+    """`run --uncertainty N`: the file's values and N drawn parameter sets, in one simulation."""
+    from simulator.analysis.uncertainty import no_ranges, run_uncertainty
+
+    if not loaded.ranges:
+        raise no_ranges(loaded)
+    # The file's values and every set are simulated together: budget for all of their runs.
+    check_limits(loaded.scenario, n_runs * (sets + 1), workers, max_memory, max_time)
+    started = time.perf_counter()
+    progress = _Progress(n_runs * (sets + 1), _("Simulating"))
+    try:
+        point, u = run_uncertainty(
+            loaded, sets, runs=n_runs, seed=seed, workers=workers, on_progress=progress.advance
+        )
+    finally:
+        progress.close()
+    elapsed = time.perf_counter() - started
+    info = RunInfo(
+        loaded=loaded,
+        runs=n_runs,
+        days=loaded.scenario.days,
+        seed=seed,
+        elapsed_s=elapsed,
+        uncertainty=u,
+    )
+    _emit(RENDERERS[fmt](point.results, info), output, sealing)
 
 
 def _comparison(
@@ -653,6 +773,7 @@ def _comparison(
 @_common_run_options
 @role_option(help="Rank by this role's exposure (default: the first role at risk).")
 @click.option("--combinations", is_flag=True, help="Also compare pairs of countermeasures.")
+@uncertainty_option
 @click.option(
     "--max-size",
     type=click.IntRange(1, 10),
@@ -681,6 +802,7 @@ def compare(
     combinations: bool,
     max_size: int | None,
     budget: float | None,
+    uncertainty: int | None,
     seal: bool,
 ) -> None:
     """Compare countermeasures with the baseline on common random numbers, ranked by benefit."""
@@ -695,9 +817,32 @@ def compare(
     if not names:
         raise UsageError(f"{scenario}: the scenario defines no countermeasures to compare")
     size = max_size if max_size is not None else (2 if combinations else 1)
+    if uncertainty is not None:
+        from simulator.analysis.uncertainty import no_ranges
+
+        if not comparer.base.ranges:
+            raise no_ranges(comparer.base)
+        # Every drawn set runs the baseline and each countermeasure: budget for all of them.
+        check_memory(
+            comparer.base.scenario, comparer.runs * uncertainty * (1 + len(names)), workers
+        )
+        progress.total += comparer.runs * uncertainty * (1 + len(names))
     started = time.perf_counter()
     try:
         result = run_compare(comparer, names, chosen_role, max_size=size, budget=budget)
+        if uncertainty is not None:
+            from simulator.analysis.uncertainty import compare_uncertainty
+
+            result.uncertainty = compare_uncertainty(
+                comparer.base,
+                [v.name for v in result.variants],
+                chosen_role,
+                uncertainty,
+                runs=comparer.runs,
+                seed=seed,
+                workers=workers,
+                on_progress=progress.advance,
+            )
     finally:
         progress.close()
     _emit(COMPARE_RENDERERS[fmt](result, seed, time.perf_counter() - started), output, sealing)

@@ -27,6 +27,9 @@ SEED_LIMIT = 2**63
 # apart only because the sampler draws from it directly while a batch appends a purpose's word:
 # the keys differ in length (tests/test_streams.py checks every pair of uses).
 SOBOL_KEY = 0x50B0
+# The spawn key of the Latin hypercube over the sourced ranges (`--uncertainty`, robust checks):
+# like the Sobol key it is drawn from directly, so it stays apart from the batches by its length.
+UNCERTAINTY_KEY = 0x0C0B
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,13 @@ SEED_USES: tuple[SeedUse, ...] = (
         False,
         ("sobol_seed",),
         "the scrambling of the Sobol sweep's sample matrices",
+    ),
+    SeedUse(
+        "uncertainty",
+        (UNCERTAINTY_KEY,),
+        False,
+        ("uncertainty_seed",),
+        "the Latin hypercube of parameter sets over the sourced ranges",
     ),
 )
 
@@ -120,6 +130,11 @@ def picture_run(seed: int, attempt: int) -> int:
 def sobol_seed(seed: int) -> np.random.SeedSequence:
     """The seed sequence that scrambles the Sobol sweep's sample matrices."""
     return np.random.SeedSequence(seed, spawn_key=(SOBOL_KEY,))
+
+
+def uncertainty_seed(seed: int) -> np.random.SeedSequence:
+    """The seed sequence of the Latin hypercube drawn over a scenario's sourced ranges."""
+    return np.random.SeedSequence(seed, spawn_key=(UNCERTAINTY_KEY,))
 
 
 def purpose_key(purpose: str) -> int:

@@ -11,6 +11,7 @@ import itertools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -18,6 +19,9 @@ from simulator.analysis.results import Results, aggregate, t_quantile_975
 from simulator.errors import UsageError, did_you_mean
 from simulator.runner import BatchSummary, batch_size, simulate_variants
 from simulator.scenario import LoadedScenario, variant
+
+if TYPE_CHECKING:  # the uncertainty module builds on this one
+    from simulator.analysis.uncertainty import Uncertainty
 
 MAX_VARIANTS = 200
 # Exhaustive search of bundles within a budget up to this many candidate bundles, greedy beyond.
@@ -81,6 +85,7 @@ class Comparison:
     baseline: Variant
     variants: list[Variant]
     budget: BudgetChoice | None = None
+    uncertainty: Uncertainty | None = None  # each variant's change over the sourced ranges
 
 
 def _per_run(summaries: list[BatchSummary], role: int) -> tuple[np.ndarray, np.ndarray]:

@@ -5,6 +5,8 @@ says something the runs bear out rather than something one lucky seed showed:
 
 - a countermeasure *lowers* (or *raises*) a role's exposure when the paired interval of the change
   (the same runs with and without it, on common random numbers) lies wholly below zero (above);
+- a countermeasure *protects* a role *more than* another when the paired interval of the role's
+  share exposed with the one minus with the other lies wholly below zero;
 - a cause is *the most common* for a role when, against every other cause, the interval of its lead
   (its share of the role's exposures minus the other's) lies wholly above zero;
 - a role's exposure within some days is *above* (or *below*) a share when its whole interval is.
@@ -23,10 +25,17 @@ from simulator.analysis.results import clustered_interval, t_quantile_975, wilso
 from simulator.errors import Problem, ScenarioError
 from simulator.scenario import LoadedScenario
 from simulator.scenario.loader import Path_
-from simulator.scenario.model import CauseClaim, EffectClaim, ExposureClaim, Scenario
+from simulator.scenario.model import (
+    AnyClaim,
+    CauseClaim,
+    ComparisonClaim,
+    EffectClaim,
+    ExposureClaim,
+    Scenario,
+)
 from simulator.scenario.validation import located_claims
 
-Claim = EffectClaim | CauseClaim | ExposureClaim
+Claim = AnyClaim
 
 
 @dataclass(frozen=True)
@@ -34,8 +43,9 @@ class Finding:
     """One claim, checked: whether it holds, and the figures that decide it.
 
     `value` and `ci95` are the tested figure: the change of the role's exposure (effect claims),
-    the lead of the cause over the most common other cause (cause claims), or the share exposed
-    (exposure claims).
+    the lead of the cause over the most common other cause (cause claims), the share exposed
+    (exposure claims), or the share exposed with the countermeasure minus with the other one
+    (comparison claims, whose `baseline` is then the share with the other, `variant` with it).
     """
 
     objective: int  # index into the scenario's learning_objectives
@@ -106,18 +116,58 @@ def _role_of(claim: Claim) -> tuple[str, str]:
     """The role a claim is about, and the key that names it."""
     if isinstance(claim, EffectClaim):
         return claim.role, "lowers" if claim.lowers is not None else "raises"
+    if isinstance(claim, ComparisonClaim):
+        return claim.protects, "protects"
     if isinstance(claim, CauseClaim):
         return claim.most_common_for, "most_common_for"
     return claim.role, "role"
 
 
-def _bundle(claim: Claim) -> tuple[str, ...]:
-    """The countermeasures a claim's runs need on top of the baseline."""
+def claim_bundles(claim: Claim) -> list[tuple[str, ...]]:
+    """The bundles of countermeasures a claim's runs need on top of the baseline."""
     if isinstance(claim, EffectClaim):
-        return (claim.countermeasure,)
-    if isinstance(claim, ExposureClaim):
-        return tuple(dict.fromkeys(claim.with_))
-    return ()
+        return [(claim.countermeasure,)]
+    if isinstance(claim, ComparisonClaim):
+        return [(claim.countermeasure,), (claim.more_than,)]
+    if isinstance(claim, ExposureClaim) and claim.with_:
+        return [tuple(dict.fromkeys(claim.with_))]
+    return []
+
+
+def needed_bundles(claims: list[tuple[Path_, int, Claim]]) -> list[tuple[str, ...]]:
+    """Every bundle the claims need, once each, in the order the claims first need them."""
+    return list(dict.fromkeys(b for _p, _i, c in claims for b in claim_bundles(c)))
+
+
+def check_claims(
+    claims: list[tuple[Path_, int, Claim]], variants: dict[tuple[str, ...], Variant]
+) -> list[Finding]:
+    """Check each claim on simulated variants by bundle (the empty bundle is the baseline)."""
+    base = variants[()]
+    findings = []
+    for path, index, claim in claims:
+        if isinstance(claim, EffectClaim):
+            findings.append(
+                check_effect(index, path, claim, base, variants[(claim.countermeasure,)])
+            )
+        elif isinstance(claim, ComparisonClaim):
+            findings.append(
+                check_comparison(
+                    index,
+                    path,
+                    claim,
+                    variants[(claim.countermeasure,)],
+                    variants[(claim.more_than,)],
+                )
+            )
+        elif isinstance(claim, CauseClaim):
+            findings.append(check_cause(index, path, claim, base))
+        else:
+            bundles = claim_bundles(claim)
+            findings.append(
+                check_exposure(index, path, claim, variants[bundles[0]] if bundles else base)
+            )
+    return findings
 
 
 class ObjectiveChecker:
@@ -149,8 +199,7 @@ class ObjectiveChecker:
 
     def variant_count(self) -> int:
         """How many variants (the baseline included) the claims need."""
-        claims = located_claims(self.loaded.scenario)
-        return len({(), *(_bundle(c) for _p, _i, c in claims)})
+        return 1 + len(needed_bundles(located_claims(self.loaded.scenario)))
 
     def check(self) -> ObjectiveCheck:
         """Simulate and check every claim; a claim that cannot be checked is an error."""
@@ -158,21 +207,10 @@ class ObjectiveChecker:
         if problems:
             raise ScenarioError(problems)
         claims = located_claims(self.loaded.scenario)
-        bundles = [b for b in dict.fromkeys(_bundle(c) for _p, _i, c in claims) if b]
+        bundles = needed_bundles(claims)
         variants = dict(zip(bundles, self.comparer.variants(bundles)))
-        base = self.comparer.baseline
-        findings = []
-        for path, index, claim in claims:
-            if isinstance(claim, EffectClaim):
-                findings.append(check_effect(index, path, claim, base, variants[_bundle(claim)]))
-            elif isinstance(claim, CauseClaim):
-                findings.append(check_cause(index, path, claim, base))
-            else:
-                bundle = _bundle(claim)
-                findings.append(
-                    check_exposure(index, path, claim, variants[bundle] if bundle else base)
-                )
-        return ObjectiveCheck(self.loaded, self.runs, self.seed, findings)
+        variants[()] = self.comparer.baseline
+        return ObjectiveCheck(self.loaded, self.runs, self.seed, check_claims(claims, variants))
 
 
 def check_objectives(
@@ -206,6 +244,23 @@ def check_effect(
         delta.ci95,
         baseline=base.results.roles[role].p_exposed,
         variant=variant.results.roles[role].p_exposed,
+    )
+
+
+def check_comparison(
+    index: int, path: Path_, claim: ComparisonClaim, first: Variant, other: Variant
+) -> Finding:
+    """One countermeasure protects a role more than another: paired interval below zero."""
+    delta = paired_delta(other, first, claim.protects)
+    return Finding(
+        index,
+        path,
+        claim,
+        bool(delta.ci95[1] < 0.0),
+        delta.p_exposed,
+        delta.ci95,
+        baseline=other.results.roles[claim.protects].p_exposed,
+        variant=first.results.roles[claim.protects].p_exposed,
     )
 
 
@@ -291,10 +346,14 @@ __all__ = [
     "ObjectiveCheck",
     "ObjectiveChecker",
     "check_cause",
+    "check_claims",
+    "check_comparison",
     "check_effect",
     "check_exposure",
     "check_objectives",
+    "claim_bundles",
     "has_claims",
     "lead_interval",
+    "needed_bundles",
     "uncheckable",
 ]

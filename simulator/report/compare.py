@@ -5,13 +5,16 @@ from __future__ import annotations
 import csv
 import io
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from simulator.analysis.compare import Comparison, Delta, Variant
 from simulator.i18n import _
 from simulator.report.grid import Grid, document
 from simulator.report.run import RunInfo, run_json, timing_json
 from simulator.report.words import horizon, illustrative, percent
+
+if TYPE_CHECKING:  # made only by `compare --uncertainty`, which imports scipy for it
+    from simulator.analysis.uncertainty import Uncertainty
 
 
 def points(x: float) -> str:
@@ -74,8 +77,60 @@ def compare_json(c: Comparison, seed: int, elapsed: float) -> dict[str, Any]:
     people_days = sum(
         v.results.people * v.results.runs * v.results.days for v in [c.baseline, *c.variants]
     )
+    if c.uncertainty is not None:
+        doc["uncertainty"] = uncertainty_json(c.uncertainty, c.role)
     doc["timing"] = timing_json(people_days, elapsed)
     return doc
+
+
+def uncertainty_json(u: Uncertainty, role: str) -> dict[str, Any]:
+    """The `uncertainty` part of a comparison: each countermeasure's change over the ranges."""
+    return {
+        "sets": len(u.sets),
+        "parameters": {k: [lo, hi] for k, (lo, hi) in u.parameters.items()},
+        "role": role,
+        "variants": {
+            name: {
+                "delta_interval": [round(r.interval[0], 6), round(r.interval[1], 6)],
+                "parameter_share": round(r.parameter_share, 3),
+                "per_set": [round(p, 6) for p in r.per_set],
+            }
+            for name, r in u.roles.items()
+        },
+    }
+
+
+def uncertainty_sentence(c: Comparison, name: str, u: Uncertainty) -> str:
+    """One countermeasure's change of the role's exposure across the sourced ranges."""
+    s = c.baseline.loaded.scenario
+    r = u.roles[name]
+    values = {
+        "cm": f"“{s.countermeasure_label(name)}”",
+        "role": s.role_label(c.role),
+        "lo": points(r.interval[0]),
+        "hi": points(r.interval[1]),
+        "share": percent(r.parameter_share),
+        "chance": percent(1.0 - r.parameter_share),
+        "sets": len(u.sets),
+    }
+    if r.interval[0] == r.interval[1]:
+        text = _(
+            "{cm} changes the exposure of the {role} by {lo} points in every one of {sets} "
+            "parameter sets across the sourced ranges."
+        )
+    elif r.parameter_share >= 0.5:
+        text = _(
+            "{cm} changes the exposure of the {role} by between {lo} and {hi} points across the "
+            "sourced ranges ({sets} parameter sets); most of the spread ({share}) comes from the "
+            "ranges, not chance."
+        )
+    else:
+        text = _(
+            "{cm} changes the exposure of the {role} by between {lo} and {hi} points across the "
+            "sourced ranges ({sets} parameter sets); most of the spread ({chance}) comes from "
+            "chance between runs, not the ranges."
+        )
+    return text.format(**values)
 
 
 def render_json(c: Comparison, seed: int, elapsed: float) -> str:
@@ -246,6 +301,8 @@ def _compare_document(c: Comparison, markdown: bool, width: int = 120) -> str:
             )
     lines.append("")
     lines += [variant_sentence(c, v) for v in c.variants]
+    if c.uncertainty is not None:
+        lines += [uncertainty_sentence(c, v.name, c.uncertainty) for v in c.variants]
     lines.append(illustrative())
     return document([grid], lines, markdown, width)
 

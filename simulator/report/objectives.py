@@ -6,10 +6,18 @@ from typing import TYPE_CHECKING
 
 from simulator.i18n import _
 from simulator.report.words import horizon, mechanism_label, percent
-from simulator.scenario.model import CauseClaim, EffectClaim, ExposureClaim, Objective, Scenario
+from simulator.scenario.model import (
+    AnyClaim,
+    CauseClaim,
+    ComparisonClaim,
+    EffectClaim,
+    Objective,
+    Scenario,
+)
 
 if TYPE_CHECKING:  # the figures come from the analysis; the claims' words need none of it
     from simulator.analysis.objectives import Finding, ObjectiveCheck
+    from simulator.analysis.robust import RobustCheck, RobustFinding
 
 
 def _points(x: float) -> str:
@@ -28,8 +36,14 @@ def _capital(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def claim_words(s: Scenario, claim: EffectClaim | CauseClaim | ExposureClaim) -> str:
+def claim_words(s: Scenario, claim: AnyClaim) -> str:
     """A claim as a sentence a trainer can read aloud (no final full stop)."""
+    if isinstance(claim, ComparisonClaim):
+        return _("{cm} protects the {role} more than {other}").format(
+            cm=_countermeasure(s, claim.countermeasure),
+            role=s.role_label(claim.protects),
+            other=_countermeasure(s, claim.more_than),
+        )
     if isinstance(claim, EffectClaim):
         values = {
             "cm": _countermeasure(s, claim.countermeasure),
@@ -91,6 +105,16 @@ def figures(s: Scenario, finding: Finding) -> str:
             lo=_points(lo),
             hi=_points(hi),
         )
+    if isinstance(claim, ComparisonClaim):
+        return _(
+            "{var} with it, {base} with the other: {delta} points (95% interval {lo} to {hi})"
+        ).format(
+            base=percent(finding.baseline or 0.0),
+            var=percent(finding.variant or 0.0),
+            delta=_points(finding.value),
+            lo=_points(lo),
+            hi=_points(hi),
+        )
     if isinstance(claim, CauseClaim):
         if not finding.exposures:
             return _("the {role} was never exposed in these runs").format(
@@ -128,6 +152,70 @@ def render_check(check: ObjectiveCheck) -> str:
         "  "
         + _("{holding} of {total} claims hold ({runs} runs, seed {seed}).").format(
             holding=check.holding, total=len(check.findings), runs=check.runs, seed=check.seed
+        )
+    )
+    return "\n".join(lines) + "\n"
+
+
+def robust_status(s: Scenario, finding: RobustFinding) -> str:
+    """Whether a claim holds across the sourced ranges, in words."""
+    from simulator.analysis.robust import by_width
+
+    condition = finding.condition
+    if finding.verdict == "not_at_file":
+        return _("DOES NOT HOLD at the file's values")
+    if finding.verdict == "holds":
+        return _("holds across the sourced ranges ({sets} parameter sets)").format(
+            sets=finding.sets
+        )
+    if finding.verdict == "holds_when" and condition is not None:
+        side = _("above") if condition.above is not None else _("below")
+        value = condition.above if condition.above is not None else condition.below
+        return _("holds when {param} is {side} {value}, as stated ({sets} parameter sets)").format(
+            param=condition.param, side=side, value=f"{value:g}", sets=finding.sets
+        )
+    threshold = finding.threshold
+    if finding.verdict == "holds_only_when" and threshold is not None:
+        lo, hi = threshold.bracket
+        width = hi - lo
+        text = _("holds only when {param} is {side} {value} ({lo}–{hi})").format(
+            param=threshold.param,
+            side=_("above") if threshold.side == "above" else _("below"),
+            value=by_width(threshold.value, width),
+            lo=by_width(lo, width),
+            hi=by_width(hi, width),
+        )
+        if finding.also:
+            text += _("; {params} also flip it").format(params=", ".join(finding.also))
+        return text
+    return _(
+        "DOES NOT HOLD across the sourced ranges: fails at {n} of {sets} parameter sets"
+    ).format(n=finding.failing, sets=finding.sets)
+
+
+def robust_line(s: Scenario, finding: RobustFinding) -> str:
+    """One claim checked across the ranges: its status, the claim, and its figures at the file."""
+    return (
+        f"{robust_status(s, finding)}: {claim_words(s, finding.at_file.claim)}: "
+        f"{figures(s, finding.at_file)}."
+    )
+
+
+def render_robust(check: RobustCheck) -> str:
+    """Every claim of a scenario checked across its sourced ranges, one line each, then a tally."""
+    s = check.loaded.scenario
+    lines = [f"  {robust_line(s, f)}" for f in check.findings]
+    lines.append(
+        "  "
+        + _(
+            "{passing} of {total} claims hold wherever they say they do ({runs} runs at the "
+            "file's values, {set_runs} at each other parameter set, seed {seed})."
+        ).format(
+            passing=check.passing,
+            total=len(check.findings),
+            runs=check.runs,
+            set_runs=check.set_runs,
+            seed=check.seed,
         )
     )
     return "\n".join(lines) + "\n"

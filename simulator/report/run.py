@@ -6,13 +6,16 @@ import csv
 import io
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from simulator.analysis.results import GroupResult, Results
 from simulator.i18n import _, ngettext
 from simulator.report.grid import Grid, document
 from simulator.report.words import illustrative, mechanism_label, percent, role_sentence
 from simulator.scenario import LoadedScenario
+
+if TYPE_CHECKING:  # made only by `run --uncertainty`, which imports scipy for it
+    from simulator.analysis.uncertainty import Uncertainty
 
 
 @dataclass(frozen=True)
@@ -24,6 +27,7 @@ class RunInfo:
     days: int
     seed: int
     elapsed_s: float
+    uncertainty: Uncertainty | None = None  # over the sourced ranges, with --uncertainty N
 
 
 def _num(x: float, digits: int = 6) -> float:
@@ -78,8 +82,58 @@ def run_json(results: Results, info: RunInfo) -> dict[str, Any]:
         "everyone": group_json(results.everyone),
         "causes": {m: _num(v) for m, v in results.causes.items()},
         "collateral": {"mean": _num(results.collateral_mean), "p95": _num(results.collateral_p95)},
+        **({"uncertainty": uncertainty_json(info.uncertainty)} if info.uncertainty else {}),
         "timing": timing_json(people_days, info.elapsed_s),
     }
+
+
+def uncertainty_json(u: Uncertainty) -> dict[str, Any]:
+    """The `uncertainty` part of a result: the ranges drawn over and each role's spread."""
+    return {
+        "sets": len(u.sets),
+        "parameters": {k: [lo, hi] for k, (lo, hi) in u.parameters.items()},
+        "roles": {
+            role: {
+                "p_exposed": _num(r.point),
+                "interval": [_num(r.interval[0]), _num(r.interval[1])],
+                "parameter_share": _num(r.parameter_share, 3),
+                "per_set": [_num(p) for p in r.per_set],
+            }
+            for role, r in u.roles.items()
+        },
+    }
+
+
+def uncertainty_sentence(loaded: LoadedScenario, role: str, u: Uncertainty) -> str:
+    """One role's exposure over the sourced ranges and chance, and where the spread comes from."""
+    r = u.roles[role]
+    values = {
+        "role": loaded.scenario.role_label(role),
+        "lo": percent(r.interval[0]),
+        "hi": percent(r.interval[1]),
+        "share": percent(r.parameter_share),
+        "chance": percent(1.0 - r.parameter_share),
+        "sets": len(u.sets),
+    }
+    if r.interval[0] == r.interval[1]:
+        text = _(
+            "The {role}: {lo} in every one of {sets} parameter sets across the sourced ranges."
+        )
+    elif r.parameter_share >= 0.5:
+        text = _(
+            "The {role}: between {lo} and {hi} across the sourced ranges ({sets} parameter sets); "
+            "most of the spread ({share}) comes from the ranges, not chance."
+        )
+    else:
+        text = _(
+            "The {role}: between {lo} and {hi} across the sourced ranges ({sets} parameter sets); "
+            "most of the spread ({chance}) comes from chance between runs, not the ranges."
+        )
+    return _capital(text.format(**values))
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def render_json(results: Results, info: RunInfo) -> str:
@@ -160,6 +214,8 @@ def _run_document(results: Results, info: RunInfo, markdown: bool, width: int = 
             _top_causes(info.loaded, g),
         )
     sentences = [role_sentence(s, r, g) for r, g in results.roles.items() if s.at_risk(r)]
+    if info.uncertainty is not None:
+        sentences += [uncertainty_sentence(info.loaded, r, info.uncertainty) for r in results.roles]
     if results.collateral_mean > 0:
         sentences.append(
             _(

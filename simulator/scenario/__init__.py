@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -13,11 +13,17 @@ from typing import Any
 from simulator.errors import Problem, ScenarioError, did_you_mean
 from simulator.scenario.loader import Document, decode_text, load_document, parse_yaml
 from simulator.scenario.model import Scenario, rescaled_units
-from simulator.scenario.patches import Override, apply_scale, apply_set, parse_override
+from simulator.scenario.patches import (
+    Override,
+    apply_scale,
+    apply_set,
+    parse_override,
+    split_key,
+)
 from simulator.scenario.ranges import check as check_ranges
 from simulator.scenario.ranges import pairs, shape_problems
 from simulator.scenario.ranges import unranged_estimates as estimate_gaps
-from simulator.scenario.validation import validate_model
+from simulator.scenario.validation import _unwrap, types_at, validate_model
 from simulator.seal import Passphrase
 
 DEFAULT_SCENARIO = "border-phone"
@@ -150,6 +156,7 @@ def variant(
     overrides: Sequence[Override] = (),
     choice: int | None = None,
     patches_first: bool = False,
+    parameters: Mapping[str, float] | None = None,
 ) -> LoadedScenario:
     """The loaded scenario with more countermeasures or overrides, or with an exercise choice.
 
@@ -160,11 +167,27 @@ def variant(
     blamed on the patch that causes it. With `patches_first`, patches that do not apply are
     reported alone, as `validate` reports countermeasures and choices: a half-applied patch can
     leave problems of its own that would only add noise. A `choice` replaces the loaded one's.
+
+    `parameters` (dotted key -> value, e.g. a set drawn over the sourced ranges) are set first, as
+    if the file said so: a countermeasure that scales a rate then scales the drawn rate, and one
+    that sets the key wins over it. A key whose value is a whole number gets a rounded value.
     """
     patches = loaded.patches
-    return _patched(
-        loaded.original,
-        loaded.original_scenario,
+    original = loaded.original
+    original_scenario = loaded.original_scenario
+    if parameters:
+        original = copy.deepcopy(original)
+        problems = [
+            problem
+            for key, value in parameters.items()
+            if (problem := apply_set(original, key, _as_written(key, value), key)) is not None
+        ]
+        if problems:
+            raise ScenarioError(problems)
+        original_scenario = validate_model(original)
+    made = _patched(
+        original,
+        original_scenario,
         loaded.display_path,
         [*patches.countermeasures, *countermeasures],
         patches.choice if choice is None else choice,
@@ -172,7 +195,19 @@ def variant(
         patches.days,
         patches.people,
         patches_first=patches_first,
+        force=bool(parameters),
     )
+    # Drawn values stay in the variant's `original`, so a variant of it keeps them; its ranges
+    # are the file's, less those its overrides fix.
+    return made
+
+
+def _as_written(key: str, value: float) -> float | int:
+    """A drawn value as the file would write it: rounded where the key takes whole numbers."""
+    kinds = {alt for tp in types_at(split_key(key)) for alt in _unwrap(tp)}
+    if int in kinds and float not in kinds:
+        return round(value)
+    return float(value)
 
 
 def _patched(
@@ -186,8 +221,13 @@ def _patched(
     people: int | None,
     *,
     patches_first: bool = False,
+    force: bool = False,
 ) -> LoadedScenario:
-    """Patch a copy of a document and validate it; a Problem among `settings` is reported as is."""
+    """Patch a copy of a document and validate it; a Problem among `settings` is reported as is.
+
+    `original_scenario` is `original` validated; `force` validates the patched copy even when no
+    patch is given (the caller changed `original` itself).
+    """
     patched = copy.deepcopy(original)
     problems: list[Problem] = []
     names = tuple(dict.fromkeys(countermeasures))  # applying one twice would compound
@@ -224,7 +264,7 @@ def _patched(
     if problems and patches_first:
         raise ScenarioError(problems)
     scenario = original_scenario
-    if names or choice is not None or settings or days is not None or people is not None:
+    if force or names or choice is not None or settings or days is not None or people is not None:
         try:
             scenario = validate_model(patched)
         except ScenarioError as exc:

@@ -882,6 +882,32 @@ class Exercise(Model):
         return self.situation[turn - 1] if turn <= len(self.situation) else ""
 
 
+class Condition(Model):
+    """The region of a parameter's sourced range in which a claim is said to hold."""
+
+    param: Annotated[str, StringConstraints(min_length=1, max_length=200)] = Field(
+        description="the dotted key of a parameter with a sourced range, as `--set` names it"
+    )
+    above: float | None = Field(
+        default=None, description="the claim is said to hold when the parameter is above this"
+    )
+    below: float | None = Field(
+        default=None, description="the claim is said to hold when the parameter is below this"
+    )
+
+    @model_validator(mode="after")
+    def _one_side(self) -> Condition:
+        if (self.above is None) == (self.below is None):
+            raise ValueError("give exactly one of `above: VALUE` or `below: VALUE`")
+        return self
+
+
+_WHEN = (
+    "the condition under which the claim is said to hold, {param: KEY, above: T} (or below:): "
+    "`validate --robust` then checks it only in that part of the parameter's range"
+)
+
+
 class EffectClaim(Model):
     """A countermeasure lowers (or raises) a role's exposure: its paired 95% interval excludes 0."""
 
@@ -903,6 +929,7 @@ class EffectClaim(Model):
     by_at_least: Probability = Field(
         default=0.0, description="how large the change must be, as a share (0.1 is ten points)"
     )
+    when: Condition | None = Field(default=None, description=_WHEN)
 
     @model_validator(mode="after")
     def _one_direction(self) -> EffectClaim:
@@ -934,6 +961,27 @@ class CauseClaim(Model):
             "of the role's exposures minus the other's has its whole 95% interval above zero"
         )
     )
+    when: Condition | None = Field(default=None, description=_WHEN)
+
+
+class ComparisonClaim(Model):
+    """One countermeasure protects a role more than another: the paired difference excludes 0."""
+
+    countermeasure: Name = Field(description="the countermeasure claimed to protect more")
+    protects: Name = Field(description="the role it protects")
+    more_than: Name = Field(
+        description=(
+            "the countermeasure it protects more than: the role's share exposed with "
+            "`countermeasure` minus with `more_than`, on the same runs, has its whole 95% "
+            "interval below zero"
+        )
+    )
+    when: Condition | None = Field(default=None, description=_WHEN)
+
+    @property
+    def role(self) -> str:
+        """The role whose exposure the claim is about."""
+        return self.protects
 
 
 def _one_or_more(value: Any) -> Any:
@@ -960,6 +1008,7 @@ class ExposureClaim(Model):
         alias="with",
         description="countermeasures applied for this claim: one name or a list",
     )
+    when: Condition | None = Field(default=None, description=_WHEN)
 
     @model_validator(mode="after")
     def _one_bound(self) -> ExposureClaim:
@@ -971,6 +1020,7 @@ class ExposureClaim(Model):
 def _claim_kind(value: Any) -> str | None:
     """Which claim a mapping (or, when serialising, a claim) is, by its leading key."""
     for kind, tag in (
+        (ComparisonClaim, "comparison-claim"),
         (EffectClaim, "effect-claim"),
         (CauseClaim, "cause-claim"),
         (ExposureClaim, "exposure-claim"),
@@ -979,6 +1029,8 @@ def _claim_kind(value: Any) -> str | None:
             return tag
     if isinstance(value, dict):
         for key, tag in (
+            ("more_than", "comparison-claim"),
+            ("protects", "comparison-claim"),
             ("countermeasure", "effect-claim"),
             ("cause", "cause-claim"),
             ("role", "exposure-claim"),
@@ -988,9 +1040,13 @@ def _claim_kind(value: Any) -> str | None:
     return None
 
 
+# Any one claim, once validated.
+AnyClaim = EffectClaim | ComparisonClaim | CauseClaim | ExposureClaim
+
 # Tags contain a hyphen so that they never match a key of the data (error locations skip them).
 Claim = Annotated[
     Annotated[EffectClaim, Tag("effect-claim")]
+    | Annotated[ComparisonClaim, Tag("comparison-claim")]
     | Annotated[CauseClaim, Tag("cause-claim")]
     | Annotated[ExposureClaim, Tag("exposure-claim")],
     Discriminator(
@@ -1014,13 +1070,15 @@ class Objective(Model):
     ] = Field(
         description=(
             "one claim, or a list of claims, that the simulation must bear out, each decided by a "
-            "95% interval: {countermeasure: NAME, lowers: ROLE} (or raises:), {cause: NAME, "
-            "most_common_for: ROLE}, {role: ROLE, exposed_within: DAYS, above: SHARE} (or below:)"
+            "95% interval: {countermeasure: NAME, lowers: ROLE} (or raises:), {countermeasure: "
+            "NAME, protects: ROLE, more_than: NAME}, {cause: NAME, most_common_for: ROLE}, "
+            "{role: ROLE, exposed_within: DAYS, above: SHARE} (or below:); any of them may add "
+            "`when: {param: KEY, above: T}` (or below:)"
         )
     )
 
     @property
-    def claims(self) -> list[EffectClaim | CauseClaim | ExposureClaim]:
+    def claims(self) -> list[AnyClaim]:
         """The claims as a list, however many were written."""
         return list(self.expect) if isinstance(self.expect, list) else [self.expect]
 

@@ -282,7 +282,11 @@ def section_tables(section: str) -> str:
     for model, paths in section_models(section).items():
         about = (model.__doc__ or "").strip().splitlines()[0].rstrip(".")
         about = about[:1].lower() + about[1:]
-        where = ", ".join(f"`{p}`" for p in paths) if paths != [""] else "The top of the file"
+        where = (
+            ", ".join(f"`{p}`" for p in dict.fromkeys(paths))
+            if paths != [""]
+            else "The top of the file"
+        )
         out += [
             f"**{where}** — {about}.",
             "",

@@ -16,9 +16,10 @@ from simulator.scenario.model import (
     MAX_GROUP_PEOPLE,
     MAX_TURNS,
     RESIDENT,
+    AnyClaim,
     CauseClaim,
+    ComparisonClaim,
     EffectClaim,
-    ExposureClaim,
     Objective,
     Scenario,
 )
@@ -439,11 +440,9 @@ def exercise_problems(s: Scenario, doc: Document) -> list[Problem]:
     return problems
 
 
-def located_claims(
-    s: Scenario,
-) -> list[tuple[Path_, int, EffectClaim | CauseClaim | ExposureClaim]]:
+def located_claims(s: Scenario) -> list[tuple[Path_, int, AnyClaim]]:
     """Every `expect` claim with where it is written and the index of its learning objective."""
-    out: list[tuple[Path_, int, EffectClaim | CauseClaim | ExposureClaim]] = []
+    out: list[tuple[Path_, int, AnyClaim]] = []
     for i, objective in enumerate(s.learning_objectives):
         if isinstance(objective, Objective):
             base: Path_ = ("learning_objectives", i, "expect")
@@ -476,6 +475,17 @@ def claim_problems(s: Scenario, doc: Document) -> list[Problem]:
             need((*path, "countermeasure"), claim.countermeasure, names, "countermeasure")
             need((*path, "lowers"), claim.lowers, roles, "role")
             need((*path, "raises"), claim.raises, roles, "role")
+        elif isinstance(claim, ComparisonClaim):
+            need((*path, "countermeasure"), claim.countermeasure, names, "countermeasure")
+            need((*path, "more_than"), claim.more_than, names, "countermeasure")
+            need((*path, "protects"), claim.protects, roles, "role")
+            if claim.more_than == claim.countermeasure:
+                problems.append(
+                    doc.problem(
+                        (*path, "more_than"),
+                        "a countermeasure is compared with another one, not with itself",
+                    )
+                )
         elif isinstance(claim, CauseClaim):
             need((*path, "cause"), claim.cause, causes, "cause")
             need((*path, "most_common_for"), claim.most_common_for, roles, "role")
@@ -488,7 +498,22 @@ def claim_problems(s: Scenario, doc: Document) -> list[Problem]:
                 need(
                     (*path, "with", j) if listed else (*path, "with"), name, names, "countermeasure"
                 )
+        if claim.when is not None and not _numeric_key(claim.when.param):
+            problems.append(
+                doc.problem(
+                    (*path, "when", "param"),
+                    "no number in a scenario has this dotted key (write it as `--set` does, "
+                    "e.g. observers.df.fix_minutes)",
+                )
+            )
     return problems
+
+
+def _numeric_key(key: str) -> bool:
+    """Whether a dotted key names a number in a scenario (a value a range can be given to)."""
+    path = tuple(int(p) if p.isdigit() else p for p in key.split("."))
+    kinds = {alt for tp in types_at(path) for alt in _unwrap(tp)}
+    return bool(kinds & {int, float})
 
 
 def _value_at(data: Any, path: Path_) -> Any:

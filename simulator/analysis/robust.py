@@ -1,0 +1,431 @@
+"""Learning objectives checked across the sourced ranges: holds, holds only when, or does not hold.
+
+A claim that holds at the file's values may hang on an estimate. Each claim is checked, with its
+usual paired statistics, at parameter sets spread over the ranges:
+
+1. at the file's values, on the scenario's runs: the same check as `validate --check-objectives`;
+2. at each ranged parameter's two ends with the others at the file's values (one at a time), at
+   the corners of the parameters that move the claim's figure most, and at a Latin hypercube
+   sample, all in one simulation on common random numbers, on at most ROBUST_RUNS runs per set
+   (the sets are many). A claim that holds there holds: its interval is valid, only wider. Every
+   failure is simulated again on the scenario's runs, and only a failure there counts;
+3. when a parameter's one-at-a-time sweep flips the claim, the threshold where it flips is found
+   by bisection on that parameter alone (the others at the file's values), each step on the
+   scenario's runs, to 1/2^BISECTION_STEPS
+   of the way from the file's value to the end where the claim fails. The bracket the bisection
+   ends in is the threshold's interval; near the threshold each decision is itself uncertain,
+   so the bracket says where the claim's interval stops excluding zero, not an exact point.
+
+A claim may say where it holds (`when: {param: KEY, above: T}`): it is then checked only in that
+part of the parameter's range, and holding there passes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from simulator.analysis.compare import Variant
+from simulator.analysis.objectives import (
+    Claim,
+    Finding,
+    check_claims,
+    claim_bundles,
+    needed_bundles,
+    uncheckable,
+)
+from simulator.analysis.uncertainty import (
+    ParameterSet,
+    file_values,
+    latin_hypercube,
+    no_ranges,
+    simulate_sets,
+)
+from simulator.errors import Problem, ScenarioError
+from simulator.scenario import LoadedScenario
+from simulator.scenario.loader import Path_
+from simulator.scenario.model import Condition
+from simulator.scenario.validation import located_claims
+
+ROBUST_RUNS = 50
+BISECTION_STEPS = 4
+DEFAULT_SETS = 16
+# Corners are taken over at most this many parameters (those that move a claim's figure most).
+CORNER_KEYS = 3
+
+Located = tuple[Path_, int, Claim]
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """Where a claim flips: it holds when `param` is on `side` of `value`, within `bracket`."""
+
+    param: str
+    side: str  # "above" or "below"
+    value: float
+    bracket: tuple[float, float]
+
+
+@dataclass(frozen=True)
+class RobustFinding:
+    """One claim checked across the sourced ranges."""
+
+    at_file: Finding  # at the file's values (or the nearest point of the claim's stated region)
+    verdict: (
+        str  # "holds", "holds_when" (as the file states), "holds_only_when", "fails", "not_at_file"
+    )
+    sets: int  # parameter sets the claim was checked at, beyond the file's values
+    failing: int  # of those, how many it failed at
+    threshold: Threshold | None = None
+    condition: Condition | None = None
+    also: tuple[str, ...] = ()  # other parameters whose one-at-a-time sweep flips the claim
+
+    @property
+    def passes(self) -> bool:
+        """Whether the claim holds wherever it says it does."""
+        return self.verdict in ("holds", "holds_when")
+
+
+@dataclass(frozen=True)
+class RobustCheck:
+    """Every claim of one scenario, checked across its sourced ranges."""
+
+    loaded: LoadedScenario
+    runs: int
+    set_runs: int
+    seed: int
+    findings: list[RobustFinding] = field(default_factory=list)
+
+    @property
+    def passing(self) -> int:
+        """How many claims hold wherever they say they do."""
+        return sum(f.passes for f in self.findings)
+
+
+def _region(
+    ranges: dict[str, tuple[float, float]], condition: Condition | None
+) -> dict[str, tuple[float, float]]:
+    """The ranges a claim is checked over: its stated condition narrows one of them."""
+    if condition is None:
+        return dict(ranges)
+    lo, hi = ranges[condition.param]
+    if condition.above is not None:
+        lo = max(lo, condition.above)
+    else:
+        hi = min(hi, float(condition.below or 0.0))
+    return {**ranges, condition.param: (lo, max(lo, hi))}
+
+
+def _clamped(values: ParameterSet, region: dict[str, tuple[float, float]]) -> ParameterSet:
+    return {k: min(max(v, region[k][0]), region[k][1]) for k, v in values.items()}
+
+
+def _condition_problems(loaded: LoadedScenario, claims: list[Located]) -> list[Problem]:
+    """Stated conditions on parameters that have no sourced range."""
+    return [
+        loaded.document.problem(
+            (*path, "when", "param"),
+            f"`{claim.when.param}` has no sourced range, so a claim cannot be conditioned on it",
+        )
+        for path, _i, claim in claims
+        if claim.when is not None and claim.when.param not in loaded.ranges
+    ]
+
+
+class RobustChecker:
+    """Checks every claim of a scenario at its file's values and across its sourced ranges."""
+
+    def __init__(
+        self,
+        loaded: LoadedScenario,
+        *,
+        runs: int | None,
+        sets: int = DEFAULT_SETS,
+        seed: int = 1,
+        workers: int = 1,
+        scheduler: str | None = None,
+        on_progress: Callable[[float], None] | None = None,
+    ):
+        self.loaded = loaded
+        self.runs = runs if runs is not None else loaded.scenario.runs
+        self.set_runs = min(self.runs, ROBUST_RUNS)
+        self.sets = sets
+        self.seed = seed
+        self.workers = workers
+        self.scheduler = scheduler
+        self.on_progress = on_progress
+
+    def _simulate(
+        self,
+        sets: Sequence[ParameterSet | None],
+        bundles: list[tuple[str, ...]],
+        runs: int,
+        per_set: Sequence[Sequence[tuple[str, ...]]] | None = None,
+    ) -> list[dict[tuple[str, ...], Variant]]:
+        return simulate_sets(
+            self.loaded,
+            sets,
+            bundles,
+            runs=runs,
+            seed=self.seed,
+            workers=self.workers,
+            scheduler=self.scheduler,
+            on_progress=self.on_progress,
+            per_set=per_set,
+        )
+
+    def variant_estimate(self) -> int:
+        """Runs of variants the first two stages simulate, for progress and budgets."""
+        claims = located_claims(self.loaded.scenario)
+        per_set = 1 + len(needed_bundles(claims))
+        k = len(self.loaded.ranges)
+        return per_set * (self.runs + self.set_runs * (self.sets + 2 * k + 2**CORNER_KEYS))
+
+    def check(self) -> RobustCheck:
+        """Check every claim; a claim that cannot be checked is an error."""
+        loaded = self.loaded
+        if not loaded.ranges:
+            raise no_ranges(loaded)
+        problems = uncheckable(loaded)
+        if problems:
+            raise ScenarioError(problems)
+        claims = located_claims(loaded.scenario)
+        bad = _condition_problems(loaded, claims)
+        if bad:
+            raise ScenarioError(bad)
+        bundles = needed_bundles(claims)
+        at_file = check_claims(claims, self._simulate([None], bundles, self.runs)[0])
+        base = file_values(loaded)
+        # Claims with the same stated condition share their parameter sets.
+        groups: dict[tuple[str, str, float] | None, list[int]] = {}
+        for i, (_p, _j, claim) in enumerate(claims):
+            groups.setdefault(_condition_key(claim.when), []).append(i)
+        plan: list[tuple[ParameterSet, int, str]] = []  # (values, group index, kind)
+        regions = []
+        for g, members in enumerate(groups.values()):
+            condition = claims[members[0]][2].when
+            region = _region(loaded.ranges, condition)
+            regions.append(region)
+            start = _clamped(base, region)
+            if start != base:
+                plan.append((start, g, "start"))
+            for key, (lo, hi) in region.items():
+                for end in (lo, hi):
+                    if end != start[key]:
+                        plan.append(({**start, key: end}, g, f"oat:{key}"))
+            for values in latin_hypercube(region, self.sets, self.seed):
+                plan.append((values, g, "lhs"))
+        # A stated region's nearest point to the file's values stands for them: it is checked
+        # on the scenario's runs, as the file's values are.
+        starting = [(v, g) for v, g, kind in plan if kind == "start"]
+        plan = [item for item in plan if item[2] != "start"]
+        starts: dict[int, Finding] = {}
+        if starting:
+            simulated = self._simulate([v for v, _g in starting], bundles, self.runs)
+            for (_values, g), variants in zip(starting, simulated):
+                members = list(groups.values())[g]
+                checked = check_claims([claims[i] for i in members], variants)
+                starts.update(zip(members, checked))
+        simulated = self._simulate([v for v, _g, _k in plan], bundles, self.set_runs)
+        found: list[list[tuple[ParameterSet, str, Finding]]] = [[] for _ in claims]
+        for (values, g, kind), variants in zip(plan, simulated):
+            members = list(groups.values())[g]
+            for i, finding in zip(members, check_claims([claims[i] for i in members], variants)):
+                found[i].append((values, kind, finding))
+        # Corners over the parameters that move each group's figures most.
+        corner_plan: list[tuple[ParameterSet, int]] = []
+        for g, members in enumerate(groups.values()):
+            region = regions[g]
+            start = _clamped(base, region)
+            keys = _moving_keys([found[i] for i in members], list(region))
+            if len(keys) < 2:
+                continue
+            for ends in range(2 ** len(keys)):
+                values = dict(start)
+                for bit, key in enumerate(keys):
+                    values[key] = region[key][(ends >> bit) & 1]
+                corner_plan.append((values, g))
+        if corner_plan:
+            simulated = self._simulate([v for v, _g in corner_plan], bundles, self.set_runs)
+            for (values, g), variants in zip(corner_plan, simulated):
+                members = list(groups.values())[g]
+                checked = check_claims([claims[i] for i in members], variants)
+                for i, finding in zip(members, checked):
+                    found[i].append((values, "corner", finding))
+        # One-at-a-time ends first: a confirmed flip settles the verdict, so the claim's other
+        # failures need no second look; the rest are confirmed only for claims without one.
+        self._confirm(claims, found, lambda _i, kind: kind.startswith("oat:"))
+        flipped = {
+            i
+            for i, per in enumerate(found)
+            if any(k.startswith("oat:") and not f.holds for _v, k, f in per)
+        }
+        self._confirm(claims, found, lambda i, kind: i not in flipped)
+        verdicts = [
+            self._verdict(claims[i], starts.get(i, at_file[i]), found[i])
+            for i in range(len(claims))
+        ]
+        verdicts = self._thresholds(claims, verdicts, found, base)
+        return RobustCheck(loaded, self.runs, self.set_runs, self.seed, verdicts)
+
+    def _confirm(
+        self,
+        claims: list[Located],
+        found: list[list[tuple[ParameterSet, str, Finding]]],
+        which: Callable[[int, str], bool],
+    ) -> None:
+        """Re-check the failures `which(claim, kind)` picks on the scenario's runs, in one go.
+
+        A claim that holds on fewer runs holds: its interval is a valid 95% interval, only
+        wider. A failure on fewer runs may be that width alone, so it counts only if the claim
+        also fails on as many runs as the check at the file's values uses.
+        """
+        if self.set_runs >= self.runs:
+            return
+        failed = [
+            (i, n)
+            for i, per in enumerate(found)
+            for n, (_v, kind, f) in enumerate(per)
+            if not f.holds and which(i, kind)
+        ]
+        if not failed:
+            return
+        sets: dict[str, ParameterSet] = {}
+        needs: dict[str, list[tuple[str, ...]]] = {}
+        for i, n in failed:
+            values = found[i][n][0]
+            key = repr(sorted(values.items()))
+            sets.setdefault(key, values)
+            needs.setdefault(key, []).extend(claim_bundles(claims[i][2]))
+        keys = list(sets)
+        simulated = self._simulate(
+            [sets[k] for k in keys], [], self.runs, per_set=[needs[k] for k in keys]
+        )
+        by_key = dict(zip(keys, simulated))
+        for i, n in failed:
+            values, kind, _finding = found[i][n]
+            again = check_claims([claims[i]], by_key[repr(sorted(values.items()))])[0]
+            found[i][n] = (values, kind, again)
+
+    def _verdict(
+        self, claim: Located, start: Finding, found: list[tuple[ParameterSet, str, Finding]]
+    ) -> RobustFinding:
+        """The verdict before any bisection: which parameters flip the claim one at a time."""
+        condition = claim[2].when
+        failing = sum(not f.holds for _v, _k, f in found)
+        if not start.holds:
+            return RobustFinding(start, "not_at_file", len(found), failing, condition=condition)
+        if not failing:
+            verdict = "holds" if condition is None else "holds_when"
+            return RobustFinding(start, verdict, len(found), 0, condition=condition)
+        flips = list(
+            dict.fromkeys(
+                k.removeprefix("oat:") for _v, k, f in found if k.startswith("oat:") and not f.holds
+            )
+        )
+        if not flips:
+            return RobustFinding(start, "fails", len(found), failing, condition=condition)
+        return RobustFinding(
+            start,
+            "holds_only_when",
+            len(found),
+            failing,
+            condition=condition,
+            also=tuple(flips),
+        )
+
+    def _thresholds(
+        self,
+        claims: list[Located],
+        verdicts: list[RobustFinding],
+        found: list[list[tuple[ParameterSet, str, Finding]]],
+        base: ParameterSet,
+    ) -> list[RobustFinding]:
+        """Bisect every claim a parameter flips, all claims' steps in one simulation each."""
+        todo: dict[int, tuple[str, float, float, ParameterSet]] = {}
+        for i, v in enumerate(verdicts):
+            if v.verdict != "holds_only_when":
+                continue
+            key = v.also[0]
+            start = _clamped(base, _region(self.loaded.ranges, v.condition))
+            end = next(
+                values[key] for values, k, f in found[i] if k == f"oat:{key}" and not f.holds
+            )
+            todo[i] = (key, start[key], end, start)
+        brackets = {i: (good, bad) for i, (_k, good, bad, _s) in todo.items()}
+        for _step in range(BISECTION_STEPS):
+            if not todo:
+                break
+            order = list(todo)
+            mids = {i: sum(brackets[i]) / 2.0 for i in order}
+            sets = [{**todo[i][3], todo[i][0]: mids[i]} for i in order]
+            simulated = self._simulate(
+                sets, [], self.runs, per_set=[claim_bundles(claims[i][2]) for i in order]
+            )
+            for i, variants in zip(order, simulated):
+                holds = check_claims([claims[i]], variants)[0].holds
+                good, bad = brackets[i]
+                brackets[i] = (mids[i], bad) if holds else (good, mids[i])
+        out = list(verdicts)
+        for i, (key, _good, _bad, _start) in todo.items():
+            good, bad = brackets[i]
+            side = "above" if bad < good else "below"
+            threshold = Threshold(key, side, (good + bad) / 2.0, (min(good, bad), max(good, bad)))
+            v = verdicts[i]
+            out[i] = RobustFinding(
+                v.at_file,
+                v.verdict,
+                v.sets,
+                v.failing,
+                threshold=threshold,
+                condition=v.condition,
+                also=v.also[1:],
+            )
+        return out
+
+
+def _condition_key(condition: Condition | None) -> tuple[str, str, float] | None:
+    if condition is None:
+        return None
+    if condition.above is not None:
+        return (condition.param, "above", condition.above)
+    return (condition.param, "below", float(condition.below or 0.0))
+
+
+def _moving_keys(
+    found: list[list[tuple[ParameterSet, str, Finding]]], keys: list[str]
+) -> list[str]:
+    """The parameters whose one-at-a-time ends move some claim's figure beyond its chance."""
+    moves: dict[str, float] = {}
+    for per_claim in found:
+        for key in keys:
+            ends = [f for _v, k, f in per_claim if k == f"oat:{key}"]
+            if len(ends) < 2:
+                continue
+            half = max((f.ci95[1] - f.ci95[0]) / 2.0 for f in ends)
+            move = abs(ends[0].value - ends[1].value)
+            if move > half and half > 0:
+                moves[key] = max(moves.get(key, 0.0), move / half)
+    ranked = sorted(moves, key=lambda k: (-moves[k], keys.index(k)))
+    return ranked[:CORNER_KEYS]
+
+
+def by_width(value: float, width: float) -> str:
+    """A number to the decimal place its interval's width supports: 1.63 within 0.2 is 1.6."""
+    if width <= 0 or not math.isfinite(width):
+        return f"{value:g}"
+    decimals = max(0, -math.floor(math.log10(width)))
+    return f"{value:.{decimals}f}"
+
+
+__all__ = [
+    "BISECTION_STEPS",
+    "DEFAULT_SETS",
+    "ROBUST_RUNS",
+    "RobustCheck",
+    "RobustChecker",
+    "RobustFinding",
+    "Threshold",
+    "by_width",
+]

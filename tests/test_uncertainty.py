@@ -1,0 +1,284 @@
+"""Parameter uncertainty and robust claims: sampling, drawn values as the file's own, exact cases.
+
+Statistical checks compare with the formula within SLACK standard errors of the estimate, with
+fixed seeds, so that they never flake and would catch a wrong estimate.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from conftest import BASE, merge
+
+import simulator.cli as cli_module
+from simulator import runner
+from simulator.analysis.objectives import check_objectives
+from simulator.analysis.robust import RobustChecker
+from simulator.analysis.uncertainty import (
+    corners,
+    latin_hypercube,
+    mixture_interval,
+    parameter_share,
+    run_uncertainty,
+)
+from simulator.cli import cli
+from simulator.errors import ScenarioError
+from simulator.scenario import load, variant
+
+SLACK = 4.5  # standard errors
+
+RANGES = {"observers.watcher.notice.behaviour": (0.2, 0.6), "activities.act.per_day": (0.02, 0.08)}
+
+
+def test_latin_hypercube_sets_lie_in_the_ranges_one_per_stratum_and_repeat_per_seed():
+    sets = latin_hypercube(RANGES, 10, seed=5)
+    assert len(sets) == 10
+    for key, (lo, hi) in RANGES.items():
+        values = np.array([s[key] for s in sets])
+        assert np.all((values >= lo) & (values <= hi))
+        # A Latin hypercube uses each tenth of every range exactly once.
+        strata = np.floor((values - lo) / (hi - lo) * 10).astype(int)
+        assert sorted(strata) == list(range(10))
+    assert latin_hypercube(RANGES, 10, seed=5) == sets
+    assert latin_hypercube(RANGES, 10, seed=6) != sets
+
+
+def test_corners_are_every_combination_of_ends():
+    found = corners(RANGES)
+    assert len(found) == 4
+    assert {tuple(sorted(c.items())) for c in found} == {
+        (("activities.act.per_day", a), ("observers.watcher.notice.behaviour", n))
+        for a in (0.02, 0.08)
+        for n in (0.2, 0.6)
+    }
+    many = {f"k{i}": (0.0, 1.0) for i in range(12)}
+    assert len(corners(many)) == 2 * 12 + 2
+
+
+TOWN = merge(
+    BASE,
+    {
+        "days": 30,
+        "population": {"units": 10, "households_per_unit": 100, "roles": {"target": 3}},
+        "activities": {"act": {"who": "everyone", "per_day": 0.05, "traces": ["behaviour"]}},
+        "observers": {"watcher": {"kind": "general", "notice": {"behaviour": 0.4}}},
+        "countermeasures": {
+            "rarely": {
+                "description": "Do it rarely.",
+                "cost": "Less done.",
+                "scale": {"activities.act.per_day": 0.1},
+            },
+            "less": {
+                "description": "Do it half as often.",
+                "cost": "Less done.",
+                "scale": {"activities.act.per_day": 0.5},
+            },
+            "never": {
+                "description": "Never do it.",
+                "cost": "Nothing done.",
+                "set": {"activities.act.per_day": 0.0},
+            },
+        },
+    },
+)
+
+
+def _loaded(scenario_file, changes=None, ranges=None):
+    loaded = load(str(scenario_file(merge(TOWN, changes or {}))))
+    return dataclasses.replace(loaded, ranges=dict(ranges if ranges is not None else RANGES))
+
+
+def test_drawn_values_are_the_files_own_before_countermeasures(scenario_file):
+    loaded = _loaded(scenario_file)
+    drawn = {"activities.act.per_day": 0.06}
+    plain = variant(loaded, parameters=drawn).scenario
+    assert plain.activities["act"].per_day == pytest.approx(0.06)
+    scaled = variant(loaded, countermeasures=["rarely"], parameters=drawn).scenario
+    assert scaled.activities["act"].per_day == pytest.approx(0.006)  # scales the drawn rate
+    set_ = variant(loaded, countermeasures=["never"], parameters=drawn).scenario
+    assert set_.activities["act"].per_day == 0.0  # a countermeasure's `set` wins
+    counted = variant(loaded, parameters={"days": 20.6}).scenario
+    assert counted.days == 21 and isinstance(counted.days, int)  # whole-number keys are rounded
+    # A variant of a variant keeps the drawn value, as loading a file that said so would.
+    again = variant(variant(loaded, parameters=drawn), countermeasures=["less"]).scenario
+    assert again.activities["act"].per_day == pytest.approx(0.03)
+    with pytest.raises(ScenarioError):
+        variant(loaded, parameters={"activities.act.per_day": 2.0})
+
+
+def test_per_set_estimates_match_the_formula(scenario_file):
+    """Everyone acts with probability a a day, one watcher notices with n: P = 1 − (1 − a·n)^t."""
+    loaded = _loaded(scenario_file)
+    runs = 4
+    point, u = run_uncertainty(loaded, 6, runs=runs, seed=2)
+    days = loaded.scenario.days
+    people = point.results.roles["resident"].people * runs
+    for values, estimate in zip(u.sets, u.roles["resident"].per_set):
+        a = values["activities.act.per_day"]
+        n = values["observers.watcher.notice.behaviour"]
+        p = 1 - (1 - a * n) ** days
+        se = math.sqrt(p * (1 - p) / people)
+        assert abs(estimate - p) <= SLACK * se, (values, estimate, p, se)
+    exact = 1 - (1 - 0.05 * 0.4) ** days
+    assert abs(point.results.roles["resident"].p_exposed - exact) <= SLACK * math.sqrt(
+        exact * (1 - exact) / people
+    )
+    # With about a thousand people a run, chance is small beside what the ranges do.
+    resident = u.roles["resident"]
+    assert resident.parameter_share > 0.9
+    assert resident.interval[0] <= min(resident.per_set) <= max(resident.per_set)
+    assert resident.interval[1] >= max(resident.per_set)
+
+
+def test_mixture_interval_and_parameter_share_on_known_figures():
+    # One set, no chance: the interval is the point and nothing comes from the parameters.
+    assert mixture_interval([0.3], [0.0]) == (0.3, 0.3)
+    # Many equal sets: a normal's 95% interval, all of it chance.
+    lo, hi = mixture_interval([0.5] * 5, [0.01] * 5)
+    assert lo == pytest.approx(0.5 - 1.96 * 0.01, abs=1e-4)
+    assert hi == pytest.approx(0.5 + 1.96 * 0.01, abs=1e-4)
+    assert parameter_share([0.5] * 5, [0.01] * 5) == 0.0
+    # Sets far apart beside their chance: nearly all of the spread is the parameters'.
+    assert parameter_share([0.1, 0.5, 0.9], [0.001] * 3) > 0.99
+
+
+def test_results_do_not_depend_on_workers(scenario_file, monkeypatch):
+    monkeypatch.setattr(runner, "MAX_BATCH_RUNS", 3)  # several batches, for the workers to share
+    loaded = _loaded(scenario_file, {"population": {"units": 2}})
+    one = run_uncertainty(loaded, 3, runs=7, seed=4, workers=1)[1]
+    two = run_uncertainty(loaded, 3, runs=7, seed=4, workers=2)[1]
+    assert one == two
+
+
+# The claim "the resident is exposed within 30 days in more than half of cases" with a watcher
+# noticing 0.4 of the acts: P = 1 − (1 − 0.4a)^30 > 1/2 exactly when a > (1 − 2^(−1/30)) / 0.4.
+THRESHOLD = (1 - 0.5 ** (1 / 30)) / 0.4
+
+
+def _claims(*claims, ranges=None):
+    return {"learning_objectives": [{"text": "Claims to check.", "expect": list(claims)}]}
+
+
+def test_robust_claims_hold_flip_at_the_analytic_threshold_or_fail(scenario_file):
+    loaded = _loaded(
+        scenario_file,
+        _claims(
+            {"countermeasure": "rarely", "lowers": "resident"},
+            {"role": "resident", "above": 0.5},
+            {
+                "role": "resident",
+                "above": 0.5,
+                "when": {"param": "activities.act.per_day", "above": 0.07},
+            },
+            {"role": "resident", "above": 0.99},
+            # Stated for a region the file's value (0.1) lies outside: checked from its edge.
+            {
+                "role": "resident",
+                "below": 0.5,
+                "when": {"param": "activities.act.per_day", "below": 0.05},
+            },
+        ),
+        {"activities.act.per_day": (0.03, 0.12)},
+    )
+    loaded = variant(loaded, parameters={"activities.act.per_day": 0.1})
+    check = RobustChecker(loaded, runs=4, sets=4, seed=3).check()
+    holds, flips, stated, fails, outside = check.findings
+    assert holds.verdict == "holds" and holds.passes
+    assert flips.verdict == "holds_only_when" and not flips.passes
+    t = flips.threshold
+    assert t is not None and t.param == "activities.act.per_day" and t.side == "above"
+    # The bisection brackets where the claim's interval leaves 1/2; with 4,000 pairs a set that
+    # is within 0.002 of the exact threshold in a (about 4 standard errors of P, divided by
+    # dP/da = 6 near it).
+    assert t.bracket[0] - 0.002 <= THRESHOLD <= t.bracket[1] + 0.002, (t, THRESHOLD)
+    assert t.bracket[1] - t.bracket[0] <= (0.1 - 0.03) / 16 + 1e-12
+    assert stated.verdict == "holds_when" and stated.passes
+    assert fails.verdict == "not_at_file" and not fails.passes
+    assert outside.verdict == "holds_when" and outside.at_file.value < 0.5
+    assert check.passing == 3
+
+
+def test_comparison_claims_hold_one_way_and_not_the_other(scenario_file):
+    loaded = _loaded(
+        scenario_file,
+        _claims(
+            {"countermeasure": "rarely", "protects": "resident", "more_than": "less"},
+            {"countermeasure": "less", "protects": "resident", "more_than": "rarely"},
+        ),
+    )
+    check = check_objectives(loaded, runs=4, seed=1)
+    assert [f.holds for f in check.findings] == [True, False]
+    one, other = check.findings
+    assert one.value == pytest.approx(-other.value)
+    assert one.value == pytest.approx(one.variant - one.baseline)
+
+
+def test_a_comparison_with_itself_or_an_unknown_condition_key_is_refused(scenario_file):
+    path = scenario_file(
+        merge(
+            TOWN,
+            _claims(
+                {"countermeasure": "rarely", "protects": "resident", "more_than": "rarely"},
+                {"role": "resident", "above": 0.5, "when": {"param": "nope.key", "above": 1}},
+            ),
+        )
+    )
+    with pytest.raises(ScenarioError) as caught:
+        load(str(path))
+    text = "\n".join(str(p) for p in caught.value.problems)
+    assert "not with itself" in text and "when.param" in text
+
+
+def test_run_uncertainty_in_table_and_json_and_refused_without_ranges(scenario_file, monkeypatch):
+    path = scenario_file(TOWN)
+    result = CliRunner().invoke(cli, ["run", str(path), "--uncertainty", "3", "--runs", "2"])
+    assert result.exit_code == 2
+    assert "gives no parameter a sourced range" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+    original = cli_module.load
+
+    def with_ranges(spec, **kw):
+        return dataclasses.replace(original(spec, **kw), ranges=dict(RANGES))
+
+    monkeypatch.setattr(cli_module, "load", with_ranges)
+    table = CliRunner().invoke(cli, ["run", str(path), "--uncertainty", "3", "--runs", "2"])
+    assert table.exit_code == 0, table.output
+    assert "across the sourced ranges (3 parameter sets)" in table.output
+    out = CliRunner().invoke(
+        cli, ["run", str(path), "--uncertainty", "3", "--runs", "2", "--format", "json"]
+    )
+    block = json.loads(out.output)["uncertainty"]
+    assert block["sets"] == 3
+    assert block["parameters"] == {k: list(v) for k, v in RANGES.items()}
+    resident = block["roles"]["resident"]
+    assert len(resident["per_set"]) == 3 and 0 <= resident["parameter_share"] <= 1
+    assert resident["interval"][0] <= resident["interval"][1]
+
+
+def test_compare_uncertainty_gives_each_countermeasure_its_change_over_the_ranges(
+    scenario_file, monkeypatch
+):
+    path = scenario_file(TOWN)
+    original = cli_module.load
+
+    def with_ranges(spec, **kw):
+        return dataclasses.replace(original(spec, **kw), ranges=dict(RANGES))
+
+    monkeypatch.setattr(cli_module, "load", with_ranges)
+    args = ["compare", str(path), "--role", "resident", "--uncertainty", "3", "--runs", "2"]
+    out = CliRunner().invoke(cli, [*args, "--format", "json"])
+    assert out.exit_code == 0, out.output
+    block = json.loads(out.output)["uncertainty"]
+    assert block["sets"] == 3 and block["role"] == "resident"
+    never = block["variants"]["never"]
+    # Never acting exposes nobody: the change is minus the baseline's share in every set.
+    assert all(d < 0 for d in never["per_set"])
+    assert never["delta_interval"][0] <= min(never["per_set"])
+    table = CliRunner().invoke(cli, args)
+    assert table.output.count("across the sourced ranges (3 parameter sets)") == 3
