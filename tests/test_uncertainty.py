@@ -6,7 +6,7 @@ fixed seeds, so that they never flake and would catch a wrong estimate.
 
 from __future__ import annotations
 
-import dataclasses
+import copy
 import json
 import math
 
@@ -15,7 +15,6 @@ import pytest
 from click.testing import CliRunner
 from conftest import BASE, merge
 
-import simulator.cli as cli_module
 from simulator import runner
 from simulator.analysis.objectives import check_objectives
 from simulator.analysis.robust import RobustChecker
@@ -88,9 +87,23 @@ TOWN = merge(
 )
 
 
+def _ranged(doc, ranges):
+    """A copy of a scenario document whose `ranges` keys carry `{value, range}`, as a file would."""
+    out = copy.deepcopy(doc)
+    for key, (lo, hi) in ranges.items():
+        *parents, last = key.split(".")
+        slot = out
+        for part in parents:
+            slot = slot[part]
+        slot[last] = {"value": slot[last], "range": [lo, hi]}
+    return out
+
+
 def _loaded(scenario_file, changes=None, ranges=None):
-    loaded = load(str(scenario_file(merge(TOWN, changes or {}))))
-    return dataclasses.replace(loaded, ranges=dict(ranges if ranges is not None else RANGES))
+    doc = _ranged(merge(TOWN, changes or {}), RANGES if ranges is None else ranges)
+    loaded = load(str(scenario_file(doc)))
+    assert loaded.ranges == dict(RANGES if ranges is None else ranges)
+    return loaded
 
 
 def test_drawn_values_are_the_files_own_before_countermeasures(scenario_file):
@@ -234,19 +247,14 @@ def test_a_comparison_with_itself_or_an_unknown_condition_key_is_refused(scenari
     assert "not with itself" in text and "when.param" in text
 
 
-def test_run_uncertainty_in_table_and_json_and_refused_without_ranges(scenario_file, monkeypatch):
+def test_run_uncertainty_in_table_and_json_and_refused_without_ranges(scenario_file):
     path = scenario_file(TOWN)
     result = CliRunner().invoke(cli, ["run", str(path), "--uncertainty", "3", "--runs", "2"])
     assert result.exit_code == 2
     assert "gives no parameter a sourced range" in result.output
     assert len(result.output.strip().splitlines()) == 1
 
-    original = cli_module.load
-
-    def with_ranges(spec, **kw):
-        return dataclasses.replace(original(spec, **kw), ranges=dict(RANGES))
-
-    monkeypatch.setattr(cli_module, "load", with_ranges)
+    path = scenario_file(_ranged(TOWN, RANGES))
     table = CliRunner().invoke(cli, ["run", str(path), "--uncertainty", "3", "--runs", "2"])
     assert table.exit_code == 0, table.output
     assert "across the sourced ranges (3 parameter sets)" in table.output
@@ -261,16 +269,8 @@ def test_run_uncertainty_in_table_and_json_and_refused_without_ranges(scenario_f
     assert resident["interval"][0] <= resident["interval"][1]
 
 
-def test_compare_uncertainty_gives_each_countermeasure_its_change_over_the_ranges(
-    scenario_file, monkeypatch
-):
-    path = scenario_file(TOWN)
-    original = cli_module.load
-
-    def with_ranges(spec, **kw):
-        return dataclasses.replace(original(spec, **kw), ranges=dict(RANGES))
-
-    monkeypatch.setattr(cli_module, "load", with_ranges)
+def test_compare_uncertainty_gives_each_countermeasure_its_change_over_the_ranges(scenario_file):
+    path = scenario_file(_ranged(TOWN, RANGES))
     args = ["compare", str(path), "--role", "resident", "--uncertainty", "3", "--runs", "2"]
     out = CliRunner().invoke(cli, [*args, "--format", "json"])
     assert out.exit_code == 0, out.output
