@@ -5,19 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from simulator.i18n import _
-from simulator.report.words import horizon, mechanism_label, percent
+from simulator.report.words import change, figure, horizon, mechanism_label, percent
 from simulator.scenario.model import CauseClaim, EffectClaim, ExposureClaim, Objective, Scenario
 
 if TYPE_CHECKING:  # the figures come from the analysis; the claims' words need none of it
     from simulator.analysis.objectives import Finding, ObjectiveCheck
-
-
-def _points(x: float) -> str:
-    """A change of share in percentage points, signed with a true minus: −17, +4, 0."""
-    value = round(x * 100)
-    if value == 0:
-        return "0"
-    return f"+{value}" if value > 0 else f"−{-value}"
 
 
 def _countermeasure(s: Scenario, name: str) -> str:
@@ -79,17 +71,16 @@ def objective_claims(s: Scenario, objective: str | Objective) -> list[str]:
 
 def figures(s: Scenario, finding: Finding) -> str:
     """The figures that decide a claim."""
-    lo, hi = finding.ci95
     claim = finding.claim
+    difference = change(finding.value, finding.ci95)
     if isinstance(claim, EffectClaim):
         return _(
-            "{base} without it, {var} with it: {delta} points (95% interval {lo} to {hi})"
+            "{base} without it, {var} with it: {delta} points (95% interval {interval})"
         ).format(
             base=percent(finding.baseline or 0.0),
             var=percent(finding.variant or 0.0),
-            delta=_points(finding.value),
-            lo=_points(lo),
-            hi=_points(hi),
+            delta=difference.value,
+            interval=difference.interval,
         )
     if isinstance(claim, CauseClaim):
         if not finding.exposures:
@@ -100,18 +91,18 @@ def figures(s: Scenario, finding: Finding) -> str:
             return _("{share} of the exposures").format(share=percent(finding.share or 0.0))
         return _(
             "{share} of the exposures, next {other} {other_share}: a lead of {lead} points (95% "
-            "interval {lo} to {hi})"
+            "interval {interval})"
         ).format(
             share=percent(finding.share or 0.0),
             other=mechanism_label(s, finding.runner_up),
             other_share=percent(finding.runner_up_share or 0.0),
-            lead=_points(finding.value),
-            lo=_points(lo),
-            hi=_points(hi),
+            lead=difference.value,
+            interval=difference.interval,
         )
-    return _("{p} (95% interval {lo}–{hi})").format(
-        p=percent(finding.value), lo=percent(lo), hi=percent(hi)
-    )
+    shown = figure(finding.value, finding.ci95)
+    if shown.kind == "below":
+        return shown.value
+    return _("{p} (95% interval {interval})").format(p=shown.value, interval=shown.interval)
 
 
 def finding_line(s: Scenario, finding: Finding) -> str:
