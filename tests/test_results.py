@@ -36,6 +36,13 @@ def test_all_zero_runs_of_one_person_count_each_run_once():
     assert p == 0.0 and lo == 0.0 and hi == pytest.approx(1 - 0.025 ** (1 / 200), rel=1e-9)
 
 
+def test_a_role_of_one_person_is_an_exact_binomial_over_runs():
+    exact = stats.binomtest(4, 6).proportion_ci(method="exact")
+    p, (lo, hi) = clustered_interval(np.array([1.0, 1, 0, 1, 0, 1]), np.ones(6))
+    assert p == pytest.approx(4 / 6)
+    assert lo == pytest.approx(exact.low, abs=1e-9) and hi == pytest.approx(exact.high, abs=1e-9)
+
+
 def test_all_zero_runs_of_many_people_use_the_people():
     """50 runs x 1000 people: 2,500 effective people (groups of 20), rule of three ~ 3.69/2500."""
     p, (lo, hi) = clustered_interval(np.zeros(50), np.full(50, 1000.0))

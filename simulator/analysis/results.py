@@ -93,6 +93,9 @@ def clustered_interval(
         return 0.0, (0.0, 1.0)
     p = float(exposed.sum()) / total
     runs = int((people > 0).sum())
+    if float(people.max()) <= 1.0:
+        # One person per run: the runs are independent trials, an exact binomial count.
+        return p, proportion_interval(float(exposed.sum()), total)
     measured = measured_design_effect(exposed, people)
     if measured is not None:
         n_eff = total / max(measured, 1.0)
