@@ -936,7 +936,7 @@ def report(
     type=click.IntRange(4, 4096),
     default=32,
     show_default=True,
-    help="Base samples for Sobol.",
+    help="Base samples N for Sobol, a power of two; N x (parameters + 2) points are simulated.",
 )
 @role_option(help="Whose exposure to follow (default: the first role at risk).")
 @click.option(

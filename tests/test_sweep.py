@@ -30,6 +30,7 @@ def ishigami(u: np.ndarray) -> np.ndarray:
 
 
 def test_sobol_estimators_recover_ishigami_indices():
+    """scipy's estimators on our sample matrices, against the analytic indices (4.5 se)."""
     rng = np.random.default_rng(2024)
     n = 8192
     a, b, ab = saltelli_matrices(3, n, rng)
@@ -137,3 +138,40 @@ def test_bad_vary(scenario_file, vary, expected):
     )
     assert result.exit_code == 2
     assert expected in result.stderr and result.stderr.count("\n") == 1, result.stderr
+
+
+def test_sobol_intervals_are_reproducible_and_cover_the_estimate():
+    """The bootstrap takes the sweep's stream: the same seed gives the same intervals."""
+    a, b, ab = saltelli_matrices(3, 256, np.random.default_rng(5))
+    f = (ishigami(a), ishigami(b), ishigami(ab))
+    first = sobol_indices(*f, np.random.default_rng(9), resamples=200)
+    again = sobol_indices(*f, np.random.default_rng(9), resamples=200)
+    assert first == again
+    for idx in first:
+        assert idx.first_ci95[0] <= idx.first <= idx.first_ci95[1]
+        assert idx.total_ci95[0] <= idx.total <= idx.total_ci95[1]
+
+
+def test_sobol_indices_of_a_constant_are_zero_and_certain():
+    zero = np.zeros(16)
+    for idx in sobol_indices(zero, zero, np.zeros((2, 16)), np.random.default_rng(1)):
+        assert (idx.first, idx.first_ci95, idx.total, idx.total_ci95) == (0, (0, 0), 0, (0, 0))
+
+
+def test_sobol_samples_must_be_a_power_of_two(scenario_file):
+    result = CliRunner().invoke(
+        cli,
+        [
+            "sweep",
+            str(scenario_file(TOWN)),
+            "--method",
+            "sobol",
+            "--samples",
+            "12",
+            "--vary",
+            "activities.meet.per_week=0.5:3",
+        ],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 2
+    assert "--samples" in result.stderr and "power of two" in result.stderr, result.stderr

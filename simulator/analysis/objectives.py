@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simulator.analysis.compare import Comparer, Variant, paired_delta
-from simulator.analysis.results import clustered_interval, t_quantile_975, wilson
+from simulator.analysis.results import clustered_interval, proportion_interval, t_quantile_975
 from simulator.errors import Problem, ScenarioError
 from simulator.scenario import LoadedScenario
 from simulator.scenario.loader import Path_
@@ -303,9 +303,9 @@ def lead_interval(
         return lead, (max(-1.0, lead - half), min(1.0, lead + half))
     informative = float(((first + second) > 0).sum())
     if lead > 0:
-        return lead, (max(-1.0, 2.0 * wilson(1.0, informative)[0] - 1.0), lead)
+        return lead, (max(-1.0, 2.0 * proportion_interval(informative, informative)[0] - 1.0), lead)
     if lead < 0:
-        return lead, (lead, min(1.0, 1.0 - 2.0 * wilson(1.0, informative)[0]))
+        return lead, (lead, min(1.0, 1.0 - 2.0 * proportion_interval(informative, informative)[0]))
     return lead, (-1.0, 1.0)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -11,6 +10,14 @@ from simulator.runner import BatchSummary
 from simulator.scenario.model import Scenario
 
 Z95 = 1.959963984540054
+
+# When the per-run figures cannot measure how much the people of one run move together (a single
+# run, or runs that all agree on 0% or 100%), the design effect is assumed rather than measured:
+# people of one run count as independent groups of at most this many (or of the whole run, if
+# smaller). Measured at the bundled scenarios' default runs, the largest design effect is about 14
+# (fifteen members of one group chat exposed together) and a whole population's stays below 4;
+# tests/test_results.py re-measures some of them against this bound.
+ASSUMED_DESIGN_EFFECT = 20.0
 
 
 @dataclass(frozen=True)
@@ -44,27 +51,32 @@ class Results:
     collateral_p95: float
 
 
-def wilson(p: float, n: float, z: float = Z95) -> tuple[float, float]:
-    """Wilson score interval for a proportion observed with (effective) sample size n."""
-    if n <= 0:
-        return (0.0, 1.0)
-    denom = 1.0 + z * z / n
-    centre = (p + z * z / (2.0 * n)) / denom
-    half = z * math.sqrt(max(p * (1.0 - p) / n + z * z / (4.0 * n * n), 0.0)) / denom
-    return (max(0.0, centre - half), min(1.0, centre + half))
-
-
 def t_quantile_975(df: float) -> float:
-    """97.5% quantile of Student's t (Cornish-Fisher expansion; within 1e-3 for df >= 3)."""
+    """97.5% quantile of Student's t with `df` degrees of freedom (infinite for df <= 0)."""
     if df <= 0:
         return float("inf")
-    z = Z95
-    return (
-        z
-        + (z**3 + z) / (4 * df)
-        + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df**2)
-        + (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / (384 * df**3)
-    )
+    from scipy import stats
+
+    return float(stats.t.ppf(0.975, df))
+
+
+def proportion_interval(k: float, n: float, z: float = Z95) -> tuple[float, float]:
+    """Clopper–Pearson interval for k exposed of n, at the two-sided level whose quantile is z.
+
+    Clopper–Pearson rather than Wilson or Jeffreys: it never covers less than its level for a
+    binomial, which is the promise a trainer makes aloud, and at k = 0 it gives the usual "rule of
+    three" bound. Written on scipy's beta quantiles (as `binomtest(k, n).proportion_ci()` is) so
+    that k and n may be effective, fractional counts after a design effect.
+    """
+    if n <= 0:
+        return (0.0, 1.0)
+    from scipy import stats
+
+    k = min(max(k, 0.0), n)
+    alpha = 2.0 * float(stats.norm.sf(z))
+    lo = 0.0 if k <= 0 else float(stats.beta.ppf(alpha / 2.0, k, n - k + 1.0))
+    hi = 1.0 if k >= n else float(stats.beta.ppf(1.0 - alpha / 2.0, k + 1.0, n - k))
+    return (lo, hi)
 
 
 def clustered_interval(
@@ -72,29 +84,45 @@ def clustered_interval(
 ) -> tuple[float, tuple[float, float]]:
     """Share exposed over (person, run) pairs, with a 95% interval from the per-run figures.
 
-    People in one run are correlated (a cascade exposes them together), so the interval uses the
-    between-run variance of the ratio estimator and a Wilson interval on the effective sample
-    size it implies, with Student's t quantile for the number of runs. A single run gives no
-    interval at all: [0, 1]. When every run agrees on 0% or 100%, each run counts as one
-    observation.
+    People in one run are correlated (a cascade exposes them together), so the interval counts
+    the people divided by a design effect: a Clopper–Pearson interval on that effective number.
+    With two runs or more and some, but not all, people exposed, the design effect is measured
+    from the between-run variance of the ratio estimator, and the level uses Student's t for the
+    number of runs. Otherwise (one run, or every run at 0% or at 100%) nothing measures it, and
+    people of one run count as independent groups of `ASSUMED_DESIGN_EFFECT` (of the whole run if
+    that is smaller): a million people with nobody exposed bound the share near 1 in 14,000, and
+    one person alone is one observation.
     """
     total = float(people.sum())
     if total == 0:
         return 0.0, (0.0, 1.0)
     p = float(exposed.sum()) / total
     runs = int((people > 0).sum())
-    if p == 0.0:
-        return p, (0.0, wilson(p, float(runs))[1])
-    if p == 1.0:
-        return p, (wilson(p, float(runs))[0], 1.0)
-    if runs < 2:
-        return p, (0.0, 1.0)  # one run says nothing about how much runs vary
+    if float(people.max()) <= 1.0:
+        # One person per run: the runs are independent trials, an exact binomial count.
+        return p, proportion_interval(float(exposed.sum()), total)
+    measured = measured_design_effect(exposed, people)
+    if measured is not None:
+        n_eff = total / max(measured, 1.0)
+        return p, proportion_interval(p * n_eff, n_eff, z=t_quantile_975(runs - 1))
+    n_eff = total / min(total / runs, ASSUMED_DESIGN_EFFECT)
+    return p, proportion_interval(p * n_eff, n_eff)
+
+
+def measured_design_effect(exposed: np.ndarray, people: np.ndarray) -> float | None:
+    """Variance of the share exposed over what independent people would give, from the runs.
+
+    None when the per-run figures cannot tell: fewer than two runs, or all at 0% or all at 100%.
+    """
+    total = float(people.sum())
+    runs = int((people > 0).sum())
+    p = float(exposed.sum()) / total if total else 0.0
+    if runs < 2 or not 0.0 < p < 1.0:
+        return None
     mean_n = total / runs
     resid = exposed - p * people
     var = float((resid**2).sum()) / (runs * (runs - 1) * mean_n * mean_n)
-    n_eff = total if var <= 0 else min(total, p * (1.0 - p) / var)
-    # The variance comes from `runs` figures: use Student's t rather than the normal quantile.
-    return p, wilson(p, n_eff, z=t_quantile_975(runs - 1))
+    return total * var / (p * (1.0 - p))
 
 
 def _median_day(per_day: np.ndarray) -> int | None:

@@ -1,9 +1,10 @@
 """Sensitivity of a role's exposure to scenario parameters: one-at-a-time curves and Sobol indices.
 
 All points of a sweep are simulated on common random numbers with the baseline, so a curve's
-shape is not drowned by run-to-run noise. Sobol indices use Saltelli's sampling scheme with the
-Saltelli (2010) first-order and Jansen total-effect estimators, and bootstrap intervals; the
-estimators are checked against the Ishigami function's known indices in the tests.
+shape is not drowned by run-to-run noise. Sobol indices come from `scipy.stats.sobol_indices`
+(Saltelli's sampling on a scrambled Sobol' sequence, the Saltelli 2010 first-order and Jansen
+total-effect estimators) with scipy's bootstrap for intervals; the tests check them against the
+Ishigami function's known indices.
 """
 
 from __future__ import annotations
@@ -182,13 +183,30 @@ def one_at_a_time(sweeper: Sweeper, varies: list[Vary], role: str) -> Sweep:
 def saltelli_matrices(
     k: int, n: int, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A, B (n x k, uniform on [0, 1)) and the k matrices AB_i (A with column i from B)."""
-    a = rng.random((n, k))
-    b = rng.random((n, k))
+    """A, B (n x k, on [0, 1)) and the k matrices AB_i (A with column i from B).
+
+    A and B are the two halves of one scrambled Sobol' sequence of 2k dimensions, as
+    `scipy.stats.sobol_indices` draws them (Saltelli et al. 2010, section 5); drawing them here
+    lets every sample point go through the one runner in one call. n should be a power of two.
+    """
+    from scipy.stats import qmc
+
+    a_b = qmc.Sobol(d=2 * k, scramble=True, rng=rng).random(n)
+    a, b = a_b[:, :k], a_b[:, k:]
     ab = np.repeat(a[None, :, :], k, axis=0)
     for i in range(k):
         ab[i, :, i] = b[:, i]
     return a, b, ab
+
+
+def _indices(f_a: np.ndarray, f_b: np.ndarray, f_ab: np.ndarray) -> np.ndarray:
+    """[first-order, total] indices (2 x k) by scipy's Saltelli (2010) and Jansen estimators."""
+    from scipy import stats
+
+    result = stats.sobol_indices(
+        func={"f_A": f_a[None, :], "f_B": f_b[None, :], "f_AB": f_ab[:, None, :]}, n=f_a.size
+    )
+    return np.array([np.atleast_1d(result.first_order), np.atleast_1d(result.total_order)])
 
 
 def sobol_indices(
@@ -198,40 +216,51 @@ def sobol_indices(
     rng: np.random.Generator,
     resamples: int = 500,
 ) -> list[SobolIndex]:
-    """First-order (Saltelli 2010) and total (Jansen 1999) indices with bootstrap 95% intervals."""
+    """First-order and total indices from `scipy.stats.sobol_indices`, with 95% intervals.
 
-    def estimate(idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        a, b, ab = f_a[idx], f_b[idx], f_ab[:, idx]
-        var = np.var(np.concatenate([a, b]))
-        if var <= 0:
-            return np.zeros(f_ab.shape[0]), np.zeros(f_ab.shape[0])
-        first = np.mean(b[None, :] * (ab - a[None, :]), axis=1) / var
-        total = 0.5 * np.mean((a[None, :] - ab) ** 2, axis=1) / var
-        return first, total
+    f_a and f_b hold the outputs at the rows of A and B, f_ab (k x n) those at each AB_i. The
+    intervals are scipy's bootstrap over the sample rows, as `SobolResult.bootstrap` does, but
+    given the sweep's own random stream (that method takes none, so its intervals would change
+    from one call to the next) and percentile rather than BCa: BCa needs a jackknife of n more
+    evaluations and breaks down when the output is constant, as when nobody is ever exposed.
+    """
+    from scipy import stats
 
-    n = f_a.size
-    first, total = estimate(np.arange(n))
-    boot = [estimate(rng.integers(0, n, n)) for _ in range(resamples)]
-    firsts = np.array([b[0] for b in boot])
-    totals = np.array([b[1] for b in boot])
-    out = []
-    for i in range(f_ab.shape[0]):
-        f_lo, f_hi = np.percentile(firsts[:, i], [2.5, 97.5])
-        t_lo, t_hi = np.percentile(totals[:, i], [2.5, 97.5])
-        out.append(
-            SobolIndex(
-                float(first[i]),
-                (float(f_lo), float(f_hi)),
-                float(total[i]),
-                (float(t_lo), float(t_hi)),
-            )
+    k, n = f_ab.shape
+    estimate = _indices(f_a, f_b, f_ab)
+    if np.var(np.concatenate([f_a, f_b])) <= 0:  # nothing varies: no index, and no doubt about it
+        low = high = estimate
+    else:
+        boot = stats.bootstrap(
+            (np.arange(n),),
+            lambda idx: _indices(f_a[idx], f_b[idx], f_ab[:, idx]),
+            n_resamples=resamples,
+            confidence_level=0.95,
+            method="percentile",
+            vectorized=False,
+            rng=rng,
         )
-    return out
+        low, high = boot.confidence_interval.low, boot.confidence_interval.high
+    return [
+        SobolIndex(
+            float(estimate[0, i]),
+            (float(low[0, i]), float(high[0, i])),
+            float(estimate[1, i]),
+            (float(low[1, i]), float(high[1, i])),
+        )
+        for i in range(k)
+    ]
 
 
 def sobol(sweeper: Sweeper, varies: list[Vary], role: str, samples: int) -> Sweep:
     """Sobol indices of the role's exposure, plus the one-at-a-time curves for the picture."""
     k = len(varies)
+    if samples < 2 or samples & (samples - 1):
+        raise UsageError(
+            "must be a power of two (8, 16, 32, ...): a Sobol' sequence is balanced only then",
+            subject="samples",
+            given=samples,
+        )
     if samples * (k + 2) > MAX_EVALUATIONS:
         raise UsageError(
             f"{samples * (k + 2)} scenarios to simulate; at most {MAX_EVALUATIONS}",

@@ -11,7 +11,7 @@ from simulator.analysis.compare import Comparison, Delta, Variant
 from simulator.i18n import _
 from simulator.report.grid import Grid, document
 from simulator.report.run import RunInfo, run_json, timing_json
-from simulator.report.words import horizon, illustrative, percent
+from simulator.report.words import MINUS, change, exposure, horizon, illustrative, percent
 
 if TYPE_CHECKING:  # made only by `compare --uncertainty`, which imports scipy for it
     from simulator.analysis.uncertainty import Uncertainty
@@ -184,9 +184,8 @@ def _label(v: Variant) -> str:
 
 
 def _change(d: Delta) -> str:
-    text = _("{d} pts ({lo} to {hi})").format(
-        d=points(d.p_exposed), lo=points(d.ci95[0]), hi=points(d.ci95[1])
-    )
+    f = change(d.p_exposed, d.ci95)
+    text = _("{d} pts ({interval})").format(d=f.value, interval=f.interval)
     return text if d.distinguishable else text + " " + _("no clear effect")
 
 
@@ -195,33 +194,33 @@ def variant_sentence(c: Comparison, v: Variant) -> str:
     s = v.loaded.scenario
     role = s.role_label(c.role)
     d = v.delta[c.role]
-    base = c.baseline.results.roles[c.role].p_exposed
     values = {
         "name": _label(v),
         "role": role,
         "horizon": horizon(s.days),
-        "a": percent(base),
-        "b": percent(v.results.roles[c.role].p_exposed),
-        "lo": points(d.ci95[0]),
-        "hi": points(d.ci95[1]),
+        "a": exposure(c.baseline.results.roles[c.role]).value,
+        "b": exposure(v.results.roles[c.role]).value,
+        "interval": change(d.p_exposed, d.ci95).interval,
     }
     if not d.distinguishable:
         text = _(
             "{name}: no clear effect on the {role} ({a} → {b}; the change could be anywhere from "
-            "{lo} to {hi} points)."
+            "{interval} points)."
         ).format(**values)
     elif d.p_exposed < 0:
         text = _(
-            "{name} lowers the {role}'s chance of exposure within {horizon} from {a} to {b} ({lo} "
-            "to {hi} points)."
+            "{name} lowers the {role}'s chance of exposure within {horizon} from {a} to {b} "
+            "({interval} points)."
         ).format(**values)
     else:
         text = _(
-            "{name} raises the {role}'s chance of exposure within {horizon} from {a} to {b} ({lo} "
-            "to {hi} points)."
+            "{name} raises the {role}'s chance of exposure within {horizon} from {a} to {b} "
+            "({interval} points)."
         ).format(**values)
     others = [
-        _("{role} {change} pts").format(role=s.role_label(r), change=points(od.p_exposed))
+        _("{role} {change} pts").format(
+            role=s.role_label(r), change=change(od.p_exposed, od.ci95).value
+        )
         for r, od in v.delta.items()
         if r != c.role and s.at_risk(r) and od.distinguishable
     ]
@@ -254,11 +253,11 @@ def _compare_document(c: Comparison, markdown: bool, width: int = 120) -> str:
         d = v.delta.get(c.role)
         median = "—" if g.median_day is None else str(g.median_day)
         if d is not None and d.median_days_gained is not None and d.median_days_gained != 0:
-            median += f" ({d.median_days_gained:+d})"
+            median += f" ({d.median_days_gained:+d})".replace("-", MINUS)
         grid.add(
             _label(v),
-            percent(g.p_exposed),
-            f"{percent(g.ci95[0])}–{percent(g.ci95[1])}",
+            exposure(g).value,
+            exposure(g).interval,
             "—" if d is None else _change(d),
             median,
             "—" if v.effort is None or not v.members else f"{v.effort:g}",
@@ -286,8 +285,8 @@ def _compare_document(c: Comparison, markdown: bool, width: int = 120) -> str:
                 bundle=_label(b.variant),
                 effort=b.variant.effort or 0.0,
                 role=s.role_label(c.role),
-                a=percent(c.baseline.results.roles[c.role].p_exposed),
-                b=percent(b.variant.results.roles[c.role].p_exposed),
+                a=exposure(c.baseline.results.roles[c.role]).value,
+                b=exposure(b.variant.results.roles[c.role]).value,
                 change=_change(d),
             ),
         ]
@@ -296,7 +295,7 @@ def _compare_document(c: Comparison, markdown: bool, width: int = 120) -> str:
                 "  "
                 + _("without {name}: {change} points more exposure").format(
                     name=s.countermeasures[member].label or member,
-                    change=points(contribution.p_exposed),
+                    change=change(contribution.p_exposed, contribution.ci95).value,
                 )
             )
     lines.append("")

@@ -12,7 +12,15 @@ from collections.abc import Callable
 from simulator.errors import UsageError
 from simulator.i18n import _, ngettext
 from simulator.report.story import cap, event_text, why
-from simulator.report.words import horizon, illustrative, leaves_out, mechanism_label, percent
+from simulator.report.words import (
+    change,
+    exposure,
+    horizon,
+    illustrative,
+    leaves_out,
+    mechanism_label,
+    percent,
+)
 from simulator.teaching.exercise import Alternative, Debrief, Tabletop, TurnResult
 from simulator.teaching.story import Story
 
@@ -24,10 +32,6 @@ def _fill(text: str, indent: str = "") -> str:
     return textwrap.fill(
         text, WIDTH, initial_indent=indent, subsequent_indent=indent + "  " if indent else ""
     )
-
-
-def _points(x: float) -> str:
-    return f"{x * 100:+.1f}".replace("-", "−")
 
 
 def _rule(title: str, char: str = "-") -> list[str]:
@@ -171,15 +175,13 @@ def _comparison(table: Tabletop, debrief: Debrief, alt: Alternative) -> str:
     mine = debrief.yours.variant.results.roles[role].p_exposed
     theirs = alt.variant.results.roles[role].p_exposed
     delta = alt.delta[role]
-    lo, hi = (_points(x) for x in delta.ci95)
     values = {
         "label": alt.label,
         "role": label,
         "horizon": horizon(debrief.horizon),
-        "mine": percent(mine),
-        "theirs": percent(theirs),
-        "lo": lo,
-        "hi": hi,
+        "mine": exposure(debrief.yours.variant.results.roles[role]).value,
+        "theirs": exposure(alt.variant.results.roles[role]).value,
+        "interval": change(delta.p_exposed, delta.ci95).interval,
     }
     if alt.yours:
         return _(
@@ -194,17 +196,17 @@ def _comparison(table: Tabletop, debrief: Debrief, alt: Alternative) -> str:
         text = _(
             "Had you chosen “{label}” every turn, exposure of the {role} within {horizon} would "
             "be {theirs} against your {mine}, a difference these runs cannot tell from chance "
-            "({lo} to {hi} points)."
+            "({interval} points)."
         ).format(**values)
     elif theirs < mine:
         text = _(
             "Had you chosen “{label}” every turn, exposure of the {role} within {horizon} would "
-            "drop from {mine} to {theirs} ({lo} to {hi} points)."
+            "drop from {mine} to {theirs} ({interval} points)."
         ).format(**values)
     else:
         text = _(
             "Had you chosen “{label}” every turn, exposure of the {role} within {horizon} would "
-            "rise from {mine} to {theirs} ({lo} to {hi} points)."
+            "rise from {mine} to {theirs} ({interval} points)."
         ).format(**values)
     others = [r for r in table.scenario.population.roles if r != role and table.scenario.at_risk(r)]
     changes = []
@@ -218,8 +220,8 @@ def _comparison(table: Tabletop, debrief: Debrief, alt: Alternative) -> str:
             changes.append(
                 _("{role} {mine} → {theirs}").format(
                     role=who,
-                    mine=percent(debrief.yours.variant.results.roles[other].p_exposed),
-                    theirs=percent(alt.variant.results.roles[other].p_exposed),
+                    mine=exposure(debrief.yours.variant.results.roles[other]).value,
+                    theirs=exposure(alt.variant.results.roles[other]).value,
                 )
             )
     if changes:
@@ -330,7 +332,7 @@ def debrief_text(table: Tabletop, debrief: Debrief, facilitator: bool) -> str:
                 runs=debrief.runs,
                 role=table.scenario.role_label(role),
                 horizon=horizon(debrief.horizon),
-                p=percent(debrief.yours.variant.results.roles[role].p_exposed),
+                p=exposure(debrief.yours.variant.results.roles[role]).value,
             )
         )
     )

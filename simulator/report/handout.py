@@ -32,7 +32,7 @@ from simulator.analysis.results import GroupResult, curve_band
 from simulator.errors import UsageError
 from simulator.i18n import _
 from simulator.report import charts
-from simulator.report.compare import points, variant_sentence
+from simulator.report.compare import variant_sentence
 from simulator.report.describe import (
     activity_lines,
     adversary_lines,
@@ -43,6 +43,8 @@ from simulator.report.describe import (
 )
 from simulator.report.output import write_atomic, write_result
 from simulator.report.words import (
+    change,
+    exposure,
     horizon,
     illustrative,
     leaves_out,
@@ -306,8 +308,8 @@ def _table(
             {
                 "role": label,
                 "people": f"{g.people:,.0f}" if g.people >= 10 else f"{g.people:g}",
-                "exposed": percent(g.p_exposed),
-                "interval": f"{percent(g.ci95[0])}–{percent(g.ci95[1])}",
+                "exposed": exposure(g).value,
+                "interval": exposure(g).interval,
                 "median_day": "—" if g.median_day is None else str(g.median_day),
                 "half_day": _("not within {horizon}").format(horizon=horizon(s.days))
                 if g.half_day is None
@@ -386,13 +388,14 @@ def _helps(s: Scenario, c: Comparison) -> list[dict[str, str]]:
     for v in c.variants:
         d = v.delta[c.role]
         cms = [s.countermeasures[m] for m in v.members]
-        change = _("{d} points ({lo} to {hi})").format(
-            d=points(d.p_exposed), lo=points(d.ci95[0]), hi=points(d.ci95[1])
-        )
+        f = change(d.p_exposed, d.ci95)
+        difference = _("{d} points ({interval})").format(d=f.value, interval=f.interval)
         if not d.distinguishable:
-            change += " — " + _("no clear effect")
+            difference += " — " + _("no clear effect")
         others = [
-            _("{role} {change}").format(role=s.role_label(r), change=points(od.p_exposed))
+            _("{role} {change}").format(
+                role=s.role_label(r), change=change(od.p_exposed, od.ci95).value
+            )
             for r, od in v.delta.items()
             if r != c.role and s.at_risk(r) and od.distinguishable
         ]
@@ -402,7 +405,7 @@ def _helps(s: Scenario, c: Comparison) -> list[dict[str, str]]:
                 "what": " ".join(cm.description.strip() for cm in cms),
                 "cost": " ".join(cm.cost.strip() for cm in cms),
                 "effort": "—" if v.effort is None else f"{v.effort:g}",
-                "change": change,
+                "change": difference,
                 "others": ", ".join(others) or "—",
                 "sentence": variant_sentence(c, v),
             }
@@ -540,7 +543,7 @@ def _workshop(s: Scenario, c: Comparison, scenario_spec: str, trace: str) -> lis
                     "Show “How likely”: within {horizon}, the {role} is exposed in {p} of runs, "
                     "most often through {cause}. "
                     "The band around each line is what the runs cannot rule out."
-                ).format(horizon=horizon(s.days), role=role, p=percent(g.p_exposed), cause=cause),
+                ).format(horizon=horizon(s.days), role=role, p=exposure(g).value, cause=cause),
                 _(
                     "Show “How bad” and the run up close: who else is exposed once the {role} is, "
                     "and through which link?"
@@ -587,8 +590,8 @@ def _workshop(s: Scenario, c: Comparison, scenario_spec: str, trace: str) -> lis
             ).format(
                 name=_variant_label(best),
                 role=role,
-                a=percent(g.p_exposed),
-                b=percent(best.results.roles[c.role].p_exposed),
+                a=exposure(g).value,
+                b=exposure(best.results.roles[c.role]).value,
                 cost=" ".join(s.countermeasures[m].cost.strip() for m in best.members),
             ),
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from simulator.i18n import _
-from simulator.report.words import horizon, mechanism_label, percent
+from simulator.report.words import change, figure, horizon, mechanism_label, percent
 from simulator.scenario.model import (
     AnyClaim,
     CauseClaim,
@@ -18,14 +18,6 @@ from simulator.scenario.model import (
 if TYPE_CHECKING:  # the figures come from the analysis; the claims' words need none of it
     from simulator.analysis.objectives import Finding, ObjectiveCheck
     from simulator.analysis.robust import RobustCheck, RobustFinding
-
-
-def _points(x: float) -> str:
-    """A change of share in percentage points, signed with a true minus: −17, +4, 0."""
-    value = round(x * 100)
-    if value == 0:
-        return "0"
-    return f"+{value}" if value > 0 else f"−{-value}"
 
 
 def _countermeasure(s: Scenario, name: str) -> str:
@@ -93,27 +85,25 @@ def objective_claims(s: Scenario, objective: str | Objective) -> list[str]:
 
 def figures(s: Scenario, finding: Finding) -> str:
     """The figures that decide a claim."""
-    lo, hi = finding.ci95
     claim = finding.claim
+    difference = change(finding.value, finding.ci95)
     if isinstance(claim, EffectClaim):
         return _(
-            "{base} without it, {var} with it: {delta} points (95% interval {lo} to {hi})"
+            "{base} without it, {var} with it: {delta} points (95% interval {interval})"
         ).format(
             base=percent(finding.baseline or 0.0),
             var=percent(finding.variant or 0.0),
-            delta=_points(finding.value),
-            lo=_points(lo),
-            hi=_points(hi),
+            delta=difference.value,
+            interval=difference.interval,
         )
     if isinstance(claim, ComparisonClaim):
         return _(
-            "{var} with it, {base} with the other: {delta} points (95% interval {lo} to {hi})"
+            "{var} with it, {base} with the other: {delta} points (95% interval {interval})"
         ).format(
             base=percent(finding.baseline or 0.0),
             var=percent(finding.variant or 0.0),
-            delta=_points(finding.value),
-            lo=_points(lo),
-            hi=_points(hi),
+            delta=difference.value,
+            interval=difference.interval,
         )
     if isinstance(claim, CauseClaim):
         if not finding.exposures:
@@ -124,18 +114,18 @@ def figures(s: Scenario, finding: Finding) -> str:
             return _("{share} of the exposures").format(share=percent(finding.share or 0.0))
         return _(
             "{share} of the exposures, next {other} {other_share}: a lead of {lead} points (95% "
-            "interval {lo} to {hi})"
+            "interval {interval})"
         ).format(
             share=percent(finding.share or 0.0),
             other=mechanism_label(s, finding.runner_up),
             other_share=percent(finding.runner_up_share or 0.0),
-            lead=_points(finding.value),
-            lo=_points(lo),
-            hi=_points(hi),
+            lead=difference.value,
+            interval=difference.interval,
         )
-    return _("{p} (95% interval {lo}–{hi})").format(
-        p=percent(finding.value), lo=percent(lo), hi=percent(hi)
-    )
+    shown = figure(finding.value, finding.ci95)
+    if shown.kind == "below":
+        return shown.value
+    return _("{p} (95% interval {interval})").format(p=shown.value, interval=shown.interval)
 
 
 def finding_line(s: Scenario, finding: Finding) -> str:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from simulator.analysis.results import GroupResult, Results
 from simulator.i18n import _, ngettext
 from simulator.report.grid import Grid, document
-from simulator.report.words import illustrative, mechanism_label, percent, role_sentence
+from simulator.report.words import exposure, illustrative, mechanism_label, percent, role_sentence
 from simulator.scenario import LoadedScenario
 
 if TYPE_CHECKING:  # made only by `run --uncertainty`, which imports scipy for it
@@ -208,8 +208,8 @@ def _run_document(results: Results, info: RunInfo, markdown: bool, width: int = 
         grid.add(
             label,
             f"{g.people:,.0f}" if g.people >= 10 else f"{g.people:g}",
-            percent(g.p_exposed),
-            f"{percent(g.ci95[0])}–{percent(g.ci95[1])}",
+            exposure(g).value,
+            exposure(g).interval,
             "—" if g.median_day is None else str(g.median_day),
             _top_causes(info.loaded, g),
         )

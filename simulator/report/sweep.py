@@ -10,10 +10,9 @@ from typing import Any
 from simulator.analysis.sweep import Sweep
 from simulator.i18n import _
 from simulator.report.charts import oat_chart, sobol_chart
-from simulator.report.compare import points
 from simulator.report.grid import Grid, document
 from simulator.report.run import RunInfo, run_json, timing_json
-from simulator.report.words import illustrative, percent
+from simulator.report.words import change, exposure, illustrative
 
 
 def sweep_json(sw: Sweep, seed: int, elapsed: float) -> dict[str, Any]:
@@ -112,7 +111,7 @@ def _sweep_document(sw: Sweep, markdown: bool, width: int = 120) -> str:
     ).format(
         title=s.title,
         role=role,
-        p=percent(sw.baseline.results.roles[sw.role].p_exposed),
+        p=exposure(sw.baseline.results.roles[sw.role]).value,
         runs=sw.baseline.results.runs,
     )
     grids = [
@@ -127,13 +126,12 @@ def _sweep_document(sw: Sweep, markdown: bool, width: int = 120) -> str:
         )
     ]
     for c in sw.ranking:
-        along = " ".join(percent(p.results.roles[sw.role].p_exposed) for p in c.points)
-        change = _("{d} pts ({lo} to {hi})").format(
-            d=points(c.swing.p_exposed), lo=points(c.swing.ci95[0]), hi=points(c.swing.ci95[1])
-        )
+        along = " ".join(exposure(p.results.roles[sw.role]).value for p in c.points)
+        f = change(c.swing.p_exposed, c.swing.ci95)
+        swing = _("{d} pts ({interval})").format(d=f.value, interval=f.interval)
         if not c.swing.distinguishable:
-            change += " " + _("no clear effect")
-        grids[0].add(c.vary.key, f"{_fmt(c.vary.low)}–{_fmt(c.vary.high)}", along, change)
+            swing += " " + _("no clear effect")
+        grids[0].add(c.vary.key, f"{_fmt(c.vary.low)}–{_fmt(c.vary.high)}", along, swing)
     if sw.sobol is not None:
         sob = Grid(
             _("Sobol indices from {n} samples: share of the variance of exposure").format(
@@ -159,9 +157,9 @@ def _sweep_document(sw: Sweep, markdown: bool, width: int = 120) -> str:
     ).format(
         key=top.vary.key,
         role=role,
-        a=percent(top.points[0].results.roles[sw.role].p_exposed),
+        a=exposure(top.points[0].results.roles[sw.role]).value,
         low=_fmt(top.vary.low),
-        b=percent(top.points[-1].results.roles[sw.role].p_exposed),
+        b=exposure(top.points[-1].results.roles[sw.role]).value,
         high=_fmt(top.vary.high),
     )
     return document(grids, [line, illustrative()], markdown, width)

@@ -1,0 +1,58 @@
+"""Wording of figures: precision follows the interval, tiny shares read as 1 in N."""
+
+from __future__ import annotations
+
+import pytest
+
+from simulator.report.words import MINUS, change, figure, rounding_step
+
+
+@pytest.mark.parametrize(
+    "lo,hi,step",
+    [(0.0, 0.79, 0.10), (0.40, 0.65, 0.05), (0.55, 0.68, 0.01), (0.001, 0.008, 0.001)],
+)
+def test_rounding_step_follows_the_width(lo, hi, step):
+    assert rounding_step(lo, hi) == step
+
+
+def test_a_wide_interval_is_not_printed_to_the_point():
+    f = figure(0.62, (0.32, 0.92))
+    assert (f.value, f.interval) == ("60%", "30–100%")
+
+
+def test_whole_points_round_the_interval_outward():
+    f = figure(0.62, (0.551, 0.684))
+    assert (f.value, f.interval, f.kind) == ("62%", "55–69%", "percent")
+
+
+def test_a_narrow_interval_gets_one_decimal():
+    assert (figure(0.003, (0.001, 0.008)).value, figure(0.003, (0.001, 0.008)).interval) == (
+        "0.3%",
+        "0.1–0.8%",
+    )
+
+
+def test_nobody_exposed_reads_fewer_than_one_in_a_round_number():
+    f = figure(0.0, (0.0, 7.4e-5))  # 1 in 13,514: the round number below keeps the bound true
+    assert (f.value, f.interval, f.kind) == ("fewer than 1 in 10,000", "0 to 1 in 10,000", "below")
+    assert figure(0.0, (0.0, 0.0183)).value == "fewer than 1 in 50"
+    assert figure(0.0, (0.0, 0.975)).interval == "0–100%"  # one person, one run: nothing known
+
+
+def test_a_tiny_share_reads_one_in_n_with_its_range():
+    f = figure(0.00078, (0.00052, 0.0011))
+    assert (f.value, f.interval) == ("about 1 in 1,200", "1 in 2,000 to 1 in 900")
+
+
+def test_an_extreme_that_is_not_reached_is_not_printed():
+    assert figure(0.99, (0.5, 0.999)).value == ">90%"
+    assert figure(0.01, (0.0, 0.6)).value == "<10%"
+    assert change(0.99, (0.5, 1.0)).value == ">+90"
+
+
+def test_changes_use_a_true_minus_and_the_interval_precision():
+    f = change(-0.132, (-0.185, -0.081))
+    assert (f.value, f.interval) == (f"{MINUS}13", f"{MINUS}19 to {MINUS}8")
+    f = change(-0.004, (-0.009, 0.001))
+    assert (f.value, f.interval) == (f"{MINUS}0.4", f"{MINUS}0.9 to +0.1")
+    assert change(0.003, (-0.1, 0.12)).value == "0"
