@@ -55,6 +55,7 @@ FLAGS = {
     "force": "--force",
     "runs": "--runs",
     "days": "--days",
+    "set": "--set",
     "people": "--people",
     "workers": "--workers",
     "max_memory": "--max-memory",

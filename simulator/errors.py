@@ -45,6 +45,27 @@ class _Words(dict[str, str]):
         return subject.replace("_", " ")
 
 
+class Setting(str):
+    """A patch labelled by the setting that made it ("set days=30"), for problems it causes.
+
+    The core says which setting (`subject`) and what was given; a Problem blamed on it calls the
+    setting by its name, so the command line can say `--set days=30` where the core says
+    "set days=30".
+    """
+
+    subject: str
+    given: str
+
+    def __new__(cls, subject: str, given: str) -> Setting:
+        made = super().__new__(cls, f"{_Words()[subject]} {given}")
+        made.subject = subject
+        made.given = given
+        return made
+
+    def __getnewargs__(self) -> tuple[str, str]:  # type: ignore[override]
+        return (self.subject, self.given)
+
+
 @dataclass(frozen=True)
 class Problem:
     """One problem in an input, located as precisely as we can.
@@ -59,6 +80,12 @@ class Problem:
     key: str
     message: str
     subject: str | None = None
+
+    def __post_init__(self) -> None:
+        # A problem blamed on a setting names the setting as its subject, with what was given.
+        if isinstance(self.source, Setting) and self.subject is None:
+            object.__setattr__(self, "subject", self.source.subject)
+            object.__setattr__(self, "source", self.source.given)
 
     def origin(self, names: Mapping[str, str] | None = None) -> str:
         """The file, or the subject (followed by the value as given, if any), without position."""

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import ast
+import copy
+import pickle
 import re
 from pathlib import Path
 
 from simulator.cli import FLAGS
-from simulator.errors import Problem, ScenarioError, UsageError, did_you_mean
+from simulator.errors import Problem, ScenarioError, Setting, UsageError, did_you_mean
 
 ROOT = Path(__file__).parent.parent
 
@@ -71,3 +73,16 @@ def test_every_subject_the_core_names_has_a_flag():
     subjects = _subjects_in_core()
     assert {"role", "person", "countermeasure", "seed"} <= subjects
     assert subjects <= set(FLAGS), sorted(subjects - set(FLAGS))
+
+
+def test_a_problem_blamed_on_a_setting_names_the_setting_and_its_flag():
+    problem = Problem(Setting("set", "days=x"), None, None, "days", "expected a whole number")
+    assert str(problem) == "set days=x: days: expected a whole number"
+    assert ScenarioError([problem]).lines(FLAGS) == ["--set days=x: days: expected a whole number"]
+    # A setting travels with the scenario it patched (to workers, into copies) unchanged.
+    for copied in (
+        pickle.loads(pickle.dumps(Setting("people", "100"))),
+        copy.deepcopy(Setting("vary", "a=1:2")),
+    ):
+        assert isinstance(copied, Setting) and copied.subject in FLAGS
+    assert str(pickle.loads(pickle.dumps(Setting("people", "100")))) == "people 100"

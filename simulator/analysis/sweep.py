@@ -18,7 +18,7 @@ import numpy as np
 
 from simulator.analysis.compare import Delta, Variant, paired_delta
 from simulator.analysis.results import aggregate
-from simulator.errors import UsageError
+from simulator.errors import Setting, UsageError
 from simulator.runner import batch_size, simulate_variants
 from simulator.scenario import LoadedScenario, variant
 from simulator.scenario.patches import Override, split_key
@@ -51,7 +51,7 @@ class Vary:
     def override(self, value: float) -> Override:
         """The override that puts this parameter at a value; its problems blame this `--vary`."""
         number = round(value) if self.integer else float(value)
-        return Override(self.key, number, f"--vary {self.text}")
+        return Override(self.key, number, Setting("vary", self.text))
 
 
 def parse_vary(text: str, sweeper: Sweeper) -> Vary:

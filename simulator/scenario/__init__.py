@@ -10,7 +10,7 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
-from simulator.errors import Problem, ScenarioError, did_you_mean
+from simulator.errors import Problem, ScenarioError, Setting, did_you_mean
 from simulator.scenario.loader import Document, decode_text, load_document, parse_yaml
 from simulator.scenario.model import Scenario, rescaled_units
 from simulator.scenario.patches import (
@@ -143,9 +143,9 @@ def load(
         try:
             key, value = parse_override(expr)
         except ValueError as exc:
-            settings.append(Problem("--set", None, None, expr, str(exc)))
+            settings.append(Problem("", None, None, expr, str(exc), subject="set"))
         else:
-            settings.append(Override(key, value, f"--set {expr}"))
+            settings.append(Override(key, value, Setting("set", expr)))
     return _patched(doc, scenario, display, countermeasures, None, settings, days, people)
 
 
@@ -260,7 +260,7 @@ def _patched(
         if problem is not None:
             problems.append(problem)
     if days is not None:
-        apply_set(patched, "days", days, f"--days {days}")
+        apply_set(patched, "days", days, Setting("days", str(days)))
     if problems and patches_first:
         raise ScenarioError(problems)
     scenario = original_scenario
@@ -273,7 +273,10 @@ def _patched(
         raise ScenarioError(problems)
     if people is not None:
         apply_set(
-            patched, "population.units", rescaled_units(scenario, people), f"--people {people}"
+            patched,
+            "population.units",
+            rescaled_units(scenario, people),
+            Setting("people", str(people)),
         )
         scenario = validate_model(patched)
     overrides = tuple(item for item in settings if isinstance(item, Override))

@@ -373,11 +373,11 @@ def parse_scalar(text: str) -> Any:
     """Parse a `--set` value as a YAML 1.2 scalar or flow list (`3`, `0.5`, `true`, `[1, 2]`)."""
     yaml = YAML(typ="rt", pure=True)
     try:
-        check_shape(text, "--set")
+        check_shape(text, "a value")
         node = yaml.load(text) if text.strip() else ""
     except (YAMLError, ScenarioError, RecursionError, ValueError):
         return text
-    doc = Document(source="--set", data=None, sha256="")
+    doc = Document(source="a value", data=None, sha256="")
     walker = _Walker(doc)
     value = walker.plain(node, (), 0)
     if walker.problems:

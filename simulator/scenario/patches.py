@@ -18,7 +18,7 @@ class Override:
 
     key: str
     value: Any
-    label: str  # where a problem the value causes is said to come from, e.g. `--set days=30`
+    label: str  # where its problems are blamed, e.g. Setting("set", "days=30") or a file position
 
 
 def split_key(key: str) -> Path_:
