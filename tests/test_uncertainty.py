@@ -40,8 +40,9 @@ def test_latin_hypercube_sets_lie_in_the_ranges_one_per_stratum_and_repeat_per_s
     for key, (lo, hi) in RANGES.items():
         values = np.array([s[key] for s in sets])
         assert np.all((values >= lo) & (values <= hi))
-        # A Latin hypercube uses each tenth of every range exactly once.
-        strata = np.floor((values - lo) / (hi - lo) * 10).astype(int)
+        # A Latin hypercube uses each tenth of every range exactly once; a positive range is cut
+        # evenly on a log scale, so that it is centred on an estimate it multiplies and divides.
+        strata = np.floor(np.log(values / lo) / np.log(hi / lo) * 10).astype(int)
         assert sorted(strata) == list(range(10))
     assert latin_hypercube(RANGES, 10, seed=5) == sets
     assert latin_hypercube(RANGES, 10, seed=6) != sets

@@ -1,8 +1,12 @@
 """Parameter uncertainty: sets of values drawn over a scenario's sourced ranges, simulated together.
 
 A scenario gives some parameters a sourced range (`{value: X, range: [LO, HI]}`). Parameter sets
-are drawn over those ranges by a Latin hypercube (each range cut into N equal strata, each stratum
-used once), seeded from the run's seed; the corners of the box (every parameter at an end) serve
+are drawn over those ranges by a Latin hypercube (each range cut into N strata, each stratum used
+once), seeded from the run's seed. A range of positive values is cut evenly on a log scale: most
+ranges are "a third to three times" or "half to double" an estimate, and on a log scale such a
+range is centred on the file's value, so a chance is as likely to be drawn halved as doubled (cut
+evenly on a plain scale, three draws in four would lie above it). A range reaching 0 is cut
+evenly. The corners of the box (every parameter at an end) serve
 the robust checks of learning objectives. Every set, and every countermeasure a question needs,
 runs in one call of `simulate_variants`: all of them on common random numbers, so the figures of
 two sets differ by what the parameters change, not by luck, and do not depend on `--workers`.
@@ -57,7 +61,10 @@ def no_ranges(loaded: LoadedScenario) -> UsageError:
 def latin_hypercube(
     ranges: Mapping[str, tuple[float, float]], n: int, seed: int
 ) -> list[ParameterSet]:
-    """N parameter sets over the ranges by Latin hypercube, the same for the same seed."""
+    """N parameter sets over the ranges by Latin hypercube, the same for the same seed.
+
+    Positive ranges are sampled evenly in the logarithm (see the module's docstring), others evenly.
+    """
     from scipy.stats import qmc
 
     keys = list(ranges)
@@ -67,7 +74,10 @@ def latin_hypercube(
     unit = sampler.random(n)
     lows = np.array([ranges[k][0] for k in keys], dtype=float)
     highs = np.array([ranges[k][1] for k in keys], dtype=float)
-    points = qmc.scale(unit, lows, highs) if np.all(highs > lows) else lows + unit * (highs - lows)
+    positive = lows > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(positive, highs / np.where(positive, lows, 1.0), 1.0)
+    points = np.where(positive, lows * ratio**unit, lows + unit * (highs - lows))
     return [{k: float(v) for k, v in zip(keys, row)} for row in points]
 
 
