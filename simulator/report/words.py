@@ -13,8 +13,8 @@ from simulator.scenario.model import Scenario, plain_name
 def illustrative() -> str:
     """The line every learner-facing result carries (its JSON as `note`): what the figures are."""
     return _(
-        "Illustrative figures from a model with sourced assumptions, not a prediction for any "
-        "person."
+        "Illustrative figures from a model: its mechanisms are sourced, most of its rates are "
+        "estimates; not a prediction for any person."
     )
 
 
