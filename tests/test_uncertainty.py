@@ -283,3 +283,15 @@ def test_compare_uncertainty_gives_each_countermeasure_its_change_over_the_range
     assert never["delta_interval"][0] <= min(never["per_set"])
     table = CliRunner().invoke(cli, args)
     assert table.output.count("across the sourced ranges (3 parameter sets)") == 3
+
+
+def test_a_role_nobody_can_expose_is_said_to_be_untouched_in_every_set(scenario_file):
+    town = _ranged(merge(TOWN, {"activities": {"act": {"who": "resident"}}}), RANGES)
+    result = CliRunner().invoke(
+        cli, ["run", str(scenario_file(town)), "--uncertainty", "3", "--runs", "2"]
+    )
+    assert result.exit_code == 0, result.output
+    assert (
+        "The target: nobody exposed in any run of the 3 parameter sets across the sourced ranges."
+        in result.output
+    )

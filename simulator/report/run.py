@@ -115,7 +115,13 @@ def uncertainty_sentence(loaded: LoadedScenario, role: str, u: Uncertainty) -> s
         "chance": percent(1.0 - r.parameter_share),
         "sets": len(u.sets),
     }
-    if r.interval[0] == r.interval[1]:
+    if r.interval == (0.0, 0.0):
+        # No run of any set exposed them: say so, not "0%" beside the table's bound of 1 in N.
+        text = _(
+            "The {role}: nobody exposed in any run of the {sets} parameter sets across the "
+            "sourced ranges."
+        )
+    elif r.interval[0] == r.interval[1]:
         text = _(
             "The {role}: {lo} in every one of {sets} parameter sets across the sourced ranges."
         )
