@@ -88,6 +88,35 @@ class Comparison:
     uncertainty: Uncertainty | None = None  # each variant's change over the sourced ranges
 
 
+def simulate_loaded(
+    base: LoadedScenario,
+    made: Sequence[tuple[str, list[str], LoadedScenario]],
+    runs: int,
+    seed: int,
+    workers: int = 1,
+    on_progress: Callable[[float], None] | None = None,
+    scheduler: str | None = None,
+) -> list[Variant]:
+    """Simulate variants of `base`, each (name, members, loaded), together on common random numbers.
+
+    All of them use the base's batch size, so run r of every variant draws from the same streams
+    and their differences are paired run by run.
+    """
+    per_variant = simulate_variants(
+        [ld.scenario for _name, _members, ld in made],
+        runs,
+        seed,
+        workers,
+        on_progress,
+        size=batch_size(base.scenario),
+        scheduler=scheduler,
+    )
+    return [
+        Variant(name, members, ld, summaries, aggregate(summaries, ld.scenario))
+        for (name, members, ld), summaries in zip(made, per_variant)
+    ]
+
+
 def _per_run(summaries: list[BatchSummary], role: int) -> tuple[np.ndarray, np.ndarray]:
     people = np.concatenate([s.people[:, role] for s in summaries]).astype(float)
     exposed = np.concatenate([s.exposures[:, role, :].sum(axis=1) for s in summaries]).astype(float)
@@ -165,20 +194,18 @@ class Comparer:
         """Simulate the baseline (the empty bundle) and the given bundles, reusing earlier ones."""
         wanted = [b for b in dict.fromkeys([(), *bundles_]) if b not in self._cache]
         if wanted:
-            loaded = [variant(self.base, countermeasures=b) if b else self.base for b in wanted]
-            per_variant = simulate_variants(
-                [ld.scenario for ld in loaded],
-                self.runs,
-                self.seed,
-                self.workers,
-                self.on_progress,
-                size=batch_size(self.base.scenario),
-            )
-            for bundle, ld, summaries in zip(wanted, loaded, per_variant):
-                name = "+".join(bundle) if bundle else "baseline"
-                self._cache[bundle] = Variant(
-                    name, list(bundle), ld, summaries, aggregate(summaries, ld.scenario)
+            todo = [
+                (
+                    "+".join(b) if b else "baseline",
+                    list(b),
+                    variant(self.base, countermeasures=b) if b else self.base,
                 )
+                for b in wanted
+            ]
+            simulated = simulate_loaded(
+                self.base, todo, self.runs, self.seed, self.workers, self.on_progress
+            )
+            self._cache.update(zip(wanted, simulated))
         base = self._cache[()]
         out = []
         for bundle in bundles_:

@@ -16,10 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulator.analysis.compare import Delta, Variant, paired_delta
-from simulator.analysis.results import aggregate
+from simulator.analysis.compare import Delta, Variant, paired_delta, simulate_loaded
 from simulator.errors import Setting, UsageError
-from simulator.runner import batch_size, simulate_variants
 from simulator.scenario import LoadedScenario, variant
 from simulator.scenario.patches import Override, split_key
 from simulator.scenario.validation import types_at
@@ -151,21 +149,14 @@ class Sweeper:
 
     def simulate(self, settings: list[list[Override]]) -> list[Variant]:
         """Simulate the baseline followed by the scenario with each list of parameters set."""
-        loaded = [self.base] + [self.variant(extra) for extra in settings]
-        per_variant = simulate_variants(
-            [ld.scenario for ld in loaded],
-            self.runs,
-            self.seed,
-            self.workers,
-            self.on_progress,
-            size=batch_size(self.base.scenario),
-            scheduler=self.scheduler,
-        )
-        names = ["baseline"] + [" ".join(f"{o.key}={o.value!r}" for o in x) for x in settings]
-        return [
-            Variant(name, [], ld, s, aggregate(s, ld.scenario))
-            for name, ld, s in zip(names, loaded, per_variant)
+        made: list[tuple[str, list[str], LoadedScenario]] = [("baseline", [], self.base)]
+        made += [
+            (" ".join(f"{o.key}={o.value!r}" for o in extra), [], self.variant(extra))
+            for extra in settings
         ]
+        return simulate_loaded(
+            self.base, made, self.runs, self.seed, self.workers, self.on_progress, self.scheduler
+        )
 
 
 def one_at_a_time(sweeper: Sweeper, varies: list[Vary], role: str) -> Sweep:

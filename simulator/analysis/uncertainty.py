@@ -35,10 +35,8 @@ from typing import Any
 
 import numpy as np
 
-from simulator.analysis.compare import Variant
-from simulator.analysis.results import aggregate
+from simulator.analysis.compare import Variant, simulate_loaded
 from simulator.errors import UsageError
-from simulator.runner import batch_size, simulate_variants
 from simulator.scenario import LoadedScenario, variant
 from simulator.scenario.patches import split_key
 from simulator.streams import uncertainty_seed
@@ -155,29 +153,20 @@ def simulate_sets(
     count = sum(len(w) for w in wanted)
     if count > MAX_SETS * 4:
         raise UsageError(f"that makes {count} variants to simulate; at most {MAX_SETS * 4}")
-    made: list[tuple[int, tuple[str, ...], LoadedScenario]] = []
+    where: list[tuple[int, tuple[str, ...]]] = []
+    made: list[tuple[str, list[str], LoadedScenario]] = []
     for i, values in enumerate(sets):
         for bundle in wanted[i]:
             if values is None and not bundle:
                 ld = loaded
             else:
                 ld = variant(loaded, countermeasures=bundle, parameters=values or {})
-            made.append((i, bundle, ld))
-    per_variant = simulate_variants(
-        [ld.scenario for _i, _b, ld in made],
-        runs,
-        seed,
-        workers,
-        on_progress,
-        size=batch_size(loaded.scenario),
-        scheduler=scheduler,
-    )
+            where.append((i, bundle))
+            made.append(("+".join(bundle) if bundle else "baseline", list(bundle), ld))
+    simulated = simulate_loaded(loaded, made, runs, seed, workers, on_progress, scheduler)
     out: list[dict[tuple[str, ...], Variant]] = [{} for _ in sets]
-    for (i, bundle, ld), summaries in zip(made, per_variant):
-        name = "+".join(bundle) if bundle else "baseline"
-        out[i][bundle] = Variant(
-            name, list(bundle), ld, summaries, aggregate(summaries, ld.scenario)
-        )
+    for (i, bundle), v in zip(where, simulated):
+        out[i][bundle] = v
     return out
 
 

@@ -140,12 +140,7 @@ def command_line(
 ) -> str:
     """The command that writes the same report again (the output named without its folder)."""
     args = ["exposure", "report", scenario, "--runs", str(runs), "--seed", str(seed)]
-    if days is not None:
-        args += ["--days", str(days)]
-    if people is not None:
-        args += ["--people", str(people)]
-    for o in overrides:
-        args += ["--set", o]
+    args += _town_flags(days, people, overrides)
     for c in countermeasures:
         args += ["--countermeasure", c]
     if role is not None:
@@ -165,13 +160,17 @@ def trace_command_line(
     args = ["exposure", "trace", scenario, "--seed", str(seed)]
     if person is not None:
         args += ["--person", person]
-    if days is not None:
-        args += ["--days", str(days)]
+    return shlex.join([*args, *_town_flags(days, people, overrides)])
+
+
+def _town_flags(days: int | None, people: int | None, overrides: Sequence[str]) -> list[str]:
+    """The flags that rebuild the simulated town: its days, its size and its --set values."""
+    flags = [] if days is None else ["--days", str(days)]
     if people is not None:
-        args += ["--people", str(people)]
+        flags += ["--people", str(people)]
     for o in overrides:
-        args += ["--set", o]
-    return shlex.join(args)
+        flags += ["--set", o]
+    return flags
 
 
 # ----------------------------------------------------------------------------- plain words

@@ -87,19 +87,13 @@ def figures(s: Scenario, finding: Finding) -> str:
     """The figures that decide a claim."""
     claim = finding.claim
     difference = change(finding.value, finding.ci95)
-    if isinstance(claim, EffectClaim):
-        return _(
-            "{base} without it, {var} with it: {delta} points (95% interval {interval})"
-        ).format(
-            base=percent(finding.baseline or 0.0),
-            var=percent(finding.variant or 0.0),
-            delta=difference.value,
-            interval=difference.interval,
+    if isinstance(claim, (EffectClaim, ComparisonClaim)):
+        template = (
+            _("{base} without it, {var} with it: {delta} points (95% interval {interval})")
+            if isinstance(claim, EffectClaim)
+            else _("{var} with it, {base} with the other: {delta} points (95% interval {interval})")
         )
-    if isinstance(claim, ComparisonClaim):
-        return _(
-            "{var} with it, {base} with the other: {delta} points (95% interval {interval})"
-        ).format(
+        return template.format(
             base=percent(finding.baseline or 0.0),
             var=percent(finding.variant or 0.0),
             delta=difference.value,
