@@ -94,6 +94,32 @@ def _population_key(scenario: Scenario) -> str:
     )
 
 
+# Populations built lately in this process, newest last: the checks of learning objectives
+# simulate the same town under many parameter sets, call after call, and a build can cost as much
+# as the runs. Small towns only, so the memory kept stays small.
+_BUILT: dict[tuple[str, int, int, int], Population] = {}
+_BUILT_MAX = 8
+_BUILT_PEOPLE = BATCH_PEOPLE
+
+
+def _built(key: tuple[str, int, int, int]) -> Population | None:
+    population = _BUILT.pop(key, None)
+    if population is not None:
+        _BUILT[key] = population  # now the newest
+    return population
+
+
+def _keep(key: tuple[str, int, int, int], population: Population) -> None:
+    if population.size + population.indices.size > _BUILT_PEOPLE:
+        return
+    for value in vars(population).values():
+        if isinstance(value, np.ndarray):
+            value.setflags(write=False)  # shared by every engine that uses it: never changed
+    _BUILT[key] = population
+    while len(_BUILT) > _BUILT_MAX:
+        del _BUILT[next(iter(_BUILT))]
+
+
 def run_variants_batch(
     scenarios: list[Scenario],
     seed: int,
@@ -104,18 +130,19 @@ def run_variants_batch(
 ) -> list[BatchSummary]:
     """Simulate one batch of every variant on common random numbers.
 
-    Variants whose population is built from the same settings share one build: the build draws
-    from the same stream, so sharing it changes nothing but the time taken.
+    Variants whose population is built from the same settings share one build (kept for later
+    calls too): the build draws from the same stream, so sharing it changes nothing but the time
+    taken.
     """
     sequence = batch_seed(seed, index)
-    built: dict[str, Population] = {}
     out = []
     for scenario in scenarios:
-        key = _population_key(scenario)
         streams = Streams(sequence)
-        if key not in built:
-            built[key] = build(scenario, runs, streams("population"))
-        engine = Engine(scenario, runs, streams, population=built[key])
+        population = _built((_population_key(scenario), seed, index, runs))
+        if population is None:
+            population = build(scenario, runs, streams("population"))
+            _keep((_population_key(scenario), seed, index, runs), population)
+        engine = Engine(scenario, runs, streams, population=population)
         out.append(summarise(engine.run(on_day), scenario, index * size))
     return out
 
@@ -150,24 +177,59 @@ def simulate_variants(
     from the same streams: differences between variants are paired run by run. Returns, per
     variant, its batch summaries in run order; identical whatever `workers` is, and on a Dask
     cluster given by its `scheduler` address.
+
+    When there are fewer batches than workers (many variants of a few runs, as parameter sets
+    are), the variants are shared out too: each variant draws afresh from its batch's stream, so
+    which worker simulates it changes nothing but the time taken.
     """
     size = size or batch_size(scenarios[0])
-    job = functools.partial(_variants_batch, scenarios, seed, size)
-    return run_batches(job, len(scenarios), runs, size, workers, on_progress, scheduler)
+    plan = batches(runs, size)
+    groups = variant_groups(scenarios, _group_count(len(scenarios), len(plan), workers, scheduler))
+    job = _GroupedBatch(tuple(tuple(scenarios[i] for i in g) for g in groups), seed, size)
+    grouped_plan = [(b * len(groups) + g, count) for b, count in plan for g in range(len(groups))]
+    done = run_planned(job, grouped_plan, workers, on_progress, scheduler)
+    out: list[list[BatchSummary]] = [[] for _ in scenarios]
+    for n, summaries in enumerate(done):
+        for i, summary in zip(groups[n % len(groups)], summaries):
+            out[i].append(summary)
+    return out
 
 
-def _variants_batch(
-    scenarios: list[Scenario],
-    seed: int,
-    size: int,
-    index: int,
-    runs: int,
-    report: Callable[[float], None] | None = None,
-) -> list[BatchSummary]:
-    """One batch of `simulate_variants`, telling `report` of every day simulated here."""
-    # Per day of each variant: runs x variants in all.
-    on_day = functools.partial(report, runs / scenarios[0].days) if report is not None else None
-    return run_variants_batch(scenarios, seed, index, runs, size, on_day=on_day)
+def _group_count(variants: int, planned: int, workers: int, scheduler: str | None) -> int:
+    """How many groups to share the variants among: enough to keep every worker busy."""
+    if workers <= 1 and scheduler is None:
+        return 1
+    wanted = -(-2 * max(workers, 2) // planned)  # about two pieces of work per worker
+    return max(1, min(variants, wanted))
+
+
+def variant_groups(scenarios: list[Scenario], count: int) -> list[list[int]]:
+    """Variant indices in `count` groups of similar size, those with one population together."""
+    keys: dict[str, list[int]] = {}
+    for i, scenario in enumerate(scenarios):
+        keys.setdefault(_population_key(scenario), []).append(i)
+    order = [i for members in keys.values() for i in members]
+    count = max(1, min(count, len(order)))
+    step = len(order) / count
+    return [order[round(g * step) : round((g + 1) * step)] for g in range(count)]
+
+
+@dataclass(frozen=True)
+class _GroupedBatch:
+    """One batch of one group of variants: picklable, so that workers can run it."""
+
+    groups: tuple[tuple[Scenario, ...], ...]
+    seed: int
+    size: int
+
+    def __call__(
+        self, index: int, runs: int, report: Callable[[float], None] | None = None
+    ) -> list[BatchSummary]:
+        batch, group = divmod(index, len(self.groups))
+        scenarios = list(self.groups[group])
+        # Per day of each variant: runs x variants in all.
+        on_day = functools.partial(report, runs / scenarios[0].days) if report is not None else None
+        return run_variants_batch(scenarios, self.seed, batch, runs, self.size, on_day=on_day)
 
 
 class BatchJob(Protocol):
@@ -198,16 +260,24 @@ def run_batches(
     `on_progress(runs)` is called as work completes, with the number of runs (of any variant,
     possibly fractional) just finished.
     """
-    plan = batches(runs, size)
-    report = on_progress or (lambda _runs: None)
-    done: list[list[BatchSummary]] = []
-    if scheduler is not None:
-        done = _on_dask(scheduler, job, plan, report)
-    elif workers <= 1 or len(plan) <= 1:
-        done = [job(index, count, report) for index, count in plan]
-    else:
-        done = _on_processes(min(workers, len(plan)), job, plan, report)
+    done = run_planned(job, batches(runs, size), workers, on_progress, scheduler)
     return [[batch[v] for batch in done] for v in range(variants)]
+
+
+def run_planned(
+    job: BatchJob,
+    plan: list[tuple[int, int]],
+    workers: int = 1,
+    on_progress: Callable[[float], None] | None = None,
+    scheduler: str | None = None,
+) -> list[list[BatchSummary]]:
+    """Run a job on every (index, runs) of a plan, in the plan's order, wherever asked."""
+    report = on_progress or (lambda _runs: None)
+    if scheduler is not None:
+        return _on_dask(scheduler, job, plan, report)
+    if workers <= 1 or len(plan) <= 1:
+        return [job(index, count, report) for index, count in plan]
+    return _on_processes(min(workers, len(plan)), job, plan, report)
 
 
 def _ignore_interrupts() -> None:

@@ -169,6 +169,26 @@ def test_results_do_not_depend_on_workers(scenario_file, monkeypatch):
     assert one == two
 
 
+def test_variants_shared_among_workers_give_the_same_bytes(scenario_file):
+    """One batch, many parameter sets: the sets are split among workers, and nothing changes."""
+    loaded = _loaded(scenario_file, {"population": {"units": 2}})
+    sets = latin_hypercube(RANGES, 5, seed=2)
+    groups = runner.variant_groups([variant(loaded, parameters=v).scenario for v in sets], 4)
+    assert sorted(i for g in groups for i in g) == list(range(5)) and len(groups) == 4
+    runner._BUILT.clear()
+    one = run_uncertainty(loaded, 5, runs=6, seed=4, workers=1)[1]
+    two = run_uncertainty(loaded, 5, runs=6, seed=4, workers=2)[1]
+    assert one == two
+    # The populations kept for later calls are read-only and give the same runs as fresh ones.
+    assert runner._BUILT and all(
+        not p.replica.flags.writeable and not p.indices.flags.writeable
+        for p in runner._BUILT.values()
+    )
+    again = run_uncertainty(loaded, 5, runs=6, seed=4, workers=1)[1]
+    runner._BUILT.clear()
+    assert again == one == run_uncertainty(loaded, 5, runs=6, seed=4, workers=1)[1]
+
+
 # The claim "the resident is exposed within 30 days in more than half of cases" with a watcher
 # noticing 0.4 of the acts: P = 1 − (1 − 0.4a)^30 > 1/2 exactly when a > (1 − 2^(−1/30)) / 0.4.
 THRESHOLD = (1 - 0.5 ** (1 / 30)) / 0.4
