@@ -61,6 +61,21 @@ class Finding:
     runner_up_share: float | None = None
     exposures: float | None = None  # cause claims: exposures of the role over all runs
 
+    @property
+    def degenerate(self) -> bool:
+        """Whether the runs leave no room for the claim: nothing to lower, raise or rank.
+
+        An effect or a comparison is degenerate when the role was exposed in every run or in
+        none, with the countermeasure and without it (or with either); a cause, when the role
+        was never exposed. Such a claim does not hold there, but nothing the role did could
+        have mattered either.
+        """
+        if isinstance(self.claim, CauseClaim):
+            return not self.exposures
+        if self.baseline is None or self.variant is None:
+            return False
+        return self.baseline == self.variant and self.baseline in (0.0, 1.0)
+
 
 @dataclass(frozen=True)
 class ObjectiveCheck:

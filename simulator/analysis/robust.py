@@ -16,8 +16,14 @@ usual paired statistics, at parameter sets spread over the ranges:
    ends in is the threshold's interval; near the threshold each decision is itself uncertain,
    so the bracket says where the claim's interval stops excluding zero, not an exact point.
 
-A claim may say where it holds (`when: {param: KEY, above: T}`): it is then checked only in that
-part of the parameter's range, and holding there passes.
+A claim may say where it holds (`when: {param: KEY, above: T}`, or a list of such conditions that
+hold together): it is then checked only in that part of the parameters' ranges, and holding there
+passes.
+
+A parameter set where the runs leave no room for the claim (the role exposed in every run or in
+none, with and without the countermeasure; a cause claimed for a role never exposed) is counted
+apart: the claim does not hold there, but nothing the role did could have mattered either, and
+the verdict says at how many sets that happened.
 """
 
 from __future__ import annotations
@@ -45,10 +51,12 @@ from simulator.analysis.uncertainty import (
 from simulator.errors import Problem, ScenarioError
 from simulator.scenario import LoadedScenario
 from simulator.scenario.loader import Path_
-from simulator.scenario.model import Condition
-from simulator.scenario.validation import located_claims
+from simulator.scenario.model import ComparisonClaim, Condition, EffectClaim, ExposureClaim
+from simulator.scenario.validation import located_claims, value_at
 
 ROBUST_RUNS = 50
+# A failure that leans the claimed way is simulated again on this many times the scenario's runs.
+CLOSE_CALL_RUNS = 4
 BISECTION_STEPS = 4
 DEFAULT_SETS = 16
 # Corners are taken over at most this many parameters (those that move a claim's figure most).
@@ -76,9 +84,10 @@ class RobustFinding:
         str  # "holds", "holds_when" (as the file states), "holds_only_when", "fails", "not_at_file"
     )
     sets: int  # parameter sets the claim was checked at, beyond the file's values
-    failing: int  # of those, how many it failed at
+    failing: int  # of those, how many it failed at (sets without room for it apart)
     threshold: Threshold | None = None
-    condition: Condition | None = None
+    conditions: tuple[Condition, ...] = ()
+    degenerate: int = 0  # sets where the runs left no room for the claim (see the module)
     also: tuple[str, ...] = ()  # other parameters whose one-at-a-time sweep flips the claim
 
     @property
@@ -104,17 +113,18 @@ class RobustCheck:
 
 
 def _region(
-    ranges: dict[str, tuple[float, float]], condition: Condition | None
+    ranges: dict[str, tuple[float, float]], conditions: Sequence[Condition]
 ) -> dict[str, tuple[float, float]]:
-    """The ranges a claim is checked over: its stated condition narrows one of them."""
-    if condition is None:
-        return dict(ranges)
-    lo, hi = ranges[condition.param]
-    if condition.above is not None:
-        lo = max(lo, condition.above)
-    else:
-        hi = min(hi, float(condition.below or 0.0))
-    return {**ranges, condition.param: (lo, max(lo, hi))}
+    """The ranges a claim is checked over: each stated condition narrows one of them."""
+    out = dict(ranges)
+    for condition in conditions:
+        lo, hi = out[condition.param]
+        if condition.above is not None:
+            lo = max(lo, condition.above)
+        else:
+            hi = min(hi, float(condition.below or 0.0))
+        out[condition.param] = (lo, max(lo, hi))
+    return out
 
 
 def _clamped(values: ParameterSet, region: dict[str, tuple[float, float]]) -> ParameterSet:
@@ -123,14 +133,20 @@ def _clamped(values: ParameterSet, region: dict[str, tuple[float, float]]) -> Pa
 
 def _condition_problems(loaded: LoadedScenario, claims: list[Located]) -> list[Problem]:
     """Stated conditions on parameters that have no sourced range."""
-    return [
-        loaded.document.problem(
-            (*path, "when", "param"),
-            f"`{claim.when.param}` has no sourced range, so a claim cannot be conditioned on it",
-        )
-        for path, _i, claim in claims
-        if claim.when is not None and claim.when.param not in loaded.ranges
-    ]
+    problems = []
+    for path, _i, claim in claims:
+        listed = isinstance(value_at(loaded.document.data, (*path, "when")), list)
+        for j, condition in enumerate(claim.when):
+            if condition.param not in loaded.ranges:
+                where = (*path, "when", j, "param") if listed else (*path, "when", "param")
+                problems.append(
+                    loaded.document.problem(
+                        where,
+                        f"`{condition.param}` has no sourced range, so a claim cannot be "
+                        "conditioned on it",
+                    )
+                )
+    return problems
 
 
 class RobustChecker:
@@ -198,14 +214,13 @@ class RobustChecker:
         at_file = check_claims(claims, self._simulate([None], bundles, self.runs)[0])
         base = file_values(loaded)
         # Claims with the same stated condition share their parameter sets.
-        groups: dict[tuple[str, str, float] | None, list[int]] = {}
+        groups: dict[tuple[tuple[str, str, float], ...], list[int]] = {}
         for i, (_p, _j, claim) in enumerate(claims):
-            groups.setdefault(_condition_key(claim.when), []).append(i)
+            groups.setdefault(_conditions_key(claim.when), []).append(i)
         plan: list[tuple[ParameterSet, int, str]] = []  # (values, group index, kind)
         regions = []
         for g, members in enumerate(groups.values()):
-            condition = claims[members[0]][2].when
-            region = _region(loaded.ranges, condition)
+            region = _region(loaded.ranges, claims[members[0]][2].when)
             regions.append(region)
             start = _clamped(base, region)
             if start != base:
@@ -255,13 +270,21 @@ class RobustChecker:
                     found[i].append((values, "corner", finding))
         # One-at-a-time ends first: a confirmed flip settles the verdict, so the claim's other
         # failures need no second look; the rest are confirmed only for claims without one.
+        # A failure whose estimate leans the claimed way may be an effect too small for the
+        # scenario's runs to resolve: it is simulated once more on CLOSE_CALL_RUNS times as many,
+        # and that answer stands, whether it resolves the effect or shows it too small to matter.
+        # A flip that this dissolves sends the claim's other failures through the same steps.
         self._confirm(claims, found, lambda _i, kind: kind.startswith("oat:"))
-        flipped = {
-            i
-            for i, per in enumerate(found)
-            if any(k.startswith("oat:") and not f.holds for _v, k, f in per)
-        }
-        self._confirm(claims, found, lambda i, kind: i not in flipped)
+        self._close_calls(claims, found, lambda _i, kind: kind.startswith("oat:"))
+        settled: set[int] = set()
+        while True:
+            flipped = {i for i, per in enumerate(found) if _flips(per)}
+            todo = set(range(len(claims))) - flipped - settled
+            if not todo:
+                break
+            self._confirm(claims, found, _others_of(todo))
+            self._close_calls(claims, found, _others_of(todo, oat=True))
+            settled |= todo
         verdicts = [
             self._verdict(claims[i], starts.get(i, at_file[i]), found[i])
             for i in range(len(claims))
@@ -269,11 +292,23 @@ class RobustChecker:
         verdicts = self._thresholds(claims, verdicts, found, base)
         return RobustCheck(loaded, self.runs, self.set_runs, self.seed, verdicts)
 
+    def _close_calls(
+        self,
+        claims: list[Located],
+        found: list[list[tuple[ParameterSet, str, Finding]]],
+        which: Callable[[int, str], bool],
+    ) -> None:
+        """Simulate again, on more runs, the failures `which` picks that lean the claimed way."""
+        self._confirm(claims, found, which, runs=self.runs * CLOSE_CALL_RUNS, leaning=True)
+
     def _confirm(
         self,
         claims: list[Located],
         found: list[list[tuple[ParameterSet, str, Finding]]],
         which: Callable[[int, str], bool],
+        *,
+        runs: int | None = None,
+        leaning: bool = False,
     ) -> None:
         """Re-check the failures `which(claim, kind)` picks on the scenario's runs, in one go.
 
@@ -281,13 +316,14 @@ class RobustChecker:
         wider. A failure on fewer runs may be that width alone, so it counts only if the claim
         also fails on as many runs as the check at the file's values uses.
         """
-        if self.set_runs >= self.runs:
+        runs = runs if runs is not None else self.runs
+        if not leaning and self.set_runs >= self.runs:
             return
         failed = [
             (i, n)
             for i, per in enumerate(found)
             for n, (_v, kind, f) in enumerate(per)
-            if not f.holds and which(i, kind)
+            if not f.holds and which(i, kind) and (not leaning or _leans(f))
         ]
         if not failed:
             return
@@ -300,7 +336,7 @@ class RobustChecker:
             needs.setdefault(key, []).extend(claim_bundles(claims[i][2]))
         keys = list(sets)
         simulated = self._simulate(
-            [sets[k] for k in keys], [], self.runs, per_set=[needs[k] for k in keys]
+            [sets[k] for k in keys], [], runs, per_set=[needs[k] for k in keys]
         )
         by_key = dict(zip(keys, simulated))
         for i, n in failed:
@@ -312,28 +348,22 @@ class RobustChecker:
         self, claim: Located, start: Finding, found: list[tuple[ParameterSet, str, Finding]]
     ) -> RobustFinding:
         """The verdict before any bisection: which parameters flip the claim one at a time."""
-        condition = claim[2].when
-        failing = sum(not f.holds for _v, _k, f in found)
+        conditions = tuple(claim[2].when)
+        failing = sum(_fails(f) for _v, _k, f in found)
+        apart = sum(not f.holds and f.degenerate for _v, _k, f in found)
+        sets = len(found)
         if not start.holds:
-            return RobustFinding(start, "not_at_file", len(found), failing, condition=condition)
+            return RobustFinding(start, "not_at_file", sets, failing, None, conditions, apart)
         if not failing:
-            verdict = "holds" if condition is None else "holds_when"
-            return RobustFinding(start, verdict, len(found), 0, condition=condition)
+            verdict = "holds_when" if conditions else "holds"
+            return RobustFinding(start, verdict, sets, 0, None, conditions, apart)
         flips = list(
             dict.fromkeys(
-                k.removeprefix("oat:") for _v, k, f in found if k.startswith("oat:") and not f.holds
+                k.removeprefix("oat:") for _v, k, f in found if k.startswith("oat:") and _fails(f)
             )
         )
-        if not flips:
-            return RobustFinding(start, "fails", len(found), failing, condition=condition)
-        return RobustFinding(
-            start,
-            "holds_only_when",
-            len(found),
-            failing,
-            condition=condition,
-            also=tuple(flips),
-        )
+        verdict = "holds_only_when" if flips else "fails"
+        return RobustFinding(start, verdict, sets, failing, None, conditions, apart, tuple(flips))
 
     def _thresholds(
         self,
@@ -348,10 +378,8 @@ class RobustChecker:
             if v.verdict != "holds_only_when":
                 continue
             key = v.also[0]
-            start = _clamped(base, _region(self.loaded.ranges, v.condition))
-            end = next(
-                values[key] for values, k, f in found[i] if k == f"oat:{key}" and not f.holds
-            )
+            start = _clamped(base, _region(self.loaded.ranges, v.conditions))
+            end = next(values[key] for values, k, f in found[i] if k == f"oat:{key}" and _fails(f))
             todo[i] = (key, start[key], end, start)
         brackets = {i: (good, bad) for i, (_k, good, bad, _s) in todo.items()}
         for _step in range(BISECTION_STEPS):
@@ -379,18 +407,57 @@ class RobustChecker:
                 v.sets,
                 v.failing,
                 threshold=threshold,
-                condition=v.condition,
+                conditions=v.conditions,
+                degenerate=v.degenerate,
                 also=v.also[1:],
             )
         return out
 
 
-def _condition_key(condition: Condition | None) -> tuple[str, str, float] | None:
-    if condition is None:
-        return None
-    if condition.above is not None:
-        return (condition.param, "above", condition.above)
-    return (condition.param, "below", float(condition.below or 0.0))
+def _others_of(claims: set[int], *, oat: bool = False) -> Callable[[int, str], bool]:
+    """Picks the findings of these claims: at other sets than one-at-a-time ends, or at any."""
+    return lambda i, kind: i in claims and (oat or not kind.startswith("oat:"))
+
+
+def _flips(per_claim: list[tuple[ParameterSet, str, Finding]]) -> bool:
+    """Whether some parameter alone, at an end of its range, makes the claim fail."""
+    return any(k.startswith("oat:") and _fails(f) for _v, k, f in per_claim)
+
+
+def _leans(finding: Finding) -> bool:
+    """Whether a claim that did not hold has its estimate on the claimed side all the same."""
+    claim = finding.claim
+    if finding.degenerate:
+        return False
+    if isinstance(claim, EffectClaim):
+        return (
+            finding.value < -claim.by_at_least
+            if claim.lowers is not None
+            else finding.value > claim.by_at_least
+        )
+    if isinstance(claim, ComparisonClaim):
+        return finding.value < 0
+    if isinstance(claim, ExposureClaim):
+        return (
+            finding.value > claim.above
+            if claim.above is not None
+            else finding.value < float(claim.below or 0.0)
+        )
+    return finding.value > 0
+
+
+def _fails(finding: Finding) -> bool:
+    """Whether a finding counts against its claim: it does not hold, and there was room for it."""
+    return not finding.holds and not finding.degenerate
+
+
+def _conditions_key(conditions: Sequence[Condition]) -> tuple[tuple[str, str, float], ...]:
+    return tuple(
+        (c.param, "above", c.above)
+        if c.above is not None
+        else (c.param, "below", float(c.below or 0.0))
+        for c in conditions
+    )
 
 
 def _moving_keys(

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from simulator.errors import UsageError
 from simulator.i18n import _, ngettext
+from simulator.report.objectives import conditional_claims, depends_heading
 from simulator.report.story import cap, event_text, why
 from simulator.report.words import (
     change,
@@ -349,6 +350,13 @@ def debrief_text(table: Tabletop, debrief: Debrief, facilitator: bool) -> str:
                 ).format(role=table.scenario.role_label(role))
             )
         )
+    conditions = conditional_claims(table.scenario)
+    if conditions:
+        lines += ["", *_rule(depends_heading())]
+        lines += [
+            textwrap.fill(f"{line}.", WIDTH, initial_indent="- ", subsequent_indent="  ")
+            for line in conditions
+        ]
     if table.scenario.limits:
         lines += ["", *_rule(leaves_out())]
         lines += [

@@ -41,6 +41,7 @@ from simulator.report.describe import (
     observer_lines,
     range_lines,
 )
+from simulator.report.objectives import conditional_claims, depends_heading
 from simulator.report.output import write_atomic, write_result
 from simulator.report.words import (
     change,
@@ -704,6 +705,7 @@ def build(data: ReportInput, scenario_spec: str) -> dict[str, Any]:
     t["exposed"] = t["exposed"].format(horizon=horizon(s.days))
     t["illustrative"] = illustrative()
     t["limits"] = leaves_out()
+    t["depends"] = depends_heading()
     return {
         "t": t,
         "title": s.title,
@@ -745,6 +747,7 @@ def build(data: ReportInput, scenario_spec: str) -> dict[str, Any]:
         ],
         "helps": _helps(s, c),
         "limits": [limit.strip() for limit in s.limits],
+        "conditions": conditional_claims(s),
         "effects_svg": effects_svg,
         "network_svg": network_svg,
         "picture_caption": picture_caption,

@@ -10,6 +10,7 @@ from simulator.scenario.model import (
     AnyClaim,
     CauseClaim,
     ComparisonClaim,
+    Condition,
     EffectClaim,
     Objective,
     Scenario,
@@ -29,7 +30,29 @@ def _capital(text: str) -> str:
 
 
 def claim_words(s: Scenario, claim: AnyClaim) -> str:
-    """A claim as a sentence a trainer can read aloud (no final full stop)."""
+    """A claim as a sentence a trainer can read aloud (no final full stop), with its conditions."""
+    text = _claim_itself(s, claim)
+    if claim.when:
+        return _("{claim}, if {conditions}").format(
+            claim=text, conditions=_(" and ").join(condition_words(c) for c in claim.when)
+        )
+    return text
+
+
+def condition_words(condition: Condition) -> str:
+    """A stated condition: in the claim's own words where the file gives them."""
+    if condition.says:
+        return condition.says
+    if condition.above is not None:
+        return _("{param} is above {value}").format(
+            param=condition.param, value=f"{condition.above:g}"
+        )
+    return _("{param} is below {value}").format(
+        param=condition.param, value=f"{float(condition.below or 0.0):g}"
+    )
+
+
+def _claim_itself(s: Scenario, claim: AnyClaim) -> str:
     if isinstance(claim, ComparisonClaim):
         return _("{cm} protects the {role} more than {other}").format(
             cm=_countermeasure(s, claim.countermeasure),
@@ -74,6 +97,22 @@ def claim_words(s: Scenario, claim: AnyClaim) -> str:
         names = ", ".join(_countermeasure(s, n) for n in claim.with_)
         text = _("{claim}, with {countermeasures}").format(claim=text, countermeasures=names)
     return text
+
+
+def depends_heading() -> str:
+    """The heading over the claims that hold only under stated conditions, wherever shown."""
+    return _("What these lessons depend on")
+
+
+def conditional_claims(s: Scenario) -> list[str]:
+    """Every claim that holds only under stated conditions, with them, in words."""
+    return [
+        _capital(claim_words(s, claim))
+        for objective in s.learning_objectives
+        if not isinstance(objective, str)
+        for claim in objective.claims
+        if claim.when
+    ]
 
 
 def objective_claims(s: Scenario, objective: str | Objective) -> list[str]:
@@ -143,21 +182,20 @@ def render_check(check: ObjectiveCheck) -> str:
 
 def robust_status(s: Scenario, finding: RobustFinding) -> str:
     """Whether a claim holds across the sourced ranges, in words."""
-    from simulator.analysis.robust import by_width
-
-    condition = finding.condition
     if finding.verdict == "not_at_file":
         return _("DOES NOT HOLD at the file's values")
+    return _robust_verdict(finding) + _no_room(s, finding)
+
+
+def _robust_verdict(finding: RobustFinding) -> str:
+    from simulator.analysis.robust import by_width
+
     if finding.verdict == "holds":
         return _("holds across the sourced ranges ({sets} parameter sets)").format(
             sets=finding.sets
         )
-    if finding.verdict == "holds_when" and condition is not None:
-        side = _("above") if condition.above is not None else _("below")
-        value = condition.above if condition.above is not None else condition.below
-        return _("holds when {param} is {side} {value}, as stated ({sets} parameter sets)").format(
-            param=condition.param, side=side, value=f"{value:g}", sets=finding.sets
-        )
+    if finding.verdict == "holds_when":
+        return _("holds where it says it does ({sets} parameter sets)").format(sets=finding.sets)
     threshold = finding.threshold
     if finding.verdict == "holds_only_when" and threshold is not None:
         lo, hi = threshold.bracket
@@ -175,6 +213,22 @@ def robust_status(s: Scenario, finding: RobustFinding) -> str:
     return _(
         "DOES NOT HOLD across the sourced ranges: fails at {n} of {sets} parameter sets"
     ).format(n=finding.failing, sets=finding.sets)
+
+
+def _no_room(s: Scenario, finding: RobustFinding) -> str:
+    """The sets left out of the verdict because the runs left no room for the claim."""
+    if not finding.degenerate:
+        return ""
+    claim = finding.at_file.claim
+    role = s.role_label(claim.most_common_for if isinstance(claim, CauseClaim) else claim.role)
+    if isinstance(claim, CauseClaim):
+        return _(" (and at {n} the {role} was never exposed)").format(
+            n=finding.degenerate, role=role
+        )
+    return _(
+        " (and at {n} the {role} was exposed in every run or in none, whatever was done: "
+        "no room for an effect)"
+    ).format(n=finding.degenerate, role=role)
 
 
 def robust_line(s: Scenario, finding: RobustFinding) -> str:

@@ -894,6 +894,13 @@ class Condition(Model):
     below: float | None = Field(
         default=None, description="the claim is said to hold when the parameter is below this"
     )
+    says: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = Field(
+        default=None,
+        description=(
+            "the condition in the claim's own words, read aloud with it (e.g. \"a radio fix takes "
+            'a minute or more"); without it the key and the value are shown'
+        ),
+    )
 
     @model_validator(mode="after")
     def _one_side(self) -> Condition:
@@ -903,9 +910,18 @@ class Condition(Model):
 
 
 _WHEN = (
-    "the condition under which the claim is said to hold, {param: KEY, above: T} (or below:): "
-    "`validate --robust` then checks it only in that part of the parameter's range"
+    "the condition under which the claim is said to hold, {param: KEY, above: T} (or below:), or "
+    "a list of them that hold together: `validate --robust` then checks the claim only in that "
+    "part of the parameters' ranges"
 )
+
+
+def _conditions(value: Any) -> Any:
+    """`when: {param: …}` is short for `when: [{param: …}]`."""
+    return [value] if isinstance(value, dict) else value
+
+
+Conditions = Annotated[list[Condition], BeforeValidator(_conditions)]
 
 
 class EffectClaim(Model):
@@ -929,7 +945,7 @@ class EffectClaim(Model):
     by_at_least: Probability = Field(
         default=0.0, description="how large the change must be, as a share (0.1 is ten points)"
     )
-    when: Condition | None = Field(default=None, description=_WHEN)
+    when: Conditions = Field(default=[], description=_WHEN)
 
     @model_validator(mode="after")
     def _one_direction(self) -> EffectClaim:
@@ -961,7 +977,7 @@ class CauseClaim(Model):
             "of the role's exposures minus the other's has its whole 95% interval above zero"
         )
     )
-    when: Condition | None = Field(default=None, description=_WHEN)
+    when: Conditions = Field(default=[], description=_WHEN)
 
 
 class ComparisonClaim(Model):
@@ -976,7 +992,7 @@ class ComparisonClaim(Model):
             "interval below zero"
         )
     )
-    when: Condition | None = Field(default=None, description=_WHEN)
+    when: Conditions = Field(default=[], description=_WHEN)
 
     @property
     def role(self) -> str:
@@ -1008,7 +1024,7 @@ class ExposureClaim(Model):
         alias="with",
         description="countermeasures applied for this claim: one name or a list",
     )
-    when: Condition | None = Field(default=None, description=_WHEN)
+    when: Conditions = Field(default=[], description=_WHEN)
 
     @model_validator(mode="after")
     def _one_bound(self) -> ExposureClaim:

@@ -492,20 +492,22 @@ def claim_problems(s: Scenario, doc: Document) -> list[Problem]:
         else:
             need((*path, "role"), claim.role, roles, "role")
             listed = isinstance(
-                _value_at(doc.data, (*path, "with")), list
+                value_at(doc.data, (*path, "with")), list
             )  # `with: x` is short for `[x]`
             for j, name in enumerate(claim.with_):
                 need(
                     (*path, "with", j) if listed else (*path, "with"), name, names, "countermeasure"
                 )
-        if claim.when is not None and not _numeric_key(claim.when.param):
-            problems.append(
-                doc.problem(
-                    (*path, "when", "param"),
-                    "no number in a scenario has this dotted key (write it as `--set` does, "
-                    "e.g. observers.df.fix_minutes)",
+        listed = isinstance(value_at(doc.data, (*path, "when")), list)
+        for j, condition in enumerate(claim.when):
+            if not _numeric_key(condition.param):
+                problems.append(
+                    doc.problem(
+                        (*path, "when", j, "param") if listed else (*path, "when", "param"),
+                        "no number in a scenario has this dotted key (write it as `--set` does, "
+                        "e.g. observers.df.fix_minutes)",
+                    )
                 )
-            )
     return problems
 
 
@@ -516,7 +518,7 @@ def _numeric_key(key: str) -> bool:
     return bool(kinds & {int, float})
 
 
-def _value_at(data: Any, path: Path_) -> Any:
+def value_at(data: Any, path: Path_) -> Any:
     """The value at a path of plain data, or None."""
     for part in path:
         if isinstance(data, dict):
