@@ -43,6 +43,15 @@ _STANDARD_TAGS = {
 }
 
 
+def _copy_plain(data: Any) -> Any:
+    """A deep copy of plain data: mappings and lists copied, everything else (immutable) shared."""
+    if isinstance(data, dict):
+        return {k: _copy_plain(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_copy_plain(v) for v in data]
+    return data
+
+
 @dataclass
 class Document:
     """A parsed scenario document: plain data plus where each piece came from."""
@@ -58,6 +67,24 @@ class Document:
     path: str = ""
     # Numbers written `{value: X, range: [LOW, HIGH]}`: path -> the range as written (ranges.py).
     ranges: dict[Path_, Any] = field(default_factory=dict)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Document:
+        """A copy with its own data and patch records; positions, fixed once parsed, are shared.
+
+        Variants of a scenario are made by patching copies of its document, one for every
+        parameter set and countermeasure: copying the positions of every key each time cost
+        more than validating the copy.
+        """
+        return Document(
+            self.source,
+            _copy_plain(self.data),
+            self.sha256,
+            self.value_pos,
+            self.key_pos,
+            dict(self.patched),
+            self.path,
+            _copy_plain(self.ranges),
+        )
 
     def locate(self, path: Path_, *, key: bool = False) -> tuple[str, int | None, int | None]:
         """The source, line and column for a path, falling back to its nearest ancestor.
