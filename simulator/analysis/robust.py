@@ -283,7 +283,11 @@ class RobustChecker:
             if not todo:
                 break
             self._confirm(claims, found, _others_of(todo))
-            self._close_calls(claims, found, _others_of(todo, oat=True))
+            # A claim that plainly fails somewhere fails whatever more runs show elsewhere.
+            open_ = {
+                i for i in todo if not any(_fails(f) and not _leans(f) for _v, _k, f in found[i])
+            }
+            self._close_calls(claims, found, _others_of(open_, oat=True))
             settled |= todo
         verdicts = [
             self._verdict(claims[i], starts.get(i, at_file[i]), found[i])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from simulator.i18n import _
+from simulator.i18n import _, ngettext
 from simulator.report.words import change, figure, horizon, mechanism_label, percent
 from simulator.scenario.model import (
     AnyClaim,
@@ -184,18 +184,17 @@ def robust_status(s: Scenario, finding: RobustFinding) -> str:
     """Whether a claim holds across the sourced ranges, in words."""
     if finding.verdict == "not_at_file":
         return _("DOES NOT HOLD at the file's values")
-    return _robust_verdict(finding) + _no_room(s, finding)
+    return _robust_verdict(s, finding)
 
 
-def _robust_verdict(finding: RobustFinding) -> str:
+def _robust_verdict(s: Scenario, finding: RobustFinding) -> str:
     from simulator.analysis.robust import by_width
 
+    sets = _sets(s, finding)
     if finding.verdict == "holds":
-        return _("holds across the sourced ranges ({sets} parameter sets)").format(
-            sets=finding.sets
-        )
+        return _("holds across the sourced ranges ({sets})").format(sets=sets)
     if finding.verdict == "holds_when":
-        return _("holds where it says it does ({sets} parameter sets)").format(sets=finding.sets)
+        return _("holds where it says it does ({sets})").format(sets=sets)
     threshold = finding.threshold
     if finding.verdict == "holds_only_when" and threshold is not None:
         lo, hi = threshold.bracket
@@ -210,25 +209,26 @@ def _robust_verdict(finding: RobustFinding) -> str:
         if finding.also:
             text += _("; {params} also flip it").format(params=", ".join(finding.also))
         return text
-    return _(
-        "DOES NOT HOLD across the sourced ranges: fails at {n} of {sets} parameter sets"
-    ).format(n=finding.failing, sets=finding.sets)
+    return _("DOES NOT HOLD across the sourced ranges: fails at {n} of {sets}").format(
+        n=finding.failing, sets=sets
+    )
 
 
-def _no_room(s: Scenario, finding: RobustFinding) -> str:
-    """The sets left out of the verdict because the runs left no room for the claim."""
+def _sets(s: Scenario, finding: RobustFinding) -> str:
+    """How many parameter sets, and at how many the runs left no room for the claim."""
+    sets = ngettext("{n} parameter set", "{n} parameter sets", finding.sets).format(n=finding.sets)
     if not finding.degenerate:
-        return ""
+        return sets
     claim = finding.at_file.claim
     role = s.role_label(claim.most_common_for if isinstance(claim, CauseClaim) else claim.role)
     if isinstance(claim, CauseClaim):
-        return _(" (and at {n} the {role} was never exposed)").format(
-            n=finding.degenerate, role=role
+        return _("{sets}; at {n} the {role} was never exposed").format(
+            sets=sets, n=finding.degenerate, role=role
         )
     return _(
-        " (and at {n} the {role} was exposed in every run or in none, whatever was done: "
-        "no room for an effect)"
-    ).format(n=finding.degenerate, role=role)
+        "{sets}; at {n} the {role} was exposed in every run or in none, whatever was done: "
+        "no room for an effect"
+    ).format(sets=sets, n=finding.degenerate, role=role)
 
 
 def robust_line(s: Scenario, finding: RobustFinding) -> str:
