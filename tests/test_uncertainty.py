@@ -386,3 +386,23 @@ def test_a_failure_leans_the_claimed_way_by_its_estimate():
     assert not _leans(finding(ExposureClaim(role="r", below=0.3), 0.31))
     assert _leans(finding(ComparisonClaim(countermeasure="a", protects="r", more_than="b"), -0.01))
     assert not _leans(finding(CauseClaim(cause="x", most_common_for="r"), -0.2, exposures=5.0))
+
+
+def test_a_claim_that_fails_only_where_two_estimates_are_low_together_says_where(scenario_file):
+    """P = 1 − (1 − a·n)^30 > 0.3 needs a·n > 0.0118: a = 0.05 or n = 0.2 alone keeps a·n at
+    0.02 (P = 0.45), both together make it 0.01 (P = 0.26), well below at 4,000 pairs."""
+    loaded = _loaded(
+        scenario_file,
+        _claims({"role": "resident", "above": 0.3}),
+        {"activities.act.per_day": (0.05, 0.2), "observers.watcher.notice.behaviour": (0.2, 0.8)},
+    )
+    loaded = variant(loaded, parameters={"activities.act.per_day": 0.1})
+    (finding,) = RobustChecker(loaded, runs=4, sets=4, seed=3).check().findings
+    assert finding.verdict == "fails" and not finding.passes and not finding.also
+    corner = (
+        ("activities.act.per_day", 0.05, "low"),
+        ("observers.watcher.notice.behaviour", 0.2, "low"),
+    )
+    assert any(sorted(where) == sorted(corner) for where in finding.where), finding.where
+    text = robust_status(loaded.scenario, finding)
+    assert "activities.act.per_day 0.05 (low)" in text and "among them where" in text

@@ -62,6 +62,10 @@ BISECTION_STEPS = 4
 DEFAULT_SETS = 16
 # Corners are taken over at most this many parameters (those that move a claim's figure most).
 CORNER_KEYS = 3
+# A claim that fails with no one parameter to blame is shown at this many of its failing sets,
+# each by this many of its parameters furthest from the file's values.
+WHERE_SETS = 3
+WHERE_KEYS = 3
 
 Located = tuple[Path_, int, Claim]
 
@@ -90,6 +94,9 @@ class RobustFinding:
     conditions: tuple[Condition, ...] = ()
     degenerate: int = 0  # sets where the runs left no room for the claim (see the module)
     also: tuple[str, ...] = ()  # other parameters whose one-at-a-time sweep flips the claim
+    # For a claim that fails with no one parameter to blame: a few sets it fails at, each as the
+    # parameters furthest from the file's values there, (key, value, "low" or "high").
+    where: tuple[tuple[tuple[str, float, str], ...], ...] = ()
 
     @property
     def passes(self) -> bool:
@@ -291,7 +298,7 @@ class RobustChecker:
             self._close_calls(claims, found, _others_of(open_, oat=True))
             settled |= todo
         verdicts = [
-            self._verdict(claims[i], starts.get(i, at_file[i]), found[i])
+            self._verdict(claims[i], starts.get(i, at_file[i]), found[i], base)
             for i in range(len(claims))
         ]
         verdicts = self._thresholds(claims, verdicts, found, base)
@@ -356,7 +363,11 @@ class RobustChecker:
             found[i][n] = (values, kind, again)
 
     def _verdict(
-        self, claim: Located, start: Finding, found: list[tuple[ParameterSet, str, Finding]]
+        self,
+        claim: Located,
+        start: Finding,
+        found: list[tuple[ParameterSet, str, Finding]],
+        base: ParameterSet,
     ) -> RobustFinding:
         """The verdict before any bisection: which parameters flip the claim one at a time."""
         conditions = tuple(claim[2].when)
@@ -373,8 +384,14 @@ class RobustChecker:
                 k.removeprefix("oat:") for _v, k, f in found if k.startswith("oat:") and _fails(f)
             )
         )
-        verdict = "holds_only_when" if flips else "fails"
-        return RobustFinding(start, verdict, sets, failing, None, conditions, apart, tuple(flips))
+        if flips:
+            return RobustFinding(
+                start, "holds_only_when", sets, failing, None, conditions, apart, tuple(flips)
+            )
+        where = tuple(
+            _furthest(values, base, self.loaded.ranges) for values, _k, f in found if _fails(f)
+        )[:WHERE_SETS]
+        return RobustFinding(start, "fails", sets, failing, None, conditions, apart, (), where)
 
     def _thresholds(
         self,
@@ -423,6 +440,35 @@ class RobustChecker:
                 also=v.also[1:],
             )
         return out
+
+
+def _furthest(
+    values: ParameterSet, base: ParameterSet, ranges: dict[str, tuple[float, float]]
+) -> tuple[tuple[str, float, str], ...]:
+    """The parameters of a set furthest from the file's values, as shares of their ranges.
+
+    A positive range is measured on a log scale, as it is drawn.
+    """
+
+    def position(key: str, value: float) -> float:
+        lo, hi = ranges[key]
+        if hi <= lo:
+            return 0.0
+        if lo > 0:
+            return math.log(value / lo) / math.log(hi / lo)
+        return (value - lo) / (hi - lo)
+
+    moved = sorted(
+        (
+            (abs(position(k, v) - position(k, base[k])), k, v)
+            for k, v in values.items()
+            if k in base and v != base[k]
+        ),
+        key=lambda item: -item[0],
+    )
+    return tuple(
+        (k, v, "low" if v < base[k] else "high") for share, k, v in moved[:WHERE_KEYS] if share > 0
+    )
 
 
 def _others_of(claims: set[int], *, oat: bool = False) -> Callable[[int, str], bool]:

@@ -209,9 +209,21 @@ def _robust_verdict(s: Scenario, finding: RobustFinding) -> str:
         if finding.also:
             text += _("; {params} also flip it").format(params=", ".join(finding.also))
         return text
-    return _("DOES NOT HOLD across the sourced ranges: fails at {n} of {sets}").format(
+    text = _("DOES NOT HOLD across the sourced ranges: fails at {n} of {sets}").format(
         n=finding.failing, sets=sets
     )
+    if finding.where:
+        shown = [
+            ", ".join(
+                (
+                    _("{param} {value} (low)") if side == "low" else _("{param} {value} (high)")
+                ).format(param=key, value=f"{value:.3g}")
+                for key, value, side in where
+            )
+            for where in finding.where
+        ]
+        text += _(", among them where {sets}").format(sets=_("; where ").join(shown))
+    return text
 
 
 def _sets(s: Scenario, finding: RobustFinding) -> str:
