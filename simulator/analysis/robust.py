@@ -49,7 +49,7 @@ from simulator.analysis.uncertainty import (
     simulate_sets,
 )
 from simulator.errors import Problem, ScenarioError
-from simulator.scenario import LoadedScenario
+from simulator.scenario import LoadedScenario, as_written
 from simulator.scenario.loader import Path_
 from simulator.scenario.model import ComparisonClaim, Condition, EffectClaim, ExposureClaim
 from simulator.scenario.validation import located_claims, value_at
@@ -388,8 +388,11 @@ class RobustChecker:
             return RobustFinding(
                 start, "holds_only_when", sets, failing, None, conditions, apart, tuple(flips)
             )
+        sway = _sway(found)
         where = tuple(
-            _furthest(values, base, self.loaded.ranges) for values, _k, f in found if _fails(f)
+            _furthest(values, base, self.loaded.ranges, sway)
+            for values, _k, f in found
+            if _fails(f)
         )[:WHERE_SETS]
         return RobustFinding(start, "fails", sets, failing, None, conditions, apart, (), where)
 
@@ -442,12 +445,26 @@ class RobustChecker:
         return out
 
 
-def _furthest(
-    values: ParameterSet, base: ParameterSet, ranges: dict[str, tuple[float, float]]
-) -> tuple[tuple[str, float, str], ...]:
-    """The parameters of a set furthest from the file's values, as shares of their ranges.
+def _sway(found: list[tuple[ParameterSet, str, Finding]]) -> dict[str, float]:
+    """How far each parameter alone, from one end of its range to the other, moves the figure."""
+    ends: dict[str, list[float]] = {}
+    for _v, kind, f in found:
+        if kind.startswith("oat:"):
+            ends.setdefault(kind.removeprefix("oat:"), []).append(f.value)
+    return {k: max(v) - min(v) for k, v in ends.items() if len(v) == 2}
 
-    A positive range is measured on a log scale, as it is drawn.
+
+def _furthest(
+    values: ParameterSet,
+    base: ParameterSet,
+    ranges: dict[str, tuple[float, float]],
+    sway: dict[str, float],
+) -> tuple[tuple[str, float, str], ...]:
+    """The parameters of a set that most likely made the claim fail there.
+
+    Each parameter is scored by how far it lies from the file's value, as a share of its range
+    (on a log scale for a positive range, as it is drawn), times how far it alone moves the
+    claim's figure across its range.
     """
 
     def position(key: str, value: float) -> float:
@@ -458,16 +475,18 @@ def _furthest(
             return math.log(value / lo) / math.log(hi / lo)
         return (value - lo) / (hi - lo)
 
-    moved = sorted(
+    scored = sorted(
         (
-            (abs(position(k, v) - position(k, base[k])), k, v)
+            (abs(position(k, v) - position(k, base[k])) * sway.get(k, 0.0), k, v)
             for k, v in values.items()
             if k in base and v != base[k]
         ),
         key=lambda item: -item[0],
     )
     return tuple(
-        (k, v, "low" if v < base[k] else "high") for share, k, v in moved[:WHERE_KEYS] if share > 0
+        (k, float(as_written(k, v)), "low" if v < base[k] else "high")
+        for score, k, v in scored[:WHERE_KEYS]
+        if score > 0
     )
 
 

@@ -180,7 +180,7 @@ def variant(
         problems = [
             problem
             for key, value in parameters.items()
-            if (problem := apply_set(original, key, _as_written(key, value), key)) is not None
+            if (problem := apply_set(original, key, as_written(key, value), key)) is not None
         ]
         if problems:
             raise ScenarioError(problems)
@@ -202,7 +202,7 @@ def variant(
     return made
 
 
-def _as_written(key: str, value: float) -> float | int:
+def as_written(key: str, value: float) -> float | int:
     """A drawn value as the file would write it: rounded where the key takes whole numbers."""
     kinds = {alt for tp in types_at(split_key(key)) for alt in _unwrap(tp)}
     if int in kinds and float not in kinds:
@@ -388,6 +388,7 @@ __all__ = [
     "Override",
     "Patches",
     "Scenario",
+    "as_written",
     "bundled_names",
     "check_countermeasures",
     "check_exercise",
