@@ -190,11 +190,13 @@ def robust_status(s: Scenario, finding: RobustFinding) -> str:
 def _robust_verdict(s: Scenario, finding: RobustFinding) -> str:
     from simulator.analysis.robust import by_width
 
-    sets = _sets(s, finding)
-    if finding.verdict == "holds":
-        return _("holds across the sourced ranges ({sets})").format(sets=sets)
-    if finding.verdict == "holds_when":
-        return _("holds where it says it does ({sets})").format(sets=sets)
+    sets = ngettext("{n} parameter set", "{n} parameter sets", finding.sets).format(n=finding.sets)
+    apart = _no_room(s, finding)
+    if finding.verdict in ("holds", "holds_when"):
+        shown = _("{sets}; {apart}").format(sets=sets, apart=apart) if apart else sets
+        if finding.verdict == "holds":
+            return _("holds across the sourced ranges ({sets})").format(sets=shown)
+        return _("holds where it says it does ({sets})").format(sets=shown)
     threshold = finding.threshold
     if finding.verdict == "holds_only_when" and threshold is not None:
         lo, hi = threshold.bracket
@@ -208,39 +210,43 @@ def _robust_verdict(s: Scenario, finding: RobustFinding) -> str:
         )
         if finding.also:
             text += _("; {params} also flip it").format(params=", ".join(finding.also))
-        return text
-    text = _("DOES NOT HOLD across the sourced ranges: fails at {n} of {sets}").format(
-        n=finding.failing, sets=sets
-    )
-    if finding.where:
-        shown = [
-            ", ".join(
-                (
-                    _("{param} {value} (low)") if side == "low" else _("{param} {value} (high)")
-                ).format(param=key, value=f"{value:.3g}")
-                for key, value, side in where
-            )
-            for where in finding.where
-        ]
-        text += _(", among them where {sets}").format(sets=_("; where ").join(shown))
-    return text
+    else:
+        text = _("DOES NOT HOLD across the sourced ranges: fails at {n} of {sets}").format(
+            n=finding.failing, sets=sets
+        )
+        if finding.where:
+            shown_sets = [
+                ", ".join(
+                    (
+                        _("{param} {value} (low)") if side == "low" else _("{param} {value} (high)")
+                    ).format(param=key, value=f"{value:.3g}")
+                    for key, value, side in where
+                )
+                for where in finding.where
+            ]
+            text += _(", among them where {sets}").format(sets=_("; where ").join(shown_sets))
+    return _("{verdict}; {apart}").format(verdict=text, apart=apart) if apart else text
 
 
-def _sets(s: Scenario, finding: RobustFinding) -> str:
-    """How many parameter sets, and at how many the runs left no room for the claim."""
-    sets = ngettext("{n} parameter set", "{n} parameter sets", finding.sets).format(n=finding.sets)
+def _no_room(s: Scenario, finding: RobustFinding) -> str:
+    """The sets left out of the verdict because the runs left no room for the claim."""
     if not finding.degenerate:
-        return sets
+        return ""
     claim = finding.at_file.claim
     role = s.role_label(claim.most_common_for if isinstance(claim, CauseClaim) else claim.role)
     if isinstance(claim, CauseClaim):
-        return _("{sets}; at {n} the {role} was never exposed").format(
-            sets=sets, n=finding.degenerate, role=role
-        )
-    return _(
-        "{sets}; at {n} the {role} was exposed in every run or in none, whatever was done: "
-        "no room for an effect"
-    ).format(sets=sets, n=finding.degenerate, role=role)
+        return ngettext(
+            "at {n} set the {role} was never exposed",
+            "at {n} sets the {role} was never exposed",
+            finding.degenerate,
+        ).format(n=finding.degenerate, role=role)
+    return ngettext(
+        "at {n} set the {role} was exposed in every run or in none, whatever was done: "
+        "no room for an effect",
+        "at {n} sets the {role} was exposed in every run or in none, whatever was done: "
+        "no room for an effect",
+        finding.degenerate,
+    ).format(n=finding.degenerate, role=role)
 
 
 def robust_line(s: Scenario, finding: RobustFinding) -> str:
