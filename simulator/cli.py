@@ -835,14 +835,7 @@ def compare(
             from simulator.analysis.uncertainty import compare_uncertainty
 
             result.uncertainty = compare_uncertainty(
-                comparer.base,
-                [v.name for v in result.variants],
-                chosen_role,
-                uncertainty,
-                runs=comparer.runs,
-                seed=seed,
-                workers=workers,
-                on_progress=progress.advance,
+                result, uncertainty, seed=seed, workers=workers, on_progress=progress.advance
             )
     finally:
         progress.close()

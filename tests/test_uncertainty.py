@@ -16,13 +16,17 @@ from click.testing import CliRunner
 from conftest import BASE, merge
 
 from simulator import runner
+from simulator.analysis.compare import Comparer, compare
 from simulator.analysis.objectives import Finding, check_objectives
 from simulator.analysis.robust import RobustChecker, _leans
 from simulator.analysis.uncertainty import (
+    RoleUncertainty,
+    compare_uncertainty,
     corners,
     latin_hypercube,
     mixture_interval,
     parameter_share,
+    ranged_comparison,
     run_uncertainty,
 )
 from simulator.cli import cli
@@ -386,3 +390,39 @@ def test_a_failure_leans_the_claimed_way_by_its_estimate():
     assert not _leans(finding(ExposureClaim(role="r", below=0.3), 0.31))
     assert _leans(finding(ComparisonClaim(countermeasure="a", protects="r", more_than="b"), -0.01))
     assert not _leans(finding(CauseClaim(cause="x", most_common_for="r"), -0.2, exposures=5.0))
+
+
+def test_one_simulation_gives_exposure_and_changes_over_the_same_sets(scenario_file):
+    """The report's two columns: the baselines of the drawn sets, and each change against them."""
+    loaded = _loaded(scenario_file, {"population": {"units": 2}})
+    comparer = Comparer(loaded, runs=4, seed=3, workers=1)
+    comparison = compare(comparer, ["never", "rarely"], "resident")
+    ranged = ranged_comparison(comparison, 3, seed=3)
+    # The exposure over the sets is what `run --uncertainty` finds for the same seed.
+    _point, alone = run_uncertainty(loaded, 3, runs=4, seed=3)
+    assert ranged.exposure.sets == alone.sets
+    for role, r in alone.roles.items():
+        assert ranged.exposure.roles[role].per_set == r.per_set
+        assert ranged.exposure.roles[role].interval == r.interval
+    assert ranged.exposure.roles["resident"].point == (
+        comparison.baseline.results.roles["resident"].p_exposed
+    )
+    # Never acting exposes nobody: in every set the change is minus that set's baseline share.
+    never = ranged.changes.roles["never"]
+    assert never.per_set == pytest.approx([-p for p in alone.roles["resident"].per_set])
+    assert compare_uncertainty(comparison, 3, seed=3) == ranged.changes
+
+
+def test_compare_uncertainty_takes_bundles(scenario_file):
+    path = scenario_file(_ranged(merge(TOWN, {"population": {"units": 2}}), RANGES))
+    args = ["compare", str(path), "--combinations", "--uncertainty", "2", "--runs", "2"]
+    chosen = ["--countermeasure", "less", "--countermeasure", "never"]
+    out = CliRunner().invoke(cli, [*args, *chosen, "--format", "json"])
+    assert out.exit_code == 0, out.output
+    assert set(json.loads(out.output)["uncertainty"]["variants"]) == {"less", "never", "less+never"}
+
+
+def test_all_zero_means_no_run_of_any_set():
+    assert RoleUncertainty(0.0, (0.0, 0.0), 0.0, [0.0, 0.0]).all_zero
+    assert not RoleUncertainty(0.0, (0.0, 0.0), 0.0, [0.0, 0.001]).all_zero
+    assert not RoleUncertainty(0.0, (-0.01, 0.01), 0.0, [0.0, 0.0]).all_zero
