@@ -32,6 +32,7 @@ from simulator.analysis.uncertainty import (
 from simulator.cli import cli
 from simulator.errors import ScenarioError
 from simulator.report.objectives import claim_words, conditional_claims, robust_status
+from simulator.report.words import change_ends
 from simulator.scenario import load, variant
 from simulator.scenario.model import CauseClaim, ComparisonClaim, EffectClaim, ExposureClaim
 
@@ -426,3 +427,24 @@ def test_all_zero_means_no_run_of_any_set():
     assert RoleUncertainty(0.0, (0.0, 0.0), 0.0, [0.0, 0.0]).all_zero
     assert not RoleUncertainty(0.0, (0.0, 0.0), 0.0, [0.0, 0.001]).all_zero
     assert not RoleUncertainty(0.0, (-0.01, 0.01), 0.0, [0.0, 0.0]).all_zero
+
+
+def test_compare_uncertainty_rounds_by_the_width_and_says_when_nothing_changes(scenario_file):
+    path = str(scenario_file(_ranged(merge(TOWN, {"population": {"units": 2}}), RANGES)))
+    args = ["compare", path, "--role", "resident", "--uncertainty", "3", "--runs", "2"]
+    block = json.loads(CliRunner().invoke(cli, [*args, "--format", "json"]).output)
+    table = " ".join(CliRunner().invoke(cli, args).output.split())
+    for name, r in block["uncertainty"]["variants"].items():
+        lo, hi = change_ends(tuple(r["delta_interval"]))
+        assert f"by between {lo} and {hi} points across the sourced ranges" in table, name
+    # Nothing ever exposes the target: no countermeasure changes any run of any set for them.
+    town = _ranged(merge(TOWN, {"activities": {"act": {"who": "resident"}}}), RANGES)
+    args = ["compare", str(scenario_file(town)), "--role", "target", "--uncertainty", "2"]
+    out = CliRunner().invoke(cli, [*args, "--runs", "2", "--countermeasure", "never"])
+    assert out.exit_code == 0, out.output
+    words = " ".join(out.output.split())
+    assert (
+        "“never” changes nothing for the target in any run of the 2 parameter sets across the "
+        "sourced ranges." in words
+    ), words
+    assert "0 to 0" not in words and "no change in any run" in words

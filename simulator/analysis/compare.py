@@ -41,6 +41,11 @@ class Delta:
     median_days_gained: int | None
     safe_days_gained: float
 
+    @property
+    def unchanged(self) -> bool:
+        """No paired run changed: the change and both ends of its interval are exactly 0."""
+        return self.p_exposed == 0.0 and self.ci95 == (0.0, 0.0)
+
 
 @dataclass
 class Variant:

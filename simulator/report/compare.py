@@ -11,19 +11,19 @@ from simulator.analysis.compare import Comparison, Delta, Variant
 from simulator.i18n import _
 from simulator.report.grid import Grid, document
 from simulator.report.run import RunInfo, run_json, timing_json
-from simulator.report.words import MINUS, change, exposure, horizon, illustrative, percent
+from simulator.report.words import (
+    MINUS,
+    change,
+    change_ends,
+    exposure,
+    horizon,
+    illustrative,
+    no_change,
+    percent,
+)
 
 if TYPE_CHECKING:  # made only by `compare --uncertainty`, which imports scipy for it
     from simulator.analysis.uncertainty import Uncertainty
-
-
-def points(x: float) -> str:
-    """A change of a share in percentage points: -0.132 -> '−13.2'."""
-    value = x * 100
-    text = f"{abs(value):.1f}"
-    if text == "0.0":
-        return "0.0"
-    return ("−" if value < 0 else "+") + text
 
 
 def _delta_json(d: Delta) -> dict[str, Any]:
@@ -104,16 +104,22 @@ def uncertainty_sentence(c: Comparison, name: str, u: Uncertainty) -> str:
     """One countermeasure's change of the role's exposure across the sourced ranges."""
     s = c.baseline.loaded.scenario
     r = u.roles[name]
+    lo, hi = change_ends(r.interval)
     values = {
         "cm": f"“{s.countermeasure_label(name)}”",
         "role": s.role_label(c.role),
-        "lo": points(r.interval[0]),
-        "hi": points(r.interval[1]),
+        "lo": lo,
+        "hi": hi,
         "share": percent(r.parameter_share),
         "chance": percent(1.0 - r.parameter_share),
         "sets": len(u.sets),
     }
-    if r.interval[0] == r.interval[1]:
+    if r.all_zero:
+        text = _(
+            "{cm} changes nothing for the {role} in any run of the {sets} parameter sets across "
+            "the sourced ranges."
+        )
+    elif r.interval[0] == r.interval[1]:
         text = _(
             "{cm} changes the exposure of the {role} by {lo} points in every one of {sets} "
             "parameter sets across the sourced ranges."
@@ -184,6 +190,8 @@ def _label(v: Variant) -> str:
 
 
 def _change(d: Delta) -> str:
+    if d.unchanged:
+        return no_change()
     f = change(d.p_exposed, d.ci95)
     text = _("{d} pts ({interval})").format(d=f.value, interval=f.interval)
     return text if d.distinguishable else text + " " + _("no clear effect")
@@ -202,7 +210,11 @@ def variant_sentence(c: Comparison, v: Variant) -> str:
         "b": exposure(v.results.roles[c.role]).value,
         "interval": change(d.p_exposed, d.ci95).interval,
     }
-    if not d.distinguishable:
+    if d.unchanged:
+        text = _(
+            "{name} changes nothing for the {role} in any of these runs ({a} with it and without)."
+        ).format(**values)
+    elif not d.distinguishable:
         text = _(
             "{name}: no clear effect on the {role} ({a} → {b}; the change could be anywhere from "
             "{interval} points)."

@@ -50,6 +50,7 @@ from simulator.report.words import (
     illustrative,
     leaves_out,
     mechanism_label,
+    no_change,
     percent,
     role_sentence,
     share,
@@ -390,7 +391,9 @@ def _helps(s: Scenario, c: Comparison) -> list[dict[str, str]]:
         cms = [s.countermeasures[m] for m in v.members]
         f = change(d.p_exposed, d.ci95)
         difference = _("{d} points ({interval})").format(d=f.value, interval=f.interval)
-        if not d.distinguishable:
+        if d.unchanged:
+            difference = no_change()
+        elif not d.distinguishable:
             difference += " — " + _("no clear effect")
         others = [
             _("{role} {change}").format(

@@ -141,8 +141,6 @@ def change(d: float, ci: tuple[float, float]) -> Figure:
     """
     lo, hi = ci
     step = rounding_step(lo, hi)
-    low, high = _outward(lo, hi, step)
-    low, high = max(low, -1.0), min(high, 1.0)
     value = round(d / step) * step
     if value >= 1 > d:
         text = ">" + _signed(1.0 - step, step)
@@ -150,8 +148,21 @@ def change(d: float, ci: tuple[float, float]) -> Figure:
         text = "<" + _signed(step - 1.0, step)
     else:
         text = _signed(value, step)
-    span = _("{lo} to {hi}").format(lo=_signed(low, step), hi=_signed(high, step))
-    return Figure(text, span, "points")
+    low, high = change_ends(ci)
+    return Figure(text, _("{lo} to {hi}").format(lo=low, hi=high), "points")
+
+
+def change_ends(ci: tuple[float, float]) -> tuple[str, str]:
+    """A change's interval as two ends in points, rounded outward by its width: ('−19', '−8')."""
+    lo, hi = ci
+    step = rounding_step(lo, hi)
+    low, high = _outward(lo, hi, step)
+    return _signed(max(low, -1.0), step), _signed(min(high, 1.0), step)
+
+
+def no_change() -> str:
+    """A change where no run changed at all, said plainly rather than as '0 (0 to 0)'."""
+    return _("no change in any run")
 
 
 def share(p: float) -> str:
