@@ -7,6 +7,8 @@ fixed seeds, so that they never flake and would catch a wrong estimate.
 from __future__ import annotations
 
 import copy
+import csv
+import io
 import json
 import math
 
@@ -448,3 +450,36 @@ def test_compare_uncertainty_rounds_by_the_width_and_says_when_nothing_changes(s
         "sourced ranges." in words
     ), words
     assert "0 to 0" not in words and "no change in any run" in words
+
+
+def _csv(output):
+    return list(csv.DictReader(io.StringIO(output)))
+
+
+def test_csv_keeps_the_spread_over_the_ranges(scenario_file):
+    path = str(scenario_file(_ranged(merge(TOWN, {"population": {"units": 2}}), RANGES)))
+    run = ["run", path, "--uncertainty", "3", "--runs", "2"]
+    block = json.loads(CliRunner().invoke(cli, [*run, "--format", "json"]).output)["uncertainty"]
+    rows = {r["role"]: r for r in _csv(CliRunner().invoke(cli, [*run, "--format", "csv"]).output)}
+    for role, r in block["roles"].items():
+        assert [float(rows[role]["plausible_low"]), float(rows[role]["plausible_high"])] == r[
+            "interval"
+        ]
+        assert float(rows[role]["parameter_share"]) == r["parameter_share"]
+    assert rows["everyone"]["plausible_low"] == ""  # the sets give no figure for everyone
+    plain = _csv(CliRunner().invoke(cli, ["run", path, "--runs", "2", "--format", "csv"]).output)
+    assert "plausible_low" not in plain[0]
+
+    compare = ["compare", path, "--role", "resident", "--uncertainty", "3", "--runs", "2"]
+    block = json.loads(CliRunner().invoke(cli, [*compare, "--format", "json"]).output)
+    rows = _csv(CliRunner().invoke(cli, [*compare, "--format", "csv"]).output)
+    for row in rows:
+        if row["variant"] != "baseline" and row["role"] == "resident":
+            r = block["uncertainty"]["variants"][row["variant"]]
+            low, high = float(row["delta_plausible_low"]), float(row["delta_plausible_high"])
+            assert [low, high] == r["delta_interval"]
+            assert float(row["delta_parameter_share"]) == r["parameter_share"]
+        else:
+            assert row["delta_plausible_low"] == row["delta_parameter_share"] == ""
+    md = CliRunner().invoke(cli, [*compare, "--format", "md"]).output
+    assert md.count("across the sourced ranges (3 parameter sets)") == 3

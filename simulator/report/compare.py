@@ -145,9 +145,11 @@ def render_json(c: Comparison, seed: int, elapsed: float) -> str:
 
 
 def render_csv(c: Comparison, seed: int, elapsed: float) -> str:
-    """One row per variant and role."""
+    """One row per variant and role; with --uncertainty, the compared role's change over ranges."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
+    u = c.uncertainty
+    ranged = ["delta_plausible_low", "delta_plausible_high", "delta_parameter_share"]
     writer.writerow(
         [
             "variant",
@@ -161,11 +163,24 @@ def render_csv(c: Comparison, seed: int, elapsed: float) -> str:
             "distinguishable",
             "median_days_gained",
             "effort",
+            *(ranged if u else []),
         ]
     )
     for v in [c.baseline, *c.variants]:
         for role, g in v.results.roles.items():
             d = v.delta.get(role)
+            spread: list[float | str] = []
+            if u:
+                r = u.roles.get(v.name) if v.members and role == c.role else None
+                spread = (
+                    ["", "", ""]
+                    if r is None
+                    else [
+                        round(r.interval[0], 6),
+                        round(r.interval[1], 6),
+                        round(r.parameter_share, 3),
+                    ]
+                )
             writer.writerow(
                 [
                     v.name,
@@ -179,6 +194,7 @@ def render_csv(c: Comparison, seed: int, elapsed: float) -> str:
                     "" if d is None else d.distinguishable,
                     "" if d is None or d.median_days_gained is None else d.median_days_gained,
                     "" if v.effort is None else v.effort,
+                    *spread,
                 ]
             )
     return out.getvalue()
