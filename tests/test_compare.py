@@ -10,8 +10,9 @@ import re
 import pytest
 from click.testing import CliRunner
 
-from simulator.analysis.compare import Comparer, compare, paired_delta
+from simulator.analysis.compare import Comparer, Delta, compare, paired_delta
 from simulator.cli import cli
+from simulator.report.compare import _change
 from simulator.scenario import load
 
 TOWN = {
@@ -103,6 +104,16 @@ def test_a_countermeasure_that_changes_no_run_is_said_to_change_nothing(scenario
     )
     assert said, table.output
     assert "0 to 0" not in table.output
+
+
+def test_the_same_outcome_at_other_times_is_not_called_no_change():
+    same = Delta(0.0, (0.0, 0.0), False, 0, 0.0)
+    later = Delta(0.0, (0.0, 0.0), False, 4, 5.4)
+    assert same.unchanged and same.same_outcome
+    assert later.same_outcome and not later.unchanged
+    assert _change(same, 90) == "no change in any run"
+    assert _change(later, 90) == "no change by day 90 in any run"
+    assert not Delta(0.0, (-0.1, 0.1), False, 0, 0.0).same_outcome
 
 
 def test_more_informants_never_lower_exposure(scenario_file):

@@ -446,8 +446,8 @@ def test_compare_uncertainty_rounds_by_the_width_and_says_when_nothing_changes(s
     assert out.exit_code == 0, out.output
     words = " ".join(out.output.split())
     assert (
-        "“never” changes nothing for the target in any run of the 2 parameter sets across the "
-        "sourced ranges." in words
+        "“never” changes no run's outcome for the target by day 30 in any of the 2 parameter "
+        "sets across the sourced ranges." in words
     ), words
     assert "0 to 0" not in words and "no change in any run" in words
 

@@ -113,11 +113,12 @@ def uncertainty_sentence(c: Comparison, name: str, u: Uncertainty) -> str:
         "share": percent(r.parameter_share),
         "chance": percent(1.0 - r.parameter_share),
         "sets": len(u.sets),
+        "day": s.days,
     }
     if r.all_zero:
         text = _(
-            "{cm} changes nothing for the {role} in any run of the {sets} parameter sets across "
-            "the sourced ranges."
+            "{cm} changes no run's outcome for the {role} by day {day} in any of the {sets} "
+            "parameter sets across the sourced ranges."
         )
     elif r.interval[0] == r.interval[1]:
         text = _(
@@ -205,9 +206,9 @@ def _label(v: Variant) -> str:
     return " + ".join(cms[m].label or m for m in v.members) if v.members else _("baseline")
 
 
-def _change(d: Delta) -> str:
-    if d.unchanged:
-        return no_change()
+def _change(d: Delta, days: int) -> str:
+    if d.same_outcome:
+        return no_change(None if d.unchanged else days)
     f = change(d.p_exposed, d.ci95)
     text = _("{d} pts ({interval})").format(d=f.value, interval=f.interval)
     return text if d.distinguishable else text + " " + _("no clear effect")
@@ -230,6 +231,18 @@ def variant_sentence(c: Comparison, v: Variant) -> str:
         text = _(
             "{name} changes nothing for the {role} in any of these runs ({a} with it and without)."
         ).format(**values)
+    elif d.same_outcome:
+        text = (
+            _(
+                "{name} changes no run's outcome for the {role} by day {day} ({a} with it and "
+                "without); it only moves exposure later on average."
+            )
+            if d.safe_days_gained > 0
+            else _(
+                "{name} changes no run's outcome for the {role} by day {day} ({a} with it and "
+                "without); it only moves exposure earlier on average."
+            )
+        ).format(day=s.days, **values)
     elif not d.distinguishable:
         text = _(
             "{name}: no clear effect on the {role} ({a} → {b}; the change could be anywhere from "
@@ -286,7 +299,7 @@ def _compare_document(c: Comparison, markdown: bool, width: int = 120) -> str:
             _label(v),
             exposure(g).value,
             exposure(g).interval,
-            "—" if d is None else _change(d),
+            "—" if d is None else _change(d, s.days),
             median,
             "—" if v.effort is None or not v.members else f"{v.effort:g}",
         )
@@ -315,7 +328,7 @@ def _compare_document(c: Comparison, markdown: bool, width: int = 120) -> str:
                 role=s.role_label(c.role),
                 a=exposure(c.baseline.results.roles[c.role]).value,
                 b=exposure(b.variant.results.roles[c.role]).value,
-                change=_change(d),
+                change=_change(d, s.days),
             ),
         ]
         for member, contribution in b.contributions.items():

@@ -391,8 +391,8 @@ def _helps(s: Scenario, c: Comparison) -> list[dict[str, str]]:
         cms = [s.countermeasures[m] for m in v.members]
         f = change(d.p_exposed, d.ci95)
         difference = _("{d} points ({interval})").format(d=f.value, interval=f.interval)
-        if d.unchanged:
-            difference = no_change()
+        if d.same_outcome:
+            difference = no_change(None if d.unchanged else s.days)
         elif not d.distinguishable:
             difference += " — " + _("no clear effect")
         others = [

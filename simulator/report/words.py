@@ -160,9 +160,14 @@ def change_ends(ci: tuple[float, float]) -> tuple[str, str]:
     return _signed(max(low, -1.0), step), _signed(min(high, 1.0), step)
 
 
-def no_change() -> str:
-    """A change where no run changed at all, said plainly rather than as '0 (0 to 0)'."""
-    return _("no change in any run")
+def no_change(day: int | None = None) -> str:
+    """A change where no run changed, said plainly rather than as '0 (0 to 0)'.
+
+    With a day, only the outcome by that day is the same (the runs may differ in when).
+    """
+    if day is None:
+        return _("no change in any run")
+    return _("no change by day {day} in any run").format(day=day)
 
 
 def share(p: float) -> str:
