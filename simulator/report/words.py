@@ -128,6 +128,15 @@ def figure(p: float, ci: tuple[float, float]) -> Figure:
     return Figure(text, f"{_number(low, step)}–{_number(high, step)}%", "percent")
 
 
+def span(ci: tuple[float, float]) -> str:
+    """An interval of shares with no estimate of its own, worded as `figure` words intervals."""
+    lo, hi = ci
+    # `figure` picks its wording by the estimate too: give it one that leaves the choice to the
+    # interval (0 only where the whole interval is below half a percent and reaches 0).
+    p = 0.0 if lo <= 0 and hi < _ONE_IN_BELOW else (lo + hi) / 2
+    return figure(p, ci).interval
+
+
 def exposure(g: GroupResult) -> Figure:
     """A role's (or everyone's) share exposed, worded by `figure`."""
     return figure(g.p_exposed, g.ci95)
