@@ -314,87 +314,6 @@ def test_compare_uncertainty_gives_each_countermeasure_its_change_over_the_range
     assert table.output.count("across the sourced ranges (3 parameter sets)") == 3
 
 
-def test_a_role_nobody_can_expose_is_said_to_be_untouched_in_every_set(scenario_file):
-    town = _ranged(merge(TOWN, {"activities": {"act": {"who": "resident"}}}), RANGES)
-    result = CliRunner().invoke(
-        cli, ["run", str(scenario_file(town)), "--uncertainty", "3", "--runs", "2"]
-    )
-    assert result.exit_code == 0, result.output
-    assert (
-        "The target: nobody exposed in any run of the 3 parameter sets across the sourced ranges."
-        in result.output
-    )
-
-
-def test_a_claim_under_two_conditions_is_checked_where_both_hold(scenario_file):
-    """P = 1 − (1 − a·n)^30 > 1/2 needs a·n > 0.0228: a ≥ 0.07 alone is not enough (n = 0.2)."""
-    both = [
-        {"param": "activities.act.per_day", "above": 0.07, "says": "people act often"},
-        {"param": "observers.watcher.notice.behaviour", "above": 0.4},
-    ]
-    loaded = _loaded(
-        scenario_file,
-        _claims(
-            {"role": "resident", "above": 0.5, "when": both},
-            {"role": "resident", "above": 0.5, "when": both[:1]},
-        ),
-        {"activities.act.per_day": (0.03, 0.12), "observers.watcher.notice.behaviour": (0.2, 0.6)},
-    )
-    loaded = variant(loaded, parameters={"activities.act.per_day": 0.1})
-    stated, short = RobustChecker(loaded, runs=4, sets=4, seed=3).check().findings
-    assert stated.verdict == "holds_when" and stated.passes
-    assert short.verdict == "holds_only_when" and not short.passes
-    assert short.threshold is not None
-    assert short.threshold.param == "observers.watcher.notice.behaviour"
-    s = loaded.scenario
-    words = claim_words(s, stated.at_file.claim)
-    assert words.endswith(
-        ", if people act often and observers.watcher.notice.behaviour is above 0.4"
-    )
-    assert conditional_claims(s) == [
-        "The resident is exposed within a month in more than 50% of cases, if people act often and "
-        "observers.watcher.notice.behaviour is above 0.4",
-        "The resident is exposed within a month in more than 50% of cases, if people act often",
-    ]
-
-
-def test_sets_where_nobody_can_be_exposed_are_counted_apart(scenario_file):
-    """A watcher that may notice nothing: there, no habit lowers anything and no cause leads."""
-    loaded = _loaded(
-        scenario_file,
-        _claims(
-            {"countermeasure": "rarely", "lowers": "resident"},
-            {"cause": "watcher", "most_common_for": "resident"},
-        ),
-        {"observers.watcher.notice.behaviour": (0.0, 0.6)},
-    )
-    # Twenty runs: with a single cause, its lead is shown by how many runs it led in.
-    effect, cause = RobustChecker(loaded, runs=20, sets=4, seed=3).check().findings
-    for finding in (effect, cause):
-        assert finding.verdict == "holds" and finding.passes and finding.failing == 0
-        assert finding.degenerate >= 1  # at least the end where the watcher notices nothing
-    s = loaded.scenario
-    assert "no room for an effect" in robust_status(s, effect)
-    assert "was never exposed" in robust_status(s, cause)
-
-
-def test_a_failure_leans_the_claimed_way_by_its_estimate():
-    def finding(claim, value, **extra):
-        return Finding(0, (), claim, False, value, (value - 0.1, value + 0.1), **extra)
-
-    lowers = EffectClaim(countermeasure="c", lowers="r", by_at_least=0.05)
-    assert _leans(finding(lowers, -0.06, baseline=0.5, variant=0.44))
-    assert not _leans(finding(lowers, -0.04, baseline=0.5, variant=0.46))
-    raises = EffectClaim(countermeasure="c", raises="r")
-    assert _leans(finding(raises, 0.01, baseline=0.5, variant=0.51))
-    # Exposed in every run with it and without: nothing to resolve by more runs.
-    assert not _leans(finding(raises, 0.0, baseline=1.0, variant=1.0))
-    assert _leans(finding(ExposureClaim(role="r", above=0.3), 0.31))
-    assert not _leans(finding(ExposureClaim(role="r", below=0.3), 0.31))
-    assert _leans(finding(ComparisonClaim(countermeasure="a", protects="r", more_than="b"), -0.01))
-    assert not _leans(finding(CauseClaim(cause="x", most_common_for="r"), -0.2, exposures=5.0))
-
-
 def test_one_simulation_gives_exposure_and_changes_over_the_same_sets(scenario_file):
     """The report's two columns: the baselines of the drawn sets, and each change against them."""
     loaded = _loaded(scenario_file, {"population": {"units": 2}})
@@ -483,3 +402,84 @@ def test_csv_keeps_the_spread_over_the_ranges(scenario_file):
             assert row["delta_plausible_low"] == row["delta_parameter_share"] == ""
     md = CliRunner().invoke(cli, [*compare, "--format", "md"]).output
     assert md.count("across the sourced ranges (3 parameter sets)") == 3
+
+
+def test_a_role_nobody_can_expose_is_said_to_be_untouched_in_every_set(scenario_file):
+    town = _ranged(merge(TOWN, {"activities": {"act": {"who": "resident"}}}), RANGES)
+    result = CliRunner().invoke(
+        cli, ["run", str(scenario_file(town)), "--uncertainty", "3", "--runs", "2"]
+    )
+    assert result.exit_code == 0, result.output
+    assert (
+        "The target: nobody exposed in any run of the 3 parameter sets across the sourced ranges."
+        in result.output
+    )
+
+
+def test_a_claim_under_two_conditions_is_checked_where_both_hold(scenario_file):
+    """P = 1 − (1 − a·n)^30 > 1/2 needs a·n > 0.0228: a ≥ 0.07 alone is not enough (n = 0.2)."""
+    both = [
+        {"param": "activities.act.per_day", "above": 0.07, "says": "people act often"},
+        {"param": "observers.watcher.notice.behaviour", "above": 0.4},
+    ]
+    loaded = _loaded(
+        scenario_file,
+        _claims(
+            {"role": "resident", "above": 0.5, "when": both},
+            {"role": "resident", "above": 0.5, "when": both[:1]},
+        ),
+        {"activities.act.per_day": (0.03, 0.12), "observers.watcher.notice.behaviour": (0.2, 0.6)},
+    )
+    loaded = variant(loaded, parameters={"activities.act.per_day": 0.1})
+    stated, short = RobustChecker(loaded, runs=4, sets=4, seed=3).check().findings
+    assert stated.verdict == "holds_when" and stated.passes
+    assert short.verdict == "holds_only_when" and not short.passes
+    assert short.threshold is not None
+    assert short.threshold.param == "observers.watcher.notice.behaviour"
+    s = loaded.scenario
+    words = claim_words(s, stated.at_file.claim)
+    assert words.endswith(
+        ", if people act often and observers.watcher.notice.behaviour is above 0.4"
+    )
+    assert conditional_claims(s) == [
+        "The resident is exposed within a month in more than 50% of cases, if people act often and "
+        "observers.watcher.notice.behaviour is above 0.4",
+        "The resident is exposed within a month in more than 50% of cases, if people act often",
+    ]
+
+
+def test_sets_where_nobody_can_be_exposed_are_counted_apart(scenario_file):
+    """A watcher that may notice nothing: there, no habit lowers anything and no cause leads."""
+    loaded = _loaded(
+        scenario_file,
+        _claims(
+            {"countermeasure": "rarely", "lowers": "resident"},
+            {"cause": "watcher", "most_common_for": "resident"},
+        ),
+        {"observers.watcher.notice.behaviour": (0.0, 0.6)},
+    )
+    # Twenty runs: with a single cause, its lead is shown by how many runs it led in.
+    effect, cause = RobustChecker(loaded, runs=20, sets=4, seed=3).check().findings
+    for finding in (effect, cause):
+        assert finding.verdict == "holds" and finding.passes and finding.failing == 0
+        assert finding.degenerate >= 1  # at least the end where the watcher notices nothing
+    s = loaded.scenario
+    assert "no room for an effect" in robust_status(s, effect)
+    assert "was never exposed" in robust_status(s, cause)
+
+
+def test_a_failure_leans_the_claimed_way_by_its_estimate():
+    def finding(claim, value, **extra):
+        return Finding(0, (), claim, False, value, (value - 0.1, value + 0.1), **extra)
+
+    lowers = EffectClaim(countermeasure="c", lowers="r", by_at_least=0.05)
+    assert _leans(finding(lowers, -0.06, baseline=0.5, variant=0.44))
+    assert not _leans(finding(lowers, -0.04, baseline=0.5, variant=0.46))
+    raises = EffectClaim(countermeasure="c", raises="r")
+    assert _leans(finding(raises, 0.01, baseline=0.5, variant=0.51))
+    # Exposed in every run with it and without: nothing to resolve by more runs.
+    assert not _leans(finding(raises, 0.0, baseline=1.0, variant=1.0))
+    assert _leans(finding(ExposureClaim(role="r", above=0.3), 0.31))
+    assert not _leans(finding(ExposureClaim(role="r", below=0.3), 0.31))
+    assert _leans(finding(ComparisonClaim(countermeasure="a", protects="r", more_than="b"), -0.01))
+    assert not _leans(finding(CauseClaim(cause="x", most_common_for="r"), -0.2, exposures=5.0))
