@@ -835,14 +835,7 @@ def compare(
             from simulator.analysis.uncertainty import compare_uncertainty
 
             result.uncertainty = compare_uncertainty(
-                comparer.base,
-                [v.name for v in result.variants],
-                chosen_role,
-                uncertainty,
-                runs=comparer.runs,
-                seed=seed,
-                workers=workers,
-                on_progress=progress.advance,
+                result, uncertainty, seed=seed, workers=workers, on_progress=progress.advance
             )
     finally:
         progress.close()
@@ -859,6 +852,7 @@ def compare(
 @_simulation_options
 @countermeasure_option(help="Compare only this countermeasure (repeatable; default: all).")
 @role_option(help="Whose protection to rank habits by (default: the first role at risk).")
+@uncertainty_option
 @traceback_option
 @passphrase_option
 @seal_option
@@ -874,6 +868,7 @@ def report(
     overrides: tuple[str, ...],
     countermeasures: tuple[str, ...],
     role: str | None,
+    uncertainty: int | None,
     seal: bool,
 ) -> None:
     """Write a workshop report (HTML or Markdown) by the five questions of threat modelling."""
@@ -888,15 +883,38 @@ def report(
     comparer, chosen_role, names = _comparison(
         scenario, overrides, countermeasures, days, people, runs, seed, workers, role, progress
     )
+    ranged = None
+    if uncertainty is not None:
+        from simulator.analysis.uncertainty import no_ranges, ranged_comparison
+
+        if not comparer.base.ranges:
+            raise no_ranges(comparer.base)
+        # Every drawn set runs the baseline and each countermeasure: budget for all of them.
+        drawn = comparer.runs * uncertainty * (1 + len(names))
+        check_memory(comparer.base.scenario, drawn, workers)
+        progress.total += drawn
     try:
         result = run_compare(comparer, names, chosen_role)
+        if uncertainty is not None:
+            ranged = ranged_comparison(
+                result, uncertainty, seed=seed, workers=workers, on_progress=progress.advance
+            )
     finally:
         progress.close()
     base = comparer.base.scenario
     persona = tabletop_role(base, chosen_role)
     picture = record_neighbourhood(base, persona, seed)
     command = handout.command_line(
-        scenario, output, comparer.runs, seed, days, people, overrides, countermeasures, role
+        scenario,
+        output,
+        comparer.runs,
+        seed,
+        days,
+        people,
+        overrides,
+        countermeasures,
+        role,
+        uncertainty,
     )
     trace_command = handout.trace_command_line(
         scenario,
@@ -908,7 +926,9 @@ def report(
     )
     handout.write_files(
         handout.render(
-            handout.ReportInput(result, picture, seed, command, trace_command), scenario, output
+            handout.ReportInput(result, picture, seed, command, trace_command, ranged),
+            scenario,
+            output,
         ),
         sealing,
     )

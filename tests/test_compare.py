@@ -5,12 +5,14 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import re
 
 import pytest
 from click.testing import CliRunner
 
-from simulator.analysis.compare import Comparer, compare, paired_delta
+from simulator.analysis.compare import Comparer, Delta, compare, paired_delta
 from simulator.cli import cli
+from simulator.report.compare import _change
 from simulator.scenario import load
 
 TOWN = {
@@ -83,6 +85,35 @@ def test_a_change_that_changes_nothing_is_no_clear_effect(scenario_file):
     d = result.variants[0].delta["activist"]
     assert d.ci95[0] <= 0.0 <= d.ci95[1]
     assert not d.distinguishable and d.p_exposed == 0.0
+    assert d.unchanged  # no run changed, so it is said plainly, not as "0 (0 to 0)"
+
+
+def test_a_countermeasure_that_changes_no_run_is_said_to_change_nothing(scenario_file):
+    path = str(scenario_file(TOWN))
+    args = ["compare", path, "--runs", "6", "--countermeasure", "nothing"]
+    table = CliRunner().invoke(cli, [*args, "--countermeasure", "meet_less"])
+    assert table.exit_code == 0, table.output
+    rows = {line.split()[1]: line for line in table.output.splitlines() if line.startswith("│")}
+    assert "no change in any run" in rows["nothing"]
+    assert "pts (" in rows["meet_less"]  # a change some run shows keeps its figure and interval
+    said = re.search(
+        r"^nothing changes nothing for the activist in any of these runs \((\d+)% with it and "
+        r"without\)\. Cost: None\.$",
+        table.output,
+        re.MULTILINE,
+    )
+    assert said, table.output
+    assert "0 to 0" not in table.output
+
+
+def test_the_same_outcome_at_other_times_is_not_called_no_change():
+    same = Delta(0.0, (0.0, 0.0), False, 0, 0.0)
+    later = Delta(0.0, (0.0, 0.0), False, 4, 5.4)
+    assert same.unchanged and same.same_outcome
+    assert later.same_outcome and not later.unchanged
+    assert _change(same, 90) == "no change in any run"
+    assert _change(later, 90) == "no change by day 90 in any run"
+    assert not Delta(0.0, (-0.1, 0.1), False, 0, 0.0).same_outcome
 
 
 def test_more_informants_never_lower_exposure(scenario_file):

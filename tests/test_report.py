@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import html.parser
+import json
 import re
+import shlex
 import shutil
 import subprocess
 from pathlib import Path
@@ -15,6 +17,7 @@ from conftest import BASE, dump_yaml, golden, invoke, merge
 from simulator import __version__
 from simulator.cli import cli
 from simulator.report import charts, handout
+from simulator.report.words import change_ends, span
 
 HOSTILE = "<script>alert(1)</script>"
 
@@ -393,3 +396,100 @@ def test_html_report_shows_its_charts_in_a_browser(tmp_path):
     )
     _screenshot(_chromium() or "chromium", bare, tmp_path / "bare.png", tmp_path)
     assert chart_rows(tmp_path / "bare.png") < 5
+
+
+# ----------------------------------------------------------------------------- sourced ranges
+
+RANGED = {
+    "checks": {"search": {"finds": {"leaflets": 0.02}}},  # so that not every activist is found
+    "activities": {"meet": {"per_week": {"value": 1, "range": [0.5, 2]}}},
+    "observers": {"leader": {"notice": {"presence": {"value": 0.05, "range": [0.02, 0.1]}}}},
+    "countermeasures": {
+        "same": {
+            "label": "Same as ever",
+            "description": "Change nothing.",
+            "cost": "None.",
+            "effort": 1,
+            "scale": {"activities.meet.per_week": 1.0},
+        }
+    },
+}
+
+
+def test_report_over_the_sourced_ranges_shows_what_run_and_compare_compute(tmp_path):
+    path = str(_town(tmp_path, RANGED))
+    common = ["--runs", "4", "--seed", "5"]
+    out = tmp_path / "report.md"
+    result = invoke("report", path, *common, "--uncertainty", "3", "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    text = out.read_text(encoding="utf-8")
+    words = " ".join(text.split())
+    # Who is exposed: each role's interval is the one `run --uncertainty` gives for the same seed.
+    ran = json.loads(invoke("run", path, *common, "--uncertainty", "3", "--format", "json").stdout)
+    rows = {line.split(" | ")[0][2:]: line for line in text.splitlines() if line.startswith("| ")}
+    for role, r in ran["uncertainty"]["roles"].items():
+        cell = "nobody in any run" if r["interval"] == [0, 0] else span(tuple(r["interval"]))
+        assert rows[role].endswith(f" | {cell} |"), (rows[role], cell)
+    assert rows["everyone"].endswith(" | — |")
+    assert "Across the values the sources allow, each group's chance of exposure lies" in words
+    assert "3 sets of values were drawn from the sourced ranges and each simulated 4 times" in words
+    # What helps: each change over the ranges is the one `compare --uncertainty` gives.
+    compared = json.loads(
+        invoke("compare", path, *common, "--uncertainty", "3", "--format", "json").stdout
+    )
+    for name, r in compared["uncertainty"]["variants"].items():
+        if name == "same":
+            assert r["per_set"] == [0, 0, 0]
+            assert (
+                "Across the values the sources allow, “Same as ever” changes no run's outcome "
+                "for the activist by day 90 in any of the 3 sets of values drawn from the sourced "
+                "ranges."
+            ) in words
+            assert (
+                "| Same as ever |" in text
+                and "| no change in any run | no change by day 90 in any run |" in text
+            )
+        else:
+            lo, hi = change_ends(tuple(r["delta_interval"]))
+            assert (
+                f"“Meet less” changes the activist's chance of exposure by between {lo} and {hi} "
+                "points (3 sets of values drawn from the sourced ranges)"
+            ) in words
+            assert f" | {lo} to {hi} points |" in text
+    command = f"exposure report {shlex.quote(path)} --runs 4 --seed 5 --uncertainty 3 -o report.md"
+    assert command in text
+
+
+def test_html_report_over_the_ranges_has_a_cell_under_every_heading(tmp_path):
+    out = tmp_path / "report.html"
+    result = invoke(
+        "report", str(_town(tmp_path, RANGED)), "--runs", "2", "--uncertainty", "2", "-o", str(out)
+    )
+    assert result.exit_code == 0, result.stderr
+    page = out.read_text(encoding="utf-8")
+    assert page.count("over the values the sources allow</th>") == 2
+    for table in re.findall(r"<table>.*?</table>", page, re.DOTALL):
+        heads = len(re.findall(r"<th>", table))
+        assert all(
+            len(re.findall(r"<td", row)) == heads
+            for row in re.findall(r"<tr><td.*?</tr>", table, re.DOTALL)
+        )
+
+
+def test_report_uncertainty_without_ranges_is_one_line_and_writes_nothing(tmp_path):
+    out = tmp_path / "report.html"
+    line = _one_line_exit_2(
+        invoke("report", str(_town(tmp_path)), "--runs", "2", "--uncertainty", "2", "-o", str(out))
+    )
+    assert "gives no parameter a sourced range" in line
+    assert not out.exists()
+
+
+def test_command_line_names_the_uncertainty_only_when_asked():
+    args = ("border-phone", "out/r.html", 8, 3, None, None, (), (), None)
+    assert handout.command_line(*args) == (
+        "exposure report border-phone --runs 8 --seed 3 -o r.html"
+    )
+    assert handout.command_line(*args, 20) == (
+        "exposure report border-phone --runs 8 --seed 3 --uncertainty 20 -o r.html"
+    )

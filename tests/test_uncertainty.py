@@ -7,6 +7,8 @@ fixed seeds, so that they never flake and would catch a wrong estimate.
 from __future__ import annotations
 
 import copy
+import csv
+import io
 import json
 import math
 
@@ -16,18 +18,23 @@ from click.testing import CliRunner
 from conftest import BASE, merge
 
 from simulator import runner
+from simulator.analysis.compare import Comparer, compare
 from simulator.analysis.objectives import Finding, check_objectives
 from simulator.analysis.robust import RobustChecker, _leans
 from simulator.analysis.uncertainty import (
+    RoleUncertainty,
+    compare_uncertainty,
     corners,
     latin_hypercube,
     mixture_interval,
     parameter_share,
+    ranged_comparison,
     run_uncertainty,
 )
 from simulator.cli import cli
 from simulator.errors import ScenarioError
 from simulator.report.objectives import claim_words, conditional_claims, robust_status
+from simulator.report.words import change_ends
 from simulator.scenario import load, variant
 from simulator.scenario.model import CauseClaim, ComparisonClaim, EffectClaim, ExposureClaim
 
@@ -305,6 +312,96 @@ def test_compare_uncertainty_gives_each_countermeasure_its_change_over_the_range
     assert never["delta_interval"][0] <= min(never["per_set"])
     table = CliRunner().invoke(cli, args)
     assert table.output.count("across the sourced ranges (3 parameter sets)") == 3
+
+
+def test_one_simulation_gives_exposure_and_changes_over_the_same_sets(scenario_file):
+    """The report's two columns: the baselines of the drawn sets, and each change against them."""
+    loaded = _loaded(scenario_file, {"population": {"units": 2}})
+    comparer = Comparer(loaded, runs=4, seed=3, workers=1)
+    comparison = compare(comparer, ["never", "rarely"], "resident")
+    ranged = ranged_comparison(comparison, 3, seed=3)
+    # The exposure over the sets is what `run --uncertainty` finds for the same seed.
+    _point, alone = run_uncertainty(loaded, 3, runs=4, seed=3)
+    assert ranged.exposure.sets == alone.sets
+    for role, r in alone.roles.items():
+        assert ranged.exposure.roles[role].per_set == r.per_set
+        assert ranged.exposure.roles[role].interval == r.interval
+    assert ranged.exposure.roles["resident"].point == (
+        comparison.baseline.results.roles["resident"].p_exposed
+    )
+    # Never acting exposes nobody: in every set the change is minus that set's baseline share.
+    never = ranged.changes.roles["never"]
+    assert never.per_set == pytest.approx([-p for p in alone.roles["resident"].per_set])
+    assert compare_uncertainty(comparison, 3, seed=3) == ranged.changes
+
+
+def test_compare_uncertainty_takes_bundles(scenario_file):
+    path = scenario_file(_ranged(merge(TOWN, {"population": {"units": 2}}), RANGES))
+    args = ["compare", str(path), "--combinations", "--uncertainty", "2", "--runs", "2"]
+    chosen = ["--countermeasure", "less", "--countermeasure", "never"]
+    out = CliRunner().invoke(cli, [*args, *chosen, "--format", "json"])
+    assert out.exit_code == 0, out.output
+    assert set(json.loads(out.output)["uncertainty"]["variants"]) == {"less", "never", "less+never"}
+
+
+def test_all_zero_means_no_run_of_any_set():
+    assert RoleUncertainty(0.0, (0.0, 0.0), 0.0, [0.0, 0.0]).all_zero
+    assert not RoleUncertainty(0.0, (0.0, 0.0), 0.0, [0.0, 0.001]).all_zero
+    assert not RoleUncertainty(0.0, (-0.01, 0.01), 0.0, [0.0, 0.0]).all_zero
+
+
+def test_compare_uncertainty_rounds_by_the_width_and_says_when_nothing_changes(scenario_file):
+    path = str(scenario_file(_ranged(merge(TOWN, {"population": {"units": 2}}), RANGES)))
+    args = ["compare", path, "--role", "resident", "--uncertainty", "3", "--runs", "2"]
+    block = json.loads(CliRunner().invoke(cli, [*args, "--format", "json"]).output)
+    table = " ".join(CliRunner().invoke(cli, args).output.split())
+    for name, r in block["uncertainty"]["variants"].items():
+        lo, hi = change_ends(tuple(r["delta_interval"]))
+        assert f"by between {lo} and {hi} points across the sourced ranges" in table, name
+    # Nothing ever exposes the target: no countermeasure changes any run of any set for them.
+    town = _ranged(merge(TOWN, {"activities": {"act": {"who": "resident"}}}), RANGES)
+    args = ["compare", str(scenario_file(town)), "--role", "target", "--uncertainty", "2"]
+    out = CliRunner().invoke(cli, [*args, "--runs", "2", "--countermeasure", "never"])
+    assert out.exit_code == 0, out.output
+    words = " ".join(out.output.split())
+    assert (
+        "“never” changes no run's outcome for the target by day 30 in any of the 2 parameter "
+        "sets across the sourced ranges." in words
+    ), words
+    assert "0 to 0" not in words and "no change in any run" in words
+
+
+def _csv(output):
+    return list(csv.DictReader(io.StringIO(output)))
+
+
+def test_csv_keeps_the_spread_over_the_ranges(scenario_file):
+    path = str(scenario_file(_ranged(merge(TOWN, {"population": {"units": 2}}), RANGES)))
+    run = ["run", path, "--uncertainty", "3", "--runs", "2"]
+    block = json.loads(CliRunner().invoke(cli, [*run, "--format", "json"]).output)["uncertainty"]
+    rows = {r["role"]: r for r in _csv(CliRunner().invoke(cli, [*run, "--format", "csv"]).output)}
+    for role, r in block["roles"].items():
+        assert [float(rows[role]["plausible_low"]), float(rows[role]["plausible_high"])] == r[
+            "interval"
+        ]
+        assert float(rows[role]["parameter_share"]) == r["parameter_share"]
+    assert rows["everyone"]["plausible_low"] == ""  # the sets give no figure for everyone
+    plain = _csv(CliRunner().invoke(cli, ["run", path, "--runs", "2", "--format", "csv"]).output)
+    assert "plausible_low" not in plain[0]
+
+    compare = ["compare", path, "--role", "resident", "--uncertainty", "3", "--runs", "2"]
+    block = json.loads(CliRunner().invoke(cli, [*compare, "--format", "json"]).output)
+    rows = _csv(CliRunner().invoke(cli, [*compare, "--format", "csv"]).output)
+    for row in rows:
+        if row["variant"] != "baseline" and row["role"] == "resident":
+            r = block["uncertainty"]["variants"][row["variant"]]
+            low, high = float(row["delta_plausible_low"]), float(row["delta_plausible_high"])
+            assert [low, high] == r["delta_interval"]
+            assert float(row["delta_parameter_share"]) == r["parameter_share"]
+        else:
+            assert row["delta_plausible_low"] == row["delta_parameter_share"] == ""
+    md = CliRunner().invoke(cli, [*compare, "--format", "md"]).output
+    assert md.count("across the sourced ranges (3 parameter sets)") == 3
 
 
 def test_a_role_nobody_can_expose_is_said_to_be_untouched_in_every_set(scenario_file):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from simulator.report.words import MINUS, change, figure, rounding_step
+from simulator.report.words import MINUS, change, change_ends, figure, rounding_step
 
 
 @pytest.mark.parametrize(
@@ -56,3 +56,11 @@ def test_changes_use_a_true_minus_and_the_interval_precision():
     f = change(-0.004, (-0.009, 0.001))
     assert (f.value, f.interval) == (f"{MINUS}0.4", f"{MINUS}0.9 to +0.1")
     assert change(0.003, (-0.1, 0.12)).value == "0"
+
+
+def test_the_ends_of_a_change_are_rounded_like_its_interval():
+    # A 98-point interval supports tens, outward: never −94.8 and +1.5 beside figures in tens.
+    assert change_ends((-0.948, 0.015)) == (f"{MINUS}100", "+10")
+    assert change_ends((-0.185, -0.081)) == (f"{MINUS}19", f"{MINUS}8")
+    for ci in ((-0.948, 0.015), (-0.004, 0.0), (0.02, 0.31)):
+        assert change(0.0, ci).interval == "{} to {}".format(*change_ends(ci))

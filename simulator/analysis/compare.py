@@ -41,6 +41,19 @@ class Delta:
     median_days_gained: int | None
     safe_days_gained: float
 
+    @property
+    def same_outcome(self) -> bool:
+        """Each paired run ends with as many of the role exposed: change and interval are exactly 0.
+
+        (The paired residuals are all 0 only when each run's count is the same with and without.)
+        """
+        return self.p_exposed == 0.0 and self.ci95 == (0.0, 0.0)
+
+    @property
+    def unchanged(self) -> bool:
+        """No paired run changed: the same outcome, and not a day of exposure earlier or later."""
+        return self.same_outcome and self.safe_days_gained == 0.0
+
 
 @dataclass
 class Variant:

@@ -35,7 +35,8 @@ from typing import Any
 
 import numpy as np
 
-from simulator.analysis.compare import Variant, simulate_loaded
+from simulator.analysis.compare import Comparison, Variant, paired_delta, simulate_loaded
+from simulator.analysis.results import t_quantile_975
 from simulator.errors import UsageError
 from simulator.scenario import LoadedScenario, variant
 from simulator.scenario.patches import split_key
@@ -223,6 +224,11 @@ class RoleUncertainty:
     parameter_share: float
     per_set: list[float]
 
+    @property
+    def all_zero(self) -> bool:
+        """Zero in every run of every set: nobody exposed, or (for a change) no run changed."""
+        return self.interval == (0.0, 0.0) and not any(self.per_set)
+
 
 @dataclass(frozen=True)
 class Uncertainty:
@@ -284,53 +290,84 @@ def run_uncertainty(
     return point, summarise_sets(loaded.ranges, sets, point, drawn)
 
 
-def compare_uncertainty(
-    base: LoadedScenario,
-    names: Sequence[str],
-    role: str,
+@dataclass(frozen=True)
+class RangedComparison:
+    """A comparison over the sourced ranges: who is exposed, and what each countermeasure changes.
+
+    `exposure` is keyed by role (the point is the baseline at the file's values), `changes` by
+    variant name: the paired change of the compared role's exposure in each drawn set (its point
+    is the mean over sets, since the comparison already has the change at the file's values).
+    """
+
+    role: str
+    exposure: Uncertainty
+    changes: Uncertainty
+
+
+def ranged_comparison(
+    comparison: Comparison,
     n: int,
     *,
-    runs: int,
     seed: int,
     workers: int = 1,
     on_progress: Callable[[float], None] | None = None,
-) -> Uncertainty:
-    """Each countermeasure's paired change of a role's exposure over N drawn parameter sets.
+) -> RangedComparison:
+    """The comparison's baseline and every variant at N drawn sets, in one simulation.
 
-    The figures are keyed by countermeasure rather than by role: the point is the change at the
-    file's values is not repeated here (the comparison has it), so `point` is the mean over sets.
+    Every set runs the baseline and each variant's bundle on common random numbers with the
+    comparison's runs and seed, so a set's change is paired run by run, and the baselines of the
+    same call give each role's exposure over the ranges.
     """
-    from simulator.analysis.compare import paired_delta
-    from simulator.analysis.results import t_quantile_975
-
+    base = comparison.baseline.loaded
     if not base.ranges:
         raise no_ranges(base)
+    runs = comparison.baseline.results.runs
     sets = latin_hypercube(base.ranges, n, seed)
+    bundles = {v.name: tuple(v.members) for v in comparison.variants}
     simulated = simulate_sets(
         base,
         sets,
-        [(name,) for name in names],
+        list(dict.fromkeys(bundles.values())),
         runs=runs,
         seed=seed,
         workers=workers,
         on_progress=on_progress,
     )
+    exposure = summarise_sets(
+        base.ranges, sets, comparison.baseline, [per[()] for per in simulated]
+    )
     quantile = t_quantile_975(runs - 1) if runs > 1 else math.inf
-    out: dict[str, RoleUncertainty] = {}
-    for name in names:
-        deltas = [paired_delta(per[()], per[(name,)], role) for per in simulated]
+    changes: dict[str, RoleUncertainty] = {}
+    for name, bundle in bundles.items():
+        deltas = [paired_delta(per[()], per[bundle], comparison.role) for per in simulated]
         means = [d.p_exposed for d in deltas]
         ses = [
             (d.ci95[1] - d.ci95[0]) / (2 * quantile) if math.isfinite(quantile) else 1.0
             for d in deltas
         ]
-        out[name] = RoleUncertainty(
+        changes[name] = RoleUncertainty(
             point=float(np.mean(means)),
             interval=_signed_mixture_interval(means, ses),
             parameter_share=parameter_share(means, ses),
             per_set=means,
         )
-    return Uncertainty(sets, dict(base.ranges), out)
+    return RangedComparison(
+        comparison.role, exposure, Uncertainty(sets, dict(base.ranges), changes)
+    )
+
+
+def compare_uncertainty(
+    comparison: Comparison,
+    n: int,
+    *,
+    seed: int,
+    workers: int = 1,
+    on_progress: Callable[[float], None] | None = None,
+) -> Uncertainty:
+    """Each variant's paired change of the compared role's exposure over N drawn parameter sets."""
+    return ranged_comparison(
+        comparison, n, seed=seed, workers=workers, on_progress=on_progress
+    ).changes
 
 
 def _signed_mixture_interval(means: Sequence[float], ses: Sequence[float]) -> tuple[float, float]:
@@ -342,6 +379,7 @@ def _signed_mixture_interval(means: Sequence[float], ses: Sequence[float]) -> tu
 __all__ = [
     "MAX_CORNER_KEYS",
     "ParameterSet",
+    "RangedComparison",
     "RoleUncertainty",
     "Uncertainty",
     "compare_uncertainty",
@@ -351,6 +389,7 @@ __all__ = [
     "mixture_interval",
     "no_ranges",
     "parameter_share",
+    "ranged_comparison",
     "run_uncertainty",
     "share_and_se",
     "simulate_sets",

@@ -11,19 +11,19 @@ from simulator.analysis.compare import Comparison, Delta, Variant
 from simulator.i18n import _
 from simulator.report.grid import Grid, document
 from simulator.report.run import RunInfo, run_json, timing_json
-from simulator.report.words import MINUS, change, exposure, horizon, illustrative, percent
+from simulator.report.words import (
+    MINUS,
+    change,
+    change_ends,
+    exposure,
+    horizon,
+    illustrative,
+    no_change,
+    percent,
+)
 
 if TYPE_CHECKING:  # made only by `compare --uncertainty`, which imports scipy for it
     from simulator.analysis.uncertainty import Uncertainty
-
-
-def points(x: float) -> str:
-    """A change of a share in percentage points: -0.132 -> '−13.2'."""
-    value = x * 100
-    text = f"{abs(value):.1f}"
-    if text == "0.0":
-        return "0.0"
-    return ("−" if value < 0 else "+") + text
 
 
 def _delta_json(d: Delta) -> dict[str, Any]:
@@ -104,16 +104,23 @@ def uncertainty_sentence(c: Comparison, name: str, u: Uncertainty) -> str:
     """One countermeasure's change of the role's exposure across the sourced ranges."""
     s = c.baseline.loaded.scenario
     r = u.roles[name]
+    lo, hi = change_ends(r.interval)
     values = {
         "cm": f"“{s.countermeasure_label(name)}”",
         "role": s.role_label(c.role),
-        "lo": points(r.interval[0]),
-        "hi": points(r.interval[1]),
+        "lo": lo,
+        "hi": hi,
         "share": percent(r.parameter_share),
         "chance": percent(1.0 - r.parameter_share),
         "sets": len(u.sets),
+        "day": s.days,
     }
-    if r.interval[0] == r.interval[1]:
+    if r.all_zero:
+        text = _(
+            "{cm} changes no run's outcome for the {role} by day {day} in any of the {sets} "
+            "parameter sets across the sourced ranges."
+        )
+    elif r.interval[0] == r.interval[1]:
         text = _(
             "{cm} changes the exposure of the {role} by {lo} points in every one of {sets} "
             "parameter sets across the sourced ranges."
@@ -139,9 +146,11 @@ def render_json(c: Comparison, seed: int, elapsed: float) -> str:
 
 
 def render_csv(c: Comparison, seed: int, elapsed: float) -> str:
-    """One row per variant and role."""
+    """One row per variant and role; with --uncertainty, the compared role's change over ranges."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
+    u = c.uncertainty
+    ranged = ["delta_plausible_low", "delta_plausible_high", "delta_parameter_share"]
     writer.writerow(
         [
             "variant",
@@ -155,11 +164,24 @@ def render_csv(c: Comparison, seed: int, elapsed: float) -> str:
             "distinguishable",
             "median_days_gained",
             "effort",
+            *(ranged if u else []),
         ]
     )
     for v in [c.baseline, *c.variants]:
         for role, g in v.results.roles.items():
             d = v.delta.get(role)
+            spread: list[float | str] = []
+            if u:
+                r = u.roles.get(v.name) if v.members and role == c.role else None
+                spread = (
+                    ["", "", ""]
+                    if r is None
+                    else [
+                        round(r.interval[0], 6),
+                        round(r.interval[1], 6),
+                        round(r.parameter_share, 3),
+                    ]
+                )
             writer.writerow(
                 [
                     v.name,
@@ -173,6 +195,7 @@ def render_csv(c: Comparison, seed: int, elapsed: float) -> str:
                     "" if d is None else d.distinguishable,
                     "" if d is None or d.median_days_gained is None else d.median_days_gained,
                     "" if v.effort is None else v.effort,
+                    *spread,
                 ]
             )
     return out.getvalue()
@@ -183,7 +206,9 @@ def _label(v: Variant) -> str:
     return " + ".join(cms[m].label or m for m in v.members) if v.members else _("baseline")
 
 
-def _change(d: Delta) -> str:
+def _change(d: Delta, days: int) -> str:
+    if d.same_outcome:
+        return no_change(None if d.unchanged else days)
     f = change(d.p_exposed, d.ci95)
     text = _("{d} pts ({interval})").format(d=f.value, interval=f.interval)
     return text if d.distinguishable else text + " " + _("no clear effect")
@@ -202,7 +227,23 @@ def variant_sentence(c: Comparison, v: Variant) -> str:
         "b": exposure(v.results.roles[c.role]).value,
         "interval": change(d.p_exposed, d.ci95).interval,
     }
-    if not d.distinguishable:
+    if d.unchanged:
+        text = _(
+            "{name} changes nothing for the {role} in any of these runs ({a} with it and without)."
+        ).format(**values)
+    elif d.same_outcome:
+        text = (
+            _(
+                "{name} changes no run's outcome for the {role} by day {day} ({a} with it and "
+                "without); it only moves exposure later on average."
+            )
+            if d.safe_days_gained > 0
+            else _(
+                "{name} changes no run's outcome for the {role} by day {day} ({a} with it and "
+                "without); it only moves exposure earlier on average."
+            )
+        ).format(day=s.days, **values)
+    elif not d.distinguishable:
         text = _(
             "{name}: no clear effect on the {role} ({a} → {b}; the change could be anywhere from "
             "{interval} points)."
@@ -258,7 +299,7 @@ def _compare_document(c: Comparison, markdown: bool, width: int = 120) -> str:
             _label(v),
             exposure(g).value,
             exposure(g).interval,
-            "—" if d is None else _change(d),
+            "—" if d is None else _change(d, s.days),
             median,
             "—" if v.effort is None or not v.members else f"{v.effort:g}",
         )
@@ -287,7 +328,7 @@ def _compare_document(c: Comparison, markdown: bool, width: int = 120) -> str:
                 role=s.role_label(c.role),
                 a=exposure(c.baseline.results.roles[c.role]).value,
                 b=exposure(b.variant.results.roles[c.role]).value,
-                change=_change(d),
+                change=_change(d, s.days),
             ),
         ]
         for member, contribution in b.contributions.items():

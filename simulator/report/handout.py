@@ -19,7 +19,7 @@ import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 from markupsafe import Markup
@@ -45,17 +45,23 @@ from simulator.report.objectives import conditional_claims, depends_heading
 from simulator.report.output import write_atomic, write_result
 from simulator.report.words import (
     change,
+    change_ends,
     exposure,
     horizon,
     illustrative,
     leaves_out,
     mechanism_label,
+    no_change,
     percent,
     role_sentence,
     share,
+    span,
 )
 from simulator.scenario.model import Scenario
 from simulator.seal import Passphrase
+
+if TYPE_CHECKING:  # made only by `report --uncertainty`, which imports scipy for it
+    from simulator.analysis.uncertainty import RangedComparison
 
 FORMATS = {".html": "html", ".htm": "html", ".md": "md", ".markdown": "md"}
 # The charts of a Markdown report, written beside it as NAME-<chart>.svg.
@@ -126,6 +132,7 @@ class ReportInput:
     seed: int
     command: str
     trace_command: str  # the `exposure trace` that tells the pictured run, exactly
+    ranged: RangedComparison | None = None  # over the sourced ranges, with --uncertainty N
 
 
 def command_line(
@@ -138,6 +145,7 @@ def command_line(
     overrides: Sequence[str],
     countermeasures: Sequence[str],
     role: str | None,
+    uncertainty: int | None = None,
 ) -> str:
     """The command that writes the same report again (the output named without its folder)."""
     args = ["exposure", "report", scenario, "--runs", str(runs), "--seed", str(seed)]
@@ -146,6 +154,8 @@ def command_line(
         args += ["--countermeasure", c]
     if role is not None:
         args += ["--role", role]
+    if uncertainty is not None:
+        args += ["--uncertainty", str(uncertainty)]
     return shlex.join([*args, "-o", Path(output).name])
 
 
@@ -244,6 +254,8 @@ def _texts() -> dict[str, str]:
         "charts_beside": _(
             "The charts are SVG files beside this file; the tables give the same figures."
         ),
+        "plausible": _("Interval over the values the sources allow"),
+        "ranged_change": _("Change over the values the sources allow"),
     }
 
 
@@ -293,11 +305,14 @@ def _curve_roles(s: Scenario, results_roles: dict[str, GroupResult]) -> list[str
 
 
 def _table(
-    s: Scenario, roles: dict[str, GroupResult], everyone: GroupResult
+    s: Scenario,
+    roles: dict[str, GroupResult],
+    everyone: GroupResult,
+    ranged: RangedComparison | None = None,
 ) -> list[dict[str, str]]:
-    rows = [(s.role_label(r), g) for r, g in roles.items()] + [(_("everyone"), everyone)]
+    rows = [(s.role_label(r), g, r) for r, g in roles.items()] + [(_("everyone"), everyone, "")]
     out = []
-    for label, g in rows:
+    for label, g, role in rows:
         causes = (
             "; ".join(
                 f"{mechanism_label(s, m)} {percent(v)}" for m, v in list(g.causes.items())[:2]
@@ -315,9 +330,71 @@ def _table(
                 if g.half_day is None
                 else str(g.half_day),
                 "causes": causes,
+                "plausible": _plausible(ranged, role),
             }
         )
     return out
+
+
+def _plausible(ranged: RangedComparison | None, role: str) -> str:
+    """A role's interval over the sourced ranges and chance (none for everyone, or without)."""
+    r = None if ranged is None else ranged.exposure.roles.get(role)
+    if r is None:
+        return "—"
+    return _("nobody in any run") if r.all_zero else span(r.interval)
+
+
+def _ranged_note(ranged: RangedComparison, runs: int) -> str:
+    """What the interval over the sourced ranges is, in words to read aloud."""
+    return _(
+        "Across the values the sources allow, each group's chance of exposure lies within the "
+        "column “{column}”: {sets} sets of values were drawn from the sourced ranges and each "
+        "simulated {runs} times, so it counts both what the sources leave open and chance "
+        "between runs."
+    ).format(column=_texts()["plausible"], sets=len(ranged.exposure.sets), runs=runs)
+
+
+def _ranged_change(s: Scenario, v: Variant, ranged: RangedComparison) -> tuple[str, str]:
+    """A countermeasure's change over the sourced ranges: a table cell and a sentence."""
+    r = ranged.changes.roles[v.name]
+    lo, hi = change_ends(r.interval)
+    values = {
+        "name": f"“{_variant_label(v)}”",
+        "role": s.role_label(ranged.role),
+        "lo": lo,
+        "hi": hi,
+        "sets": len(ranged.changes.sets),
+        "share": percent(r.parameter_share),
+        "chance": percent(1.0 - r.parameter_share),
+    }
+    if r.all_zero:
+        return no_change(s.days), _(
+            "Across the values the sources allow, {name} changes no run's outcome for the {role} "
+            "by day {day} in any of the {sets} sets of values drawn from the sourced ranges."
+        ).format(day=s.days, **values)
+    if r.interval[0] == r.interval[1]:
+        d = change(r.point, r.interval).value
+        return _("{d} points").format(d=d), _(
+            "Across the values the sources allow, {name} changes the {role}'s chance of exposure "
+            "by {d} points in every one of the {sets} sets of values drawn from the sourced "
+            "ranges."
+        ).format(d=d, **values)
+    cell = _("{lo} to {hi} points").format(lo=lo, hi=hi)
+    if r.parameter_share >= 0.5:
+        text = _(
+            "Across the values the sources allow, {name} changes the {role}'s chance of exposure "
+            "by between {lo} and {hi} points ({sets} sets of values drawn from the sourced "
+            "ranges); most of this spread ({share}) comes from what the sources leave open, not "
+            "from chance."
+        )
+    else:
+        text = _(
+            "Across the values the sources allow, {name} changes the {role}'s chance of exposure "
+            "by between {lo} and {hi} points ({sets} sets of values drawn from the sourced "
+            "ranges); most of this spread ({chance}) is chance between runs, not what the "
+            "sources leave open."
+        )
+    return cell, text.format(**values)
 
 
 def _variant_label(v: Variant) -> str:
@@ -383,14 +460,18 @@ def _bad_lines(
     return lines
 
 
-def _helps(s: Scenario, c: Comparison) -> list[dict[str, str]]:
+def _helps(
+    s: Scenario, c: Comparison, ranged: RangedComparison | None = None
+) -> list[dict[str, str]]:
     rows = []
     for v in c.variants:
         d = v.delta[c.role]
         cms = [s.countermeasures[m] for m in v.members]
         f = change(d.p_exposed, d.ci95)
         difference = _("{d} points ({interval})").format(d=f.value, interval=f.interval)
-        if not d.distinguishable:
+        if d.same_outcome:
+            difference = no_change(None if d.unchanged else s.days)
+        elif not d.distinguishable:
             difference += " — " + _("no clear effect")
         others = [
             _("{role} {change}").format(
@@ -399,6 +480,7 @@ def _helps(s: Scenario, c: Comparison) -> list[dict[str, str]]:
             for r, od in v.delta.items()
             if r != c.role and s.at_risk(r) and od.distinguishable
         ]
+        cell, sentence = ("", "") if ranged is None else _ranged_change(s, v, ranged)
         rows.append(
             {
                 "name": _variant_label(v),
@@ -408,6 +490,8 @@ def _helps(s: Scenario, c: Comparison) -> list[dict[str, str]]:
                 "change": difference,
                 "others": ", ".join(others) or "—",
                 "sentence": variant_sentence(c, v),
+                "ranged_change": cell,
+                "ranged": sentence,
             }
         )
     return rows
@@ -736,7 +820,9 @@ def build(data: ReportInput, scenario_spec: str) -> dict[str, Any]:
         "checks": [*check_lines(s), *campaign_lines(s)] or [_("None.")],
         "adversary": adversary_lines(s),
         "sentences": [role_sentence(s, r, results.roles[r]) for r in curve_roles],
-        "table": _table(s, results.roles, results.everyone),
+        "table": _table(s, results.roles, results.everyone, data.ranged),
+        "ranged": bool(data.ranged),
+        "ranged_note": "" if data.ranged is None else _ranged_note(data.ranged, results.runs),
         "curves_svg": curves_svg,
         "causes_svg": causes_svg,
         "bad": _bad_lines(s, c, after, (results.collateral_mean, results.collateral_p95)),
@@ -745,7 +831,7 @@ def build(data: ReportInput, scenario_spec: str) -> dict[str, Any]:
             for src in _sources(s, ranged)
             if any(k.startswith("adversary") for k in src["supports"])
         ],
-        "helps": _helps(s, c),
+        "helps": _helps(s, c, data.ranged),
         "limits": [limit.strip() for limit in s.limits],
         "conditions": conditional_claims(s),
         "effects_svg": effects_svg,

@@ -156,9 +156,10 @@ def _top_causes(loaded: LoadedScenario, g: GroupResult, limit: int = 2) -> str:
 
 
 def render_csv(results: Results, info: RunInfo) -> str:
-    """One row per role and one for everyone."""
+    """One row per role and one for everyone; with --uncertainty, each role's spread too."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
+    u = info.uncertainty
     writer.writerow(
         [
             "role",
@@ -169,11 +170,20 @@ def render_csv(results: Results, info: RunInfo) -> str:
             "median_day",
             "top_cause",
             "top_cause_share",
+            *(["plausible_low", "plausible_high", "parameter_share"] if u else []),
         ]
     )
     rows = [*results.roles.items(), ("everyone", results.everyone)]
     for role, g in rows:
         top = next(iter(g.causes.items()), ("", 0.0))
+        spread: list[float | str] = []
+        if u:
+            r = u.roles.get(role) if role in results.roles else None
+            spread = (
+                ["", "", ""]
+                if r is None
+                else [_num(r.interval[0]), _num(r.interval[1]), _num(r.parameter_share, 3)]
+            )
         writer.writerow(
             [
                 role,
@@ -184,6 +194,7 @@ def render_csv(results: Results, info: RunInfo) -> str:
                 "" if g.median_day is None else g.median_day,
                 top[0],
                 _num(top[1]) if top[0] else "",
+                *spread,
             ]
         )
     return out.getvalue()

@@ -128,6 +128,15 @@ def figure(p: float, ci: tuple[float, float]) -> Figure:
     return Figure(text, f"{_number(low, step)}–{_number(high, step)}%", "percent")
 
 
+def span(ci: tuple[float, float]) -> str:
+    """An interval of shares with no estimate of its own, worded as `figure` words intervals."""
+    lo, hi = ci
+    # `figure` picks its wording by the estimate too: give it one that leaves the choice to the
+    # interval (0 only where the whole interval is below half a percent and reaches 0).
+    p = 0.0 if lo <= 0 and hi < _ONE_IN_BELOW else (lo + hi) / 2
+    return figure(p, ci).interval
+
+
 def exposure(g: GroupResult) -> Figure:
     """A role's (or everyone's) share exposed, worded by `figure`."""
     return figure(g.p_exposed, g.ci95)
@@ -141,8 +150,6 @@ def change(d: float, ci: tuple[float, float]) -> Figure:
     """
     lo, hi = ci
     step = rounding_step(lo, hi)
-    low, high = _outward(lo, hi, step)
-    low, high = max(low, -1.0), min(high, 1.0)
     value = round(d / step) * step
     if value >= 1 > d:
         text = ">" + _signed(1.0 - step, step)
@@ -150,8 +157,26 @@ def change(d: float, ci: tuple[float, float]) -> Figure:
         text = "<" + _signed(step - 1.0, step)
     else:
         text = _signed(value, step)
-    span = _("{lo} to {hi}").format(lo=_signed(low, step), hi=_signed(high, step))
-    return Figure(text, span, "points")
+    low, high = change_ends(ci)
+    return Figure(text, _("{lo} to {hi}").format(lo=low, hi=high), "points")
+
+
+def change_ends(ci: tuple[float, float]) -> tuple[str, str]:
+    """A change's interval as two ends in points, rounded outward by its width: ('−19', '−8')."""
+    lo, hi = ci
+    step = rounding_step(lo, hi)
+    low, high = _outward(lo, hi, step)
+    return _signed(max(low, -1.0), step), _signed(min(high, 1.0), step)
+
+
+def no_change(day: int | None = None) -> str:
+    """A change where no run changed, said plainly rather than as '0 (0 to 0)'.
+
+    With a day, only the outcome by that day is the same (the runs may differ in when).
+    """
+    if day is None:
+        return _("no change in any run")
+    return _("no change by day {day} in any run").format(day=day)
 
 
 def share(p: float) -> str:
