@@ -96,10 +96,13 @@ def _population_key(scenario: Scenario) -> str:
 
 # Populations built lately in this process, newest last: the checks of learning objectives
 # simulate the same town under many parameter sets, call after call, and a build can cost as much
-# as the runs. Small towns only, so the memory kept stays small.
+# as the runs. At most _BUILT_BYTES are kept in all, so the memory kept stays small beside a run's.
 _BUILT: dict[tuple[str, int, int, int], Population] = {}
-_BUILT_MAX = 8
-_BUILT_PEOPLE = BATCH_PEOPLE
+_BUILT_BYTES = 256 * 2**20
+
+
+def _nbytes(population: Population) -> int:
+    return sum(v.nbytes for v in vars(population).values() if isinstance(v, np.ndarray))
 
 
 def _built(key: tuple[str, int, int, int]) -> Population | None:
@@ -110,13 +113,13 @@ def _built(key: tuple[str, int, int, int]) -> Population | None:
 
 
 def _keep(key: tuple[str, int, int, int], population: Population) -> None:
-    if population.size + population.indices.size > _BUILT_PEOPLE:
+    if _nbytes(population) > _BUILT_BYTES // 4:
         return
     for value in vars(population).values():
         if isinstance(value, np.ndarray):
             value.setflags(write=False)  # shared by every engine that uses it: never changed
     _BUILT[key] = population
-    while len(_BUILT) > _BUILT_MAX:
+    while sum(_nbytes(p) for p in _BUILT.values()) > _BUILT_BYTES:
         del _BUILT[next(iter(_BUILT))]
 
 
@@ -135,13 +138,16 @@ def run_variants_batch(
     taken.
     """
     sequence = batch_seed(seed, index)
+    here: dict[tuple[str, int, int, int], Population] = {}  # shared in this batch whatever its size
     out = []
     for scenario in scenarios:
         streams = Streams(sequence)
-        population = _built((_population_key(scenario), seed, index, runs))
+        key = (_population_key(scenario), seed, index, runs)
+        population = here.get(key) or _built(key)
         if population is None:
             population = build(scenario, runs, streams("population"))
-            _keep((_population_key(scenario), seed, index, runs), population)
+            _keep(key, population)
+        here[key] = population
         engine = Engine(scenario, runs, streams, population=population)
         out.append(summarise(engine.run(on_day), scenario, index * size))
     return out
