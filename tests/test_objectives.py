@@ -370,8 +370,20 @@ def test_every_bundled_claim_holds(name):
 def test_objectives_in_show_name_their_claims():
     text = invoke("show", "grid-checkpoint").stdout
     assert (
-        "Checked: Checkpoint phone scan is the most common cause of exposure for the student."
-        in text
+        "Checked: Checkpoint phone scan is the most common cause of exposure for the student, if "
+        "a scan that finds the apps means arrest and a scan catches at least one pass in three "
+        "hundred and she passes it three days a week or more." in text
+    )
+
+
+@pytest.mark.slow
+def test_a_bundled_scenario_s_claims_hold_across_its_sourced_ranges():
+    """The check a scenario author runs: every claim holds wherever it says it does."""
+    result = invoke("validate", "--check-objectives", "--robust", "group-chat")
+    assert result.exit_code == 0, result.output
+    assert "3 of 3 claims hold wherever they say they do" in result.stdout
+    assert "if two mentions on seized phones or in the logs are enough for questioning" in (
+        result.stdout
     )
 
 
