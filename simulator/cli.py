@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 import sys
 import time
 import traceback
@@ -17,8 +18,9 @@ from simulator import __version__
 from simulator.analysis.results import aggregate
 from simulator.budget import SLOW_SECONDS, check_memory, check_time, duration, smaller_values
 from simulator.errors import ExitCode, ExposureError, UsageError, name_subjects
+from simulator.files import remove_temporaries
 from simulator.i18n import _
-from simulator.interrupts import exit_promptly_on_interrupt
+from simulator.interrupts import ENDING_SIGNALS, end_promptly_on_signals, exit_code, signal_of
 from simulator.report.describe import describe
 from simulator.report.output import check_new_file, write_atomic, write_result
 from simulator.report.run import RENDERERS, RunInfo
@@ -1283,21 +1285,18 @@ def _run_guarded(
         return int(exc.exit_code)
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
-    except click.Abort:
-        click.echo(_("interrupted"), err=True)
+    except (click.Abort, KeyboardInterrupt) as exc:
+        # Click turns a signal's KeyboardInterrupt into Abort; the signal is its cause.
+        signum = signal_of(exc)
+        click.echo(_signal_message(signum), err=True)
         if on_interrupt is not None:
             on_interrupt()
-        return int(ExitCode.INTERRUPTED)
+        return exit_code(signum)
     except click.ClickException as exc:
         command = " ".join([prog_name, *(a for a in args[:1] if not a.startswith("-"))])
         message = " ".join(exc.format_message().split())
         click.echo(f"{command}: {message}", err=True)
         return int(ExitCode.BAD_INPUT)
-    except KeyboardInterrupt:
-        click.echo(_("interrupted"), err=True)
-        if on_interrupt is not None:
-            on_interrupt()
-        return int(ExitCode.INTERRUPTED)
     except BrokenPipeError:
         return int(ExitCode.OK)
     except Exception as exc:
@@ -1319,10 +1318,23 @@ def _run_guarded(
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `exposure` command; returns the exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
-    # Ctrl-C unwinds gracefully; should one long numpy call hold it up, the process still ends
-    # within a second (DESIGN section 4).
-    with exit_promptly_on_interrupt(0.5, int(ExitCode.INTERRUPTED), _("interrupted")) as told:
-        return _run_guarded(cli, args, "exposure", on_interrupt=told.set)
+    # Ctrl-C, SIGTERM and SIGHUP unwind gracefully; should one long numpy call hold them up, the
+    # process still ends within a second (DESIGN section 7, docs/security.md).
+    messages = {int(s): _signal_message(s) for s in ENDING_SIGNALS}
+    with end_promptly_on_signals(0.5, messages) as told:
+        try:
+            return _run_guarded(cli, args, "exposure", on_interrupt=told.set)
+        finally:
+            remove_temporaries()
+
+
+def _signal_message(signum: int) -> str:
+    """The one line that says a signal ended the command."""
+    if signum == signal.SIGTERM:
+        return _("terminated")
+    if signum == getattr(signal, "SIGHUP", None):
+        return _("hung up: the terminal was closed")
+    return _("interrupted")
 
 
 __all__ = ["UsageError", "cli", "main"]

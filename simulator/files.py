@@ -4,10 +4,23 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import tempfile
 from pathlib import Path
 
 from simulator.errors import UsageError
+
+# Temporary files being written now, so that a signal that cannot wait for the writer to unwind
+# can still remove them (simulator.interrupts). Only the main thread writes results.
+_TEMPORARIES: set[str] = set()
+
+
+def remove_temporaries() -> None:
+    """Remove every temporary file being written: called when the process must end at once."""
+    for tmp in list(_TEMPORARIES):
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        _TEMPORARIES.discard(tmp)
 
 
 class FileProblem(Exception):
@@ -39,6 +52,25 @@ def read_bounded(
         raise FileProblem(f"cannot read ({exc.strerror})") from None
 
 
+def _temporary(folder: Path, name: str) -> tuple[int, str]:
+    """A new temporary file beside `name`, known to remove_temporaries from its first moment.
+
+    Signals are held while it is made, so that none can come between its creation and its
+    registration.
+    """
+    held = {signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", signal.SIGTERM)}
+    if not hasattr(signal, "pthread_sigmask"):
+        held = set()
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, held) if held else set()
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".part")
+        _TEMPORARIES.add(tmp)
+    finally:
+        if held:
+            signal.pthread_sigmask(signal.SIG_SETMASK, before)
+    return fd, tmp
+
+
 def write_atomic(path: str | Path, data: str | bytes) -> None:
     """Write `data` to `path` so that the file is either complete or absent, never partial."""
     target = Path(path)
@@ -49,7 +81,7 @@ def write_atomic(path: str | Path, data: str | bytes) -> None:
         raise UsageError(f"{target}: cannot write: it is a folder")
     payload = data.encode("utf-8") if isinstance(data, str) else data
     try:
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".part")
+        fd, tmp = _temporary(folder, target.name)
     except OSError as exc:
         raise UsageError(f"{target}: cannot write ({exc.strerror})") from None
     try:
@@ -64,3 +96,5 @@ def write_atomic(path: str | Path, data: str | bytes) -> None:
         if isinstance(exc, OSError):
             raise UsageError(f"{target}: cannot write ({exc.strerror})") from None
         raise
+    finally:
+        _TEMPORARIES.discard(tmp)

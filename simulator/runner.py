@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
-import signal
+import os
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -18,6 +18,7 @@ import numpy as np
 
 from simulator.engine import NOT_EXPOSED, Engine, Outcome
 from simulator.errors import UsageError
+from simulator.interrupts import in_worker
 from simulator.population import Population, build
 from simulator.scenario.model import Scenario, expected_people
 from simulator.streams import Streams, batch_seed
@@ -210,16 +211,12 @@ def run_batches(
     return [[batch[v] for batch in done] for v in range(variants)]
 
 
-def _ignore_interrupts() -> None:
-    """In a worker: leave Ctrl-C to the parent, which ends the workers itself."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
 def _on_processes(
     workers: int, job: BatchJob, plan: list[tuple[int, int]], report: Callable[[float], None]
 ) -> list[list[BatchSummary]]:
     """Batches on local worker processes; on Ctrl-C or any failure the workers end at once."""
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_ignore_interrupts)
+    # Workers leave signals to this process, which ends them itself, and die with it.
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=in_worker, initargs=(os.getpid(),))
     done: list[list[BatchSummary]] = []
     try:
         futures = [pool.submit(job, index, count) for index, count in plan]

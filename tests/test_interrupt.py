@@ -119,3 +119,122 @@ def test_sweep_interrupted(tmp_path):
 def test_report_interrupted(tmp_path):
     code, elapsed, stderr, _ = _interrupt(tmp_path, ["report", *LONG], 2.0, 1, name="handout.html")
     assert code == 130 and elapsed < 1.0, (code, elapsed, stderr)
+
+
+def _wait_for(predicate, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            pytest.fail("the command never got there")
+        time.sleep(0.002)
+
+
+def _signal_and_time(process: subprocess.Popen, signum: int) -> tuple[int, float]:
+    started = time.monotonic()
+    process.send_signal(signum)
+    code = process.wait(timeout=10)
+    return code, time.monotonic() - started
+
+
+@pytest.mark.parametrize(
+    "signum,code,line",
+    [(signal.SIGTERM, 143, "terminated"), (signal.SIGHUP, 129, "hung up: the terminal was closed")],
+)
+def test_run_ended_by_signal(tmp_path, signum, code, line):
+    out = tmp_path / "out"
+    out.mkdir()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "simulator", "run", *LONG, "--workers", "2", "-o", "out/r.json"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
+    try:
+        kids: list[int] = []
+
+        def busy() -> bool:
+            kids[:] = _children(process.pid)
+            assert process.poll() is None
+            return len(kids) >= 2 and sum(_cpu_seconds(k) for k in kids) > 1.0
+
+        _wait_for(busy)
+        got, elapsed = _signal_and_time(process, signum)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    stderr = process.stderr.read() if process.stderr else ""
+    assert got == code, stderr
+    assert elapsed < 1.0, f"took {elapsed:.2f} s to stop"
+    assert stderr.strip().splitlines()[-1] == line
+    assert "Traceback" not in stderr
+    assert list(out.iterdir()) == []
+    time.sleep(0.2)
+    assert not [k for k in kids if _alive(k)], "worker processes outlived the command"
+
+
+def test_workers_die_with_a_killed_parent(tmp_path):
+    """Even SIGKILL, which the parent cannot handle, leaves no worker running on its own."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "simulator", "run", *LONG, "--workers", "2", "-o", "r.json"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=tmp_path,
+    )
+    kids: list[int] = []
+    try:
+
+        def started() -> bool:
+            kids[:] = _children(process.pid)
+            return len(kids) >= 2
+
+        _wait_for(started)
+    finally:
+        process.kill()
+        process.wait()
+    deadline = time.monotonic() + 2.0
+    while [k for k in kids if _alive(k)] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [k for k in kids if _alive(k)], "workers outlived their killed parent"
+
+
+def _big_sealed(tmp_path: Path, size: int) -> Path:
+    from simulator.seal import Passphrase, ScryptParams, seal
+
+    plain = os.urandom(size)
+    sealed = tmp_path / "big.sealed"
+    sealed.write_bytes(seal(plain, Passphrase(text="a test passphrase"), ScryptParams(10, 8, 1)))
+    return sealed
+
+
+@pytest.mark.parametrize("command", ["unseal", "seal"])
+def test_signal_while_writing_leaves_no_part_file(tmp_path, command):
+    """SIGTERM while the (decrypted) output is being written removes the temporary file."""
+    source = _big_sealed(tmp_path, 150 * 1024**2) if command == "unseal" else tmp_path / "big.bin"
+    if command == "seal":
+        source.write_bytes(os.urandom(150 * 1024**2))
+    out = tmp_path / "out"
+    out.mkdir()
+    env = {**os.environ, "EXPOSURE_PASSPHRASE": "a test passphrase"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "simulator", command, str(source), "-o", str(out / "result")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        _wait_for(
+            lambda: any(p.suffix == ".part" for p in out.iterdir()) or process.poll() is not None
+        )
+        got, elapsed = _signal_and_time(process, signal.SIGTERM)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    stderr = process.stderr.read() if process.stderr else ""
+    assert got == 143, stderr
+    assert elapsed < 1.0
+    assert "Traceback" not in stderr
+    assert list(out.iterdir()) == [], "a signalled command left its temporary file"
