@@ -22,7 +22,13 @@ from simulator.files import remove_temporaries
 from simulator.i18n import _
 from simulator.interrupts import ENDING_SIGNALS, end_promptly_on_signals, exit_code, signal_of
 from simulator.report.describe import describe
-from simulator.report.output import check_new_file, write_atomic, write_result
+from simulator.report.output import (
+    SEALED_SUFFIX,
+    Output,
+    check_new_file,
+    sealed_name,
+    write_result,
+)
 from simulator.report.run import RENDERERS, RunInfo
 from simulator.runner import simulate_runs
 from simulator.scenario import (
@@ -65,15 +71,40 @@ FLAGS = {
     "scheduler": "--scheduler",
     "uncertainty": "--uncertainty",
     "sets": "--sets",
+    "seal": "--seal",
 }
 
 
-def _emit(text: str, output: str | None, sealing: Passphrase | None = None) -> None:
-    """Results go to stdout, or atomically to a file (sealed with --seal)."""
-    if output:
-        write_result(output, text, sealing)
-    else:
+def _emit(text: str, target: Output | None, sealing: Passphrase | None = None) -> None:
+    """Results go to stdout, or whole to a file (sealed with --seal), said in one line."""
+    if target is None or target.to_stdout:
         click.echo(text, nl=False)
+    else:
+        click.echo(target.write(text, sealing).line(), err=True)
+
+
+def _destination(output: str | None, seal: bool = False) -> Output | None:
+    """Where a result goes (None: stdout), checked before any work under the output contract."""
+    if seal and not output:
+        raise UsageError("--seal: a sealed result is written to a file; add --output FILE")
+    if output is None:
+        return None
+    target = Output(sealed_name(output) if seal else output, force=_force(), sealed=seal)
+    target.check()
+    return target
+
+
+_FORCE = "exposure.force"
+
+
+def _keep_force(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.meta[_FORCE] = True
+
+
+def _force() -> bool:
+    """Whether this command was given --force."""
+    return bool(click.get_current_context().meta.get(_FORCE))
 
 
 _PASSPHRASE_FILE = "exposure.passphrase_file"
@@ -151,13 +182,9 @@ def _sealing_passphrase() -> Passphrase:
     return passphrase
 
 
-def _sealing(seal: bool, output: str | None) -> Passphrase | None:
-    """The passphrase for --seal, or None; a sealed result needs a file to go to."""
-    if not seal:
-        return None
-    if not output:
-        raise UsageError("--seal: a sealed result is written to a file; add --output FILE")
-    return _sealing_passphrase()
+def _sealing(seal: bool) -> Passphrase | None:
+    """The passphrase for --seal, or None."""
+    return _sealing_passphrase() if seal else None
 
 
 class _Size(click.ParamType):
@@ -369,19 +396,22 @@ def output_option(
     *,
     help: str = "Write the result to this file instead of stdout.",
     required: bool = False,
-    allow_dash: bool = False,
 ) -> Decorator:
     """--output/-o FILE: where the result goes."""
-    path = click.Path(dir_okay=False, allow_dash=allow_dash)
+    path = click.Path(dir_okay=False, allow_dash=True)
     if required:
         # No default here: Click takes even a default of None as given, and would not ask for it.
         return click.option("--output", "-o", type=path, required=True, help=help)
     return click.option("--output", "-o", type=path, default=None, help=help)
 
 
-def force_option(*, help: str = "Overwrite the output if it exists.") -> Decorator:
-    """--force: overwrite a file that exists."""
-    return click.option("--force", is_flag=True, help=help)
+def force_option(
+    *, help: str = "Replace the output file if it exists (a sealed one only by a sealed one)."
+) -> Decorator:
+    """--force: replace a file that exists; read by `_force`, so no command takes a parameter."""
+    return click.option(
+        "--force", is_flag=True, expose_value=False, callback=_keep_force, help=help
+    )
 
 
 def role_option(*, help: str) -> Decorator:
@@ -402,7 +432,8 @@ _common_run_options = combine(
     _simulation_options,
     countermeasure_option(),
     format_option(FORMATS),
-    output_option(),
+    output_option(help="Write the result to this file (- for stdout) instead of stdout."),
+    force_option(),
     traceback_option,
     passphrase_option,
 )
@@ -627,14 +658,15 @@ def _check_robust(
 )
 @force_option(help="Overwrite NAME.yaml if it exists.")
 @traceback_option
-def new_cmd(name: str, origin: str | None, force: bool) -> None:
+def new_cmd(name: str, origin: str | None) -> None:
     """Write NAME.yaml, a new scenario with every key explained, ready to edit."""
     from simulator.scenario.template import new_scenario
 
     path = Path(name if name.endswith((".yaml", ".yml")) else f"{name}.yaml")
     text = new_scenario(path.name.rsplit(".", 1)[0], origin)
-    check_new_file(path, force)
-    write_atomic(str(path), text)
+    target = Output(str(path), force=_force())
+    target.check()
+    target.write(text)
     click.echo(_("Wrote {file}; check it with `exposure validate {file}`.").format(file=path))
 
 
@@ -642,12 +674,14 @@ def new_cmd(name: str, origin: str | None, force: bool) -> None:
 @output_option(
     help="Write the page to this file (docs/scenarios.md in the repository) instead of stdout."
 )
+@force_option()
 @traceback_option
 def gallery_cmd(output: str | None) -> None:
     """Describe every bundled scenario on one Markdown page: story, roles, objectives, sources."""
     from simulator.report.gallery import render_gallery
 
-    _emit(render_gallery(), output)
+    target = _destination(output)
+    _emit(render_gallery(), target)
 
 
 def uncertainty_option(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -685,13 +719,14 @@ def run(
     max_time: float | None,
 ) -> None:
     """Simulate a scenario many times and show who is exposed, when and why."""
-    sealing = _sealing(seal, output)
+    target = _destination(output, seal)
+    sealing = _sealing(seal)
     loaded = prepare(scenario, overrides, countermeasures, days, people)
     s = loaded.scenario
     n_runs = runs if runs is not None else s.runs
     if uncertainty is not None:
         _run_uncertain(
-            loaded, n_runs, seed, workers, uncertainty, fmt, output, sealing, max_memory, max_time
+            loaded, n_runs, seed, workers, uncertainty, fmt, target, sealing, max_memory, max_time
         )
         return
     check_limits(s, n_runs, workers, max_memory, max_time)
@@ -704,7 +739,7 @@ def run(
     elapsed = time.perf_counter() - started
     results = aggregate(summaries, s)
     info = RunInfo(loaded=loaded, runs=n_runs, days=s.days, seed=seed, elapsed_s=elapsed)
-    _emit(RENDERERS[fmt](results, info), output, sealing)
+    _emit(RENDERERS[fmt](results, info), target, sealing)
 
 
 def _run_uncertain(
@@ -714,7 +749,7 @@ def _run_uncertain(
     workers: int,
     sets: int,
     fmt: str,
-    output: str | None,
+    target: Output | None,
     sealing: Passphrase | None,
     max_memory: int | None,
     max_time: float | None,
@@ -743,7 +778,7 @@ def _run_uncertain(
         elapsed_s=elapsed,
         uncertainty=u,
     )
-    _emit(RENDERERS[fmt](point.results, info), output, sealing)
+    _emit(RENDERERS[fmt](point.results, info), target, sealing)
 
 
 def _comparison(
@@ -812,7 +847,8 @@ def compare(
     from simulator.analysis.compare import compare as run_compare
     from simulator.report.compare import RENDERERS as COMPARE_RENDERERS
 
-    sealing = _sealing(seal, output)
+    target = _destination(output, seal)
+    sealing = _sealing(seal)
     progress = _Progress(1, _("Comparing"))
     comparer, chosen_role, names = _comparison(
         scenario, overrides, countermeasures, days, people, runs, seed, workers, role, progress
@@ -848,7 +884,7 @@ def compare(
             )
     finally:
         progress.close()
-    _emit(COMPARE_RENDERERS[fmt](result, seed, time.perf_counter() - started), output, sealing)
+    _emit(COMPARE_RENDERERS[fmt](result, seed, time.perf_counter() - started), target, sealing)
 
 
 @cli.command()
@@ -867,7 +903,6 @@ def compare(
 def report(
     scenario: str,
     output: str,
-    force: bool,
     runs: int | None,
     days: int | None,
     seed: int,
@@ -884,8 +919,10 @@ def report(
     from simulator.personas import default_role, tabletop_role
     from simulator.report import handout
 
-    handout.check_writable(output, force)
-    sealing = _sealing(seal, output)
+    if seal and output.endswith(SEALED_SUFFIX):
+        output = output[: -len(SEALED_SUFFIX)]  # the report's own name says html or md
+    handout.check_writable(output, _force(), sealed=seal)
+    sealing = _sealing(seal)
     progress = _Progress(1, _("Simulating"))
     comparer, chosen_role, names = _comparison(
         scenario, overrides, countermeasures, days, people, runs, seed, workers, role, progress
@@ -908,12 +945,13 @@ def report(
         overrides,
         None if persona == default_role(base) else persona,
     )
-    handout.write_files(
+    written = handout.write_files(
         handout.render(
             handout.ReportInput(result, picture, seed, command, trace_command), scenario, output
         ),
         sealing,
     )
+    click.echo(written.line(), err=True)
 
 
 @cli.command()
@@ -970,6 +1008,8 @@ def sweep(
     scheduler: str | None,
 ) -> None:
     """Vary parameters and rank them by their effect on a role's exposure."""
+    target = _destination(output)
+    chart = _destination(plot)
     from simulator.analysis.sweep import Sweeper, one_at_a_time, parse_vary, sobol
     from simulator.personas import role_named
     from simulator.report.sweep import RENDERERS as SWEEP_RENDERERS
@@ -1009,9 +1049,9 @@ def sweep(
     finally:
         progress.close()
     elapsed = time.perf_counter() - started
-    if plot:
-        write_atomic(plot, render_svg(result))
-    _emit(SWEEP_RENDERERS[fmt](result, seed, elapsed), output)
+    if chart is not None:
+        _emit(render_svg(result), chart)
+    _emit(SWEEP_RENDERERS[fmt](result, seed, elapsed), target)
 
 
 @cli.command()
@@ -1038,18 +1078,16 @@ def trace(
     countermeasures: tuple[str, ...],
     fmt: str,
     output: str | None,
-    force: bool,
 ) -> None:
     """Tell one run as a story: what a person did, who noticed, how suspicion rose,
     why she was exposed."""
     from simulator.report.story import render
     from simulator.teaching.story import trace as trace_run
 
-    if output:
-        check_new_file(output, force)
+    target = _destination(output)
     loaded = prepare(scenario, overrides, countermeasures, days, people)
     story = trace_run(loaded.scenario, seed, person)
-    _emit(render(story, fmt, {"path": loaded.display_path, "sha256": loaded.sha256}), output)
+    _emit(render(story, fmt, {"path": loaded.display_path, "sha256": loaded.sha256}), target)
 
 
 def _ask_line(prompt: str) -> str | None:
@@ -1100,7 +1138,6 @@ def exercise(
     facilitator: bool,
     save: str | None,
     resume: str | None,
-    force: bool,
     runs: int | None,
     workers: int,
 ) -> None:
@@ -1117,7 +1154,7 @@ def exercise(
     saved = read_saved(resume) if resume else None
     spec = scenario or (saved.spec if saved is not None else DEFAULT_SCENARIO)
     if save:
-        check_new_file(save, force)
+        check_new_file(save, _force())
     loaded = load(spec)
     table = (
         resume_saved(saved, loaded, seed)
@@ -1130,7 +1167,7 @@ def exercise(
 
     def keep() -> None:
         if target:
-            write_atomic(target, json.dumps(table.saved(spec), indent=2) + "\n")
+            write_result(target, json.dumps(table.saved(spec), indent=2) + "\n")
 
     progress = _Progress(n_runs * (1 + len(table.options)), _("Comparing"))
     try:
@@ -1156,7 +1193,8 @@ _messaging_options = combine(
     seed_option(),
     countermeasure_option(),
     format_option(MESSAGING_FORMATS),
-    output_option(),
+    output_option(help="Write the result to this file (- for stdout) instead of stdout."),
+    force_option(),
     traceback_option,
 )
 
@@ -1179,9 +1217,10 @@ def tap(
     from simulator.messaging import tap_scenario
     from simulator.report.messaging import render_tap
 
+    target = _destination(output)
     loaded = load(scenario, countermeasures=list(countermeasures), days=days)
     report = tap_scenario(loaded.scenario, seed, person)
-    _emit(render_tap(report, loaded, seed, fmt), output)
+    _emit(render_tap(report, loaded, seed, fmt), target)
 
 
 @cli.command()
@@ -1213,49 +1252,50 @@ def seize(
 
     if person is None:
         raise UsageError("seize: say whose phone with --person ROLE (or ROLE:N)")
+    target = _destination(output)
     loaded = load(scenario, countermeasures=list(countermeasures))
     report = seize_scenario(loaded.scenario, seed, person, day, locked)
-    _emit(render_seize(report, loaded, seed, fmt), output)
+    _emit(render_seize(report, loaded, seed, fmt), target)
 
 
 @cli.command("seal")
 @click.argument("file", type=click.Path(dir_okay=False))
-@output_option(help="The sealed file (default: FILE.sealed).")
+@output_option(help="The sealed file (default: FILE.sealed; .sealed is added when missing).")
+@force_option(help="Replace the sealed file if it exists.")
 @passphrase_option
 @traceback_option
 def seal_cmd(file: str, output: str | None) -> None:
     """Encrypt a scenario or result file with a passphrase (scrypt and ChaCha20-Poly1305)."""
-    target = output or f"{file}.sealed"
-    if output is None and Path(target).exists():
-        raise UsageError(f"{target}: already exists; name the sealed file with -o")
+    target = _destination(output or file + SEALED_SUFFIX, seal=True)
+    assert target is not None  # a name is always given
     data = read_file(file)
     if is_sealed(data):
         raise UsageError(f"{file}: is already sealed")
-    write_result(target, data, _sealing_passphrase())
+    click.echo(target.write(data, _sealing_passphrase()).line(), err=True)
 
 
 @cli.command("unseal")
 @click.argument("file", type=click.Path(dir_okay=False))
-@output_option(
-    help="Where to write the plain file (default: FILE without .sealed; - for stdout).",
-    allow_dash=True,
-)
+@output_option(help="Where to write the plain file (default: FILE without .sealed; - for stdout).")
+@force_option(help="Replace the plain file if it exists (never a sealed one).")
 @passphrase_option
 @traceback_option
 def unseal_cmd(file: str, output: str | None) -> None:
     """Decrypt a sealed file; a wrong passphrase or a changed file writes nothing."""
-    if output is None and not file.endswith(".sealed"):
+    if output is None and not file.endswith(SEALED_SUFFIX):
         raise UsageError(f"{file}: name the plain file with -o (or -o - for stdout)")
-    data = read_file(file)
-    if output is None:
-        output = file[: -len(".sealed")]
-        if Path(output).exists():
-            raise UsageError(f"{output}: already exists; name the plain file with -o")
-    plaintext = unseal_file(file, _passphrase(), data)
-    if output == "-":
-        click.echo(plaintext, nl=False)
+    target = _destination(output or file[: -len(SEALED_SUFFIX)])
+    assert target is not None  # a name is always given
+    plaintext = unseal_file(file, _passphrase(), read_file(file))
+    _emit_bytes(plaintext, target)
+
+
+def _emit_bytes(data: bytes, target: Output) -> None:
+    """Bytes to stdout, or whole to a file, said in one line."""
+    if target.to_stdout:
+        click.echo(data, nl=False)
     else:
-        write_atomic(output, plaintext)
+        click.echo(target.write(data).line(), err=True)
 
 
 class _Reported(ExposureError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import stat
 import tempfile
 from pathlib import Path
 
@@ -98,3 +99,23 @@ def write_atomic(path: str | Path, data: str | bytes) -> None:
         raise
     finally:
         _TEMPORARIES.discard(tmp)
+
+
+def write_through(path: str | Path, data: bytes) -> None:
+    """Write to a FIFO or character device in place: there is no file to replace."""
+    target = Path(path)
+    flags = os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NOCTTY", 0)
+    try:
+        fd = os.open(target, flags)
+    except OSError as exc:
+        raise UsageError(f"{target}: cannot write ({exc.strerror})") from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if not (stat.S_ISFIFO(mode) or stat.S_ISCHR(mode)):
+            raise UsageError(f"{target}: changed while the command ran; nothing written")
+        with os.fdopen(fd, "wb", closefd=False) as handle:
+            handle.write(data)
+    except OSError as exc:
+        raise UsageError(f"{target}: cannot write ({exc.strerror})") from None
+    finally:
+        os.close(fd)
