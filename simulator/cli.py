@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
 import signal
+import stat
 import sys
 import time
 import traceback
@@ -17,7 +20,7 @@ import click
 from simulator import __version__
 from simulator.analysis.results import aggregate
 from simulator.budget import SLOW_SECONDS, check_memory, check_time, duration, smaller_values
-from simulator.errors import ExitCode, ExposureError, UsageError, name_subjects
+from simulator.errors import ExitCode, ExposureError, SealError, UsageError, name_subjects
 from simulator.files import remove_temporaries
 from simulator.i18n import _
 from simulator.interrupts import ENDING_SIGNALS, end_promptly_on_signals, exit_code, signal_of
@@ -69,6 +72,7 @@ FLAGS = {
     "max_memory": "--max-memory",
     "max_time": "--max-time",
     "scheduler": "--scheduler",
+    "allow_network_plaintext": "--allow-network-plaintext",
     "uncertainty": "--uncertainty",
     "sets": "--sets",
     "seal": "--seal",
@@ -114,6 +118,12 @@ _PASSPHRASE = "exposure.passphrase"
 # The parameter is part of Click's callback signature; this callback has no use for it.
 def _keep_passphrase_file(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
     if value is not None:
+        # Checked now, even if no sealed file needs it: a FIFO given by mistake would block.
+        with contextlib.suppress(OSError):
+            if not stat.S_ISREG(os.stat(value).st_mode):
+                raise click.BadParameter(
+                    f"{value}: is not a regular file (a FIFO, device, socket or folder)"
+                )
         ctx.meta[_PASSPHRASE_FILE] = value
 
 
@@ -147,12 +157,15 @@ def _stdin_is_terminal() -> bool:
 
 
 def _prompt_passphrase(confirm: bool) -> str:
-    text: str = click.prompt(
-        _("Passphrase"),
-        hide_input=True,
-        err=True,
-        confirmation_prompt=_("Repeat the passphrase") if confirm else False,
-    )
+    try:
+        text: str = click.prompt(
+            _("Passphrase"),
+            hide_input=True,
+            err=True,
+            confirmation_prompt=_("Repeat the passphrase") if confirm else False,
+        )
+    except UnicodeDecodeError:
+        raise SealError("the passphrase typed is not UTF-8 text") from None
     return text
 
 
@@ -187,6 +200,25 @@ def _sealing(seal: bool) -> Passphrase | None:
     return _sealing_passphrase() if seal else None
 
 
+# Numbers on the command line are short: a size or duration of 400 digits is a mistake, not a
+# request to read (and float() would make it infinite).
+_SIZE = r"\s*(\d{1,15}(?:\.\d{1,6})?)\s*([kmgt]?)(?:i?b)?\s*"
+_DURATION = r"\s*(\d{1,15}(?:\.\d{1,6})?)\s*([smhd]?)\s*"
+_MAX_SIZE = 1024**5
+_MAX_DURATION = 100 * 365 * 86400.0
+
+
+class _WholeNumber(click.IntRange):
+    """A whole number in ASCII digits, within a range (int() would also read '٣' and '²')."""
+
+    name = "integer"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and not re.fullmatch(r"\s*[-+]?[0-9]{1,30}\s*", value):
+            self.fail(f"expected a whole number in digits 0-9 (got {value[:40]!r})", param, ctx)
+        return super().convert(value, param, ctx)
+
+
 class _Size(click.ParamType):
     """A memory size: 2G, 512M, 1.5GiB, or bytes."""
 
@@ -195,12 +227,13 @@ class _Size(click.ParamType):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
         if isinstance(value, int):
             return value
-        found = re.fullmatch(
-            r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*", str(value), re.IGNORECASE
-        )
+        found = re.fullmatch(_SIZE, str(value), re.IGNORECASE | re.ASCII)
         if not found or float(found[1]) <= 0:
-            self.fail(f"expected a size such as 2G or 512M (got {value!r})", param, ctx)
-        return int(float(found[1]) * 1024 ** " KMGT".index(found[2].upper() or " "))
+            self.fail(f"expected a size such as 2G or 512M (got {str(value)[:40]!r})", param, ctx)
+        size = int(float(found[1]) * 1024 ** " KMGT".index(found[2].upper() or " "))
+        if size > _MAX_SIZE:
+            self.fail(f"at most {_MAX_SIZE // 1024**5} PiB (got {str(value)[:40]!r})", param, ctx)
+        return size
 
 
 _SECONDS_PER = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -216,10 +249,32 @@ class _Duration(click.ParamType):
     ) -> float:
         if isinstance(value, (int, float)):
             return float(value)
-        found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*", str(value), re.IGNORECASE)
+        found = re.fullmatch(_DURATION, str(value), re.IGNORECASE | re.ASCII)
         if not found or float(found[1]) <= 0:
-            self.fail(f"expected a duration such as 30m, 12h or 2d (got {value!r})", param, ctx)
-        return float(found[1]) * _SECONDS_PER[found[2].lower()]
+            self.fail(
+                f"expected a duration such as 30m, 12h or 2d (got {str(value)[:40]!r})", param, ctx
+            )
+        seconds = float(found[1]) * _SECONDS_PER[found[2].lower()]
+        if seconds > _MAX_DURATION:
+            self.fail(f"at most 100 years (got {str(value)[:40]!r})", param, ctx)
+        return seconds
+
+
+class _Address(click.ParamType):
+    """A Dask scheduler's address: tcp://HOST:PORT or tls://HOST:PORT."""
+
+    name = "address"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        text = str(value)
+        found = re.fullmatch(
+            r"(tcp|tls)://([A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\]):(\d{1,5})", text
+        )
+        if not found or not 1 <= int(found[3]) <= 65535:
+            self.fail(
+                f"expected tcp://HOST:PORT or tls://HOST:PORT (got {text[:80]!r})", param, ctx
+            )
+        return text
 
 
 def limit_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -319,7 +374,7 @@ def seed_option(
     """--seed: the one number every random stream is drawn from."""
     return click.option(
         "--seed",
-        type=click.IntRange(0, 2**63 - 1),
+        type=_WholeNumber(0, 2**63 - 1),
         default=default,
         show_default=default is not None,
         help=help,
@@ -336,7 +391,7 @@ def runs_option(
     """--runs: how many times to simulate."""
     return click.option(
         "--runs",
-        type=click.IntRange(at_least, at_most),
+        type=_WholeNumber(at_least, at_most),
         default=default,
         show_default=default is not None,
         help=help,
@@ -345,13 +400,13 @@ def runs_option(
 
 def days_option(*, help: str = "Days to simulate (default: the scenario's).") -> Decorator:
     """--days: the length of the simulated time."""
-    return click.option("--days", type=click.IntRange(1, 3650), default=None, help=help)
+    return click.option("--days", type=_WholeNumber(1, 3650), default=None, help=help)
 
 
 def workers_option(*, help: str = "Parallel processes; results do not depend on it.") -> Decorator:
     """--workers: processes to share the runs between."""
     return click.option(
-        "--workers", type=click.IntRange(1, 256), default=1, show_default=True, help=help
+        "--workers", type=_WholeNumber(1, 256), default=1, show_default=True, help=help
     )
 
 
@@ -359,7 +414,7 @@ def people_option() -> Decorator:
     """--people: rescale the scenario's units."""
     return click.option(
         "--people",
-        type=click.IntRange(1, 10**12),
+        type=_WholeNumber(1, 10**12),
         default=None,
         help="Rescale the units to about this many people.",
     )
@@ -521,7 +576,7 @@ def show(scenario: str, countermeasures: tuple[str, ...], overrides: tuple[str, 
 )
 @click.option(
     "--sets",
-    type=click.IntRange(1, 1000),
+    type=_WholeNumber(1, 1000),
     default=None,
     metavar="N",
     help="Latin hypercube parameter sets per claim for --robust (default 16).",
@@ -688,7 +743,7 @@ def uncertainty_option(func: Callable[..., Any]) -> Callable[..., Any]:
     """--uncertainty N: also simulate N parameter sets drawn over the sourced ranges."""
     return click.option(
         "--uncertainty",
-        type=click.IntRange(2, 1000),
+        type=_WholeNumber(2, 1000),
         default=None,
         metavar="N",
         help="Also draw N parameter sets over the sourced ranges (Latin hypercube) and show "
@@ -814,7 +869,7 @@ def _comparison(
 @uncertainty_option
 @click.option(
     "--max-size",
-    type=click.IntRange(1, 10),
+    type=_WholeNumber(1, 10),
     default=None,
     help="Compare bundles of up to this many countermeasures.",
 )
@@ -974,7 +1029,7 @@ def report(
 )
 @click.option(
     "--samples",
-    type=click.IntRange(4, 4096),
+    type=_WholeNumber(4, 4096),
     default=32,
     show_default=True,
     help="Base samples N for Sobol, a power of two; N x (parameters + 2) points are simulated.",
@@ -985,9 +1040,15 @@ def report(
 )
 @click.option(
     "--scheduler",
+    type=_Address(),
     default=None,
     metavar="ADDRESS",
-    help="Run on a Dask cluster (extra exposure-sim[cluster]).",
+    help="Run on a Dask cluster, tcp://HOST:PORT or tls://HOST:PORT (extra exposure-sim[cluster]).",
+)
+@click.option(
+    "--allow-network-plaintext",
+    is_flag=True,
+    help="Let --scheduler send a sealed scenario's text, in clear, to the cluster.",
 )
 def sweep(
     scenario: str,
@@ -1006,6 +1067,7 @@ def sweep(
     role: str | None,
     plot: str | None,
     scheduler: str | None,
+    allow_network_plaintext: bool,
 ) -> None:
     """Vary parameters and rank them by their effect on a role's exposure."""
     target = _destination(output)
@@ -1023,6 +1085,12 @@ def sweep(
         people=people,
         passphrase=_passphrase(),
     )
+    if scheduler is not None and base.sealed and not allow_network_plaintext:
+        raise UsageError(
+            f"{scenario}: is sealed, and a Dask cluster receives the scenario's text in clear",
+            subject="scheduler",
+            advice="; run without {scheduler}, or accept this with {allow_network_plaintext}",
+        )
     chosen_role = role_named(base.scenario, role)
     n_runs = runs if runs is not None else base.scenario.runs
     progress = _Progress(1, _("Sweeping"))
@@ -1068,6 +1136,7 @@ def sweep(
 @output_option(help="Write the story to this file instead of stdout.")
 @force_option()
 @traceback_option
+@passphrase_option
 def trace(
     scenario: str,
     seed: int,
@@ -1132,6 +1201,7 @@ def _ask_line(prompt: str) -> str | None:
 )
 @workers_option()
 @traceback_option
+@passphrase_option
 def exercise(
     scenario: str | None,
     seed: int | None,
@@ -1155,7 +1225,7 @@ def exercise(
     spec = scenario or (saved.spec if saved is not None else DEFAULT_SCENARIO)
     if save:
         check_new_file(save, _force())
-    loaded = load(spec)
+    loaded = load(spec, passphrase=_passphrase())
     table = (
         resume_saved(saved, loaded, seed)
         if saved is not None
@@ -1196,6 +1266,7 @@ _messaging_options = combine(
     output_option(help="Write the result to this file (- for stdout) instead of stdout."),
     force_option(),
     traceback_option,
+    passphrase_option,
 )
 
 
@@ -1218,7 +1289,9 @@ def tap(
     from simulator.report.messaging import render_tap
 
     target = _destination(output)
-    loaded = load(scenario, countermeasures=list(countermeasures), days=days)
+    loaded = load(
+        scenario, countermeasures=list(countermeasures), days=days, passphrase=_passphrase()
+    )
     report = tap_scenario(loaded.scenario, seed, person)
     _emit(render_tap(report, loaded, seed, fmt), target)
 
@@ -1227,7 +1300,7 @@ def tap(
 @click.argument("scenario", default=DEFAULT_SCENARIO)
 @click.option(
     "--day",
-    type=int,
+    type=_WholeNumber(),
     default=None,
     help="Seize the phone at the end of this day (default: the last).",
 )
@@ -1253,7 +1326,7 @@ def seize(
     if person is None:
         raise UsageError("seize: say whose phone with --person ROLE (or ROLE:N)")
     target = _destination(output)
-    loaded = load(scenario, countermeasures=list(countermeasures))
+    loaded = load(scenario, countermeasures=list(countermeasures), passphrase=_passphrase())
     report = seize_scenario(loaded.scenario, seed, person, day, locked)
     _emit(render_seize(report, loaded, seed, fmt), target)
 
@@ -1321,7 +1394,7 @@ def _run_guarded(
         click.Group.main(group, args=args, prog_name=prog_name, standalone_mode=False)
     except ExposureError as exc:
         for line in exc.lines(FLAGS):
-            click.echo(line, err=True)
+            click.echo(_shortened(line), err=True)
         return int(exc.exit_code)
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
@@ -1335,7 +1408,7 @@ def _run_guarded(
     except click.ClickException as exc:
         command = " ".join([prog_name, *(a for a in args[:1] if not a.startswith("-"))])
         message = " ".join(exc.format_message().split())
-        click.echo(f"{command}: {message}", err=True)
+        click.echo(_shortened(f"{command}: {message}"), err=True)
         return int(ExitCode.BAD_INPUT)
     except BrokenPipeError:
         return int(ExitCode.OK)
@@ -1353,6 +1426,18 @@ def _run_guarded(
             )
         return int(ExitCode.INTERNAL)
     return int(ExitCode.OK)
+
+
+# A line quoting a value of thousands of characters is shortened in its middle: the start says
+# where, the end says what is wrong.
+MAX_LINE = 1000
+
+
+def _shortened(line: str) -> str:
+    if len(line) <= MAX_LINE:
+        return line
+    half = MAX_LINE // 2
+    return f"{line[:half]}…{line[-half:]}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

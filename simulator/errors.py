@@ -18,6 +18,17 @@ def printable(text: str) -> str:
     return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
+def ascii_number(text: str, digits: int = 18) -> int | None:
+    """A whole number written in ASCII digits only (at most `digits` of them), or None.
+
+    str.isdigit() also accepts '²' and '٣', which int() refuses or reads as a number: keys,
+    indices and answers typed on the command line take only 0-9.
+    """
+    if 0 < len(text) <= digits and text.isascii() and text.isdigit():
+        return int(text)
+    return None
+
+
 def did_you_mean(word: str, choices: list[str]) -> str:
     """A hint naming the closest valid choice, or nothing."""
     close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)

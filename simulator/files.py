@@ -37,13 +37,20 @@ def read_bounded(
 ) -> bytes:
     """At most `limit + 1` bytes of a file, so that a caller can tell a file over its limit.
 
-    Folders, missing files and unreadable files raise FileProblem: "is a folder, not WHAT",
-    `missing`, "permission denied" or "cannot read (why)".
+    Folders, FIFOs, devices, missing files and unreadable files raise FileProblem: "is a
+    folder, not WHAT", "is not a regular file ...", `missing`, "permission denied" or "cannot
+    read (why)".
     """
     try:
         if path.is_dir():
             raise FileProblem(f"is a folder, not {what}")
-        with path.open("rb") as handle:
+        # Opened without blocking, so that a FIFO with no writer cannot hang the command before
+        # it is found not to be a file.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise FileProblem(f"is not a regular file (a FIFO, device or socket), not {what}")
+            os.set_blocking(fd, True)
             return handle.read(limit + 1)
     except FileNotFoundError:
         raise FileProblem(missing) from None

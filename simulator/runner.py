@@ -6,13 +6,16 @@ Run r always belongs to batch r // batch_size and batch b always draws from the 
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import gc
 import json
 import os
+import sys
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -26,6 +29,8 @@ from simulator.streams import Streams, batch_seed
 # About this many people are simulated together in one batch of small runs.
 BATCH_PEOPLE = 400000
 MAX_BATCH_RUNS = 256
+# A Dask scheduler that does not answer within this many seconds is reported, not waited for.
+CONNECT_SECONDS = 10
 
 
 @dataclass
@@ -252,16 +257,54 @@ def _on_dask(
         raise UsageError(
             "", advice="{scheduler} needs Dask: python3 -m pip install 'exposure-sim[cluster]'"
         ) from None
-    try:
-        client = Client(address, timeout=10, set_as_default=False)
-    except (OSError, TimeoutError, ValueError) as exc:
-        raise UsageError(f"cannot connect ({exc})", subject="scheduler", given=address) from None
+    client = _connect(Client, address)
     try:
         futures = [client.submit(job, index, count, pure=False) for index, count in plan]
         done = []
         for future in futures:
-            done.append(future.result())
+            try:
+                done.append(future.result())
+            except (OSError, TimeoutError) as exc:
+                raise UsageError(
+                    f"lost the cluster ({_first_line(exc)})", subject="scheduler", given=address
+                ) from None
             report(sum(summary.people.shape[0] for summary in done[-1]))
         return done
     finally:
-        client.close()
+        with contextlib.suppress(Exception):
+            client.close(timeout=CONNECT_SECONDS)
+
+
+def _connect(client_type: Any, address: str) -> Any:
+    """A Dask client connected within CONNECT_SECONDS, or one line saying why not.
+
+    Whatever fails while connecting (a refused or silent port, a peer that speaks something
+    else) is the address's fault, not ours. A client that failed to start complains from its
+    finaliser; that complaint is not the user's business and is kept off the terminal.
+    """
+    import dask
+
+    quiet = sys.unraisablehook
+    sys.unraisablehook = lambda _unraisable: None
+    failure = ""
+    try:
+        with dask.config.set(
+            {
+                "distributed.comm.timeouts.connect": f"{CONNECT_SECONDS}s",
+                "distributed.comm.retry.count": 0,
+            }
+        ):
+            return client_type(address, timeout=CONNECT_SECONDS, set_as_default=False)
+    except Exception as exc:
+        failure = _first_line(exc)
+    finally:
+        if failure:
+            # The failed client is freed here, with the exception that held it, and quietly.
+            gc.collect()
+        sys.unraisablehook = quiet
+    raise UsageError(f"cannot connect ({failure})", subject="scheduler", given=address)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return (text.splitlines()[0] if text else type(exc).__name__)[:200]

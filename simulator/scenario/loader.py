@@ -14,7 +14,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from simulator.errors import Problem, ScenarioError, SealError
+from simulator.errors import Problem, ScenarioError, SealError, ascii_number
 from simulator.files import FileProblem, read_bounded
 from simulator.seal import OVERHEAD, Passphrase, is_sealed, unseal
 
@@ -58,6 +58,8 @@ class Document:
     path: str = ""
     # Numbers written `{value: X, range: [LOW, HIGH]}`: path -> the range as written (ranges.py).
     ranges: dict[Path_, Any] = field(default_factory=dict)
+    # Read from a sealed file: its text must not leave the process in clear.
+    sealed: bool = False
 
     def locate(self, path: Path_, *, key: bool = False) -> tuple[str, int | None, int | None]:
         """The source, line and column for a path, falling back to its nearest ancestor.
@@ -89,6 +91,17 @@ class Document:
         return Problem(source, line, col, dotted(path), message)
 
 
+def split_key(key: str) -> Path_:
+    """`contacts.ties.0.each` -> ("contacts", "ties", 0, "each")."""
+    return tuple(_part(p) for p in key.split("."))
+
+
+def _part(text: str) -> str | int:
+    """A part of a dotted key: an index in ASCII digits, or a name."""
+    index = ascii_number(text)
+    return text if index is None else index
+
+
 def dotted(path: Path_) -> str:
     """A path as a dotted key: activities.call_abroad.minutes."""
     return ".".join(str(p) for p in path)
@@ -101,11 +114,13 @@ def describe(value: Any, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def read_text(path: Path, source: str, passphrase: Passphrase | None = None) -> tuple[str, bytes]:
+def read_text(
+    path: Path, source: str, passphrase: Passphrase | None = None
+) -> tuple[str, bytes, bool]:
     """Read a file as UTF-8 text, refusing missing, huge, binary or unreadable files.
 
     A sealed file is opened in memory with the passphrase (by default from EXPOSURE_PASSPHRASE);
-    the text and bytes returned are then the plaintext's.
+    the text and bytes returned are then the plaintext's. The flag says whether it was sealed.
     """
     try:
         raw = read_bounded(path, MAX_FILE_BYTES + OVERHEAD, "a scenario file")
@@ -113,12 +128,13 @@ def read_text(path: Path, source: str, passphrase: Passphrase | None = None) -> 
         raise ScenarioError([Problem(source, None, None, "", problem.reason)]) from None
     if is_sealed(raw):
         if len(raw) > MAX_FILE_BYTES + OVERHEAD:
-            return decode_text(raw, source), raw  # refused for its size, before any decryption
+            return decode_text(raw, source), raw, True  # refused for its size, before decryption
         try:
             raw = unseal(raw, passphrase if passphrase is not None else Passphrase())
         except SealError as exc:
             raise ScenarioError([Problem(source, None, None, "", f"is sealed: {exc}")]) from None
-    return decode_text(raw, source), raw
+        return decode_text(raw, source), raw, True
+    return decode_text(raw, source), raw, False
 
 
 def decode_text(raw: bytes, source: str) -> str:
@@ -363,9 +379,10 @@ def load_document(
 ) -> Document:
     """Read and parse one scenario file (sealed or not)."""
     label = source or str(path)
-    text, raw = read_text(path, label, passphrase)
+    text, raw, sealed = read_text(path, label, passphrase)
     doc = parse_yaml(text, raw, label)
     doc.path = str(path)
+    doc.sealed = sealed
     return doc
 
 
