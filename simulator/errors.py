@@ -8,9 +8,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import IntEnum
 
-# Line breaks, other control characters and bidirectional overrides, shown escaped in messages so
-# that every message stays one line and shows what it says.
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# Line breaks, other control characters, bidirectional controls and invisible characters, shown
+# escaped in messages so that every message stays one line and shows what it says.
+_UNPRINTABLE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u180e\u200b\u200e\u200f\u2028\u2029\u202a-\u202e"
+    "\u2060-\u2064\u2066-\u2069\ufeff\ufff9-\ufffb]"
+)
 
 
 def printable(text: str) -> str:

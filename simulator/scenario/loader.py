@@ -25,9 +25,14 @@ MAX_FILE_BYTES = 1024 * 1024
 MAX_ITEMS = 3_000  # lines plus commas, counted before parsing
 MAX_NODES = 50_000  # values after expanding aliases
 MAX_DEPTH = 48
-# Control characters (but tab and line feed) and bidirectional overrides can make a terminal or
-# a report show something other than what the file says.
-_UNSAFE_CHARACTER = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# Control characters (but tab and line feed), bidirectional controls and marks, line separators
+# and invisible characters can make a terminal or a report show something other than what the
+# file says. The zero-width (non-)joiners U+200C and U+200D stay: Persian and Indic scripts need
+# them to be spelled right.
+_CONTROL = "\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+_INVISIBLE = "\u180e\u200b\u2060-\u2064\ufeff\ufff9-\ufffb"
+_UNSAFE_CHARACTER = re.compile(f"[{_CONTROL}{_INVISIBLE}]")
+_INVISIBLE_CHARACTER = re.compile(f"[{_INVISIBLE}]")
 
 Path_ = tuple[str | int, ...]
 
@@ -369,9 +374,8 @@ class _Walker:
 def _unsafe(text: str) -> str:
     found = _UNSAFE_CHARACTER.search(text)
     code = f"U+{ord(found.group()):04X}" if found else "?"
-    return (
-        f"contains the control character {code}, which can change what a terminal or report shows"
-    )
+    kind = "invisible" if found and _INVISIBLE_CHARACTER.match(found.group()) else "control"
+    return f"contains the {kind} character {code}, which can change what a terminal or report shows"
 
 
 def load_document(
