@@ -19,7 +19,7 @@ import click
 
 from simulator import __version__
 from simulator.analysis.results import aggregate
-from simulator.budget import SLOW_SECONDS, check_memory, check_time, duration, smaller_values
+from simulator.budget import SLOW_SECONDS, check_variants, duration, limits, smaller_values
 from simulator.errors import ExitCode, ExposureError, SealError, UsageError, name_subjects
 from simulator.files import remove_temporaries
 from simulator.i18n import _
@@ -277,30 +277,54 @@ class _Address(click.ParamType):
         return text
 
 
+_MAX_MEMORY = "exposure.max_memory"
+_MAX_TIME = "exposure.max_time"
+
+
+def _keep_in_meta(key: str) -> Callable[[click.Context, click.Parameter, Any], None]:
+    def keep(ctx: click.Context, _param: click.Parameter, value: Any) -> None:
+        if value is not None:
+            ctx.meta[key] = value
+
+    return keep
+
+
 def limit_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """--max-memory and --max-time: the limits a simulation is checked against before it starts."""
+    """--max-memory and --max-time: the limits every simulation of the command is checked against.
+
+    The command does not see them: _ExposureCommand holds them while it runs (budget.limits).
+    """
     func = click.option(
         "--max-time",
         type=_Duration(),
         default=None,
         metavar="DURATION",
-        help="Refuse work estimated to take longer (default 24h), e.g. 2d.",
+        expose_value=False,
+        callback=_keep_in_meta(_MAX_TIME),
+        help="Refuse work estimated to take longer (default 1h), e.g. 12h or 2d.",
     )(func)
     return click.option(
         "--max-memory",
         type=_Size(),
         default=None,
         metavar="SIZE",
+        expose_value=False,
+        callback=_keep_in_meta(_MAX_MEMORY),
         help="Refuse work estimated to need more memory (default: 80% of what is free), e.g. 2G.",
     )(func)
 
 
-def check_limits(
-    scenario: Any, runs: int, workers: int, max_memory: int | None, max_time: float | None
-) -> None:
+class _ExposureCommand(click.Command):
+    """A command whose simulations are all checked against its --max-memory and --max-time."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with limits(ctx.meta.get(_MAX_MEMORY), ctx.meta.get(_MAX_TIME)):
+            return super().invoke(ctx)
+
+
+def check_limits(scenario: Any, runs: int, workers: int) -> None:
     """Refuse work that would not fit in memory or time; warn when it will take long."""
-    check_memory(scenario, runs, workers, limit=max_memory)
-    seconds = check_time(scenario, runs, workers, limit=max_time)
+    seconds = check_variants([scenario], runs, workers)
     if seconds > SLOW_SECONDS:
         click.echo(
             _("This may take about {time}; {flags} would be quicker.").format(
@@ -515,6 +539,8 @@ def prepare(
 class _ExposureGroup(click.Group):
     """A click group whose every failure is one line and a named exit code, under CliRunner too."""
 
+    command_class = _ExposureCommand
+
     def main(  # type: ignore[override]
         self, args: Sequence[str] | None = None, prog_name: str | None = None, **_click: Any
     ) -> Any:
@@ -586,6 +612,7 @@ def show(scenario: str, countermeasures: tuple[str, ...], overrides: tuple[str, 
 @workers_option(help="Parallel processes for the claims.")
 @passphrase_option
 @traceback_option
+@limit_options
 def validate(
     files: tuple[str, ...],
     check_objectives: bool,
@@ -643,7 +670,7 @@ def _check_objectives(
         )
         return []
     progress.total = checker.runs * checker.variant_count()
-    check_memory(checker.loaded.scenario, checker.runs, workers)
+    check_limits(checker.loaded.scenario, checker.runs * checker.variant_count(), workers)
     try:
         result = checker.check()
     finally:
@@ -685,7 +712,7 @@ def _check_robust(
     )
     progress.total = checker.variant_estimate()
     # Every parameter set's summaries are held at once: count their runs, not the scenario's.
-    check_memory(loaded.scenario, checker.variant_estimate(), workers)
+    check_limits(loaded.scenario, checker.variant_estimate(), workers)
     try:
         result = checker.check()
     finally:
@@ -770,8 +797,6 @@ def run(
     output: str | None,
     uncertainty: int | None,
     seal: bool,
-    max_memory: int | None,
-    max_time: float | None,
 ) -> None:
     """Simulate a scenario many times and show who is exposed, when and why."""
     target = _destination(output, seal)
@@ -780,11 +805,9 @@ def run(
     s = loaded.scenario
     n_runs = runs if runs is not None else s.runs
     if uncertainty is not None:
-        _run_uncertain(
-            loaded, n_runs, seed, workers, uncertainty, fmt, target, sealing, max_memory, max_time
-        )
+        _run_uncertain(loaded, n_runs, seed, workers, uncertainty, fmt, target, sealing)
         return
-    check_limits(s, n_runs, workers, max_memory, max_time)
+    check_limits(s, n_runs, workers)
     started = time.perf_counter()
     progress = _Progress(n_runs, _("Simulating"))
     try:
@@ -806,8 +829,6 @@ def _run_uncertain(
     fmt: str,
     target: Output | None,
     sealing: Passphrase | None,
-    max_memory: int | None,
-    max_time: float | None,
 ) -> None:
     """`run --uncertainty N`: the file's values and N drawn parameter sets, in one simulation."""
     from simulator.analysis.uncertainty import no_ranges, run_uncertainty
@@ -815,7 +836,7 @@ def _run_uncertain(
     if not loaded.ranges:
         raise no_ranges(loaded)
     # The file's values and every set are simulated together: budget for all of their runs.
-    check_limits(loaded.scenario, n_runs * (sets + 1), workers, max_memory, max_time)
+    check_limits(loaded.scenario, n_runs * (sets + 1), workers)
     started = time.perf_counter()
     progress = _Progress(n_runs * (sets + 1), _("Simulating"))
     try:
@@ -857,7 +878,7 @@ def _comparison(
     chosen_role = role_named(comparer.base.scenario, role)
     names = list(countermeasures) or list(comparer.base.scenario.countermeasures)
     progress.total = comparer.runs * (1 + len(names))
-    check_memory(comparer.base.scenario, comparer.runs, workers)
+    check_limits(comparer.base.scenario, comparer.runs, workers)
     return comparer, chosen_role, names
 
 
@@ -880,6 +901,7 @@ def _comparison(
     help="Find the bundle within this total effort that protects the role most.",
 )
 @seal_option
+@limit_options
 def compare(
     scenario: str,
     runs: int | None,
@@ -917,7 +939,7 @@ def compare(
         if not comparer.base.ranges:
             raise no_ranges(comparer.base)
         # Every drawn set runs the baseline and each countermeasure: budget for all of them.
-        check_memory(
+        check_limits(
             comparer.base.scenario, comparer.runs * uncertainty * (1 + len(names)), workers
         )
         progress.total += comparer.runs * uncertainty * (1 + len(names))
@@ -955,6 +977,7 @@ def compare(
 @traceback_option
 @passphrase_option
 @seal_option
+@limit_options
 def report(
     scenario: str,
     output: str,
@@ -1050,6 +1073,7 @@ def report(
     is_flag=True,
     help="Let --scheduler send a sealed scenario's text, in clear, to the cluster.",
 )
+@limit_options
 def sweep(
     scenario: str,
     runs: int | None,
@@ -1106,7 +1130,10 @@ def sweep(
     keys = [v.key for v in parsed]
     if len(set(keys)) != len(keys):
         raise UsageError("--vary: each key may be varied only once")
-    check_memory(base.scenario, n_runs, workers)
+    points = (
+        samples * (len(parsed) + 2) if method == "sobol" else sum(len(v.values()) for v in parsed)
+    )
+    check_limits(base.scenario, n_runs * (1 + points), workers)
     started = time.perf_counter()
     try:
         result = (
@@ -1202,6 +1229,7 @@ def _ask_line(prompt: str) -> str | None:
 @workers_option()
 @traceback_option
 @passphrase_option
+@limit_options
 def exercise(
     scenario: str | None,
     seed: int | None,

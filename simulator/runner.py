@@ -87,7 +87,7 @@ def summarise(outcome: Outcome, scenario: Scenario, first_run: int) -> BatchSumm
     )
 
 
-def _population_key(scenario: Scenario) -> str:
+def population_key(scenario: Scenario) -> str:
     """Everything the population and network are built from: equal keys, equal populations."""
     return json.dumps(
         [
@@ -117,7 +117,7 @@ def run_variants_batch(
     built: dict[str, Population] = {}
     out = []
     for scenario in scenarios:
-        key = _population_key(scenario)
+        key = population_key(scenario)
         streams = Streams(sequence)
         if key not in built:
             built[key] = build(scenario, runs, streams("population"))
@@ -158,6 +158,11 @@ def simulate_variants(
     cluster given by its `scheduler` address.
     """
     size = size or batch_size(scenarios[0])
+    # Every simulation, whichever command asks for it, is refused before any work if it would not
+    # fit the command's limits (imported here: the budget reads the runner's batch sizes).
+    from simulator.budget import check_variants
+
+    check_variants(scenarios, runs, workers, size, remote=scheduler is not None)
     job = functools.partial(_variants_batch, scenarios, seed, size)
     return run_batches(job, len(scenarios), runs, size, workers, on_progress, scheduler)
 

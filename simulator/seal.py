@@ -254,7 +254,8 @@ def unseal(data: bytes, passphrase: Passphrase) -> bytes:
     header = data[:HEADER_BYTES]
     key = passphrase.key(salt, params)
     try:
-        plaintext = ChaCha20Poly1305(key).decrypt(nonce, data[HEADER_BYTES:], header)
+        # A view, not a slice: a slice would copy the whole ciphertext once more.
+        plaintext = ChaCha20Poly1305(key).decrypt(nonce, memoryview(data)[HEADER_BYTES:], header)
     except InvalidTag:
         raise SealError(
             "cannot unseal: wrong passphrase, or the file was changed after sealing"

@@ -33,6 +33,7 @@ import numpy as np
 
 from simulator.analysis.compare import Delta, Variant, paired_delta
 from simulator.analysis.results import aggregate
+from simulator.budget import check_variants
 from simulator.engine import NOT_EXPOSED, Engine, Outcome
 from simulator.errors import UsageError
 from simulator.files import FileProblem, read_bounded
@@ -368,6 +369,9 @@ class Tabletop:
     ) -> list[list[BatchSummary]]:
         """Every schedule over `runs` runs, batch by batch on common streams (as `compare` does)."""
         size = batch_size(self.scenario)
+        # Each schedule is a variant on the town's one population: refused before any work if
+        # together they exceed the command's limits.
+        check_variants([self.scenario] * len(schedules), runs, workers, size)
         job = _ScheduleBatch(
             self.scenario, self.variants, self.turns, schedules, horizon, self.seed, size
         )
