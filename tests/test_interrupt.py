@@ -7,6 +7,7 @@ only waits longer), sends SIGINT to the main process only, and times the exit.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -238,3 +239,37 @@ def test_signal_while_writing_leaves_no_part_file(tmp_path, command):
     assert elapsed < 1.0
     assert "Traceback" not in stderr
     assert list(out.iterdir()) == [], "a signalled command left its temporary file"
+
+
+def test_a_signal_at_any_moment_of_a_short_command_is_never_a_traceback(tmp_path):
+    """Signals sent from start to finish of a short command, the end included: each try exits
+    0 (finished first) or with the signal's code, never with a traceback or a temporary file."""
+    args = ["run", "reference-cascade", "--people", "1000", "--runs", "2", "--format", "json"]
+    started = time.monotonic()
+    subprocess.run([sys.executable, "-m", "simulator", *args], capture_output=True, check=True)
+    whole = time.monotonic() - started
+    codes = set()
+    for i, signum in enumerate([signal.SIGINT, signal.SIGTERM, signal.SIGHUP] * 2):
+        out = tmp_path / f"try{i}"
+        out.mkdir()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "simulator", *args, "-o", str(out / "r.json")],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        time.sleep(whole * (0.5 + 0.1 * i))  # from the middle to just after the end
+        process.send_signal(signum)
+        code = process.wait(timeout=10)
+        stderr = process.stderr.read() if process.stderr else ""
+        codes.add(code)
+        # Ended by the handler (128 + n) or, as the interpreter shuts down, by the signal itself
+        # (-n, which a shell also reports as 128 + n).
+        assert code in (0, 128 + signum, -signum), (code, stderr)
+        assert "Traceback" not in stderr and "Exception ignored" not in stderr, stderr
+        # Either no file, or the whole result: never a temporary file.
+        names = [p.name for p in out.iterdir()]
+        assert names in ([], ["r.json"]), names
+        if names:
+            json.loads((out / "r.json").read_text())
+    assert codes - {0}, "no try was interrupted: the test did not test anything"
