@@ -639,6 +639,8 @@ def validate(
                     ).format(file=spec, key=key, source=source),
                     err=True,
                 )
+            if not found:
+                _warn_over_budget(loaded, spec, runs, workers)
             if not found and robust:
                 found = _check_robust(loaded, spec, runs, sets, seed, workers)
             elif not found and check_objectives:
@@ -651,6 +653,24 @@ def validate(
             click.echo(_("{file}: ok").format(file=spec))
     if problems:
         raise _Reported(problems)
+
+
+def _warn_over_budget(loaded: LoadedScenario, spec: str, runs: int | None, workers: int) -> None:
+    """Warn of a countermeasure whose comparison with the baseline would be refused here."""
+    from simulator.scenario import variant
+
+    n_runs = runs if runs is not None else loaded.scenario.runs
+    for name in loaded.scenario.countermeasures:
+        changed = variant(loaded, countermeasures=[name]).scenario
+        try:
+            check_variants([loaded.scenario, changed], n_runs, workers)
+        except ExposureError as exc:
+            click.echo(
+                _("warning: {file}: countermeasure {name}: {problem}").format(
+                    file=spec, name=name, problem=exc.lines(FLAGS)[0]
+                ),
+                err=True,
+            )
 
 
 def _check_objectives(

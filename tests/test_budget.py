@@ -120,3 +120,10 @@ def test_every_simulating_command_takes_the_limits(tmp_path, args):
     assert "but the limit (--max-memory) is 1 MiB" in line
     line = refused(*args, "--max-time", "0.001s", input=answers)
     assert "more than the limit of 1 seconds" in line
+
+
+def test_validate_warns_of_a_countermeasure_over_the_budget(crowding):
+    result = invoke("validate", str(crowding))
+    assert result.exit_code == 0
+    assert f"warning: {crowding}: countermeasure crowd: this needs about" in result.stderr
+    assert "countermeasure locked_phone" not in result.stderr
