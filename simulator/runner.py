@@ -12,6 +12,7 @@ import gc
 import json
 import os
 import sys
+import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -299,7 +300,7 @@ def _connect(client_type: Any, address: str) -> Any:
                 "distributed.comm.retry.count": 0,
             }
         ):
-            return client_type(address, timeout=CONNECT_SECONDS, set_as_default=False)
+            return _within(CONNECT_SECONDS + 2, client_type, address, CONNECT_SECONDS)
     except Exception as exc:
         failure = _first_line(exc)
     finally:
@@ -308,6 +309,31 @@ def _connect(client_type: Any, address: str) -> Any:
             gc.collect()
         sys.unraisablehook = quiet
     raise UsageError(f"cannot connect ({failure})", subject="scheduler", given=address)
+
+
+def _within(seconds: float, client_type: Any, address: str, timeout: float) -> Any:
+    """A client made in a helper thread, given up after `seconds`.
+
+    A peer that accepts the connection and then says nothing keeps Dask's own handshake waiting
+    past its connection timeout; the thread bounds the wait.
+    """
+    made: list[Any] = []
+    failed: list[BaseException] = []
+
+    def connect() -> None:
+        try:
+            made.append(client_type(address, timeout=timeout, set_as_default=False))
+        except BaseException as exc:  # handed to the caller's thread
+            failed.append(exc)
+
+    helper = threading.Thread(target=connect, name="dask-connect", daemon=True)
+    helper.start()
+    helper.join(seconds)
+    if failed:
+        raise failed[0]
+    if not made:
+        raise TimeoutError(f"no answer within {seconds:.0f} s")
+    return made[0]
 
 
 def _first_line(exc: BaseException) -> str:

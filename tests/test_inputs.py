@@ -242,3 +242,30 @@ def test_person_grammar(town, role, number):
         person_named(scenario, pop, f"{role}:{number}")
     except ExposureError as exc:
         assert all("\n" not in line for line in exc.lines())
+
+
+def test_a_scheduler_that_accepts_and_never_answers_is_bounded(monkeypatch):
+    pytest.importorskip("distributed")
+    import socket
+
+    monkeypatch.setattr("simulator.runner.CONNECT_SECONDS", 1)
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(5)  # accepts connections into its backlog, and never says a word
+    port = silent.getsockname()[1]
+    args = ["sweep", "reference-cascade", "--runs", "2", "--people", "1000", "--days", "5"]
+    started = time.monotonic()
+    try:
+        line = refused_in_one_line(
+            invoke(
+                *args,
+                "--vary",
+                "adversary.unlock=0.1:0.9:2",
+                "--scheduler",
+                f"tcp://127.0.0.1:{port}",
+            )
+        )
+    finally:
+        silent.close()
+    assert line.startswith(f"--scheduler tcp://127.0.0.1:{port}: cannot connect (")
+    assert time.monotonic() - started < 10
