@@ -1494,11 +1494,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Ctrl-C, SIGTERM and SIGHUP unwind gracefully; should one long numpy call hold them up, the
     # process still ends within a second (DESIGN section 7, docs/security.md).
     messages = {int(s): _signal_message(s) for s in ENDING_SIGNALS}
-    with end_promptly_on_signals(0.5, messages) as told:
+    with end_promptly_on_signals(0.3, messages) as told:
         try:
-            return _run_guarded(cli, args, "exposure", on_interrupt=told.set)
+            code = _run_guarded(cli, args, "exposure", on_interrupt=told.set)
         finally:
             remove_temporaries()
+    if code > 128:
+        # Ended by a signal: everything is cleaned up, and tearing down the interpreter (freeing
+        # every array, closing every module) is not worth a late exit.
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError, ValueError):
+                stream.flush()
+        os._exit(code)
+    return code
 
 
 def _signal_message(signum: int) -> str:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
+import secrets
 import stat
-import tempfile
 from pathlib import Path
 
 from simulator.errors import UsageError
@@ -60,25 +59,6 @@ def read_bounded(
         raise FileProblem(f"cannot read ({exc.strerror})") from None
 
 
-def _temporary(folder: Path, name: str) -> tuple[int, str]:
-    """A new temporary file beside `name`, known to remove_temporaries from its first moment.
-
-    Signals are held while it is made, so that none can come between its creation and its
-    registration.
-    """
-    held = {signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", signal.SIGTERM)}
-    if not hasattr(signal, "pthread_sigmask"):
-        held = set()
-    before = signal.pthread_sigmask(signal.SIG_BLOCK, held) if held else set()
-    try:
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".part")
-        _TEMPORARIES.add(tmp)
-    finally:
-        if held:
-            signal.pthread_sigmask(signal.SIG_SETMASK, before)
-    return fd, tmp
-
-
 def write_atomic(path: str | Path, data: str | bytes) -> None:
     """Write `data` to `path` so that the file is either complete or absent, never partial."""
     target = Path(path)
@@ -88,19 +68,22 @@ def write_atomic(path: str | Path, data: str | bytes) -> None:
     if target.is_dir():
         raise UsageError(f"{target}: cannot write: it is a folder")
     payload = data.encode("utf-8") if isinstance(data, str) else data
+    # Named and registered before it exists, so that no signal can come between its creation
+    # and remove_temporaries knowing of it (a Python signal handler runs between any two steps).
+    tmp = str(folder / f".{target.name}.{secrets.token_hex(4)}.part")
+    _TEMPORARIES.add(tmp)
     try:
-        fd, tmp = _temporary(folder, target.name)
-    except OSError as exc:
-        raise UsageError(f"{target}: cannot write ({exc.strerror})") from None
-    try:
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+        fd = os.open(tmp, flags, 0o600)
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, target)
     except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+        if not isinstance(exc, FileExistsError):  # else the name is another writer's
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
         if isinstance(exc, OSError):
             raise UsageError(f"{target}: cannot write ({exc.strerror})") from None
         raise
