@@ -1,15 +1,22 @@
 """Memory and time budgets: what a simulation will need, estimated before it starts.
 
 A simulation that would not fit in memory or in the time allowed is refused before it allocates
-anything, with smaller values that would fit.
+anything, with smaller values that would fit. Every simulation of variants (the baseline and
+countermeasures of `compare`, the points of `sweep`, the parameter sets of `--uncertainty` and
+`--robust`, the alternatives of a debrief) is checked as a whole, population building included,
+under the limits the command was given (`limits`).
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 
 from simulator.errors import ResourceError
-from simulator.runner import batch_size, batches
+from simulator.runner import batch_size, batches, population_key
 from simulator.scenario.model import Scenario, expected_people
 
 # Bytes per person and per link position that a batch holds at its peak (measured, with slack).
@@ -19,15 +26,49 @@ BYTES_PER_LINK = 48
 # machine, bundled scenarios at 3,000 to 200,000 people: 1.0e8 to 2.6e8. Half the slowest, so
 # that an older laptop is not promised too much.
 PEOPLE_DAYS_PER_S = 5e7
-# A simulation estimated to take longer than this is refused unless --max-time allows it; one
-# longer than SLOW_SECONDS gets a warning that says how to make it quicker.
-MAX_SECONDS = 24 * 3600.0
+# A simulation estimated to take longer than this is refused unless --max-time allows it (an
+# hour: on a trainer's laptop, longer work is a mistake more often than a plan); one longer than
+# SLOW_SECONDS gets a warning that says how to make it quicker.
+MAX_SECONDS = 3600.0
 SLOW_SECONDS = 600.0
+# People a second one worker builds populations and contact networks for. Measured on one core
+# of the development machine, bundled scenarios at 200,000 to 1,000,000 people: 6e5 to 2.4e6.
+# A third of the slowest.
+BUILD_PEOPLE_PER_S = 2e5
 
 
-def estimate_bytes(scenario: Scenario, runs: int, workers: int) -> tuple[int, int]:
+@dataclass(frozen=True)
+class Limits:
+    """The memory (bytes) and time (seconds) a command allows; None: the defaults."""
+
+    memory: int | None = None
+    seconds: float | None = None
+
+
+# The limits of the command being run: set once by the command line, read by every check.
+_LIMITS: ContextVar[Limits | None] = ContextVar("exposure_limits", default=None)
+
+
+@contextmanager
+def limits(memory: int | None, seconds: float | None) -> Iterator[None]:
+    """Within this block, every simulation is checked against these limits."""
+    token = _LIMITS.set(Limits(memory, seconds))
+    try:
+        yield
+    finally:
+        _LIMITS.reset(token)
+
+
+def current_limits() -> Limits:
+    """The limits simulations are checked against now."""
+    return _LIMITS.get() or Limits()
+
+
+def estimate_bytes(
+    scenario: Scenario, runs: int, workers: int, size: int | None = None
+) -> tuple[int, int]:
     """Peak memory of the live batches and of the per-run summaries, estimated before allocating."""
-    size = batch_size(scenario)
+    size = size or batch_size(scenario)
     per_run = expected_people(scenario)
     degree = _expected_degree(scenario, per_run)
     live = min(max(workers, 1), -(-runs // size))
@@ -71,9 +112,68 @@ def available_bytes() -> int:
         return 8 * 1024**3
 
 
+def estimate_variants(
+    scenarios: Sequence[Scenario], runs: int, workers: int, size: int | None = None
+) -> tuple[int, int, float]:
+    """Peak memory of the live batches and of the summaries, and seconds, for variants together.
+
+    As the runner simulates them: in batches of the first variant's size (or `size`), each batch
+    building one population for each different population and holding them all.
+    """
+    size = size or batch_size(scenarios[0])
+    held: dict[str, int] = {}
+    summaries = 0
+    person_days = built = 0.0
+    for scenario in scenarios:
+        batch, summary = estimate_bytes(scenario, runs, workers, size)
+        key = population_key(scenario)
+        if key not in held:
+            built += expected_people(scenario) * runs
+        held[key] = max(held.get(key, 0), batch)
+        summaries += summary
+        person_days += expected_people(scenario) * scenario.days * runs
+    parallel = max(1, min(workers, os.cpu_count() or 1, len(batches(runs, size))))
+    seconds = (person_days / PEOPLE_DAYS_PER_S + built / BUILD_PEOPLE_PER_S) / parallel
+    return sum(held.values()), summaries, seconds
+
+
+def check_variants(
+    scenarios: Sequence[Scenario],
+    runs: int,
+    workers: int,
+    size: int | None = None,
+    remote: bool = False,
+) -> float:
+    """Refuse, before any work, variants that together exceed the command's limits.
+
+    `remote` batches run on a cluster: only their summaries come back to this machine. Returns
+    the estimated seconds, for a warning when they are many.
+    """
+    allowed = current_limits()
+    batch, summaries, seconds = estimate_variants(scenarios, runs, workers, size)
+    if remote:
+        batch = 0
+    _check_bytes(scenarios, runs, workers, batch, summaries, allowed.memory, size)
+    _check_seconds(scenarios, runs, seconds, allowed.seconds)
+    return seconds
+
+
 def check_memory(scenario: Scenario, runs: int, workers: int, limit: int | None = None) -> None:
     """Refuse, before allocating, a simulation that would not fit in memory."""
     batch, summaries = estimate_bytes(scenario, runs, workers)
+    _check_bytes([scenario], runs, workers, batch, summaries, limit)
+
+
+def _check_bytes(
+    scenarios: Sequence[Scenario],
+    runs: int,
+    workers: int,
+    batch: int,
+    summaries: int,
+    limit: int | None,
+    size: int | None = None,
+) -> None:
+    scenario = max(scenarios, key=expected_people)
     have = limit if limit is not None else int(available_bytes() * 0.8)
     if batch + summaries <= have:
         return
@@ -81,7 +181,7 @@ def check_memory(scenario: Scenario, runs: int, workers: int, limit: int | None 
     advice = []
     if workers > 1 and batch > have / 2:
         advice.append("{workers} 1")
-    one_batch = batch / max(1, min(workers, -(-runs // batch_size(scenario))))
+    one_batch = batch / max(1, min(workers, -(-runs // (size or batch_size(scenarios[0])))))
     if one_batch > have / 2:
         fit = int(per_run * (have / 2) / one_batch)
         advice.append(f"{{people}} {max(fit // 1000 * 1000, 100)}")
@@ -93,16 +193,18 @@ def check_memory(scenario: Scenario, runs: int, workers: int, limit: int | None 
         if limit is not None
         else f"{_gib(have)} is available"
     )
+    what = f"{per_run:,.0f} people x {runs:,} runs"
+    if len(scenarios) > 1:
+        what = f"{len(scenarios)} variants, the largest of {what}"
     raise ResourceError(
         f"this needs about {_gib(batch + summaries)} of memory",
-        advice=f" but {where} ({per_run:,.0f} people x {runs:,} runs){hint}",
+        advice=f" but {where} ({what}){hint}",
     )
 
 
 def estimate_seconds(scenario: Scenario, runs: int, workers: int) -> float:
-    """Rough time a simulation takes, from its person-days and a conservative throughput."""
-    parallel = max(1, min(workers, os.cpu_count() or 1, len(batches(runs, batch_size(scenario)))))
-    return expected_people(scenario) * scenario.days * runs / (PEOPLE_DAYS_PER_S * parallel)
+    """Rough time a simulation takes, from its people to build and person-days to simulate."""
+    return estimate_variants([scenario], runs, workers)[2]
 
 
 def smaller_values(scenario: Scenario, runs: int, seconds: float, target: float) -> str:
@@ -128,15 +230,26 @@ def smaller_values(scenario: Scenario, runs: int, seconds: float, target: float)
 def check_time(scenario: Scenario, runs: int, workers: int, limit: float | None = None) -> float:
     """Refuse, before starting, a simulation estimated to take longer than `limit` seconds.
 
-    The limit is a day unless given; returns the estimate, for a warning when it is long.
+    The limit is an hour unless given; returns the estimate, for a warning when it is long.
     """
     seconds = estimate_seconds(scenario, runs, workers)
+    _check_seconds([scenario], runs, seconds, limit)
+    return seconds
+
+
+def _check_seconds(
+    scenarios: Sequence[Scenario], runs: int, seconds: float, limit: float | None
+) -> None:
     allowed = MAX_SECONDS if limit is None else limit
     if seconds <= allowed:
-        return seconds
+        return
+    scenario = max(scenarios, key=expected_people)
+    what = f"{expected_people(scenario):,.0f} people x {scenario.days:,} days x {runs:,} runs"
+    if len(scenarios) > 1:
+        what = f"{len(scenarios)} variants, the largest of {what}"
     raise ResourceError(
-        f"this would take about {duration(seconds)} ({expected_people(scenario):,.0f} people x "
-        f"{scenario.days:,} days x {runs:,} runs), more than the limit of {duration(allowed)}",
+        f"this would take about {duration(seconds)} ({what}), more than the limit of "
+        f"{duration(allowed)}",
         advice=f"; try {smaller_values(scenario, runs, seconds, min(allowed, SLOW_SECONDS))}, "
         "or allow it with {max_time}",
     )

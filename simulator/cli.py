@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
+import signal
+import stat
 import sys
 import time
 import traceback
@@ -15,12 +19,19 @@ import click
 
 from simulator import __version__
 from simulator.analysis.results import aggregate
-from simulator.budget import SLOW_SECONDS, check_memory, check_time, duration, smaller_values
-from simulator.errors import ExitCode, ExposureError, UsageError, name_subjects
+from simulator.budget import SLOW_SECONDS, check_variants, duration, limits, smaller_values
+from simulator.errors import ExitCode, ExposureError, SealError, UsageError, name_subjects
+from simulator.files import remove_temporaries
 from simulator.i18n import _
-from simulator.interrupts import exit_promptly_on_interrupt
+from simulator.interrupts import ENDING_SIGNALS, end_promptly_on_signals, exit_code, signal_of
 from simulator.report.describe import describe
-from simulator.report.output import check_new_file, write_atomic, write_result
+from simulator.report.output import (
+    SEALED_SUFFIX,
+    Output,
+    check_new_file,
+    sealed_name,
+    write_result,
+)
 from simulator.report.run import RENDERERS, RunInfo
 from simulator.runner import simulate_runs
 from simulator.scenario import (
@@ -61,17 +72,43 @@ FLAGS = {
     "max_memory": "--max-memory",
     "max_time": "--max-time",
     "scheduler": "--scheduler",
+    "allow_network_plaintext": "--allow-network-plaintext",
     "uncertainty": "--uncertainty",
     "sets": "--sets",
+    "seal": "--seal",
 }
 
 
-def _emit(text: str, output: str | None, sealing: Passphrase | None = None) -> None:
-    """Results go to stdout, or atomically to a file (sealed with --seal)."""
-    if output:
-        write_result(output, text, sealing)
-    else:
+def _emit(text: str, target: Output | None, sealing: Passphrase | None = None) -> None:
+    """Results go to stdout, or whole to a file (sealed with --seal), said in one line."""
+    if target is None or target.to_stdout:
         click.echo(text, nl=False)
+    else:
+        click.echo(target.write(text, sealing).line(), err=True)
+
+
+def _destination(output: str | None, seal: bool = False) -> Output | None:
+    """Where a result goes (None: stdout), checked before any work under the output contract."""
+    if seal and not output:
+        raise UsageError("--seal: a sealed result is written to a file; add --output FILE")
+    if output is None:
+        return None
+    target = Output(sealed_name(output) if seal else output, force=_force(), sealed=seal)
+    target.check()
+    return target
+
+
+_FORCE = "exposure.force"
+
+
+def _keep_force(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.meta[_FORCE] = True
+
+
+def _force() -> bool:
+    """Whether this command was given --force."""
+    return bool(click.get_current_context().meta.get(_FORCE))
 
 
 _PASSPHRASE_FILE = "exposure.passphrase_file"
@@ -81,6 +118,12 @@ _PASSPHRASE = "exposure.passphrase"
 # The parameter is part of Click's callback signature; this callback has no use for it.
 def _keep_passphrase_file(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
     if value is not None:
+        # Checked now, even if no sealed file needs it: a FIFO given by mistake would block.
+        with contextlib.suppress(OSError):
+            if not stat.S_ISREG(os.stat(value).st_mode):
+                raise click.BadParameter(
+                    f"{value}: is not a regular file (a FIFO, device, socket or folder)"
+                )
         ctx.meta[_PASSPHRASE_FILE] = value
 
 
@@ -114,12 +157,15 @@ def _stdin_is_terminal() -> bool:
 
 
 def _prompt_passphrase(confirm: bool) -> str:
-    text: str = click.prompt(
-        _("Passphrase"),
-        hide_input=True,
-        err=True,
-        confirmation_prompt=_("Repeat the passphrase") if confirm else False,
-    )
+    try:
+        text: str = click.prompt(
+            _("Passphrase"),
+            hide_input=True,
+            err=True,
+            confirmation_prompt=_("Repeat the passphrase") if confirm else False,
+        )
+    except UnicodeDecodeError:
+        raise SealError("the passphrase typed is not UTF-8 text") from None
     return text
 
 
@@ -149,13 +195,28 @@ def _sealing_passphrase() -> Passphrase:
     return passphrase
 
 
-def _sealing(seal: bool, output: str | None) -> Passphrase | None:
-    """The passphrase for --seal, or None; a sealed result needs a file to go to."""
-    if not seal:
-        return None
-    if not output:
-        raise UsageError("--seal: a sealed result is written to a file; add --output FILE")
-    return _sealing_passphrase()
+def _sealing(seal: bool) -> Passphrase | None:
+    """The passphrase for --seal, or None."""
+    return _sealing_passphrase() if seal else None
+
+
+# Numbers on the command line are short: a size or duration of 400 digits is a mistake, not a
+# request to read (and float() would make it infinite).
+_SIZE = r"\s*(\d{1,15}(?:\.\d{1,6})?)\s*([kmgt]?)(?:i?b)?\s*"
+_DURATION = r"\s*(\d{1,15}(?:\.\d{1,6})?)\s*([smhd]?)\s*"
+_MAX_SIZE = 1024**5
+_MAX_DURATION = 100 * 365 * 86400.0
+
+
+class _WholeNumber(click.IntRange):
+    """A whole number in ASCII digits, within a range (int() would also read '٣' and '²')."""
+
+    name = "integer"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and not re.fullmatch(r"\s*[-+]?[0-9]{1,30}\s*", value):
+            self.fail(f"expected a whole number in digits 0-9 (got {value[:40]!r})", param, ctx)
+        return super().convert(value, param, ctx)
 
 
 class _Size(click.ParamType):
@@ -166,12 +227,13 @@ class _Size(click.ParamType):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
         if isinstance(value, int):
             return value
-        found = re.fullmatch(
-            r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*", str(value), re.IGNORECASE
-        )
+        found = re.fullmatch(_SIZE, str(value), re.IGNORECASE | re.ASCII)
         if not found or float(found[1]) <= 0:
-            self.fail(f"expected a size such as 2G or 512M (got {value!r})", param, ctx)
-        return int(float(found[1]) * 1024 ** " KMGT".index(found[2].upper() or " "))
+            self.fail(f"expected a size such as 2G or 512M (got {str(value)[:40]!r})", param, ctx)
+        size = int(float(found[1]) * 1024 ** " KMGT".index(found[2].upper() or " "))
+        if size > _MAX_SIZE:
+            self.fail(f"at most {_MAX_SIZE // 1024**5} PiB (got {str(value)[:40]!r})", param, ctx)
+        return size
 
 
 _SECONDS_PER = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -187,36 +249,82 @@ class _Duration(click.ParamType):
     ) -> float:
         if isinstance(value, (int, float)):
             return float(value)
-        found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*", str(value), re.IGNORECASE)
+        found = re.fullmatch(_DURATION, str(value), re.IGNORECASE | re.ASCII)
         if not found or float(found[1]) <= 0:
-            self.fail(f"expected a duration such as 30m, 12h or 2d (got {value!r})", param, ctx)
-        return float(found[1]) * _SECONDS_PER[found[2].lower()]
+            self.fail(
+                f"expected a duration such as 30m, 12h or 2d (got {str(value)[:40]!r})", param, ctx
+            )
+        seconds = float(found[1]) * _SECONDS_PER[found[2].lower()]
+        if seconds > _MAX_DURATION:
+            self.fail(f"at most 100 years (got {str(value)[:40]!r})", param, ctx)
+        return seconds
+
+
+class _Address(click.ParamType):
+    """A Dask scheduler's address: tcp://HOST:PORT or tls://HOST:PORT."""
+
+    name = "address"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        text = str(value)
+        found = re.fullmatch(
+            r"(tcp|tls)://([A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\]):(\d{1,5})", text
+        )
+        if not found or not 1 <= int(found[3]) <= 65535:
+            self.fail(
+                f"expected tcp://HOST:PORT or tls://HOST:PORT (got {text[:80]!r})", param, ctx
+            )
+        return text
+
+
+_MAX_MEMORY = "exposure.max_memory"
+_MAX_TIME = "exposure.max_time"
+
+
+def _keep_in_meta(key: str) -> Callable[[click.Context, click.Parameter, Any], None]:
+    def keep(ctx: click.Context, _param: click.Parameter, value: Any) -> None:
+        if value is not None:
+            ctx.meta[key] = value
+
+    return keep
 
 
 def limit_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """--max-memory and --max-time: the limits a simulation is checked against before it starts."""
+    """--max-memory and --max-time: the limits every simulation of the command is checked against.
+
+    The command does not see them: _ExposureCommand holds them while it runs (budget.limits).
+    """
     func = click.option(
         "--max-time",
         type=_Duration(),
         default=None,
         metavar="DURATION",
-        help="Refuse work estimated to take longer (default 24h), e.g. 2d.",
+        expose_value=False,
+        callback=_keep_in_meta(_MAX_TIME),
+        help="Refuse work estimated to take longer (default 1h), e.g. 12h or 2d.",
     )(func)
     return click.option(
         "--max-memory",
         type=_Size(),
         default=None,
         metavar="SIZE",
+        expose_value=False,
+        callback=_keep_in_meta(_MAX_MEMORY),
         help="Refuse work estimated to need more memory (default: 80% of what is free), e.g. 2G.",
     )(func)
 
 
-def check_limits(
-    scenario: Any, runs: int, workers: int, max_memory: int | None, max_time: float | None
-) -> None:
+class _ExposureCommand(click.Command):
+    """A command whose simulations are all checked against its --max-memory and --max-time."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with limits(ctx.meta.get(_MAX_MEMORY), ctx.meta.get(_MAX_TIME)):
+            return super().invoke(ctx)
+
+
+def check_limits(scenario: Any, runs: int, workers: int) -> None:
     """Refuse work that would not fit in memory or time; warn when it will take long."""
-    check_memory(scenario, runs, workers, limit=max_memory)
-    seconds = check_time(scenario, runs, workers, limit=max_time)
+    seconds = check_variants([scenario], runs, workers)
     if seconds > SLOW_SECONDS:
         click.echo(
             _("This may take about {time}; {flags} would be quicker.").format(
@@ -290,7 +398,7 @@ def seed_option(
     """--seed: the one number every random stream is drawn from."""
     return click.option(
         "--seed",
-        type=click.IntRange(0, 2**63 - 1),
+        type=_WholeNumber(0, 2**63 - 1),
         default=default,
         show_default=default is not None,
         help=help,
@@ -307,7 +415,7 @@ def runs_option(
     """--runs: how many times to simulate."""
     return click.option(
         "--runs",
-        type=click.IntRange(at_least, at_most),
+        type=_WholeNumber(at_least, at_most),
         default=default,
         show_default=default is not None,
         help=help,
@@ -316,13 +424,13 @@ def runs_option(
 
 def days_option(*, help: str = "Days to simulate (default: the scenario's).") -> Decorator:
     """--days: the length of the simulated time."""
-    return click.option("--days", type=click.IntRange(1, 3650), default=None, help=help)
+    return click.option("--days", type=_WholeNumber(1, 3650), default=None, help=help)
 
 
 def workers_option(*, help: str = "Parallel processes; results do not depend on it.") -> Decorator:
     """--workers: processes to share the runs between."""
     return click.option(
-        "--workers", type=click.IntRange(1, 256), default=1, show_default=True, help=help
+        "--workers", type=_WholeNumber(1, 256), default=1, show_default=True, help=help
     )
 
 
@@ -330,7 +438,7 @@ def people_option() -> Decorator:
     """--people: rescale the scenario's units."""
     return click.option(
         "--people",
-        type=click.IntRange(1, 10**12),
+        type=_WholeNumber(1, 10**12),
         default=None,
         help="Rescale the units to about this many people.",
     )
@@ -367,19 +475,22 @@ def output_option(
     *,
     help: str = "Write the result to this file instead of stdout.",
     required: bool = False,
-    allow_dash: bool = False,
 ) -> Decorator:
     """--output/-o FILE: where the result goes."""
-    path = click.Path(dir_okay=False, allow_dash=allow_dash)
+    path = click.Path(dir_okay=False, allow_dash=True)
     if required:
         # No default here: Click takes even a default of None as given, and would not ask for it.
         return click.option("--output", "-o", type=path, required=True, help=help)
     return click.option("--output", "-o", type=path, default=None, help=help)
 
 
-def force_option(*, help: str = "Overwrite the output if it exists.") -> Decorator:
-    """--force: overwrite a file that exists."""
-    return click.option("--force", is_flag=True, help=help)
+def force_option(
+    *, help: str = "Replace the output file if it exists (a sealed one only by a sealed one)."
+) -> Decorator:
+    """--force: replace a file that exists; read by `_force`, so no command takes a parameter."""
+    return click.option(
+        "--force", is_flag=True, expose_value=False, callback=_keep_force, help=help
+    )
 
 
 def role_option(*, help: str) -> Decorator:
@@ -400,7 +511,8 @@ _common_run_options = combine(
     _simulation_options,
     countermeasure_option(),
     format_option(FORMATS),
-    output_option(),
+    output_option(help="Write the result to this file (- for stdout) instead of stdout."),
+    force_option(),
     traceback_option,
     passphrase_option,
 )
@@ -426,6 +538,8 @@ def prepare(
 
 class _ExposureGroup(click.Group):
     """A click group whose every failure is one line and a named exit code, under CliRunner too."""
+
+    command_class = _ExposureCommand
 
     def main(  # type: ignore[override]
         self, args: Sequence[str] | None = None, prog_name: str | None = None, **_click: Any
@@ -488,7 +602,7 @@ def show(scenario: str, countermeasures: tuple[str, ...], overrides: tuple[str, 
 )
 @click.option(
     "--sets",
-    type=click.IntRange(1, 1000),
+    type=_WholeNumber(1, 1000),
     default=None,
     metavar="N",
     help="Latin hypercube parameter sets per claim for --robust (default 16).",
@@ -498,6 +612,7 @@ def show(scenario: str, countermeasures: tuple[str, ...], overrides: tuple[str, 
 @workers_option(help="Parallel processes for the claims.")
 @passphrase_option
 @traceback_option
+@limit_options
 def validate(
     files: tuple[str, ...],
     check_objectives: bool,
@@ -524,6 +639,8 @@ def validate(
                     ).format(file=spec, key=key, source=source),
                     err=True,
                 )
+            if not found:
+                _warn_over_budget(loaded, spec, runs, workers)
             if not found and robust:
                 found = _check_robust(loaded, spec, runs, sets, seed, workers)
             elif not found and check_objectives:
@@ -536,6 +653,24 @@ def validate(
             click.echo(_("{file}: ok").format(file=spec))
     if problems:
         raise _Reported(problems)
+
+
+def _warn_over_budget(loaded: LoadedScenario, spec: str, runs: int | None, workers: int) -> None:
+    """Warn of a countermeasure whose comparison with the baseline would be refused here."""
+    from simulator.scenario import variant
+
+    n_runs = runs if runs is not None else loaded.scenario.runs
+    for name in loaded.scenario.countermeasures:
+        changed = variant(loaded, countermeasures=[name]).scenario
+        try:
+            check_variants([loaded.scenario, changed], n_runs, workers)
+        except ExposureError as exc:
+            click.echo(
+                _("warning: {file}: countermeasure {name}: {problem}").format(
+                    file=spec, name=name, problem=exc.lines(FLAGS)[0]
+                ),
+                err=True,
+            )
 
 
 def _check_objectives(
@@ -555,7 +690,7 @@ def _check_objectives(
         )
         return []
     progress.total = checker.runs * checker.variant_count()
-    check_memory(checker.loaded.scenario, checker.runs, workers)
+    check_limits(checker.loaded.scenario, checker.runs * checker.variant_count(), workers)
     try:
         result = checker.check()
     finally:
@@ -597,7 +732,7 @@ def _check_robust(
     )
     progress.total = checker.variant_estimate()
     # Every parameter set's summaries are held at once: count their runs, not the scenario's.
-    check_memory(loaded.scenario, checker.variant_estimate(), workers)
+    check_limits(loaded.scenario, checker.variant_estimate(), workers)
     try:
         result = checker.check()
     finally:
@@ -625,14 +760,15 @@ def _check_robust(
 )
 @force_option(help="Overwrite NAME.yaml if it exists.")
 @traceback_option
-def new_cmd(name: str, origin: str | None, force: bool) -> None:
+def new_cmd(name: str, origin: str | None) -> None:
     """Write NAME.yaml, a new scenario with every key explained, ready to edit."""
     from simulator.scenario.template import new_scenario
 
     path = Path(name if name.endswith((".yaml", ".yml")) else f"{name}.yaml")
     text = new_scenario(path.name.rsplit(".", 1)[0], origin)
-    check_new_file(path, force)
-    write_atomic(str(path), text)
+    target = Output(str(path), force=_force())
+    target.check()
+    target.write(text)
     click.echo(_("Wrote {file}; check it with `exposure validate {file}`.").format(file=path))
 
 
@@ -640,19 +776,21 @@ def new_cmd(name: str, origin: str | None, force: bool) -> None:
 @output_option(
     help="Write the page to this file (docs/scenarios.md in the repository) instead of stdout."
 )
+@force_option()
 @traceback_option
 def gallery_cmd(output: str | None) -> None:
     """Describe every bundled scenario on one Markdown page: story, roles, objectives, sources."""
     from simulator.report.gallery import render_gallery
 
-    _emit(render_gallery(), output)
+    target = _destination(output)
+    _emit(render_gallery(), target)
 
 
 def uncertainty_option(func: Callable[..., Any]) -> Callable[..., Any]:
     """--uncertainty N: also simulate N parameter sets drawn over the sourced ranges."""
     return click.option(
         "--uncertainty",
-        type=click.IntRange(2, 1000),
+        type=_WholeNumber(2, 1000),
         default=None,
         metavar="N",
         help="Also draw N parameter sets over the sourced ranges (Latin hypercube) and show "
@@ -679,20 +817,17 @@ def run(
     output: str | None,
     uncertainty: int | None,
     seal: bool,
-    max_memory: int | None,
-    max_time: float | None,
 ) -> None:
     """Simulate a scenario many times and show who is exposed, when and why."""
-    sealing = _sealing(seal, output)
+    target = _destination(output, seal)
+    sealing = _sealing(seal)
     loaded = prepare(scenario, overrides, countermeasures, days, people)
     s = loaded.scenario
     n_runs = runs if runs is not None else s.runs
     if uncertainty is not None:
-        _run_uncertain(
-            loaded, n_runs, seed, workers, uncertainty, fmt, output, sealing, max_memory, max_time
-        )
+        _run_uncertain(loaded, n_runs, seed, workers, uncertainty, fmt, target, sealing)
         return
-    check_limits(s, n_runs, workers, max_memory, max_time)
+    check_limits(s, n_runs, workers)
     started = time.perf_counter()
     progress = _Progress(n_runs, _("Simulating"))
     try:
@@ -702,7 +837,7 @@ def run(
     elapsed = time.perf_counter() - started
     results = aggregate(summaries, s)
     info = RunInfo(loaded=loaded, runs=n_runs, days=s.days, seed=seed, elapsed_s=elapsed)
-    _emit(RENDERERS[fmt](results, info), output, sealing)
+    _emit(RENDERERS[fmt](results, info), target, sealing)
 
 
 def _run_uncertain(
@@ -712,10 +847,8 @@ def _run_uncertain(
     workers: int,
     sets: int,
     fmt: str,
-    output: str | None,
+    target: Output | None,
     sealing: Passphrase | None,
-    max_memory: int | None,
-    max_time: float | None,
 ) -> None:
     """`run --uncertainty N`: the file's values and N drawn parameter sets, in one simulation."""
     from simulator.analysis.uncertainty import no_ranges, run_uncertainty
@@ -723,7 +856,7 @@ def _run_uncertain(
     if not loaded.ranges:
         raise no_ranges(loaded)
     # The file's values and every set are simulated together: budget for all of their runs.
-    check_limits(loaded.scenario, n_runs * (sets + 1), workers, max_memory, max_time)
+    check_limits(loaded.scenario, n_runs * (sets + 1), workers)
     started = time.perf_counter()
     progress = _Progress(n_runs * (sets + 1), _("Simulating"))
     try:
@@ -741,7 +874,7 @@ def _run_uncertain(
         elapsed_s=elapsed,
         uncertainty=u,
     )
-    _emit(RENDERERS[fmt](point.results, info), output, sealing)
+    _emit(RENDERERS[fmt](point.results, info), target, sealing)
 
 
 def _comparison(
@@ -765,7 +898,7 @@ def _comparison(
     chosen_role = role_named(comparer.base.scenario, role)
     names = list(countermeasures) or list(comparer.base.scenario.countermeasures)
     progress.total = comparer.runs * (1 + len(names))
-    check_memory(comparer.base.scenario, comparer.runs, workers)
+    check_limits(comparer.base.scenario, comparer.runs, workers)
     return comparer, chosen_role, names
 
 
@@ -777,7 +910,7 @@ def _comparison(
 @uncertainty_option
 @click.option(
     "--max-size",
-    type=click.IntRange(1, 10),
+    type=_WholeNumber(1, 10),
     default=None,
     help="Compare bundles of up to this many countermeasures.",
 )
@@ -788,6 +921,7 @@ def _comparison(
     help="Find the bundle within this total effort that protects the role most.",
 )
 @seal_option
+@limit_options
 def compare(
     scenario: str,
     runs: int | None,
@@ -810,7 +944,8 @@ def compare(
     from simulator.analysis.compare import compare as run_compare
     from simulator.report.compare import RENDERERS as COMPARE_RENDERERS
 
-    sealing = _sealing(seal, output)
+    target = _destination(output, seal)
+    sealing = _sealing(seal)
     progress = _Progress(1, _("Comparing"))
     comparer, chosen_role, names = _comparison(
         scenario, overrides, countermeasures, days, people, runs, seed, workers, role, progress
@@ -824,7 +959,7 @@ def compare(
         if not comparer.base.ranges:
             raise no_ranges(comparer.base)
         # Every drawn set runs the baseline and each countermeasure: budget for all of them.
-        check_memory(
+        check_limits(
             comparer.base.scenario, comparer.runs * uncertainty * (1 + len(names)), workers
         )
         progress.total += comparer.runs * uncertainty * (1 + len(names))
@@ -839,7 +974,7 @@ def compare(
             )
     finally:
         progress.close()
-    _emit(COMPARE_RENDERERS[fmt](result, seed, time.perf_counter() - started), output, sealing)
+    _emit(COMPARE_RENDERERS[fmt](result, seed, time.perf_counter() - started), target, sealing)
 
 
 @cli.command()
@@ -856,10 +991,10 @@ def compare(
 @traceback_option
 @passphrase_option
 @seal_option
+@limit_options
 def report(
     scenario: str,
     output: str,
-    force: bool,
     runs: int | None,
     days: int | None,
     seed: int,
@@ -877,8 +1012,10 @@ def report(
     from simulator.personas import default_role, tabletop_role
     from simulator.report import handout
 
-    handout.check_writable(output, force)
-    sealing = _sealing(seal, output)
+    if seal and output.endswith(SEALED_SUFFIX):
+        output = output[: -len(SEALED_SUFFIX)]  # the report's own name says html or md
+    handout.check_writable(output, _force(), sealed=seal)
+    sealing = _sealing(seal)
     progress = _Progress(1, _("Simulating"))
     comparer, chosen_role, names = _comparison(
         scenario, overrides, countermeasures, days, people, runs, seed, workers, role, progress
@@ -891,7 +1028,7 @@ def report(
             raise no_ranges(comparer.base)
         # Every drawn set runs the baseline and each countermeasure: budget for all of them.
         drawn = comparer.runs * uncertainty * (1 + len(names))
-        check_memory(comparer.base.scenario, drawn, workers)
+        check_limits(comparer.base.scenario, drawn, workers)
         progress.total += drawn
     try:
         result = run_compare(comparer, names, chosen_role)
@@ -924,7 +1061,7 @@ def report(
         overrides,
         None if persona == default_role(base) else persona,
     )
-    handout.write_files(
+    written = handout.write_files(
         handout.render(
             handout.ReportInput(result, picture, seed, command, trace_command, ranged),
             scenario,
@@ -932,6 +1069,7 @@ def report(
         ),
         sealing,
     )
+    click.echo(written.line(), err=True)
 
 
 @cli.command()
@@ -954,7 +1092,7 @@ def report(
 )
 @click.option(
     "--samples",
-    type=click.IntRange(4, 4096),
+    type=_WholeNumber(4, 4096),
     default=32,
     show_default=True,
     help="Base samples N for Sobol, a power of two; N x (parameters + 2) points are simulated.",
@@ -965,10 +1103,17 @@ def report(
 )
 @click.option(
     "--scheduler",
+    type=_Address(),
     default=None,
     metavar="ADDRESS",
-    help="Run on a Dask cluster (extra exposure-sim[cluster]).",
+    help="Run on a Dask cluster, tcp://HOST:PORT or tls://HOST:PORT (extra exposure-sim[cluster]).",
 )
+@click.option(
+    "--allow-network-plaintext",
+    is_flag=True,
+    help="Let --scheduler send a sealed scenario's text, in clear, to the cluster.",
+)
+@limit_options
 def sweep(
     scenario: str,
     runs: int | None,
@@ -986,8 +1131,11 @@ def sweep(
     role: str | None,
     plot: str | None,
     scheduler: str | None,
+    allow_network_plaintext: bool,
 ) -> None:
     """Vary parameters and rank them by their effect on a role's exposure."""
+    target = _destination(output)
+    chart = _destination(plot)
     from simulator.analysis.sweep import Sweeper, one_at_a_time, parse_vary, sobol
     from simulator.personas import role_named
     from simulator.report.sweep import RENDERERS as SWEEP_RENDERERS
@@ -1001,6 +1149,12 @@ def sweep(
         people=people,
         passphrase=_passphrase(),
     )
+    if scheduler is not None and base.sealed and not allow_network_plaintext:
+        raise UsageError(
+            f"{scenario}: is sealed, and a Dask cluster receives the scenario's text in clear",
+            subject="scheduler",
+            advice="; run without {scheduler}, or accept this with {allow_network_plaintext}",
+        )
     chosen_role = role_named(base.scenario, role)
     n_runs = runs if runs is not None else base.scenario.runs
     progress = _Progress(1, _("Sweeping"))
@@ -1016,7 +1170,10 @@ def sweep(
     keys = [v.key for v in parsed]
     if len(set(keys)) != len(keys):
         raise UsageError("--vary: each key may be varied only once")
-    check_memory(base.scenario, n_runs, workers)
+    points = (
+        samples * (len(parsed) + 2) if method == "sobol" else sum(len(v.values()) for v in parsed)
+    )
+    check_limits(base.scenario, n_runs * (1 + points), workers)
     started = time.perf_counter()
     try:
         result = (
@@ -1027,9 +1184,9 @@ def sweep(
     finally:
         progress.close()
     elapsed = time.perf_counter() - started
-    if plot:
-        write_atomic(plot, render_svg(result))
-    _emit(SWEEP_RENDERERS[fmt](result, seed, elapsed), output)
+    if chart is not None:
+        _emit(render_svg(result), chart)
+    _emit(SWEEP_RENDERERS[fmt](result, seed, elapsed), target)
 
 
 @cli.command()
@@ -1046,6 +1203,7 @@ def sweep(
 @output_option(help="Write the story to this file instead of stdout.")
 @force_option()
 @traceback_option
+@passphrase_option
 def trace(
     scenario: str,
     seed: int,
@@ -1056,18 +1214,16 @@ def trace(
     countermeasures: tuple[str, ...],
     fmt: str,
     output: str | None,
-    force: bool,
 ) -> None:
     """Tell one run as a story: what a person did, who noticed, how suspicion rose,
     why she was exposed."""
     from simulator.report.story import render
     from simulator.teaching.story import trace as trace_run
 
-    if output:
-        check_new_file(output, force)
+    target = _destination(output)
     loaded = prepare(scenario, overrides, countermeasures, days, people)
     story = trace_run(loaded.scenario, seed, person)
-    _emit(render(story, fmt, {"path": loaded.display_path, "sha256": loaded.sha256}), output)
+    _emit(render(story, fmt, {"path": loaded.display_path, "sha256": loaded.sha256}), target)
 
 
 def _ask_line(prompt: str) -> str | None:
@@ -1112,13 +1268,14 @@ def _ask_line(prompt: str) -> str | None:
 )
 @workers_option()
 @traceback_option
+@passphrase_option
+@limit_options
 def exercise(
     scenario: str | None,
     seed: int | None,
     facilitator: bool,
     save: str | None,
     resume: str | None,
-    force: bool,
     runs: int | None,
     workers: int,
 ) -> None:
@@ -1135,8 +1292,8 @@ def exercise(
     saved = read_saved(resume) if resume else None
     spec = scenario or (saved.spec if saved is not None else DEFAULT_SCENARIO)
     if save:
-        check_new_file(save, force)
-    loaded = load(spec)
+        check_new_file(save, _force())
+    loaded = load(spec, passphrase=_passphrase())
     table = (
         resume_saved(saved, loaded, seed)
         if saved is not None
@@ -1148,7 +1305,7 @@ def exercise(
 
     def keep() -> None:
         if target:
-            write_atomic(target, json.dumps(table.saved(spec), indent=2) + "\n")
+            write_result(target, json.dumps(table.saved(spec), indent=2) + "\n")
 
     progress = _Progress(n_runs * (1 + len(table.options)), _("Comparing"))
     try:
@@ -1174,8 +1331,10 @@ _messaging_options = combine(
     seed_option(),
     countermeasure_option(),
     format_option(MESSAGING_FORMATS),
-    output_option(),
+    output_option(help="Write the result to this file (- for stdout) instead of stdout."),
+    force_option(),
     traceback_option,
+    passphrase_option,
 )
 
 
@@ -1197,16 +1356,19 @@ def tap(
     from simulator.messaging import tap_scenario
     from simulator.report.messaging import render_tap
 
-    loaded = load(scenario, countermeasures=list(countermeasures), days=days)
+    target = _destination(output)
+    loaded = load(
+        scenario, countermeasures=list(countermeasures), days=days, passphrase=_passphrase()
+    )
     report = tap_scenario(loaded.scenario, seed, person)
-    _emit(render_tap(report, loaded, seed, fmt), output)
+    _emit(render_tap(report, loaded, seed, fmt), target)
 
 
 @cli.command()
 @click.argument("scenario", default=DEFAULT_SCENARIO)
 @click.option(
     "--day",
-    type=int,
+    type=_WholeNumber(),
     default=None,
     help="Seize the phone at the end of this day (default: the last).",
 )
@@ -1231,49 +1393,50 @@ def seize(
 
     if person is None:
         raise UsageError("seize: say whose phone with --person ROLE (or ROLE:N)")
-    loaded = load(scenario, countermeasures=list(countermeasures))
+    target = _destination(output)
+    loaded = load(scenario, countermeasures=list(countermeasures), passphrase=_passphrase())
     report = seize_scenario(loaded.scenario, seed, person, day, locked)
-    _emit(render_seize(report, loaded, seed, fmt), output)
+    _emit(render_seize(report, loaded, seed, fmt), target)
 
 
 @cli.command("seal")
 @click.argument("file", type=click.Path(dir_okay=False))
-@output_option(help="The sealed file (default: FILE.sealed).")
+@output_option(help="The sealed file (default: FILE.sealed; .sealed is added when missing).")
+@force_option(help="Replace the sealed file if it exists.")
 @passphrase_option
 @traceback_option
 def seal_cmd(file: str, output: str | None) -> None:
     """Encrypt a scenario or result file with a passphrase (scrypt and ChaCha20-Poly1305)."""
-    target = output or f"{file}.sealed"
-    if output is None and Path(target).exists():
-        raise UsageError(f"{target}: already exists; name the sealed file with -o")
+    target = _destination(output or file + SEALED_SUFFIX, seal=True)
+    assert target is not None  # a name is always given
     data = read_file(file)
     if is_sealed(data):
         raise UsageError(f"{file}: is already sealed")
-    write_result(target, data, _sealing_passphrase())
+    click.echo(target.write(data, _sealing_passphrase()).line(), err=True)
 
 
 @cli.command("unseal")
 @click.argument("file", type=click.Path(dir_okay=False))
-@output_option(
-    help="Where to write the plain file (default: FILE without .sealed; - for stdout).",
-    allow_dash=True,
-)
+@output_option(help="Where to write the plain file (default: FILE without .sealed; - for stdout).")
+@force_option(help="Replace the plain file if it exists (never a sealed one).")
 @passphrase_option
 @traceback_option
 def unseal_cmd(file: str, output: str | None) -> None:
     """Decrypt a sealed file; a wrong passphrase or a changed file writes nothing."""
-    if output is None and not file.endswith(".sealed"):
+    if output is None and not file.endswith(SEALED_SUFFIX):
         raise UsageError(f"{file}: name the plain file with -o (or -o - for stdout)")
-    data = read_file(file)
-    if output is None:
-        output = file[: -len(".sealed")]
-        if Path(output).exists():
-            raise UsageError(f"{output}: already exists; name the plain file with -o")
-    plaintext = unseal_file(file, _passphrase(), data)
-    if output == "-":
-        click.echo(plaintext, nl=False)
+    target = _destination(output or file[: -len(SEALED_SUFFIX)])
+    assert target is not None  # a name is always given
+    plaintext = unseal_file(file, _passphrase(), read_file(file))
+    _emit_bytes(plaintext, target)
+
+
+def _emit_bytes(data: bytes, target: Output) -> None:
+    """Bytes to stdout, or whole to a file, said in one line."""
+    if target.to_stdout:
+        click.echo(data, nl=False)
     else:
-        write_atomic(output, plaintext)
+        click.echo(target.write(data).line(), err=True)
 
 
 class _Reported(ExposureError):
@@ -1299,25 +1462,22 @@ def _run_guarded(
         click.Group.main(group, args=args, prog_name=prog_name, standalone_mode=False)
     except ExposureError as exc:
         for line in exc.lines(FLAGS):
-            click.echo(line, err=True)
+            click.echo(_shortened(line), err=True)
         return int(exc.exit_code)
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
-    except click.Abort:
-        click.echo(_("interrupted"), err=True)
+    except (click.Abort, KeyboardInterrupt) as exc:
+        # Click turns a signal's KeyboardInterrupt into Abort; the signal is its cause.
+        signum = signal_of(exc)
+        click.echo(_signal_message(signum), err=True)
         if on_interrupt is not None:
             on_interrupt()
-        return int(ExitCode.INTERRUPTED)
+        return exit_code(signum)
     except click.ClickException as exc:
         command = " ".join([prog_name, *(a for a in args[:1] if not a.startswith("-"))])
         message = " ".join(exc.format_message().split())
-        click.echo(f"{command}: {message}", err=True)
+        click.echo(_shortened(f"{command}: {message}"), err=True)
         return int(ExitCode.BAD_INPUT)
-    except KeyboardInterrupt:
-        click.echo(_("interrupted"), err=True)
-        if on_interrupt is not None:
-            on_interrupt()
-        return int(ExitCode.INTERRUPTED)
     except BrokenPipeError:
         return int(ExitCode.OK)
     except Exception as exc:
@@ -1336,13 +1496,46 @@ def _run_guarded(
     return int(ExitCode.OK)
 
 
+# A line quoting a value of thousands of characters is shortened in its middle: the start says
+# where, the end says what is wrong.
+MAX_LINE = 1000
+
+
+def _shortened(line: str) -> str:
+    if len(line) <= MAX_LINE:
+        return line
+    half = MAX_LINE // 2
+    return f"{line[:half]}…{line[-half:]}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `exposure` command; returns the exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
-    # Ctrl-C unwinds gracefully; should one long numpy call hold it up, the process still ends
-    # within a second (DESIGN section 4).
-    with exit_promptly_on_interrupt(0.5, int(ExitCode.INTERRUPTED), _("interrupted")) as told:
-        return _run_guarded(cli, args, "exposure", on_interrupt=told.set)
+    # Ctrl-C, SIGTERM and SIGHUP unwind gracefully; should one long numpy call hold them up, the
+    # process still ends within a second (DESIGN section 7, docs/security.md).
+    messages = {int(s): _signal_message(s) for s in ENDING_SIGNALS}
+    with end_promptly_on_signals(0.3, messages) as told:
+        try:
+            code = _run_guarded(cli, args, "exposure", on_interrupt=told.set)
+        finally:
+            remove_temporaries()
+    if code > 128:
+        # Ended by a signal: everything is cleaned up, and tearing down the interpreter (freeing
+        # every array, closing every module) is not worth a late exit.
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError, ValueError):
+                stream.flush()
+        os._exit(code)
+    return code
+
+
+def _signal_message(signum: int) -> str:
+    """The one line that says a signal ended the command."""
+    if signum == signal.SIGTERM:
+        return _("terminated")
+    if signum == getattr(signal, "SIGHUP", None):
+        return _("hung up: the terminal was closed")
+    return _("interrupted")
 
 
 __all__ = ["UsageError", "cli", "main"]

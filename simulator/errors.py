@@ -8,14 +8,28 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import IntEnum
 
-# Line breaks, other control characters and bidirectional overrides, shown escaped in messages so
-# that every message stays one line and shows what it says.
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# Line breaks, other control characters, bidirectional controls and invisible characters, shown
+# escaped in messages so that every message stays one line and shows what it says.
+_UNPRINTABLE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u180e\u200b\u200e\u200f\u2028\u2029\u202a-\u202e"
+    "\u2060-\u2064\u2066-\u2069\ufeff\ufff9-\ufffb]"
+)
 
 
 def printable(text: str) -> str:
     """Text with control characters escaped (`\\n`, `\\x1b`, `\\u202e`), for a one-line message."""
     return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+def ascii_number(text: str, digits: int = 18) -> int | None:
+    """A whole number written in ASCII digits only (at most `digits` of them), or None.
+
+    str.isdigit() also accepts '²' and '٣', which int() refuses or reads as a number: keys,
+    indices and answers typed on the command line take only 0-9.
+    """
+    if 0 < len(text) <= digits and text.isascii() and text.isdigit():
+        return int(text)
+    return None
 
 
 def did_you_mean(word: str, choices: list[str]) -> str:

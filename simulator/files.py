@@ -4,10 +4,23 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
+import secrets
+import stat
 from pathlib import Path
 
 from simulator.errors import UsageError
+
+# Temporary files being written now, so that a signal that cannot wait for the writer to unwind
+# can still remove them (simulator.interrupts). Only the main thread writes results.
+_TEMPORARIES: set[str] = set()
+
+
+def remove_temporaries() -> None:
+    """Remove every temporary file being written: called when the process must end at once."""
+    for tmp in list(_TEMPORARIES):
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        _TEMPORARIES.discard(tmp)
 
 
 class FileProblem(Exception):
@@ -23,13 +36,20 @@ def read_bounded(
 ) -> bytes:
     """At most `limit + 1` bytes of a file, so that a caller can tell a file over its limit.
 
-    Folders, missing files and unreadable files raise FileProblem: "is a folder, not WHAT",
-    `missing`, "permission denied" or "cannot read (why)".
+    Folders, FIFOs, devices, missing files and unreadable files raise FileProblem: "is a
+    folder, not WHAT", "is not a regular file ...", `missing`, "permission denied" or "cannot
+    read (why)".
     """
     try:
         if path.is_dir():
             raise FileProblem(f"is a folder, not {what}")
-        with path.open("rb") as handle:
+        # Opened without blocking, so that a FIFO with no writer cannot hang the command before
+        # it is found not to be a file.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise FileProblem(f"is not a regular file (a FIFO, device or socket), not {what}")
+            os.set_blocking(fd, True)
             return handle.read(limit + 1)
     except FileNotFoundError:
         raise FileProblem(missing) from None
@@ -48,19 +68,44 @@ def write_atomic(path: str | Path, data: str | bytes) -> None:
     if target.is_dir():
         raise UsageError(f"{target}: cannot write: it is a folder")
     payload = data.encode("utf-8") if isinstance(data, str) else data
+    # Named and registered before it exists, so that no signal can come between its creation
+    # and remove_temporaries knowing of it (a Python signal handler runs between any two steps).
+    tmp = str(folder / f".{target.name}.{secrets.token_hex(4)}.part")
+    _TEMPORARIES.add(tmp)
     try:
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".part")
-    except OSError as exc:
-        raise UsageError(f"{target}: cannot write ({exc.strerror})") from None
-    try:
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+        fd = os.open(tmp, flags, 0o600)
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, target)
     except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+        if not isinstance(exc, FileExistsError):  # else the name is another writer's
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
         if isinstance(exc, OSError):
             raise UsageError(f"{target}: cannot write ({exc.strerror})") from None
         raise
+    finally:
+        _TEMPORARIES.discard(tmp)
+
+
+def write_through(path: str | Path, data: bytes) -> None:
+    """Write to a FIFO or character device in place: there is no file to replace."""
+    target = Path(path)
+    flags = os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NOCTTY", 0)
+    try:
+        fd = os.open(target, flags)
+    except OSError as exc:
+        raise UsageError(f"{target}: cannot write ({exc.strerror})") from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if not (stat.S_ISFIFO(mode) or stat.S_ISCHR(mode)):
+            raise UsageError(f"{target}: changed while the command ran; nothing written")
+        with os.fdopen(fd, "wb", closefd=False) as handle:
+            handle.write(data)
+    except OSError as exc:
+        raise UsageError(f"{target}: cannot write ({exc.strerror})") from None
+    finally:
+        os.close(fd)

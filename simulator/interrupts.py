@@ -1,12 +1,17 @@
-"""Ctrl-C ends the process within a second, even while one long numpy call holds the main thread.
+"""Signals: Ctrl-C, SIGTERM and SIGHUP end a command within a second, leaving nothing behind.
 
-Python runs its SIGINT handler (KeyboardInterrupt) only between bytecodes, so a single sort of
-millions of links can keep an interrupted command alive for seconds. The normal path stays the
-graceful one: KeyboardInterrupt unwinds, worker processes are ended and the command exits with
-130. This guard only adds a watchdog that learns of the signal at once (through the signal
-module's wakeup file descriptor) and, if the process is still alive after a grace period, ends
-any worker processes and exits with 130 itself. Results are only ever written whole at the end
-(a temporary file, then a rename), so nothing partial is left either way.
+One policy for the three signals that end a command (a person's Ctrl-C, a supervisor's or a
+closing laptop's SIGTERM, a closed terminal's SIGHUP). The normal path is the graceful one: the
+signal unwinds the command like Ctrl-C (a `Signalled` exception), worker processes are ended,
+temporary files are removed, and the process exits with 128 + the signal's number (130, 143,
+129). Python runs signal handlers only between bytecodes, so one long numpy call or decryption
+can hold the main thread for seconds: a watchdog thread learns of the signal at once (through
+the signal module's wakeup file descriptor) and, if the process is still alive after a grace
+period, removes the temporary files itself, ends the workers and exits with the same code.
+
+Only the first signal unwinds; later ones leave the unwinding alone (the watchdog still bounds
+it), so that cleaning up is never interrupted into a traceback. Once the command has finished,
+a signal ends the process at once with its code and says nothing: the result is complete.
 """
 
 from __future__ import annotations
@@ -14,21 +19,52 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from types import FrameType
 
+from simulator.files import remove_temporaries
+
+# SIGHUP does not exist on Windows.
+ENDING_SIGNALS = tuple(
+    s
+    for s in (signal.SIGINT, getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None))
+    if s is not None
+)
 _STOP = b"\x00"  # not a signal number: tells the watchdog the command has finished
 
 
-@contextmanager
-def exit_promptly_on_interrupt(
-    grace_s: float, exit_code: int, message: str
-) -> Iterator[threading.Event]:
-    """Within this block, Ctrl-C ends the process after at most `grace_s` seconds.
+class Signalled(KeyboardInterrupt):
+    """A signal that ends the command: it unwinds like Ctrl-C and exits with 128 + its number."""
 
-    Set the event it yields once the graceful path has told the user, so that the message is
-    not repeated if the process has to be ended anyway.
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def signal_of(exc: BaseException | None) -> int:
+    """The signal that caused an exception (directly or as its cause), SIGINT if none says."""
+    while exc is not None:
+        if isinstance(exc, Signalled):
+            return exc.signum
+        exc = exc.__cause__ or exc.__context__
+    return int(signal.SIGINT)
+
+
+def exit_code(signum: int) -> int:
+    """The exit code of a process ended by a signal, as shells report it: 128 + its number."""
+    return 128 + int(signum)
+
+
+@contextmanager
+def end_promptly_on_signals(grace_s: float, messages: dict[int, str]) -> Iterator[threading.Event]:
+    """Within this block, SIGINT, SIGTERM and SIGHUP end the process after at most `grace_s`.
+
+    `messages` holds the line to print for each signal. Set the event it yields once the
+    graceful path has told the user, so that the message is not repeated if the process has to
+    be ended anyway. After the block, a signal ends the process at once, silently.
     """
     told = threading.Event()
     if threading.current_thread() is not threading.main_thread():
@@ -37,13 +73,24 @@ def exit_promptly_on_interrupt(
     read_fd, write_fd = os.pipe()
     os.set_blocking(write_fd, False)
     try:
-        previous = signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
+        previous_fd = signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
     except ValueError:  # not the main interpreter: leave signals alone
         os.close(read_fd)
         os.close(write_fd)
         yield told
         return
     finished = threading.Event()
+    raised = threading.Event()
+
+    def unwind(signum: int, _frame: FrameType | None) -> None:
+        if raised.is_set():
+            return  # already unwinding: the watchdog bounds how long that takes
+        raised.set()
+        raise Signalled(signum)
+
+    for s in ENDING_SIGNALS:
+        signal.signal(s, unwind)
+    ending = {int(s) for s in ENDING_SIGNALS}
 
     def watch() -> None:
         while True:
@@ -53,24 +100,39 @@ def exit_promptly_on_interrupt(
                 return
             if not data or _STOP in data:
                 return
-            if signal.SIGINT in data and not finished.wait(grace_s):
-                _exit_now(exit_code, "" if told.is_set() else message)
+            signum = next((b for b in data if b in ending), None)
+            if signum is not None and not finished.wait(grace_s):
+                _exit_now(exit_code(signum), "" if told.is_set() else messages.get(signum, ""))
 
-    watchdog = threading.Thread(target=watch, name="interrupt-watchdog", daemon=True)
+    watchdog = threading.Thread(target=watch, name="signal-watchdog", daemon=True)
     watchdog.start()
     try:
         yield told
     finally:
+        # From here on a signal must not raise: it would print a traceback over a finished
+        # command. It ends the process at once instead.
+        for s in ENDING_SIGNALS:
+            signal.signal(s, _end_silently)
         finished.set()
-        signal.set_wakeup_fd(previous)
+        signal.set_wakeup_fd(previous_fd)
         os.write(write_fd, _STOP)
         watchdog.join(timeout=1.0)
         os.close(write_fd)
         os.close(read_fd)
 
 
-def _exit_now(exit_code: int, message: str) -> None:
-    """End this process's worker processes and the process itself, from the watchdog thread."""
+def _end_silently(signum: int, _frame: FrameType | None) -> None:
+    """After the command: flush what it printed and end with the signal's code."""
+    for stream in (sys.stdout, sys.stderr):
+        with suppress(OSError, ValueError, RuntimeError):
+            stream.flush()
+    remove_temporaries()
+    os._exit(exit_code(signum))
+
+
+def _exit_now(code: int, message: str) -> None:
+    """From the watchdog thread: remove temporary files, end the workers, then the process."""
+    remove_temporaries()
     for child in multiprocessing.active_children():
         child.terminate()
     try:
@@ -78,4 +140,44 @@ def _exit_now(exit_code: int, message: str) -> None:
             os.write(2, f"\n{message}\n".encode())
     except OSError:
         pass
-    os._exit(exit_code)
+    os._exit(code)
+
+
+def in_worker(parent: int) -> None:
+    """In a worker process: leave signals to the parent, and die with it.
+
+    The parent ends its workers itself on a signal. Should the parent die without doing so
+    (SIGKILL, a crash), the kernel ends the worker too (Linux), or a watcher thread notices
+    within half a second that the parent is gone (elsewhere).
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for s in ENDING_SIGNALS:
+        if s != signal.SIGINT:
+            signal.signal(s, signal.SIG_DFL)
+    with suppress(ValueError):  # a forked worker inherits the parent's wakeup fd: not its own
+        signal.set_wakeup_fd(-1)
+    if not _die_with_parent_linux():
+        threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    if os.getppid() != parent:  # the parent died before we asked to follow it
+        os._exit(exit_code(signal.SIGTERM))
+
+
+def _die_with_parent_linux() -> bool:
+    """Ask Linux to send SIGKILL to this process when its parent dies; False if not possible."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        return int(libc.prctl(pr_set_pdeathsig, int(signal.SIGKILL), 0, 0, 0)) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _watch_parent(parent: int) -> None:
+    """End this worker once its parent is gone (it is then adopted by another process)."""
+    while os.getppid() == parent:
+        threading.Event().wait(0.5)
+    os._exit(exit_code(signal.SIGTERM))

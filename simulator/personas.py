@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulator.errors import UsageError, did_you_mean
+from simulator.errors import UsageError, ascii_number, did_you_mean
 from simulator.population import Population
 from simulator.scenario.model import RESIDENT, Scenario
 
@@ -69,11 +69,12 @@ def person_named(scenario: Scenario, pop: Population, spec: str) -> int:
         raise UsageError(f"nobody has the role `{role}` in this scenario", subject="person")
     if not number:
         return int(people[0])
-    if not number.isdigit() or not 1 <= int(number) <= people.size:
+    index = ascii_number(number)
+    if index is None or not 1 <= index <= people.size:
         raise UsageError(
             f"there are {people.size} people with the role `{role}`; "
             f"give a number from 1 to {people.size}",
             subject="person",
             given=spec,
         )
-    return int(people[int(number) - 1])
+    return int(people[index - 1])

@@ -6,18 +6,23 @@ Run r always belongs to batch r // batch_size and batch b always draws from the 
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import gc
 import json
-import signal
+import os
+import sys
+import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
 from simulator.engine import NOT_EXPOSED, Engine, Outcome
 from simulator.errors import UsageError
+from simulator.interrupts import in_worker
 from simulator.population import Population, build
 from simulator.scenario.model import Scenario, expected_people
 from simulator.streams import Streams, batch_seed
@@ -25,6 +30,8 @@ from simulator.streams import Streams, batch_seed
 # About this many people are simulated together in one batch of small runs.
 BATCH_PEOPLE = 400000
 MAX_BATCH_RUNS = 256
+# A Dask scheduler that does not answer within this many seconds is reported, not waited for.
+CONNECT_SECONDS = 10
 
 
 @dataclass
@@ -81,7 +88,7 @@ def summarise(outcome: Outcome, scenario: Scenario, first_run: int) -> BatchSumm
     )
 
 
-def _population_key(scenario: Scenario) -> str:
+def population_key(scenario: Scenario) -> str:
     """Everything the population and network are built from: equal keys, equal populations."""
     return json.dumps(
         [
@@ -142,7 +149,7 @@ def run_variants_batch(
     out = []
     for scenario in scenarios:
         streams = Streams(sequence)
-        key = (_population_key(scenario), seed, index, runs)
+        key = (population_key(scenario), seed, index, runs)
         population = here.get(key) or _built(key)
         if population is None:
             population = build(scenario, runs, streams("population"))
@@ -189,6 +196,11 @@ def simulate_variants(
     which worker simulates it changes nothing but the time taken.
     """
     size = size or batch_size(scenarios[0])
+    # Every simulation, whichever command asks for it, is refused before any work if it would not
+    # fit the command's limits (imported here: the budget reads the runner's batch sizes).
+    from simulator.budget import check_variants
+
+    check_variants(scenarios, runs, workers, size, remote=scheduler is not None)
     plan = batches(runs, size)
     groups = variant_groups(scenarios, _group_count(len(scenarios), len(plan), workers, scheduler))
     job = _GroupedBatch(tuple(tuple(scenarios[i] for i in g) for g in groups), seed, size)
@@ -213,7 +225,7 @@ def variant_groups(scenarios: list[Scenario], count: int) -> list[list[int]]:
     """Variant indices in `count` groups of similar size, those with one population together."""
     keys: dict[str, list[int]] = {}
     for i, scenario in enumerate(scenarios):
-        keys.setdefault(_population_key(scenario), []).append(i)
+        keys.setdefault(population_key(scenario), []).append(i)
     order = [i for members in keys.values() for i in members]
     count = max(1, min(count, len(order)))
     step = len(order) / count
@@ -286,16 +298,12 @@ def run_planned(
     return _on_processes(min(workers, len(plan)), job, plan, report)
 
 
-def _ignore_interrupts() -> None:
-    """In a worker: leave Ctrl-C to the parent, which ends the workers itself."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
 def _on_processes(
     workers: int, job: BatchJob, plan: list[tuple[int, int]], report: Callable[[float], None]
 ) -> list[list[BatchSummary]]:
     """Batches on local worker processes; on Ctrl-C or any failure the workers end at once."""
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_ignore_interrupts)
+    # Workers leave signals to this process, which ends them itself, and die with it.
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=in_worker, initargs=(os.getpid(),))
     done: list[list[BatchSummary]] = []
     try:
         futures = [pool.submit(job, index, count) for index, count in plan]
@@ -331,16 +339,79 @@ def _on_dask(
         raise UsageError(
             "", advice="{scheduler} needs Dask: python3 -m pip install 'exposure-sim[cluster]'"
         ) from None
-    try:
-        client = Client(address, timeout=10, set_as_default=False)
-    except (OSError, TimeoutError, ValueError) as exc:
-        raise UsageError(f"cannot connect ({exc})", subject="scheduler", given=address) from None
+    client = _connect(Client, address)
     try:
         futures = [client.submit(job, index, count, pure=False) for index, count in plan]
         done = []
         for future in futures:
-            done.append(future.result())
+            try:
+                done.append(future.result())
+            except (OSError, TimeoutError) as exc:
+                raise UsageError(
+                    f"lost the cluster ({_first_line(exc)})", subject="scheduler", given=address
+                ) from None
             report(sum(summary.people.shape[0] for summary in done[-1]))
         return done
     finally:
-        client.close()
+        with contextlib.suppress(Exception):
+            client.close(timeout=CONNECT_SECONDS)
+
+
+def _connect(client_type: Any, address: str) -> Any:
+    """A Dask client connected within CONNECT_SECONDS, or one line saying why not.
+
+    Whatever fails while connecting (a refused or silent port, a peer that speaks something
+    else) is the address's fault, not ours. A client that failed to start complains from its
+    finaliser; that complaint is not the user's business and is kept off the terminal.
+    """
+    import dask
+
+    quiet = sys.unraisablehook
+    sys.unraisablehook = lambda _unraisable: None
+    failure = ""
+    try:
+        with dask.config.set(
+            {
+                "distributed.comm.timeouts.connect": f"{CONNECT_SECONDS}s",
+                "distributed.comm.retry.count": 0,
+            }
+        ):
+            return _within(CONNECT_SECONDS + 2, client_type, address, CONNECT_SECONDS)
+    except Exception as exc:
+        failure = _first_line(exc)
+    finally:
+        if failure:
+            # The failed client is freed here, with the exception that held it, and quietly.
+            gc.collect()
+        sys.unraisablehook = quiet
+    raise UsageError(f"cannot connect ({failure})", subject="scheduler", given=address)
+
+
+def _within(seconds: float, client_type: Any, address: str, timeout: float) -> Any:
+    """A client made in a helper thread, given up after `seconds`.
+
+    A peer that accepts the connection and then says nothing keeps Dask's own handshake waiting
+    past its connection timeout; the thread bounds the wait.
+    """
+    made: list[Any] = []
+    failed: list[BaseException] = []
+
+    def connect() -> None:
+        try:
+            made.append(client_type(address, timeout=timeout, set_as_default=False))
+        except BaseException as exc:  # handed to the caller's thread
+            failed.append(exc)
+
+    helper = threading.Thread(target=connect, name="dask-connect", daemon=True)
+    helper.start()
+    helper.join(seconds)
+    if failed:
+        raise failed[0]
+    if not made:
+        raise TimeoutError(f"no answer within {seconds:.0f} s")
+    return made[0]
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return (text.splitlines()[0] if text else type(exc).__name__)[:200]

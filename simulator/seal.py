@@ -143,7 +143,7 @@ class Passphrase:
             if not self._text:
                 raise SealError(f"{PASSPHRASE_VARIABLE} is set but empty")
         elif self.prompt is not None:
-            self._text = self.prompt(confirm)
+            self._text = _utf8(self.prompt(confirm), "the passphrase typed")
             if not self._text:
                 raise SealError("the passphrase is empty")
             self._confirmed = (
@@ -153,7 +153,7 @@ class Passphrase:
         else:
             raise SealError(f"no passphrase: set {PASSPHRASE_VARIABLE} or use --passphrase-file")
         self._confirmed = True
-        return self._text
+        return _utf8(self._text, PASSPHRASE_VARIABLE if self.file is None else str(self.file))
 
     def key(self, salt: bytes, params: ScryptParams) -> bytes:
         """The key for this salt and these parameters (derived once)."""
@@ -165,6 +165,16 @@ class Passphrase:
     def verified(self) -> None:
         """Mark the passphrase as right (it opened a sealed file): no need to ask it twice."""
         self._confirmed = True
+
+
+def _utf8(text: str, where: str) -> str:
+    """The passphrase if it is text; bytes that are not UTF-8 (kept by the system as lone
+    surrogates) would give a key that no prompt can type again, so they are refused."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise SealError(f"{where}: the passphrase is not UTF-8 text") from None
+    return text
 
 
 def _read_passphrase_file(path: Path) -> str:
@@ -244,7 +254,8 @@ def unseal(data: bytes, passphrase: Passphrase) -> bytes:
     header = data[:HEADER_BYTES]
     key = passphrase.key(salt, params)
     try:
-        plaintext = ChaCha20Poly1305(key).decrypt(nonce, data[HEADER_BYTES:], header)
+        # A view, not a slice: a slice would copy the whole ciphertext once more.
+        plaintext = ChaCha20Poly1305(key).decrypt(nonce, memoryview(data)[HEADER_BYTES:], header)
     except InvalidTag:
         raise SealError(
             "cannot unseal: wrong passphrase, or the file was changed after sealing"

@@ -28,6 +28,12 @@ EXPECTED = {
     "ansi-escape": "title: contains the control character U+001B",
     "bad-date": "invalid YAML: month must be in 1..12",
     "bidi-override": "title: contains the control character U+202E",
+    "rlm-mark": "title: contains the control character U+200F",
+    "arabic-letter-mark": "title: contains the control character U+061C",
+    "line-separator": "title: contains the control character U+2028",
+    "bom-inside": "title: contains the invisible character U+FEFF",
+    "zero-width-space": "title: contains the invisible character U+200B",
+    "bidi-isolate": "title: contains the control character U+2067",
     "binary": "is a binary file",
     "binary-tag": "YAML tags are not allowed",
     "carriage-return": "title: contains the control character U+000D",
@@ -246,3 +252,17 @@ def test_scenario_text_is_never_taken_as_markup(tmp_path):
 
 def test_sealing_parameters_are_bounded_by_default():
     assert sealing.DEFAULT_PARAMS.memory <= sealing.MAX_MEMORY
+
+
+def test_joiners_that_scripts_need_are_kept(tmp_path):
+    """Persian and Indic spelling needs the zero-width (non-)joiners: they are not refused."""
+    text = (HOSTILE / "bidi-override.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "persian.yaml"
+    path.write_text(
+        text.replace(
+            '"Reference \\u202Eedacsac"',
+            '"\\u0645\\u06CC\\u200C\\u062E\\u0648\\u0627\\u0645 \\u200D"',
+        ),
+        encoding="utf-8",
+    )
+    assert load(str(path)).scenario.title.startswith("\u0645\u06cc\u200c")

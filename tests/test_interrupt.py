@@ -7,6 +7,7 @@ only waits longer), sends SIGINT to the main process only, and times the exit.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -119,3 +120,166 @@ def test_sweep_interrupted(tmp_path):
 def test_report_interrupted(tmp_path):
     code, elapsed, stderr, _ = _interrupt(tmp_path, ["report", *LONG], 2.0, 1, name="handout.html")
     assert code == 130 and elapsed < 1.0, (code, elapsed, stderr)
+
+
+def _wait_for(predicate, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            pytest.fail("the command never got there")
+        time.sleep(0.002)
+
+
+def _signal_and_time(process: subprocess.Popen, signum: int) -> tuple[int, float]:
+    started = time.monotonic()
+    process.send_signal(signum)
+    code = process.wait(timeout=10)
+    return code, time.monotonic() - started
+
+
+@pytest.mark.parametrize(
+    "signum,code,line",
+    [(signal.SIGTERM, 143, "terminated"), (signal.SIGHUP, 129, "hung up: the terminal was closed")],
+)
+def test_run_ended_by_signal(tmp_path, signum, code, line):
+    out = tmp_path / "out"
+    out.mkdir()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "simulator", "run", *LONG, "--workers", "2", "-o", "out/r.json"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
+    try:
+        kids: list[int] = []
+
+        def busy() -> bool:
+            kids[:] = _children(process.pid)
+            assert process.poll() is None
+            return len(kids) >= 2 and sum(_cpu_seconds(k) for k in kids) > 1.0
+
+        _wait_for(busy)
+        got, elapsed = _signal_and_time(process, signum)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    stderr = process.stderr.read() if process.stderr else ""
+    assert got == code, stderr
+    assert elapsed < 1.0, f"took {elapsed:.2f} s to stop"
+    assert stderr.strip().splitlines()[-1] == line
+    assert "Traceback" not in stderr
+    assert list(out.iterdir()) == []
+    time.sleep(0.2)
+    assert not [k for k in kids if _alive(k)], "worker processes outlived the command"
+
+
+def test_workers_die_with_a_killed_parent(tmp_path):
+    """Even SIGKILL, which the parent cannot handle, leaves no worker running on its own."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "simulator", "run", *LONG, "--workers", "2", "-o", "r.json"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=tmp_path,
+    )
+    kids: list[int] = []
+    try:
+
+        def started() -> bool:
+            kids[:] = _children(process.pid)
+            return len(kids) >= 2
+
+        _wait_for(started)
+    finally:
+        process.kill()
+        process.wait()
+    deadline = time.monotonic() + 2.0
+    while [k for k in kids if _alive(k)] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [k for k in kids if _alive(k)], "workers outlived their killed parent"
+
+
+def _big_sealed(tmp_path: Path, size: int) -> Path:
+    from simulator.seal import Passphrase, ScryptParams, seal
+
+    plain = os.urandom(size)
+    sealed = tmp_path / "big.sealed"
+    sealed.write_bytes(seal(plain, Passphrase(text="a test passphrase"), ScryptParams(10, 8, 1)))
+    return sealed
+
+
+@pytest.mark.parametrize("command", ["unseal", "seal"])
+def test_signal_while_writing_leaves_no_part_file(tmp_path, command):
+    """SIGTERM while the (decrypted) output is being written removes the temporary file."""
+    source = _big_sealed(tmp_path, 80 * 1024**2) if command == "unseal" else tmp_path / "big.bin"
+    if command == "seal":
+        source.write_bytes(os.urandom(80 * 1024**2))
+    env = {**os.environ, "EXPOSURE_PASSPHRASE": "a test passphrase"}
+    # On a busy machine the write may finish before the signal lands: then the try is repeated
+    # (it must have left the whole file, and nothing else).
+    for attempt in range(4):
+        out = tmp_path / f"out{attempt}"
+        out.mkdir()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "simulator", command, str(source), "-o", str(out / "result")],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        try:
+
+            def writing(out: Path = out, process: subprocess.Popen = process) -> bool:
+                return any(p.suffix == ".part" for p in out.iterdir()) or process.poll() is not None
+
+            _wait_for(writing)
+            got, elapsed = _signal_and_time(process, signal.SIGTERM)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        stderr = process.stderr.read() if process.stderr else ""
+        assert "Traceback" not in stderr
+        if got == 0:
+            assert [p.name for p in out.iterdir()] == ["result"]
+            continue
+        assert got == 143, stderr
+        assert elapsed < 1.0, f"took {elapsed:.2f} s to stop"
+        assert list(out.iterdir()) == [], "a signalled command left its temporary file"
+        return
+    pytest.fail("the write always finished before the signal")
+
+
+def test_a_signal_at_any_moment_of_a_short_command_is_never_a_traceback(tmp_path):
+    """Signals sent from start to finish of a short command, the end included: each try exits
+    0 (finished first) or with the signal's code, never with a traceback or a temporary file."""
+    args = ["run", "reference-cascade", "--people", "1000", "--runs", "2", "--format", "json"]
+    started = time.monotonic()
+    subprocess.run([sys.executable, "-m", "simulator", *args], capture_output=True, check=True)
+    whole = time.monotonic() - started
+    codes = set()
+    for i, signum in enumerate([signal.SIGINT, signal.SIGTERM, signal.SIGHUP] * 2):
+        out = tmp_path / f"try{i}"
+        out.mkdir()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "simulator", *args, "-o", str(out / "r.json")],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        time.sleep(whole * (0.5 + 0.1 * i))  # from the middle to just after the end
+        process.send_signal(signum)
+        code = process.wait(timeout=10)
+        stderr = process.stderr.read() if process.stderr else ""
+        codes.add(code)
+        # Ended by the handler (128 + n) or, as the interpreter shuts down, by the signal itself
+        # (-n, which a shell also reports as 128 + n).
+        assert code in (0, 128 + signum, -signum), (code, stderr)
+        assert "Traceback" not in stderr and "Exception ignored" not in stderr, stderr
+        # Either no file, or the whole result: never a temporary file.
+        names = [p.name for p in out.iterdir()]
+        assert names in ([], ["r.json"]), names
+        if names:
+            json.loads((out / "r.json").read_text())
+    assert codes - {0}, "no try was interrupted: the test did not test anything"

@@ -211,3 +211,28 @@ def test_garbage_is_tampered_not_a_crash():
     net = _network("end_to_end_sealed", True)
     for junk in (b"", b"\x00", b"\x00\xffEX", bytes(200)):
         assert not net.deliver(junk, 1, False).ok
+
+
+def test_a_forged_counter_is_refused_before_the_ratchet_walks_to_it():
+    """A header claiming message 4 billion must not make the phone derive 4 billion keys."""
+    import time
+
+    from simulator.messaging.session import MAX_SKIP
+
+    chain = Chain(b"k" * 32, 0, True)
+    assert chain.peek(MAX_SKIP) is not None
+    assert chain.peek(MAX_SKIP + 1) is None
+
+    net = _network("end_to_end", True)
+    _exchange(net, [(True, 1, "warm up the session")])
+    _wire, down = net.send(0, 0, 1, 0, False, 2, 0, encode_content("the real message", None))
+    parsed = parse(down)
+    assert parsed is not None
+    raw = parsed[1]
+    at = down.index(raw) + 21  # the counter, after magic, version, kind, channel and four ids
+    forged = down[:at] + (2**32 - 1).to_bytes(4, "big") + down[at + 4 :]
+    started = time.perf_counter()
+    assert not net.deliver(forged, 1, False).ok
+    assert time.perf_counter() - started < 0.5
+    got = net.deliver(down, 1, False)
+    assert got.ok and got.text == "the real message"

@@ -307,14 +307,14 @@ def test_write_failure_leaves_no_file():
 
 
 def test_failure_while_writing_markdown_removes_its_charts(tmp_path, monkeypatch):
-    real = handout.write_atomic
+    real = handout.write_result
 
-    def fail_on_report(path, data):
+    def fail_on_report(path, data, passphrase=None):
         if str(path).endswith(".md"):
             raise KeyboardInterrupt
-        real(path, data)
+        return real(path, data, passphrase)
 
-    monkeypatch.setattr(handout, "write_atomic", fail_on_report)
+    monkeypatch.setattr(handout, "write_result", fail_on_report)
     result = CliRunner().invoke(
         cli, ["report", str(_town(tmp_path)), "--runs", "2", "-o", str(tmp_path / "r.md")]
     )

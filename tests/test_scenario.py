@@ -156,7 +156,7 @@ def test_unreadable_file(tmp_path, monkeypatch):
     def refuse(self, *args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(Path, "open", refuse)
+    monkeypatch.setattr("simulator.files.os.open", refuse)
     (line,) = problems_of(path)
     assert line == f"{path}: permission denied"
 

@@ -389,7 +389,10 @@ def test_run_reads_a_sealed_scenario_and_seals_its_result(tmp_path, fast_sealing
         "run", str(scenario), *SMALL, "--format", "json", "--seal", "-o", str(tmp_path / "r.json")
     )
     assert result.exit_code == 0, result.stderr
-    sealed_result = (tmp_path / "r.json").read_bytes()
+    # --seal names the file .sealed, and says so in one line
+    assert result.stderr.startswith(f"wrote {tmp_path / 'r.json.sealed'} (sealed, ")
+    assert result.stderr.count("\n") == 1
+    sealed_result = (tmp_path / "r.json.sealed").read_bytes()
     assert is_sealed(sealed_result) and b"reference" not in sealed_result
     doc = json.loads(unseal(sealed_result, pw()))
     expected = json.loads(plain.stdout)
@@ -397,7 +400,7 @@ def test_run_reads_a_sealed_scenario_and_seals_its_result(tmp_path, fast_sealing
         d.pop("timing")
         d["scenario"].pop("path")
     assert doc == expected
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.json", "town.yaml.sealed"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.json.sealed", "town.yaml.sealed"]
 
 
 def test_passphrase_file_on_show_validate_and_run(tmp_path, monkeypatch):
@@ -446,7 +449,7 @@ def test_interrupted_write_leaves_nothing(tmp_path, monkeypatch):
 
     monkeypatch.setattr(output.os, "fsync", interrupt)
     with pytest.raises(KeyboardInterrupt):
-        output.write_result(tmp_path / "r.json", "{}", pw())
+        output.write_result(tmp_path / "r.json.sealed", "{}", pw())
     assert list(tmp_path.iterdir()) == []
 
 
@@ -466,7 +469,7 @@ def test_report_can_be_sealed(tmp_path, fast_sealing):
         str(out),
     )
     assert result.exit_code == 0, result.stderr
-    sealed = out.read_bytes()
+    sealed = (tmp_path / "handout.html.sealed").read_bytes()
     assert is_sealed(sealed) and b"html" not in sealed.lower()
     assert b"<html" in unseal(sealed, pw()).lower()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["handout.html"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["handout.html.sealed"]

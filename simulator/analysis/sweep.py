@@ -55,9 +55,11 @@ class Vary:
 def parse_vary(text: str, sweeper: Sweeper) -> Vary:
     """Parse `dotted.key=LOW:HIGH[:STEPS]` and check that the key is a number the scenario sets."""
     match = _VARY.match(text.strip())
-    if not match:
+    if not match or not text.isascii():
         raise UsageError(
-            "expected dotted.key=LOW:HIGH or dotted.key=LOW:HIGH:STEPS", subject="vary", given=text
+            "expected dotted.key=LOW:HIGH or dotted.key=LOW:HIGH:STEPS, in ASCII",
+            subject="vary",
+            given=text,
         )
     key = match["key"].strip()
     try:

@@ -39,6 +39,13 @@ def chain_start(root: bytes, sender: int, recipient: int) -> bytes:
     return hkdf(root, b"exposure/chain" + sender.to_bytes(4, "big") + recipient.to_bytes(4, "big"))
 
 
+# How many message keys a ratchet derives past its position for one incoming message, before
+# the message is authenticated. A forged header's counter of four billion would otherwise make
+# the receiver derive four billion keys; as in the Signal protocol, a gap larger than this is
+# treated as a message the chain cannot open.
+MAX_SKIP = 1000
+
+
 @dataclass
 class Chain:
     """One direction of a session: the keys for its messages, numbered from 0."""
@@ -58,10 +65,13 @@ class Chain:
         return self.ahead(index)[0]
 
     def ahead(self, index: int) -> tuple[bytes | None, Chain]:
-        """The key for message `index`, and the chain as it would stand after giving it."""
+        """The key for message `index`, and the chain as it would stand after giving it.
+
+        None when the ratchet has passed it, or when it lies more than MAX_SKIP keys ahead.
+        """
         if not self.ratchet:
             return indexed_key(self.key, index), Chain(self.key, max(self.index, index + 1), False)
-        if index < self.index:
+        if index < self.index or index - self.index > MAX_SKIP:
             return None, self
         key = self.key
         for _step in range(index - self.index):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Callable
 
-from simulator.errors import UsageError
+from simulator.errors import UsageError, ascii_number
 from simulator.i18n import _, ngettext
 from simulator.report.objectives import conditional_claims, depends_heading
 from simulator.report.story import cap, event_text, why
@@ -387,8 +387,9 @@ def read_choice(
                 )
             return None
         text = line.strip()
-        if text.isdigit() and 1 <= int(text) <= count:
-            return int(text) - 1
+        answer = ascii_number(text)
+        if answer is not None and 1 <= answer <= count:
+            return answer - 1
         bad = text[:40]
         tell(_("Please answer with a number from 1 to {n}.").format(n=count) + "\n")
 

@@ -12,7 +12,6 @@ Markdown renderer would turn into HTML or links.
 
 from __future__ import annotations
 
-import os
 import re
 import shlex
 import urllib.parse
@@ -42,7 +41,7 @@ from simulator.report.describe import (
     range_lines,
 )
 from simulator.report.objectives import conditional_claims, depends_heading
-from simulator.report.output import write_atomic, write_result
+from simulator.report.output import Output, Written, sealed_name, write_result
 from simulator.report.words import (
     change,
     change_ends,
@@ -93,34 +92,32 @@ def report_paths(output: str) -> list[Path]:
     return paths
 
 
-def check_writable(output: str, force: bool) -> None:
-    """Refuse, before any work, an output that exists (unless `force`) or cannot be written."""
+def check_writable(output: str, force: bool, sealed: bool = False) -> None:
+    """Refuse, before any work, a report or chart this command may not write (Output.check)."""
     for path in report_paths(output):
-        folder = path.parent
-        if path.is_dir():
-            raise UsageError(f"{path}: cannot write: it is a folder")
-        if path.exists() and not force:
-            raise UsageError(f"{path}: already exists", advice="; add {force} to overwrite it")
-        if not folder.is_dir():
-            raise UsageError(f"{path}: cannot write: the folder {folder} does not exist")
-        if not os.access(folder, os.W_OK | os.X_OK):
-            raise UsageError(f"{path}: cannot write: the folder {folder} is not writable")
+        name = sealed_name(str(path)) if sealed else str(path)
+        Output(name, force=force, sealed=sealed).check()
 
 
-def write_files(files: dict[Path, str], passphrase: Passphrase | None = None) -> None:
-    """Write each file atomically (sealed if asked), the report last; on failure remove them all."""
+def write_files(files: dict[Path, str], passphrase: Passphrase | None = None) -> Written:
+    """Write each file whole (sealed if asked, as NAME.sealed), the report last.
+
+    On failure the files already written are removed; returns what was written.
+    """
     written: list[Path] = []
+    size = 0
     try:
         for path, text in files.items():
-            if passphrase is None:
-                write_atomic(path, text)
-            else:
-                write_result(path, text, passphrase)
-            written.append(path)
+            name = Path(sealed_name(str(path))) if passphrase is not None else path
+            size += write_result(name, text, passphrase).size
+            written.append(name)
     except BaseException:
         for path in written:
             path.unlink(missing_ok=True)
         raise
+    names = [str(p) for p in written]
+    # The report is written last and named first.
+    return Written([names[-1], *names[:-1]], size, passphrase is not None)
 
 
 @dataclass(frozen=True)

@@ -1,38 +1,172 @@
-"""Writing results safely: a temporary file in the target folder, then an atomic rename."""
+"""The output contract: one set of rules for every command that writes a file.
+
+- `-` is standard output.
+- A new file is written to a temporary file in the target folder, then renamed, so that it is
+  complete or absent. The folder is checked before any work, so that a long simulation does not
+  end in "cannot write".
+- An existing file is replaced only with --force, and a sealed file never by plain text.
+- A FIFO or a character device (a terminal, /dev/null) is written through, never replaced: there
+  is no file to rename over it. A symbolic link, a block device, a socket or a folder is refused:
+  replacing a link or writing through it to wherever it points are both surprises.
+- A sealed output's name ends in `.sealed` (added when missing), and it never goes to standard
+  output.
+- The command says on stderr, in one line, what it wrote (the caller prints `Written.line`).
+"""
 
 from __future__ import annotations
 
 import os
+import stat
+from dataclasses import dataclass
 from pathlib import Path
 
 from simulator.errors import SealError, UsageError
-from simulator.files import write_atomic
-from simulator.seal import Passphrase, seal
+from simulator.files import write_atomic, write_through
+from simulator.i18n import _
+from simulator.seal import MAGIC, Passphrase, seal
+
+STDOUT = "-"
+SEALED_SUFFIX = ".sealed"
+
+
+@dataclass(frozen=True)
+class Output:
+    """Where a command writes one file: checked before any work, written whole at the end."""
+
+    path: str
+    force: bool = False
+    sealed: bool = False
+
+    @property
+    def to_stdout(self) -> bool:
+        """Whether the output is standard output (`-o -`)."""
+        return self.path == STDOUT
+
+    def check(self) -> None:
+        """Refuse, before any work, an output this command may not write (see the module)."""
+        if self.to_stdout:
+            if self.sealed:
+                raise UsageError(
+                    "a sealed result is written to a file, not to standard output",
+                    subject="seal",
+                )
+            return
+        if self.sealed and not self.path.endswith(SEALED_SUFFIX):
+            raise UsageError(f"{self.path}: a sealed file's name ends in {SEALED_SUFFIX}")
+        kind = _kind(Path(self.path))
+        if kind == "stream":
+            return
+        if kind == "file":
+            if _is_sealed_file(Path(self.path)) and not self.sealed:
+                raise UsageError(
+                    f"{self.path}: is a sealed file; plain text never replaces one: "
+                    "choose another name"
+                )
+            if not self.force:
+                raise UsageError(
+                    f"{self.path}: already exists", advice="; add {force} to overwrite it"
+                )
+        _check_folder(Path(self.path))
+
+    def write(self, data: str | bytes, passphrase: Passphrase | None = None) -> Written:
+        """Write `data` (sealed first, in memory, when a passphrase is given); say what it did.
+
+        Only the sealed bytes ever reach the disk, so no plaintext copy is left behind.
+        """
+        payload = data.encode("utf-8") if isinstance(data, str) else data
+        if passphrase is not None:
+            try:
+                payload = seal(payload, passphrase)
+            except SealError as exc:
+                raise SealError(f"{self.path}: {exc}") from None
+        if self.to_stdout:
+            raise UsageError("standard output is written by the command, not here")
+        self.check()  # again: the file may have appeared while the command worked
+        if _kind(Path(self.path)) == "stream":
+            write_through(self.path, payload)
+        else:
+            write_atomic(self.path, payload)
+        return Written([self.path], len(payload), passphrase is not None)
+
+
+def sealed_name(path: str) -> str:
+    """The name of a sealed output: the name given, with `.sealed` added unless it has it."""
+    return path if path == STDOUT or path.endswith(SEALED_SUFFIX) else path + SEALED_SUFFIX
+
+
+@dataclass(frozen=True)
+class Written:
+    """What a command wrote, for the one line that says so."""
+
+    paths: list[str]
+    size: int
+    sealed: bool
+
+    def line(self) -> str:
+        """`wrote result.json (12 KiB)`, `wrote report.md and 4 more files (sealed, 2 MiB)`."""
+        what = self.paths[0]
+        if len(self.paths) > 1:
+            what = _("{file} and {n} more files").format(file=what, n=len(self.paths) - 1)
+        size = _size(self.size)
+        detail = _("sealed, {size}").format(size=size) if self.sealed else size
+        return _("wrote {what} ({detail})").format(what=what, detail=detail)
 
 
 def check_new_file(path: str | Path, force: bool) -> None:
-    """Refuse, before any work, an existing file (without --force) or an unwritable folder."""
-    target = Path(path)
-    folder = target.parent if str(target.parent) else Path(".")
-    if target.is_dir():
-        raise UsageError(f"{target}: cannot write: it is a folder")
-    if target.exists() and not force:
-        raise UsageError(f"{target}: already exists", advice="; add {force} to overwrite it")
+    """Refuse, before any work, an output that may not be written (see Output.check)."""
+    Output(str(path), force=force).check()
+
+
+def write_result(
+    path: str | Path, data: str | bytes, passphrase: Passphrase | None = None, force: bool = True
+) -> Written:
+    """Write one result under the output contract (already checked, hence `force` by default)."""
+    return Output(str(path), force=force, sealed=passphrase is not None).write(data, passphrase)
+
+
+def _kind(path: Path) -> str:
+    """'new', 'file' or 'stream' (a FIFO or character device); anything else is refused."""
+    try:
+        mode = path.lstat().st_mode
+    except FileNotFoundError:
+        return "new"
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot write ({exc.strerror})") from None
+    if stat.S_ISREG(mode):
+        return "file"
+    if stat.S_ISFIFO(mode) or stat.S_ISCHR(mode):
+        return "stream"
+    if stat.S_ISLNK(mode):
+        raise UsageError(
+            f"{path}: is a symbolic link; Exposure neither replaces links nor writes through "
+            "them: name the file itself"
+        )
+    if stat.S_ISDIR(mode):
+        raise UsageError(f"{path}: cannot write: it is a folder")
+    raise UsageError(f"{path}: is a device or socket, not a file; Exposure does not write to it")
+
+
+def _check_folder(path: Path) -> None:
+    folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
-        raise UsageError(f"{target}: cannot write: the folder {folder} does not exist")
+        raise UsageError(f"{path}: cannot write: the folder {folder} does not exist")
     if not os.access(folder, os.W_OK | os.X_OK):
-        raise UsageError(f"{target}: cannot write: the folder {folder} is not writable")
+        raise UsageError(f"{path}: cannot write: the folder {folder} is not writable")
 
 
-def write_result(path: str | Path, data: str | bytes, passphrase: Passphrase | None = None) -> None:
-    """Write a result atomically, sealed first (in memory) when a passphrase is given.
+def _is_sealed_file(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            return handle.read(len(MAGIC)) == MAGIC
+    except OSError:
+        return False
 
-    Only the sealed bytes ever reach the disk, so no plaintext copy is left behind.
-    """
-    payload = data.encode("utf-8") if isinstance(data, str) else data
-    if passphrase is not None:
-        try:
-            payload = seal(payload, passphrase)
-        except SealError as exc:
-            raise SealError(f"{path}: {exc}") from None
-    write_atomic(path, payload)
+
+def _size(n: int) -> str:
+    for unit, size in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
+        if n >= size:
+            return f"{n / size:.1f} {unit}" if n < 10 * size else f"{n // size:,} {unit}"
+    return f"{n} bytes"
+
+
+__all__ = ["Output", "Written", "check_new_file", "sealed_name", "write_atomic", "write_result"]

@@ -77,6 +77,11 @@ class LoadedScenario:
         return self.document.sha256
 
     @property
+    def sealed(self) -> bool:
+        """Whether the scenario was read from a sealed file."""
+        return self.original.sealed
+
+    @property
     def countermeasures(self) -> list[str]:
         """The countermeasures applied, each once, in the order named."""
         return list(self.patches.countermeasures)

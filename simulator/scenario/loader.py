@@ -14,7 +14,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from simulator.errors import Problem, ScenarioError, SealError
+from simulator.errors import Problem, ScenarioError, SealError, ascii_number
 from simulator.files import FileProblem, read_bounded
 from simulator.seal import OVERHEAD, Passphrase, is_sealed, unseal
 
@@ -25,9 +25,14 @@ MAX_FILE_BYTES = 1024 * 1024
 MAX_ITEMS = 3_000  # lines plus commas, counted before parsing
 MAX_NODES = 50_000  # values after expanding aliases
 MAX_DEPTH = 48
-# Control characters (but tab and line feed) and bidirectional overrides can make a terminal or
-# a report show something other than what the file says.
-_UNSAFE_CHARACTER = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# Control characters (but tab and line feed), bidirectional controls and marks, line separators
+# and invisible characters can make a terminal or a report show something other than what the
+# file says. The zero-width (non-)joiners U+200C and U+200D stay: Persian and Indic scripts need
+# them to be spelled right.
+_CONTROL = "\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+_INVISIBLE = "\u180e\u200b\u2060-\u2064\ufeff\ufff9-\ufffb"
+_UNSAFE_CHARACTER = re.compile(f"[{_CONTROL}{_INVISIBLE}]")
+_INVISIBLE_CHARACTER = re.compile(f"[{_INVISIBLE}]")
 
 Path_ = tuple[str | int, ...]
 
@@ -67,6 +72,8 @@ class Document:
     path: str = ""
     # Numbers written `{value: X, range: [LOW, HIGH]}`: path -> the range as written (ranges.py).
     ranges: dict[Path_, Any] = field(default_factory=dict)
+    # Read from a sealed file: its text must not leave the process in clear.
+    sealed: bool = False
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Document:
         """A copy with its own data and patch records; positions, fixed once parsed, are shared.
@@ -116,6 +123,17 @@ class Document:
         return Problem(source, line, col, dotted(path), message)
 
 
+def split_key(key: str) -> Path_:
+    """`contacts.ties.0.each` -> ("contacts", "ties", 0, "each")."""
+    return tuple(_part(p) for p in key.split("."))
+
+
+def _part(text: str) -> str | int:
+    """A part of a dotted key: an index in ASCII digits, or a name."""
+    index = ascii_number(text)
+    return text if index is None else index
+
+
 def dotted(path: Path_) -> str:
     """A path as a dotted key: activities.call_abroad.minutes."""
     return ".".join(str(p) for p in path)
@@ -128,11 +146,13 @@ def describe(value: Any, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def read_text(path: Path, source: str, passphrase: Passphrase | None = None) -> tuple[str, bytes]:
+def read_text(
+    path: Path, source: str, passphrase: Passphrase | None = None
+) -> tuple[str, bytes, bool]:
     """Read a file as UTF-8 text, refusing missing, huge, binary or unreadable files.
 
     A sealed file is opened in memory with the passphrase (by default from EXPOSURE_PASSPHRASE);
-    the text and bytes returned are then the plaintext's.
+    the text and bytes returned are then the plaintext's. The flag says whether it was sealed.
     """
     try:
         raw = read_bounded(path, MAX_FILE_BYTES + OVERHEAD, "a scenario file")
@@ -140,12 +160,13 @@ def read_text(path: Path, source: str, passphrase: Passphrase | None = None) -> 
         raise ScenarioError([Problem(source, None, None, "", problem.reason)]) from None
     if is_sealed(raw):
         if len(raw) > MAX_FILE_BYTES + OVERHEAD:
-            return decode_text(raw, source), raw  # refused for its size, before any decryption
+            return decode_text(raw, source), raw, True  # refused for its size, before decryption
         try:
             raw = unseal(raw, passphrase if passphrase is not None else Passphrase())
         except SealError as exc:
             raise ScenarioError([Problem(source, None, None, "", f"is sealed: {exc}")]) from None
-    return decode_text(raw, source), raw
+        return decode_text(raw, source), raw, True
+    return decode_text(raw, source), raw, False
 
 
 def decode_text(raw: bytes, source: str) -> str:
@@ -380,9 +401,8 @@ class _Walker:
 def _unsafe(text: str) -> str:
     found = _UNSAFE_CHARACTER.search(text)
     code = f"U+{ord(found.group()):04X}" if found else "?"
-    return (
-        f"contains the control character {code}, which can change what a terminal or report shows"
-    )
+    kind = "invisible" if found and _INVISIBLE_CHARACTER.match(found.group()) else "control"
+    return f"contains the {kind} character {code}, which can change what a terminal or report shows"
 
 
 def load_document(
@@ -390,9 +410,10 @@ def load_document(
 ) -> Document:
     """Read and parse one scenario file (sealed or not)."""
     label = source or str(path)
-    text, raw = read_text(path, label, passphrase)
+    text, raw, sealed = read_text(path, label, passphrase)
     doc = parse_yaml(text, raw, label)
     doc.path = str(path)
+    doc.sealed = sealed
     return doc
 
 

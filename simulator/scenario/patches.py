@@ -8,7 +8,14 @@ from typing import Any
 from pydantic import BaseModel
 
 from simulator.errors import Problem, did_you_mean
-from simulator.scenario.loader import Document, Path_, describe, dotted, parse_scalar
+from simulator.scenario.loader import (
+    Document,
+    Path_,
+    describe,
+    dotted,
+    parse_scalar,
+    split_key,
+)
 from simulator.scenario.validation import _unwrap, keys_at, types_at
 
 
@@ -19,11 +26,6 @@ class Override:
     key: str
     value: Any
     label: str  # where its problems are blamed, e.g. Setting("set", "days=30") or a file position
-
-
-def split_key(key: str) -> Path_:
-    """`contacts.ties.0.each` -> ("contacts", "ties", 0, "each")."""
-    return tuple(int(p) if p.isdigit() else p for p in key.split("."))
 
 
 def parse_override(expr: str) -> tuple[str, Any]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from simulator.errors import Problem, ScenarioError
+from simulator.errors import Problem, ScenarioError, ascii_number
 from simulator.scenario.loader import RANGE, VALUE, Document, Path_, describe, dotted
 from simulator.scenario.model import Scenario
 from simulator.scenario.validation import _unwrap, types_at, validate_model
@@ -132,8 +132,8 @@ def numeric_keys(data: Any, key: str) -> list[str]:
     for part in key.split("."):
         if isinstance(current, dict) and part in current:
             current = current[part]
-        elif isinstance(current, list) and part.isdigit() and int(part) < len(current):
-            current = current[int(part)]
+        elif isinstance(current, list) and (ascii_number(part) or 0) < len(current):
+            current = current[ascii_number(part) or 0]
         else:
             return []
     out: list[str] = []

@@ -8,8 +8,8 @@ from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
-from simulator.errors import Problem, ScenarioError, did_you_mean
-from simulator.scenario.loader import Document, Path_, describe
+from simulator.errors import Problem, ScenarioError, ascii_number, did_you_mean
+from simulator.scenario.loader import Document, Path_, describe, split_key
 from simulator.scenario.model import (
     ANY_CONTACT,
     EVERYONE,
@@ -513,7 +513,7 @@ def claim_problems(s: Scenario, doc: Document) -> list[Problem]:
 
 def _numeric_key(key: str) -> bool:
     """Whether a dotted key names a number in a scenario (a value a range can be given to)."""
-    path = tuple(int(p) if p.isdigit() else p for p in key.split("."))
+    path = split_key(key)
     kinds = {alt for tp in types_at(path) for alt in _unwrap(tp)}
     return bool(kinds & {int, float})
 
@@ -538,8 +538,8 @@ def _resolves(data: Any, dotted_key: str) -> bool:
     for part in dotted_key.split("."):
         if isinstance(current, dict) and part in current:
             current = current[part]
-        elif isinstance(current, list) and part.isdigit() and int(part) < len(current):
-            current = current[int(part)]
+        elif isinstance(current, list) and (ascii_number(part) or 0) < len(current):
+            current = current[ascii_number(part) or 0]
         else:
             return False
     return True

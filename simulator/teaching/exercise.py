@@ -33,6 +33,7 @@ import numpy as np
 
 from simulator.analysis.compare import Delta, Variant, paired_delta
 from simulator.analysis.results import aggregate
+from simulator.budget import check_variants
 from simulator.engine import NOT_EXPOSED, Engine, Outcome
 from simulator.errors import UsageError
 from simulator.files import FileProblem, read_bounded
@@ -48,6 +49,8 @@ from simulator.teaching.story import Event, Story, activity_counts, suspicion_pa
 SAVE_FORMAT = "exposure-exercise"
 SAVE_VERSION = 1
 MAX_SAVE_BYTES = 64 * 1024
+# A saved exercise nests three levels deep; anything much deeper is not one.
+MAX_SAVE_DEPTH = 8
 # Events the persona can see for herself; everything else is for the facilitator.
 SEEN = ("find", "exposed", "seized")
 
@@ -366,6 +369,9 @@ class Tabletop:
     ) -> list[list[BatchSummary]]:
         """Every schedule over `runs` runs, batch by batch on common streams (as `compare` does)."""
         size = batch_size(self.scenario)
+        # Each schedule is a variant on the town's one population: refused before any work if
+        # together they exceed the command's limits.
+        check_variants([self.scenario] * len(schedules), runs, workers, size)
         job = _ScheduleBatch(
             self.scenario, self.variants, self.turns, schedules, horizon, self.seed, size
         )
@@ -462,6 +468,39 @@ class Saved:
     choices: list[int]  # indices into the menu
 
 
+def _nesting(text: str) -> int:
+    """How deep brackets nest in JSON text, outside strings (before the parser recurses)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+def _small_int(text: str) -> int:
+    """A JSON integer of at most 20 digits: seeds and choices are no longer."""
+    if len(text.lstrip("-")) > 20:
+        raise ValueError(f"a number of {len(text)} digits")
+    return int(text)
+
+
+def _no_constant(text: str) -> float:
+    raise ValueError(f"{text} is not a number JSON allows")
+
+
 def read_saved(path: str) -> Saved:
     """Read a saved exercise, refusing anything that is not one, in one line."""
     where = Path(path)
@@ -472,13 +511,21 @@ def read_saved(path: str) -> Saved:
     if len(raw) > MAX_SAVE_BYTES:
         raise UsageError(f"{path}: not a saved exercise (larger than {MAX_SAVE_BYTES // 1024} KiB)")
     try:
-        doc = json.loads(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise UsageError(f"{path}: not a saved exercise (not UTF-8 text)") from None
+    if _nesting(text) > MAX_SAVE_DEPTH:
+        raise UsageError(
+            f"{path}: not a saved exercise (nested deeper than {MAX_SAVE_DEPTH} levels)"
+        )
+    try:
+        doc = json.loads(text, parse_int=_small_int, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
         raise UsageError(
             f"{path}: not a saved exercise (broken JSON at line {exc.lineno}, column {exc.colno})"
         ) from None
+    except ValueError as exc:
+        raise UsageError(f"{path}: not a saved exercise ({exc})") from None
     if not isinstance(doc, dict) or doc.get("format") != SAVE_FORMAT:
         raise UsageError(f'{path}: not a saved exercise (no "format": "{SAVE_FORMAT}")')
     if doc.get("version") != SAVE_VERSION:

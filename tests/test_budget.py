@@ -1,0 +1,129 @@
+"""One budget for every command: each variant, parameter set and sweep point is estimated (its
+population build included) and a request over the limits is refused before any work, exit 2."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from simulator.budget import (
+    BUILD_PEOPLE_PER_S,
+    estimate_seconds,
+    estimate_variants,
+    limits,
+)
+from simulator.cli import cli
+from simulator.errors import ResourceError
+from simulator.runner import simulate_variants
+from simulator.scenario import bundled_dir, load, variant
+from simulator.scenario.model import expected_people
+
+SCENARIOS = bundled_dir()
+
+
+def invoke(*args: str, input: str | None = None):
+    return CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False)
+
+
+def refused(*args: str, input: str | None = None) -> str:
+    started = time.monotonic()
+    result = invoke(*args, input=input)
+    assert result.exit_code == 2, (result.exit_code, result.output)
+    line = result.stderr.strip().splitlines()[-1]
+    assert "internal error" not in result.stderr and "Traceback" not in result.stderr
+    assert time.monotonic() - started < 10, "refused only after some work"
+    return line
+
+
+@pytest.fixture
+def crowding(tmp_path) -> Path:
+    """reference-cascade with a countermeasure that makes the town a hundred times bigger."""
+    text = (SCENARIOS / "reference-cascade.yaml").read_text(encoding="utf-8")
+    text = text.replace(
+        "countermeasures:\n",
+        "countermeasures:\n"
+        "  crowd:\n"
+        "    label: A bigger town\n"
+        "    description: Everyone moves to a town a hundred times bigger.\n"
+        "    cost: None.\n"
+        "    set: {population.units: 100000}\n",
+        1,
+    )
+    path = tmp_path / "crowding.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("command", ["compare", "report"])
+def test_a_countermeasure_that_grows_the_town_is_refused_before_work(crowding, tmp_path, command):
+    out = ["-o", str(tmp_path / "r.html")] if command == "report" else []
+    line = refused(command, str(crowding), "--runs", "20", *out)
+    assert line.startswith("this needs about")
+    assert "variants, the largest of 10,000,000 people" in line
+
+
+def test_every_variant_counts_each_population_once():
+    base = load("reference-cascade", people=10_000)
+    same_people = variant(base, overrides=[]).scenario
+    bigger = load("reference-cascade", people=100_000).scenario
+    one, summaries_one, _ = estimate_variants([base.scenario], 10, 1)
+    shared, _, _ = estimate_variants([base.scenario, same_people], 10, 1)
+    both, summaries_both, _ = estimate_variants([base.scenario, bigger], 10, 1)
+    assert shared == one, "variants on one population build it once"
+    assert both > 5 * one
+    assert summaries_both == 2 * summaries_one
+
+
+def test_the_estimate_includes_building_the_population():
+    scenario = load("reference-cascade", people=1_000_000, days=1).scenario
+    building = expected_people(scenario) / BUILD_PEOPLE_PER_S
+    assert estimate_seconds(scenario, 1, 1) >= building
+
+
+def test_the_runner_itself_refuses_what_exceeds_the_limits():
+    scenario = load("reference-cascade", people=2_000).scenario
+    with limits(1024**2, None), pytest.raises(ResourceError, match="this needs about"):
+        simulate_variants([scenario, scenario], 10, seed=1)
+    with limits(None, 0.001), pytest.raises(ResourceError, match="this would take about"):
+        simulate_variants([scenario], 10, seed=1)
+
+
+def test_reproducers_of_the_issue_are_refused():
+    assert refused("compare", "border-phone", "--people", "1000000", "--runs", "100000").startswith(
+        "this would take about"
+    )
+    assert "more than the limit of 60 minutes" in refused("run", "--people", "10000000")
+    assert refused(
+        "sweep", "reference-cascade", "--runs", "20", "--vary", "population.units=1:100000:2"
+    ).startswith("this needs about")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["run", "border-phone", "--runs", "4"],
+        ["compare", "border-phone", "--runs", "4"],
+        ["sweep", "border-phone", "--runs", "4", "--vary", "adversary.unlock=0.1:0.9:2"],
+        ["report", "border-phone", "--runs", "4", "-o", "REPORT"],
+        ["validate", "--check-objectives", "border-phone", "--runs", "4"],
+        ["exercise", "border-phone", "--runs", "4"],
+    ],
+    ids=lambda args: args[0],
+)
+def test_every_simulating_command_takes_the_limits(tmp_path, args):
+    args = [str(tmp_path / "r.html") if a == "REPORT" else a for a in args]
+    answers = "1\n" * 20 if args[0] == "exercise" else None
+    line = refused(*args, "--max-memory", "1M", input=answers)
+    assert "but the limit (--max-memory) is 1 MiB" in line
+    line = refused(*args, "--max-time", "0.001s", input=answers)
+    assert "more than the limit of 1 seconds" in line
+
+
+def test_validate_warns_of_a_countermeasure_over_the_budget(crowding):
+    result = invoke("validate", str(crowding))
+    assert result.exit_code == 0
+    assert f"warning: {crowding}: countermeasure crowd: this needs about" in result.stderr
+    assert "countermeasure locked_phone" not in result.stderr
