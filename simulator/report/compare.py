@@ -14,12 +14,11 @@ from simulator.report.run import RunInfo, run_json, timing_json
 from simulator.report.words import (
     MINUS,
     change,
-    change_ends,
     exposure,
     horizon,
     illustrative,
     no_change,
-    percent,
+    spread_values,
 )
 
 if TYPE_CHECKING:  # made only by `compare --uncertainty`, which imports scipy for it
@@ -104,16 +103,11 @@ def uncertainty_sentence(c: Comparison, name: str, u: Uncertainty) -> str:
     """One countermeasure's change of the role's exposure across the sourced ranges."""
     s = c.baseline.loaded.scenario
     r = u.roles[name]
-    lo, hi = change_ends(r.interval)
     values = {
         "cm": f"“{s.countermeasure_label(name)}”",
         "role": s.role_label(c.role),
-        "lo": lo,
-        "hi": hi,
-        "share": percent(r.parameter_share),
-        "chance": percent(1.0 - r.parameter_share),
-        "sets": len(u.sets),
         "day": s.days,
+        **spread_values(r.interval, r.parameter_share, len(u.sets)),
     }
     if r.all_zero:
         text = _(

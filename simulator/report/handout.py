@@ -44,7 +44,6 @@ from simulator.report.objectives import conditional_claims, depends_heading
 from simulator.report.output import Output, Written, sealed_name, write_result
 from simulator.report.words import (
     change,
-    change_ends,
     exposure,
     horizon,
     illustrative,
@@ -55,6 +54,7 @@ from simulator.report.words import (
     role_sentence,
     share,
     span,
+    spread_values,
 )
 from simulator.scenario.model import Scenario
 from simulator.seal import Passphrase
@@ -354,15 +354,10 @@ def _ranged_note(ranged: RangedComparison, runs: int) -> str:
 def _ranged_change(s: Scenario, v: Variant, ranged: RangedComparison) -> tuple[str, str]:
     """A countermeasure's change over the sourced ranges: a table cell and a sentence."""
     r = ranged.changes.roles[v.name]
-    lo, hi = change_ends(r.interval)
     values = {
         "name": f"“{_variant_label(v)}”",
         "role": s.role_label(ranged.role),
-        "lo": lo,
-        "hi": hi,
-        "sets": len(ranged.changes.sets),
-        "share": percent(r.parameter_share),
-        "chance": percent(1.0 - r.parameter_share),
+        **spread_values(r.interval, r.parameter_share, len(ranged.changes.sets)),
     }
     if r.all_zero:
         return no_change(s.days), _(
@@ -376,7 +371,7 @@ def _ranged_change(s: Scenario, v: Variant, ranged: RangedComparison) -> tuple[s
             "by {d} points in every one of the {sets} sets of values drawn from the sourced "
             "ranges."
         ).format(d=d, **values)
-    cell = _("{lo} to {hi} points").format(lo=lo, hi=hi)
+    cell = _("{lo} to {hi} points").format(lo=values["lo"], hi=values["hi"])
     if r.parameter_share >= 0.5:
         text = _(
             "Across the values the sources allow, {name} changes the {role}'s chance of exposure "

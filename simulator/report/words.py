@@ -169,6 +169,21 @@ def change_ends(ci: tuple[float, float]) -> tuple[str, str]:
     return _signed(max(low, -1.0), step), _signed(min(high, 1.0), step)
 
 
+def spread_values(
+    interval: tuple[float, float], parameter_share: float, sets: int
+) -> dict[str, str | int]:
+    """The figures of a change's spread over the sourced ranges, for the sentences that tell it:
+    its ends in points, how many sets, and the shares of the spread from the ranges and chance."""
+    lo, hi = change_ends(interval)
+    return {
+        "lo": lo,
+        "hi": hi,
+        "sets": sets,
+        "share": percent(parameter_share),
+        "chance": percent(1.0 - parameter_share),
+    }
+
+
 def no_change(day: int | None = None) -> str:
     """A change where no run changed, said plainly rather than as '0 (0 to 0)'.
 
