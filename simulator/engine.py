@@ -195,7 +195,11 @@ class Engine:
                 placed = self._place_per_unit(residents, spec.count_per_unit, name)
                 informant[placed[placed >= 0]] = True
             # How many informants each person is linked to (their watchers).
-            watched = informant[self.pop.indices]
+            # An informant watches the homes of the people linked to her, but not her own
+            # household's: she does not inform on the people she lives with.
+            watched = informant[self.pop.indices] & (
+                self.pop.household[self.edge_source] != self.pop.household[self.pop.indices]
+            )
             plan.informant_links = np.bincount(self.edge_source[watched], minlength=self.n).astype(
                 np.int64
             )
@@ -464,8 +468,12 @@ class Engine:
     def _watchers(self, obs: _Observer, location: np.ndarray) -> np.ndarray:
         """How many observers of this kind can see an event at each location."""
         if obs.leaders is not None:
+            # A leader watches her unit's homes but not her own household's.
             leaders = obs.leaders[self.pop.unit[location]]
-            return ((leaders >= 0) & (leaders != location[:, None])).sum(axis=1)
+            own = (
+                self.pop.household[np.maximum(leaders, 0)] == self.pop.household[location][:, None]
+            )
+            return ((leaders >= 0) & ~own).sum(axis=1)
         if obs.informant_links is not None:
             return obs.informant_links[location]
         return np.ones(location.size, dtype=np.int64)
