@@ -393,5 +393,5 @@ def test_gallery_page_is_in_sync():
     page = Path(__file__).parent.parent / "docs" / "scenarios.md"
     assert page.read_text(encoding="utf-8") == render_gallery(), (
         "docs/scenarios.md is out of date; regenerate it with `exposure gallery -o "
-        "docs/scenarios.md`"
+        "docs/scenarios.md --force`"
     )

@@ -1,6 +1,6 @@
 """The scenario gallery (docs/scenarios.md): every bundled scenario on one page, from its file.
 
-Regenerate it with `exposure gallery -o docs/scenarios.md`; a test keeps the page in sync.
+Regenerate it with `exposure gallery -o docs/scenarios.md --force`; a test keeps the page in sync.
 """
 
 from __future__ import annotations
@@ -96,7 +96,7 @@ def render_gallery(names: list[str] | None = None) -> str:
         "",
         _(
             "This page is generated from the scenario files by `exposure gallery -o "
-            "docs/scenarios.md`; "
+            "docs/scenarios.md --force`; "
             "do not edit it by hand."
         ),
         "",
