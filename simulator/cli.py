@@ -588,6 +588,37 @@ def show(scenario: str, countermeasures: tuple[str, ...], overrides: tuple[str, 
     click.echo(describe(loaded.scenario, loaded.ranges), nl=False)
 
 
+def scheduler_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--scheduler ADDRESS and --allow-network-plaintext: run the batches on a Dask cluster."""
+    func = click.option(
+        "--allow-network-plaintext",
+        is_flag=True,
+        help="Let --scheduler send a sealed scenario's text, in clear, to the cluster.",
+    )(func)
+    return click.option(
+        "--scheduler",
+        type=_Address(),
+        default=None,
+        metavar="ADDRESS",
+        help=(
+            "Run on a Dask cluster, tcp://HOST:PORT or tls://HOST:PORT "
+            "(extra exposure-sim[cluster])."
+        ),
+    )(func)
+
+
+def _refuse_plaintext(
+    spec: str, loaded: LoadedScenario, scheduler: str | None, allow: bool
+) -> None:
+    """A sealed scenario goes to a Dask cluster only if the user accepts that it goes in clear."""
+    if scheduler is not None and loaded.sealed and not allow:
+        raise UsageError(
+            f"{spec}: is sealed, and a Dask cluster receives the scenario's text in clear",
+            subject="scheduler",
+            advice="; run without {scheduler}, or accept this with {allow_network_plaintext}",
+        )
+
+
 @cli.command()
 @click.argument("files", nargs=-1, required=True)
 @click.option(
@@ -610,6 +641,7 @@ def show(scenario: str, countermeasures: tuple[str, ...], overrides: tuple[str, 
 @runs_option(help="Runs for the claims (default: the scenario's).")
 @seed_option(help="Seed for the claims.")
 @workers_option(help="Parallel processes for the claims.")
+@scheduler_options
 @passphrase_option
 @traceback_option
 @limit_options
@@ -621,11 +653,15 @@ def validate(
     runs: int | None,
     seed: int,
     workers: int,
+    scheduler: str | None,
+    allow_network_plaintext: bool,
 ) -> None:
     """Check scenario files, reporting every problem at once
     (and, if asked, their objectives' claims)."""
     if sets is not None and not robust:
         raise UsageError("--sets only applies with --robust")
+    if scheduler is not None and not robust:
+        raise UsageError("--scheduler only applies with --robust")
     check_objectives = check_objectives or robust
     problems: list[str] = []
     for spec in files:
@@ -642,7 +678,8 @@ def validate(
             if not found:
                 _warn_over_budget(loaded, spec, runs, workers)
             if not found and robust:
-                found = _check_robust(loaded, spec, runs, sets, seed, workers)
+                _refuse_plaintext(spec, loaded, scheduler, allow_network_plaintext)
+                found = _check_robust(loaded, spec, runs, sets, seed, workers, scheduler)
             elif not found and check_objectives:
                 found = _check_objectives(loaded, spec, runs, seed, workers)
         except ExposureError as exc:
@@ -709,7 +746,13 @@ def _check_objectives(
 
 
 def _check_robust(
-    loaded: LoadedScenario, spec: str, runs: int | None, sets: int | None, seed: int, workers: int
+    loaded: LoadedScenario,
+    spec: str,
+    runs: int | None,
+    sets: int | None,
+    seed: int,
+    workers: int,
+    scheduler: str | None = None,
 ) -> list[str]:
     """Check a scenario's claims across its sourced ranges; a problem line if any fails."""
     from simulator.analysis.objectives import has_claims
@@ -728,6 +771,7 @@ def _check_robust(
         sets=sets or DEFAULT_SETS,
         seed=seed,
         workers=workers,
+        scheduler=scheduler,
         on_progress=progress.advance,
     )
     progress.total = checker.variant_estimate()
@@ -1101,18 +1145,7 @@ def report(
 @click.option(
     "--plot", type=click.Path(dir_okay=False), default=None, help="Write an SVG chart to this file."
 )
-@click.option(
-    "--scheduler",
-    type=_Address(),
-    default=None,
-    metavar="ADDRESS",
-    help="Run on a Dask cluster, tcp://HOST:PORT or tls://HOST:PORT (extra exposure-sim[cluster]).",
-)
-@click.option(
-    "--allow-network-plaintext",
-    is_flag=True,
-    help="Let --scheduler send a sealed scenario's text, in clear, to the cluster.",
-)
+@scheduler_options
 @limit_options
 def sweep(
     scenario: str,
@@ -1149,12 +1182,7 @@ def sweep(
         people=people,
         passphrase=_passphrase(),
     )
-    if scheduler is not None and base.sealed and not allow_network_plaintext:
-        raise UsageError(
-            f"{scenario}: is sealed, and a Dask cluster receives the scenario's text in clear",
-            subject="scheduler",
-            advice="; run without {scheduler}, or accept this with {allow_network_plaintext}",
-        )
+    _refuse_plaintext(scenario, base, scheduler, allow_network_plaintext)
     chosen_role = role_named(base.scenario, role)
     n_runs = runs if runs is not None else base.scenario.runs
     progress = _Progress(1, _("Sweeping"))

@@ -274,3 +274,15 @@ def test_a_scheduler_that_accepts_and_never_answers_is_bounded(monkeypatch):
         silent.close()
     assert line.startswith(f"--scheduler tcp://127.0.0.1:{port}: cannot connect (")
     assert time.monotonic() - started < 10
+
+
+def test_a_sealed_scenario_is_not_checked_on_a_cluster_in_clear(tmp_path, monkeypatch):
+    monkeypatch.setenv("EXPOSURE_PASSPHRASE", SECRET)
+    text = Path(__file__).parent.parent / "scenarios" / "group-chat.yaml"
+    sealed = tmp_path / "chat.yaml.sealed"
+    sealed.write_bytes(seal(text.read_bytes(), Passphrase(text=SECRET), FAST))
+    args = ["validate", "--robust", str(sealed), "--runs", "2", "--sets", "1"]
+    result = invoke(*args, "--scheduler", "tcp://127.0.0.1:9")
+    assert result.exit_code == 2
+    assert "is sealed, and a Dask cluster receives the scenario's text in clear" in result.output
+    assert "--allow-network-plaintext" in result.output

@@ -503,3 +503,24 @@ def test_a_claim_that_fails_only_where_two_estimates_are_low_together_says_where
     assert any(sorted(where) == sorted(corner) for where in finding.where), finding.where
     text = robust_status(loaded.scenario, finding)
     assert "activities.act.per_day 0.05 (low)" in text and "among them where" in text
+
+
+def test_the_robust_check_on_a_dask_cluster_gives_the_same_verdicts(scenario_file):
+    distributed = pytest.importorskip("distributed", reason="the test extra installs Dask")
+    doc = _ranged(
+        merge(TOWN, _claims({"countermeasure": "rarely", "lowers": "resident"})),
+        {"activities.act.per_day": (0.03, 0.12)},
+    )
+    path = str(scenario_file(doc))
+    args = ["validate", "--check-objectives", "--robust", path, "--runs", "4", "--sets", "2"]
+    here = CliRunner().invoke(cli, args)
+    assert here.exit_code == 0, here.output
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+    ) as cluster:
+        there = CliRunner().invoke(cli, [*args, "--scheduler", cluster.scheduler_address])
+    assert there.exit_code == 0, there.output
+    assert there.stdout == here.stdout and "1 of 1 claims hold" in here.stdout
+    # Without --robust there is nothing to send to a cluster.
+    alone = CliRunner().invoke(cli, ["validate", path, "--scheduler", "tcp://127.0.0.1:9"])
+    assert alone.exit_code == 2 and "--scheduler only applies with --robust" in alone.output
