@@ -1,7 +1,5 @@
 """`python -m simulator` runs the `exposure` command."""
 
-import sys
+from simulator.entry import run
 
-from simulator.cli import main
-
-sys.exit(main())
+run()

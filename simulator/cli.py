@@ -23,7 +23,13 @@ from simulator.budget import SLOW_SECONDS, check_variants, duration, limits, sma
 from simulator.errors import ExitCode, ExposureError, SealError, UsageError, name_subjects
 from simulator.files import remove_temporaries
 from simulator.i18n import _
-from simulator.interrupts import ENDING_SIGNALS, end_promptly_on_signals, exit_code, signal_of
+from simulator.interrupts import (
+    ENDING_SIGNALS,
+    end_promptly_on_signals,
+    exit_code,
+    signal_of,
+    unwinding,
+)
 from simulator.report.describe import describe
 from simulator.report.output import (
     SEALED_SUFFIX,
@@ -1496,11 +1502,7 @@ def _run_guarded(
         return int(exc.exit_code)
     except (click.Abort, KeyboardInterrupt) as exc:
         # Click turns a signal's KeyboardInterrupt into Abort; the signal is its cause.
-        signum = signal_of(exc)
-        click.echo(_signal_message(signum), err=True)
-        if on_interrupt is not None:
-            on_interrupt()
-        return exit_code(signum)
+        return _interrupted(signal_of(exc), on_interrupt)
     except click.ClickException as exc:
         command = " ".join([prog_name, *(a for a in args[:1] if not a.startswith("-"))])
         message = " ".join(exc.format_message().split())
@@ -1509,6 +1511,9 @@ def _run_guarded(
     except BrokenPipeError:
         return int(ExitCode.OK)
     except Exception as exc:
+        signum = unwinding()
+        if signum is not None:  # the error is the signal's doing, not a fault to report
+            return _interrupted(signum, on_interrupt)
         if show_traceback:
             traceback.print_exc()
         else:
@@ -1522,6 +1527,14 @@ def _run_guarded(
             )
         return int(ExitCode.INTERNAL)
     return int(ExitCode.OK)
+
+
+def _interrupted(signum: int, on_interrupt: Callable[[], None] | None) -> int:
+    """A command ended by a signal: one line saying so, and the signal's exit code."""
+    click.echo(_signal_message(signum), err=True)
+    if on_interrupt is not None:
+        on_interrupt()
+    return exit_code(signum)
 
 
 # A line quoting a value of thousands of characters is shortened in its middle: the start says

@@ -44,6 +44,19 @@ class Signalled(KeyboardInterrupt):
         self.signum = signum
 
 
+# The signal whose unwinding is under way in this process, once one has been raised.
+_UNWINDING: list[int] = []
+
+
+def unwinding() -> int | None:
+    """The signal being unwound, if any: an error raised now is its consequence, not a fault.
+
+    A signal that lands while a compiled module is being imported surfaces as that import's
+    ImportError ("initialization failed"), with nothing in the error to say so.
+    """
+    return _UNWINDING[-1] if _UNWINDING else None
+
+
 def signal_of(exc: BaseException | None) -> int:
     """The signal that caused an exception (directly or as its cause), SIGINT if none says."""
     while exc is not None:
@@ -86,6 +99,7 @@ def end_promptly_on_signals(grace_s: float, messages: dict[int, str]) -> Iterato
         if raised.is_set():
             return  # already unwinding: the watchdog bounds how long that takes
         raised.set()
+        _UNWINDING.append(signum)
         raise Signalled(signum)
 
     for s in ENDING_SIGNALS:

@@ -283,3 +283,46 @@ def test_a_signal_at_any_moment_of_a_short_command_is_never_a_traceback(tmp_path
         if names:
             json.loads((out / "r.json").read_text())
     assert codes - {0}, "no try was interrupted: the test did not test anything"
+
+
+def test_an_error_raised_while_a_signal_unwinds_the_command_is_the_signal(monkeypatch, capsys):
+    """A signal landing inside a compiled module's import surfaces as an ImportError; once a
+    signal is being unwound, any error is its consequence: the signal's line and code, no
+    'internal error'."""
+    import click
+
+    from simulator import cli as cli_module
+    from simulator import interrupts
+
+    @click.group()
+    def group() -> None:
+        """A group with one command that fails as an interrupted import does."""
+
+    @group.command()
+    def boom() -> None:
+        raise ImportError("initialization failed")
+
+    assert cli_module._run_guarded(group, ["boom"], "exposure") == 1
+    assert "internal error: ImportError" in capsys.readouterr().err
+    monkeypatch.setattr(interrupts, "_UNWINDING", [int(signal.SIGTERM)])
+    assert cli_module._run_guarded(group, ["boom"], "exposure") == 128 + int(signal.SIGTERM)
+    err = capsys.readouterr().err
+    assert "internal error" not in err and err.strip()
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
+def test_a_signal_while_the_command_is_still_loading_ends_it_cleanly(signum):
+    """Before the command's own policy is in place (its imports take about half a second), a
+    signal ends the process with the signal's code and no traceback."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "simulator", "list"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(0.05)
+    process.send_signal(signum)
+    code = process.wait(timeout=10)
+    stderr = process.stderr.read() if process.stderr else ""
+    assert code in (0, 128 + signum), (code, stderr)
+    assert "Traceback" not in stderr, stderr

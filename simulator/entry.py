@@ -1,0 +1,27 @@
+"""The `exposure` command's entry point: signals are handled before anything heavy is imported.
+
+Importing the command line takes about half a second (numpy, pydantic, click). A signal that lands
+in that time would otherwise surface as a KeyboardInterrupt traceback, or kill the process with no
+word; nothing has started yet, so it ends the process at once with the signal's exit code.
+`simulator.cli.main` installs the full policy (clean-up, workers, one line) once it runs.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from types import FrameType
+
+
+def _end_before_start(signum: int, _frame: FrameType | None) -> None:
+    os._exit(128 + signum)
+
+
+def run() -> None:
+    """Run the `exposure` command and exit with its code."""
+    for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(s, _end_before_start)
+    from simulator.cli import main
+
+    sys.exit(main())
