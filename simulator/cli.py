@@ -738,17 +738,21 @@ def _check_objectives(
         result = checker.check()
     finally:
         progress.close()
-    failing = len(result.findings) - result.holding
+    return _claims_told(
+        spec,
+        len(result.findings) - result.holding,
+        len(result.findings),
+        render_check(result),
+        _("{file}: {n} of {total} claims do not hold"),
+    )
+
+
+def _claims_told(spec: str, failing: int, total: int, rendered: str, problem: str) -> list[str]:
+    """Print a scenario's checked claims; the problem line (`problem`, filled in) if any fails."""
     status = _("ok") if not failing else _("claims checked")
     click.echo(f"{spec}: {status}")
-    click.echo(render_check(result), nl=False)
-    if failing:
-        return [
-            _("{file}: {n} of {total} claims do not hold").format(
-                file=spec, n=failing, total=len(result.findings)
-            )
-        ]
-    return []
+    click.echo(rendered, nl=False)
+    return [problem.format(file=spec, n=failing, total=total)] if failing else []
 
 
 def _check_robust(
@@ -780,23 +784,21 @@ def _check_robust(
         scheduler=scheduler,
         on_progress=progress.advance,
     )
-    progress.total = checker.variant_estimate()
+    estimate = checker.variant_estimate()
+    progress.total = estimate
     # Every parameter set's summaries are held at once: count their runs, not the scenario's.
-    check_limits(loaded.scenario, checker.variant_estimate(), workers)
+    check_limits(loaded.scenario, estimate, workers)
     try:
         result = checker.check()
     finally:
         progress.close()
-    failing = len(result.findings) - result.passing
-    click.echo(f"{spec}: {_('ok') if not failing else _('claims checked')}")
-    click.echo(render_robust(result), nl=False)
-    if failing:
-        return [
-            _("{file}: {n} of {total} claims do not hold across the sourced ranges").format(
-                file=spec, n=failing, total=len(result.findings)
-            )
-        ]
-    return []
+    return _claims_told(
+        spec,
+        len(result.findings) - result.passing,
+        len(result.findings),
+        render_robust(result),
+        _("{file}: {n} of {total} claims do not hold across the sourced ranges"),
+    )
 
 
 @cli.command("new")

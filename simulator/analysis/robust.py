@@ -225,6 +225,7 @@ class RobustChecker:
         groups: dict[tuple[tuple[str, str, float], ...], list[int]] = {}
         for i, (_p, _j, claim) in enumerate(claims):
             groups.setdefault(_conditions_key(claim.when), []).append(i)
+        grouped = list(groups.values())  # each group's claims, by group index
         plan: list[tuple[ParameterSet, int, str]] = []  # (values, group index, kind)
         regions = []
         for g, members in enumerate(groups.values()):
@@ -247,13 +248,13 @@ class RobustChecker:
         if starting:
             simulated = self._simulate([v for v, _g in starting], bundles, self.runs)
             for (_values, g), variants in zip(starting, simulated):
-                members = list(groups.values())[g]
+                members = grouped[g]
                 checked = check_claims([claims[i] for i in members], variants)
                 starts.update(zip(members, checked))
         simulated = self._simulate([v for v, _g, _k in plan], bundles, self.set_runs)
         found: list[list[tuple[ParameterSet, str, Finding]]] = [[] for _ in claims]
         for (values, g, kind), variants in zip(plan, simulated):
-            members = list(groups.values())[g]
+            members = grouped[g]
             for i, finding in zip(members, check_claims([claims[i] for i in members], variants)):
                 found[i].append((values, kind, finding))
         # Corners over the parameters that move each group's figures most.
@@ -272,7 +273,7 @@ class RobustChecker:
         if corner_plan:
             simulated = self._simulate([v for v, _g in corner_plan], bundles, self.set_runs)
             for (values, g), variants in zip(corner_plan, simulated):
-                members = list(groups.values())[g]
+                members = grouped[g]
                 checked = check_claims([claims[i] for i in members], variants)
                 for i, finding in zip(members, checked):
                     found[i].append((values, "corner", finding))
