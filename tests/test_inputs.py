@@ -286,3 +286,15 @@ def test_a_sealed_scenario_is_not_checked_on_a_cluster_in_clear(tmp_path, monkey
     assert result.exit_code == 2
     assert "is sealed, and a Dask cluster receives the scenario's text in clear" in result.output
     assert "--allow-network-plaintext" in result.output
+
+
+@pytest.mark.parametrize("people", ["1", "5", "99"])
+def test_a_town_smaller_than_one_unit_is_refused_with_the_smallest_size(people):
+    """--people below one unit's size used to give a whole unit (about 101 people) in silence."""
+    line = refused_in_one_line(invoke("run", "border-phone", "--runs", "2", "--people", people))
+    assert line == (
+        f"--people {people}: fewer people than one inminban holds (about 100); "
+        "use --people 100 or more"
+    )
+    result = invoke("run", "border-phone", "--runs", "2", "--days", "5", "--people", "100")
+    assert result.exit_code == 0, result.output

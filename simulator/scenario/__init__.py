@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -10,9 +11,10 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
-from simulator.errors import Problem, ScenarioError, Setting, did_you_mean
+from simulator.errors import Problem, ScenarioError, Setting, UsageError, did_you_mean
+from simulator.i18n import _
 from simulator.scenario.loader import Document, decode_text, load_document, parse_yaml
-from simulator.scenario.model import Scenario, rescaled_units
+from simulator.scenario.model import Scenario, mean_people_per_unit, rescaled_units
 from simulator.scenario.patches import (
     Override,
     apply_scale,
@@ -277,6 +279,7 @@ def _patched(
     if problems:
         raise ScenarioError(problems)
     if people is not None:
+        _check_people(scenario, people)
         apply_set(
             patched,
             "population.units",
@@ -292,6 +295,19 @@ def _patched(
         if not any(key == o.key or key.startswith(f"{o.key}.") for o in overrides)
     }
     return LoadedScenario(scenario, patched, display, original, original_scenario, patches, ranges)
+
+
+def _check_people(scenario: Scenario, people: int) -> None:
+    """Refuse a town smaller than one unit: it would silently become one unit of its usual size."""
+    smallest = math.ceil(mean_people_per_unit(scenario))
+    if people < smallest:
+        raise UsageError(
+            _("fewer people than one %(unit)s holds (about %(n)d)")
+            % {"unit": scenario.population.unit_label, "n": smallest},
+            subject="people",
+            given=people,
+            advice=_("; use {people} %(n)d or more") % {"n": smallest},
+        )
 
 
 def _choice_problems(doc: Document, scenario: Scenario, index: int) -> list[Problem]:
