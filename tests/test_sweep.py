@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 from test_compare import TOWN
 
-from simulator.analysis.sweep import saltelli_matrices, sobol_indices
+from simulator.analysis.sweep import RESOLVED_WIDTH, resolution, saltelli_matrices, sobol_indices
 from simulator.cli import cli
 
 # Ishigami function with a = 7, b = 0.1 on [-pi, pi]^3 (Ishigami & Homma 1990): known indices.
@@ -175,3 +175,43 @@ def test_sobol_samples_must_be_a_power_of_two(scenario_file):
     )
     assert result.exit_code == 2
     assert "--samples" in result.stderr and "power of two" in result.stderr, result.stderr
+
+
+def _ishigami_indices(samples: int, seed: int):
+    rng = np.random.default_rng(seed)
+    a, b, ab = saltelli_matrices(3, samples, rng)
+    return sobol_indices(ishigami(a), ishigami(b), ishigami(ab), rng, resamples=200)
+
+
+def test_unresolved_sobol_indices_are_named_with_the_samples_that_resolve_them():
+    """Few samples give intervals wider than an index can be; the suggested size narrows them."""
+    few = resolution(_ishigami_indices(64, seed=7), 64)
+    assert not few.resolved and few.widest > RESOLVED_WIDTH
+    assert few.samples_needed > 64 and few.samples_needed & (few.samples_needed - 1) == 0
+    again = resolution(_ishigami_indices(few.samples_needed, seed=107), few.samples_needed)
+    assert again.resolved and again.widest <= RESOLVED_WIDTH
+    many = resolution(_ishigami_indices(8192, seed=7), 8192)
+    assert many.resolved and many.samples_needed == 8192
+
+
+def test_a_sobol_sweep_with_too_few_samples_says_so(scenario_file):
+    result = CliRunner().invoke(
+        cli,
+        [
+            "sweep",
+            str(scenario_file(TOWN)),
+            "--vary",
+            "observers.informer.density=0.01:0.2",
+            "--vary",
+            "activities.meet.per_week=0.5:3",
+            "--method",
+            "sobol",
+            "--samples",
+            "8",
+            "--runs",
+            "10",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "These Sobol indices are not resolved yet: an interval spans up to" in result.output
+    assert "Read them as unknown" in result.output

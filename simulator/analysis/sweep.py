@@ -110,6 +110,46 @@ class SobolIndex:
     total_ci95: tuple[float, float]
 
 
+# An index is resolved when its 95% interval is at most this wide: enough to tell 0.1 from 0.3.
+RESOLVED_WIDTH = 0.2
+# Estimates are shown to two decimals: a breach smaller than this is not one a reader can see.
+ROUNDING = 0.005
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """Whether Sobol indices are resolved yet, and about how many samples would resolve them."""
+
+    resolved: bool
+    widest: float  # the widest 95% interval of any index
+    impossible: bool  # an estimate outside 0..1, or alone above with interactions
+    samples_needed: int  # a power of two; equal to the samples used when resolved
+
+
+def resolution(indices: Sequence[SobolIndex], samples: int) -> Resolution:
+    """Judge Sobol indices by their intervals.
+
+    Indices are shares of a variance, so each lies between 0 and 1 and a parameter's effect alone
+    (first order) is at most its effect with interactions (total); estimates that break this are
+    noise, said when the indices are not resolved, which is when an interval is wider than
+    RESOLVED_WIDTH (a true index of 0 is often estimated a little below it). Intervals narrow as
+    one over the square root of the samples, so the samples needed scale with the squared ratio of
+    the widest interval to RESOLVED_WIDTH, rounded up to a power of two.
+    """
+    widths = [hi - lo for idx in indices for lo, hi in (idx.first_ci95, idx.total_ci95)]
+    widest = max(widths, default=0.0)
+    impossible = any(
+        not (-ROUNDING <= x <= 1 + ROUNDING) for idx in indices for x in (idx.first, idx.total)
+    ) or any(idx.first > idx.total + ROUNDING for idx in indices)
+    resolved = widest <= RESOLVED_WIDTH
+    needed = samples
+    if not resolved:
+        # Intervals from a small sample are themselves uncertain: ask for half as many again.
+        factor = max(1.5 * (widest / RESOLVED_WIDTH) ** 2, 2.0)
+        needed = 1 << math.ceil(math.log2(samples * factor))
+    return Resolution(resolved, widest, impossible, needed)
+
+
 @dataclass
 class Sweep:
     """A sweep's results."""

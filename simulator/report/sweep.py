@@ -7,7 +7,7 @@ import io
 import json
 from typing import Any
 
-from simulator.analysis.sweep import Sweep
+from simulator.analysis.sweep import MAX_EVALUATIONS, RESOLVED_WIDTH, Sweep, resolution
 from simulator.i18n import _
 from simulator.report.charts import oat_chart, sobol_chart
 from simulator.report.grid import Grid, document
@@ -54,6 +54,9 @@ def sweep_json(sw: Sweep, seed: int, elapsed: float) -> dict[str, Any]:
     }
     if sw.sobol is not None:
         doc["samples"] = sw.samples
+        res = resolution(list(sw.sobol.values()), sw.samples)
+        doc["sobol_resolved"] = res.resolved
+        doc["sobol_samples_needed"] = res.samples_needed
         doc["sobol"] = {
             k: {
                 "S1": round(s.first, 4),
@@ -150,6 +153,7 @@ def _sweep_document(sw: Sweep, markdown: bool, width: int = 120) -> str:
                 f"{idx.total:.2f} ({idx.total_ci95[0]:.2f} to {idx.total_ci95[1]:.2f})",
             )
         grids.append(sob)
+    notes = [] if sw.sobol is None else _sobol_note(sw)
     top = sw.ranking[0]
     line = _(
         "Of the parameters varied, {key} moves the {role}'s exposure most: from {a} at {low} to "
@@ -162,7 +166,36 @@ def _sweep_document(sw: Sweep, markdown: bool, width: int = 120) -> str:
         b=exposure(top.points[-1].results.roles[sw.role]).value,
         high=_fmt(top.vary.high),
     )
-    return document(grids, [line, illustrative()], markdown, width)
+    return document(grids, [*notes, line, illustrative()], markdown, width)
+
+
+def _sobol_note(sw: Sweep) -> list[str]:
+    """A warning when the Sobol indices are too uncertain to read, with the samples that would do."""
+    assert sw.sobol is not None
+    res = resolution(list(sw.sobol.values()), sw.samples)
+    if res.resolved:
+        return []
+    why = _("an interval spans up to {width:.2f}").format(width=res.widest)
+    if res.impossible:
+        why += _(
+            ", and some estimates break the rules every index obeys (each lies between 0 and 1, "
+            "and a parameter alone cannot do more than with its interactions)"
+        )
+    needed = res.samples_needed * (len(sw.sobol) + 2)
+    if needed > MAX_EVALUATIONS:
+        more = _(
+            "more samples would be needed than one sweep may simulate; vary fewer parameters or "
+            "use the one-at-a-time method"
+        )
+    else:
+        more = _("about {n} samples (--samples {n}) would narrow every interval to {w}").format(
+            n=res.samples_needed, w=RESOLVED_WIDTH
+        )
+    return [
+        _("These Sobol indices are not resolved yet: {why}. Read them as unknown; {more}.").format(
+            why=why, more=more
+        )
+    ]
 
 
 def render_table(sw: Sweep, seed: int, elapsed: float, width: int = 120) -> str:
