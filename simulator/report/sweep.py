@@ -170,7 +170,7 @@ def _sweep_document(sw: Sweep, markdown: bool, width: int = 120) -> str:
 
 
 def _sobol_note(sw: Sweep) -> list[str]:
-    """A warning when the Sobol indices are too uncertain to read, with the samples that would do."""
+    """A warning when the Sobol indices are too uncertain to read, and the samples that would do."""
     assert sw.sobol is not None
     res = resolution(list(sw.sobol.values()), sw.samples)
     if res.resolved:
