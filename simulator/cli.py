@@ -569,12 +569,17 @@ def cli() -> None:
 @cli.command("list")
 @traceback_option
 def list_cmd() -> None:
-    """List the bundled scenarios."""
+    """List the bundled scenarios; those marked * have a tabletop exercise."""
+    playable = False
     for name in bundled_names():
         doc, _label = read_document(name)
         title = str(doc.data.get("title", ""))
         place = str(doc.data.get("place") or "")
-        click.echo(f"{name:<22} {title}" + (f" ({place})" if place else ""))
+        mark = "*" if "exercise" in doc.data else " "
+        playable |= mark == "*"
+        click.echo(f"{name:<22}{mark} {title}" + (f" ({place})" if place else ""))
+    if playable:
+        click.echo(_("* has a tabletop exercise: exposure exercise NAME"))
 
 
 @cli.command()

@@ -12,7 +12,13 @@ from click.testing import CliRunner
 from simulator.cli import cli
 from simulator.engine import simulate
 from simulator.errors import ScenarioError, UsageError
-from simulator.scenario import check_exercise, choice_scenarios, load
+from simulator.scenario import (
+    bundled_names,
+    check_exercise,
+    choice_scenarios,
+    load,
+    read_document,
+)
 from simulator.teaching.exercise import Tabletop, read_saved, resume
 
 # A small town the tests can play quickly: a partner who calls, two sources on her phone.
@@ -343,10 +349,18 @@ def test_read_saved_and_resume_directly(town, tmp_path):
 def test_a_scenario_without_an_exercise_says_how_to_add_one():
     result = invoke("exercise", "reference-cascade", input="1\n")
     assert result.exit_code == 2 and result.stderr.count("\n") == 1
-    assert (
-        "has no `exercise` block to play; add one with `persona`, `turn_days` and `choices`"
-        in result.stderr
-    )
+    line = result.stderr
+    assert "has no tabletop exercise to play; these scenarios have one: block-committee, " in line
+    assert "`exposure new NAME --from border-phone`" in line
+    assert "docs/" not in line and "scenarios/border-phone" not in line  # no repository paths
+
+
+def test_list_marks_the_scenarios_with_an_exercise():
+    result = invoke("list")
+    marked = {line.split()[0] for line in result.output.splitlines() if line[22:23] == "*"}
+    assert "border-phone" in marked and "group-chat" not in marked
+    assert marked == {name for name in bundled_names() if "exercise" in read_document(name)[0].data}
+    assert result.output.rstrip().endswith("* has a tabletop exercise: exposure exercise NAME")
 
 
 @pytest.mark.parametrize(

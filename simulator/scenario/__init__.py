@@ -49,6 +49,11 @@ def bundled_names() -> list[str]:
     )
 
 
+def bundled_with_exercise() -> list[str]:
+    """Names of the bundled scenarios that have a tabletop exercise, sorted."""
+    return [name for name in bundled_names() if "exercise" in read_document(name)[0].data]
+
+
 @dataclass(frozen=True)
 class Patches:
     """What turns a scenario file into the scenario used, in the order it is applied."""

@@ -41,7 +41,7 @@ from simulator.i18n import _
 from simulator.personas import persona_of, tabletop_role
 from simulator.population import Population, build
 from simulator.runner import BatchSummary, batch_size, run_batches, summarise
-from simulator.scenario import LoadedScenario, choice_scenarios
+from simulator.scenario import LoadedScenario, bundled_with_exercise, choice_scenarios
 from simulator.scenario.model import Scenario
 from simulator.streams import Streams, batch_seed, exercise_seed
 from simulator.teaching.story import Event, Story, activity_counts, suspicion_path, tell
@@ -190,12 +190,13 @@ def _same_people(a: Population, b: Population) -> bool:
 
 
 def no_exercise_message(name: str) -> str:
-    """What to say when a scenario has no tabletop."""
-    return (
-        f"{name}: has no `exercise` block to play; "
-        "add one with `persona`, `turn_days` and `choices` "
-        "(docs/scenario-format.md, section `exercise`, or the end of scenarios/border-phone.yaml)"
-    )
+    """What to say when a scenario has no tabletop: which have one, and how to write one."""
+    playable = ", ".join(bundled_with_exercise())
+    return _(
+        "{name}: has no tabletop exercise to play; these scenarios have one: {playable}. "
+        "To write one, add an `exercise` block with `persona`, `turn_days` and `choices`; "
+        "`exposure new NAME --from border-phone` writes a copy of a scenario that has one"
+    ).format(name=name, playable=playable)
 
 
 class Tabletop:
