@@ -1556,6 +1556,29 @@ def _shortened(line: str) -> str:
     return f"{line[:half]}…{line[-half:]}"
 
 
+# The one line each command has in `exposure --help`: whole phrases that fit an 80-column
+# terminal, instead of first sentences cut off mid-word.
+SUMMARIES = {
+    "list": "List the bundled scenarios (* with an exercise).",
+    "show": "Describe a scenario in plain words.",
+    "run": "Who is exposed, when and why, over many runs.",
+    "compare": "Rank countermeasures by what they save.",
+    "sweep": "Vary parameters and see what moves exposure.",
+    "trace": "Tell one run as a story.",
+    "seize": "What one person's seized phone gives up.",
+    "tap": "Real encrypted messages, as the operator sees them.",
+    "exercise": "Play the scenario as a tabletop, turn by turn.",
+    "report": "Write a workshop report (HTML or Markdown).",
+    "validate": "Check scenario files and their claims.",
+    "new": "Write a new scenario with every key explained.",
+    "gallery": "Describe every bundled scenario on one page.",
+    "seal": "Encrypt a file with a passphrase.",
+    "unseal": "Decrypt a sealed file.",
+}
+for _name, _summary in SUMMARIES.items():
+    cli.commands[_name].short_help = _summary
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `exposure` command; returns the exit code."""
     args = list(sys.argv[1:] if argv is None else argv)

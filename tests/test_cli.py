@@ -243,3 +243,20 @@ def test_markdown_format_is_a_table_and_escapes_scenario_text(scenario_file):
     assert lines[2].startswith("| Role | People |") and lines[3].startswith("|---|---:|")
     compared = invoke("compare", "border-phone", "--runs", "10", "--format", "md")
     assert compared.exit_code == 0 and "| Countermeasure | Exposed |" in compared.stdout
+
+
+def test_help_is_complete_at_80_columns():
+    """Every command's summary fits whole in `--help`, and every option says what it does."""
+    import click
+    from click.testing import CliRunner
+
+    cli = cli_module.cli
+    assert set(cli_module.SUMMARIES) == set(cli.commands)
+    text = CliRunner().invoke(cli, ["--help"], terminal_width=80).output
+    for name, summary in cli_module.SUMMARIES.items():
+        assert f"  {name}" in text and summary in text, name
+    assert "..." not in text.split("Commands:")[1]
+    for name, command in cli.commands.items():
+        for param in command.params:
+            if isinstance(param, click.Option):
+                assert param.help, (name, param.name)
