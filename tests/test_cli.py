@@ -260,3 +260,13 @@ def test_help_is_complete_at_80_columns():
         for param in command.params:
             if isinstance(param, click.Option):
                 assert param.help, (name, param.name)
+
+
+def test_markdown_escapes_tags_but_keeps_less_than_readable():
+    """`<1%` stays as written in Markdown source; only what could open HTML is escaped."""
+    from simulator.report.grid import no_html
+
+    assert no_html("<1% of runs, < 5 days") == "<1% of runs, < 5 days"
+    assert no_html("<b>x</b> <!-- c --> <?php <https://a.b>") == (
+        "&lt;b>x&lt;/b> &lt;!-- c --> &lt;?php &lt;https://a.b>"
+    )

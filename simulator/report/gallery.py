@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 from simulator.i18n import _
+from simulator.report.grid import no_html
 from simulator.report.objectives import objective_claims
 from simulator.report.words import horizon, leaves_out
 from simulator.scenario import bundled_names, load
@@ -27,14 +28,13 @@ def md(text: str) -> str:
     text = " ".join(text.split())
     for plain, safe in (
         ("&", "&amp;"),
-        ("<", "&lt;"),
         (">", "&gt;"),
         ("|", "\\|"),
         ("*", "\\*"),
         ("_", "\\_"),
     ):
         text = text.replace(plain, safe)
-    return text
+    return no_html(text)
 
 
 def _about(people: float) -> str:

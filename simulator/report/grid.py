@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass, field
 
 from rich.console import Console
@@ -43,9 +44,19 @@ def as_text(grids: list[Grid], width: int = 120) -> list[str]:
     return [line.rstrip() for line in buffer.getvalue().splitlines()]
 
 
+# Markdown reads `<` as the start of raw HTML or an autolink only before a letter, `/`, `!` or `?`:
+# escaping just those keeps "<1%" readable in the Markdown source.
+_TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
+
+
+def no_html(text: str) -> str:
+    """Text in which Markdown finds no HTML tag, comment or autolink to open."""
+    return _TAG_START.sub("&lt;", text)
+
+
 def _cell(text: str) -> str:
     """Markdown table cell text: pipes escaped, no line breaks, no HTML."""
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace("\n", " ")
+    return no_html(text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " "))
 
 
 def as_markdown(grids: list[Grid]) -> list[str]:

@@ -40,6 +40,7 @@ from simulator.report.describe import (
     observer_lines,
     range_lines,
 )
+from simulator.report.grid import no_html
 from simulator.report.objectives import conditional_claims, depends_heading
 from simulator.report.output import Output, Written, sealed_name, write_result
 from simulator.report.words import (
@@ -886,7 +887,7 @@ def _markdown_safe(value: Any) -> Any:
         return value
     text = " ".join(value.split())
     text = re.sub(r"&(?=#?\w+;)", "&amp;", text)
-    text = text.replace("<", "&lt;").replace(">", "&gt;")
+    text = no_html(text).replace(">", "&gt;")
     return _MD_SPECIAL.sub(r"\\\1", text)
 
 
