@@ -678,7 +678,11 @@ def validate(
     for spec in files:
         try:
             loaded = load(spec, passphrase=_passphrase())
-            found = [str(p) for p in [*check_countermeasures(loaded), *check_exercise(loaded)]]
+            found = list(
+                dict.fromkeys(
+                    str(p) for p in [*check_countermeasures(loaded), *check_exercise(loaded)]
+                )
+            )
             for key, source in unranged_estimates(loaded):
                 click.echo(
                     _(

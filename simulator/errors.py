@@ -167,7 +167,9 @@ class ScenarioError(ExposureError):
     """One or more problems in a scenario, its patches or its overrides."""
 
     def __init__(self, problems: list[Problem]):
-        self.problems = list(problems)
+        # One mistake can be met twice (a countermeasure's key, checked again where an exercise
+        # choice applies it): each problem is told once, where it was first met.
+        self.problems = list(dict.fromkeys(problems))
         super().__init__("\n".join(self.lines()))
 
     def lines(self, names: Mapping[str, str] | None = None) -> list[str]:

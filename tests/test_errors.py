@@ -8,6 +8,8 @@ import pickle
 import re
 from pathlib import Path
 
+import pytest
+
 from simulator.cli import FLAGS
 from simulator.errors import Problem, ScenarioError, Setting, UsageError, did_you_mean
 
@@ -86,3 +88,70 @@ def test_a_problem_blamed_on_a_setting_names_the_setting_and_its_flag():
     ):
         assert isinstance(copied, Setting) and copied.subject in FLAGS
     assert str(pickle.loads(pickle.dumps(Setting("people", "100")))) == "people 100"
+
+
+BORDER = Path(__file__).parent.parent / "scenarios" / "border-phone.yaml"
+
+
+def _edited(tmp_path: Path, edit) -> tuple[Path, int]:
+    """border-phone with one line of `call_abroad` edited; returns it and that line (from 1)."""
+    lines = BORDER.read_text(encoding="utf-8").split("\n")
+    at = lines.index("  call_abroad:")
+    changed = edit(lines, at)
+    path = tmp_path / "edited.yaml"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path, changed + 1
+
+
+def _validate_lines(path: Path) -> list[str]:
+    from conftest import invoke
+
+    result = invoke("validate", str(path))
+    assert result.exit_code == 2
+    return result.stderr.strip().splitlines()
+
+
+def _unindent_who(lines, at):
+    lines[at + 2] = lines[at + 2][2:]
+    return at + 2
+
+
+def _indent_who(lines, at):
+    lines[at + 2] = " " + lines[at + 2]
+    return at + 2
+
+
+def _drop_colon(lines, at):
+    lines[at + 1] = lines[at + 1].replace(": ", " ", 1)
+    return at + 1
+
+
+@pytest.mark.parametrize(
+    ("edit", "says"),
+    [
+        (_unindent_who, "this line is indented less than the lines around it"),
+        (_indent_who, "this line is indented more than line"),
+        (_drop_colon, "a colon is missing after the key"),
+    ],
+)
+def test_a_yaml_mistake_is_reported_at_the_line_it_is_on(tmp_path, edit, says):
+    """The scanner fails a line later than the mistake; the message names the mistake's line."""
+    path, line = _edited(tmp_path, edit)
+    (message,) = _validate_lines(path)
+    assert message.startswith(f"{path}:{line}:"), (message, line)
+    assert says in message
+
+
+def test_a_mistake_met_twice_is_reported_once(tmp_path):
+    """A countermeasure's typo is met again where an exercise choice applies it."""
+    text = BORDER.read_text(encoding="utf-8")
+    path = tmp_path / "typo.yaml"
+    path.write_text(
+        text.replace(
+            "set: {activities.call_abroad.minutes: 1.5}",
+            "set: {activities.call_abroad.minutess: 1.5}",
+        ),
+        encoding="utf-8",
+    )
+    (message,) = _validate_lines(path)
+    assert "activities.call_abroad.minutess: no such key in a scenario" in message

@@ -223,6 +223,76 @@ def check_shape(text: str, source: str) -> None:
             _raise(Problem(source, None, None, "", f"nesting is deeper than {MAX_DEPTH} levels"))
 
 
+_BLANKS_AND_COMMENTS = re.compile(r"(?:\s|#[^\n]*)*")
+
+
+def _value_start(text: str) -> tuple[int, int] | None:
+    """Where the plain value being read when the scanner failed began (line, column from 1).
+
+    The scanner reports "mapping values are not allowed here" at the colon it met, but the
+    mistake is where the value it was reading started: a key whose colon is missing, or a line
+    indented differently from its neighbours, swallows the lines below it into one value.
+    """
+    last = None
+    try:
+        for token in YAML(typ="rt", pure=True).scan(text):
+            last = token
+    except YAMLError:
+        begin = last.end_mark.index if last is not None else 0
+        match = _BLANKS_AND_COMMENTS.match(text, begin)
+        at = match.end() if match else begin
+        line_start = text.rfind("\n", 0, at) + 1
+        return text.count("\n", 0, at) + 1, at - line_start + 1
+    return None
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+def _swallowed_line(text: str, line: int, col: int, what: str) -> tuple[int, int, str]:
+    """Where a "mapping values are not allowed here" mistake is, and what it probably is.
+
+    A plain value swallowed the line the scanner failed on. Either the value's line has no colon
+    (the value is really a key), or one of the two lines is indented out of step: the value's line
+    if the line above it is indented like the swallowed one, else the swallowed line itself.
+    """
+    start = _value_start(text)
+    if start is None or start[0] >= line:
+        return line, col, what
+    lines = text.split("\n")
+    key_line = lines[start[0] - 1]
+    if ":" not in key_line[: start[1] - 1]:
+        return (
+            start[0],
+            start[1],
+            f"a colon is missing after the key (line {line} is read as part of it)",
+        )
+    above = next(
+        (
+            lines[i]
+            for i in range(start[0] - 2, -1, -1)
+            if lines[i].strip() and not lines[i].lstrip().startswith("#")
+        ),
+        "",
+    )
+    if above and not above.rstrip().endswith(":") and _indent(above) == _indent(lines[line - 1]):
+        return (
+            start[0],
+            _indent(key_line) + 1,
+            f"this line is indented less than the lines around it, so line {line} is read as "
+            "part of its value",
+        )
+    return (
+        line,
+        _indent(lines[line - 1]) + 1,
+        (
+            f"this line is indented more than line {start[0]} above it, so it is read as part of "
+            "that line's value"
+        ),
+    )
+
+
 def parse_yaml(text: str, raw: bytes, source: str) -> Document:
     """Parse YAML 1.2 text into plain data with positions, refusing tags, bombs and duplicates."""
     check_shape(text, source)
@@ -237,6 +307,8 @@ def parse_yaml(text: str, raw: bytes, source: str) -> Document:
         what = (exc.problem or exc.context or "invalid YAML").strip()
         if "duplicate key" in what:
             what = what.split(" with value")[0]
+        if what == "mapping values are not allowed here" and line is not None:
+            line, col, what = _swallowed_line(text, line, col or 1, what)
         return _raise(Problem(source, line, col, "", f"invalid YAML: {what}"))
     except RecursionError:
         return _raise(Problem(source, None, None, "", f"nesting is deeper than {MAX_DEPTH} levels"))
