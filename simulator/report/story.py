@@ -7,8 +7,13 @@ import textwrap
 from typing import Any
 
 from simulator.i18n import _
-from simulator.report.words import horizon, illustrative, mechanism_label
-from simulator.scenario.model import Scenario
+from simulator.report.words import (
+    check_phrase,
+    horizon,
+    illustrative,
+    mechanism_label,
+    observer_phrase,
+)
 from simulator.teaching.story import Chain, Event, Increment, Story
 
 WIDTH = 100
@@ -19,23 +24,6 @@ MAX_EARLIER = 4
 def cap(text: str) -> str:
     """The text with its first letter in upper case."""
     return text[:1].upper() + text[1:]
-
-
-def _with_article(label: str, article: str) -> str:
-    first = label.split(" ", 1)[0].lower()
-    return label if first in ("the", "a", "an") else f"{article} {label}"
-
-
-def observer_phrase(s: Scenario, name: str) -> str:
-    """An observer as a noun phrase: "the inminban leader"."""
-    return _with_article(s.observer_label(name), _("the"))
-
-
-def check_phrase(s: Scenario, name: str) -> str:
-    """A check as a noun phrase: "a Group 109 home search"."""
-    label = s.check_label(name)
-    article = _("an") if label[:1].lower() in "aeiou" else _("a")
-    return _with_article(label, article)
 
 
 def _n(x: float) -> str:

@@ -209,16 +209,34 @@ def horizon(days: int) -> str:
     return _("{n} days").format(n=days)
 
 
+def with_article(label: str, article: str) -> str:
+    """A label as a noun phrase, with the article given unless it starts with one already."""
+    first = label.split(" ", 1)[0].lower()
+    return label if first in ("the", "a", "an") else f"{article} {label}"
+
+
+def observer_phrase(s: Scenario, name: str) -> str:
+    """An observer as a noun phrase: "the inminban leader", "the radio direction-finding team"."""
+    return with_article(s.observer_label(name), _("the"))
+
+
+def check_phrase(s: Scenario, name: str) -> str:
+    """A check as a noun phrase: "a Group 109 home search"."""
+    label = s.check_label(name)
+    article = _("an") if label[:1].lower() in "aeiou" else _("a")
+    return with_article(label, article)
+
+
 def mechanism_label(scenario: Scenario, mechanism: str) -> str:
-    """How a cause of exposure is named to learners."""
+    """How a cause of exposure is named to learners, as a noun phrase that fits any sentence."""
     if mechanism == "cascade":
         return _("a seized phone or log")
     if mechanism == "registration":
         return _("registration records")
     if mechanism in scenario.observers:
-        return scenario.observer_label(mechanism)
+        return observer_phrase(scenario, mechanism)
     if mechanism in scenario.checks:
-        return scenario.check_label(mechanism)
+        return check_phrase(scenario, mechanism)
     return plain_name(mechanism)
 
 
@@ -245,7 +263,7 @@ def role_sentence(scenario: Scenario, role: str, result: GroupResult) -> str:
         text = _("Each {role} is exposed within {horizon} in {when}").format(**values)
     if result.causes:
         cause, share = next(iter(result.causes.items()))
-        text += _(", most often through {cause} ({share})").format(
+        text += _(", most often through {cause} ({share} of exposures)").format(
             cause=mechanism_label(scenario, cause), share=percent(share)
         )
     return text + "."
