@@ -31,6 +31,7 @@ from simulator.interrupts import (
     unwinding,
 )
 from simulator.report.describe import describe
+from simulator.report.grid import wrapped
 from simulator.report.output import (
     SEALED_SUFFIX,
     Output,
@@ -499,6 +500,21 @@ def force_option(
     )
 
 
+def _keep_wide(_ctx: click.Context, _param: click.Parameter, wide: bool) -> None:
+    from simulator.report.grid import NARROW, WIDE, set_table_width
+
+    set_table_width(WIDE if wide else NARROW)
+
+
+wide_option = click.option(
+    "--wide",
+    is_flag=True,
+    expose_value=False,
+    callback=_keep_wide,
+    help="Lay tables out for 120 columns instead of 80.",
+)
+
+
 def role_option(*, help: str) -> Decorator:
     """--role: whose exposure a result is about."""
     return click.option("--role", default=None, help=help)
@@ -519,6 +535,7 @@ _common_run_options = combine(
     format_option(FORMATS),
     output_option(help="Write the result to this file (- for stdout) instead of stdout."),
     force_option(),
+    wide_option,
     traceback_option,
     passphrase_option,
 )
@@ -587,6 +604,7 @@ def list_cmd() -> None:
 @countermeasure_option()
 @set_option()
 @passphrase_option
+@wide_option
 @traceback_option
 def show(scenario: str, countermeasures: tuple[str, ...], overrides: tuple[str, ...]) -> None:
     """Describe a scenario in plain words."""
@@ -596,7 +614,8 @@ def show(scenario: str, countermeasures: tuple[str, ...], overrides: tuple[str, 
         countermeasures=list(countermeasures),
         passphrase=_passphrase(),
     )
-    click.echo(describe(loaded.scenario, loaded.ranges), nl=False)
+    text = describe(loaded.scenario, loaded.ranges)
+    click.echo("\n".join(wrapped(text.splitlines())) + "\n", nl=False)
 
 
 def scheduler_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -654,6 +673,7 @@ def _refuse_plaintext(
 @workers_option(help="Parallel processes for the claims.")
 @scheduler_options
 @passphrase_option
+@wide_option
 @traceback_option
 @limit_options
 def validate(
@@ -760,7 +780,7 @@ def _claims_told(spec: str, failing: int, total: int, rendered: str, problem: st
     """Print a scenario's checked claims; the problem line (`problem`, filled in) if any fails."""
     status = _("ok") if not failing else _("claims checked")
     click.echo(f"{spec}: {status}")
-    click.echo(rendered, nl=False)
+    click.echo("".join(line + "\n" for line in wrapped(rendered.splitlines())), nl=False)
     return [problem.format(file=spec, n=failing, total=total)] if failing else []
 
 
@@ -1247,6 +1267,7 @@ def sweep(
 @format_option(STORY_FORMATS, help="Format of the story.")
 @output_option(help="Write the story to this file instead of stdout.")
 @force_option()
+@wide_option
 @traceback_option
 @passphrase_option
 def trace(
@@ -1312,6 +1333,7 @@ def _ask_line(prompt: str) -> str | None:
     at_most=100_000,
 )
 @workers_option()
+@wide_option
 @traceback_option
 @passphrase_option
 @limit_options
@@ -1378,6 +1400,7 @@ _messaging_options = combine(
     format_option(MESSAGING_FORMATS),
     output_option(help="Write the result to this file (- for stdout) instead of stdout."),
     force_option(),
+    wide_option,
     traceback_option,
     passphrase_option,
 )

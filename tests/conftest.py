@@ -92,3 +92,12 @@ def scenario_file(tmp_path: Path):
         return path
 
     return write
+
+
+BOX = set("┏┃┡│└╇━┳┓┩┗┛┣┫╋─┬┴┼┌┐┘├┤")
+
+
+def prose(text: str) -> str:
+    """The sentences of terminal output, with tables left out and wrapped lines joined."""
+    kept = [line for line in text.splitlines() if not (line.strip() and line.strip()[0] in BOX)]
+    return " ".join(" ".join(kept).split())

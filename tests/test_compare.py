@@ -91,7 +91,7 @@ def test_a_change_that_changes_nothing_is_no_clear_effect(scenario_file):
 def test_a_countermeasure_that_changes_no_run_is_said_to_change_nothing(scenario_file):
     path = str(scenario_file(TOWN))
     args = ["compare", path, "--runs", "6", "--countermeasure", "nothing"]
-    table = CliRunner().invoke(cli, [*args, "--countermeasure", "meet_less"])
+    table = CliRunner().invoke(cli, [*args, "--countermeasure", "meet_less", "--wide"])
     assert table.exit_code == 0, table.output
     rows = {line.split()[1]: line for line in table.output.splitlines() if line.startswith("│")}
     assert "no change in any run" in rows["nothing"]

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from conftest import prose
 
 from simulator.cli import cli
 from simulator.engine import simulate
@@ -142,9 +143,9 @@ def test_border_phone_plays_from_stdin_through_to_the_debrief():
     )
     assert (
         "Had you chosen “Lie low” every turn, exposure of the reporting partner within a year"
-        in out
+        in prose(out)
     )
-    assert "“Carry on as before” every turn is what you did" in out
+    assert "“Carry on as before” every turn is what you did" in prose(out)
 
 
 def test_a_scripted_game_with_facilitator_view(town):

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from conftest import BASE, merge
+from conftest import BASE, merge, prose
 
 from simulator.analysis.objectives import check_objectives, lead_interval
 from simulator.cli import cli
@@ -271,8 +271,10 @@ def test_findings_read_as_sentences(scenario_file):
         lines[0].startswith("holds: “rarely” lowers the exposure of the target: ")
         and "points (95% interval −" in lines[0]
     )
-    assert lines[1].startswith("holds: Sharp is the most common cause of exposure for the target: ")
-    assert "next dull" in lines[1]
+    assert lines[1].startswith(
+        "holds: The sharp is the most common cause of exposure for the target: "
+    )
+    assert "next the dull" in lines[1]
     assert (
         claim_words(s, check.findings[2].claim)
         == "The target is exposed within a month in more than 5% of cases, with “rarely”"
@@ -292,7 +294,7 @@ def test_validate_check_objectives_prints_each_claim_and_fails_on_one_that_does_
     assert result.exit_code == 2
     assert f"{good}: ok\n  holds: “rarely” lowers" in result.stdout
     assert "  1 of 1 claims hold (30 runs, seed 1)." in result.stdout
-    assert "  DOES NOT HOLD: Dull is the most common cause" in result.stdout
+    assert "DOES NOT HOLD: The dull is the most common cause" in prose(result.stdout)
     assert result.stderr == f"{bad}: 1 of 1 claims do not hold\n"
 
 
@@ -370,9 +372,9 @@ def test_every_bundled_claim_holds(name):
 def test_objectives_in_show_name_their_claims():
     text = invoke("show", "grid-checkpoint").stdout
     assert (
-        "Checked: Checkpoint phone scan is the most common cause of exposure for the student, if "
-        "a scan that finds the apps means arrest and a scan catches at least one pass in three "
-        "hundred and she passes it three days a week or more." in text
+        "Checked: A checkpoint phone scan is the most common cause of exposure for the student, "
+        "if a scan that finds the apps means arrest and a scan catches at least one pass in three "
+        "hundred and she passes it three days a week or more." in prose(text)
     )
 
 
@@ -383,7 +385,7 @@ def test_a_bundled_scenario_s_claims_hold_across_its_sourced_ranges():
     assert result.exit_code == 0, result.output
     assert "3 of 3 claims hold wherever they say they do" in result.stdout
     assert "if two mentions on seized phones or in the logs are enough for questioning" in (
-        result.stdout
+        prose(result.stdout)
     )
 
 

@@ -10,7 +10,7 @@ import re
 import textwrap
 from pathlib import Path
 
-from conftest import REFRESH, invoke
+from conftest import REFRESH, invoke, prose
 
 README = Path(__file__).parent.parent / "README.md"
 # The quote is the block of "> " lines after this sentence.
@@ -21,9 +21,9 @@ QUOTE = re.compile(re.escape(LEAD) + r"((?:> .*\n)+)")
 def test_the_readme_quotes_what_exposure_run_prints():
     result = invoke("run")  # the README's own command: the default scenario, default seed
     assert result.exit_code == 0, result.output
-    sentence = next(
-        line for line in result.stdout.splitlines() if line.startswith("The reporting partner is")
-    )
+    found = re.search(r"The reporting partner is [^.]*\.", prose(result.stdout))
+    assert found, result.stdout
+    sentence = found.group(0)
     text = README.read_text(encoding="utf-8")
     match = QUOTE.search(text)
     assert match, "README.md lost its example quote"
@@ -32,4 +32,6 @@ def test_the_readme_quotes_what_exposure_run_prints():
         block = "".join(f"> {line}\n" for line in textwrap.wrap(sentence, 98))
         README.write_text(text[: match.start(1)] + block + text[match.end(1) :], encoding="utf-8")
         quoted = sentence
-    assert quoted == sentence, "README.md's example is stale; refresh with EXPOSURE_REFRESH_GOLDEN=1"
+    assert quoted == sentence, (
+        "README.md's example is stale; refresh with EXPOSURE_REFRESH_GOLDEN=1"
+    )

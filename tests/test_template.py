@@ -136,7 +136,9 @@ def test_new_round_trips(tmp_path, monkeypatch, origin):
     missing = _format_keys(loaded.document.data) - explained
     assert not missing, f"keys without a comment: {sorted(missing)}"
     assert invoke("validate", str(path)).exit_code == 0
-    run = invoke("run", str(path), "--runs", "2", "--people", "300", "--format", "json")
+    run = invoke(
+        "run", str(path), "--runs", "2", "--people", "2000", "--days", "30", "--format", "json"
+    )
     assert run.exit_code == 0, run.stderr
 
 

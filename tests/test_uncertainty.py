@@ -15,7 +15,7 @@ import math
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from conftest import BASE, merge
+from conftest import BASE, merge, prose
 
 from simulator import runner
 from simulator.analysis.compare import Comparer, compare
@@ -311,7 +311,7 @@ def test_compare_uncertainty_gives_each_countermeasure_its_change_over_the_range
     assert all(d < 0 for d in never["per_set"])
     assert never["delta_interval"][0] <= min(never["per_set"])
     table = CliRunner().invoke(cli, args)
-    assert table.output.count("across the sourced ranges (3 parameter sets)") == 3
+    assert prose(table.output).count("across the sourced ranges (3 parameter sets)") == 3
 
 
 def test_one_simulation_gives_exposure_and_changes_over_the_same_sets(scenario_file):
@@ -354,7 +354,7 @@ def test_compare_uncertainty_rounds_by_the_width_and_says_when_nothing_changes(s
     path = str(scenario_file(_ranged(merge(TOWN, {"population": {"units": 2}}), RANGES)))
     args = ["compare", path, "--role", "resident", "--uncertainty", "3", "--runs", "2"]
     block = json.loads(CliRunner().invoke(cli, [*args, "--format", "json"]).output)
-    table = " ".join(CliRunner().invoke(cli, args).output.split())
+    table = prose(CliRunner().invoke(cli, args).output)
     for name, r in block["uncertainty"]["variants"].items():
         lo, hi = change_ends(tuple(r["delta_interval"]))
         assert f"by between {lo} and {hi} points across the sourced ranges" in table, name
@@ -363,7 +363,7 @@ def test_compare_uncertainty_rounds_by_the_width_and_says_when_nothing_changes(s
     args = ["compare", str(scenario_file(town)), "--role", "target", "--uncertainty", "2"]
     out = CliRunner().invoke(cli, [*args, "--runs", "2", "--countermeasure", "never"])
     assert out.exit_code == 0, out.output
-    words = " ".join(out.output.split())
+    words = prose(out.output)
     assert (
         "“never” changes no run's outcome for the target by day 30 in any of the 2 parameter "
         "sets across the sourced ranges." in words
@@ -412,7 +412,7 @@ def test_a_role_nobody_can_expose_is_said_to_be_untouched_in_every_set(scenario_
     assert result.exit_code == 0, result.output
     assert (
         "The target: nobody exposed in any run of the 3 parameter sets across the sourced ranges."
-        in result.output
+        in prose(result.output)
     )
 
 

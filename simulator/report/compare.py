@@ -267,7 +267,7 @@ def variant_sentence(c: Comparison, v: Variant) -> str:
     return text
 
 
-def _compare_document(c: Comparison, markdown: bool, width: int = 120) -> str:
+def _compare_document(c: Comparison, markdown: bool, width: int | None = None) -> str:
     s = c.baseline.loaded.scenario
     title = _("{title}: what helps the {role} — {runs} paired runs of {days} days").format(
         title=s.title, role=s.role_label(c.role), runs=c.baseline.results.runs, days=s.days
@@ -341,7 +341,7 @@ def _compare_document(c: Comparison, markdown: bool, width: int = 120) -> str:
     return document([grid], lines, markdown, width)
 
 
-def render_table(c: Comparison, seed: int, elapsed: float, width: int = 120) -> str:
+def render_table(c: Comparison, seed: int, elapsed: float, width: int | None = None) -> str:
     """The ranked table, the budget choice, then one sentence per countermeasure."""
     return _compare_document(c, markdown=False, width=width)
 

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from simulator.errors import UsageError, ascii_number
 from simulator.i18n import _, ngettext
+from simulator.report.grid import table_width
 from simulator.report.objectives import conditional_claims, depends_heading
 from simulator.report.story import cap, event_text, why
 from simulator.report.words import (
@@ -25,13 +26,14 @@ from simulator.report.words import (
 from simulator.teaching.exercise import Alternative, Debrief, Tabletop, TurnResult
 from simulator.teaching.story import Story
 
-WIDTH = 100
-
 
 def _fill(text: str, indent: str = "") -> str:
     """A paragraph (no indent) or a list item (indented, continued a little further in)."""
     return textwrap.fill(
-        text, WIDTH, initial_indent=indent, subsequent_indent=indent + "  " if indent else ""
+        text,
+        table_width(),
+        initial_indent=indent,
+        subsequent_indent=indent + "  " if indent else "",
     )
 
 
@@ -354,13 +356,13 @@ def debrief_text(table: Tabletop, debrief: Debrief, facilitator: bool) -> str:
     if conditions:
         lines += ["", *_rule(depends_heading())]
         lines += [
-            textwrap.fill(f"{line}.", WIDTH, initial_indent="- ", subsequent_indent="  ")
+            textwrap.fill(f"{line}.", table_width(), initial_indent="- ", subsequent_indent="  ")
             for line in conditions
         ]
     if table.scenario.limits:
         lines += ["", *_rule(leaves_out())]
         lines += [
-            textwrap.fill(limit.strip(), WIDTH, initial_indent="- ", subsequent_indent="  ")
+            textwrap.fill(limit.strip(), table_width(), initial_indent="- ", subsequent_indent="  ")
             for limit in table.scenario.limits
         ]
     lines += ["", _fill(illustrative())]

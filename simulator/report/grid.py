@@ -4,10 +4,47 @@ from __future__ import annotations
 
 import io
 import re
+import textwrap
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from rich.console import Console
 from rich.table import Table
+
+# Tables and sentences fit an 80-column terminal, as on a projector; --wide gives them 120.
+NARROW = 80
+WIDE = 120
+_WIDTH: ContextVar[int] = ContextVar("table_width", default=NARROW)
+
+
+def table_width() -> int:
+    """The width terminal output is laid out for."""
+    return _WIDTH.get()
+
+
+def set_table_width(width: int) -> None:
+    """Lay terminal output out for this many columns from now on (in this context)."""
+    _WIDTH.set(width)
+
+
+def wrapped(lines: list[str], width: int | None = None) -> list[str]:
+    """Plain sentences folded at word boundaries to fit the width (blank lines kept)."""
+    out: list[str] = []
+    for line in lines:
+        if len(line) <= (width or table_width()):
+            out.append(line)
+            continue
+        indent = line[: len(line) - len(line.lstrip(" "))]
+        if indent or line.lstrip().startswith("- "):  # items continue a little further in
+            indent += "  "
+        out += textwrap.wrap(
+            line,
+            width or table_width(),
+            subsequent_indent=indent,
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
+    return out
 
 
 @dataclass
@@ -23,12 +60,36 @@ class Grid:
         self.rows.append(list(cells))
 
 
-def as_text(grids: list[Grid], width: int = 120) -> list[str]:
+def column_widths(grid: Grid, width: int) -> list[int | None]:
+    """Content widths that fit the table in `width` columns, wrapping cells between words.
+
+    Columns keep their natural width when the table fits. Otherwise each column gets its longest
+    word (so no word is split), and the room left is shared in proportion to what each column
+    would need to show its cells on one line. Only when even the longest words do not fit are
+    words folded. None leaves a column to the renderer.
+    """
+    texts = [
+        [header, *(row[i] for row in grid.rows)] for i, (header, _right) in enumerate(grid.columns)
+    ]
+    want = [max(len(t) for t in column) for column in texts]
+    room = width - (3 * len(grid.columns) + 1)  # borders and one space each side of a cell
+    if sum(want) <= room:
+        return [None] * len(want)
+    need = [max((len(w) for t in column for w in t.split()), default=1) for column in texts]
+    if sum(need) > room:  # fold words: share the room by the longest words, at least 3 each
+        return [max(3, room * n // sum(need)) for n in need]
+    spare = room - sum(need)
+    extra = [w - n for w, n in zip(want, need)]
+    share = [spare * e // max(sum(extra), 1) for e in extra]
+    return [n + x for n, x in zip(need, share)]
+
+
+def as_text(grids: list[Grid], width: int | None = None) -> list[str]:
     """The grids as terminal lines (box drawing, no colour, no markup from scenario text)."""
     buffer = io.StringIO()
     console = Console(
         file=buffer,
-        width=width,
+        width=width or table_width(),
         force_terminal=False,
         color_system=None,
         highlight=False,
@@ -36,8 +97,11 @@ def as_text(grids: list[Grid], width: int = 120) -> list[str]:
     )  # scenario text is never markup
     for grid in grids:
         table = Table(title=grid.title, title_justify="left")
-        for header, right in grid.columns:
-            table.add_column(header, justify="right" if right else "left")
+        widths = column_widths(grid, width or table_width())
+        for (header, right), fixed in zip(grid.columns, widths):
+            table.add_column(
+                header, justify="right" if right else "left", width=fixed, overflow="fold"
+            )
         for row in grid.rows:
             table.add_row(*row)
         console.print(table)
@@ -71,9 +135,9 @@ def as_markdown(grids: list[Grid]) -> list[str]:
     return lines
 
 
-def document(grids: list[Grid], after: list[str], markdown: bool, width: int = 120) -> str:
+def document(grids: list[Grid], after: list[str], markdown: bool, width: int | None = None) -> str:
     """Tables then plain lines, for the terminal or as Markdown paragraphs."""
     if markdown:
         paragraphs = [_cell(line).strip() for line in after if line.strip()]
         return "\n".join(as_markdown(grids) + [p + "\n" for p in paragraphs]).rstrip("\n") + "\n"
-    return "\n".join(as_text(grids, width) + after) + "\n"
+    return "\n".join(as_text(grids, width) + wrapped(after, width)) + "\n"

@@ -13,6 +13,7 @@ from simulator.i18n import _, ngettext
 from simulator.messaging.adversary import ExposedPerson, SeizeReport, TapReport
 from simulator.messaging.network import LogLine
 from simulator.messaging.wire import unpack
+from simulator.report.grid import table_width
 from simulator.report.words import percent
 from simulator.scenario import LoadedScenario
 
@@ -20,11 +21,11 @@ LOG_LINES = 8
 HEX_CHARS = 24
 
 
-def _console(buffer: io.StringIO, width: int) -> Console:
+def _console(buffer: io.StringIO, width: int | None) -> Console:
     # Scenario text is never markup.
     return Console(
         file=buffer,
-        width=width,
+        width=width or table_width(),
         force_terminal=False,
         color_system=None,
         highlight=False,
@@ -101,7 +102,9 @@ def tap_json(report: TapReport, loaded: LoadedScenario, seed: int) -> dict[str, 
     }
 
 
-def tap_table(report: TapReport, loaded: LoadedScenario, seed: int, width: int = 120) -> str:
+def tap_table(
+    report: TapReport, loaded: LoadedScenario, seed: int, width: int | None = None
+) -> str:
     """The first log lines, a summary, and one sentence on what encryption did and did not hide."""
     s = loaded.scenario
     buffer = io.StringIO()
@@ -135,7 +138,7 @@ def tap_table(report: TapReport, loaded: LoadedScenario, seed: int, width: int =
             str(len(r.line.wire)),
             what,
         )
-    console.print(title, soft_wrap=True)
+    console.print(title)
     if report.lines:
         console.print(table)
         if len(report.lines) > LOG_LINES:
@@ -179,7 +182,7 @@ def tap_table(report: TapReport, loaded: LoadedScenario, seed: int, width: int =
         ).format(r=f"{report.readable:,}", n=f"{report.seen:,}", people=f"{len(report.linked):,}")
     else:
         sentence = _("Nothing these people sent passed an operator that keeps a log.")
-    console.print(sentence, soft_wrap=True)
+    console.print(sentence)
     return _tidy(buffer.getvalue())
 
 
@@ -223,7 +226,9 @@ def seize_json(report: SeizeReport, loaded: LoadedScenario, seed: int) -> dict[s
     }
 
 
-def seize_table(report: SeizeReport, loaded: LoadedScenario, seed: int, width: int = 120) -> str:
+def seize_table(
+    report: SeizeReport, loaded: LoadedScenario, seed: int, width: int | None = None
+) -> str:
     """What the phone and the log gave up: messages, then people, then plain sentences."""
     s = loaded.scenario
     who = report.names[report.person]
@@ -233,7 +238,7 @@ def seize_table(report: SeizeReport, loaded: LoadedScenario, seed: int, width: i
     title = _(
         "{title}: phone of {person}, seized at the end of day {day} ({state}, seed {seed})"
     ).format(title=s.title, person=who, day=report.day, state=state, seed=seed)
-    console.print(title, soft_wrap=True)
+    console.print(title)
     table = Table()
     table.add_column(_("Messages {person} sent or received").format(person=who))
     table.add_column(_("Count"), justify="right")
@@ -333,7 +338,7 @@ def seize_table(report: SeizeReport, loaded: LoadedScenario, seed: int, width: i
             )
         )
     for sentence in sentences:
-        console.print(sentence, soft_wrap=True)
+        console.print(sentence)
     return _tidy(buffer.getvalue())
 
 

@@ -200,7 +200,7 @@ def render_csv(results: Results, info: RunInfo) -> str:
     return out.getvalue()
 
 
-def _run_document(results: Results, info: RunInfo, markdown: bool, width: int = 120) -> str:
+def _run_document(results: Results, info: RunInfo, markdown: bool, width: int | None = None) -> str:
     s = info.loaded.scenario
     title = ngettext(
         "{title} — {runs} run of {days} days, about {people} people",
@@ -250,7 +250,7 @@ def _run_document(results: Results, info: RunInfo, markdown: bool, width: int = 
 
 def render_table(results: Results, info: RunInfo, width: int | None = None) -> str:
     """The default table, then one plain sentence per role at risk."""
-    return _run_document(results, info, markdown=False, width=width or 120)
+    return _run_document(results, info, markdown=False, width=width)
 
 
 def render_md(results: Results, info: RunInfo) -> str:

@@ -7,6 +7,7 @@ import textwrap
 from typing import Any
 
 from simulator.i18n import _
+from simulator.report.grid import table_width
 from simulator.report.words import (
     check_phrase,
     horizon,
@@ -16,7 +17,6 @@ from simulator.report.words import (
 )
 from simulator.teaching.story import Chain, Event, Increment, Story
 
-WIDTH = 100
 # The causal chain names at most this many earlier marks one by one; the rest are summed.
 MAX_EARLIER = 4
 
@@ -356,12 +356,12 @@ def _untold(story: Story) -> str | None:
 
 def render_text(story: Story) -> str:
     """The story as plain text for a terminal or a handout."""
-    wrap = textwrap.TextWrapper(width=WIDTH, initial_indent="  ", subsequent_indent="    ")
+    wrap = textwrap.TextWrapper(width=table_width(), initial_indent="  ", subsequent_indent="    ")
     title = _heading(story)
     out = [
         title,
         "=" * len(title),
-        textwrap.fill(_settings(story), WIDTH),
+        textwrap.fill(_settings(story), table_width()),
         "",
         _("People"),
         "-" * len(_("People")),
@@ -372,7 +372,9 @@ def render_text(story: Story) -> str:
     out.append("")
     if not story.days:
         out += [
-            textwrap.fill(_("Nothing the adversary noticed happened to these people."), WIDTH),
+            textwrap.fill(
+                _("Nothing the adversary noticed happened to these people."), table_width()
+            ),
             "",
         ]
     for day, events in story.days:
@@ -380,8 +382,8 @@ def render_text(story: Story) -> str:
         out += [wrap.fill(event_text(story, ev)) for ev in events]
         out.append("")
     out += [_("Why"), "-" * len(_("Why"))]
-    out += [textwrap.fill(sentence, WIDTH) for sentence in why(story)]
-    out += ["", textwrap.fill(illustrative(), WIDTH)]
+    out += [textwrap.fill(sentence, table_width()) for sentence in why(story)]
+    out += ["", textwrap.fill(illustrative(), table_width())]
     return "\n".join(out) + "\n"
 
 

@@ -106,7 +106,7 @@ def _fmt(x: float) -> str:
     return f"{x:g}"
 
 
-def _sweep_document(sw: Sweep, markdown: bool, width: int = 120) -> str:
+def _sweep_document(sw: Sweep, markdown: bool, width: int | None = None) -> str:
     s = sw.baseline.loaded.scenario
     role = s.role_label(sw.role)
     title = _(
@@ -198,7 +198,7 @@ def _sobol_note(sw: Sweep) -> list[str]:
     ]
 
 
-def render_table(sw: Sweep, seed: int, elapsed: float, width: int = 120) -> str:
+def render_table(sw: Sweep, seed: int, elapsed: float, width: int | None = None) -> str:
     """Parameters ranked by their effect (a tornado as a table), then Sobol indices if computed."""
     return _sweep_document(sw, markdown=False, width=width)
 
