@@ -40,6 +40,7 @@ from simulator.report.output import (
     write_result,
 )
 from simulator.report.run import RENDERERS, RunInfo
+from simulator.report.words import variant_words
 from simulator.runner import simulate_runs
 from simulator.scenario import (
     DEFAULT_SCENARIO,
@@ -615,6 +616,13 @@ def show(scenario: str, countermeasures: tuple[str, ...], overrides: tuple[str, 
         passphrase=_passphrase(),
     )
     text = describe(loaded.scenario, loaded.ranges)
+    what = variant_words(
+        loaded.scenario, loaded.patches.countermeasures, list(loaded.patches.overrides)
+    )
+    if what:  # say so before any figure: every one of them includes the change
+        head, rule, rest = text.split("\n", 2)
+        note = _("Shown {what}: every figure below includes this change.").format(what=what)
+        text = f"{head}\n{rule}\n\n{note}\n{rest}"
     click.echo("\n".join(wrapped(text.splitlines())) + "\n", nl=False)
 
 
@@ -1289,6 +1297,9 @@ def trace(
     target = _destination(output)
     loaded = prepare(scenario, overrides, countermeasures, days, people)
     story = trace_run(loaded.scenario, seed, person)
+    story.variant = variant_words(
+        loaded.scenario, loaded.patches.countermeasures, list(loaded.patches.overrides)
+    )
     _emit(render(story, fmt, {"path": loaded.display_path, "sha256": loaded.sha256}), target)
 
 

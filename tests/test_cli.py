@@ -293,3 +293,33 @@ def test_terminal_output_fits_80_columns(args):
     assert not long, long[:3]
     wide = invoke(*args, "--wide")
     assert max(len(line) for line in wide.stdout.splitlines()) <= 120
+
+
+def test_every_format_names_what_was_simulated():
+    """A run with a countermeasure or an override cannot be mistaken for the baseline's."""
+    args = ["run", "border-phone", "--runs", "3", "--days", "10"]
+    changed = [
+        *args,
+        "--countermeasure",
+        "short_calls",
+        "--set",
+        "activities.call_abroad.minutes=2",
+    ]
+    words = (
+        "with “Short calls” and minutes of “calls a journalist abroad on the Chinese phone” "
+        "set to 2"
+    )
+    assert f"The phone by the border, {words}" in prose(invoke(*changed).stdout)
+    assert (
+        f"**The phone by the border, {words} — 3 runs" in invoke(*changed, "--format", "md").stdout
+    )
+    rows = invoke(*changed, "--format", "csv").stdout.splitlines()
+    assert rows[0].endswith(",changes")
+    assert all(r.endswith(",short_calls;activities.call_abroad.minutes=2") for r in rows[1:])
+    settings = json.loads(invoke(*changed, "--format", "json").stdout)["settings"]
+    assert settings["countermeasures"] == ["short_calls"]
+    assert invoke(*args).stdout.startswith("The phone by the border — 3 runs")
+    shown = prose(invoke("show", "border-phone", "--countermeasure", "short_calls").stdout)
+    assert "Shown with “Short calls”: every figure below includes this change." in shown
+    told = invoke("trace", "border-phone", "--days", "10", "--countermeasure", "short_calls")
+    assert prose(told.stdout).startswith("The phone by the border, with “Short calls”: one run")

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from simulator.analysis.compare import Comparison, Delta, Variant
 from simulator.i18n import _
 from simulator.report.grid import Grid, document
-from simulator.report.run import RunInfo, run_json, timing_json
+from simulator.report.run import RunInfo, changes_field, run_json, timing_json
 from simulator.report.words import (
     MINUS,
     change,
@@ -19,6 +19,7 @@ from simulator.report.words import (
     illustrative,
     no_change,
     spread_values,
+    titled,
 )
 
 if TYPE_CHECKING:  # made only by `compare --uncertainty`, which imports scipy for it
@@ -159,8 +160,10 @@ def render_csv(c: Comparison, seed: int, elapsed: float) -> str:
             "median_days_gained",
             "effort",
             *(ranged if u else []),
+            "changes",
         ]
     )
+    changes = changes_field(c.baseline.loaded)
     for v in [c.baseline, *c.variants]:
         for role, g in v.results.roles.items():
             d = v.delta.get(role)
@@ -190,6 +193,7 @@ def render_csv(c: Comparison, seed: int, elapsed: float) -> str:
                     "" if d is None or d.median_days_gained is None else d.median_days_gained,
                     "" if v.effort is None else v.effort,
                     *spread,
+                    changes,
                 ]
             )
     return out.getvalue()
@@ -270,7 +274,10 @@ def variant_sentence(c: Comparison, v: Variant) -> str:
 def _compare_document(c: Comparison, markdown: bool, width: int | None = None) -> str:
     s = c.baseline.loaded.scenario
     title = _("{title}: what helps the {role} — {runs} paired runs of {days} days").format(
-        title=s.title, role=s.role_label(c.role), runs=c.baseline.results.runs, days=s.days
+        title=titled(c.baseline.loaded),
+        role=s.role_label(c.role),
+        runs=c.baseline.results.runs,
+        days=s.days,
     )
     grid = Grid(
         title,

@@ -56,6 +56,7 @@ from simulator.report.words import (
     share,
     span,
     spread_values,
+    titled,
 )
 from simulator.scenario.model import Scenario
 from simulator.seal import Passphrase
@@ -785,7 +786,7 @@ def build(data: ReportInput, scenario_spec: str) -> dict[str, Any]:
     t["depends"] = depends_heading()
     return {
         "t": t,
-        "title": s.title,
+        "title": titled(c.baseline.loaded),
         "summary": s.summary.strip(),
         "context": s.context.strip(),
         "about": _(

@@ -14,7 +14,7 @@ from simulator.messaging.adversary import ExposedPerson, SeizeReport, TapReport
 from simulator.messaging.network import LogLine
 from simulator.messaging.wire import unpack
 from simulator.report.grid import table_width
-from simulator.report.words import percent
+from simulator.report.words import percent, titled
 from simulator.scenario import LoadedScenario
 
 LOG_LINES = 8
@@ -111,12 +111,14 @@ def tap_table(
     console = _console(buffer, width)
     if report.person is None:
         title = _("{title}: what the operator logged in {days} days (seed {seed})").format(
-            title=s.title, days=report.days, seed=seed
+            title=titled(loaded), days=report.days, seed=seed
         )
     else:
         title = _(
             "{title}: what the operator logged naming {person} in {days} days (seed {seed})"
-        ).format(title=s.title, person=report.names[report.person], days=report.days, seed=seed)
+        ).format(
+            title=titled(loaded), person=report.names[report.person], days=report.days, seed=seed
+        )
     table = Table()
     table.add_column(_("Day"), justify="right")
     table.add_column(_("Time"))
@@ -230,14 +232,13 @@ def seize_table(
     report: SeizeReport, loaded: LoadedScenario, seed: int, width: int | None = None
 ) -> str:
     """What the phone and the log gave up: messages, then people, then plain sentences."""
-    s = loaded.scenario
     who = report.names[report.person]
     buffer = io.StringIO()
     console = _console(buffer, width)
     state = _("unlocked") if report.unlocked else _("locked")
     title = _(
         "{title}: phone of {person}, seized at the end of day {day} ({state}, seed {seed})"
-    ).format(title=s.title, person=who, day=report.day, state=state, seed=seed)
+    ).format(title=titled(loaded), person=who, day=report.day, state=state, seed=seed)
     console.print(title)
     table = Table()
     table.add_column(_("Messages {person} sent or received").format(person=who))

@@ -11,7 +11,14 @@ from typing import TYPE_CHECKING, Any
 from simulator.analysis.results import GroupResult, Results
 from simulator.i18n import _, ngettext
 from simulator.report.grid import Grid, document
-from simulator.report.words import exposure, illustrative, mechanism_label, percent, role_sentence
+from simulator.report.words import (
+    exposure,
+    illustrative,
+    mechanism_label,
+    percent,
+    role_sentence,
+    titled,
+)
 from simulator.scenario import LoadedScenario
 
 if TYPE_CHECKING:  # made only by `run --uncertainty`, which imports scipy for it
@@ -155,6 +162,13 @@ def _top_causes(loaded: LoadedScenario, g: GroupResult, limit: int = 2) -> str:
     return "; ".join(parts) if parts else "—"
 
 
+def changes_field(loaded: LoadedScenario) -> str:
+    """What was changed from the scenario file, for a CSV cell: countermeasures, then --set
+    overrides as KEY=VALUE, separated by semicolons ('' when nothing was)."""
+    patches = loaded.patches
+    return ";".join([*patches.countermeasures, *(f"{o.key}={o.value}" for o in patches.overrides)])
+
+
 def render_csv(results: Results, info: RunInfo) -> str:
     """One row per role and one for everyone; with --uncertainty, each role's spread too."""
     out = io.StringIO()
@@ -171,8 +185,10 @@ def render_csv(results: Results, info: RunInfo) -> str:
             "top_cause",
             "top_cause_share",
             *(["plausible_low", "plausible_high", "parameter_share"] if u else []),
+            "changes",
         ]
     )
+    changes = changes_field(info.loaded)
     rows = [*results.roles.items(), ("everyone", results.everyone)]
     for role, g in rows:
         top = next(iter(g.causes.items()), ("", 0.0))
@@ -195,6 +211,7 @@ def render_csv(results: Results, info: RunInfo) -> str:
                 top[0],
                 _num(top[1]) if top[0] else "",
                 *spread,
+                changes,
             ]
         )
     return out.getvalue()
@@ -206,7 +223,12 @@ def _run_document(results: Results, info: RunInfo, markdown: bool, width: int | 
         "{title} — {runs} run of {days} days, about {people} people",
         "{title} — {runs} runs of {days} days, about {people} people each",
         results.runs,
-    ).format(title=s.title, runs=results.runs, days=results.days, people=f"{results.people:,.0f}")
+    ).format(
+        title=titled(info.loaded),
+        runs=results.runs,
+        days=results.days,
+        people=f"{results.people:,.0f}",
+    )
     grid = Grid(
         title,
         [

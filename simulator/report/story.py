@@ -332,9 +332,10 @@ def _person_line(story: Story, person: Any) -> str:
 
 
 def _heading(story: Story) -> str:
-    return _("{title}: one run told for {persona}").format(
-        title=story.scenario.title, persona=story.persona.name
-    )
+    title = story.scenario.title
+    if story.variant:
+        title = f"{title}, {story.variant}"
+    return _("{title}: one run told for {persona}").format(title=title, persona=story.persona.name)
 
 
 def _settings(story: Story) -> str:
@@ -357,10 +358,10 @@ def _untold(story: Story) -> str | None:
 def render_text(story: Story) -> str:
     """The story as plain text for a terminal or a handout."""
     wrap = textwrap.TextWrapper(width=table_width(), initial_indent="  ", subsequent_indent="    ")
-    title = _heading(story)
+    title = textwrap.wrap(_heading(story), table_width())
     out = [
-        title,
-        "=" * len(title),
+        *title,
+        "=" * max(len(line) for line in title),
         textwrap.fill(_settings(story), table_width()),
         "",
         _("People"),

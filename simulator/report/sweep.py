@@ -12,7 +12,7 @@ from simulator.i18n import _
 from simulator.report.charts import oat_chart, sobol_chart
 from simulator.report.grid import Grid, document
 from simulator.report.run import RunInfo, run_json, timing_json
-from simulator.report.words import change, exposure, illustrative
+from simulator.report.words import change, exposure, illustrative, titled
 
 
 def sweep_json(sw: Sweep, seed: int, elapsed: float) -> dict[str, Any]:
@@ -112,7 +112,7 @@ def _sweep_document(sw: Sweep, markdown: bool, width: int | None = None) -> str:
     title = _(
         "{title}: what moves the {role}'s exposure (baseline {p}, {runs} paired runs per point)"
     ).format(
-        title=s.title,
+        title=titled(sw.baseline.loaded),
         role=role,
         p=exposure(sw.baseline.results.roles[sw.role]).value,
         runs=sw.baseline.results.runs,

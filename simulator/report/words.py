@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 from simulator.analysis.results import GroupResult
 from simulator.i18n import _
@@ -267,3 +268,85 @@ def role_sentence(scenario: Scenario, role: str, result: GroupResult) -> str:
             cause=mechanism_label(scenario, cause), share=percent(share)
         )
     return text + "."
+
+
+# The scenario sections whose entries are named things, and how each is called.
+_NAMED_SECTIONS = {
+    "activities": "activity_label",
+    "observers": "observer_label",
+    "checks": "check_label",
+    "channels": "channel_label",
+    "states": "state_label",
+    "campaigns": "campaign_label",
+    "groups": "group_label",
+    "countermeasures": "countermeasure_label",
+}
+
+
+def _value_words(value: object) -> str:
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def setting_words(scenario: Scenario, key: str, value: object) -> str:
+    """A --set override in words, without its dotted key.
+
+    `activities.call_abroad.minutes=2` -> 'minutes of “calls a journalist abroad…” set to 2'.
+    """
+    parts = [str(p) for p in key.split(".")]
+    thing: str | None = None
+    rest = parts
+    if parts[0] in _NAMED_SECTIONS and len(parts) >= 2:
+        label = getattr(scenario, _NAMED_SECTIONS[parts[0]])(parts[1])
+        thing, rest = label, parts[2:]
+    elif parts[:2] == ["population", "roles"] and len(parts) >= 3:
+        thing, rest = scenario.role_label(parts[2]), parts[3:]
+    elif parts[:2] == ["contacts", "ties"] and len(parts) >= 3 and parts[2].isdigit():
+        index = int(parts[2])
+        ties = scenario.contacts.ties
+        if index < len(ties):
+            tie = ties[index]
+            thing = _("the links from {a} to {b}").format(
+                a=scenario.role_label(tie.from_), b=scenario.role_label(tie.to)
+            )
+            rest = parts[3:]
+    what = " ".join(plain_name(p) for p in rest)
+    value_text = _value_words(value)
+    if rest and rest[-1] == "channel" and isinstance(value, str) and value in scenario.channels:
+        value_text = scenario.channel_label(value)
+    elif rest and rest[-1] in ("who", "with", "to", "from") and isinstance(value, str):
+        value_text = scenario.role_label(value)
+    if thing is None:
+        return _("{what} set to {value}").format(what=what, value=value_text)
+    if not what:
+        return _("“{thing}” set to {value}").format(thing=thing, value=value_text)
+    return _("{what} of “{thing}” set to {value}").format(what=what, thing=thing, value=value_text)
+
+
+def variant_words(
+    scenario: Scenario, countermeasures: tuple[str, ...] | list[str], overrides: list[Any]
+) -> str:
+    """What was changed from the scenario file, in words: '' when nothing was.
+
+    'with “Short calls” and minutes of “calls a journalist abroad…” set to 2'.
+    """
+    pieces = [f"“{scenario.countermeasure_label(name)}”" for name in countermeasures]
+    pieces += [setting_words(scenario, o.key, o.value) for o in overrides]
+    if not pieces:
+        return ""
+    if len(pieces) == 1:
+        return _("with {one}").format(one=pieces[0])
+    return _("with {some} and {last}").format(some=", ".join(pieces[:-1]), last=pieces[-1])
+
+
+def titled(loaded: Any) -> str:
+    """A scenario's title, followed by what was changed from its file, if anything.
+
+    `loaded` is a LoadedScenario: "The phone by the border, with “Short calls”".
+    """
+    s = loaded.scenario
+    what = variant_words(s, loaded.patches.countermeasures, list(loaded.patches.overrides))
+    return f"{s.title}, {what}" if what else s.title

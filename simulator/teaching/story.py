@@ -114,6 +114,7 @@ class Story:
     chain: Chain
     aftermath: list[Event] = field(default_factory=list)  # the persona's seizure and what it named
     untold: int = 0  # linked people left out beyond MAX_LINKED
+    variant: str = ""  # what was changed from the scenario file, in words ('' if nothing)
 
     @property
     def threshold(self) -> float:
