@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from simulator.report.words import MINUS, change, change_ends, figure, rounding_step
+from simulator.report.words import MINUS, change, change_ends, figure, horizon, rounding_step
 
 
 @pytest.mark.parametrize(
@@ -64,3 +64,21 @@ def test_the_ends_of_a_change_are_rounded_like_its_interval():
     assert change_ends((-0.185, -0.081)) == (f"{MINUS}19", f"{MINUS}8")
     for ci in ((-0.948, 0.015), (-0.004, 0.0), (0.02, 0.31)):
         assert change(0.0, ci).interval == "{} to {}".format(*change_ends(ci))
+
+
+@pytest.mark.parametrize(
+    ("days", "said"),
+    [
+        (365, "a year"),
+        (730, "2 years"),
+        (90, "3 months"),
+        (30, "a month"),
+        (14, "2 weeks"),
+        (7, "a week"),
+        (1, "a day"),
+        (100, "100 days"),
+        (400, "400 days"),
+    ],
+)
+def test_a_span_is_said_in_its_largest_natural_unit(days, said):
+    assert horizon(days) == said

@@ -202,11 +202,15 @@ def share(p: float) -> str:
 
 
 def horizon(days: int) -> str:
-    """'a year' for 365 days, otherwise 'N days'."""
-    if days == 365:
-        return _("a year")
+    """A span of days in its largest natural unit: 'a year', '2 years', '3 months', '2 weeks'."""
+    if days % 365 == 0:
+        return _("a year") if days == 365 else _("{n} years").format(n=days // 365)
     if days % 30 == 0 and days <= 360:
         return _("{n} months").format(n=days // 30) if days > 30 else _("a month")
+    if days % 7 == 0 and days <= 56:
+        return _("{n} weeks").format(n=days // 7) if days > 7 else _("a week")
+    if days == 1:
+        return _("a day")
     return _("{n} days").format(n=days)
 
 
