@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simulator.scenario.model import Scenario
+from simulator.streams import Streams
 
 FOREVER = -1
 
@@ -23,11 +24,17 @@ class ChannelRules:
     radio: np.ndarray  # bool: transmissions can be located by direction-finding
     reveal_device: np.ndarray  # float: chance an unlocked device gives up one link
     reveal_metadata: np.ndarray  # float: chance the operator's log gives up one link
+    timing_link: np.ndarray  # float: chance one observed sealed message links its sender
 
     @property
     def metadata_links(self) -> np.ndarray:
         """Channels whose logged messages link people without any device."""
         return self.logs_metadata & ~self.sealed_sender & (self.reveal_metadata > 0)
+
+    @property
+    def timed(self) -> np.ndarray:
+        """Sealed-sender channels whose operator can link a hidden sender by timing."""
+        return self.sealed_sender & (self.timing_link > 0)
 
 
 def channel_rules(scenario: Scenario) -> ChannelRules:
@@ -45,6 +52,7 @@ def channel_rules(scenario: Scenario) -> ChannelRules:
         radio=np.array([c.radio for c in chans], dtype=bool),
         reveal_device=np.array([c.reveal.device for c in chans], dtype=np.float64),
         reveal_metadata=np.array([c.reveal.metadata for c in chans], dtype=np.float64),
+        timing_link=np.array([c.timing_link for c in chans], dtype=np.float64),
     )
 
 
@@ -66,3 +74,23 @@ def reveal_chance(
     )
     p_meta = np.where(logged & rules.metadata_links[channel], rules.reveal_metadata[channel], 0.0)
     return 1.0 - (1.0 - p_device) * (1.0 - p_meta)
+
+
+def linked_by_timing(
+    streams: Streams, activity: str, t: int, senders: np.ndarray, chance: float
+) -> np.ndarray:
+    """Which of an activity's sealed messages of day t give the operator a link to their senders.
+
+    The one definition of the statistical link, for the engine and the messaging layer alike: each
+    message (one per sender, activity and day) has its own counter-based number and links its
+    sender with the channel's `timing_link` chance, whichever operator observes it and however
+    often. Draws only for the messages asked about; with a chance of 0 it draws nothing.
+    """
+    if chance <= 0.0 or senders.size == 0:
+        return np.zeros(senders.size, dtype=bool)
+    return streams.uniform(f"timing:{activity}", t, senders) < chance
+
+
+def timing_link_chance(chance: float, messages: int | np.ndarray) -> float | np.ndarray:
+    """Chance a sender is linked after `messages` observed sealed messages: 1 − (1 − q)^k."""
+    return 1.0 - (1.0 - chance) ** np.asarray(messages, dtype=np.float64)

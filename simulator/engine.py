@@ -23,7 +23,7 @@ from simulator.activities import (
     plan_activities,
     role_mask,
 )
-from simulator.channels import FOREVER, channel_rules, reveal_chance
+from simulator.channels import FOREVER, channel_rules, linked_by_timing, reveal_chance
 from simulator.population import NO_CHANNEL, NO_GROUP, Population, build, order_by
 from simulator.records import NullRecorder, Record, Recorder
 from simulator.scenario.model import RESIDENT, Observer, Scenario
@@ -94,6 +94,25 @@ class _Events:
 
 
 @dataclass
+class _Timing:
+    """The operator's timing analysis of one sealed-sender channel, per sender (statistical
+    disclosure): made on the channel's first sealed message an operator observes."""
+
+    seen: np.ndarray  # int32[n]: the sender's sealed messages here that an operator observed
+    last: np.ndarray  # int64[n]: the last of them counted (day × activities + activity), -1: none
+    day: np.ndarray  # int32[n]: the day her messages here were linked to her, NEVER if not yet
+
+    @classmethod
+    def empty(cls, n: int) -> _Timing:
+        """No message observed yet, nobody linked."""
+        return cls(
+            np.zeros(n, dtype=np.int32),
+            np.full(n, -1, dtype=np.int64),
+            np.full(n, NEVER, dtype=np.int32),
+        )
+
+
+@dataclass
 class _Day:
     """People whose suspicion crossed the threshold today, in the order they crossed."""
 
@@ -153,6 +172,8 @@ class Engine:
         self.observers = [self._plan_observer(name) for name in scenario.observers]
         self.checks = [self._plan_check(name) for name in scenario.checks]
         self.pending = np.empty(0, dtype=np.int64)
+        # Timing analysis of sealed-sender channels, by channel name (see `_timing`).
+        self.timing: dict[str, _Timing] = {}
 
     # ----------------------------------------------------------------- set-up
     def _plan_observer(self, name: str) -> _Observer:
@@ -315,6 +336,7 @@ class Engine:
         if earlier.last_message is not None:  # messages already on phones stay there
             self.last_message = earlier.last_message
         self.pending = earlier.pending
+        self.timing = earlier.timing  # a sender once linked by timing stays linked
         self.recorder.resume_from(earlier.recorder)
 
     def _add(
@@ -421,13 +443,62 @@ class Engine:
             if not hit.any():
                 continue
             if sealed:
-                # Sealed sender: the operator's log names the recipient, not the sender.
+                # Sealed sender: the operator's log names the recipient, not the sender...
                 has = hit & (ev.partner >= 0)
                 self._add(ev.partner[has], obs.weight * counts[has], obs.mechanism, day)
+                # ... until timing links the sender to her messages: then they count against her.
+                linked = self._timing(obs, ev, hit, counts, t)
+                if linked.any():
+                    self._add(ev.actor[linked], obs.weight * counts[linked], obs.mechanism, day)
                 continue
             subjects = self._subjects(ev.actor[hit], ev.partner[hit])
             repeat = np.concatenate([counts[hit], counts[hit][ev.partner[hit] >= 0]])
             self._add(subjects, obs.weight * repeat, obs.mechanism, day)
+
+    def _timing(
+        self, obs: _Observer, ev: _Events, hit: np.ndarray, counts: np.ndarray, t: int
+    ) -> np.ndarray:
+        """Which of an operator's observed sealed messages count against their senders.
+
+        Statistical disclosure, per sender and channel: each sealed message an operator observes
+        links its sender with the channel's `timing_link` chance (`linked_by_timing`, one number
+        per message however many operators observe it), so after k observed messages she is
+        linked with chance 1 − (1 − q)^k. From the message that links her on, her sealed messages
+        on the channel count against her as if unsealed.
+        """
+        act = self.activities[ev.activity]
+        chance = float(self.rules.timing_link[act.channel])
+        if chance <= 0.0 or not hit.any():
+            return np.zeros(hit.size, dtype=bool)
+        name = list(self.s.channels)[act.channel]
+        state = self.timing.get(name)
+        if state is None:
+            state = self.timing[name] = _Timing.empty(self.n)
+        sender = ev.actor[hit]  # one message per sender, activity and day
+        message = t * len(self.activities) + ev.activity
+        counted = state.last[sender] == message  # another operator observed it already
+        state.last[sender] = message
+        state.seen[sender[~counted]] += 1
+        fresh = linked_by_timing(self.stream, act.name, t, sender, chance) & (
+            state.day[sender] == NEVER
+        )
+        state.day[sender[fresh]] = t
+        linked = np.zeros(hit.size, dtype=bool)
+        linked[hit] = state.day[sender] != NEVER
+        new = np.zeros(hit.size, dtype=bool)
+        new[hit] = fresh
+        self.recorder.timing(
+            t,
+            obs.name,
+            act.name,
+            ev.actor[linked],
+            ev.partner[linked],
+            counts[linked],
+            new[linked],
+            state.seen[ev.actor[linked]],
+            obs.weight,
+        )
+        return linked
 
     def _reports(
         self,

@@ -2,7 +2,8 @@
 
 The engine tells its recorder about every step of the day. A `NullRecorder`, which every run of
 a Monte Carlo batch has, keeps nothing, so the loop pays a call and no more; a `Recorder` keeps
-a `Record` of every activity, report, bribe, find, exposure, seizure, reveal and cascade.
+a `Record` of every activity, report, bribe, timing link, find, exposure, seizure, reveal and
+cascade.
 """
 
 from __future__ import annotations
@@ -21,7 +22,10 @@ class Record:
 
     kind: "activity" (mechanism = activity; other = partner; detail "registered" or ""),
     "registration", "report" and "bribe" (mechanism = observer; detail = activity; other = the
-    actor a report about a partner concerns), "find" (mechanism = check; detail = state;
+    actor a report about a partner concerns), "linked" (an operator links the hidden sender of
+    sealed messages to her by their timing: mechanism = observer; person = the sender; other =
+    the message's recipient, or -1 for a post; detail = activity; amount = how many of her sealed
+    messages on the channel it had observed), "find" (mechanism = check; detail = state;
     other = the guest), "cascade" (other = whose phone or log revealed them), "exposed"
     (mechanism = cause), "seized" (detail "unlocked" or "locked"), "reveal" (mechanism =
     channel; other = the revealed person; detail "device", "metadata" or "device+metadata").
@@ -62,6 +66,21 @@ class NullRecorder:
         sealed: bool,
     ) -> None:
         """What an observer's watchers reported of an activity's occurrences, and the bribes."""
+
+    def timing(
+        self,
+        t: int,
+        observer: str,
+        activity: str,
+        sender: np.ndarray,
+        recipient: np.ndarray,
+        counts: np.ndarray,
+        new: np.ndarray,
+        seen: np.ndarray,
+        weight: float,
+    ) -> None:
+        """Sealed messages an operator reported whose senders it has linked by timing: the links
+        made today (`new`, after `seen` observed messages) and the reports on the senders."""
 
     def find(
         self, t: int, check: str, holder: np.ndarray, guest: np.ndarray, state: str, weight: float
@@ -146,6 +165,28 @@ class Recorder(NullRecorder):
                     add(Record(t, "report", observer, a, b, activity, amount))
                 if b >= 0:
                     add(Record(t, "report", observer, b, a, activity, amount))
+
+    def timing(
+        self,
+        t: int,
+        observer: str,
+        activity: str,
+        sender: np.ndarray,
+        recipient: np.ndarray,
+        counts: np.ndarray,
+        new: np.ndarray,
+        seen: np.ndarray,
+        weight: float,
+    ) -> None:
+        """Sealed messages an operator reported whose senders it has linked by timing: the links
+        made today (`new`, after `seen` observed messages) and the reports on the senders."""
+        add = self._records.append
+        for a, b, c, n, k in zip(
+            sender.tolist(), recipient.tolist(), counts.tolist(), new.tolist(), seen.tolist()
+        ):
+            if n:
+                add(Record(t, "linked", observer, a, b, activity, float(k)))
+            add(Record(t, "report", observer, a, b, activity, weight * int(c)))
 
     def find(
         self, t: int, check: str, holder: np.ndarray, guest: np.ndarray, state: str, weight: float

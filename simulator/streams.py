@@ -95,6 +95,7 @@ PURPOSES: tuple[str, ...] = (
     "keys",
     "time:{activity}",
     "text:{activity}",
+    "timing:{activity}",
 )
 
 

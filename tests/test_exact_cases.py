@@ -14,9 +14,13 @@ from conftest import FAST
 from scipy import stats
 from scipy.optimize import brentq
 
+from simulator.activities import NEVER
 from simulator.analysis.results import aggregate
+from simulator.channels import timing_link_chance
+from simulator.engine import Engine
 from simulator.runner import simulate_runs
 from simulator.scenario import load
+from simulator.streams import Streams
 
 SLACK = 4.5  # standard errors
 
@@ -210,6 +214,74 @@ def test_hub_cascade_is_a_mixture_of_zero_and_binomial(scenario_file, unlock, re
         assert abs(counts[k] / runs - pmf[k]) <= SLACK * se, (
             f"P({k} leaves): {counts[k] / runs:.4f} vs {pmf[k]:.4f}"
         )
+
+
+def _sealed_posts(scenario_file, q, per_day, notice, threshold, days):
+    """One admin per run posting to a group over a sealed-sender channel an operator logs."""
+    return scenario_file(
+        {
+            "days": days,
+            "population": {"households_per_unit": 3, "roles": {"admin": 1, "member": 2}},
+            "channels": {"chat": {"kind": "end_to_end_sealed", "timing_link": q}},
+            "groups": {"circle": {"channel": "chat", "admins": ["admin"], "members": ["member"]}},
+            "activities": {"post": {"who": "admin", "with": "circle", "per_day": per_day}},
+            "observers": {
+                "operator": {
+                    "kind": "operator",
+                    "channels": ["chat"],
+                    "notice": {"metadata": notice},
+                }
+            },
+            "adversary": {"threshold": threshold},
+        }
+    )
+
+
+def test_a_timing_link_after_k_messages_has_the_closed_form(scenario_file):
+    """Every observed sealed message links its sender with chance q: after k, 1 − (1 − q)^k."""
+    q, days = 0.15, 12
+    runs = 8000 if FAST else 20_000
+    path = _sealed_posts(scenario_file, q, 1.0, 1.0, threshold=1e6, days=days)
+    scenario = load(str(path)).scenario
+    engine = Engine(scenario, runs, Streams(np.random.SeedSequence(3)))
+    admin = np.flatnonzero(engine.pop.role == scenario.role_names.index("admin"))
+    assert admin.size == runs
+    for k in range(1, days + 1):
+        engine.step(k)
+        state = engine.timing["chat"]
+        assert (state.seen[admin] == k).all(), "one observed post a day"
+        linked = float(np.mean(state.day[admin] != NEVER))
+        p = float(timing_link_chance(q, k))
+        se = math.sqrt(p * (1 - p) / runs)
+        assert abs(linked - p) <= SLACK * se, f"after {k}: {linked:.4f} vs {p:.4f}"
+    # Nobody is linked before her first message, and the link day is geometric.
+    day = state.day[admin]
+    assert ((day == NEVER) | ((day >= 1) & (day <= days))).all()
+    assert timing_link_chance(q, 0) == 0.0 and timing_link_chance(0.0, 50) == 0.0
+
+
+def test_exposure_by_timing_follows_the_link_chance(scenario_file):
+    """A sealed post implicates nobody until the operator links its sender; from that post on,
+    each observed post adds the weight. With threshold 2 and weight 1, she is exposed by day t
+    when M(t) ≥ 2 observed posts and the link came within the first M − 1 of them:
+    P = E[1 − (1 − q)^(M − 1); M ≥ 1], M ~ Binomial(t, a × n)."""
+    a, n, q = 0.5, 0.4, 0.3
+    runs = 8000 if FAST else 20_000
+    path = _sealed_posts(scenario_file, q, a, n, threshold=2, days=40)
+    group, _, _ = _curve(path, runs=runs, role="admin")
+
+    def formula(t: int) -> float:
+        m = np.arange(1, t + 1)
+        return float(np.sum(stats.binom.pmf(m, t, a * n) * timing_link_chance(q, m - 1)))
+
+    _assert_curve(group.curve, formula, group.people, [2, 5, 10, 20, 40])
+    assert set(group.causes) == {"operator"}
+
+
+def test_without_a_timing_link_sealed_posts_expose_nobody(scenario_file):
+    path = _sealed_posts(scenario_file, 0.0, 1.0, 1.0, threshold=1, days=20)
+    group, _, _ = _curve(path, runs=200, role="admin")
+    assert group.curve[20] == 0.0
 
 
 def reference_final_size(

@@ -20,7 +20,7 @@ from simulator.messaging.simulation import (
     simulate_messaging,
 )
 from simulator.scenario import bundled_names, load
-from simulator.scenario.model import Scenario
+from simulator.scenario.model import Observer, Scenario
 from simulator.streams import Streams
 
 SEED = 5
@@ -300,3 +300,126 @@ def test_bundled_scenarios_and_countermeasures_reveal_alike(name):
         if message_channels(scenario):
             revealed += _assert_agree(scenario, days=SHORT)
     assert revealed > 0
+
+
+# ------------------------------- traffic analysis: one timing link for two layers (sealed sender)
+def _engine_timing(scenario: Scenario, run: MessagingRun) -> dict[tuple[str, int], tuple[int, int]]:
+    """(channel, sender) -> (link day, messages observed by then), as the engine's records say.
+
+    The operator observes every message (notice 1) and nobody is exposed, so the engine sees the
+    very messages the messaging layer logs.
+    """
+    engine = Engine(
+        scenario, 1, Streams(np.random.SeedSequence(SEED)), population=run.population, record=True
+    )
+    engine.run()
+    if engine.last_message is not None:
+        assert (engine.last_message == run.last_message).all()
+    assert (engine.exposed_day < 0).all(), "nobody may be exposed: the layers would part"
+    out = {}
+    assert engine.recorder.records is not None
+    for r in engine.recorder.records:
+        if r.kind == "linked":
+            channel = scenario.activity_channel(r.detail)
+            assert channel is not None and (channel, r.person) not in out
+            out[(channel, r.person)] = (r.day, int(r.amount))
+    # The engine's count of observed messages is the messaging layer's count of logged ones.
+    for channel, state in engine.timing.items():
+        index = list(scenario.channels).index(channel)
+        sent: dict[int, int] = {}
+        for m in run.messages:
+            if m.channel == index and m.log_lines:
+                sent[m.sender] = sent.get(m.sender, 0) + 1
+        assert {p: int(k) for p, k in enumerate(state.seen.tolist()) if k} == sent
+    return out
+
+
+def _watched(scenario: Scenario, channel: str) -> Scenario:
+    """The scenario with an operator that observes every message of the channel, and no arrests."""
+    operator = Observer.model_validate(
+        {"kind": "operator", "channels": [channel], "notice": {"metadata": 1.0}}
+    )
+    return scenario.model_copy(
+        update={
+            "observers": {"operator": operator},
+            "checks": {},
+            "adversary": scenario.adversary.model_copy(update={"threshold": 1e6}),
+        }
+    )
+
+
+@pytest.mark.parametrize("name", ["every-kind", "group-chat"])
+def test_traffic_analysis_links_the_same_senders_in_both_layers(name):
+    from simulator.messaging.adversary import tap, timing_links
+
+    if name == "every-kind":
+        base = Scenario.model_validate(
+            {
+                **ALL_KINDS,
+                "channels": {
+                    **ALL_KINDS["channels"],
+                    "sealed": {**ALL_KINDS["channels"]["sealed"], "timing_link": 0.2},
+                },
+            }
+        )
+        scenario = _watched(base, "sealed")
+    else:
+        loaded = load("group-chat", countermeasures=["sealed_sender"], days=SHORT)
+        scenario = _watched(loaded.scenario, "messenger")
+    run = simulate_messaging(scenario, SEED)
+    links, attributed = timing_links(run)
+    channels = list(scenario.channels)
+    found = {(channels[k.channel], k.person): (k.day, k.messages) for k in links}
+    assert found, "some hidden sender is linked in a few days"
+    assert found == _engine_timing(scenario, run)
+    # From the message that linked her, her sealed lines name her; before it, none do.
+    report = tap(run)
+    assert {p for pair in report.pairs for p in pair} >= {k.person for k in links}
+    first = {(k.channel, k.person): k.message for k in links}
+    message = {line: m for m in run.messages for line in m.log_lines}
+    for index, sender in attributed.items():
+        line = run.network.log[index]
+        assert line.sender is None and message[index].sender == sender
+        assert message[index].message >= first[(line.channel, sender)]
+    for k in links:
+        assert all(
+            message[i].message < k.message
+            for i in message
+            if i not in attributed
+            and message[i].sender == k.person
+            and message[i].channel == k.channel
+        )
+
+
+def test_tap_shows_who_timing_links():
+    result = invoke("tap", "group-chat", "--countermeasure", "sealed_sender", "--days", "10")
+    assert result.exit_code == 0, result.stderr
+    assert "Hidden senders linked by timing" in result.stdout
+    assert "linked by timing after 1 message: organiser (day 1" in result.stdout
+    doc = json.loads(
+        invoke(
+            "tap",
+            "group-chat",
+            "--countermeasure",
+            "sealed_sender",
+            "--days",
+            "10",
+            "--format",
+            "json",
+        ).stdout
+    )
+    assert doc["messages"]["sealed"] == doc["messages"]["seen"] > 0
+    assert doc["links"]["by_timing"][0] == {
+        "person": "organiser",
+        "channel": "messenger",
+        "day": 1,
+        "messages": 1,
+    }
+    assert doc["links"]["people"] > 0
+    # Without sealed sender there is nothing to link by timing, and the document is as before.
+    assert (
+        "by_timing"
+        not in json.loads(invoke("tap", "group-chat", "--days", "3", "--format", "json").stdout)[
+            "links"
+        ]
+    )

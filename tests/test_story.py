@@ -236,3 +236,51 @@ def test_unwritable_output_leaves_no_file(tmp_path):
     result = invoke("trace", "border-phone", "--output", str(tmp_path / "missing" / "story.txt"))
     assert result.exit_code == 2 and "does not exist" in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_timing_link_is_told_and_its_reports_add_up(scenario_file):
+    """Under sealed sender the story says when the operator links the hidden sender by timing,
+    and the reports that link makes count in the suspicion it tells, as in the engine."""
+    path = scenario_file(
+        {
+            "days": 20,
+            "population": {"households_per_unit": 4, "roles": {"admin": 1, "member": 2}},
+            "contacts": {"ties": [{"from": "admin", "to": "member", "channel": "chat"}]},
+            "channels": {
+                "chat": {"kind": "end_to_end_sealed", "timing_link": 0.3, "label": "the chat"}
+            },
+            "groups": {"circle": {"channel": "chat", "admins": ["admin"], "members": ["member"]}},
+            "activities": {
+                "post": {"who": "admin", "with": "circle", "per_day": 0.5},
+                "write": {"who": "admin", "with": "member", "channel": "chat", "per_day": 0.5},
+            },
+            "observers": {
+                "operator": {
+                    "kind": "operator",
+                    "label": "the operator",
+                    "channels": ["chat"],
+                    "notice": {"metadata": 0.6},
+                }
+            },
+            "adversary": {"threshold": 3},
+        }
+    )
+    scenario = load(str(path)).scenario
+    outcome = simulate(scenario, 1, 3, record=True)
+    story = tell(scenario, outcome, 3, "admin")
+    doc = story_json(story)
+    linked = [ev for day in doc["days"] for ev in day["events"] if ev["kind"] == "linked"]
+    assert [(ev["person"], ev["messages"]) for ev in linked] == [("the admin", 3)]
+    text = render_text(story)
+    assert (
+        "The operator cannot see who sends on the chat, but the timing of the 3 messages it has "
+        "seen from one hidden sender gives the sender away: the admin." in " ".join(text.split())
+    )
+    # The link is told before the report it makes possible, which names both ends at once.
+    events = next(
+        d["events"] for d in doc["days"] if any(e["kind"] == "linked" for e in d["events"])
+    )
+    kinds = [e["kind"] for e in events]
+    after = events[kinds.index("linked") + 1]
+    assert after["kind"] == "report" and "the admin" in after["subjects"]
+    _check_against_outcome(doc, outcome, scenario.mechanisms)

@@ -31,6 +31,18 @@ class ReadLine:
 
     line: LogLine
     content: str | None  # the text, when the operator could read it
+    by_timing: int | None = None  # the hidden sender, when the operator linked her by timing
+
+
+@dataclass(frozen=True)
+class TimingLink:
+    """A hidden sender the operator linked to her sealed messages on a channel by their timing."""
+
+    person: int
+    channel: int
+    day: int  # the day of the message that linked her
+    message: int  # that message's id
+    messages: int  # how many of her sealed messages on the channel the log held by then, with it
 
 
 @dataclass
@@ -47,6 +59,7 @@ class TapReport:
     pairs: set[tuple[int, int]]  # pairs of people the log links (both ends shown)
     unlogged: int  # messages on channels whose operator does not log (or with no operator)
     per_channel: dict[int, tuple[int, int]]  # channel -> (seen, readable)
+    timing: list[TimingLink] = field(default_factory=list)  # hidden senders linked by timing
 
     @property
     def linked(self) -> set[int]:
@@ -61,6 +74,31 @@ def operator_text(network: Network, line: LogLine) -> str | None:
     return decoded[0] if decoded is not None else None
 
 
+def timing_links(run: MessagingRun) -> tuple[list[TimingLink], dict[int, int]]:
+    """The hidden senders the operator links by timing, and the log lines it attributes to them.
+
+    The operator observes every sealed message in its log; each one links its sender with the
+    channel's `timing_link` chance (the engine's own draw, `run.timed`). From the message that
+    links her on, her sealed lines on that channel name her: (links in time order, line -> sender).
+    Messages are taken in the order the daily simulation takes them: by day, then activity by
+    activity (it has no time of day), so a link and the messages it names agree with the engine.
+    """
+    links: dict[tuple[int, int], TimingLink] = {}
+    seen: dict[tuple[int, int], int] = {}
+    attributed: dict[int, int] = {}
+    log = run.network.log
+    for m in run.messages:
+        if not m.log_lines or log[m.log_lines[0]].sender is not None:
+            continue
+        key = (m.channel, m.sender)
+        seen[key] = seen.get(key, 0) + 1
+        if key not in links and m.message in run.timed:
+            links[key] = TimingLink(m.sender, m.channel, m.day, m.message, seen[key])
+        if key in links:
+            attributed.update((line, m.sender) for line in m.log_lines)
+    return sorted(links.values(), key=lambda k: k.message), attributed
+
+
 def tap(run: MessagingRun, person: int | None = None) -> TapReport:
     """The operator's view: every logged message, an attempt to read each, the links they show."""
     log = run.network.log
@@ -69,18 +107,22 @@ def tap(run: MessagingRun, person: int | None = None) -> TapReport:
     pairs: set[tuple[int, int]] = set()
     per_channel: dict[int, tuple[int, int]] = {}
     sealed = 0
-    for line in log:
-        if person is not None and person not in (line.sender, line.recipient):
+    linked_by_timing, attributed = timing_links(run)
+    for index, line in enumerate(log):
+        by_timing = attributed.get(index)
+        if person is not None and person not in (line.sender, line.recipient, by_timing):
             continue
         text = operator_text(run.network, line)
-        read.append(ReadLine(line, text))
+        read.append(ReadLine(line, text, by_timing))
         seen_c, readable_c = per_channel.get(line.channel, (0, 0))
         per_channel[line.channel] = (seen_c + 1, readable_c + (text is not None))
+        sender = line.sender if line.sender is not None else by_timing
         if line.sender is None:
             sealed += 1
-        else:
-            pairs.add((min(line.sender, line.recipient), max(line.sender, line.recipient)))
+        if sender is not None:
+            pairs.add((min(sender, line.recipient), max(sender, line.recipient)))
     read.sort(key=lambda r: (r.line.day, r.line.second))
+    shown = {(r.line.channel, r.by_timing) for r in read if r.by_timing is not None}
     unlogged = sum(
         1
         for m in run.messages
@@ -97,6 +139,11 @@ def tap(run: MessagingRun, person: int | None = None) -> TapReport:
         pairs,
         unlogged,
         per_channel,
+        [
+            k
+            for k in linked_by_timing
+            if person is None or k.person == person or (k.channel, k.person) in shown
+        ],
     )
 
 

@@ -15,7 +15,7 @@ from functools import cached_property
 import numpy as np
 
 from simulator.activities import NEVER, actors_today, links_today, mark_crossed, plan_activities
-from simulator.channels import channel_rules
+from simulator.channels import channel_rules, linked_by_timing
 from simulator.errors import UsageError
 from simulator.i18n import _
 from simulator.messaging.crypto import KeyMaker
@@ -80,6 +80,9 @@ class MessagingRun:
         default_factory=lambda: np.empty(0, np.int32)
     )  # per link position, as the engine keeps it
     tampered: int = 0
+    # Sealed messages whose timing gives the operator a link to their sender (`linked_by_timing`,
+    # the engine's own draw): their ids, whether or not the sender was linked before.
+    timed: set[int] = field(default_factory=set)
 
     @cached_property
     def names(self) -> list[str]:
@@ -134,7 +137,8 @@ def simulate_messaging(scenario: Scenario, seed: int, days: int | None = None) -
     horizon = scenario.days if days is None else days
     streams = Streams(messaging_seed(seed))
     pop = build(scenario, 1, streams("population"))
-    everything = plan_activities(scenario, pop, channel_rules(scenario), pop.edge_source())
+    rules = channel_rules(scenario)
+    everything = plan_activities(scenario, pop, rules, pop.edge_source())
     plans = [a for a in everything if a.messages]
     in_person = [scenario.channels[c].kind == "in_person" for c in scenario.channels]
     expected = sum(
@@ -190,7 +194,19 @@ def simulate_messaging(scenario: Scenario, seed: int, days: int | None = None) -
                 if plan.to_group
                 else None
             )
-            for a, links, second, k in zip(actor.tolist(), edges, seconds.tolist(), pick.tolist()):
+            # The operator logs every message of a logging channel: each sealed one is observed.
+            timed = (
+                linked_by_timing(
+                    streams, plan.name, t, actor, float(rules.timing_link[plan.channel])
+                )
+                if rules.timed[plan.channel] and rules.logs_metadata[plan.channel]
+                else np.zeros(actor.size, dtype=bool)
+            )
+            for a, links, second, k, link in zip(
+                actor.tolist(), edges, seconds.tolist(), pick.tolist(), timed.tolist()
+            ):
+                if link:
+                    run.timed.add(len(run.messages))
                 _send(run, plan.channel, a, links.tolist(), t, second, texts[k], group)
         for dev in network.devices.values():
             dev.expire(t, retention, keeps)

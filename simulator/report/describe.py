@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from simulator.channels import timing_link_chance
 from simulator.i18n import _
 from simulator.personas import tabletop_role
 from simulator.report.objectives import objective_claims
@@ -56,6 +57,7 @@ def _observer_line(s: Scenario, name: str, o: Observer) -> str:
             )
     elif o.kind == "operator":
         where = _("logs who contacts whom on {channels}").format(channels=", ".join(o.channels))
+        where += "".join(_sealed_words(s, c) for c in o.channels if s.channels[c].sealed_sender)
     elif o.kind == "direction_finding":
         if o.fix_minutes is not None:
             where = _(
@@ -78,6 +80,20 @@ def _observer_line(s: Scenario, name: str, o: Observer) -> str:
             price=o.bribe.price, cur=o.bribe.currency, p=share(o.bribe.accepts)
         )
     return line + "."
+
+
+def _sealed_words(s: Scenario, channel: str) -> str:
+    """What an operator sees of a sealed-sender channel it logs, and what timing gives it."""
+    words = _("; on {channel} it sees who receives a message, not who sent it").format(
+        channel=s.channel_label(channel)
+    )
+    q = s.channels[channel].timing_link
+    if q > 0:
+        words += _(
+            ", until it links a hidden sender by the timing of her messages: each one it notices "
+            "does so {q} of the time, so a sender is linked {five} of the time after 5 of them"
+        ).format(q=share(q), five=share(float(timing_link_chance(q, 5))))
+    return words
 
 
 def activity_lines(s: Scenario) -> list[str]:

@@ -274,7 +274,16 @@ def _channel_line(s: Scenario, name: str) -> str:
             bits.append(_("the phone keeps its contacts"))
         if ch.retention_days is not None:
             bits.append(_("messages stay on the phone for {n} days").format(n=ch.retention_days))
-        if ch.logs_metadata:
+        if ch.logs_metadata and ch.sealed_sender and ch.timing_link > 0:
+            bits.append(
+                _(
+                    "the network operator logs who receives messages, not who sends them, though "
+                    "each message it reads gives its sender away by its timing with chance {p}"
+                ).format(p=share(ch.timing_link))
+            )
+        elif ch.logs_metadata and ch.sealed_sender:
+            bits.append(_("the network operator logs who receives messages, not who sends them"))
+        elif ch.logs_metadata:
             bits.append(_("the network operator logs who contacts whom"))
         if ch.radio:
             bits.append(_("a detector can locate it while it transmits"))
@@ -284,7 +293,7 @@ def _channel_line(s: Scenario, name: str) -> str:
                     p=share(ch.reveal.device)
                 )
             )
-        if ch.logs_metadata and ch.reveal.metadata > 0:
+        if ch.logs_metadata and not ch.sealed_sender and ch.reveal.metadata > 0:
             bits.append(
                 _(
                     "the operator's log gives away each contact with chance {p}, even if the "

@@ -9,8 +9,9 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from simulator.channels import channel_rules
 from simulator.i18n import _, ngettext
-from simulator.messaging.adversary import ExposedPerson, SeizeReport, TapReport
+from simulator.messaging.adversary import ExposedPerson, ReadLine, SeizeReport, TapReport
 from simulator.messaging.network import LogLine
 from simulator.messaging.wire import unpack
 from simulator.report.grid import table_width
@@ -54,6 +55,13 @@ def _who(names: list[str], person: int | None) -> str:
     return _("(hidden)") if person is None else names[person]
 
 
+def _sender(names: list[str], r: ReadLine) -> str:
+    """The sender a log line shows, or the one the operator linked to it by timing."""
+    if r.line.sender is None and r.by_timing is not None:
+        return _("{person} (by timing)").format(person=names[r.by_timing])
+    return _who(names, r.line.sender)
+
+
 def _scenario_json(loaded: LoadedScenario) -> dict[str, Any]:
     s = loaded.scenario
     return {"name": s.name, "title": s.title, "path": loaded.display_path, "sha256": loaded.sha256}
@@ -63,6 +71,21 @@ def _scenario_json(loaded: LoadedScenario) -> dict[str, Any]:
 def tap_json(report: TapReport, loaded: LoadedScenario, seed: int) -> dict[str, Any]:
     """The `tap --format json` document."""
     channels = list(loaded.scenario.channels)
+    links: dict[str, Any] = {
+        "people": len(report.linked),
+        "pairs": len(report.pairs),
+        "linked": sorted(report.names[p] for p in report.linked),
+    }
+    if channel_rules(loaded.scenario).timed.any():
+        links["by_timing"] = [
+            {
+                "person": report.names[k.person],
+                "channel": channels[k.channel],
+                "day": k.day,
+                "messages": k.messages,
+            }
+            for k in report.timing
+        ]
     return {
         "scenario": _scenario_json(loaded),
         "settings": {
@@ -81,17 +104,14 @@ def tap_json(report: TapReport, loaded: LoadedScenario, seed: int) -> dict[str, 
             channels[c]: {"seen": seen, "readable": readable}
             for c, (seen, readable) in sorted(report.per_channel.items())
         },
-        "links": {
-            "people": len(report.linked),
-            "pairs": len(report.pairs),
-            "linked": sorted(report.names[p] for p in report.linked),
-        },
+        "links": links,
         "log": [
             {
                 "day": r.line.day,
                 "time": clock(r.line.second),
                 "channel": channels[r.line.channel],
                 "from": None if r.line.sender is None else report.names[r.line.sender],
+                **({"by_timing": report.names[r.by_timing]} if r.by_timing is not None else {}),
                 "to": report.names[r.line.recipient],
                 "bytes": len(r.line.wire),
                 "wire": r.line.wire.hex(),
@@ -135,7 +155,7 @@ def tap_table(
         table.add_row(
             str(r.line.day),
             clock(r.line.second),
-            _who(report.names, r.line.sender),
+            _sender(report.names, r),
             report.names[r.line.recipient],
             str(len(r.line.wire)),
             what,
@@ -167,6 +187,8 @@ def tap_table(
         ),
         (_("Not logged (no operator, or one that keeps no log)"), f"{report.unlogged:,}"),
     ]
+    if report.timing:
+        rows.insert(3, (_("Hidden senders linked by timing"), f"{len(report.timing):,}"))
     label_width = max(len(label) for label, _v in rows)
     for label, value in rows:
         console.print(f"{label:<{label_width}}  {value}")
@@ -185,6 +207,29 @@ def tap_table(
     else:
         sentence = _("Nothing these people sent passed an operator that keeps a log.")
     console.print(sentence)
+    if report.timing:
+        console.print("")
+        console.print(
+            _(
+                "Sealed sender hid who sent {n} of these messages, but the operator links a hidden "
+                "sender to her messages by their timing (a statistical disclosure attack), the "
+                "surer the more of them it sees:"
+            ).format(n=f"{report.sealed:,}")
+        )
+        for k in report.timing:
+            console.print(
+                "  "
+                + ngettext(
+                    "linked by timing after {n} message: {person} (day {day}, {channel})",
+                    "linked by timing after {n} messages: {person} (day {day}, {channel})",
+                    k.messages,
+                ).format(
+                    n=k.messages,
+                    person=report.names[k.person],
+                    day=k.day,
+                    channel=channels[k.channel].label or list(s.channels)[k.channel],
+                )
+            )
     return _tidy(buffer.getvalue())
 
 

@@ -6,7 +6,7 @@ import json
 import textwrap
 from typing import Any
 
-from simulator.i18n import _
+from simulator.i18n import _, ngettext
 from simulator.report.grid import table_width
 from simulator.report.words import (
     check_phrase,
@@ -59,6 +59,22 @@ def event_text(story: Story, ev: Event) -> str:
         return _("{observer} notices it and reports it: {added}.").format(
             observer=cap(observer_phrase(s, ev.mechanism)),
             added=_added(story, ev.amount, ev.subjects),
+        )
+    if ev.kind == "linked":
+        messages = int(ev.amount)
+        return ngettext(
+            "{observer} cannot see who sends on {channel}, but the timing of this message gives "
+            "its sender away: {sender}. From now on {sender}'s messages there count against "
+            "{sender} too.",
+            "{observer} cannot see who sends on {channel}, but the timing of the {n} messages it "
+            "has seen from one hidden sender gives the sender away: {sender}. From now on "
+            "{sender}'s messages there count against {sender} too.",
+            messages,
+        ).format(
+            observer=cap(observer_phrase(s, ev.mechanism)),
+            channel=s.channel_label(s.activity_channel(ev.detail) or ""),
+            sender=story.name(ev.actor),
+            n=messages,
         )
     if ev.kind == "bribe":
         spec = s.observers.get(ev.mechanism)
@@ -433,6 +449,8 @@ def _event_json(story: Story, ev: Event) -> dict[str, Any]:
         out["detail"] = ev.detail
     if ev.kind in ("report", "registration", "find", "cascade", "bribe"):
         out["amount"] = _num(ev.amount)
+    if ev.kind == "linked":
+        out["messages"] = int(ev.amount)
     if ev.subjects:
         out["subjects"] = [story.name(p) for p in ev.subjects]
     if ev.kind == "suspicion":

@@ -307,6 +307,16 @@ class Channel(Model):
             "`metadata` by the operator's records"
         ),
     )
+    timing_link: Probability = Field(
+        default=0.0,
+        description=(
+            "under sealed sender (`end_to_end_sealed`; ignored on other kinds), the chance that "
+            "one message the operator observes lets it link the hidden sender by timing (a "
+            "statistical disclosure attack): after k observed messages of a sender on this "
+            "channel she is linked with chance 1 − (1 − q)^k, and from the message that links "
+            "her, her messages here count against her as if unsealed"
+        ),
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Channel:

@@ -51,11 +51,13 @@ class Event:
     kind: "activity" (mechanism = activity; actor, other = partner; detail "registered" or ""),
     "report", "bribe", "registration" (mechanism = observer or "registration"; detail = activity;
     actor did it with other; subjects = who received `amount`; a bribe's amount is its price),
-    "find" (mechanism = check; detail = state; actor = holder, other = guest), "cascade" (actor is
-    named by other's seized phone), "suspicion" (the persona's, after the day's increments:
-    `suspicion`, of which `before` was left from earlier days), "exposed" (mechanism = cause),
-    "seized" (detail "unlocked" or "locked"), "reveal" (mechanism = channel; actor's phone or log
-    names other; detail "device", "metadata" or "device+metadata").
+    "linked" (mechanism = an operator; actor = the hidden sender it links by the timing of her
+    sealed messages, other = the recipient or -1; detail = activity; amount = how many of her
+    messages it had observed), "find" (mechanism = check; detail = state; actor = holder, other =
+    guest), "cascade" (actor is named by other's seized phone), "suspicion" (the persona's, after
+    the day's increments: `suspicion`, of which `before` was left from earlier days), "exposed"
+    (mechanism = cause), "seized" (detail "unlocked" or "locked"), "reveal" (mechanism = channel;
+    actor's phone or log names other; detail "device", "metadata" or "device+metadata").
     """
 
     day: int
@@ -419,6 +421,13 @@ def _days(
         if event is None:
             continue
         last = events[-1] if events else None
+        if last is not None and _links_report(last, event):
+            # Told before the report on the recipient, so that the report on the sender it makes
+            # possible joins that report as one sentence.
+            events.insert(len(events) - 1, event)
+            if told == len(events) - 2:
+                told += 1
+            continue
         if last is not None and _mirrors(last, event):
             events[-1] = Event(
                 last.day,
@@ -453,6 +462,17 @@ def _mirrors(a: Event, b: Event) -> bool:
     return same and a.day == b.day and a.mechanism == b.mechanism and a.detail == b.detail
 
 
+def _links_report(report: Event, linked: Event) -> bool:
+    """Whether `linked` is a timing link on the very occurrence `report` reported."""
+    return (
+        linked.kind == "linked"
+        and report.kind == "report"
+        and (report.day, report.mechanism, report.detail)
+        == (linked.day, linked.mechanism, linked.detail)
+        and (report.actor, report.other) == (linked.actor, linked.other)
+    )
+
+
 def _reveal_routes(scenario: Scenario) -> dict[str, tuple[bool, bool]]:
     """Per channel: (an unlocked phone can give up a link, the operator's log can)."""
     out = {}
@@ -483,6 +503,10 @@ def _event(
         actor, partner = _who_did(activities, rec)
         subjects = () if kind == "bribe" else (rec.person,)
         return Event(rec.day, kind, rec.mechanism, actor, partner, rec.detail, rec.amount, subjects)
+    if kind == "linked":
+        if rec.person not in ids and rec.other not in ids:
+            return None
+        return Event(rec.day, kind, rec.mechanism, rec.person, rec.other, rec.detail, rec.amount)
     if kind == "find":
         if rec.person not in ids and rec.other not in ids:
             return None
