@@ -14,14 +14,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from simulator.channels import channel_rules, reveal_chance
+from simulator.channels import channel_rules, content_chance, reveal_parts, third_parties
 from simulator.messaging.crypto import agree, decrypt, private_from
 from simulator.messaging.device import PhoneImage
 from simulator.messaging.network import LogLine, Network, sealing_key
 from simulator.messaging.session import Chain, chain_start, static_root
 from simulator.messaging.simulation import MessagingRun
 from simulator.messaging.wire import Header, SealedHeader, decode_content, parse
-from simulator.population import NO_CHANNEL
+from simulator.population import NO_CHANNEL, NO_GROUP
 
 
 # --------------------------------------------------------------------------- the tap
@@ -132,12 +132,25 @@ def open_image(image: PhoneImage, storage_key: bytes | None) -> PhoneContents:
 
 @dataclass(frozen=True)
 class ExposedPerson:
-    """Someone a seizure exposes, how, and the chance the engine gives the reveal."""
+    """Someone an arrest exposes, how, and the chance the engine gives the reveal."""
 
     person: int
     via_device: bool
     via_metadata: bool
     chance: float
+    via_interrogation: bool = False  # she can be named under interrogation
+
+
+@dataclass(frozen=True)
+class NamedInMessage:
+    """A conversation kept on the seized phone whose messages name a third party."""
+
+    link: int  # the conversation's link position, seen from the phone's owner
+    partner: int  # the other end of that link
+    group: int | None  # the group chat the link belongs to, if any
+    message: dict[str, object]  # the latest message of the conversation recovered from the phone
+    person: int  # whom it names
+    chance: float  # the channel's chance that a kept conversation names someone
 
 
 @dataclass
@@ -160,6 +173,8 @@ class SeizeReport:
     exposed: list[ExposedPerson]
     recovered_examples: list[dict[str, object]] = field(default_factory=list)
     tapped_examples: list[tuple[LogLine, str]] = field(default_factory=list)  # (line, outcome)
+    kept_conversations: int = 0  # conversations with a message recovered, that could name someone
+    named: list[NamedInMessage] = field(default_factory=list)  # those that name someone
 
     @property
     def via_device(self) -> int:
@@ -170,6 +185,11 @@ class SeizeReport:
     def via_metadata(self) -> int:
         """People linked by the operator's log."""
         return sum(e.via_metadata for e in self.exposed)
+
+    @property
+    def via_interrogation(self) -> int:
+        """People the person can be made to name in custody."""
+        return sum(e.via_interrogation for e in self.exposed)
 
 
 @dataclass
@@ -311,6 +331,7 @@ def seize(run: MessagingRun, person: int, unlocked: bool = True) -> SeizeReport:
         )[-3:],
         tapped_examples=examples,
     )
+    report.kept_conversations, report.named = _named_in_messages(run, person, unlocked, contents)
     return report
 
 
@@ -350,9 +371,8 @@ def _exposed(
     rules = channel_rules(run.scenario)
     channel = pop.edge_channel[positions].astype(np.int64)
     unlocked_arr = np.full(positions.size, unlocked)
-    chance = reveal_chance(rules, channel, unlocked_arr, held, logged)
-    device_part = reveal_chance(rules, channel, unlocked_arr, held, np.zeros_like(logged))
-    meta_part = reveal_chance(rules, channel, unlocked_arr, np.zeros_like(held), logged)
+    device, meta, asked = reveal_parts(rules, channel, unlocked_arr, held, logged)
+    chance = 1.0 - (1.0 - device) * (1.0 - meta) * (1.0 - asked)
     out = []
     for q in np.unique(partners).tolist():
         at = partners == q
@@ -360,10 +380,82 @@ def _exposed(
         if p > 0.0:
             out.append(
                 ExposedPerson(
-                    int(q), bool((device_part[at] > 0).any()), bool((meta_part[at] > 0).any()), p
+                    int(q),
+                    bool((device[at] > 0).any()),
+                    bool((meta[at] > 0).any()),
+                    p,
+                    bool((asked[at] > 0).any()),
                 )
             )
     return out
+
+
+def _named_in_messages(
+    run: MessagingRun, person: int, unlocked: bool, contents: PhoneContents
+) -> tuple[int, list[NamedInMessage]]:
+    """The conversations with a message recovered from the phone, and those that name someone.
+
+    A direct conversation is kept when a message of its session was recovered; a group link to a
+    member when a post of the group by the owner or by that member was (the links the engine marks
+    when a message crosses them). Whether a kept conversation names someone, and whom, is drawn
+    from the run's numbers for the day of the seizure, with the engine's own rule.
+    """
+    pop = run.population
+    rules = channel_rules(run.scenario)
+    positions = np.arange(pop.indptr[person], pop.indptr[person + 1])
+    positions = positions[pop.edge_channel[positions] != NO_CHANNEL]
+    if positions.size == 0 or run.streams is None:
+        return 0, []
+    latest: dict[tuple[str, int, int], dict[str, object]] = {}
+
+    def keep(key: tuple[str, int, int], record: dict[str, object]) -> None:
+        old = latest.get(key)
+        when = (_int(record["day"]), _int(record["second"]))
+        if old is None or when >= (_int(old["day"]), _int(old["second"])):
+            latest[key] = record
+
+    for r in contents.of("message"):
+        if r["group"] is not None:
+            keep(("group", _int(r["group"]), _int(r["sender"])), r)
+        elif r["session"] is not None:
+            keep(("session", _int(r["session"]), 0), r)
+    found: list[dict[str, object] | None] = []
+    for position in positions.tolist():
+        group = int(pop.edge_group[position])
+        if group == NO_GROUP:
+            found.append(latest.get(("session", run.link_id(position), 0)))
+            continue
+        mine = latest.get(("group", group, person))
+        theirs = latest.get(("group", group, int(pop.indices[position])))
+        both = [m for m in (mine, theirs) if m is not None]
+        found.append(max(both, key=lambda m: (_int(m["day"]), _int(m["second"]))) if both else None)
+    kept = np.array([m is not None for m in found], dtype=bool)
+    channel = pop.edge_channel[positions].astype(np.int64)
+    chance = content_chance(rules, channel, np.full(positions.size, unlocked), kept)
+    hit = run.streams.uniform("content", run.days, positions) < chance
+    links = positions[hit]
+    owner = np.full(links.size, person, dtype=np.int64)
+    whom = third_parties(
+        pop.indptr, pop.indices, links, owner, run.streams.uniform("content:whom", run.days, links)
+    )
+    out = []
+    for i, (position, q) in enumerate(zip(links.tolist(), whom.tolist())):
+        if q < 0:
+            continue
+        message = found[int(np.flatnonzero(hit)[i])]
+        assert message is not None
+        group = int(pop.edge_group[position])
+        out.append(
+            NamedInMessage(
+                position,
+                int(pop.indices[position]),
+                None if group == NO_GROUP else group,
+                message,
+                int(q),
+                float(chance[hit][i]),
+            )
+        )
+    return int((chance > 0).sum()), out
 
 
 def _ints(value: object) -> Iterable[int]:

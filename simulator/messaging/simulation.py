@@ -80,6 +80,8 @@ class MessagingRun:
         default_factory=lambda: np.empty(0, np.int32)
     )  # per link position, as the engine keeps it
     tampered: int = 0
+    # The run's random numbers: a seizure draws from them what kept messages say, as the engine.
+    streams: Streams | None = None
 
     @cached_property
     def names(self) -> list[str]:
@@ -160,6 +162,7 @@ def simulate_messaging(scenario: Scenario, seed: int, days: int | None = None) -
         horizon,
         network,
         last_message=np.full(pop.indices.size, NEVER, dtype=np.int32),
+        streams=streams,
     )
     _set_up_phones(run)
     chans = list(scenario.channels.values())
