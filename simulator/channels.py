@@ -104,9 +104,14 @@ def phone_routes(
 def content_chance(
     rules: ChannelRules, channel: np.ndarray, unlocked: np.ndarray, kept: np.ndarray
 ) -> np.ndarray:
-    """Chance that each conversation names a third party: the channel's `content.names` when the
-    phone is unlocked and still keeps a message of the conversation, else 0."""
-    return np.where(unlocked & rules.on_device[channel] & kept, rules.names[channel], 0.0)
+    """Chance that each conversation names a third party: 1 − (1 − q)^c on an unlocked phone.
+
+    q is the channel's `content.names`, the chance that one message names someone; c the number
+    of the conversation's messages the phone still keeps (`kept`), so disappearing messages
+    matter exactly as much as they shorten what is kept.
+    """
+    p = 1.0 - (1.0 - rules.names[channel]) ** kept
+    return np.where(unlocked & rules.on_device[channel] & (kept > 0), p, 0.0)
 
 
 def third_parties(

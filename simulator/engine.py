@@ -111,7 +111,7 @@ class LinkReveals:
     metadata: np.ndarray  # chance the operator's log does
     interrogation: np.ndarray  # chance she names the other end in custody
     unlocked: np.ndarray  # bool: her phone was opened
-    kept: np.ndarray  # bool: her phone still keeps a message of the conversation
+    kept: np.ndarray  # int: messages of the conversation her phone still keeps (0 when unused)
 
     @property
     def chance(self) -> np.ndarray:
@@ -175,6 +175,17 @@ class Engine:
         self.messaging = any(a.messages for a in self.activities)
         self.last_message = (
             np.full(self.pop.indices.size, NEVER, dtype=np.int32) if self.messaging else None
+        )
+        # What kept messages say needs how many messages each link holds: the crossings of the
+        # last days (for channels whose messages disappear) and of all days (for the others).
+        self.counts_messages = self.messaging and bool((self.rules.names > 0).any())
+        finite = self.rules.retention_days[
+            (self.rules.names > 0) & (self.rules.retention_days >= 0)
+        ]
+        self.window = int(finite.max()) if finite.size else 0
+        self.crossed_on: dict[int, np.ndarray] = {}  # day -> link positions crossed (both ends)
+        self.crossed_ever = (
+            np.zeros(self.pop.indices.size, dtype=np.int32) if self.counts_messages else None
         )
         self.observers = [self._plan_observer(name) for name in scenario.observers]
         self.checks = [self._plan_check(name) for name in scenario.checks]
@@ -344,6 +355,8 @@ class Engine:
             self.last_message = earlier.last_message
         self.pending = earlier.pending
         self.pending_weight = earlier.pending_weight
+        if earlier.crossed_ever is not None and self.crossed_ever is not None:
+            self.crossed_on, self.crossed_ever = earlier.crossed_on, earlier.crossed_ever
         self.recorder.resume_from(earlier.recorder)
 
     def _add(
@@ -368,6 +381,40 @@ class Engine:
         self.pending_weight = np.empty(0, dtype=np.float64)
         self._add(targets, weights, self.mechanisms.index("cascade"), day)
 
+    def _count_messages(self, edges: np.ndarray, t: int) -> None:
+        """Note a message on each link crossed today, at both ends."""
+        assert self.crossed_ever is not None
+        both = np.concatenate([edges, self.pop.reverse[edges]]).astype(np.int64)
+        np.add.at(self.crossed_ever, both, 1)
+        if self.window:
+            today = self.crossed_on.get(t)
+            self.crossed_on[t] = both if today is None else np.concatenate([today, both])
+            for old in [d for d in self.crossed_on if d <= t - self.window]:
+                del self.crossed_on[old]
+
+    def kept_messages(self, edges: np.ndarray, channel: np.ndarray, t: int) -> np.ndarray:
+        """How many messages each link (distinct positions) still holds on day t.
+
+        A channel whose messages disappear after R days keeps those of days t − R + 1 to t; the
+        others keep every message. A message is one crossing of the link, either way.
+        """
+        if self.crossed_ever is None:
+            return np.zeros(edges.size, dtype=np.int64)
+        retention = self.rules.retention_days[channel]
+        count = np.where(retention == FOREVER, self.crossed_ever[edges], 0).astype(np.int64)
+        finite = retention != FOREVER
+        if finite.any() and self.crossed_on:
+            days = sorted(self.crossed_on)
+            crossed = np.concatenate([self.crossed_on[d] for d in days])
+            when = np.repeat(days, [self.crossed_on[d].size for d in days])
+            order = np.argsort(edges, kind="stable")
+            at = np.minimum(np.searchsorted(edges[order], crossed), edges.size - 1)
+            mine = edges[order][at] == crossed
+            which = order[at[mine]]
+            recent = finite[which] & (when[mine] > t - retention[which])
+            count += np.bincount(which[recent], minlength=edges.size)
+        return count
+
     def _do_activity(self, index: int, t: int, day: _Day) -> _Events:
         act = self.activities[index]
         actor = actors_today(act, self.stream, t, self.s.days)
@@ -385,6 +432,8 @@ class Engine:
         registered = self.stream.uniform(f"register:{act.name}", t, actor) < act.registers
         if edge is not None and self.last_message is not None and act.channel != NO_CHANNEL:
             mark_crossed(self.last_message, self.pop, edge, t)
+            if self.counts_messages:
+                self._count_messages(edge, t)
         if act.state >= 0:
             holder = partner if act.at_partner else actor
             sel = ~registered
@@ -642,13 +691,12 @@ class Engine:
         if self.last_message is not None:
             last = self.last_message[edges]
             retention = rules.retention_days[channel]
-            kept = (last != NEVER) & ((retention == FOREVER) | (last > t - retention))
-            held |= kept
+            held |= (last != NEVER) & ((retention == FOREVER) | (last > t - retention))
             logged = last != NEVER
         else:
-            kept = np.zeros(edges.size, dtype=bool)
             logged = np.zeros(edges.size, dtype=bool)
         device, metadata, asked = reveal_parts(rules, channel, owner_unlocked, held, logged)
+        kept = self.kept_messages(edges, channel, t)
         return LinkReveals(edges, owner, channel, device, metadata, asked, owner_unlocked, kept)
 
     def content_named(
@@ -656,8 +704,9 @@ class Engine:
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The conversations kept on the seized phones that name someone: (link, owner, person).
 
-        Each conversation an unlocked phone still keeps names a third party with its channel's
-        `content.names` chance (a number of its own); whom it names is drawn by `third_parties`
+        Each message an unlocked phone still keeps names a third party with its channel's
+        `content.names` chance q, so a conversation of c kept messages names someone with chance
+        1 − (1 − q)^c (one number of its own decides); whom it names is drawn by `third_parties`
         from another number, -1 when the owner has nobody else to name.
         """
         empty = np.empty(0, dtype=np.int64)

@@ -299,9 +299,9 @@ def test_a_leaf_named_twice_by_one_arrest_counts_once(scenario_file):
 @pytest.mark.parametrize("retention", [3, None])
 def test_a_kept_conversation_names_one_of_the_other_contacts(scenario_file, retention):
     """The hub is taken on day T; she writes to the leaf with daily chance a, her messages kept R
-    days. The conversation is on her phone with chance 1 − (1 − a)^R (1 − (1 − a)^T if kept for
-    good), names a third party with chance q once the phone opens (u), and that party is one of
-    her k other contacts: P(a given friend is named) = u·q·kept/k."""
+    days (or for good: R = T). Each kept message names someone with chance q, so the conversation
+    names someone once the phone opens (u) with chance u·E[1 − (1 − q)^c], c ~ Binomial(R, a):
+    u·(1 − (1 − a·q)^R); that someone is one of her k other contacts, each alike."""
     runs, period, a, q, unlock, friends = (3000 if FAST else 8000), 10, 0.3, 0.6, 0.8, 3
     chat: dict = {"kind": "end_to_end", "reveal": {"device": 0.0}, "content": {"names": q}}
     if retention is not None:
@@ -341,8 +341,7 @@ def test_a_kept_conversation_names_one_of_the_other_contacts(scenario_file, rete
     named = exposures[:, [roles.index(f"friend{i}") for i in range(friends)], :]
     assert named.sum() == named[:, :, period + 1].sum(), "a named friend is exposed the next day"
     assert named.sum(axis=1).max() <= 1, "one conversation names one person"
-    kept = 1 - (1 - a) ** (retention if retention is not None else period)
-    p = unlock * q * kept
+    p = unlock * (1 - (1 - a * q) ** (retention if retention is not None else period))
     share = named[:, :, period + 1].sum(axis=1).mean()
     assert abs(share - p) <= SLACK * math.sqrt(p * (1 - p) / runs), f"{share:.4f} vs {p:.4f}"
     for i in range(friends):  # whom: each of her other contacts alike

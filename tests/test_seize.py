@@ -240,7 +240,7 @@ def _engine_view(
     assert (edges == links.edges).all() and np.allclose(p, links.chance)
     partners = run.population.indices[edges]
     chances = {int(q): 1.0 - float(np.prod(1.0 - p[partners == q])) for q in np.unique(partners)}
-    kept = int((links.unlocked & links.kept & (engine.rules.names[links.channel] > 0)).sum())
+    kept = int((links.unlocked & (links.kept > 0) & (engine.rules.names[links.channel] > 0)).sum())
     named_links, _named_owner, named = engine.content_named(links, run.days)
     pairs = {(int(e), int(q)) for e, q in zip(named_links, named) if q >= 0}
     return {q: c for q, c in chances.items() if c > 0}, kept, pairs

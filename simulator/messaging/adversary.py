@@ -150,7 +150,8 @@ class NamedInMessage:
     group: int | None  # the group chat the link belongs to, if any
     message: dict[str, object]  # the latest message of the conversation recovered from the phone
     person: int  # whom it names
-    chance: float  # the channel's chance that a kept conversation names someone
+    chance: float  # the chance that the conversation names someone: 1 − (1 − q)^kept
+    kept: int = 1  # its messages recovered from the phone
 
 
 @dataclass
@@ -395,10 +396,10 @@ def _named_in_messages(
 ) -> tuple[int, list[NamedInMessage]]:
     """The conversations with a message recovered from the phone, and those that name someone.
 
-    A direct conversation is kept when a message of its session was recovered; a group link to a
-    member when a post of the group by the owner or by that member was (the links the engine marks
-    when a message crosses them). Whether a kept conversation names someone, and whom, is drawn
-    from the run's numbers for the day of the seizure, with the engine's own rule.
+    A direct conversation holds the recovered messages of its session; a group link to a member the
+    recovered posts of the group by the owner or by that member (the messages that crossed that
+    link, as the engine counts them). Whether a conversation names someone, and whom, is drawn from
+    the run's numbers for the day of the seizure, with the engine's own rule.
     """
     pop = run.population
     rules = channel_rules(run.scenario)
@@ -406,30 +407,27 @@ def _named_in_messages(
     positions = positions[pop.edge_channel[positions] != NO_CHANNEL]
     if positions.size == 0 or run.streams is None:
         return 0, []
-    latest: dict[tuple[str, int, int], dict[str, object]] = {}
-
-    def keep(key: tuple[str, int, int], record: dict[str, object]) -> None:
-        old = latest.get(key)
-        when = (_int(record["day"]), _int(record["second"]))
-        if old is None or when >= (_int(old["day"]), _int(old["second"])):
-            latest[key] = record
-
+    kept_records: dict[tuple[str, int, int], list[dict[str, object]]] = {}
     for r in contents.of("message"):
         if r["group"] is not None:
-            keep(("group", _int(r["group"]), _int(r["sender"])), r)
+            key = ("group", _int(r["group"]), _int(r["sender"]))
         elif r["session"] is not None:
-            keep(("session", _int(r["session"]), 0), r)
-    found: list[dict[str, object] | None] = []
+            key = ("session", _int(r["session"]), 0)
+        else:
+            continue
+        kept_records.setdefault(key, []).append(r)
+    found: list[list[dict[str, object]]] = []
     for position in positions.tolist():
         group = int(pop.edge_group[position])
         if group == NO_GROUP:
-            found.append(latest.get(("session", run.link_id(position), 0)))
+            found.append(kept_records.get(("session", run.link_id(position), 0), []))
             continue
-        mine = latest.get(("group", group, person))
-        theirs = latest.get(("group", group, int(pop.indices[position])))
-        both = [m for m in (mine, theirs) if m is not None]
-        found.append(max(both, key=lambda m: (_int(m["day"]), _int(m["second"]))) if both else None)
-    kept = np.array([m is not None for m in found], dtype=bool)
+        partner = int(pop.indices[position])
+        found.append(
+            kept_records.get(("group", group, person), [])
+            + kept_records.get(("group", group, partner), [])
+        )
+    kept = np.array([len(m) for m in found], dtype=np.int64)
     channel = pop.edge_channel[positions].astype(np.int64)
     chance = content_chance(rules, channel, np.full(positions.size, unlocked), kept)
     hit = run.streams.uniform("content", run.days, positions) < chance
@@ -442,17 +440,17 @@ def _named_in_messages(
     for i, (position, q) in enumerate(zip(links.tolist(), whom.tolist())):
         if q < 0:
             continue
-        message = found[int(np.flatnonzero(hit)[i])]
-        assert message is not None
+        messages = found[int(np.flatnonzero(hit)[i])]
         group = int(pop.edge_group[position])
         out.append(
             NamedInMessage(
                 position,
                 int(pop.indices[position]),
                 None if group == NO_GROUP else group,
-                message,
+                max(messages, key=lambda m: (_int(m["day"]), _int(m["second"]))),
                 int(q),
                 float(chance[hit][i]),
+                len(messages),
             )
         )
     return int((chance > 0).sum()), out

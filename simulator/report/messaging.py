@@ -263,6 +263,7 @@ def seize_json(report: SeizeReport, loaded: LoadedScenario, seed: int) -> dict[s
                         "from": report.names[int(n.message["sender"])],  # type: ignore[call-overload]
                         "text": n.message["text"],
                     },
+                    "kept_messages": n.kept,
                     "chance": round(n.chance, 6),
                 }
                 for n in report.named
@@ -343,8 +344,8 @@ def seize_table(report: SeizeReport, loaded: LoadedScenario, seed: int, width: i
                 "  "
                 + _message_line(report, n.message)
                 + "  "
-                + _("names {person} ({chance} of kept conversations name someone)").format(
-                    person=report.names[n.person], chance=percent(n.chance)
+                + _("names {person} (one of {kept} kept messages; chance {chance})").format(
+                    person=report.names[n.person], kept=n.kept, chance=percent(n.chance)
                 )
             )
     sentences = [

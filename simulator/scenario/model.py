@@ -264,9 +264,10 @@ class Content(Model):
     names: Probability = Field(
         default=0.0,
         description=(
-            "chance that a conversation on this channel with a message still kept on the phone "
-            "(within `retention_days`) names a third party: one of the phone owner's other "
-            "contacts, picked at random, who receives the `content` weight the next day"
+            "chance that one message still kept on the phone (within `retention_days`) names a "
+            "third party; a conversation of c kept messages names one with chance 1 − (1 − "
+            "names)^c: one of the phone owner's other contacts, picked at random, who receives "
+            "the `content` weight the next day"
         ),
     )
 
@@ -331,7 +332,7 @@ class Channel(Model):
     content: Content = Field(
         default=Content(),
         description=(
-            "what kept messages say: `names`, the chance that a conversation still on an unlocked, "
+            "what kept messages say: `names`, the chance that one message still on an unlocked, "
             "seized phone names a third party"
         ),
     )
