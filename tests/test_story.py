@@ -236,3 +236,28 @@ def test_unwritable_output_leaves_no_file(tmp_path):
     result = invoke("trace", "border-phone", "--output", str(tmp_path / "missing" / "story.txt"))
     assert result.exit_code == 2 and "does not exist" in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def _story_with(name: str, role: str, route: str, seeds: range):
+    """The first story among seeds whose persona's arrest names someone by `route`."""
+    scenario = load(name).scenario
+    for seed in seeds:
+        story = tell(scenario, simulate(scenario, 1, seed, record=True), seed, role)
+        ways = [ev for ev in story.aftermath if ev.kind == "reveal"]
+        if any(route in ev.detail.split("+") for ev in ways):
+            return story
+    raise AssertionError(f"no seed in {seeds} names anyone by {route} in {name}")
+
+
+def test_a_story_says_who_was_named_under_interrogation_and_who_in_a_kept_message():
+    story = _story_with("border-phone", "reporting_partner", "interrogation", range(1, 40))
+    text = render_text(story)
+    assert "Under interrogation, the reporting partner names source" in text
+    # The sources named so are told as named by her in custody, not by her phone alone.
+    assert "under interrogation" in " ".join(why(story))
+    cascades = [ev for _day, evs in story.days for ev in evs if ev.kind == "cascade"]
+    assert any("interrogation" in ev.detail for ev in cascades)
+    story = _story_with("group-chat", "organiser", "content", range(1, 40))
+    assert "A message kept on the organiser's end-to-end encrypted messenger names" in render_text(
+        story
+    )
