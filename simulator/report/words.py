@@ -212,6 +212,8 @@ def horizon(days: int) -> str:
 def mechanism_label(scenario: Scenario, mechanism: str) -> str:
     """How a cause of exposure is named to learners."""
     if mechanism == "cascade":
+        if any(ch.reveal.interrogation > 0 for ch in scenario.channels.values()):
+            return _("a seized phone, log or interrogation")
         return _("a seized phone or log")
     if mechanism == "registration":
         return _("registration records")
