@@ -344,9 +344,9 @@ def seize_table(report: SeizeReport, loaded: LoadedScenario, seed: int, width: i
                 "  "
                 + _message_line(report, n.message)
                 + "  "
-                + _("names {person} (one of {kept} kept messages; chance {chance})").format(
-                    person=report.names[n.person], kept=n.kept, chance=percent(n.chance)
-                )
+                + _(
+                    "names {person} (its conversation keeps {kept} messages; chance {chance})"
+                ).format(person=report.names[n.person], kept=n.kept, chance=percent(n.chance))
             )
     sentences = [
         _(
