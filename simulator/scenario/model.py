@@ -1014,8 +1014,8 @@ class CauseClaim(Model):
 
     cause: Name = Field(
         description=(
-            "an observer or a check by name, `cascade` (revealed by a seized phone or the "
-            "operator's records) or `registration`"
+            "an observer or a check by name, `cascade` (revealed by a seized phone, the "
+            "operator's records or an interrogation, or named in a kept message) or `registration`"
         )
     )
     most_common_for: Name = Field(
