@@ -25,6 +25,8 @@ class ChannelRules:
     reveal_device: np.ndarray  # float: chance an unlocked device gives up one link
     reveal_metadata: np.ndarray  # float: chance the operator's log gives up one link
     timing_link: np.ndarray  # float: chance one observed sealed message links its sender
+    interrogation: np.ndarray  # float: chance a person in custody names one contact on it
+    names: np.ndarray  # float: chance a conversation kept on an unlocked phone names a third party
 
     @property
     def metadata_links(self) -> np.ndarray:
@@ -53,7 +55,31 @@ def channel_rules(scenario: Scenario) -> ChannelRules:
         reveal_device=np.array([c.reveal.device for c in chans], dtype=np.float64),
         reveal_metadata=np.array([c.reveal.metadata for c in chans], dtype=np.float64),
         timing_link=np.array([c.timing_link for c in chans], dtype=np.float64),
+        interrogation=np.array([c.reveal.interrogation for c in chans], dtype=np.float64),
+        names=np.array([c.content.names for c in chans], dtype=np.float64),
     )
+
+
+def reveal_parts(
+    rules: ChannelRules,
+    channel: np.ndarray,
+    unlocked: np.ndarray,
+    held: np.ndarray,
+    logged: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The three independent ways an arrest gives away each link: (d, m, i).
+
+    d is the channel's device reveal when the phone is unlocked and holds the link; m its metadata
+    reveal when the operator logged a message on the link and can see both ends; i its
+    interrogation chance, which needs neither phone nor log: the person in custody knows her
+    contacts. The engine calls this with what its arrays say a phone holds; `exposure seize` with
+    what it finds on the phone.
+    """
+    p_device = np.where(
+        unlocked & rules.on_device[channel] & held, rules.reveal_device[channel], 0.0
+    )
+    p_meta = np.where(logged & rules.metadata_links[channel], rules.reveal_metadata[channel], 0.0)
+    return p_device, p_meta, rules.interrogation[channel]
 
 
 def reveal_chance(
@@ -63,17 +89,75 @@ def reveal_chance(
     held: np.ndarray,
     logged: np.ndarray,
 ) -> np.ndarray:
-    """Chance that a seizure reveals each link: 1 − (1 − d)(1 − m).
+    """Chance that an arrest reveals each link: 1 − (1 − d)(1 − m)(1 − i) (see `reveal_parts`)."""
+    p_device, p_meta, p_asked = reveal_parts(rules, channel, unlocked, held, logged)
+    return 1.0 - (1.0 - p_device) * (1.0 - p_meta) * (1.0 - p_asked)
 
-    d is the channel's device reveal when the phone is unlocked and holds the link; m its metadata
-    reveal when the operator logged a message on the link and can see both ends. The engine calls
-    this with what its arrays say a phone holds; `exposure seize` with what it finds on the phone.
+
+def phone_routes(
+    u: np.ndarray, p_device: np.ndarray, p_meta: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Which of the phone and the log gave a link away, from the one number that decided both.
+
+    A link is revealed by its phone or its log when u < 1 − (1 − d)(1 − m) = d + (1 − d)m. That
+    interval is split so that each route has its own chance and the two are independent: the phone
+    gave it away when u < d, the log when u < dm or d ≤ u < d + (1 − d)m.
     """
-    p_device = np.where(
-        unlocked & rules.on_device[channel] & held, rules.reveal_device[channel], 0.0
+    device = u < p_device
+    both = p_device * p_meta
+    meta = (u < both) | ((u >= p_device) & (u < p_device + (1.0 - p_device) * p_meta))
+    return device, meta
+
+
+def content_chance(
+    rules: ChannelRules, channel: np.ndarray, unlocked: np.ndarray, kept: np.ndarray
+) -> np.ndarray:
+    """Chance that each conversation names a third party: 1 − (1 − q)^c on an unlocked phone.
+
+    q is the channel's `content.names`, the chance that one message names someone; c the number
+    of the conversation's messages the phone still keeps (`kept`), so disappearing messages
+    matter exactly as much as they shorten what is kept.
+    """
+    p = 1.0 - (1.0 - rules.names[channel]) ** kept
+    return np.where(unlocked & rules.on_device[channel] & (kept > 0), p, 0.0)
+
+
+def third_parties(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    links: np.ndarray,
+    owner: np.ndarray,
+    u: np.ndarray,
+) -> np.ndarray:
+    """Whom each conversation names: one of its owner's other contacts, or -1 if she has none.
+
+    The conversation is the owner's link at position `links`; the third party is drawn uniformly
+    from the distinct people linked to the owner in any way (family, neighbours, contacts, group
+    members) other than the conversation's partner, as the k-th of them in increasing order of
+    their index, k = ⌊u × their number⌋. The engine and `exposure seize` both call this.
+    """
+    out = np.full(links.size, -1, dtype=np.int64)
+    if links.size == 0:
+        return out
+    n = indptr.size - 1
+    owners, rank = np.unique(owner, return_inverse=True)
+    start = indptr[owners].astype(np.int64)
+    degree = (indptr[owners + 1] - indptr[owners]).astype(np.int64)
+    offset = np.arange(int(degree.sum())) - np.repeat(np.cumsum(degree) - degree, degree)
+    positions = np.repeat(start, degree) + offset
+    keys = np.unique(
+        np.repeat(np.arange(owners.size, dtype=np.int64), degree) * n + indices[positions]
     )
-    p_meta = np.where(logged & rules.metadata_links[channel], rules.reveal_metadata[channel], 0.0)
-    return 1.0 - (1.0 - p_device) * (1.0 - p_meta)
+    first = np.searchsorted(keys, np.arange(owners.size, dtype=np.int64) * n)
+    count = np.diff(np.append(first, keys.size))
+    partner = indices[links].astype(np.int64)
+    at = np.searchsorted(keys, rank * n + partner) - first[rank]
+    others = count[rank] - 1
+    ok = others > 0
+    k = np.minimum((u * np.maximum(others, 1)).astype(np.int64), np.maximum(others - 1, 0))
+    pick = first[rank] + k + (k >= at)
+    out[ok] = keys[pick[ok]] % n
+    return out
 
 
 def linked_by_timing(

@@ -23,7 +23,15 @@ from simulator.activities import (
     plan_activities,
     role_mask,
 )
-from simulator.channels import FOREVER, channel_rules, linked_by_timing, reveal_chance
+from simulator.channels import (
+    FOREVER,
+    channel_rules,
+    content_chance,
+    linked_by_timing,
+    phone_routes,
+    reveal_parts,
+    third_parties,
+)
 from simulator.population import NO_CHANNEL, NO_GROUP, Population, build, order_by
 from simulator.records import NullRecorder, Record, Recorder
 from simulator.scenario.model import RESIDENT, Observer, Scenario
@@ -113,6 +121,25 @@ class _Timing:
 
 
 @dataclass
+class LinkReveals:
+    """The channel links of people seized on one day, and the chance of each way of a reveal."""
+
+    edges: np.ndarray  # link positions
+    owner: np.ndarray  # the seized person holding each
+    channel: np.ndarray
+    device: np.ndarray  # chance her unlocked phone gives the link up
+    metadata: np.ndarray  # chance the operator's log does
+    interrogation: np.ndarray  # chance she names the other end in custody
+    unlocked: np.ndarray  # bool: her phone was opened
+    kept: np.ndarray  # int: messages of the conversation her phone still keeps (0 when unused)
+
+    @property
+    def chance(self) -> np.ndarray:
+        """Chance that the link is revealed at all: 1 − (1 − d)(1 − m)(1 − i)."""
+        return 1.0 - (1.0 - self.device) * (1.0 - self.metadata) * (1.0 - self.interrogation)
+
+
+@dataclass
 class _Day:
     """People whose suspicion crossed the threshold today, in the order they crossed."""
 
@@ -169,11 +196,24 @@ class Engine:
         self.last_message = (
             np.full(self.pop.indices.size, NEVER, dtype=np.int32) if self.messaging else None
         )
+        # What kept messages say needs how many messages each link holds: the crossings of the
+        # last days (for channels whose messages disappear) and of all days (for the others).
+        self.counts_messages = self.messaging and bool((self.rules.names > 0).any())
+        finite = self.rules.retention_days[
+            (self.rules.names > 0) & (self.rules.retention_days >= 0)
+        ]
+        self.window = int(finite.max()) if finite.size else 0
+        self.crossed_on: dict[int, np.ndarray] = {}  # day -> link positions crossed (both ends)
+        self.crossed_ever = (
+            np.zeros(self.pop.indices.size, dtype=np.int32) if self.counts_messages else None
+        )
         self.observers = [self._plan_observer(name) for name in scenario.observers]
         self.checks = [self._plan_check(name) for name in scenario.checks]
         self.pending = np.empty(0, dtype=np.int64)
         # Timing analysis of sealed-sender channels, by channel name (see `_timing`).
         self.timing: dict[str, _Timing] = {}
+        # The suspicion each pending reveal adds tomorrow (the cascade or the content weight).
+        self.pending_weight = np.empty(0, dtype=np.float64)
 
     # ----------------------------------------------------------------- set-up
     def _plan_observer(self, name: str) -> _Observer:
@@ -337,6 +377,9 @@ class Engine:
             self.last_message = earlier.last_message
         self.pending = earlier.pending
         self.timing = earlier.timing  # a sender once linked by timing stays linked
+        self.pending_weight = earlier.pending_weight
+        if earlier.crossed_ever is not None and self.crossed_ever is not None:
+            self.crossed_on, self.crossed_ever = earlier.crossed_on, earlier.crossed_ever
         self.recorder.resume_from(earlier.recorder)
 
     def _add(
@@ -355,9 +398,45 @@ class Engine:
     def _cascade(self, day: _Day, t: int) -> None:
         alive = self.active[self.pending]
         targets = self.pending[alive]
+        weights = self.pending_weight[alive]
         self.recorder.cascade(t, targets, alive)
         self.pending = np.empty(0, dtype=np.int64)
-        self._add(targets, self.s.adversary.weights.cascade, self.mechanisms.index("cascade"), day)
+        self.pending_weight = np.empty(0, dtype=np.float64)
+        self._add(targets, weights, self.mechanisms.index("cascade"), day)
+
+    def _count_messages(self, edges: np.ndarray, t: int) -> None:
+        """Note a message on each link crossed today, at both ends."""
+        assert self.crossed_ever is not None
+        both = np.concatenate([edges, self.pop.reverse[edges]]).astype(np.int64)
+        np.add.at(self.crossed_ever, both, 1)
+        if self.window:
+            today = self.crossed_on.get(t)
+            self.crossed_on[t] = both if today is None else np.concatenate([today, both])
+            for old in [d for d in self.crossed_on if d <= t - self.window]:
+                del self.crossed_on[old]
+
+    def kept_messages(self, edges: np.ndarray, channel: np.ndarray, t: int) -> np.ndarray:
+        """How many messages each link (distinct positions) still holds on day t.
+
+        A channel whose messages disappear after R days keeps those of days t − R + 1 to t; the
+        others keep every message. A message is one crossing of the link, either way.
+        """
+        if self.crossed_ever is None:
+            return np.zeros(edges.size, dtype=np.int64)
+        retention = self.rules.retention_days[channel]
+        count = np.where(retention == FOREVER, self.crossed_ever[edges], 0).astype(np.int64)
+        finite = retention != FOREVER
+        if finite.any() and self.crossed_on:
+            days = sorted(self.crossed_on)
+            crossed = np.concatenate([self.crossed_on[d] for d in days])
+            when = np.repeat(days, [self.crossed_on[d].size for d in days])
+            order = np.argsort(edges, kind="stable")
+            at = np.minimum(np.searchsorted(edges[order], crossed), edges.size - 1)
+            mine = edges[order][at] == crossed
+            which = order[at[mine]]
+            recent = finite[which] & (when[mine] > t - retention[which])
+            count += np.bincount(which[recent], minlength=edges.size)
+        return count
 
     def _do_activity(self, index: int, t: int, day: _Day) -> _Events:
         act = self.activities[index]
@@ -376,6 +455,8 @@ class Engine:
         registered = self.stream.uniform(f"register:{act.name}", t, actor) < act.registers
         if edge is not None and self.last_message is not None and act.channel != NO_CHANNEL:
             mark_crossed(self.last_message, self.pop, edge, t)
+            if self.counts_messages:
+                self._count_messages(edge, t)
         if act.state >= 0:
             holder = partner if act.at_partner else actor
             sel = ~registered
@@ -593,36 +674,74 @@ class Engine:
         self.recorder.exposed(t, new, self.cause, self.suspicion)
         self.exposed_day[new] = t
         self.active[new] = False
-        self.pending = self._reveal(new, t)
+        self.pending, self.pending_weight = self._reveal(new, t)
 
-    def _reveal(self, people: np.ndarray, t: int) -> np.ndarray:
-        """Seize the new exposed people's devices and return the people their links reveal."""
+    def _reveal(self, people: np.ndarray, t: int) -> tuple[np.ndarray, np.ndarray]:
+        """Seize the new exposed people's devices; the people named, and what each name weighs.
+
+        A link is revealed by her phone or the operator's log (one number decides both, see
+        `phone_routes`) or by her own words in custody (a number of its own); a person so revealed
+        by several links or ways counts once per exposed person. Each conversation her unlocked
+        phone still keeps may also name a third party (`content_named`), who counts once per
+        phone with the content weight, on top of any reveal of her link.
+        """
         rules = self.rules
+        nothing = (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64))
         if people.size == 0 or rules.on_device.size == 0:
-            return np.empty(0, dtype=np.int64)
+            return nothing
         unlocked = self.stream.uniform("unlock", t, people) < self.s.adversary.unlock
         self.recorder.seized(t, people, unlocked)
-        edges, owner, p = self.reveal_chances(people, t, unlocked)
-        if edges.size == 0:
-            return np.empty(0, dtype=np.int64)
-        hit = self.stream.uniform("reveal", t, edges) < p
-        edges, owner = edges[hit], owner[hit]
+        links = self.link_reveals(people, t, unlocked)
+        if links.edges.size == 0:
+            return nothing
+        edges = links.edges
+        u = self.stream.uniform("reveal", t, edges)
+        hit = u < 1.0 - (1.0 - links.device) * (1.0 - links.metadata)
+        asked = np.zeros(edges.size, dtype=bool)
+        if (links.interrogation > 0).any():
+            asked = self.stream.uniform("interrogation", t, edges) < links.interrogation
+            hit |= asked
+        by_device, by_metadata = phone_routes(u[hit], links.device[hit], links.metadata[hit])
+        owner = links.owner[hit]
+        edges = edges[hit]
         revealed = self.pop.indices[edges].astype(np.int64)
         # One reveal per (exposed person, revealed person), however many links join them.
         pairs = distinct(owner * self.n + revealed)
         revealed = pairs % self.n
         alive = self.active[revealed]
-        self.recorder.revealed(t, edges, owner, pairs, alive)
-        return revealed[alive]
+        routes = (by_device, by_metadata, asked[hit])
+        self.recorder.revealed(t, edges, owner, routes, pairs, alive)
+        targets = revealed[alive]
+        weights = np.full(targets.size, self.s.adversary.weights.cascade)
+        named_links, named_owner, named = self.content_named(links, t)
+        if named_links.size:
+            ok = named >= 0
+            named_pairs = distinct(named_owner[ok] * self.n + named[ok])
+            third = named_pairs % self.n
+            named_alive = self.active[third]
+            self.recorder.named(
+                t, named_links[ok], named_owner[ok], named[ok], named_pairs, named_alive
+            )
+            targets = np.concatenate([targets, third[named_alive]])
+            weights = np.concatenate(
+                [weights, np.full(int(named_alive.sum()), self.s.adversary.weights.content_weight)]
+            )
+        return targets, weights
 
     def reveal_chances(
         self, people: np.ndarray, t: int, unlocked: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Every channel link of people seized on day t: (link position, owner, chance of a reveal).
+        """Every channel link of people seized on day t: (position, owner, chance of a reveal)."""
+        links = self.link_reveals(people, t, unlocked)
+        return links.edges, links.owner, links.chance
+
+    def link_reveals(self, people: np.ndarray, t: int, unlocked: np.ndarray) -> LinkReveals:
+        """Every channel link of people seized on day t, and the chance of each way of a reveal.
 
         An unlocked phone holds a link if the channel stores contacts, the link belongs to a group
         chat (each member's phone keeps the member list), or a message on it is still within the
-        channel's retention; the operator's log holds it if a message was exchanged on it at all.
+        channel's retention; the operator's log holds it if a message was exchanged on it at all;
+        the person herself knows every link, phone or none.
         """
         rules = self.rules
         start = self.pop.indptr[people]
@@ -648,7 +767,31 @@ class Engine:
             logged = last != NEVER
         else:
             logged = np.zeros(edges.size, dtype=bool)
-        return edges, owner, reveal_chance(rules, channel, owner_unlocked, held, logged)
+        device, metadata, asked = reveal_parts(rules, channel, owner_unlocked, held, logged)
+        kept = self.kept_messages(edges, channel, t)
+        return LinkReveals(edges, owner, channel, device, metadata, asked, owner_unlocked, kept)
+
+    def content_named(
+        self, links: LinkReveals, t: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The conversations kept on the seized phones that name someone: (link, owner, person).
+
+        Each message an unlocked phone still keeps names a third party with its channel's
+        `content.names` chance q, so a conversation of c kept messages names someone with chance
+        1 − (1 − q)^c (one number of its own decides); whom it names is drawn by `third_parties`
+        from another number, -1 when the owner has nobody else to name.
+        """
+        empty = np.empty(0, dtype=np.int64)
+        if not (self.rules.names > 0).any():
+            return empty, empty, empty
+        chance = content_chance(self.rules, links.channel, links.unlocked, links.kept)
+        some = chance > 0
+        edges, owner = links.edges[some], links.owner[some]
+        hit = self.stream.uniform("content", t, edges) < chance[some]
+        edges, owner = edges[hit], owner[hit]
+        u = self.stream.uniform("content:whom", t, edges)
+        whom = third_parties(self.pop.indptr, self.pop.indices, edges, owner, u)
+        return edges, owner, whom
 
 
 def simulate(

@@ -15,6 +15,9 @@ import numpy as np
 from simulator.population import Population
 from simulator.scenario.model import Scenario
 
+# The ways an arrest gives a link away, in the order a reveal record joins them.
+ROUTES = ("device", "metadata", "interrogation")
+
 
 @dataclass(frozen=True)
 class Record:
@@ -26,9 +29,13 @@ class Record:
     sealed messages to her by their timing: mechanism = observer; person = the sender; other =
     the message's recipient, or -1 for a post; detail = activity; amount = how many of her sealed
     messages on the channel it had observed), "find" (mechanism = check; detail = state;
-    other = the guest), "cascade" (other = whose phone or log revealed them), "exposed"
+    other = the guest), "cascade" (other = whose phone, log or words revealed them; detail ""
+    when her phone or the operator's log did, else the ways joined by "+", among "device",
+    "metadata" and "interrogation", or "content" for a name in a kept message), "exposed"
     (mechanism = cause), "seized" (detail "unlocked" or "locked"), "reveal" (mechanism =
-    channel; other = the revealed person; detail "device", "metadata" or "device+metadata").
+    channel; other = the revealed person; detail the ways that gave the link away, joined by
+    "+": "device", "metadata", "interrogation"; or "content": a message kept on the phone of
+    `person` names `other`).
     """
 
     day: int
@@ -94,11 +101,33 @@ class NullRecorder:
         """The phones of people exposed today, and whether each was unlocked."""
 
     def revealed(
-        self, t: int, edges: np.ndarray, owner: np.ndarray, pairs: np.ndarray, alive: np.ndarray
+        self,
+        t: int,
+        edges: np.ndarray,
+        owner: np.ndarray,
+        routes: tuple[np.ndarray, np.ndarray, np.ndarray],
+        pairs: np.ndarray,
+        alive: np.ndarray,
     ) -> None:
         """Links revealed today (position and owner), and who revealed each person due tomorrow.
 
-        `pairs` are the distinct (owner * n + revealed person), `alive` which of them are due.
+        `routes` say, for each link, whether the phone, the log and the interrogation gave it
+        away; `pairs` are the distinct (owner * n + revealed person), `alive` which are due.
+        """
+
+    def named(
+        self,
+        t: int,
+        links: np.ndarray,
+        owner: np.ndarray,
+        person: np.ndarray,
+        pairs: np.ndarray,
+        alive: np.ndarray,
+    ) -> None:
+        """Conversations kept on seized phones that name someone, after today's reveals.
+
+        `links` are the conversations' positions, `person` whom each names; `pairs` the distinct
+        (owner * n + named person), `alive` which of them are due tomorrow.
         """
 
     def cascade(self, t: int, targets: np.ndarray, alive: np.ndarray) -> None:
@@ -117,8 +146,9 @@ class Recorder(NullRecorder):
         self.mechanisms = scenario.mechanisms
         self.channels = list(scenario.channels)
         self._records: list[Record] = []
-        # Who revealed each person due for the cascade tomorrow.
+        # Who revealed each person due for the cascade tomorrow, and how when it is worth telling.
         self.revealer = np.empty(0, dtype=np.int64)
+        self.how: list[str] = []
 
     @property
     def records(self) -> list[Record] | None:
@@ -219,26 +249,72 @@ class Recorder(NullRecorder):
             )
 
     def revealed(
-        self, t: int, edges: np.ndarray, owner: np.ndarray, pairs: np.ndarray, alive: np.ndarray
+        self,
+        t: int,
+        edges: np.ndarray,
+        owner: np.ndarray,
+        routes: tuple[np.ndarray, np.ndarray, np.ndarray],
+        pairs: np.ndarray,
+        alive: np.ndarray,
     ) -> None:
         """Links revealed today (position and owner), and who revealed each person due tomorrow.
 
-        `pairs` are the distinct (owner * n + revealed person), `alive` which of them are due.
+        `routes` say, for each link, whether the phone, the log and the interrogation gave it
+        away; `pairs` are the distinct (owner * n + revealed person), `alive` which are due.
         """
         pop = self.pop
-        for e, o, r in zip(edges.tolist(), owner.tolist(), pop.indices[edges].tolist()):
+        how: dict[int, set[str]] = {}
+        for e, o, r, *ways in zip(
+            edges.tolist(),
+            owner.tolist(),
+            pop.indices[edges].tolist(),
+            *(w.tolist() for w in routes),
+        ):
             channel = self.channels[int(pop.edge_channel[e])]
-            self._records.append(Record(t, "reveal", channel, int(o), int(r)))
+            route = "+".join(name for name, on in zip(ROUTES, ways) if on)
+            self._records.append(Record(t, "reveal", channel, int(o), int(r), route))
+            how.setdefault(int(o) * pop.size + int(r), set()).update(route.split("+"))
+        due = pairs[alive].tolist()
         self.revealer = (pairs // pop.size)[alive]
+        # The cascade tells the way only when it is not the phone or the log alone.
+        self.how = [
+            "+".join(w for w in ROUTES if w in how[p]) if "interrogation" in how[p] else ""
+            for p in due
+        ]
+
+    def named(
+        self,
+        t: int,
+        links: np.ndarray,
+        owner: np.ndarray,
+        person: np.ndarray,
+        pairs: np.ndarray,
+        alive: np.ndarray,
+    ) -> None:
+        """Conversations kept on seized phones that name someone, after today's reveals.
+
+        `links` are the conversations' positions, `person` whom each names; `pairs` the distinct
+        (owner * n + named person), `alive` which of them are due tomorrow.
+        """
+        pop = self.pop
+        for e, o, q in zip(links.tolist(), owner.tolist(), person.tolist()):
+            channel = self.channels[int(pop.edge_channel[e])]
+            self._records.append(Record(t, "reveal", channel, int(o), int(q), "content"))
+        more = (pairs // pop.size)[alive]
+        self.revealer = np.concatenate([self.revealer, more])
+        self.how = [*self.how, *(["content"] * more.size)]
 
     def cascade(self, t: int, targets: np.ndarray, alive: np.ndarray) -> None:
         """Yesterday's reveals reach `targets`, the pending people `alive` selects."""
-        weight = self.s.adversary.weights.cascade
-        for target, owner in zip(targets.tolist(), self.revealer[alive].tolist()):
-            self._records.append(Record(t, "cascade", "cascade", target, owner, "", weight))
+        weights = self.s.adversary.weights
+        how = [h for h, a in zip(self.how, alive.tolist()) if a]
+        for target, owner, way in zip(targets.tolist(), self.revealer[alive].tolist(), how):
+            weight = weights.content_weight if way == "content" else weights.cascade
+            self._records.append(Record(t, "cascade", "cascade", target, owner, way, weight))
 
     def resume_from(self, earlier: NullRecorder) -> None:
         """Carry on the records of an earlier engine's recorder, and the reveals it left due."""
         if isinstance(earlier, Recorder):
             self._records = earlier._records
             self.revealer = earlier.revealer
+            self.how = earlier.how

@@ -75,3 +75,27 @@ def test_watchers_never_report_their_own_household(scenario_file):
     assert watchers.size and spared.any() and (~spared).any()
     assert np.all(outcome.exposed_day[~spared] == 1)
     assert np.all(outcome.exposed_day[spared] == NOT_EXPOSED)
+
+
+def test_a_kept_conversation_names_each_other_contact_alike_never_its_partner():
+    """Owner 0 is linked to 1 (twice), 2, 3 and 4; owner 5 only to 0. Equal shares of u pick each
+    of the owner's distinct other contacts once; a person with no other contact names nobody."""
+    from simulator.channels import third_parties
+
+    # CSR of the links 0-1 (twice), 0-2, 0-3, 0-4, 0-5, seen from both ends.
+    links = [(0, 1), (0, 1), (0, 2), (0, 3), (0, 4), (0, 5)]
+    ends = sorted([*links, *((b, a) for a, b in links)])
+    indices = np.array([b for _a, b in ends], dtype=np.int32)
+    indptr = np.searchsorted([a for a, _b in ends], np.arange(7)).astype(np.int64)
+    u = (np.arange(4) + 0.5) / 4
+    # The conversation with 3: the other contacts are 1, 2, 4 and 5, each once.
+    position = int(np.flatnonzero((np.array([a for a, _ in ends]) == 0) & (indices == 3))[0])
+    named = third_parties(indptr, indices, np.full(4, position), np.zeros(4, np.int64), u)
+    assert named.tolist() == [1, 2, 4, 5]
+    # With 1 (two links): 2, 3, 4 and 5; 1 itself never.
+    position = int(np.flatnonzero((np.array([a for a, _ in ends]) == 0) & (indices == 1))[0])
+    named = third_parties(indptr, indices, np.full(4, position), np.zeros(4, np.int64), u)
+    assert named.tolist() == [2, 3, 4, 5]
+    # Person 5 knows only 0: her conversation with 0 names nobody.
+    lonely = third_parties(indptr, indices, np.array([int(indptr[5])]), np.array([5]), u[:1])
+    assert lonely.tolist() == [-1]

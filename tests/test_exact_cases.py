@@ -284,6 +284,145 @@ def test_without_a_timing_link_sealed_posts_expose_nobody(scenario_file):
     assert group.curve[20] == 0.0
 
 
+def _star_counts(scenario_file, leaves, channels, ties, seed, runs, adversary=None):
+    """How many leaves each run exposes on day 2, after the hub is exposed on day 1."""
+    path = scenario_file(
+        {
+            "days": 3,
+            "population": {"households_per_unit": leaves + 1, "roles": {"hub": 1, "leaf": leaves}},
+            "contacts": {"ties": ties},
+            "channels": channels,
+            "activities": {"stand_out": {"who": "hub", "per_day": 1.0, "traces": ["behaviour"]}},
+            "observers": {"watcher": {"kind": "general", "notice": {"behaviour": 1.0}}},
+            "adversary": adversary or {"unlock": 0.6},
+        }
+    )
+    loaded = load(str(path))
+    summaries = simulate_runs(loaded.scenario, runs, seed=seed)
+    leaf = loaded.scenario.role_names.index("leaf")
+    exposures = np.concatenate([s.exposures for s in summaries])
+    per_run = exposures[:, leaf, :]
+    assert per_run.sum() == per_run[:, 2].sum(), "leaves are exposed on day 2 only"
+    return np.bincount(per_run[:, 2], minlength=leaves + 1)
+
+
+def _assert_pmf(counts, pmf, runs):
+    for k in range(pmf.size):
+        se = math.sqrt(max(pmf[k] * (1 - pmf[k]), 1e-4) / runs)
+        assert abs(counts[k] / runs - pmf[k]) <= SLACK * se, (
+            f"P({k} leaves): {counts[k] / runs:.4f} vs {pmf[k]:.4f}"
+        )
+
+
+def test_interrogation_alone_names_each_face_to_face_leaf_whatever_the_phone(scenario_file):
+    """Only in-person links and a locked or open phone: the leaves are Binomial(n, i)."""
+    runs, leaves, asked = (1500 if FAST else 4000), 6, 0.35
+    counts = _star_counts(
+        scenario_file,
+        leaves,
+        {"talk": {"kind": "in_person", "reveal": {"interrogation": asked}}},
+        [{"from": "hub", "to": "leaf", "channel": "talk"}],
+        seed=13,
+        runs=runs,
+    )
+    _assert_pmf(counts, stats.binom.pmf(np.arange(leaves + 1), leaves, asked), runs)
+
+
+def test_interrogation_and_phone_combine_as_independent_ways(scenario_file):
+    """Phone reveal d when unlocked (u), interrogation i always: u·Bin(n, 1−(1−d)(1−i)) +
+    (1−u)·Bin(n, i)."""
+    runs, leaves, unlock, device, asked = (1500 if FAST else 4000), 6, 0.6, 0.5, 0.3
+    counts = _star_counts(
+        scenario_file,
+        leaves,
+        {"phone": {"kind": "plaintext", "reveal": {"device": device, "interrogation": asked}}},
+        [{"from": "hub", "to": "leaf", "channel": "phone"}],
+        seed=17,
+        runs=runs,
+    )
+    k = np.arange(leaves + 1)
+    both = 1 - (1 - device) * (1 - asked)
+    pmf = unlock * stats.binom.pmf(k, leaves, both) + (1 - unlock) * stats.binom.pmf(
+        k, leaves, asked
+    )
+    _assert_pmf(counts, pmf, runs)
+
+
+def test_a_leaf_named_twice_by_one_arrest_counts_once(scenario_file):
+    """Named by the phone and under interrogation, over two links: one cascade weight, not two."""
+    counts = _star_counts(
+        scenario_file,
+        4,
+        {
+            "phone": {"kind": "plaintext", "reveal": {"device": 1.0}},
+            "talk": {"kind": "in_person", "reveal": {"interrogation": 1.0}},
+        },
+        [
+            {"from": "hub", "to": "leaf", "channel": "phone"},
+            {"from": "hub", "to": "leaf", "channel": "talk"},
+        ],
+        seed=19,
+        runs=50,
+        adversary={"unlock": 1.0, "weights": {"cascade": 0.6}},
+    )
+    assert counts[0] == 50, "a leaf named twice by the same arrest must not be counted twice"
+
+
+@pytest.mark.parametrize("retention", [3, None])
+def test_a_kept_conversation_names_one_of_the_other_contacts(scenario_file, retention):
+    """The hub is taken on day T; she writes to the leaf with daily chance a, her messages kept R
+    days (or for good: R = T). Each kept message names someone with chance q, so the conversation
+    names someone once the phone opens (u) with chance u·E[1 − (1 − q)^c], c ~ Binomial(R, a):
+    u·(1 − (1 − a·q)^R); that someone is one of her k other contacts, each alike."""
+    runs, period, a, q, unlock, friends = (3000 if FAST else 8000), 10, 0.3, 0.6, 0.8, 3
+    chat: dict = {"kind": "end_to_end", "reveal": {"device": 0.0}, "content": {"names": q}}
+    if retention is not None:
+        chat["retention_days"] = retention
+    path = scenario_file(
+        {
+            "days": period + 2,
+            "population": {
+                "households_per_unit": 10,
+                "roles": {"hub": 1, "leaf": 1, **{f"friend{i}": 1 for i in range(friends)}},
+            },
+            "contacts": {
+                "ties": [
+                    {"from": "hub", "to": "leaf", "channel": "chat"},
+                    *(
+                        {"from": "hub", "to": f"friend{i}", "channel": "talk"}
+                        for i in range(friends)
+                    ),
+                ]
+            },
+            "channels": {"chat": chat, "talk": {"kind": "in_person"}},
+            "states": {"marked": {}},
+            "activities": {
+                "write": {"who": "hub", "with": "leaf", "channel": "chat", "per_day": a},
+                "mark": {"who": "hub", "per_day": 1.0, "state": "marked"},
+            },
+            "checks": {"search": {"every": period, "finds": {"marked": 1.0}}},
+            "adversary": {"unlock": unlock},
+        }
+    )
+    loaded = load(str(path))
+    summaries = simulate_runs(loaded.scenario, runs, seed=23)
+    exposures = np.concatenate([s.exposures for s in summaries])
+    roles = loaded.scenario.role_names
+    assert (exposures[:, roles.index("hub"), period] == 1).all()
+    assert exposures[:, roles.index("leaf"), :].sum() == 0, "the leaf's own link is never revealed"
+    named = exposures[:, [roles.index(f"friend{i}") for i in range(friends)], :]
+    assert named.sum() == named[:, :, period + 1].sum(), "a named friend is exposed the next day"
+    assert named.sum(axis=1).max() <= 1, "one conversation names one person"
+    p = unlock * (1 - (1 - a * q) ** (retention if retention is not None else period))
+    share = named[:, :, period + 1].sum(axis=1).mean()
+    assert abs(share - p) <= SLACK * math.sqrt(p * (1 - p) / runs), f"{share:.4f} vs {p:.4f}"
+    for i in range(friends):  # whom: each of her other contacts alike
+        one = named[:, i, period + 1].mean()
+        assert abs(one - p / friends) <= SLACK * math.sqrt(
+            p / friends * (1 - p / friends) / runs
+        ), f"friend {i}: {one:.4f} vs {p / friends:.4f}"
+
+
 def reference_final_size(
     p: float = 0.002, transmit: float = 0.3, degree: float = 8, days: int = 365
 ) -> float:

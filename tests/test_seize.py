@@ -180,7 +180,8 @@ ALL_KINDS = {
             "kind": "plaintext",
             "stores_contacts": False,
             "retention_days": 3,
-            "reveal": {"device": 0.6, "metadata": 0.4},
+            "reveal": {"device": 0.6, "metadata": 0.4, "interrogation": 0.3},
+            "content": {"names": 0.5},
         },
         "webmail": {
             "kind": "transport",
@@ -193,14 +194,16 @@ ALL_KINDS = {
             "stores_contacts": False,
             "retention_days": 2,
             "reveal": {"device": 0.9, "metadata": 0.5},
+            "content": {"names": 0.7},
         },
         "sealed": {
             "kind": "end_to_end_sealed",
             "forward_secrecy": True,
             "reveal": {"device": 0.8, "metadata": 0.9},
+            "content": {"names": 0.4},
         },
         "briar": {"kind": "mesh", "stores_contacts": False, "reveal": {"device": 0.7}},
-        "talk": {"kind": "in_person"},
+        "talk": {"kind": "in_person", "reveal": {"interrogation": 0.5}},
     },
     "groups": {
         "circle": {"channel": "signal", "admins": ["hub"], "members": ["cell"], "cell_size": 2}
@@ -217,10 +220,14 @@ ALL_KINDS = {
 }
 
 
-def _engine_chances(
+def _engine_view(
     scenario: Scenario, run: MessagingRun, person: int, unlocked: bool
-) -> dict[int, float]:
-    """The engine's own reveal chances for a seizure on the run's last day, after these messages."""
+) -> tuple[dict[int, float], int, set[tuple[int, int]]]:
+    """The engine's own view of a seizure on the run's last day, after these messages.
+
+    Its reveal chance for each person linked to the seized one, how many kept conversations could
+    name someone, and which of them name whom (link position, person named).
+    """
     quiet = scenario.model_copy(update={"observers": {}, "checks": {}, "days": run.days})
     engine = Engine(quiet, 1, Streams(np.random.SeedSequence(SEED)), population=run.population)
     engine.run()
@@ -228,15 +235,21 @@ def _engine_chances(
         assert (engine.last_message == run.last_message).all(), (
             "the two layers sent different messages"
         )
+    links = engine.link_reveals(np.array([person]), run.days, np.array([unlocked]))
     edges, _owner, p = engine.reveal_chances(np.array([person]), run.days, np.array([unlocked]))
+    assert (edges == links.edges).all() and np.allclose(p, links.chance)
     partners = run.population.indices[edges]
     chances = {int(q): 1.0 - float(np.prod(1.0 - p[partners == q])) for q in np.unique(partners)}
-    return {q: c for q, c in chances.items() if c > 0}
+    kept = int((links.unlocked & (links.kept > 0) & (engine.rules.names[links.channel] > 0)).sum())
+    named_links, _named_owner, named = engine.content_named(links, run.days)
+    pairs = {(int(e), int(q)) for e, q in zip(named_links, named) if q >= 0}
+    return {q: c for q, c in chances.items() if c > 0}, kept, pairs
 
 
 def _assert_agree(
     scenario: Scenario, people: list[int] | None = None, days: int | None = None
 ) -> int:
+    """Seize each person's phone, unlocked and locked: the engine must see the same reveals."""
     run = simulate_messaging(scenario, SEED, days)
     if people is None:
         people = [
@@ -247,8 +260,9 @@ def _assert_agree(
     checked = 0
     for person in people:
         for unlocked in (True, False):
-            found = {e.person: e.chance for e in seize(run, person, unlocked).exposed}
-            expected = _engine_chances(scenario, run, person, unlocked)
+            report = seize(run, person, unlocked)
+            found = {e.person: e.chance for e in report.exposed}
+            expected, kept, named = _engine_view(scenario, run, person, unlocked)
             names = person_names(scenario, run.population)
             assert found.keys() == expected.keys(), (
                 f"{scenario.name} {names[person]} unlocked={unlocked}: seize exposes "
@@ -257,7 +271,10 @@ def _assert_agree(
             )
             for q, chance in found.items():
                 assert chance == pytest.approx(expected[q], abs=1e-12)
-            checked += len(found)
+            # What kept messages say: the same conversations, naming the same people.
+            assert report.kept_conversations == kept, (scenario.name, names[person], unlocked)
+            assert {(n.link, n.person) for n in report.named} == named
+            checked += len(found) + len(named)
     return checked
 
 
@@ -267,10 +284,16 @@ def test_every_channel_kind_reveals_in_both_layers_alike():
     hub = int(np.flatnonzero(run.population.role == 0)[0])
     cells = np.flatnonzero(run.population.role == scenario.role_names.index("cell")).tolist()
     assert _assert_agree(scenario, [hub, *cells]) > 0
-    # The seizure saw every kind: phone-only links, log-only links, links kept and links forgotten.
+    # The seizure saw every kind: phone-only links, log-only links, links kept and links forgotten,
+    # people named only under interrogation, and kept messages that name someone.
     report = seize(run, hub, True)
     assert any(e.via_device and not e.via_metadata for e in report.exposed)
     assert any(e.via_metadata and not e.via_device for e in report.exposed)
+    assert any(e.via_interrogation and not (e.via_device or e.via_metadata) for e in report.exposed)
+    assert report.named and report.kept_conversations > len(report.named)
+    locked = seize(run, hub, False)
+    assert locked.named == [] and locked.kept_conversations == 0
+    assert locked.via_interrogation == report.via_interrogation > 0
 
 
 def test_both_layers_sample_a_large_town_in_bulk_alike(monkeypatch):

@@ -284,3 +284,28 @@ def test_a_timing_link_is_told_and_its_reports_add_up(scenario_file):
     after = events[kinds.index("linked") + 1]
     assert after["kind"] == "report" and "the admin" in after["subjects"]
     _check_against_outcome(doc, outcome, scenario.mechanisms)
+
+
+def _story_with(name: str, role: str, route: str, seeds: range):
+    """The first story among seeds whose persona's arrest names someone by `route`."""
+    scenario = load(name).scenario
+    for seed in seeds:
+        story = tell(scenario, simulate(scenario, 1, seed, record=True), seed, role)
+        ways = [ev for ev in story.aftermath if ev.kind == "reveal"]
+        if any(route in ev.detail.split("+") for ev in ways):
+            return story
+    raise AssertionError(f"no seed in {seeds} names anyone by {route} in {name}")
+
+
+def test_a_story_says_who_was_named_under_interrogation_and_who_in_a_kept_message():
+    story = _story_with("border-phone", "reporting_partner", "interrogation", range(1, 40))
+    text = render_text(story)
+    assert "Under interrogation, the reporting partner names source" in text
+    # The sources named so are told as named by her in custody, not by her phone alone.
+    assert "under interrogation" in " ".join(why(story))
+    cascades = [ev for _day, evs in story.days for ev in evs if ev.kind == "cascade"]
+    assert any("interrogation" in ev.detail for ev in cascades)
+    story = _story_with("group-chat", "organiser", "content", range(1, 40))
+    assert "A message kept on the organiser's end-to-end encrypted messenger names" in render_text(
+        story
+    )

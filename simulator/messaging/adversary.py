@@ -14,14 +14,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from simulator.channels import channel_rules, reveal_chance
+from simulator.channels import channel_rules, content_chance, reveal_parts, third_parties
 from simulator.messaging.crypto import agree, decrypt, private_from
 from simulator.messaging.device import PhoneImage
 from simulator.messaging.network import LogLine, Network, sealing_key
 from simulator.messaging.session import Chain, chain_start, static_root
 from simulator.messaging.simulation import MessagingRun
 from simulator.messaging.wire import Header, SealedHeader, decode_content, parse
-from simulator.population import NO_CHANNEL
+from simulator.population import NO_CHANNEL, NO_GROUP
 
 
 # --------------------------------------------------------------------------- the tap
@@ -179,12 +179,26 @@ def open_image(image: PhoneImage, storage_key: bytes | None) -> PhoneContents:
 
 @dataclass(frozen=True)
 class ExposedPerson:
-    """Someone a seizure exposes, how, and the chance the engine gives the reveal."""
+    """Someone an arrest exposes, how, and the chance the engine gives the reveal."""
 
     person: int
     via_device: bool
     via_metadata: bool
     chance: float
+    via_interrogation: bool = False  # she can be named under interrogation
+
+
+@dataclass(frozen=True)
+class NamedInMessage:
+    """A conversation kept on the seized phone whose messages name a third party."""
+
+    link: int  # the conversation's link position, seen from the phone's owner
+    partner: int  # the other end of that link
+    group: int | None  # the group chat the link belongs to, if any
+    message: dict[str, object]  # the latest message of the conversation recovered from the phone
+    person: int  # whom it names
+    chance: float  # the chance that the conversation names someone: 1 − (1 − q)^kept
+    kept: int = 1  # its messages recovered from the phone
 
 
 @dataclass
@@ -207,6 +221,8 @@ class SeizeReport:
     exposed: list[ExposedPerson]
     recovered_examples: list[dict[str, object]] = field(default_factory=list)
     tapped_examples: list[tuple[LogLine, str]] = field(default_factory=list)  # (line, outcome)
+    kept_conversations: int = 0  # conversations with a message recovered, that could name someone
+    named: list[NamedInMessage] = field(default_factory=list)  # those that name someone
 
     @property
     def via_device(self) -> int:
@@ -217,6 +233,11 @@ class SeizeReport:
     def via_metadata(self) -> int:
         """People linked by the operator's log."""
         return sum(e.via_metadata for e in self.exposed)
+
+    @property
+    def via_interrogation(self) -> int:
+        """People the person can be made to name in custody."""
+        return sum(e.via_interrogation for e in self.exposed)
 
 
 @dataclass
@@ -358,6 +379,7 @@ def seize(run: MessagingRun, person: int, unlocked: bool = True) -> SeizeReport:
         )[-3:],
         tapped_examples=examples,
     )
+    report.kept_conversations, report.named = _named_in_messages(run, person, unlocked, contents)
     return report
 
 
@@ -397,9 +419,8 @@ def _exposed(
     rules = channel_rules(run.scenario)
     channel = pop.edge_channel[positions].astype(np.int64)
     unlocked_arr = np.full(positions.size, unlocked)
-    chance = reveal_chance(rules, channel, unlocked_arr, held, logged)
-    device_part = reveal_chance(rules, channel, unlocked_arr, held, np.zeros_like(logged))
-    meta_part = reveal_chance(rules, channel, unlocked_arr, np.zeros_like(held), logged)
+    device, meta, asked = reveal_parts(rules, channel, unlocked_arr, held, logged)
+    chance = 1.0 - (1.0 - device) * (1.0 - meta) * (1.0 - asked)
     out = []
     for q in np.unique(partners).tolist():
         at = partners == q
@@ -407,10 +428,79 @@ def _exposed(
         if p > 0.0:
             out.append(
                 ExposedPerson(
-                    int(q), bool((device_part[at] > 0).any()), bool((meta_part[at] > 0).any()), p
+                    int(q),
+                    bool((device[at] > 0).any()),
+                    bool((meta[at] > 0).any()),
+                    p,
+                    bool((asked[at] > 0).any()),
                 )
             )
     return out
+
+
+def _named_in_messages(
+    run: MessagingRun, person: int, unlocked: bool, contents: PhoneContents
+) -> tuple[int, list[NamedInMessage]]:
+    """The conversations with a message recovered from the phone, and those that name someone.
+
+    A direct conversation holds the recovered messages of its session; a group link to a member the
+    recovered posts of the group by the owner or by that member (the messages that crossed that
+    link, as the engine counts them). Whether a conversation names someone, and whom, is drawn from
+    the run's numbers for the day of the seizure, with the engine's own rule.
+    """
+    pop = run.population
+    rules = channel_rules(run.scenario)
+    positions = np.arange(pop.indptr[person], pop.indptr[person + 1])
+    positions = positions[pop.edge_channel[positions] != NO_CHANNEL]
+    if positions.size == 0 or run.streams is None:
+        return 0, []
+    kept_records: dict[tuple[str, int, int], list[dict[str, object]]] = {}
+    for r in contents.of("message"):
+        if r["group"] is not None:
+            key = ("group", _int(r["group"]), _int(r["sender"]))
+        elif r["session"] is not None:
+            key = ("session", _int(r["session"]), 0)
+        else:
+            continue
+        kept_records.setdefault(key, []).append(r)
+    found: list[list[dict[str, object]]] = []
+    for position in positions.tolist():
+        group = int(pop.edge_group[position])
+        if group == NO_GROUP:
+            found.append(kept_records.get(("session", run.link_id(position), 0), []))
+            continue
+        partner = int(pop.indices[position])
+        found.append(
+            kept_records.get(("group", group, person), [])
+            + kept_records.get(("group", group, partner), [])
+        )
+    kept = np.array([len(m) for m in found], dtype=np.int64)
+    channel = pop.edge_channel[positions].astype(np.int64)
+    chance = content_chance(rules, channel, np.full(positions.size, unlocked), kept)
+    hit = run.streams.uniform("content", run.days, positions) < chance
+    links = positions[hit]
+    owner = np.full(links.size, person, dtype=np.int64)
+    whom = third_parties(
+        pop.indptr, pop.indices, links, owner, run.streams.uniform("content:whom", run.days, links)
+    )
+    out = []
+    for i, (position, q) in enumerate(zip(links.tolist(), whom.tolist())):
+        if q < 0:
+            continue
+        messages = found[int(np.flatnonzero(hit)[i])]
+        group = int(pop.edge_group[position])
+        out.append(
+            NamedInMessage(
+                position,
+                int(pop.indices[position]),
+                None if group == NO_GROUP else group,
+                max(messages, key=lambda m: (_int(m["day"]), _int(m["second"]))),
+                int(q),
+                float(chance[hit][i]),
+                len(messages),
+            )
+        )
+    return int((chance > 0).sum()), out
 
 
 def _ints(value: object) -> Iterable[int]:

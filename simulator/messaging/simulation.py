@@ -83,6 +83,8 @@ class MessagingRun:
     # Sealed messages whose timing gives the operator a link to their sender (`linked_by_timing`,
     # the engine's own draw): their ids, whether or not the sender was linked before.
     timed: set[int] = field(default_factory=set)
+    # The run's random numbers: a seizure draws from them what kept messages say, as the engine.
+    streams: Streams | None = None
 
     @cached_property
     def names(self) -> list[str]:
@@ -164,6 +166,7 @@ def simulate_messaging(scenario: Scenario, seed: int, days: int | None = None) -
         horizon,
         network,
         last_message=np.full(pop.indices.size, NEVER, dtype=np.int32),
+        streams=streams,
     )
     _set_up_phones(run)
     chans = list(scenario.channels.values())

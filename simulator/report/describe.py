@@ -195,6 +195,26 @@ def adversary_lines(s: Scenario) -> list[str]:
         )
     ]
     out.append(_("A seized phone is unlocked {p} of the time.").format(p=share(adv.unlock)))
+    for name, ch in s.channels.items():
+        if ch.reveal.interrogation > 0:
+            out.append(
+                _(
+                    "Under interrogation, a person in custody names each of her {channel} "
+                    "contacts {p} of the time, whether her phone opens or not."
+                ).format(channel=s.channel_label(name), p=share(ch.reveal.interrogation))
+            )
+        if ch.content.names > 0:
+            out.append(
+                _(
+                    "Each message on {channel} still kept on an opened phone names one of its "
+                    "owner's other contacts {p} of the time; being named so adds {w:g} "
+                    "suspicion."
+                ).format(
+                    channel=s.channel_label(name),
+                    p=share(ch.content.names),
+                    w=adv.weights.content_weight,
+                )
+            )
     if adv.decay is not None:
         out.append(_("Suspicion halves every {d:g} days.").format(d=adv.decay.half_life))
     return out

@@ -11,7 +11,13 @@ from rich.table import Table
 
 from simulator.channels import channel_rules
 from simulator.i18n import _, ngettext
-from simulator.messaging.adversary import ExposedPerson, ReadLine, SeizeReport, TapReport
+from simulator.messaging.adversary import (
+    ExposedPerson,
+    NamedInMessage,
+    ReadLine,
+    SeizeReport,
+    TapReport,
+)
 from simulator.messaging.network import LogLine
 from simulator.messaging.wire import unpack
 from simulator.report.grid import table_width
@@ -235,7 +241,36 @@ def tap_table(
 
 # ----------------------------------------------------------------------------- seize
 def _via(e: ExposedPerson) -> list[str]:
-    return [name for name, on in (("device", e.via_device), ("metadata", e.via_metadata)) if on]
+    return [
+        name
+        for name, on in (
+            ("device", e.via_device),
+            ("metadata", e.via_metadata),
+            ("interrogation", e.via_interrogation),
+        )
+        if on
+    ]
+
+
+def _conversation(report: SeizeReport, loaded: LoadedScenario, named: NamedInMessage) -> str:
+    """Whom a conversation is with: the partner, or the group chat it belongs to."""
+    if named.group is None:
+        return report.names[named.partner]
+    return loaded.scenario.group_label(list(loaded.scenario.groups)[named.group])
+
+
+def _message_line(report: SeizeReport, r: dict[str, Any]) -> str:
+    """A recovered message as one line: day, time, sender, recipients and text."""
+    recipients: list[int] = r["recipients"]
+    to = (
+        _("the group")
+        if r["group"] is not None
+        else ", ".join(report.names[int(p)] for p in recipients)
+    )
+    return (
+        f"{_('day')} {r['day']} {clock(int(r['second']))}  {report.names[int(r['sender'])]} → "
+        f'{to}: "{r["text"]}"'
+    )
 
 
 def seize_json(report: SeizeReport, loaded: LoadedScenario, seed: int) -> dict[str, Any]:
@@ -269,6 +304,26 @@ def seize_json(report: SeizeReport, loaded: LoadedScenario, seed: int) -> dict[s
             ],
             "via_device": report.via_device,
             "via_metadata": report.via_metadata,
+            "via_interrogation": report.via_interrogation,
+        },
+        "content": {
+            "kept_conversations": report.kept_conversations,
+            "named": [
+                {
+                    "person": report.names[n.person],
+                    "role": roles[pop_role[n.person]],
+                    "conversation": _conversation(report, loaded, n),
+                    "message": {
+                        "day": n.message["day"],
+                        "time": clock(int(n.message["second"])),  # type: ignore[call-overload]
+                        "from": report.names[int(n.message["sender"])],  # type: ignore[call-overload]
+                        "text": n.message["text"],
+                    },
+                    "kept_messages": n.kept,
+                    "chance": round(n.chance, 6),
+                }
+                for n in report.named
+            ],
         },
     }
 
@@ -302,17 +357,7 @@ def seize_table(
     if report.recovered_examples:
         console.print(_("Latest messages recovered from the phone:"))
         for r in report.recovered_examples:
-            recipients: list[int] = r["recipients"]  # type: ignore[assignment]
-            to = (
-                _("the group")
-                if r["group"] is not None
-                else ", ".join(report.names[int(p)] for p in recipients)
-            )
-            second, sender = int(r["second"]), int(r["sender"])  # type: ignore[call-overload]
-            console.print(
-                f"  {_('day')} {r['day']} {clock(second)}  {report.names[sender]} → {to}: "
-                f'"{r["text"]}"'
-            )
+            console.print("  " + _message_line(report, r))
     if report.tapped_examples:
         console.print(_("Logged messages, tried with the keys from the phone:"))
         outcomes = {
@@ -331,19 +376,35 @@ def seize_table(
     people.add_column(_("Person"))
     people.add_column(_("Found on the phone"))
     people.add_column(_("Linked by the operator's log"))
+    asked = report.via_interrogation > 0
+    if asked:
+        people.add_column(_("Named under interrogation"))
     people.add_column(_("Chance of a reveal"), justify="right")
     for e in report.exposed:
-        people.add_row(
+        cells = [
             report.names[e.person],
             _("yes") if e.via_device else "—",
             _("yes") if e.via_metadata else "—",
-            percent(e.chance),
-        )
+        ]
+        if asked:
+            cells.append(_("yes") if e.via_interrogation else "—")
+        people.add_row(*cells, percent(e.chance))
     if report.exposed:
         console.print(_("People the seizure exposes: {n}").format(n=len(report.exposed)))
         console.print(people)
     else:
         console.print(_("People the seizure exposes: none."))
+    if report.named:
+        console.print(_("Recovered messages that name someone else:"))
+        for n in report.named:
+            console.print(
+                "  "
+                + _message_line(report, n.message)
+                + "  "
+                + _(
+                    "names {person} (its conversation keeps {kept} messages; chance {chance})"
+                ).format(person=report.names[n.person], kept=n.kept, chance=percent(n.chance))
+            )
     sentences = [
         _(
             "The phone gave up {recovered} of the {total} messages; {unreadable} stayed "
@@ -376,7 +437,28 @@ def seize_table(
             "whatever the phone still holds."
         ).format(device=report.via_device, metadata=report.via_metadata)
     )
-    if report.exposed:
+    if report.via_interrogation:
+        sentences.append(
+            _(
+                "Under interrogation {person} can be made to name {n} of them, whether the phone "
+                "opens or not."
+            ).format(person=who, n=report.via_interrogation)
+        )
+    if report.kept_conversations:
+        sentences.append(
+            _(
+                "{kept} conversations are still on the phone; what they say names {n} people "
+                "besides those they are with."
+            ).format(kept=report.kept_conversations, n=len({n.person for n in report.named}))
+        )
+    if report.exposed and report.via_interrogation:
+        sentences.append(
+            _(
+                "A chance of a reveal is what `exposure run` uses for these links: the channel's "
+                "reveal probability for the phone, for the log and for the interrogation."
+            )
+        )
+    elif report.exposed:
         sentences.append(
             _(
                 "A chance of a reveal is what `exposure run` uses for these links: the channel's "

@@ -104,10 +104,24 @@ def event_text(story: Story, ev: Event) -> str:
             )
         return f"{text}: {_added(story, ev.amount, ev.subjects)}."
     if ev.kind == "cascade":
+        values = {
+            "person": cap(story.name(ev.actor)),
+            "other": story.name(ev.other),
+            "added": _added(story, ev.amount, ev.subjects),
+        }
+        if ev.detail == "content":
+            return _(
+                "{person} is named in a message kept on {other}'s seized phone: {added}."
+            ).format(**values)
+        if ev.detail == "interrogation":
+            return _("{person} is named by {other} under interrogation: {added}.").format(**values)
+        if "interrogation" in ev.detail.split("+"):
+            return _(
+                "{person} is named through the seizure of {other}'s phone, and by {other} under "
+                "interrogation: {added}."
+            ).format(**values)
         return _("{person} is named through the seizure of {other}'s phone: {added}.").format(
-            person=cap(story.name(ev.actor)),
-            other=story.name(ev.other),
-            added=_added(story, ev.amount, ev.subjects),
+            **values
         )
     if ev.kind == "suspicion":
         return _suspicion_text(story, ev)
@@ -129,13 +143,32 @@ def event_text(story: Story, ev: Event) -> str:
             "channel": s.channel_label(ev.mechanism),
             "other": story.name(ev.other),
         }
-        if ev.detail == "metadata":
-            return _("The network's records of {owner}'s {channel} name {other}.").format(**values)
-        if ev.detail == "device":
-            return cap(_("{owner}'s {channel} names {other}.").format(**values))
-        return cap(
-            _("{owner}'s {channel}, or the network's records of it, name {other}.").format(**values)
-        )
+        ways = ev.detail.split("+")
+        if ways == ["content"]:
+            return _("A message kept on {owner}'s {channel} names {other}.").format(**values)
+        phone = [w for w in ways if w != "interrogation"]
+        asked = _("Under interrogation, {owner} names {other}.").format(**values)
+        if not phone:
+            return asked
+        if phone == ["metadata"]:
+            text = _("The network's records of {owner}'s {channel} name {other}.").format(**values)
+        elif phone == ["device"]:
+            text = cap(_("{owner}'s {channel} names {other}.").format(**values))
+        elif ev.detail == "device+metadata":
+            text = cap(
+                _("{owner}'s {channel} and the network's records of it both name {other}.").format(
+                    **values
+                )
+            )
+        else:
+            text = cap(
+                _("{owner}'s {channel}, or the network's records of it, name {other}.").format(
+                    **values
+                )
+            )
+        if "interrogation" in ways:
+            text += " " + _("Under interrogation, {owner} names {other} too.").format(**values)
+        return text
     return f"{ev.kind} {ev.mechanism}".strip() + "."
 
 
@@ -184,6 +217,14 @@ def _mark(story: Story, inc: Increment, decays: bool) -> str:
         )
     elif inc.kind == "registration":
         text = _("a registration record of day {day} (").format(**values)
+    elif inc.detail == "content":
+        text = _("being named in a message on {other}'s phone on day {day} (").format(
+            other=story.name(inc.other), **values
+        )
+    elif inc.detail == "interrogation":
+        text = _("being named by {other} under interrogation on day {day} (").format(
+            other=story.name(inc.other), **values
+        )
     else:
         text = _("being named through {other}'s phone on day {day} (").format(
             other=story.name(inc.other), **values
@@ -213,9 +254,17 @@ def _crossing(story: Story, inc: Increment) -> str:
         )
     if inc.kind == "registration":
         return _("a registration record added {amount}").format(amount=_n(inc.amount))
-    return _("the seizure of {other}'s phone named them (+{amount})").format(
-        other=story.name(inc.other), amount=_n(inc.amount)
-    )
+    values = {"other": story.name(inc.other), "amount": _n(inc.amount)}
+    if inc.detail == "content":
+        return _("a message kept on {other}'s seized phone named them (+{amount})").format(**values)
+    if inc.detail == "interrogation":
+        return _("{other} named them under interrogation (+{amount})").format(**values)
+    if "interrogation" in inc.detail.split("+"):
+        return _(
+            "the seizure of {other}'s phone, and {other} under interrogation, named them "
+            "(+{amount})"
+        ).format(**values)
+    return _("the seizure of {other}'s phone named them (+{amount})").format(**values)
 
 
 def _earlier(story: Story, marks: tuple[Increment, ...]) -> str:
@@ -307,6 +356,17 @@ def aftermath_sentence(story: Story) -> str | None:
             )
         else:
             fates.append(_("{name} (not exposed)").format(name=story.name(other)))
+    ways = {w for ev in story.aftermath if ev.kind == "reveal" for w in ev.detail.split("+")}
+    if "interrogation" in ways:
+        return _(
+            "{person}'s phone was seized ({state}); the phone, the network's records or {lower} "
+            "under interrogation named {people}."
+        ).format(
+            person=person,
+            state=state,
+            lower=story.name(story.persona.id),
+            people=_names_list(fates),
+        )
     return _(
         "{person}'s phone was seized ({state}); it or the network's records named {people}."
     ).format(person=person, state=state, people=_names_list(fates))

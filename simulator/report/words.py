@@ -235,6 +235,8 @@ def check_phrase(s: Scenario, name: str) -> str:
 def mechanism_label(scenario: Scenario, mechanism: str) -> str:
     """How a cause of exposure is named to learners, as a noun phrase that fits any sentence."""
     if mechanism == "cascade":
+        if any(ch.reveal.interrogation > 0 for ch in scenario.channels.values()):
+            return _("a seized phone, log or interrogation")
         return _("a seized phone or log")
     if mechanism == "registration":
         return _("registration records")

@@ -248,6 +248,28 @@ class Reveal(Model):
             "chance that the operator's records give up one link on which a message was exchanged"
         ),
     )
+    interrogation: Probability = Field(
+        default=0.0,
+        description=(
+            "chance that a person taken into custody names one contact she has on this channel "
+            "under interrogation, whether or not her phone opens (the only way an `in_person` "
+            "link is ever given away)"
+        ),
+    )
+
+
+class Content(Model):
+    """What the messages still kept on a seized, unlocked phone say about other people."""
+
+    names: Probability = Field(
+        default=0.0,
+        description=(
+            "chance that one message still kept on the phone (within `retention_days`) names a "
+            "third party; a conversation of c kept messages names one with chance 1 − (1 − "
+            "names)^c: one of the phone owner's other contacts, picked at random, who receives "
+            "the `content` weight the next day"
+        ),
+    )
 
 
 class Channel(Model):
@@ -304,7 +326,14 @@ class Channel(Model):
         default=Reveal(),
         description=(
             "chances that one link is given away: `device` by an unlocked, seized phone, "
-            "`metadata` by the operator's records"
+            "`metadata` by the operator's records, `interrogation` by its holder in custody"
+        ),
+    )
+    content: Content = Field(
+        default=Content(),
+        description=(
+            "what kept messages say: `names`, the chance that one message still on an unlocked, "
+            "seized phone names a third party"
         ),
     )
     timing_link: Probability = Field(
@@ -324,6 +353,10 @@ class Channel(Model):
             raise ValueError(f"a `{self.kind}` channel has no operator to log metadata")
         if self.kind == "in_person" and (self.radio or self.stores_contacts):
             raise ValueError("an `in_person` channel leaves no radio signal and no device record")
+        if self.kind == "in_person" and self.content.names > 0:
+            raise ValueError(
+                "an `in_person` channel keeps no messages on a phone, so `content.names` must be 0"
+            )
         return self
 
     @property
@@ -759,10 +792,23 @@ class Weights(Model):
     cascade: NonNegative = Field(
         default=1.0,
         description=(
-            "suspicion for being revealed by a seized phone or the operator's records, once for "
-            "each exposed person who reveals her"
+            "suspicion for being revealed by a seized phone, the operator's records or an "
+            "interrogation, once for each exposed person who reveals her"
         ),
     )
+    content: NonNegative | None = Field(
+        default=None,
+        description=(
+            "suspicion for being named in a message kept on a seized phone (`content.names` of "
+            "its channel), once for each phone that names her, on top of the `cascade` weight "
+            "when the same phone also holds her link. Default: the `cascade` weight"
+        ),
+    )
+
+    @property
+    def content_weight(self) -> float:
+        """The weight of being named in a kept message: `content`, else the cascade weight."""
+        return self.cascade if self.content is None else self.content
 
 
 class Decay(Model):
@@ -782,7 +828,8 @@ class Adversary(Model):
     weights: Weights = Field(
         default=Weights(),
         description=(
-            "suspicion added per event, by mechanism: `reports`, `finds`, `registration`, `cascade`"
+            "suspicion added per event, by mechanism: `reports`, `finds`, `registration`, "
+            "`cascade`, `content`"
         ),
     )
     unlock: Probability = Field(default=1.0, description="chance that a seized phone is unlocked")
@@ -977,8 +1024,8 @@ class CauseClaim(Model):
 
     cause: Name = Field(
         description=(
-            "an observer or a check by name, `cascade` (revealed by a seized phone or the "
-            "operator's records) or `registration`"
+            "an observer or a check by name, `cascade` (revealed by a seized phone, the "
+            "operator's records or an interrogation, or named in a kept message) or `registration`"
         )
     )
     most_common_for: Name = Field(

@@ -54,10 +54,13 @@ class Event:
     "linked" (mechanism = an operator; actor = the hidden sender it links by the timing of her
     sealed messages, other = the recipient or -1; detail = activity; amount = how many of her
     messages it had observed), "find" (mechanism = check; detail = state; actor = holder, other =
-    guest), "cascade" (actor is named by other's seized phone), "suspicion" (the persona's, after
-    the day's increments: `suspicion`, of which `before` was left from earlier days), "exposed"
-    (mechanism = cause), "seized" (detail "unlocked" or "locked"), "reveal" (mechanism = channel;
-    actor's phone or log names other; detail "device", "metadata" or "device+metadata").
+    guest), "cascade" (actor is named by other's seized phone or log, or under interrogation or in
+    a kept message when detail says "interrogation", "content", or the ways joined by "+"),
+    "suspicion" (the persona's, after the day's increments: `suspicion`, of which `before` was
+    left from earlier days), "exposed" (mechanism = cause), "seized" (detail "unlocked" or
+    "locked"), "reveal" (mechanism = channel; actor's phone, log or words name other; detail the
+    ways joined by "+" among "device", "metadata" and "interrogation", or "content": a message
+    kept on actor's phone names other).
     """
 
     day: int
@@ -525,7 +528,14 @@ def _event(
         if rec.person not in ids:
             return None
         return Event(
-            rec.day, kind, rec.mechanism, rec.person, rec.other, "", rec.amount, (rec.person,)
+            rec.day,
+            kind,
+            rec.mechanism,
+            rec.person,
+            rec.other,
+            rec.detail,
+            rec.amount,
+            (rec.person,),
         )
     if kind in ("exposed", "seized"):
         if kind == "seized":
