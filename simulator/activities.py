@@ -47,6 +47,10 @@ class ActivityPlan:
     partner_count: np.ndarray | None = None  # int64[n]: eligible partners of each person
     partner_start: np.ndarray | None = None  # int64[n]
     partner_edges: np.ndarray | None = None  # int64[...]: link positions, grouped by person
+    # `off_channel`: the activity an occurrence with a partner met face to face becomes, and the
+    # chance it does (-1: none; such partners are then not eligible at all).
+    off_target: int = -1
+    off_share: float = 0.0
 
     @property
     def messages(self) -> bool:
@@ -106,7 +110,16 @@ def plan_activity(
             # A group's links carry only posts to the group.
             keep = pop.edge_group == NO_GROUP
             if channel != NO_CHANNEL:
-                keep &= pop.edge_channel == channel
+                on = pop.edge_channel == channel
+                if spec.off_channel is not None:
+                    # A partner met face to face is picked too: the occurrence then turns into
+                    # `off_channel.becomes` (see moved_today).
+                    linked = pop.edge_channel != NO_CHANNEL
+                    face = ~rules.on_device[np.where(linked, pop.edge_channel, 0)]
+                    on |= linked & face
+                    plan.off_target = list(scenario.activities).index(spec.off_channel.becomes)
+                    plan.off_share = spec.off_channel.share
+                keep &= on
             if spec.with_ != ANY_CONTACT:
                 keep &= pop.role[pop.indices] == scenario.role_names.index(spec.with_)
         edges = np.flatnonzero(keep)
@@ -152,6 +165,30 @@ def links_today(
     u = streams.uniform(f"partner:{plan.name}", t, actor)
     pick = plan.partner_start[actor] + (u * count).astype(np.int64)
     return actor, np.ones_like(count), plan.partner_edges[pick]
+
+
+def moved_today(
+    plan: ActivityPlan,
+    pop: Population,
+    streams: Streams,
+    t: int,
+    actor: np.ndarray,
+    edges: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Which of today's occurrences (one link each) reach a partner met face to face, and which
+    of those become an occurrence of `off_channel.becomes` (chance `off_channel.share`).
+
+    The rest of the moved ones do not happen. Only for an activity with `off_channel`; each
+    actor's number is counter-based, so a lower share turns a subset of the same occurrences.
+    """
+    assert plan.off_target >= 0, f"{plan.name} has no off_channel"
+    moved = pop.edge_channel[edges] != plan.channel
+    becomes = np.zeros(moved.size, dtype=bool)
+    if moved.any():
+        becomes[moved] = (
+            streams.uniform(f"off_channel:{plan.name}", t, actor[moved]) < plan.off_share
+        )
+    return moved, becomes
 
 
 def mark_crossed(last_message: np.ndarray, pop: Population, edges: np.ndarray, t: int) -> None:

@@ -718,6 +718,7 @@ def validate(
                     ).format(file=spec, key=key, source=source),
                     err=True,
                 )
+            _note_several_keys(loaded, spec)
             if not found:
                 _warn_over_budget(loaded, spec, runs, workers)
             if not found and robust:
@@ -733,6 +734,25 @@ def validate(
             click.echo(_("{file}: ok").format(file=spec))
     if problems:
         raise _Reported(problems)
+
+
+def _note_several_keys(loaded: LoadedScenario, spec: str) -> None:
+    """Note each countermeasure that changes several keys without saying why they are one change.
+
+    A second key is often a side effect assumed inside the countermeasure (twice the visits), or a
+    second habit; either way its effect is credited to the countermeasure. The file stays valid.
+    """
+    for name, cm in loaded.scenario.countermeasures.items():
+        keys = cm.changed_keys
+        if len(keys) > 1 and cm.one_change is None:
+            click.echo(
+                _(
+                    "note: {file}: countermeasure {name} changes {n} keys ({keys}); a "
+                    "countermeasure is one change of habit: give a side effect or a second habit "
+                    "its own parameter or countermeasure, or say in `one_change` why they are one"
+                ).format(file=spec, name=name, n=len(keys), keys=", ".join(keys)),
+                err=True,
+            )
 
 
 def _warn_over_budget(loaded: LoadedScenario, spec: str, runs: int | None, workers: int) -> None:

@@ -20,6 +20,7 @@ from simulator.activities import (
     actors_today,
     links_today,
     mark_crossed,
+    moved_today,
     plan_activities,
     role_mask,
 )
@@ -99,6 +100,19 @@ class _Events:
     actor: np.ndarray
     partner: np.ndarray  # -1 when the activity has no partner
     registered: np.ndarray  # bool
+    # Names the draws of these occurrences: the activity's name, or for occurrences another
+    # activity's `off_channel` turned into this one, "<that activity>:off_channel", so that an
+    # actor doing both on one day is noticed and registered on independent numbers.
+    key: str = ""
+
+
+@dataclass
+class _Drawn:
+    """Who does an activity today, with whom and over which link (None: no partner)."""
+
+    actor: np.ndarray
+    partner: np.ndarray
+    edge: np.ndarray | None
 
 
 @dataclass
@@ -336,7 +350,7 @@ class Engine:
         if decay:
             self.suspicion *= 0.5 ** (1.0 / decay.half_life)
         self._cascade(day, t)
-        events = [self._do_activity(i, t, day) for i in range(len(self.activities))]
+        events = self._do_activities(t, day)
         for obs in self.observers:
             self._observe(obs, events, t, day)
         travellers = (
@@ -438,12 +452,34 @@ class Engine:
             count += np.bincount(which[recent], minlength=edges.size)
         return count
 
-    def _do_activity(self, index: int, t: int, day: _Day) -> _Events:
+    def _do_activities(self, t: int, day: _Day) -> list[_Events]:
+        """Every activity's occurrences today, in file order.
+
+        All are drawn first, because an occurrence another activity's `off_channel` turns into
+        this one is done as this one: its events follow the activity's own.
+        """
+        drawn: list[_Drawn] = []
+        turned: list[list[tuple[str, _Drawn]]] = [[] for _ in self.activities]
+        for index, act in enumerate(self.activities):
+            own, became = self._draw_activity(index, t)
+            drawn.append(own)
+            if became is not None:
+                turned[act.off_target].append((f"{act.name}:off_channel", became))
+        events = []
+        for index, act in enumerate(self.activities):
+            events.append(self._do_activity(index, t, day, drawn[index], act.name))
+            for key, became in turned[index]:
+                events.append(self._do_activity(index, t, day, became, key))
+        return events
+
+    def _draw_activity(self, index: int, t: int) -> tuple[_Drawn, _Drawn | None]:
+        """An activity's occurrences today, and those its `off_channel` turns into another."""
         act = self.activities[index]
         actor = actors_today(act, self.stream, t, self.s.days)
         actor = actor[self.active[actor]]
         partner = np.full(actor.size, -1, dtype=np.int64)
         edge = None
+        became = None
         if act.partner_edges is not None:
             actor, _links, edge = links_today(act, self.stream, t, actor)
             if act.to_group:
@@ -452,7 +488,16 @@ class Engine:
                 partner = self.pop.indices[edge].astype(np.int64)
                 ok = self.active[partner]
                 actor, partner, edge = actor[ok], partner[ok], edge[ok]
-        registered = self.stream.uniform(f"register:{act.name}", t, actor) < act.registers
+                if act.off_target >= 0:
+                    moved, becomes = moved_today(act, self.pop, self.stream, t, actor, edge)
+                    became = _Drawn(actor[becomes], partner[becomes], edge[becomes])
+                    actor, partner, edge = actor[~moved], partner[~moved], edge[~moved]
+        return _Drawn(actor, partner, edge), became
+
+    def _do_activity(self, index: int, t: int, day: _Day, drawn: _Drawn, key: str) -> _Events:
+        act = self.activities[index]
+        actor, partner, edge = drawn.actor, drawn.partner, drawn.edge
+        registered = self.stream.uniform(f"register:{key}", t, actor) < act.registers
         if edge is not None and self.last_message is not None and act.channel != NO_CHANNEL:
             mark_crossed(self.last_message, self.pop, edge, t)
             if self.counts_messages:
@@ -478,7 +523,7 @@ class Engine:
             )
         if "travel" in act.traces:
             day.travellers.append(actor)
-        return _Events(index, actor, partner, registered)
+        return _Events(index, actor, partner, registered, key)
 
     @staticmethod
     def _subjects(actor: np.ndarray, partner: np.ndarray) -> np.ndarray:
@@ -505,7 +550,7 @@ class Engine:
             watchers = self._watchers(obs, location)
             # A watcher who would report may be bribed into silence (report x (1 - accepts) in all).
             counts, bribed = self._reports(
-                f"observer:{obs.name}:{act.name}",
+                f"observer:{obs.name}:{ev.key}",
                 t,
                 ev.actor,
                 watchers,

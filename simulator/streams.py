@@ -88,6 +88,12 @@ PURPOSES: tuple[str, ...] = (
     "register:{activity}",
     "observer:{observer}:{activity}",
     "bribe:observer:{observer}:{activity}",
+    # An activity's `off_channel`: which occurrences turn, and the draws of those that did, named
+    # by the activity they came from (they are done as the one they became).
+    "off_channel:{activity}",
+    "register:{activity}:off_channel",
+    "observer:{observer}:{activity}:off_channel",
+    "bribe:observer:{observer}:{activity}:off_channel",
     "inspect:{check}",
     "find:{check}:{state}",
     "unlock",

@@ -14,7 +14,14 @@ from functools import cached_property
 
 import numpy as np
 
-from simulator.activities import NEVER, actors_today, links_today, mark_crossed, plan_activities
+from simulator.activities import (
+    NEVER,
+    actors_today,
+    links_today,
+    mark_crossed,
+    moved_today,
+    plan_activities,
+)
 from simulator.channels import channel_rules, linked_by_timing
 from simulator.errors import UsageError
 from simulator.i18n import _
@@ -182,6 +189,13 @@ def simulate_messaging(scenario: Scenario, seed: int, days: int | None = None) -
             # Nobody is exposed here, so everyone the engine would pick acts, on the same numbers.
             actor = actors_today(plan, streams, t, scenario.days)
             actor, count, crossed = links_today(plan, streams, t, actor)
+            if plan.off_target >= 0:
+                # A partner met face to face gets no message: the occurrence turns into the
+                # `off_channel` activity, which crosses the link face to face (as the engine).
+                moved, becomes = moved_today(plan, pop, streams, t, actor, crossed)
+                if everything[plan.off_target].channel != NO_CHANNEL:
+                    mark_crossed(run.last_message, pop, crossed[becomes], t)
+                actor, count, crossed = actor[~moved], count[~moved], crossed[~moved]
             if actor.size == 0:
                 continue
             mark_crossed(run.last_message, pop, crossed, t)

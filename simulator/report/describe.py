@@ -121,8 +121,39 @@ def activity_lines(s: Scenario) -> list[str]:
             bits.append(_("registered {p} of the time").format(p=share(a.registers)))
         if a.offers_bribe:
             bits.append(_("offers a bribe when noticed"))
-        out.append(f"{_who(s, a.who)}: {label} ({', '.join(bits)}).")
+        line = f"{_who(s, a.who)}: {label} ({', '.join(bits)})."
+        if a.off_channel is not None and channel:
+            line += " " + _off_channel_sentence(s, name, channel)
+        out.append(line)
     return out
+
+
+def _off_channel_sentence(s: Scenario, name: str, channel: str) -> str:
+    """What an activity's `off_channel` turns an occurrence into, in plain words."""
+    a = s.activities[name]
+    assert a.off_channel is not None
+    off = a.off_channel
+    partner = _who(s, a.with_) if a.with_ and a.with_ != "contact" else _("contact")
+    words = {
+        "partner": partner,
+        "channel": s.channel_label(channel),
+        "who": _who(s, a.who),
+        "becomes": s.activity_label(off.becomes),
+        "p": share(off.share),
+    }
+    if off.share >= 1.0:
+        return _(
+            "With a {partner} met only face to face, not over {channel}, the {who} {becomes} "
+            "instead, every time."
+        ).format(**words)
+    if off.share <= 0.0:
+        return _(
+            "With a {partner} met only face to face, not over {channel}, it does not happen at all."
+        ).format(**words)
+    return _(
+        "With a {partner} met only face to face, not over {channel}, the {who} {becomes} "
+        "instead {p} of the time, and otherwise not at all."
+    ).format(**words)
 
 
 def group_lines(s: Scenario) -> list[str]:

@@ -475,6 +475,29 @@ class Frequency(Model):
         return 0.0
 
 
+class OffChannel(Model):
+    """What an occurrence becomes when its partner is met face to face, not on the channel.
+
+    A habit carried over a channel has a side effect when the link moves off it: a source no
+    longer rung is walked to instead. It is written here, as a parameter of the scenario with its
+    own source and range, and not assumed inside a countermeasure.
+    """
+
+    becomes: Name = Field(
+        description=(
+            "the activity each such occurrence becomes, with the same partner: one done face to "
+            "face (no `channel`, or an `in_person` one) by the same `who` with the same `with`"
+        )
+    )
+    share: Probability = Field(
+        default=1.0,
+        description=(
+            "chance that an occurrence with a partner met face to face becomes one of `becomes`; "
+            "otherwise it does not happen"
+        ),
+    )
+
+
 class Activity(Frequency):
     """Something people do that leaves traces or states."""
 
@@ -538,6 +561,16 @@ class Activity(Frequency):
             "the traces it leaves itself: `presence` (someone is where they should not be, a "
             "guest), `travel` (a journey: the actor is a traveller for checks today), `behaviour` "
             "(conduct that looks odd)"
+        ),
+    )
+    off_channel: OffChannel | None = Field(
+        default=None,
+        description=(
+            "what becomes of an occurrence whose partner the actor's link reaches face to face (on "
+            "an `in_person` channel) instead of on `channel`: with `off_channel`, the partner is "
+            "picked among links on `channel` and on `in_person` channels, and one picked face to "
+            "face turns, with chance `share`, into an occurrence of `becomes` with the same "
+            "partner. Default: a partner met face to face is not picked"
         ),
     )
     state: Name | None = Field(default=None, description="a state each occurrence sets")
@@ -851,6 +884,14 @@ class Countermeasure(Model):
             "adds it up, the simulation does not read it"
         ),
     )
+    one_change: Text | None = Field(
+        default=None,
+        description=(
+            "for a countermeasure of several keys, why they are one change of habit and not a "
+            "second habit or an assumed side effect; `exposure validate` notes a countermeasure of "
+            "several keys without it"
+        ),
+    )
     set: dict[Annotated[str, StringConstraints(max_length=200)], Any] = Field(
         default={}, description="dotted keys and the values they take"
     )
@@ -863,6 +904,11 @@ class Countermeasure(Model):
         if not self.set and not self.scale:
             raise ValueError("a countermeasure needs at least one `set` or `scale` entry")
         return self
+
+    @property
+    def changed_keys(self) -> list[str]:
+        """The dotted keys it changes, each once, `set` before `scale`."""
+        return list(dict.fromkeys([*self.set, *self.scale]))
 
 
 MAX_CHOICES = 9

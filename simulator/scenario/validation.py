@@ -272,6 +272,8 @@ def reference_problems(s: Scenario, doc: Document) -> list[Problem]:
                     f"`{posts_to.channel}` (got {act.channel})",
                 )
             )
+        if act.off_channel is not None:
+            problems.extend(_off_channel_problems(s, doc, name))
     multiplied = [*s.observers, *s.checks]
     for section in ("observers", "checks"):
         for name in getattr(s, section):
@@ -338,6 +340,74 @@ def reference_problems(s: Scenario, doc: Document) -> list[Problem]:
     if s.exercise is not None:
         problems.extend(exercise_problems(s, doc))
     problems.extend(claim_problems(s, doc))
+    return problems
+
+
+def _off_channel_problems(s: Scenario, doc: Document, name: str) -> list[Problem]:
+    """Problems of an activity's `off_channel`: what it turns into must be the same habit, met."""
+    act = s.activities[name]
+    off = act.off_channel
+    assert off is not None
+    at: Path_ = ("activities", name, "off_channel")
+    problems: list[Problem] = []
+    own = s.channels.get(act.channel or "")
+    if act.channel is None:
+        problems.append(
+            doc.problem(
+                at, "`off_channel` needs the activity's own `channel`, the one a partner leaves"
+            )
+        )
+    elif own is not None and own.kind == "in_person":
+        problems.append(
+            doc.problem(
+                at,
+                f"the activity's channel `{act.channel}` is already face to face: nothing to leave",
+            )
+        )
+    if act.with_ is None or act.with_ in s.groups:
+        problems.append(
+            doc.problem(
+                at, "`off_channel` needs a partner: `with:` a role or `contact`, not a group"
+            )
+        )
+    if off.becomes not in s.activities:
+        choices = list(s.activities)
+        problems.append(
+            doc.problem(
+                (*at, "becomes"),
+                f"no activity named `{off.becomes}`{did_you_mean(off.becomes, choices)}; "
+                f"defined: {', '.join(f'`{c}`' for c in choices)}",
+            )
+        )
+        return problems
+    if off.becomes == name:
+        problems.append(doc.problem((*at, "becomes"), "an activity cannot become itself"))
+        return problems
+    target = s.activities[off.becomes]
+    if (target.who, target.with_) != (act.who, act.with_):
+        problems.append(
+            doc.problem(
+                (*at, "becomes"),
+                f"`{off.becomes}` must be done by the same people with the same partners "
+                f"(who: {act.who}, with: {act.with_}; got who: {target.who}, with: {target.with_})",
+            )
+        )
+    met = s.channels.get(target.channel or "")
+    if target.channel is not None and met is not None and met.kind != "in_person":
+        problems.append(
+            doc.problem(
+                (*at, "becomes"),
+                f"`{off.becomes}` must be done face to face, with no `channel` or an `in_person` "
+                f"one (got channel `{target.channel}`)",
+            )
+        )
+    if target.off_channel is not None:
+        problems.append(
+            doc.problem(
+                (*at, "becomes"),
+                f"`{off.becomes}` has an `off_channel` of its own; an occurrence turns only once",
+            )
+        )
     return problems
 
 
