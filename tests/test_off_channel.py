@@ -174,7 +174,7 @@ def test_border_phone_moves_the_sources_off_the_phone_in_one_change():
     off = loaded.scenario.activities["call_source"].off_channel
     assert off is not None and off.becomes == "meet_source"
     assert loaded.ranges["activities.call_source.off_channel.share"] == (0.5, 1)
-    shown = invoke("show", "border-phone").output
+    shown = " ".join(invoke("show", "border-phone").output.split())
     assert "met only face to face" in shown
     assert "activities.call_source.off_channel.share: 1 (sourced range 0.5–1)" in shown
 
