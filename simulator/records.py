@@ -2,7 +2,8 @@
 
 The engine tells its recorder about every step of the day. A `NullRecorder`, which every run of
 a Monte Carlo batch has, keeps nothing, so the loop pays a call and no more; a `Recorder` keeps
-a `Record` of every activity, report, bribe, find, exposure, seizure, reveal and cascade.
+a `Record` of every activity, report, bribe, identification from a listened-to call, find,
+exposure, seizure, reveal and cascade.
 """
 
 from __future__ import annotations
@@ -21,7 +22,10 @@ class Record:
 
     kind: "activity" (mechanism = activity; other = partner; detail "registered" or ""),
     "registration", "report" and "bribe" (mechanism = observer; detail = activity; other = the
-    actor a report about a partner concerns), "find" (mechanism = check; detail = state;
+    actor a report about a partner concerns), "voice" (mechanism = observer; detail = activity;
+    person = the caller her voice on a listened-to call identified), "named" (mechanism =
+    observer; detail = activity; person = whom a name spoken on it identified; other = the
+    caller), "find" (mechanism = check; detail = state;
     other = the guest), "cascade" (other = whose phone or log revealed them), "exposed"
     (mechanism = cause), "seized" (detail "unlocked" or "locked"), "reveal" (mechanism =
     channel; other = the revealed person; detail "device", "metadata" or "device+metadata").
@@ -67,6 +71,18 @@ class NullRecorder:
         self, t: int, check: str, holder: np.ndarray, guest: np.ndarray, state: str, weight: float
     ) -> None:
         """A check found a state held by `holder` (and the guest behind it, or -1)."""
+
+    def overheard(
+        self,
+        t: int,
+        observer: str,
+        activity: str,
+        how: str,
+        people: np.ndarray,
+        caller: np.ndarray | None,
+        weight: float,
+    ) -> None:
+        """People a listened-to call identified: its callers by `voice`, or the people `named`."""
 
     def exposed(self, t: int, people: np.ndarray, cause: np.ndarray, suspicion: np.ndarray) -> None:
         """People exposed today, with every person's cause and suspicion."""
@@ -156,6 +172,21 @@ class Recorder(NullRecorder):
             add(Record(t, "find", check, h, g, state, weight))
             if g >= 0:
                 add(Record(t, "find", check, g, h, state, weight))
+
+    def overheard(
+        self,
+        t: int,
+        observer: str,
+        activity: str,
+        how: str,
+        people: np.ndarray,
+        caller: np.ndarray | None,
+        weight: float,
+    ) -> None:
+        """People a listened-to call identified: its callers by `voice`, or the people `named`."""
+        callers = [-1] * people.size if caller is None else caller.tolist()
+        for person, other in zip(people.tolist(), callers):
+            self._records.append(Record(t, how, observer, person, other, activity, weight))
 
     def exposed(self, t: int, people: np.ndarray, cause: np.ndarray, suspicion: np.ndarray) -> None:
         """People exposed today, with every person's cause and suspicion."""
