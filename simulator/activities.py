@@ -51,6 +51,10 @@ class ActivityPlan:
     # chance it does (-1: none; such partners are then not eligible at all).
     off_target: int = -1
     off_share: float = 0.0
+    names_chance: float = 0.0  # chance that a call names one of the people below
+    named_count: np.ndarray | None = None  # int64[n]: links to people who may be named
+    named_start: np.ndarray | None = None  # int64[n]
+    named_edges: np.ndarray | None = None  # int64[...]: link positions, grouped by person
 
     @property
     def messages(self) -> bool:
@@ -85,6 +89,8 @@ def plan_activity(
         derived.append("radio")
     if channel != NO_CHANNEL and rules.logs_metadata[channel]:
         derived.append("metadata")
+    if spec.switched_on is not None and rules.radio[channels.index(spec.switched_on)]:
+        derived.append("idle")
     traces = tuple(dict.fromkeys([*spec.traces, *derived]))
     # A registered stay is legal: the leader's eye on the guest is no violation.
     registered = tuple(t for t in traces if t != "presence")
@@ -97,7 +103,7 @@ def plan_activity(
         traces_registered=registered,
         registers=spec.registers,
         offers_bribe=spec.offers_bribe,
-        minutes=spec.minutes,
+        minutes=_minutes_at_one_place(spec.minutes, spec.moves_every),
         state=list(scenario.states).index(spec.state) if spec.state else -1,
         state_days=spec.state_duration or FOR_GOOD,
         at_partner=spec.at == "partner",
@@ -107,27 +113,73 @@ def plan_activity(
             plan.to_group = True
             keep = pop.edge_group == list(scenario.groups).index(spec.with_)
         else:
-            # A group's links carry only posts to the group.
-            keep = pop.edge_group == NO_GROUP
-            if channel != NO_CHANNEL:
-                on = pop.edge_channel == channel
-                if spec.off_channel is not None:
-                    # A partner met face to face is picked too: the occurrence then turns into
-                    # `off_channel.becomes` (see moved_today).
-                    linked = pop.edge_channel != NO_CHANNEL
-                    face = ~rules.on_device[np.where(linked, pop.edge_channel, 0)]
-                    on |= linked & face
-                    plan.off_target = list(scenario.activities).index(spec.off_channel.becomes)
-                    plan.off_share = spec.off_channel.share
-                keep &= on
-            if spec.with_ != ANY_CONTACT:
-                keep &= pop.role[pop.indices] == scenario.role_names.index(spec.with_)
-        edges = np.flatnonzero(keep)
-        count = np.bincount(edge_source[edges], minlength=pop.size).astype(np.int64)
-        start = np.zeros(pop.size, dtype=np.int64)
-        np.cumsum(count[:-1], out=start[1:])
-        plan.partner_count, plan.partner_start, plan.partner_edges = count, start, edges
+            keep = _links_to(scenario, pop, spec.with_, channel)
+            if channel != NO_CHANNEL and spec.off_channel is not None:
+                # A partner met face to face is picked too: the occurrence then turns into
+                # `off_channel.becomes` (see moved_today).
+                linked = pop.edge_channel != NO_CHANNEL
+                face = ~rules.on_device[np.where(linked, pop.edge_channel, 0)]
+                keep |= _links_to(scenario, pop, spec.with_, NO_CHANNEL) & linked & face
+                plan.off_target = list(scenario.activities).index(spec.off_channel.becomes)
+                plan.off_share = spec.off_channel.share
+        plan.partner_count, plan.partner_start, plan.partner_edges = _grouped(
+            keep, pop, edge_source
+        )
+    if spec.names is not None:
+        plan.names_chance = spec.names.chance
+        plan.named_count, plan.named_start, plan.named_edges = _grouped(
+            _links_to(scenario, pop, spec.names.of, NO_CHANNEL), pop, edge_source
+        )
     return plan
+
+
+def _minutes_at_one_place(minutes: float | None, moves_every: float | None) -> float | None:
+    """How long direction-finding hears a call from one place: the call, or one stay of it."""
+    if moves_every is None:
+        return minutes
+    return min(minutes if minutes is not None else 1.0, moves_every)
+
+
+def _links_to(scenario: Scenario, pop: Population, role: str, channel: int) -> np.ndarray:
+    """Which links (bool per link position) lead to people of a role, on a channel if given."""
+    # A group's links carry only posts to the group.
+    keep = pop.edge_group == NO_GROUP
+    if channel != NO_CHANNEL:
+        keep &= pop.edge_channel == channel
+    if role != ANY_CONTACT:
+        keep &= pop.role[pop.indices] == scenario.role_names.index(role)
+    return keep
+
+
+def _grouped(
+    keep: np.ndarray, pop: Population, edge_source: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The kept links grouped by person: (count per person, start per person, link positions)."""
+    edges = np.flatnonzero(keep)
+    count = np.bincount(edge_source[edges], minlength=pop.size).astype(np.int64)
+    start = np.zeros(pop.size, dtype=np.int64)
+    np.cumsum(count[:-1], out=start[1:])
+    return count, start, edges
+
+
+def named_today(
+    plan: ActivityPlan, streams: Streams, t: int, actor: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Whose names today's calls speak: (the callers who name someone, the link to whom each names).
+
+    Whether a call names someone, and whom among the caller's eligible links, are properties of
+    the call, so every observer that listens to it hears the same name.
+    """
+    if plan.named_count is None or plan.named_start is None or plan.named_edges is None:
+        return actor[:0], actor[:0]
+    count = plan.named_count[actor]
+    spoken = (count > 0) & (
+        streams.uniform(f"name_spoken:{plan.name}", t, actor) < plan.names_chance
+    )
+    actor, count = actor[spoken], count[spoken]
+    u = streams.uniform(f"name_picked:{plan.name}", t, actor)
+    pick = plan.named_start[actor] + (u * count).astype(np.int64)
+    return actor, plan.named_edges[pick]
 
 
 def actors_today(plan: ActivityPlan, streams: Streams, t: int, days: int) -> np.ndarray:

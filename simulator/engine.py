@@ -21,6 +21,7 @@ from simulator.activities import (
     links_today,
     mark_crossed,
     moved_today,
+    named_today,
     plan_activities,
     role_mask,
 )
@@ -353,6 +354,7 @@ class Engine:
         events = self._do_activities(t, day)
         for obs in self.observers:
             self._observe(obs, events, t, day)
+            self._overhear(obs, events, t, day)
         travellers = (
             distinct(np.concatenate(day.travellers)) if day.travellers else np.empty(0, np.int64)
         )
@@ -625,6 +627,44 @@ class Engine:
             obs.weight,
         )
         return linked
+
+    def _overhear(self, obs: _Observer, events: list[_Events], t: int, day: _Day) -> None:
+        """What direction-finding identifies from the radio calls it listens to today.
+
+        A call is listened to with chance min(coverage × campaign multiplier, 1), drawn apart from
+        its fix; a call listened to names its caller by her voice with chance `overhears.voice`,
+        and the person a call names (the activity's `names`) with chance `overhears.names`. Each
+        identification adds the observer's weight to the person identified.
+        """
+        spec = obs.spec.overhears
+        if spec is None or (spec.voice <= 0.0 and spec.names <= 0.0):
+            return
+        listen = min(obs.spec.coverage * obs.multiplier[t], 1.0)
+        for ev in events:
+            act = self.activities[ev.activity]
+            names = spec.names > 0.0 and act.named_edges is not None
+            if (
+                ev.actor.size == 0
+                or listen <= 0.0
+                or act.channel == NO_CHANNEL
+                or not self.rules.radio[act.channel]
+                or not (spec.voice > 0.0 or names)
+            ):
+                continue
+            purpose = f"{obs.name}:{act.name}"
+            heard = ev.actor[self.stream.uniform(f"overhear:{purpose}", t, ev.actor) < listen]
+            if spec.voice > 0.0 and heard.size:
+                known = heard[self.stream.uniform(f"voice:{purpose}", t, heard) < spec.voice]
+                self.recorder.overheard(t, obs.name, act.name, "voice", known, None, obs.weight)
+                self._add(known, obs.weight, obs.mechanism, day)
+            if names and heard.size:
+                caller, link = named_today(act, self.stream, t, heard)
+                traced = self.stream.uniform(f"name_traced:{purpose}", t, caller) < spec.names
+                caller, named = caller[traced], self.pop.indices[link[traced]].astype(np.int64)
+                alive = self.active[named]
+                caller, named = caller[alive], named[alive]
+                self.recorder.overheard(t, obs.name, act.name, "named", named, caller, obs.weight)
+                self._add(named, obs.weight, obs.mechanism, day)
 
     def _reports(
         self,

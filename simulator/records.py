@@ -2,8 +2,8 @@
 
 The engine tells its recorder about every step of the day. A `NullRecorder`, which every run of
 a Monte Carlo batch has, keeps nothing, so the loop pays a call and no more; a `Recorder` keeps
-a `Record` of every activity, report, bribe, timing link, find, exposure, seizure, reveal and
-cascade.
+a `Record` of every activity, report, bribe, timing link, identification from a listened-to call,
+find, exposure, seizure, reveal and cascade.
 """
 
 from __future__ import annotations
@@ -28,10 +28,13 @@ class Record:
     actor a report about a partner concerns), "linked" (an operator links the hidden sender of
     sealed messages to her by their timing: mechanism = observer; person = the sender; other =
     the message's recipient, or -1 for a post; detail = activity; amount = how many of her sealed
-    messages on the channel it had observed), "find" (mechanism = check; detail = state;
-    other = the guest), "cascade" (other = whose phone, log or words revealed them; detail ""
-    when her phone or the operator's log did, else the ways joined by "+", among "device",
-    "metadata" and "interrogation", or "content" for a name in a kept message), "exposed"
+    messages on the channel it had observed), "voice" (mechanism = observer; detail = activity;
+    person = the caller her voice on a listened-to call identified), "named" (mechanism =
+    observer; detail = activity; person = whom a name spoken on it identified; other = the
+    caller), "find" (mechanism = check; detail = state; other = the guest), "cascade" (other =
+    whose phone, log or words revealed them; detail "" when her phone or the operator's log did,
+    else the ways joined by "+", among "device", "metadata" and "interrogation", or "content" for
+    a name in a kept message), "exposed"
     (mechanism = cause), "seized" (detail "unlocked" or "locked"), "reveal" (mechanism =
     channel; other = the revealed person; detail the ways that gave the link away, joined by
     "+": "device", "metadata", "interrogation"; or "content": a message kept on the phone of
@@ -93,6 +96,18 @@ class NullRecorder:
         self, t: int, check: str, holder: np.ndarray, guest: np.ndarray, state: str, weight: float
     ) -> None:
         """A check found a state held by `holder` (and the guest behind it, or -1)."""
+
+    def overheard(
+        self,
+        t: int,
+        observer: str,
+        activity: str,
+        how: str,
+        people: np.ndarray,
+        caller: np.ndarray | None,
+        weight: float,
+    ) -> None:
+        """People a listened-to call identified: its callers by `voice`, or the people `named`."""
 
     def exposed(self, t: int, people: np.ndarray, cause: np.ndarray, suspicion: np.ndarray) -> None:
         """People exposed today, with every person's cause and suspicion."""
@@ -227,6 +242,21 @@ class Recorder(NullRecorder):
             add(Record(t, "find", check, h, g, state, weight))
             if g >= 0:
                 add(Record(t, "find", check, g, h, state, weight))
+
+    def overheard(
+        self,
+        t: int,
+        observer: str,
+        activity: str,
+        how: str,
+        people: np.ndarray,
+        caller: np.ndarray | None,
+        weight: float,
+    ) -> None:
+        """People a listened-to call identified: its callers by `voice`, or the people `named`."""
+        callers = [-1] * people.size if caller is None else caller.tolist()
+        for person, other in zip(people.tolist(), callers):
+            self._records.append(Record(t, how, observer, person, other, activity, weight))
 
     def exposed(self, t: int, people: np.ndarray, cause: np.ndarray, suspicion: np.ndarray) -> None:
         """People exposed today, with every person's cause and suspicion."""

@@ -135,7 +135,7 @@ def test_border_phone_plays_from_stdin_through_to_the_debrief():
     result = invoke("exercise", "border-phone", "--seed", "3", "--runs", "4", input="1\n" * 20)
     assert result.exit_code == 0, result.stderr
     out = result.stdout
-    assert "Turn 1 of 5 — days 1 to 73" in out and "Your choice (1-7): 1" in out
+    assert "Turn 1 of 5 — days 1 to 73" in out and "Your choice (1-9): 1" in out
     assert "What the reporting partner did:" in out
     assert "\nDebrief\n=======\n" in out
     assert (

@@ -68,16 +68,31 @@ def _observer_line(s: Scenario, name: str, o: Observer) -> str:
             where = _("locates a transmitting phone")
     else:
         where = _("may notice anyone")
-    notices = ", ".join(f"{k} {share(v)}" for k, v in o.notice.items())
+    notices = ", ".join(f"{k} {share(v)}" for k, v in o.notice.items() if k != "idle")
     line = f"{label}: {where}"
     if notices:
         line += _("; notices {notices}").format(notices=notices)
+    if "idle" in o.notice:
+        line += _("; locates a phone left switched on between calls on {p} of days").format(
+            p=share(o.notice["idle"])
+        )
     line += _("; reports {p} of what it notices").format(p=share(o.reports))
     if o.weight is not None:
         line += _("; each report adds {w:g} suspicion").format(w=o.weight)
     if o.bribe is not None:
         line += _("; takes a bribe of {price:g} {cur} {p} of the time").format(
             price=o.bribe.price, cur=o.bribe.currency, p=share(o.bribe.accepts)
+        )
+    if o.overhears is not None:
+        line += _(
+            "; listens to {cov} of calls, and on a call it listens to recognises the caller's "
+            "voice {voice} of the time and traces a name spoken on it to the person named {names} "
+            "of the time, adding {w:g} suspicion to whoever it identifies"
+        ).format(
+            cov=share(o.coverage),
+            voice=share(o.overhears.voice),
+            names=share(o.overhears.names),
+            w=o.weight if o.weight is not None else s.adversary.weights.reports,
         )
     return line + "."
 
@@ -115,6 +130,21 @@ def activity_lines(s: Scenario) -> list[str]:
             )
         if a.minutes:
             bits.append(_("{m:g} minutes").format(m=a.minutes))
+        if a.moves_every is not None:
+            bits.append(
+                _("changing place every {m:g} minutes during a call").format(m=a.moves_every)
+            )
+        if a.names is not None:
+            bits.append(
+                _("naming a {who} in {p} of calls").format(
+                    who=_who(s, a.names.of) if a.names.of != "contact" else _("contact"),
+                    p=share(a.names.chance),
+                )
+            )
+        if a.switched_on is not None:
+            bits.append(
+                _("{channel} left switched on").format(channel=s.channel_label(a.switched_on))
+            )
         if a.nights:
             bits.append(_("{n} nights").format(n=a.nights))
         if a.registers:

@@ -76,6 +76,23 @@ def event_text(story: Story, ev: Event) -> str:
             sender=story.name(ev.actor),
             n=messages,
         )
+    if ev.kind == "voice":
+        return _(
+            "{observer} listens to the call, and someone who knows {person}'s voice recognises it "
+            "on the recording: {added}."
+        ).format(
+            observer=cap(observer_phrase(s, ev.mechanism)),
+            person=story.name(ev.actor),
+            added=_added(story, ev.amount, ev.subjects),
+        )
+    if ev.kind == "named":
+        return _(
+            "{observer} listens to the call and traces a name spoken on it to {named}: {added}."
+        ).format(
+            observer=cap(observer_phrase(s, ev.mechanism)),
+            named=story.name(ev.other),
+            added=_added(story, ev.amount, ev.subjects),
+        )
     if ev.kind == "bribe":
         spec = s.observers.get(ev.mechanism)
         currency = spec.bribe.currency if spec is not None and spec.bribe is not None else ""
@@ -211,6 +228,14 @@ def _mark(story: Story, inc: Increment, decays: bool) -> str:
             activity=s.activity_label(inc.detail),
             **values,
         )
+    elif inc.kind == "voice":
+        text = _("their voice, recognised on a call {observer} listened to on day {day} (").format(
+            observer=observer_phrase(s, inc.mechanism), **values
+        )
+    elif inc.kind == "named":
+        text = _(
+            "their name, spoken on {caller}'s call that {observer} listened to on day {day} ("
+        ).format(caller=story.name(inc.other), observer=observer_phrase(s, inc.mechanism), **values)
     elif inc.kind == "find":
         text = _("{check} on day {day} that found {state} (").format(
             check=check_phrase(s, inc.mechanism), state=s.state_label(inc.detail), **values
@@ -244,6 +269,16 @@ def _crossing(story: Story, inc: Increment) -> str:
         return _("{observer} reported it ({activity}, +{amount})").format(
             observer=observer_phrase(s, inc.mechanism),
             activity=s.activity_label(inc.detail),
+            amount=_n(inc.amount),
+        )
+    if inc.kind == "voice":
+        return _("{observer} recognised their voice on a call it listened to (+{amount})").format(
+            observer=observer_phrase(s, inc.mechanism), amount=_n(inc.amount)
+        )
+    if inc.kind == "named":
+        return _("{observer} traced a name spoken on {caller}'s call to them (+{amount})").format(
+            observer=observer_phrase(s, inc.mechanism),
+            caller=story.name(inc.other),
             amount=_n(inc.amount),
         )
     if inc.kind == "find":
@@ -507,7 +542,7 @@ def _event_json(story: Story, ev: Event) -> dict[str, Any]:
         out["other_id"] = ev.other
     if ev.detail:
         out["detail"] = ev.detail
-    if ev.kind in ("report", "registration", "find", "cascade", "bribe"):
+    if ev.kind in ("report", "voice", "named", "registration", "find", "cascade", "bribe"):
         out["amount"] = _num(ev.amount)
     if ev.kind == "linked":
         out["messages"] = int(ev.amount)

@@ -23,9 +23,10 @@ Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNegative = Annotated[float, Field(ge=0.0)]
 Text = Annotated[str, StringConstraints(max_length=20_000)]
 
-# Trace kinds an activity declares itself; `radio` and `metadata` come from its channel.
+# Trace kinds an activity declares itself; `radio` and `metadata` come from its channel, `idle`
+# from the radio phone it keeps switched on.
 DeclaredTrace = Literal["presence", "travel", "behaviour"]
-TraceKind = Literal["presence", "travel", "behaviour", "radio", "metadata"]
+TraceKind = Literal["presence", "travel", "behaviour", "radio", "metadata", "idle"]
 ChannelKind = Literal[
     "plaintext", "transport", "end_to_end", "end_to_end_sealed", "mesh", "in_person"
 ]
@@ -498,6 +499,20 @@ class OffChannel(Model):
     )
 
 
+class Names(Model):
+    """Whose names come up on a call, and how often."""
+
+    of: Name = Field(
+        description=(
+            "the role of the people who may be named: one of the caller's links to people of this "
+            "role (any channel), picked at random for each call; `contact` means anyone linked"
+        )
+    )
+    chance: Probability = Field(
+        description="chance that a call names one of them (code words and no names lower it)"
+    )
+
+
 class Activity(Frequency):
     """Something people do that leaves traces or states."""
 
@@ -573,6 +588,30 @@ class Activity(Frequency):
             "partner. Default: a partner met face to face is not picked"
         ),
     )
+    switched_on: Name | None = Field(
+        default=None,
+        description=(
+            "a channel with `radio: true` whose phone the actor keeps switched on through the day "
+            "of each occurrence, between calls: it gives the occurrence an `idle` trace, which "
+            "direction-finding locates with `notice.idle`. Default: no phone left on"
+        ),
+    )
+    moves_every: Annotated[float, Field(gt=0.0, le=1440.0)] | None = Field(
+        default=None,
+        description=(
+            "a call made on the move: the caller changes place every this many minutes, so "
+            "direction-finding with `fix_minutes` gets at most this long at one place and locates "
+            "the call as if it lasted min(`minutes`, `moves_every`); needs a channel with `radio: "
+            "true`. Default: the caller stays put"
+        ),
+    )
+    names: Names | None = Field(
+        default=None,
+        description=(
+            "people named on the call, whom direction-finding with `overhears.names` can trace "
+            "from a call it listens to; needs a channel with `radio: true`. Default: no names"
+        ),
+    )
     state: Name | None = Field(default=None, description="a state each occurrence sets")
     state_days: Annotated[int, Field(ge=1, le=MAX_DAYS)] | None = Field(
         default=None,
@@ -596,6 +635,25 @@ class Activity(Frequency):
         if self.state_days is not None:
             return self.state_days
         return self.nights
+
+
+class Overhearing(Model):
+    """What direction-finding makes of the calls it listens to: voices and names."""
+
+    voice: Probability = Field(
+        default=0.0,
+        description=(
+            "chance that a call it listens to identifies the caller: the recording is played to "
+            "someone who knows the caller's voice"
+        ),
+    )
+    names: Probability = Field(
+        default=0.0,
+        description=(
+            "chance that a name spoken on a call it listens to (see the activity's `names`) is "
+            "traced to the person named"
+        ),
+    )
 
 
 class Bribe(Model):
@@ -638,7 +696,7 @@ class Observer(Model):
         default={},
         description=(
             "chance of noticing one trace of each kind: `presence`, `travel`, `behaviour`, "
-            "`radio`, `metadata`"
+            "`radio`, `metadata`, `idle` (a radio phone left switched on, per day)"
         ),
     )
     fix_minutes: Annotated[float, Field(gt=0.0, le=1440.0)] | None = Field(
@@ -652,7 +710,15 @@ class Observer(Model):
         default=1.0,
         description=(
             "share of radio traces within reach of a listening detector; it multiplies the radio "
-            "notice and nothing else"
+            "notice of a call and the chance a call is listened to (`overhears`), and nothing else"
+        ),
+    )
+    overhears: Overhearing | None = Field(
+        default=None,
+        description=(
+            "direction-finding only: a call it listens to (chance `coverage`, times campaigns) can "
+            "identify the caller by the voice (`voice`) and a person named on it by the name "
+            "(`names`). Default: calls are located, never identified by what is said"
         ),
     )
     channels: list[Name] = Field(
@@ -684,6 +750,8 @@ class Observer(Model):
             )
         if self.kind != "operator" and self.channels:
             raise ValueError("only an operator carries `channels`")
+        if self.kind != "direction_finding" and self.overhears is not None:
+            raise ValueError("only direction-finding listens to calls: `overhears` needs it")
         if self.kind == "leader" and self.density is not None:
             raise ValueError("a leader is placed per unit: use `per_unit`, not `density`")
         if self.kind == "informant" and (self.per_unit is None) == (self.density is None):

@@ -256,6 +256,7 @@ def reference_problems(s: Scenario, doc: Document) -> list[Problem]:
         need((*base, "channel"), act.channel, channels, "channel")
         need((*base, "with"), act.with_, [*roles, RESIDENT, ANY_CONTACT, *groups], "role or group")
         need((*base, "state"), act.state, states, "state")
+        problems.extend(_radio_problems(s, doc, name))
         posts_to = s.groups.get(act.with_ or "")
         if posts_to is not None and act.at == "partner":
             problems.append(
@@ -408,6 +409,58 @@ def _off_channel_problems(s: Scenario, doc: Document, name: str) -> list[Problem
                 f"`{off.becomes}` has an `off_channel` of its own; an occurrence turns only once",
             )
         )
+    return problems
+
+
+def _radio_problems(s: Scenario, doc: Document, name: str) -> list[Problem]:
+    """An activity's radio keys (`switched_on`, `moves_every`, `names`) need a radio channel.
+
+    Without one they would do nothing, and a key that does nothing is refused.
+    """
+    act = s.activities[name]
+    base: Path_ = ("activities", name)
+    problems: list[Problem] = []
+    phone = act.switched_on
+    if phone is not None:
+        if phone not in s.channels:
+            listed = ", ".join(f"`{c}`" for c in s.channels) or "none"
+            problems.append(
+                doc.problem(
+                    (*base, "switched_on"),
+                    f"no channel named `{phone}`{did_you_mean(phone, list(s.channels))}; "
+                    f"defined: {listed}",
+                )
+            )
+        elif not s.channels[phone].radio:
+            problems.append(
+                doc.problem(
+                    (*base, "switched_on"),
+                    f"a phone left switched on leaks a signal only on a channel with `radio: true` "
+                    f"(got {phone})",
+                )
+            )
+    channel = s.activity_channel(name)
+    radio = channel is not None and channel in s.channels and s.channels[channel].radio
+    for key, value in (("moves_every", act.moves_every), ("names", act.names)):
+        if value is not None and not radio:
+            problems.append(
+                doc.problem(
+                    (*base, key),
+                    f"`{key}` is about a call direction-finding can hear: the activity needs a "
+                    f"channel with `radio: true` (got {channel or 'no channel'})",
+                )
+            )
+    if act.names is not None:
+        choices = [*s.population.roles, RESIDENT, ANY_CONTACT]
+        if act.names.of not in choices:
+            listed = ", ".join(f"`{c}`" for c in choices)
+            problems.append(
+                doc.problem(
+                    (*base, "names", "of"),
+                    f"no role named `{act.names.of}`{did_you_mean(act.names.of, choices)}; "
+                    f"defined: {listed}",
+                )
+            )
     return problems
 
 

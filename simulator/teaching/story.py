@@ -23,7 +23,10 @@ from simulator.records import Record
 from simulator.scenario.model import RESIDENT, Scenario
 
 # Kinds of record that add suspicion to their person.
-INCREMENTS = ("report", "find", "registration", "cascade")
+INCREMENTS = ("report", "voice", "named", "find", "registration", "cascade")
+# Identifications from a call direction-finding listened to: a voice names its caller, a name
+# spoken on it the person named (the record's person), and the caller is its `other`.
+OVERHEARD = ("voice", "named")
 # More people than this in one story would bury the persona's; the rest are counted, not told.
 MAX_LINKED = 30
 # How far the story follows seized phones: the persona's, and the phones of the people it named.
@@ -53,14 +56,15 @@ class Event:
     actor did it with other; subjects = who received `amount`; a bribe's amount is its price),
     "linked" (mechanism = an operator; actor = the hidden sender it links by the timing of her
     sealed messages, other = the recipient or -1; detail = activity; amount = how many of her
-    messages it had observed), "find" (mechanism = check; detail = state; actor = holder, other =
-    guest), "cascade" (actor is named by other's seized phone or log, or under interrogation or in
-    a kept message when detail says "interrogation", "content", or the ways joined by "+"),
-    "suspicion" (the persona's, after the day's increments: `suspicion`, of which `before` was
-    left from earlier days), "exposed" (mechanism = cause), "seized" (detail "unlocked" or
-    "locked"), "reveal" (mechanism = channel; actor's phone, log or words name other; detail the
-    ways joined by "+" among "device", "metadata" and "interrogation", or "content": a message
-    kept on actor's phone names other).
+    messages it had observed), "voice" and "named" (mechanism = observer; detail = activity; actor
+    made the call it listened to; a voice identifies the actor, a name `other`, the subject),
+    "find" (mechanism = check; detail = state; actor = holder, other = guest), "cascade" (actor is
+    named by other's seized phone or log, or under interrogation or in a kept message when detail
+    says "interrogation", "content", or the ways joined by "+"), "suspicion" (the persona's, after
+    the day's increments: `suspicion`, of which `before` was left from earlier days), "exposed"
+    (mechanism = cause), "seized" (detail "unlocked" or "locked"), "reveal" (mechanism = channel;
+    actor's phone, log or words name other; detail the ways joined by "+" among "device",
+    "metadata" and "interrogation", or "content": a message kept on actor's phone names other).
     """
 
     day: int
@@ -396,6 +400,13 @@ def _days(
         ):
             actor, partner = _who_did(activities, rec)
             noticed.add((rec.day, rec.detail, actor, partner))
+        elif rec.kind in OVERHEARD and (rec.person in ids or rec.other in ids):
+            caller = _caller(rec)
+            noticed.update(
+                (rec.day, rec.detail, caller, partner)
+                for actor, partner in activities.get((rec.day, rec.detail), [])
+                if actor == caller
+            )
     rules = _reveal_routes(scenario)
     unlocked: dict[int, bool] = {}
     path = {
@@ -451,6 +462,11 @@ def _days(
             told = len(events) - 1
     close()
     return out
+
+
+def _caller(rec: Record) -> int:
+    """Who made the call an identification from a listened-to call comes from."""
+    return rec.person if rec.kind == "voice" else rec.other
 
 
 def _mirrors(a: Event, b: Event) -> bool:
@@ -510,6 +526,13 @@ def _event(
         if rec.person not in ids and rec.other not in ids:
             return None
         return Event(rec.day, kind, rec.mechanism, rec.person, rec.other, rec.detail, rec.amount)
+    if kind in OVERHEARD:
+        if rec.person not in ids and rec.other not in ids:
+            return None
+        named = rec.person if kind == "named" else -1
+        return Event(
+            rec.day, kind, rec.mechanism, _caller(rec), named, rec.detail, rec.amount, (rec.person,)
+        )
     if kind == "find":
         if rec.person not in ids and rec.other not in ids:
             return None
