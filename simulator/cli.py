@@ -605,9 +605,17 @@ def list_cmd() -> None:
 @countermeasure_option()
 @set_option()
 @passphrase_option
+@click.option(
+    "--technical",
+    is_flag=True,
+    help="Also give what a scenario's author needs: internal names, formulas, weights and "
+    "parameters by their keys.",
+)
 @wide_option
 @traceback_option
-def show(scenario: str, countermeasures: tuple[str, ...], overrides: tuple[str, ...]) -> None:
+def show(
+    scenario: str, countermeasures: tuple[str, ...], overrides: tuple[str, ...], technical: bool
+) -> None:
     """Describe a scenario in plain words."""
     loaded = load(
         scenario,
@@ -615,7 +623,7 @@ def show(scenario: str, countermeasures: tuple[str, ...], overrides: tuple[str, 
         countermeasures=list(countermeasures),
         passphrase=_passphrase(),
     )
-    text = describe(loaded.scenario, loaded.ranges)
+    text = describe(loaded.scenario, loaded.ranges, technical)
     what = variant_words(
         loaded.scenario, loaded.patches.countermeasures, list(loaded.patches.overrides)
     )

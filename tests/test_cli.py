@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -323,3 +324,30 @@ def test_every_format_names_what_was_simulated():
     assert "Shown with “Short calls”: every figure below includes this change." in shown
     told = invoke("trace", "border-phone", "--days", "10", "--countermeasure", "short_calls")
     assert prose(told.stdout).startswith("The phone by the border, with “Short calls”: one run")
+
+
+JARGON_COMMANDS = [
+    ["show", "border-phone"],
+    ["show", "group-chat"],
+    ["run", "border-phone", "--runs", "20"],
+    ["run", "group-chat", "--runs", "20"],
+    ["compare", "border-phone", "--runs", "20"],
+    ["compare", "group-chat", "--runs", "20"],
+    ["trace", "border-phone"],
+    ["trace", "group-chat"],
+    ["seize", "border-phone", "--person", "reporting_partner"],
+    ["seize", "group-chat", "--person", "organiser"],
+]
+
+
+@pytest.mark.parametrize("args", JARGON_COMMANDS)
+def test_learner_output_has_no_internal_names_or_formulas(args):
+    """What a room reads has no dotted keys (outside a command to type), no formulas, no
+    multiplier next to an internal name, and no doubled article."""
+    text = prose(invoke(*args).stdout)
+    outside_commands = re.sub(r"`[^`]*`", "", text)
+    assert not re.search(r"\b[a-z_]+\.[a-z_]+\.[a-z_0-9]+\b", outside_commands), args
+    assert "e^" not in text and "e^(" not in text
+    assert not re.search(r"\b[a-z]+_[a-z_]+ ×", text)
+    assert not re.search(r"×\s?[0-9.]+,? [a-z]+_[a-z]+", text)
+    assert not re.search(r"\b(the|a|an) (the|a|an)\b", text, re.IGNORECASE), args

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -9,8 +10,8 @@ from simulator.channels import timing_link_chance
 from simulator.i18n import _
 from simulator.personas import tabletop_role
 from simulator.report.objectives import objective_claims
-from simulator.report.words import horizon, leaves_out, share
-from simulator.scenario.model import EVERYONE, Observer, Scenario, objective_text
+from simulator.report.words import horizon, leaves_out, parameter_words, share, with_article
+from simulator.scenario.model import EVERYONE, Observer, Scenario, objective_text, plain_name
 
 
 def _times(n: float, once: str, many: str) -> str:
@@ -34,16 +35,73 @@ def _every(days: int) -> str:
     return _("every day") if days == 1 else _("every {n} days").format(n=days)
 
 
+def _trace(kind: str) -> str:
+    """What a trace is, as something an observer notices."""
+    words = {
+        "behaviour": _("odd behaviour"),
+        "presence": _("a visitor"),
+        "travel": _("a journey"),
+        "metadata": _("a message in its log"),
+        "radio": _("a radio signal"),
+    }
+    return words.get(kind, kind)
+
+
+def _of_the_time(p: float) -> str:
+    """A chance as read aloud: 'every time', 'never', '15% of the time'."""
+    if p >= 1.0:
+        return _("every time")
+    if p <= 0.0:
+        return _("never")
+    return _("{p} of the time").format(p=share(p))
+
+
+def times_as(x: float) -> str:
+    """A multiplier in words: 'twice', '5 times', 'half', '1.5 times'."""
+    if x == 2:
+        return _("twice")
+    if x == 0.5:
+        return _("half")
+    if x == 0:
+        return _("none")
+    return _("{x:g} times").format(x=x)
+
+
+def starts(weight: float, threshold: float, one: str, many: str) -> str:
+    """How much evidence of one kind starts an investigation, from its weight and the threshold:
+    'one report starts an investigation', 'it takes 2 reports to start an investigation'.
+
+    Suspicion that fades (a half-life) makes pieces far apart count for less; the scenario's
+    adversary section says so.
+    """
+    if weight <= 0:
+        return _("{many} count for nothing").format(many=many)
+    if weight >= threshold - 1e-9:
+        return _("one {one} starts an investigation").format(one=one)
+    n = math.ceil(threshold / weight - 1e-9)
+    return _("it takes {n} {many} to start an investigation").format(n=n, many=many)
+
+
+def channel_phrase(s: Scenario, channel: str) -> str:
+    """A channel as something people use: 'face to face', 'over the smuggled Chinese phone'."""
+    ch = s.channels.get(channel)
+    if ch is not None and ch.kind == "in_person":
+        return _("face to face")
+    return _("over {channel}").format(channel=with_article(s.channel_label(channel), _("the")))
+
+
 def _who(s: Scenario, role: str) -> str:
     if role == EVERYONE:
         return _("everyone")
     return s.role_label(role)
 
 
-def _observer_line(s: Scenario, name: str, o: Observer) -> str:
+def _observer_line(s: Scenario, name: str, o: Observer, technical: bool = False) -> str:
     label = s.observer_label(name)
+    threshold = s.adversary.threshold
+    weight = o.weight if o.weight is not None else s.adversary.weights.reports
     if o.kind == "leader":
-        where = _("{n} in every {unit}, watching its households").format(
+        where = _("{n} in every {unit}, watching its households (not her own)").format(
             n=o.count_per_unit, unit=s.population.unit_label
         )
     elif o.kind == "informant":
@@ -56,51 +114,100 @@ def _observer_line(s: Scenario, name: str, o: Observer) -> str:
                 n=o.count_per_unit, unit=s.population.unit_label
             )
     elif o.kind == "operator":
-        where = _("logs who contacts whom on {channels}").format(channels=", ".join(o.channels))
+        where = _("logs who contacts whom {channels}").format(
+            channels=", ".join(channel_phrase(s, c) for c in o.channels)
+        )
         where += "".join(_sealed_words(s, c) for c in o.channels if s.channels[c].sealed_sender)
     elif o.kind == "direction_finding":
-        if o.fix_minutes is not None:
-            where = _(
-                "locates a transmitting phone: a call of m minutes is found with chance (1 − "
-                "e^(−m/{tau:g})) × {cov}"
-            ).format(tau=o.fix_minutes, cov=share(o.coverage))
-        else:
-            where = _("locates a transmitting phone")
+        where = _df_words(s, o, technical)
     else:
         where = _("may notice anyone")
-    notices = ", ".join(f"{k} {share(v)}" for k, v in o.notice.items() if k != "idle")
+    noticed = [
+        _("{what} {p}").format(what=_trace(k), p=_of_the_time(v))
+        for k, v in o.notice.items()
+        if k not in ("idle", "radio")
+    ]
     line = f"{label}: {where}"
-    if notices:
-        line += _("; notices {notices}").format(notices=notices)
+    if noticed:
+        line += _("; notices {things}").format(things=_and(noticed))
     if "idle" in o.notice:
         line += _("; locates a phone left switched on between calls on {p} of days").format(
             p=share(o.notice["idle"])
         )
-    line += _("; reports {p} of what it notices").format(p=share(o.reports))
-    if o.weight is not None:
-        line += _("; each report adds {w:g} suspicion").format(w=o.weight)
+    if o.kind == "direction_finding":
+        line += _("; {p} of its fixes lead agents to the caller").format(p=share(o.reports))
+    elif o.reports >= 1.0:
+        line += _("; reports everything it notices")
+    else:
+        line += _("; reports {p} of what it notices").format(p=share(o.reports))
+    line += "; " + starts(weight, threshold, _("report"), _("reports"))
+    if technical:
+        line += _(" (weight {w:g})").format(w=weight)
     if o.bribe is not None:
-        line += _("; takes a bribe of {price:g} {cur} {p} of the time").format(
-            price=o.bribe.price, cur=o.bribe.currency, p=share(o.bribe.accepts)
+        line += _("; takes a bribe of {price:g} {cur} {p}").format(
+            price=o.bribe.price, cur=o.bribe.currency, p=_of_the_time(o.bribe.accepts)
         )
     if o.overhears is not None:
         line += _(
-            "; listens to {cov} of calls, and on a call it listens to recognises the caller's "
-            "voice {voice} of the time and traces a name spoken on it to the person named {names} "
-            "of the time, adding {w:g} suspicion to whoever it identifies"
+            "; on a call it listens to, it recognises the caller's voice {voice} and traces a "
+            "name spoken on it to the person named {names}; {needed}"
         ).format(
-            cov=share(o.coverage),
-            voice=share(o.overhears.voice),
-            names=share(o.overhears.names),
-            w=o.weight if o.weight is not None else s.adversary.weights.reports,
+            voice=_of_the_time(o.overhears.voice),
+            names=_of_the_time(o.overhears.names),
+            needed=starts(weight, threshold, _("identification"), _("identifications")),
         )
+    if technical:
+        line += f" [{name}]"
     return line + "."
+
+
+def _and(items: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    if len(items) < 2:
+        return "".join(items)
+    return _("{some} and {last}").format(some=", ".join(items[:-1]), last=items[-1])
+
+
+def _or(items: list[str]) -> str:
+    """'a', 'a or b', 'a, b or c'."""
+    if len(items) < 2:
+        return "".join(items)
+    return _("{some} or {last}").format(some=", ".join(items[:-1]), last=items[-1])
+
+
+def _df_words(s: Scenario, o: Observer, technical: bool) -> str:
+    """What direction-finding locates, as figures for the scenario's own calls."""
+    if o.fix_minutes is None:
+        return _("locates a transmitting phone")
+    calls = sorted(
+        {
+            a.minutes if a.moves_every is None else min(a.minutes or 1.0, a.moves_every)
+            for name, a in s.activities.items()
+            if (ch := s.activity_channel(name)) is not None
+            and s.channels[ch].radio
+            and a.minutes is not None
+        }
+    )
+    words = _("listens to {cov} of calls on a radio phone").format(cov=share(o.coverage))
+    if calls:
+        located = [
+            _("a {m:g}-minute call {p}").format(
+                m=m, p=_of_the_time(1.0 - math.exp(-m / o.fix_minutes))
+            )
+            for m in calls
+        ]
+        words += _(", and locates a caller it hears: {calls}").format(calls=_and(located))
+    if technical:
+        words += _(" (a call of m minutes is located with chance 1 − e^(−m/{tau:g}))").format(
+            tau=o.fix_minutes
+        )
+    return words
 
 
 def _sealed_words(s: Scenario, channel: str) -> str:
     """What an operator sees of a sealed-sender channel it logs, and what timing gives it."""
     words = _("; on {channel} it sees who receives a message, not who sent it").format(
-        channel=s.channel_label(channel)
+        channel=with_article(s.channel_label(channel), _("the"))
     )
     q = s.channels[channel].timing_link
     if q > 0:
@@ -119,7 +226,7 @@ def activity_lines(s: Scenario) -> list[str]:
         bits = [_freq(a.daily)]
         channel = s.activity_channel(name)
         if channel:
-            bits.append(_("over {channel}").format(channel=s.channel_label(channel)))
+            bits.append(channel_phrase(s, channel))
         if a.with_ in s.groups:
             bits.append(_("in {group}").format(group=s.group_label(a.with_)))
         elif a.with_:
@@ -143,7 +250,9 @@ def activity_lines(s: Scenario) -> list[str]:
             )
         if a.switched_on is not None:
             bits.append(
-                _("{channel} left switched on").format(channel=s.channel_label(a.switched_on))
+                _("{channel} left switched on").format(
+                    channel=with_article(s.channel_label(a.switched_on), _("the"))
+                )
             )
         if a.nights:
             bits.append(_("{n} nights").format(n=a.nights))
@@ -166,7 +275,7 @@ def _off_channel_sentence(s: Scenario, name: str, channel: str) -> str:
     partner = _who(s, a.with_) if a.with_ and a.with_ != "contact" else _("contact")
     words = {
         "partner": partner,
-        "channel": s.channel_label(channel),
+        "channel": with_article(s.channel_label(channel), _("the")),
         "who": _who(s, a.who),
         "becomes": s.activity_label(off.becomes),
         "p": share(off.share),
@@ -203,81 +312,159 @@ def group_lines(s: Scenario) -> list[str]:
     return out
 
 
-def observer_lines(s: Scenario) -> list[str]:
+def observer_lines(s: Scenario, technical: bool = False) -> list[str]:
     """Who watches, one plain line per observer."""
-    return [_observer_line(s, n, o) for n, o in s.observers.items()]
+    return [_observer_line(s, n, o, technical) for n, o in s.observers.items()]
 
 
-def check_lines(s: Scenario) -> list[str]:
+def _scope_words(s: Scenario, scope: str | list[str]) -> str:
+    if scope == "everyone":
+        return _("anyone")
+    if scope == "travellers":
+        return _("people on the move that day")
+    return _and([s.role_label(r) for r in scope])
+
+
+def check_lines(s: Scenario, technical: bool = False) -> list[str]:
     """The checks and campaigns, one plain line each."""
     out = []
+    threshold = s.adversary.threshold
     for name, c in s.checks.items():
         label = s.check_label(name)
         when = _every(c.every) if c.every else _freq(c.daily)
-        scope = c.scope if isinstance(c.scope, str) else ", ".join(s.role_label(r) for r in c.scope)
+        scope = _scope_words(s, c.scope)
         if c.every and c.coverage < 1.0:
             scope = _("{share} of {scope}").format(share=share(c.coverage), scope=scope)
-        finds = ", ".join(f"{(s.states[k].label or k)} {share(v)}" for k, v in c.finds.items())
-        line = f"{label}: {when}, {scope}; " + _("finds {finds}").format(finds=finds)
-        if c.weight is not None:
-            line += _("; each find adds {w:g} suspicion").format(w=c.weight)
+        finds = _and(
+            [
+                _("{state} {p}").format(state=s.state_label(k), p=_of_the_time(v))
+                for k, v in c.finds.items()
+            ]
+        )
+        line = _("{label}: {when}, {scope}; finds {finds}").format(
+            label=label, when=when, scope=scope, finds=finds
+        )
+        weight = c.weight if c.weight is not None else s.adversary.weights.finds
+        line += "; " + starts(weight, threshold, _("find"), _("finds"))
+        if technical:
+            line += f" [{name}]"
         out.append(line + ".")
     return out
 
 
-def campaign_lines(s: Scenario) -> list[str]:
+def _multiplied(s: Scenario, target: str, x: float) -> str:
+    """What a campaign's multiplier does to one observer or check."""
+    if target in s.observers:
+        return _("{observer} notices {x} as much").format(
+            observer=with_article(s.observer_label(target), _("the")), x=times_as(x)
+        )
+    if target in s.checks:
+        return _("{check} {x} as often").format(check=s.check_label(target), x=times_as(x))
+    return f"{plain_name(target)} × {x:g}"
+
+
+def campaign_lines(s: Scenario, technical: bool = False) -> list[str]:
     """Periods of heavier surveillance, one plain line each."""
     out = []
     for name, camp in s.campaigns.items():
         label = s.campaign_label(name)
-        mult = ", ".join(f"{k} ×{v:g}" for k, v in camp.multiply.items())
-        out.append(
-            _("Campaign {label}: days {a}–{b}, {mult}.").format(
-                label=label, a=camp.start, b=camp.end, mult=mult
-            )
+        mult = _and([_multiplied(s, k, v) for k, v in camp.multiply.items()])
+        line = _("{label}, days {a} to {b}: {mult}.").format(
+            label=label, a=camp.start, b=camp.end, mult=mult
         )
+        if technical:
+            line += " [" + ", ".join(f"{k} ×{v:g}" for k, v in camp.multiply.items()) + "]"
+        out.append(line)
     return out
 
 
-def adversary_lines(s: Scenario) -> list[str]:
+def adversary_lines(s: Scenario, technical: bool = False) -> list[str]:
     """How the adversary turns what it learns into investigations, in plain sentences."""
     adv = s.adversary
-    out = [
-        _(
-            "A person is investigated once suspicion reaches {t:g}: a report adds {r:g}, a "
-            "check's find {f:g}, a registration record {g:g}, being revealed by someone's phone "
-            "{c:g}."
-        ).format(
-            t=adv.threshold,
-            r=adv.weights.reports,
-            f=adv.weights.finds,
-            g=adv.weights.registration,
-            c=adv.weights.cascade,
-        )
+    w = adv.weights
+    t = adv.threshold
+    kinds = [
+        (w.reports, _("report from an observer"), _("reports from observers")),
+        (w.finds, _("find in a check"), _("finds in checks")),
     ]
-    out.append(_("A seized phone is unlocked {p} of the time.").format(p=share(adv.unlock)))
+    if any(
+        (ch.kind != "in_person" and (ch.reveal.device > 0 or ch.reveal.metadata > 0))
+        or ch.reveal.interrogation > 0
+        or ch.content.names > 0
+        for ch in s.channels.values()
+    ):
+        kinds.append(
+            (w.cascade, _("mention on someone's seized phone or in the logs"), _("mentions"))
+        )
+    if w.registration > 0 or any(a.registers > 0 for a in s.activities.values()):
+        kinds.append((w.registration, _("registration record"), _("registration records")))
+    counted = sorted(
+        ((math.ceil(t / weight - 1e-9), one, many) for weight, one, many in kinds if weight > 0),
+        key=lambda k: k[0],
+    )
+    amounts = [
+        _("one {one}").format(one=one) if n <= 1 else _("{n} {many}").format(n=n, many=many)
+        for n, one, many in counted
+    ]
+    out = []
+    if amounts:
+        out.append(
+            _("What starts an investigation: {amounts}; pieces of different kinds add up.").format(
+                amounts=_or(amounts)
+            )
+        )
+    out += [
+        _("A {one} counts for nothing.").format(one=one)
+        for weight, one, _many in kinds
+        if weight <= 0
+    ]
+    if technical:
+        out.append(
+            _(
+                "Suspicion threshold {t:g}; weights: report {r:g}, find {f:g}, registration "
+                "{g:g}, cascade {c:g}, content {k:g}."
+            ).format(
+                t=t,
+                r=w.reports,
+                f=w.finds,
+                g=w.registration,
+                c=w.cascade,
+                k=w.content_weight,
+            )
+        )
+    if any(ch.kind != "in_person" for ch in s.channels.values()):
+        out.append(_("A seized phone is opened {p}.").format(p=_of_the_time(adv.unlock)))
     for name, ch in s.channels.items():
         if ch.reveal.interrogation > 0:
+            if ch.kind == "in_person":
+                whom = _("each person she meets face to face")
+            else:
+                whom = _("each of her contacts {channel}").format(channel=channel_phrase(s, name))
             out.append(
                 _(
-                    "Under interrogation, a person in custody names each of her {channel} "
-                    "contacts {p} of the time, whether her phone opens or not."
-                ).format(channel=s.channel_label(name), p=share(ch.reveal.interrogation))
+                    "Under interrogation, a person in custody names {whom} {p}, whether her "
+                    "phone opens or not."
+                ).format(whom=whom, p=_of_the_time(ch.reveal.interrogation))
             )
         if ch.content.names > 0:
             out.append(
                 _(
-                    "Each message on {channel} still kept on an opened phone names one of its "
-                    "owner's other contacts {p} of the time; being named so adds {w:g} "
-                    "suspicion."
+                    "Each message kept on an opened phone {channel} names one of its owner's "
+                    "other contacts {p}; {needed}."
                 ).format(
-                    channel=s.channel_label(name),
-                    p=share(ch.content.names),
-                    w=adv.weights.content_weight,
+                    channel=channel_phrase(s, name),
+                    p=_of_the_time(ch.content.names),
+                    needed=starts(w.content_weight, t, _("such message"), _("such messages")),
                 )
             )
     if adv.decay is not None:
-        out.append(_("Suspicion halves every {d:g} days.").format(d=adv.decay.half_life))
+        half = adv.decay.half_life
+        every = horizon(round(half)) if float(half).is_integer() else _("{d:g} days").format(d=half)
+        out.append(
+            _(
+                "Suspicion fades: it halves every {d}, so evidence far apart adds up to less."
+            ).format(d=every)
+        )
     return out
 
 
@@ -287,7 +474,9 @@ def _value(dump: Any, key: str) -> Any:
     return dump
 
 
-def range_lines(s: Scenario, ranges: Mapping[str, tuple[float, float]]) -> dict[str, list[str]]:
+def range_lines(
+    s: Scenario, ranges: Mapping[str, tuple[float, float]], technical: bool = False
+) -> dict[str, list[str]]:
     """Each ranged value with its range, grouped by the source supporting it ("" if none).
 
     A range justifies an estimate, so a key backed by several sources is listed under the first
@@ -304,14 +493,25 @@ def range_lines(s: Scenario, ranges: Mapping[str, tuple[float, float]]) -> dict[
         estimates = [name for name in backing if s.sources[name].basis == "estimate"]
         owner = (estimates or backing or [""])[0]
         line = _("{key}: {value:g} (sourced range {low:g}–{high:g})").format(
-            key=key, value=_value(dump, key), low=low, high=high
+            key=key if technical else parameter_words(s, key),
+            value=_value(dump, key),
+            low=low,
+            high=high,
         )
         out.setdefault(owner, []).append(line)
     return out
 
 
-def describe(s: Scenario, ranges: Mapping[str, tuple[float, float]] | None = None) -> str:
-    """The scenario as plain text for learners and trainers, with each sourced range if given."""
+def describe(
+    s: Scenario,
+    ranges: Mapping[str, tuple[float, float]] | None = None,
+    technical: bool = False,
+) -> str:
+    """The scenario as plain text for learners and trainers, with each sourced range if given.
+
+    `technical` adds what a scenario author needs and a room does not: internal names, formulas
+    and weights, and parameters by their dotted keys.
+    """
     pop = s.population
     hh_lo, hh_hi = pop.households_per_unit
     sz_lo, sz_hi = pop.household_size
@@ -335,19 +535,19 @@ def describe(s: Scenario, ranges: Mapping[str, tuple[float, float]] | None = Non
     out += ["", _("What they do"), "-" * len(_("What they do"))]
     out += [f"- {line}" for line in activity_lines(s)]
     out += ["", _("Who watches"), "-" * len(_("Who watches"))]
-    out += [f"- {line}" for line in observer_lines(s)] or [_("Nobody.")]
+    out += [f"- {line}" for line in observer_lines(s, technical)] or [_("Nobody.")]
     out += ["", _("Checks"), "-" * len(_("Checks"))]
-    out += [f"- {line}" for line in check_lines(s)]
+    out += [f"- {line}" for line in check_lines(s, technical)]
     if not s.checks:
         out.append(_("None."))
-    out += [f"- {line}" for line in campaign_lines(s)]
+    out += [f"- {line}" for line in campaign_lines(s, technical)]
     out += ["", _("The adversary"), "-" * len(_("The adversary"))]
-    out += adversary_lines(s)
+    out += adversary_lines(s, technical)
     out += ["", _("What helps"), "-" * len(_("What helps"))]
     for name, cm in s.countermeasures.items():
+        named = f"{cm.label or name} ({name})" if technical else cm.label or plain_name(name)
         out.append(
-            f"- {cm.label or name} ({name}): {cm.description.strip()} "
-            + _("Cost: {cost}").format(cost=cm.cost.strip())
+            f"- {named}: {cm.description.strip()} " + _("Cost: {cost}").format(cost=cm.cost.strip())
         )
     if s.exercise is not None:
         ex = s.exercise
@@ -378,7 +578,7 @@ def describe(s: Scenario, ranges: Mapping[str, tuple[float, float]] | None = Non
         out += [f"- {limit.strip()}" for limit in s.limits]
     if s.sources:
         out += ["", _("Sources"), "-" * len(_("Sources"))]
-        ranged = range_lines(s, ranges or {})
+        ranged = range_lines(s, ranges or {}, technical)
         for name, src in s.sources.items():
             out.append(f"- [{src.basis}] {src.cite.strip()}")
             out += [f"  - {line}" for line in ranged.get(name, [])]

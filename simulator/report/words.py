@@ -297,10 +297,10 @@ def _value_words(value: object) -> str:
     return str(value)
 
 
-def setting_words(scenario: Scenario, key: str, value: object) -> str:
-    """A --set override in words, without its dotted key.
+def parameter_words(scenario: Scenario, key: str) -> str:
+    """A parameter by what it is, not its dotted key.
 
-    `activities.call_abroad.minutes=2` -> 'minutes of “calls a journalist abroad…” set to 2'.
+    `activities.call_abroad.minutes` -> 'minutes of “calls a journalist abroad…”'.
     """
     parts = [str(p) for p in key.split(".")]
     thing: str | None = None
@@ -319,17 +319,38 @@ def setting_words(scenario: Scenario, key: str, value: object) -> str:
                 a=scenario.role_label(tie.from_), b=scenario.role_label(tie.to)
             )
             rest = parts[3:]
-    what = " ".join(plain_name(p) for p in rest)
-    value_text = _value_words(value)
-    if rest and rest[-1] == "channel" and isinstance(value, str) and value in scenario.channels:
-        value_text = scenario.channel_label(value)
-    elif rest and rest[-1] in ("who", "with", "to", "from") and isinstance(value, str):
-        value_text = scenario.role_label(value)
+    if parts[0] == "campaigns" and len(rest) == 2 and rest[0] == "multiply":
+        target = rest[1]
+        if target in scenario.observers:
+            named = scenario.observer_label(target)
+        elif target in scenario.checks:
+            named = scenario.check_label(target)
+        else:
+            named = plain_name(target)
+        return _("multiplier for {target} in “{campaign}”").format(target=named, campaign=thing)
+    else:
+        what = " ".join(plain_name(p) for p in rest)
     if thing is None:
-        return _("{what} set to {value}").format(what=what, value=value_text)
+        return what
     if not what:
-        return _("“{thing}” set to {value}").format(thing=thing, value=value_text)
-    return _("{what} of “{thing}” set to {value}").format(what=what, thing=thing, value=value_text)
+        return f"“{thing}”"
+    return _("{what} of “{thing}”").format(what=what, thing=thing)
+
+
+def setting_words(scenario: Scenario, key: str, value: object) -> str:
+    """A --set override in words, without its dotted key.
+
+    `activities.call_abroad.minutes=2` -> 'minutes of “calls a journalist abroad…” set to 2'.
+    """
+    rest = [str(p) for p in key.split(".")]
+    value_text = _value_words(value)
+    if rest[-1] == "channel" and isinstance(value, str) and value in scenario.channels:
+        value_text = scenario.channel_label(value)
+    elif rest[-1] in ("who", "with", "to", "from") and isinstance(value, str):
+        value_text = scenario.role_label(value)
+    return _("{param} set to {value}").format(
+        param=parameter_words(scenario, key), value=value_text
+    )
 
 
 def variant_words(
