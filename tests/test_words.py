@@ -82,3 +82,21 @@ def test_the_ends_of_a_change_are_rounded_like_its_interval():
 )
 def test_a_span_is_said_in_its_largest_natural_unit(days, said):
     assert horizon(days) == said
+
+
+def test_the_shares_of_a_change_differ_by_the_change_printed_beside_them():
+    from simulator.report.compare import _arrow
+
+    assert _arrow("62%", "56%", f"{MINUS}6", 0.62, 0.56) == ("62%", "56%")
+    # −6.5 points printed as −7 (or −5.5 as −6) beside 62% → 56% would not add up.
+    assert _arrow("62%", "56%", f"{MINUS}7", 0.623, 0.558) == ("62.3%", "55.8%")
+    assert _arrow("fewer than 1 in 2,000", "0%", "0", 0.0004, 0.0) == (
+        "fewer than 1 in 2,000",
+        "0%",
+    )
+
+
+def test_one_point_is_singular():
+    from simulator.report.words import pts
+
+    assert pts(f"{MINUS}1") == f"{MINUS}1 pt" and pts("+12") == "+12 pts"

@@ -18,6 +18,7 @@ from simulator.report.words import (
     horizon,
     illustrative,
     no_change,
+    pts,
     spread_values,
     titled,
 )
@@ -208,8 +209,25 @@ def _change(d: Delta, days: int) -> str:
     if d.same_outcome:
         return no_change(None if d.unchanged else days)
     f = change(d.p_exposed, d.ci95)
-    text = _("{d} pts ({interval})").format(d=f.value, interval=f.interval)
+    text = _("{d} ({interval})").format(d=pts(f.value), interval=f.interval)
     return text if d.distinguishable else text + " " + _("no clear effect")
+
+
+def _arrow(a: str, b: str, d: str, pa: float, pb: float) -> tuple[str, str]:
+    """The two shares of 'from A to B' so that they differ by the change printed beside them.
+
+    Each share is rounded by its own interval, the change by its own: 62% and 56% can sit beside
+    a change of −6.5 or −5.5. When the rounded shares do not differ by the printed change, both are
+    given to one decimal (62.3% → 56.8%).
+    """
+    try:
+        whole_a, whole_b = float(a.rstrip("%")), float(b.rstrip("%"))
+        printed = float(d.replace(MINUS, "-").lstrip("+"))
+    except ValueError:
+        return a, b  # 'fewer than 1 in 2,000' and the like: no arithmetic to keep
+    if abs((whole_b - whole_a) - printed) < 1e-9:
+        return a, b
+    return f"{pa * 100:.1f}%", f"{pb * 100:.1f}%"
 
 
 def variant_sentence(c: Comparison, v: Variant) -> str:
@@ -217,12 +235,20 @@ def variant_sentence(c: Comparison, v: Variant) -> str:
     s = v.loaded.scenario
     role = s.role_label(c.role)
     d = v.delta[c.role]
+    base_p = c.baseline.results.roles[c.role].p_exposed
+    a, b = _arrow(
+        exposure(c.baseline.results.roles[c.role]).value,
+        exposure(v.results.roles[c.role]).value,
+        change(d.p_exposed, d.ci95).value,
+        base_p,
+        base_p + d.p_exposed,
+    )
     values = {
         "name": _label(v),
         "role": role,
         "horizon": horizon(s.days),
-        "a": exposure(c.baseline.results.roles[c.role]).value,
-        "b": exposure(v.results.roles[c.role]).value,
+        "a": a,
+        "b": b,
         "interval": change(d.p_exposed, d.ci95).interval,
     }
     if d.unchanged:
@@ -257,8 +283,8 @@ def variant_sentence(c: Comparison, v: Variant) -> str:
             "({interval} points)."
         ).format(**values)
     others = [
-        _("{role} {change} pts").format(
-            role=s.role_label(r), change=change(od.p_exposed, od.ci95).value
+        _("{role} {change}").format(
+            role=s.role_label(r), change=pts(change(od.p_exposed, od.ci95).value)
         )
         for r, od in v.delta.items()
         if r != c.role and s.at_risk(r) and od.distinguishable

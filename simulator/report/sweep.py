@@ -12,7 +12,7 @@ from simulator.i18n import _
 from simulator.report.charts import oat_chart, sobol_chart
 from simulator.report.grid import Grid, document
 from simulator.report.run import RunInfo, run_json, timing_json
-from simulator.report.words import change, exposure, illustrative, titled
+from simulator.report.words import change, exposure, illustrative, pts, titled
 
 
 def sweep_json(sw: Sweep, seed: int, elapsed: float) -> dict[str, Any]:
@@ -131,7 +131,7 @@ def _sweep_document(sw: Sweep, markdown: bool, width: int | None = None) -> str:
     for c in sw.ranking:
         along = " ".join(exposure(p.results.roles[sw.role]).value for p in c.points)
         f = change(c.swing.p_exposed, c.swing.ci95)
-        swing = _("{d} pts ({interval})").format(d=f.value, interval=f.interval)
+        swing = _("{d} ({interval})").format(d=pts(f.value), interval=f.interval)
         if not c.swing.distinguishable:
             swing += " " + _("no clear effect")
         grids[0].add(c.vary.key, f"{_fmt(c.vary.low)}–{_fmt(c.vary.high)}", along, swing)

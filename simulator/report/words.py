@@ -162,6 +162,11 @@ def change(d: float, ci: tuple[float, float]) -> Figure:
     return Figure(text, _("{lo} to {hi}").format(lo=low, hi=high), "points")
 
 
+def pts(value: str) -> str:
+    """A change in points with its unit, singular for one: '−1 pt', '+12 pts'."""
+    return (_("{d} pt") if value.lstrip("+−-") == "1" else _("{d} pts")).format(d=value)
+
+
 def change_ends(ci: tuple[float, float]) -> tuple[str, str]:
     """A change's interval as two ends in points, rounded outward by its width: ('−19', '−8')."""
     lo, hi = ci
