@@ -2,7 +2,8 @@
 
 The engine tells its recorder about every step of the day. A `NullRecorder`, which every run of
 a Monte Carlo batch has, keeps nothing, so the loop pays a call and no more; a `Recorder` keeps
-a `Record` of every activity, report, bribe, find, exposure, seizure, reveal and cascade.
+a `Record` of every activity, report, bribe, refused offer, extortion, held report passed on,
+search sent by a tip, find, exposure, seizure, reveal and cascade.
 """
 
 from __future__ import annotations
@@ -21,10 +22,16 @@ class Record:
 
     kind: "activity" (mechanism = activity; other = partner; detail "registered" or ""),
     "registration", "report" and "bribe" (mechanism = observer; detail = activity; other = the
-    actor a report about a partner concerns), "find" (mechanism = check; detail = state;
-    other = the guest), "cascade" (other = whose phone or log revealed them), "exposed"
-    (mechanism = cause), "seized" (detail "unlocked" or "locked"), "reveal" (mechanism =
-    channel; other = the revealed person; detail "device", "metadata" or "device+metadata").
+    actor a report about a partner concerns; a bribe's amount is the money paid), "offer" (a
+    refused bribe reported with the occurrence: as a report, its amount the extra weight),
+    "extorted" (as a bribe: person = actor, other = partner, amount = the money demanded and
+    paid for holding the report), "passed_on" (a held report passed on: as a report, `since` the
+    day of the occurrence), "search" (mechanism = check sent by a tip to person's home; `via` the
+    observer whose report of day `since` sent it), "find" (mechanism = check; detail = state;
+    other = the guest; `via` and `since` when a tip sent the search), "cascade" (other = whose
+    phone or log revealed them), "exposed" (mechanism = cause), "seized" (detail "unlocked" or
+    "locked"), "reveal" (mechanism = channel; other = the revealed person; detail "device",
+    "metadata" or "device+metadata").
     """
 
     day: int
@@ -34,6 +41,8 @@ class Record:
     other: int = -1
     detail: str = ""
     amount: float = 0.0
+    via: str = ""
+    since: int = 0
 
 
 class NullRecorder:
@@ -63,10 +72,62 @@ class NullRecorder:
     ) -> None:
         """What an observer's watchers reported of an activity's occurrences, and the bribes."""
 
-    def find(
-        self, t: int, check: str, holder: np.ndarray, guest: np.ndarray, state: str, weight: float
+    def offer(
+        self,
+        t: int,
+        observer: str,
+        activity: str,
+        actor: np.ndarray,
+        partner: np.ndarray,
+        offered: np.ndarray,
+        weight: float,
+        sealed: bool,
     ) -> None:
-        """A check found a state held by `holder` (and the guest behind it, or -1)."""
+        """Offers of a bribe an observer refused and reported with the occurrence."""
+
+    def extorted(
+        self,
+        t: int,
+        observer: str,
+        activity: str,
+        actor: np.ndarray,
+        partner: np.ndarray,
+        counts: np.ndarray,
+    ) -> None:
+        """Reports an observer holds over the occurrence's people, who paid her demand."""
+
+    def passed_on(
+        self,
+        t: int,
+        observer: str,
+        activities: list[str],
+        actor: np.ndarray,
+        partner: np.ndarray,
+        counts: np.ndarray,
+        since: np.ndarray,
+        weight: float,
+    ) -> None:
+        """Held reports an observer passes on today (-1 for a person exposed or not named)."""
+
+    def search(
+        self, t: int, check: str, people: np.ndarray, via: list[str], since: np.ndarray
+    ) -> None:
+        """Searches of people's homes that reports (by `via`, on day `since`) sent for today."""
+
+    def find(
+        self,
+        t: int,
+        check: str,
+        holder: np.ndarray,
+        guest: np.ndarray,
+        state: str,
+        weight: float,
+        sent: tuple[list[str], np.ndarray] | None = None,
+    ) -> None:
+        """A check found a state held by `holder` (and the guest behind it, or -1).
+
+        `sent` gives, for a search a tip sent, the observer and the day of the report behind it.
+        """
 
     def exposed(self, t: int, people: np.ndarray, cause: np.ndarray, suspicion: np.ndarray) -> None:
         """People exposed today, with every person's cause and suspicion."""
@@ -147,15 +208,91 @@ class Recorder(NullRecorder):
                 if b >= 0:
                     add(Record(t, "report", observer, b, a, activity, amount))
 
-    def find(
-        self, t: int, check: str, holder: np.ndarray, guest: np.ndarray, state: str, weight: float
+    def offer(
+        self,
+        t: int,
+        observer: str,
+        activity: str,
+        actor: np.ndarray,
+        partner: np.ndarray,
+        offered: np.ndarray,
+        weight: float,
+        sealed: bool,
     ) -> None:
-        """A check found a state held by `holder` (and the guest behind it, or -1)."""
+        """Offers of a bribe an observer refused and reported with the occurrence."""
         add = self._records.append
-        for h, g in zip(holder.tolist(), guest.tolist()):
-            add(Record(t, "find", check, h, g, state, weight))
+        for i in np.flatnonzero(offered > 0):
+            a, b = int(actor[i]), int(partner[i])
+            amount = weight * int(offered[i])
+            if not sealed:
+                add(Record(t, "offer", observer, a, b, activity, amount))
+            if b >= 0:
+                add(Record(t, "offer", observer, b, a, activity, amount))
+
+    def extorted(
+        self,
+        t: int,
+        observer: str,
+        activity: str,
+        actor: np.ndarray,
+        partner: np.ndarray,
+        counts: np.ndarray,
+    ) -> None:
+        """Reports an observer holds over the occurrence's people, who paid her demand."""
+        bribe = self.s.observers[observer].bribe
+        demand = bribe.demanded if bribe is not None else 0.0
+        add = self._records.append
+        for a, b, k in zip(actor.tolist(), partner.tolist(), counts.tolist()):
+            add(Record(t, "extorted", observer, a, b, activity, demand * k))
+
+    def passed_on(
+        self,
+        t: int,
+        observer: str,
+        activities: list[str],
+        actor: np.ndarray,
+        partner: np.ndarray,
+        counts: np.ndarray,
+        since: np.ndarray,
+        weight: float,
+    ) -> None:
+        """Held reports an observer passes on today (-1 for a person exposed or not named)."""
+        add = self._records.append
+        for act, a, b, k, d in zip(
+            activities, actor.tolist(), partner.tolist(), counts.tolist(), since.tolist()
+        ):
+            for person, other in ((a, b), (b, a)):
+                if person >= 0:
+                    add(Record(t, "passed_on", observer, person, other, act, weight * k, since=d))
+
+    def search(
+        self, t: int, check: str, people: np.ndarray, via: list[str], since: np.ndarray
+    ) -> None:
+        """Searches of people's homes that reports (by `via`, on day `since`) sent for today."""
+        add = self._records.append
+        for person, observer, day in zip(people.tolist(), via, since.tolist()):
+            add(Record(t, "search", check, person, via=observer, since=day))
+
+    def find(
+        self,
+        t: int,
+        check: str,
+        holder: np.ndarray,
+        guest: np.ndarray,
+        state: str,
+        weight: float,
+        sent: tuple[list[str], np.ndarray] | None = None,
+    ) -> None:
+        """A check found a state held by `holder` (and the guest behind it, or -1).
+
+        `sent` gives, for a search a tip sent, the observer and the day of the report behind it.
+        """
+        add = self._records.append
+        via, since = sent if sent is not None else ([""] * holder.size, np.zeros(holder.size))
+        for h, g, v, d in zip(holder.tolist(), guest.tolist(), via, since.tolist()):
+            add(Record(t, "find", check, h, g, state, weight, v, int(d)))
             if g >= 0:
-                add(Record(t, "find", check, g, h, state, weight))
+                add(Record(t, "find", check, g, h, state, weight, v, int(d)))
 
     def exposed(self, t: int, people: np.ndarray, cause: np.ndarray, suspicion: np.ndarray) -> None:
         """People exposed today, with every person's cause and suspicion."""

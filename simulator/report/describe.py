@@ -8,6 +8,7 @@ from typing import Any
 from simulator.i18n import _
 from simulator.personas import tabletop_role
 from simulator.report.objectives import objective_claims
+from simulator.report.story import check_phrase
 from simulator.report.words import horizon, leaves_out, share
 from simulator.scenario.model import EVERYONE, Observer, Scenario, objective_text
 
@@ -77,6 +78,30 @@ def _observer_line(s: Scenario, name: str, o: Observer) -> str:
         line += _("; takes a bribe of {price:g} {cur} {p} of the time").format(
             price=o.bribe.price, cur=o.bribe.currency, p=share(o.bribe.accepts)
         )
+        if o.bribe.reports_offer:
+            line += _(", and reports {p} of the bribes it turns down as attempted bribery").format(
+                p=share(o.bribe.reports_offer)
+            )
+        if o.bribe.extorts:
+            line += _(
+                "; of the occurrences that offer nothing, demands {price:g} {cur} for {p} of those "
+                "it would report and holds the report instead"
+            ).format(p=share(o.bribe.extorts), price=o.bribe.demanded, cur=o.bribe.currency)
+            if o.bribe.passes_on:
+                line += _(
+                    ", passing it on with a chance of {p} a day, or when it reports one of the "
+                    "people again"
+                ).format(p=share(o.bribe.passes_on))
+            else:
+                line += _(", passing it on only when it reports one of the people again")
+    for check, tip in o.tips.items():
+        if tip.within == 1:
+            when = _("the next day")
+        else:
+            when = _("1 to {days} days later").format(days=tip.within)
+        line += _(
+            "; {p} of its reports send {check} to the homes of the people named, {when}"
+        ).format(p=share(tip.chance), check=check_phrase(s, check), when=when)
     return line + "."
 
 
@@ -153,7 +178,13 @@ def campaign_lines(s: Scenario) -> list[str]:
     out = []
     for name, camp in s.campaigns.items():
         label = s.campaign_label(name)
-        mult = ", ".join(f"{k} ×{v:g}" for k, v in camp.multiply.items())
+        mult = ", ".join(
+            [f"{k} ×{v:g}" for k, v in camp.multiply.items()]
+            + [
+                _("bribes taken by {observer} ×{factor:g}").format(observer=k, factor=v)
+                for k, v in camp.bribes.items()
+            ]
+        )
         out.append(
             _("Campaign {label}: days {a}–{b}, {mult}.").format(
                 label=label, a=camp.start, b=camp.end, mult=mult
