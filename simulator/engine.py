@@ -162,12 +162,78 @@ class _Day:
     travellers: list[np.ndarray] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class _Terms:
+    """What money does today to a watcher who would report an occurrence (all 0: she reports)."""
+
+    accept: float = 0.0  # an offered bribe is taken: she stays silent
+    report_offer: float = 0.0  # an offer she does not take is reported with the occurrence
+    extort: float = 0.0  # with no offer, she holds the report over its people for money
+
+
+NO_TERMS = _Terms()
+
+
+@dataclass(frozen=True)
+class _Told:
+    """What the watchers of each occurrence did, counted per occurrence."""
+
+    reported: np.ndarray  # reports passed on today
+    silenced: np.ndarray  # offered bribes taken
+    offered: np.ndarray  # offers refused and reported (each also among `reported`)
+    extorted: np.ndarray  # reports held over the occurrence's people for money
+
+
+@dataclass(frozen=True)
+class _Tip:
+    """A check an observer's report can send to the homes of the people it names."""
+
+    check: int  # the check's mechanism
+    name: str
+    chance: float
+    within: int
+
+
+class _Rows:
+    """Things due later (reports held for money, searches sent by tips) as int64 columns."""
+
+    def __init__(self, *names: str):
+        self.cols = {name: np.empty(0, dtype=np.int64) for name in names}
+
+    def __len__(self) -> int:
+        return next(iter(self.cols.values())).size
+
+    def add(self, **cols: np.ndarray | int) -> None:
+        """Append rows; a whole number fills its column for every new row."""
+        size = next((np.size(v) for v in cols.values() if np.ndim(v)), 1)
+        if size == 0:
+            return
+        for name, col in self.cols.items():
+            new = np.broadcast_to(np.asarray(cols[name], dtype=np.int64), (size,))
+            self.cols[name] = np.concatenate([col, new])
+
+    def take(self, mask: np.ndarray) -> dict[str, np.ndarray]:
+        """Remove the rows `mask` selects and return them."""
+        out = {name: col[mask] for name, col in self.cols.items()}
+        self.cols = {name: col[~mask] for name, col in self.cols.items()}
+        return out
+
+
 def campaign_multipliers(scenario: Scenario, target: str) -> np.ndarray:
     """Per-day product of the campaigns' multipliers for one observer or check."""
     out = np.ones(scenario.days + 1)
     for camp in scenario.campaigns.values():
         if target in camp.multiply:
             out[camp.start : camp.end + 1] *= camp.multiply[target]
+    return out
+
+
+def bribe_multipliers(scenario: Scenario, observer: str) -> np.ndarray:
+    """Per-day product of the campaigns' factors on one observer's readiness to take money."""
+    out = np.ones(scenario.days + 1)
+    for camp in scenario.campaigns.values():
+        if observer in camp.bribes:
+            out[camp.start : camp.end + 1] *= camp.bribes[observer]
     return out
 
 
@@ -229,6 +295,7 @@ class Engine:
         self.timing: dict[str, _Timing] = {}
         # The suspicion each pending reveal adds tomorrow (the cascade or the content weight).
         self.pending_weight = np.empty(0, dtype=np.float64)
+        self._plan_reports()
 
     # ----------------------------------------------------------------- set-up
     def _plan_observer(self, name: str) -> _Observer:
@@ -335,6 +402,31 @@ class Engine:
             multiplier=campaign_multipliers(self.s, name),
         )
 
+    def _plan_reports(self) -> None:
+        """What may follow a report: money (campaigns' factors on bribes), held reports, tips."""
+        s = self.s
+        self.bribe_factor = {
+            name: bribe_multipliers(s, name)
+            for name, spec in s.observers.items()
+            if spec.bribe is not None
+        }
+        self.tips = {
+            name: [
+                _Tip(self.mechanisms.index(check), check, tip.chance, tip.within)
+                for check, tip in spec.tips.items()
+            ]
+            for name, spec in s.observers.items()
+        }
+        # Reports held for money: observer (mechanism), activity, the people the report names
+        # (actor -1 under sealed sender), how many watchers hold it, its day, and a serial number
+        # for its counter-based draws.
+        self.held = _Rows("observer", "activity", "actor", "partner", "count", "day", "serial")
+        self.held_serial = 0
+        # Searches sent by tips: check (mechanism), whose home, the day it comes, the observer
+        # (mechanism) whose report sent it, and the day of that report.
+        self.searches = _Rows("check", "person", "day", "observer", "reported")
+        self.named_today: list[np.ndarray] = []
+
     # ------------------------------------------------------------- the loop
     def run(self, on_day: Callable[[], None] | None = None) -> Outcome:
         """Simulate every day and return who was exposed, when and why."""
@@ -396,6 +488,9 @@ class Engine:
         self.pending_weight = earlier.pending_weight
         if earlier.crossed_ever is not None and self.crossed_ever is not None:
             self.crossed_on, self.crossed_ever = earlier.crossed_on, earlier.crossed_ever
+        self.held = earlier.held
+        self.held_serial = earlier.held_serial
+        self.searches = earlier.searches
         self.recorder.resume_from(earlier.recorder)
 
     def _add(
@@ -534,7 +629,6 @@ class Engine:
 
     def _observe(self, obs: _Observer, events: list[_Events], t: int, day: _Day) -> None:
         spec = obs.spec
-        accept = spec.bribe.accepts if spec.bribe is not None else 0.0
         for ev in events:
             if ev.actor.size == 0:
                 continue
@@ -550,15 +644,17 @@ class Engine:
                 notice = notice * obs.attention[location]
             report = np.minimum(notice, 1.0) * spec.reports
             watchers = self._watchers(obs, location)
-            # A watcher who would report may be bribed into silence (report x (1 - accepts) in all).
-            counts, bribed = self._reports(
+            # A watcher who would report may be bribed into silence (report x (1 - accepts) in all),
+            # refuse the bribe and report the offer too, or hold the report for money.
+            told = self._reports(
                 f"observer:{obs.name}:{ev.key}",
                 t,
                 ev.actor,
                 watchers,
                 report,
-                accept if act.offers_bribe else 0.0,
+                self._terms(obs, act.offers_bribe, t),
             )
+            counts, bribed = told.reported, told.silenced
             sealed = (
                 spec.kind == "operator"
                 and act.channel != NO_CHANNEL
@@ -567,6 +663,7 @@ class Engine:
             self.recorder.observation(
                 t, obs.name, act.name, ev.actor, ev.partner, counts, bribed, obs.weight, sealed
             )
+            self._after_reports(obs, ev, t, told, sealed, day)
             hit = counts > 0
             if not hit.any():
                 continue
@@ -582,6 +679,17 @@ class Engine:
             subjects = self._subjects(ev.actor[hit], ev.partner[hit])
             repeat = np.concatenate([counts[hit], counts[hit][ev.partner[hit] >= 0]])
             self._add(subjects, obs.weight * repeat, obs.mechanism, day)
+        self._pass_on(obs, t, day)
+
+    def _terms(self, obs: _Observer, offers: bool, t: int) -> _Terms:
+        """What money does today to this observer's reports of an occurrence (offering a bribe?)."""
+        bribe = obs.spec.bribe
+        if bribe is None:
+            return NO_TERMS
+        factor = self.bribe_factor[obs.name][t]
+        if offers:
+            return _Terms(accept=min(bribe.accepts * factor, 1.0), report_offer=bribe.reports_offer)
+        return _Terms(extort=min(bribe.extorts * factor, 1.0))
 
     def _timing(
         self, obs: _Observer, ev: _Events, hit: np.ndarray, counts: np.ndarray, t: int
@@ -673,12 +781,14 @@ class Engine:
         actor: np.ndarray,
         watchers: np.ndarray,
         chance: np.ndarray,
-        accept: float,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """How many of each event's watchers report it, and how many a bribe silenced.
+        terms: _Terms,
+    ) -> _Told:
+        """What each event's watchers do: report it, take its bribe, or hold it for money.
 
-        Each watcher decides independently with its own counter-based number; one who would
-        report takes the bribe with probability `accept`.
+        Each watcher decides independently with its own counter-based numbers; one who would
+        report takes an offered bribe with probability `terms.accept`, reports an offer she does
+        not take as an attempted bribe with probability `terms.report_offer`, and holds the report
+        of an occurrence that offered nothing for money with probability `terms.extort`.
         """
         if watchers.size and watchers.max() <= 1:
             ids = actor
@@ -690,17 +800,184 @@ class Engine:
             ids = actor[event] * 4096 + slot
             would = self.stream.uniform(purpose, t, ids) < chance[event]
         silenced = (
-            would & (self.stream.uniform("bribe:" + purpose, t, ids) < accept)
-            if accept > 0
+            would & (self.stream.uniform("bribe:" + purpose, t, ids) < terms.accept)
+            if terms.accept > 0
             else np.zeros_like(would)
         )
         reported = would & ~silenced
-        if event is None:
-            return reported.astype(np.int64), silenced.astype(np.int64)
-        return (
-            np.bincount(event, weights=reported, minlength=actor.size).astype(np.int64),
-            np.bincount(event, weights=silenced, minlength=actor.size).astype(np.int64),
+        offered = extorted = None
+        if terms.report_offer > 0:
+            offered = reported & (
+                self.stream.uniform("offer:" + purpose, t, ids) < terms.report_offer
+            )
+        if terms.extort > 0:
+            extorted = reported & (self.stream.uniform("extort:" + purpose, t, ids) < terms.extort)
+            reported &= ~extorted
+
+        def per_event(decided: np.ndarray | None) -> np.ndarray:
+            if decided is None:
+                return np.zeros(actor.size, dtype=np.int64)
+            if event is None:
+                return decided.astype(np.int64)
+            return np.bincount(event, weights=decided, minlength=actor.size).astype(np.int64)
+
+        return _Told(
+            per_event(reported), per_event(silenced), per_event(offered), per_event(extorted)
         )
+
+    # ------------------------------------------------------------ after a report
+    @staticmethod
+    def _named(
+        actor: np.ndarray, partner: np.ndarray, counts: np.ndarray, sealed: bool
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The people reports name, with how many reports name each.
+
+        A report names the actor and the partner; under sealed sender (an actor of -1 in a held
+        report) the partner alone.
+        """
+        hit = counts > 0
+        if sealed:
+            has = hit & (partner >= 0)
+            return partner[has], counts[has]
+        has = hit & (actor >= 0)
+        with_partner = hit & (partner >= 0)
+        return (
+            np.concatenate([actor[has], partner[with_partner]]),
+            np.concatenate([counts[has], counts[with_partner]]),
+        )
+
+    def _after_reports(
+        self, obs: _Observer, ev: _Events, t: int, told: _Told, sealed: bool, day: _Day
+    ) -> None:
+        """What follows an observer's decisions on today's occurrences of one activity.
+
+        A refused offer is reported as an attempted bribe: everyone the report names gains a
+        second report's weight. A report held for money is paid for now and waits in `held`.
+        A report passed on may send its tips' checks, and frees the reports held over its people.
+        """
+        act = self.activities[ev.activity]
+        if told.offered.any():
+            self.recorder.offer(
+                t, obs.name, act.name, ev.actor, ev.partner, told.offered, obs.weight, sealed
+            )
+            people, repeat = self._named(ev.actor, ev.partner, told.offered, sealed)
+            self._add(people, obs.weight * repeat, obs.mechanism, day)
+        if told.extorted.any():
+            hold = told.extorted > 0
+            actor = np.where(sealed, -1, ev.actor[hold])
+            self.recorder.extorted(
+                t, obs.name, act.name, ev.actor[hold], ev.partner[hold], told.extorted[hold]
+            )
+            serial = self.held_serial + np.arange(int(hold.sum()))
+            self.held_serial += serial.size
+            self.held.add(
+                observer=obs.mechanism,
+                activity=ev.activity,
+                actor=actor,
+                partner=ev.partner[hold],
+                count=told.extorted[hold],
+                day=t,
+                serial=serial,
+            )
+        hit = told.reported > 0
+        if not hit.any():
+            return
+        people, _count = self._named(ev.actor, ev.partner, told.reported, sealed)
+        self.named_today.append(people)
+        if self.tips[obs.name]:
+            actor = ev.actor[hit] if not sealed else np.full(int(hit.sum()), -1, dtype=np.int64)
+            self._send_tips(
+                obs,
+                f":{ev.key}",
+                t,
+                ev.actor[hit],
+                actor,
+                ev.partner[hit],
+                told.reported[hit],
+            )
+
+    def _send_tips(
+        self,
+        obs: _Observer,
+        suffix: str,
+        t: int,
+        ids: np.ndarray,
+        actor: np.ndarray,
+        partner: np.ndarray,
+        counts: np.ndarray,
+    ) -> None:
+        """Searches that reports of the day send, each to the homes of the people it names.
+
+        An occurrence reported by k watchers sends a tip's check with chance 1 - (1 - chance)^k,
+        on a day drawn evenly from 1 to `within` days later (one draw gives both: given that the
+        number falls below the chance, its place below it is even).
+        """
+        for tip in self.tips[obs.name]:
+            chance = np.where(counts == 1, tip.chance, 1.0 - (1.0 - tip.chance) ** counts)
+            u = self.stream.uniform(f"tip:{obs.name}:{tip.name}{suffix}", t, ids)
+            sent = u < chance
+            if not sent.any():
+                continue
+            delay = 1 + np.minimum(
+                (u[sent] / chance[sent] * tip.within).astype(np.int64), tip.within - 1
+            )
+            for who in (actor[sent], partner[sent]):
+                has = who >= 0
+                self.searches.add(
+                    check=tip.check,
+                    person=who[has],
+                    day=t + delay[has],
+                    observer=obs.mechanism,
+                    reported=t,
+                )
+
+    def _unexposed(self, people: np.ndarray) -> np.ndarray:
+        """The people, with -1 for anyone already exposed (and for -1)."""
+        return np.where((people >= 0) & self.active[np.maximum(people, 0)], people, -1)
+
+    def _pass_on(self, obs: _Observer, t: int, day: _Day) -> None:
+        """Reports this observer held for money and passes on today, after all.
+
+        From the day after it was held, a report is passed on with chance `passes_on` each day,
+        and on the first day the observer reports one of the people it names. It then adds the
+        weight of its reports, as if made today, to the people it names who are not yet exposed,
+        and may send its tips' checks.
+        """
+        named, self.named_today = self.named_today, []
+        if len(self.held) == 0:
+            return
+        # Exposed people are past suspicion: a held report naming nobody else is forgotten.
+        actor, partner = (
+            self._unexposed(self.held.cols["actor"]),
+            self._unexposed(self.held.cols["partner"]),
+        )
+        gone = (actor < 0) & (partner < 0)
+        if gone.any():
+            self.held.take(gone)
+            actor, partner = actor[~gone], partner[~gone]
+        cols = self.held.cols
+        mine = (cols["observer"] == obs.mechanism) & (cols["day"] < t)
+        if not mine.any():
+            return
+        go = np.zeros(mine.size, dtype=bool)
+        chance = obs.spec.bribe.passes_on if obs.spec.bribe is not None else 0.0
+        if chance > 0:
+            go[mine] = self.stream.uniform(f"pass_on:{obs.name}", t, cols["serial"][mine]) < chance
+        if named:
+            people = distinct(np.concatenate(named))
+            go |= mine & (np.isin(actor, people) | np.isin(partner, people))
+        if not go.any():
+            return
+        actor, partner = actor[go], partner[go]
+        rows = self.held.take(go)
+        names = [self.activities[a].name for a in rows["activity"].tolist()]
+        self.recorder.passed_on(
+            t, obs.name, names, actor, partner, rows["count"], rows["day"], obs.weight
+        )
+        people, repeat = self._named(actor, partner, rows["count"], False)
+        self._add(people, obs.weight * repeat, obs.mechanism, day)
+        if self.tips[obs.name]:
+            self._send_tips(obs, "", t, rows["serial"], actor, partner, rows["count"])
 
     def _watchers(self, obs: _Observer, location: np.ndarray) -> np.ndarray:
         """How many observers of this kind can see an event at each location."""
@@ -716,6 +993,7 @@ class Engine:
         return np.ones(location.size, dtype=np.int64)
 
     def _inspect(self, chk: _Check, t: int, travellers: np.ndarray, day: _Day) -> None:
+        self._search(chk, t, day)
         if chk.every is not None:
             if t % chk.every:
                 return
@@ -741,15 +1019,66 @@ class Engine:
         inspected = self.stream.sample(candidates, chance, f"inspect:{chk.name}", t)
         if inspected.size == 0:
             return
+        self._finds(chk, t, inspected, "find", day)
+
+    def _finds(
+        self,
+        chk: _Check,
+        t: int,
+        inspected: np.ndarray,
+        purpose: str,
+        day: _Day,
+        sent_by: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> None:
+        """Each state the inspected people hold, found with the check's chance; weight per find.
+
+        `sent_by` gives, for searches tips sent, the observer (mechanism) whose report sent each
+        visit and the day of that report.
+        """
         for state, p in chk.finds:
-            here = inspected[self.state_until[state, inspected] >= t]
-            found = here[self.stream.uniform(f"find:{chk.name}:{state}", t, here) < p]
+            present = self.state_until[state, inspected] >= t
+            here = inspected[present]
+            hit = self.stream.uniform(f"{purpose}:{chk.name}:{state}", t, here) < p
+            found = here[hit]
             if found.size == 0:
                 continue
             partner = self.state_partner[state, found].astype(np.int64)
             partner = np.where((partner >= 0) & self.active[np.maximum(partner, 0)], partner, -1)
-            self.recorder.find(t, chk.name, found, partner, self.states[state], chk.weight)
+            sent = None
+            if sent_by is not None:
+                observer, reported = (x[present][hit] for x in sent_by)
+                sent = ([self.mechanisms[m] for m in observer.tolist()], reported)
+            self.recorder.find(t, chk.name, found, partner, self.states[state], chk.weight, sent)
             self._add(self._subjects(found, partner), chk.weight, chk.mechanism, day)
+
+    def _search(self, chk: _Check, t: int, day: _Day) -> None:
+        """The searches tips sent for today: each visits a reported person's home.
+
+        It finds the check's states there with the check's find chances, whatever its rate,
+        coverage or scope, before the day's random inspections; a home two reports sent the same
+        check to on the same day is searched once.
+        """
+        if len(self.searches) == 0:
+            return
+        cols = self.searches.cols
+        due = (cols["check"] == chk.mechanism) & (cols["day"] == t)
+        if not due.any():
+            return
+        rows = self.searches.take(due)
+        person = rows["person"]
+        # One visit per home: the earliest report that sent it (sorted by person, then report).
+        order = np.lexsort((rows["reported"], person))
+        first = np.ones(order.size, dtype=bool)
+        first[1:] = person[order][1:] != person[order][:-1]
+        keep = order[first]
+        keep = keep[self.active[person[keep]]]
+        if keep.size == 0:
+            return
+        person, observer, reported = person[keep], rows["observer"][keep], rows["reported"][keep]
+        self.recorder.search(
+            t, chk.name, person, [self.mechanisms[m] for m in observer.tolist()], reported
+        )
+        self._finds(chk, t, person, "search", day, (observer, reported))
 
     def _expose(self, t: int, day: _Day) -> None:
         if not day.crossed:

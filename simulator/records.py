@@ -2,8 +2,9 @@
 
 The engine tells its recorder about every step of the day. A `NullRecorder`, which every run of
 a Monte Carlo batch has, keeps nothing, so the loop pays a call and no more; a `Recorder` keeps
-a `Record` of every activity, report, bribe, timing link, identification from a listened-to call,
-find, exposure, seizure, reveal and cascade.
+a `Record` of every activity, report, bribe, refused offer, extortion, held report passed on,
+search sent by a tip, timing link, identification from a listened-to call, find, exposure,
+seizure, reveal and cascade.
 """
 
 from __future__ import annotations
@@ -25,16 +26,21 @@ class Record:
 
     kind: "activity" (mechanism = activity; other = partner; detail "registered" or ""),
     "registration", "report" and "bribe" (mechanism = observer; detail = activity; other = the
-    actor a report about a partner concerns), "linked" (an operator links the hidden sender of
-    sealed messages to her by their timing: mechanism = observer; person = the sender; other =
+    actor a report about a partner concerns; a bribe's amount is the money paid), "offer" (a
+    refused bribe reported with the occurrence: as a report, its amount the extra weight),
+    "extorted" (as a bribe: person = actor, other = partner, amount = the money demanded and
+    paid for holding the report), "passed_on" (a held report passed on: as a report, `since` the
+    day of the occurrence), "search" (mechanism = check sent by a tip to person's home; `via` the
+    observer whose report of day `since` sent it), "linked" (an operator links the hidden sender
+    of sealed messages to her by their timing: mechanism = observer; person = the sender; other =
     the message's recipient, or -1 for a post; detail = activity; amount = how many of her sealed
     messages on the channel it had observed), "voice" (mechanism = observer; detail = activity;
     person = the caller her voice on a listened-to call identified), "named" (mechanism =
     observer; detail = activity; person = whom a name spoken on it identified; other = the
-    caller), "find" (mechanism = check; detail = state; other = the guest), "cascade" (other =
-    whose phone, log or words revealed them; detail "" when her phone or the operator's log did,
-    else the ways joined by "+", among "device", "metadata" and "interrogation", or "content" for
-    a name in a kept message), "exposed"
+    caller), "find" (mechanism = check; detail = state; other = the guest; `via` and `since` when
+    a tip sent the search), "cascade" (other = whose phone, log or words revealed them; detail ""
+    when her phone or the operator's log did, else the ways joined by "+", among "device",
+    "metadata" and "interrogation", or "content" for a name in a kept message), "exposed"
     (mechanism = cause), "seized" (detail "unlocked" or "locked"), "reveal" (mechanism =
     channel; other = the revealed person; detail the ways that gave the link away, joined by
     "+": "device", "metadata", "interrogation"; or "content": a message kept on the phone of
@@ -48,6 +54,8 @@ class Record:
     other: int = -1
     detail: str = ""
     amount: float = 0.0
+    via: str = ""
+    since: int = 0
 
 
 class NullRecorder:
@@ -92,10 +100,62 @@ class NullRecorder:
         """Sealed messages an operator reported whose senders it has linked by timing: the links
         made today (`new`, after `seen` observed messages) and the reports on the senders."""
 
-    def find(
-        self, t: int, check: str, holder: np.ndarray, guest: np.ndarray, state: str, weight: float
+    def offer(
+        self,
+        t: int,
+        observer: str,
+        activity: str,
+        actor: np.ndarray,
+        partner: np.ndarray,
+        offered: np.ndarray,
+        weight: float,
+        sealed: bool,
     ) -> None:
-        """A check found a state held by `holder` (and the guest behind it, or -1)."""
+        """Offers of a bribe an observer refused and reported with the occurrence."""
+
+    def extorted(
+        self,
+        t: int,
+        observer: str,
+        activity: str,
+        actor: np.ndarray,
+        partner: np.ndarray,
+        counts: np.ndarray,
+    ) -> None:
+        """Reports an observer holds over the occurrence's people, who paid her demand."""
+
+    def passed_on(
+        self,
+        t: int,
+        observer: str,
+        activities: list[str],
+        actor: np.ndarray,
+        partner: np.ndarray,
+        counts: np.ndarray,
+        since: np.ndarray,
+        weight: float,
+    ) -> None:
+        """Held reports an observer passes on today (-1 for a person exposed or not named)."""
+
+    def search(
+        self, t: int, check: str, people: np.ndarray, via: list[str], since: np.ndarray
+    ) -> None:
+        """Searches of people's homes that reports (by `via`, on day `since`) sent for today."""
+
+    def find(
+        self,
+        t: int,
+        check: str,
+        holder: np.ndarray,
+        guest: np.ndarray,
+        state: str,
+        weight: float,
+        sent: tuple[list[str], np.ndarray] | None = None,
+    ) -> None:
+        """A check found a state held by `holder` (and the guest behind it, or -1).
+
+        `sent` gives, for a search a tip sent, the observer and the day of the report behind it.
+        """
 
     def overheard(
         self,
@@ -233,15 +293,91 @@ class Recorder(NullRecorder):
                 add(Record(t, "linked", observer, a, b, activity, float(k)))
             add(Record(t, "report", observer, a, b, activity, weight * int(c)))
 
-    def find(
-        self, t: int, check: str, holder: np.ndarray, guest: np.ndarray, state: str, weight: float
+    def offer(
+        self,
+        t: int,
+        observer: str,
+        activity: str,
+        actor: np.ndarray,
+        partner: np.ndarray,
+        offered: np.ndarray,
+        weight: float,
+        sealed: bool,
     ) -> None:
-        """A check found a state held by `holder` (and the guest behind it, or -1)."""
+        """Offers of a bribe an observer refused and reported with the occurrence."""
         add = self._records.append
-        for h, g in zip(holder.tolist(), guest.tolist()):
-            add(Record(t, "find", check, h, g, state, weight))
+        for i in np.flatnonzero(offered > 0):
+            a, b = int(actor[i]), int(partner[i])
+            amount = weight * int(offered[i])
+            if not sealed:
+                add(Record(t, "offer", observer, a, b, activity, amount))
+            if b >= 0:
+                add(Record(t, "offer", observer, b, a, activity, amount))
+
+    def extorted(
+        self,
+        t: int,
+        observer: str,
+        activity: str,
+        actor: np.ndarray,
+        partner: np.ndarray,
+        counts: np.ndarray,
+    ) -> None:
+        """Reports an observer holds over the occurrence's people, who paid her demand."""
+        bribe = self.s.observers[observer].bribe
+        demand = bribe.demanded if bribe is not None else 0.0
+        add = self._records.append
+        for a, b, k in zip(actor.tolist(), partner.tolist(), counts.tolist()):
+            add(Record(t, "extorted", observer, a, b, activity, demand * k))
+
+    def passed_on(
+        self,
+        t: int,
+        observer: str,
+        activities: list[str],
+        actor: np.ndarray,
+        partner: np.ndarray,
+        counts: np.ndarray,
+        since: np.ndarray,
+        weight: float,
+    ) -> None:
+        """Held reports an observer passes on today (-1 for a person exposed or not named)."""
+        add = self._records.append
+        for act, a, b, k, d in zip(
+            activities, actor.tolist(), partner.tolist(), counts.tolist(), since.tolist()
+        ):
+            for person, other in ((a, b), (b, a)):
+                if person >= 0:
+                    add(Record(t, "passed_on", observer, person, other, act, weight * k, since=d))
+
+    def search(
+        self, t: int, check: str, people: np.ndarray, via: list[str], since: np.ndarray
+    ) -> None:
+        """Searches of people's homes that reports (by `via`, on day `since`) sent for today."""
+        add = self._records.append
+        for person, observer, day in zip(people.tolist(), via, since.tolist()):
+            add(Record(t, "search", check, person, via=observer, since=day))
+
+    def find(
+        self,
+        t: int,
+        check: str,
+        holder: np.ndarray,
+        guest: np.ndarray,
+        state: str,
+        weight: float,
+        sent: tuple[list[str], np.ndarray] | None = None,
+    ) -> None:
+        """A check found a state held by `holder` (and the guest behind it, or -1).
+
+        `sent` gives, for a search a tip sent, the observer and the day of the report behind it.
+        """
+        add = self._records.append
+        via, since = sent if sent is not None else ([""] * holder.size, np.zeros(holder.size))
+        for h, g, v, d in zip(holder.tolist(), guest.tolist(), via, since.tolist()):
+            add(Record(t, "find", check, h, g, state, weight, v, int(d)))
             if g >= 0:
-                add(Record(t, "find", check, g, h, state, weight))
+                add(Record(t, "find", check, g, h, state, weight, v, int(d)))
 
     def overheard(
         self,

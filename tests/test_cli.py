@@ -46,6 +46,39 @@ def test_show_golden(name):
     golden(f"show-{name}.txt", result.stdout)
 
 
+def test_show_tells_what_money_and_tips_do(scenario_file):
+    path = scenario_file(
+        {
+            "states": {"guest": {"label": "a guest"}},
+            "activities": {"stay": {"who": "everyone", "per_day": 0.1, "state": "guest"}},
+            "observers": {
+                "leader": {
+                    "kind": "leader",
+                    "notice": {"presence": 0.5},
+                    "bribe": {"price": 50, "accepts": 0.6, "extorts": 0.2, "demand": 90},
+                    "tips": {"night": {"chance": 0.25, "within": 1}},
+                }
+            },
+            "checks": {"night": {"label": "night check", "per_week": 0.1, "finds": {"guest": 0.9}}},
+            "campaigns": {"crackdown": {"start": 1, "end": 5, "bribes": {"leader": 0.5}}},
+        }
+    )
+    result = invoke("show", str(path))
+    assert result.exit_code == 0, result.stderr
+    text = " ".join(result.stdout.split())
+    assert "takes a bribe of 50 RMB 60% of the time;" in text
+    assert (
+        "of the occurrences that offer nothing, demands 90 RMB for 20% of those it would report "
+        "and holds the report instead, passing it on only when it reports one of the people again"
+        in text
+    )
+    assert (
+        "25% of its reports send a night check to the homes of the people named, the next day"
+        in (text)
+    )
+    assert "Campaign crackdown: days 1–5, bribes taken by leader ×0.5." in text
+
+
 def test_run_json_follows_the_contract():
     result = invoke("run", *SMALL, "--format", "json", "--seed", "5")
     assert result.exit_code == 0, result.stderr

@@ -134,6 +134,97 @@ def test_bribe_turns_r_into_r_times_one_minus_b(scenario_file):
     )
 
 
+def _one_report_on_day_one(
+    scenario_file, observer, days, extra=None, campaigns=None, offers_bribe=False
+):
+    """Everyone does `act` (a behaviour trace) every day; the observer sees it on day 1 only."""
+    act = {"who": "everyone", "per_day": 1.0, "traces": ["behaviour"], "offers_bribe": offers_bribe}
+    return scenario_file(
+        {
+            "days": days,
+            "population": {"units": 200, "households_per_unit": 100},
+            "activities": {"act": act, **(extra or {}).get("activities", {})},
+            "observers": {"watcher": {"kind": "general", "notice": {"behaviour": 1.0}, **observer}},
+            "campaigns": {
+                "only_day_one": {"start": 2, "end": days, "multiply": {"watcher": 0}},
+                **(campaigns or {}),
+            },
+            **{k: v for k, v in (extra or {}).items() if k != "activities"},
+        }
+    )
+
+
+def test_a_refused_offer_is_a_second_report(scenario_file):
+    """Offered, a bribe is taken with a x m (m: a campaign's factor), else reported with r_o.
+
+    A report weighs 0.6 and the threshold is 1: only a report with its offer (1.2) exposes, so
+    P(exposed on day 1) = (1 - a m) r_o, and nobody is exposed later.
+    """
+    a, m, r_o = 0.6, 0.5, 0.4
+    path = _one_report_on_day_one(
+        scenario_file,
+        {"weight": 0.6, "bribe": {"price": 50, "accepts": a, "reports_offer": r_o}},
+        days=5,
+        offers_bribe=True,
+        campaigns={"crackdown": {"start": 1, "end": 1, "bribes": {"watcher": m}}},
+    )
+    group, _, _ = _curve(path, runs=1)
+    p = (1 - a * m) * r_o
+    _assert_curve(group.curve, lambda t: p, group.people, [1, 5])
+
+
+def test_a_held_report_is_passed_on_with_a_daily_chance(scenario_file):
+    """Held with chance e x m, a report is passed on each later day with chance rho.
+
+    P(exposed by day t) = (1 - e m) + e m (1 - (1 - rho)^(t - 1)) for one report on day 1 that
+    alone exposes.
+    """
+    e, m, rho = 0.8, 0.75, 0.1
+    path = _one_report_on_day_one(
+        scenario_file,
+        {"bribe": {"price": 50, "accepts": 0.9, "extorts": e, "passes_on": rho}},
+        days=30,
+        campaigns={"slack": {"start": 1, "end": 1, "bribes": {"watcher": m}}},
+    )
+    group, _, _ = _curve(path, runs=1)
+    held = e * m
+    _assert_curve(
+        group.curve,
+        lambda t: (1 - held) + held * (1 - (1 - rho) ** (t - 1)),
+        group.people,
+        [1, 2, 5, 10, 30],
+    )
+    assert abs(group.causes["watcher"] - 1.0) < 1e-12
+
+
+@pytest.mark.parametrize("chance,find,within", [(0.3, 0.5, 4), (0.8, 0.9, 1)])
+def test_a_tip_sends_a_search_within_days(scenario_file, chance, find, within):
+    """One report (weight 0) with tip chance p, a state found with chance f, delay D:
+
+    P(exposed) = p f, on a day drawn evenly from 2 to 1 + D, so P(exposed by day 1 + d) =
+    p f d / D; the check's own rate is 0, so nothing else ever finds the state.
+    """
+    path = _one_report_on_day_one(
+        scenario_file,
+        {"weight": 0, "tips": {"search": {"chance": chance, "within": within}}},
+        days=within + 3,
+        extra={
+            "states": {"phone": {}},
+            "activities": {"own": {"who": "everyone", "per_day": 1.0, "state": "phone"}},
+            "checks": {"search": {"per_day": 0, "finds": {"phone": find}}},
+        },
+    )
+    group, _, _ = _curve(path, runs=1)
+    assert group.curve[1] == 0.0, "a search comes at the earliest the day after the report"
+    _assert_curve(
+        group.curve,
+        lambda t: chance * find * min(max(t - 1, 0), within) / within,
+        group.people,
+        range(1, within + 4),
+    )
+    assert set(group.causes) == {"search"}
+
+
 def test_unit_weights_and_threshold_k_follow_binomial_tail(scenario_file):
     a, n, r, k = 0.2, 0.5, 0.6, 3
     q = a * n * r

@@ -423,3 +423,53 @@ def test_too_many_roles_is_a_plain_message(scenario_file):
     path = scenario_file({"population": {"units": 10, "roles": {f"r{i}": 0 for i in range(101)}}})
     text = "\n".join(problems_of(path))
     assert "population.roles: has too many entries (at most 100)" in text
+
+
+def test_tips_and_campaign_bribes_name_what_exists(scenario_file):
+    path = scenario_file(
+        {
+            "states": {"guest": {}},
+            "activities": {"stay": {"who": "everyone", "per_day": 0.1, "state": "guest"}},
+            "observers": {
+                "leader": {
+                    "kind": "leader",
+                    "notice": {"presence": 0.5},
+                    "tips": {
+                        "nigth": {"chance": 0.3, "within": 2},
+                        "road": {"chance": 0.3, "within": 2},
+                    },
+                },
+                "informant": {"kind": "informant", "per_unit": 1},
+            },
+            "checks": {
+                "night": {"per_week": 0.1, "finds": {"guest": 0.9}},
+                "road": {"every": 1, "scope": "travellers", "finds": {"guest": 0.5}},
+            },
+            "campaigns": {
+                "crackdown": {"start": 1, "end": 5, "bribes": {"leader": 0.5, "informant": 0.5}}
+            },
+        }
+    )
+    text = "\n".join(problems_of(path))
+    assert "observers.leader.tips.nigth: no check named `nigth` (did you mean `night`?)" in text
+    assert (
+        "observers.leader.tips.road: a tip sends a check to a home, but `road` stops travellers"
+        in text
+    )
+    # Neither observer has a bribe, so no campaign can change one.
+    assert "campaigns.crackdown.bribes.leader: no observer with a `bribe` named `leader`" in text
+    assert "campaigns.crackdown.bribes.informant: no observer with a `bribe` named" in text
+
+
+def test_a_campaign_may_change_bribes_alone(scenario_file):
+    path = scenario_file(
+        {
+            "observers": {
+                "leader": {"kind": "leader", "bribe": {"price": 50, "accepts": 0.6}},
+            },
+            "campaigns": {"crackdown": {"start": 1, "end": 5, "bribes": {"leader": 0.5}}},
+        }
+    )
+    scenario = load(str(path)).scenario
+    assert scenario.campaigns["crackdown"].multiply == {}
+    assert scenario.observers["leader"].bribe.demanded == 50

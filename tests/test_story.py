@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 from conftest import golden, invoke
 
-from simulator.engine import NOT_EXPOSED, simulate
+from simulator.engine import NOT_EXPOSED, Engine, simulate
 from simulator.report.story import render_md, render_text, story_json, why
 from simulator.scenario import load
-from simulator.teaching.story import tell
+from simulator.streams import Streams, trace_seed
+from simulator.teaching.story import INCREMENTS, decay_factor, tell
 
 
 def test_trace_golden():
@@ -309,3 +311,145 @@ def test_a_story_says_who_was_named_under_interrogation_and_who_in_a_kept_messag
     assert "A message kept on the organiser's end-to-end encrypted messenger names" in render_text(
         story
     )
+
+
+def _money_town(scenario_file, days=120):
+    """Guests stay with hosts (offering a bribe or not); the leader takes money, refuses it,
+    extorts, passes held reports on and sends night checks after her reports."""
+    return scenario_file(
+        {
+            "days": days,
+            "population": {"units": 4, "households_per_unit": 25, "roles": {"guest": 6, "host": 6}},
+            "contacts": {"ties": [{"from": "guest", "to": "host"}]},
+            "states": {"guest_here": {"label": "a guest in the home"}},
+            "activities": {
+                "stay": {
+                    "who": "guest",
+                    "with": "host",
+                    "at": "partner",
+                    "per_day": 0.15,
+                    "nights": 2,
+                    "offers_bribe": True,
+                    "traces": ["presence"],
+                    "state": "guest_here",
+                    "label": "stays the night and pays",
+                },
+                "visit": {
+                    "who": "guest",
+                    "with": "host",
+                    "at": "partner",
+                    "per_day": 0.15,
+                    "nights": 2,
+                    "traces": ["presence"],
+                    "state": "guest_here",
+                    "label": "stays the night",
+                },
+            },
+            "observers": {
+                "leader": {
+                    "kind": "leader",
+                    "label": "the leader",
+                    "notice": {"presence": 0.8},
+                    "reports": 0.8,
+                    "weight": 0.3,
+                    "bribe": {
+                        "price": 50,
+                        "accepts": 0.4,
+                        "reports_offer": 0.5,
+                        "extorts": 0.6,
+                        "demand": 80,
+                        "passes_on": 0.05,
+                    },
+                    "tips": {"night": {"chance": 0.5, "within": 2}},
+                }
+            },
+            "checks": {
+                "night": {
+                    "label": "night check",
+                    "per_week": 0.1,
+                    "finds": {"guest_here": 0.9},
+                    "weight": 0.4,
+                }
+            },
+            "adversary": {"threshold": 2, "decay": {"half_life": 30}},
+        }
+    )
+
+
+def test_money_and_tips_are_told(scenario_file):
+    scenario = load(str(_money_town(scenario_file))).scenario
+    told: dict[str, str] = {}
+    for seed in range(1, 40):
+        outcome = simulate(scenario, 1, seed, record=True)
+        for role in ("guest", "host"):
+            story = tell(scenario, outcome, seed, role)
+            _check_against_outcome(story_json(story), outcome, scenario.mechanisms)
+            text = render_text(story)
+            for kind in ("offer", "extorted", "passed_on", "search"):
+                if any(ev.kind == kind for _d, events in story.days for ev in events):
+                    told.setdefault(kind, text)
+        if len(told) == 4:
+            break
+    assert set(told) == {"offer", "extorted", "passed_on", "search"}
+    flat = {kind: " ".join(text.split()) for kind, text in told.items()}
+    assert (
+        "The leader refuses a bribe of 50 RMB and reports the offer as well: +0.30"
+        in (flat["offer"])
+    )
+    assert (
+        "The leader would report it, but demands 80 RMB to keep quiet; it is paid, and"
+        in (flat["extorted"])
+    )
+    assert "The leader passes on the report held since day" in flat["passed_on"]
+    assert "The leader's report of day" in flat["search"]
+    assert "sends a night check to the home" in flat["search"]
+
+
+def test_every_recorded_increment_adds_up_to_the_engine_suspicion(scenario_file):
+    """Reports, refused offers, held reports passed on and finds of tipped searches: the records
+    hold every increment, so the suspicion they add up to is the engine's, for everyone."""
+    scenario = load(str(_money_town(scenario_file, days=90))).scenario
+    for seed in (1, 2, 3):
+        engine = Engine(scenario, 3, Streams(trace_seed(seed)), record=True)
+        outcome = engine.run()
+        factor = decay_factor(scenario)
+        value = np.zeros(engine.n)
+        last = np.zeros(engine.n, dtype=int)
+        for rec in outcome.records:
+            if rec.kind in INCREMENTS:
+                p = rec.person
+                value[p] = value[p] * factor ** (rec.day - last[p]) + rec.amount
+                last[p] = rec.day
+        value *= factor ** (scenario.days - last)
+        assert np.allclose(value, engine.suspicion, atol=1e-9)
+        kinds = {rec.kind for rec in outcome.records}
+        assert {"offer", "extorted", "passed_on", "search"} <= kinds, kinds
+
+
+def test_a_held_report_is_passed_on_by_the_next_report_of_its_people(scenario_file):
+    scenario = load(str(_money_town(scenario_file))).scenario
+    checked = 0
+    for seed in (1, 2, 3, 4):
+        records = simulate(scenario, 4, seed, record=True).records
+        reports: dict[int, list[int]] = {}
+        passed: dict[tuple[int, int], list[int]] = {}
+        exposed = {rec.person: rec.day for rec in records if rec.kind == "exposed"}
+        for rec in records:
+            if rec.kind == "report":
+                reports.setdefault(rec.person, []).append(rec.day)
+            elif rec.kind == "passed_on":
+                passed.setdefault((rec.since, rec.person), []).append(rec.day)
+        for rec in records:
+            if rec.kind != "extorted":
+                continue
+            named = [p for p in (rec.person, rec.other) if p >= 0]
+            later = [
+                d for p in named for d in reports.get(p, []) if rec.day < d < exposed.get(p, 10**6)
+            ]
+            when = [day for p in named for day in passed.get((rec.day, p), [])]
+            assert all(day > rec.day for day in when)
+            if later:
+                # Passed on by the first later report, if not by chance before it.
+                assert when and min(when) <= min(later)
+                checked += 1
+    assert checked > 0

@@ -10,7 +10,14 @@ from simulator.channels import timing_link_chance
 from simulator.i18n import _
 from simulator.personas import tabletop_role
 from simulator.report.objectives import objective_claims
-from simulator.report.words import horizon, leaves_out, parameter_words, share, with_article
+from simulator.report.words import (
+    check_phrase,
+    horizon,
+    leaves_out,
+    parameter_words,
+    share,
+    with_article,
+)
 from simulator.scenario.model import EVERYONE, Observer, Scenario, objective_text, plain_name
 
 
@@ -147,6 +154,30 @@ def _observer_line(s: Scenario, name: str, o: Observer, technical: bool = False)
         line += _("; takes a bribe of {price:g} {cur} {p}").format(
             price=o.bribe.price, cur=o.bribe.currency, p=_of_the_time(o.bribe.accepts)
         )
+        if o.bribe.reports_offer:
+            line += _(", and reports {p} of the bribes it turns down as attempted bribery").format(
+                p=share(o.bribe.reports_offer)
+            )
+        if o.bribe.extorts:
+            line += _(
+                "; of the occurrences that offer nothing, demands {price:g} {cur} for {p} of those "
+                "it would report and holds the report instead"
+            ).format(p=share(o.bribe.extorts), price=o.bribe.demanded, cur=o.bribe.currency)
+            if o.bribe.passes_on:
+                line += _(
+                    ", passing it on with a chance of {p} a day, or when it reports one of the "
+                    "people again"
+                ).format(p=share(o.bribe.passes_on))
+            else:
+                line += _(", passing it on only when it reports one of the people again")
+    for check, tip in o.tips.items():
+        if tip.within == 1:
+            when = _("the next day")
+        else:
+            when = _("1 to {days} days later").format(days=tip.within)
+        line += _(
+            "; {p} of its reports send {check} to the homes of the people named, {when}"
+        ).format(p=share(tip.chance), check=check_phrase(s, check), when=when)
     if o.overhears is not None:
         line += _(
             "; on a call it listens to, it recognises the caller's voice {voice} and traces a "
@@ -368,7 +399,15 @@ def campaign_lines(s: Scenario, technical: bool = False) -> list[str]:
     out = []
     for name, camp in s.campaigns.items():
         label = s.campaign_label(name)
-        mult = _and([_multiplied(s, k, v) for k, v in camp.multiply.items()])
+        mult = _and(
+            [_multiplied(s, k, v) for k, v in camp.multiply.items()]
+            + [
+                _("{observer} takes bribes {x} as often").format(
+                    observer=with_article(s.observer_label(k), _("the")), x=times_as(v)
+                )
+                for k, v in camp.bribes.items()
+            ]
+        )
         line = _("{label}, days {a} to {b}: {mult}.").format(
             label=label, a=camp.start, b=camp.end, mult=mult
         )

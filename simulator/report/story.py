@@ -15,6 +15,7 @@ from simulator.report.words import (
     mechanism_label,
     observer_phrase,
 )
+from simulator.scenario.model import Scenario
 from simulator.teaching.story import Chain, Event, Increment, Story
 
 # The causal chain names at most this many earlier marks one by one; the rest are summed.
@@ -28,6 +29,13 @@ def cap(text: str) -> str:
 
 def _n(x: float) -> str:
     return f"{x:.2f}"
+
+
+def money(s: Scenario, observer: str, amount: float) -> str:
+    """An amount paid to (or refused by) an observer, in the currency of its bribe: "50 RMB"."""
+    spec = s.observers.get(observer)
+    currency = spec.bribe.currency if spec is not None and spec.bribe is not None else ""
+    return f"{amount:g} {currency}".strip()
 
 
 def _names(story: Story, people: tuple[int, ...] | list[int]) -> str:
@@ -94,14 +102,65 @@ def event_text(story: Story, ev: Event) -> str:
             added=_added(story, ev.amount, ev.subjects),
         )
     if ev.kind == "bribe":
-        spec = s.observers.get(ev.mechanism)
-        currency = spec.bribe.currency if spec is not None and spec.bribe is not None else ""
         return _(
             "{observer} would report it, but takes a bribe of {price} and stays silent."
         ).format(
             observer=cap(observer_phrase(s, ev.mechanism)),
-            price=f"{ev.amount:g} {currency}".strip(),
+            price=money(s, ev.mechanism, ev.amount),
         )
+    if ev.kind == "offer":
+        bribe = s.observers[ev.mechanism].bribe if ev.mechanism in s.observers else None
+        return _(
+            "{observer} refuses a bribe of {price} and reports the offer as well: {added}."
+        ).format(
+            observer=cap(observer_phrase(s, ev.mechanism)),
+            price=money(s, ev.mechanism, bribe.price if bribe is not None else 0.0),
+            added=_added(story, ev.amount, ev.subjects),
+        )
+    if ev.kind == "extorted":
+        people = (ev.actor,) if ev.other < 0 else (ev.actor, ev.other)
+        return _(
+            "{observer} would report it, but demands {price} to keep quiet; it is paid, and the "
+            "report is held over {people}."
+        ).format(
+            observer=cap(observer_phrase(s, ev.mechanism)),
+            price=money(s, ev.mechanism, ev.amount),
+            people=_names(story, people),
+        )
+    if ev.kind == "passed_on":
+        return _(
+            "{observer} passes on the report held since day {since} ({activity}) after all: "
+            "{added}."
+        ).format(
+            observer=cap(observer_phrase(s, ev.mechanism)),
+            since=ev.since,
+            activity=s.activity_label(ev.detail),
+            added=_added(story, ev.amount, ev.subjects),
+        )
+    if ev.kind == "search":
+        later = ev.day - ev.since
+        values = {
+            "observer": cap(observer_phrase(s, ev.via)),
+            "since": ev.since,
+            "check": check_phrase(s, ev.mechanism),
+            "people": _names(story, ev.subjects or (ev.actor,)),
+            "n": later,
+        }
+        if len(ev.subjects) > 1:
+            return ngettext(
+                "{observer}'s report of day {since} sends {check} to the homes of {people}, {n} "
+                "day later.",
+                "{observer}'s report of day {since} sends {check} to the homes of {people}, {n} "
+                "days later.",
+                later,
+            ).format(**values)
+        return ngettext(
+            "{observer}'s report of day {since} sends {check} to the home of {people}, {n} day "
+            "later.",
+            "{observer}'s report of day {since} sends {check} to the home of {people}, {n} days "
+            "later.",
+            later,
+        ).format(**values)
     if ev.kind == "registration":
         return _("The registration goes into a police file: {added}.").format(
             added=_added(story, ev.amount, ev.subjects)
@@ -236,6 +295,32 @@ def _mark(story: Story, inc: Increment, decays: bool) -> str:
         text = _(
             "their name, spoken on {caller}'s call that {observer} listened to on day {day} ("
         ).format(caller=story.name(inc.other), observer=observer_phrase(s, inc.mechanism), **values)
+    elif inc.kind == "offer":
+        text = _("a refused bribe {observer} reported on day {day} ({activity}").format(
+            observer=observer_phrase(s, inc.mechanism),
+            activity=s.activity_label(inc.detail),
+            **values,
+        )
+    elif inc.kind == "passed_on":
+        text = _(
+            "a report {observer} held from day {since} and passed on on day {day} ({activity}"
+        ).format(
+            observer=observer_phrase(s, inc.mechanism),
+            since=inc.since,
+            activity=s.activity_label(inc.detail),
+            **values,
+        )
+    elif inc.kind == "find" and inc.via:
+        text = _(
+            "{check} on day {day}, sent by a report of {observer} on day {since}, that found "
+            "{state} ("
+        ).format(
+            check=check_phrase(s, inc.mechanism),
+            observer=observer_phrase(s, inc.via),
+            since=inc.since,
+            state=s.state_label(inc.detail),
+            **values,
+        )
     elif inc.kind == "find":
         text = _("{check} on day {day} that found {state} (").format(
             check=check_phrase(s, inc.mechanism), state=s.state_label(inc.detail), **values
@@ -279,6 +364,33 @@ def _crossing(story: Story, inc: Increment) -> str:
         return _("{observer} traced a name spoken on {caller}'s call to them (+{amount})").format(
             observer=observer_phrase(s, inc.mechanism),
             caller=story.name(inc.other),
+            amount=_n(inc.amount),
+        )
+    if inc.kind == "offer":
+        return _(
+            "{observer} refused a bribe and reported the offer ({activity}, +{amount})"
+        ).format(
+            observer=observer_phrase(s, inc.mechanism),
+            activity=s.activity_label(inc.detail),
+            amount=_n(inc.amount),
+        )
+    if inc.kind == "passed_on":
+        return _(
+            "{observer} passed on a report held since day {since} ({activity}, +{amount})"
+        ).format(
+            observer=observer_phrase(s, inc.mechanism),
+            since=inc.since,
+            activity=s.activity_label(inc.detail),
+            amount=_n(inc.amount),
+        )
+    if inc.kind == "find" and inc.via:
+        return _(
+            "{check}, sent by a report of {observer} on day {since}, found {state} (+{amount})"
+        ).format(
+            check=check_phrase(s, inc.mechanism),
+            observer=observer_phrase(s, inc.via),
+            since=inc.since,
+            state=s.state_label(inc.detail),
             amount=_n(inc.amount),
         )
     if inc.kind == "find":
@@ -542,10 +654,25 @@ def _event_json(story: Story, ev: Event) -> dict[str, Any]:
         out["other_id"] = ev.other
     if ev.detail:
         out["detail"] = ev.detail
-    if ev.kind in ("report", "voice", "named", "registration", "find", "cascade", "bribe"):
+    if ev.kind in (
+        "report",
+        "voice",
+        "named",
+        "offer",
+        "passed_on",
+        "registration",
+        "find",
+        "cascade",
+        "bribe",
+        "extorted",
+    ):
         out["amount"] = _num(ev.amount)
     if ev.kind == "linked":
         out["messages"] = int(ev.amount)
+    if ev.via:
+        out["via"] = ev.via
+    if ev.since:
+        out["since"] = ev.since
     if ev.subjects:
         out["subjects"] = [story.name(p) for p in ev.subjects]
     if ev.kind == "suspicion":
@@ -568,6 +695,10 @@ def _chain_json(story: Story, chain: Chain) -> list[dict[str, Any]]:
         }
         if inc.detail:
             out["detail"] = inc.detail
+        if inc.via:
+            out["via"] = inc.via
+        if inc.since:
+            out["since"] = inc.since
         if inc.other >= 0:
             out["other"] = story.name(inc.other)
             out["other_id"] = inc.other

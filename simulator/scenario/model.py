@@ -657,11 +657,69 @@ class Overhearing(Model):
 
 
 class Bribe(Model):
-    """What it costs to stop an observer's report, and how often it works."""
+    """What it costs to stop an observer's report, how often it works, and what else money does."""
 
     price: NonNegative = Field(description="what the bribe costs, shown in texts")
-    currency: Text = Field(default="RMB", description="the currency of the price")
-    accepts: Probability = Field(description="chance that the observer takes it and stays silent")
+    currency: Text = Field(default="RMB", description="the currency of the price and the demand")
+    accepts: Probability = Field(
+        description=(
+            "chance that the observer takes an offered bribe and stays silent (campaigns can "
+            "multiply it: `campaigns.NAME.bribes`)"
+        )
+    )
+    reports_offer: Probability = Field(
+        default=0.0,
+        description=(
+            "of the offers the observer does not take, the share it refuses openly and reports as "
+            "an attempted bribe along with the occurrence: everyone the report names gains a "
+            "second report's weight"
+        ),
+    )
+    extorts: Probability = Field(
+        default=0.0,
+        description=(
+            "chance that, instead of passing on a report of an occurrence that offered no bribe, "
+            "the observer demands money and holds the report over the people it names: they pay "
+            "`demand` and the report waits (see `passes_on`); campaigns multiply it as they do "
+            "`accepts`"
+        ),
+    )
+    demand: NonNegative | None = Field(
+        default=None,
+        description=(
+            "what the observer demands for holding a report, shown in texts. Default: `price`"
+        ),
+    )
+    passes_on: Probability = Field(
+        default=0.0,
+        description=(
+            "chance on each later day that the observer passes a held report on after all; it also "
+            "passes it on the first later day it reports one of the people the report names"
+        ),
+    )
+
+    @property
+    def demanded(self) -> float:
+        """What she demands for holding a report: `demand`, or the price."""
+        return self.demand if self.demand is not None else self.price
+
+
+class Tip(Model):
+    """A report that can send a check to the homes of the people it names."""
+
+    chance: Probability = Field(
+        description=(
+            "chance that one reported occurrence sends the check; a report that is held for money "
+            "can send it when it is passed on"
+        )
+    )
+    within: Annotated[int, Field(ge=1, le=MAX_DAYS)] = Field(
+        description=(
+            "the check comes on a day drawn evenly from 1 to `within` days after the report, and "
+            "searches the homes of the people the report names with its own find chances, "
+            "whatever its rate, `coverage` or `scope`"
+        )
+    )
 
 
 class Observer(Model):
@@ -735,7 +793,15 @@ class Observer(Model):
         default=None,
         description=(
             "a bribe that can stop a report when the activity offers one: price, currency and the "
-            "chance it is accepted"
+            "chance it is accepted; also whether a refused offer is reported and whether she "
+            "extorts money for holding a report"
+        ),
+    )
+    tips: dict[Name, Tip] = Field(
+        default={},
+        description=(
+            "checks a report can send to the homes of the people it names, by the check's name: "
+            "the chance and within how many days"
         ),
     )
 
@@ -830,7 +896,7 @@ class Check(Frequency):
 
 
 class Campaign(Model):
-    """A period when some observers' or checks' rates are multiplied."""
+    """A period when some observers' or checks' rates, or bribes' chances, are multiplied."""
 
     label: Text | None = Field(
         default=None, description="its plain name in texts. Default: the name"
@@ -840,10 +906,18 @@ class Campaign(Model):
         description=("last day, included; not before `start`, and it may lie after the last day")
     )
     multiply: dict[Name, Annotated[float, Field(ge=0.0, le=1000.0)]] = Field(
+        default={},
         description=(
             "for each observer or check, by name, the factor on its rate: an observer's notice, a "
             "scheduled check's `coverage`, a check's daily rate"
-        )
+        ),
+    )
+    bribes: dict[Name, Annotated[float, Field(ge=0.0, le=1000.0)]] = Field(
+        default={},
+        description=(
+            "for each observer with a `bribe`, by name, the factor on how readily she takes money: "
+            "her `bribe.accepts` and `bribe.extorts` (a crackdown lowers them; capped at 1)"
+        ),
     )
 
     @model_validator(mode="after")

@@ -309,6 +309,17 @@ def reference_problems(s: Scenario, doc: Document) -> list[Problem]:
     for name, obs in s.observers.items():
         for i, ch in enumerate(obs.channels):
             need(("observers", name, "channels", i), ch, channels, "channel")
+        for check in obs.tips:
+            need(("observers", name, "tips", check), check, list(s.checks), "check")
+            if check in s.checks and s.checks[check].scope == "travellers":
+                problems.append(
+                    doc.problem(
+                        ("observers", name, "tips", check),
+                        f"a tip sends a check to a home, but `{check}` stops travellers on the "
+                        "road; name a check that searches homes",
+                        key=True,
+                    )
+                )
         if name in s.checks:
             problems.append(
                 doc.problem(
@@ -323,9 +334,12 @@ def reference_problems(s: Scenario, doc: Document) -> list[Problem]:
         if isinstance(chk.scope, list):
             for i, role in enumerate(chk.scope):
                 need(("checks", name, "scope", i), role, [*roles, RESIDENT], "role")
+    bribed = [name for name, obs in s.observers.items() if obs.bribe is not None]
     for name, camp in s.campaigns.items():
         for target in camp.multiply:
             need(("campaigns", name, "multiply", target), target, multiplied, "observer or check")
+        for target in camp.bribes:
+            need(("campaigns", name, "bribes", target), target, bribed, "observer with a `bribe`")
     if s.standing is not None:
         for i, role in enumerate(s.standing.roles):
             need(("standing", "roles", i), role, [*roles, RESIDENT], "role")

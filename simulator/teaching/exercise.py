@@ -51,8 +51,10 @@ SAVE_VERSION = 1
 MAX_SAVE_BYTES = 64 * 1024
 # A saved exercise nests three levels deep; anything much deeper is not one.
 MAX_SAVE_DEPTH = 8
-# Events the persona can see for herself; everything else is for the facilitator.
-SEEN = ("find", "exposed", "seized")
+# Events the persona can see for herself (among them money a watcher made her pay); everything
+# else is for the facilitator, such as the report behind a search sent to her home: she sees only
+# what the search finds.
+SEEN = ("find", "extorted", "exposed", "seized")
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ People are called by pseudonyms made from their role or their link to the person
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -23,7 +23,7 @@ from simulator.records import Record
 from simulator.scenario.model import RESIDENT, Scenario
 
 # Kinds of record that add suspicion to their person.
-INCREMENTS = ("report", "voice", "named", "find", "registration", "cascade")
+INCREMENTS = ("report", "voice", "named", "offer", "passed_on", "find", "registration", "cascade")
 # Identifications from a call direction-finding listened to: a voice names its caller, a name
 # spoken on it the person named (the record's person), and the caller is its `other`.
 OVERHEARD = ("voice", "named")
@@ -52,19 +52,24 @@ class Event:
     """One thing that happened on a day of the story.
 
     kind: "activity" (mechanism = activity; actor, other = partner; detail "registered" or ""),
-    "report", "bribe", "registration" (mechanism = observer or "registration"; detail = activity;
-    actor did it with other; subjects = who received `amount`; a bribe's amount is its price),
-    "linked" (mechanism = an operator; actor = the hidden sender it links by the timing of her
-    sealed messages, other = the recipient or -1; detail = activity; amount = how many of her
-    messages it had observed), "voice" and "named" (mechanism = observer; detail = activity; actor
-    made the call it listened to; a voice identifies the actor, a name `other`, the subject),
-    "find" (mechanism = check; detail = state; actor = holder, other = guest), "cascade" (actor is
-    named by other's seized phone or log, or under interrogation or in a kept message when detail
-    says "interrogation", "content", or the ways joined by "+"), "suspicion" (the persona's, after
-    the day's increments: `suspicion`, of which `before` was left from earlier days), "exposed"
-    (mechanism = cause), "seized" (detail "unlocked" or "locked"), "reveal" (mechanism = channel;
-    actor's phone, log or words name other; detail the ways joined by "+" among "device",
-    "metadata" and "interrogation", or "content": a message kept on actor's phone names other).
+    "report", "bribe", "offer", "extorted", "registration" (mechanism = observer or
+    "registration"; detail = activity; actor did it with other; subjects = who received `amount`;
+    a bribe's amount is its price, an extortion's the money demanded, an offer's the weight of
+    reporting the refused bribe), "passed_on" (a held report passed on: as a report, `since` the
+    day of the occurrence), "search" (mechanism = check; a tip sent it to actor's home, `via` the
+    observer whose report of day `since` sent it), "linked" (mechanism = an operator; actor = the
+    hidden sender it links by the timing of her sealed messages, other = the recipient or -1;
+    detail = activity; amount = how many of her messages it had observed), "voice" and "named"
+    (mechanism = observer; detail = activity; actor made the call it listened to; a voice
+    identifies the actor, a name `other`, the subject), "find" (mechanism = check; detail =
+    state; actor = holder, other = guest; `via` and `since` when a tip sent the search),
+    "cascade" (actor is named by other's seized phone or log, or under interrogation or in a kept
+    message when detail says "interrogation", "content", or the ways joined by "+"), "suspicion"
+    (the persona's, after the day's increments: `suspicion`, of which `before` was left from
+    earlier days), "exposed" (mechanism = cause), "seized" (detail "unlocked" or "locked"),
+    "reveal" (mechanism = channel; actor's phone, log or words name other; detail the ways joined
+    by "+" among "device", "metadata" and "interrogation", or "content": a message kept on
+    actor's phone names other).
     """
 
     day: int
@@ -77,6 +82,8 @@ class Event:
     subjects: tuple[int, ...] = ()
     suspicion: float | None = None
     before: float | None = None
+    via: str = ""
+    since: int = 0
 
 
 @dataclass(frozen=True)
@@ -84,12 +91,14 @@ class Increment:
     """Suspicion added to one person by one event, and what was left of it on a later day."""
 
     day: int
-    kind: str  # report, find, registration, cascade
+    kind: str  # one of INCREMENTS
     mechanism: str
     detail: str  # activity of a report or registration, state of a find
     other: int  # who named them (cascade), the partner or guest otherwise
     amount: float
     remaining: float
+    via: str = ""  # the observer whose report sent the search of a find
+    since: int = 0  # the day of a held report's occurrence, or of the report that sent a search
 
 
 @dataclass(frozen=True)
@@ -395,7 +404,7 @@ def _days(
     # Occurrences someone noticed (or that were registered): the only activities worth telling.
     noticed: set[tuple[int, str, int, int]] = set()
     for rec in records:
-        if rec.kind in ("report", "bribe", "registration") and (
+        if rec.kind in ("report", "bribe", "offer", "extorted", "registration") and (
             rec.person in ids or rec.other in ids
         ):
             actor, partner = _who_did(activities, rec)
@@ -443,16 +452,7 @@ def _days(
                 told += 1
             continue
         if last is not None and _mirrors(last, event):
-            events[-1] = Event(
-                last.day,
-                last.kind,
-                last.mechanism,
-                last.actor,
-                last.other,
-                last.detail,
-                last.amount,
-                (*last.subjects, *event.subjects),
-            )
+            events[-1] = replace(last, subjects=(*last.subjects, *event.subjects))
             if rec.kind in INCREMENTS and rec.person == persona:
                 told = len(events) - 1
             continue
@@ -473,12 +473,23 @@ def _mirrors(a: Event, b: Event) -> bool:
     """Whether b is the same occurrence as a, adding suspicion to a's partner (or guest)."""
     if (
         a.kind != b.kind
-        or a.kind not in ("report", "registration", "find")
+        or a.kind not in ("report", "offer", "passed_on", "registration", "find", "search")
         or set(a.subjects) & set(b.subjects)
     ):
         return False
-    same = (a.actor, a.other) == ((b.other, b.actor) if a.kind == "find" else (b.actor, b.other))
-    return same and a.day == b.day and a.mechanism == b.mechanism and a.detail == b.detail
+    if a.kind == "search":
+        # One report sends the check to the homes of everyone it names on the same day.
+        return (a.day, a.mechanism, a.via, a.since) == (b.day, b.mechanism, b.via, b.since)
+    # Finds and passed-on reports name the holder (or actor) first and mirror the pair.
+    swapped = a.kind in ("find", "passed_on")
+    same = (a.actor, a.other) == ((b.other, b.actor) if swapped else (b.actor, b.other))
+    return (
+        same
+        and a.day == b.day
+        and a.mechanism == b.mechanism
+        and a.detail == b.detail
+        and a.since == b.since
+    )
 
 
 def _links_report(report: Event, linked: Event) -> bool:
@@ -516,11 +527,11 @@ def _event(
         if (rec.day, rec.mechanism, rec.person, rec.other) not in noticed:
             return None
         return Event(rec.day, kind, rec.mechanism, rec.person, rec.other, rec.detail)
-    if kind in ("report", "bribe", "registration"):
+    if kind in ("report", "bribe", "offer", "extorted", "registration"):
         if rec.person not in ids and rec.other not in ids:
             return None
         actor, partner = _who_did(activities, rec)
-        subjects = () if kind == "bribe" else (rec.person,)
+        subjects = () if kind in ("bribe", "extorted") else (rec.person,)
         return Event(rec.day, kind, rec.mechanism, actor, partner, rec.detail, rec.amount, subjects)
     if kind == "linked":
         if rec.person not in ids and rec.other not in ids:
@@ -533,10 +544,11 @@ def _event(
         return Event(
             rec.day, kind, rec.mechanism, _caller(rec), named, rec.detail, rec.amount, (rec.person,)
         )
-    if kind == "find":
+    if kind in ("find", "passed_on"):
         if rec.person not in ids and rec.other not in ids:
             return None
-        # The first record of a find names the holder; a mirrored one (the guest) follows it.
+        # The first record of a find names the holder (of a passed-on report, the actor); a
+        # mirrored one (the guest, the partner) follows it.
         return Event(
             rec.day,
             kind,
@@ -546,6 +558,20 @@ def _event(
             rec.detail,
             rec.amount,
             (rec.person,),
+            via=rec.via,
+            since=rec.since,
+        )
+    if kind == "search":
+        if rec.person not in ids:
+            return None
+        return Event(
+            rec.day,
+            kind,
+            rec.mechanism,
+            rec.person,
+            subjects=(rec.person,),
+            via=rec.via,
+            since=rec.since,
         )
     if kind == "cascade":
         if rec.person not in ids:
@@ -633,6 +659,8 @@ def _increment(rec: Record, day: int, factor: float) -> Increment:
         rec.other,
         rec.amount,
         rec.amount * factor ** (day - rec.day),
+        rec.via,
+        rec.since,
     )
 
 
