@@ -100,3 +100,12 @@ def test_one_point_is_singular():
     from simulator.report.words import pts
 
     assert pts(f"{MINUS}1") == f"{MINUS}1 pt" and pts("+12") == "+12 pts"
+
+
+def test_a_persons_thing_is_said_with_an_article_and_never_after_a_bracket():
+    from simulator.report.words import person_phrase, possessive
+
+    assert possessive("organiser", "phone") == "the organiser's phone"
+    assert possessive("member 5", "phone") == "member 5's phone"
+    assert possessive("host (a cousin)", "phone") == "the phone of the host (a cousin)"
+    assert person_phrase("the reporting partner") == "the reporting partner"

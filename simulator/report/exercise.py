@@ -195,6 +195,11 @@ def _comparison(table: Tabletop, debrief: Debrief, alt: Alternative) -> str:
             "Had you chosen “{label}” every turn, exposure of the {role} within {horizon} would "
             "be the same in every run: {theirs}."
         ).format(**values)
+    elif not delta.distinguishable and values["theirs"] == values["mine"]:
+        text = _(
+            "Had you chosen “{label}” every turn, exposure of the {role} within {horizon} would "
+            "be about the same as yours, {mine} ({interval} points)."
+        ).format(**values)
     elif not delta.distinguishable:
         text = _(
             "Had you chosen “{label}” every turn, exposure of the {role} within {horizon} would "

@@ -21,7 +21,7 @@ from simulator.messaging.adversary import (
 from simulator.messaging.network import LogLine
 from simulator.messaging.wire import unpack
 from simulator.report.grid import table_width
-from simulator.report.words import percent, titled
+from simulator.report.words import percent, person_phrase, possessive, titled
 from simulator.scenario import LoadedScenario
 
 LOG_LINES = 8
@@ -336,12 +336,16 @@ def seize_table(
     buffer = io.StringIO()
     console = _console(buffer, width)
     state = _("unlocked") if report.unlocked else _("locked")
-    title = _(
-        "{title}: phone of {person}, seized at the end of day {day} ({state}, seed {seed})"
-    ).format(title=titled(loaded), person=who, day=report.day, state=state, seed=seed)
+    title = _("{title}: {phone}, seized at the end of day {day} ({state}, seed {seed})").format(
+        title=titled(loaded),
+        phone=possessive(who, _("phone")),
+        day=report.day,
+        state=state,
+        seed=seed,
+    )
     console.print(title)
     table = Table()
-    table.add_column(_("Messages {person} sent or received").format(person=who))
+    table.add_column(_("Messages {person} sent or received").format(person=person_phrase(who)))
     table.add_column(_("Count"), justify="right")
     for label, value in (
         (_("all of them"), report.total),
@@ -363,7 +367,7 @@ def seize_table(
         outcomes = {
             "read": _("readable without a key"),
             "decrypted": _("decrypted with the phone's keys"),
-            "unreadable": _("authentication failed with every key: unreadable"),
+            "unreadable": _("no key on the phone opens it: unreadable"),
         }
         for line, outcome in report.tapped_examples:
             console.print(
@@ -454,15 +458,16 @@ def seize_table(
     if report.exposed and report.via_interrogation:
         sentences.append(
             _(
-                "A chance of a reveal is what `exposure run` uses for these links: the channel's "
-                "reveal probability for the phone, for the log and for the interrogation."
+                "The chances beside each person are the ones `exposure run` uses for these links: "
+                "how often the phone, the operator's log and an interrogation give such a link "
+                "away."
             )
         )
     elif report.exposed:
         sentences.append(
             _(
-                "A chance of a reveal is what `exposure run` uses for these links: the channel's "
-                "reveal probability for the phone and for the log."
+                "The chances beside each person are the ones `exposure run` uses for these links: "
+                "how often the phone and the operator's log give such a link away."
             )
         )
     for sentence in sentences:

@@ -382,3 +382,19 @@ def titled(loaded: Any) -> str:
     s = loaded.scenario
     what = variant_words(s, loaded.patches.countermeasures, list(loaded.patches.overrides))
     return f"{s.title}, {what}" if what else s.title
+
+
+def person_phrase(name: str) -> str:
+    """A person's name as a noun phrase: 'organiser' -> 'the organiser'; 'member 5' stays."""
+    first = name.split(" ", 1)[0].lower()
+    if name[-1:].isdigit() or first in ("the", "a", "an"):
+        return name
+    return f"{_('the')} {name}"
+
+
+def possessive(name: str, thing: str) -> str:
+    """Whose thing: "the organiser's phone"; "the phone of the host (the trader's cousin)"."""
+    owner = person_phrase(name)
+    if owner.endswith(")") or owner.endswith("'s"):
+        return _("the {thing} of {owner}").format(thing=thing, owner=owner)
+    return _("{owner}'s {thing}").format(owner=owner, thing=thing)
