@@ -38,6 +38,15 @@ class ChannelRules:
         """Sealed-sender channels whose operator can link a hidden sender by timing."""
         return self.sealed_sender & (self.timing_link > 0)
 
+    @property
+    def attributable_links(self) -> np.ndarray:
+        """Sealed-sender channels whose log links people once timing names a message's sender.
+
+        A logged sealed message whose sender the operator had linked by timing when she sent it
+        shows both its ends, as an unsealed one does.
+        """
+        return self.logs_metadata & self.timed & (self.reveal_metadata > 0)
+
 
 def channel_rules(scenario: Scenario) -> ChannelRules:
     """Derive the engine's per-channel rules from the scenario's channel definitions."""
@@ -66,11 +75,14 @@ def reveal_parts(
     unlocked: np.ndarray,
     held: np.ndarray,
     logged: np.ndarray,
+    by_timing: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The three independent ways an arrest gives away each link: (d, m, i).
 
     d is the channel's device reveal when the phone is unlocked and holds the link; m its metadata
-    reveal when the operator logged a message on the link and can see both ends; i its
+    reveal when the operator logged a message on the link and can see both ends: on a channel that
+    shows senders, any message; under sealed sender, a message whose sender the operator had
+    linked by timing when she sent it (`by_timing`, see `attributable_links`); i its
     interrogation chance, which needs neither phone nor log: the person in custody knows her
     contacts. The engine calls this with what its arrays say a phone holds; `exposure seize` with
     what it finds on the phone.
@@ -78,7 +90,10 @@ def reveal_parts(
     p_device = np.where(
         unlocked & rules.on_device[channel] & held, rules.reveal_device[channel], 0.0
     )
-    p_meta = np.where(logged & rules.metadata_links[channel], rules.reveal_metadata[channel], 0.0)
+    shown = logged & rules.metadata_links[channel]
+    if by_timing is not None:
+        shown = shown | (by_timing & rules.attributable_links[channel])
+    p_meta = np.where(shown, rules.reveal_metadata[channel], 0.0)
     return p_device, p_meta, rules.interrogation[channel]
 
 
@@ -88,9 +103,10 @@ def reveal_chance(
     unlocked: np.ndarray,
     held: np.ndarray,
     logged: np.ndarray,
+    by_timing: np.ndarray | None = None,
 ) -> np.ndarray:
     """Chance that an arrest reveals each link: 1 − (1 − d)(1 − m)(1 − i) (see `reveal_parts`)."""
-    p_device, p_meta, p_asked = reveal_parts(rules, channel, unlocked, held, logged)
+    p_device, p_meta, p_asked = reveal_parts(rules, channel, unlocked, held, logged, by_timing)
     return 1.0 - (1.0 - p_device) * (1.0 - p_meta) * (1.0 - p_asked)
 
 

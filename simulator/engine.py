@@ -105,6 +105,7 @@ class _Events:
     # activity's `off_channel` turned into this one, "<that activity>:off_channel", so that an
     # actor doing both on one day is noticed and registered on independent numbers.
     key: str = ""
+    edge: np.ndarray | None = None  # the link positions crossed, actor by actor (None: none)
 
 
 @dataclass
@@ -124,6 +125,7 @@ class _Timing:
     seen: np.ndarray  # int32[n]: the sender's sealed messages here that an operator observed
     last: np.ndarray  # int64[n]: the last of them counted (day × activities + activity), -1: none
     day: np.ndarray  # int32[n]: the day her messages here were linked to her, NEVER if not yet
+    linking: np.ndarray  # int64[n]: the message that linked her (as `last`), -1 if none yet
 
     @classmethod
     def empty(cls, n: int) -> _Timing:
@@ -132,6 +134,7 @@ class _Timing:
             np.zeros(n, dtype=np.int32),
             np.full(n, -1, dtype=np.int64),
             np.full(n, NEVER, dtype=np.int32),
+            np.full(n, -1, dtype=np.int64),
         )
 
 
@@ -147,6 +150,8 @@ class LinkReveals:
     interrogation: np.ndarray  # chance she names the other end in custody
     unlocked: np.ndarray  # bool: her phone was opened
     kept: np.ndarray  # int: messages of the conversation her phone still keeps (0 when unused)
+    # bool: the log shows both ends only because timing named a sealed message's sender
+    by_timing: np.ndarray
 
     @property
     def chance(self) -> np.ndarray:
@@ -293,6 +298,13 @@ class Engine:
         self.pending = np.empty(0, dtype=np.int64)
         # Timing analysis of sealed-sender channels, by channel name (see `_timing`).
         self.timing: dict[str, _Timing] = {}
+        # Per link position: a sealed message crossed it whose sender timing had linked when she
+        # sent it, so the operator's log shows both its ends (see `_attribute`).
+        self.attributed = (
+            np.zeros(self.pop.indices.size, dtype=bool)
+            if self.messaging and bool(self.rules.attributable_links.any())
+            else None
+        )
         # The suspicion each pending reveal adds tomorrow (the cascade or the content weight).
         self.pending_weight = np.empty(0, dtype=np.float64)
         self._plan_reports()
@@ -447,6 +459,7 @@ class Engine:
         for obs in self.observers:
             self._observe(obs, events, t, day)
             self._overhear(obs, events, t, day)
+        self._attribute(events, t)
         travellers = (
             distinct(np.concatenate(day.travellers)) if day.travellers else np.empty(0, np.int64)
         )
@@ -485,6 +498,8 @@ class Engine:
             self.last_message = earlier.last_message
         self.pending = earlier.pending
         self.timing = earlier.timing  # a sender once linked by timing stays linked
+        if earlier.attributed is not None and self.attributed is not None:
+            self.attributed = earlier.attributed  # and what the log shows of her stays shown
         self.pending_weight = earlier.pending_weight
         if earlier.crossed_ever is not None and self.crossed_ever is not None:
             self.crossed_on, self.crossed_ever = earlier.crossed_on, earlier.crossed_ever
@@ -620,7 +635,7 @@ class Engine:
             )
         if "travel" in act.traces:
             day.travellers.append(actor)
-        return _Events(index, actor, partner, registered, key)
+        return _Events(index, actor, partner, registered, key, edge)
 
     @staticmethod
     def _subjects(actor: np.ndarray, partner: np.ndarray) -> np.ndarray:
@@ -719,6 +734,7 @@ class Engine:
             state.day[sender] == NEVER
         )
         state.day[sender[fresh]] = t
+        state.linking[sender[fresh]] = message
         linked = np.zeros(hit.size, dtype=bool)
         linked[hit] = state.day[sender] != NEVER
         new = np.zeros(hit.size, dtype=bool)
@@ -735,6 +751,33 @@ class Engine:
             obs.weight,
         )
         return linked
+
+    def _attribute(self, events: list[_Events], t: int) -> None:
+        """Note the links of today's sealed messages whose senders timing had linked by then.
+
+        Run after every observer, once today's timing links are made. A message counts from the
+        one that linked its sender on, never before it: messages are taken by day, then activity
+        by activity, as `_timing` numbers them. Such a message shows the operator's log both its
+        ends, so the link it crossed counts as logged at a seizure (`reveal_parts`); who sent it
+        matters, not whether the other end was ever linked.
+        """
+        if self.attributed is None or not self.timing:
+            return
+        names = list(self.s.channels)
+        for ev in events:
+            act = self.activities[ev.activity]
+            if ev.edge is None or ev.edge.size == 0 or act.channel == NO_CHANNEL:
+                continue
+            state = self.timing.get(names[act.channel])
+            if state is None or not self.rules.attributable_links[act.channel]:
+                continue
+            edge = ev.edge[self.pop.edge_channel[ev.edge] == act.channel]
+            sender = self.edge_source[edge]
+            linking = state.linking[sender]
+            message = t * len(self.activities) + ev.activity
+            shown = edge[(linking >= 0) & (linking <= message)]
+            self.attributed[shown] = True
+            self.attributed[self.pop.reverse[shown]] = True
 
     def _overhear(self, obs: _Observer, events: list[_Events], t: int, day: _Day) -> None:
         """What direction-finding identifies from the radio calls it listens to today.
@@ -1181,9 +1224,17 @@ class Engine:
             logged = last != NEVER
         else:
             logged = np.zeros(edges.size, dtype=bool)
-        device, metadata, asked = reveal_parts(rules, channel, owner_unlocked, held, logged)
+        timed = (
+            self.attributed[edges] & ~rules.metadata_links[channel]
+            if self.attributed is not None
+            else np.zeros(edges.size, dtype=bool)
+        )
+        device, metadata, asked = reveal_parts(rules, channel, owner_unlocked, held, logged, timed)
+        timed &= metadata > 0
         kept = self.kept_messages(edges, channel, t)
-        return LinkReveals(edges, owner, channel, device, metadata, asked, owner_unlocked, kept)
+        return LinkReveals(
+            edges, owner, channel, device, metadata, asked, owner_unlocked, kept, timed
+        )
 
     def content_named(
         self, links: LinkReveals, t: int

@@ -99,6 +99,20 @@ def timing_links(run: MessagingRun) -> tuple[list[TimingLink], dict[int, int]]:
     return sorted(links.values(), key=lambda k: k.message), attributed
 
 
+def links_by_timing(run: MessagingRun) -> set[int]:
+    """The links (their ids) of the sealed log lines the operator attributes to a sender by timing.
+
+    A line of a sealed message whose sender the operator had linked by timing when she sent it
+    (`timing_links`: from the message that linked her on, never before) shows both its ends, as an
+    unsealed line does; the simulation knows the link each line crossed.
+    """
+    _links, attributed = timing_links(run)
+    if not attributed:
+        return set()
+    crossed = {line: position for m in run.messages for line, position in zip(m.log_lines, m.links)}
+    return {run.link_id(crossed[line]) for line in attributed}
+
+
 def tap(run: MessagingRun, person: int | None = None) -> TapReport:
     """The operator's view: every logged message, an attempt to read each, the links they show."""
     log = run.network.log
@@ -186,6 +200,8 @@ class ExposedPerson:
     via_metadata: bool
     chance: float
     via_interrogation: bool = False  # she can be named under interrogation
+    # The log links her only through sealed messages whose sender timing had named.
+    via_timing: bool = False
 
 
 @dataclass(frozen=True)
@@ -238,6 +254,11 @@ class SeizeReport:
     def via_interrogation(self) -> int:
         """People the person can be made to name in custody."""
         return sum(e.via_interrogation for e in self.exposed)
+
+    @property
+    def via_timing(self) -> int:
+        """People the log links only because timing named the sender of a sealed message."""
+        return sum(e.via_timing for e in self.exposed)
 
 
 @dataclass
@@ -418,8 +439,12 @@ def _exposed(
     )
     rules = channel_rules(run.scenario)
     channel = pop.edge_channel[positions].astype(np.int64)
+    # Under sealed sender: a line whose sender the operator had linked by timing shows both ends.
+    timed = np.isin(link_ids, np.array(sorted(links_by_timing(run)), dtype=np.int64))
+    timed &= ~rules.metadata_links[channel]
     unlocked_arr = np.full(positions.size, unlocked)
-    device, meta, asked = reveal_parts(rules, channel, unlocked_arr, held, logged)
+    device, meta, asked = reveal_parts(rules, channel, unlocked_arr, held, logged, timed)
+    timed &= meta > 0
     chance = 1.0 - (1.0 - device) * (1.0 - meta) * (1.0 - asked)
     out = []
     for q in np.unique(partners).tolist():
@@ -433,6 +458,7 @@ def _exposed(
                     bool((meta[at] > 0).any()),
                     p,
                     bool((asked[at] > 0).any()),
+                    bool(timed[at].any() and not ((meta[at] > 0) & ~timed[at]).any()),
                 )
             )
     return out

@@ -277,6 +277,8 @@ def seize_json(report: SeizeReport, loaded: LoadedScenario, seed: int) -> dict[s
     """The `seize --format json` document."""
     roles = loaded.scenario.role_names
     pop_role = report.roles
+    # Whom the log links only through a timing link: when some sealed channel can be linked.
+    timed = bool(channel_rules(loaded.scenario).timed.any())
     return {
         "scenario": _scenario_json(loaded),
         "settings": {"seed": seed, "countermeasures": list(loaded.countermeasures)},
@@ -298,12 +300,14 @@ def seize_json(report: SeizeReport, loaded: LoadedScenario, seed: int) -> dict[s
                     "person": report.names[e.person],
                     "role": roles[pop_role[e.person]],
                     "via": _via(e),
+                    **({"log_by_timing": e.via_timing} if timed else {}),
                     "chance": round(e.chance, 6),
                 }
                 for e in report.exposed
             ],
             "via_device": report.via_device,
             "via_metadata": report.via_metadata,
+            **({"via_timing": report.via_timing} if timed else {}),
             "via_interrogation": report.via_interrogation,
         },
         "content": {
@@ -388,7 +392,7 @@ def seize_table(
         cells = [
             report.names[e.person],
             _("yes") if e.via_device else "—",
-            _("yes") if e.via_metadata else "—",
+            (_("yes, by timing") if e.via_timing else _("yes")) if e.via_metadata else "—",
         ]
         if asked:
             cells.append(_("yes") if e.via_interrogation else "—")
@@ -441,6 +445,14 @@ def seize_table(
             "whatever the phone still holds."
         ).format(device=report.via_device, metadata=report.via_metadata)
     )
+    if report.via_timing:
+        sentences.append(
+            _(
+                "The log does not show who sent a sealed message, yet it links {n} of these people "
+                "only because it linked a sender by timing: from the message that linked her on, "
+                "her sealed messages show both ends."
+            ).format(n=report.via_timing)
+        )
     if report.via_interrogation:
         sentences.append(
             _(

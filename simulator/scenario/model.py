@@ -344,7 +344,9 @@ class Channel(Model):
             "one message the operator observes lets it link the hidden sender by timing (a "
             "statistical disclosure attack): after k observed messages of a sender on this "
             "channel she is linked with chance 1 − (1 − q)^k, and from the message that links "
-            "her, her messages here count against her as if unsealed"
+            "her, her messages here count against her as if unsealed, and at a seizure the "
+            "operator's log shows both ends of each of them, so a link she sent one on can be "
+            "revealed with `reveal.metadata`"
         ),
     )
 
