@@ -76,7 +76,7 @@ def test_show_tells_what_money_and_tips_do(scenario_file):
         "25% of its reports send a night check to the homes of the people named, the next day"
         in (text)
     )
-    assert "Campaign crackdown: days 1–5, bribes taken by leader ×0.5." in text
+    assert "crackdown, days 1 to 5: the leader takes bribes half as often." in text
 
 
 def test_run_json_follows_the_contract():

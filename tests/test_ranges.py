@@ -164,8 +164,10 @@ def test_every_bundled_estimate_has_a_range(name):
 
 
 def test_show_prints_a_range_beside_its_value():
-    result = invoke("show", "border-phone")
-    assert "observers.df.fix_minutes: 2.5 (sourced range 0.5–5)" in result.stdout
+    said = " ".join(invoke("show", "border-phone").stdout.split())
+    assert "fix minutes of “radio direction-finding team”: 2.5 (sourced range 0.5–5)" in said
+    technical = invoke("show", "border-phone", "--technical").stdout
+    assert "observers.df.fix_minutes: 2.5 (sourced range 0.5–5)" in technical
 
 
 def test_ranged_values_simulate_exactly_as_the_plain_values(tmp_path):
