@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -526,3 +527,26 @@ def test_tap_shows_who_timing_links():
             "links"
         ]
     )
+
+
+def test_a_phone_used_for_calls_holds_call_records_not_texts(tmp_path):
+    """border-phone's North Korean phone only rings sources: a seizure shows calls, no chat."""
+    from click.testing import CliRunner
+
+    from simulator.cli import cli
+
+    out = CliRunner().invoke(cli, ["seize", "border-phone", "--person", "reporting_partner"])
+    assert out.exit_code == 0, out.output
+    assert '"a call"' in out.output
+    assert "leaflets" not in out.output and "printer" not in out.output
+    # A channel's declared samples are what its messages say; the default set is used otherwise.
+    text = (Path(__file__).parent.parent / "scenarios" / "group-chat.yaml").read_text("utf-8")
+    declared = text.replace(
+        "    content: {names:", '    content: {samples: ["see you at the usual place"], names:', 1
+    )
+    assert declared != text
+    path = tmp_path / "chat.yaml"
+    path.write_text(declared, encoding="utf-8")
+    said = CliRunner().invoke(cli, ["seize", str(path), "--person", "organiser", "--day", "20"])
+    assert said.exit_code == 0, said.output
+    assert '"see you at the usual place"' in said.output and "leaflets" not in said.output

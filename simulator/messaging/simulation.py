@@ -57,6 +57,18 @@ def message_texts() -> list[str]:
     ]
 
 
+def _texts_of(scenario: Scenario, activity: str, channel: int) -> list[str]:
+    """What an activity's messages on its channel say: a call record on a channel of calls, the
+    channel's declared samples, or the built-in texts."""
+    content = list(scenario.channels.values())[channel].content
+    if content.calls:
+        minutes = scenario.activities[activity].minutes
+        if minutes is None:
+            return [_("a call")]
+        return [_("a call of {m:g} minutes").format(m=minutes)]
+    return list(content.samples) or message_texts()
+
+
 @dataclass(frozen=True)
 class Message:
     """One message as only the simulation knows it: every recipient, every envelope."""
@@ -183,7 +195,7 @@ def simulate_messaging(scenario: Scenario, seed: int, days: int | None = None) -
         if c.retention_days is not None and c.on_device
     }
     keeps = {i: c.keeps_contacts for i, c in enumerate(chans)}
-    texts = message_texts()
+    texts = {plan.name: _texts_of(scenario, plan.name, plan.channel) for plan in plans}
     for t in range(1, horizon + 1):
         for plan in plans:
             # Nobody is exposed here, so everyone the engine would pick acts, on the same numbers.
@@ -205,7 +217,8 @@ def simulate_messaging(scenario: Scenario, seed: int, days: int | None = None) -
             seconds = DAY_START + (
                 streams.uniform(f"time:{plan.name}", t, actor) * DAY_LENGTH
             ).astype(np.int64)
-            pick = (streams.uniform(f"text:{plan.name}", t, actor) * len(texts)).astype(np.int64)
+            said = texts[plan.name]
+            pick = (streams.uniform(f"text:{plan.name}", t, actor) * len(said)).astype(np.int64)
             group = (
                 list(scenario.groups).index(scenario.activities[plan.name].with_ or "")
                 if plan.to_group
@@ -224,7 +237,7 @@ def simulate_messaging(scenario: Scenario, seed: int, days: int | None = None) -
             ):
                 if link:
                     run.timed.add(len(run.messages))
-                _send(run, plan.channel, a, links.tolist(), t, second, texts[k], group)
+                _send(run, plan.channel, a, links.tolist(), t, second, said[k], group)
         for dev in network.devices.values():
             dev.expire(t, retention, keeps)
     return run

@@ -458,7 +458,7 @@ def seize_table(
             _(
                 "Under interrogation {person} can be made to name {n} of them, whether the phone "
                 "opens or not."
-            ).format(person=who, n=report.via_interrogation)
+            ).format(person=person_phrase(who), n=report.via_interrogation)
         )
     if report.kept_conversations:
         sentences.append(

@@ -260,7 +260,25 @@ class Reveal(Model):
 
 
 class Content(Model):
-    """What the messages still kept on a seized, unlocked phone say about other people."""
+    """What the messages on a channel are, and what those still kept on a seized phone say."""
+
+    calls: bool = Field(
+        default=False,
+        description=(
+            "the channel carries phone calls, not texts: a phone and the operator's log hold call "
+            "records (who called whom, when, for how long), which `exposure tap` and `exposure "
+            "seize` show instead of sample texts"
+        ),
+    )
+    samples: Annotated[
+        list[Annotated[str, StringConstraints(max_length=200)]], Field(max_length=50)
+    ] = Field(
+        default=[],
+        description=(
+            "sample texts the messages on this channel carry, as `tap` and `seize` show them "
+            "(synthetic, no real names). Default: a built-in set of short plans and warnings"
+        ),
+    )
 
     names: Probability = Field(
         default=0.0,
