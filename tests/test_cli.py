@@ -384,3 +384,22 @@ def test_learner_output_has_no_internal_names_or_formulas(args):
     assert not re.search(r"\b[a-z]+_[a-z_]+ ×", text)
     assert not re.search(r"×\s?[0-9.]+,? [a-z]+_[a-z]+", text)
     assert not re.search(r"\b(the|a|an) (the|a|an)\b", text, re.IGNORECASE), args
+
+
+@pytest.mark.parametrize(
+    ("name", "args"),
+    [
+        ("run-border-phone.txt", ["run", "border-phone", "--runs", "40"]),
+        ("run-group-chat.txt", ["run", "group-chat", "--runs", "40"]),
+        ("compare-border-phone.txt", ["compare", "border-phone", "--runs", "40"]),
+        ("compare-group-chat.txt", ["compare", "group-chat", "--runs", "40"]),
+        ("trace-border-phone.txt", ["trace", "border-phone"]),
+        ("seize-border-phone.txt", ["seize", "border-phone", "--person", "reporting_partner"]),
+        ("seize-group-chat.txt", ["seize", "group-chat", "--person", "organiser"]),
+    ],
+)
+def test_what_a_room_reads_at_80_columns(name, args):
+    """Golden pages of the commands a trainer projects, at the 80 columns they are laid out for."""
+    result = invoke(*args)
+    assert result.exit_code == 0, result.output
+    golden(f"80-{name}", result.stdout)

@@ -217,8 +217,9 @@ def _arrow(a: str, b: str, d: str, pa: float, pb: float) -> tuple[str, str]:
     """The two shares of 'from A to B' so that they differ by the change printed beside them.
 
     Each share is rounded by its own interval, the change by its own: 62% and 56% can sit beside
-    a change of −6.5 or −5.5. When the rounded shares do not differ by the printed change, both are
-    given to one decimal (62.3% → 56.8%).
+    a change of −6.5 or −5.5. When the rounded shares do not differ by the printed change, the
+    second is the first plus the change, so that the sentence adds up without claiming more
+    precision than either figure has.
     """
     try:
         whole_a, whole_b = float(a.rstrip("%")), float(b.rstrip("%"))
@@ -227,7 +228,8 @@ def _arrow(a: str, b: str, d: str, pa: float, pb: float) -> tuple[str, str]:
         return a, b  # 'fewer than 1 in 2,000' and the like: no arithmetic to keep
     if abs((whole_b - whole_a) - printed) < 1e-9:
         return a, b
-    return f"{pa * 100:.1f}%", f"{pb * 100:.1f}%"
+    other = min(max(whole_a + printed, 0.0), 100.0)
+    return a, f"{other:g}%"
 
 
 def variant_sentence(c: Comparison, v: Variant) -> str:

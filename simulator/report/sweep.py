@@ -12,7 +12,7 @@ from simulator.i18n import _
 from simulator.report.charts import oat_chart, sobol_chart
 from simulator.report.grid import Grid, document
 from simulator.report.run import RunInfo, run_json, timing_json
-from simulator.report.words import change, exposure, illustrative, pts, titled
+from simulator.report.words import change, exposure, illustrative, parameter_words, pts, titled
 
 
 def sweep_json(sw: Sweep, seed: int, elapsed: float) -> dict[str, Any]:
@@ -210,14 +210,18 @@ def render_md(sw: Sweep, seed: int, elapsed: float) -> str:
 
 def render_svg(sw: Sweep) -> str:
     """The sweep as one SVG: a tornado and the curves, or the Sobol indices."""
+    scenario = sw.baseline.loaded.scenario
     if sw.sobol is not None:
         return sobol_chart(
-            [(k, s.first, s.first_ci95, s.total, s.total_ci95) for k, s in sw.sobol.items()]
+            [
+                (parameter_words(scenario, k), s.first, s.first_ci95, s.total, s.total_ci95)
+                for k, s in sw.sobol.items()
+            ]
         )
     base = sw.baseline.results.roles[sw.role].p_exposed
     rows = [
         (
-            c.vary.key,
+            parameter_words(scenario, c.vary.key),
             c.points[0].results.roles[sw.role].p_exposed,
             c.points[-1].results.roles[sw.role].p_exposed,
             base,
@@ -226,7 +230,7 @@ def render_svg(sw: Sweep) -> str:
     ]
     panels = [
         (
-            c.vary.key,
+            parameter_words(scenario, c.vary.key),
             c.vary.values(),
             [p.results.roles[sw.role].p_exposed for p in c.points],
             [p.results.roles[sw.role].ci95 for p in c.points],
