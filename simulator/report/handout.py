@@ -51,6 +51,7 @@ from simulator.report.words import (
     leaves_out,
     mechanism_label,
     no_change,
+    parameter_words,
     percent,
     role_sentence,
     share,
@@ -705,6 +706,7 @@ def _sources(s: Scenario, ranged: dict[str, list[str]]) -> list[dict[str, Any]]:
             "cite": src.cite.strip(),
             "url": src.url or "",
             "supports": list(src.supports),
+            "backs": [parameter_words(s, key) for key in src.supports],
             "ranges": ranged.get(name, []),
         }
         for name, src in s.sources.items()
