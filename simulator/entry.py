@@ -22,6 +22,12 @@ def run() -> None:
     """Run the `exposure` command and exit with its code."""
     for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(s, _end_before_start)
+    if sys.argv[1:] == ["--version"]:
+        # Asked for nothing else: answer without loading the command line (half a second).
+        from simulator import __version__
+
+        sys.stdout.write(f"exposure, version {__version__}\n")
+        sys.exit(0)
     from simulator.cli import main
 
     sys.exit(main())

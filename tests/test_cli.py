@@ -403,3 +403,40 @@ def test_what_a_room_reads_at_80_columns(name, args):
     result = invoke(*args)
     assert result.exit_code == 0, result.output
     golden(f"80-{name}", result.stdout)
+
+
+def test_version_answers_without_loading_the_command_line():
+    """`exposure --version` says what the full command line says, without importing it."""
+    fast = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; sys.argv = ['exposure', '--version']; "
+            "from simulator.entry import run; run()",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert fast.returncode == 0 and fast.stderr == ""
+    assert fast.stdout == _click_version()
+    check = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; sys.argv = ['exposure', '--version']\n"
+            "from simulator import entry\n"
+            "try:\n    entry.run()\nexcept SystemExit:\n    pass\n"
+            "print('simulator.cli' in sys.modules)",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert check.stdout.strip().endswith("False")
+
+
+def _click_version() -> str:
+    from click.testing import CliRunner
+
+    return CliRunner().invoke(cli_module.cli, ["--version"]).output
