@@ -213,7 +213,7 @@ def _change(d: Delta, days: int) -> str:
     return text if d.distinguishable else text + " " + _("no clear effect")
 
 
-def _arrow(a: str, b: str, d: str, pa: float, pb: float) -> tuple[str, str]:
+def _arrow(a: str, b: str, d: str) -> tuple[str, str]:
     """The two shares of 'from A to B' so that they differ by the change printed beside them.
 
     Each share is rounded by its own interval, the change by its own: 62% and 56% can sit beside
@@ -237,13 +237,10 @@ def variant_sentence(c: Comparison, v: Variant) -> str:
     s = v.loaded.scenario
     role = s.role_label(c.role)
     d = v.delta[c.role]
-    base_p = c.baseline.results.roles[c.role].p_exposed
     a, b = _arrow(
         exposure(c.baseline.results.roles[c.role]).value,
         exposure(v.results.roles[c.role]).value,
         change(d.p_exposed, d.ci95).value,
-        base_p,
-        base_p + d.p_exposed,
     )
     values = {
         "name": _label(v),

@@ -83,10 +83,15 @@ def starts(weight: float, threshold: float, one: str, many: str) -> str:
     """
     if weight <= 0:
         return _("{many} count for nothing").format(many=many)
-    if weight >= threshold - 1e-9:
+    n = _pieces(weight, threshold)
+    if n <= 1:
         return _("one {one} starts an investigation").format(one=one)
-    n = math.ceil(threshold / weight - 1e-9)
     return _("it takes {n} {many} to start an investigation").format(n=n, many=many)
+
+
+def _pieces(weight: float, threshold: float) -> int:
+    """How many pieces of evidence of one weight reach the threshold together (weight > 0)."""
+    return max(1, math.ceil(threshold / weight - 1e-9))
 
 
 def channel_phrase(s: Scenario, channel: str) -> str:
@@ -438,7 +443,7 @@ def adversary_lines(s: Scenario, technical: bool = False) -> list[str]:
     if w.registration > 0 or any(a.registers > 0 for a in s.activities.values()):
         kinds.append((w.registration, _("registration record"), _("registration records")))
     counted = sorted(
-        ((math.ceil(t / weight - 1e-9), one, many) for weight, one, many in kinds if weight > 0),
+        ((_pieces(weight, t), one, many) for weight, one, many in kinds if weight > 0),
         key=lambda k: k[0],
     )
     amounts = [

@@ -386,10 +386,7 @@ def titled(loaded: Any) -> str:
 
 def person_phrase(name: str) -> str:
     """A person's name as a noun phrase: 'organiser' -> 'the organiser'; 'member 5' stays."""
-    first = name.split(" ", 1)[0].lower()
-    if name[-1:].isdigit() or first in ("the", "a", "an"):
-        return name
-    return f"{_('the')} {name}"
+    return name if name[-1:].isdigit() else with_article(name, _("the"))
 
 
 def possessive(name: str, thing: str) -> str:
