@@ -22,7 +22,15 @@ from simulator.analysis.results import aggregate
 from simulator.budget import SLOW_SECONDS, check_variants, duration, limits, smaller_values
 from simulator.errors import ExitCode, ExposureError, SealError, UsageError, name_subjects
 from simulator.files import remove_temporaries
-from simulator.i18n import _
+from simulator.i18n import (
+    ENGLISH,
+    LANGUAGES,
+    LanguageError,
+    _,
+    choose,
+    environment_problem,
+    speaking,
+)
 from simulator.interrupts import (
     ENDING_SIGNALS,
     end_promptly_on_signals,
@@ -52,6 +60,7 @@ from simulator.scenario import (
     read_document,
     unranged_estimates,
 )
+from simulator.scenario.model import in_language
 from simulator.seal import Passphrase, is_sealed, is_short, read_file, unseal_file
 
 FORMATS = ("table", "json", "csv", "md")
@@ -78,6 +87,7 @@ FLAGS = {
     "people": "--people",
     "workers": "--workers",
     "max_memory": "--max-memory",
+    "lang": "--lang",
     "max_time": "--max-time",
     "scheduler": "--scheduler",
     "allow_network_plaintext": "--allow-network-plaintext",
@@ -286,6 +296,7 @@ class _Address(click.ParamType):
 
 
 _MAX_MEMORY = "exposure.max_memory"
+_LANG_GIVEN = "exposure.lang"
 _MAX_TIME = "exposure.max_time"
 
 
@@ -322,10 +333,42 @@ def limit_options(func: Callable[..., Any]) -> Callable[..., Any]:
     )(func)
 
 
+def _choose_language(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    """--lang CODE: speak this language from now on."""
+    if value is not None:
+        ctx.meta[_LANG_GIVEN] = value
+        try:
+            choose(value)
+        except LanguageError as exc:
+            raise UsageError(str(exc), subject="lang") from None
+
+
+def lang_option() -> click.Option:
+    """--lang CODE, taken by the group and by every command alike."""
+    return click.Option(
+        ["--lang"],
+        metavar="CODE",
+        expose_value=False,
+        is_eager=True,
+        callback=_choose_language,
+        help="Language of the output: "
+        + ", ".join(f"{c} ({n})" for c, n in LANGUAGES.items())
+        + ". Default: EXPOSURE_LANG, then the locale (LANGUAGE, LC_ALL, LANG), then English.",
+    )
+
+
 class _ExposureCommand(click.Command):
-    """A command whose simulations are all checked against its --max-memory and --max-time."""
+    """A command whose simulations are all checked against its --max-memory and --max-time, and
+    that speaks the language --lang or the environment asks for."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.params.append(lang_option())
 
     def invoke(self, ctx: click.Context) -> Any:
+        problem = environment_problem()
+        if problem is not None and ctx.meta.get(_LANG_GIVEN) is None:
+            raise UsageError(problem)
         with limits(ctx.meta.get(_MAX_MEMORY), ctx.meta.get(_MAX_TIME)):
             return super().invoke(ctx)
 
@@ -579,6 +622,14 @@ class _ExposureGroup(click.Group):
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 @click.version_option(__version__, prog_name="exposure")
+@click.option(
+    "--lang",
+    metavar="CODE",
+    expose_value=False,
+    is_eager=True,
+    callback=_choose_language,
+    help="Language of the output, for every command (see any command's --help).",
+)
 def cli() -> None:
     """Exposure: simulate how people get exposed under surveillance,
     and which habits protect them."""
@@ -591,8 +642,9 @@ def list_cmd() -> None:
     playable = False
     for name in bundled_names():
         doc, _label = read_document(name)
-        title = str(doc.data.get("title", ""))
-        place = str(doc.data.get("place") or "")
+        base = str(doc.data.get("language") or ENGLISH)
+        title = in_language(doc.data.get("title", ""), base)
+        place = in_language(doc.data.get("place") or "", base)
         mark = "*" if "exercise" in doc.data else " "
         playable |= mark == "*"
         click.echo(f"{name:<22}{mark} {title}" + (f" ({place})" if place else ""))
@@ -1566,7 +1618,8 @@ def _run_guarded(
     """Run a command, turning every failure into one line on stderr and a named exit code."""
     show_traceback = "--traceback" in args
     try:
-        click.Group.main(group, args=args, prog_name=prog_name, standalone_mode=False)
+        with speaking():
+            click.Group.main(group, args=args, prog_name=prog_name, standalone_mode=False)
     except ExposureError as exc:
         for line in exc.lines(FLAGS):
             click.echo(_shortened(line), err=True)

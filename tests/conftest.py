@@ -19,6 +19,17 @@ GOLDEN = Path(__file__).parent / "golden"
 REFRESH = os.environ.get("EXPOSURE_REFRESH_GOLDEN") == "1"
 
 
+@pytest.fixture(autouse=True)
+def english_unless_asked(monkeypatch):
+    """Tests speak English unless they ask for a language: the machine's locale is not theirs."""
+    from simulator import i18n
+
+    monkeypatch.setenv("EXPOSURE_LANG", "en")
+    i18n.choose(None)
+    yield
+    i18n.choose(None)
+
+
 def invoke(*args: str):
     """Run the command line in-process, as a user would type it."""
     return CliRunner().invoke(cli, list(args), catch_exceptions=False)

@@ -37,7 +37,7 @@ def test_list_names_the_bundled_scenarios():
         "protest-phone-check",
         "informant-state",
         "block-committee",
-        "siam-protest",
+        "tehran-protest",
     ],
 )
 def test_show_golden(name):

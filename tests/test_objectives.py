@@ -355,7 +355,7 @@ def test_the_bundled_scenarios_with_claims():
         "protest-phone-check",
         "informant-state",
         "block-committee",
-        "siam-protest",
+        "tehran-protest",
         "group-chat",
     } <= set(CHECKED)
 

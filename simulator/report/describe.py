@@ -9,6 +9,7 @@ from typing import Any
 from simulator.channels import timing_link_chance
 from simulator.i18n import _
 from simulator.personas import tabletop_role
+from simulator.report.grid import rule
 from simulator.report.objectives import objective_claims
 from simulator.report.words import (
     check_phrase,
@@ -99,7 +100,7 @@ def channel_phrase(s: Scenario, channel: str) -> str:
     ch = s.channels.get(channel)
     if ch is not None and ch.kind == "in_person":
         return _("face to face")
-    return _("over {channel}").format(channel=with_article(s.channel_label(channel), _("the")))
+    return _("over {channel}").format(channel=with_article(s.channel_label(channel), "the"))
 
 
 def _who(s: Scenario, role: str) -> str:
@@ -243,7 +244,7 @@ def _df_words(s: Scenario, o: Observer, technical: bool) -> str:
 def _sealed_words(s: Scenario, channel: str) -> str:
     """What an operator sees of a sealed-sender channel it logs, and what timing gives it."""
     words = _("; on {channel} it sees who receives a message, not who sent it").format(
-        channel=with_article(s.channel_label(channel), _("the"))
+        channel=with_article(s.channel_label(channel), "the")
     )
     q = s.channels[channel].timing_link
     if q > 0:
@@ -287,7 +288,7 @@ def activity_lines(s: Scenario) -> list[str]:
         if a.switched_on is not None:
             bits.append(
                 _("{channel} left switched on").format(
-                    channel=with_article(s.channel_label(a.switched_on), _("the"))
+                    channel=with_article(s.channel_label(a.switched_on), "the")
                 )
             )
         if a.nights:
@@ -311,7 +312,7 @@ def _off_channel_sentence(s: Scenario, name: str, channel: str) -> str:
     partner = _who(s, a.with_) if a.with_ and a.with_ != "contact" else _("contact")
     words = {
         "partner": partner,
-        "channel": with_article(s.channel_label(channel), _("the")),
+        "channel": with_article(s.channel_label(channel), "the"),
         "who": _who(s, a.who),
         "becomes": s.activity_label(off.becomes),
         "p": share(off.share),
@@ -392,7 +393,7 @@ def _multiplied(s: Scenario, target: str, x: float) -> str:
     """What a campaign's multiplier does to one observer or check."""
     if target in s.observers:
         return _("{observer} notices {x} as much").format(
-            observer=with_article(s.observer_label(target), _("the")), x=times_as(x)
+            observer=with_article(s.observer_label(target), "the"), x=times_as(x)
         )
     if target in s.checks:
         return _("{check} {x} as often").format(check=s.check_label(target), x=times_as(x))
@@ -408,7 +409,7 @@ def campaign_lines(s: Scenario, technical: bool = False) -> list[str]:
             [_multiplied(s, k, v) for k, v in camp.multiply.items()]
             + [
                 _("{observer} takes bribes {x} as often").format(
-                    observer=with_article(s.observer_label(k), _("the")), x=times_as(v)
+                    observer=with_article(s.observer_label(k), "the"), x=times_as(v)
                 )
                 for k, v in camp.bribes.items()
             ]
@@ -561,10 +562,10 @@ def describe(
     sz_lo, sz_hi = pop.household_size
     hh = f"{hh_lo}" if hh_lo == hh_hi else f"{hh_lo}–{hh_hi}"
     sz = f"{sz_lo}" if sz_lo == sz_hi else f"{sz_lo}–{sz_hi}"
-    out: list[str] = [s.title, "=" * len(s.title), "", s.summary.strip(), ""]
+    out: list[str] = [s.title, rule(s.title, "="), "", s.summary.strip(), ""]
     if s.context.strip():
         out += [s.context.strip(), ""]
-    out += [_("Who lives there"), "-" * len(_("Who lives there"))]
+    out += [_("Who lives there"), rule(_("Who lives there"))]
     out.append(
         _(
             "{units} {unit}s of {hh} households, {sz} people per household; followed for {horizon}."
@@ -574,20 +575,20 @@ def describe(
         desc = f": {role.description.strip()}" if role.description.strip() else ""
         out.append(f"- {role.count} × {s.role_label(name)}{desc}")
     if s.groups:
-        out += ["", _("Group chats"), "-" * len(_("Group chats"))]
+        out += ["", _("Group chats"), rule(_("Group chats"))]
         out += [f"- {line}" for line in group_lines(s)]
-    out += ["", _("What they do"), "-" * len(_("What they do"))]
+    out += ["", _("What they do"), rule(_("What they do"))]
     out += [f"- {line}" for line in activity_lines(s)]
-    out += ["", _("Who watches"), "-" * len(_("Who watches"))]
+    out += ["", _("Who watches"), rule(_("Who watches"))]
     out += [f"- {line}" for line in observer_lines(s, technical)] or [_("Nobody.")]
-    out += ["", _("Checks"), "-" * len(_("Checks"))]
+    out += ["", _("Checks"), rule(_("Checks"))]
     out += [f"- {line}" for line in check_lines(s, technical)]
     if not s.checks:
         out.append(_("None."))
     out += [f"- {line}" for line in campaign_lines(s, technical)]
-    out += ["", _("The adversary"), "-" * len(_("The adversary"))]
+    out += ["", _("The adversary"), rule(_("The adversary"))]
     out += adversary_lines(s, technical)
-    out += ["", _("What helps"), "-" * len(_("What helps"))]
+    out += ["", _("What helps"), rule(_("What helps"))]
     for name, cm in s.countermeasures.items():
         named = f"{cm.label or name} ({name})" if technical else cm.label or plain_name(name)
         out.append(
@@ -596,7 +597,7 @@ def describe(
     if s.exercise is not None:
         ex = s.exercise
         persona = tabletop_role(s)
-        out += ["", _("Tabletop exercise"), "-" * len(_("Tabletop exercise"))]
+        out += ["", _("Tabletop exercise"), rule(_("Tabletop exercise"))]
         out.append(
             _(
                 "Play the {role} for {turns} turns of {days} days, choosing each turn among: "
@@ -610,7 +611,7 @@ def describe(
             )
         )
     if s.learning_objectives:
-        out += ["", _("Learning objectives"), "-" * len(_("Learning objectives"))]
+        out += ["", _("Learning objectives"), rule(_("Learning objectives"))]
         for objective in s.learning_objectives:
             out.append(f"- {objective_text(objective).strip()}")
             out += [
@@ -618,10 +619,10 @@ def describe(
                 for claim in objective_claims(s, objective)
             ]
     if s.limits:
-        out += ["", leaves_out(), "-" * len(leaves_out())]
+        out += ["", leaves_out(), rule(leaves_out())]
         out += [f"- {limit.strip()}" for limit in s.limits]
     if s.sources:
-        out += ["", _("Sources"), "-" * len(_("Sources"))]
+        out += ["", _("Sources"), rule(_("Sources"))]
         ranged = range_lines(s, ranges or {}, technical)
         for name, src in s.sources.items():
             out.append(f"- [{src.basis}] {src.cite.strip()}")

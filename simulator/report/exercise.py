@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from simulator.errors import UsageError, ascii_number
 from simulator.i18n import _, ngettext
-from simulator.report.grid import table_width
+from simulator.report.grid import rule, table_width
 from simulator.report.objectives import conditional_claims, depends_heading
 from simulator.report.story import cap, event_text, why
 from simulator.report.words import (
@@ -38,7 +38,7 @@ def _fill(text: str, indent: str = "") -> str:
 
 
 def _rule(title: str, char: str = "-") -> list[str]:
-    return [title, char * len(title)]
+    return [title, rule(title, char)]
 
 
 def intro(table: Tabletop) -> str:

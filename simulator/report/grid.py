@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import io
 import re
-import textwrap
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 
@@ -27,23 +27,44 @@ def set_table_width(width: int) -> None:
     _WIDTH.set(width)
 
 
+def width_of(text: str) -> int:
+    """How many terminal columns a text takes: Hangul and other wide letters take two."""
+    return cell_len(text)
+
+
+def rule(title: str, char: str = "-") -> str:
+    """The line under a heading, as wide as the heading is on the terminal."""
+    return char * width_of(title)
+
+
+def _fold(line: str, width: int, indent: str) -> list[str]:
+    """One line folded at spaces into lines of at most `width` columns (a longer word stays)."""
+    lead = line[: len(line) - len(line.lstrip(" "))]
+    out: list[str] = []
+    current = ""
+    for word in line.split():
+        if not current:
+            current = (indent if out else lead) + word
+        elif width_of(current) + 1 + width_of(word) > width:
+            out.append(current)
+            current = indent + word
+        else:
+            current += " " + word
+    return [*out, current] if current else out
+
+
 def wrapped(lines: list[str], width: int | None = None) -> list[str]:
     """Plain sentences folded at word boundaries to fit the width (blank lines kept)."""
     out: list[str] = []
+    limit = width or table_width()
     for line in lines:
-        if len(line) <= (width or table_width()):
+        if width_of(line) <= limit:
             out.append(line)
             continue
         indent = line[: len(line) - len(line.lstrip(" "))]
         if indent or line.lstrip().startswith("- "):  # items continue a little further in
             indent += "  "
-        out += textwrap.wrap(
-            line,
-            width or table_width(),
-            subsequent_indent=indent,
-            break_long_words=False,
-            break_on_hyphens=False,
-        )
+        out += _fold(line, limit, indent)
     return out
 
 
@@ -71,11 +92,11 @@ def column_widths(grid: Grid, width: int) -> list[int | None]:
     texts = [
         [header, *(row[i] for row in grid.rows)] for i, (header, _right) in enumerate(grid.columns)
     ]
-    want = [max(len(t) for t in column) for column in texts]
+    want = [max(width_of(t) for t in column) for column in texts]
     room = width - (3 * len(grid.columns) + 1)  # borders and one space each side of a cell
     if sum(want) <= room:
         return [None] * len(want)
-    need = [max((len(w) for t in column for w in t.split()), default=1) for column in texts]
+    need = [max((width_of(w) for t in column for w in t.split()), default=1) for column in texts]
     if sum(need) > room:  # fold words: share the room by the longest words, at least 3 each
         return [max(3, room * n // sum(need)) for n in need]
     spare = room - sum(need)

@@ -7,7 +7,7 @@ import textwrap
 from typing import Any
 
 from simulator.i18n import _, ngettext
-from simulator.report.grid import table_width
+from simulator.report.grid import rule, table_width, width_of
 from simulator.report.words import (
     check_phrase,
     horizon,
@@ -584,11 +584,11 @@ def render_text(story: Story) -> str:
     title = textwrap.wrap(_heading(story), table_width())
     out = [
         *title,
-        "=" * max(len(line) for line in title),
+        "=" * max(width_of(line) for line in title),
         textwrap.fill(_settings(story), table_width()),
         "",
         _("People"),
-        "-" * len(_("People")),
+        rule(_("People")),
     ]
     out += [wrap.fill(_person_line(story, p)) for p in story.people.values()]
     if (note := _untold(story)) is not None:
@@ -605,7 +605,7 @@ def render_text(story: Story) -> str:
         out.append(_("Day {day}").format(day=day))
         out += [wrap.fill(event_text(story, ev)) for ev in events]
         out.append("")
-    out += [_("Why"), "-" * len(_("Why"))]
+    out += [_("Why"), rule(_("Why"))]
     out += [textwrap.fill(sentence, table_width()) for sentence in why(story)]
     out += ["", textwrap.fill(illustrative(), table_width())]
     return "\n".join(out) + "\n"

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from simulator.analysis.results import GroupResult
-from simulator.i18n import _
+from simulator.i18n import ENGLISH, _, language, numerals
 from simulator.scenario.model import Scenario, plain_name
 
 
@@ -30,7 +30,7 @@ def percent(p: float) -> str:
         return "<1%"
     if 0.995 < p < 1:
         return ">99%"
-    return f"{p * 100:.0f}%"
+    return numerals(f"{p * 100:.0f}%")
 
 
 # How finely a figure is printed follows the width of its 95% interval: (width at least, step).
@@ -106,14 +106,15 @@ def figure(p: float, ci: tuple[float, float]) -> Figure:
     if p <= 0 and hi < 0.5:
         n = _round_number(1.0 / hi) if hi > 0 else 0
         if hi <= 0:
-            return Figure("0%", "0–0%", "percent")
-        text = _("fewer than 1 in {n}").format(n=f"{n:,}")
-        return Figure(text, _("0 to 1 in {n}").format(n=f"{n:,}"), "below")
+            return Figure(numerals("0%"), numerals("0–0%"), "percent")
+        many = numerals(f"{n:,}")
+        text = _("fewer than 1 in {n}").format(n=many)
+        return Figure(text, _("0 to 1 in {n}").format(n=many), "below")
     if p > 0 and hi < _ONE_IN_BELOW and lo > 0:
-        about = _("about 1 in {n}").format(n=f"{_two_figures(1.0 / p, up=False):,}")
+        about = _("about 1 in {n}").format(n=numerals(f"{_two_figures(1.0 / p, up=False):,}"))
         span = _("1 in {rare} to 1 in {common}").format(
-            rare=f"{_two_figures(1.0 / lo, up=True):,}",
-            common=f"{_two_figures(1.0 / hi, up=False):,}",
+            rare=numerals(f"{_two_figures(1.0 / lo, up=True):,}"),
+            common=numerals(f"{_two_figures(1.0 / hi, up=False):,}"),
         )
         return Figure(about, span, "one_in")
     step = rounding_step(lo, hi)
@@ -126,7 +127,8 @@ def figure(p: float, ci: tuple[float, float]) -> Figure:
         text = ">" + _number(1.0 - step, step) + "%"
     else:
         text = _number(value, step) + "%"
-    return Figure(text, f"{_number(low, step)}–{_number(high, step)}%", "percent")
+    interval = f"{_number(low, step)}–{_number(high, step)}%"
+    return Figure(numerals(text), numerals(interval), "percent")
 
 
 def span(ci: tuple[float, float]) -> str:
@@ -159,7 +161,7 @@ def change(d: float, ci: tuple[float, float]) -> Figure:
     else:
         text = _signed(value, step)
     low, high = change_ends(ci)
-    return Figure(text, _("{lo} to {hi}").format(lo=low, hi=high), "points")
+    return Figure(numerals(text), _("{lo} to {hi}").format(lo=low, hi=high), "points")
 
 
 def pts(value: str) -> str:
@@ -172,7 +174,7 @@ def change_ends(ci: tuple[float, float]) -> tuple[str, str]:
     lo, hi = ci
     step = rounding_step(lo, hi)
     low, high = _outward(lo, hi, step)
-    return _signed(max(low, -1.0), step), _signed(min(high, 1.0), step)
+    return numerals(_signed(max(low, -1.0), step)), numerals(_signed(min(high, 1.0), step))
 
 
 def spread_values(
@@ -203,7 +205,7 @@ def no_change(day: int | None = None) -> str:
 def share(p: float) -> str:
     """A scenario's probability as written: 0.005 -> '0.5%', 0.35 -> '35%'."""
     text = f"{p * 100:.3g}"
-    return f"{text}%"
+    return numerals(f"{text}%")
 
 
 def horizon(days: int) -> str:
@@ -220,20 +222,25 @@ def horizon(days: int) -> str:
 
 
 def with_article(label: str, article: str) -> str:
-    """A label as a noun phrase, with the article given unless it starts with one already."""
+    """A label as a noun phrase, with the article given unless it starts with one already.
+
+    English only: the languages Exposure speaks besides have no articles.
+    """
+    if language() != ENGLISH:
+        return label
     first = label.split(" ", 1)[0].lower()
     return label if first in ("the", "a", "an") else f"{article} {label}"
 
 
 def observer_phrase(s: Scenario, name: str) -> str:
     """An observer as a noun phrase: "the inminban leader", "the radio direction-finding team"."""
-    return with_article(s.observer_label(name), _("the"))
+    return with_article(s.observer_label(name), "the")
 
 
 def check_phrase(s: Scenario, name: str) -> str:
     """A check as a noun phrase: "a Group 109 home search"."""
     label = s.check_label(name)
-    article = _("an") if label[:1].lower() in "aeiou" else _("a")
+    article = "an" if label[:1].lower() in "aeiou" else "a"
     return with_article(label, article)
 
 
@@ -386,7 +393,7 @@ def titled(loaded: Any) -> str:
 
 def person_phrase(name: str) -> str:
     """A person's name as a noun phrase: 'organiser' -> 'the organiser'; 'member 5' stays."""
-    return name if name[-1:].isdigit() else with_article(name, _("the"))
+    return name if name[-1:].isdigit() else with_article(name, "the")
 
 
 def possessive(name: str, thing: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import math
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -25,7 +26,7 @@ from simulator.scenario.patches import (
 from simulator.scenario.ranges import check as check_ranges
 from simulator.scenario.ranges import pairs, shape_problems
 from simulator.scenario.ranges import unranged_estimates as estimate_gaps
-from simulator.scenario.validation import _unwrap, types_at, validate_model
+from simulator.scenario.validation import _unwrap, types_at, untranslated, validate_model
 from simulator.seal import Passphrase
 
 DEFAULT_SCENARIO = "border-phone"
@@ -99,10 +100,23 @@ class LoadedScenario:
         return {o.key: o.value for o in self.patches.overrides}
 
 
+# Bundled scenarios renamed, by their old name: the old name still works, with a note, for one
+# release.
+RENAMED = {"siam-protest": "tehran-protest"}
+
+
 def read_document(spec: str, passphrase: Passphrase | None = None) -> tuple[Document, str]:
     """Read a scenario named by a bundled name or a path (sealed files are opened in memory)."""
     path = Path(spec)
     looks_like_path = path.suffix in (".yaml", ".yml") or "/" in spec or path.exists()
+    if not looks_like_path and spec in RENAMED:
+        sys.stderr.write(
+            _("note: `{old}` is now called `{new}`; the old name goes in the next release").format(
+                old=spec, new=RENAMED[spec]
+            )
+            + "\n"
+        )
+        spec = RENAMED[spec]
     if not looks_like_path:
         names = bundled_names()
         if spec not in names:
@@ -399,6 +413,11 @@ def unranged_estimates(loaded: LoadedScenario) -> list[tuple[str, str]]:
     return estimate_gaps(loaded.original_scenario, loaded.original.data, pairs(loaded.original))
 
 
+def untranslated_texts(loaded: LoadedScenario) -> list[Problem]:
+    """Each text of the scenario file missing a language its `languages` declares."""
+    return untranslated(loaded.original)
+
+
 def check_exercise(loaded: LoadedScenario) -> list[Problem]:
     """Problems that any choice of the scenario's exercise would cause when applied."""
     try:
@@ -421,5 +440,6 @@ __all__ = [
     "choice_scenarios",
     "load",
     "unranged_estimates",
+    "untranslated_texts",
     "variant",
 ]

@@ -14,6 +14,7 @@ from pydantic import (
     Field,
     StringConstraints,
     Tag,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -21,7 +22,67 @@ from pydantic import (
 Name = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNegative = Annotated[float, Field(ge=0.0)]
-Text = Annotated[str, StringConstraints(max_length=20_000)]
+LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}$")]
+MAX_TEXT = 20_000
+
+
+def is_language_code(code: object) -> bool:
+    """Whether a key is a language code as texts are keyed: two or three lower-case letters."""
+    return (
+        isinstance(code, str)
+        and code.isascii()
+        and code.isalpha()
+        and code.islower()
+        and 2 <= len(code) <= 3
+    )
+
+
+def one_language(value: Any, info: ValidationInfo) -> Any:
+    """A text written in several languages, `{en: …, ko: …}`, as the one the reader speaks.
+
+    The language in force (--lang) comes first, then the scenario's own `language`, then English.
+    Every text met, plain or not, is noted in the validation context's `texts` (when given) so that
+    `validate` can name each one missing a language the scenario declares.
+    """
+    context = info.context if isinstance(info.context, dict) else {}
+    texts = context.get("texts")
+    if isinstance(texts, list) and isinstance(value, str | dict):
+        texts.append(value)
+    if not isinstance(value, dict):
+        return value
+    if not value:
+        raise ValueError("a text in several languages needs at least one, as `en: …`")
+    for code, text in value.items():
+        if not is_language_code(code):
+            raise ValueError(
+                "a text in several languages is keyed by language codes such as `en` or `ko` "
+                f"(got `{str(code)[:20]}`)"
+            )
+        if not isinstance(text, str):
+            raise ValueError(f"the `{code}` text must be text")
+        if len(text) > MAX_TEXT:
+            raise ValueError(f"the `{code}` text is too long (at most {MAX_TEXT} characters)")
+    return in_language(value, context.get("language", "en"))
+
+
+def in_language(value: Any, base: str = "en") -> str:
+    """A text as the reader gets it: plain text as it is; of a mapping by language, the language
+    in force, else the scenario's own (`base`), else English, else the first given."""
+    if not isinstance(value, dict):
+        return str(value)
+    from simulator.i18n import ENGLISH, language
+
+    for code in (language(), base, ENGLISH):
+        if isinstance(value.get(code), str):
+            return str(value[code])
+    return str(next(iter(value.values()), ""))
+
+
+# Any text a learner reads may be one string (in the scenario's `language`) or one per language.
+Text = Annotated[str, StringConstraints(max_length=MAX_TEXT), BeforeValidator(one_language)]
+ShortText = Annotated[
+    str, StringConstraints(min_length=1, max_length=200), BeforeValidator(one_language)
+]
 
 # Trace kinds an activity declares itself; `radio` and `metadata` come from its channel, `idle`
 # from the radio phone it keeps switched on.
@@ -1159,7 +1220,7 @@ class Condition(Model):
     below: float | None = Field(
         default=None, description="the claim is said to hold when the parameter is below this"
     )
-    says: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = Field(
+    says: ShortText | None = Field(
         default=None,
         description=(
             "the condition in the claim's own words, read aloud with it (e.g. \"a radio fix takes "
@@ -1366,8 +1427,15 @@ class Objective(Model):
 
 LearningObjective = Annotated[
     Annotated[Text, Tag("text")] | Annotated[Objective, Tag("objective")],
-    Discriminator(lambda v: "objective" if isinstance(v, (dict, Objective)) else "text"),
+    Discriminator(lambda v: "objective" if _is_objective(v) else "text"),
 ]
+
+
+def _is_objective(value: Any) -> bool:
+    """An objective with claims, not a text (plain, or one per language: all keys are codes)."""
+    if isinstance(value, Objective):
+        return True
+    return isinstance(value, dict) and not (value and all(map(is_language_code, value)))
 
 
 def objective_text(objective: str | Objective) -> str:
@@ -1383,6 +1451,21 @@ class Scenario(Model):
             "short identifier used on the command line and in results: lower-case letters, digits "
             "and `-`, starting with a letter or digit"
         )
+    )
+    language: LanguageCode = Field(
+        default="en",
+        description=(
+            "the language of the scenario's plain text (ISO 639 code: `en`, `ko`, `fa`); any text "
+            "may instead give one version per language, `{en: …, ko: …}`, and readers get the one "
+            "`--lang` asks for"
+        ),
+    )
+    languages: Annotated[list[LanguageCode], Field(max_length=20)] = Field(
+        default=[],
+        description=(
+            "every language the scenario's text is complete in; `exposure validate` names each "
+            "text that lacks one of them"
+        ),
     )
     title: Text = Field(description="the scenario's title, shown to learners")
     place: Text = Field(

@@ -33,6 +33,7 @@ from simulator.scenario.model import (
     Text,
     _int_or_range,
     _one_or_more,
+    one_language,
 )
 
 PAGE = "docs/scenario-format.md"
@@ -183,9 +184,11 @@ def kind_of(tp: Any, meta: list[Any] | None = None, many: bool = False) -> str:
         if _NAME_RULE in rules:
             return _noun("name", many)
         longest = min((r.max_length for r in rules if r.max_length is not None), default=None)
+        translatable = any(getattr(m, "func", None) is one_language for m in found)
+        more = " (or one per language)" if translatable else ""
         if longest in (None, _TEXT_LENGTH):
-            return _noun("text", many)
-        return f"{_noun('text', many)} of at most {longest:,} characters"
+            return _noun("text", many) + more
+        return f"{_noun('text', many)} of at most {longest:,} characters{more}"
     if isinstance(tp, type) and issubclass(tp, BaseModel):
         return _noun("mapping", many)
     if tp is Any:

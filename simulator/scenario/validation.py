@@ -173,16 +173,61 @@ def pydantic_problems(exc: ValidationError, doc: Document) -> list[Problem]:
     return list(seen.values())
 
 
-def validate_model(doc: Document) -> Scenario:
-    """Validate a document into a Scenario, raising every problem at once."""
+def validate_model(doc: Document, texts: list[Any] | None = None) -> Scenario:
+    """Validate a document into a Scenario, raising every problem at once.
+
+    Texts come out in the language in force (see `one_language`); `texts`, if given, receives every
+    text value of the document as written.
+    """
+    data = doc.data if isinstance(doc.data, dict) else {}
+    base = data.get("language")
+    context = {"language": base if isinstance(base, str) else "en", "texts": texts}
     try:
-        scenario = Scenario.model_validate(doc.data)
+        scenario = Scenario.model_validate(doc.data, context=context)
     except ValidationError as exc:
         raise ScenarioError(pydantic_problems(exc, doc)) from None
     problems = reference_problems(scenario, doc)
     if problems:
         raise ScenarioError(problems)
     return scenario
+
+
+def untranslated(doc: Document) -> list[Problem]:
+    """One problem for each text of a valid document that lacks a language the scenario declares.
+
+    A plain string is in the scenario's `language`; a mapping in the languages it names.
+    """
+    texts: list[Any] = []
+    scenario = validate_model(doc, texts)
+    declared = list(dict.fromkeys(scenario.languages))
+    if not declared:
+        return []
+    found = {id(t) for t in texts}
+    out: list[Problem] = []
+    for path, value in _text_paths(doc.data, ()):
+        if id(value) not in found:
+            continue
+        present = set(value) if isinstance(value, dict) else {scenario.language}
+        missing = [code for code in declared if code not in present]
+        if missing:
+            codes = ", ".join(f"`{c}`" for c in missing)
+            out.append(doc.problem(path, f"no {codes} text (the scenario declares `languages`)"))
+    return out
+
+
+def _text_paths(node: Any, path: Path_) -> list[tuple[Path_, Any]]:
+    """Every string and mapping in a document with its key path, in document order."""
+    out: list[tuple[Path_, Any]] = []
+    if isinstance(node, str):
+        return [(path, node)]
+    if isinstance(node, dict):
+        out.append((path, node))
+        for key, value in node.items():
+            out += _text_paths(value, (*path, key))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            out += _text_paths(value, (*path, i))
+    return out
 
 
 def reference_problems(s: Scenario, doc: Document) -> list[Problem]:
