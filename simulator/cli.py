@@ -59,6 +59,7 @@ from simulator.scenario import (
     load,
     read_document,
     unranged_estimates,
+    untranslated_texts,
 )
 from simulator.scenario.model import in_language
 from simulator.seal import Passphrase, is_sealed, is_short, read_file, unseal_file
@@ -778,6 +779,8 @@ def validate(
                     ).format(file=spec, key=key, source=source),
                     err=True,
                 )
+            for problem in untranslated_texts(loaded):
+                click.echo(_("warning: {problem}").format(problem=problem), err=True)
             _note_several_keys(loaded, spec)
             if not found:
                 _warn_over_budget(loaded, spec, runs, workers)

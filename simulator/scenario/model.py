@@ -80,6 +80,8 @@ def in_language(value: Any, base: str = "en") -> str:
 
 # Any text a learner reads may be one string (in the scenario's `language`) or one per language.
 Text = Annotated[str, StringConstraints(max_length=MAX_TEXT), BeforeValidator(one_language)]
+# Text that is the same in every language: an address, a currency's code.
+Plain = Annotated[str, StringConstraints(max_length=MAX_TEXT)]
 ShortText = Annotated[
     str, StringConstraints(min_length=1, max_length=200), BeforeValidator(one_language)
 ]
@@ -147,7 +149,7 @@ class Source(Model):
             "own or the project's judgement)"
         )
     )
-    url: Text | None = Field(default=None, description="where to find it")
+    url: Plain | None = Field(default=None, description="where to find it")
     supports: list[Annotated[str, StringConstraints(max_length=200)]] = Field(
         default=[],
         description=(
@@ -741,7 +743,7 @@ class Bribe(Model):
     """What it costs to stop an observer's report, how often it works, and what else money does."""
 
     price: NonNegative = Field(description="what the bribe costs, shown in texts")
-    currency: Text = Field(default="RMB", description="the currency of the price and the demand")
+    currency: Plain = Field(default="RMB", description="the currency of the price and the demand")
     accepts: Probability = Field(
         description=(
             "chance that the observer takes an offered bribe and stays silent (campaigns can "
