@@ -159,6 +159,8 @@ class _Filler(string.Formatter):
         text = super().format_field(value, format_spec)
         if isinstance(value, int | float) and not isinstance(value, bool):
             return numerals(text)
+        if isinstance(value, str) and _WRITTEN_NUMBER.fullmatch(value):
+            return numerals(text)  # a number the caller wrote out: "1,999", "<1%", "−13"
         return text
 
 
@@ -172,6 +174,7 @@ class Message(str):
 # Persian: digits, the decimal and thousands separators, and the percent sign.
 _PERSIAN = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 _NUMBER = re.compile(r"\d[\d,.]*%?")
+_WRITTEN_NUMBER = re.compile(r"[<>≈~]?[−+-]?\d[\d,.]*%?")
 
 
 def _persian_number(match: re.Match[str]) -> str:

@@ -29,7 +29,7 @@ from simulator.analysis.consequences import Consequences, following
 from simulator.analysis.neighbourhood import Neighbourhood
 from simulator.analysis.results import GroupResult, curve_band
 from simulator.errors import UsageError
-from simulator.i18n import _
+from simulator.i18n import _, language, right_to_left
 from simulator.report import charts
 from simulator.report.compare import variant_sentence
 from simulator.report.describe import (
@@ -190,7 +190,9 @@ def _town_flags(days: int | None, people: int | None, overrides: Sequence[str]) 
 def _texts() -> dict[str, str]:
     """Headings and fixed sentences of the report."""
     return {
-        "lang": _("en"),
+        # Attributes, never isolated text (see _isolated).
+        "lang": Markup(language()),
+        "dir": Markup("rtl" if right_to_left() else "ltr"),
         "objectives": _("What this session is for"),
         "protected": _("1. What is protected"),
         "people_at_risk": _("The people at risk"),
@@ -883,11 +885,41 @@ def _environment(markdown: bool) -> jinja2.Environment:
     return jinja2.Environment(
         loader=loader,
         autoescape=True,
+        finalize=_isolated if right_to_left() else None,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+
+
+# A run of Latin script (words, Latin digits and what joins them) inside right-to-left text.
+_LATIN_RUN = re.compile(r"[A-Za-z0-9][A-Za-z0-9 .,:;_'’/+\-–%()]*[A-Za-z0-9%)]|[A-Za-z0-9]")
+_RIGHT_TO_LEFT_LETTER = re.compile(r"[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
+
+
+def _isolated(value: Any) -> Any:
+    """Text for a right-to-left page: Latin text isolated (<bdi>), so that its punctuation and
+    numbers stay with it instead of being reordered by the text around it. A text with no
+    right-to-left letter (one not yet translated) is isolated whole, left to right."""
+    if isinstance(value, Markup) or not isinstance(value, str):
+        return value
+    if not _RIGHT_TO_LEFT_LETTER.search(value):
+        if not re.search(r"[A-Za-z]", value):
+            return value  # a number, a symbol: nothing to isolate
+        return Markup('<bdi dir="ltr">{}</bdi>').format(value)
+    out: list[str] = []
+    at = 0
+    for match in _LATIN_RUN.finditer(value):
+        if match.group().isdigit():
+            continue  # a bare number needs no isolation
+        out += [
+            str(Markup.escape(value[at : match.start()])),
+            f"<bdi>{Markup.escape(match.group())}</bdi>",
+        ]
+        at = match.end()
+    out.append(str(Markup.escape(value[at:])))
+    return Markup("".join(out))
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|#])")
@@ -906,6 +938,7 @@ def _markdown_safe(value: Any) -> Any:
 def render_html(data: ReportInput, scenario_spec: str) -> str:
     """The report as one self-contained HTML file: inline SVG and CSS, no script, no fetches."""
     context = build(data, scenario_spec)
+    context["title_text"] = Markup.escape(context["title"])  # <title> holds text, never markup
     for key, label in (
         ("curves_svg", context["t"]["likely"]),
         ("causes_svg", context["t"]["causes"]),
