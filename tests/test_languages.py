@@ -1,0 +1,226 @@
+"""Korean and Persian: catalogues, the choice of language, scenario text by language, the report."""
+
+from __future__ import annotations
+
+import gettext
+import io
+import re
+import zipfile
+from pathlib import Path
+
+import pytest
+from conftest import invoke
+
+from simulator import i18n
+from simulator.po import compile_po, parse_po
+
+ROOT = Path(__file__).parent.parent
+LOCALE = ROOT / "simulator" / "locale"
+LANGS = ("ko", "fa")
+PLACEHOLDER = re.compile(r"\{[^{}]*\}")
+
+
+def _entries(lang: str) -> list[dict[str, object]]:
+    path = LOCALE / lang / "LC_MESSAGES" / "exposure.po"
+    return [e for e in parse_po(path.read_text(encoding="utf-8"), str(path)) if e["msgid"]]
+
+
+def _template() -> set[str]:
+    text = (LOCALE / "exposure.pot").read_text(encoding="utf-8")
+    return {str(e["msgid"]) for e in parse_po(text) if e["msgid"]}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_template_message_is_translated_with_its_placeholders(lang):
+    entries = {str(e["msgid"]): e for e in _entries(lang)}
+    missing = sorted(_template() - set(entries))
+    assert not missing, f"{lang}: not in the catalogue (msgmerge it): {missing[:3]}"
+    for msgid in _template():
+        entry = entries[msgid]
+        strings = [str(s) for s in entry.get("msgstr", [])]  # type: ignore[attr-defined]
+        assert strings and all(strings), f"{lang}: untranslated: {msgid!r}"
+        assert not entry.get("fuzzy"), f"{lang}: fuzzy: {msgid!r}"
+        forms = [msgid, str(entry.get("msgid_plural", msgid))]
+        for i, text in enumerate(strings):
+            source = forms[min(i, 1)] if len(strings) > 1 else msgid
+            expected = set(PLACEHOLDER.findall(source))
+            if "msgid_plural" in entry and len(strings) == 1:
+                # One form for every count (Korean) has the placeholders of both English forms.
+                expected = set(PLACEHOLDER.findall(msgid) + PLACEHOLDER.findall(forms[1]))
+            # The same placeholders, each spelled as in the source (a sentence may name one twice).
+            assert set(PLACEHOLDER.findall(text)) == expected, (lang, msgid, text)
+            # A fragment glued to another keeps its glue.
+            assert text[:1].isspace() == msgid[:1].isspace(), (lang, msgid, text)
+            assert text[-1:].isspace() == msgid[-1:].isspace(), (lang, msgid, text)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_compiled_catalogue_gives_every_translation(lang):
+    path = LOCALE / lang / "LC_MESSAGES" / "exposure.po"
+    catalogue = gettext.GNUTranslations(io.BytesIO(compile_po(path.read_text(encoding="utf-8"))))
+    assert catalogue.info()["language"] == lang
+    for entry in _entries(lang):
+        strings = [str(s) for s in entry["msgstr"]]  # type: ignore[union-attr]
+        if not all(strings):
+            continue  # untranslated: the test above names it
+        if "msgid_plural" in entry:
+            got = catalogue.ngettext(str(entry["msgid"]), str(entry["msgid_plural"]), 1)
+            assert got == strings[0]
+        else:
+            assert catalogue.gettext(str(entry["msgid"])) == strings[0]
+
+
+def test_po_reader_handles_continuations_plurals_and_fuzzy():
+    text = (
+        'msgid ""\nmsgstr ""\n"Language: ko\\n"\n"Content-Type: text/plain; charset=UTF-8\\n"\n'
+        '"Plural-Forms: nplurals=1; plural=0;\\n"\n\n'
+        '#, fuzzy\nmsgid "old"\nmsgstr "낡은"\n\n'
+        'msgid "a "\n"long one"\nmsgstr "긴 "\n"문장"\n\n'
+        'msgid "{n} day"\nmsgid_plural "{n} days"\nmsgstr[0] "{n}일"\n\n'
+        'msgid "untranslated"\nmsgstr ""\n'
+    )
+    catalogue = gettext.GNUTranslations(io.BytesIO(compile_po(text)))
+    assert catalogue.gettext("a long one") == "긴 문장"
+    assert catalogue.gettext("old") == "old"  # fuzzy entries are left out, as msgfmt does
+    assert catalogue.gettext("untranslated") == "untranslated"
+    assert catalogue.ngettext("{n} day", "{n} days", 5) == "{n}일"
+
+
+def test_the_wheel_ships_the_catalogues_compiled(tmp_path):
+    from hatchling.builders.wheel import WheelBuilder
+
+    wheel = next(
+        iter(WheelBuilder(str(ROOT)).build(directory=str(tmp_path), versions=["standard"]))
+    )
+    with zipfile.ZipFile(wheel) as archive:
+        for lang in LANGS:
+            data = archive.read(f"simulator/locale/{lang}/LC_MESSAGES/exposure.mo")
+            catalogue = gettext.GNUTranslations(io.BytesIO(data))
+            assert catalogue.gettext("What this model leaves out") != "What this model leaves out"
+
+
+# ----------------------------------------------------------------------------- choosing
+
+
+def _first_line(*args: str, **env: str) -> str:
+    result = invoke(*args)
+    assert result.exit_code == 0, result.output
+    return result.stdout.splitlines()[-1]
+
+
+def test_lang_flag_then_environment_then_locale(monkeypatch):
+    english = _first_line("list")
+    assert english.startswith("*") and "exercise" in english
+    korean = _first_line("--lang", "ko", "list")
+    assert re.search("[가-힣]", korean)
+    assert _first_line("list", "--lang", "ko") == korean  # on the command as well as before it
+    monkeypatch.setenv("EXPOSURE_LANG", "fa")
+    i18n.choose(None)
+    persian = _first_line("list")
+    assert re.search("[\u0600-\u06ff]", persian)
+    assert _first_line("--lang", "en", "list") == english  # the flag wins
+    monkeypatch.delenv("EXPOSURE_LANG")
+    for variable in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("LANG", "ko_KR.UTF-8")
+    i18n.choose(None)
+    assert _first_line("list") == korean
+    monkeypatch.setenv("LANGUAGE", "xx:fa")  # a list: the first one spoken
+    i18n.choose(None)
+    assert _first_line("list") == persian
+    monkeypatch.setenv("LANGUAGE", "")
+    monkeypatch.setenv("LC_ALL", "de_DE.UTF-8")  # set but not spoken: English, not LANG's Korean
+    i18n.choose(None)
+    assert _first_line("list") == english
+
+
+def test_unknown_language_is_one_line_and_exit_2(monkeypatch):
+    result = invoke("--lang", "de", "list")
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1 and "`de`" in result.stderr and "ko" in result.stderr
+    monkeypatch.setenv("EXPOSURE_LANG", "xx")
+    i18n.choose(None)
+    result = invoke("list")
+    assert result.exit_code == 2 and result.stderr.startswith("EXPOSURE_LANG: ")
+    assert invoke("list", "--lang", "ko").exit_code == 0  # the flag overrides a bad variable
+
+
+def test_korean_particles_follow_the_word_before_them():
+    i18n.choose("ko")
+    fill = i18n.Message("{x}은(는) {y}을(를) {z}(으)로 {w}이(가)").format
+    assert fill(x="인민반장", y="손전화", z="집", w="손님") == "인민반장은 손전화를 집으로 손님이"
+    assert fill(x="109상무", y="기록", z="전파탐지", w="62%") == "109상무는 기록을 전파탐지로 62%가"
+    assert fill(x="서울", y="1", z="길", w="“숙박등록”") == "서울은 1을 길로 “숙박등록”이"
+    # A parenthesis after the word is read past: "62%(55–69%)" ends, for the ear, in "%".
+    assert i18n.Message("{p}이(가)").format(p="62%(55–69%)") == "62%(55–69%)가"
+    i18n.choose("en")
+    assert i18n.Message("{x}은(는)").format(x="a") == "a은(는)"  # only Korean settles particles
+
+
+def test_persian_numbers_use_persian_digits_and_separators():
+    i18n.choose("fa")
+    assert i18n.numerals("62% (55–69%), 1,999 people, 3.4") == "۶۲٪ (۵۵–۶۹٪), ۱٬۹۹۹ people, ۳٫۴"
+    # Placeholders are filled with Persian digits; code in backticks keeps its digits.
+    assert i18n._("{n} days").format(n=12) != f"{12} days"
+    assert "۱۲" in i18n._("{n} days").format(n=12)
+    i18n.choose("en")
+    assert i18n.numerals("62%") == "62%"
+
+
+# ----------------------------------------------------------------------------- scenario text
+
+
+def _translated_scenario(tmp_path: Path, extra: str = "") -> Path:
+    text = (ROOT / "scenarios" / "overnight-guest.yaml").read_text(encoding="utf-8")
+    text = re.sub(
+        r"^title: (.*)$",
+        "languages: [en, ko]\n" + r'title: {en: "\1", ko: "하룻밤 손님"}' + extra,
+        text,
+        count=1,
+        flags=re.M,
+    )
+    path = tmp_path / "guest.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_scenario_text_in_the_readers_language(tmp_path):
+    path = str(_translated_scenario(tmp_path))
+    assert invoke("show", path).stdout.startswith("The overnight guest\n")
+    assert invoke("--lang", "ko", "show", path).stdout.startswith("하룻밤 손님\n" + "=" * 11 + "\n")
+    # Persian is not given: the scenario's own language, English.
+    assert invoke("--lang", "fa", "show", path).stdout.startswith("The overnight guest\n")
+
+
+def test_validate_names_each_text_missing_a_declared_language(tmp_path):
+    path = str(_translated_scenario(tmp_path))
+    result = invoke("validate", path)
+    assert result.exit_code == 0
+    warnings = result.stderr.splitlines()
+    assert warnings and all("no `ko` text" in w for w in warnings)
+    assert not any(": title: " in w for w in warnings)  # the title has its Korean
+    assert any(": summary: " in w for w in warnings)
+    assert any(": exercise.choices.0.label: " in w for w in warnings)
+
+
+@pytest.mark.parametrize(
+    "title, message",
+    [
+        ('{EN: "x"}', "language codes"),
+        ("{en: 5}", "must be text"),
+        ("{}", "at least one"),
+    ],
+)
+def test_a_bad_text_by_language_is_refused(tmp_path, title, message):
+    path = tmp_path / "bad.yaml"
+    text = (ROOT / "scenarios" / "overnight-guest.yaml").read_text(encoding="utf-8")
+    path.write_text(re.sub(r"^title: .*$", f"title: {title}", text, count=1, flags=re.M))
+    result = invoke("validate", str(path))
+    assert result.exit_code == 2
+    assert "title" in result.stderr and message in result.stderr
+
+
+def test_old_name_of_the_tehran_scenario_still_works_with_a_note():
+    result = invoke("show", "siam-protest")
+    assert result.exit_code == 0
+    assert "now called `tehran-protest`" in result.stderr
