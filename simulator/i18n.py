@@ -257,8 +257,15 @@ def _settle(text: str) -> str:
     return _PARTICLE.sub(pick, text)
 
 
+# Persian commas and semicolons where the text before them is not Latin ("1,999" keeps its comma).
+_PERSIAN_PUNCTUATION = re.compile(r"(?<![A-Za-z0-9])([,;])(?= )")
+
+
 def finish(text: str) -> str:
-    """A filled message in the language in force, its particles settled (Korean)."""
+    """Text in the language in force, as it is printed: Korean particles settled, Persian commas
+    and semicolons. Idempotent: applying it to finished text changes nothing."""
     if language() == "ko" and "(" in text:
         return _settle(text)
+    if language() == "fa":
+        return _PERSIAN_PUNCTUATION.sub(lambda m: "،" if m.group() == "," else "؛", text)
     return text

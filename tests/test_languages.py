@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import gettext
+import html
 import io
+import json
 import re
+import shutil
+import subprocess
 import zipfile
 from pathlib import Path
 
@@ -224,3 +228,109 @@ def test_old_name_of_the_tehran_scenario_still_works_with_a_note():
     result = invoke("show", "siam-protest")
     assert result.exit_code == 0
     assert "now called `tehran-protest`" in result.stderr
+
+
+# ----------------------------------------------------------------------------- in a browser
+
+
+def _chromium() -> str | None:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+def _browser(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            _chromium() or "chromium",
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            *args,
+        ],
+        check=True,
+        timeout=180,
+        capture_output=True,
+        text=True,
+    )
+
+
+def _hangul_fonts() -> set[str]:
+    """Families of the installed fonts that have Hangul, as a PDF names them (no spaces)."""
+    if shutil.which("fc-list") is None:
+        return set()
+    out = subprocess.run(
+        ["fc-list", ":lang=ko", "family"], capture_output=True, text=True, check=False
+    ).stdout
+    return {f.replace(" ", "") for line in out.splitlines() for f in line.split(",") if f}
+
+
+@pytest.mark.skipif(
+    _chromium() is None or not _hangul_fonts(),
+    reason="no chromium or no Hangul font (.ci/run installs chromium and fonts-nanum)",
+)
+def test_korean_report_is_drawn_in_a_hangul_font(tmp_path):
+    out = tmp_path / "report.html"
+    result = invoke("--lang", "ko", "report", "border-phone", "--runs", "20", "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    page = out.read_text(encoding="utf-8")
+    assert '<html lang="ko" dir="ltr">' in page
+    assert len(re.findall("[가-힣]", page)) > 2000  # the page is Korean, not English with a title
+    pdf = tmp_path / "report.pdf"
+    _browser(tmp_path, "--no-pdf-header-footer", f"--print-to-pdf={pdf}", out.resolve().as_uri())
+    used = {
+        name.split("+", 1)[-1]
+        for name in re.findall(rb"/BaseFont\s*/([A-Za-z0-9+\-_,]+)", pdf.read_bytes())
+        for name in [name.decode()]
+    }
+    hangul = {u for u in used if any(u.startswith(f) for f in _hangul_fonts())}
+    # Without a font that has Hangul the letters would be drawn as empty boxes from a Latin font.
+    assert hangul, f"no Hangul font drew the page: {sorted(used)}"
+
+
+_PROBE = """<script>
+const probe = (el) => {
+  const range = document.createRange(); range.selectNodeContents(el);
+  const text = range.getBoundingClientRect(), box = el.getBoundingClientRect();
+  return {dir: getComputedStyle(el).direction, left: Math.round(text.left - box.left),
+          right: Math.round(box.right - text.right)};
+};
+document.body.setAttribute('data-probe', JSON.stringify({
+  heading: probe(document.querySelector('h2')),
+  cell: getComputedStyle(document.querySelector('td')).textAlign,
+}));
+</script>"""
+
+
+@pytest.mark.skipif(_chromium() is None, reason="no chromium (.ci/run installs it)")
+def test_persian_report_reads_right_to_left_in_a_browser(tmp_path):
+    out = tmp_path / "report.html"
+    result = invoke("--lang", "fa", "report", "tehran-protest", "--runs", "20", "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    page = out.read_text(encoding="utf-8")
+    assert '<html lang="fa" dir="rtl">' in page
+    # The page forbids scripts; a copy without that rule measures where the browser put the text.
+    probe = tmp_path / "probe.html"
+    probe.write_text(
+        re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", page).replace(
+            "</body>", _PROBE + "</body>"
+        ),
+        encoding="utf-8",
+    )
+    dom = _browser(tmp_path, "--dump-dom", probe.resolve().as_uri()).stdout
+    found = re.search(r'data-probe="([^"]*)"', dom)
+    assert found, "the browser ran no probe"
+    measured = json.loads(html.unescape(found.group(1)))
+    heading = measured["heading"]
+    assert heading["dir"] == "rtl"
+    # A right-to-left heading starts at the right edge and leaves its room on the left.
+    assert heading["right"] <= 2 < heading["left"], heading
+    assert measured["cell"] == "start"

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import math
+import warnings
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 import matplotlib
@@ -14,7 +16,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.patches import Patch
 
-from simulator.i18n import _
+from simulator.i18n import _, language
 from simulator.report.words import percent
 
 STYLE: dict[str, Any] = {
@@ -37,7 +39,10 @@ def svg(
     draw: Callable[[Any], None], size: tuple[float, float] = (7.0, 4.0), layout: str | None = None
 ) -> str:
     """Draw a figure with `draw(figure)` and return it as SVG text."""
-    with plt.rc_context(STYLE):  # type: ignore[arg-type]
+    style = {**STYLE, "font.sans-serif": [*STYLE["font.sans-serif"], *_fallback_fonts()]}
+    with plt.rc_context(style), warnings.catch_warnings():  # type: ignore[arg-type]
+        # A letter no font here has is still written as text: the reader's browser draws it.
+        warnings.filterwarnings("ignore", message="Glyph .* missing from")
         fig = plt.figure(figsize=size, layout=layout)
         try:
             draw(fig)
@@ -51,6 +56,26 @@ def svg(
         finally:
             plt.close(fig)
     return buffer.getvalue()
+
+
+# Fonts that measure Hangul and Persian letters as wide as a browser draws them, where installed;
+# English charts are measured with DejaVu Sans alone, the same on every machine.
+_FALLBACK = {
+    "ko": ("NanumGothic", "Noto Sans CJK KR", "Noto Sans KR", "Malgun Gothic", "AppleGothic"),
+    "fa": ("Vazirmatn", "Noto Sans Arabic", "Tahoma"),
+}
+
+
+@cache
+def _installed(lang: str) -> tuple[str, ...]:
+    from matplotlib import font_manager
+
+    have = {f.name for f in font_manager.fontManager.ttflist}
+    return tuple(name for name in _FALLBACK.get(lang, ()) if name in have)
+
+
+def _fallback_fonts() -> tuple[str, ...]:
+    return _installed(language()) if language() in _FALLBACK else ()
 
 
 def percent_axis(ax: Any) -> None:

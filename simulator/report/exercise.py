@@ -6,12 +6,11 @@ hand, scripted (`yes 1 | exposure exercise`), or fed by tests.
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Callable
 
 from simulator.errors import UsageError, ascii_number
 from simulator.i18n import _, ngettext
-from simulator.report.grid import rule, table_width
+from simulator.report.grid import fill, rule
 from simulator.report.objectives import conditional_claims, depends_heading
 from simulator.report.story import cap, event_text, why
 from simulator.report.words import (
@@ -29,12 +28,7 @@ from simulator.teaching.story import Story
 
 def _fill(text: str, indent: str = "") -> str:
     """A paragraph (no indent) or a list item (indented, continued a little further in)."""
-    return textwrap.fill(
-        text,
-        table_width(),
-        initial_indent=indent,
-        subsequent_indent=indent + "  " if indent else "",
-    )
+    return fill(text, first=indent, rest=indent + "  " if indent else "")
 
 
 def _rule(title: str, char: str = "-") -> list[str]:
@@ -360,16 +354,10 @@ def debrief_text(table: Tabletop, debrief: Debrief, facilitator: bool) -> str:
     conditions = conditional_claims(table.scenario)
     if conditions:
         lines += ["", *_rule(depends_heading())]
-        lines += [
-            textwrap.fill(f"{line}.", table_width(), initial_indent="- ", subsequent_indent="  ")
-            for line in conditions
-        ]
+        lines += [fill(f"{line}.", first="- ", rest="  ") for line in conditions]
     if table.scenario.limits:
         lines += ["", *_rule(leaves_out())]
-        lines += [
-            textwrap.fill(limit.strip(), table_width(), initial_indent="- ", subsequent_indent="  ")
-            for limit in table.scenario.limits
-        ]
+        lines += [fill(limit.strip(), first="- ", rest="  ") for limit in table.scenario.limits]
     lines += ["", _fill(illustrative())]
     return "\n".join(lines) + "\n"
 

@@ -11,6 +11,8 @@ from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 
+from simulator.i18n import finish
+
 # Tables and sentences fit an 80-column terminal, as on a projector; --wide gives them 120.
 NARROW = 80
 WIDE = 120
@@ -37,34 +39,40 @@ def rule(title: str, char: str = "-") -> str:
     return char * width_of(title)
 
 
-def _fold(line: str, width: int, indent: str) -> list[str]:
-    """One line folded at spaces into lines of at most `width` columns (a longer word stays)."""
-    lead = line[: len(line) - len(line.lstrip(" "))]
+def fold(text: str, width: int | None = None, first: str = "", rest: str = "") -> list[str]:
+    """Words folded into lines of at most `width` terminal columns (a longer word stays whole),
+    the first line starting with `first`, the others with `rest`; finished for the language."""
+    limit = width or table_width()
     out: list[str] = []
     current = ""
-    for word in line.split():
+    for word in finish(text).split():
         if not current:
-            current = (indent if out else lead) + word
-        elif width_of(current) + 1 + width_of(word) > width:
+            current = (rest if out else first) + word
+        elif width_of(current) + 1 + width_of(word) > limit:
             out.append(current)
-            current = indent + word
+            current = rest + word
         else:
             current += " " + word
     return [*out, current] if current else out
+
+
+def fill(text: str, width: int | None = None, first: str = "", rest: str = "") -> str:
+    """`fold`, as one string of lines."""
+    return "\n".join(fold(text, width, first, rest))
 
 
 def wrapped(lines: list[str], width: int | None = None) -> list[str]:
     """Plain sentences folded at word boundaries to fit the width (blank lines kept)."""
     out: list[str] = []
     limit = width or table_width()
-    for line in lines:
+    for line in map(finish, lines):
         if width_of(line) <= limit:
             out.append(line)
             continue
         indent = line[: len(line) - len(line.lstrip(" "))]
         if indent or line.lstrip().startswith("- "):  # items continue a little further in
             indent += "  "
-        out += _fold(line, limit, indent)
+        out += fold(line.lstrip(" "), limit, line[: len(line) - len(line.lstrip(" "))], indent)
     return out
 
 
@@ -124,7 +132,7 @@ def as_text(grids: list[Grid], width: int | None = None) -> list[str]:
                 header, justify="right" if right else "left", width=fixed, overflow="fold"
             )
         for row in grid.rows:
-            table.add_row(*row)
+            table.add_row(*(finish(cell) for cell in row))
         console.print(table)
     return [line.rstrip() for line in buffer.getvalue().splitlines()]
 

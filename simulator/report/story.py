@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import textwrap
 from typing import Any
 
 from simulator.i18n import _, ngettext
-from simulator.report.grid import rule, table_width, width_of
+from simulator.report.grid import fill, fold, rule, width_of
 from simulator.report.words import (
     check_phrase,
     horizon,
@@ -57,7 +56,10 @@ def event_text(story: Story, ev: Event) -> str:
     """One event as a plain sentence in the present tense."""
     s = story.scenario
     if ev.kind == "activity":
-        text = f"{cap(story.name(ev.actor))} {s.activity_label(ev.mechanism)}"
+        # A person and what they do, as a sentence: "The trader sleeps at her cousin's".
+        text = _("{person} {activity}").format(
+            person=cap(story.name(ev.actor)), activity=s.activity_label(ev.mechanism)
+        )
         if ev.other >= 0:
             text += _(" — with {partner}").format(partner=story.name(ev.other))
         if ev.detail == "registered":
@@ -580,34 +582,31 @@ def _untold(story: Story) -> str | None:
 
 def render_text(story: Story) -> str:
     """The story as plain text for a terminal or a handout."""
-    wrap = textwrap.TextWrapper(width=table_width(), initial_indent="  ", subsequent_indent="    ")
-    title = textwrap.wrap(_heading(story), table_width())
+    title = fold(_heading(story))
     out = [
         *title,
         "=" * max(width_of(line) for line in title),
-        textwrap.fill(_settings(story), table_width()),
+        fill(_settings(story)),
         "",
         _("People"),
         rule(_("People")),
     ]
-    out += [wrap.fill(_person_line(story, p)) for p in story.people.values()]
+    out += [fill(_person_line(story, p), first="  ", rest="    ") for p in story.people.values()]
     if (note := _untold(story)) is not None:
-        out.append(wrap.fill(note))
+        out.append(fill(note, first="  ", rest="    "))
     out.append("")
     if not story.days:
         out += [
-            textwrap.fill(
-                _("Nothing the adversary noticed happened to these people."), table_width()
-            ),
+            fill(_("Nothing the adversary noticed happened to these people.")),
             "",
         ]
     for day, events in story.days:
         out.append(_("Day {day}").format(day=day))
-        out += [wrap.fill(event_text(story, ev)) for ev in events]
+        out += [fill(event_text(story, ev), first="  ", rest="    ") for ev in events]
         out.append("")
     out += [_("Why"), rule(_("Why"))]
-    out += [textwrap.fill(sentence, table_width()) for sentence in why(story)]
-    out += ["", textwrap.fill(illustrative(), table_width())]
+    out += [fill(sentence) for sentence in why(story)]
+    out += ["", fill(illustrative())]
     return "\n".join(out) + "\n"
 
 

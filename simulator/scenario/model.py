@@ -333,9 +333,7 @@ class Content(Model):
             "seize` show instead of sample texts"
         ),
     )
-    samples: Annotated[
-        list[Annotated[str, StringConstraints(max_length=200)]], Field(max_length=50)
-    ] = Field(
+    samples: Annotated[list[ShortText], Field(max_length=50)] = Field(
         default=[],
         description=(
             "sample texts the messages on this channel carry, as `tap` and `seize` show them "
@@ -1673,4 +1671,9 @@ def plain_name(name: str) -> str:
 def _label(specs: Mapping[str, Any], name: str) -> str:
     """The label of a named thing, or its name in plain words when it has none (or is unknown)."""
     spec = specs.get(name)
+    if spec is None and name in (RESIDENT, EVERYONE):
+        from simulator.i18n import _
+
+        # The roles every scenario has, named in the reader's language.
+        return _("resident") if name == RESIDENT else _("everyone")
     return (spec.label if spec is not None else None) or plain_name(name)
