@@ -159,8 +159,8 @@ class _Filler(string.Formatter):
         text = super().format_field(value, format_spec)
         if isinstance(value, int | float) and not isinstance(value, bool):
             return numerals(text)
-        if isinstance(value, str) and _WRITTEN_NUMBER.fullmatch(value):
-            return numerals(text)  # a number the caller wrote out: "1,999", "<1%", "−13"
+        if isinstance(value, str):
+            return written_number(text)  # a number the caller wrote out: "1,999", "<1%", "−13"
         return text
 
 
@@ -182,6 +182,12 @@ def _persian_number(match: re.Match[str]) -> str:
     text = re.sub(r"(?<=\d),(?=\d)", "٬", text)
     text = re.sub(r"(?<=\d)\.(?=\d)", "٫", text)
     return text.replace("%", "٪").translate(_PERSIAN)
+
+
+def written_number(text: str) -> str:
+    """A text that is one number written out ("1,999", "−13", "<1%") in the language's digits;
+    any other text as it is."""
+    return numerals(text) if _WRITTEN_NUMBER.fullmatch(text) else text
 
 
 def numerals(text: str) -> str:

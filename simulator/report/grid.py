@@ -11,7 +11,7 @@ from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 
-from simulator.i18n import finish
+from simulator.i18n import finish, written_number
 
 # Tables and sentences fit an 80-column terminal, as on a projector; --wide gives them 120.
 NARROW = 80
@@ -132,7 +132,7 @@ def as_text(grids: list[Grid], width: int | None = None) -> list[str]:
                 header, justify="right" if right else "left", width=fixed, overflow="fold"
             )
         for row in grid.rows:
-            table.add_row(*(finish(cell) for cell in row))
+            table.add_row(*(finish(written_number(cell)) for cell in row))
         console.print(table)
     return [line.rstrip() for line in buffer.getvalue().splitlines()]
 
