@@ -175,10 +175,10 @@ def test_persian_numbers_use_persian_digits_and_separators():
 
 
 def _translated_scenario(tmp_path: Path, extra: str = "") -> Path:
-    text = (ROOT / "scenarios" / "overnight-guest.yaml").read_text(encoding="utf-8")
+    text = (ROOT / "scenarios" / "block-committee.yaml").read_text(encoding="utf-8")
     text = re.sub(
         r"^title: (.*)$",
-        "languages: [en, ko]\n" + r'title: {en: "\1", ko: "하룻밤 손님"}' + extra,
+        "languages: [en, ko]\n" + r'title: {en: "\1", ko: "블록 위원회"}' + extra,
         text,
         count=1,
         flags=re.M,
@@ -190,10 +190,10 @@ def _translated_scenario(tmp_path: Path, extra: str = "") -> Path:
 
 def test_scenario_text_in_the_readers_language(tmp_path):
     path = str(_translated_scenario(tmp_path))
-    assert invoke("show", path).stdout.startswith("The overnight guest\n")
-    assert invoke("--lang", "ko", "show", path).stdout.startswith("하룻밤 손님\n" + "=" * 11 + "\n")
+    assert invoke("show", path).stdout.startswith("The block committee\n")
+    assert invoke("--lang", "ko", "show", path).stdout.startswith("블록 위원회\n" + "=" * 11 + "\n")
     # Persian is not given: the scenario's own language, English.
-    assert invoke("--lang", "fa", "show", path).stdout.startswith("The overnight guest\n")
+    assert invoke("--lang", "fa", "show", path).stdout.startswith("The block committee\n")
 
 
 def test_validate_names_each_text_missing_a_declared_language(tmp_path):
@@ -217,7 +217,7 @@ def test_validate_names_each_text_missing_a_declared_language(tmp_path):
 )
 def test_a_bad_text_by_language_is_refused(tmp_path, title, message):
     path = tmp_path / "bad.yaml"
-    text = (ROOT / "scenarios" / "overnight-guest.yaml").read_text(encoding="utf-8")
+    text = (ROOT / "scenarios" / "block-committee.yaml").read_text(encoding="utf-8")
     path.write_text(re.sub(r"^title: .*$", f"title: {title}", text, count=1, flags=re.M))
     result = invoke("validate", str(path))
     assert result.exit_code == 2

@@ -91,7 +91,10 @@ def test_a_whole_number_key_needs_whole_bounds(tmp_path):
 
 def test_only_a_number_can_have_a_range(tmp_path):
     text = re.sub(
-        r"^title: .*$", "title: {value: A town, range: [1, 2]}", border_phone(), flags=re.M
+        r"^title:.*\n(?:[ \t]+.*\n)*",
+        "title: {value: A town, range: [1, 2]}\n",
+        border_phone(),
+        flags=re.M,
     )
     found = problems(written(tmp_path, text))
     assert any("title.range: only a number can have a range" in line for line in found)
@@ -165,7 +168,10 @@ def test_every_bundled_estimate_has_a_range(name):
 
 def test_show_prints_a_range_beside_its_value():
     said = " ".join(invoke("show", "border-phone").stdout.split())
-    assert "fix minutes of “radio direction-finding team”: 2.5 (sourced range 0.5–5)" in said
+    assert (
+        "“radio direction-finding team”: minutes a radio fix takes: 2.5 (sourced range 0.5–5)"
+        in said
+    )
     technical = invoke("show", "border-phone", "--technical").stdout
     assert "observers.df.fix_minutes: 2.5 (sourced range 0.5–5)" in technical
 

@@ -309,10 +309,138 @@ def _value_words(value: object) -> str:
     return str(value)
 
 
+def N_(message: str) -> str:
+    """Marks a message for the catalogue; `_` translates it where it is used."""
+    return message
+
+
+# What a key is, in words, by its parts after the named thing it belongs to (or after its section).
+# Keys with a name inside them (tips.CHECK.chance, finds.STATE) are worded in `_key_phrase`.
+_KEY_PHRASES = {
+    "per_day": N_("chance on any day"),
+    "per_week": N_("times per week"),
+    "per_month": N_("times per month"),
+    "minutes": N_("minutes"),
+    "nights": N_("nights per stay"),
+    "count": N_("how many"),
+    "each": N_("how many each"),
+    "per_unit": N_("how many in each unit"),
+    "density": N_("share of residents who inform"),
+    "reports": N_("chance of reporting what it notices"),
+    "fix_minutes": N_("minutes a radio fix takes"),
+    "coverage": N_("share within its reach"),
+    "concealment": N_("how well it is hidden"),
+    "timing_link": N_("chance that timing links a hidden sender"),
+    "reveal.device": N_("chance that a seized phone gives a contact away"),
+    "reveal.metadata": N_("chance that the operator's records give a contact away"),
+    "reveal.interrogation": N_("chance that a person in custody names a contact"),
+    "content.names": N_("chance that a kept message names someone"),
+    "names.chance": N_("chance that a call names someone"),
+    "off_channel.share": N_("share that happens face to face instead"),
+    "overhears.voice": N_("chance that a call it listens to gives the caller's voice away"),
+    "overhears.names": N_("chance that a name heard on a call is traced"),
+    "bribe.accepts": N_("chance of taking a bribe"),
+    "bribe.extorts": N_("chance of demanding money instead of reporting"),
+    "bribe.passes_on": N_("daily chance of passing a held report on"),
+    "bribe.price": N_("price of the bribe"),
+    "bribe.demand": N_("money demanded"),
+    "bribe.reports_offer": N_("share of refused bribes reported"),
+    "standing.share": N_("share of households missing their stamps"),
+    "standing.attention": N_("attention to households missing their stamps"),
+    "adversary.decay.half_life": N_("days for suspicion to halve"),
+    "adversary.unlock": N_("chance that a seized phone is unlocked"),
+    "adversary.weights.reports": N_("suspicion per report"),
+    "adversary.weights.finds": N_("suspicion per find in a check"),
+    "adversary.weights.registration": N_("suspicion per registration record"),
+    "adversary.weights.cascade": N_("suspicion per contact given away"),
+    "adversary.weights.content": N_("suspicion per kept message naming a person"),
+    "adversary.investigate_at": N_("suspicion that starts an investigation"),
+    "contacts.across_units.mean_degree": N_("links per person to other units"),
+    "contacts.random.mean_degree": N_("random links per person"),
+    "contacts.neighbours.mean_degree": N_("links per person among neighbours"),
+    "population.units": N_("number of units"),
+    "bribe.currency": N_("currency of the bribe"),
+    "start": N_("first day"),
+    "end": N_("last day"),
+    "state": N_("what it leaves for a check to find"),
+    "operator_logs": N_("whether the operator logs it"),
+    "radio": N_("whether it gives off a radio signal"),
+    "registers": N_("whether it is registered"),
+    "switched_on": N_("the phone it leaves switched on"),
+    "population.households_per_unit": N_("households per unit"),
+    "population.unit_label": N_("what a unit is called"),
+    # Whole parts, as a source backs them.
+    "notice": N_("what it notices"),
+    "reveal": N_("what gives contacts away"),
+    "multiply": N_("multipliers"),
+    "bribes": N_("readiness to take money"),
+    "tips": N_("searches its reports send"),
+    "finds": N_("what it finds"),
+    "overhears": N_("what a call it listens to gives away"),
+    "bribe": N_("bribes"),
+    "content": N_("what kept messages say"),
+    "names": N_("names spoken on a call"),
+    "off_channel": N_("what happens face to face instead"),
+    "standing": N_("stamps"),
+    "adversary": N_("how the adversary decides"),
+    "adversary.weights": N_("suspicion per event"),
+    "adversary.decay": N_("how suspicion fades"),
+    "population": N_("the town's people"),
+    "contacts": N_("who knows whom"),
+    "activities": N_("what people do"),
+    "observers": N_("who watches"),
+    "checks": N_("checks"),
+    "channels": N_("ways of communicating"),
+    "states": N_("what a check can find"),
+    "campaigns": N_("crackdowns"),
+    "groups": N_("group chats"),
+    "countermeasures": N_("habits that help"),
+}
+# What an observer notices, by trace kind.
+_NOTICED = {
+    "presence": N_("chance of noticing a presence"),
+    "travel": N_("chance of noticing travel"),
+    "behaviour": N_("chance of noticing behaviour"),
+    "radio": N_("chance of noticing a call's radio signal"),
+    "metadata": N_("chance of noticing it in the operator's records"),
+    "idle": N_("chance of noticing a switched-on phone's signal"),
+}
+
+
+def _any_label(scenario: Scenario, name: str) -> str:
+    """The label of whatever a name inside a key refers to: an observer, a check, a state."""
+    for section in ("observers", "checks", "states", "channels", "activities"):
+        if name in getattr(scenario, section):
+            return str(getattr(scenario, _NAMED_SECTIONS[section])(name))
+    return plain_name(name)
+
+
+def _key_phrase(scenario: Scenario, section: str, rest: list[str]) -> str:
+    """The words for the parts of a key after its named thing (the whole key where the section
+    has no named things: `adversary.unlock`)."""
+    joined = ".".join(rest)
+    if joined == "weight" and section == "checks":
+        return _("suspicion one find adds")
+    if joined == "weight":
+        return _("suspicion one report adds")
+    if joined in _KEY_PHRASES:
+        return _(_KEY_PHRASES[joined])
+    if len(rest) == 2 and rest[0] == "notice" and rest[1] in _NOTICED:
+        return _(_NOTICED[rest[1]])
+    if len(rest) == 2 and rest[0] == "finds":
+        return _("chance of finding “{state}”").format(state=_any_label(scenario, rest[1]))
+    if len(rest) == 3 and rest[0] == "tips" and rest[2] in ("chance", "within"):
+        check = _any_label(scenario, rest[1])
+        if rest[2] == "chance":
+            return _("chance that a report sends “{check}”").format(check=check)
+        return _("days within which “{check}” comes").format(check=check)
+    return " ".join(plain_name(p) for p in rest)
+
+
 def parameter_words(scenario: Scenario, key: str) -> str:
     """A parameter by what it is, not its dotted key.
 
-    `activities.call_abroad.minutes` -> 'minutes of “calls a journalist abroad…”'.
+    `activities.call_abroad.minutes` -> '“calls a journalist abroad…”: minutes'.
     """
     parts = [str(p) for p in key.split(".")]
     thing: str | None = None
@@ -332,27 +460,24 @@ def parameter_words(scenario: Scenario, key: str) -> str:
             )
             rest = parts[3:]
     if parts[0] == "campaigns" and len(rest) == 2 and rest[0] == "multiply":
-        target = rest[1]
-        if target in scenario.observers:
-            named = scenario.observer_label(target)
-        elif target in scenario.checks:
-            named = scenario.check_label(target)
-        else:
-            named = plain_name(target)
+        named = _any_label(scenario, rest[1])
         return _("multiplier for {target} in “{campaign}”").format(target=named, campaign=thing)
-    else:
-        what = " ".join(plain_name(p) for p in rest)
+    if parts[0] == "campaigns" and len(rest) == 2 and rest[0] == "bribes":
+        return _("how readily {observer} takes money in “{campaign}”").format(
+            observer=_any_label(scenario, rest[1]), campaign=thing
+        )
+    what = _key_phrase(scenario, parts[0], rest)
     if thing is None:
         return what
     if not what:
         return f"“{thing}”"
-    return _("{what} of “{thing}”").format(what=what, thing=thing)
+    return _("“{thing}”: {what}").format(what=what, thing=thing)
 
 
 def setting_words(scenario: Scenario, key: str, value: object) -> str:
     """A --set override in words, without its dotted key.
 
-    `activities.call_abroad.minutes=2` -> 'minutes of “calls a journalist abroad…” set to 2'.
+    `activities.call_abroad.minutes=2` -> '“calls a journalist abroad…”: minutes set to 2'.
     """
     rest = [str(p) for p in key.split(".")]
     value_text = _value_words(value)
@@ -370,7 +495,7 @@ def variant_words(
 ) -> str:
     """What was changed from the scenario file, in words: '' when nothing was.
 
-    'with “Short calls” and minutes of “calls a journalist abroad…” set to 2'.
+    'with “Short calls” and “calls a journalist abroad…”: minutes set to 2'.
     """
     pieces = [f"“{scenario.countermeasure_label(name)}”" for name in countermeasures]
     pieces += [setting_words(scenario, o.key, o.value) for o in overrides]
