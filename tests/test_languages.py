@@ -13,9 +13,11 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import invoke
+from click.testing import CliRunner
+from conftest import golden, invoke
 
 from simulator import i18n
+from simulator.cli import cli
 from simulator.po import compile_po, parse_po
 
 ROOT = Path(__file__).parent.parent
@@ -334,3 +336,71 @@ def test_persian_report_reads_right_to_left_in_a_browser(tmp_path):
     # A right-to-left heading starts at the right edge and leaves its room on the left.
     assert heading["right"] <= 2 < heading["left"], heading
     assert measured["cell"] == "start"
+
+
+# ----------------------------------------------------------------------------- Korean throughout
+
+NORTH_KOREAN = ("border-phone", "overnight-guest", "pandemic-controls", "city")
+# Words that stay as they are in Korean text: the program's name, file formats, a hash's name.
+KEPT = {"Exposure", "SVG", "SHA-256", "RMB", "min", "tau", "exp", "NK", "DPRK", "UN"}
+LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9'’-]*")
+
+
+def _english_left(scenario: str, text: str) -> set[str]:
+    """Latin words in Korean output that are neither code, addresses, titles, names nor units.
+
+    Publication titles and authors' names stay as published (a reader needs them to look a
+    source up): every word of the scenario's English source citations counts as a proper noun.
+    """
+    from simulator.scenario import bundled_names, read_document
+
+    doc, _label = read_document(scenario)
+    proper = set(KEPT) | set(bundled_names())  # a scenario's name is what one types
+    for source in doc.data.get("sources", {}).values():
+        cite = source["cite"]
+        proper |= set(LATIN_WORD.findall(cite["en"] if isinstance(cite, dict) else cite))
+    text = " ".join(text.split())  # titles wrapped over two lines are still one quotation
+    text = re.sub(r"`[^`]*`", " ", text)  # code: commands, keys
+    text = re.sub(r"https?://\S+|\S+\.(?:svg|yaml|html|md)\b|--[a-z-]+", " ", text)
+    text = re.sub(
+        r"\"[^\"]*\"|“[^”]*”", lambda m: m.group() if re.search("[가-힣]", m.group()) else " ", text
+    )
+    text = re.sub(r"\b[0-9a-f]{64}\b", " ", text)  # a file's hash
+    return {w for w in LATIN_WORD.findall(text) if w not in proper and len(w) > 1}
+
+
+@pytest.mark.parametrize("scenario", NORTH_KOREAN)
+def test_korean_output_has_no_english_left(scenario, tmp_path):
+    size = ["--people", "20000"] if scenario == "city" else []
+    outputs = [
+        invoke("--lang", "ko", "show", scenario),
+        invoke("--lang", "ko", "run", scenario, "--runs", "10", *size),
+        invoke("--lang", "ko", "trace", scenario, "--seed", "2", *size),
+    ]
+    report = tmp_path / "report.md"
+    outputs.append(
+        invoke("--lang", "ko", "report", scenario, "--runs", "4", *size, "-o", str(report))
+    )
+    assert all(r.exit_code == 0 for r in outputs), [r.stderr for r in outputs]
+    text = "\n".join(r.stdout for r in outputs) + report.read_text(encoding="utf-8")
+    assert len(re.findall("[가-힣]", text)) > 3000
+    assert _english_left(scenario, text) == set()
+
+
+def test_korean_show_border_phone_golden():
+    result = invoke("--lang", "ko", "show", "border-phone")
+    assert result.exit_code == 0
+    golden("show-border-phone-ko.txt", result.stdout)
+
+
+@pytest.mark.parametrize("scenario", ["border-phone", "overnight-guest"])
+def test_exercise_plays_through_in_korean(scenario):
+    result = CliRunner().invoke(
+        cli,
+        ["--lang", "ko", "exercise", scenario, "--seed", "3", "--runs", "4"],
+        input="2\n" * 20,
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.stderr
+    assert len(re.findall("[가-힣]", result.stdout)) > 1000
+    assert _english_left(scenario, result.stdout) == set()

@@ -12,6 +12,7 @@ from simulator.personas import tabletop_role
 from simulator.report.grid import rule
 from simulator.report.objectives import objective_claims
 from simulator.report.words import (
+    basis_word,
     check_phrase,
     horizon,
     leaves_out,
@@ -625,7 +626,7 @@ def describe(
         out += ["", _("Sources"), rule(_("Sources"))]
         ranged = range_lines(s, ranges or {}, technical)
         for name, src in s.sources.items():
-            out.append(f"- [{src.basis}] {src.cite.strip()}")
+            out.append(f"- [{basis_word(src.basis)}] {src.cite.strip()}")
             out += [f"  - {line}" for line in ranged.get(name, [])]
         out += [f"- {line}" for line in ranged.get("", [])]
     return "\n".join(out) + "\n"

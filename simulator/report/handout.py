@@ -44,6 +44,7 @@ from simulator.report.grid import no_html
 from simulator.report.objectives import conditional_claims, depends_heading
 from simulator.report.output import Output, Written, sealed_name, write_result
 from simulator.report.words import (
+    basis_word,
     change,
     exposure,
     horizon,
@@ -261,10 +262,7 @@ def _texts() -> dict[str, str]:
     }
 
 
-def _basis(basis: str) -> str:
-    return {"reported": _("reported"), "secondary": _("secondary"), "estimate": _("estimate")}.get(
-        basis, basis
-    )
+_basis = basis_word
 
 
 def _channel_line(s: Scenario, name: str) -> str:
@@ -600,7 +598,7 @@ def _workshop(s: Scenario, c: Comparison, scenario_spec: str, trace: str) -> lis
     steps: list[dict[str, Any]] = [
         {
             "phase": _("Activity"),
-            "minutes": 10,
+            "minutes": _("{n} min").format(n=10),
             "prompts": [
                 _(
                     "Before any numbers, read the summary aloud and ask: how could the {role} be "
@@ -612,7 +610,7 @@ def _workshop(s: Scenario, c: Comparison, scenario_spec: str, trace: str) -> lis
         },
         {
             "phase": _("Discussion"),
-            "minutes": 15,
+            "minutes": _("{n} min").format(n=15),
             "prompts": [
                 _(
                     "Sort the cards under “From whom”. Which watchers or checks did nobody think "
@@ -627,7 +625,7 @@ def _workshop(s: Scenario, c: Comparison, scenario_spec: str, trace: str) -> lis
         },
         {
             "phase": _("Input"),
-            "minutes": 10,
+            "minutes": _("{n} min").format(n=10),
             "prompts": [
                 _(
                     "Show “How likely”: within {horizon}, the {role} is exposed in {p} of runs, "
@@ -643,7 +641,7 @@ def _workshop(s: Scenario, c: Comparison, scenario_spec: str, trace: str) -> lis
         },
         {
             "phase": _("Deepening"),
-            "minutes": 20,
+            "minutes": _("{n} min").format(n=20),
             "prompts": [
                 _(
                     "In small groups, take one countermeasure each: what would it take to keep up "
@@ -691,7 +689,12 @@ def _workshop(s: Scenario, c: Comparison, scenario_spec: str, trace: str) -> lis
         else []
     )
     steps.append(
-        {"phase": _("Synthesis"), "minutes": 10, "prompts": synthesis, "commands": commands}
+        {
+            "phase": _("Synthesis"),
+            "minutes": _("{n} min").format(n=10),
+            "prompts": synthesis,
+            "commands": commands,
+        }
     )
     if s.countermeasures:
         first = next(iter(s.countermeasures))

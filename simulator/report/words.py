@@ -11,6 +11,13 @@ from simulator.i18n import ENGLISH, _, language, numerals
 from simulator.scenario.model import Scenario, plain_name
 
 
+def basis_word(basis: str) -> str:
+    """How solid a source is, in the reader's language: reported, secondary, estimate."""
+    return {"reported": _("reported"), "secondary": _("secondary"), "estimate": _("estimate")}.get(
+        basis, basis
+    )
+
+
 def illustrative() -> str:
     """The line every learner-facing result carries (its JSON as `note`): what the figures are."""
     return _(
