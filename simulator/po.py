@@ -105,10 +105,10 @@ def compile_po(text: str, name: str = "catalogue") -> bytes:
     ids = b""
     strs = b""
     offsets: list[tuple[int, int, int, int]] = []
-    for key in keys:
-        value = pairs[key]
-        offsets.append((len(ids), len(key), len(strs), len(value)))
-        ids += key + b"\0"
+    for encoded in keys:
+        value = pairs[encoded]
+        offsets.append((len(ids), len(encoded), len(strs), len(value)))
+        ids += encoded + b"\0"
         strs += value + b"\0"
     head = 7 * 4
     key_table = head

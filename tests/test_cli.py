@@ -340,8 +340,7 @@ def test_every_format_names_what_was_simulated():
         "activities.call_abroad.minutes=2",
     ]
     words = (
-        "with “Short calls” and minutes of “calls a journalist abroad on the Chinese phone” "
-        "set to 2"
+        "with “Short calls” and “calls a journalist abroad on the Chinese phone”: minutes set to 2"
     )
     assert f"The phone by the border, {words}" in prose(invoke(*changed).stdout)
     assert (

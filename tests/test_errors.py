@@ -94,7 +94,7 @@ BORDER = Path(__file__).parent.parent / "scenarios" / "border-phone.yaml"
 
 
 def _edited(tmp_path: Path, edit) -> tuple[Path, int]:
-    """border-phone with one line of `call_abroad` edited; returns it and that line (from 1)."""
+    """border-phone with one line edited; returns it and that line (from 1)."""
     lines = BORDER.read_text(encoding="utf-8").split("\n")
     at = lines.index("  call_abroad:")
     changed = edit(lines, at)
@@ -111,19 +111,28 @@ def _validate_lines(path: Path) -> list[str]:
     return result.stderr.strip().splitlines()
 
 
+def _who(lines, at):
+    """The line after `call_abroad`'s `who:` (a plain key after a plain key, as a typo meets it)."""
+    return next(i for i in range(at, len(lines)) if lines[i].startswith("    who:")) + 1
+
+
 def _unindent_who(lines, at):
-    lines[at + 2] = lines[at + 2][2:]
-    return at + 2
+    who = _who(lines, at)
+    lines[who] = lines[who][2:]
+    return who
 
 
 def _indent_who(lines, at):
-    lines[at + 2] = " " + lines[at + 2]
-    return at + 2
+    who = _who(lines, at)
+    lines[who] = " " + lines[who]
+    return who
 
 
 def _drop_colon(lines, at):
-    lines[at + 1] = lines[at + 1].replace(": ", " ", 1)
-    return at + 1
+    # The first key of the leader's mapping, `kind: leader`: without its colon the value runs on.
+    first = lines.index("  leader:") + 1
+    lines[first] = lines[first].replace(": ", " ", 1)
+    return first
 
 
 @pytest.mark.parametrize(

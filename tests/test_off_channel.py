@@ -176,7 +176,10 @@ def test_border_phone_moves_the_sources_off_the_phone_in_one_change():
     assert loaded.ranges["activities.call_source.off_channel.share"] == (0.5, 1)
     shown = " ".join(invoke("show", "border-phone").output.split())
     assert "met only face to face" in shown
-    assert "off channel share of “rings a source on her North Korean phone”: 1 (sourced" in shown
+    assert (
+        "“rings a source on her North Korean phone”: share that happens face to face instead: 1 "
+        "(sourced" in shown
+    )
     technical = " ".join(invoke("show", "border-phone", "--technical").output.split())
     assert "activities.call_source.off_channel.share: 1 (sourced range 0.5–1)" in technical
 
