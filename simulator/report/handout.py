@@ -29,7 +29,7 @@ from simulator.analysis.consequences import Consequences, following
 from simulator.analysis.neighbourhood import Neighbourhood
 from simulator.analysis.results import GroupResult, curve_band
 from simulator.errors import UsageError
-from simulator.i18n import _, language, right_to_left
+from simulator.i18n import _, finish, language, right_to_left
 from simulator.report import charts
 from simulator.report.compare import variant_sentence
 from simulator.report.describe import (
@@ -897,7 +897,7 @@ def _environment(markdown: bool) -> jinja2.Environment:
 
 
 # A run of Latin script (words, Latin digits and what joins them) inside right-to-left text.
-_LATIN_RUN = re.compile(r"[A-Za-z0-9][A-Za-z0-9 .,:;_'’/+\-–%()]*[A-Za-z0-9%)]|[A-Za-z0-9]")
+_LATIN_RUN = re.compile(r"`[^`]*`|[A-Za-z0-9][A-Za-z0-9 .,:;_'’/+\-–%()]*[A-Za-z0-9%)]|[A-Za-z0-9]")
 _RIGHT_TO_LEFT_LETTER = re.compile(r"[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
 
 
@@ -911,11 +911,17 @@ def _isolated(value: Any) -> Any:
         if not re.search(r"[A-Za-z]", value):
             return value  # a number, a symbol: nothing to isolate
         return Markup('<bdi dir="ltr">{}</bdi>').format(value)
+    value = finish(value)  # Persian commas and semicolons
     out: list[str] = []
     at = 0
     for match in _LATIN_RUN.finditer(value):
         if match.group().isdigit():
             continue  # a bare number needs no isolation
+        if match.group().startswith("`"):  # a command or key: one left-to-right unit, unbroken
+            code = Markup.escape(match.group().strip("`"))
+            out += [str(Markup.escape(value[at : match.start()])), f'<code dir="ltr">{code}</code>']
+            at = match.end()
+            continue
         out += [
             str(Markup.escape(value[at : match.start()])),
             f"<bdi>{Markup.escape(match.group())}</bdi>",
