@@ -16,6 +16,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 
 from simulator.errors import ResourceError
+from simulator.i18n import _
 from simulator.runner import batch_size, batches, population_key
 from simulator.scenario.model import Scenario, expected_people
 
@@ -197,7 +198,7 @@ def _check_bytes(
     if len(scenarios) > 1:
         what = f"{len(scenarios)} variants, the largest of {what}"
     raise ResourceError(
-        f"this needs about {_gib(batch + summaries)} of memory",
+        _("this needs about {gib} of memory").format(gib=_gib(batch + summaries)),
         advice=f" but {where} ({what}){hint}",
     )
 
@@ -248,8 +249,9 @@ def _check_seconds(
     if len(scenarios) > 1:
         what = f"{len(scenarios)} variants, the largest of {what}"
     raise ResourceError(
-        f"this would take about {duration(seconds)} ({what}), more than the limit of "
-        f"{duration(allowed)}",
+        _("this would take about {duration} ({what}), more than the limit of {duration2}").format(
+            duration=duration(seconds), what=what, duration2=duration(allowed)
+        ),
         advice=f"; try {smaller_values(scenario, runs, seconds, min(allowed, SLOW_SECONDS))}, "
         "or allow it with {max_time}",
     )

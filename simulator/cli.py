@@ -20,6 +20,7 @@ import click
 from simulator import __version__
 from simulator.analysis.results import aggregate
 from simulator.budget import SLOW_SECONDS, check_variants, duration, limits, smaller_values
+from simulator.clicktext import speak_through_click
 from simulator.errors import ExitCode, ExposureError, SealError, UsageError, name_subjects
 from simulator.files import remove_temporaries
 from simulator.i18n import (
@@ -63,6 +64,8 @@ from simulator.scenario import (
 )
 from simulator.scenario.model import in_language
 from simulator.seal import Passphrase, is_sealed, is_short, read_file, unseal_file
+
+speak_through_click()
 
 FORMATS = ("table", "json", "csv", "md")
 STORY_FORMATS = ("text", "md", "json")
@@ -109,7 +112,7 @@ def _emit(text: str, target: Output | None, sealing: Passphrase | None = None) -
 def _destination(output: str | None, seal: bool = False) -> Output | None:
     """Where a result goes (None: stdout), checked before any work under the output contract."""
     if seal and not output:
-        raise UsageError("--seal: a sealed result is written to a file; add --output FILE")
+        raise UsageError(_("--seal: a sealed result is written to a file; add --output FILE"))
     if output is None:
         return None
     target = Output(sealed_name(output) if seal else output, force=_force(), sealed=seal)
@@ -184,7 +187,7 @@ def _prompt_passphrase(confirm: bool) -> str:
             confirmation_prompt=_("Repeat the passphrase") if confirm else False,
         )
     except UnicodeDecodeError:
-        raise SealError("the passphrase typed is not UTF-8 text") from None
+        raise SealError(_("the passphrase typed is not UTF-8 text")) from None
     return text
 
 
@@ -712,9 +715,11 @@ def _refuse_plaintext(
     """A sealed scenario goes to a Dask cluster only if the user accepts that it goes in clear."""
     if scheduler is not None and loaded.sealed and not allow:
         raise UsageError(
-            f"{spec}: is sealed, and a Dask cluster receives the scenario's text in clear",
+            _("{spec}: is sealed, and a Dask cluster receives the scenario's text in clear").format(
+                spec=spec
+            ),
             subject="scheduler",
-            advice="; run without {scheduler}, or accept this with {allow_network_plaintext}",
+            advice=_("; run without {scheduler}, or accept this with {allow_network_plaintext}"),
         )
 
 
@@ -759,9 +764,9 @@ def validate(
     """Check scenario files, reporting every problem at once
     (and, if asked, their objectives' claims)."""
     if sets is not None and not robust:
-        raise UsageError("--sets only applies with --robust")
+        raise UsageError(_("--sets only applies with --robust"))
     if scheduler is not None and not robust:
-        raise UsageError("--scheduler only applies with --robust")
+        raise UsageError(_("--scheduler only applies with --robust"))
     check_objectives = check_objectives or robust
     problems: list[str] = []
     for spec in files:
@@ -1123,7 +1128,11 @@ def compare(
         scenario, overrides, countermeasures, days, people, runs, seed, workers, role, progress
     )
     if not names:
-        raise UsageError(f"{scenario}: the scenario defines no countermeasures to compare")
+        raise UsageError(
+            _("{scenario}: the scenario defines no countermeasures to compare").format(
+                scenario=scenario
+            )
+        )
     size = max_size if max_size is not None else (2 if combinations else 1)
     if uncertainty is not None:
         from simulator.analysis.uncertainty import no_ranges
@@ -1325,7 +1334,7 @@ def sweep(
     parsed = [parse_vary(text, sweeper) for text in varies]
     keys = [v.key for v in parsed]
     if len(set(keys)) != len(keys):
-        raise UsageError("--vary: each key may be varied only once")
+        raise UsageError(_("--vary: each key may be varied only once"))
     points = (
         samples * (len(parsed) + 2) if method == "sobol" else sum(len(v.values()) for v in parsed)
     )
@@ -1448,7 +1457,10 @@ def exercise(
 
     if save and resume:
         raise UsageError(
-            "--save and --resume: use one; a resumed exercise keeps saving to the file it came from"
+            _(
+                "--save and --resume: use one; a resumed exercise keeps saving to the file it "
+                "came from"
+            )
         )
     saved = read_saved(resume) if resume else None
     spec = scenario or (saved.spec if saved is not None else DEFAULT_SCENARIO)
@@ -1554,7 +1566,7 @@ def seize(
     from simulator.report.messaging import render_seize
 
     if person is None:
-        raise UsageError("seize: say whose phone with --person ROLE (or ROLE:N)")
+        raise UsageError(_("seize: say whose phone with --person ROLE (or ROLE:N)"))
     target = _destination(output)
     loaded = load(scenario, countermeasures=list(countermeasures), passphrase=_passphrase())
     report = seize_scenario(loaded.scenario, seed, person, day, locked)
@@ -1573,7 +1585,7 @@ def seal_cmd(file: str, output: str | None) -> None:
     assert target is not None  # a name is always given
     data = read_file(file)
     if is_sealed(data):
-        raise UsageError(f"{file}: is already sealed")
+        raise UsageError(_("{file}: is already sealed").format(file=file))
     click.echo(target.write(data, _sealing_passphrase()).line(), err=True)
 
 
@@ -1586,7 +1598,9 @@ def seal_cmd(file: str, output: str | None) -> None:
 def unseal_cmd(file: str, output: str | None) -> None:
     """Decrypt a sealed file; a wrong passphrase or a changed file writes nothing."""
     if output is None and not file.endswith(SEALED_SUFFIX):
-        raise UsageError(f"{file}: name the plain file with -o (or -o - for stdout)")
+        raise UsageError(
+            _("{file}: name the plain file with -o (or -o - for stdout)").format(file=file)
+        )
     target = _destination(output or file[: -len(SEALED_SUFFIX)])
     assert target is not None  # a name is always given
     plaintext = unseal_file(file, _passphrase(), read_file(file))
@@ -1618,11 +1632,23 @@ def _run_guarded(
     prog_name: str,
     on_interrupt: Callable[[], None] | None = None,
 ) -> int:
-    """Run a command, turning every failure into one line on stderr and a named exit code."""
+    """Run a command, turning every failure into one line on stderr and a named exit code.
+
+    The command's language (--lang) holds until its last line, errors included, and no longer.
+    """
+    with speaking():
+        return _run_in_language(group, args, prog_name, on_interrupt)
+
+
+def _run_in_language(
+    group: click.Group,
+    args: list[str],
+    prog_name: str,
+    on_interrupt: Callable[[], None] | None = None,
+) -> int:
     show_traceback = "--traceback" in args
     try:
-        with speaking():
-            click.Group.main(group, args=args, prog_name=prog_name, standalone_mode=False)
+        click.Group.main(group, args=args, prog_name=prog_name, standalone_mode=False)
     except ExposureError as exc:
         for line in exc.lines(FLAGS):
             click.echo(_shortened(line), err=True)

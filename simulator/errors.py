@@ -35,7 +35,9 @@ def ascii_number(text: str, digits: int = 18) -> int | None:
 def did_you_mean(word: str, choices: list[str]) -> str:
     """A hint naming the closest valid choice, or nothing."""
     close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
-    return f" (did you mean `{close[0]}`?)" if close else ""
+    from simulator.i18n import _
+
+    return _(" (did you mean `{choice}`?)").format(choice=close[0]) if close else ""
 
 
 def name_subjects(template: str, names: Mapping[str, str] | None = None) -> str:

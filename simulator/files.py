@@ -9,6 +9,7 @@ import stat
 from pathlib import Path
 
 from simulator.errors import UsageError
+from simulator.i18n import _
 
 # Temporary files being written now, so that a signal that cannot wait for the writer to unwind
 # can still remove them (simulator.interrupts). Only the main thread writes results.
@@ -64,9 +65,13 @@ def write_atomic(path: str | Path, data: str | bytes) -> None:
     target = Path(path)
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
-        raise UsageError(f"{target}: cannot write: the folder {folder} does not exist")
+        raise UsageError(
+            _("{target}: cannot write: the folder {folder} does not exist").format(
+                target=target, folder=folder
+            )
+        )
     if target.is_dir():
-        raise UsageError(f"{target}: cannot write: it is a folder")
+        raise UsageError(_("{target}: cannot write: it is a folder").format(target=target))
     payload = data.encode("utf-8") if isinstance(data, str) else data
     # Named and registered before it exists, so that no signal can come between its creation
     # and remove_temporaries knowing of it (a Python signal handler runs between any two steps).
@@ -85,7 +90,11 @@ def write_atomic(path: str | Path, data: str | bytes) -> None:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
         if isinstance(exc, OSError):
-            raise UsageError(f"{target}: cannot write ({exc.strerror})") from None
+            raise UsageError(
+                _("{target}: cannot write ({strerror})").format(
+                    target=target, strerror=exc.strerror
+                )
+            ) from None
         raise
     finally:
         _TEMPORARIES.discard(tmp)
@@ -98,14 +107,20 @@ def write_through(path: str | Path, data: bytes) -> None:
     try:
         fd = os.open(target, flags)
     except OSError as exc:
-        raise UsageError(f"{target}: cannot write ({exc.strerror})") from None
+        raise UsageError(
+            _("{target}: cannot write ({strerror})").format(target=target, strerror=exc.strerror)
+        ) from None
     try:
         mode = os.fstat(fd).st_mode
         if not (stat.S_ISFIFO(mode) or stat.S_ISCHR(mode)):
-            raise UsageError(f"{target}: changed while the command ran; nothing written")
+            raise UsageError(
+                _("{target}: changed while the command ran; nothing written").format(target=target)
+            )
         with os.fdopen(fd, "wb", closefd=False) as handle:
             handle.write(data)
     except OSError as exc:
-        raise UsageError(f"{target}: cannot write ({exc.strerror})") from None
+        raise UsageError(
+            _("{target}: cannot write ({strerror})").format(target=target, strerror=exc.strerror)
+        ) from None
     finally:
         os.close(fd)

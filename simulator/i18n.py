@@ -170,6 +170,9 @@ class Message(str):
     def format(self, *args: Any, **kwargs: Any) -> str:
         return finish(_Filler().vformat(str(self), args, kwargs))
 
+    def format_map(self, mapping: Any) -> str:
+        return finish(_Filler().vformat(str(self), (), mapping))
+
 
 # Persian: digits, the decimal and thousands separators, and the percent sign.
 _PERSIAN = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")

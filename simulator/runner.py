@@ -22,6 +22,7 @@ import numpy as np
 
 from simulator.engine import NOT_EXPOSED, Engine, Outcome
 from simulator.errors import UsageError
+from simulator.i18n import _
 from simulator.interrupts import in_worker
 from simulator.population import Population, build
 from simulator.scenario.model import Scenario, expected_people
@@ -337,7 +338,7 @@ def _on_dask(
         from distributed import Client
     except ImportError:
         raise UsageError(
-            "", advice="{scheduler} needs Dask: python3 -m pip install 'exposure-sim[cluster]'"
+            "", advice=_("{scheduler} needs Dask: python3 -m pip install 'exposure-sim[cluster]'")
         ) from None
     client = _connect(Client, address)
     try:
@@ -348,7 +349,9 @@ def _on_dask(
                 done.append(future.result())
             except (OSError, TimeoutError) as exc:
                 raise UsageError(
-                    f"lost the cluster ({_first_line(exc)})", subject="scheduler", given=address
+                    _("lost the cluster ({first_line})").format(first_line=_first_line(exc)),
+                    subject="scheduler",
+                    given=address,
                 ) from None
             report(sum(summary.people.shape[0] for summary in done[-1]))
         return done
@@ -384,7 +387,9 @@ def _connect(client_type: Any, address: str) -> Any:
             # The failed client is freed here, with the exception that held it, and quietly.
             gc.collect()
         sys.unraisablehook = quiet
-    raise UsageError(f"cannot connect ({failure})", subject="scheduler", given=address)
+    raise UsageError(
+        _("cannot connect ({failure})").format(failure=failure), subject="scheduler", given=address
+    )
 
 
 def _within(seconds: float, client_type: Any, address: str, timeout: float) -> Any:

@@ -31,6 +31,7 @@ from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from simulator.errors import SealError
 from simulator.files import FileProblem, read_bounded
+from simulator.i18n import _
 
 MAGIC = b"EXPOSURE-SEALED\n"
 VERSION = 1
@@ -82,17 +83,28 @@ def check_params(params: ScryptParams) -> None:
     """Refuse scrypt parameters outside the bounds this version reads and writes."""
     if not MIN_LOG2_N <= params.log2_n <= MAX_LOG2_N:
         raise SealError(
-            f"scrypt N = 2**{params.log2_n} is outside 2**{MIN_LOG2_N}..2**{MAX_LOG2_N}"
+            _("scrypt N = 2**{log2_n} is outside 2**{min_log2_n}..2**{max_log2_n}").format(
+                log2_n=params.log2_n, min_log2_n=MIN_LOG2_N, max_log2_n=MAX_LOG2_N
+            )
         )
     if not 1 <= params.r <= MAX_R or not 1 <= params.p <= MAX_P:
         raise SealError(
-            f"scrypt r = {params.r}, p = {params.p} are outside 1..{MAX_R} and 1..{MAX_P}"
+            _("scrypt r = {r}, p = {p} are outside 1..{max_r} and 1..{max_p}").format(
+                r=params.r, p=params.p, max_r=MAX_R, max_p=MAX_P
+            )
         )
     if params.memory > MAX_MEMORY or params.work > MAX_WORK:
         raise SealError(
-            f"scrypt N = 2**{params.log2_n}, r = {params.r}, p = {params.p} ask for more "
-            f"than {MAX_MEMORY // 1024**2} MiB or {MAX_WORK // DEFAULT_PARAMS.work}x the default "
-            "work"
+            _(
+                "scrypt N = 2**{log2_n}, r = {r}, p = {p} ask for more than {mib} MiB or {work}x "
+                "the default work"
+            ).format(
+                log2_n=params.log2_n,
+                r=params.r,
+                p=params.p,
+                mib=MAX_MEMORY // 1024**2,
+                work=MAX_WORK // DEFAULT_PARAMS.work,
+            )
         )
 
 
@@ -141,17 +153,25 @@ class Passphrase:
         elif self.environ.get(PASSPHRASE_VARIABLE) is not None:
             self._text = self.environ[PASSPHRASE_VARIABLE]
             if not self._text:
-                raise SealError(f"{PASSPHRASE_VARIABLE} is set but empty")
+                raise SealError(
+                    _("{passphrase_variable} is set but empty").format(
+                        passphrase_variable=PASSPHRASE_VARIABLE
+                    )
+                )
         elif self.prompt is not None:
             self._text = _utf8(self.prompt(confirm), "the passphrase typed")
             if not self._text:
-                raise SealError("the passphrase is empty")
+                raise SealError(_("the passphrase is empty"))
             self._confirmed = (
                 confirm  # typed once may be mistyped: ask twice before sealing with it
             )
             return self._text
         else:
-            raise SealError(f"no passphrase: set {PASSPHRASE_VARIABLE} or use --passphrase-file")
+            raise SealError(
+                _("no passphrase: set {passphrase_variable} or use --passphrase-file").format(
+                    passphrase_variable=PASSPHRASE_VARIABLE
+                )
+            )
         self._confirmed = True
         return _utf8(self._text, PASSPHRASE_VARIABLE if self.file is None else str(self.file))
 
@@ -173,7 +193,9 @@ def _utf8(text: str, where: str) -> str:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        raise SealError(f"{where}: the passphrase is not UTF-8 text") from None
+        raise SealError(
+            _("{where}: the passphrase is not UTF-8 text").format(where=where)
+        ) from None
     return text
 
 
@@ -183,23 +205,26 @@ def _read_passphrase_file(path: Path) -> str:
             path, MAX_PASSPHRASE_BYTES, "a passphrase file", missing="no such passphrase file"
         )
     except FileProblem as problem:
-        raise SealError(f"{path}: {problem.reason}") from None
+        raise SealError(_("{path}: {reason}").format(path=path, reason=problem.reason)) from None
     if len(raw) > MAX_PASSPHRASE_BYTES:
         raise SealError(
-            f"{path}: a passphrase file holds one line, not {MAX_PASSPHRASE_BYTES // 1024} KiB or "
-            "more"
+            _("{path}: a passphrase file holds one line, not {kib} KiB or more").format(
+                path=path, kib=MAX_PASSPHRASE_BYTES // 1024
+            )
         )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise SealError(f"{path}: the passphrase file is not UTF-8 text") from None
+        raise SealError(
+            _("{path}: the passphrase file is not UTF-8 text").format(path=path)
+        ) from None
     # One trailing line break is the file's, not the passphrase's.
     for ending in ("\r\n", "\n"):
         if text.endswith(ending):
             text = text[: -len(ending)]
             break
     if not text:
-        raise SealError(f"{path}: the passphrase file is empty")
+        raise SealError(_("{path}: the passphrase file is empty").format(path=path))
     return text
 
 
@@ -209,7 +234,9 @@ def seal(plaintext: bytes, passphrase: Passphrase, params: ScryptParams | None =
     check_params(params)
     if len(plaintext) > MAX_SEALED_BYTES:
         raise SealError(
-            f"is larger than {MAX_SEALED_BYTES // 1024**3} GiB; only smaller files are sealed"
+            _("is larger than {gib} GiB; only smaller files are sealed").format(
+                gib=MAX_SEALED_BYTES // 1024**3
+            )
         )
     salt = os.urandom(SALT_BYTES)
     nonce = os.urandom(NONCE_BYTES)
@@ -221,23 +248,27 @@ def seal(plaintext: bytes, passphrase: Passphrase, params: ScryptParams | None =
 def read_header(data: bytes) -> tuple[ScryptParams, bytes, bytes]:
     """The scrypt parameters, salt and nonce of a sealed file, refusing unknown or hostile ones."""
     if not is_sealed(data):
-        raise SealError("is not a sealed file")
+        raise SealError(_("is not a sealed file"))
     if len(data) < len(MAGIC) + 1:
-        raise SealError("is cut short: its header is incomplete")
+        raise SealError(_("is cut short: its header is incomplete"))
     version = data[len(MAGIC)]
     if version != VERSION:
         raise SealError(
-            f"is sealed in format version {version}, which this version of Exposure "
-            f"cannot read (it reads version {VERSION})"
+            _(
+                "is sealed in format version {version}, which this version of Exposure cannot "
+                "read (it reads version {version2})"
+            ).format(version=version, version2=VERSION)
         )
     if len(data) < OVERHEAD:
-        raise SealError("is cut short: its header is incomplete")
+        raise SealError(_("is cut short: its header is incomplete"))
     at = len(MAGIC) + 1
     params = ScryptParams(log2_n=data[at], r=data[at + 1], p=data[at + 2])
     try:
         check_params(params)
     except SealError as exc:
-        raise SealError(f"has a header this version of Exposure refuses: {exc}") from None
+        raise SealError(
+            _("has a header this version of Exposure refuses: {exc}").format(exc=exc)
+        ) from None
     at += 3
     salt = data[at : at + SALT_BYTES]
     nonce = data[at + SALT_BYTES : at + SALT_BYTES + NONCE_BYTES]
@@ -248,7 +279,9 @@ def unseal(data: bytes, passphrase: Passphrase) -> bytes:
     """Check and decrypt a sealed file's bytes; a wrong passphrase or any change is refused."""
     if len(data) > MAX_SEALED_BYTES + OVERHEAD:
         raise SealError(
-            f"is larger than {MAX_SEALED_BYTES // 1024**3} GiB; not a file Exposure sealed"
+            _("is larger than {gib} GiB; not a file Exposure sealed").format(
+                gib=MAX_SEALED_BYTES // 1024**3
+            )
         )
     params, salt, nonce = read_header(data)
     header = data[:HEADER_BYTES]
@@ -258,7 +291,7 @@ def unseal(data: bytes, passphrase: Passphrase) -> bytes:
         plaintext = ChaCha20Poly1305(key).decrypt(nonce, memoryview(data)[HEADER_BYTES:], header)
     except InvalidTag:
         raise SealError(
-            "cannot unseal: wrong passphrase, or the file was changed after sealing"
+            _("cannot unseal: wrong passphrase, or the file was changed after sealing")
         ) from None
     passphrase.verified()
     return plaintext
@@ -270,11 +303,14 @@ def read_file(path: str | Path) -> bytes:
     try:
         data = read_bounded(target, MAX_SEALED_BYTES + OVERHEAD)
     except FileProblem as problem:
-        raise SealError(f"{target}: {problem.reason}") from None
+        raise SealError(
+            _("{target}: {reason}").format(target=target, reason=problem.reason)
+        ) from None
     if len(data) > MAX_SEALED_BYTES + OVERHEAD:
         raise SealError(
-            f"{target}: is larger than {MAX_SEALED_BYTES // 1024**3} GiB; only smaller files are "
-            "sealed"
+            _("{target}: is larger than {gib} GiB; only smaller files are sealed").format(
+                target=target, gib=MAX_SEALED_BYTES // 1024**3
+            )
         )
     return data
 
@@ -286,7 +322,7 @@ def unseal_file(path: str | Path, passphrase: Passphrase, data: bytes | None = N
     try:
         return unseal(data, passphrase)
     except SealError as exc:
-        raise SealError(f"{path}: {exc}") from None
+        raise SealError(_("{path}: {exc}").format(path=path, exc=exc)) from None
 
 
 def is_short(passphrase: str) -> bool:

@@ -51,8 +51,8 @@ def test_every_template_message_is_translated_with_its_placeholders(lang):
             source = forms[min(i, 1)] if len(strings) > 1 else msgid
             expected = set(PLACEHOLDER.findall(source))
             if "msgid_plural" in entry and len(strings) == 1:
-                # One form for every count (Korean) has the placeholders of both English forms.
-                expected = set(PLACEHOLDER.findall(msgid) + PLACEHOLDER.findall(forms[1]))
+                # One form for every count (Korean) is filled as the English plural is.
+                expected = set(PLACEHOLDER.findall(forms[1]))
             # The same placeholders, each spelled as in the source (a sentence may name one twice).
             assert set(PLACEHOLDER.findall(text)) == expected, (lang, msgid, text)
             # A fragment glued to another keeps its glue.
@@ -404,3 +404,27 @@ def test_exercise_plays_through_in_korean(scenario):
     assert result.exit_code == 0, result.stderr
     assert len(re.findall("[가-힣]", result.stdout)) > 1000
     assert _english_left(scenario, result.stdout) == set()
+
+
+@pytest.mark.parametrize(
+    "args, korean",
+    [
+        (["run", "border-phone", "--runs", "0"], "'--runs'의 값이 잘못되었습니다: 0은 "),
+        (["rn"], "'rn'이라는 명령은 없습니다. 'run'을 뜻했습니까?"),
+        (["run", "border-phon"], "(`border-phone`를 뜻했습니까?)"),
+        (["seize", "group-chat"], "누구의 손전화인지"),
+    ],
+)
+def test_errors_a_trainer_meets_are_in_korean_with_their_particles_settled(args, korean):
+    result = invoke("--lang", "ko", *args)
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1 and korean in result.stderr, result.stderr
+
+
+def test_an_existing_file_is_refused_in_korean(tmp_path):
+    out = tmp_path / "r.md"
+    out.write_text("keep", encoding="utf-8")
+    result = invoke("--lang", "ko", "report", "border-phone", "--runs", "2", "-o", str(out))
+    assert result.exit_code == 2
+    assert "이미 있습니다. 덮어쓰려면 --force를 더하십시오" in result.stderr
+    assert out.read_text(encoding="utf-8") == "keep"

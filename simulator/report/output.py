@@ -47,24 +47,31 @@ class Output:
         if self.to_stdout:
             if self.sealed:
                 raise UsageError(
-                    "a sealed result is written to a file, not to standard output",
+                    _("a sealed result is written to a file, not to standard output"),
                     subject="seal",
                 )
             return
         if self.sealed and not self.path.endswith(SEALED_SUFFIX):
-            raise UsageError(f"{self.path}: a sealed file's name ends in {SEALED_SUFFIX}")
+            raise UsageError(
+                _("{path}: a sealed file's name ends in {sealed_suffix}").format(
+                    path=self.path, sealed_suffix=SEALED_SUFFIX
+                )
+            )
         kind = _kind(Path(self.path))
         if kind == "stream":
             return
         if kind == "file":
             if _is_sealed_file(Path(self.path)) and not self.sealed:
                 raise UsageError(
-                    f"{self.path}: is a sealed file; plain text never replaces one: "
-                    "choose another name"
+                    _(
+                        "{path}: is a sealed file; plain text never replaces one: choose another "
+                        "name"
+                    ).format(path=self.path)
                 )
             if not self.force:
                 raise UsageError(
-                    f"{self.path}: already exists", advice="; add {force} to overwrite it"
+                    _("{path}: already exists").format(path=self.path),
+                    advice=_("; add {force} to overwrite it"),
                 )
         _check_folder(Path(self.path))
 
@@ -78,9 +85,9 @@ class Output:
             try:
                 payload = seal(payload, passphrase)
             except SealError as exc:
-                raise SealError(f"{self.path}: {exc}") from None
+                raise SealError(_("{path}: {exc}").format(path=self.path, exc=exc)) from None
         if self.to_stdout:
-            raise UsageError("standard output is written by the command, not here")
+            raise UsageError(_("standard output is written by the command, not here"))
         self.check()  # again: the file may have appeared while the command worked
         if _kind(Path(self.path)) == "stream":
             write_through(self.path, payload)
@@ -131,27 +138,43 @@ def _kind(path: Path) -> str:
     except FileNotFoundError:
         return "new"
     except OSError as exc:
-        raise UsageError(f"{path}: cannot write ({exc.strerror})") from None
+        raise UsageError(
+            _("{path}: cannot write ({strerror})").format(path=path, strerror=exc.strerror)
+        ) from None
     if stat.S_ISREG(mode):
         return "file"
     if stat.S_ISFIFO(mode) or stat.S_ISCHR(mode):
         return "stream"
     if stat.S_ISLNK(mode):
         raise UsageError(
-            f"{path}: is a symbolic link; Exposure neither replaces links nor writes through "
-            "them: name the file itself"
+            _(
+                "{path}: is a symbolic link; Exposure neither replaces links nor writes through "
+                "them: name the file itself"
+            ).format(path=path)
         )
     if stat.S_ISDIR(mode):
-        raise UsageError(f"{path}: cannot write: it is a folder")
-    raise UsageError(f"{path}: is a device or socket, not a file; Exposure does not write to it")
+        raise UsageError(_("{path}: cannot write: it is a folder").format(path=path))
+    raise UsageError(
+        _("{path}: is a device or socket, not a file; Exposure does not write to it").format(
+            path=path
+        )
+    )
 
 
 def _check_folder(path: Path) -> None:
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
-        raise UsageError(f"{path}: cannot write: the folder {folder} does not exist")
+        raise UsageError(
+            _("{path}: cannot write: the folder {folder} does not exist").format(
+                path=path, folder=folder
+            )
+        )
     if not os.access(folder, os.W_OK | os.X_OK):
-        raise UsageError(f"{path}: cannot write: the folder {folder} is not writable")
+        raise UsageError(
+            _("{path}: cannot write: the folder {folder} is not writable").format(
+                path=path, folder=folder
+            )
+        )
 
 
 def _is_sealed_file(path: Path) -> bool:

@@ -129,7 +129,9 @@ def read_document(spec: str, passphrase: Passphrase | None = None) -> tuple[Docu
                         None,
                         None,
                         "",
-                        f"no bundled scenario or file by this name{hint}; bundled: {listed}",
+                        _(
+                            "no bundled scenario or file by this name{hint}; bundled: {listed}"
+                        ).format(hint=hint, listed=listed),
                     )
                 ]
             )
