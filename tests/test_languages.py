@@ -428,3 +428,12 @@ def test_an_existing_file_is_refused_in_korean(tmp_path):
     assert result.exit_code == 2
     assert "이미 있습니다. 덮어쓰려면 --force를 더하십시오" in result.stderr
     assert out.read_text(encoding="utf-8") == "keep"
+
+
+def test_the_language_changes_words_never_results():
+    runs = {}
+    for lang in ("en", "ko"):
+        result = invoke("--lang", lang, "run", "border-phone", "--runs", "30", "--format", "json")
+        runs[lang] = json.loads(result.stdout)
+    assert runs["en"]["scenario"]["title"] != runs["ko"]["scenario"]["title"]
+    assert runs["en"]["roles"] == runs["ko"]["roles"]
