@@ -26,7 +26,13 @@ from simulator.scenario.patches import (
 from simulator.scenario.ranges import check as check_ranges
 from simulator.scenario.ranges import pairs, shape_problems
 from simulator.scenario.ranges import unranged_estimates as estimate_gaps
-from simulator.scenario.validation import _unwrap, types_at, untranslated, validate_model
+from simulator.scenario.validation import (
+    _unwrap,
+    conflict_problems,
+    types_at,
+    untranslated,
+    validate_model,
+)
 from simulator.seal import Passphrase
 
 DEFAULT_SCENARIO = "border-phone"
@@ -447,7 +453,7 @@ def check_exercise(loaded: LoadedScenario) -> list[Problem]:
         choice_scenarios(loaded)
     except ScenarioError as exc:
         return exc.problems
-    return []
+    return conflict_problems(loaded.original_scenario, loaded.original)
 
 
 __all__ = [

@@ -712,25 +712,6 @@ def _exclusion_problems(s: Scenario, doc: Document) -> list[Problem]:
                         f"choice {k + 1} excludes itself (`{name}`)",
                     )
                 )
-    declared = ex.excluded_pairs()
-    for i in range(len(ex.choices)):
-        for j in range(i + 1, len(ex.choices)):
-            why = choice_conflict(s, i, j)
-            if why is None or (i, j) in declared:
-                continue
-            a, b = ex.choice_name(i), ex.choice_name(j)
-            advice = (
-                f"add `excludes: [[{a}, {b}]]` to the exercise"
-                if a is not None and b is not None
-                else "give both a `name` and list them together in `exercise.excludes`"
-            )
-            problems.append(
-                doc.problem(
-                    ("exercise", "choices", j),
-                    f"choices {i + 1} and {j + 1} cannot be combined ({why}); "
-                    f"{advice}",
-                )
-            )
     return problems
 
 
@@ -837,3 +818,34 @@ def _resolves(data: Any, dotted_key: str) -> bool:
         else:
             return False
     return True
+
+
+def conflict_problems(s: Scenario, doc: Document) -> list[Problem]:
+    """Pairs of choices whose patches do not add up and that no `excludes` declares.
+
+    The exercise never plays such a pair together (it is refused as an excluded one would be);
+    `exposure validate` reports it so that the author says so in the file.
+    """
+    ex = s.exercise
+    if ex is None:
+        return []
+    problems: list[Problem] = []
+    declared = ex.excluded_pairs()
+    for i in range(len(ex.choices)):
+        for j in range(i + 1, len(ex.choices)):
+            why = choice_conflict(s, i, j)
+            if why is None or (i, j) in declared:
+                continue
+            a, b = ex.choice_name(i), ex.choice_name(j)
+            advice = (
+                f"add `excludes: [[{a}, {b}]]` to the exercise"
+                if a is not None and b is not None
+                else "give both a `name` and list them together in `exercise.excludes`"
+            )
+            problems.append(
+                doc.problem(
+                    ("exercise", "choices", j),
+                    f"choices {i + 1} and {j + 1} cannot be combined ({why}); {advice}",
+                )
+            )
+    return problems
