@@ -1467,14 +1467,15 @@ def exercise(
     if save:
         check_new_file(save, _force())
     loaded = load(spec, passphrase=_passphrase())
+    # The scenario's runs, as every other command, so that "carry on" every turn is the baseline;
+    # the odds shown each turn and the choice of the run played are taken over as many.
+    n_runs = runs if runs is not None else max(2, loaded.scenario.runs)
     table = (
-        resume_saved(saved, loaded, seed)
+        resume_saved(saved, loaded, seed, n_runs)
         if saved is not None
-        else Tabletop(loaded, 1 if seed is None else seed)
+        else Tabletop(loaded, 1 if seed is None else seed, runs=n_runs)
     )
     target = save or resume
-    # The scenario's runs, as every other command, so that "carry on" every turn is the baseline.
-    n_runs = runs if runs is not None else max(2, loaded.scenario.runs)
 
     def keep() -> None:
         if target:

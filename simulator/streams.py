@@ -132,6 +132,14 @@ def exercise_seed(seed: int) -> np.random.SeedSequence:
     return trace_seed(seed)
 
 
+def exercise_run(seed: int, attempt: int) -> int:
+    """The seed whose story (`trace_seed`) is the attempt-th run a tabletop tries: seed, seed + 1, …
+
+    (past the last seed, back to 0), so that `exposure trace --seed` tells the very run played.
+    """
+    return (seed + attempt) % SEED_LIMIT
+
+
 def messaging_seed(seed: int) -> np.random.SeedSequence:
     """The seed sequence of a run of messaging (tap, seize): the trace's town and days."""
     return trace_seed(seed)

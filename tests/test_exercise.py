@@ -97,10 +97,12 @@ def test_one_choice_every_turn_is_the_plain_run_of_that_choice(name):
     loaded = load(name)
     variants = choice_scenarios(loaded)
     for k in range(len(variants)):
-        table = Tabletop(loaded, 3)
+        table = Tabletop(loaded, 3, runs=4)
         while not table.finished:
             table.play(k)
-        plain = simulate(variants[k].model_copy(update={"days": table.day}), 1, 3, record=True)
+        # The run played is the one `trace --seed` tells for the seed the run was chosen at.
+        seed = table.selection.trace_seed
+        plain = simulate(variants[k].model_copy(update={"days": table.day}), 1, seed, record=True)
         played = table._run.outcome()
         assert np.array_equal(plain.exposed_day, played.exposed_day)
         assert np.array_equal(plain.cause, played.cause)
@@ -343,7 +345,7 @@ def test_read_saved_and_resume_directly(town, tmp_path):
     saved = tmp_path / "g.json"
     saved.write_text(json.dumps(table.saved(str(town()))))
     again = resume(read_saved(str(saved)), loaded, None)
-    assert again.choices == [0] and again.seed == 2
+    assert again.choices == [(0,)] and again.seed == 2
 
 
 # ------------------------------------------------------------------ the format
@@ -453,3 +455,163 @@ def test_bundled_exercises_are_valid():
         assert loaded.scenario.exercise is not None
         assert check_exercise(loaded) == []
         assert 4 <= loaded.scenario.exercise.turn_count(loaded.scenario.days) <= 6
+
+
+# ------------------------------------------------------------------ combined habits
+EXCLUSIVE = {
+    "exercise": {
+        "excludes": [["quiet", "stop"]],
+        "choices": [
+            {"label": "Carry on", "description": "As before."},
+            {"label": "Go quiet", "countermeasure": "quiet"},
+            {"label": "Stop calling", "name": "stop", "set": {"activities.call.per_day": 0}},
+        ],
+    }
+}
+
+
+def test_combined_habits_play_from_stdin_and_save_as_lists(tmp_path):
+    saved = tmp_path / "game.json"
+    args = ["exercise", "border-phone", "--runs", "4", "--save", str(saved)]
+    result = invoke(*args, input="2 4\n2,4\n")
+    assert result.exit_code == 0, result.stderr
+    out = prose(result.stdout)
+    assert out.count("You chose: Keep calls short + Keep the phone out of the house.") == 2
+    assert "Cost: Less news gets through in each call" in out
+    assert json.loads(saved.read_text())["choices"] == [[2, 4], [2, 4]]
+    # The combination is the union of both habits' patches, in the played run and the debrief.
+    table = Tabletop(load("border-phone"), 1, [(1, 3)], runs=0, attempt=0)
+    both = table.variant((1, 3))
+    assert (
+        both.activities["call_abroad"].minutes
+        != load("border-phone").scenario.activities["call_abroad"].minutes
+    )
+    assert both != table.variants[(1,)] and both != table.variants[(3,)]
+
+
+def test_an_excluded_combination_is_refused_and_asked_again():
+    result = invoke("exercise", "border-phone", "--runs", "4", input="3 9\n3\n")
+    assert result.exit_code == 0, result.stderr
+    out = prose(result.stdout)
+    assert out.count("“Call less often” and “Lie low” cannot be combined; choose again.") == 1
+    assert "You chose: Call less often." in out
+    assert result.stdout.count("Your choice (1-9): ") == 3  # asked again, then the next turn
+
+
+def test_pairs_whose_patches_do_not_add_up_are_refused_and_reported(town):
+    loaded = load(str(town()))  # Go quiet scales the calls that Stop calling sets to 0
+    problems = [str(p) for p in check_exercise(loaded)]
+    assert len(problems) == 1 and "choices 2 and 3 cannot be combined" in problems[0]
+    table = Tabletop(loaded, 1, runs=4)
+    assert table.excluded((1, 2)) == (1, 2) and table.excluded((0, 1)) is None
+    with pytest.raises(UsageError, match="choices 2 and 3 cannot be combined"):
+        table.play((1, 2))
+    result = invoke("exercise", str(town()), input="2 3\n1 2\n")
+    assert "“Go quiet” and “Stop calling” cannot be combined; choose again." in prose(result.stdout)
+    assert "You chose: Carry on + Go quiet." in prose(result.stdout)
+    declared = load(str(town(EXCLUSIVE)))
+    assert check_exercise(declared) == []
+
+
+def test_unknown_names_in_excludes_are_refused(town):
+    bad = merge_exercise({"excludes": [["quiet", "stopp"]]})
+    result = invoke("validate", str(town(bad)))
+    assert result.exit_code != 0 and "no choice named `stopp`" in result.stderr
+    assert "did you mean `stop`?" in result.stderr
+
+
+def merge_exercise(changes):
+    from conftest import merge
+
+    return merge(EXCLUSIVE, {"exercise": changes})
+
+
+def test_an_old_save_resumes_on_the_seeds_own_run(town, tmp_path):
+    # Saved before runs were chosen and habits combined: no "run", single numbers.
+    old = {
+        "format": "exposure-exercise",
+        "version": 1,
+        "scenario": {"spec": "border-phone", "name": "border-phone", "sha256": ""},
+        "seed": 1,
+        "choices": [1],
+    }
+    loaded = load("border-phone")
+    old["scenario"]["sha256"] = loaded.sha256
+    saved = tmp_path / "old.json"
+    saved.write_text(json.dumps(old))
+    table = resume(read_saved(str(saved)), loaded, None, runs=4)
+    assert table.selection.attempt == 0 and table.selection.trace_seed == 1
+    assert table.choices == [(0,)]
+    # The seed's own run, as it was played: `trace --seed 1`.
+    plain = simulate(loaded.scenario.model_copy(update={"days": table.day}), 1, 1, record=True)
+    assert plain.records == table._run.outcome().records
+    result = invoke("exercise", "--resume", str(saved), "--runs", "4", input="")
+    assert result.exit_code == 0, result.stderr
+    assert "Resumed after turn 1." in result.stdout
+    assert "as the saved exercise was first played" in prose(result.stdout)
+
+
+# ------------------------------------------------------------------ a game that teaches
+@pytest.mark.parametrize("name", ["border-phone", "overnight-guest"])
+def test_with_the_default_seed_no_first_choice_ends_the_game_in_turn_one(name):
+    loaded = load(name)
+    chosen = Tabletop(loaded, 1, runs=20).selection
+    assert chosen.chosen  # every first choice ends turn one in well under half of runs
+    assert all(o.share < 0.5 for o in chosen.first_turn)
+    for k in range(len(loaded.scenario.exercise.choices)):
+        table = Tabletop(loaded, 1, runs=0, attempt=chosen.attempt)
+        result = table.play(k)
+        assert not result.exposed, (name, k)
+
+
+def test_the_debrief_says_how_the_run_was_chosen():
+    result = invoke("exercise", "border-phone", "--runs", "20", input="1\n")
+    out = prose(result.stdout)
+    assert "This run was chosen so that no first choice ended the game in the first turn" in out
+    assert "`exposure trace border-phone --seed 2` tells" in out
+    assert "the chance that no first choice ends the game in the first turn is" in out
+
+
+def test_a_risky_first_turn_is_left_to_chance_and_said_so(town):
+    # Noticed nearly every call: every first choice but stopping ends the game in turn one.
+    risky = town({"observers": {"police": {"notice": {"behaviour": 0.9}, "weight": 1}}})
+    table = Tabletop(load(str(risky)), 1, runs=20)
+    assert not table.selection.chosen and table.selection.attempt == 0
+    assert max(o.share for o in table.selection.first_turn) >= 0.5
+    result = invoke("exercise", str(risky), "--runs", "20", input="1\n1\n1\n")
+    assert "left to chance: with “Carry on” as the first choice" in prose(result.stdout)
+
+
+def test_each_turn_shows_the_odds_that_the_debrief_ends_with(town):
+    loaded = load(str(town()))
+    table = Tabletop(loaded, 4, runs=30)
+    for k in (0, 1, 0):
+        if not table.finished:
+            table.play(k)
+    odds = [r.odds for r in table.results]
+    assert all(o is not None and o.runs == 30 for o in odds)
+    assert [o.exposed for o in odds] == sorted(o.exposed for o in odds)  # exposure only grows
+    if len(table.results) == len(table.turns):
+        debrief = table.debrief(runs=30)
+        assert debrief.yours.variant.results.roles["partner"].p_exposed == odds[-1].share
+    result = invoke("exercise", str(town()), "--seed", "4", "--runs", "30", input="1\n")
+    assert "Over 30 runs with these habits, the partner is exposed by day 20 in" in prose(
+        result.stdout
+    )
+
+
+def test_the_debrief_explains_a_habit_that_does_not_protect(town):
+    # A habit that changes nothing for the partner: the debrief says it does not clearly help.
+    idle = merge_exercise(
+        {
+            "choices": [
+                {"label": "Carry on"},
+                {"label": "New phone", "set": {"channels.phone.reveal.device": 1.0}},
+            ],
+            "excludes": [],
+        }
+    )
+    result = invoke("exercise", str(town(idle)), "--runs", "8", input="2\n2\n2\n")
+    out = prose(result.stdout)
+    assert "Why a protective habit may not protect" in out
+    assert "“New phone” every turn leaves exposure of the partner" in out

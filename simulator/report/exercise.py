@@ -6,6 +6,7 @@ hand, scripted (`yes 1 | exposure exercise`), or fed by tests.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from simulator.errors import UsageError, ascii_number
@@ -16,13 +17,22 @@ from simulator.report.story import cap, event_text, why
 from simulator.report.words import (
     change,
     exposure,
+    figure,
     horizon,
     illustrative,
     leaves_out,
     mechanism_label,
     percent,
+    span,
 )
-from simulator.teaching.exercise import Alternative, Debrief, Tabletop, TurnResult
+from simulator.teaching.exercise import (
+    FIRST_TURN_LIMIT,
+    Alternative,
+    Combo,
+    Debrief,
+    Tabletop,
+    TurnResult,
+)
 from simulator.teaching.story import Story
 
 
@@ -56,6 +66,14 @@ def intro(table: Tabletop) -> str:
             )
         )
     )
+    lines.append(
+        _fill(
+            _(
+                "Answer with the number of a habit, or with several numbers (such as 2 4) to "
+                "combine habits in one turn."
+            )
+        )
+    )
     return "\n".join(lines) + "\n"
 
 
@@ -76,6 +94,9 @@ def turn_header(table: Tabletop) -> str:
         text = f"{k}. {choice.label}"
         if choice.description.strip():
             text += f" — {choice.description.strip()}"
+        cost = table.cost(k - 1)
+        if cost is not None and cost.strip():
+            text += " " + _("Cost: {cost}").format(cost=cost.strip())
         lines.append(_fill(text, "  "))
     return "\n".join(lines) + "\n"
 
@@ -90,7 +111,7 @@ def consequences(table: Tabletop, result: TurnResult, story: Story, facilitator:
     s = table.scenario
     turn = result.turn
     persona = cap(story.persona.name)
-    lines = ["", _("You chose: {label}.").format(label=table.options[result.choice])]
+    lines = ["", _("You chose: {label}.").format(label=table.label(result.choice))]
     if result.did:
         did = "; ".join(
             ngettext("{activity}: on {n} day", "{activity}: on {n} days", n).format(
@@ -116,6 +137,28 @@ def consequences(table: Tabletop, result: TurnResult, story: Story, facilitator:
                     "Nothing happened that {persona} could see. On day {day}, {persona} is still "
                     "free."
                 ).format(persona=story.persona.name, day=turn.last)
+            )
+        )
+    if result.odds is not None:
+        odds = figure(result.odds.share, result.odds.ci95)
+        values = {
+            "runs": result.odds.runs,
+            "role": s.role_label(table.role),
+            "day": turn.last,
+            "p": odds.value,
+            "interval": odds.interval,
+        }
+        lines.append(
+            _fill(
+                _(
+                    "Over {runs} runs with these habits, the {role} is exposed by day {day} in "
+                    "{p} of runs ({interval}); in this run, the {role} was exposed."
+                ).format(**values)
+                if result.exposed
+                else _(
+                    "Over {runs} runs with these habits, the {role} is exposed by day {day} in "
+                    "{p} of runs ({interval}); in this run, the {role} is still free."
+                ).format(**values)
             )
         )
     if facilitator:
@@ -151,7 +194,7 @@ def recap(table: Tabletop, result: TurnResult) -> str:
             n=result.turn.number,
             first=result.turn.first,
             last=result.turn.last,
-            label=table.options[result.choice],
+            label=table.label(result.choice),
         )
         + "\n"
     )
@@ -319,7 +362,7 @@ def debrief_text(table: Tabletop, debrief: Debrief, facilitator: bool) -> str:
             "  ",
         )
     )
-    for alt in sorted(debrief.alternatives, key=lambda a: table.options.index(a.label)):
+    for alt in sorted(debrief.alternatives, key=lambda a: (a.combined, a.schedule[0])):
         lines.append(_fill(f"“{alt.label}”: {_fate(table, alt.fate, debrief.horizon)}.", "  "))
     lines.append("")
     lines += _rule(_("Your choices against the alternatives"))
@@ -339,7 +382,24 @@ def debrief_text(table: Tabletop, debrief: Debrief, facilitator: bool) -> str:
         )
     )
     lines += [_fill(_comparison(table, debrief, alt), "  ") for alt in debrief.alternatives]
+    strongest = next((a for a in debrief.alternatives if a.combined), None)
+    if strongest is not None:
+        lines.append(
+            _fill(
+                _(
+                    "“{label}” is the strongest combination these runs found: every habit that "
+                    "lowers exposure of the {role} on its own, played together (a habit that may "
+                    "not be combined with a stronger one is left out)."
+                ).format(label=strongest.label, role=table.scenario.role_label(role))
+            )
+        )
     lines += ["", _fill(_baseline_note(table, debrief))]
+    puzzles = _puzzles(table, debrief)
+    if puzzles:
+        lines += ["", *_rule(_("Why a protective habit may not protect"))]
+        lines += [_fill(text, "  ") for text in puzzles]
+    lines += ["", *_rule(_("How this run was chosen"))]
+    lines.append(_fill(_selection_text(table, debrief)))
     if facilitator:
         lines.append("")
         lines.append(
@@ -362,13 +422,25 @@ def debrief_text(table: Tabletop, debrief: Debrief, facilitator: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
+def parse_choice(text: str, count: int) -> Combo | None:
+    """The options an answer names: one number, or several (`2 4`, `2,4`); None if not that."""
+    parts = [part for part in re.split(r"[\s,;+]+", text.strip()) if part]
+    if not parts or len(parts) > count:
+        return None
+    numbers = [ascii_number(part) for part in parts]
+    if any(n is None or not 1 <= n <= count for n in numbers):
+        return None
+    return tuple(sorted({n - 1 for n in numbers if n is not None}))
+
+
 def read_choice(
     ask: Callable[[str], str | None], tell: Callable[[str], None], table: Tabletop
-) -> int | None:
-    """The next choice from the input (an index), None at the end of the input.
+) -> Combo | None:
+    """The next choice from the input (menu indices played together), None at its end.
 
-    Anything but a number on the menu is asked again; input that ends after such an answer is
-    an error, since the player meant to choose something.
+    Anything but numbers on the menu is asked again, and so is a combination the exercise
+    excludes; input that ends after such an answer is an error, since the player meant to choose
+    something.
     """
     count = len(table.exercise.choices)
     bad: str | None = None
@@ -382,11 +454,216 @@ def read_choice(
                 )
             return None
         text = line.strip()
-        answer = ascii_number(text)
-        if answer is not None and 1 <= answer <= count:
-            return answer - 1
+        answer = parse_choice(text, count)
         bad = text[:40]
-        tell(_("Please answer with a number from 1 to {n}.").format(n=count) + "\n")
+        if answer is None:
+            tell(_("Please answer with a number from 1 to {n}.").format(n=count) + "\n")
+            continue
+        pair = table.excluded(answer)
+        if pair is None:
+            return answer
+        tell(
+            _("“{first}” and “{second}” cannot be combined; choose again.").format(
+                first=table.options[pair[0]], second=table.options[pair[1]]
+            )
+            + "\n"
+        )
+
+
+def _selection_text(table: Tabletop, debrief: Debrief) -> str:
+    """How the run played was chosen, and the chance, over many runs, that it is such a run."""
+    sel = debrief.selection
+    values: dict[str, object] = {
+        "name": table.scenario.name,
+        "seed": table.seed,
+        "trace": sel.trace_seed,
+        "runs": table.runs,
+        "skipped": sel.attempt,
+        "limit": percent(FIRST_TURN_LIMIT),
+        "chance": span(sel.none_ends.ci95) if sel.none_ends is not None else "?",
+        "most": percent(max((o.share for o in sel.first_turn), default=0.0)),
+    }
+    if sel.chosen and sel.attempt == 0:
+        return _(
+            "This run was chosen so that no first choice ended the game in the first turn; the "
+            "seed's own run ({seed}) already was one. Over {runs} runs, the chance that no first "
+            "choice ends the game in the first turn is {chance}; each first choice alone ends it "
+            "there in at most {most} of runs."
+        ).format(**values)
+    if sel.chosen:
+        return ngettext(
+            "This run was chosen so that no first choice ended the game in the first turn: in "
+            "the seed's own run one did, so this is the next run, the one `exposure trace {name} "
+            "--seed {trace}` tells. Over {runs} runs, the chance that no first choice ends the "
+            "game in the first turn is {chance}; each first choice alone ends it there in at "
+            "most {most} of runs.",
+            "This run was chosen so that no first choice ended the game in the first turn: in "
+            "the {skipped} runs from seed {seed} on one did, so this is the run `exposure trace "
+            "{name} --seed {trace}` tells. Over {runs} runs, the chance that no first choice ends "
+            "the game in the first turn is {chance}; each first choice alone ends it there in at "
+            "most {most} of runs.",
+            sel.attempt,
+        ).format(**values)
+    if not sel.searched:
+        return _(
+            "This run is the seed's own ({seed}), as the saved exercise was first played; it was "
+            "not chosen for its first turn."
+        ).format(**values)
+    if max((o.share for o in sel.first_turn), default=0.0) >= FIRST_TURN_LIMIT:
+        worst = max(range(len(sel.first_turn)), key=lambda k: sel.first_turn[k].share)
+        odds = sel.first_turn[worst]
+        return _(
+            "This run is the seed's own ({seed}), left to chance: with “{label}” as the first "
+            "choice the game ends in the first turn in {p} of runs ({interval}), {limit} or more, "
+            "so a run in which it does not would hide how risky the first turn is."
+        ).format(
+            **values,
+            label=table.options[worst],
+            p=figure(odds.share, odds.ci95).value,
+            interval=figure(odds.share, odds.ci95).interval,
+        )
+    return _(
+        "This run is the seed's own ({seed}), left to chance: none of the runs tried let every "
+        "first choice through the first turn. Over {runs} runs, the chance of such a run is "
+        "{chance}."
+    ).format(**values)
+
+
+def _puzzles(table: Tabletop, debrief: Debrief) -> list[str]:
+    """Why a protective habit's exposure is higher, or not clearly lower, than carrying on."""
+    base = debrief.baseline
+    if base is None:
+        return []
+    s = table.scenario
+    role = debrief.role
+    out = []
+    for alt in sorted(debrief.alternatives, key=lambda a: (a.combined, a.schedule[0])):
+        if alt is base or not alt.against_baseline:
+            continue
+        d = alt.against_baseline[role]
+        if d.distinguishable and d.p_exposed < 0:
+            continue
+        mine, theirs = base.variant.results.roles[role], alt.variant.results.roles[role]
+        values: dict[str, object] = {
+            "label": alt.label,
+            "base": base.label,
+            "role": s.role_label(role),
+            "horizon": horizon(debrief.horizon),
+            "before": exposure(mine).value,
+            "after": exposure(theirs).value,
+            "interval": change(d.p_exposed, d.ci95).interval,
+        }
+        if d.same_outcome:
+            text = _(
+                "“{label}” every turn leaves exposure of the {role} within {horizon} where "
+                "“{base}” leaves it, {after}, in every run."
+            ).format(**values)
+        elif d.distinguishable:
+            text = _(
+                "“{label}” every turn raises exposure of the {role} within {horizon} from {before} "
+                "with “{base}” to {after} ({interval} points)."
+            ).format(**values)
+        else:
+            text = _(
+                "“{label}” every turn does not clearly lower exposure of the {role} within "
+                "{horizon}: {after} against {before} with “{base}” ({interval} points)."
+            ).format(**values)
+        reasons = _reasons(table, debrief, base, alt)
+        if not reasons:
+            reasons = [
+                _(
+                    "No cause of exposure moves by a point or more: in these runs the habit "
+                    "barely touches what exposes the {role}."
+                ).format(role=s.role_label(role))
+            ]
+        out.append(" ".join([text, *reasons]))
+    return out
+
+
+def _reasons(table: Tabletop, debrief: Debrief, base: Alternative, alt: Alternative) -> list[str]:
+    """What the model records moving: causes, timing, and who else carries the risk."""
+    s = table.scenario
+    role = debrief.role
+    mine, theirs = base.variant.results.roles[role], alt.variant.results.roles[role]
+    by_cause = {
+        m: (mine.p_exposed * mine.causes.get(m, 0.0), theirs.p_exposed * theirs.causes.get(m, 0.0))
+        for m in s.mechanisms
+    }
+    # A cause's share moving by less than a point is noise at these run counts.
+    moved = {m: b - a for m, (a, b) in by_cause.items() if abs(b - a) >= 0.01}
+    reasons = []
+    up = max(moved, key=lambda m: moved[m], default=None)
+    down = min(moved, key=lambda m: moved[m], default=None)
+    if up is not None and moved[up] > 0 and down is not None and moved[down] < 0:
+        reasons.append(
+            _(
+                "It moves the risk rather than removing it: fewer are exposed through {down} "
+                "({down_before} → {down_after}), more through {up} ({up_before} → {up_after})."
+            ).format(
+                down=mechanism_label(s, down),
+                down_before=percent(by_cause[down][0]),
+                down_after=percent(by_cause[down][1]),
+                up=mechanism_label(s, up),
+                up_before=percent(by_cause[up][0]),
+                up_after=percent(by_cause[up][1]),
+            )
+        )
+    elif up is not None and moved[up] > 0:
+        reasons.append(
+            _("More are exposed through {up} ({before} → {after}).").format(
+                up=mechanism_label(s, up),
+                before=percent(by_cause[up][0]),
+                after=percent(by_cause[up][1]),
+            )
+        )
+    elif down is not None and moved[down] < 0:
+        reasons.append(
+            _(
+                "Fewer are exposed through {down} ({before} → {after}), too few for these runs "
+                "to tell from chance."
+            ).format(
+                down=mechanism_label(s, down),
+                before=percent(by_cause[down][0]),
+                after=percent(by_cause[down][1]),
+            )
+        )
+    d = alt.against_baseline[role]
+    if (
+        d.median_days_gained is not None
+        and d.median_days_gained >= 7  # a week or more: less is noise at these run counts
+        and mine.median_day is not None
+        and theirs.median_day is not None
+    ):
+        reasons.append(
+            _(
+                "It shifts the risk to later: half of those exposed are exposed by day {after} "
+                "instead of day {before}."
+            ).format(after=theirs.median_day, before=mine.median_day)
+        )
+    for other in s.population.roles:
+        if other == role or not s.at_risk(other):
+            continue
+        o = alt.against_baseline[other]
+        if not o.distinguishable:
+            continue
+        spec = s.population.roles[other]
+        who = (_("the {role}") if spec.count == 1 else _("each {role}")).format(
+            role=s.role_label(other)
+        )
+        values = {
+            "who": who,
+            "before": exposure(base.variant.results.roles[other]).value,
+            "after": exposure(alt.variant.results.roles[other]).value,
+        }
+        if o.p_exposed > 0:
+            reasons.append(
+                _("It shifts risk to someone else: {who} {before} → {after}.").format(**values)
+            )
+        else:
+            reasons.append(
+                _("It protects someone else: {who} {before} → {after}.").format(**values)
+            )
+    return reasons
 
 
 def play(

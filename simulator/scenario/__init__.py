@@ -26,7 +26,13 @@ from simulator.scenario.patches import (
 from simulator.scenario.ranges import check as check_ranges
 from simulator.scenario.ranges import pairs, shape_problems
 from simulator.scenario.ranges import unranged_estimates as estimate_gaps
-from simulator.scenario.validation import _unwrap, types_at, untranslated, validate_model
+from simulator.scenario.validation import (
+    _unwrap,
+    conflict_problems,
+    types_at,
+    untranslated,
+    validate_model,
+)
 from simulator.seal import Passphrase
 
 DEFAULT_SCENARIO = "border-phone"
@@ -60,7 +66,8 @@ class Patches:
     """What turns a scenario file into the scenario used, in the order it is applied."""
 
     countermeasures: tuple[str, ...] = ()
-    choice: int | None = None  # an exercise choice: its countermeasure, then its own set and scale
+    # exercise choices played together: each one's countermeasure, then its own set and scale
+    choice: int | tuple[int, ...] | None = None
     overrides: tuple[Override, ...] = ()
     days: int | None = None
     people: int | None = None  # rescales the units last, from the patched scenario
@@ -182,7 +189,7 @@ def variant(
     *,
     countermeasures: Sequence[str] = (),
     overrides: Sequence[Override] = (),
-    choice: int | None = None,
+    choice: int | tuple[int, ...] | None = None,
     patches_first: bool = False,
     parameters: Mapping[str, float] | None = None,
 ) -> LoadedScenario:
@@ -243,7 +250,7 @@ def _patched(
     original_scenario: Scenario,
     display: str,
     countermeasures: Sequence[str],
-    choice: int | None,
+    choice: int | tuple[int, ...] | None,
     settings: Sequence[Override | Problem],
     days: int | None,
     people: int | None,
@@ -331,16 +338,23 @@ def _check_people(scenario: Scenario, people: int) -> None:
         )
 
 
-def _choice_problems(doc: Document, scenario: Scenario, index: int) -> list[Problem]:
-    """Apply one exercise choice to a document: its countermeasure, then its `set` and `scale`."""
+def _choice_problems(
+    doc: Document, scenario: Scenario, indices: int | tuple[int, ...]
+) -> list[Problem]:
+    """Apply exercise choices to a document: each one's countermeasure, then its `set` and `scale`.
+
+    Choices played together are applied in menu order; choices whose patches would not add up
+    (validation requires them to exclude each other) are never played together.
+    """
     if scenario.exercise is None:
-        raise ValueError(f"the scenario has no exercise to choose from (got choice {index})")
-    choice = scenario.exercise.choices[index]
+        raise ValueError(f"the scenario has no exercise to choose from (got choice {indices})")
     problems: list[Problem] = []
-    if choice.countermeasure is not None:
-        cm = scenario.countermeasures[choice.countermeasure]
-        problems += countermeasure_problems(doc, choice.countermeasure, cm.set, cm.scale)
-    problems += patch_problems(doc, ("exercise", "choices", index), choice.set, choice.scale)
+    for index in sorted({indices} if isinstance(indices, int) else set(indices)):
+        choice = scenario.exercise.choices[index]
+        if choice.countermeasure is not None:
+            cm = scenario.countermeasures[choice.countermeasure]
+            problems += countermeasure_problems(doc, choice.countermeasure, cm.set, cm.scale)
+        problems += patch_problems(doc, ("exercise", "choices", index), choice.set, choice.scale)
     return problems
 
 
@@ -385,6 +399,21 @@ def check_countermeasures(loaded: LoadedScenario) -> list[Problem]:
     return problems
 
 
+def combined_choice(loaded: LoadedScenario, choices: tuple[int, ...]) -> Scenario:
+    """The scenario as several exercise choices played together change it (menu order)."""
+    exercise = loaded.scenario.exercise
+    if exercise is None:
+        raise ValueError("the scenario has no exercise to choose from")
+    if all(
+        exercise.choices[k].countermeasure is None
+        and not exercise.choices[k].set
+        and not exercise.choices[k].scale
+        for k in choices
+    ):
+        return loaded.scenario
+    return variant(loaded, choice=tuple(sorted(set(choices))), patches_first=True).scenario
+
+
 def choice_scenarios(loaded: LoadedScenario) -> list[Scenario]:
     """The scenario as each choice of its `exercise` changes it, in menu order.
 
@@ -426,7 +455,7 @@ def check_exercise(loaded: LoadedScenario) -> list[Problem]:
         choice_scenarios(loaded)
     except ScenarioError as exc:
         return exc.problems
-    return []
+    return conflict_problems(loaded.original_scenario, loaded.original)
 
 
 __all__ = [
@@ -440,6 +469,7 @@ __all__ = [
     "check_countermeasures",
     "check_exercise",
     "choice_scenarios",
+    "combined_choice",
     "load",
     "unranged_estimates",
     "untranslated_texts",

@@ -1144,12 +1144,30 @@ class Choice(Model):
     """One option of the tabletop's menu: how the persona works during a turn.
 
     It patches the scenario like a countermeasure (`set`, `scale`, or a `countermeasure` by name,
-    or several of these); a choice with no patch keeps the scenario as written.
+    or several of these); a choice with no patch keeps the scenario as written. In a turn the
+    player may combine several choices: their patches apply together, unless the exercise says
+    they exclude each other.
     """
 
+    name: Name | None = Field(
+        default=None,
+        description=(
+            "a short name that `excludes` can refer to. Default: the name of its `countermeasure`"
+        ),
+    )
     label: Text = Field(description="the choice as the menu shows it")
     description: Text = Field(
         default="", description="what it means in practice, shown after the label"
+    )
+    cost: Text | None = Field(
+        default=None,
+        description="what it costs, shown on the menu. Default: its countermeasure's `cost`",
+    )
+    excludes: Annotated[list[Name], Field(max_length=MAX_CHOICES)] = Field(
+        default=[],
+        description=(
+            "names of choices that cannot be combined with this one in a turn (it works both ways)"
+        ),
     )
     countermeasure: Name | None = Field(
         default=None, description="a countermeasure the choice applies"
@@ -1194,8 +1212,44 @@ class Exercise(Model):
         ),
     )
     choices: Annotated[list[Choice], Field(min_length=2, max_length=MAX_CHOICES)] = Field(
-        description="the menu, the same every turn, numbered from 1"
+        description=(
+            "the menu, the same every turn, numbered from 1; the player may combine several "
+            "choices in a turn (`2 4`), and their patches apply together"
+        )
     )
+    excludes: Annotated[
+        list[Annotated[list[Name], Field(min_length=2, max_length=MAX_CHOICES)]],
+        Field(max_length=MAX_CHOICES * MAX_CHOICES),
+    ] = Field(
+        default=[],
+        description=(
+            "groups of choice names (`name`, or their countermeasure's) of which a turn may "
+            "combine at most one, e.g. `[[fewer_calls, lie_low]]`; two choices that `set` one key "
+            "to different values, or one sets and the other scales, must exclude each other"
+        ),
+    )
+
+    def choice_name(self, index: int) -> str | None:
+        """The name `excludes` knows a choice by: its own, else its countermeasure's."""
+        choice = self.choices[index]
+        return choice.name or choice.countermeasure
+
+    def excluded_pairs(self) -> set[tuple[int, int]]:
+        """Pairs (i, j), i < j, of choices that may not be combined, as the block declares them."""
+        index: dict[str, int] = {}
+        for k in range(len(self.choices)):
+            name = self.choice_name(k)
+            if name is not None:
+                index.setdefault(name, k)
+        pairs: set[tuple[int, int]] = set()
+        for group in self.excludes:
+            members = sorted({index[n] for n in group if n in index})
+            pairs |= {(a, b) for i, a in enumerate(members) for b in members[i + 1 :]}
+        for k, choice in enumerate(self.choices):
+            for other in choice.excludes:
+                if other in index and index[other] != k:
+                    pairs.add((min(k, index[other]), max(k, index[other])))
+        return pairs
 
     def turn_count(self, days: int) -> int:
         """Turns played: as given, or as many as fit in `days` (the last may be shorter)."""

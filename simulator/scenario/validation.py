@@ -619,6 +619,99 @@ def exercise_problems(s: Scenario, doc: Document) -> list[Problem]:
                         key=True,
                     )
                 )
+    problems += _exclusion_problems(s, doc)
+    return problems
+
+
+def _choice_patch(s: Scenario, index: int) -> tuple[dict[str, Any], set[str]]:
+    """What a choice sets (key -> value) and the keys it scales, its countermeasure's included."""
+    assert s.exercise is not None
+    choice = s.exercise.choices[index]
+    cm = s.countermeasures.get(choice.countermeasure) if choice.countermeasure else None
+    sets = {**(cm.set if cm else {}), **choice.set}
+    scales = {*(cm.scale if cm else {}), *choice.scale}
+    return sets, scales
+
+
+def _overlap(a: str, b: str) -> bool:
+    """Whether two dotted keys reach the same value: equal, or one inside the other."""
+    return a == b or a.startswith(b + ".") or b.startswith(a + ".")
+
+
+def choice_conflict(s: Scenario, i: int, j: int) -> str | None:
+    """Why two choices cannot be combined (a key both change in ways that do not add up), if so.
+
+    Two `scale`s of one key multiply, so they combine; two `set`s of one key to the same value
+    combine; two `set`s to different values, or a `set` and a `scale` of one key, do not.
+    """
+    sets_i, scales_i = _choice_patch(s, i)
+    sets_j, scales_j = _choice_patch(s, j)
+    for a, va in sets_i.items():
+        for b, vb in sets_j.items():
+            if _overlap(a, b) and (a != b or va != vb):
+                return (
+                    f"both set `{a}`, to different values"
+                    if a == b
+                    else f"they set `{a}` and `{b}`"
+                )
+        for b in scales_j:
+            if _overlap(a, b):
+                return f"one sets `{a}` and the other scales `{b}`"
+    for a in scales_i:
+        for b in sets_j:
+            if _overlap(a, b):
+                return f"one scales `{a}` and the other sets `{b}`"
+    return None
+
+
+def _exclusion_problems(s: Scenario, doc: Document) -> list[Problem]:
+    """Choice names that clash or are unknown, and combinations that conflict undeclared."""
+    ex = s.exercise
+    assert ex is not None
+    problems: list[Problem] = []
+    names: dict[str, int] = {}
+    for k, choice in enumerate(ex.choices):
+        name = ex.choice_name(k)
+        if name is None:
+            continue
+        if name in names:
+            where = "name" if choice.name is not None else "countermeasure"
+            problems.append(
+                doc.problem(
+                    ("exercise", "choices", k, where),
+                    f"choices {names[name] + 1} and {k + 1} are both known as `{name}`; give "
+                    "each a distinct `name` so that `excludes` can tell them apart",
+                )
+            )
+        else:
+            names[name] = k
+    known = list(names)
+    listed = ", ".join(f"`{n}`" for n in known) or "none"
+
+    def unknown(path: Path_, name: str) -> None:
+        problems.append(
+            doc.problem(
+                path,
+                f"no choice named `{name}`{did_you_mean(name, known)}; choices are known by "
+                f"`name` or by their countermeasure: {listed}",
+            )
+        )
+
+    for g, group in enumerate(ex.excludes):
+        for m, name in enumerate(group):
+            if name not in names:
+                unknown(("exercise", "excludes", g, m), name)
+    for k, choice in enumerate(ex.choices):
+        for m, name in enumerate(choice.excludes):
+            if name not in names:
+                unknown(("exercise", "choices", k, "excludes", m), name)
+            elif names[name] == k:
+                problems.append(
+                    doc.problem(
+                        ("exercise", "choices", k, "excludes", m),
+                        f"choice {k + 1} excludes itself (`{name}`)",
+                    )
+                )
     return problems
 
 
@@ -725,3 +818,34 @@ def _resolves(data: Any, dotted_key: str) -> bool:
         else:
             return False
     return True
+
+
+def conflict_problems(s: Scenario, doc: Document) -> list[Problem]:
+    """Pairs of choices whose patches do not add up and that no `excludes` declares.
+
+    The exercise never plays such a pair together (it is refused as an excluded one would be);
+    `exposure validate` reports it so that the author says so in the file.
+    """
+    ex = s.exercise
+    if ex is None:
+        return []
+    problems: list[Problem] = []
+    declared = ex.excluded_pairs()
+    for i in range(len(ex.choices)):
+        for j in range(i + 1, len(ex.choices)):
+            why = choice_conflict(s, i, j)
+            if why is None or (i, j) in declared:
+                continue
+            a, b = ex.choice_name(i), ex.choice_name(j)
+            advice = (
+                f"add `excludes: [[{a}, {b}]]` to the exercise"
+                if a is not None and b is not None
+                else "give both a `name` and list them together in `exercise.excludes`"
+            )
+            problems.append(
+                doc.problem(
+                    ("exercise", "choices", j),
+                    f"choices {i + 1} and {j + 1} cannot be combined ({why}); {advice}",
+                )
+            )
+    return problems

@@ -16,15 +16,28 @@ Choices may not change who lives in the town or who knows whom (validation refus
 habits, channels, devices and watchers; a channel changed part-way through keeps the messages
 already on phones, but the operator's log of the old channel is no longer consulted.
 
-The debrief compares the persona's choices with playing one option every turn, over many runs on
-common random numbers (the batches and streams of `exposure compare`), so the differences are
-paired and sharp.
+A turn's choice may combine several options (their patches apply together), except pairs the
+exercise declares to exclude each other or whose patches do not add up.
+
+The run the room plays is chosen honestly. Over `runs` runs of the first turn (the batches of the
+Debrief), the chance that each single first choice ends the game in turn one is estimated; when it
+is below `FIRST_TURN_LIMIT` for every first choice, the run played is the first of the runs
+`exposure trace` tells for seed, seed + 1, … in which no single first choice ends the game in turn
+one, so that a room is not sent home a minute in by a rare draw; the Debrief says so, with the
+chance of such a run. When some first choice ends the game in turn one that often anyway, the
+run is the seed's own, left to chance. Each turn also shows the odds of the habits chosen so far
+over the same many runs.
+
+The debrief compares the persona's choices with playing one option every turn, and with the
+strongest combination (every option that lowers exposure on its own, together where they may be
+combined), over many runs on common random numbers (the batches and streams of `exposure
+compare`), so the differences are paired and sharp.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,7 +45,7 @@ from typing import Any
 import numpy as np
 
 from simulator.analysis.compare import Delta, Variant, paired_delta
-from simulator.analysis.results import aggregate
+from simulator.analysis.results import aggregate, proportion_interval
 from simulator.budget import check_variants
 from simulator.engine import NOT_EXPOSED, Engine, Outcome
 from simulator.errors import UsageError
@@ -40,10 +53,16 @@ from simulator.files import FileProblem, read_bounded
 from simulator.i18n import _
 from simulator.personas import persona_of, tabletop_role
 from simulator.population import Population, build
-from simulator.runner import BatchSummary, batch_size, run_batches, summarise
-from simulator.scenario import LoadedScenario, bundled_with_exercise, choice_scenarios
+from simulator.runner import BatchSummary, batch_size, batches, run_batches, summarise
+from simulator.scenario import (
+    LoadedScenario,
+    bundled_with_exercise,
+    choice_scenarios,
+    combined_choice,
+)
 from simulator.scenario.model import Scenario
-from simulator.streams import Streams, batch_seed, exercise_seed
+from simulator.scenario.validation import choice_conflict
+from simulator.streams import Streams, batch_seed, exercise_run, exercise_seed
 from simulator.teaching.story import Event, Story, activity_counts, suspicion_path, tell
 
 SAVE_FORMAT = "exposure-exercise"
@@ -55,6 +74,49 @@ MAX_SAVE_DEPTH = 8
 # else is for the facilitator, such as the report behind a search sent to her home: she sees only
 # what the search finds.
 SEEN = ("find", "extorted", "exposed", "seized")
+# The run is chosen so that no single first choice ends the game in turn one only when, over many
+# runs, every first choice ends it in turn one less often than this.
+FIRST_TURN_LIMIT = 0.5
+# Runs tried (seed, seed + 1, …) before the seed's own run is played after all.
+MAX_ATTEMPTS = 100
+
+# A turn's choice: the options played together, by index into the menu, in menu order.
+Combo = tuple[int, ...]
+
+
+def combo(choice: int | Combo | list[int]) -> Combo:
+    """A choice as a combination: one option, or several in menu order, each once."""
+    return (choice,) if isinstance(choice, int) else tuple(sorted(set(choice)))
+
+
+@dataclass(frozen=True)
+class Odds:
+    """How often the persona was exposed by the end of a turn over many runs with these choices."""
+
+    exposed: int
+    runs: int
+
+    @property
+    def share(self) -> float:
+        """The share of runs."""
+        return self.exposed / self.runs if self.runs else 0.0
+
+    @property
+    def ci95(self) -> tuple[float, float]:
+        """Its 95% interval (Clopper–Pearson)."""
+        return proportion_interval(self.exposed, self.runs)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """How the run played was chosen, with the chances over many runs it was chosen by."""
+
+    attempt: int  # the run played is `exposure trace --seed exercise_run(seed, attempt)`'s
+    trace_seed: int
+    chosen: bool  # chosen so that no first choice ended the game in turn one
+    searched: bool  # a search was made (False: the attempt was given, as by an old save)
+    first_turn: list[Odds]  # per single first choice: the game ended in turn one
+    none_ends: Odds | None  # runs in which no single first choice ended the game in turn one
 
 
 @dataclass(frozen=True)
@@ -72,12 +134,13 @@ class TurnResult:
     """What one turn brought: what the persona saw, and what only the facilitator sees."""
 
     turn: Turn
-    choice: int  # index into the exercise's choices
+    choice: Combo  # indices into the exercise's choices, played together
     did: dict[str, int]  # activity -> days the persona did it
     seen: list[Event]
     hidden: list[Event]
     suspicion: float  # the persona's, at the end of the turn (or on the day she was exposed)
     exposed: bool  # the persona was exposed by the end of the turn
+    odds: Odds | None = None  # over many runs with the choices so far, exposed by the turn's end
 
 
 @dataclass(frozen=True)
@@ -85,13 +148,15 @@ class Alternative:
     """One way of playing compared in the debrief: the persona's choices, or one option always."""
 
     label: str
-    schedule: tuple[int, ...]
+    schedule: tuple[Combo, ...]
     fate: tuple[int, str] | None  # the persona's exposure (day, cause) in the played run, or None
     variant: Variant
     delta: dict[str, Delta] = field(
         default_factory=dict
     )  # by role: this minus the persona's choices
     yours: bool = False  # the same as what the persona did
+    combined: bool = False  # the strongest combination, not one option
+    against_baseline: dict[str, Delta] = field(default_factory=dict)  # by role: this minus baseline
 
 
 @dataclass(frozen=True)
@@ -99,7 +164,7 @@ class Debrief:
     """The end of the exercise: the run's story, and the persona's choices against alternatives."""
 
     story: Story
-    schedule: tuple[int, ...]  # the persona's choice in every turn compared (the last repeated)
+    schedule: tuple[Combo, ...]  # the persona's choice in every turn compared (the last repeated)
     played: int  # turns played
     stopped: bool  # the input ended before the exercise did
     horizon: int  # the last day compared
@@ -107,6 +172,8 @@ class Debrief:
     role: str
     yours: Alternative
     alternatives: list[Alternative]
+    selection: Selection
+    baseline: Alternative | None  # the scenario as written every turn, if an option is that
 
 
 class _Run:
@@ -114,7 +181,7 @@ class _Run:
 
     def __init__(
         self,
-        variants: list[Scenario],
+        variants: dict[Combo, Scenario],
         replicas: int,
         sequence: np.random.SeedSequence,
         record: bool,
@@ -125,14 +192,14 @@ class _Run:
         self.sequence = sequence
         self.record = record
         self.engine: Engine | None = None
-        self.current: int | None = None
+        self.current: Combo | None = None
         self.day = 0
         # Towns built from this stream, shared by runs of the same batch: a build draws from the
         # same stream whoever asks, so sharing changes nothing but the time taken.
         self.towns: dict[str, Population] = towns if towns is not None else {}
 
-    def advance(self, choice: int, last: int) -> None:
-        """Simulate the days up to `last` under the rules of one choice."""
+    def advance(self, choice: Combo, last: int) -> None:
+        """Simulate the days up to `last` under the rules of one choice (options together)."""
         if choice != self.current:
             scenario = self.variants[choice]
             engine = Engine(
@@ -155,7 +222,7 @@ class _Run:
         assert self.engine is not None
         return self.engine.outcome()
 
-    def _town(self, scenario: Scenario, choice: int) -> Population:
+    def _town(self, scenario: Scenario, choice: Combo) -> Population:
         """The town for a choice: the same people and links as every other choice's."""
         key = json.dumps(
             [
@@ -171,12 +238,29 @@ class _Run:
             first = next(iter(self.towns.values()), None)
             if first is not None and not _same_people(first, town):
                 raise UsageError(
-                    f"exercise choice {choice + 1}: "
+                    f"exercise choice {' '.join(str(k + 1) for k in choice)}: "
                     "it changes who lives in the town or who knows whom; "
                     "a choice may change habits, channels and devices only"
                 )
             self.towns[key] = town
         return self.towns[key]
+
+
+def personas(scenario: Scenario, pop: Population, role: str) -> np.ndarray:
+    """The persona of every replica: the first person of the role in each (-1 where none)."""
+    k = scenario.role_names.index(role)
+    out = np.full(pop.replicas, -1, dtype=np.int64)
+    found = np.flatnonzero(pop.role == k)
+    if found.size:
+        replicas = pop.replica[found]
+        first = np.unique(replicas, return_index=True)
+        out[first[0]] = found[first[1]]
+    return out
+
+
+def _exposed(outcome: Outcome, people: np.ndarray) -> np.ndarray:
+    """Whether each replica's persona is exposed (False where a replica has none)."""
+    return (people >= 0) & (outcome.exposed_day[np.maximum(people, 0)] != NOT_EXPOSED)
 
 
 def _same_people(a: Population, b: Population) -> bool:
@@ -202,10 +286,20 @@ def no_exercise_message(name: str) -> str:
 
 
 class Tabletop:
-    """One exercise being played: the turns, the choices so far, and the live run."""
+    """One exercise being played: the turns, the choices so far, and the live run.
+
+    `runs` is how many runs the odds of each turn and the chances of the first turn are taken
+    over; `attempt` replays a run already chosen (a saved exercise), instead of choosing one.
+    """
 
     def __init__(
-        self, loaded: LoadedScenario, seed: int, choices: list[int] | tuple[int, ...] = ()
+        self,
+        loaded: LoadedScenario,
+        seed: int,
+        choices: Sequence[int | Combo] = (),
+        *,
+        runs: int = 200,
+        attempt: int | None = None,
     ):
         scenario = loaded.scenario
         if scenario.exercise is None:
@@ -214,7 +308,10 @@ class Tabletop:
         self.scenario = scenario
         self.exercise = scenario.exercise
         self.seed = seed
-        self.variants = choice_scenarios(loaded)
+        self.runs = runs
+        self.variants: dict[Combo, Scenario] = {
+            (k,): v for k, v in enumerate(choice_scenarios(loaded))
+        }
         self.role = tabletop_role(scenario)
         count = self.exercise.turn_count(scenario.days)
         step = self.exercise.turn_days
@@ -222,9 +319,16 @@ class Tabletop:
             Turn(k, (k - 1) * step + 1, min(k * step, scenario.days), self.exercise.situation_of(k))
             for k in range(1, count + 1)
         ]
-        self.choices: list[int] = []
+        self.choices: list[Combo] = []
         self.results: list[TurnResult] = []
-        self._run = _Run(self.variants, 1, exercise_seed(seed), record=True)
+        self._towns: dict[int, dict[str, Population]] = {}
+        self.selection = self._select(attempt)
+        self._run = _Run(self.variants, 1, exercise_seed(self.selection.trace_seed), record=True)
+        size = batch_size(scenario)
+        self._odds = [
+            _Run(self.variants, n, batch_seed(seed, b), record=False, towns=self._towns_of(b))
+            for b, n in batches(runs, size)
+        ]
         self.persona: int | None = None
         for choice in choices:
             if self.finished:
@@ -234,15 +338,46 @@ class Tabletop:
                 )
             self.play(choice)
 
+    def _towns_of(self, batch: int) -> dict[str, Population]:
+        return self._towns.setdefault(batch, {})
+
     @property
     def options(self) -> list[str]:
         """The labels of the menu, in order."""
         return [c.label for c in self.exercise.choices]
 
+    def label(self, choice: Combo) -> str:
+        """A choice as the player reads it: one label, or several joined."""
+        return " + ".join(self.options[k] for k in choice)
+
+    def cost(self, index: int) -> str | None:
+        """What an option costs: its own `cost`, else its countermeasure's."""
+        choice = self.exercise.choices[index]
+        if choice.cost is not None:
+            return choice.cost
+        if choice.countermeasure is not None:
+            return self.scenario.countermeasures[choice.countermeasure].cost
+        return None
+
+    def excluded(self, choice: Combo) -> tuple[int, int] | None:
+        """The first pair of options in a combination that may not be played together, if any."""
+        declared = self.exercise.excluded_pairs()
+        for i, a in enumerate(choice):
+            for b in choice[i + 1 :]:
+                if (a, b) in declared or choice_conflict(self.scenario, a, b) is not None:
+                    return a, b
+        return None
+
+    def variant(self, choice: Combo) -> Scenario:
+        """The scenario under a choice (options together)."""
+        if choice not in self.variants:
+            self.variants[choice] = combined_choice(self.loaded, choice)
+        return self.variants[choice]
+
     @property
     def baseline_choice(self) -> int | None:
         """The first choice that changes nothing: every turn, it is the scenario as written."""
-        return next((k for k, v in enumerate(self.variants) if v is self.scenario), None)
+        return next((k for (k,), v in self.variants.items() if v is self.scenario), None)
 
     @property
     def exposed(self) -> bool:
@@ -264,31 +399,88 @@ class Tabletop:
         """The last day simulated."""
         return self._run.day
 
-    def play(self, choice: int) -> TurnResult:
-        """Play the next turn with a choice (an index into the menu) and see what it brought."""
+    def play(self, choice: int | Combo) -> TurnResult:
+        """Play the next turn with a choice (menu indices) and see what it brought."""
         if self.finished:
             raise UsageError("the exercise is over")
-        if not 0 <= choice < len(self.exercise.choices):
+        chosen = combo(choice)
+        count = len(self.exercise.choices)
+        bad = [k for k in chosen if not 0 <= k < count]
+        if bad or not chosen:
             raise UsageError(
-                f"turn {len(self.choices) + 1}: no choice {choice + 1}; "
-                f"choose from 1 to {len(self.exercise.choices)}"
+                f"turn {len(self.choices) + 1}: no choice {bad[0] + 1 if bad else ''}; "
+                f"choose from 1 to {count}"
             )
+        pair = self.excluded(chosen)
+        if pair is not None:
+            raise UsageError(
+                f"turn {len(self.choices) + 1}: choices {pair[0] + 1} and {pair[1] + 1} "
+                "cannot be combined"
+            )
+        self.variant(chosen)
         turn = self.next_turn
-        self._run.advance(choice, turn.last)
-        self.choices.append(choice)
+        self._run.advance(chosen, turn.last)
+        self.choices.append(chosen)
         outcome = self._run.outcome()
         if self.persona is None:
             self.persona = persona_of(self.scenario, outcome.population, self.role)
         story = self.story()
-        result = _turn_result(story, outcome, turn, choice, self.persona)
+        exposed = 0
+        for run in self._odds:
+            run.advance(chosen, turn.last)
+            out = run.outcome()
+            exposed += int(_exposed(out, personas(self.scenario, out.population, self.role)).sum())
+        odds = Odds(exposed, self.runs) if self._odds else None
+        result = _turn_result(story, outcome, turn, chosen, self.persona, odds)
         self.results.append(result)
         return result
 
     def story(self) -> Story:
         """The story of the run so far."""
         return tell(
-            self.scenario, self._run.outcome(), self.seed, self.role, horizon=max(self.day, 1)
+            self.scenario,
+            self._run.outcome(),
+            self.selection.trace_seed,
+            self.role,
+            horizon=max(self.day, 1),
         )
+
+    # -------------------------------------------------------------- choosing the run
+    def _ends_first_turn(
+        self, sequence: np.random.SeedSequence, replicas: int, towns: dict[str, Population]
+    ) -> np.ndarray:
+        """bool[options, replicas]: each single first choice exposed the persona in turn one."""
+        last = self.turns[0].last
+        rows = []
+        for k in range(len(self.exercise.choices)):
+            run = _Run(self.variants, replicas, sequence, record=False, towns=towns)
+            run.advance((k,), last)
+            out = run.outcome()
+            rows.append(_exposed(out, personas(self.scenario, out.population, self.role)))
+        return np.array(rows, dtype=bool).reshape(len(self.exercise.choices), replicas)
+
+    def _select(self, attempt: int | None) -> Selection:
+        """The run to play: the first in which no first choice ends the game in turn one, when
+        over many runs every first choice ends it in turn one less often than FIRST_TURN_LIMIT."""
+        options = len(self.exercise.choices)
+        ended = np.zeros((options, 0), dtype=bool)
+        for b, n in batches(self.runs, batch_size(self.scenario)):
+            found = self._ends_first_turn(batch_seed(self.seed, b), n, self._towns_of(b))
+            ended = np.concatenate([ended, found], axis=1)
+        first = [Odds(int(row.sum()), self.runs) for row in ended]
+        none = Odds(int((~ended.any(axis=0)).sum()), self.runs) if self.runs else None
+        if attempt is not None:
+            chosen = attempt > 0 or (
+                all(o.share < FIRST_TURN_LIMIT for o in first)
+                and not self._ends_first_turn(exercise_seed(self.seed), 1, {}).any()
+            )
+            return Selection(attempt, exercise_run(self.seed, attempt), chosen, False, first, none)
+        if all(o.share < FIRST_TURN_LIMIT for o in first):
+            for k in range(MAX_ATTEMPTS):
+                trace = exercise_run(self.seed, k)
+                if not self._ends_first_turn(exercise_seed(trace), 1, {}).any():
+                    return Selection(k, trace, True, True, first, none)
+        return Selection(0, self.seed, False, True, first, none)
 
     def saved(self, spec: str) -> dict[str, Any]:
         """The state to save: enough to replay the exercise exactly."""
@@ -297,13 +489,16 @@ class Tabletop:
             "version": SAVE_VERSION,
             "scenario": {"spec": spec, "name": self.scenario.name, "sha256": self.loaded.sha256},
             "seed": self.seed,
-            "choices": [c + 1 for c in self.choices],
+            "run": self.selection.attempt,
+            # One option as a number, as every version wrote it; options together as a list.
+            "choices": [c[0] + 1 if len(c) == 1 else [k + 1 for k in c] for c in self.choices],
         }
 
     def debrief(
         self, runs: int, on_progress: Callable[[float], None] | None = None, workers: int = 1
     ) -> Debrief:
-        """The run's story, and the persona's choices against playing one option every turn.
+        """The run's story, and the persona's choices against playing one option every turn and
+        against the strongest combination.
 
         The comparison runs on `workers` processes; its figures do not depend on how many.
         """
@@ -318,7 +513,8 @@ class Tabletop:
             raise UsageError(
                 "the input ended before the first turn was played; there is nothing to debrief"
             )
-        schedules = [mine] + [tuple([k] * compared) for k in range(len(self.options))]
+        singles = [((k,),) * compared for k in range(len(self.options))]
+        schedules = [mine, *singles]
         towns: dict[str, Population] = {}
         fates = [self._fate(s, horizon, towns) for s in schedules]
         summaries = self._simulate(schedules, runs, horizon, on_progress, workers)
@@ -326,33 +522,94 @@ class Tabletop:
             Variant(label, [], self.loaded, sums, aggregate(sums, self.scenario))
             for label, sums in zip(["yours", *self.options], summaries)
         ]
+        roles = self.scenario.role_names
+        base = self.baseline_choice
+        base_variant = variants[base + 1] if base is not None else None
+
+        def alternative(
+            label: str,
+            schedule: tuple[Combo, ...],
+            fate: tuple[int, str] | None,
+            variant: Variant,
+            combined: bool = False,
+        ) -> Alternative:
+            return Alternative(
+                label,
+                schedule,
+                fate,
+                variant,
+                {role: paired_delta(variants[0], variant, role) for role in roles},
+                yours=schedule == mine,
+                combined=combined,
+                against_baseline=(
+                    {role: paired_delta(base_variant, variant, role) for role in roles}
+                    if base_variant is not None
+                    else {}
+                ),
+            )
+
         yours = Alternative(_("your choices"), mine, fates[0], variants[0])
-        alternatives = []
-        for k, label in enumerate(self.options):
-            variant = variants[k + 1]
-            delta = {
-                role: paired_delta(variants[0], variant, role) for role in self.scenario.role_names
-            }
+        alternatives = [
+            alternative(label, schedules[k + 1], fates[k + 1], variants[k + 1])
+            for k, label in enumerate(self.options)
+        ]
+        best = self._strongest(alternatives)
+        if best is not None:
+            schedule = (best,) * compared
+            self.variant(best)
+            sums = self._simulate([schedule], runs, horizon, on_progress, workers)[0]
+            variant = Variant("best", [], self.loaded, sums, aggregate(sums, self.scenario))
             alternatives.append(
-                Alternative(
-                    label,
-                    schedules[k + 1],
-                    fates[k + 1],
-                    variant,
-                    delta,
-                    yours=schedules[k + 1] == mine,
+                alternative(
+                    self.label(best), schedule, self._fate(schedule, horizon, towns), variant, True
                 )
             )
+        baseline = (
+            next(a for a in alternatives if a.schedule == singles[base])
+            if base is not None
+            else None
+        )
         alternatives.sort(key=lambda a: (a.delta[self.role].p_exposed, a.label))
         return Debrief(
-            self.story(), mine, played, stopped, horizon, runs, self.role, yours, alternatives
+            self.story(),
+            mine,
+            played,
+            stopped,
+            horizon,
+            runs,
+            self.role,
+            yours,
+            alternatives,
+            self.selection,
+            baseline,
         )
 
+    def _strongest(self, alternatives: list[Alternative]) -> Combo | None:
+        """Every option that lowers the persona's exposure on its own (a paired interval below
+        zero against the scenario as written), together, the strongest first, leaving out any
+        that may not be combined with one already in; None unless two or more combine."""
+        helping = sorted(
+            (
+                (a.variant.results.roles[self.role].p_exposed, a.schedule[0][0])
+                for a in alternatives
+                if a.against_baseline
+                and a.against_baseline[self.role].distinguishable
+                and a.against_baseline[self.role].p_exposed < 0
+            ),
+        )
+        chosen: list[int] = []
+        for _p, k in helping:
+            if self.excluded(combo([*chosen, k])) is None:
+                chosen.append(k)
+        return combo(chosen) if len(chosen) >= 2 else None
+
     def _fate(
-        self, schedule: tuple[int, ...], horizon: int, towns: dict[str, Population]
+        self, schedule: tuple[Combo, ...], horizon: int, towns: dict[str, Population]
     ) -> tuple[int, str] | None:
-        """The persona's exposure in the played run (same seed) under a schedule of choices."""
-        run = _Run(self.variants, 1, exercise_seed(self.seed), record=False, towns=towns)
+        """The persona's exposure in the played run under a schedule of choices."""
+        run = _Run(
+            self.variants, 1, exercise_seed(self.selection.trace_seed), record=False, towns=towns
+        )
         for turn, choice in zip(self.turns, schedule):
             run.advance(choice, min(turn.last, horizon))
         outcome = run.outcome()
@@ -364,7 +621,7 @@ class Tabletop:
 
     def _simulate(
         self,
-        schedules: list[tuple[int, ...]],
+        schedules: list[tuple[Combo, ...]],
         runs: int,
         horizon: int,
         on_progress: Callable[[float], None] | None,
@@ -375,8 +632,15 @@ class Tabletop:
         # Each schedule is a variant on the town's one population: refused before any work if
         # together they exceed the command's limits.
         check_variants([self.scenario] * len(schedules), runs, workers, size)
+        needed = {c for schedule in schedules for c in schedule}
         job = _ScheduleBatch(
-            self.scenario, self.variants, self.turns, schedules, horizon, self.seed, size
+            self.scenario,
+            {c: self.variant(c) for c in needed},
+            self.turns,
+            schedules,
+            horizon,
+            self.seed,
+            size,
         )
         return run_batches(job, len(schedules), runs, size, workers, on_progress)
 
@@ -386,9 +650,9 @@ class _ScheduleBatch:
     """A batch of runs of every schedule of choices: picklable, so that workers can run it."""
 
     scenario: Scenario  # as loaded: the summaries are its
-    variants: list[Scenario]  # the scenario under each choice
+    variants: dict[Combo, Scenario]  # the scenario under each choice the schedules play
     turns: list[Turn]
-    schedules: list[tuple[int, ...]]
+    schedules: list[tuple[Combo, ...]]
     horizon: int
     seed: int
     size: int
@@ -411,7 +675,7 @@ class _ScheduleBatch:
 
 
 def _turn_result(
-    story: Story, outcome: Outcome, turn: Turn, choice: int, persona: int
+    story: Story, outcome: Outcome, turn: Turn, choice: Combo, persona: int, odds: Odds | None
 ) -> TurnResult:
     """Split a turn's events into what the persona saw and what only the facilitator sees."""
     assert outcome.records is not None
@@ -439,6 +703,7 @@ def _turn_result(
         hidden,
         _suspicion_on(story, outcome, persona, end),
         exposed,
+        odds,
     )
 
 
@@ -468,7 +733,8 @@ class Saved:
     name: str
     sha256: str
     seed: int
-    choices: list[int]  # indices into the menu
+    choices: list[Combo]  # indices into the menu, played together
+    run: int  # the attempt played (0, the seed's own run, in saves that do not say)
 
 
 def _nesting(text: str) -> int:
@@ -549,18 +815,35 @@ def read_saved(path: str) -> Saved:
             f"{path}: broken saved exercise: `seed` must be a whole number from 0 (got {seed!r})"
         )
     choices = doc.get("choices")
+
+    def number(c: Any) -> bool:
+        return isinstance(c, int) and not isinstance(c, bool) and c >= 1
+
     if not isinstance(choices, list) or not all(
-        isinstance(c, int) and not isinstance(c, bool) and c >= 1 for c in choices
+        number(c) or (isinstance(c, list) and c and all(number(k) for k in c)) for c in choices
     ):
         raise UsageError(
-            f"{path}: broken saved exercise: `choices` must be a list of choice numbers from 1"
+            f"{path}: broken saved exercise: `choices` must be a list of choice numbers from 1 "
+            "(or lists of them for options played together)"
+        )
+    run = doc.get("run", 0)
+    if isinstance(run, bool) or not isinstance(run, int) or not 0 <= run < MAX_ATTEMPTS:
+        raise UsageError(
+            f"{path}: broken saved exercise: `run` must be a whole number from 0 to "
+            f"{MAX_ATTEMPTS - 1} (got {run!r})"
         )
     return Saved(
-        path, scenario["spec"], scenario["name"], scenario["sha256"], seed, [c - 1 for c in choices]
+        path,
+        scenario["spec"],
+        scenario["name"],
+        scenario["sha256"],
+        seed,
+        [combo([k - 1 for k in c] if isinstance(c, list) else c - 1) for c in choices],
+        run,
     )
 
 
-def resume(saved: Saved, loaded: LoadedScenario, seed: int | None) -> Tabletop:
+def resume(saved: Saved, loaded: LoadedScenario, seed: int | None, runs: int = 200) -> Tabletop:
     """Replay a saved exercise on its scenario, refusing one that does not fit it."""
     if loaded.sha256 != saved.sha256:
         raise UsageError(
@@ -582,13 +865,13 @@ def resume(saved: Saved, loaded: LoadedScenario, seed: int | None) -> Tabletop:
         raise UsageError(
             f"{saved.path}: broken saved exercise: {len(saved.choices)} choices for {turns} turns"
         )
-    bad = [c + 1 for c in saved.choices if c >= len(exercise.choices)]
+    bad = [k + 1 for c in saved.choices for k in c if k >= len(exercise.choices)]
     if bad:
         raise UsageError(
             f"{saved.path}: broken saved exercise: "
             f"choice {bad[0]} is not on the menu (1 to {len(exercise.choices)})"
         )
     try:
-        return Tabletop(loaded, saved.seed, saved.choices)
+        return Tabletop(loaded, saved.seed, saved.choices, runs=runs, attempt=saved.run)
     except UsageError as exc:
         raise UsageError(f"{saved.path}: broken saved exercise: {exc}") from None
