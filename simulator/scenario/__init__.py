@@ -73,7 +73,11 @@ def listing(name: str) -> tuple[dict[str, Any], bool]:
     allows (loader.top_level)."""
     label = f"scenarios/{name}.yaml"
     raw = (bundled_dir() / f"{name}.yaml").read_bytes()
-    text = decode_text(raw, label)
+    return listed(decode_text(raw, label), raw, label)
+
+
+def listed(text: str, raw: bytes, label: str) -> tuple[dict[str, Any], bool]:
+    """`listing` of a scenario's text: the keys it lists, and whether it has an exercise."""
     found = top_level(text, raw, label, LISTED)
     if found is None:
         data = parse_yaml(text, raw, label).data
