@@ -339,7 +339,8 @@ def parse_yaml(text: str, raw: bytes, source: str) -> Document:
 
 
 # A top-level key as the bundled scenarios write it: a plain name at the start of a line.
-_TOP_KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_]*):(?: |$)")
+_TOP_KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_]*):(?: |\n|$)")
+_LINE = re.compile(r"[^\n]*\n|[^\n]+$")
 
 
 def top_level(
@@ -360,8 +361,8 @@ def top_level(
     keys: list[str] = []
     kept: list[str] = []
     keep = False
-    for line in text.split("\n"):
-        if line[:1] in ("", " ", "#") or line == "\r":
+    for line in _LINE.findall(text):  # each with its line feed: a block scalar keeps its own
+        if line[:1] in (" ", "#", "\n") or line == "\r\n":
             if keep:
                 kept.append(line)
             continue
@@ -375,7 +376,7 @@ def top_level(
     if len(set(keys)) != len(keys):
         return None
     try:
-        doc = parse_yaml("\n".join(kept) or "{}", raw, source)
+        doc = parse_yaml("".join(kept) or "{}", raw, source)
     except ScenarioError:
         return None
     return doc.data, keys
