@@ -211,16 +211,35 @@ def check_shape(text: str, source: str) -> None:
             )
         )
     # Bracket depth, never below zero; counts brackets inside text too, which only over-estimates.
-    # Only the brackets are visited (a file has few): numpy would cost more to import than this.
-    level = lowest = 0
-    for bracket in _BRACKET.findall(text):
-        level += 1 if bracket in "[{" else -1
-        lowest = min(lowest, level)
-        if level - lowest > MAX_DEPTH:
-            _raise(Problem(source, None, None, "", f"nesting is deeper than {MAX_DEPTH} levels"))
+    # Only the brackets are visited: a scenario has a few hundred, and numpy would cost more to
+    # import than this takes; a file of brackets (hostile) is counted with numpy.
+    brackets = _BRACKET.findall(text)
+    if len(brackets) > _FEW_BRACKETS:
+        deepest = _deepest(brackets)
+    else:
+        deepest = level = lowest = 0
+        for bracket in brackets:
+            level += 1 if bracket in "[{" else -1
+            lowest = min(lowest, level)
+            deepest = max(deepest, level - lowest)
+    if deepest > MAX_DEPTH:
+        _raise(Problem(source, None, None, "", f"nesting is deeper than {MAX_DEPTH} levels"))
 
 
 _BRACKET = re.compile(r"[\[\]{}]")
+_FEW_BRACKETS = 20_000
+
+
+def _deepest(brackets: list[str]) -> int:
+    """The deepest nesting of many brackets, never counting below zero."""
+    import numpy as np
+
+    codes = np.frombuffer("".join(brackets).encode("ascii"), dtype=np.uint8)
+    steps = np.isin(codes, (ord("["), ord("{"))).astype(np.int32) - np.isin(
+        codes, (ord("]"), ord("}"))
+    )
+    level = np.cumsum(steps)
+    return int((level - np.minimum(np.minimum.accumulate(level), 0)).max())
 
 
 _BLANKS_AND_COMMENTS = re.compile(r"(?:\s|#[^\n]*)*")
