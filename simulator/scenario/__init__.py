@@ -88,7 +88,7 @@ def listed(text: str, raw: bytes, label: str) -> tuple[dict[str, Any], bool]:
 
 def bundled_with_exercise() -> list[str]:
     """Names of the bundled scenarios that have a tabletop exercise, sorted."""
-    return [name for name in bundled_names() if "exercise" in read_document(name)[0].data]
+    return [name for name in bundled_names() if listing(name)[1]]
 
 
 @dataclass(frozen=True)
