@@ -3,11 +3,14 @@
     python3 -m pip install '.[bench]'
     python3 benchmarks/run.py                 # everything (several minutes)
     python3 benchmarks/run.py --quick         # small sizes only
+    python3 benchmarks/run.py --startup-only  # only how long the light commands take to start
 
 Every figure is a whole process — start-up, population build and simulation — timed with its
 wall clock and its peak resident memory (from the kernel's accounting of the finished child);
 Exposure's commands are measured --repeat times (default 3) and the median is reported.
 The script checks that the implementations agree on the exposed fraction before comparing them.
+Start-up rows are the median of --startup-repeat whole processes (default 5) after one unmeasured
+run that warms the file cache, each beside its target (issue 17).
 """
 
 from __future__ import annotations
@@ -22,6 +25,14 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REFERENCE = 0.9508
 DAYS = 365
+# Whole-process start-up of the commands a trainer types first, and its target in seconds (None:
+# measured for reference only).
+STARTUP: list[tuple[list[str], float | None]] = [
+    (["--version"], 0.2),
+    (["list"], 0.2),
+    (["show", "border-phone"], 0.2),
+    (["run", "border-phone", "--runs", "10"], None),
+]
 
 
 @dataclass
@@ -100,6 +111,18 @@ def reference(model: str, people: int) -> list[str]:
     return [sys.executable, str(HERE / "reference_models.py"), model, "--people", str(people)]
 
 
+def startup_lines(repeat: int) -> list[str]:
+    """The start-up table: each command's median whole-process wall time beside its target."""
+    lines = ["| command | wall s | target s | peak MiB |", "|---|---:|---:|---:|"]
+    for args, target in STARTUP:
+        label = " ".join(["exposure", *args])
+        _measure_once(label, exposure(*args), 0)  # warms the file cache; not counted
+        m = measure(label, exposure(*args), 0, repeat=repeat)
+        mark = "" if target is None else f"{target:.1f}" + (" ✓" if m.wall_s <= target else " ✗")
+        lines.append(f"| `{label}` | {m.wall_s:.2f} | {mark} | {m.peak_mib:.0f} |")
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -112,7 +135,24 @@ def main() -> None:
         default=3,
         help="measure each Exposure command this many times; report the median",
     )
+    parser.add_argument(
+        "--startup-repeat",
+        type=int,
+        default=5,
+        help="measure each start-up row this many times; report the median",
+    )
+    parser.add_argument(
+        "--startup-only", action="store_true", help="only the start-up rows (a few seconds)"
+    )
     args = parser.parse_args()
+
+    startup = startup_lines(args.startup_repeat)
+    if args.startup_only:
+        text = "\n".join(startup) + "\n"
+        print(text)
+        if args.output:
+            args.output.write_text(text, encoding="utf-8")
+        return
 
     rows: list[Measure] = []
     sizes = [10_000, 100_000] if args.quick else [10_000, 100_000, 1_000_000]
@@ -188,6 +228,7 @@ def main() -> None:
             f"{r.people_days_per_s:.3g} | "
             f"{'' if r.fraction is None else f'{r.fraction:.4f}'} |"
         )
+    lines += ["", *startup]
     lines += ["", "| scenario command | wall s | peak MiB |", "|---|---:|---:|"]
     for r in scenario_rows:
         lines.append(f"| `{r.label}` | {r.wall_s:.2f} | {r.peak_mib:.0f} |")

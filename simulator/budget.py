@@ -14,11 +14,15 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from simulator.errors import ResourceError
 from simulator.i18n import _
-from simulator.runner import batch_size, batches, population_key
-from simulator.scenario.model import Scenario, expected_people
+
+# The runner (numpy) and the models (pydantic) are imported by the estimates that use them: a
+# command that simulates nothing (`list`) still runs under `limits`.
+if TYPE_CHECKING:
+    from simulator.scenario.model import Scenario
 
 # Bytes per person and per link position that a batch holds at its peak (measured, with slack).
 BYTES_PER_PERSON = 160
@@ -69,6 +73,9 @@ def estimate_bytes(
     scenario: Scenario, runs: int, workers: int, size: int | None = None
 ) -> tuple[int, int]:
     """Peak memory of the live batches and of the per-run summaries, estimated before allocating."""
+    from simulator.runner import batch_size
+    from simulator.scenario.model import expected_people
+
     size = size or batch_size(scenario)
     per_run = expected_people(scenario)
     degree = _expected_degree(scenario, per_run)
@@ -121,6 +128,9 @@ def estimate_variants(
     As the runner simulates them: in batches of the first variant's size (or `size`), each batch
     building one population for each different population and holding them all.
     """
+    from simulator.runner import batch_size, batches, population_key
+    from simulator.scenario.model import expected_people
+
     size = size or batch_size(scenarios[0])
     held: dict[str, int] = {}
     summaries = 0
@@ -174,6 +184,9 @@ def _check_bytes(
     limit: int | None,
     size: int | None = None,
 ) -> None:
+    from simulator.runner import batch_size
+    from simulator.scenario.model import expected_people
+
     scenario = max(scenarios, key=expected_people)
     have = limit if limit is not None else int(available_bytes() * 0.8)
     if batch + summaries <= have:
@@ -213,6 +226,8 @@ def smaller_values(scenario: Scenario, runs: int, seconds: float, target: float)
 
     The settings are named in braces ("{runs} 200 or {people} 1000"): the caller names them.
     """
+    from simulator.scenario.model import expected_people
+
     share = target / seconds
     advice = []
     if int(runs * share) >= 2:
@@ -241,6 +256,8 @@ def check_time(scenario: Scenario, runs: int, workers: int, limit: float | None 
 def _check_seconds(
     scenarios: Sequence[Scenario], runs: int, seconds: float, limit: float | None
 ) -> None:
+    from simulator.scenario.model import expected_people
+
     allowed = MAX_SECONDS if limit is None else limit
     if seconds <= allowed:
         return

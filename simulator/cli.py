@@ -18,7 +18,6 @@ from typing import Any
 import click
 
 from simulator import __version__
-from simulator.analysis.results import aggregate
 from simulator.budget import SLOW_SECONDS, check_variants, duration, limits, smaller_values
 from simulator.clicktext import speak_through_click
 from simulator.errors import ExitCode, ExposureError, SealError, UsageError, name_subjects
@@ -30,6 +29,7 @@ from simulator.i18n import (
     _,
     choose,
     environment_problem,
+    in_language,
     speaking,
 )
 from simulator.interrupts import (
@@ -39,8 +39,6 @@ from simulator.interrupts import (
     signal_of,
     unwinding,
 )
-from simulator.report.describe import describe
-from simulator.report.grid import wrapped
 from simulator.report.output import (
     SEALED_SUFFIX,
     Output,
@@ -48,24 +46,23 @@ from simulator.report.output import (
     sealed_name,
     write_result,
 )
-from simulator.report.run import RENDERERS, RunInfo
-from simulator.report.words import variant_words
-from simulator.runner import simulate_runs
 from simulator.scenario import (
     DEFAULT_SCENARIO,
     LoadedScenario,
     bundled_names,
     check_countermeasures,
     check_exercise,
+    listing,
     load,
-    read_document,
     unranged_estimates,
     untranslated_texts,
 )
-from simulator.scenario.model import in_language
 from simulator.seal import Passphrase, is_sealed, is_short, read_file, unseal_file
 
 speak_through_click()
+# Every command imports what it uses when it runs: `exposure list` and `exposure show` start in a
+# fraction of the time the whole program takes to import (numpy, the engine, rich's tables,
+# matplotlib, Jinja2, cryptography). tests/test_startup.py holds them to it.
 
 FORMATS = ("table", "json", "csv", "md")
 STORY_FORMATS = ("text", "md", "json")
@@ -645,11 +642,11 @@ def list_cmd() -> None:
     """List the bundled scenarios; those marked * have a tabletop exercise."""
     playable = False
     for name in bundled_names():
-        doc, _label = read_document(name)
-        base = str(doc.data.get("language") or ENGLISH)
-        title = in_language(doc.data.get("title", ""), base)
-        place = in_language(doc.data.get("place") or "", base)
-        mark = "*" if "exercise" in doc.data else " "
+        data, has_exercise = listing(name)
+        base = str(data.get("language") or ENGLISH)
+        title = in_language(data.get("title", ""), base)
+        place = in_language(data.get("place") or "", base)
+        mark = "*" if has_exercise else " "
         playable |= mark == "*"
         click.echo(f"{name:<22}{mark} {title}" + (f" ({place})" if place else ""))
     if playable:
@@ -673,6 +670,10 @@ def show(
     scenario: str, countermeasures: tuple[str, ...], overrides: tuple[str, ...], technical: bool
 ) -> None:
     """Describe a scenario in plain words."""
+    from simulator.report.describe import describe
+    from simulator.report.grid import wrapped
+    from simulator.report.words import variant_words
+
     loaded = load(
         scenario,
         overrides=list(overrides),
@@ -874,6 +875,8 @@ def _check_objectives(
 
 def _claims_told(spec: str, failing: int, total: int, rendered: str, problem: str) -> list[str]:
     """Print a scenario's checked claims; the problem line (`problem`, filled in) if any fails."""
+    from simulator.report.grid import wrapped
+
     status = _("ok") if not failing else _("claims checked")
     click.echo(f"{spec}: {status}")
     click.echo("".join(line + "\n" for line in wrapped(rendered.splitlines())), nl=False)
@@ -996,6 +999,10 @@ def run(
     seal: bool,
 ) -> None:
     """Simulate a scenario many times and show who is exposed, when and why."""
+    from simulator import runner
+    from simulator.analysis.results import aggregate
+    from simulator.report.run import RENDERERS, RunInfo
+
     target = _destination(output, seal)
     sealing = _sealing(seal)
     loaded = prepare(scenario, overrides, countermeasures, days, people)
@@ -1008,7 +1015,7 @@ def run(
     started = time.perf_counter()
     progress = _Progress(n_runs, _("Simulating"))
     try:
-        summaries = simulate_runs(s, n_runs, seed, workers, on_progress=progress.advance)
+        summaries = runner.simulate_runs(s, n_runs, seed, workers, on_progress=progress.advance)
     finally:
         progress.close()
     elapsed = time.perf_counter() - started
@@ -1029,6 +1036,7 @@ def _run_uncertain(
 ) -> None:
     """`run --uncertainty N`: the file's values and N drawn parameter sets, in one simulation."""
     from simulator.analysis.uncertainty import no_ranges, run_uncertainty
+    from simulator.report.run import RENDERERS, RunInfo
 
     if not loaded.ranges:
         raise no_ranges(loaded)
@@ -1384,6 +1392,7 @@ def trace(
     """Tell one run as a story: what a person did, who noticed, how suspicion rose,
     why she was exposed."""
     from simulator.report.story import render
+    from simulator.report.words import variant_words
     from simulator.teaching.story import trace as trace_run
 
     target = _destination(output)

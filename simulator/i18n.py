@@ -99,6 +99,17 @@ def language() -> str:
     return _chosen
 
 
+def in_language(value: Any, base: str = ENGLISH) -> str:
+    """A text as the reader gets it: plain text as it is; of a mapping by language, the language
+    in force, else the scenario's own (`base`), else English, else the first given."""
+    if not isinstance(value, dict):
+        return str(value)
+    for code in (language(), base, ENGLISH):
+        if isinstance(value.get(code), str):
+            return str(value[code])
+    return str(next(iter(value.values()), ""))
+
+
 def right_to_left() -> bool:
     """Whether the language in force is written right to left."""
     return language() in RIGHT_TO_LEFT

@@ -16,7 +16,6 @@ a signal ends the process at once with its code and says nothing: the result is 
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import signal
 import sys
@@ -147,7 +146,10 @@ def _end_silently(signum: int, _frame: FrameType | None) -> None:
 def _exit_now(code: int, message: str) -> None:
     """From the watchdog thread: remove temporary files, end the workers, then the process."""
     remove_temporaries()
-    for child in multiprocessing.active_children():
+    # Workers exist only if multiprocessing was imported (a command that simulates nothing never
+    # imports it); importing it here, from a signal's thread, would only cost time.
+    process = sys.modules.get("multiprocessing.process")
+    for child in process.active_children() if process is not None else ():
         child.terminate()
     try:
         if message:

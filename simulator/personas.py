@@ -8,11 +8,15 @@ they all agree on the default and refuse an unknown role in the same words.
 
 from __future__ import annotations
 
-import numpy as np
+from typing import TYPE_CHECKING
 
 from simulator.errors import UsageError, ascii_number, did_you_mean
-from simulator.population import Population
 from simulator.scenario.model import RESIDENT, Scenario
+
+if TYPE_CHECKING:  # only the functions given a town need numpy; `show` asks for a role alone
+    import numpy as np
+
+    from simulator.population import Population
 
 
 def default_role(scenario: Scenario) -> str:
@@ -48,6 +52,8 @@ def role_named(scenario: Scenario, role: str | None, subject: str = "role") -> s
 
 def people_of(scenario: Scenario, pop: Population, role: str) -> np.ndarray:
     """The people of a role in the population's first replica, in order."""
+    import numpy as np
+
     first = pop.role[: pop.replica_start[1]]
     return np.flatnonzero(first == scenario.role_names.index(role))
 

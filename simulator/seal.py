@@ -25,10 +25,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
-from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
-
 from simulator.errors import SealError
 from simulator.files import FileProblem, read_bounded
 from simulator.i18n import _
@@ -117,6 +113,8 @@ def derive_key(passphrase: str, salt: bytes, params: ScryptParams) -> bytes:
     """The 32-byte key for a passphrase, salt and scrypt parameters."""
     check_params(params)
     secret = unicodedata.normalize("NFC", passphrase).encode("utf-8")
+    from cryptography.hazmat.primitives.kdf.scrypt import Scrypt  # only when a key is needed
+
     kdf = Scrypt(salt=salt, length=32, n=1 << params.log2_n, r=params.r, p=params.p)
     return kdf.derive(secret)
 
@@ -242,6 +240,8 @@ def seal(plaintext: bytes, passphrase: Passphrase, params: ScryptParams | None =
     nonce = os.urandom(NONCE_BYTES)
     header = MAGIC + bytes([VERSION, params.log2_n, params.r, params.p]) + salt + nonce
     key = derive_key(passphrase.get(confirm=True), salt, params)
+    from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+
     return header + ChaCha20Poly1305(key).encrypt(nonce, plaintext, header)
 
 
@@ -286,6 +286,9 @@ def unseal(data: bytes, passphrase: Passphrase) -> bytes:
     params, salt, nonce = read_header(data)
     header = data[:HEADER_BYTES]
     key = passphrase.key(salt, params)
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+
     try:
         # A view, not a slice: a slice would copy the whole ciphertext once more.
         plaintext = ChaCha20Poly1305(key).decrypt(nonce, memoryview(data)[HEADER_BYTES:], header)

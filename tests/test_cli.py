@@ -13,6 +13,7 @@ import pytest
 from conftest import golden, invoke, prose
 
 from simulator import cli as cli_module
+from simulator import runner as runner_module
 
 SMALL = ["reference-cascade", "--people", "2000", "--runs", "6", "--days", "60"]
 
@@ -234,7 +235,7 @@ def test_internal_error_is_one_line_and_exit_1(monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("engine exploded")
 
-    monkeypatch.setattr(cli_module, "simulate_runs", boom)
+    monkeypatch.setattr(runner_module, "simulate_runs", boom)
     result = invoke("run", *SMALL)
     assert result.exit_code == 1
     assert (
@@ -249,7 +250,7 @@ def test_interrupt_exits_130(monkeypatch, tmp_path):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli_module, "simulate_runs", interrupted)
+    monkeypatch.setattr(runner_module, "simulate_runs", interrupted)
     result = invoke("run", *SMALL, "--output", str(tmp_path / "x.json"))
     assert result.exit_code == 130
     assert list(tmp_path.iterdir()) == []

@@ -225,7 +225,7 @@ def test_limits_can_be_raised(monkeypatch):
     # A long job is allowed with a warning that says how to make it quicker (stopped before it
     # starts).
     monkeypatch.setattr(
-        "simulator.cli.simulate_runs", lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt)
+        "simulator.runner.simulate_runs", lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt)
     )
     warned = CliRunner().invoke(
         cli, ["run", "reference-cascade", "--runs", "5000", "--max-time", "30d"]

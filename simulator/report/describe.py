@@ -6,7 +6,6 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from simulator.channels import timing_link_chance
 from simulator.i18n import _
 from simulator.personas import tabletop_role
 from simulator.report.grid import rule
@@ -249,6 +248,9 @@ def _sealed_words(s: Scenario, channel: str) -> str:
     )
     q = s.channels[channel].timing_link
     if q > 0:
+        # numpy's power, as the engine computes it: imported only for a channel that needs it.
+        from simulator.channels import timing_link_chance
+
         words += _(
             ", until it links a hidden sender by the timing of her messages: each one it notices "
             "does so {q} of the time, so a sender is linked {five} of the time after 5 of them"

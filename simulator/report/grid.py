@@ -8,8 +8,6 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from rich.cells import cell_len
-from rich.console import Console
-from rich.table import Table
 
 from simulator.i18n import finish, written_number
 
@@ -115,6 +113,10 @@ def column_widths(grid: Grid, width: int) -> list[int | None]:
 
 def as_text(grids: list[Grid], width: int | None = None) -> list[str]:
     """The grids as terminal lines (box drawing, no colour, no markup from scenario text)."""
+    # rich's console and tables are a few hundredths of a second to import: only tables need them.
+    from rich.console import Console
+    from rich.table import Table
+
     buffer = io.StringIO()
     console = Console(
         file=buffer,

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from simulator.analysis.results import GroupResult
 from simulator.i18n import ENGLISH, _, language, numerals
 from simulator.scenario.model import Scenario, plain_name
+
+if TYPE_CHECKING:
+    from simulator.analysis.results import GroupResult
 
 
 def basis_word(basis: str) -> str:

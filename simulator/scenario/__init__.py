@@ -10,30 +10,37 @@ from dataclasses import dataclass, field
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from simulator.errors import Problem, ScenarioError, Setting, UsageError, did_you_mean
 from simulator.i18n import _
-from simulator.scenario.loader import Document, decode_text, load_document, parse_yaml
-from simulator.scenario.model import Scenario, mean_people_per_unit, rescaled_units
-from simulator.scenario.patches import (
-    Override,
-    apply_scale,
-    apply_set,
-    parse_override,
-    split_key,
-)
-from simulator.scenario.ranges import check as check_ranges
-from simulator.scenario.ranges import pairs, shape_problems
-from simulator.scenario.ranges import unranged_estimates as estimate_gaps
-from simulator.scenario.validation import (
-    _unwrap,
-    conflict_problems,
-    types_at,
-    untranslated,
-    validate_model,
+from simulator.scenario.loader import (
+    Document,
+    decode_text,
+    load_document,
+    parse_yaml,
+    top_level,
 )
 from simulator.seal import Passphrase
+
+# The models (pydantic) and what builds on them are imported by the functions that need them:
+# `exposure list` reads the bundled files without building a model (a tenth of a second).
+if TYPE_CHECKING:
+    from simulator.scenario.model import Scenario
+    from simulator.scenario.patches import Override
+else:
+
+    def __getattr__(name: str) -> Any:
+        if name == "Scenario":
+            from simulator.scenario.model import Scenario
+
+            return Scenario
+        if name == "Override":
+            from simulator.scenario.patches import Override
+
+            return Override
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 DEFAULT_SCENARIO = "border-phone"
 
@@ -56,9 +63,32 @@ def bundled_names() -> list[str]:
     )
 
 
+# What `exposure list` shows of each bundled scenario.
+LISTED = frozenset({"language", "title", "place"})
+
+
+def listing(name: str) -> tuple[dict[str, Any], bool]:
+    """A bundled scenario's language, title and place (those it gives), and whether it has an
+    exercise: as the whole file says them, read without parsing all of it where its layout
+    allows (loader.top_level)."""
+    label = f"scenarios/{name}.yaml"
+    raw = (bundled_dir() / f"{name}.yaml").read_bytes()
+    return listed(decode_text(raw, label), raw, label)
+
+
+def listed(text: str, raw: bytes, label: str) -> tuple[dict[str, Any], bool]:
+    """`listing` of a scenario's text: the keys it lists, and whether it has an exercise."""
+    found = top_level(text, raw, label, LISTED)
+    if found is None:
+        data = parse_yaml(text, raw, label).data
+        return {k: v for k, v in data.items() if k in LISTED}, "exercise" in data
+    values, keys = found
+    return values, "exercise" in keys
+
+
 def bundled_with_exercise() -> list[str]:
     """Names of the bundled scenarios that have a tabletop exercise, sorted."""
-    return [name for name in bundled_names() if "exercise" in read_document(name)[0].data]
+    return [name for name in bundled_names() if listing(name)[1]]
 
 
 @dataclass(frozen=True)
@@ -166,6 +196,11 @@ def load(
     validated like everything else. A sealed file is opened with `passphrase` (by default
     from EXPOSURE_PASSPHRASE).
     """
+    from simulator.scenario.patches import Override, parse_override
+    from simulator.scenario.ranges import check as check_ranges
+    from simulator.scenario.ranges import shape_problems
+    from simulator.scenario.validation import validate_model
+
     doc, display = read_document(spec, passphrase)
     try:
         scenario = validate_model(doc)
@@ -207,6 +242,9 @@ def variant(
     if the file said so: a countermeasure that scales a rate then scales the drawn rate, and one
     that sets the key wins over it. A key whose value is a whole number gets a rounded value.
     """
+    from simulator.scenario.patches import apply_set
+    from simulator.scenario.validation import validate_model
+
     patches = loaded.patches
     original = loaded.original
     original_scenario = loaded.original_scenario
@@ -239,6 +277,9 @@ def variant(
 
 def as_written(key: str, value: float) -> float | int:
     """A drawn value as the file would write it: rounded where the key takes whole numbers."""
+    from simulator.scenario.patches import split_key
+    from simulator.scenario.validation import _unwrap, types_at
+
     kinds = {alt for tp in types_at(split_key(key)) for alt in _unwrap(tp)}
     if int in kinds and float not in kinds:
         return round(value)
@@ -263,6 +304,11 @@ def _patched(
     `original_scenario` is `original` validated; `force` validates the patched copy even when no
     patch is given (the caller changed `original` itself).
     """
+    from simulator.scenario.model import rescaled_units
+    from simulator.scenario.patches import Override, apply_set
+    from simulator.scenario.ranges import pairs
+    from simulator.scenario.validation import validate_model
+
     patched = copy.deepcopy(original)
     problems: list[Problem] = []
     names = tuple(dict.fromkeys(countermeasures))  # applying one twice would compound
@@ -327,6 +373,8 @@ def _patched(
 
 def _check_people(scenario: Scenario, people: int) -> None:
     """Refuse a town smaller than one unit: it would silently become one unit of its usual size."""
+    from simulator.scenario.model import mean_people_per_unit
+
     smallest = math.ceil(mean_people_per_unit(scenario))
     if people < smallest:
         raise UsageError(
@@ -369,6 +417,8 @@ def patch_problems(
     doc: Document, where: tuple[str | int, ...], sets: dict[str, Any], scales: dict[str, float]
 ) -> list[Problem]:
     """Apply `set` then `scale` patches written at `where` in the file, returning their problems."""
+    from simulator.scenario.patches import apply_scale, apply_set
+
     problems: list[Problem] = []
     for key, value in sets.items():
         label = _patch_label(doc, (*where, "set", key))
@@ -441,16 +491,23 @@ def choice_scenarios(loaded: LoadedScenario) -> list[Scenario]:
 
 def unranged_estimates(loaded: LoadedScenario) -> list[tuple[str, str]]:
     """(key, source) for each number a `basis: estimate` source supports that has no range."""
+    from simulator.scenario.ranges import pairs
+    from simulator.scenario.ranges import unranged_estimates as estimate_gaps
+
     return estimate_gaps(loaded.original_scenario, loaded.original.data, pairs(loaded.original))
 
 
 def untranslated_texts(loaded: LoadedScenario) -> list[Problem]:
     """Each text of the scenario file missing a language its `languages` declares."""
+    from simulator.scenario.validation import untranslated
+
     return untranslated(loaded.original)
 
 
 def check_exercise(loaded: LoadedScenario) -> list[Problem]:
     """Problems that any choice of the scenario's exercise would cause when applied."""
+    from simulator.scenario.validation import conflict_problems
+
     try:
         choice_scenarios(loaded)
     except ScenarioError as exc:

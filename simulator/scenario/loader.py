@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
@@ -212,15 +211,35 @@ def check_shape(text: str, source: str) -> None:
             )
         )
     # Bracket depth, never below zero; counts brackets inside text too, which only over-estimates.
-    codes = np.frombuffer(text.encode("utf-8", "replace"), dtype=np.uint8)
+    # Only the brackets are visited: a scenario has a few hundred, and numpy would cost more to
+    # import than this takes; a file of brackets (hostile) is counted with numpy.
+    brackets = _BRACKET.findall(text)
+    if len(brackets) > _FEW_BRACKETS:
+        deepest = _deepest(brackets)
+    else:
+        deepest = level = lowest = 0
+        for bracket in brackets:
+            level += 1 if bracket in "[{" else -1
+            lowest = min(lowest, level)
+            deepest = max(deepest, level - lowest)
+    if deepest > MAX_DEPTH:
+        _raise(Problem(source, None, None, "", f"nesting is deeper than {MAX_DEPTH} levels"))
+
+
+_BRACKET = re.compile(r"[\[\]{}]")
+_FEW_BRACKETS = 20_000
+
+
+def _deepest(brackets: list[str]) -> int:
+    """The deepest nesting of many brackets, never counting below zero."""
+    import numpy as np
+
+    codes = np.frombuffer("".join(brackets).encode("ascii"), dtype=np.uint8)
     steps = np.isin(codes, (ord("["), ord("{"))).astype(np.int32) - np.isin(
         codes, (ord("]"), ord("}"))
     )
-    if steps.size:
-        level = np.cumsum(steps)
-        depth = level - np.minimum(np.minimum.accumulate(level), 0)
-        if int(depth.max()) > MAX_DEPTH:
-            _raise(Problem(source, None, None, "", f"nesting is deeper than {MAX_DEPTH} levels"))
+    level = np.cumsum(steps)
+    return int((level - np.minimum(np.minimum.accumulate(level), 0)).max())
 
 
 _BLANKS_AND_COMMENTS = re.compile(r"(?:\s|#[^\n]*)*")
@@ -336,6 +355,50 @@ def parse_yaml(text: str, raw: bytes, source: str) -> Document:
         )
     lift_ranges(doc)
     return doc
+
+
+# A top-level key as the bundled scenarios write it: a plain name at the start of a line.
+_TOP_KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_]*):(?: |\n|$)")
+_LINE = re.compile(r"[^\n]*\n|[^\n]+$")
+
+
+def top_level(
+    text: str, raw: bytes, source: str, wanted: frozenset[str]
+) -> tuple[dict[str, Any], list[str]] | None:
+    """The values of a few top-level keys, parsed alone, and every top-level key, in file order.
+
+    The full parse of a large scenario takes a tenth of a second (pure-Python YAML); a listing
+    needs its title. Only a file laid out plainly is cut: every line that starts a top-level entry
+    is `name:` at its first column, each name once. The lines of the wanted keys are parsed as one
+    document by `parse_yaml`, with all its refusals, and the whole text is checked for size, lines
+    and nesting as before any parse. Anything else (a document marker, a quoted or complex key, a
+    sequence at the first column, a tab, a duplicate, a piece that does not parse alone, such as
+    an alias of an anchor elsewhere) gives None: the caller parses the whole file, which then
+    says what is wrong, where.
+    """
+    check_shape(text, source)
+    keys: list[str] = []
+    kept: list[str] = []
+    keep = False
+    for line in _LINE.findall(text):  # each with its line feed: a block scalar keeps its own
+        if line[:1] in (" ", "#", "\n") or line == "\r\n":
+            if keep:
+                kept.append(line)
+            continue
+        found = _TOP_KEY.match(line)
+        if found is None:
+            return None
+        keys.append(found[1])
+        keep = found[1] in wanted
+        if keep:
+            kept.append(line)
+    if len(set(keys)) != len(keys):
+        return None
+    try:
+        doc = parse_yaml("".join(kept) or "{}", raw, source)
+    except ScenarioError:
+        return None
+    return doc.data, keys
 
 
 VALUE = "value"

@@ -19,6 +19,8 @@ from pydantic import (
     model_validator,
 )
 
+from simulator.i18n import in_language
+
 Name = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNegative = Annotated[float, Field(ge=0.0)]
@@ -63,19 +65,6 @@ def one_language(value: Any, info: ValidationInfo) -> Any:
         if len(text) > MAX_TEXT:
             raise ValueError(f"the `{code}` text is too long (at most {MAX_TEXT} characters)")
     return in_language(value, context.get("language", "en"))
-
-
-def in_language(value: Any, base: str = "en") -> str:
-    """A text as the reader gets it: plain text as it is; of a mapping by language, the language
-    in force, else the scenario's own (`base`), else English, else the first given."""
-    if not isinstance(value, dict):
-        return str(value)
-    from simulator.i18n import ENGLISH, language
-
-    for code in (language(), base, ENGLISH):
-        if isinstance(value.get(code), str):
-            return str(value[code])
-    return str(next(iter(value.values()), ""))
 
 
 # Any text a learner reads may be one string (in the scenario's `language`) or one per language.
