@@ -372,8 +372,8 @@ def _texts() -> dict[str, str]:
         "cost": _("What it costs"),
         "effort": _("Effort"),
         "effect": _(
-            "Exposed within {horizon}, without → with this habit, and the paired change in "
-            "percentage points (95% interval):"
+            "Exposed within {horizon}: without → with this habit; the change in points (95% "
+            "interval)"
         ),
         "sheet": _("Facilitator sheet"),
         "timing": _("Timing of the session"),
