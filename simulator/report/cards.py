@@ -172,7 +172,7 @@ def _effect(s: Scenario, g_before: Any, g_after: Any, d: Delta) -> dict[str, str
         "before": exposure(g_before).value,
         "after": exposure(g_after).value,
         "change": text,
-        "clear": "clear" if d.distinguishable and not d.same_outcome else "unclear",
+        "style": "clear" if d.distinguishable and not d.same_outcome else "unclear",
     }
 
 
