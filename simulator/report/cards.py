@@ -109,7 +109,9 @@ def _links(s: Scenario, role: str) -> list[str]:
             continue
         other = s.role_label(tie.to if tie.from_ == role else tie.from_)
         channel = s.channels.get(tie.channel) if tie.channel is not None else None
-        if channel is None or channel.kind == "in_person":
+        if channel is None:
+            out.append(_("{other}: no device records the link").format(other=other))
+        elif channel.kind == "in_person":
             out.append(_("{other}, face to face: no device records the link").format(other=other))
         else:
             words = {
