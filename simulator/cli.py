@@ -1263,6 +1263,62 @@ def report(
 
 @cli.command()
 @click.argument("scenario", default=DEFAULT_SCENARIO)
+@output_option(help="The cards: one FILE.html to print (A4 or Letter).", required=True)
+@force_option()
+@_simulation_options
+@role_option(help="Whose protection to rank habits by (default: the first role at risk).")
+@uncertainty_option
+@traceback_option
+@passphrase_option
+@limit_options
+def cards(
+    scenario: str,
+    output: str,
+    runs: int | None,
+    days: int | None,
+    seed: int,
+    workers: int,
+    people: int | None,
+    overrides: tuple[str, ...],
+    role: str | None,
+    uncertainty: int | None,
+) -> None:
+    """Write printable cards for a tabletop without laptops: personas, habits with their cost and
+    effect, the observers and checks, and a facilitator sheet."""
+    from simulator.analysis.compare import compare as run_compare
+    from simulator.report import cards as deck
+
+    target = deck.check_writable(output, _force())
+    progress = _Progress(1, _("Simulating"))
+    comparer, chosen_role, names = _comparison(
+        scenario, overrides, (), days, people, runs, seed, workers, role, progress
+    )
+    ranged = None
+    if uncertainty is not None:
+        from simulator.analysis.uncertainty import no_ranges, ranged_comparison
+
+        if not comparer.base.ranges:
+            raise no_ranges(comparer.base)
+        drawn = comparer.runs * uncertainty * (1 + len(names))
+        check_limits(comparer.base.scenario, drawn, workers)
+        progress.total += drawn
+    try:
+        result = run_compare(comparer, names, chosen_role)
+        if uncertainty is not None and names:
+            ranged = ranged_comparison(
+                result, uncertainty, seed=seed, workers=workers, on_progress=progress.advance
+            )
+    finally:
+        progress.close()
+    command = deck.command_line(
+        scenario, output, comparer.runs, seed, days, people, overrides, role, uncertainty
+    )
+    html = deck.render_html(deck.CardsInput(result, seed, command, ranged))
+    _emit(html, target)
+
+
+@cli.command()
+@click.argument("scenario", default=DEFAULT_SCENARIO)
 @_common_run_options
 @click.option(
     "--vary",
@@ -1727,6 +1783,7 @@ SUMMARIES = {
     "tap": "Real encrypted messages, as the operator sees them.",
     "exercise": "Play the scenario as a tabletop, turn by turn.",
     "report": "Write a workshop report (HTML or Markdown).",
+    "cards": "Write printable cards and a facilitator sheet.",
     "validate": "Check scenario files and their claims.",
     "new": "Write a new scenario with every key explained.",
     "gallery": "Describe every bundled scenario on one page.",

@@ -363,7 +363,7 @@ def _ranged_note(ranged: RangedComparison, runs: int) -> str:
     ).format(column=_texts()["plausible"], sets=len(ranged.exposure.sets), runs=runs)
 
 
-def _ranged_change(s: Scenario, v: Variant, ranged: RangedComparison) -> tuple[str, str]:
+def ranged_change(s: Scenario, v: Variant, ranged: RangedComparison) -> tuple[str, str]:
     """A countermeasure's change over the sourced ranges: a table cell and a sentence."""
     r = ranged.changes.roles[v.name]
     values = {
@@ -484,7 +484,7 @@ def _helps(
             for r, od in v.delta.items()
             if r != c.role and s.at_risk(r) and od.distinguishable
         ]
-        cell, sentence = ("", "") if ranged is None else _ranged_change(s, v, ranged)
+        cell, sentence = ("", "") if ranged is None else ranged_change(s, v, ranged)
         rows.append(
             {
                 "name": _variant_label(v),
@@ -869,6 +869,12 @@ def _fence(lines: list[str]) -> Markup:
     longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
     fence = "`" * max(3, longest + 1)
     return Markup(f"{fence}\n{text}\n{fence}")
+
+
+def html_environment() -> jinja2.Environment:
+    """The HTML templates' environment: autoescape, and Latin text isolated on a right-to-left
+    page; shared by the report and the cards."""
+    return _environment(markdown=False)
 
 
 def _environment(markdown: bool) -> jinja2.Environment:
