@@ -365,6 +365,18 @@ def _scope_words(s: Scenario, scope: str | list[str]) -> str:
     return _and([s.role_label(r) for r in scope])
 
 
+def _found(s: Scenario, state: str, chance: float) -> str:
+    """How often a check finds a state on a person who holds it: its find chance, lowered by how
+    well the state is hidden (the engine finds it with chance × (1 − concealment))."""
+    concealment = s.states[state].concealment if state in s.states else 0.0
+    found = chance * (1.0 - concealment)
+    if concealment <= 0:
+        return _("{state} {p}").format(state=s.state_label(state), p=_of_the_time(found))
+    return _("{state} {p} (hidden; {q} in plain sight)").format(
+        state=s.state_label(state), p=_of_the_time(found), q=_of_the_time(chance)
+    )
+
+
 def check_lines(s: Scenario, technical: bool = False) -> list[str]:
     """The checks and campaigns, one plain line each."""
     out = []
@@ -375,12 +387,7 @@ def check_lines(s: Scenario, technical: bool = False) -> list[str]:
         scope = _scope_words(s, c.scope)
         if c.every and c.coverage < 1.0:
             scope = _("{share} of {scope}").format(share=share(c.coverage), scope=scope)
-        finds = _and(
-            [
-                _("{state} {p}").format(state=s.state_label(k), p=_of_the_time(v))
-                for k, v in c.finds.items()
-            ]
-        )
+        finds = _and([_found(s, k, v) for k, v in c.finds.items()])
         line = _("{label}: {when}, {scope}; finds {finds}").format(
             label=label, when=when, scope=scope, finds=finds
         )

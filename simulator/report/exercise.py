@@ -387,9 +387,10 @@ def debrief_text(table: Tabletop, debrief: Debrief, facilitator: bool) -> str:
         lines.append(
             _fill(
                 _(
-                    "“{label}” is the strongest combination these runs found: every habit that "
-                    "lowers exposure of the {role} on its own, played together (a habit that may "
-                    "not be combined with a stronger one is left out)."
+                    "“{label}” is the strongest combination these runs found: each habit that on "
+                    "its own lowers exposure of the {role} against the scenario as written (a "
+                    "paired interval below zero), played together; a habit that may not be "
+                    "combined with a stronger one is left out."
                 ).format(label=strongest.label, role=table.scenario.role_label(role))
             )
         )

@@ -336,7 +336,7 @@ _KEY_PHRASES = {
     "per_unit": N_("how many in each unit"),
     "density": N_("share of residents who inform"),
     "reports": N_("chance of reporting what it notices"),
-    "fix_minutes": N_("minutes a radio fix takes"),
+    "fix_minutes": N_("time scale of a radio fix, in minutes"),
     "coverage": N_("share within its reach"),
     "concealment": N_("how well it is hidden"),
     "timing_link": N_("chance that timing links a hidden sender"),
