@@ -169,8 +169,8 @@ def test_every_bundled_estimate_has_a_range(name):
 def test_show_prints_a_range_beside_its_value():
     said = " ".join(invoke("show", "border-phone").stdout.split())
     assert (
-        "“radio direction-finding team”: time scale of a radio fix, in minutes: 2.5 (sourced range 0.5–5)"
-        in said
+        "“radio direction-finding team”: time scale of a radio fix, in minutes: 2.5 "
+        "(sourced range 0.5–5)" in said
     )
     technical = invoke("show", "border-phone", "--technical").stdout
     assert "observers.df.fix_minutes: 2.5 (sourced range 0.5–5)" in technical
