@@ -595,8 +595,9 @@ def test_each_turn_shows_the_odds_that_the_debrief_ends_with(town):
         debrief = table.debrief(runs=30)
         assert debrief.yours.variant.results.roles["partner"].p_exposed == odds[-1].share
     result = invoke("exercise", str(town()), "--seed", "4", "--runs", "30", input="1\n")
-    assert "Over 30 runs with these habits, the partner is exposed by day 20 in" in prose(
-        result.stdout
+    assert (
+        "Over 30 runs played with your choices so far, the partner is exposed by day 20 in"
+        in prose(result.stdout)
     )
 
 

@@ -151,13 +151,15 @@ def consequences(table: Tabletop, result: TurnResult, story: Story, facilitator:
         lines.append(
             _fill(
                 _(
-                    "Over {runs} runs with these habits, the {role} is exposed by day {day} in "
-                    "{p} of runs ({interval}); in this run, the {role} was exposed."
+                    "Over {runs} runs played with your choices so far, the {role} is exposed by "
+                    "day {day} in {p} of runs ({interval}), counting those exposed in earlier "
+                    "turns; in this run, the {role} was exposed."
                 ).format(**values)
                 if result.exposed
                 else _(
-                    "Over {runs} runs with these habits, the {role} is exposed by day {day} in "
-                    "{p} of runs ({interval}); in this run, the {role} is still free."
+                    "Over {runs} runs played with your choices so far, the {role} is exposed by "
+                    "day {day} in {p} of runs ({interval}), counting those exposed in earlier "
+                    "turns; in this run, the {role} is still free."
                 ).format(**values)
             )
         )
