@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 import io
 import os
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +35,38 @@ def english_unless_asked(monkeypatch):
 def invoke(*args: str):
     """Run the command line in-process, as a user would type it."""
     return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def chromium() -> str | None:
+    """Debian's chromium (or another Chromium) to render pages in, if installed."""
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+def browser(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Headless Chromium with its own profile, no network chatter, and `args` (a URL last)."""
+    return subprocess.run(
+        [
+            chromium() or "chromium",
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            *args,
+        ],
+        check=True,
+        timeout=180,
+        capture_output=True,
+        text=True,
+    )
 
 
 def golden(name: str, text: str) -> None:

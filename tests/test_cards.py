@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import html.parser
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import invoke
+from conftest import browser, chromium, invoke
 
 from simulator.scenario import load
 
@@ -175,35 +173,8 @@ def test_the_language_is_the_page_s(tmp_path):
 # ----------------------------------------------------------------------------- printed
 
 
-def _chromium() -> str | None:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        found = shutil.which(name)
-        if found:
-            return found
-    return None
-
-
-def _print(browser: str, page: Path, pdf: Path, tmp_path: Path) -> bytes:
-    subprocess.run(
-        [
-            browser,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-pdf-header-footer",
-            f"--user-data-dir={tmp_path / 'profile'}",
-            f"--print-to-pdf={pdf}",
-            page.resolve().as_uri(),
-        ],
-        check=True,
-        timeout=120,
-        capture_output=True,
-    )
+def _print(page: Path, pdf: Path, tmp_path: Path) -> bytes:
+    browser(tmp_path, "--no-pdf-header-footer", f"--print-to-pdf={pdf}", page.resolve().as_uri())
     return pdf.read_bytes()
 
 
@@ -234,7 +205,7 @@ def _pages_of_each_card(pdf: bytes) -> list[set[int]] | None:
 
 
 @pytest.mark.skipif(
-    _chromium() is None,
+    chromium() is None,
     reason="no chromium to print the cards (.ci/run installs Debian's chromium)",
 )
 @pytest.mark.parametrize(("paper", "fewest", "most"), [("A4", 3, 6), ("letter", 3, 7)])
@@ -250,7 +221,7 @@ def test_the_cards_print_on_a4_and_letter_without_splitting_a_card(
         encoding="utf-8",
     )
     assert page.read_text(encoding="utf-8") != border_phone
-    pdf = _print(_chromium() or "chromium", page, tmp_path / f"cards-{paper}.pdf", tmp_path)
+    pdf = _print(page, tmp_path / f"cards-{paper}.pdf", tmp_path)
     count = len(re.findall(rb"/Type\s*/Page\b", pdf))
     # 16 cards at six (or, with tall ones, four) a page, and the facilitator sheet on its own.
     assert fewest <= count <= most, count

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import golden, invoke
+from conftest import browser, chromium, golden, invoke
 
 from simulator import i18n
 from simulator.cli import cli
@@ -235,36 +235,6 @@ def test_old_name_of_the_tehran_scenario_still_works_with_a_note():
 # ----------------------------------------------------------------------------- in a browser
 
 
-def _chromium() -> str | None:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        found = shutil.which(name)
-        if found:
-            return found
-    return None
-
-
-def _browser(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            _chromium() or "chromium",
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            f"--user-data-dir={tmp_path / 'profile'}",
-            *args,
-        ],
-        check=True,
-        timeout=180,
-        capture_output=True,
-        text=True,
-    )
-
-
 def _hangul_fonts() -> set[str]:
     """Families of the installed fonts that have Hangul, as a PDF names them (no spaces)."""
     if shutil.which("fc-list") is None:
@@ -276,7 +246,7 @@ def _hangul_fonts() -> set[str]:
 
 
 @pytest.mark.skipif(
-    _chromium() is None or not _hangul_fonts(),
+    chromium() is None or not _hangul_fonts(),
     reason="no chromium or no Hangul font (.ci/run installs chromium and fonts-nanum)",
 )
 def test_korean_report_is_drawn_in_a_hangul_font(tmp_path):
@@ -287,7 +257,7 @@ def test_korean_report_is_drawn_in_a_hangul_font(tmp_path):
     assert '<html lang="ko" dir="ltr">' in page
     assert len(re.findall("[가-힣]", page)) > 2000  # the page is Korean, not English with a title
     pdf = tmp_path / "report.pdf"
-    _browser(tmp_path, "--no-pdf-header-footer", f"--print-to-pdf={pdf}", out.resolve().as_uri())
+    browser(tmp_path, "--no-pdf-header-footer", f"--print-to-pdf={pdf}", out.resolve().as_uri())
     used = {
         name.split("+", 1)[-1]
         for name in re.findall(rb"/BaseFont\s*/([A-Za-z0-9+\-_,]+)", pdf.read_bytes())
@@ -312,8 +282,8 @@ document.body.setAttribute('data-probe', JSON.stringify({
 </script>"""
 
 
-@pytest.mark.skipif(_chromium() is None, reason="no chromium (.ci/run installs it)")
-def test_persian_report_reads_right_to_left_in_a_browser(tmp_path):
+@pytest.mark.skipif(chromium() is None, reason="no chromium (.ci/run installs it)")
+def test_persian_report_reads_right_to_left_in_abrowser(tmp_path):
     out = tmp_path / "report.html"
     result = invoke("--lang", "fa", "report", "tehran-protest", "--runs", "20", "-o", str(out))
     assert result.exit_code == 0, result.stderr
@@ -327,7 +297,7 @@ def test_persian_report_reads_right_to_left_in_a_browser(tmp_path):
         ),
         encoding="utf-8",
     )
-    dom = _browser(tmp_path, "--dump-dom", probe.resolve().as_uri()).stdout
+    dom = browser(tmp_path, "--dump-dom", probe.resolve().as_uri()).stdout
     found = re.search(r'data-probe="([^"]*)"', dom)
     assert found, "the browser ran no probe"
     measured = json.loads(html.unescape(found.group(1)))

@@ -6,13 +6,11 @@ import html.parser
 import json
 import re
 import shlex
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import BASE, dump_yaml, golden, invoke, merge
+from conftest import BASE, browser, chromium, dump_yaml, golden, invoke, merge
 
 from simulator import __version__
 from simulator.cli import cli
@@ -325,35 +323,13 @@ def test_failure_while_writing_markdown_removes_its_charts(tmp_path, monkeypatch
 # ----------------------------------------------------------------------------- in a browser
 
 
-def _chromium() -> str | None:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        found = shutil.which(name)
-        if found:
-            return found
-    return None
-
-
-def _screenshot(browser: str, page: Path, png: Path, tmp_path: Path) -> None:
-    subprocess.run(
-        [
-            browser,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--hide-scrollbars",
-            f"--user-data-dir={tmp_path / 'profile'}",
-            f"--screenshot={png}",
-            "--window-size=1200,2400",
-            page.resolve().as_uri(),
-        ],
-        check=True,
-        timeout=120,
-        capture_output=True,
+def _screenshot(page: Path, png: Path, tmp_path: Path) -> None:
+    browser(
+        tmp_path,
+        "--hide-scrollbars",
+        f"--screenshot={png}",
+        "--window-size=1200,2400",
+        page.resolve().as_uri(),
     )
 
 
@@ -378,14 +354,14 @@ def chart_rows(png: Path) -> int:
 
 
 @pytest.mark.skipif(
-    _chromium() is None,
+    chromium() is None,
     reason="no chromium to render the report (.ci/run installs Debian's chromium)",
 )
 def test_html_report_shows_its_charts_in_a_browser(tmp_path):
     out = tmp_path / "report.html"
     assert invoke("report", str(_town(tmp_path)), "--runs", "10", "-o", str(out)).exit_code == 0
     png = tmp_path / "report.png"
-    _screenshot(_chromium() or "chromium", out, png, tmp_path)
+    _screenshot(out, png, tmp_path)
     assert chart_rows(png) >= 150, "the charts are not drawn"
     # The same page with its charts taken out draws no such rows: the test sees the charts, not the
     # text.
@@ -394,7 +370,7 @@ def test_html_report_shows_its_charts_in_a_browser(tmp_path):
         re.sub(r"<svg.*?</svg>", "", out.read_text(encoding="utf-8"), flags=re.DOTALL),
         encoding="utf-8",
     )
-    _screenshot(_chromium() or "chromium", bare, tmp_path / "bare.png", tmp_path)
+    _screenshot(bare, tmp_path / "bare.png", tmp_path)
     assert chart_rows(tmp_path / "bare.png") < 5
 
 

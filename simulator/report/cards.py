@@ -21,9 +21,9 @@ from markupsafe import Markup
 from simulator import __version__
 from simulator.analysis.compare import Comparison, Delta, Variant
 from simulator.errors import UsageError
-from simulator.i18n import _, language, ngettext, right_to_left
+from simulator.i18n import _, ngettext
 from simulator.report.describe import activity_lines, campaign_lines, check_lines, observer_lines
-from simulator.report.handout import html_environment, ranged_change
+from simulator.report.handout import html_environment, page_attributes, ranged_change
 from simulator.report.output import STDOUT, Output
 from simulator.report.words import (
     change,
@@ -365,9 +365,7 @@ def _questions(s: Scenario, c: Comparison) -> list[str]:
 def _texts() -> dict[str, str]:
     """Headings and fixed words of the cards."""
     return {
-        # Attributes, never isolated text.
-        "lang": Markup(language()),
-        "dir": Markup("rtl" if right_to_left() else "ltr"),
+        **page_attributes(),
         "cards": _("Cards"),
         "does": _("What they do"),
         "links": _("Linked to"),

@@ -188,12 +188,15 @@ def _town_flags(days: int | None, people: int | None, overrides: Sequence[str]) 
 # ----------------------------------------------------------------------------- plain words
 
 
+def page_attributes() -> dict[str, str]:
+    """The page's `lang` and `dir`, for <html>: attributes, never isolated text (see _isolated)."""
+    return {"lang": Markup(language()), "dir": Markup("rtl" if right_to_left() else "ltr")}
+
+
 def _texts() -> dict[str, str]:
     """Headings and fixed sentences of the report."""
     return {
-        # Attributes, never isolated text (see _isolated).
-        "lang": Markup(language()),
-        "dir": Markup("rtl" if right_to_left() else "ltr"),
+        **page_attributes(),
         "objectives": _("What this session is for"),
         "protected": _("1. What is protected"),
         "people_at_risk": _("The people at risk"),
