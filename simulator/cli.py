@@ -1062,6 +1062,41 @@ def _run_uncertain(
     _emit(RENDERERS[fmt](point.results, info), target, sealing)
 
 
+def _compared_over_ranges(
+    comparer: Any,
+    names: list[str],
+    role: str,
+    uncertainty: int | None,
+    seed: int,
+    workers: int,
+    progress: _Progress,
+    needs_names: bool = False,
+) -> tuple[Any, Any]:
+    """The paired comparison, and with --uncertainty N the same over N parameter sets drawn from
+    the sourced ranges (budgeted before any work; `needs_names`: none without a countermeasure)."""
+    from simulator.analysis.compare import compare as run_compare
+
+    ranged = None
+    if uncertainty is not None:
+        from simulator.analysis.uncertainty import no_ranges, ranged_comparison
+
+        if not comparer.base.ranges:
+            raise no_ranges(comparer.base)
+        # Every drawn set runs the baseline and each countermeasure: budget for all of them.
+        drawn = comparer.runs * uncertainty * (1 + len(names))
+        check_limits(comparer.base.scenario, drawn, workers)
+        progress.total += drawn
+    try:
+        result = run_compare(comparer, names, role)
+        if uncertainty is not None and (names or not needs_names):
+            ranged = ranged_comparison(
+                result, uncertainty, seed=seed, workers=workers, on_progress=progress.advance
+            )
+    finally:
+        progress.close()
+    return result, ranged
+
+
 def _comparison(
     scenario: str,
     overrides: Sequence[str],
@@ -1196,7 +1231,6 @@ def report(
     seal: bool,
 ) -> None:
     """Write a workshop report (HTML or Markdown) by the five questions of threat modelling."""
-    from simulator.analysis.compare import compare as run_compare
     from simulator.analysis.neighbourhood import record_neighbourhood
     from simulator.personas import default_role, tabletop_role
     from simulator.report import handout
@@ -1209,24 +1243,9 @@ def report(
     comparer, chosen_role, names = _comparison(
         scenario, overrides, countermeasures, days, people, runs, seed, workers, role, progress
     )
-    ranged = None
-    if uncertainty is not None:
-        from simulator.analysis.uncertainty import no_ranges, ranged_comparison
-
-        if not comparer.base.ranges:
-            raise no_ranges(comparer.base)
-        # Every drawn set runs the baseline and each countermeasure: budget for all of them.
-        drawn = comparer.runs * uncertainty * (1 + len(names))
-        check_limits(comparer.base.scenario, drawn, workers)
-        progress.total += drawn
-    try:
-        result = run_compare(comparer, names, chosen_role)
-        if uncertainty is not None:
-            ranged = ranged_comparison(
-                result, uncertainty, seed=seed, workers=workers, on_progress=progress.advance
-            )
-    finally:
-        progress.close()
+    result, ranged = _compared_over_ranges(
+        comparer, names, chosen_role, uncertainty, seed, workers, progress
+    )
     base = comparer.base.scenario
     persona = tabletop_role(base, chosen_role)
     picture = record_neighbourhood(base, persona, seed)
@@ -1285,33 +1304,29 @@ def cards(
 ) -> None:
     """Write printable cards for a tabletop without laptops: personas, habits with their cost and
     effect, the observers and checks, and a facilitator sheet."""
-    from simulator.analysis.compare import compare as run_compare
     from simulator.report import cards as deck
+    from simulator.report import handout
 
     target = deck.check_writable(output, _force())
     progress = _Progress(1, _("Simulating"))
     comparer, chosen_role, names = _comparison(
         scenario, overrides, (), days, people, runs, seed, workers, role, progress
     )
-    ranged = None
-    if uncertainty is not None:
-        from simulator.analysis.uncertainty import no_ranges, ranged_comparison
-
-        if not comparer.base.ranges:
-            raise no_ranges(comparer.base)
-        drawn = comparer.runs * uncertainty * (1 + len(names))
-        check_limits(comparer.base.scenario, drawn, workers)
-        progress.total += drawn
-    try:
-        result = run_compare(comparer, names, chosen_role)
-        if uncertainty is not None and names:
-            ranged = ranged_comparison(
-                result, uncertainty, seed=seed, workers=workers, on_progress=progress.advance
-            )
-    finally:
-        progress.close()
-    command = deck.command_line(
-        scenario, output, comparer.runs, seed, days, people, overrides, role, uncertainty
+    result, ranged = _compared_over_ranges(
+        comparer, names, chosen_role, uncertainty, seed, workers, progress, needs_names=True
+    )
+    command = handout.command_line(
+        scenario,
+        output,
+        comparer.runs,
+        seed,
+        days,
+        people,
+        overrides,
+        (),
+        role,
+        uncertainty,
+        command="cards",
     )
     html = deck.render_html(deck.CardsInput(result, seed, command, ranged))
     _emit(html, target)

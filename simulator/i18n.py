@@ -144,13 +144,16 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 
 
 def _localised(text: str) -> str:
-    if language() == ENGLISH:
+    code = language()
+    if code == ENGLISH:
         return text
-    if language() == "fa":
-        text = _LITERAL.sub(
-            lambda m: m.group() if m.group()[0] in "{`" else numerals(m.group()), text
-        )
-    return Message(text)
+    return Message(_with_literal_numerals(code, text) if code == "fa" else text)
+
+
+@cache
+def _with_literal_numerals(code: str, text: str) -> str:
+    """A translated message with the numbers written in it localised, once per message."""
+    return _LITERAL.sub(lambda m: m.group() if m.group()[0] in "{`" else numerals(m.group()), text)
 
 
 def _literal_numerals(match: re.Match[str]) -> str:

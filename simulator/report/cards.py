@@ -10,8 +10,6 @@ escapes everything (autoescape), like the report's.
 
 from __future__ import annotations
 
-import shlex
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -64,32 +62,6 @@ class CardsInput:
     seed: int
     command: str
     ranged: RangedComparison | None = None  # over the sourced ranges, with --uncertainty N
-
-
-def command_line(
-    scenario: str,
-    output: str,
-    runs: int,
-    seed: int,
-    days: int | None,
-    people: int | None,
-    overrides: Sequence[str],
-    role: str | None,
-    uncertainty: int | None = None,
-) -> str:
-    """The command that prints the same cards again (the output named without its folder)."""
-    args = ["exposure", "cards", scenario, "--runs", str(runs), "--seed", str(seed)]
-    if days is not None:
-        args += ["--days", str(days)]
-    if people is not None:
-        args += ["--people", str(people)]
-    for o in overrides:
-        args += ["--set", o]
-    if role is not None:
-        args += ["--role", role]
-    if uncertainty is not None:
-        args += ["--uncertainty", str(uncertainty)]
-    return shlex.join([*args, "-o", Path(output).name])
 
 
 # ----------------------------------------------------------------------------- persona cards

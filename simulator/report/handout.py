@@ -147,9 +147,11 @@ def command_line(
     countermeasures: Sequence[str],
     role: str | None,
     uncertainty: int | None = None,
+    command: str = "report",
 ) -> str:
-    """The command that writes the same report again (the output named without its folder)."""
-    args = ["exposure", "report", scenario, "--runs", str(runs), "--seed", str(seed)]
+    """The command that writes the same report (or, with `command`, the same cards) again, the
+    output named without its folder."""
+    args = ["exposure", command, scenario, "--runs", str(runs), "--seed", str(seed)]
     args += _town_flags(days, people, overrides)
     for c in countermeasures:
         args += ["--countermeasure", c]
