@@ -34,6 +34,7 @@ class ActivityPlan:
     name: str
     daily: float
     actors: np.ndarray
+    index: int  # the activity's place in the file (plans of one activity for some people share it)
     channel: int
     traces: tuple[str, ...]  # traces of an unregistered occurrence
     traces_registered: tuple[str, ...]
@@ -98,6 +99,7 @@ def plan_activity(
         name=name,
         daily=spec.daily,
         actors=np.flatnonzero(role_mask(scenario, pop, spec.who)).astype(np.int64),
+        index=list(scenario.activities).index(name),
         channel=channel,
         traces=traces,
         traces_registered=registered,

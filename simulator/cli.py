@@ -13,7 +13,7 @@ import time
 import traceback
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -58,6 +58,12 @@ from simulator.scenario import (
     untranslated_texts,
 )
 from simulator.seal import Passphrase, is_sealed, is_short, read_file, unseal_file
+
+if TYPE_CHECKING:  # the tabletop is imported by the command that plays it
+    from simulator.teaching.exercise import Saved
+
+# As many teams as a scenario's `exercise.teams` may list (simulator.scenario.model.MAX_TEAMS).
+MAX_TEAMS = 6
 
 speak_through_click()
 # Every command imports what it uses when it runs: `exposure list` and `exposure show` start in a
@@ -1510,6 +1516,17 @@ def _ask_line(prompt: str) -> str | None:
     help="Resume a saved exercise (and keep saving to it).",
 )
 @force_option(help="Overwrite the --save file if it exists.")
+@click.option(
+    "--teams",
+    type=click.IntRange(2, MAX_TEAMS),
+    default=None,
+    help=f"Play as 2 to {MAX_TEAMS} teams, each a person of the same town (answers in turn).",
+)
+@click.option(
+    "--room",
+    is_flag=True,
+    help="Projector view: short lines for a large font, nothing hidden shown.",
+)
 @runs_option(
     help="Runs of each alternative in the debrief (default: the scenario's, at least 2).",
     at_least=2,
@@ -1526,6 +1543,8 @@ def exercise(
     facilitator: bool,
     save: str | None,
     resume: str | None,
+    teams: int | None,
+    room: bool,
     runs: int | None,
     workers: int,
 ) -> None:
@@ -1534,6 +1553,15 @@ def exercise(
     from simulator.report.exercise import play
     from simulator.teaching.exercise import Tabletop, read_saved
     from simulator.teaching.exercise import resume as resume_saved
+
+    if room and facilitator:
+        raise UsageError(
+            _("--room and --facilitator: the projector view shows nothing hidden; use one")
+        )
+    if room:
+        from simulator.report.grid import ROOM, set_table_width
+
+        set_table_width(ROOM)
 
     if save and resume:
         raise UsageError(
@@ -1546,7 +1574,24 @@ def exercise(
     spec = scenario or (saved.spec if saved is not None else DEFAULT_SCENARIO)
     if save:
         check_new_file(save, _force())
+    if saved is not None and saved.teams:
+        if teams is not None and teams != len(saved.teams):
+            raise UsageError(
+                _("{path} was played by {n} teams; leave --teams out to resume it").format(
+                    path=saved.path, n=len(saved.teams)
+                )
+            )
+        teams = len(saved.teams)
+    elif saved is not None and teams is not None:
+        raise UsageError(
+            _("{path} was played by one player; leave --teams out to resume it").format(
+                path=saved.path
+            )
+        )
     loaded = load(spec, passphrase=_passphrase())
+    if teams is not None:
+        _exercise_room(loaded, spec, seed, saved, teams, facilitator, save or resume, runs)
+        return
     # The scenario's runs, as every other command, so that "carry on" every turn is the baseline;
     # the odds shown each turn and the choice of the run played are taken over as many.
     n_runs = runs if runs is not None else max(2, loaded.scenario.runs)
@@ -1575,6 +1620,41 @@ def exercise(
         )
     finally:
         progress.close()
+
+
+def _exercise_room(
+    loaded: LoadedScenario,
+    spec: str,
+    seed: int | None,
+    saved: Saved | None,
+    teams: int,
+    facilitator: bool,
+    target: str | None,
+    runs: int | None,
+) -> None:
+    """`exercise --teams N`: the game of a room, each team a person of one town."""
+    from simulator.report.room import play_room
+    from simulator.teaching.teams import Room, resume_room
+
+    n_runs = runs if runs is not None else max(2, loaded.scenario.runs)
+    room = (
+        resume_room(saved, loaded, seed, teams, n_runs)
+        if saved is not None
+        else Room(loaded, 1 if seed is None else seed, teams, runs=n_runs)
+    )
+
+    def keep() -> None:
+        if target:
+            write_result(target, json.dumps(room.saved(spec), indent=2) + "\n")
+
+    play_room(
+        room,
+        _ask_line,
+        lambda text: click.echo(text, nl=False),
+        facilitator=facilitator,
+        runs=n_runs,
+        after_turn=keep,
+    )
 
 
 MESSAGING_FORMATS = ("table", "json")

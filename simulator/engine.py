@@ -9,7 +9,7 @@ of events inside a day follows the design exactly, so that causes are unambiguou
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -27,6 +27,7 @@ from simulator.activities import (
 )
 from simulator.channels import (
     FOREVER,
+    ChannelRules,
     channel_rules,
     content_chance,
     linked_by_timing,
@@ -54,6 +55,22 @@ def distinct(values: np.ndarray) -> np.ndarray:
     keep[0] = True
     np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
     return ordered[keep]
+
+
+@dataclass(frozen=True)
+class Personal:
+    """Rules some people follow in their own conduct, apart from everyone else's.
+
+    The tabletop's teams: each team's persona plays her own habits in the town everyone shares.
+    `scenario` is the scenario as her choices change it; the engine takes from it only what is
+    hers: the activities she does, the find chances of the states she holds, the unlock chance of
+    her seized phone and what it gives up. Her links' channels come with the town (see
+    `simulator.teaching.teams`). Every other rule is the town's; the changes a team may choose are
+    checked to be of that kind before a game starts.
+    """
+
+    people: np.ndarray  # int64, sorted: one persona per replica (or fewer)
+    scenario: Scenario
 
 
 @dataclass
@@ -91,6 +108,8 @@ class _Check:
     finds: list[tuple[int, float]]  # (state index, chance of finding it when present)
     weight: float
     multiplier: np.ndarray
+    # Groups with rules of their own: their people, and their find chance of each state.
+    personal: list[tuple[np.ndarray, dict[int, float]]] = field(default_factory=list)
 
 
 @dataclass
@@ -252,8 +271,10 @@ class Engine:
         streams: Streams,
         population: Population | None = None,
         record: bool = False,
+        personal: Sequence[Personal] = (),
     ):
         self.s = scenario
+        self.personal = [p for p in personal if p.people.size]
         self.stream = streams
         self.pop = (
             population
@@ -277,7 +298,11 @@ class Engine:
         self.holders = [np.empty(0, dtype=np.int64) for _ in self.states]
         self.edge_source = self.pop.edge_source()
         self.attention = self._attention()
+        self.activity_count = len(scenario.activities)
         self.activities = plan_activities(scenario, self.pop, self.rules, self.edge_source)
+        self.personal_rules: list[ChannelRules] = []
+        if self.personal:
+            self._plan_personal()
         self.messaging = any(a.messages for a in self.activities)
         self.last_message = (
             np.full(self.pop.indices.size, NEVER, dtype=np.int32) if self.messaging else None
@@ -310,11 +335,32 @@ class Engine:
         self._plan_reports()
 
     # ----------------------------------------------------------------- set-up
+    def _plan_personal(self) -> None:
+        """Each group's own plan of every activity, for its people alone; the town's plans leave
+        them out. A plan keeps its activity's name, so its draws are the very numbers the town's
+        plan would draw for the same people: a group whose rules are the town's does what it
+        would have done anyway."""
+        everyone = np.unique(np.concatenate([p.people for p in self.personal]))
+        for plan in self.activities:
+            plan.actors = plan.actors[~np.isin(plan.actors, everyone)]
+        for group in self.personal:
+            rules = channel_rules(group.scenario)
+            self.personal_rules.append(rules)
+            offset = len(self.activities)
+            plans = plan_activities(group.scenario, self.pop, rules, self.edge_source)
+            for plan in plans:
+                plan.actors = plan.actors[np.isin(plan.actors, group.people)]
+                if plan.off_target >= 0:
+                    plan.off_target += offset
+            self.activities.extend(plans)
+
     def _plan_observer(self, name: str) -> _Observer:
         spec = self.s.observers[name]
         weight = spec.weight if spec.weight is not None else self.s.adversary.weights.reports
         notice = []
-        for act_name, act in zip(self.s.activities, self.activities):
+        channels = list(self.s.channels)
+        for act in self.activities:
+            channel = channels[act.channel] if act.channel != NO_CHANNEL else None
             pair = []
             for traces in (act.traces, act.traces_registered):
                 miss = 1.0
@@ -322,7 +368,7 @@ class Engine:
                     if (
                         trace == "metadata"
                         and spec.kind == "operator"
-                        and self.s.activity_channel(act_name) not in spec.channels
+                        and channel not in spec.channels
                     ):
                         continue
                     miss *= 1.0 - spec.notice_probability(trace, act.minutes)
@@ -401,6 +447,16 @@ class Engine:
             (self.states.index(state), p * (1.0 - self.s.states[state].concealment))
             for state, p in spec.finds.items()
         ]
+        personal = [
+            (
+                group.people,
+                {
+                    self.states.index(state): p * (1.0 - group.scenario.states[state].concealment)
+                    for state, p in spec.finds.items()
+                },
+            )
+            for group in self.personal
+        ]
         return _Check(
             name=name,
             mechanism=self.mechanisms.index(name),
@@ -410,6 +466,7 @@ class Engine:
             scope=scope,
             travellers=spec.scope == "travellers",
             finds=finds,
+            personal=personal,
             weight=spec.weight if spec.weight is not None else self.s.adversary.weights.finds,
             multiplier=campaign_multipliers(self.s, name),
         )
@@ -726,7 +783,7 @@ class Engine:
         if state is None:
             state = self.timing[name] = _Timing.empty(self.n)
         sender = ev.actor[hit]  # one message per sender, activity and day
-        message = t * len(self.activities) + ev.activity
+        message = t * self.activity_count + self.activities[ev.activity].index
         counted = state.last[sender] == message  # another operator observed it already
         state.last[sender] = message
         state.seen[sender[~counted]] += 1
@@ -774,7 +831,7 @@ class Engine:
             edge = ev.edge[self.pop.edge_channel[ev.edge] == act.channel]
             sender = self.edge_source[edge]
             linking = state.linking[sender]
-            message = t * len(self.activities) + ev.activity
+            message = t * self.activity_count + self.activities[ev.activity].index
             shown = edge[(linking >= 0) & (linking <= message)]
             self.attributed[shown] = True
             self.attributed[self.pop.reverse[shown]] = True
@@ -1081,7 +1138,12 @@ class Engine:
         for state, p in chk.finds:
             present = self.state_until[state, inspected] >= t
             here = inspected[present]
-            hit = self.stream.uniform(f"{purpose}:{chk.name}:{state}", t, here) < p
+            chance: float | np.ndarray = p
+            if chk.personal:
+                chance = np.full(here.size, p)
+                for people, table in chk.personal:
+                    chance[np.isin(here, people)] = table[state]
+            hit = self.stream.uniform(f"{purpose}:{chk.name}:{state}", t, here) < chance
             found = here[hit]
             if found.size == 0:
                 continue
@@ -1146,7 +1208,7 @@ class Engine:
         nothing = (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64))
         if people.size == 0 or rules.on_device.size == 0:
             return nothing
-        unlocked = self.stream.uniform("unlock", t, people) < self.s.adversary.unlock
+        unlocked = self.stream.uniform("unlock", t, people) < self.unlock_chance(people)
         self.recorder.seized(t, people, unlocked)
         links = self.link_reveals(people, t, unlocked)
         if links.edges.size == 0:
@@ -1185,6 +1247,15 @@ class Engine:
             )
         return targets, weights
 
+    def unlock_chance(self, people: np.ndarray) -> float | np.ndarray:
+        """The chance that each seized phone is opened: the town's, or a group's own."""
+        if not self.personal:
+            return self.s.adversary.unlock
+        chance = np.full(people.size, self.s.adversary.unlock)
+        for group in self.personal:
+            chance[np.isin(people, group.people)] = group.scenario.adversary.unlock
+        return chance
+
     def reveal_chances(
         self, people: np.ndarray, t: int, unlocked: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -1216,7 +1287,7 @@ class Engine:
             owner[has],
             owner_unlocked[has],
         )
-        held = rules.keeps_contacts[channel] | (self.pop.edge_group[edges] != NO_GROUP)
+        held = self.pop.edge_group[edges] != NO_GROUP
         if self.last_message is not None:
             last = self.last_message[edges]
             retention = rules.retention_days[channel]
@@ -1229,7 +1300,19 @@ class Engine:
             if self.attributed is not None
             else np.zeros(edges.size, dtype=bool)
         )
-        device, metadata, asked = reveal_parts(rules, channel, owner_unlocked, held, logged, timed)
+        device, metadata, asked = reveal_parts(
+            rules, channel, owner_unlocked, held | rules.keeps_contacts[channel], logged, timed
+        )
+        # A group's own phones keep and give up what their rules say (its channels' `reveal` and
+        # `stores_contacts`); the log and the channels themselves are the town's.
+        for group, own in zip(self.personal, self.personal_rules):
+            rows = np.isin(owner, group.people)
+            if not rows.any():
+                continue
+            c = channel[rows]
+            kept = held[rows] | own.keeps_contacts[c]
+            parts = reveal_parts(own, c, owner_unlocked[rows], kept, logged[rows], timed[rows])
+            device[rows], metadata[rows], asked[rows] = parts
         timed &= metadata > 0
         kept = self.kept_messages(edges, channel, t)
         return LinkReveals(

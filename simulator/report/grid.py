@@ -13,6 +13,8 @@ from simulator.i18n import finish, written_number
 
 # Tables and sentences fit an 80-column terminal, as on a projector; --wide gives them 120.
 NARROW = 80
+# The projector view of the tabletop (`exercise --room`): short lines for a large font.
+ROOM = 60
 WIDE = 120
 _WIDTH: ContextVar[int] = ContextVar("table_width", default=NARROW)
 

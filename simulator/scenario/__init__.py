@@ -509,10 +509,52 @@ def check_exercise(loaded: LoadedScenario) -> list[Problem]:
     from simulator.scenario.validation import conflict_problems
 
     try:
-        choice_scenarios(loaded)
+        variants = choice_scenarios(loaded)
     except ScenarioError as exc:
         return exc.problems
-    return conflict_problems(loaded.original_scenario, loaded.original)
+    return [
+        *conflict_problems(loaded.original_scenario, loaded.original),
+        *_team_choice_problems(loaded, variants),
+    ]
+
+
+def _team_choice_problems(loaded: LoadedScenario, variants: list[Scenario]) -> list[Problem]:
+    """Team menus naming a choice that changes more than the team's persona's own conduct."""
+    from simulator.scenario.model import TeamOption
+    from simulator.teaching.teams import personal_changes
+
+    s = loaded.scenario
+    ex = s.exercise
+    if ex is None:
+        return []
+    index: dict[str, int] = {}
+    for k in range(len(ex.choices)):
+        name = ex.choice_name(k)
+        if name is not None:
+            index.setdefault(name, k)
+    problems: list[Problem] = []
+    for i, team in enumerate(ex.teams):
+        items: list[str | TeamOption] = list(team.choices) or list(index)
+        for j, item in enumerate(items):
+            key = item if isinstance(item, str) else item.choice
+            if key not in index:
+                continue  # reported by validation
+            bad = personal_changes(s, variants[index[key]], team.role)
+            if bad:
+                where = (
+                    ("exercise", "teams", i, "choices", j)
+                    if team.choices
+                    else ("exercise", "teams", i)
+                )
+                problems.append(
+                    loaded.original.problem(
+                        where,
+                        f"the choice `{key}` changes `{bad[0]}`, which is not one person's own "
+                        "conduct: a team's choice may change only its persona's activities, how "
+                        "well she hides what she holds, her phone and her links",
+                    )
+                )
+    return problems
 
 
 __all__ = [

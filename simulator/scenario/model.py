@@ -1175,6 +1175,70 @@ class Choice(Model):
     )
 
 
+MAX_TEAMS = 6
+
+
+class TeamOption(Model):
+    """A choice of the exercise's menu as one team reads it: the same patch, its own words."""
+
+    choice: Name = Field(
+        description="the exercise choice it plays, by `name` (or its countermeasure's name)"
+    )
+    label: Text | None = Field(
+        default=None, description="the choice as this team's menu shows it. Default: the choice's"
+    )
+    description: Text | None = Field(
+        default=None, description="what it means for this team. Default: the choice's"
+    )
+    cost: Text | None = Field(
+        default=None, description="what it costs this team. Default: the choice's cost"
+    )
+
+
+class Team(Model):
+    """One team of a room playing the tabletop together: a person of the town and her menu.
+
+    Every team plays in the same town and the same run; a team's choices change only its own
+    persona's conduct (her activities, how well she hides what she holds, her phone and her
+    links), so that what one team does reaches another only through the model: a seized phone,
+    a call log, a report naming both.
+    """
+
+    name: Name = Field(description="a short name for the team, used in saved games")
+    persona: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*(:[1-9][0-9]?)?$")] = Field(
+        description=(
+            "the person the team plays: `ROLE` (the first person of the role in each run) or "
+            "`ROLE:N` (its N-th); the role must have at least N people"
+        )
+    )
+    label: ShortText = Field(description="who the team plays, as a noun phrase: “the trader”")
+    brief: Text = Field(
+        default="", description="who the team is, in the second person, read at the start"
+    )
+    situation: Text | Annotated[list[Text], Field(max_length=MAX_TURNS)] | None = Field(
+        default=None,
+        description="what this team reads at the start of a turn. Default: the exercise's",
+    )
+    choices: Annotated[list[Name | TeamOption], Field(max_length=MAX_CHOICES)] = Field(
+        default=[],
+        description=(
+            "the team's menu: exercise choices by name, or `{choice, label, description}` to "
+            "word one for this team. Default: every choice of the exercise"
+        ),
+    )
+
+    @property
+    def role(self) -> str:
+        """The role of the team's persona."""
+        return self.persona.partition(":")[0]
+
+    @property
+    def number(self) -> int:
+        """Which person of the role (from 1)."""
+        _role, _sep, n = self.persona.partition(":")
+        return int(n) if n else 1
+
+
 class Exercise(Model):
     """The tabletop: one persona, turns of `turn_days` days, the same menu of choices each turn."""
 
@@ -1215,6 +1279,15 @@ class Exercise(Model):
             "groups of choice names (`name`, or their countermeasure's) of which a turn may "
             "combine at most one, e.g. `[[fewer_calls, lie_low]]`; two choices that `set` one key "
             "to different values, or one sets and the other scales, must exclude each other"
+        ),
+    )
+
+    teams: Annotated[list[Team], Field(max_length=MAX_TEAMS)] = Field(
+        default=[],
+        description=(
+            "the teams of `exposure exercise --teams N`, in order: each plays a person of the town "
+            "with its own menu of the choices above. Default: N people of the persona's role, "
+            "each with every choice that changes one person's conduct"
         ),
     )
 

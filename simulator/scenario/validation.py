@@ -620,6 +620,75 @@ def exercise_problems(s: Scenario, doc: Document) -> list[Problem]:
                     )
                 )
     problems += _exclusion_problems(s, doc)
+    problems += _team_problems(s, doc, turns, shortened)
+    return problems
+
+
+def _team_problems(s: Scenario, doc: Document, turns: int, shortened: bool) -> list[Problem]:
+    """Problems with `exercise.teams`: personas that do not exist or repeat, unknown choices."""
+    ex = s.exercise
+    assert ex is not None
+    problems: list[Problem] = []
+    known = {n for k in range(len(ex.choices)) if (n := ex.choice_name(k)) is not None}
+    names: set[str] = set()
+    personas: set[tuple[str, int]] = set()
+    for i, team in enumerate(ex.teams):
+        base: Path_ = ("exercise", "teams", i)
+        if team.name in names:
+            problems.append(doc.problem((*base, "name"), f"two teams are named `{team.name}`"))
+        names.add(team.name)
+        role = team.role
+        if role not in s.population.roles:
+            roles = list(s.population.roles)
+            problems.append(
+                doc.problem(
+                    (*base, "persona"),
+                    f"no role named `{role}`{did_you_mean(role, roles)}; a team plays a person of "
+                    f"one of: {', '.join(roles)}",
+                )
+            )
+        elif team.number > s.population.roles[role].count:
+            problems.append(
+                doc.problem(
+                    (*base, "persona"),
+                    f"the role `{role}` has {s.population.roles[role].count} people, so there is "
+                    f"no person {team.number} of it",
+                )
+            )
+        if (role, team.number) in personas:
+            problems.append(
+                doc.problem((*base, "persona"), f"two teams play the same person, {team.persona}")
+            )
+        personas.add((role, team.number))
+        if not shortened and isinstance(team.situation, list) and len(team.situation) > turns:
+            problems.append(
+                doc.problem(
+                    (*base, "situation"),
+                    f"gives {len(team.situation)} situations for {turns} turns",
+                )
+            )
+        seen: set[str] = set()
+        for j, item in enumerate(team.choices):
+            key = item if isinstance(item, str) else item.choice
+            where: Path_ = (
+                (*base, "choices", j) if isinstance(item, str) else (*base, "choices", j, "choice")
+            )
+            if key not in known:
+                listed = ", ".join(f"`{n}`" for n in sorted(known))
+                problems.append(
+                    doc.problem(
+                        where,
+                        f"no exercise choice named `{key}`{did_you_mean(key, sorted(known))}; "
+                        f"named choices: {listed or 'none'}",
+                    )
+                )
+            elif key in seen:
+                problems.append(doc.problem(where, f"`{key}` is twice on this team's menu"))
+            seen.add(key)
+        if team.choices and len(team.choices) < 2:
+            problems.append(
+                doc.problem((*base, "choices"), "a team needs at least two choices to choose from")
+            )
     return problems
 
 

@@ -735,6 +735,8 @@ class Saved:
     seed: int
     choices: list[Combo]  # indices into the menu, played together
     run: int  # the attempt played (0, the seed's own run, in saves that do not say)
+    teams: list[str] = field(default_factory=list)  # a room's teams, by name (none: one player)
+    team_choices: list[list[Combo]] = field(default_factory=list)  # per turn, per team
 
 
 def _nesting(text: str) -> int:
@@ -819,9 +821,27 @@ def read_saved(path: str) -> Saved:
     def number(c: Any) -> bool:
         return isinstance(c, int) and not isinstance(c, bool) and c >= 1
 
-    if not isinstance(choices, list) or not all(
-        number(c) or (isinstance(c, list) and c and all(number(k) for k in c)) for c in choices
+    def one(c: Any) -> bool:
+        return number(c) or (isinstance(c, list) and bool(c) and all(number(k) for k in c))
+
+    def as_combo(c: Any) -> Combo:
+        return combo([k - 1 for k in c] if isinstance(c, list) else c - 1)
+
+    teams = doc.get("teams", [])
+    if not isinstance(teams, list) or not all(
+        isinstance(t, str) and 0 < len(t) <= 64 for t in teams
     ):
+        raise UsageError(f"{path}: broken saved exercise: `teams` must be a list of team names")
+    if teams:
+        if not isinstance(choices, list) or not all(
+            isinstance(turn, list) and len(turn) == len(teams) and all(one(c) for c in turn)
+            for turn in choices
+        ):
+            raise UsageError(
+                f"{path}: broken saved exercise: `choices` must list, for every turn, one choice "
+                f"per team ({len(teams)})"
+            )
+    elif not isinstance(choices, list) or not all(one(c) for c in choices):
         raise UsageError(
             f"{path}: broken saved exercise: `choices` must be a list of choice numbers from 1 "
             "(or lists of them for options played together)"
@@ -838,8 +858,10 @@ def read_saved(path: str) -> Saved:
         scenario["name"],
         scenario["sha256"],
         seed,
-        [combo([k - 1 for k in c] if isinstance(c, list) else c - 1) for c in choices],
+        [] if teams else [as_combo(c) for c in choices],
         run,
+        list(teams),
+        [[as_combo(c) for c in turn] for turn in choices] if teams else [],
     )
 
 

@@ -209,13 +209,15 @@ def tell(
     seed: int,
     role: str | None = None,
     horizon: int | None = None,
+    person: int | None = None,
 ) -> Story:
-    """The story of a recorded run for the first person of a role (default: the first at risk)."""
+    """The story of a recorded run for the first person of a role (default: the first at risk),
+    or for `person`, who has that role."""
     if outcome.records is None:
         raise ValueError("tell needs a run simulated with record=True")
     records = outcome.records
     chosen = role_named(scenario, role, "person")
-    persona = persona_of(scenario, outcome.population, chosen)
+    persona = persona_of(scenario, outcome.population, chosen) if person is None else person
     chain = _chain(scenario, outcome, persona, CHAIN_DEPTH)
     order, relation, untold = _linked(outcome, persona, _named_by(chain))
     people = _pseudonyms(scenario, outcome, persona, order, relation)

@@ -1,0 +1,438 @@
+"""The tabletop for a room in a plain terminal: every team's turn, what passed between teams,
+and a debrief of what each team's habits did to every team.
+
+What the room sees holds no hidden information: what each persona did and saw, arrests, and what
+an arrest gave away about another team's persona (a seized phone, a call log, words in custody).
+Reports, overheard names and suspicion are for the facilitator (`--facilitator`), and every one of
+them is told in the debrief.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from simulator.errors import UsageError
+from simulator.i18n import _, ngettext
+from simulator.report.exercise import _fill, _rule, parse_choice
+from simulator.report.story import cap, event_text, why
+from simulator.report.words import (
+    change,
+    check_phrase,
+    figure,
+    horizon,
+    mechanism_label,
+    observer_phrase,
+    percent,
+)
+from simulator.teaching.exercise import FIRST_TURN_LIMIT, Combo, TurnResult
+from simulator.teaching.story import Story
+from simulator.teaching.teams import Coupling, Room, RoomDebrief
+
+# What an arrest gives away: the room sees these; the rest is for the facilitator.
+ARREST_WAYS = ("device", "metadata", "interrogation", "content")
+
+
+def team_name(room: Room, k: int) -> str:
+    """A team as the room calls it: "Team 2 (the first source)"."""
+    return _("Team {n} ({persona})").format(n=k + 1, persona=room.teams[k].label)
+
+
+def intro(room: Room) -> str:
+    """What the game is, who plays whom, and how a turn works."""
+    s = room.scenario
+    lines = [*_rule(_("{title}: a tabletop for a room").format(title=s.title), "="), ""]
+    lines.append(_fill(s.summary.strip()))
+    lines.append("")
+    lines.append(
+        _fill(
+            _(
+                "{teams} teams play in the same town and the same run: {turns} turns of {days} "
+                "days ({horizon} in all). Each turn every team still free chooses how its person "
+                "lives until the next turn; then the model plays the days out for everyone at "
+                "once, so what one team does can reach another."
+            ).format(
+                teams=len(room.teams),
+                turns=len(room.turns),
+                days=room.exercise.turn_days,
+                horizon=horizon(room.turns[-1].last),
+            )
+        )
+    )
+    lines.append(
+        _fill(
+            _(
+                "The run played is the one `exposure trace {scenario} --seed {trace}` tells, "
+                "with each team's choices."
+            ).format(scenario=s.name, trace=room.selection.trace_seed)
+        )
+    )
+    for k, team in enumerate(room.teams):
+        lines.append("")
+        lines.append(_fill(team_name(room, k) + (": " + team.brief.strip() if team.brief else "")))
+    lines.append("")
+    lines.append(
+        _fill(
+            _(
+                "Answer with the number of a habit, or with several numbers (such as 2 4) to "
+                "combine habits in one turn."
+            )
+        )
+    )
+    return "\n".join(lines) + "\n"
+
+
+def turn_header(room: Room) -> str:
+    turn = room.next_turn
+    return (
+        "\n".join(
+            [
+                "",
+                *_rule(
+                    _("Turn {n} of {total} — days {first} to {last}").format(
+                        n=turn.number, total=len(room.turns), first=turn.first, last=turn.last
+                    ),
+                    "=",
+                ),
+            ]
+        )
+        + "\n"
+    )
+
+
+def team_menu(room: Room, k: int) -> str:
+    """A team's situation and numbered menu for the next turn."""
+    team = room.teams[k]
+    turn = room.next_turn
+    lines = ["", *_rule(team_name(room, k))]
+    situation = team.situations[turn.number - 1] if turn.number <= len(team.situations) else ""
+    if situation.strip():
+        lines += [_fill(situation.strip()), ""]
+    for n, (index, label, description) in enumerate(
+        zip(team.options, team.labels, team.descriptions), start=1
+    ):
+        text = f"{n}. {label}"
+        if description.strip():
+            text += f" — {description.strip()}"
+        cost = _cost(room, k, n - 1, index)
+        if cost:
+            text += " " + _("Cost: {cost}").format(cost=cost)
+        lines.append(_fill(text, "  "))
+    return "\n".join(lines) + "\n"
+
+
+def _cost(room: Room, team: int, option: int, index: int) -> str:
+    spec = room.exercise.teams[team] if team < len(room.exercise.teams) else None
+    if spec is not None and spec.choices:
+        item = spec.choices[option]
+        if not isinstance(item, str) and item.cost is not None:
+            return item.cost.strip()
+    choice = room.exercise.choices[index]
+    if choice.cost is not None:
+        return choice.cost.strip()
+    if choice.countermeasure is not None:
+        return room.scenario.countermeasures[choice.countermeasure].cost.strip()
+    return ""
+
+
+def read_team_choice(
+    ask: Callable[[str], str | None], tell: Callable[[str], None], room: Room, k: int
+) -> Combo | None:
+    """A team's choice from the input (its menu indices), None at the end of the input."""
+    count = len(room.teams[k].options)
+    bad: str | None = None
+    while True:
+        line = ask(_("{team}, your choice (1-{n}): ").format(team=team_name(room, k), n=count))
+        if line is None:
+            if bad is not None:
+                raise UsageError(
+                    f"turn {room.next_turn.number}: `{bad}` is not a choice from 1 to {count}, "
+                    "and the input ended"
+                )
+            return None
+        text = line.strip()
+        answer = parse_choice(text, count)
+        bad = text[:40]
+        if answer is None:
+            tell(_("Please answer with a number from 1 to {n}.").format(n=count) + "\n")
+            continue
+        pair = room.excluded(k, answer)
+        if pair is None:
+            return answer
+        labels = room.teams[k].labels
+        tell(
+            _("“{first}” and “{second}” cannot be combined; choose again.").format(
+                first=labels[pair[0]], second=labels[pair[1]]
+            )
+            + "\n"
+        )
+
+
+def coupling_text(room: Room, c: Coupling) -> str:
+    """One thing that passed between two teams' personas, as a sentence."""
+    s = room.scenario
+    values = {
+        "source": room.teams[c.source].label,
+        "target": room.teams[c.target].label,
+    }
+    if c.kind == "device":
+        text = _("{target}'s number was on {source}'s seized phone.").format(**values)
+    elif c.kind == "metadata":
+        text = _("The operator's call log linked {target} to {source}.").format(**values)
+    elif c.kind == "interrogation":
+        text = _("{source} named {target} under interrogation.").format(**values)
+    elif c.kind == "content":
+        text = _("A message kept on {source}'s phone named {target}.").format(**values)
+    elif c.kind == "report":
+        text = _("{observer} reported {source} ({activity}) and named {target} too.").format(
+            observer=observer_phrase(s, c.mechanism),
+            activity=s.activity_label(c.detail),
+            **values,
+        )
+    elif c.kind == "named":
+        text = _("{observer} heard {target}'s name on a call {source} made.").format(
+            observer=observer_phrase(s, c.mechanism), **values
+        )
+    else:  # find
+        text = _("{check} found {state} at {source}'s home, and {target} with it.").format(
+            check=check_phrase(s, c.mechanism), state=s.state_label(c.detail), **values
+        )
+    return _("Day {day}: {text}").format(day=c.day, text=cap(text))
+
+
+def consequences(
+    room: Room, results: list[TurnResult], stories: list[Story], facilitator: bool
+) -> str:
+    """What the turn brought each team, and what passed between them."""
+    s = room.scenario
+    turn = results[0].turn
+    lines: list[str] = []
+    for k, (result, story) in enumerate(zip(results, stories)):
+        lines += ["", *_rule(team_name(room, k))]
+        if result.turn.number > 1 and room.results[-2][k].exposed:
+            lines.append(_fill(_("Out of the game since the last turn.")))
+            continue
+        lines.append(_fill(_("You chose: {label}.").format(label=room.label(k, result.choice))))
+        if result.did:
+            did = "; ".join(
+                ngettext("{activity}: on {n} day", "{activity}: on {n} days", n).format(
+                    activity=s.activity_label(a), n=n
+                )
+                for a, n in sorted(
+                    result.did.items(), key=lambda kv: list(s.activities).index(kv[0])
+                )
+            )
+            lines.append(_fill(_("What you did: {did}.").format(did=did)))
+        for ev in result.seen:
+            lines.append(
+                _fill(_("Day {day}: {text}").format(day=ev.day, text=event_text(story, ev)), "  ")
+            )
+        if not result.seen and not result.exposed:
+            lines.append(
+                _fill(
+                    _(
+                        "Nothing happened that you could see. On day {day}, you are still free."
+                    ).format(day=turn.last)
+                )
+            )
+        if result.odds is not None:
+            odds = figure(result.odds.share, result.odds.ci95)
+            lines.append(
+                _fill(
+                    _(
+                        "Over {runs} runs with every team's choices so far, {persona} is exposed "
+                        "by day {day} in {p} of runs ({interval})."
+                    ).format(
+                        runs=result.odds.runs,
+                        persona=room.teams[k].label,
+                        day=turn.last,
+                        p=odds.value,
+                        interval=odds.interval,
+                    )
+                )
+            )
+        if facilitator:
+            lines.append(_("For the facilitator (hidden from the teams):"))
+            lines += [
+                _fill(_("Day {day}: {text}").format(day=ev.day, text=event_text(story, ev)), "  ")
+                for ev in result.hidden
+                if ev.actor == room.personas[k] or room.personas[k] in ev.subjects
+            ][:12]
+            if not result.exposed:
+                lines.append(
+                    _fill(
+                        _(
+                            "Suspicion on day {day}: {value} (an investigation starts at "
+                            "{threshold})."
+                        ).format(
+                            day=turn.last,
+                            value=f"{result.suspicion:.2f}",
+                            threshold=f"{s.adversary.threshold:g}",
+                        ),
+                        "  ",
+                    )
+                )
+    links = [c for c in room.links(turn.first, turn.last) if facilitator or c.kind in ARREST_WAYS]
+    if links:
+        lines += ["", *_rule(_("Between the teams"))]
+        lines += [_fill(coupling_text(room, c), "  ") for c in links]
+    return "\n".join(lines) + "\n"
+
+
+def _selection(room: Room, debrief: RoomDebrief) -> list[str]:
+    sel = debrief.selection
+    if not sel.chosen or sel.none_ends is None:
+        return [
+            _fill(
+                _(
+                    "The run played was seed {seed}'s own, left to chance: over {runs} runs, some "
+                    "team's first choice ends its game in turn one {limit} of the time or more."
+                ).format(seed=sel.trace_seed, runs=room.runs, limit=percent(FIRST_TURN_LIMIT))
+            )
+        ]
+    return [
+        _fill(
+            _(
+                "The run played (seed {trace}) was chosen so that no team's first choice would "
+                "end its game in turn one; over {runs} runs, {p} of runs are like that. The odds "
+                "shown each turn are over all runs, chosen or not."
+            ).format(trace=sel.trace_seed, runs=room.runs, p=percent(sel.none_ends.share))
+        )
+    ]
+
+
+def debrief_text(room: Room, debrief: RoomDebrief) -> str:
+    """Each team's fate, everything that passed between teams, and what each team's habits did
+    to every team over many runs."""
+    lines = ["", *_rule(_("Debrief"), "=")]
+    if debrief.stopped:
+        lines.append(
+            _fill(
+                _(
+                    "The input ended after turn {n} of {total}; this debrief covers days 1 to "
+                    "{day}."
+                ).format(n=debrief.played, total=len(room.turns), day=debrief.horizon)
+            )
+        )
+    for k, story in enumerate(debrief.stories):
+        lines += ["", *_rule(team_name(room, k))]
+        fate = story.exposed
+        if fate is None:
+            lines.append(_fill(_("Not exposed by day {day}.").format(day=debrief.horizon)))
+        else:
+            lines.append(
+                _fill(
+                    _("Exposed on day {day} ({cause}).").format(
+                        day=fate[0], cause=mechanism_label(room.scenario, fate[1])
+                    )
+                )
+            )
+        lines += [_fill(sentence) for sentence in why(story)]
+    lines += ["", *_rule(_("What passed between the teams"))]
+    if debrief.links:
+        lines += [_fill(coupling_text(room, c), "  ") for c in debrief.links]
+    else:
+        lines.append(_fill(_("Nothing in this run: no team's person implicated another's.")))
+    lines += [
+        "",
+        *_rule(_("What each team's habits did, over {runs} runs").format(runs=debrief.runs)),
+    ]
+    lines.append(
+        _fill(
+            _(
+                "Each team's choices against its first option every turn, the other teams "
+                "playing as they did; paired runs, 95% intervals in points."
+            )
+        )
+    )
+    teams = len(room.teams)
+    for k in range(teams):
+        first = room.teams[k].labels[0]
+        lines.append("")
+        lines.append(
+            _fill(_("{team} instead of “{first}”:").format(team=team_name(room, k), first=first))
+        )
+        for j in range(teams):
+            e = debrief.effects[k * teams + j]
+            d = change(e.delta, e.ci95)
+            values = {
+                "persona": room.teams[j].label,
+                "yours": percent(e.yours),
+                "instead": percent(e.instead),
+                "delta": d.value,
+                "interval": d.interval,
+            }
+            if max(abs(e.ci95[0]), abs(e.ci95[1])) < 1e-9:
+                text = _("{persona}: {yours} either way.").format(**values)
+            elif not e.distinguishable:
+                text = _(
+                    "{persona}: {yours} against {instead}, no clear difference ({interval})."
+                ).format(**values)
+            else:
+                text = _(
+                    "{persona}: {yours} against {instead}, {delta} points ({interval})."
+                ).format(**values)
+            lines.append(_fill(cap(text), "  "))
+    lines += ["", *_selection(room, debrief)]
+    return "\n".join(lines) + "\n"
+
+
+def recap(room: Room, k: int) -> str:
+    turn = room.turns[k]
+    picks = "; ".join(
+        f"{team.label}: {room.label(t, p)}"
+        for t, (team, p) in enumerate(zip(room.teams, room.picks[k]))
+    )
+    return (
+        _("Turn {n} (days {first} to {last}): {label}").format(
+            n=turn.number, first=turn.first, last=turn.last, label=picks
+        )
+        + "\n"
+    )
+
+
+def play_room(
+    room: Room,
+    ask: Callable[[str], str | None],
+    tell: Callable[[str], None],
+    *,
+    facilitator: bool,
+    runs: int,
+    after_turn: Callable[[], None] | None = None,
+) -> RoomDebrief | None:
+    """Play the game to its end (or the end of the input), then show the Debrief."""
+    tell(intro(room))
+    if room.results:
+        tell("\n" + _("Resumed after turn {n}.").format(n=len(room.results)) + "\n")
+        for k in range(len(room.results)):
+            tell(recap(room, k))
+    while not room.finished:
+        tell(turn_header(room))
+        out = room.out
+        picks: list[Combo] = []
+        ended = False
+        for k in range(len(room.teams)):
+            if out[k]:
+                picks.append(room.picks[-1][k])
+                continue
+            tell(team_menu(room, k))
+            pick = read_team_choice(ask, tell, room, k)
+            if pick is None:
+                ended = True
+                break
+            picks.append(pick)
+        if ended:
+            break
+        results = room.play(picks)
+        tell(consequences(room, results, room.stories(), facilitator))
+        if after_turn is not None:
+            after_turn()
+    if not room.results:
+        tell(
+            "\n"
+            + _("The input ended before the first turn was played; there is nothing to debrief.")
+            + "\n"
+        )
+        return None
+    debrief = room.debrief(runs)
+    tell(debrief_text(room, debrief))
+    return debrief
