@@ -6,7 +6,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from simulator.i18n import _
+from simulator.i18n import _, ngettext
 from simulator.personas import tabletop_role
 from simulator.report.grid import rule
 from simulator.report.objectives import objective_claims
@@ -75,19 +75,57 @@ def times_as(x: float) -> str:
     return _("{x:g} times").format(x=x)
 
 
-def starts(weight: float, threshold: float, one: str, many: str) -> str:
+def starts(s: Scenario, weight: float, one: str, many: str) -> str:
     """How much evidence of one kind starts an investigation, from its weight and the threshold:
     'one report starts an investigation', 'it takes 2 reports to start an investigation'.
 
-    Suspicion that fades (a half-life) makes pieces far apart count for less; the scenario's
-    adversary section says so.
+    Where suspicion fades (a half-life), several pieces reach the threshold only close together:
+    the sentence says so, and how soon a piece counts half.
     """
     if weight <= 0:
         return _("{many} count for nothing").format(many=many)
-    n = _pieces(weight, threshold)
+    n = _pieces(weight, s.adversary.threshold)
     if n <= 1:
         return _("one {one} starts an investigation").format(one=one)
+    window = _window(s, weight, n)
+    if window is not None and s.adversary.decay is not None:
+        d = half_life_words(s.adversary.decay.half_life)
+        if window == 0:
+            return _(
+                "it takes {n} {many} on the same day to start an investigation, or more if they "
+                "are days apart (each counts half after {d})"
+            ).format(n=n, many=many, d=d)
+        return ngettext(
+            "it takes {n} {many} within {days} day to start an investigation, or more if they "
+            "are further apart (each counts half after {d})",
+            "it takes {n} {many} within {days} days to start an investigation, or more if they "
+            "are further apart (each counts half after {d})",
+            window,
+        ).format(n=n, many=many, days=window, d=d)
     return _("it takes {n} {many} to start an investigation").format(n=n, many=many)
+
+
+def _window(s: Scenario, weight: float, n: int) -> int | None:
+    """The most days apart that n pieces of one weight may lie and still reach the threshold
+    together, where suspicion fades (None where it does not).
+
+    With the first n − 1 pieces g days before the last (the worst case), suspicion is
+    w × (1 + (n − 1) × 2^(−g / half-life)), which reaches the threshold t while
+    g ≤ half-life × log2((n − 1) / (t / w − 1)); whole days, as the engine counts them.
+    """
+    decay = s.adversary.decay
+    if decay is None or n <= 1:
+        return None
+    excess = s.adversary.threshold / weight - 1.0
+    if excess <= 1e-9:
+        return None
+    days = decay.half_life * math.log2((n - 1) / excess)
+    return max(0, math.floor(days + 1e-9))
+
+
+def half_life_words(half: float) -> str:
+    """A half-life in days as a learner reads it: '3 months', '10 days', '2.5 days'."""
+    return horizon(round(half)) if float(half).is_integer() else _("{d:g} days").format(d=half)
 
 
 def _pieces(weight: float, threshold: float) -> int:
@@ -111,7 +149,6 @@ def _who(s: Scenario, role: str) -> str:
 
 def _observer_line(s: Scenario, name: str, o: Observer, technical: bool = False) -> str:
     label = s.observer_label(name)
-    threshold = s.adversary.threshold
     weight = o.weight if o.weight is not None else s.adversary.weights.reports
     if o.kind == "leader":
         where = _("{n} in every {unit}, watching its households (not her own)").format(
@@ -153,7 +190,7 @@ def _observer_line(s: Scenario, name: str, o: Observer, technical: bool = False)
         line += _("; reports everything it notices")
     else:
         line += _("; reports {p} of what it notices").format(p=share(o.reports))
-    line += "; " + starts(weight, threshold, _("report"), _("reports"))
+    line += "; " + starts(s, weight, _("report"), _("reports"))
     if technical:
         line += _(" (weight {w:g})").format(w=weight)
     if o.bribe is not None:
@@ -191,7 +228,7 @@ def _observer_line(s: Scenario, name: str, o: Observer, technical: bool = False)
         ).format(
             voice=_of_the_time(o.overhears.voice),
             names=_of_the_time(o.overhears.names),
-            needed=starts(weight, threshold, _("identification"), _("identifications")),
+            needed=starts(s, weight, _("identification"), _("identifications")),
         )
     if technical:
         line += f" [{name}]"
@@ -358,11 +395,22 @@ def observer_lines(s: Scenario, technical: bool = False) -> list[str]:
 
 
 def _scope_words(s: Scenario, scope: str | list[str]) -> str:
+    """Whom a scheduled check inspects, after "every N days," or "20% of"."""
     if scope == "everyone":
-        return _("anyone")
+        return _("people")
     if scope == "travellers":
         return _("people on the move that day")
     return _and([s.role_label(r) for r in scope])
+
+
+def _each_inspected(s: Scenario, scope: str | list[str]) -> str:
+    """Whom a check at a rate inspects: its rate is each person's own (engine `_inspect` samples
+    every person in scope with the daily chance), not the town's."""
+    if scope == "everyone":
+        return _("per person")
+    if scope == "travellers":
+        return _("per person on the move that day")
+    return _("for each {roles}").format(roles=_or([s.role_label(r) for r in scope]))
 
 
 def _found(s: Scenario, state: str, chance: float) -> str:
@@ -380,19 +428,30 @@ def _found(s: Scenario, state: str, chance: float) -> str:
 def check_lines(s: Scenario, technical: bool = False) -> list[str]:
     """The checks and campaigns, one plain line each."""
     out = []
-    threshold = s.adversary.threshold
     for name, c in s.checks.items():
         label = s.check_label(name)
-        when = _every(c.every) if c.every else _freq(c.daily)
-        scope = _scope_words(s, c.scope)
-        if c.every and c.coverage < 1.0:
-            scope = _("{share} of {scope}").format(share=share(c.coverage), scope=scope)
         finds = _and([_found(s, k, v) for k, v in c.finds.items()])
-        line = _("{label}: {when}, {scope}; finds {finds}").format(
-            label=label, when=when, scope=scope, finds=finds
-        )
+        if c.every:
+            if c.coverage < 1.0:
+                scope = _("{share} of {scope}").format(
+                    share=share(c.coverage), scope=_scope_words(s, c.scope)
+                )
+            elif c.scope == "everyone":
+                scope = _("everyone")
+            else:
+                scope = _scope_words(s, c.scope)
+            line = _("{label}: {when}, {scope}; finds {finds}").format(
+                label=label, when=_every(c.every), scope=scope, finds=finds
+            )
+        else:
+            line = _("{label}: {when} {scope}; finds {finds}").format(
+                label=label,
+                when=_freq(c.daily),
+                scope=_each_inspected(s, c.scope),
+                finds=finds,
+            )
         weight = c.weight if c.weight is not None else s.adversary.weights.finds
-        line += "; " + starts(weight, threshold, _("find"), _("finds"))
+        line += "; " + starts(s, weight, _("find"), _("finds"))
         if technical:
             line += f" [{name}]"
         out.append(line + ".")
@@ -454,13 +513,24 @@ def adversary_lines(s: Scenario, technical: bool = False) -> list[str]:
     if w.registration > 0 or any(a.registers > 0 for a in s.activities.values()):
         kinds.append((w.registration, _("registration record"), _("registration records")))
     counted = sorted(
-        ((_pieces(weight, t), one, many) for weight, one, many in kinds if weight > 0),
+        ((_pieces(weight, t), weight, one, many) for weight, one, many in kinds if weight > 0),
         key=lambda k: k[0],
     )
-    amounts = [
-        _("one {one}").format(one=one) if n <= 1 else _("{n} {many}").format(n=n, many=many)
-        for n, one, many in counted
-    ]
+    amounts = []
+    for n, weight, one, many in counted:
+        window = _window(s, weight, n)
+        if n <= 1:
+            amounts.append(_("one {one}").format(one=one))
+        elif window is None:
+            amounts.append(_("{n} {many}").format(n=n, many=many))
+        elif window == 0:
+            amounts.append(_("{n} {many} on the same day").format(n=n, many=many))
+        else:
+            amounts.append(
+                ngettext(
+                    "{n} {many} within {days} day", "{n} {many} within {days} days", window
+                ).format(n=n, many=many, days=window)
+            )
     out = []
     if amounts:
         out.append(
@@ -509,12 +579,11 @@ def adversary_lines(s: Scenario, technical: bool = False) -> list[str]:
                 ).format(
                     channel=channel_phrase(s, name),
                     p=_of_the_time(ch.content.names),
-                    needed=starts(w.content_weight, t, _("such message"), _("such messages")),
+                    needed=starts(s, w.content_weight, _("such message"), _("such messages")),
                 )
             )
     if adv.decay is not None:
-        half = adv.decay.half_life
-        every = horizon(round(half)) if float(half).is_integer() else _("{d:g} days").format(d=half)
+        every = half_life_words(adv.decay.half_life)
         out.append(
             _(
                 "Suspicion fades: it halves every {d}, so evidence far apart adds up to less."

@@ -1,0 +1,69 @@
+"""Phrases a trainer reads aloud say what the model does: rates per person, reports that fade."""
+
+from __future__ import annotations
+
+from conftest import invoke
+
+from simulator.report.describe import adversary_lines, check_lines, observer_lines
+from simulator.scenario import load
+
+
+def said(text: str) -> str:
+    return " ".join(text.split())
+
+
+# ----------------------------------------------------------------------------- a check's rate
+
+
+def test_a_checks_rate_is_said_per_person_not_for_anyone():
+    s = load("border-phone").scenario
+    line = check_lines(s)[0]
+    assert line.startswith("Group 109 home search: about 0.4 times a year per person;")
+    assert "anyone" not in " ".join(check_lines(s))
+    shown = said(invoke("show", "border-phone").stdout)
+    assert "about 0.4 times a year per person;" in shown
+    assert "anyone" not in shown.split("Checks")[1].split("The adversary")[0]
+
+
+def test_a_scheduled_check_inspects_a_share_of_people():
+    s = load("guest-list").scenario
+    assert any("every day, 0.5% of people;" in line for line in check_lines(s))
+
+
+# ----------------------------------------------------------------------------- decay
+
+
+def _after(days: int, weight: float, half_life: float) -> float:
+    """Two pieces `days` apart, as the engine adds them: the first fades once a day."""
+    return weight * (0.5 ** (1.0 / half_life)) ** days + weight
+
+
+def test_two_reports_of_half_the_threshold_start_nothing_unless_on_the_same_day():
+    s = load("border-phone").scenario
+    w, t = s.adversary.weights.reports, s.adversary.threshold
+    assert w == t / 2 and s.adversary.decay is not None
+    assert _after(1, w, s.adversary.decay.half_life) < t
+    leader = observer_lines(s)[0]
+    assert "it takes 2 reports to start an investigation" not in leader
+    assert (
+        "it takes 2 reports on the same day to start an investigation, or more if they are "
+        "days apart (each counts half after 3 months)" in leader
+    )
+    assert "2 reports from observers on the same day" in adversary_lines(s)[0]
+
+
+def test_the_window_said_is_the_one_the_threshold_allows():
+    s = load("guest-list", overrides=["adversary.weights.reports=0.6"]).scenario
+    w, t = s.adversary.weights.reports, s.adversary.threshold
+    assert s.adversary.decay is not None
+    half = s.adversary.decay.half_life
+    line = said(" ".join(observer_lines(s)))
+    assert "it takes 2 reports within 35 days to start an investigation" in line
+    assert _after(35, w, half) >= t - 1e-9 > _after(36, w, half)
+
+
+def test_without_decay_the_count_stands_alone():
+    s = load("protest-phone-check").scenario
+    assert s.adversary.decay is None
+    assert "it takes 2 reports to start an investigation" in said(" ".join(observer_lines(s)))
+    assert "same day" not in said(" ".join(adversary_lines(s)))
