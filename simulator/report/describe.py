@@ -616,14 +616,40 @@ def range_lines(
         ]
         estimates = [name for name in backing if s.sources[name].basis == "estimate"]
         owner = (estimates or backing or [""])[0]
-        line = _("{key}: {value:g} (sourced range {low:g}–{high:g})").format(
-            key=key if technical else parameter_words(s, key),
-            value=_value(dump, key),
-            low=low,
-            high=high,
-        )
+        value = _value(dump, key)
+        values = {
+            "key": key if technical else parameter_words(s, key),
+            "value": value,
+            "low": low,
+            "high": high,
+        }
+        factor = _either_way(value, low, high)
+        if estimates and factor is not None:
+            line = _("{key}: {value:g} (an estimate; range ×{k} either way, {low:g}–{high:g})")
+            line = line.format(k=f"{factor:g}", **values)
+        elif estimates:
+            line = _("{key}: {value:g} (an estimate; range {low:g}–{high:g})").format(**values)
+        elif backing:
+            line = _("{key}: {value:g} (range from sources {low:g}–{high:g})").format(**values)
+        else:
+            line = _("{key}: {value:g} (range {low:g}–{high:g}, no source given)").format(**values)
         out.setdefault(owner, []).append(line)
     return out
+
+
+def _either_way(value: float, low: float, high: float) -> float | None:
+    """The factor k of a range from value ÷ k to value × k, as the estimates' rule draws them
+    ("a third to three times", "half to twice"): None if the range is not such (capped at a
+    bound, or one-sided). The bounds are written rounded (0.067 for 0.2 ÷ 3), so k is matched
+    to two figures (within 5%, a bound's rounding at two figures), and only from 1.5 up: a
+    narrower range is a judgement of its own."""
+    if value <= 0 or low <= 0 or high <= value:
+        return None
+    up, down = high / value, value / low
+    k = float(f"{up:.2g}")
+    if k < 1.5 or abs(up - k) > 0.05 * k or abs(down - k) > 0.05 * k:
+        return None
+    return k
 
 
 def describe(
