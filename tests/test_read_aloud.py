@@ -67,3 +67,28 @@ def test_without_decay_the_count_stands_alone():
     assert s.adversary.decay is None
     assert "it takes 2 reports to start an investigation" in said(" ".join(observer_lines(s)))
     assert "same day" not in said(" ".join(adversary_lines(s)))
+
+
+# ----------------------------------------------------------------------------- rounded parts
+
+
+def _exposed_sentence(text: str, who: str) -> str:
+    flat = said(text)
+    start = flat.index(f"{who} was exposed on day")
+    return flat[start : flat.index("reached the threshold", start)]
+
+
+def test_a_total_whose_rounded_parts_do_not_add_up_says_about():
+    sentence = _exposed_sentence(
+        invoke("trace", "border-phone", "--seed", "2").stdout, "The reporting partner"
+    )
+    # The parts as shown: +1.00, 0.18 left of a report, a report of 0.50: 1.68, not 1.67.
+    assert "(+1.00)" in sentence and "0.18 left" in sentence and "phone, 0.50)" in sentence
+    assert "suspicion 1.67" not in sentence
+    assert sentence.endswith("suspicion of about 1.67 (the parts are rounded) ")
+
+
+def test_a_total_that_adds_up_is_said_plainly():
+    text = said(invoke("trace", "border-phone", "--seed", "1").stdout)
+    assert "suspicion 1.00 reached the threshold" in text
+    assert "(the parts are rounded)" not in text
