@@ -92,3 +92,21 @@ def test_a_total_that_adds_up_is_said_plainly():
     text = said(invoke("trace", "border-phone", "--seed", "1").stdout)
     assert "suspicion 1.00 reached the threshold" in text
     assert "(the parts are rounded)" not in text
+
+
+# ----------------------------------------------------------------------------- the run played
+
+
+def test_the_exercise_intro_names_the_run_played_and_how_to_trace_it():
+    from simulator.report.exercise import intro
+    from simulator.teaching.exercise import Tabletop
+
+    table = Tabletop(load("border-phone"), 1, runs=20)
+    assert table.selection.trace_seed == 2  # seed 1's own run ends the game in turn one
+    text = said(intro(table))
+    assert "(seed 1)" not in text
+    assert "in the run of seed 2, not of the seed 1 asked for" in text
+    assert "`exposure trace border-phone --seed 2`" in text
+    own = Tabletop(load("border-phone"), 2, runs=20)
+    assert own.selection.trace_seed == 2
+    assert "in the seed's own run (seed 2)" in said(intro(own))

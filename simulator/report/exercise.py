@@ -51,21 +51,30 @@ def intro(table: Tabletop) -> str:
     title = _("{title}: a tabletop exercise").format(title=s.title)
     turns = len(table.turns)
     lines = [*_rule(title, "="), _fill(s.summary.strip()), ""]
-    lines.append(
-        _fill(
-            _(
-                "You play the {role}. {turns} turns of {days} days ({horizon} in all); each turn, "
-                "choose how the {role} works until the next one, and the model plays the days out "
-                "(seed {seed})."
-            ).format(
-                role=s.role_label(table.role),
-                turns=turns,
-                days=table.exercise.turn_days,
-                horizon=horizon(table.turns[-1].last),
-                seed=table.seed,
-            )
+    values = {
+        "role": s.role_label(table.role),
+        "turns": turns,
+        "days": table.exercise.turn_days,
+        "horizon": horizon(table.turns[-1].last),
+        "seed": table.seed,
+        "trace": table.selection.trace_seed,
+        "name": s.name,
+    }
+    if table.selection.trace_seed == table.seed:
+        text = _(
+            "You play the {role}. {turns} turns of {days} days ({horizon} in all); each turn, "
+            "choose how the {role} works until the next one, and the model plays the days out "
+            "in the seed's own run (seed {seed}): with no change of habit, it is the run "
+            "`exposure trace {name} --seed {trace}` tells."
         )
-    )
+    else:
+        text = _(
+            "You play the {role}. {turns} turns of {days} days ({horizon} in all); each turn, "
+            "choose how the {role} works until the next one, and the model plays the days out "
+            "in the run of seed {trace}, not of the seed {seed} asked for (the debrief says why): "
+            "with no change of habit, it is the run `exposure trace {name} --seed {trace}` tells."
+        )
+    lines.append(_fill(text.format(**values)))
     lines.append(
         _fill(
             _(
