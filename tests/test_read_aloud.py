@@ -110,3 +110,33 @@ def test_the_exercise_intro_names_the_run_played_and_how_to_trace_it():
     own = Tabletop(load("border-phone"), 2, runs=20)
     assert own.selection.trace_seed == 2
     assert "in the seed's own run (seed 2)" in said(intro(own))
+
+
+# ----------------------------------------------------------------------------- the same habit
+
+
+def test_an_option_that_applies_a_countermeasure_is_named_with_it():
+    from simulator.report.describe import option_label
+
+    s = load("border-phone").scenario
+    assert s.exercise is not None
+    labels = [option_label(s, k) for k in range(len(s.exercise.choices))]
+    assert "Keep calls short (Short calls)" in labels
+    assert "Call less often (Fewer calls)" in labels
+    # An option whose label is its countermeasure's, or that applies none, keeps its label.
+    assert "Keep the phone out of the house" in labels
+    assert "Carry on as before" in labels
+    shown = said(invoke("show", "border-phone").stdout)
+    assert "Keep calls short (Short calls);" in shown
+
+
+def test_the_debrief_names_an_option_every_turn_with_its_countermeasure():
+    from simulator.report.exercise import debrief_text
+    from simulator.teaching.exercise import Tabletop
+
+    table = Tabletop(load("border-phone", days=60), 1, runs=4)
+    while not table.finished:
+        table.play(1)
+    text = said(debrief_text(table, table.debrief(4), facilitator=False))
+    assert "“Keep calls short (Short calls)” every turn is what you did" in text
+    assert "Had you chosen “Call less often (Fewer calls)” every turn" in text

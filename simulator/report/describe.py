@@ -652,6 +652,22 @@ def _either_way(value: float, low: float, high: float) -> float | None:
     return k
 
 
+def option_label(s: Scenario, index: int) -> str:
+    """A menu option as the debrief and `show` name it: with the label of the countermeasure it
+    applies where that differs ("Keep calls short (Short calls)"), so that it reads as the same
+    habit as the countermeasure's card and `compare` row."""
+    if s.exercise is None:
+        return ""
+    choice = s.exercise.choices[index]
+    cm = s.countermeasures.get(choice.countermeasure or "")
+    if cm is None:
+        return choice.label
+    named = cm.label or plain_name(choice.countermeasure or "")
+    if named.strip().casefold() == choice.label.strip().casefold():
+        return choice.label
+    return _("{choice} ({countermeasure})").format(choice=choice.label, countermeasure=named)
+
+
 def describe(
     s: Scenario,
     ranges: Mapping[str, tuple[float, float]] | None = None,
@@ -711,7 +727,7 @@ def describe(
                 role=s.role_label(persona),
                 turns=ex.turn_count(s.days),
                 days=ex.turn_days,
-                choices="; ".join(c.label for c in ex.choices),
+                choices="; ".join(option_label(s, k) for k in range(len(ex.choices))),
                 name=s.name,
             )
         )

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from simulator.errors import UsageError, ascii_number
 from simulator.i18n import _, ngettext
+from simulator.report.describe import option_label
 from simulator.report.grid import fill, rule
 from simulator.report.objectives import conditional_claims, depends_heading
 from simulator.report.story import cap, event_text, why
@@ -43,6 +44,13 @@ def _fill(text: str, indent: str = "") -> str:
 
 def _rule(title: str, char: str = "-") -> list[str]:
     return [title, rule(title, char)]
+
+
+def _alt_label(table: Tabletop, alt: Alternative) -> str:
+    """An alternative played every turn, its options named with their countermeasures."""
+    if not alt.schedule or any(c != alt.schedule[0] for c in alt.schedule):
+        return alt.label
+    return " + ".join(option_label(table.scenario, k) for k in alt.schedule[0])
 
 
 def intro(table: Tabletop) -> str:
@@ -100,7 +108,7 @@ def turn_header(table: Tabletop) -> str:
     if turn.situation.strip():
         lines += [_fill(turn.situation.strip()), ""]
     for k, choice in enumerate(table.exercise.choices, start=1):
-        text = f"{k}. {choice.label}"
+        text = f"{k}. {option_label(table.scenario, k - 1)}"
         if choice.description.strip():
             text += f" — {choice.description.strip()}"
         cost = table.cost(k - 1)
@@ -227,7 +235,7 @@ def _comparison(table: Tabletop, debrief: Debrief, alt: Alternative) -> str:
     theirs = alt.variant.results.roles[role].p_exposed
     delta = alt.delta[role]
     values = {
-        "label": alt.label,
+        "label": _alt_label(table, alt),
         "role": label,
         "horizon": horizon(debrief.horizon),
         "mine": exposure(debrief.yours.variant.results.roles[role]).value,
@@ -299,8 +307,8 @@ def _baseline_note(table: Tabletop, debrief: Debrief) -> str:
             "Every option here changes the scenario, so none of them is the baseline that "
             "`exposure run` gives for the same seed."
         )
-    label = table.options[k]
-    alt = next(a for a in debrief.alternatives if a.label == label)
+    alt = next(a for a in debrief.alternatives if a.label == table.options[k])
+    label = option_label(table.scenario, k)
     return _(
         "“{label}” every turn is the scenario as written: {p} for the {role} is the figure "
         "`exposure run`, `compare` and `report` give with seed {seed} and {runs} runs."
@@ -346,7 +354,7 @@ def debrief_text(table: Tabletop, debrief: Debrief, facilitator: bool) -> str:
                         persona=persona,
                         options="; ".join(
                             _("“{label}” (day {day}, {cause})").format(
-                                label=a.label,
+                                label=_alt_label(table, a),
                                 day=a.fate[0],
                                 cause=mechanism_label(table.scenario, a.fate[1]),
                             )
@@ -374,7 +382,9 @@ def debrief_text(table: Tabletop, debrief: Debrief, facilitator: bool) -> str:
         )
     )
     for alt in sorted(debrief.alternatives, key=lambda a: (a.combined, a.schedule[0])):
-        lines.append(_fill(f"“{alt.label}”: {_fate(table, alt.fate, debrief.horizon)}.", "  "))
+        lines.append(
+            _fill(f"“{_alt_label(table, alt)}”: {_fate(table, alt.fate, debrief.horizon)}.", "  ")
+        )
     lines.append("")
     lines += _rule(_("Your choices against the alternatives"))
     role = debrief.role
@@ -402,7 +412,7 @@ def debrief_text(table: Tabletop, debrief: Debrief, facilitator: bool) -> str:
                     "its own lowers exposure of the {role} against the scenario as written (a "
                     "paired interval below zero), played together; a habit that may not be "
                     "combined with a stronger one is left out."
-                ).format(label=strongest.label, role=table.scenario.role_label(role))
+                ).format(label=_alt_label(table, strongest), role=table.scenario.role_label(role))
             )
         )
     lines += ["", _fill(_baseline_note(table, debrief))]
@@ -557,8 +567,8 @@ def _puzzles(table: Tabletop, debrief: Debrief) -> list[str]:
             continue
         mine, theirs = base.variant.results.roles[role], alt.variant.results.roles[role]
         values: dict[str, object] = {
-            "label": alt.label,
-            "base": base.label,
+            "label": _alt_label(table, alt),
+            "base": _alt_label(table, base),
             "role": s.role_label(role),
             "horizon": horizon(debrief.horizon),
             "before": exposure(mine).value,
