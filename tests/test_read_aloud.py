@@ -140,3 +140,46 @@ def test_the_debrief_names_an_option_every_turn_with_its_countermeasure():
     text = said(debrief_text(table, table.debrief(4), facilitator=False))
     assert "“Keep calls short (Short calls)” every turn is what you did" in text
     assert "Had you chosen “Call less often (Fewer calls)” every turn" in text
+
+
+# ----------------------------------------------------------------------------- few runs
+
+
+def test_few_runs_are_warned_of_with_the_width_of_their_intervals():
+    from simulator.report.words import FEW_RUNS, few_runs
+
+    warning = few_runs(20)
+    assert warning is not None
+    # 1.96 × √(0.25 / 20) = 0.219: ±22 points around one half.
+    assert "Only 20 runs" in warning and "±22 points" in warning
+    assert few_runs(FEW_RUNS) is None and few_runs(FEW_RUNS - 1) is not None
+
+
+def test_compare_and_the_cards_warn_when_runs_are_few(tmp_path):
+    table = said(invoke("compare", "border-phone", "--runs", "20").stdout)
+    assert "Only 20 runs: a share near one half is known only to within about ±22 points" in table
+    out = tmp_path / "c.html"
+    assert invoke("cards", "border-phone", "--runs", "20", "-o", str(out)).exit_code == 0
+    assert "Only 20 runs" in out.read_text(encoding="utf-8")
+
+
+def test_the_cards_questions_give_the_interval_of_the_figure_they_quote(tmp_path):
+    out = tmp_path / "c.html"
+    assert invoke("cards", "border-phone", "--runs", "100", "-o", str(out)).exit_code == 0
+    text = said(out.read_text(encoding="utf-8"))
+    assert "Only 100 runs" not in text
+    assert (
+        "protects the reporting partner most (75% → 61% within a year; −14 pts, 95% interval "
+        "−21 to −7 points)" in text
+    )
+
+
+def test_the_debrief_warns_of_few_runs_and_gives_the_baseline_as_compare_does():
+    from simulator.report.exercise import debrief_text
+    from simulator.teaching.exercise import Tabletop
+
+    table = Tabletop(load("border-phone", days=60), 1, runs=4)
+    while not table.finished:
+        table.play(0)
+    text = said(debrief_text(table, table.debrief(4), facilitator=False))
+    assert "Only 4 runs" in text

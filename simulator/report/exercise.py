@@ -18,6 +18,7 @@ from simulator.report.story import cap, event_text, why
 from simulator.report.words import (
     change,
     exposure,
+    few_runs,
     figure,
     horizon,
     illustrative,
@@ -309,12 +310,14 @@ def _baseline_note(table: Tabletop, debrief: Debrief) -> str:
         )
     alt = next(a for a in debrief.alternatives if a.label == table.options[k])
     label = option_label(table.scenario, k)
+    shown = exposure(alt.variant.results.roles[debrief.role])
     return _(
-        "“{label}” every turn is the scenario as written: {p} for the {role} is the figure "
-        "`exposure run`, `compare` and `report` give with seed {seed} and {runs} runs."
+        "“{label}” every turn is the scenario as written: {p} ({interval}) for the {role} is "
+        "the figure `exposure run`, `compare` and `report` give with seed {seed} and {runs} runs."
     ).format(
         label=label,
-        p=percent(alt.variant.results.roles[debrief.role].p_exposed),
+        p=shown.value,
+        interval=shown.interval,
         role=table.scenario.role_label(debrief.role),
         seed=table.seed,
         runs=debrief.runs,
@@ -402,6 +405,9 @@ def debrief_text(table: Tabletop, debrief: Debrief, facilitator: bool) -> str:
             )
         )
     )
+    warning = few_runs(debrief.runs)
+    if warning is not None:
+        lines.append(_fill(warning))
     lines += [_fill(_comparison(table, debrief, alt), "  ") for alt in debrief.alternatives]
     strongest = next((a for a in debrief.alternatives if a.combined), None)
     if strongest is not None:
