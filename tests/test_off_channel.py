@@ -178,10 +178,10 @@ def test_border_phone_moves_the_sources_off_the_phone_in_one_change():
     assert "met only face to face" in shown
     assert (
         "“rings a source on her North Korean phone”: share that happens face to face instead: 1 "
-        "(sourced" in shown
+        "(an estimate; range" in shown
     )
     technical = " ".join(invoke("show", "border-phone", "--technical").output.split())
-    assert "activities.call_source.off_channel.share: 1 (sourced range 0.5–1)" in technical
+    assert "activities.call_source.off_channel.share: 1 (an estimate; range 0.5–1)" in technical
 
 
 @pytest.mark.parametrize(

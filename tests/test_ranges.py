@@ -170,10 +170,46 @@ def test_show_prints_a_range_beside_its_value():
     said = " ".join(invoke("show", "border-phone").stdout.split())
     assert (
         "“radio direction-finding team”: time scale of a radio fix, in minutes: 2.5 "
-        "(sourced range 0.5–5)" in said
+        "(an estimate; range 0.5–5)" in said
     )
     technical = invoke("show", "border-phone", "--technical").stdout
-    assert "observers.df.fix_minutes: 2.5 (sourced range 0.5–5)" in technical
+    assert "observers.df.fix_minutes: 2.5 (an estimate; range 0.5–5)" in technical
+
+
+def test_an_estimates_range_is_not_called_sourced():
+    """Every bundled range is backed by an estimate: none is printed as a range from sources,
+    and one drawn a third to three times the value says so."""
+    said = " ".join(invoke("show", "border-phone").stdout.split())
+    assert "sourced range" not in said
+    assert "range from sources" not in said
+    assert (
+        "“radio direction-finding team”: share within its reach: 0.2 (an estimate; range ×3 "
+        "either way, 0.067–0.6)" in said
+    )
+    assert "days for suspicion to halve: 90 (an estimate; range ×2 either way, 45–180)" in said
+
+
+def test_a_range_backed_only_by_reports_is_from_sources(tmp_path):
+    text = border_phone()
+    start = text.index("Project research estimate: chance of a radio fix")
+    end = text.index("supports: [observers.df.fix_minutes]", start)
+    block = text[start:end].replace("basis: estimate", "basis: reported")
+    assert block != text[start:end]
+    path = written(tmp_path, text[:start] + block + text[end:])
+    said = " ".join(invoke("show", str(path)).stdout.split())
+    assert "time scale of a radio fix, in minutes: 2.5 (range from sources 0.5–5)" in said
+    unbacked = written(
+        tmp_path,
+        text.replace("supports: [observers.df.fix_minutes]\n", "supports: []\n")
+        .replace("supports: [observers.df]\n", "supports: []\n")
+        .replace(
+            "supports: [observers.df.fix_minutes, activities.call_abroad.minutes, observers.df]",
+            "supports: [activities.call_abroad.minutes]",
+        ),
+        "unbacked.yaml",
+    )
+    said = " ".join(invoke("show", str(unbacked)).stdout.split())
+    assert "time scale of a radio fix, in minutes: 2.5 (range 0.5–5, no source given)" in said
 
 
 def test_ranged_values_simulate_exactly_as_the_plain_values(tmp_path):

@@ -26,6 +26,7 @@ from simulator.report.output import STDOUT, Output
 from simulator.report.words import (
     change,
     exposure,
+    few_runs,
     horizon,
     illustrative,
     leaves_out,
@@ -284,16 +285,20 @@ def _questions(s: Scenario, c: Comparison) -> list[str]:
     ]
     if helping:
         best = helping[0]
+        d = change(best.delta[c.role].p_exposed, best.delta[c.role].ci95)
         questions.append(
             _(
-                "In this model “{habit}” protects the {role} most ({a} → {b} within {horizon}). "
-                "What would it cost to keep up, and for whom?"
+                "In this model “{habit}” protects the {role} most ({a} → {b} within {horizon}; "
+                "{d}, 95% interval {interval} points). What would it cost to keep up, and for "
+                "whom?"
             ).format(
                 habit=_habit_card(s, c, best, None)["title"],
                 role=role,
                 a=exposure(g).value,
                 b=exposure(best.results.roles[c.role]).value,
                 horizon=horizon(s.days),
+                d=pts(d.value),
+                interval=d.interval,
             )
         )
     raised = [
@@ -303,14 +308,17 @@ def _questions(s: Scenario, c: Comparison) -> list[str]:
         if s.at_risk(r) and d.distinguishable and d.p_exposed > 0
     ]
     for v, r in raised[:2]:
+        d = change(v.delta[r].p_exposed, v.delta[r].ci95)
         questions.append(
             _(
-                "In this model “{habit}” raises the exposure of the {role} ({d}). How can a "
-                "protective habit shift the risk to someone else, or to later?"
+                "In this model “{habit}” raises the exposure of the {role} ({d}, 95% interval "
+                "{interval} points). How can a protective habit shift the risk to someone else, "
+                "or to later?"
             ).format(
                 habit=_habit_card(s, c, v, None)["title"],
                 role=s.role_label(r),
-                d=pts(change(v.delta[r].p_exposed, v.delta[r].ci95).value),
+                d=pts(d.value),
+                interval=d.interval,
             )
         )
     unclear = [v for v in c.variants if not v.delta[c.role].distinguishable]
@@ -385,6 +393,7 @@ def build(data: CardsInput) -> dict[str, Any]:
         "about": _(
             "{runs} simulated runs of {days} days, about {people} people each; seed {seed}."
         ).format(runs=results.runs, days=s.days, people=f"{results.people:,.0f}", seed=data.seed),
+        "few_runs": few_runs(results.runs) or "",
         "personas": [_persona_card(s, r) for r in at_risk],
         "habits": [_habit_card(s, c, v, data.ranged) for v in c.variants],
         "events": _event_cards(s),

@@ -15,6 +15,7 @@ from simulator.report.words import (
     MINUS,
     change,
     exposure,
+    few_runs,
     horizon,
     illustrative,
     no_change,
@@ -369,6 +370,9 @@ def _compare_document(c: Comparison, markdown: bool, width: int | None = None) -
     lines += [variant_sentence(c, v) for v in c.variants]
     if c.uncertainty is not None:
         lines += [uncertainty_sentence(c, v.name, c.uncertainty) for v in c.variants]
+    warning = few_runs(c.baseline.results.runs)
+    if warning is not None:
+        lines.append(warning)
     lines.append(illustrative())
     return document([grid], lines, markdown, width)
 

@@ -6,7 +6,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from simulator.i18n import _
+from simulator.i18n import _, ngettext
 from simulator.personas import tabletop_role
 from simulator.report.grid import rule
 from simulator.report.objectives import objective_claims
@@ -75,19 +75,57 @@ def times_as(x: float) -> str:
     return _("{x:g} times").format(x=x)
 
 
-def starts(weight: float, threshold: float, one: str, many: str) -> str:
+def starts(s: Scenario, weight: float, one: str, many: str) -> str:
     """How much evidence of one kind starts an investigation, from its weight and the threshold:
     'one report starts an investigation', 'it takes 2 reports to start an investigation'.
 
-    Suspicion that fades (a half-life) makes pieces far apart count for less; the scenario's
-    adversary section says so.
+    Where suspicion fades (a half-life), several pieces reach the threshold only close together:
+    the sentence says so, and how soon a piece counts half.
     """
     if weight <= 0:
         return _("{many} count for nothing").format(many=many)
-    n = _pieces(weight, threshold)
+    n = _pieces(weight, s.adversary.threshold)
     if n <= 1:
         return _("one {one} starts an investigation").format(one=one)
+    window = _window(s, weight, n)
+    if window is not None and s.adversary.decay is not None:
+        d = half_life_words(s.adversary.decay.half_life)
+        if window == 0:
+            return _(
+                "it takes {n} {many} on the same day to start an investigation, or more if they "
+                "are days apart (each counts half after {d})"
+            ).format(n=n, many=many, d=d)
+        return ngettext(
+            "it takes {n} {many} within {days} day to start an investigation, or more if they "
+            "are further apart (each counts half after {d})",
+            "it takes {n} {many} within {days} days to start an investigation, or more if they "
+            "are further apart (each counts half after {d})",
+            window,
+        ).format(n=n, many=many, days=window, d=d)
     return _("it takes {n} {many} to start an investigation").format(n=n, many=many)
+
+
+def _window(s: Scenario, weight: float, n: int) -> int | None:
+    """The most days apart that n pieces of one weight may lie and still reach the threshold
+    together, where suspicion fades (None where it does not).
+
+    With the first n − 1 pieces g days before the last (the worst case), suspicion is
+    w × (1 + (n − 1) × 2^(−g / half-life)), which reaches the threshold t while
+    g ≤ half-life × log2((n − 1) / (t / w − 1)); whole days, as the engine counts them.
+    """
+    decay = s.adversary.decay
+    if decay is None or n <= 1:
+        return None
+    excess = s.adversary.threshold / weight - 1.0
+    if excess <= 1e-9:
+        return None
+    days = decay.half_life * math.log2((n - 1) / excess)
+    return max(0, math.floor(days + 1e-9))
+
+
+def half_life_words(half: float) -> str:
+    """A half-life in days as a learner reads it: '3 months', '10 days', '2.5 days'."""
+    return horizon(round(half)) if float(half).is_integer() else _("{d:g} days").format(d=half)
 
 
 def _pieces(weight: float, threshold: float) -> int:
@@ -111,7 +149,6 @@ def _who(s: Scenario, role: str) -> str:
 
 def _observer_line(s: Scenario, name: str, o: Observer, technical: bool = False) -> str:
     label = s.observer_label(name)
-    threshold = s.adversary.threshold
     weight = o.weight if o.weight is not None else s.adversary.weights.reports
     if o.kind == "leader":
         where = _("{n} in every {unit}, watching its households (not her own)").format(
@@ -153,7 +190,7 @@ def _observer_line(s: Scenario, name: str, o: Observer, technical: bool = False)
         line += _("; reports everything it notices")
     else:
         line += _("; reports {p} of what it notices").format(p=share(o.reports))
-    line += "; " + starts(weight, threshold, _("report"), _("reports"))
+    line += "; " + starts(s, weight, _("report"), _("reports"))
     if technical:
         line += _(" (weight {w:g})").format(w=weight)
     if o.bribe is not None:
@@ -191,7 +228,7 @@ def _observer_line(s: Scenario, name: str, o: Observer, technical: bool = False)
         ).format(
             voice=_of_the_time(o.overhears.voice),
             names=_of_the_time(o.overhears.names),
-            needed=starts(weight, threshold, _("identification"), _("identifications")),
+            needed=starts(s, weight, _("identification"), _("identifications")),
         )
     if technical:
         line += f" [{name}]"
@@ -358,11 +395,22 @@ def observer_lines(s: Scenario, technical: bool = False) -> list[str]:
 
 
 def _scope_words(s: Scenario, scope: str | list[str]) -> str:
+    """Whom a scheduled check inspects, after "every N days," or "20% of"."""
     if scope == "everyone":
-        return _("anyone")
+        return _("people")
     if scope == "travellers":
         return _("people on the move that day")
     return _and([s.role_label(r) for r in scope])
+
+
+def _each_inspected(s: Scenario, scope: str | list[str]) -> str:
+    """Whom a check at a rate inspects: its rate is each person's own (engine `_inspect` samples
+    every person in scope with the daily chance), not the town's."""
+    if scope == "everyone":
+        return _("per person")
+    if scope == "travellers":
+        return _("per person on the move that day")
+    return _("for each {roles}").format(roles=_or([s.role_label(r) for r in scope]))
 
 
 def _found(s: Scenario, state: str, chance: float) -> str:
@@ -380,19 +428,30 @@ def _found(s: Scenario, state: str, chance: float) -> str:
 def check_lines(s: Scenario, technical: bool = False) -> list[str]:
     """The checks and campaigns, one plain line each."""
     out = []
-    threshold = s.adversary.threshold
     for name, c in s.checks.items():
         label = s.check_label(name)
-        when = _every(c.every) if c.every else _freq(c.daily)
-        scope = _scope_words(s, c.scope)
-        if c.every and c.coverage < 1.0:
-            scope = _("{share} of {scope}").format(share=share(c.coverage), scope=scope)
         finds = _and([_found(s, k, v) for k, v in c.finds.items()])
-        line = _("{label}: {when}, {scope}; finds {finds}").format(
-            label=label, when=when, scope=scope, finds=finds
-        )
+        if c.every:
+            if c.coverage < 1.0:
+                scope = _("{share} of {scope}").format(
+                    share=share(c.coverage), scope=_scope_words(s, c.scope)
+                )
+            elif c.scope == "everyone":
+                scope = _("everyone")
+            else:
+                scope = _scope_words(s, c.scope)
+            line = _("{label}: {when}, {scope}; finds {finds}").format(
+                label=label, when=_every(c.every), scope=scope, finds=finds
+            )
+        else:
+            line = _("{label}: {when} {scope}; finds {finds}").format(
+                label=label,
+                when=_freq(c.daily),
+                scope=_each_inspected(s, c.scope),
+                finds=finds,
+            )
         weight = c.weight if c.weight is not None else s.adversary.weights.finds
-        line += "; " + starts(weight, threshold, _("find"), _("finds"))
+        line += "; " + starts(s, weight, _("find"), _("finds"))
         if technical:
             line += f" [{name}]"
         out.append(line + ".")
@@ -454,13 +513,24 @@ def adversary_lines(s: Scenario, technical: bool = False) -> list[str]:
     if w.registration > 0 or any(a.registers > 0 for a in s.activities.values()):
         kinds.append((w.registration, _("registration record"), _("registration records")))
     counted = sorted(
-        ((_pieces(weight, t), one, many) for weight, one, many in kinds if weight > 0),
+        ((_pieces(weight, t), weight, one, many) for weight, one, many in kinds if weight > 0),
         key=lambda k: k[0],
     )
-    amounts = [
-        _("one {one}").format(one=one) if n <= 1 else _("{n} {many}").format(n=n, many=many)
-        for n, one, many in counted
-    ]
+    amounts = []
+    for n, weight, one, many in counted:
+        window = _window(s, weight, n)
+        if n <= 1:
+            amounts.append(_("one {one}").format(one=one))
+        elif window is None:
+            amounts.append(_("{n} {many}").format(n=n, many=many))
+        elif window == 0:
+            amounts.append(_("{n} {many} on the same day").format(n=n, many=many))
+        else:
+            amounts.append(
+                ngettext(
+                    "{n} {many} within {days} day", "{n} {many} within {days} days", window
+                ).format(n=n, many=many, days=window)
+            )
     out = []
     if amounts:
         out.append(
@@ -509,12 +579,11 @@ def adversary_lines(s: Scenario, technical: bool = False) -> list[str]:
                 ).format(
                     channel=channel_phrase(s, name),
                     p=_of_the_time(ch.content.names),
-                    needed=starts(w.content_weight, t, _("such message"), _("such messages")),
+                    needed=starts(s, w.content_weight, _("such message"), _("such messages")),
                 )
             )
     if adv.decay is not None:
-        half = adv.decay.half_life
-        every = horizon(round(half)) if float(half).is_integer() else _("{d:g} days").format(d=half)
+        every = half_life_words(adv.decay.half_life)
         out.append(
             _(
                 "Suspicion fades: it halves every {d}, so evidence far apart adds up to less."
@@ -547,14 +616,56 @@ def range_lines(
         ]
         estimates = [name for name in backing if s.sources[name].basis == "estimate"]
         owner = (estimates or backing or [""])[0]
-        line = _("{key}: {value:g} (sourced range {low:g}–{high:g})").format(
-            key=key if technical else parameter_words(s, key),
-            value=_value(dump, key),
-            low=low,
-            high=high,
-        )
+        value = _value(dump, key)
+        values = {
+            "key": key if technical else parameter_words(s, key),
+            "value": value,
+            "low": low,
+            "high": high,
+        }
+        factor = _either_way(value, low, high)
+        if estimates and factor is not None:
+            line = _("{key}: {value:g} (an estimate; range ×{k} either way, {low:g}–{high:g})")
+            line = line.format(k=f"{factor:g}", **values)
+        elif estimates:
+            line = _("{key}: {value:g} (an estimate; range {low:g}–{high:g})").format(**values)
+        elif backing:
+            line = _("{key}: {value:g} (range from sources {low:g}–{high:g})").format(**values)
+        else:
+            line = _("{key}: {value:g} (range {low:g}–{high:g}, no source given)").format(**values)
         out.setdefault(owner, []).append(line)
     return out
+
+
+def _either_way(value: float, low: float, high: float) -> float | None:
+    """The factor k of a range from value ÷ k to value × k, as the estimates' rule draws them
+    ("a third to three times", "half to twice"): None if the range is not such (capped at a
+    bound, or one-sided). The bounds are written rounded (0.067 for 0.2 ÷ 3), so k is matched
+    to two figures (within 5%, a bound's rounding at two figures), and only from 1.5 up: a
+    narrower range is a judgement of its own."""
+    if value <= 0 or low <= 0 or high <= value:
+        return None
+    up, down = high / value, value / low
+    k = float(f"{up:.2g}")
+    if k < 1.5 or abs(up - k) > 0.05 * k or abs(down - k) > 0.05 * k:
+        return None
+    return k
+
+
+def option_label(s: Scenario, index: int) -> str:
+    """A menu option as the debrief and `show` name it: with the label of the countermeasure it
+    applies where that differs ("Keep calls short (Short calls)"), so that it reads as the same
+    habit as the countermeasure's card and `compare` row."""
+    if s.exercise is None:
+        return ""
+    choice = s.exercise.choices[index]
+    cm = s.countermeasures.get(choice.countermeasure or "")
+    if cm is None:
+        return choice.label
+    named = cm.label or plain_name(choice.countermeasure or "")
+    if named.strip().casefold() == choice.label.strip().casefold():
+        return choice.label
+    return _("{choice} ({countermeasure})").format(choice=choice.label, countermeasure=named)
 
 
 def describe(
@@ -616,7 +727,7 @@ def describe(
                 role=s.role_label(persona),
                 turns=ex.turn_count(s.days),
                 days=ex.turn_days,
-                choices="; ".join(c.label for c in ex.choices),
+                choices="; ".join(option_label(s, k) for k in range(len(ex.choices))),
                 name=s.name,
             )
         )

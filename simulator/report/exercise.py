@@ -11,12 +11,14 @@ from collections.abc import Callable
 
 from simulator.errors import UsageError, ascii_number
 from simulator.i18n import _, ngettext
+from simulator.report.describe import option_label
 from simulator.report.grid import fill, rule
 from simulator.report.objectives import conditional_claims, depends_heading
 from simulator.report.story import cap, event_text, why
 from simulator.report.words import (
     change,
     exposure,
+    few_runs,
     figure,
     horizon,
     illustrative,
@@ -45,27 +47,43 @@ def _rule(title: str, char: str = "-") -> list[str]:
     return [title, rule(title, char)]
 
 
+def _alt_label(table: Tabletop, alt: Alternative) -> str:
+    """An alternative played every turn, its options named with their countermeasures."""
+    if not alt.schedule or any(c != alt.schedule[0] for c in alt.schedule):
+        return alt.label
+    return " + ".join(option_label(table.scenario, k) for k in alt.schedule[0])
+
+
 def intro(table: Tabletop) -> str:
     """What the exercise is, whom the player plays, and how a turn works."""
     s = table.scenario
     title = _("{title}: a tabletop exercise").format(title=s.title)
     turns = len(table.turns)
     lines = [*_rule(title, "="), _fill(s.summary.strip()), ""]
-    lines.append(
-        _fill(
-            _(
-                "You play the {role}. {turns} turns of {days} days ({horizon} in all); each turn, "
-                "choose how the {role} works until the next one, and the model plays the days out "
-                "(seed {seed})."
-            ).format(
-                role=s.role_label(table.role),
-                turns=turns,
-                days=table.exercise.turn_days,
-                horizon=horizon(table.turns[-1].last),
-                seed=table.seed,
-            )
+    values = {
+        "role": s.role_label(table.role),
+        "turns": turns,
+        "days": table.exercise.turn_days,
+        "horizon": horizon(table.turns[-1].last),
+        "seed": table.seed,
+        "trace": table.selection.trace_seed,
+        "name": s.name,
+    }
+    if table.selection.trace_seed == table.seed:
+        text = _(
+            "You play the {role}. {turns} turns of {days} days ({horizon} in all); each turn, "
+            "choose how the {role} works until the next one, and the model plays the days out "
+            "in the seed's own run (seed {seed}): with no change of habit, it is the run "
+            "`exposure trace {name} --seed {trace}` tells."
         )
-    )
+    else:
+        text = _(
+            "You play the {role}. {turns} turns of {days} days ({horizon} in all); each turn, "
+            "choose how the {role} works until the next one, and the model plays the days out "
+            "in the run of seed {trace}, not of the seed {seed} asked for (the debrief says why): "
+            "with no change of habit, it is the run `exposure trace {name} --seed {trace}` tells."
+        )
+    lines.append(_fill(text.format(**values)))
     lines.append(
         _fill(
             _(
@@ -91,7 +109,7 @@ def turn_header(table: Tabletop) -> str:
     if turn.situation.strip():
         lines += [_fill(turn.situation.strip()), ""]
     for k, choice in enumerate(table.exercise.choices, start=1):
-        text = f"{k}. {choice.label}"
+        text = f"{k}. {option_label(table.scenario, k - 1)}"
         if choice.description.strip():
             text += f" — {choice.description.strip()}"
         cost = table.cost(k - 1)
@@ -218,7 +236,7 @@ def _comparison(table: Tabletop, debrief: Debrief, alt: Alternative) -> str:
     theirs = alt.variant.results.roles[role].p_exposed
     delta = alt.delta[role]
     values = {
-        "label": alt.label,
+        "label": _alt_label(table, alt),
         "role": label,
         "horizon": horizon(debrief.horizon),
         "mine": exposure(debrief.yours.variant.results.roles[role]).value,
@@ -290,14 +308,16 @@ def _baseline_note(table: Tabletop, debrief: Debrief) -> str:
             "Every option here changes the scenario, so none of them is the baseline that "
             "`exposure run` gives for the same seed."
         )
-    label = table.options[k]
-    alt = next(a for a in debrief.alternatives if a.label == label)
+    alt = next(a for a in debrief.alternatives if a.label == table.options[k])
+    label = option_label(table.scenario, k)
+    shown = exposure(alt.variant.results.roles[debrief.role])
     return _(
-        "“{label}” every turn is the scenario as written: {p} for the {role} is the figure "
-        "`exposure run`, `compare` and `report` give with seed {seed} and {runs} runs."
+        "“{label}” every turn is the scenario as written: {p} ({interval}) for the {role} is "
+        "the figure `exposure run`, `compare` and `report` give with seed {seed} and {runs} runs."
     ).format(
         label=label,
-        p=percent(alt.variant.results.roles[debrief.role].p_exposed),
+        p=shown.value,
+        interval=shown.interval,
         role=table.scenario.role_label(debrief.role),
         seed=table.seed,
         runs=debrief.runs,
@@ -337,7 +357,7 @@ def debrief_text(table: Tabletop, debrief: Debrief, facilitator: bool) -> str:
                         persona=persona,
                         options="; ".join(
                             _("“{label}” (day {day}, {cause})").format(
-                                label=a.label,
+                                label=_alt_label(table, a),
                                 day=a.fate[0],
                                 cause=mechanism_label(table.scenario, a.fate[1]),
                             )
@@ -365,7 +385,9 @@ def debrief_text(table: Tabletop, debrief: Debrief, facilitator: bool) -> str:
         )
     )
     for alt in sorted(debrief.alternatives, key=lambda a: (a.combined, a.schedule[0])):
-        lines.append(_fill(f"“{alt.label}”: {_fate(table, alt.fate, debrief.horizon)}.", "  "))
+        lines.append(
+            _fill(f"“{_alt_label(table, alt)}”: {_fate(table, alt.fate, debrief.horizon)}.", "  ")
+        )
     lines.append("")
     lines += _rule(_("Your choices against the alternatives"))
     role = debrief.role
@@ -383,6 +405,9 @@ def debrief_text(table: Tabletop, debrief: Debrief, facilitator: bool) -> str:
             )
         )
     )
+    warning = few_runs(debrief.runs)
+    if warning is not None:
+        lines.append(_fill(warning))
     lines += [_fill(_comparison(table, debrief, alt), "  ") for alt in debrief.alternatives]
     strongest = next((a for a in debrief.alternatives if a.combined), None)
     if strongest is not None:
@@ -393,7 +418,7 @@ def debrief_text(table: Tabletop, debrief: Debrief, facilitator: bool) -> str:
                     "its own lowers exposure of the {role} against the scenario as written (a "
                     "paired interval below zero), played together; a habit that may not be "
                     "combined with a stronger one is left out."
-                ).format(label=strongest.label, role=table.scenario.role_label(role))
+                ).format(label=_alt_label(table, strongest), role=table.scenario.role_label(role))
             )
         )
     lines += ["", _fill(_baseline_note(table, debrief))]
@@ -548,8 +573,8 @@ def _puzzles(table: Tabletop, debrief: Debrief) -> list[str]:
             continue
         mine, theirs = base.variant.results.roles[role], alt.variant.results.roles[role]
         values: dict[str, object] = {
-            "label": alt.label,
-            "base": base.label,
+            "label": _alt_label(table, alt),
+            "base": _alt_label(table, base),
             "role": s.role_label(role),
             "horizon": horizon(debrief.horizon),
             "before": exposure(mine).value,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import Any
 
 from simulator.i18n import _, ngettext
@@ -345,7 +346,7 @@ def _mark(story: Story, inc: Increment, decays: bool) -> str:
     if decays and inc.remaining < inc.amount - 0.005:
         text += sep + _("{amount} then, {left} left").format(**values)
     else:
-        text += sep + _n(inc.amount)
+        text += sep + _shown(inc, decays)
     return text + ")"
 
 
@@ -430,6 +431,29 @@ def _earlier(story: Story, marks: tuple[Increment, ...]) -> str:
     return _names_list(shown)
 
 
+def _shown(inc: Increment, decays: bool) -> str:
+    """The figure an earlier mark shows: what was left of it where that differs, else its amount."""
+    return _n(inc.remaining) if decays and inc.remaining < inc.amount - 0.005 else _n(inc.amount)
+
+
+def _adds_up(story: Story, chain: Chain) -> bool:
+    """Whether the parts a chain's sentence shows, each rounded to two decimals, add up to the
+    total it shows, as far as rounding goes: rounded apart, 0.18 + 0.50 + 1.00 may show a total
+    of 1.67."""
+    decays = story.half_life is not None
+    marks = chain.earlier
+    parts = [_shown(m, decays) for m in marks[-MAX_EARLIER:]]
+    if len(marks) > MAX_EARLIER:
+        parts.append(_n(sum(m.remaining for m in marks[:-MAX_EARLIER])))
+    if chain.crossing is not None:
+        parts.append(_n(chain.crossing.amount))
+    gap = abs(sum(Decimal(part) for part in parts) - Decimal(_n(chain.value)))
+    # Only rounding: each part and the total are off by at most half a hundredth. A larger gap
+    # comes from increments the sentence does not list (several on the crossing day), not from
+    # rounding, and "about" would not explain it.
+    return gap == 0 or gap > Decimal("0.005") * (len(parts) + 1)
+
+
 def _names_list(items: list[str]) -> str:
     if len(items) <= 1:
         return "".join(items)
@@ -455,6 +479,14 @@ def chain_sentences(story: Story, chain: Chain | None = None) -> list[str]:
                     "found or recorded."
                 ).format(lower=story.name(chain.person), **values)
             ]
+        if not _adds_up(story, chain):
+            return [
+                _(
+                    "{person} was not exposed within {horizon}. Suspicion came closest on day "
+                    "{day}: about {value} (the parts are rounded) of the {threshold} that starts "
+                    "an investigation, from {marks}."
+                ).format(marks=_earlier(story, chain.earlier), **values)
+            ]
         return [
             _(
                 "{person} was not exposed within {horizon}. Suspicion came closest on day {day}: "
@@ -466,7 +498,12 @@ def chain_sentences(story: Story, chain: Chain | None = None) -> list[str]:
         if chain.crossing is not None
         else mechanism_label(story.scenario, chain.cause)
     )
-    if chain.earlier:
+    if chain.earlier and chain.crossing is not None and not _adds_up(story, chain):
+        text = _(
+            "{person} was exposed on day {day} because {because}, on top of {marks}: suspicion "
+            "of about {value} (the parts are rounded) reached the threshold of {threshold}."
+        ).format(because=because, marks=_earlier(story, chain.earlier), **values)
+    elif chain.earlier:
         text = _(
             "{person} was exposed on day {day} because {because}, on top of {marks}: suspicion "
             "{value} reached the threshold of {threshold}."

@@ -28,6 +28,25 @@ def illustrative() -> str:
     )
 
 
+# Below this many runs a share's 95% interval can be more than ±10 points wide (about
+# 1.96 × √(p(1 − p) / runs), widest at one half): figures of the same habit from `compare`, the
+# cards and the exercise then differ visibly from run count to run count and seed to seed.
+FEW_RUNS = 100
+
+
+def few_runs(runs: int) -> str | None:
+    """A warning, where runs are few, that figures are rough and differ between commands."""
+    if runs >= FEW_RUNS:
+        return None
+    wide = round(100 * 1.96 * math.sqrt(0.25 / max(runs, 1)))
+    return _(
+        "Only {runs} runs: a share near one half is known only to within about ±{wide} points "
+        "(95%), so the same habit may show different figures in compare, the cards and the "
+        "exercise, and they are rounded coarsely. Use --runs {enough} or more before reading "
+        "figures aloud."
+    ).format(runs=runs, wide=wide, enough=FEW_RUNS * 4)
+
+
 def leaves_out() -> str:
     """The heading over a scenario's `limits`, wherever they are shown."""
     return _("What this model leaves out")
