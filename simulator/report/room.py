@@ -58,6 +58,7 @@ def intro(room: Room) -> str:
             )
         )
     )
+    lines.append("")
     lines.append(
         _fill(
             _(
@@ -349,7 +350,11 @@ def debrief_text(room: Room, debrief: RoomDebrief) -> str:
         first = room.teams[k].labels[0]
         lines.append("")
         lines.append(
-            _fill(_("{team} instead of “{first}”:").format(team=team_name(room, k), first=first))
+            _fill(
+                _("What the choices of {team} changed, against “{first}” every turn:").format(
+                    team=team_name(room, k), first=first
+                )
+            )
         )
         for j in range(teams):
             e = debrief.effects[k * teams + j]
@@ -362,14 +367,16 @@ def debrief_text(room: Room, debrief: RoomDebrief) -> str:
                 "interval": d.interval,
             }
             if max(abs(e.ci95[0]), abs(e.ci95[1])) < 1e-9:
-                text = _("{persona}: {yours} either way.").format(**values)
+                text = _("{persona}: exposed in {yours} of runs either way.").format(**values)
             elif not e.distinguishable:
                 text = _(
-                    "{persona}: {yours} against {instead}, no clear difference ({interval})."
+                    "{persona}: exposed in {yours} of runs instead of {instead}, a difference "
+                    "these runs cannot tell from chance ({interval} points)."
                 ).format(**values)
             else:
                 text = _(
-                    "{persona}: {yours} against {instead}, {delta} points ({interval})."
+                    "{persona}: exposed in {yours} of runs instead of {instead}, {delta} points "
+                    "({interval})."
                 ).format(**values)
             lines.append(_fill(cap(text), "  "))
     lines += ["", *_selection(room, debrief)]
