@@ -41,7 +41,7 @@ def few_runs(runs: int) -> str | None:
     wide = round(100 * 1.96 * math.sqrt(0.25 / max(runs, 1)))
     return _(
         "Only {runs} runs: a share near one half is known only to within about ±{wide} points "
-        "(95%), so the same habit may show different figures in compare, the cards and the "
+        "(95%), so the same habit may show different figures in `compare`, the cards and the "
         "exercise, and they are rounded coarsely. Use --runs {enough} or more before reading "
         "figures aloud."
     ).format(runs=runs, wide=wide, enough=FEW_RUNS * 4)
