@@ -223,6 +223,22 @@ def consequences(
                 )
             )
             lines.append(_fill(_("What you did: {did}.").format(did=did)))
+        others = room.done_with(k, turn.first, turn.last)
+        if others:
+            by = {p: j for j, p in enumerate(room.personas)}
+            done = "; ".join(
+                ngettext(
+                    "{person} {activity}: on {n} day", "{person} {activity}: on {n} days", n
+                ).format(
+                    person=room.teams[by[actor]].label if actor in by else story.name(actor),
+                    activity=s.activity_label(activity),
+                    n=n,
+                )
+                for (actor, activity), n in sorted(
+                    others.items(), key=lambda kv: list(s.activities).index(kv[0][1])
+                )
+            )
+            lines.append(_fill(_("What others did with you: {done}.").format(done=done)))
         for ev in result.seen:
             lines.append(
                 _fill(_("Day {day}: {text}").format(day=ev.day, text=event_text(story, ev)), "  ")

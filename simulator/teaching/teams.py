@@ -438,6 +438,17 @@ def couplings(
     return out
 
 
+def done_with(outcome: Outcome, persona: int, first: int, last: int) -> dict[tuple[int, str], int]:
+    """What others did with a persona from day `first` to `last`: (actor, activity) -> days."""
+    assert outcome.records is not None
+    counts: dict[tuple[int, str], int] = {}
+    for rec in outcome.records:
+        if rec.kind == "activity" and rec.other == persona and first <= rec.day <= last:
+            key = (rec.person, rec.mechanism)
+            counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
 # ------------------------------------------------------------------ the room
 @dataclass(frozen=True)
 class Effect:
@@ -616,6 +627,10 @@ class Room:
             )
             for team, p in zip(self.teams, self.personas)
         ]
+
+    def done_with(self, team: int, first: int, last: int) -> dict[tuple[int, str], int]:
+        """What others did with a team's persona in the played run, between two days."""
+        return done_with(self._run.outcome(), self.personas[team], first, last)
 
     def links(self, first: int = 1, last: int | None = None) -> list[Coupling]:
         """What passed between teams in the played run, between two days."""
