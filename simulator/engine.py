@@ -307,6 +307,10 @@ class Engine:
         self.last_message = (
             np.full(self.pop.indices.size, NEVER, dtype=np.int32) if self.messaging else None
         )
+        # Per link position: the channel of the last message that crossed it (NO_CHANNEL: none).
+        self.logged_on = (
+            np.full(self.pop.indices.size, NO_CHANNEL, dtype=np.int8) if self.messaging else None
+        )
         # What kept messages say needs how many messages each link holds: the crossings of the
         # last days (for channels whose messages disappear) and of all days (for the others).
         self.counts_messages = self.messaging and bool((self.rules.names > 0).any())
@@ -553,6 +557,7 @@ class Engine:
         self.holders = earlier.holders
         if earlier.last_message is not None:  # messages already on phones stay there
             self.last_message = earlier.last_message
+            self.logged_on = earlier.logged_on  # and the operator's log keeps their channel
         self.pending = earlier.pending
         self.timing = earlier.timing  # a sender once linked by timing stays linked
         if earlier.attributed is not None and self.attributed is not None:
@@ -669,6 +674,9 @@ class Engine:
         registered = self.stream.uniform(f"register:{key}", t, actor) < act.registers
         if edge is not None and self.last_message is not None and act.channel != NO_CHANNEL:
             mark_crossed(self.last_message, self.pop, edge, t)
+            assert self.logged_on is not None
+            self.logged_on[edge] = act.channel
+            self.logged_on[self.pop.reverse[edge]] = act.channel
             if self.counts_messages:
                 self._count_messages(edge, t)
         if act.state >= 0:
@@ -1279,14 +1287,20 @@ class Engine:
         edges = np.repeat(start, degree) + offset
         owner = np.repeat(people, degree)
         owner_unlocked = np.repeat(unlocked, degree)
-        channel = self.pop.edge_channel[edges].astype(np.int64)
-        has = channel != NO_CHANNEL
-        edges, channel, owner, owner_unlocked = (
+        current = self.pop.edge_channel[edges].astype(np.int64)
+        # The channel its messages last crossed on: the operator's log keeps them even after the
+        # link moved to another channel (the tabletop's habits change channels part-way through).
+        was = self.logged_on[edges].astype(np.int64) if self.logged_on is not None else current
+        has = (current != NO_CHANNEL) | (was != NO_CHANNEL)
+        edges, current, was, owner, owner_unlocked = (
             edges[has],
-            channel[has],
+            current[has],
+            was[has],
             owner[has],
             owner_unlocked[has],
         )
+        now = current != NO_CHANNEL
+        channel = np.where(now, current, was)
         held = self.pop.edge_group[edges] != NO_GROUP
         if self.last_message is not None:
             last = self.last_message[edges]
@@ -1313,8 +1327,17 @@ class Engine:
             kept = held[rows] | own.keeps_contacts[c]
             parts = reveal_parts(own, c, owner_unlocked[rows], kept, logged[rows], timed[rows])
             device[rows], metadata[rows], asked[rows] = parts
+        moved = (was != NO_CHANNEL) & (was != channel)
+        if moved.any():
+            w = was[moved]
+            metadata[moved] = np.where(
+                logged[moved] & rules.metadata_links[w], rules.reveal_metadata[w], 0.0
+            )
+        # A link on no channel now is on no phone and in nobody's words; only the log remembers.
+        device[~now], asked[~now] = 0.0, 0.0
         timed &= metadata > 0
         kept = self.kept_messages(edges, channel, t)
+        kept[~now] = 0
         return LinkReveals(
             edges, owner, channel, device, metadata, asked, owner_unlocked, kept, timed
         )

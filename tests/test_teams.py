@@ -198,3 +198,32 @@ def test_room_view_hides_what_the_facilitator_sees():
     assert room.returncode == 0, room.stderr
     assert "For the facilitator" not in room.stdout
     assert max(len(line) for line in room.stdout.splitlines()) <= 60
+
+
+def test_a_link_moved_face_to_face_keeps_its_call_log(border):
+    """Calls already made stay in the operator's log when a source moves her link face to face:
+    if the partner is taken later, the log still links them (with the log's chance), though her
+    phone no longer holds the source and her words are her words."""
+    room = Room(border, 1, 3, runs=2)
+    run = _RoomRun(room, 40, batch_seed(11, 0), record=False)
+    carry = tuple(t.option_of((0,)) for t in room.teams)
+    run.advance(carry, 200)
+    moved = (carry[0], room.teams[1].option_of((1,)), carry[2])
+    run.advance(moved, 201)
+    engine = run.engine
+    s = border.scenario
+    home = list(s.channels).index("home_phone")
+    partners, sources = run.personas[0], run.personas[1]
+    logged = []
+    for partner, source in zip(partners, sources):
+        start, end = engine.pop.indptr[partner], engine.pop.indptr[partner + 1]
+        edge = start + int(np.flatnonzero(engine.pop.indices[start:end] == source)[0])
+        assert engine.pop.edge_channel[edge] == list(s.channels).index("in_person")
+        if engine.logged_on[edge] == home:
+            logged.append(partner)
+    assert logged, "no partner had rung her source in 200 days"
+    people = np.array(logged, dtype=np.int64)
+    links = engine.link_reveals(people, 202, np.zeros(people.size, dtype=bool))
+    to_source = np.isin(engine.pop.indices[links.edges], sources)
+    assert np.allclose(links.metadata[to_source], s.channels["home_phone"].reveal.metadata)
+    assert np.allclose(links.device[to_source], 0.0)

@@ -14,7 +14,8 @@ activities continue rather than repeat). A run whose choice never changes is the
 run `simulate` gives for that choice, and the same seed and choices always give the same story.
 Choices may not change who lives in the town or who knows whom (validation refuses it), only
 habits, channels, devices and watchers; a channel changed part-way through keeps the messages
-already on phones, but the operator's log of the old channel is no longer consulted.
+already on phones, and the operator's log keeps the calls made on the old channel (`logged_on`):
+moving a contact face to face protects from then on, and does not wipe the record.
 
 A turn's choice may combine several options (their patches apply together), except pairs the
 exercise declares to exclude each other or whose patches do not add up.
