@@ -57,7 +57,15 @@ from simulator.scenario import (
     unranged_estimates,
     untranslated_texts,
 )
-from simulator.seal import Passphrase, is_sealed, is_short, read_file, unseal_file
+from simulator.seal import (
+    MAGIC,
+    Passphrase,
+    is_sealed,
+    is_short,
+    open_file,
+    seal_stream,
+    unseal_stream,
+)
 
 speak_through_click()
 # Every command imports what it uses when it runs: `exposure list` and `exposure show` start in a
@@ -1664,10 +1672,15 @@ def seal_cmd(file: str, output: str | None) -> None:
     """Encrypt a scenario or result file with a passphrase (scrypt and ChaCha20-Poly1305)."""
     target = _destination(output or file + SEALED_SUFFIX, seal=True)
     assert target is not None  # a name is always given
-    data = read_file(file)
-    if is_sealed(data):
-        raise UsageError(_("{file}: is already sealed").format(file=file))
-    click.echo(target.write(data, _sealing_passphrase()).line(), err=True)
+    with open_file(file) as source:
+        if is_sealed(source.read(len(MAGIC))):
+            raise UsageError(_("{file}: is already sealed").format(file=file))
+        source.seek(0)
+        passphrase = _sealing_passphrase()
+        written = target.write_stream(
+            lambda sink: seal_stream(source, sink, passphrase), sealed=True
+        )
+    click.echo(written.line(), err=True)
 
 
 @cli.command("unseal")
@@ -1684,16 +1697,20 @@ def unseal_cmd(file: str, output: str | None) -> None:
         )
     target = _destination(output or file[: -len(SEALED_SUFFIX)])
     assert target is not None  # a name is always given
-    plaintext = unseal_file(file, _passphrase(), read_file(file))
-    _emit_bytes(plaintext, target)
-
-
-def _emit_bytes(data: bytes, target: Output) -> None:
-    """Bytes to stdout, or whole to a file, said in one line."""
-    if target.to_stdout:
-        click.echo(data, nl=False)
-    else:
-        click.echo(target.write(data).line(), err=True)
+    passphrase = _passphrase()
+    with open_file(file) as source:
+        try:
+            if target.to_stdout or target.is_stream():
+                # What is written through cannot be taken back: the whole file is checked first.
+                unseal_stream(source, None, passphrase)
+                source.seek(0)
+            if target.to_stdout:
+                unseal_stream(source, click.get_binary_stream("stdout"), passphrase)
+                return
+            written = target.write_stream(lambda sink: unseal_stream(source, sink, passphrase))
+        except SealError as exc:
+            raise SealError(_("{path}: {exc}").format(path=file, exc=exc)) from None
+    click.echo(written.line(), err=True)
 
 
 class _Reported(ExposureError):
