@@ -99,6 +99,7 @@ FLAGS = {
     "lang": "--lang",
     "max_time": "--max-time",
     "scheduler": "--scheduler",
+    "batch_timeout": "--batch-timeout",
     "allow_network_plaintext": "--allow-network-plaintext",
     "uncertainty": "--uncertainty",
     "sets": "--sets",
@@ -307,6 +308,7 @@ class _Address(click.ParamType):
 _MAX_MEMORY = "exposure.max_memory"
 _LANG_GIVEN = "exposure.lang"
 _MAX_TIME = "exposure.max_time"
+_BATCH_TIMEOUT = "exposure.batch_timeout"
 
 
 def _keep_in_meta(key: str) -> Callable[[click.Context, click.Parameter, Any], None]:
@@ -378,7 +380,9 @@ class _ExposureCommand(click.Command):
         problem = environment_problem()
         if problem is not None and ctx.meta.get(_LANG_GIVEN) is None:
             raise UsageError(problem)
-        with limits(ctx.meta.get(_MAX_MEMORY), ctx.meta.get(_MAX_TIME)):
+        with limits(
+            ctx.meta.get(_MAX_MEMORY), ctx.meta.get(_MAX_TIME), ctx.meta.get(_BATCH_TIMEOUT)
+        ):
             return super().invoke(ctx)
 
 
@@ -700,7 +704,18 @@ def show(
 
 
 def scheduler_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """--scheduler ADDRESS and --allow-network-plaintext: run the batches on a Dask cluster."""
+    """--scheduler ADDRESS, --batch-timeout and --allow-network-plaintext: run the batches on a
+    Dask cluster."""
+    func = click.option(
+        "--batch-timeout",
+        type=_Duration(),
+        default=None,
+        metavar="DURATION",
+        expose_value=False,
+        callback=_keep_in_meta(_BATCH_TIMEOUT),
+        help="With --scheduler: give up on a batch the cluster has not returned by then "
+        "(default 10m).",
+    )(func)
     func = click.option(
         "--allow-network-plaintext",
         is_flag=True,
