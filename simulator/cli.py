@@ -811,7 +811,8 @@ def validate(
             for problem in untranslated_texts(loaded):
                 click.echo(_("warning: {problem}").format(problem=problem), err=True)
             _note_several_keys(loaded, spec)
-            if not found:
+            if not found and not check_objectives:
+                # Checking the objectives refuses such a countermeasure, at the same line.
                 _warn_over_budget(loaded, spec, runs, workers)
             if not found and robust:
                 _refuse_plaintext(spec, loaded, scheduler, allow_network_plaintext)
@@ -848,21 +849,18 @@ def _note_several_keys(loaded: LoadedScenario, spec: str) -> None:
 
 
 def _warn_over_budget(loaded: LoadedScenario, spec: str, runs: int | None, workers: int) -> None:
-    """Warn of a countermeasure whose comparison with the baseline would be refused here."""
+    """Warn of a countermeasure whose comparison with the baseline would be refused here, at the
+    line that defines it: the file is valid, but compare, report and the rest would refuse it."""
+    from simulator.analysis.compare import check_countermeasures_fit
     from simulator.scenario import variant
 
     n_runs = runs if runs is not None else loaded.scenario.runs
     for name in loaded.scenario.countermeasures:
-        changed = variant(loaded, countermeasures=[name]).scenario
+        changed = variant(loaded, countermeasures=[name])
         try:
-            check_variants([loaded.scenario, changed], n_runs, workers)
+            check_countermeasures_fit(loaded, [([name], changed)], n_runs, workers)
         except ExposureError as exc:
-            click.echo(
-                _("warning: {file}: countermeasure {name}: {problem}").format(
-                    file=spec, name=name, problem=exc.lines(FLAGS)[0]
-                ),
-                err=True,
-            )
+            click.echo(_("warning: {problem}").format(problem=exc.lines(FLAGS)[0]), err=True)
 
 
 def _check_objectives(
@@ -1573,6 +1571,11 @@ def exercise(
     # The scenario's runs, as every other command, so that "carry on" every turn is the baseline;
     # the odds shown each turn and the choice of the run played are taken over as many.
     n_runs = runs if runs is not None else max(2, loaded.scenario.runs)
+    if loaded.scenario.exercise is not None:
+        # The debrief simulates the player's choices and each option alone over as many runs
+        # (and each turn's odds take as many): refused now, not after the last turn.
+        options = len(loaded.scenario.exercise.choices)
+        check_variants([loaded.scenario] * (1 + options), n_runs, workers)
     table = (
         resume_saved(saved, loaded, seed, n_runs)
         if saved is not None
