@@ -1723,7 +1723,18 @@ def unseal_cmd(file: str, output: str | None) -> None:
                 unseal_stream(source, None, passphrase)
                 source.seek(0)
             if target.to_stdout:
-                unseal_stream(source, click.get_binary_stream("stdout"), passphrase)
+                stdout = click.get_binary_stream("stdout")
+                try:
+                    unseal_stream(source, stdout, passphrase)
+                    stdout.flush()
+                except BrokenPipeError:
+                    raise
+                except OSError as exc:
+                    raise UsageError(
+                        _("standard output: cannot write ({strerror})").format(
+                            strerror=exc.strerror
+                        )
+                    ) from None
                 return
             written = target.write_stream(lambda sink: unseal_stream(source, sink, passphrase))
         except SealError as exc:

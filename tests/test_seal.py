@@ -669,3 +669,25 @@ def test_sealing_and_unsealing_take_memory_bounded_by_chunks(tmp_path):
     assert time.perf_counter() - started < 10
     assert refusing_peak - base < 24 * 1024
     assert not (tmp_path / "g.out").exists()
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_unseal_to_a_full_standard_output_is_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    sealed = tmp_path / "s.sealed"
+    sealed.write_bytes(seal(os.urandom(3 * CHUNK_BYTES), pw(), FAST))
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": str(root), "EXPOSURE_PASSPHRASE": SECRET}
+    with open("/dev/full", "wb") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "simulator", "unseal", str(sealed), "-o", "-"],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            timeout=60,
+        )
+    assert done.returncode == 2
+    assert done.stderr == "standard output: cannot write (No space left on device)\n"
