@@ -48,6 +48,8 @@ class Limits:
 
     memory: int | None = None
     seconds: float | None = None
+    # How long a Dask cluster may take to return one batch (--batch-timeout).
+    batch_seconds: float | None = None
 
 
 # The limits of the command being run: set once by the command line, read by every check.
@@ -55,9 +57,11 @@ _LIMITS: ContextVar[Limits | None] = ContextVar("exposure_limits", default=None)
 
 
 @contextmanager
-def limits(memory: int | None, seconds: float | None) -> Iterator[None]:
+def limits(
+    memory: int | None, seconds: float | None, batch_seconds: float | None = None
+) -> Iterator[None]:
     """Within this block, every simulation is checked against these limits."""
-    token = _LIMITS.set(Limits(memory, seconds))
+    token = _LIMITS.set(Limits(memory, seconds, batch_seconds))
     try:
         yield
     finally:

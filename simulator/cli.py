@@ -57,7 +57,15 @@ from simulator.scenario import (
     unranged_estimates,
     untranslated_texts,
 )
-from simulator.seal import Passphrase, is_sealed, is_short, read_file, unseal_file
+from simulator.seal import (
+    MAGIC,
+    Passphrase,
+    is_sealed,
+    is_short,
+    open_file,
+    seal_stream,
+    unseal_stream,
+)
 
 if TYPE_CHECKING:  # the tabletop is imported by the command that plays it
     from simulator.teaching.exercise import Saved
@@ -97,6 +105,7 @@ FLAGS = {
     "lang": "--lang",
     "max_time": "--max-time",
     "scheduler": "--scheduler",
+    "batch_timeout": "--batch-timeout",
     "allow_network_plaintext": "--allow-network-plaintext",
     "uncertainty": "--uncertainty",
     "sets": "--sets",
@@ -305,6 +314,7 @@ class _Address(click.ParamType):
 _MAX_MEMORY = "exposure.max_memory"
 _LANG_GIVEN = "exposure.lang"
 _MAX_TIME = "exposure.max_time"
+_BATCH_TIMEOUT = "exposure.batch_timeout"
 
 
 def _keep_in_meta(key: str) -> Callable[[click.Context, click.Parameter, Any], None]:
@@ -376,7 +386,9 @@ class _ExposureCommand(click.Command):
         problem = environment_problem()
         if problem is not None and ctx.meta.get(_LANG_GIVEN) is None:
             raise UsageError(problem)
-        with limits(ctx.meta.get(_MAX_MEMORY), ctx.meta.get(_MAX_TIME)):
+        with limits(
+            ctx.meta.get(_MAX_MEMORY), ctx.meta.get(_MAX_TIME), ctx.meta.get(_BATCH_TIMEOUT)
+        ):
             return super().invoke(ctx)
 
 
@@ -698,7 +710,18 @@ def show(
 
 
 def scheduler_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """--scheduler ADDRESS and --allow-network-plaintext: run the batches on a Dask cluster."""
+    """--scheduler ADDRESS, --batch-timeout and --allow-network-plaintext: run the batches on a
+    Dask cluster."""
+    func = click.option(
+        "--batch-timeout",
+        type=_Duration(),
+        default=None,
+        metavar="DURATION",
+        expose_value=False,
+        callback=_keep_in_meta(_BATCH_TIMEOUT),
+        help="With --scheduler: give up on a batch the cluster has not returned by then "
+        "(default 10m).",
+    )(func)
     func = click.option(
         "--allow-network-plaintext",
         is_flag=True,
@@ -794,7 +817,8 @@ def validate(
             for problem in untranslated_texts(loaded):
                 click.echo(_("warning: {problem}").format(problem=problem), err=True)
             _note_several_keys(loaded, spec)
-            if not found:
+            if not found and not check_objectives:
+                # Checking the objectives refuses such a countermeasure, at the same line.
                 _warn_over_budget(loaded, spec, runs, workers)
             if not found and robust:
                 _refuse_plaintext(spec, loaded, scheduler, allow_network_plaintext)
@@ -831,21 +855,18 @@ def _note_several_keys(loaded: LoadedScenario, spec: str) -> None:
 
 
 def _warn_over_budget(loaded: LoadedScenario, spec: str, runs: int | None, workers: int) -> None:
-    """Warn of a countermeasure whose comparison with the baseline would be refused here."""
+    """Warn of a countermeasure whose comparison with the baseline would be refused here, at the
+    line that defines it: the file is valid, but compare, report and the rest would refuse it."""
+    from simulator.analysis.compare import check_countermeasures_fit
     from simulator.scenario import variant
 
     n_runs = runs if runs is not None else loaded.scenario.runs
     for name in loaded.scenario.countermeasures:
-        changed = variant(loaded, countermeasures=[name]).scenario
+        changed = variant(loaded, countermeasures=[name])
         try:
-            check_variants([loaded.scenario, changed], n_runs, workers)
+            check_countermeasures_fit(loaded, [([name], changed)], n_runs, workers)
         except ExposureError as exc:
-            click.echo(
-                _("warning: {file}: countermeasure {name}: {problem}").format(
-                    file=spec, name=name, problem=exc.lines(FLAGS)[0]
-                ),
-                err=True,
-            )
+            click.echo(_("warning: {problem}").format(problem=exc.lines(FLAGS)[0]), err=True)
 
 
 def _check_objectives(
@@ -1595,6 +1616,11 @@ def exercise(
     # The scenario's runs, as every other command, so that "carry on" every turn is the baseline;
     # the odds shown each turn and the choice of the run played are taken over as many.
     n_runs = runs if runs is not None else max(2, loaded.scenario.runs)
+    if loaded.scenario.exercise is not None:
+        # The debrief simulates the player's choices and each option alone over as many runs
+        # (and each turn's odds take as many): refused now, not after the last turn.
+        options = len(loaded.scenario.exercise.choices)
+        check_variants([loaded.scenario] * (1 + options), n_runs, workers)
     table = (
         resume_saved(saved, loaded, seed, n_runs)
         if saved is not None
@@ -1744,10 +1770,15 @@ def seal_cmd(file: str, output: str | None) -> None:
     """Encrypt a scenario or result file with a passphrase (scrypt and ChaCha20-Poly1305)."""
     target = _destination(output or file + SEALED_SUFFIX, seal=True)
     assert target is not None  # a name is always given
-    data = read_file(file)
-    if is_sealed(data):
-        raise UsageError(_("{file}: is already sealed").format(file=file))
-    click.echo(target.write(data, _sealing_passphrase()).line(), err=True)
+    with open_file(file) as source:
+        if is_sealed(source.read(len(MAGIC))):
+            raise UsageError(_("{file}: is already sealed").format(file=file))
+        source.seek(0)
+        passphrase = _sealing_passphrase()
+        written = target.write_stream(
+            lambda sink: seal_stream(source, sink, passphrase), sealed=True
+        )
+    click.echo(written.line(), err=True)
 
 
 @cli.command("unseal")
@@ -1764,16 +1795,31 @@ def unseal_cmd(file: str, output: str | None) -> None:
         )
     target = _destination(output or file[: -len(SEALED_SUFFIX)])
     assert target is not None  # a name is always given
-    plaintext = unseal_file(file, _passphrase(), read_file(file))
-    _emit_bytes(plaintext, target)
-
-
-def _emit_bytes(data: bytes, target: Output) -> None:
-    """Bytes to stdout, or whole to a file, said in one line."""
-    if target.to_stdout:
-        click.echo(data, nl=False)
-    else:
-        click.echo(target.write(data).line(), err=True)
+    passphrase = _passphrase()
+    with open_file(file) as source:
+        try:
+            if target.to_stdout or target.is_stream():
+                # What is written through cannot be taken back: the whole file is checked first.
+                unseal_stream(source, None, passphrase)
+                source.seek(0)
+            if target.to_stdout:
+                stdout = click.get_binary_stream("stdout")
+                try:
+                    unseal_stream(source, stdout, passphrase)
+                    stdout.flush()
+                except BrokenPipeError:
+                    raise
+                except OSError as exc:
+                    raise UsageError(
+                        _("standard output: cannot write ({strerror})").format(
+                            strerror=exc.strerror
+                        )
+                    ) from None
+                return
+            written = target.write_stream(lambda sink: unseal_stream(source, sink, passphrase))
+        except SealError as exc:
+            raise SealError(_("{path}: {exc}").format(path=file, exc=exc)) from None
+    click.echo(written.line(), err=True)
 
 
 class _Reported(ExposureError):

@@ -6,7 +6,9 @@ import contextlib
 import os
 import secrets
 import stat
+from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from simulator.errors import UsageError
 from simulator.i18n import _
@@ -32,10 +34,8 @@ class FileProblem(Exception):
         self.reason = reason
 
 
-def read_bounded(
-    path: Path, limit: int, what: str = "a file", missing: str = "no such file"
-) -> bytes:
-    """At most `limit + 1` bytes of a file, so that a caller can tell a file over its limit.
+def open_regular(path: Path, what: str = "a file", missing: str = "no such file") -> BinaryIO:
+    """A regular file opened for reading in binary; anything else raises FileProblem.
 
     Folders, FIFOs, devices, missing files and unreadable files raise FileProblem: "is a
     folder, not WHAT", "is not a regular file ...", `missing`, "permission denied" or "cannot
@@ -47,11 +47,14 @@ def read_bounded(
         # Opened without blocking, so that a FIFO with no writer cannot hang the command before
         # it is found not to be a file.
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
-        with os.fdopen(fd, "rb") as handle:
+        try:
             if not stat.S_ISREG(os.fstat(fd).st_mode):
                 raise FileProblem(f"is not a regular file (a FIFO, device or socket), not {what}")
             os.set_blocking(fd, True)
-            return handle.read(limit + 1)
+        except BaseException:
+            os.close(fd)
+            raise
+        return os.fdopen(fd, "rb")
     except FileNotFoundError:
         raise FileProblem(missing) from None
     except PermissionError:
@@ -60,8 +63,34 @@ def read_bounded(
         raise FileProblem(f"cannot read ({exc.strerror})") from None
 
 
+def read_bounded(
+    path: Path, limit: int, what: str = "a file", missing: str = "no such file"
+) -> bytes:
+    """At most `limit + 1` bytes of a file, so that a caller can tell a file over its limit.
+
+    Anything but a readable regular file raises FileProblem (see open_regular).
+    """
+    with open_regular(path, what, missing) as handle:
+        try:
+            return handle.read(limit + 1)
+        except OSError as exc:
+            raise FileProblem(f"cannot read ({exc.strerror})") from None
+
+
 def write_atomic(path: str | Path, data: str | bytes) -> None:
     """Write `data` to `path` so that the file is either complete or absent, never partial."""
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    with atomic_writer(path) as handle:
+        handle.write(payload)
+
+
+@contextlib.contextmanager
+def atomic_writer(path: str | Path) -> Iterator[BinaryIO]:
+    """A temporary file beside `path`, renamed to it when the block ends without an exception.
+
+    Any exception (a signal included) removes the temporary file: `path` is then untouched,
+    never partial.
+    """
     target = Path(path)
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
@@ -72,7 +101,6 @@ def write_atomic(path: str | Path, data: str | bytes) -> None:
         )
     if target.is_dir():
         raise UsageError(_("{target}: cannot write: it is a folder").format(target=target))
-    payload = data.encode("utf-8") if isinstance(data, str) else data
     # Named and registered before it exists, so that no signal can come between its creation
     # and remove_temporaries knowing of it (a Python signal handler runs between any two steps).
     tmp = str(folder / f".{target.name}.{secrets.token_hex(4)}.part")
@@ -81,7 +109,7 @@ def write_atomic(path: str | Path, data: str | bytes) -> None:
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
         fd = os.open(tmp, flags, 0o600)
         with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
+            yield handle
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, target)
@@ -102,6 +130,13 @@ def write_atomic(path: str | Path, data: str | bytes) -> None:
 
 def write_through(path: str | Path, data: bytes) -> None:
     """Write to a FIFO or character device in place: there is no file to replace."""
+    with through_writer(path) as handle:
+        handle.write(data)
+
+
+@contextlib.contextmanager
+def through_writer(path: str | Path) -> Iterator[BinaryIO]:
+    """A FIFO or character device opened for writing in place (see write_through)."""
     target = Path(path)
     flags = os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NOCTTY", 0)
     try:
@@ -117,7 +152,7 @@ def write_through(path: str | Path, data: bytes) -> None:
                 _("{target}: changed while the command ran; nothing written").format(target=target)
             )
         with os.fdopen(fd, "wb", closefd=False) as handle:
-            handle.write(data)
+            yield handle
     except OSError as exc:
         raise UsageError(
             _("{target}: cannot write ({strerror})").format(target=target, strerror=exc.strerror)

@@ -6,6 +6,7 @@ Run r always belongs to batch r // batch_size and batch b always draws from the 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import gc
@@ -33,6 +34,10 @@ BATCH_PEOPLE = 400000
 MAX_BATCH_RUNS = 256
 # A Dask scheduler that does not answer within this many seconds is reported, not waited for.
 CONNECT_SECONDS = 10
+# A batch the cluster has not returned within this many seconds is given up (--batch-timeout):
+# a cluster without workers, or a scheduler that takes jobs and never answers, would otherwise
+# be waited for forever.
+BATCH_SECONDS = 600
 
 
 @dataclass
@@ -340,14 +345,27 @@ def _on_dask(
         raise UsageError(
             "", advice=_("{scheduler} needs Dask: python3 -m pip install 'exposure-sim[cluster]'")
         ) from None
+    from simulator.budget import current_limits, duration
+
     client = _connect(Client, address)
+    wait = current_limits().batch_seconds or BATCH_SECONDS
     try:
         futures = [client.submit(job, index, count, pure=False) for index, count in plan]
         done = []
         for future in futures:
             try:
-                done.append(future.result())
-            except (OSError, TimeoutError) as exc:
+                done.append(future.result(timeout=wait))
+            except TimeoutError:
+                raise UsageError(
+                    _(
+                        "the cluster returned no batch within {time}: it may have no workers, "
+                        "or be too busy"
+                    ).format(time=duration(wait)),
+                    subject="scheduler",
+                    given=address,
+                    advice=_("; allow longer with {batch_timeout}, or run without {scheduler}"),
+                ) from None
+            except (OSError, asyncio.CancelledError) as exc:
                 raise UsageError(
                     _("lost the cluster ({first_line})").format(first_line=_first_line(exc)),
                     subject="scheduler",
@@ -356,8 +374,19 @@ def _on_dask(
             report(sum(summary.people.shape[0] for summary in done[-1]))
         return done
     finally:
-        with contextlib.suppress(Exception):
-            client.close(timeout=CONNECT_SECONDS)
+        _close(client)
+
+
+def _close(client: Any) -> None:
+    """Close a client within a bounded time, quietly: the command's outcome is already known."""
+    closer = threading.Thread(target=_quiet_close, args=(client,), name="dask-close", daemon=True)
+    closer.start()
+    closer.join(CONNECT_SECONDS)
+
+
+def _quiet_close(client: Any) -> None:
+    with contextlib.suppress(Exception):
+        client.close(timeout=CONNECT_SECONDS)
 
 
 def _connect(client_type: Any, address: str) -> Any:

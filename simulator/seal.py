@@ -1,43 +1,63 @@
 """Passphrase sealing of scenario and result files: scrypt, ChaCha20-Poly1305, a versioned header.
 
-A sealed file is a 48-byte header followed by the ciphertext and its 16-byte tag:
+A sealed file is a 48-byte header followed by the ciphertext:
 
     offset  size  field
     0       16    magic, b"EXPOSURE-SEALED\\n" (so `head -1` names what the file is)
-    16      1     format version, 1
+    16      1     format version: 2 (written now) or 1 (still read)
     17      1     scrypt log2(N)
     18      1     scrypt r
     19      1     scrypt p
     20      16    scrypt salt (random)
-    36      12    ChaCha20-Poly1305 nonce (random)
-    48      ...   ciphertext of the whole file, then the tag
+    36      12    ChaCha20-Poly1305 nonce (random): the base of every chunk's nonce in version 2
+    48      ...   the ciphertext
 
-The key is scrypt(passphrase in UTF-8, NFC, salt, N, r, p), 32 bytes. The whole header is the
-associated data, so changing any byte of it, or of the ciphertext, is detected. Every file gets a
-fresh salt and therefore a fresh key. Everything happens in memory: nothing here writes a file.
+The key is scrypt(passphrase in UTF-8, NFC, salt, N, r, p), 32 bytes. Every file gets a fresh
+salt and therefore a fresh key. The whole header is the associated data of every encryption, so
+changing any byte of it is detected.
+
+Version 2 cuts the plaintext into chunks of 64 KiB (the last one shorter, possibly empty; an
+empty file is one empty chunk), each encrypted and authenticated on its own, ciphertext then
+16-byte tag, so that a file of any size is sealed and opened in a few hundred KiB of memory. The
+nonce of chunk i (from 0) is the header's nonce XOR the 12-byte big-endian number i·256 + last,
+where last is 1 for the final chunk and 0 for the others (the STREAM construction): a chunk
+moved, dropped, repeated or taken from another file fails its tag, and so does a file cut at a
+chunk boundary (its new last chunk was not sealed as the last) or extended after its last one.
+
+Version 1 (read only) is the whole file encrypted at once with the header's nonce, then one tag.
+It is checked in bounded memory too: its tag is computed over the file (ChaCha20 and Poly1305 as
+RFC 8439 combines them) before anything is decrypted.
 """
 
 from __future__ import annotations
 
+import io
 import os
+import struct
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from simulator.errors import SealError
-from simulator.files import FileProblem, read_bounded
+from simulator.files import FileProblem, open_regular, read_bounded
 from simulator.i18n import _
 
 MAGIC = b"EXPOSURE-SEALED\n"
-VERSION = 1
+VERSION = 2  # chunked; written now
+WHOLE_VERSION = 1  # the whole file in one piece; still read
 SALT_BYTES = 16
 NONCE_BYTES = 12
 TAG_BYTES = 16
 HEADER_BYTES = len(MAGIC) + 4 + SALT_BYTES + NONCE_BYTES
+# The least a sealed file adds to its content: the header and one tag.
 OVERHEAD = HEADER_BYTES + TAG_BYTES
-# Files larger than this are not sealed or unsealed (the AEAD takes the file in one piece).
+CHUNK_BYTES = 64 * 1024
+# Version 1 files were at most this large, and so are the bytes sealed in memory (results).
 MAX_SEALED_BYTES = 1024**3
+# Blocks read at once while checking a version 1 file.
+_READ_BYTES = 1024 * 1024
 MAX_PASSPHRASE_BYTES = 64 * 1024
 PASSPHRASE_VARIABLE = "EXPOSURE_PASSPHRASE"
 # Passphrases shorter than this get a warning when sealing.
@@ -226,40 +246,104 @@ def _read_passphrase_file(path: Path) -> str:
     return text
 
 
-def seal(plaintext: bytes, passphrase: Passphrase, params: ScryptParams | None = None) -> bytes:
-    """Encrypt and authenticate `plaintext` under the passphrase (DEFAULT_PARAMS unless given)."""
+def sealed_size(size: int) -> int:
+    """The size of `size` bytes once sealed: the header, the content and a tag per chunk."""
+    chunks = max(1, -(-size // CHUNK_BYTES))
+    return HEADER_BYTES + size + chunks * TAG_BYTES
+
+
+def _chunk_nonce(base: bytes, index: int, last: bool) -> bytes:
+    """The nonce of chunk `index`: the header's nonce XOR index·256 + last (see the module)."""
+    return (int.from_bytes(base, "big") ^ (index << 8 | int(last))).to_bytes(NONCE_BYTES, "big")
+
+
+def _read_full(source: BinaryIO, size: int) -> bytes:
+    """`size` bytes, or fewer only at the end of the source (a pipe may give less at once)."""
+    data = source.read(size)
+    if len(data) == size or not data:
+        return data
+    parts = [data]
+    got = len(data)
+    while got < size:
+        more = source.read(size - got)
+        if not more:
+            break
+        parts.append(more)
+        got += len(more)
+    return b"".join(parts)
+
+
+def seal_stream(
+    source: BinaryIO, sink: BinaryIO, passphrase: Passphrase, params: ScryptParams | None = None
+) -> int:
+    """Seal everything `source` gives into `sink`, chunk by chunk; returns the bytes written.
+
+    At most two chunks are held at once, whatever the size of the source.
+    """
     params = params or DEFAULT_PARAMS
     check_params(params)
-    if len(plaintext) > MAX_SEALED_BYTES:
-        raise SealError(
-            _("is larger than {gib} GiB; only smaller files are sealed").format(
-                gib=MAX_SEALED_BYTES // 1024**3
-            )
-        )
     salt = os.urandom(SALT_BYTES)
     nonce = os.urandom(NONCE_BYTES)
     header = MAGIC + bytes([VERSION, params.log2_n, params.r, params.p]) + salt + nonce
     key = derive_key(passphrase.get(confirm=True), salt, params)
     from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
-    return header + ChaCha20Poly1305(key).encrypt(nonce, plaintext, header)
+    aead = ChaCha20Poly1305(key)
+    sink.write(header)
+    written = len(header)
+    index = 0
+    chunk = _read_full(source, CHUNK_BYTES)
+    while True:
+        # The next chunk is read first: only then is it known whether this one is the last.
+        following = _read_full(source, CHUNK_BYTES) if len(chunk) == CHUNK_BYTES else b""
+        last = not following
+        sealed = aead.encrypt(_chunk_nonce(nonce, index, last), chunk, header)
+        sink.write(sealed)
+        written += len(sealed)
+        if last:
+            return written
+        chunk = following
+        index += 1
 
 
-def read_header(data: bytes) -> tuple[ScryptParams, bytes, bytes]:
-    """The scrypt parameters, salt and nonce of a sealed file, refusing unknown or hostile ones."""
+def seal(plaintext: bytes, passphrase: Passphrase, params: ScryptParams | None = None) -> bytes:
+    """Encrypt and authenticate `plaintext` under the passphrase (DEFAULT_PARAMS unless given)."""
+    check_params(params or DEFAULT_PARAMS)
+    if len(plaintext) > MAX_SEALED_BYTES:
+        raise SealError(
+            _("is larger than {gib} GiB; only smaller files are sealed").format(
+                gib=MAX_SEALED_BYTES // 1024**3
+            )
+        )
+    sink = io.BytesIO()
+    seal_stream(io.BytesIO(plaintext), sink, passphrase, params)
+    return sink.getvalue()
+
+
+@dataclass(frozen=True)
+class _Header:
+    version: int
+    params: ScryptParams
+    salt: bytes
+    nonce: bytes
+    raw: bytes
+
+
+def _parse_header(data: bytes) -> _Header:
+    """A sealed file's header (from its first bytes), refusing unknown or hostile ones."""
     if not is_sealed(data):
         raise SealError(_("is not a sealed file"))
     if len(data) < len(MAGIC) + 1:
         raise SealError(_("is cut short: its header is incomplete"))
     version = data[len(MAGIC)]
-    if version != VERSION:
+    if version not in (WHOLE_VERSION, VERSION):
         raise SealError(
             _(
                 "is sealed in format version {version}, which this version of Exposure cannot "
-                "read (it reads version {version2})"
+                "read (it reads versions 1 to {version2})"
             ).format(version=version, version2=VERSION)
         )
-    if len(data) < OVERHEAD:
+    if len(data) < HEADER_BYTES:
         raise SealError(_("is cut short: its header is incomplete"))
     at = len(MAGIC) + 1
     params = ScryptParams(log2_n=data[at], r=data[at + 1], p=data[at + 2])
@@ -272,12 +356,119 @@ def read_header(data: bytes) -> tuple[ScryptParams, bytes, bytes]:
     at += 3
     salt = data[at : at + SALT_BYTES]
     nonce = data[at + SALT_BYTES : at + SALT_BYTES + NONCE_BYTES]
-    return params, salt, nonce
+    return _Header(version, params, bytes(salt), bytes(nonce), bytes(data[:HEADER_BYTES]))
+
+
+def read_header(data: bytes) -> tuple[ScryptParams, bytes, bytes]:
+    """The scrypt parameters, salt and nonce of a sealed file, refusing unknown or hostile ones."""
+    header = _parse_header(data)
+    if len(data) < OVERHEAD:
+        raise SealError(_("is cut short: its header is incomplete"))
+    return header.params, header.salt, header.nonce
+
+
+def _refused() -> SealError:
+    return SealError(_("cannot unseal: wrong passphrase, or the file was changed after sealing"))
+
+
+def unseal_stream(source: BinaryIO, sink: BinaryIO | None, passphrase: Passphrase) -> int:
+    """Check and decrypt a sealed file from `source` into `sink` (None: only check it).
+
+    Returns the plain bytes. Only authenticated bytes reach `sink`, chunk by chunk, but a file
+    changed after some good chunks is refused after those reached it: a caller writes to a
+    temporary file and keeps it only if this returns (or checks first, then decrypts). A version
+    1 file must be seekable: it is checked whole before anything is decrypted.
+    """
+    header = _parse_header(_read_full(source, HEADER_BYTES))
+    key = passphrase.key(header.salt, header.params)
+    if header.version == WHOLE_VERSION:
+        start = source.tell()
+        _whole_pass(source, None, key, header)
+        source.seek(start)
+        size = _whole_pass(source, sink, key, header)  # checked again: the file may have changed
+    else:
+        size = _chunked(source, sink, key, header)
+    passphrase.verified()
+    return size
+
+
+def _chunked(source: BinaryIO, sink: BinaryIO | None, key: bytes, header: _Header) -> int:
+    """Decrypt version 2 chunks one by one, each authenticated before it is written."""
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+
+    aead = ChaCha20Poly1305(key)
+    full = CHUNK_BYTES + TAG_BYTES
+    index = 0
+    size = 0
+    chunk = _read_full(source, full)
+    while True:
+        following = _read_full(source, full) if len(chunk) == full else b""
+        last = not following
+        try:
+            plain = aead.decrypt(_chunk_nonce(header.nonce, index, last), chunk, header.raw)
+        except InvalidTag:
+            if index == 0:
+                raise _refused() from None
+            raise SealError(
+                _(
+                    "cannot unseal: the file was changed, cut or extended after sealing (after "
+                    "{mib} MiB that were intact)"
+                ).format(mib=size // 1024**2)
+            ) from None
+        if sink is not None:
+            sink.write(plain)
+        size += len(plain)
+        if last:
+            return size
+        chunk = following
+        index += 1
+
+
+def _whole_pass(source: BinaryIO, sink: BinaryIO | None, key: bytes, header: _Header) -> int:
+    """Check (and, given a sink, decrypt) a version 1 file's body in blocks.
+
+    ChaCha20-Poly1305 as RFC 8439 builds it: the Poly1305 key is the first 32 bytes of the
+    keystream at block 0, the text is encrypted from block 1, and the tag covers the associated
+    data and the ciphertext, each padded to 16 bytes, then both lengths.
+    """
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
+    from cryptography.hazmat.primitives.poly1305 import Poly1305
+
+    stream = Cipher(algorithms.ChaCha20(key, bytes(4) + header.nonce), None).encryptor()
+    mac = Poly1305(stream.update(bytes(64))[:32])
+    mac.update(header.raw + bytes(-len(header.raw) % 16))
+    body = (1).to_bytes(4, "little") + header.nonce
+    decrypt = None if sink is None else Cipher(algorithms.ChaCha20(key, body), None).decryptor()
+    tail = b""
+    size = 0
+    while block := source.read(_READ_BYTES):
+        held = tail + block
+        text, tail = held[:-TAG_BYTES], held[-TAG_BYTES:]
+        size += len(text)
+        if size > MAX_SEALED_BYTES:
+            raise SealError(
+                _("is larger than {gib} GiB; not a file Exposure sealed").format(
+                    gib=MAX_SEALED_BYTES // 1024**3
+                )
+            )
+        mac.update(text)
+        if decrypt is not None and sink is not None:
+            sink.write(decrypt.update(text))
+    if len(tail) < TAG_BYTES:
+        raise SealError(_("is cut short: its header is incomplete"))
+    mac.update(bytes(-size % 16) + struct.pack("<QQ", len(header.raw), size))
+    try:
+        mac.verify(tail)
+    except InvalidSignature:
+        raise _refused() from None
+    return size
 
 
 def unseal(data: bytes, passphrase: Passphrase) -> bytes:
     """Check and decrypt a sealed file's bytes; a wrong passphrase or any change is refused."""
-    if len(data) > MAX_SEALED_BYTES + OVERHEAD:
+    if len(data) > sealed_size(MAX_SEALED_BYTES):
         raise SealError(
             _("is larger than {gib} GiB; not a file Exposure sealed").format(
                 gib=MAX_SEALED_BYTES // 1024**3
@@ -285,6 +476,10 @@ def unseal(data: bytes, passphrase: Passphrase) -> bytes:
         )
     params, salt, nonce = read_header(data)
     header = data[:HEADER_BYTES]
+    if data[len(MAGIC)] == VERSION:
+        sink = io.BytesIO()
+        unseal_stream(io.BytesIO(data), sink, passphrase)
+        return sink.getvalue()
     key = passphrase.key(salt, params)
     from cryptography.exceptions import InvalidTag
     from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
@@ -293,23 +488,32 @@ def unseal(data: bytes, passphrase: Passphrase) -> bytes:
         # A view, not a slice: a slice would copy the whole ciphertext once more.
         plaintext = ChaCha20Poly1305(key).decrypt(nonce, memoryview(data)[HEADER_BYTES:], header)
     except InvalidTag:
-        raise SealError(
-            _("cannot unseal: wrong passphrase, or the file was changed after sealing")
-        ) from None
+        raise _refused() from None
     passphrase.verified()
     return plaintext
+
+
+def open_file(path: str | Path) -> BinaryIO:
+    """A regular file opened for sealing or unsealing; folders, FIFOs and missing files refused."""
+    target = Path(path)
+    try:
+        return open_regular(target)
+    except FileProblem as problem:
+        raise SealError(
+            _("{target}: {reason}").format(target=target, reason=problem.reason)
+        ) from None
 
 
 def read_file(path: str | Path) -> bytes:
     """A file's bytes for sealing or unsealing, refusing folders, missing and huge files."""
     target = Path(path)
     try:
-        data = read_bounded(target, MAX_SEALED_BYTES + OVERHEAD)
+        data = read_bounded(target, sealed_size(MAX_SEALED_BYTES))
     except FileProblem as problem:
         raise SealError(
             _("{target}: {reason}").format(target=target, reason=problem.reason)
         ) from None
-    if len(data) > MAX_SEALED_BYTES + OVERHEAD:
+    if len(data) > sealed_size(MAX_SEALED_BYTES):
         raise SealError(
             _("{target}: is larger than {gib} GiB; only smaller files are sealed").format(
                 target=target, gib=MAX_SEALED_BYTES // 1024**3

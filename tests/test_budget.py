@@ -61,7 +61,7 @@ def crowding(tmp_path) -> Path:
 def test_a_countermeasure_that_grows_the_town_is_refused_before_work(crowding, tmp_path, command):
     out = ["-o", str(tmp_path / "r.html")] if command == "report" else []
     line = refused(command, str(crowding), "--runs", "20", *out)
-    assert line.startswith("this needs about")
+    assert line.startswith(f"{crowding}:62:3: countermeasures.crowd: this needs about")
     assert "variants, the largest of 10,000,000 people" in line
 
 
@@ -125,5 +125,72 @@ def test_every_simulating_command_takes_the_limits(tmp_path, args):
 def test_validate_warns_of_a_countermeasure_over_the_budget(crowding):
     result = invoke("validate", str(crowding))
     assert result.exit_code == 0
-    assert f"warning: {crowding}: countermeasure crowd: this needs about" in result.stderr
+    assert f"warning: {crowding}:62:3: countermeasures.crowd: this needs about" in result.stderr
     assert "countermeasure locked_phone" not in result.stderr
+
+
+# --- a countermeasure that grows the town ------------------------------------------------------
+
+BIG_TOWN = """  big_town:
+    label: {en: A bigger town, ko: 더 큰 마을}
+    description: {en: The same habits in a town a hundred times as big., ko: 같은 습관.}
+    cost: {en: None., ko: 없음.}
+    set: {population.units: 100000}
+"""
+
+
+@pytest.fixture
+def growing(tmp_path) -> tuple[Path, int]:
+    """border-phone with a countermeasure of 100,000 units, which one objective is about; and the
+    line where the file defines it."""
+    text = (SCENARIOS / "border-phone.yaml").read_text(encoding="utf-8")
+    at = text.index("countermeasures:\n") + len("countermeasures:\n")
+    text = text[:at] + BIG_TOWN + text[at:]
+    claim = "expect: {countermeasure: fewer_calls, lowers: reporting_partner}"
+    assert claim in text
+    text = text.replace(claim, claim.replace("fewer_calls", "big_town"), 1)
+    path = tmp_path / "growing.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path, text[:at].count("\n") + 1
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["compare"],
+        ["compare", "--countermeasure", "big_town"],
+        ["report", "-o", "{tmp}/r.html"],
+        ["cards", "-o", "{tmp}/c.html"],
+        ["validate", "--check-objectives"],
+        ["validate", "--robust", "--sets", "2"],
+    ],
+)
+def test_a_countermeasure_that_grows_the_town_is_refused_at_its_line(growing, command, tmp_path):
+    """validate passes such a file with a warning; every command that would simulate the
+    countermeasure refuses it before any work, where the file defines it, saying what would fit."""
+    path, line = growing
+    args = [a.replace("{tmp}", str(tmp_path)) for a in command]
+    started = time.monotonic()
+    result = invoke(args[0], str(path), *args[1:])
+    assert time.monotonic() - started < 15
+    assert result.exit_code == 2, result.output
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith(f"{path}:{line}:3: countermeasures.big_town: this needs about ")
+    assert "10,000,000 people" in result.stderr and "; try --people " in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["growing.yaml"]
+
+
+def test_an_exercise_too_big_for_its_debrief_is_refused_before_the_first_turn():
+    """It used to play (and take the odds of each turn over 100,000 runs) and be refused only at
+    the debrief."""
+    started = time.monotonic()
+    # Memory allowed without bound, so that time refuses it whatever this machine has free.
+    result = invoke(
+        "exercise", "border-phone", "--runs", "100000", "--max-memory", "1000T", input="1\n"
+    )
+    assert time.monotonic() - started < 10
+    assert result.exit_code == 2
+    assert result.stdout == ""  # not even the first turn's situation
+    assert result.stderr.startswith("this would take about ")
+    assert "(10 variants, the largest of 3,000 people x 365 days x 100,000 runs)" in result.stderr
+    assert "try --runs " in result.stderr

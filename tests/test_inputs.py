@@ -7,6 +7,8 @@ from __future__ import annotations
 import hashlib
 import os
 import shlex
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -298,3 +300,72 @@ def test_a_town_smaller_than_one_unit_is_refused_with_the_smallest_size(people):
     )
     result = invoke("run", "border-phone", "--runs", "2", "--days", "5", "--people", "100")
     assert result.exit_code == 0, result.output
+
+
+def _exposure(*args: str, timeout: float) -> subprocess.CompletedProcess[str]:
+    """The command line as a real process, given up (and the test failed) after `timeout`."""
+    root = Path(__file__).resolve().parent.parent
+    return subprocess.run(
+        [sys.executable, "-m", "simulator", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    )
+
+
+SWEEP_SMALL = [
+    "sweep",
+    "reference-cascade",
+    "--runs",
+    "2",
+    "--people",
+    "1000",
+    "--days",
+    "5",
+    "--vary",
+    "adversary.unlock=0.1:0.9:2",
+]
+
+
+def test_a_silent_port_is_given_up_within_the_connection_time_in_a_real_process():
+    pytest.importorskip("distributed")
+    import socket
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(5)  # accepts into its backlog and never says a word
+    port = silent.getsockname()[1]
+    started = time.monotonic()
+    try:
+        done = _exposure(*SWEEP_SMALL, "--scheduler", f"tcp://127.0.0.1:{port}", timeout=60)
+    finally:
+        silent.close()
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    assert done.stderr.startswith(f"--scheduler tcp://127.0.0.1:{port}: cannot connect (")
+    assert time.monotonic() - started < 30  # CONNECT_SECONDS is 10
+
+
+def test_a_batch_the_cluster_never_returns_is_given_up_after_batch_timeout():
+    """A scheduler without workers takes the jobs and never answers: before --batch-timeout the
+    command waited forever."""
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(
+        n_workers=0, processes=False, protocol="tcp", host="127.0.0.1", dashboard_address=None
+    ) as cluster:
+        address = cluster.scheduler_address
+        started = time.monotonic()
+        done = _exposure(*SWEEP_SMALL, "--scheduler", address, "--batch-timeout", "2s", timeout=60)
+        took = time.monotonic() - started
+    assert done.returncode == 2, done.stderr
+    assert done.stderr == (
+        f"--scheduler {address}: the cluster returned no batch within 2 seconds: it may have no "
+        "workers, or be too busy; allow longer with --batch-timeout, or run without --scheduler\n"
+    )
+    assert took < 30
+
+
+def test_batch_timeout_is_a_bounded_duration():
+    line = refused_in_one_line(invoke(*SWEEP_SMALL, "--batch-timeout", "forever"))
+    assert "--batch-timeout" in line and "expected a duration" in line

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import time
@@ -18,6 +19,7 @@ from simulator.errors import SealError
 from simulator.report import output
 from simulator.scenario import bundled_dir, load
 from simulator.seal import (
+    CHUNK_BYTES,
     HEADER_BYTES,
     MAGIC,
     OVERHEAD,
@@ -26,6 +28,7 @@ from simulator.seal import (
     is_sealed,
     read_header,
     seal,
+    sealed_size,
     unseal,
 )
 
@@ -57,17 +60,21 @@ def bundled_bytes(name: str = "border-phone") -> bytes:
 # --- the format -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("size", [0, 1, 100, 70_000])
+@pytest.mark.parametrize(
+    "size", [0, 1, 100, CHUNK_BYTES - 1, CHUNK_BYTES, CHUNK_BYTES + 1, 2 * CHUNK_BYTES, 200_000]
+)
 def test_round_trip(size):
     data = os.urandom(size)
     blob = seal(data, pw(), FAST)
-    assert len(blob) == size + OVERHEAD and is_sealed(blob)
+    chunks = max(1, -(-size // CHUNK_BYTES))
+    assert len(blob) == size + HEADER_BYTES + 16 * chunks == sealed_size(size)
+    assert is_sealed(blob) and len(blob) >= size + OVERHEAD
     assert unseal(blob, pw()) == data
 
 
 def test_the_header_names_the_format_and_its_parameters():
     blob = seal(b"x", pw(), FAST)
-    assert blob.startswith(b"EXPOSURE-SEALED\n\x01")
+    assert blob.startswith(b"EXPOSURE-SEALED\n\x02")
     params, salt, nonce = read_header(blob)
     assert params == FAST and len(salt) == 16 and len(nonce) == 12
     assert ScryptParams(17, 8, 1) == sealing.DEFAULT_PARAMS  # secure by default
@@ -124,7 +131,7 @@ def test_cut_or_extended_files_are_refused():
 
 def test_unknown_versions_are_refused():
     blob = bytearray(seal(b"x", pw(), FAST))
-    for version in (0, 2, 255):
+    for version in (0, 3, 255):
         blob[len(MAGIC)] = version
         with pytest.raises(
             SealError, match=f"format version {version}, which this version of Exposure cannot read"
@@ -473,3 +480,214 @@ def test_report_can_be_sealed(tmp_path, fast_sealing):
     assert is_sealed(sealed) and b"html" not in sealed.lower()
     assert b"<html" in unseal(sealed, pw()).lower()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["handout.html.sealed"]
+
+
+# --- chunks (format version 2) and the files of version 1 -----------------------------------
+
+FULL = CHUNK_BYTES + 16  # one full chunk as sealed: its ciphertext and its tag
+
+
+def chunks_of(blob: bytes) -> tuple[bytes, list[bytes]]:
+    body = blob[HEADER_BYTES:]
+    return blob[:HEADER_BYTES], [body[i : i + FULL] for i in range(0, len(body), FULL)]
+
+
+def test_chunks_moved_dropped_repeated_or_cut_are_refused():
+    data = os.urandom(3 * CHUNK_BYTES + 500)
+    header, parts = chunks_of(seal(data, pw(), FAST))
+    assert len(parts) == 4 and unseal(header + b"".join(parts), pw()) == data
+    forged = {
+        "swapped": [parts[1], parts[0], parts[2], parts[3]],
+        "dropped": [parts[0], parts[2], parts[3]],
+        "repeated": [parts[0], parts[1], parts[1], parts[2], parts[3]],
+        "cut at a chunk": parts[:3],
+        "cut in the last chunk": [*parts[:3], parts[3][:-1]],
+        "extended by a chunk": [*parts, parts[3]],
+        "extended by a byte": [*parts, b"\x00"],
+        "last chunk empty": [*parts[:3], b""],
+    }
+    for name, pieces in forged.items():
+        with pytest.raises(SealError, match="cannot unseal"):
+            unseal(header + b"".join(pieces), pw())
+        assert name
+
+
+def test_a_chunk_from_another_file_under_the_same_passphrase_is_refused():
+    data = os.urandom(2 * CHUNK_BYTES)
+    header, parts = chunks_of(seal(data, pw(), FAST))
+    _, others = chunks_of(seal(data, pw(), FAST))
+    with pytest.raises(SealError, match="changed, cut or extended"):
+        unseal(header + parts[0] + others[1], pw())
+
+
+def test_a_file_of_whole_chunks_ends_with_its_last_full_chunk():
+    """A cut at the chunk boundary of a file of exactly two chunks is one chunk: refused."""
+    header, parts = chunks_of(seal(os.urandom(2 * CHUNK_BYTES), pw(), FAST))
+    assert [len(p) for p in parts] == [FULL, FULL]
+    with pytest.raises(SealError):
+        unseal(header + parts[0], pw())
+
+
+def seal_v1(data: bytes, passphrase: str = SECRET) -> bytes:
+    """A file sealed as version 1 wrote it: the whole text encrypted at once."""
+    from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+
+    salt, nonce = os.urandom(16), os.urandom(12)
+    header = MAGIC + bytes([1, FAST.log2_n, FAST.r, FAST.p]) + salt + nonce
+    key = sealing.derive_key(passphrase, salt, FAST)
+    return header + ChaCha20Poly1305(key).encrypt(nonce, data, header)
+
+
+V1_FIXTURE = Path(__file__).parent / "sealed" / "reference-cascade.v1.yaml.sealed"
+
+
+def test_a_version_1_file_sealed_by_an_earlier_exposure_still_opens(tmp_path, fast_sealing):
+    """The fixture was written by the version-1 code; in memory, by the loader and by unseal."""
+    blob = V1_FIXTURE.read_bytes()
+    assert blob[len(MAGIC)] == 1
+    assert unseal(blob, pw()) == bundled_bytes("reference-cascade")
+    assert load(str(V1_FIXTURE)).scenario.title == load("reference-cascade").scenario.title
+    out = tmp_path / "plain.yaml"
+    result = invoke("unseal", str(V1_FIXTURE), "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    assert out.read_bytes() == bundled_bytes("reference-cascade")
+    shown = invoke("unseal", str(V1_FIXTURE), "-o", "-")
+    assert shown.exit_code == 0 and shown.stdout_bytes == bundled_bytes("reference-cascade")
+
+
+@pytest.mark.parametrize("size", [0, 15, 16, 17, 3 * 1024 * 1024 + 5])
+def test_version_1_files_are_checked_in_blocks_then_decrypted(tmp_path, size):
+    data = os.urandom(size)
+    source = tmp_path / "v1.sealed"
+    source.write_bytes(seal_v1(data))
+    sink = io.BytesIO()
+    with source.open("rb") as handle:
+        assert sealing.unseal_stream(handle, sink, pw()) == size
+    assert sink.getvalue() == data
+    for position in {HEADER_BYTES, HEADER_BYTES + size // 2, HEADER_BYTES + size + 15}:
+        changed = bytearray(source.read_bytes())
+        changed[position] ^= 0x01
+        (tmp_path / "bad.sealed").write_bytes(bytes(changed))
+        written = io.BytesIO()
+        with (tmp_path / "bad.sealed").open("rb") as handle, pytest.raises(SealError):
+            sealing.unseal_stream(handle, written, pw())
+        assert written.getvalue() == b""  # checked whole before anything is decrypted
+
+
+def test_unseal_of_a_changed_late_chunk_leaves_no_file_and_no_part(tmp_path, fast_sealing):
+    data = os.urandom(5 * CHUNK_BYTES)
+    blob = bytearray(seal(data, pw(), FAST))
+    blob[-5] ^= 0x40  # in the last chunk: four good chunks come first
+    sealed = tmp_path / "big.bin.sealed"
+    sealed.write_bytes(bytes(blob))
+    result = invoke("unseal", str(sealed), "-o", str(tmp_path / "big.bin"))
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"{sealed}: cannot unseal: the file was changed, cut or extended after sealing "
+        "(after 0 MiB that were intact)\n"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.bin.sealed"]
+    shown = invoke("unseal", str(sealed), "-o", "-")
+    assert shown.exit_code == 2 and shown.stdout_bytes == b""  # checked before it is shown
+
+
+def test_seal_and_unseal_stream_through_a_fifo(tmp_path, fast_sealing):
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no FIFOs here")
+    import threading
+
+    data = os.urandom(3 * CHUNK_BYTES + 7)
+    sealed = tmp_path / "d.sealed"
+    sealed.write_bytes(seal(data, pw(), FAST))
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    reader.start()
+    result = invoke("unseal", str(sealed), "-o", str(fifo))
+    reader.join(timeout=10)
+    assert result.exit_code == 0, result.stderr
+    assert got == [data] and fifo.is_fifo()
+
+
+def _peak_rss_kib(tmp_path: Path, *args: str) -> int:
+    """The peak memory of `exposure ARGS` in a fresh process, sealing with cheap scrypt.
+
+    VmHWM, not ru_maxrss: the latter keeps the peak of the forking test process across exec.
+    """
+    import subprocess
+    import sys
+
+    program = (
+        "import re, sys\n"
+        "from simulator import seal\n"
+        "seal.DEFAULT_PARAMS = seal.ScryptParams(10, 8, 1)\n"
+        "from simulator.entry import run\n"
+        "try:\n"
+        "    run()\n"
+        "finally:\n"
+        "    status = open('/proc/self/status').read()\n"
+        "    sys.stderr.write('rss=' + re.search(r'VmHWM:\\s*(\\d+)', status).group(1) + '\\n')\n"
+    )
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": str(root), "EXPOSURE_PASSPHRASE": SECRET}
+    done = subprocess.run(
+        [sys.executable, "-c", program, *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    return int(done.stderr.rsplit("rss=", 1)[1])
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads VmHWM from /proc")
+def test_sealing_and_unsealing_take_memory_bounded_by_chunks(tmp_path):
+    """A 96 MiB file is sealed and unsealed in a few MiB more than a tiny one (it took 3x the
+    file's size when read whole); refusing a changed one stops at its first chunk."""
+    tiny = tmp_path / "tiny.bin"
+    tiny.write_bytes(b"x")
+    big = tmp_path / "big.bin"
+    with big.open("wb") as handle:
+        for _ in range(96):
+            handle.write(os.urandom(1024 * 1024))
+    base = _peak_rss_kib(tmp_path, "seal", str(tiny))
+    sealing_peak = _peak_rss_kib(tmp_path, "seal", str(big))
+    assert (tmp_path / "big.bin.sealed").stat().st_size == sealed_size(96 * 1024**2)
+    big.rename(tmp_path / "original.bin")
+    unsealing_peak = _peak_rss_kib(tmp_path, "unseal", str(tmp_path / "big.bin.sealed"))
+    assert big.read_bytes() == (tmp_path / "original.bin").read_bytes()
+    assert sealing_peak - base < 24 * 1024, (base, sealing_peak)
+    assert unsealing_peak - base < 24 * 1024, (base, unsealing_peak)
+    garbage = tmp_path / "garbage.sealed"
+    garbage.write_bytes((tmp_path / "big.bin.sealed").read_bytes()[:HEADER_BYTES] + bytes(FULL))
+    with garbage.open("ab") as handle:
+        handle.write(bytes(64 * 1024**2))
+    started = time.perf_counter()
+    refusing_peak = _peak_rss_kib(tmp_path, "unseal", str(garbage), "-o", "g.out")
+    assert time.perf_counter() - started < 10
+    assert refusing_peak - base < 24 * 1024
+    assert not (tmp_path / "g.out").exists()
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_unseal_to_a_full_standard_output_is_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    sealed = tmp_path / "s.sealed"
+    sealed.write_bytes(seal(os.urandom(3 * CHUNK_BYTES), pw(), FAST))
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": str(root), "EXPOSURE_PASSPHRASE": SECRET}
+    with open("/dev/full", "wb") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "simulator", "unseal", str(sealed), "-o", "-"],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            timeout=60,
+        )
+    assert done.returncode == 2
+    assert done.stderr == "standard output: cannot write (No space left on device)\n"

@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from simulator.analysis.results import Results, aggregate, t_quantile_975
-from simulator.errors import UsageError, did_you_mean
+from simulator.budget import check_variants
+from simulator.errors import ExposureError, ResourceError, UsageError, did_you_mean
+from simulator.i18n import _
 from simulator.runner import BatchSummary, batch_size, simulate_variants
 from simulator.scenario import LoadedScenario, variant
 
@@ -172,6 +174,32 @@ def bundles(names: Sequence[str], max_size: int) -> list[tuple[str, ...]]:
     return out
 
 
+def check_countermeasures_fit(
+    base: LoadedScenario,
+    made: Sequence[tuple[Sequence[str], LoadedScenario]],
+    runs: int,
+    workers: int,
+    remote: bool = False,
+) -> None:
+    """Refuse a countermeasure (or bundle) whose variant beside the baseline would exceed the
+    command's memory or time, with the line where the file defines it and what would fit.
+
+    `remote`: the batches run on a cluster, so only their summaries are held here."""
+    size = batch_size(base.scenario)
+    for members, changed in made:
+        try:
+            check_variants([base.scenario, changed.scenario], runs, workers, size, remote=remote)
+        except ExposureError as exc:
+            source, line, column = base.original.locate(("countermeasures", members[0]), key=True)
+            where = source if line is None else f"{source}:{line}:{column or 1}"
+            raise ResourceError(
+                _("{where}: countermeasures.{name}: {problem}").format(
+                    where=where, name="+".join(members), problem=exc.message
+                ),
+                advice=exc.advice,
+            ) from None
+
+
 class Comparer:
     """Simulates variants of one loaded scenario on common random numbers."""
 
@@ -215,6 +243,14 @@ class Comparer:
                 )
                 for b in wanted
             ]
+            # A countermeasure that grows the town is named where the file defines it, before
+            # any work, rather than refused with the others as an anonymous variant.
+            check_countermeasures_fit(
+                self.base,
+                [(members, made) for _label, members, made in todo if members],
+                self.runs,
+                self.workers,
+            )
             simulated = simulate_loaded(
                 self.base, todo, self.runs, self.seed, self.workers, self.on_progress
             )

@@ -32,7 +32,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from simulator.analysis.compare import Variant
+from simulator.analysis.compare import Variant, check_countermeasures_fit
 from simulator.analysis.objectives import (
     Claim,
     Finding,
@@ -49,7 +49,7 @@ from simulator.analysis.uncertainty import (
     simulate_sets,
 )
 from simulator.errors import Problem, ScenarioError
-from simulator.scenario import LoadedScenario, as_written
+from simulator.scenario import LoadedScenario, as_written, variant
 from simulator.scenario.loader import Path_
 from simulator.scenario.model import ComparisonClaim, Condition, EffectClaim, ExposureClaim
 from simulator.scenario.validation import located_claims, value_at
@@ -219,6 +219,13 @@ class RobustChecker:
         if bad:
             raise ScenarioError(bad)
         bundles = needed_bundles(claims)
+        check_countermeasures_fit(
+            loaded,
+            [(b, variant(loaded, countermeasures=b)) for b in bundles if b],
+            self.runs,
+            self.workers,
+            remote=self.scheduler is not None,
+        )
         at_file = check_claims(claims, self._simulate([None], bundles, self.runs)[0])
         base = file_values(loaded)
         # Claims with the same stated condition share their parameter sets.

@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from simulator.errors import SealError, UsageError
-from simulator.files import write_atomic, write_through
+from simulator.files import atomic_writer, through_writer, write_atomic, write_through
 from simulator.i18n import _
 from simulator.seal import MAGIC, Passphrase, seal
 
@@ -94,6 +96,27 @@ class Output:
         else:
             write_atomic(self.path, payload)
         return Written([self.path], len(payload), passphrase is not None)
+
+    def write_stream(self, produce: Callable[[BinaryIO], int], sealed: bool = False) -> Written:
+        """Write what `produce` writes to the handle it is given (returning how many bytes).
+
+        A file is written to a temporary file and renamed only if `produce` returns: an
+        exception (a refused chunk, a signal) leaves nothing, not even part of a decrypted file.
+        """
+        if self.to_stdout:
+            raise UsageError(_("standard output is written by the command, not here"))
+        self.check()
+        if self.is_stream():
+            with through_writer(self.path) as handle:
+                size = produce(handle)
+        else:
+            with atomic_writer(self.path) as handle:
+                size = produce(handle)
+        return Written([self.path], size, sealed)
+
+    def is_stream(self) -> bool:
+        """Whether the output is written through, in place: a FIFO or a character device."""
+        return not self.to_stdout and _kind(Path(self.path)) == "stream"
 
 
 def sealed_name(path: str) -> str:

@@ -15,7 +15,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from simulator.errors import Problem, ScenarioError, SealError, ascii_number
 from simulator.files import FileProblem, read_bounded
-from simulator.seal import OVERHEAD, Passphrase, is_sealed, unseal
+from simulator.seal import Passphrase, is_sealed, sealed_size, unseal
 
 # Limits that keep a hostile file to a fraction of a second and a few MiB: the pure-Python
 # parser takes about 100 microseconds a value, and the bundled scenarios have under 400 lines
@@ -154,11 +154,11 @@ def read_text(
     the text and bytes returned are then the plaintext's. The flag says whether it was sealed.
     """
     try:
-        raw = read_bounded(path, MAX_FILE_BYTES + OVERHEAD, "a scenario file")
+        raw = read_bounded(path, sealed_size(MAX_FILE_BYTES), "a scenario file")
     except FileProblem as problem:
         raise ScenarioError([Problem(source, None, None, "", problem.reason)]) from None
     if is_sealed(raw):
-        if len(raw) > MAX_FILE_BYTES + OVERHEAD:
+        if len(raw) > sealed_size(MAX_FILE_BYTES):
             return decode_text(raw, source), raw, True  # refused for its size, before decryption
         try:
             raw = unseal(raw, passphrase if passphrase is not None else Passphrase())
