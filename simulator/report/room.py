@@ -23,6 +23,7 @@ from simulator.report.words import (
     mechanism_label,
     observer_phrase,
     percent,
+    rounding_step,
 )
 from simulator.teaching.exercise import FIRST_TURN_LIMIT, Combo, TurnResult
 from simulator.teaching.story import Story
@@ -30,6 +31,8 @@ from simulator.teaching.teams import Coupling, Room, RoomDebrief
 
 # What an arrest gives away: the room sees these; the rest is for the facilitator.
 ARREST_WAYS = ("device", "metadata", "interrogation", "content")
+# Hidden events shown to the facilitator per team and turn; the rest are counted.
+MAX_HIDDEN = 12
 
 
 def team_name(room: Room, k: int) -> str:
@@ -62,9 +65,16 @@ def intro(room: Room) -> str:
     lines.append(
         _fill(
             _(
-                "The run played is the one `exposure trace {scenario} --seed {trace}` tells, "
-                "with each team's choices."
+                "The town and its chances are those of `exposure trace {scenario} --seed "
+                "{trace}`: had every team played its first option every turn, this game would be "
+                "the run that command tells."
             ).format(scenario=s.name, trace=room.selection.trace_seed)
+            if room.selection.attempt == 0
+            else _(
+                "The town and its chances are those of `exposure trace {scenario} --seed "
+                "{trace}` (not of seed {seed}: the debrief says why): had every team played its "
+                "first option every turn, this game would be the run that command tells."
+            ).format(scenario=s.name, trace=room.selection.trace_seed, seed=room.seed)
         )
     )
     for k, team in enumerate(room.teams):
@@ -83,21 +93,23 @@ def intro(room: Room) -> str:
 
 
 def turn_header(room: Room) -> str:
+    """The turn, and which teams answer in it: every team still free, one line each."""
     turn = room.next_turn
-    return (
-        "\n".join(
-            [
-                "",
-                *_rule(
-                    _("Turn {n} of {total} — days {first} to {last}").format(
-                        n=turn.number, total=len(room.turns), first=turn.first, last=turn.last
-                    ),
-                    "=",
-                ),
-            ]
+    free = [str(k + 1) for k, out in enumerate(room.out) if not out]
+    lines = [
+        "",
+        *_rule(
+            _("Turn {n} of {total} — days {first} to {last}").format(
+                n=turn.number, total=len(room.turns), first=turn.first, last=turn.last
+            ),
+            "=",
+        ),
+    ]
+    if len(free) < len(room.teams):
+        lines.append(
+            _fill(_("Teams still free answer, in order: {teams}.").format(teams=", ".join(free)))
         )
-        + "\n"
-    )
+    return "\n".join(lines) + "\n"
 
 
 def team_menu(room: Room, k: int) -> str:
@@ -178,7 +190,9 @@ def coupling_text(room: Room, c: Coupling) -> str:
     if c.kind == "device":
         text = _("{target}'s number was on {source}'s seized phone.").format(**values)
     elif c.kind == "metadata":
-        text = _("The operator's call log linked {target} to {source}.").format(**values)
+        text = _("After {source}'s arrest, the operator's call log linked {target} to her.").format(
+            **values
+        )
     elif c.kind == "interrogation":
         text = _("{source} named {target} under interrogation.").format(**values)
     elif c.kind == "content":
@@ -213,6 +227,7 @@ def consequences(
             lines.append(_fill(_("Out of the game since the last turn.")))
             continue
         lines.append(_fill(_("You chose: {label}.").format(label=room.label(k, result.choice))))
+        persona = room.teams[k].label
         if result.did:
             did = "; ".join(
                 ngettext("{activity}: on {n} day", "{activity}: on {n} days", n).format(
@@ -222,7 +237,7 @@ def consequences(
                     result.did.items(), key=lambda kv: list(s.activities).index(kv[0])
                 )
             )
-            lines.append(_fill(_("What you did: {did}.").format(did=did)))
+            lines.append(_fill(_("What {persona} did: {did}.").format(persona=persona, did=did)))
         others = room.done_with(k, turn.first, turn.last)
         if others:
             by = {p: j for j, p in enumerate(room.personas)}
@@ -238,7 +253,23 @@ def consequences(
                     others.items(), key=lambda kv: list(s.activities).index(kv[0][1])
                 )
             )
-            lines.append(_fill(_("What others did with you: {done}.").format(done=done)))
+            lines.append(
+                _fill(
+                    _("What others did with {persona}: {done}.").format(persona=persona, done=done)
+                )
+            )
+        for j in room.partners(k):
+            day = room.exposed_day(j)
+            if day is not None and day <= turn.last and not result.exposed:
+                lines.append(
+                    _fill(
+                        _(
+                            "{other} has been out of the game since day {day}: nothing more "
+                            "passes between {persona} and her, but what her phone and the "
+                            "call log already hold still can."
+                        ).format(other=cap(room.teams[j].label), day=day, persona=persona)
+                    )
+                )
         for ev in result.seen:
             lines.append(
                 _fill(_("Day {day}: {text}").format(day=ev.day, text=event_text(story, ev)), "  ")
@@ -247,8 +278,9 @@ def consequences(
             lines.append(
                 _fill(
                     _(
-                        "Nothing happened that you could see. On day {day}, you are still free."
-                    ).format(day=turn.last)
+                        "Nothing happened that {persona} could see. On day {day}, {persona} is "
+                        "still free."
+                    ).format(persona=persona, day=turn.last)
                 )
             )
         if result.odds is not None:
@@ -257,7 +289,8 @@ def consequences(
                 _fill(
                     _(
                         "Over {runs} runs with every team's choices so far, {persona} is exposed "
-                        "by day {day} in {p} of runs ({interval})."
+                        "by day {day} in {p} of runs ({interval}), counting runs where it "
+                        "happened in an earlier turn."
                     ).format(
                         runs=result.odds.runs,
                         persona=room.teams[k].label,
@@ -269,11 +302,26 @@ def consequences(
             )
         if facilitator:
             lines.append(_("For the facilitator (hidden from the teams):"))
-            lines += [
-                _fill(_("Day {day}: {text}").format(day=ev.day, text=event_text(story, ev)), "  ")
+            own = [
+                ev
                 for ev in result.hidden
                 if ev.actor == room.personas[k] or room.personas[k] in ev.subjects
-            ][:12]
+            ]
+            lines += [
+                _fill(_("Day {day}: {text}").format(day=ev.day, text=event_text(story, ev)), "  ")
+                for ev in own[:MAX_HIDDEN]
+            ]
+            if len(own) > MAX_HIDDEN:
+                lines.append(
+                    _fill(
+                        ngettext(
+                            "… and {n} more event (`exposure trace` tells them all).",
+                            "… and {n} more events (`exposure trace` tells them all).",
+                            len(own) - MAX_HIDDEN,
+                        ).format(n=len(own) - MAX_HIDDEN),
+                        "  ",
+                    )
+                )
             if not result.exposed:
                 lines.append(
                     _fill(
@@ -288,7 +336,14 @@ def consequences(
                         "  ",
                     )
                 )
-    links = [c for c in room.links(turn.first, turn.last) if facilitator or c.kind in ARREST_WAYS]
+    # The room sees what an arrest gave away, and whatever brought another team's person to her
+    # own arrest in this turn; reports and names that only raised suspicion stay hidden.
+    taken = {k for k, r in enumerate(results) if r.exposed}
+    links = [
+        c
+        for c in room.links(turn.first, turn.last)
+        if facilitator or c.kind in ARREST_WAYS or c.target in taken
+    ]
     if links:
         lines += ["", *_rule(_("Between the teams"))]
         lines += [_fill(coupling_text(room, c), "  ") for c in links]
@@ -364,6 +419,7 @@ def debrief_text(room: Room, debrief: RoomDebrief) -> str:
     teams = len(room.teams)
     for k in range(teams):
         first = room.teams[k].labels[0]
+        assumed = _assumed(room, k, debrief)
         lines.append("")
         lines.append(
             _fill(
@@ -375,10 +431,11 @@ def debrief_text(room: Room, debrief: RoomDebrief) -> str:
         for j in range(teams):
             e = debrief.effects[k * teams + j]
             d = change(e.delta, e.ci95)
+            step = rounding_step(*e.ci95)
             values = {
                 "persona": room.teams[j].label,
-                "yours": percent(e.yours),
-                "instead": percent(e.instead),
+                "yours": _level(e.yours, step),
+                "instead": _level(e.instead, step),
                 "delta": d.value,
                 "interval": d.interval,
             }
@@ -395,8 +452,36 @@ def debrief_text(room: Room, debrief: RoomDebrief) -> str:
                     "({interval})."
                 ).format(**values)
             lines.append(_fill(cap(text), "  "))
+        if assumed:
+            lines.append(_fill(assumed, "  "))
     lines += ["", *_selection(room, debrief)]
     return "\n".join(lines) + "\n"
+
+
+def _level(p: float, step: float) -> str:
+    """A share exposed, rounded as finely as the change beside it (so that they add up)."""
+    rounded = round(p / step) * step if step >= 0.01 else p
+    return percent(p if p > 0 and rounded <= 0 else rounded)
+
+
+def _assumed(room: Room, k: int, debrief: RoomDebrief) -> str:
+    """What the comparison assumes of a team after its person's arrest in the played run."""
+    day = room.exposed_day(k)
+    if day is None or day > debrief.horizon:
+        return ""
+    arrested = next(t.number for t in room.turns if t.first <= day <= t.last)
+    last = next(t.number for t in room.turns if t.first <= debrief.horizon <= t.last)
+    if arrested >= last:
+        return ""
+    return _(
+        "{persona} was arrested in turn {turn} of this run; in the other runs her last choice, "
+        "“{label}”, is taken to go on to turn {last}."
+    ).format(
+        persona=cap(room.teams[k].label),
+        turn=arrested,
+        label=room.label(k, room.picks[arrested - 1][k]),
+        last=last,
+    )
 
 
 def recap(room: Room, k: int) -> str:
@@ -406,8 +491,10 @@ def recap(room: Room, k: int) -> str:
         for t, (team, p) in enumerate(zip(room.teams, room.picks[k]))
     )
     return (
-        _("Turn {n} (days {first} to {last}): {label}").format(
-            n=turn.number, first=turn.first, last=turn.last, label=picks
+        _fill(
+            _("Turn {n} (days {first} to {last}): {label}").format(
+                n=turn.number, first=turn.first, last=turn.last, label=picks
+            )
         )
         + "\n"
     )

@@ -421,8 +421,8 @@ def couplings(
         if a is None or b is None or a == b:
             continue
         target = personas[b]
-        if exposed[target] != NOT_EXPOSED and exposed[target] < rec.day:
-            continue  # already taken: nothing more to give away
+        if exposed[target] != NOT_EXPOSED and exposed[target] <= rec.day:
+            continue  # already taken (a reveal counts the day after): nothing more to give away
         if rec.kind == "reveal":
             out += [Coupling(rec.day, way, a, b, rec.mechanism) for way in rec.detail.split("+")]
             continue
@@ -614,10 +614,13 @@ class Room:
         return results
 
     def stories(self) -> list[Story]:
-        """The story of the run so far, told for each team's persona."""
+        """The story of the run so far, told for each team's persona; every team's persona is
+        called by the team's words for her ("the first source"), not by a pseudonym."""
         out = self._run.outcome()
-        return [
-            tell(
+        names = {p: t.label for t, p in zip(self.teams, self.personas)}
+        stories = []
+        for team, p in zip(self.teams, self.personas):
+            story = tell(
                 self.scenario,
                 out,
                 self.selection.trace_seed,
@@ -625,8 +628,35 @@ class Room:
                 horizon=max(self._run.day, 1),
                 person=p,
             )
-            for team, p in zip(self.teams, self.personas)
-        ]
+            people = {
+                k: dataclasses.replace(v, name=names[k]) if k in names else v
+                for k, v in story.people.items()
+            }
+            stories.append(dataclasses.replace(story, people=people, persona=people[p]))
+        return stories
+
+    def exposed_day(self, team: int) -> int | None:
+        """The day a team's persona was exposed in the played run, or None."""
+        day = int(self._run.outcome().exposed_day[self.personas[team]])
+        return None if day == NOT_EXPOSED else day
+
+    def partners(self, team: int) -> list[int]:
+        """The other teams whose persona did something with this team's, or this one with
+        theirs, so far in the played run."""
+        out = self._run.outcome()
+        assert out.records is not None
+        mine = self.personas[team]
+        by = {p: k for k, p in enumerate(self.personas)}
+        found: set[int] = set()
+        for rec in out.records:
+            if rec.kind != "activity":
+                continue
+            if rec.person == mine and rec.other in by:
+                found.add(by[rec.other])
+            elif rec.other == mine and rec.person in by:
+                found.add(by[rec.person])
+        found.discard(team)
+        return sorted(found)
 
     def done_with(self, team: int, first: int, last: int) -> dict[tuple[int, str], int]:
         """What others did with a team's persona in the played run, between two days."""
