@@ -110,3 +110,13 @@ def test_a_persons_thing_is_said_with_an_article_and_never_after_a_bracket():
     assert possessive("member 5", "phone") == "member 5's phone"
     assert possessive("host (a cousin)", "phone") == "the phone of the host (a cousin)"
     assert person_phrase("the reporting partner") == "the reporting partner"
+
+
+def test_an_interval_that_excludes_zero_is_never_printed_as_reaching_it():
+    """−8 to −0.3 points, not −8 to 0: a clear change must not read as a possible no change."""
+    from simulator.report.words import change_ends
+
+    assert change_ends((-0.08, -0.003)) == ("−8", "−0.3")
+    assert change_ends((0.002, 0.3)) == ("+0.2", "+30")
+    # An interval that does include no change keeps its plain ends.
+    assert change_ends((-0.08, 0.01)) == ("−8", "+1")

@@ -202,7 +202,18 @@ def change_ends(ci: tuple[float, float]) -> tuple[str, str]:
     lo, hi = ci
     step = rounding_step(lo, hi)
     low, high = _outward(lo, hi, step)
-    return numerals(_signed(max(low, -1.0), step)), numerals(_signed(min(high, 1.0), step))
+    # An interval that excludes no change is never printed as reaching 0: the end that rounds
+    # onto 0 is given as finely as it takes to stay on its side (−8 to −0.3, not −8 to 0).
+    low_step = high_step = step
+    for finer in (s for _w, s in _STEPS if s < step):
+        if lo > 0 >= low:
+            low_step, low = finer, math.floor(lo / finer + 1e-9) * finer
+        if hi < 0 <= high:
+            high_step, high = finer, math.ceil(hi / finer - 1e-9) * finer
+    return (
+        numerals(_signed(max(low, -1.0), low_step)),
+        numerals(_signed(min(high, 1.0), high_step)),
+    )
 
 
 def spread_values(
