@@ -227,3 +227,33 @@ def test_a_link_moved_face_to_face_keeps_its_call_log(border):
     to_source = np.isin(engine.pop.indices[links.edges], sources)
     assert np.allclose(links.metadata[to_source], s.channels["home_phone"].reveal.metadata)
     assert np.allclose(links.device[to_source], 0.0)
+
+
+def test_couplings_read_from_the_records(border):
+    """What passed between two personas, read from a run's records: each way a seizure named
+    the other, a report naming both counted once from whoever did the activity, and nothing
+    about a person already taken."""
+    from simulator.engine import Outcome
+    from simulator.records import Record
+    from simulator.teaching.teams import couplings
+
+    s = border.scenario
+    pop = Engine(s, 1, Streams(batch_seed(1, 0))).pop
+    partner, source = 0, 1
+    exposed = np.full(pop.size, -1, dtype=np.int32)
+    exposed[partner] = 50
+    records = [
+        # the leader reports the partner's visit: one record for each person it names
+        Record(10, "report", "leader", partner, -1, "meet_source", 0.5),
+        Record(10, "report", "leader", source, partner, "meet_source", 0.5),
+        Record(50, "reveal", "home_phone", partner, source, "device+interrogation"),
+        # the source's own phone names the partner after the partner was taken: nothing to tell
+        Record(60, "reveal", "home_phone", source, partner, "device"),
+    ]
+    out = Outcome(pop, exposed, np.zeros(pop.size, dtype=np.int16), records)
+    found = couplings(s, out, [partner, source], ["reporting_partner", "source"])
+    assert [(c.day, c.kind, c.source, c.target) for c in found] == [
+        (10, "report", 0, 1),
+        (50, "device", 0, 1),
+        (50, "interrogation", 0, 1),
+    ]

@@ -203,6 +203,10 @@ def coupling_text(room: Room, c: Coupling) -> str:
             activity=s.activity_label(c.detail),
             **values,
         )
+    elif c.kind == "registration":
+        text = _("{source}'s registered stay ({activity}) put {target} on record too.").format(
+            activity=s.activity_label(c.detail), **values
+        )
     elif c.kind == "named":
         text = _("{observer} heard {target}'s name on a call {source} made.").format(
             observer=observer_phrase(s, c.mechanism), **values

@@ -61,7 +61,7 @@ from simulator.teaching.exercise import (
 from simulator.teaching.story import Story, tell
 
 # Kinds of record through which one persona's conduct reaches another's.
-COUPLING_KINDS = ("reveal", "report", "named", "find")
+COUPLING_KINDS = ("reveal", "report", "registration", "named", "find")
 
 
 # ------------------------------------------------------------------ what a team may change
@@ -395,7 +395,8 @@ class Coupling:
     """One way one team's persona reached another's in the played run."""
 
     day: int
-    kind: str  # "device", "metadata", "interrogation", "content", "report", "named", "find"
+    kind: str  # "device", "metadata", "interrogation", "content", "report", "registration",
+    # "named" or "find"
     source: int  # team index whose conduct (phone, call, visit, home) it came through
     target: int  # team index it reached
     mechanism: str  # channel, observer or check
@@ -426,8 +427,8 @@ def couplings(
         if rec.kind == "reveal":
             out += [Coupling(rec.day, way, a, b, rec.mechanism) for way in rec.detail.split("+")]
             continue
-        if rec.kind == "report":
-            key = (rec.day, rec.mechanism, rec.detail, frozenset((a, b)))
+        if rec.kind in ("report", "registration"):
+            key = (rec.day, rec.kind + rec.mechanism, rec.detail, frozenset((a, b)))
             if key in seen:
                 continue
             seen.add(key)
