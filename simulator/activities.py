@@ -147,7 +147,7 @@ def _links_to(scenario: Scenario, pop: Population, role: str, channel: int) -> n
     if channel != NO_CHANNEL:
         keep &= pop.edge_channel == channel
     if role != ANY_CONTACT:
-        keep &= pop.role[pop.indices] == scenario.role_names.index(role)
+        keep &= pop.edge_role() == scenario.role_names.index(role)
     return keep
 
 

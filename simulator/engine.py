@@ -336,29 +336,48 @@ class Engine:
             notice=notice,
             multiplier=campaign_multipliers(self.s, name),
         )
-        residents = self.pop.role == self.s.role_names.index(RESIDENT)
+        if spec.kind not in ("leader", "informant"):
+            return plan
+        # Where the observers stand follows from the town and the placement's own stream alone:
+        # variants sharing a population share it (`Population.derived`), without a draw.
+        resident = self.s.role_names.index(RESIDENT)
+        seed = self.stream.seed
+        key = (
+            "placement",
+            name,
+            seed.entropy,
+            tuple(seed.spawn_key),
+            spec.kind,
+            spec.count_per_unit,
+            spec.density,
+            resident,
+        )
         if spec.kind == "leader":
-            plan.leaders = self._place_per_unit(residents, spec.count_per_unit, name)
-            plan.attention = self.attention
-        elif spec.kind == "informant":
-            if spec.density is not None:
-                informant = residents & (
-                    self.stream(f"placement:{name}").random(self.n) < spec.density
-                )
-            else:
-                informant = np.zeros(self.n, dtype=bool)
-                placed = self._place_per_unit(residents, spec.count_per_unit, name)
-                informant[placed[placed >= 0]] = True
-            # How many informants each person is linked to (their watchers).
-            # An informant watches the homes of the people linked to her, but not her own
-            # household's: she does not inform on the people she lives with.
-            watched = informant[self.pop.indices] & (
-                self.pop.household[self.edge_source] != self.pop.household[self.pop.indices]
+            plan.leaders = self.pop.derived(
+                key,
+                lambda: self._place_per_unit(self.pop.role == resident, spec.count_per_unit, name),
             )
-            plan.informant_links = np.bincount(self.edge_source[watched], minlength=self.n).astype(
-                np.int64
+            plan.attention = self.attention
+        else:
+            plan.informant_links = self.pop.derived(
+                key, lambda: self._informant_links(spec, name, self.pop.role == resident)
             )
         return plan
+
+    def _informant_links(self, spec: Observer, name: str, residents: np.ndarray) -> np.ndarray:
+        """How many informants each person is linked to (their watchers)."""
+        if spec.density is not None:
+            informant = residents & (self.stream(f"placement:{name}").random(self.n) < spec.density)
+        else:
+            informant = np.zeros(self.n, dtype=bool)
+            placed = self._place_per_unit(residents, spec.count_per_unit, name)
+            informant[placed[placed >= 0]] = True
+        # An informant watches the homes of the people linked to her, but not her own
+        # household's: she does not inform on the people she lives with.
+        watched = informant[self.pop.indices] & (
+            self.pop.household[self.edge_source] != self.pop.household[self.pop.indices]
+        )
+        return np.bincount(self.edge_source[watched], minlength=self.n).astype(np.int64)
 
     def _place_per_unit(self, eligible: np.ndarray, per_unit: int, name: str) -> np.ndarray:
         """Choose up to `per_unit` eligible people in every unit (-1 where a unit has too few)."""
