@@ -628,7 +628,11 @@ class Engine:
     def _do_activity(self, index: int, t: int, day: _Day, drawn: _Drawn, key: str) -> _Events:
         act = self.activities[index]
         actor, partner, edge = drawn.actor, drawn.partner, drawn.edge
-        registered = self.stream.uniform(f"register:{key}", t, actor) < act.registers
+        registered = (
+            self.stream.uniform(f"register:{key}", t, actor) < act.registers
+            if act.registers > 0.0
+            else np.zeros(actor.size, dtype=bool)  # a uniform number is never below 0
+        )
         if edge is not None and self.last_message is not None and act.channel != NO_CHANNEL:
             mark_crossed(self.last_message, self.pop, edge, t)
             if self.counts_messages:

@@ -276,6 +276,12 @@ class Streams:
         if candidates.size == 0:
             return candidates[:0]
         if coupled:
+            # A uniform number lies in [0, 1): at p <= 0 nobody is picked and at p >= 1 everybody
+            # is, with no need to draw (the numbers are counter-based: skipping them moves none).
+            if p <= 0.0:
+                return candidates[:0]
+            if p >= 1.0:
+                return candidates.copy()
             return candidates[self.uniform(purpose, t, candidates) < p]
         rng = self(purpose)
         if p <= 0.0:
