@@ -628,11 +628,7 @@ class Engine:
     def _do_activity(self, index: int, t: int, day: _Day, drawn: _Drawn, key: str) -> _Events:
         act = self.activities[index]
         actor, partner, edge = drawn.actor, drawn.partner, drawn.edge
-        registered = (
-            self.stream.uniform(f"register:{key}", t, actor) < act.registers
-            if act.registers > 0.0
-            else np.zeros(actor.size, dtype=bool)  # a uniform number is never below 0
-        )
+        registered = self.stream.below(f"register:{key}", t, actor, act.registers)
         if edge is not None and self.last_message is not None and act.channel != NO_CHANNEL:
             mark_crossed(self.last_message, self.pop, edge, t)
             if self.counts_messages:
@@ -826,14 +822,14 @@ class Engine:
             ):
                 continue
             purpose = f"{obs.name}:{act.name}"
-            heard = ev.actor[self.stream.uniform(f"overhear:{purpose}", t, ev.actor) < listen]
+            heard = ev.actor[self.stream.below(f"overhear:{purpose}", t, ev.actor, listen)]
             if spec.voice > 0.0 and heard.size:
-                known = heard[self.stream.uniform(f"voice:{purpose}", t, heard) < spec.voice]
+                known = heard[self.stream.below(f"voice:{purpose}", t, heard, spec.voice)]
                 self.recorder.overheard(t, obs.name, act.name, "voice", known, None, obs.weight)
                 self._add(known, obs.weight, obs.mechanism, day)
             if names and heard.size:
                 caller, link = named_today(act, self.stream, t, heard)
-                traced = self.stream.uniform(f"name_traced:{purpose}", t, caller) < spec.names
+                traced = self.stream.below(f"name_traced:{purpose}", t, caller, spec.names)
                 caller, named = caller[traced], self.pop.indices[link[traced]].astype(np.int64)
                 alive = self.active[named]
                 caller, named = caller[alive], named[alive]
@@ -1104,7 +1100,7 @@ class Engine:
         for state, p in chk.finds:
             present = self.state_until[state, inspected] >= t
             here = inspected[present]
-            hit = self.stream.uniform(f"{purpose}:{chk.name}:{state}", t, here) < p
+            hit = self.stream.below(f"{purpose}:{chk.name}:{state}", t, here, p)
             found = here[hit]
             if found.size == 0:
                 continue
@@ -1169,7 +1165,7 @@ class Engine:
         nothing = (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64))
         if people.size == 0 or rules.on_device.size == 0:
             return nothing
-        unlocked = self.stream.uniform("unlock", t, people) < self.s.adversary.unlock
+        unlocked = self.stream.below("unlock", t, people, self.s.adversary.unlock)
         self.recorder.seized(t, people, unlocked)
         links = self.link_reveals(people, t, unlocked)
         if links.edges.size == 0:

@@ -10,6 +10,7 @@ checks that no two uses and no two purposes of a scenario can ever draw the same
 
 from __future__ import annotations
 
+import math
 import zlib
 from dataclasses import dataclass
 
@@ -197,12 +198,12 @@ _U_30, _U_27, _U_31, _U_11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uin
 _UNIT = 1.0 / (1 << 53)
 
 
-def _uniform(ids: np.ndarray, salt: int) -> np.ndarray:
-    """`_mix(ids * _ODD + salt) >> 11` as a float in [0, 1), worked in place.
+def _mixed(ids: np.ndarray, salt: int) -> np.ndarray:
+    """`_mix(ids * _ODD + salt)`, worked in place.
 
     The same wrapping arithmetic as `_mix`, on one array and one scratch array instead of a new
     array per operation; the golden-ratio step of the finaliser is folded into the salt (addition
-    modulo 2**64 is associative). tests/test_streams.py holds both equal.
+    modulo 2**64 is associative). tests/test_streams.py holds the numbers equal.
     """
     z = ids.astype(np.uint64)  # a copy: the ids are not changed
     z *= _U_ODD
@@ -215,6 +216,12 @@ def _uniform(ids: np.ndarray, salt: int) -> np.ndarray:
     z *= _U_M2
     np.right_shift(z, _U_31, out=scratch)
     z ^= scratch
+    return z
+
+
+def _uniform(ids: np.ndarray, salt: int) -> np.ndarray:
+    """The top 53 bits of `_mixed` as a float in [0, 1)."""
+    z = _mixed(ids, salt)
     z >>= _U_11
     out = z.astype(np.float64)
     out *= _UNIT
@@ -256,6 +263,23 @@ class Streams:
             key = self.key(purpose)
         return _uniform(ids, _mix_int((key + day * _GOLDEN) & _MASK64))
 
+    def below(self, purpose: str, day: int, ids: np.ndarray, p: float) -> np.ndarray:
+        """`uniform(purpose, day, ids) < p` for one chance p, without making the floats.
+
+        The uniform is x / 2**53 for the integer x = z >> 11 of the mixed counter z, and
+        x / 2**53 < p exactly when z < ceil(p * 2**53) * 2**11 (p * 2**53 is exact in binary
+        floating point): the same answer in fewer passes over the people.
+        """
+        if ids.size == 0 or not p > 0.0:  # a uniform is never below 0 (nor below NaN)
+            return np.zeros(ids.shape, dtype=bool)
+        if p >= 1.0:
+            return np.ones(ids.shape, dtype=bool)
+        key = self._keys.get(purpose)
+        if key is None:
+            key = self.key(purpose)
+        limit = math.ceil(p * float(1 << 53)) << 11  # below 2**64, as p < 1
+        return _mixed(ids, _mix_int((key + day * _GOLDEN) & _MASK64)) < np.uint64(limit)
+
     def __call__(self, purpose: str) -> np.random.Generator:
         """The generator for one purpose, e.g. "population" or "activity:call_abroad"."""
         rng = self._streams.get(purpose)
@@ -282,7 +306,7 @@ class Streams:
                 return candidates[:0]
             if p >= 1.0:
                 return candidates.copy()
-            return candidates[self.uniform(purpose, t, candidates) < p]
+            return candidates[self.below(purpose, t, candidates, p)]
         rng = self(purpose)
         if p <= 0.0:
             return candidates[:0]

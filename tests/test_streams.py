@@ -163,3 +163,17 @@ def test_uniform_numbers_are_splitmix64_of_the_counter_as_written(seed):
         assert got.dtype == np.float64 and got.tolist() == want
         assert s.uniform(purpose, day, ids.astype(np.int32)[:50]).tolist() == want[:50]
     assert s.uniform("reveal", 3, ids[:0]).shape == (0,)
+
+
+def test_below_is_uniform_below_the_chance_at_every_edge():
+    """Streams.below compares integers instead of making floats: it must agree exactly, also at
+    chances that are exactly a possible uniform and one step either side of one."""
+    s = Streams(streams.batch_seed(11, 0))
+    ids = np.arange(200_000, dtype=np.int64)
+    u = s.uniform("activity:x", 4, ids)
+    exact = [float(v) for v in u[:50]]  # chances equal to drawn numbers
+    nudged = [float(np.nextafter(v, side)) for v in exact[:20] for side in (0.0, 1.0)]
+    chances = [0.0, -0.5, 1.0, 1.5, float("nan"), 2**-53, 1 - 2**-53, 0.001, 0.3, 0.5, 0.999]
+    for p in chances + exact + nudged + [np.float64(0.25)]:
+        assert np.array_equal(s.below("activity:x", 4, ids, p), u < p), p
+    assert s.below("activity:x", 4, ids[:0], 0.5).shape == (0,)
