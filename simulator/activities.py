@@ -149,7 +149,7 @@ def _links_to(scenario: Scenario, pop: Population, role: str, channel: int) -> n
     if channel != NO_CHANNEL:
         keep &= pop.edge_channel == channel
     if role != ANY_CONTACT:
-        keep &= pop.role[pop.indices] == scenario.role_names.index(role)
+        keep &= pop.edge_role() == scenario.role_names.index(role)
     return keep
 
 
@@ -175,9 +175,7 @@ def named_today(
     if plan.named_count is None or plan.named_start is None or plan.named_edges is None:
         return actor[:0], actor[:0]
     count = plan.named_count[actor]
-    spoken = (count > 0) & (
-        streams.uniform(f"name_spoken:{plan.name}", t, actor) < plan.names_chance
-    )
+    spoken = (count > 0) & (streams.below(f"name_spoken:{plan.name}", t, actor, plan.names_chance))
     actor, count = actor[spoken], count[spoken]
     u = streams.uniform(f"name_picked:{plan.name}", t, actor)
     pick = plan.named_start[actor] + (u * count).astype(np.int64)
@@ -239,9 +237,7 @@ def moved_today(
     moved = pop.edge_channel[edges] != plan.channel
     becomes = np.zeros(moved.size, dtype=bool)
     if moved.any():
-        becomes[moved] = (
-            streams.uniform(f"off_channel:{plan.name}", t, actor[moved]) < plan.off_share
-        )
+        becomes[moved] = streams.below(f"off_channel:{plan.name}", t, actor[moved], plan.off_share)
     return moved, becomes
 
 

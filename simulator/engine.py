@@ -386,29 +386,48 @@ class Engine:
             notice=notice,
             multiplier=campaign_multipliers(self.s, name),
         )
-        residents = self.pop.role == self.s.role_names.index(RESIDENT)
+        if spec.kind not in ("leader", "informant"):
+            return plan
+        # Where the observers stand follows from the town and the placement's own stream alone:
+        # variants sharing a population share it (`Population.derived`), without a draw.
+        resident = self.s.role_names.index(RESIDENT)
+        seed = self.stream.seed
+        key = (
+            "placement",
+            name,
+            seed.entropy,
+            tuple(seed.spawn_key),
+            spec.kind,
+            spec.count_per_unit,
+            spec.density,
+            resident,
+        )
         if spec.kind == "leader":
-            plan.leaders = self._place_per_unit(residents, spec.count_per_unit, name)
-            plan.attention = self.attention
-        elif spec.kind == "informant":
-            if spec.density is not None:
-                informant = residents & (
-                    self.stream(f"placement:{name}").random(self.n) < spec.density
-                )
-            else:
-                informant = np.zeros(self.n, dtype=bool)
-                placed = self._place_per_unit(residents, spec.count_per_unit, name)
-                informant[placed[placed >= 0]] = True
-            # How many informants each person is linked to (their watchers).
-            # An informant watches the homes of the people linked to her, but not her own
-            # household's: she does not inform on the people she lives with.
-            watched = informant[self.pop.indices] & (
-                self.pop.household[self.edge_source] != self.pop.household[self.pop.indices]
+            plan.leaders = self.pop.derived(
+                key,
+                lambda: self._place_per_unit(self.pop.role == resident, spec.count_per_unit, name),
             )
-            plan.informant_links = np.bincount(self.edge_source[watched], minlength=self.n).astype(
-                np.int64
+            plan.attention = self.attention
+        else:
+            plan.informant_links = self.pop.derived(
+                key, lambda: self._informant_links(spec, name, self.pop.role == resident)
             )
         return plan
+
+    def _informant_links(self, spec: Observer, name: str, residents: np.ndarray) -> np.ndarray:
+        """How many informants each person is linked to (their watchers)."""
+        if spec.density is not None:
+            informant = residents & (self.stream(f"placement:{name}").random(self.n) < spec.density)
+        else:
+            informant = np.zeros(self.n, dtype=bool)
+            placed = self._place_per_unit(residents, spec.count_per_unit, name)
+            informant[placed[placed >= 0]] = True
+        # An informant watches the homes of the people linked to her, but not her own
+        # household's: she does not inform on the people she lives with.
+        watched = informant[self.pop.indices] & (
+            self.pop.household[self.edge_source] != self.pop.household[self.pop.indices]
+        )
+        return np.bincount(self.edge_source[watched], minlength=self.n).astype(np.int64)
 
     def _place_per_unit(self, eligible: np.ndarray, per_unit: int, name: str) -> np.ndarray:
         """Choose up to `per_unit` eligible people in every unit (-1 where a unit has too few)."""
@@ -671,7 +690,7 @@ class Engine:
     def _do_activity(self, index: int, t: int, day: _Day, drawn: _Drawn, key: str) -> _Events:
         act = self.activities[index]
         actor, partner, edge = drawn.actor, drawn.partner, drawn.edge
-        registered = self.stream.uniform(f"register:{key}", t, actor) < act.registers
+        registered = self.stream.below(f"register:{key}", t, actor, act.registers)
         if edge is not None and self.last_message is not None and act.channel != NO_CHANNEL:
             mark_crossed(self.last_message, self.pop, edge, t)
             assert self.logged_on is not None
@@ -868,14 +887,14 @@ class Engine:
             ):
                 continue
             purpose = f"{obs.name}:{act.name}"
-            heard = ev.actor[self.stream.uniform(f"overhear:{purpose}", t, ev.actor) < listen]
+            heard = ev.actor[self.stream.below(f"overhear:{purpose}", t, ev.actor, listen)]
             if spec.voice > 0.0 and heard.size:
-                known = heard[self.stream.uniform(f"voice:{purpose}", t, heard) < spec.voice]
+                known = heard[self.stream.below(f"voice:{purpose}", t, heard, spec.voice)]
                 self.recorder.overheard(t, obs.name, act.name, "voice", known, None, obs.weight)
                 self._add(known, obs.weight, obs.mechanism, day)
             if names and heard.size:
                 caller, link = named_today(act, self.stream, t, heard)
-                traced = self.stream.uniform(f"name_traced:{purpose}", t, caller) < spec.names
+                traced = self.stream.below(f"name_traced:{purpose}", t, caller, spec.names)
                 caller, named = caller[traced], self.pop.indices[link[traced]].astype(np.int64)
                 alive = self.active[named]
                 caller, named = caller[alive], named[alive]
@@ -1146,12 +1165,13 @@ class Engine:
         for state, p in chk.finds:
             present = self.state_until[state, inspected] >= t
             here = inspected[present]
-            chance: float | np.ndarray = p
             if chk.personal:
                 chance = np.full(here.size, p)
                 for people, table in chk.personal:
                     chance[np.isin(here, people)] = table[state]
-            hit = self.stream.uniform(f"{purpose}:{chk.name}:{state}", t, here) < chance
+                hit = self.stream.uniform(f"{purpose}:{chk.name}:{state}", t, here) < chance
+            else:
+                hit = self.stream.below(f"{purpose}:{chk.name}:{state}", t, here, p)
             found = here[hit]
             if found.size == 0:
                 continue
@@ -1216,7 +1236,11 @@ class Engine:
         nothing = (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64))
         if people.size == 0 or rules.on_device.size == 0:
             return nothing
-        unlocked = self.stream.uniform("unlock", t, people) < self.unlock_chance(people)
+        chance = self.unlock_chance(people)
+        if isinstance(chance, float):
+            unlocked = self.stream.below("unlock", t, people, chance)
+        else:
+            unlocked = self.stream.uniform("unlock", t, people) < chance
         self.recorder.seized(t, people, unlocked)
         links = self.link_reveals(people, t, unlocked)
         if links.edges.size == 0:

@@ -7,6 +7,7 @@ households, units or links.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
 import numpy as np
@@ -51,9 +52,30 @@ class Population:
         """Units in the batch."""
         return int(self.unit_start.size - 1)
 
+    def derived(self, key: Hashable, make: Callable[[], np.ndarray]) -> np.ndarray:
+        """An array worked out from this population (and what `key` names), made once.
+
+        Engines of several variants share one population (see runner.run_variants_batch) and
+        would otherwise work out the same arrays again for each; the array is read-only, so no
+        engine can change what another uses.
+        """
+        memo: dict[Hashable, np.ndarray] = self.__dict__.setdefault("_derived", {})
+        value = memo.get(key)
+        if value is None:
+            value = memo[key] = make()
+            value.setflags(write=False)
+        return value
+
     def edge_source(self) -> np.ndarray:
-        """The person each link position belongs to (int32[E])."""
-        return np.repeat(np.arange(self.size, dtype=np.int32), np.diff(self.indptr))
+        """The person each link position belongs to (int32[E], read-only)."""
+        return self.derived(
+            "edge_source",
+            lambda: np.repeat(np.arange(self.size, dtype=np.int32), np.diff(self.indptr)),
+        )
+
+    def edge_role(self) -> np.ndarray:
+        """The role of the person at the other end of each link position (read-only)."""
+        return self.derived("edge_role", lambda: self.role[self.indices])
 
 
 def _stochastic_round(rng: np.random.Generator, x: np.ndarray) -> np.ndarray:

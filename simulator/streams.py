@@ -10,6 +10,7 @@ checks that no two uses and no two purposes of a scenario can ever draw the same
 
 from __future__ import annotations
 
+import math
 import zlib
 from dataclasses import dataclass
 
@@ -190,6 +191,43 @@ def _mix(z: np.ndarray) -> np.ndarray:
     return z ^ (z >> np.uint64(31))
 
 
+_U_ODD = np.uint64(_ODD)
+_U_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_U_M2 = np.uint64(0x94D049BB133111EB)
+_U_30, _U_27, _U_31, _U_11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
+_UNIT = 1.0 / (1 << 53)
+
+
+def _mixed(ids: np.ndarray, salt: int) -> np.ndarray:
+    """`_mix(ids * _ODD + salt)`, worked in place.
+
+    The same wrapping arithmetic as `_mix`, on one array and one scratch array instead of a new
+    array per operation; the golden-ratio step of the finaliser is folded into the salt (addition
+    modulo 2**64 is associative). tests/test_streams.py holds the numbers equal.
+    """
+    z = ids.astype(np.uint64)  # a copy: the ids are not changed
+    z *= _U_ODD
+    z += np.uint64((salt + _GOLDEN) & _MASK64)
+    scratch = np.right_shift(z, _U_30)
+    z ^= scratch
+    z *= _U_M1
+    np.right_shift(z, _U_27, out=scratch)
+    z ^= scratch
+    z *= _U_M2
+    np.right_shift(z, _U_31, out=scratch)
+    z ^= scratch
+    return z
+
+
+def _uniform(ids: np.ndarray, salt: int) -> np.ndarray:
+    """The top 53 bits of `_mixed` as a float in [0, 1)."""
+    z = _mixed(ids, salt)
+    z >>= _U_11
+    out = z.astype(np.float64)
+    out *= _UNIT
+    return out
+
+
 class Streams:
     """Random numbers by purpose, all derived from one seed sequence.
 
@@ -218,9 +256,29 @@ class Streams:
 
     def uniform(self, purpose: str, day: int, ids: np.ndarray) -> np.ndarray:
         """One uniform number in [0, 1) per id, fixed by (purpose, day, id)."""
-        salt = _mix_int((self.key(purpose) + day * _GOLDEN) & _MASK64)
-        z = ids.astype(np.uint64) * np.uint64(_ODD) + np.uint64(salt)
-        return (_mix(z) >> np.uint64(11)).astype(np.float64) * (1.0 / (1 << 53))
+        if ids.size == 0:
+            return np.zeros(ids.shape, dtype=np.float64)
+        key = self._keys.get(purpose)
+        if key is None:
+            key = self.key(purpose)
+        return _uniform(ids, _mix_int((key + day * _GOLDEN) & _MASK64))
+
+    def below(self, purpose: str, day: int, ids: np.ndarray, p: float) -> np.ndarray:
+        """`uniform(purpose, day, ids) < p` for one chance p, without making the floats.
+
+        The uniform is x / 2**53 for the integer x = z >> 11 of the mixed counter z, and
+        x / 2**53 < p exactly when z < ceil(p * 2**53) * 2**11 (p * 2**53 is exact in binary
+        floating point): the same answer in fewer passes over the people.
+        """
+        if ids.size == 0 or not p > 0.0:  # a uniform is never below 0 (nor below NaN)
+            return np.zeros(ids.shape, dtype=bool)
+        if p >= 1.0:
+            return np.ones(ids.shape, dtype=bool)
+        key = self._keys.get(purpose)
+        if key is None:
+            key = self.key(purpose)
+        limit = math.ceil(p * float(1 << 53)) << 11  # below 2**64, as p < 1
+        return _mixed(ids, _mix_int((key + day * _GOLDEN) & _MASK64)) < np.uint64(limit)
 
     def __call__(self, purpose: str) -> np.random.Generator:
         """The generator for one purpose, e.g. "population" or "activity:call_abroad"."""
@@ -242,7 +300,13 @@ class Streams:
         if candidates.size == 0:
             return candidates[:0]
         if coupled:
-            return candidates[self.uniform(purpose, t, candidates) < p]
+            # A uniform number lies in [0, 1): at p <= 0 nobody is picked and at p >= 1 everybody
+            # is, with no need to draw (the numbers are counter-based: skipping them moves none).
+            if p <= 0.0:
+                return candidates[:0]
+            if p >= 1.0:
+                return candidates.copy()
+            return candidates[self.below(purpose, t, candidates, p)]
         rng = self(purpose)
         if p <= 0.0:
             return candidates[:0]

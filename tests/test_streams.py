@@ -135,5 +135,45 @@ def test_the_simulator_asks_only_for_registered_purposes(name, monkeypatch):
     simulate(scenario, 2, 3, record=True)
     if message_channels(scenario):
         simulate_messaging(scenario, 3, days=10)
-    assert {"population", "activity:" + next(iter(scenario.activities))} <= asked
+    # An activity done every day (or never) needs no draw: the first one done by chance is asked.
+    drawn = next(n for n, a in scenario.activities.items() if 0.0 < a.daily < 1.0)
+    assert {"population", "activity:" + drawn} <= asked
     assert asked <= purposes(scenario), sorted(asked - purposes(scenario))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_uniform_numbers_are_splitmix64_of_the_counter_as_written(seed):
+    """Streams.uniform works in place for speed; its numbers stay SplitMix64's, written out."""
+    mask = (1 << 64) - 1
+
+    def mix(z: int) -> int:
+        z = (z + 0x9E3779B97F4A7C15) & mask
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & mask
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
+        return z ^ (z >> 31)
+
+    s = Streams(streams.batch_seed(seed, 3))
+    ids = np.concatenate(
+        [np.arange(50), np.random.default_rng(seed % 2**32).integers(-(2**40), 2**62, 200)]
+    )
+    for purpose, day in [("activity:call", 1), ("reveal", 365), ("unlock", 0)]:
+        salt = mix((s.key(purpose) + day * 0x9E3779B97F4A7C15) & mask)
+        want = [(mix((int(i) * 0xD1B54A32D192ED03 + salt) & mask) >> 11) / 2**53 for i in ids]
+        got = s.uniform(purpose, day, ids)
+        assert got.dtype == np.float64 and got.tolist() == want
+        assert s.uniform(purpose, day, ids.astype(np.int32)[:50]).tolist() == want[:50]
+    assert s.uniform("reveal", 3, ids[:0]).shape == (0,)
+
+
+def test_below_is_uniform_below_the_chance_at_every_edge():
+    """Streams.below compares integers instead of making floats: it must agree exactly, also at
+    chances that are exactly a possible uniform and one step either side of one."""
+    s = Streams(streams.batch_seed(11, 0))
+    ids = np.arange(200_000, dtype=np.int64)
+    u = s.uniform("activity:x", 4, ids)
+    exact = [float(v) for v in u[:50]]  # chances equal to drawn numbers
+    nudged = [float(np.nextafter(v, side)) for v in exact[:20] for side in (0.0, 1.0)]
+    chances = [0.0, -0.5, 1.0, 1.5, float("nan"), 2**-53, 1 - 2**-53, 0.001, 0.3, 0.5, 0.999]
+    for p in chances + exact + nudged + [np.float64(0.25)]:
+        assert np.array_equal(s.below("activity:x", 4, ids, p), u < p), p
+    assert s.below("activity:x", 4, ids[:0], 0.5).shape == (0,)
