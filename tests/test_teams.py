@@ -247,6 +247,8 @@ def test_couplings_read_from_the_records(border):
         Record(10, "report", "leader", partner, -1, "meet_source", 0.5),
         Record(10, "report", "leader", source, partner, "meet_source", 0.5),
         Record(50, "reveal", "home_phone", partner, source, "device+interrogation"),
+        # a name heard on her call the day the partner is taken may be what took her: told
+        Record(50, "named", "df", partner, source, "call_abroad"),
         # the source's own phone names the partner after the partner was taken: nothing to tell
         Record(60, "reveal", "home_phone", source, partner, "device"),
     ]
@@ -256,4 +258,5 @@ def test_couplings_read_from_the_records(border):
         (10, "report", 0, 1),
         (50, "device", 0, 1),
         (50, "interrogation", 0, 1),
+        (50, "named", 1, 0),
     ]

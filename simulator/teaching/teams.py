@@ -421,9 +421,12 @@ def couplings(
             a, b = team.get(rec.person), team.get(rec.other)
         if a is None or b is None or a == b:
             continue
-        target = personas[b]
-        if exposed[target] != NOT_EXPOSED and exposed[target] <= rec.day:
-            continue  # already taken (a reveal counts the day after): nothing more to give away
+        # Nothing more to give away about someone already taken: a reveal counts the day after
+        # it, so one on her day of arrest came too late; anything else that day may be its cause.
+        taken = exposed[personas[b]]
+        late = rec.day >= taken if rec.kind == "reveal" else rec.day > taken
+        if taken != NOT_EXPOSED and late:
+            continue
         if rec.kind == "reveal":
             out += [Coupling(rec.day, way, a, b, rec.mechanism) for way in rec.detail.split("+")]
             continue
