@@ -289,19 +289,25 @@ def consequences(
             )
         if result.odds is not None:
             odds = figure(result.odds.share, result.odds.ci95)
+            values = {
+                "runs": result.odds.runs,
+                "persona": room.teams[k].label,
+                "day": turn.last,
+                "p": odds.value,
+                "interval": odds.interval,
+            }
             lines.append(
                 _fill(
                     _(
                         "Over {runs} runs with every team's choices so far, {persona} is exposed "
+                        "by day {day} in {p} of runs ({interval})."
+                    ).format(**values)
+                    if turn.number == 1
+                    else _(
+                        "Over {runs} runs with every team's choices so far, {persona} is exposed "
                         "by day {day} in {p} of runs ({interval}), counting runs where it "
                         "happened in an earlier turn."
-                    ).format(
-                        runs=result.odds.runs,
-                        persona=room.teams[k].label,
-                        day=turn.last,
-                        p=odds.value,
-                        interval=odds.interval,
-                    )
+                    ).format(**values)
                 )
             )
         if facilitator:
