@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from simulator.analysis.results import proportion_interval
 from simulator.errors import UsageError
 from simulator.i18n import _, ngettext
 from simulator.report.exercise import _fill, _rule, parse_choice
@@ -23,7 +24,6 @@ from simulator.report.words import (
     mechanism_label,
     observer_phrase,
     percent,
-    rounding_step,
 )
 from simulator.teaching.exercise import FIRST_TURN_LIMIT, Combo, TurnResult
 from simulator.teaching.story import Story
@@ -118,6 +118,18 @@ def team_menu(room: Room, k: int) -> str:
     turn = room.next_turn
     lines = ["", *_rule(team_name(room, k))]
     situation = team.situations[turn.number - 1] if turn.number <= len(team.situations) else ""
+    for j in room.partners(k):
+        day = room.exposed_day(j)
+        if day is not None:
+            lines += [
+                _fill(
+                    _(
+                        "In this run {other} was arrested on day {day}. Your choice still counts "
+                        "in the odds, over the runs in which she is free."
+                    ).format(other=room.teams[j].label, day=day)
+                ),
+                "",
+            ]
     if situation.strip():
         lines += [_fill(situation.strip()), ""]
     for n, (index, label, description) in enumerate(
@@ -228,7 +240,15 @@ def consequences(
     for k, (result, story) in enumerate(zip(results, stories)):
         lines += ["", *_rule(team_name(room, k))]
         if result.turn.number > 1 and room.results[-2][k].exposed:
-            lines.append(_fill(_("Out of the game since the last turn.")))
+            day = room.exposed_day(k)
+            arrested = next(t.number for t in room.turns if day is not None and day <= t.last)
+            lines.append(
+                _fill(
+                    _("Out of the game since day {day} (turn {turn}).").format(
+                        day=day, turn=arrested
+                    )
+                )
+            )
             continue
         lines.append(_fill(_("You chose: {label}.").format(label=room.label(k, result.choice))))
         persona = room.teams[k].label
@@ -264,13 +284,13 @@ def consequences(
             )
         for j in room.partners(k):
             day = room.exposed_day(j)
-            if day is not None and day <= turn.last and not result.exposed:
+            if day is not None and turn.first <= day <= turn.last and not result.exposed:
                 lines.append(
                     _fill(
                         _(
-                            "{other} has been out of the game since day {day}: nothing more "
-                            "passes between {persona} and her, but what her phone and the "
-                            "call log already hold still can."
+                            "{other} was arrested on day {day}. Whatever her phone, the call log "
+                            "and her words in custody gave away came out then; nothing more "
+                            "passes between {persona} and her."
                         ).format(other=cap(room.teams[j].label), day=day, persona=persona)
                     )
                 )
@@ -348,11 +368,13 @@ def consequences(
                 )
     # The room sees what an arrest gave away, and whatever brought another team's person to her
     # own arrest in this turn; reports and names that only raised suspicion stay hidden.
+    # A report or a name heard on a call is shown only once both people are taken: told while
+    # the one it came through is free, it would tell the room whom the watchers follow.
     taken = {k for k, r in enumerate(results) if r.exposed}
     links = [
         c
         for c in room.links(turn.first, turn.last)
-        if facilitator or c.kind in ARREST_WAYS or c.target in taken
+        if facilitator or c.kind in ARREST_WAYS or {c.source, c.target} <= taken
     ]
     if links:
         lines += ["", *_rule(_("Between the teams"))]
@@ -367,16 +389,18 @@ def _selection(room: Room, debrief: RoomDebrief) -> list[str]:
             _fill(
                 _(
                     "The run played was seed {seed}'s own, left to chance: over {runs} runs, some "
-                    "team's first choice ends its game in turn one {limit} of the time or more."
+                    "team's choice in turn one ends its game in that turn {limit} of the time or "
+                    "more."
                 ).format(seed=sel.trace_seed, runs=room.runs, limit=percent(FIRST_TURN_LIMIT))
             )
         ]
     return [
         _fill(
             _(
-                "The run played (seed {trace}) was chosen so that no team's first choice would "
-                "end its game in turn one; over {runs} runs, {p} of runs are like that. The odds "
-                "shown each turn are over all runs, chosen or not."
+                "The run played (seed {trace}) was chosen so that no team's choice in turn one, "
+                "whichever option it picked, would end its game in that turn; over {runs} runs, "
+                "{p} of runs are like that. The odds shown each turn are over all runs, chosen "
+                "or not."
             ).format(trace=sel.trace_seed, runs=room.runs, p=percent(sel.none_ends.share))
         )
     ]
@@ -422,15 +446,41 @@ def debrief_text(room: Room, debrief: RoomDebrief) -> str:
         _fill(
             _(
                 "Each team's choices against its first option every turn, the other teams "
-                "playing as they did; paired runs, 95% intervals in points."
+                "playing as they did: the change in points, paired runs, 95% intervals."
             )
         )
     )
     teams = len(room.teams)
+    played = []
+    for j in range(teams):
+        share = debrief.effects[j].yours  # every block's "as played" share is the same
+        exposed = round(share * debrief.runs)
+        shown = figure(share, proportion_interval(exposed, debrief.runs))
+        played.append(
+            _("{persona} {p} ({interval})").format(
+                persona=room.teams[j].label, p=shown.value, interval=shown.interval
+            )
+        )
+    lines.append(
+        _fill(
+            _("As played, exposed by day {day}: {shares}.").format(
+                day=debrief.horizon, shares="; ".join(played)
+            )
+        )
+    )
+    lines += [_fill(a) for k in range(teams) if (a := _assumed(room, k, debrief))]
     for k in range(teams):
         first = room.teams[k].labels[0]
-        assumed = _assumed(room, k, debrief)
         lines.append("")
+        if all(turn[k] == (room.teams[k].baseline,) for turn in room.picks):
+            lines.append(
+                _fill(
+                    _("{team} played “{first}” every turn: nothing to compare.").format(
+                        team=team_name(room, k), first=first
+                    )
+                )
+            )
+            continue
         lines.append(
             _fill(
                 _("What the choices of {team} changed, against “{first}” every turn:").format(
@@ -441,37 +491,18 @@ def debrief_text(room: Room, debrief: RoomDebrief) -> str:
         for j in range(teams):
             e = debrief.effects[k * teams + j]
             d = change(e.delta, e.ci95)
-            step = rounding_step(*e.ci95)
-            values = {
-                "persona": room.teams[j].label,
-                "yours": _level(e.yours, step),
-                "instead": _level(e.instead, step),
-                "delta": d.value,
-                "interval": d.interval,
-            }
+            values = {"persona": room.teams[j].label, "delta": d.value, "interval": d.interval}
             if max(abs(e.ci95[0]), abs(e.ci95[1])) < 1e-9:
-                text = _("{persona}: exposed in {yours} of runs either way.").format(**values)
+                text = _("{persona}: no difference in any run.").format(**values)
             elif not e.distinguishable:
                 text = _(
-                    "{persona}: exposed in {yours} of runs instead of {instead}, a difference "
-                    "these runs cannot tell from chance ({interval} points)."
+                    "{persona}: no difference these runs can tell from chance ({interval} points)."
                 ).format(**values)
             else:
-                text = _(
-                    "{persona}: exposed in {yours} of runs instead of {instead}, {delta} points "
-                    "({interval})."
-                ).format(**values)
+                text = _("{persona}: {delta} points ({interval}).").format(**values)
             lines.append(_fill(cap(text), "  "))
-        if assumed:
-            lines.append(_fill(assumed, "  "))
     lines += ["", *_selection(room, debrief)]
     return "\n".join(lines) + "\n"
-
-
-def _level(p: float, step: float) -> str:
-    """A share exposed, rounded as finely as the change beside it (so that they add up)."""
-    rounded = round(p / step) * step if step >= 0.01 else p
-    return percent(p if p > 0 and rounded <= 0 else rounded)
 
 
 def _assumed(room: Room, k: int, debrief: RoomDebrief) -> str:
@@ -485,7 +516,7 @@ def _assumed(room: Room, k: int, debrief: RoomDebrief) -> str:
         return ""
     return _(
         "{persona} was arrested in turn {turn} of this run; in the other runs her last choice, "
-        "“{label}”, is taken to go on to turn {last}."
+        "“{label}”, is taken to go on to turn {last}, in every comparison below."
     ).format(
         persona=cap(room.teams[k].label),
         turn=arrested,
@@ -500,6 +531,13 @@ def recap(room: Room, k: int) -> str:
         f"{team.label}: {room.label(t, p)}"
         for t, (team, p) in enumerate(zip(room.teams, room.picks[k]))
     )
+    taken = [
+        _("{persona} arrested on day {day}").format(persona=team.label, day=day)
+        for t, team in enumerate(room.teams)
+        if (day := room.exposed_day(t)) is not None and turn.first <= day <= turn.last
+    ]
+    if taken:
+        picks += " — " + "; ".join(taken)
     return (
         _fill(
             _("Turn {n} (days {first} to {last}): {label}").format(

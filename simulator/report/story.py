@@ -528,9 +528,9 @@ def aftermath_sentence(story: Story) -> str | None:
     named = list(dict.fromkeys(ev.other for ev in story.aftermath if ev.kind == "reveal"))
     state = _("unlocked") if seized.detail == "unlocked" else _("stayed locked")
     if not named:
-        return _("{person}'s phone was seized ({state}); it named nobody.").format(
-            person=person, state=state
-        )
+        return _(
+            "{person}'s phone was seized ({state}); it named nobody who was still free."
+        ).format(person=person, state=state)
     fates = []
     for other in named:
         found = story.people.get(other)
@@ -543,19 +543,44 @@ def aftermath_sentence(story: Story) -> str | None:
         else:
             fates.append(_("{name} (not exposed)").format(name=story.name(other)))
     ways = {w for ev in story.aftermath if ev.kind == "reveal" for w in ev.detail.split("+")}
-    if "interrogation" in ways:
-        return _(
+    phone = bool(ways & {"device", "content"})
+    log = "metadata" in ways
+    words = "interrogation" in ways
+    values = {
+        "person": person,
+        "state": state,
+        "lower": story.name(story.persona.id),
+        "people": _names_list(fates),
+    }
+    # Only the ways that named someone in this run: a locked phone names nobody by itself.
+    if words and not phone and not log:
+        text = _(
+            "{person}'s phone was seized ({state}); under interrogation {lower} named {people}."
+        )
+    elif words and phone and not log:
+        text = _(
+            "{person}'s phone was seized ({state}); the phone or {lower} under interrogation "
+            "named {people}."
+        )
+    elif words and log and not phone:
+        text = _(
+            "{person}'s phone was seized ({state}); the network's records or {lower} under "
+            "interrogation named {people}."
+        )
+    elif words:
+        text = _(
             "{person}'s phone was seized ({state}); the phone, the network's records or {lower} "
             "under interrogation named {people}."
-        ).format(
-            person=person,
-            state=state,
-            lower=story.name(story.persona.id),
-            people=_names_list(fates),
         )
-    return _(
-        "{person}'s phone was seized ({state}); it or the network's records named {people}."
-    ).format(person=person, state=state, people=_names_list(fates))
+    elif phone and not log:
+        text = _("{person}'s phone was seized ({state}); the phone named {people}.")
+    elif log and not phone:
+        text = _("{person}'s phone was seized ({state}); the network's records named {people}.")
+    else:
+        text = _(
+            "{person}'s phone was seized ({state}); it or the network's records named {people}."
+        )
+    return text.format(**values)
 
 
 def why(story: Story) -> list[str]:

@@ -417,7 +417,9 @@ def couplings(
         if rec.kind not in COUPLING_KINDS:
             continue
         a, b = team.get(rec.other), team.get(rec.person)
-        if rec.kind == "reveal":
+        if rec.kind in ("reveal", "find"):
+            # A seized phone names `other`; a find is in `person`'s home, the first of its two
+            # records (the second, the guest's, is the same find seen from her side).
             a, b = team.get(rec.person), team.get(rec.other)
         if a is None or b is None or a == b:
             continue
@@ -430,7 +432,7 @@ def couplings(
         if rec.kind == "reveal":
             out += [Coupling(rec.day, way, a, b, rec.mechanism) for way in rec.detail.split("+")]
             continue
-        if rec.kind in ("report", "registration"):
+        if rec.kind in ("report", "registration", "find"):
             key = (rec.day, rec.kind + rec.mechanism, rec.detail, frozenset((a, b)))
             if key in seen:
                 continue
@@ -641,12 +643,16 @@ class Room:
 
     def exposed_day(self, team: int) -> int | None:
         """The day a team's persona was exposed in the played run, or None."""
+        if self._run.engine is None:
+            return None
         day = int(self._run.outcome().exposed_day[self.personas[team]])
         return None if day == NOT_EXPOSED else day
 
     def partners(self, team: int) -> list[int]:
         """The other teams whose persona did something with this team's, or this one with
         theirs, so far in the played run."""
+        if self._run.engine is None:
+            return []
         out = self._run.outcome()
         assert out.records is not None
         mine = self.personas[team]
