@@ -84,15 +84,18 @@ def intro(table: Tabletop) -> str:
             "with no change of habit, it is the run `exposure trace {name} --seed {trace}` tells."
         )
     lines.append(_fill(text.format(**values)))
-    lines.append(
-        _fill(
-            _(
-                "Answer with the number of a habit, or with several numbers (such as 2 4) to "
-                "combine habits in one turn."
-            )
+    lines.append(how_to_answer())
+    return "\n".join(lines) + "\n"
+
+
+def how_to_answer() -> str:
+    """How a turn is answered, for one player or a team."""
+    return _fill(
+        _(
+            "Answer with the number of a habit, or with several numbers (such as 2 4) to "
+            "combine habits in one turn."
         )
     )
-    return "\n".join(lines) + "\n"
 
 
 def turn_header(table: Tabletop) -> str:
@@ -324,20 +327,22 @@ def _baseline_note(table: Tabletop, debrief: Debrief) -> str:
     )
 
 
+def stopped_line(played: int, turns: int, horizon: int) -> str:
+    """The debrief of a game whose input ended early: which days it covers."""
+    return _fill(
+        _("The input ended after turn {n} of {total}; this debrief covers days 1 to {day}.").format(
+            n=played, total=turns, day=horizon
+        )
+    )
+
+
 def debrief_text(table: Tabletop, debrief: Debrief, facilitator: bool) -> str:
     """The Debrief: what exposed the persona or kept her safe, and her choices against others."""
     story = debrief.story
     persona = story.persona.name
     lines = ["", *_rule(_("Debrief"), "=")]
     if debrief.stopped:
-        lines.append(
-            _fill(
-                _(
-                    "The input ended after turn {n} of {total}; this debrief covers days 1 to "
-                    "{day}."
-                ).format(n=debrief.played, total=len(table.turns), day=debrief.horizon)
-            )
-        )
+        lines.append(stopped_line(debrief.played, len(table.turns), debrief.horizon))
         lines.append("")
     exposed = story.exposed is not None
     lines += _rule(
@@ -464,21 +469,39 @@ def parse_choice(text: str, count: int) -> Combo | None:
 def read_choice(
     ask: Callable[[str], str | None], tell: Callable[[str], None], table: Tabletop
 ) -> Combo | None:
-    """The next choice from the input (menu indices played together), None at its end.
+    """The next choice from the input (menu indices played together), None at its end."""
+    return read_answer(
+        ask,
+        tell,
+        prompt(table),
+        table.next_turn.number,
+        table.options,
+        table.excluded,
+    )
 
-    Anything but numbers on the menu is asked again, and so is a combination the exercise
-    excludes; input that ends after such an answer is an error, since the player meant to choose
+
+def read_answer(
+    ask: Callable[[str], str | None],
+    tell: Callable[[str], None],
+    question: str,
+    turn: int,
+    labels: list[str],
+    excluded: Callable[[Combo], tuple[int, int] | None],
+) -> Combo | None:
+    """An answer from the input: menu indices played together, None at the input's end.
+
+    Anything but numbers on the menu is asked again, and so is a combination `excluded` refuses;
+    input that ends after such an answer is an error, since the player meant to choose
     something.
     """
-    count = len(table.exercise.choices)
+    count = len(labels)
     bad: str | None = None
     while True:
-        line = ask(prompt(table))
+        line = ask(question)
         if line is None:
             if bad is not None:
                 raise UsageError(
-                    f"turn {table.next_turn.number}: `{bad}` is not a choice from 1 to {count}, "
-                    "and the input ended"
+                    f"turn {turn}: `{bad}` is not a choice from 1 to {count}, and the input ended"
                 )
             return None
         text = line.strip()
@@ -487,12 +510,12 @@ def read_choice(
         if answer is None:
             tell(_("Please answer with a number from 1 to {n}.").format(n=count) + "\n")
             continue
-        pair = table.excluded(answer)
+        pair = excluded(answer)
         if pair is None:
             return answer
         tell(
             _("“{first}” and “{second}” cannot be combined; choose again.").format(
-                first=table.options[pair[0]], second=table.options[pair[1]]
+                first=labels[pair[0]], second=labels[pair[1]]
             )
             + "\n"
         )

@@ -12,9 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from simulator.analysis.results import proportion_interval
-from simulator.errors import UsageError
 from simulator.i18n import _, ngettext
-from simulator.report.exercise import _fill, _rule, parse_choice
+from simulator.report.exercise import _fill, _rule, how_to_answer, read_answer, stopped_line
 from simulator.report.story import cap, event_text, why
 from simulator.report.words import (
     change,
@@ -81,14 +80,7 @@ def intro(room: Room) -> str:
         lines.append("")
         lines.append(_fill(team_name(room, k) + (": " + team.brief.strip() if team.brief else "")))
     lines.append("")
-    lines.append(
-        _fill(
-            _(
-                "Answer with the number of a habit, or with several numbers (such as 2 4) to "
-                "combine habits in one turn."
-            )
-        )
-    )
+    lines.append(how_to_answer())
     return "\n".join(lines) + "\n"
 
 
@@ -163,33 +155,15 @@ def read_team_choice(
     ask: Callable[[str], str | None], tell: Callable[[str], None], room: Room, k: int
 ) -> Combo | None:
     """A team's choice from the input (its menu indices), None at the end of the input."""
-    count = len(room.teams[k].options)
-    bad: str | None = None
-    while True:
-        line = ask(_("{team}, your choice (1-{n}): ").format(team=team_name(room, k), n=count))
-        if line is None:
-            if bad is not None:
-                raise UsageError(
-                    f"turn {room.next_turn.number}: `{bad}` is not a choice from 1 to {count}, "
-                    "and the input ended"
-                )
-            return None
-        text = line.strip()
-        answer = parse_choice(text, count)
-        bad = text[:40]
-        if answer is None:
-            tell(_("Please answer with a number from 1 to {n}.").format(n=count) + "\n")
-            continue
-        pair = room.excluded(k, answer)
-        if pair is None:
-            return answer
-        labels = room.teams[k].labels
-        tell(
-            _("“{first}” and “{second}” cannot be combined; choose again.").format(
-                first=labels[pair[0]], second=labels[pair[1]]
-            )
-            + "\n"
-        )
+    labels = list(room.teams[k].labels)
+    return read_answer(
+        ask,
+        tell,
+        _("{team}, your choice (1-{n}): ").format(team=team_name(room, k), n=len(labels)),
+        room.next_turn.number,
+        labels,
+        lambda picks: room.excluded(k, picks),
+    )
 
 
 def coupling_text(room: Room, c: Coupling) -> str:
@@ -411,14 +385,7 @@ def debrief_text(room: Room, debrief: RoomDebrief) -> str:
     to every team over many runs."""
     lines = ["", *_rule(_("Debrief"), "=")]
     if debrief.stopped:
-        lines.append(
-            _fill(
-                _(
-                    "The input ended after turn {n} of {total}; this debrief covers days 1 to "
-                    "{day}."
-                ).format(n=debrief.played, total=len(room.turns), day=debrief.horizon)
-            )
-        )
+        lines.append(stopped_line(debrief.played, len(room.turns), debrief.horizon))
     for k, story in enumerate(debrief.stories):
         lines += ["", *_rule(team_name(room, k))]
         fate = story.exposed

@@ -54,7 +54,14 @@ from simulator.files import FileProblem, read_bounded
 from simulator.i18n import _
 from simulator.personas import persona_of, tabletop_role
 from simulator.population import Population, build
-from simulator.runner import BatchSummary, batch_size, batches, run_batches, summarise
+from simulator.runner import (
+    BatchSummary,
+    batch_size,
+    batches,
+    population_key,
+    run_batches,
+    summarise,
+)
 from simulator.scenario import (
     LoadedScenario,
     bundled_with_exercise,
@@ -193,23 +200,16 @@ class _Run:
         self.sequence = sequence
         self.record = record
         self.engine: Engine | None = None
-        self.current: Combo | None = None
+        self.current: Any = None
         self.day = 0
         # Towns built from this stream, shared by runs of the same batch: a build draws from the
         # same stream whoever asks, so sharing changes nothing but the time taken.
         self.towns: dict[str, Population] = towns if towns is not None else {}
 
-    def advance(self, choice: Combo, last: int) -> None:
+    def advance(self, choice: Any, last: int) -> None:
         """Simulate the days up to `last` under the rules of one choice (options together)."""
         if choice != self.current:
-            scenario = self.variants[choice]
-            engine = Engine(
-                scenario,
-                self.replicas,
-                Streams(self.sequence),
-                population=self._town(scenario, choice),
-                record=self.record,
-            )
+            engine = self._engine(choice)
             if self.engine is not None:
                 engine.resume_from(self.engine)
             self.engine, self.current = engine, choice
@@ -218,6 +218,17 @@ class _Run:
             self.engine.step(t)
         self.day = max(self.day, last)
 
+    def _engine(self, choice: Any) -> Engine:
+        """A fresh engine of the town under a choice, to take over from the last one."""
+        scenario = self.variants[choice]
+        return Engine(
+            scenario,
+            self.replicas,
+            Streams(self.sequence),
+            population=self._town(scenario, choice),
+            record=self.record,
+        )
+
     def outcome(self) -> Outcome:
         """Who was exposed so far."""
         assert self.engine is not None
@@ -225,15 +236,7 @@ class _Run:
 
     def _town(self, scenario: Scenario, choice: Combo) -> Population:
         """The town for a choice: the same people and links as every other choice's."""
-        key = json.dumps(
-            [
-                scenario.population.model_dump(mode="json"),
-                scenario.contacts.model_dump(mode="json"),
-                list(scenario.channels),
-                {k: g.model_dump(mode="json") for k, g in scenario.groups.items()},
-            ],
-            sort_keys=True,
-        )
+        key = population_key(scenario)
         if key not in self.towns:
             town = build(scenario, self.replicas, Streams(self.sequence)("population"))
             first = next(iter(self.towns.values()), None)
@@ -284,6 +287,32 @@ def no_exercise_message(name: str) -> str:
         "To write one, add an `exercise` block with `persona`, `turn_days` and `choices`; "
         "`exposure new NAME --from border-phone` writes a copy of a scenario that has one"
     ).format(name=name, playable=playable)
+
+
+def choose_run(
+    seed: int,
+    ended: np.ndarray,
+    runs: int,
+    clean: Callable[[int], bool],
+    attempt: int | None,
+) -> Selection:
+    """The run to play, given bool[first choices, runs], each first choice ending the game in
+    turn one over many runs, and `clean(trace seed)`, whether no first choice ends that run's
+    game in turn one: the first clean run from the seed on when every first choice ends the game
+    in turn one less often than FIRST_TURN_LIMIT, else the seed's own. `attempt` replays a run
+    already chosen (a saved game)."""
+    first = [Odds(int(row.sum()), runs) for row in ended]
+    none = Odds(int((~ended.any(axis=0)).sum()), runs) if runs else None
+    rare = all(o.share < FIRST_TURN_LIMIT for o in first)
+    if attempt is not None:
+        chosen = attempt > 0 or (rare and clean(exercise_run(seed, 0)))
+        return Selection(attempt, exercise_run(seed, attempt), chosen, False, first, none)
+    if rare:
+        for k in range(MAX_ATTEMPTS):
+            trace = exercise_run(seed, k)
+            if clean(trace):
+                return Selection(k, trace, True, True, first, none)
+    return Selection(0, seed, False, True, first, none)
 
 
 class Tabletop:
@@ -468,20 +497,13 @@ class Tabletop:
         for b, n in batches(self.runs, batch_size(self.scenario)):
             found = self._ends_first_turn(batch_seed(self.seed, b), n, self._towns_of(b))
             ended = np.concatenate([ended, found], axis=1)
-        first = [Odds(int(row.sum()), self.runs) for row in ended]
-        none = Odds(int((~ended.any(axis=0)).sum()), self.runs) if self.runs else None
-        if attempt is not None:
-            chosen = attempt > 0 or (
-                all(o.share < FIRST_TURN_LIMIT for o in first)
-                and not self._ends_first_turn(exercise_seed(self.seed), 1, {}).any()
-            )
-            return Selection(attempt, exercise_run(self.seed, attempt), chosen, False, first, none)
-        if all(o.share < FIRST_TURN_LIMIT for o in first):
-            for k in range(MAX_ATTEMPTS):
-                trace = exercise_run(self.seed, k)
-                if not self._ends_first_turn(exercise_seed(trace), 1, {}).any():
-                    return Selection(k, trace, True, True, first, none)
-        return Selection(0, self.seed, False, True, first, none)
+        return choose_run(
+            self.seed,
+            ended,
+            self.runs,
+            lambda trace: not self._ends_first_turn(exercise_seed(trace), 1, {}).any(),
+            attempt,
+        )
 
     def saved(self, spec: str) -> dict[str, Any]:
         """The state to save: enough to replay the exercise exactly."""
@@ -866,8 +888,8 @@ def read_saved(path: str) -> Saved:
     )
 
 
-def resume(saved: Saved, loaded: LoadedScenario, seed: int | None, runs: int = 200) -> Tabletop:
-    """Replay a saved exercise on its scenario, refusing one that does not fit it."""
+def check_saved(saved: Saved, loaded: LoadedScenario, seed: int | None) -> None:
+    """Refuse a saved game whose scenario file has changed, or a seed it was not played with."""
     if loaded.sha256 != saved.sha256:
         raise UsageError(
             f"{saved.path}: was saved for another version of `{saved.name}` "
@@ -880,6 +902,11 @@ def resume(saved: Saved, loaded: LoadedScenario, seed: int | None, runs: int = 2
             given=seed,
             advice="; leave {seed} out to resume it",
         )
+
+
+def resume(saved: Saved, loaded: LoadedScenario, seed: int | None, runs: int = 200) -> Tabletop:
+    """Replay a saved exercise on its scenario, refusing one that does not fit it."""
+    check_saved(saved, loaded, seed)
     exercise = loaded.scenario.exercise
     if exercise is None:
         raise UsageError(no_exercise_message(loaded.display_path))

@@ -28,7 +28,6 @@ team's: what one team's habits did to another.
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -39,22 +38,23 @@ from simulator.engine import NOT_EXPOSED, Engine, Outcome, Personal
 from simulator.errors import UsageError
 from simulator.i18n import _, ngettext
 from simulator.population import Population, build
-from simulator.runner import batch_size, batches
+from simulator.runner import batch_size, batches, population_key
 from simulator.scenario import LoadedScenario, choice_scenarios, combined_choice
 from simulator.scenario.model import RESIDENT, Scenario
 from simulator.scenario.validation import choice_conflict
-from simulator.streams import Streams, batch_seed, exercise_run, exercise_seed
+from simulator.streams import Streams, batch_seed, exercise_seed
 from simulator.teaching.exercise import (
-    FIRST_TURN_LIMIT,
-    MAX_ATTEMPTS,
     Combo,
     Odds,
     Saved,
     Selection,
     Turn,
     TurnResult,
+    _Run,
     _same_people,
     _turn_result,
+    check_saved,
+    choose_run,
     combo,
     no_exercise_message,
 )
@@ -270,19 +270,6 @@ def nth_of_role(scenario: Scenario, pop: Population, role: str, number: int) -> 
 
 
 # ------------------------------------------------------------------ one town, many rules
-def town_key(scenario: Scenario) -> str:
-    """What decides a town: people, links and their channels (not habits)."""
-    return json.dumps(
-        [
-            scenario.population.model_dump(mode="json"),
-            scenario.contacts.model_dump(mode="json"),
-            list(scenario.channels),
-            {k: g.model_dump(mode="json") for k, g in scenario.groups.items()},
-        ],
-        sort_keys=True,
-    )
-
-
 def town_of(
     scenario: Scenario,
     replicas: int,
@@ -291,7 +278,7 @@ def town_of(
 ) -> Population:
     """The town a scenario builds from a stream: the same people and links as every other
     variant's (refused otherwise), channels as the variant says."""
-    key = town_key(scenario)
+    key = population_key(scenario)
     if key not in towns:
         town = build(scenario, replicas, Streams(sequence)("population"))
         first = next(iter(towns.values()), None)
@@ -325,9 +312,9 @@ def merged_town(base: Population, changes: Sequence[tuple[np.ndarray, Population
     return dataclasses.replace(base, edge_channel=channel)
 
 
-class _RoomRun:
+class _RoomRun(_Run):
     """Runs (one batch of replicas) of a room's town, every team by its own choices, stepped
-    day by day; the choices may change at any day."""
+    day by day; the choices (one per team, exercise indices) may change at any day."""
 
     def __init__(
         self,
@@ -337,47 +324,30 @@ class _RoomRun:
         record: bool,
         towns: dict[str, Population] | None = None,
     ):
+        super().__init__(room.variants, replicas, sequence, record, towns)
         self.room = room
-        self.replicas = replicas
-        self.sequence = sequence
-        self.record = record
-        self.towns: dict[str, Population] = towns if towns is not None else {}
-        self.engine: Engine | None = None
-        self.current: tuple[Combo, ...] | None = None
-        self.day = 0
         base = town_of(room.scenario, replicas, sequence, self.towns)
         self.personas = [nth_of_role(room.scenario, base, t.role, t.number) for t in room.teams]
 
-    def advance(self, picks: tuple[Combo, ...], last: int) -> None:
-        """Simulate the days up to `last`, each team playing its choice (exercise indices)."""
-        if picks != self.current:
-            room = self.room
-            base = town_of(room.scenario, self.replicas, self.sequence, self.towns)
-            personal, changes = [], []
-            for people, pick in zip(self.personas, picks):
-                variant = room.variant(pick)
-                people = np.sort(people[people >= 0])
-                personal.append(Personal(people, variant))
-                changes.append((people, town_of(variant, self.replicas, self.sequence, self.towns)))
-            engine = Engine(
-                room.scenario,
-                self.replicas,
-                Streams(self.sequence),
-                population=merged_town(base, changes),
-                record=self.record,
-                personal=personal,
-            )
-            if self.engine is not None:
-                engine.resume_from(self.engine)
-            self.engine, self.current = engine, picks
-        assert self.engine is not None
-        for t in range(self.day + 1, last + 1):
-            self.engine.step(t)
-        self.day = max(self.day, last)
-
-    def outcome(self) -> Outcome:
-        assert self.engine is not None
-        return self.engine.outcome()
+    def _engine(self, choice: Any) -> Engine:
+        """The town's engine with each team's persona under the rules of its own choice."""
+        picks: tuple[Combo, ...] = choice
+        room = self.room
+        base = town_of(room.scenario, self.replicas, self.sequence, self.towns)
+        personal, changes = [], []
+        for people, pick in zip(self.personas, picks):
+            variant = room.variant(pick)
+            people = np.sort(people[people >= 0])
+            personal.append(Personal(people, variant))
+            changes.append((people, town_of(variant, self.replicas, self.sequence, self.towns)))
+        return Engine(
+            room.scenario,
+            self.replicas,
+            Streams(self.sequence),
+            population=merged_town(base, changes),
+            record=self.record,
+            personal=personal,
+        )
 
     def exposed(self) -> np.ndarray:
         """bool[teams, replicas]: each team's persona exposed so far (False where none)."""
@@ -709,24 +679,13 @@ class Room:
                 else [[np.concatenate([x, y]) for x, y in zip(a, c)] for a, c in zip(rows, found)]
             )
         flat = [r for team in rows or [] for r in team]
-        first = [Odds(int(r.sum()), self.runs) for r in flat]
-        ends_any = np.any(np.array(flat), axis=0) if flat else np.zeros(0, dtype=bool)
-        none = Odds(int((~ends_any).sum()), self.runs) if self.runs else None
-        limit = all(o.share < FIRST_TURN_LIMIT for o in first)
+        ended = np.array(flat, dtype=bool).reshape(len(flat), self.runs)
 
         def clean(trace: int) -> bool:
             ends = self._first_turn(exercise_seed(trace), 1, {})
             return not any(bool(r.any()) for team in ends for r in team)
 
-        if attempt is not None:
-            chosen = attempt > 0 or (limit and clean(exercise_run(self.seed, 0)))
-            return Selection(attempt, exercise_run(self.seed, attempt), chosen, False, first, none)
-        if limit:
-            for k in range(MAX_ATTEMPTS):
-                trace = exercise_run(self.seed, k)
-                if clean(trace):
-                    return Selection(k, trace, True, True, first, none)
-        return Selection(0, self.seed, False, True, first, none)
+        return choose_run(self.seed, ended, self.runs, clean, attempt)
 
     # -------------------------------------------------------------- saving
     def saved(self, spec: str) -> dict[str, Any]:
@@ -810,7 +769,6 @@ __all__ = [
     "personal_changes",
     "personal_choices",
     "team_specs",
-    "town_key",
 ]
 
 
@@ -818,18 +776,7 @@ def resume_room(
     saved: Saved, loaded: LoadedScenario, seed: int | None, count: int, runs: int = 200
 ) -> Room:
     """Replay a saved game of a room on its scenario, refusing one that does not fit it."""
-    if loaded.sha256 != saved.sha256:
-        raise UsageError(
-            f"{saved.path}: was saved for another version of `{saved.name}` "
-            "(the scenario file has changed); start a new exercise"
-        )
-    if seed is not None and seed != saved.seed:
-        raise UsageError(
-            f"{saved.path} was played with seed {saved.seed}",
-            subject="seed",
-            given=seed,
-            advice="; leave {seed} out to resume it",
-        )
+    check_saved(saved, loaded, seed)
     names = [t.name for t in team_specs(loaded, count)]
     if names != saved.teams:
         raise UsageError(
