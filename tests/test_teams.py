@@ -171,6 +171,7 @@ def test_three_teams_play_through_and_one_teams_arrest_reaches_another(tmp_path)
     assert "Between the teams" in out
     assert "number was on the first source's seized phone" in flat
     assert "What each team's habits did, over 20 runs" in out
+    assert "Only 20 runs: a share near one half is known only to within about ±22 points" in flat
     saved = json.loads(save.read_text())
     assert saved["teams"] == ["partner", "source_1", "source_2"]
     assert saved["choices"] == [[1, 1, 1]] * 5

@@ -18,6 +18,7 @@ from simulator.report.story import cap, event_text, why
 from simulator.report.words import (
     change,
     check_phrase,
+    few_runs,
     figure,
     horizon,
     mechanism_label,
@@ -468,6 +469,9 @@ def debrief_text(room: Room, debrief: RoomDebrief) -> str:
             else:
                 text = _("{persona}: {delta} points ({interval}).").format(**values)
             lines.append(_fill(cap(text), "  "))
+    warning = few_runs(debrief.runs)
+    if warning is not None:
+        lines += ["", _fill(warning)]
     lines += ["", *_selection(room, debrief)]
     return "\n".join(lines) + "\n"
 
