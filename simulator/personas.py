@@ -84,3 +84,20 @@ def person_named(scenario: Scenario, pop: Population, spec: str) -> int:
             given=spec,
         )
     return int(people[index - 1])
+
+
+def nth_of_role(scenario: Scenario, pop: Population, role: str, number: int) -> np.ndarray:
+    """The `number`-th person (from 1) of a role in every replica (-1 where there is none)."""
+    import numpy as np
+
+    k = scenario.role_names.index(role)
+    found = np.flatnonzero(pop.role == k)
+    out = np.full(pop.replicas, -1, dtype=np.int64)
+    if found.size == 0:
+        return out
+    replica = pop.replica[found]
+    first = np.searchsorted(replica, np.arange(pop.replicas))
+    counts = np.bincount(replica, minlength=pop.replicas)
+    has = counts >= number
+    out[has] = found[first[has] + number - 1]
+    return out

@@ -125,31 +125,16 @@ def team_menu(room: Room, k: int) -> str:
             ]
     if situation.strip():
         lines += [_fill(situation.strip()), ""]
-    for n, (index, label, description) in enumerate(
-        zip(team.options, team.labels, team.descriptions), start=1
+    for n, (label, description, cost) in enumerate(
+        zip(team.labels, team.descriptions, team.costs), start=1
     ):
         text = f"{n}. {label}"
         if description.strip():
             text += f" — {description.strip()}"
-        cost = _cost(room, k, n - 1, index)
-        if cost:
-            text += " " + _("Cost: {cost}").format(cost=cost)
+        if cost.strip():
+            text += " " + _("Cost: {cost}").format(cost=cost.strip())
         lines.append(_fill(text, "  "))
     return "\n".join(lines) + "\n"
-
-
-def _cost(room: Room, team: int, option: int, index: int) -> str:
-    spec = room.exercise.teams[team] if team < len(room.exercise.teams) else None
-    if spec is not None and spec.choices:
-        item = spec.choices[option]
-        if not isinstance(item, str) and item.cost is not None:
-            return item.cost.strip()
-    choice = room.exercise.choices[index]
-    if choice.cost is not None:
-        return choice.cost.strip()
-    if choice.countermeasure is not None:
-        return room.scenario.countermeasures[choice.countermeasure].cost.strip()
-    return ""
 
 
 def read_team_choice(

@@ -86,6 +86,19 @@ def listed(text: str, raw: bytes, label: str) -> tuple[dict[str, Any], bool]:
     return values, "exercise" in keys
 
 
+def bundled_with_teams() -> list[str]:
+    """Names of the bundled scenarios whose exercise names its teams, sorted (parses each file:
+    for an error message, not for start-up)."""
+    out = []
+    for name in bundled_names():
+        label = f"scenarios/{name}.yaml"
+        raw = (bundled_dir() / f"{name}.yaml").read_bytes()
+        exercise = parse_yaml(decode_text(raw, label), raw, label).data.get("exercise")
+        if isinstance(exercise, dict) and exercise.get("teams"):
+            out.append(name)
+    return out
+
+
 def bundled_with_exercise() -> list[str]:
     """Names of the bundled scenarios that have a tabletop exercise, sorted."""
     return [name for name in bundled_names() if listing(name)[1]]

@@ -52,7 +52,7 @@ from simulator.engine import NOT_EXPOSED, Engine, Outcome
 from simulator.errors import UsageError
 from simulator.files import FileProblem, read_bounded
 from simulator.i18n import _
-from simulator.personas import persona_of, tabletop_role
+from simulator.personas import nth_of_role, persona_of, tabletop_role
 from simulator.population import Population, build
 from simulator.runner import (
     BatchSummary,
@@ -252,14 +252,43 @@ class _Run:
 
 def personas(scenario: Scenario, pop: Population, role: str) -> np.ndarray:
     """The persona of every replica: the first person of the role in each (-1 where none)."""
-    k = scenario.role_names.index(role)
-    out = np.full(pop.replicas, -1, dtype=np.int64)
-    found = np.flatnonzero(pop.role == k)
-    if found.size:
-        replicas = pop.replica[found]
-        first = np.unique(replicas, return_index=True)
-        out[first[0]] = found[first[1]]
-    return out
+    return nth_of_role(scenario, pop, role, 1)
+
+
+def turns_of(scenario: Scenario) -> list[Turn]:
+    """The exercise's turns: their numbers, days and situations."""
+    ex = scenario.exercise
+    assert ex is not None
+    step = ex.turn_days
+    return [
+        Turn(k, (k - 1) * step + 1, min(k * step, scenario.days), ex.situation_of(k))
+        for k in range(1, ex.turn_count(scenario.days) + 1)
+    ]
+
+
+def choice_cost(scenario: Scenario, index: int) -> str | None:
+    """What an exercise choice costs: its own `cost`, else its countermeasure's."""
+    assert scenario.exercise is not None
+    choice = scenario.exercise.choices[index]
+    if choice.cost is not None:
+        return choice.cost
+    if choice.countermeasure is not None:
+        return scenario.countermeasures[choice.countermeasure].cost
+    return None
+
+
+def clashing(scenario: Scenario, indices: Sequence[int]) -> tuple[int, int] | None:
+    """The positions (i, j), i < j, of the first two exercise choices among `indices` that may not
+    be played together: the exercise says they exclude each other, or their patches do not add
+    up."""
+    assert scenario.exercise is not None
+    declared = scenario.exercise.excluded_pairs()
+    for i, a in enumerate(indices):
+        for j in range(i + 1, len(indices)):
+            x, y = sorted((a, indices[j]))
+            if (x, y) in declared or choice_conflict(scenario, x, y) is not None:
+                return i, j
+    return None
 
 
 def _exposed(outcome: Outcome, people: np.ndarray) -> np.ndarray:
@@ -343,12 +372,7 @@ class Tabletop:
             (k,): v for k, v in enumerate(choice_scenarios(loaded))
         }
         self.role = tabletop_role(scenario)
-        count = self.exercise.turn_count(scenario.days)
-        step = self.exercise.turn_days
-        self.turns = [
-            Turn(k, (k - 1) * step + 1, min(k * step, scenario.days), self.exercise.situation_of(k))
-            for k in range(1, count + 1)
-        ]
+        self.turns = turns_of(scenario)
         self.choices: list[Combo] = []
         self.results: list[TurnResult] = []
         self._towns: dict[int, dict[str, Population]] = {}
@@ -382,21 +406,12 @@ class Tabletop:
 
     def cost(self, index: int) -> str | None:
         """What an option costs: its own `cost`, else its countermeasure's."""
-        choice = self.exercise.choices[index]
-        if choice.cost is not None:
-            return choice.cost
-        if choice.countermeasure is not None:
-            return self.scenario.countermeasures[choice.countermeasure].cost
-        return None
+        return choice_cost(self.scenario, index)
 
     def excluded(self, choice: Combo) -> tuple[int, int] | None:
         """The first pair of options in a combination that may not be played together, if any."""
-        declared = self.exercise.excluded_pairs()
-        for i, a in enumerate(choice):
-            for b in choice[i + 1 :]:
-                if (a, b) in declared or choice_conflict(self.scenario, a, b) is not None:
-                    return a, b
-        return None
+        pair = clashing(self.scenario, choice)
+        return None if pair is None else (choice[pair[0]], choice[pair[1]])
 
     def variant(self, choice: Combo) -> Scenario:
         """The scenario under a choice (options together)."""

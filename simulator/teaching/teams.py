@@ -37,11 +37,16 @@ import numpy as np
 from simulator.engine import NOT_EXPOSED, Engine, Outcome, Personal
 from simulator.errors import UsageError
 from simulator.i18n import _, ngettext
+from simulator.personas import nth_of_role, tabletop_role
 from simulator.population import Population, build
 from simulator.runner import batch_size, batches, population_key
-from simulator.scenario import LoadedScenario, choice_scenarios, combined_choice
+from simulator.scenario import (
+    LoadedScenario,
+    bundled_with_teams,
+    choice_scenarios,
+    combined_choice,
+)
 from simulator.scenario.model import RESIDENT, Scenario
-from simulator.scenario.validation import choice_conflict
 from simulator.streams import Streams, batch_seed, exercise_seed
 from simulator.teaching.exercise import (
     Combo,
@@ -54,9 +59,12 @@ from simulator.teaching.exercise import (
     _same_people,
     _turn_result,
     check_saved,
+    choice_cost,
     choose_run,
+    clashing,
     combo,
     no_exercise_message,
+    turns_of,
 )
 from simulator.teaching.story import Story, tell
 
@@ -127,6 +135,7 @@ class TeamSpec:
     options: tuple[int, ...]  # exercise choice indices, in the team's menu order
     labels: tuple[str, ...]
     descriptions: tuple[str, ...]
+    costs: tuple[str, ...]  # "" where an option costs nothing said
     situations: tuple[str, ...]  # per turn ("" where none)
 
     def option_of(self, picks: Combo) -> Combo:
@@ -148,7 +157,6 @@ def _count_of(scenario: Scenario, role: str) -> int:
 
 def team_specs(loaded: LoadedScenario, count: int) -> list[TeamSpec]:
     """The first `count` teams: the exercise's `teams`, else people of its persona's role."""
-    from simulator.personas import tabletop_role
 
     s = loaded.scenario
     ex = s.exercise
@@ -166,7 +174,7 @@ def team_specs(loaded: LoadedScenario, count: int) -> list[TeamSpec]:
             )
         out = []
         for team in ex.teams[:count]:
-            options, labels, descriptions = [], [], []
+            options, labels, descriptions, costs = [], [], [], []
             items = team.choices or [n for n in names if n is not None]
             for item in items:
                 key = item if isinstance(item, str) else item.choice
@@ -181,6 +189,8 @@ def team_specs(loaded: LoadedScenario, count: int) -> list[TeamSpec]:
                     if isinstance(item, str) or item.description is None
                     else item.description
                 )
+                own = None if isinstance(item, str) else item.cost
+                costs.append((own if own is not None else choice_cost(s, k)) or "")
             if team.situation is None:
                 situations = plain
             elif isinstance(team.situation, str):
@@ -199,6 +209,7 @@ def team_specs(loaded: LoadedScenario, count: int) -> list[TeamSpec]:
                     tuple(options),
                     tuple(labels),
                     tuple(descriptions),
+                    tuple(costs),
                     situations,
                 )
             )
@@ -213,7 +224,12 @@ def team_specs(loaded: LoadedScenario, count: int) -> list[TeamSpec]:
                 "{name} has no `teams` in its exercise, and only {n} people of the {role} role "
                 "to give to teams; use --teams {n} or fewer",
                 people,
-            ).format(name=s.name, n=people, role=s.role_label(role), teamed=", ".join(with_teams()))
+            ).format(
+                name=s.name,
+                n=people,
+                role=s.role_label(role),
+                teamed=", ".join(bundled_with_teams()),
+            )
         )
     menu = tuple(personal_choices(loaded, role))
     if len(menu) < 2:
@@ -235,38 +251,11 @@ def team_specs(loaded: LoadedScenario, count: int) -> list[TeamSpec]:
             menu,
             tuple(ex.choices[i].label for i in menu),
             tuple(ex.choices[i].description for i in menu),
+            tuple(choice_cost(s, i) or "" for i in menu),
             plain,
         )
         for k in range(1, count + 1)
     ]
-
-
-def with_teams() -> list[str]:
-    """The bundled scenarios whose exercise names its teams."""
-    from simulator.scenario import bundled_names
-
-    return [n for n in bundled_names() if "\n  teams:\n" in _bundled_text(n)]
-
-
-def _bundled_text(name: str) -> str:
-    from simulator.scenario import bundled_dir
-
-    return bundled_dir().joinpath(f"{name}.yaml").read_text(encoding="utf-8")
-
-
-def nth_of_role(scenario: Scenario, pop: Population, role: str, number: int) -> np.ndarray:
-    """The `number`-th person (from 1) of a role in every replica (-1 where there is none)."""
-    k = scenario.role_names.index(role)
-    found = np.flatnonzero(pop.role == k)
-    out = np.full(pop.replicas, -1, dtype=np.int64)
-    if found.size == 0:
-        return out
-    replica = pop.replica[found]
-    first = np.searchsorted(replica, np.arange(pop.replicas))
-    counts = np.bincount(replica, minlength=pop.replicas)
-    has = counts >= number
-    out[has] = found[first[has] + number - 1]
-    return out
 
 
 # ------------------------------------------------------------------ one town, many rules
@@ -488,13 +477,9 @@ class Room:
                             "activities, hiding places, phone and links"
                         ).format(team=team.name, label=self.exercise.choices[k].label, key=bad[0])
                     )
-        step = self.exercise.turn_days
-        total = self.exercise.turn_count(scenario.days)
-        self.turns = [
-            Turn(k, (k - 1) * step + 1, min(k * step, scenario.days), self.exercise.situation_of(k))
-            for k in range(1, total + 1)
-        ]
+        self.turns = turns_of(scenario)
         self.picks: list[tuple[Combo, ...]] = []  # per turn, per team: team menu indices
+        self._stories: tuple[int, list[Story]] | None = None  # (day, stories) last told
         self.results: list[list[TurnResult]] = []
         self._towns: dict[int, dict[str, Population]] = {}
         self.selection = self._select(attempt)
@@ -523,14 +508,8 @@ class Room:
 
     def excluded(self, team: int, picks: Combo) -> tuple[int, int] | None:
         """The first pair of a team's options (menu indices) that may not be played together."""
-        spec = self.teams[team]
-        declared = self.exercise.excluded_pairs()
-        for i, a in enumerate(picks):
-            for b in picks[i + 1 :]:
-                x, y = sorted((spec.options[a], spec.options[b]))
-                if (x, y) in declared or choice_conflict(self.scenario, x, y) is not None:
-                    return a, b
-        return None
+        pair = clashing(self.scenario, [self.teams[team].options[k] for k in picks])
+        return None if pair is None else (picks[pair[0]], picks[pair[1]])
 
     def label(self, team: int, picks: Combo) -> str:
         return " + ".join(self.teams[team].labels[k] for k in picks)
@@ -591,7 +570,10 @@ class Room:
 
     def stories(self) -> list[Story]:
         """The story of the run so far, told for each team's persona; every team's persona is
-        called by the team's words for her ("the first source"), not by a pseudonym."""
+        called by the team's words for her ("the first source"), not by a pseudonym; told once
+        per day simulated."""
+        if self._stories is not None and self._stories[0] == self._run.day:
+            return self._stories[1]
         out = self._run.outcome()
         names = {p: t.label for t, p in zip(self.teams, self.personas)}
         stories = []
@@ -609,6 +591,7 @@ class Room:
                 for k, v in story.people.items()
             }
             stories.append(dataclasses.replace(story, people=people, persona=people[p]))
+        self._stories = (self._run.day, stories)
         return stories
 
     def exposed_day(self, team: int) -> int | None:
@@ -765,7 +748,6 @@ __all__ = [
     "TeamSpec",
     "couplings",
     "merged_town",
-    "nth_of_role",
     "personal_changes",
     "personal_choices",
     "team_specs",
