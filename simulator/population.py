@@ -7,12 +7,13 @@ households, units or links.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
 import numpy as np
 
-from simulator.scenario.model import Group, Mixing, Scenario
+from simulator.scenario.model import Contacts, Group, Mixing, Scenario
 
 # Kinds of link, for stories and reports.
 LINK_KINDS = ("family", "neighbour", "acquaintance", "random", "tie", "group")
@@ -41,6 +42,9 @@ class Population:
     edge_group: (
         np.ndarray
     )  # int16[E]: index into Scenario.groups for links of a group chat, else NO_GROUP
+    # int8[E]: the contact rule that made each link (see `link_rules`); its channel is the rule's.
+    edge_rule: np.ndarray
+    rule_channel: np.ndarray  # int8[rules]: the channel of each rule, as edge_channel has it
 
     @property
     def size(self) -> int:
@@ -57,7 +61,8 @@ class Population:
 
         Engines of several variants share one population (see runner.run_variants_batch) and
         would otherwise work out the same arrays again for each; the array is read-only, so no
-        engine can change what another uses.
+        engine can change what another uses. Variants whose towns differ only in the channels of
+        their links share these arrays too (`with_channels`): none may depend on the channels.
         """
         memo: dict[Hashable, np.ndarray] = self.__dict__.setdefault("_derived", {})
         value = memo.get(key)
@@ -110,17 +115,13 @@ def build(scenario: Scenario, replicas: int, rng: np.random.Generator) -> Popula
 
     builder = _Links()
     contacts = scenario.contacts
-    channels = list(scenario.channels)
-
-    def channel_index(name: str | None) -> int:
-        return channels.index(name) if name is not None else NO_CHANNEL
-
+    rules = _RuleNumbers(contacts)
     if contacts.household is not None:
         a, b = _household_pairs(household_start, household_size)
-        builder.add(a, b, channel_index(contacts.household.channel), FAMILY)
+        builder.add(a, b, rules.household, FAMILY)
     if contacts.neighbours is not None:
         a, b = _pairs_within(unit_start, contacts.neighbours, rng)
-        builder.add(a, b, channel_index(contacts.neighbours.channel), NEIGHBOUR)
+        builder.add(a, b, rules.neighbours, NEIGHBOUR)
     if contacts.across_units is not None:
         a, b = _pairs_within(replica_start, contacts.across_units, rng)
         # Redraw the far end of links that stayed inside one unit (a few times), drop the rest.
@@ -132,26 +133,21 @@ def build(scenario: Scenario, replicas: int, rng: np.random.Generator) -> Popula
             size = replica_start[r + 1] - replica_start[r]
             b[same] = replica_start[r] + (rng.random(same.size) * size).astype(np.int64)
         keep = (unit[a] != unit[b]) & (a != b)
-        builder.add(a[keep], b[keep], channel_index(contacts.across_units.channel), ACQUAINTANCE)
+        builder.add(a[keep], b[keep], rules.across_units, ACQUAINTANCE)
     extra: list[_Part] = []
     if contacts.random is not None:
-        extra.append(
-            _random_links(
-                replica_start, contacts.random, channel_index(contacts.random.channel), rng
-            )
-        )
+        extra.append(_random_links(replica_start, contacts.random, rules.random, rng))
     roles = scenario.role_names
-    for tie in contacts.ties:
+    for t, tie in enumerate(contacts.ties):
         a, b = _tie_pairs(
             role, replica_start, roles.index(tie.from_), roles.index(tie.to), tie.each, rng
         )
-        builder.add(a, b, channel_index(tie.channel), TIE)
+        builder.add(a, b, rules.tie + t, TIE)
     for g, group in enumerate(scenario.groups.values()):
         a, b = _group_pairs(role, replica_start, roles, group, rng)
-        builder.add(a, b, channel_index(group.channel), GROUP, group=g)
-    indptr, indices, edge_channel, edge_kind, reverse, edge_group = _merge(
-        n, [builder.csr(n), *extra]
-    )
+        builder.add(a, b, rules.group + g, GROUP, group=g)
+    indptr, indices, edge_rule, edge_kind, reverse, edge_group = _merge(n, [builder.csr(n), *extra])
+    rule_channel = rule_channels(scenario)
     return Population(
         replicas=replicas,
         replica=replica,
@@ -163,11 +159,61 @@ def build(scenario: Scenario, replicas: int, rng: np.random.Generator) -> Popula
         household_start=household_start,
         indptr=indptr,
         indices=indices,
-        edge_channel=edge_channel,
+        edge_channel=rule_channel[edge_rule],
         edge_kind=edge_kind,
         reverse=reverse,
         edge_group=edge_group,
+        edge_rule=edge_rule,
+        rule_channel=rule_channel,
     )
+
+
+class _RuleNumbers:
+    """The number of each contact rule in `link_rules`' order: household, neighbours, across
+    units, random, then each tie and each group."""
+
+    household, neighbours, across_units, random, tie = range(5)
+
+    def __init__(self, contacts: Contacts):
+        self.group = self.tie + len(contacts.ties)
+
+
+def link_rules(scenario: Scenario) -> list[str | None]:
+    """The channel (a name, or None) of every rule that makes links, numbered as `edge_rule` is.
+
+    A link's channel is a label: which people are linked never depends on it, so towns that
+    differ only in channels are one town with its links relabelled (`with_channels`).
+    """
+    contacts = scenario.contacts
+    mixing = [contacts.household, contacts.neighbours, contacts.across_units, contacts.random]
+    return [
+        *(m.channel if m is not None else None for m in mixing),
+        *(tie.channel for tie in contacts.ties),
+        *(group.channel for group in scenario.groups.values()),
+    ]
+
+
+def rule_channels(scenario: Scenario) -> np.ndarray:
+    """The channel index of every rule that makes links (int8, NO_CHANNEL for none)."""
+    channels = list(scenario.channels)
+    return np.array(
+        [channels.index(c) if c is not None else NO_CHANNEL for c in link_rules(scenario)],
+        dtype=np.int8,
+    )
+
+
+def with_channels(pop: Population, scenario: Scenario) -> Population:
+    """The town with its links on the channels the scenario gives them (itself if they match).
+
+    The copy shares everything else, the arrays worked out from the town included.
+    """
+    table = rule_channels(scenario)
+    if np.array_equal(table, pop.rule_channel):
+        return pop
+    relabelled = dataclasses.replace(pop, edge_channel=table[pop.edge_rule], rule_channel=table)
+    relabelled.edge_channel.setflags(write=False)
+    relabelled.__dict__["_derived"] = pop.__dict__.setdefault("_derived", {})
+    return relabelled
 
 
 def _assign_roles(
@@ -304,16 +350,16 @@ class _Links:
     def __init__(self) -> None:
         self.a: list[np.ndarray] = []
         self.b: list[np.ndarray] = []
-        self.channel: list[np.ndarray] = []
+        self.rule: list[np.ndarray] = []
         self.kind: list[np.ndarray] = []
         self.group: list[np.ndarray] = []
 
     def add(
-        self, a: np.ndarray, b: np.ndarray, channel: int, kind: int, group: int = NO_GROUP
+        self, a: np.ndarray, b: np.ndarray, rule: int, kind: int, group: int = NO_GROUP
     ) -> None:
         self.a.append(a.astype(np.int32))
         self.b.append(b.astype(np.int32))
-        self.channel.append(np.full(a.size, channel, dtype=np.int8))
+        self.rule.append(np.full(a.size, rule, dtype=np.int8))
         self.kind.append(np.full(a.size, kind, dtype=np.int8))
         self.group.append(np.full(a.size, group, dtype=np.int16))
 
@@ -321,11 +367,11 @@ class _Links:
         """The collected links as CSR, sorted by their first end."""
         if self.a:
             a, b = np.concatenate(self.a), np.concatenate(self.b)
-            channel, kind = np.concatenate(self.channel), np.concatenate(self.kind)
+            rule, kind = np.concatenate(self.rule), np.concatenate(self.kind)
             group = np.concatenate(self.group)
         else:
             a = b = np.empty(0, np.int32)
-            channel = kind = np.empty(0, np.int8)
+            rule = kind = np.empty(0, np.int8)
             group = np.empty(0, np.int16)
         m = a.size
         src = np.concatenate([a, b])
@@ -342,7 +388,7 @@ class _Links:
         return (
             indptr,
             dst[order].astype(np.int32),
-            np.concatenate([channel, channel])[order],
+            np.concatenate([rule, rule])[order],
             np.concatenate([kind, kind])[order],
             reverse,
             np.concatenate([group, group])[order],
@@ -362,12 +408,12 @@ def order_by(keys: np.ndarray, n: int) -> np.ndarray:
     return low[high]
 
 
-# A CSR network part: (indptr, indices, channel, kind, reverse, group), one entry per link end.
+# A CSR network part: (indptr, indices, rule, kind, reverse, group), one entry per link end.
 _Part = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
 def _random_links(
-    replica_start: np.ndarray, mixing: Mixing, channel: int, rng: np.random.Generator
+    replica_start: np.ndarray, mixing: Mixing, rule: int, rng: np.random.Generator
 ) -> _Part:
     """A random graph of the given mean degree in each replica, built straight into CSR form.
 
@@ -406,7 +452,7 @@ def _random_links(
     return (
         indptr,
         indices.astype(np.int32),
-        np.full(size, channel, np.int8),
+        np.full(size, rule, np.int8),
         np.full(size, RANDOM, np.int8),
         reverse,
         np.full(size, NO_GROUP, np.int16),
@@ -423,18 +469,18 @@ def _merge(n: int, parts: list[_Part]) -> _Part:
     np.cumsum(np.sum(degrees, axis=0), out=indptr[1:])
     total = int(indptr[-1])
     indices = np.empty(total, dtype=np.int32)
-    channel = np.empty(total, dtype=np.int8)
+    rule = np.empty(total, dtype=np.int8)
     kind = np.empty(total, dtype=np.int8)
     reverse = np.empty(total, dtype=np.int64)
     group = np.empty(total, dtype=np.int16)
     before = np.zeros(n, dtype=np.int64)  # link ends of earlier parts, per person
-    for (p_indptr, p_indices, p_channel, p_kind, p_reverse, p_group), degree in zip(parts, degrees):
+    for (p_indptr, p_indices, p_rule, p_kind, p_reverse, p_group), degree in zip(parts, degrees):
         owner = np.repeat(np.arange(n, dtype=np.int64), degree)
         position = indptr[owner] + before[owner] + (np.arange(owner.size) - p_indptr[owner])
         indices[position] = p_indices
-        channel[position] = p_channel
+        rule[position] = p_rule
         kind[position] = p_kind
         reverse[position] = position[p_reverse]
         group[position] = p_group
         before += degree
-    return indptr, indices, channel, kind, reverse, group
+    return indptr, indices, rule, kind, reverse, group

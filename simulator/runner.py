@@ -25,7 +25,7 @@ from simulator.engine import NOT_EXPOSED, Engine, Outcome
 from simulator.errors import UsageError
 from simulator.i18n import _
 from simulator.interrupts import in_worker
-from simulator.population import Population, build
+from simulator.population import Population, build, with_channels
 from simulator.scenario.model import Scenario, expected_people
 from simulator.streams import Streams, batch_seed
 
@@ -95,16 +95,28 @@ def summarise(outcome: Outcome, scenario: Scenario, first_run: int) -> BatchSumm
 
 
 def population_key(scenario: Scenario) -> str:
-    """Everything the population and network are built from: equal keys, equal populations."""
+    """Everything the people and their links are built from: equal keys, equal towns.
+
+    The links' channels are left out: they only label the links (`population.with_channels`),
+    so variants that move a contact to another channel share one build.
+    """
+    contacts = scenario.contacts.model_dump(mode="json")
+    rules = [contacts.get(k) for k in ("household", "neighbours", "across_units", "random")]
+    rules += contacts.get("ties", [])
+    rules += [group.model_dump(mode="json") for group in scenario.groups.values()]
     return json.dumps(
         [
             scenario.population.model_dump(mode="json"),
-            scenario.contacts.model_dump(mode="json"),
-            list(scenario.channels),
-            {k: g.model_dump(mode="json") for k, g in scenario.groups.items()},
+            [_unlabelled(rule) for rule in rules],
+            list(scenario.groups),
         ],
         sort_keys=True,
     )
+
+
+def _unlabelled(rule: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A contact rule as written, without its channel."""
+    return None if rule is None else {k: v for k, v in rule.items() if k != "channel"}
 
 
 # Populations built lately in this process, newest last: the checks of learning objectives
@@ -161,7 +173,7 @@ def run_variants_batch(
             population = build(scenario, runs, streams("population"))
             _keep(key, population)
         here[key] = population
-        engine = Engine(scenario, runs, streams, population=population)
+        engine = Engine(scenario, runs, streams, population=with_channels(population, scenario))
         out.append(summarise(engine.run(on_day), scenario, index * size))
     return out
 

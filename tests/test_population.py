@@ -124,3 +124,29 @@ def test_rescaling_units():
     s = load("reference-cascade").scenario
     assert rescaled_units(s, 1_000_000) == 10_000
     assert rescaled_units(s, 10) == 1
+
+
+def test_a_town_differing_only_in_channels_is_one_build_relabelled():
+    """Variants that move contacts to other channels share one build (runner, exercise, teams):
+    the shared town relabelled must equal the town each would build itself, array for array,
+    and variants that move people or links must not share it."""
+    from simulator.population import with_channels
+    from simulator.runner import population_key
+    from simulator.scenario import variant
+
+    loaded = load("tehran-protest")
+    moved = variant(loaded, countermeasures=["messenger_not_calls"]).scenario
+    base = loaded.scenario
+    assert population_key(moved) == population_key(base)
+    assert list(moved.contacts.ties)[0].channel != list(base.contacts.ties)[0].channel
+    town = build(base, 3, np.random.default_rng(7))
+    own = build(moved, 3, np.random.default_rng(7))
+    relabelled = with_channels(town, moved)
+    assert not np.array_equal(own.edge_channel, town.edge_channel)
+    for name, value in vars(own).items():
+        if isinstance(value, np.ndarray):
+            assert np.array_equal(getattr(relabelled, name), value), name
+    assert with_channels(town, base) is town
+    assert relabelled.edge_source() is town.edge_source()  # worked-out arrays are shared
+    bigger = variant(loaded, parameters={"population.units": 3}).scenario
+    assert population_key(bigger) != population_key(base)

@@ -53,7 +53,7 @@ from simulator.errors import UsageError
 from simulator.files import FileProblem, read_bounded
 from simulator.i18n import _
 from simulator.personas import nth_of_role, persona_of, tabletop_role
-from simulator.population import Population, build
+from simulator.population import Population, build, with_channels
 from simulator.runner import (
     BatchSummary,
     batch_size,
@@ -247,7 +247,7 @@ class _Run:
                     "a choice may change habits, channels and devices only"
                 )
             self.towns[key] = town
-        return self.towns[key]
+        return with_channels(self.towns[key], scenario)
 
 
 def personas(scenario: Scenario, pop: Population, role: str) -> np.ndarray:

@@ -38,7 +38,7 @@ from simulator.engine import NOT_EXPOSED, Engine, Outcome, Personal
 from simulator.errors import UsageError
 from simulator.i18n import _, ngettext
 from simulator.personas import nth_of_role, tabletop_role
-from simulator.population import Population, build
+from simulator.population import Population, build, with_channels
 from simulator.runner import batch_size, batches, population_key
 from simulator.scenario import (
     LoadedScenario,
@@ -279,7 +279,7 @@ def town_of(
                 )
             )
         towns[key] = town
-    return towns[key]
+    return with_channels(towns[key], scenario)
 
 
 def merged_town(base: Population, changes: Sequence[tuple[np.ndarray, Population]]) -> Population:
