@@ -19,7 +19,7 @@ from conftest import BASE, merge, prose
 
 from simulator import runner
 from simulator.analysis.compare import Comparer, compare
-from simulator.analysis.objectives import Finding, check_objectives
+from simulator.analysis.objectives import Finding, check_objectives, needed_bundles
 from simulator.analysis.robust import RobustChecker, _leans
 from simulator.analysis.uncertainty import (
     RoleUncertainty,
@@ -37,6 +37,7 @@ from simulator.report.objectives import claim_words, conditional_claims, robust_
 from simulator.report.words import change_ends
 from simulator.scenario import load, variant
 from simulator.scenario.model import CauseClaim, ComparisonClaim, EffectClaim, ExposureClaim
+from simulator.scenario.validation import located_claims
 
 SLACK = 4.5  # standard errors
 
@@ -525,3 +526,55 @@ def test_the_robust_check_on_a_dask_cluster_gives_the_same_verdicts(scenario_fil
     # Without --robust there is nothing to send to a cluster.
     alone = CliRunner().invoke(cli, ["validate", path, "--scheduler", "tcp://127.0.0.1:9"])
     assert alone.exit_code == 2 and "--scheduler only applies with --robust" in alone.output
+
+
+def test_each_set_is_simulated_once_with_the_countermeasures_its_claims_need(
+    scenario_file, monkeypatch
+):
+    """Claims under a condition the file's values meet plan the same one-at-a-time sets as the
+    unconditioned ones: each (set, countermeasure, runs) is simulated once, a group's sets only
+    with its own claims' countermeasures, and the verdicts are those of simulating every set
+    as planned."""
+    import simulator.analysis.robust as robust
+
+    loaded = _loaded(
+        scenario_file,
+        _claims(
+            {"countermeasure": "rarely", "lowers": "resident"},
+            {
+                "role": "resident",
+                "above": 0.05,
+                "when": {"param": "observers.watcher.notice.behaviour", "above": 0.3},
+            },
+        ),
+    )
+    seen: list[tuple[object, tuple[str, ...], int]] = []
+    real = robust.simulate_sets
+
+    def counted(loaded_, sets, bundles, *, runs, per_set=None, **kw):
+        for i, values in enumerate(sets):
+            wanted = {(), *(per_set[i] if per_set is not None else bundles)}
+            key = None if values is None else tuple(sorted(values.items()))
+            seen.extend((key, b, runs) for b in wanted)
+        return real(loaded_, sets, bundles, runs=runs, per_set=per_set, **kw)
+
+    monkeypatch.setattr(robust, "simulate_sets", counted)
+    findings = RobustChecker(loaded, runs=8, sets=3, seed=5).check().findings
+    assert len(seen) == len(set(seen))
+    # The conditioned claim needs no countermeasure: the sets of its own Latin hypercube are
+    # simulated without "rarely".
+    with_rarely = {k for k, b, _r in seen if b == ("rarely",)}
+    assert with_rarely < {k for k, _b, _r in seen}
+    # Simulating every set as planned, again and with every bundle, gives the same verdicts.
+    monkeypatch.setattr(robust, "simulate_sets", real)
+    planned = RobustChecker(loaded, runs=8, sets=3, seed=5)
+
+    def every_time(sets, bundles, runs, per_set=None):
+        everything = needed_bundles(located_claims(loaded.scenario))
+        return real(loaded, sets, everything, runs=runs, seed=5)
+
+    planned._simulate = every_time  # type: ignore[method-assign]
+    again = planned.check().findings
+    assert [(f.verdict, f.failing, f.degenerate, f.threshold) for f in again] == [
+        (f.verdict, f.failing, f.degenerate, f.threshold) for f in findings
+    ]

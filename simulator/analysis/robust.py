@@ -68,6 +68,8 @@ WHERE_SETS = 3
 WHERE_KEYS = 3
 
 Located = tuple[Path_, int, Claim]
+# A parameter set as a key: its (parameter, value) pairs in order; None for the file's values.
+_SetKey = tuple[tuple[str, float], ...] | None
 
 
 @dataclass(frozen=True)
@@ -179,6 +181,8 @@ class RobustChecker:
         self.workers = workers
         self.scheduler = scheduler
         self.on_progress = on_progress
+        # (set, bundle, runs) -> its variant, as simulated once (see `_simulate`).
+        self._done: dict[tuple[_SetKey, tuple[str, ...], int], Variant] = {}
 
     def _simulate(
         self,
@@ -187,17 +191,43 @@ class RobustChecker:
         runs: int,
         per_set: Sequence[Sequence[tuple[str, ...]]] | None = None,
     ) -> list[dict[tuple[str, ...], Variant]]:
-        return simulate_sets(
-            self.loaded,
-            sets,
-            bundles,
-            runs=runs,
-            seed=self.seed,
-            workers=self.workers,
-            scheduler=self.scheduler,
-            on_progress=self.on_progress,
-            per_set=per_set,
-        )
+        """Every set with its bundles (`per_set`, or `bundles` for all), each simulated once.
+
+        The claims' groups plan many of the same sets (a stated condition that the file's values
+        meet starts its one-at-a-time ends from the file's values too), and later stages may come
+        back to a set: a set, bundle and number of runs already simulated is not simulated again.
+        Its answer would be the same bytes: a variant's runs depend only on the variant, the seed
+        and the scenario's batch size.
+        """
+        wanted = [
+            list(dict.fromkeys([(), *(per_set[i] if per_set is not None else bundles)]))
+            for i in range(len(sets))
+        ]
+        keys: list[_SetKey] = [None if v is None else tuple(sorted(v.items())) for v in sets]
+        todo: dict[_SetKey, tuple[ParameterSet | None, list[tuple[str, ...]]]] = {}
+        for values, key, bundles_wanted in zip(sets, keys, wanted):
+            for bundle in bundles_wanted:
+                if (key, bundle, runs) not in self._done:
+                    todo.setdefault(key, (values, []))[1].append(bundle)
+        if todo:
+            simulated = simulate_sets(
+                self.loaded,
+                [values for values, _b in todo.values()],
+                [],
+                runs=runs,
+                seed=self.seed,
+                workers=self.workers,
+                scheduler=self.scheduler,
+                on_progress=self.on_progress,
+                per_set=[list(dict.fromkeys(b)) for _v, b in todo.values()],
+            )
+            for key, variants in zip(todo, simulated):
+                for bundle, variant_ in variants.items():
+                    self._done[(key, bundle, runs)] = variant_
+        return [
+            {bundle: self._done[(key, bundle, runs)] for bundle in bundles_wanted}
+            for key, bundles_wanted in zip(keys, wanted)
+        ]
 
     def variant_estimate(self) -> int:
         """Runs of variants the first two stages simulate, for progress and budgets."""
@@ -233,6 +263,8 @@ class RobustChecker:
         for i, (_p, _j, claim) in enumerate(claims):
             groups.setdefault(_conditions_key(claim.when), []).append(i)
         grouped = list(groups.values())  # each group's claims, by group index
+        # The countermeasures each group's claims need: its sets simulate those alone.
+        needs = [needed_bundles([claims[i] for i in members]) for members in grouped]
         plan: list[tuple[ParameterSet, int, str]] = []  # (values, group index, kind)
         regions = []
         for g, members in enumerate(groups.values()):
@@ -253,12 +285,16 @@ class RobustChecker:
         plan = [item for item in plan if item[2] != "start"]
         starts: dict[int, Finding] = {}
         if starting:
-            simulated = self._simulate([v for v, _g in starting], bundles, self.runs)
+            simulated = self._simulate(
+                [v for v, _g in starting], [], self.runs, per_set=[needs[g] for _v, g in starting]
+            )
             for (_values, g), variants in zip(starting, simulated):
                 members = grouped[g]
                 checked = check_claims([claims[i] for i in members], variants)
                 starts.update(zip(members, checked))
-        simulated = self._simulate([v for v, _g, _k in plan], bundles, self.set_runs)
+        simulated = self._simulate(
+            [v for v, _g, _k in plan], [], self.set_runs, per_set=[needs[g] for _v, g, _k in plan]
+        )
         found: list[list[tuple[ParameterSet, str, Finding]]] = [[] for _ in claims]
         for (values, g, kind), variants in zip(plan, simulated):
             members = grouped[g]
@@ -278,7 +314,12 @@ class RobustChecker:
                     values[key] = region[key][(ends >> bit) & 1]
                 corner_plan.append((values, g))
         if corner_plan:
-            simulated = self._simulate([v for v, _g in corner_plan], bundles, self.set_runs)
+            simulated = self._simulate(
+                [v for v, _g in corner_plan],
+                [],
+                self.set_runs,
+                per_set=[needs[g] for _v, g in corner_plan],
+            )
             for (values, g), variants in zip(corner_plan, simulated):
                 members = grouped[g]
                 checked = check_claims([claims[i] for i in members], variants)
