@@ -38,7 +38,7 @@ class Population:
     indices: np.ndarray  # int32[E]: the other end of each link
     edge_channel: np.ndarray  # int8[E]: channel index or NO_CHANNEL
     edge_kind: np.ndarray  # int8[E]: index into LINK_KINDS
-    reverse: np.ndarray  # int64[E]: position of the same link seen from the other end
+    reverse: np.ndarray  # int32[E] (int64 past 2**31 ends): the same link seen from its other end
     edge_group: (
         np.ndarray
     )  # int16[E]: index into Scenario.groups for links of a group chat, else NO_GROUP
@@ -382,7 +382,7 @@ class _Links:
         np.cumsum(counts, out=indptr[1:])
         position = np.empty(2 * m, dtype=np.int64)
         position[order] = np.arange(2 * m, dtype=np.int64)
-        reverse = np.empty(2 * m, dtype=np.int64)
+        reverse = np.empty(2 * m, dtype=position_type(2 * m))
         twin = np.concatenate([np.arange(m, 2 * m), np.arange(0, m)])
         reverse[position] = position[twin]
         return (
@@ -393,6 +393,12 @@ class _Links:
             reverse,
             np.concatenate([group, group])[order],
         )
+
+
+def position_type(ends: int) -> type[np.signedinteger]:
+    """The integer type of link positions in a network of `ends` link ends: 32 bits while they
+    fit (over 200 million people at eight links each), which halves the network's memory."""
+    return np.int32 if ends < 2**31 else np.int64
 
 
 def order_by(keys: np.ndarray, n: int) -> np.ndarray:
@@ -432,26 +438,35 @@ def _random_links(
             degree[start + int(rng.integers(stop - start))] += 1
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(degree, out=indptr[1:])
-    owner = np.repeat(np.arange(n, dtype=np.int64), degree)
-    mate = np.empty(owner.size, dtype=np.int64)
+    # Stub positions fit in 32 bits up to 2**31 link ends (a town of over 200 million people at
+    # mean degree 8); narrower arrays halve the memory of every pass below.
+    index = position_type(int(indptr[-1]))
+    owner = np.repeat(np.arange(n, dtype=np.int32), degree)
+    mate = np.empty(owner.size, dtype=index)
     stub_start = indptr[replica_start]
     for k in range(sizes.size):
         first, last = int(stub_start[k]), int(stub_start[k + 1])
-        order = rng.permutation(last - first) + first
+        order = rng.permutation(last - first).astype(index)
+        order += first
         mate[order[0::2]] = order[1::2]
         mate[order[1::2]] = order[0::2]
+        del order
     indices = owner[mate]
-    keep = indices != owner
-    if not keep.all():
-        new_position = np.cumsum(keep) - 1
-        indices, reverse, owner = indices[keep], new_position[mate[keep]], owner[keep]
-        np.cumsum(np.bincount(owner, minlength=n), out=indptr[1:])
-    else:
-        reverse = mate
+    # Self-links are few (about half the squared mean degree in all): drop them where they are,
+    # and shift the positions after each.
+    dropped = np.flatnonzero(indices == owner)
+    del owner
+    if dropped.size:
+        indices = np.delete(indices, dropped)
+        mate = np.delete(mate, dropped)
+        mate -= np.searchsorted(dropped, mate).astype(index)
+        lost = np.bincount(np.searchsorted(indptr, dropped, side="right") - 1, minlength=n)
+        indptr[1:] -= np.cumsum(lost)
+    reverse = mate
     size = indices.size
     return (
         indptr,
-        indices.astype(np.int32),
+        indices,
         np.full(size, rule, np.int8),
         np.full(size, RANDOM, np.int8),
         reverse,
@@ -471,7 +486,7 @@ def _merge(n: int, parts: list[_Part]) -> _Part:
     indices = np.empty(total, dtype=np.int32)
     rule = np.empty(total, dtype=np.int8)
     kind = np.empty(total, dtype=np.int8)
-    reverse = np.empty(total, dtype=np.int64)
+    reverse = np.empty(total, dtype=position_type(total))
     group = np.empty(total, dtype=np.int16)
     before = np.zeros(n, dtype=np.int64)  # link ends of earlier parts, per person
     for (p_indptr, p_indices, p_rule, p_kind, p_reverse, p_group), degree in zip(parts, degrees):
