@@ -287,6 +287,12 @@ class Engine:
         self.n = n
         self.threshold = scenario.adversary.threshold - THRESHOLD_SLACK
         self.suspicion = np.zeros(n)
+        # Who was ever given suspicion, so that decay touches only them (0 stays 0): `suspects`
+        # once merged, the people of later additions in `added` until the next decay.
+        self.suspected = np.zeros(n, dtype=bool)
+        self.suspects = np.empty(0, dtype=np.int64)
+        self.added: list[np.ndarray] = []
+        self.track_suspects = scenario.adversary.decay is not None  # False: nothing to track
         self.exposed_day = np.full(n, NOT_EXPOSED, dtype=np.int32)
         self.cause = np.full(n, NO_CAUSE, dtype=np.int16)
         self.active = np.ones(n, dtype=bool)
@@ -533,7 +539,7 @@ class Engine:
         decay = self.s.adversary.decay
         day = _Day()
         if decay:
-            self.suspicion *= 0.5 ** (1.0 / decay.half_life)
+            self._decay(0.5 ** (1.0 / decay.half_life))
         self._cascade(day, t)
         events = self._do_activities(t, day)
         for obs in self.observers:
@@ -546,6 +552,21 @@ class Engine:
         for chk in self.checks:
             self._inspect(chk, t, travellers, day)
         self._expose(t, day)
+
+    def _decay(self, factor: float) -> None:
+        """Multiply everyone's suspicion by the day's factor: the suspects' alone while they are
+        few (the same numbers, as zero times the factor is zero), everyone's once they are not."""
+        if self.added:
+            new = np.concatenate(self.added)
+            self.added = []
+            new = distinct(new[~self.suspected[new]])
+            self.suspected[new] = True
+            self.suspects = np.concatenate([self.suspects, new])
+        if self.track_suspects and self.suspects.size * 8 < self.n:
+            self.suspicion[self.suspects] *= factor
+        else:
+            self.track_suspects = False  # from now on everyone, every day
+            self.suspicion *= factor
 
     def outcome(self) -> Outcome:
         """Who was exposed so far, when and why."""
@@ -568,6 +589,8 @@ class Engine:
             raise ValueError("resume_from needs the same people, states and causes of exposure")
         self.stream = earlier.stream
         self.suspicion = earlier.suspicion
+        self.suspected, self.suspects = earlier.suspected, earlier.suspects
+        self.added, self.track_suspects = earlier.added, earlier.track_suspects
         self.exposed_day = earlier.exposed_day
         self.cause = earlier.cause
         self.active = earlier.active
@@ -596,6 +619,8 @@ class Engine:
         if people.size == 0:
             return
         np.add.at(self.suspicion, people, weight)
+        if self.track_suspects:
+            self.added.append(people)
         hit = people[(self.suspicion[people] >= self.threshold) & (self.cause[people] == NO_CAUSE)]
         if hit.size:
             hit = distinct(hit)
