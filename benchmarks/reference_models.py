@@ -8,6 +8,7 @@ fraction approaches 0.9508 for large N.
     python3 benchmarks/reference_models.py mesa --people 10000 --seed 1
     python3 benchmarks/reference_models.py eon --people 10000 --seed 1
     python3 benchmarks/reference_models.py numpy --people 1000000 --seed 1
+    python3 benchmarks/reference_models.py events --people 1000000 --seed 1
 
 Each prints one JSON line: {"model", "people", "exposed_fraction", "people_days", "simulate_s"}.
 Mesa and EoN come with the `bench` extra: python3 -m pip install '.[bench]'.
@@ -65,6 +66,33 @@ def run_numpy(n: int, seed: int) -> float:
         revealed = indices[edges[rng.random(edges.size) < P_REVEAL]]
         pending = np.zeros(n, dtype=bool)
         pending[revealed] = True
+    return float(exposed.mean())
+
+
+def run_events(n: int, seed: int) -> float:
+    """Event-driven: work in proportion to people, links and exposures, not people x days.
+
+    A person left alone is first noticed on a geometric day (the first of the daily chances
+    that comes up); each day visits only the people exposed that day, and draws the reveals of
+    their links alone. Days on which nobody is exposed cost nothing but the loop's step.
+    """
+    rng = np.random.default_rng(seed)
+    indptr, indices = csr(n, *random_pairs(n, rng))
+    noticed = rng.geometric(P_NOTICE, n)
+    order = np.argsort(noticed, kind="stable")
+    first = np.searchsorted(noticed[order], np.arange(1, DAYS + 2))
+    exposed = np.zeros(n, dtype=bool)
+    revealed = np.empty(0, dtype=np.int64)
+    for t in range(1, DAYS + 1):
+        new = np.concatenate([order[first[t - 1] : first[t]], revealed])
+        new = np.unique(new[~exposed[new]])
+        exposed[new] = True
+        starts = indptr[new]
+        degree = indptr[new + 1] - starts
+        edges = np.repeat(starts, degree) + (
+            np.arange(degree.sum()) - np.repeat(np.cumsum(degree) - degree, degree)
+        )
+        revealed = indices[edges[rng.random(edges.size) < P_REVEAL]]
     return float(exposed.mean())
 
 
@@ -150,7 +178,7 @@ def run_eon(n: int, seed: int) -> float:
     return float(r[-1] + i[-1]) / n
 
 
-MODELS = {"numpy": run_numpy, "mesa": run_mesa, "eon": run_eon}
+MODELS = {"numpy": run_numpy, "events": run_events, "mesa": run_mesa, "eon": run_eon}
 
 
 def main() -> None:

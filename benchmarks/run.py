@@ -10,7 +10,8 @@ wall clock and its peak resident memory (from the kernel's accounting of the fin
 Exposure's commands are measured --repeat times (default 3) and the median is reported.
 The script checks that the implementations agree on the exposed fraction before comparing them.
 Start-up rows are the median of --startup-repeat whole processes (default 5) after one unmeasured
-run that warms the file cache, each beside its target (issue 17).
+run that warms the file cache, each beside its target. The targets table puts every other
+target of the performance work beside what this machine measures now.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import argparse
 import json
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +35,19 @@ STARTUP: list[tuple[list[str], float | None]] = [
     (["show", "border-phone"], 0.2),
     (["run", "border-phone", "--runs", "10"], None),
 ]
+# The commands a trainer runs live, with their targets in seconds.
+LIVE: list[tuple[list[str], float]] = [
+    (["run", "border-phone"], 0.6),
+    (["compare", "border-phone"], 1.5),
+    (["report", "border-phone", "-o", "{tmp}/r.html", "--force"], 2.5),
+]
+# Checking every bundled scenario's learning objectives, and its target in seconds.
+VALIDATE_TARGET = 6.0
+# The cost of an extra run at 100,000 people: at most this many seconds, and at least this many
+# times cheaper than Mesa's run of as many people.
+EXTRA_RUN_TARGET = (0.045, 200.0)
+# Reference-cascade at large sizes: (people, target seconds, target MiB).
+LARGE_TARGETS = [(1_000_000, 1.2, 400.0), (10_000_000, 10.0, 3072.0)]
 
 
 @dataclass
@@ -123,6 +138,30 @@ def startup_lines(repeat: int) -> list[str]:
     return lines
 
 
+def _met(value: float, target: float, at_least: bool = False) -> str:
+    return "✓" if (value >= target if at_least else value <= target) else "✗"
+
+
+def live_lines(repeat: int, tmp: Path) -> list[str]:
+    """The commands run live in front of a room, and the objective checks, beside their targets."""
+    lines = []
+    for args, target in LIVE:
+        args = [a.replace("{tmp}", str(tmp)) for a in args]
+        label = " ".join(["exposure", *args]).replace(str(tmp) + "/", "")
+        m = measure(label, exposure(*args), 0, repeat=repeat)
+        lines.append(
+            f"| `{label}` | {m.wall_s:.2f} s, {m.peak_mib:.0f} MiB | ≤ {target} s | "
+            f"{_met(m.wall_s, target)} |"
+        )
+    files = sorted(str(f) for f in (HERE.parent / "scenarios").glob("*.yaml"))
+    m = measure("validate", exposure("validate", "--check-objectives", *files), 0, repeat=repeat)
+    lines.append(
+        f"| `exposure validate --check-objectives scenarios/*.yaml` | {m.wall_s:.2f} s, "
+        f"{m.peak_mib:.0f} MiB | ≤ {VALIDATE_TARGET} s | {_met(m.wall_s, VALIDATE_TARGET)} |"
+    )
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -154,27 +193,24 @@ def main() -> None:
             args.output.write_text(text, encoding="utf-8")
         return
 
-    rows: list[Measure] = []
+    def cascade(n: int) -> Measure:
+        command = ["run", "reference-cascade", "--people", str(n), "--runs", "1"]
+        command += ["--format", "json"]
+        return measure("exposure reference-cascade", exposure(*command), n, repeat=args.repeat)
+
     sizes = [10_000, 100_000] if args.quick else [10_000, 100_000, 1_000_000]
-    for n in sizes:
-        rows.append(
-            measure(
-                "exposure reference-cascade",
-                exposure(
-                    "run",
-                    "reference-cascade",
-                    "--people",
-                    str(n),
-                    "--runs",
-                    "1",
-                    "--format",
-                    "json",
-                ),
-                n,
-                repeat=args.repeat,
-            )
-        )
+    rows: list[Measure] = [cascade(n) for n in sizes]
     rows.append(measure("numpy day loop", reference("numpy", sizes[-1]), sizes[-1]))
+    rows.append(measure("numpy event-driven", reference("events", sizes[-1]), sizes[-1]))
+    # Exposure and the event-driven reference at the sizes with targets, side by side.
+    large: list[tuple[Measure, Measure, float, float]] = []
+    for n, seconds, mib in [] if args.quick else LARGE_TARGETS:
+        if n not in sizes:
+            rows.append(cascade(n))
+            rows.append(measure("numpy event-driven", reference("events", n), n))
+        ours = next(r for r in rows if r.label.startswith("exposure") and r.people == n)
+        events = next(r for r in rows if r.label == "numpy event-driven" and r.people == n)
+        large.append((ours, events, seconds, mib))
     rows.append(measure("EoN event-driven SIR", reference("eon", 10_000), 10_000))
     for n in [10_000] if args.quick else [10_000, 100_000]:
         rows.append(measure("Mesa, one agent per person", reference("mesa", n), n))
@@ -229,11 +265,30 @@ def main() -> None:
             f"{'' if r.fraction is None else f'{r.fraction:.4f}'} |"
         )
     lines += ["", *startup]
+    mesa_big = [r for r in rows if r.label.startswith("Mesa")][-1]
+    mesa_per_100k = mesa_big.wall_s * 100_000 / mesa_big.people
+    seconds, ratio = EXTRA_RUN_TARGET
+    cheaper = mesa_per_100k / max(extra_run, 1e-9)
+    lines += [
+        "",
+        "| target | now | target | met |",
+        "|---|---|---|:-:|",
+        *live_lines(args.repeat, Path(tempfile.mkdtemp(prefix="exposure-bench-"))),
+        f"| extra run of reference-cascade at 100,000 people | {extra_run * 1000:.0f} ms "
+        f"({cheaper:.0f}× cheaper than Mesa's) | ≤ {seconds * 1000:.0f} ms (≥ {ratio:.0f}×) | "
+        f"{_met(extra_run, seconds)}{_met(cheaper, ratio, at_least=True)} |",
+    ]
+    for ours, events, target_s, target_mib in large:
+        beside = f"; event-driven numpy {events.wall_s:.2f} s, {events.peak_mib:.0f} MiB"
+        lines.append(
+            f"| reference-cascade at {ours.people:,} people | {ours.wall_s:.2f} s, "
+            f"{ours.peak_mib:.0f} MiB{beside} | ≤ {target_s} s, ≤ {target_mib:.0f} MiB | "
+            f"{_met(ours.wall_s, target_s)}{_met(ours.peak_mib, target_mib)} |"
+        )
     lines += ["", "| scenario command | wall s | peak MiB |", "|---|---:|---:|"]
     for r in scenario_rows:
         lines.append(f"| `{r.label}` | {r.wall_s:.2f} | {r.peak_mib:.0f} |")
 
-    mesa_big = [r for r in rows if r.label.startswith("Mesa")][-1]
     ours_same = next(
         r for r in rows if r.label.startswith("exposure") and r.people == mesa_big.people
     )
