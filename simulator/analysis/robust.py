@@ -7,7 +7,8 @@ usual paired statistics, at parameter sets spread over the ranges:
 2. at each ranged parameter's two ends with the others at the file's values (one at a time), at
    the corners of the parameters that move the claim's figure most, and at a Latin hypercube
    sample, all in one simulation on common random numbers, on at most ROBUST_RUNS runs per set
-   (the sets are many). A claim that holds there holds: its interval is valid, only wider. Every
+   (the sets are many), each with the countermeasures its claims need and each once, however
+   many claims plan it. A claim that holds there holds: its interval is valid, only wider. Every
    failure is simulated again on the scenario's runs, and only a failure there counts;
 3. when a parameter's one-at-a-time sweep flips the claim, the threshold where it flips is found
    by bisection on that parameter alone (the others at the file's values), each step on the
