@@ -189,18 +189,23 @@ def actors_today(plan: ActivityPlan, streams: Streams, t: int, days: int) -> np.
     exposes nobody. Up to COUPLED_ACTOR_DAYS actor-days in the batch, one counter-based number
     per actor decides; beyond, a count and a subset from the purpose's generator.
     """
-    coupled = plan.actors.size * days <= COUPLED_ACTOR_DAYS
-    return streams.sample(plan.actors, plan.daily, f"activity:{plan.name}", t, coupled)
+    return streams.sample(plan.actors, plan.daily, f"activity:{plan.name}", t, coupled(plan, days))
+
+
+def coupled(plan: ActivityPlan, days: int) -> bool:
+    """Whether the activity is drawn with one counter-based number per actor and day."""
+    return plan.actors.size * days <= COUPLED_ACTOR_DAYS
 
 
 def links_today(
-    plan: ActivityPlan, streams: Streams, t: int, actor: np.ndarray
+    plan: ActivityPlan, streams: Streams, t: int, actor: np.ndarray, u: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The links today's occurrences cross: (actors who reach someone, links each, positions).
 
     A post to a group crosses every link of the poster's group; any other occurrence crosses one
-    link, to a partner picked among the actor's eligible links by a counter-based number. The
-    positions come actor by actor, in the order of the actors.
+    link, to a partner picked among the actor's eligible links by a counter-based number (`u`,
+    one per actor, if already drawn). The positions come actor by actor, in the order of the
+    actors.
     """
     assert (
         plan.partner_count is not None
@@ -214,7 +219,7 @@ def links_today(
         offset = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
         edges = plan.partner_edges[np.repeat(plan.partner_start[actor], count) + offset]
         return actor, count, edges
-    u = streams.uniform(f"partner:{plan.name}", t, actor)
+    u = streams.uniform(f"partner:{plan.name}", t, actor) if u is None else u[reach]
     pick = plan.partner_start[actor] + (u * count).astype(np.int64)
     return actor, np.ones_like(count), plan.partner_edges[pick]
 

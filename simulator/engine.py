@@ -18,6 +18,7 @@ from simulator.activities import (
     FOR_GOOD,
     NEVER,
     actors_today,
+    coupled,
     links_today,
     mark_crossed,
     moved_today,
@@ -38,12 +39,15 @@ from simulator.channels import (
 from simulator.population import NO_CHANNEL, NO_GROUP, Population, build, order_by
 from simulator.records import NullRecorder, Record, Recorder
 from simulator.scenario.model import RESIDENT, Observer, Scenario
-from simulator.streams import Streams, trace_seed
+from simulator.streams import DayBlock, Streams, trace_seed
 
 NOT_EXPOSED = -1
 NO_CAUSE = -1
 # Weights such as 0.1 summed ten times must reach a threshold of 1.
 THRESHOLD_SLACK = 1e-9
+# The counter-based numbers of an activity are worked out for as many days at once as make about
+# this many numbers (a year at once for a few hundred actors).
+DAY_BLOCK_DRAWS = 1 << 16
 
 
 def distinct(values: np.ndarray) -> np.ndarray:
@@ -306,6 +310,7 @@ class Engine:
         self.attention = self._attention()
         self.activity_count = len(scenario.activities)
         self.activities = plan_activities(scenario, self.pop, self.rules, self.edge_source)
+        self.day_blocks: dict[tuple[int, str], DayBlock] = {}
         self.personal_rules: list[ChannelRules] = []
         if self.personal:
             self._plan_personal()
@@ -693,13 +698,17 @@ class Engine:
     def _draw_activity(self, index: int, t: int) -> tuple[_Drawn, _Drawn | None]:
         """An activity's occurrences today, and those its `off_channel` turns into another."""
         act = self.activities[index]
-        actor = actors_today(act, self.stream, t, self.s.days)
-        actor = actor[self.active[actor]]
+        actor, local = self._actors_today(index, t)
+        alive = self.active[actor]
+        actor = actor[alive]
         partner = np.full(actor.size, -1, dtype=np.int64)
         edge = None
         became = None
         if act.partner_edges is not None:
-            actor, _links, edge = links_today(act, self.stream, t, actor)
+            u = None
+            if local is not None and not act.to_group:
+                u = self._day_block(index, "partner", t).uniform(t, local[alive])
+            actor, _links, edge = links_today(act, self.stream, t, actor, u)
             if act.to_group:
                 partner = np.full(actor.size, -1, dtype=np.int64)
             else:
@@ -711,6 +720,32 @@ class Engine:
                     became = _Drawn(actor[becomes], partner[becomes], edge[becomes])
                     actor, partner, edge = actor[~moved], partner[~moved], edge[~moved]
         return _Drawn(actor, partner, edge), became
+
+    def _actors_today(self, index: int, t: int) -> tuple[np.ndarray, np.ndarray | None]:
+        """Who does an activity today (`actors_today`), and where each stands among its actors.
+
+        An activity drawn with one counter-based number per actor and day has its numbers worked
+        out for many days at once (`Streams.days`); its partners' numbers too. The positions are
+        None for an activity drawn otherwise.
+        """
+        act = self.activities[index]
+        if not coupled(act, self.s.days) or act.daily <= 0.0:
+            return actors_today(act, self.stream, t, self.s.days), None
+        if act.daily >= 1.0:
+            return act.actors.copy(), np.arange(act.actors.size)
+        local = np.flatnonzero(self._day_block(index, "activity", t).below(t, act.daily))
+        return act.actors[local], local
+
+    def _day_block(self, index: int, kind: str, t: int) -> DayBlock:
+        """The numbers of one purpose of an activity ("activity", "partner") for its actors, on
+        day t and the days after, in blocks of about DAY_BLOCK_DRAWS numbers."""
+        block = self.day_blocks.get((index, kind))
+        if block is None or not block.covers(t):
+            act = self.activities[index]
+            days = max(1, min(self.s.days - t + 1, DAY_BLOCK_DRAWS // max(act.actors.size, 1)))
+            block = self.stream.days(f"{kind}:{act.name}", t, days, act.actors)
+            self.day_blocks[(index, kind)] = block
+        return block
 
     def _do_activity(self, index: int, t: int, day: _Day, drawn: _Drawn, key: str) -> _Events:
         act = self.activities[index]

@@ -219,13 +219,59 @@ def _mixed(ids: np.ndarray, salt: int) -> np.ndarray:
     return z
 
 
-def _uniform(ids: np.ndarray, salt: int) -> np.ndarray:
-    """The top 53 bits of `_mixed` as a float in [0, 1)."""
-    z = _mixed(ids, salt)
+def _unit(z: np.ndarray) -> np.ndarray:
+    """The top 53 bits of mixed counters as floats in [0, 1) (z is changed)."""
     z >>= _U_11
     out = z.astype(np.float64)
     out *= _UNIT
     return out
+
+
+def _uniform(ids: np.ndarray, salt: int) -> np.ndarray:
+    """The top 53 bits of `_mixed` as a float in [0, 1)."""
+    return _unit(_mixed(ids, salt))
+
+
+def _limit(p: float) -> np.uint64:
+    """The mixed counters below which a uniform number is below p, for 0 < p < 1.
+
+    The uniform is x / 2**53 for the integer x = z >> 11 of the mixed counter z, and
+    x / 2**53 < p exactly when z < ceil(p * 2**53) * 2**11 (p * 2**53 is exact in binary
+    floating point): the same answer in fewer passes over the people.
+    """
+    return np.uint64(math.ceil(p * float(1 << 53)) << 11)  # below 2**64, as p < 1
+
+
+def _day_salt(key: int, day: int) -> int:
+    """The salt of one purpose's key on one day."""
+    return _mix_int((key + day * _GOLDEN) & _MASK64)
+
+
+@dataclass(frozen=True)
+class DayBlock:
+    """One purpose's mixed counters for a fixed list of ids over consecutive days (`Streams.days`):
+    row t - first holds day t's, in the order of the ids."""
+
+    first: int
+    z: np.ndarray  # uint64[days, ids]
+
+    def covers(self, day: int) -> bool:
+        return self.first <= day < self.first + self.z.shape[0]
+
+    def uniform(self, day: int, at: np.ndarray) -> np.ndarray:
+        """`Streams.uniform` on day `day` for the ids at positions `at`."""
+        return _unit(self.z[day - self.first, at])
+
+    def below(self, day: int, p: float, at: np.ndarray | None = None) -> np.ndarray:
+        """`Streams.below` on day `day` for the ids at positions `at` (all if None)."""
+        row = self.z[day - self.first]
+        if at is not None:
+            row = row[at]
+        if not p > 0.0:
+            return np.zeros(row.shape, dtype=bool)
+        if p >= 1.0:
+            return np.ones(row.shape, dtype=bool)
+        return row < _limit(p)
 
 
 class Streams:
@@ -261,15 +307,11 @@ class Streams:
         key = self._keys.get(purpose)
         if key is None:
             key = self.key(purpose)
-        return _uniform(ids, _mix_int((key + day * _GOLDEN) & _MASK64))
+        return _uniform(ids, _day_salt(key, day))
 
     def below(self, purpose: str, day: int, ids: np.ndarray, p: float) -> np.ndarray:
-        """`uniform(purpose, day, ids) < p` for one chance p, without making the floats.
-
-        The uniform is x / 2**53 for the integer x = z >> 11 of the mixed counter z, and
-        x / 2**53 < p exactly when z < ceil(p * 2**53) * 2**11 (p * 2**53 is exact in binary
-        floating point): the same answer in fewer passes over the people.
-        """
+        """`uniform(purpose, day, ids) < p` for one chance p, without making the floats
+        (see `_limit`)."""
         if ids.size == 0 or not p > 0.0:  # a uniform is never below 0 (nor below NaN)
             return np.zeros(ids.shape, dtype=bool)
         if p >= 1.0:
@@ -277,8 +319,30 @@ class Streams:
         key = self._keys.get(purpose)
         if key is None:
             key = self.key(purpose)
-        limit = math.ceil(p * float(1 << 53)) << 11  # below 2**64, as p < 1
-        return _mixed(ids, _mix_int((key + day * _GOLDEN) & _MASK64)) < np.uint64(limit)
+        return _mixed(ids, _day_salt(key, day)) < _limit(p)
+
+    def days(self, purpose: str, first: int, days: int, ids: np.ndarray) -> DayBlock:
+        """The numbers `uniform` and `below` give for the ids on `days` days from `first`, all
+        worked out at once (one pass instead of one per day; the same numbers)."""
+        key = self._keys.get(purpose)
+        if key is None:
+            key = self.key(purpose)
+        salts = np.array(
+            [(_day_salt(key, d) + _GOLDEN) & _MASK64 for d in range(first, first + days)],
+            dtype=np.uint64,
+        )
+        z = ids.astype(np.uint64)
+        z *= _U_ODD
+        z = z[None, :] + salts[:, None]  # `_mixed`, with the salt of each day on its row
+        scratch = np.right_shift(z, _U_30)
+        z ^= scratch
+        z *= _U_M1
+        np.right_shift(z, _U_27, out=scratch)
+        z ^= scratch
+        z *= _U_M2
+        np.right_shift(z, _U_31, out=scratch)
+        z ^= scratch
+        return DayBlock(first, z)
 
     def __call__(self, purpose: str) -> np.random.Generator:
         """The generator for one purpose, e.g. "population" or "activity:call_abroad"."""

@@ -177,3 +177,19 @@ def test_below_is_uniform_below_the_chance_at_every_edge():
     for p in chances + exact + nudged + [np.float64(0.25)]:
         assert np.array_equal(s.below("activity:x", 4, ids, p), u < p), p
     assert s.below("activity:x", 4, ids[:0], 0.5).shape == (0,)
+
+
+def test_numbers_drawn_for_many_days_at_once_are_each_days_own():
+    """The engine draws an activity's numbers for a block of days in one pass (Streams.days):
+    every row must be exactly the day's uniform and below, for any positions and chance."""
+    s = Streams(streams.batch_seed(5, 2))
+    ids = np.array([0, 3, 17, 4096 * 7 + 2, 2**40 + 1, 99_999], dtype=np.int64)
+    block = s.days("partner:x", 30, 9, ids)
+    assert not block.covers(29) and block.covers(30) and block.covers(38) and not block.covers(39)
+    at = np.array([5, 0, 3])
+    for day in range(30, 39):
+        u = s.uniform("partner:x", day, ids)
+        assert np.array_equal(block.uniform(day, at), u[at])
+        for p in (0.0, -1.0, 2**-53, 0.3, float(u[2]), 1 - 2**-53, 1.0):
+            assert np.array_equal(block.below(day, p), u < p), (day, p)
+            assert np.array_equal(block.below(day, p, at), u[at] < p), (day, p)
