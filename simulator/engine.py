@@ -48,6 +48,8 @@ THRESHOLD_SLACK = 1e-9
 # The counter-based numbers of an activity are worked out for as many days at once as make about
 # this many numbers (a year at once for a few hundred actors).
 DAY_BLOCK_DRAWS = 1 << 16
+# A day's exposed people are revealed this many at a time (see `_reveal_in_parts`).
+REVEAL_PEOPLE = 1 << 17
 
 
 def distinct(values: np.ndarray) -> np.ndarray:
@@ -97,6 +99,7 @@ class _Observer:
     multiplier: np.ndarray  # float[days + 1]: campaigns
     leaders: np.ndarray | None = None  # int32[units, per_unit]
     informant_links: np.ndarray | None = None  # int32[n]
+    watched_by: np.ndarray | None = None  # int64[n]: watchers of each home (None: one each)
     attention: np.ndarray | None = None  # float[n]
 
 
@@ -207,9 +210,10 @@ class _Told:
     """What the watchers of each occurrence did, counted per occurrence."""
 
     reported: np.ndarray  # reports passed on today
-    silenced: np.ndarray  # offered bribes taken
-    offered: np.ndarray  # offers refused and reported (each also among `reported`)
-    extorted: np.ndarray  # reports held over the occurrence's people for money
+    # The rest are None where money played no part (no bribe offered, none asked for).
+    silenced: np.ndarray | None  # offered bribes taken
+    offered: np.ndarray | None  # offers refused and reported (each also among `reported`)
+    extorted: np.ndarray | None  # reports held over the occurrence's people for money
 
 
 @dataclass(frozen=True)
@@ -414,16 +418,25 @@ class Engine:
             resident,
         )
         if spec.kind == "leader":
-            plan.leaders = self.pop.derived(
+            leaders = plan.leaders = self.pop.derived(
                 key,
                 lambda: self._place_per_unit(self.pop.role == resident, spec.count_per_unit, name),
             )
+            plan.watched_by = self.pop.derived(
+                (*key, "watched_by"), lambda: self._watched_by_leaders(leaders)
+            )
             plan.attention = self.attention
         else:
-            plan.informant_links = self.pop.derived(
+            plan.informant_links = plan.watched_by = self.pop.derived(
                 key, lambda: self._informant_links(spec, name, self.pop.role == resident)
             )
         return plan
+
+    def _watched_by_leaders(self, leaders: np.ndarray) -> np.ndarray:
+        """How many leaders watch each person's home: her unit's, but not one of her household."""
+        unit_leaders = leaders[self.pop.unit]
+        own = self.pop.household[np.maximum(unit_leaders, 0)] == self.pop.household[:, None]
+        return ((unit_leaders >= 0) & ~own).sum(axis=1)
 
     def _informant_links(self, spec: Observer, name: str, residents: np.ndarray) -> np.ndarray:
         """How many informants each person is linked to (their watchers)."""
@@ -986,13 +999,11 @@ class Engine:
             slot = np.arange(event.size) - np.repeat(np.cumsum(watchers) - watchers, watchers)
             ids = actor[event] * 4096 + slot
             would = self.stream.uniform(purpose, t, ids) < chance[event]
-        silenced = (
-            would & (self.stream.uniform("bribe:" + purpose, t, ids) < terms.accept)
-            if terms.accept > 0
-            else np.zeros_like(would)
-        )
-        reported = would & ~silenced
-        offered = extorted = None
+        silenced = offered = extorted = None
+        reported = would
+        if terms.accept > 0:
+            silenced = would & (self.stream.uniform("bribe:" + purpose, t, ids) < terms.accept)
+            reported = would & ~silenced
         if terms.report_offer > 0:
             offered = reported & (
                 self.stream.uniform("offer:" + purpose, t, ids) < terms.report_offer
@@ -1001,15 +1012,16 @@ class Engine:
             extorted = reported & (self.stream.uniform("extort:" + purpose, t, ids) < terms.extort)
             reported &= ~extorted
 
-        def per_event(decided: np.ndarray | None) -> np.ndarray:
-            if decided is None:
-                return np.zeros(actor.size, dtype=np.int64)
+        def per_event(decided: np.ndarray) -> np.ndarray:
             if event is None:
                 return decided.astype(np.int64)
             return np.bincount(event, weights=decided, minlength=actor.size).astype(np.int64)
 
         return _Told(
-            per_event(reported), per_event(silenced), per_event(offered), per_event(extorted)
+            per_event(reported),
+            None if silenced is None else per_event(silenced),
+            None if offered is None else per_event(offered),
+            None if extorted is None else per_event(extorted),
         )
 
     # ------------------------------------------------------------ after a report
@@ -1043,13 +1055,13 @@ class Engine:
         A report passed on may send its tips' checks, and frees the reports held over its people.
         """
         act = self.activities[ev.activity]
-        if told.offered.any():
+        if told.offered is not None and told.offered.any():
             self.recorder.offer(
                 t, obs.name, act.name, ev.actor, ev.partner, told.offered, obs.weight, sealed
             )
             people, repeat = self._named(ev.actor, ev.partner, told.offered, sealed)
             self._add(people, obs.weight * repeat, obs.mechanism, day)
-        if told.extorted.any():
+        if told.extorted is not None and told.extorted.any():
             hold = told.extorted > 0
             actor = np.where(sealed, -1, ev.actor[hold])
             self.recorder.extorted(
@@ -1168,15 +1180,8 @@ class Engine:
 
     def _watchers(self, obs: _Observer, location: np.ndarray) -> np.ndarray:
         """How many observers of this kind can see an event at each location."""
-        if obs.leaders is not None:
-            # A leader watches her unit's homes but not her own household's.
-            leaders = obs.leaders[self.pop.unit[location]]
-            own = (
-                self.pop.household[np.maximum(leaders, 0)] == self.pop.household[location][:, None]
-            )
-            return ((leaders >= 0) & ~own).sum(axis=1)
-        if obs.informant_links is not None:
-            return obs.informant_links[location]
+        if obs.watched_by is not None:
+            return obs.watched_by[location]
         return np.ones(location.size, dtype=np.int64)
 
     def _inspect(self, chk: _Check, t: int, travellers: np.ndarray, day: _Day) -> None:
@@ -1281,19 +1286,40 @@ class Engine:
         self.recorder.exposed(t, new, self.cause, self.suspicion)
         self.exposed_day[new] = t
         self.active[new] = False
-        self.pending, self.pending_weight = self._reveal(new, t)
+        self.pending, self.pending_weight = self._reveal_in_parts(new, t)
 
-    def _reveal(self, people: np.ndarray, t: int) -> tuple[np.ndarray, np.ndarray]:
+    def _reveal_in_parts(self, people: np.ndarray, t: int) -> tuple[np.ndarray, np.ndarray]:
+        """`_reveal` of the day's exposed people; a day that exposes many at once (a cascade
+        through a large town) is revealed REVEAL_PEOPLE at a time, so that the links of the day
+        stay small in memory. Every number is drawn by person and link, so the parts give the
+        same reveals in the same order: the links' names part after part, then the names in
+        kept messages. A recorded run (one town's story) is revealed in one part."""
+        step = REVEAL_PEOPLE if self.recorder.records is None else max(people.size, 1)
+        parts = [self._reveal(people[i : i + step], t) for i in range(0, max(people.size, 1), step)]
+        if len(parts) == 1:
+            (targets, weights), (named, _named_weights) = parts[0]
+            if not named.size:
+                return targets, weights
+        return (
+            np.concatenate([*(p[0][0] for p in parts), *(p[1][0] for p in parts)]),
+            np.concatenate([*(p[0][1] for p in parts), *(p[1][1] for p in parts)]),
+        )
+
+    def _reveal(
+        self, people: np.ndarray, t: int
+    ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
         """Seize the new exposed people's devices; the people named, and what each name weighs.
 
         A link is revealed by her phone or the operator's log (one number decides both, see
         `phone_routes`) or by her own words in custody (a number of its own); a person so revealed
         by several links or ways counts once per exposed person. Each conversation her unlocked
         phone still keeps may also name a third party (`content_named`), who counts once per
-        phone with the content weight, on top of any reveal of her link.
+        phone with the content weight, on top of any reveal of her link. Returns the people her
+        links name with their weights, and the people her kept messages name with theirs.
         """
         rules = self.rules
-        nothing = (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64))
+        none = (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64))
+        nothing = (none, none)
         if people.size == 0 or rules.on_device.size == 0:
             return nothing
         chance = self.unlock_chance(people)
@@ -1325,19 +1351,20 @@ class Engine:
         targets = revealed[alive]
         weights = np.full(targets.size, self.s.adversary.weights.cascade)
         named_links, named_owner, named = self.content_named(links, t)
-        if named_links.size:
-            ok = named >= 0
-            named_pairs = distinct(named_owner[ok] * self.n + named[ok])
-            third = named_pairs % self.n
-            named_alive = self.active[third]
-            self.recorder.named(
-                t, named_links[ok], named_owner[ok], named[ok], named_pairs, named_alive
-            )
-            targets = np.concatenate([targets, third[named_alive]])
-            weights = np.concatenate(
-                [weights, np.full(int(named_alive.sum()), self.s.adversary.weights.content_weight)]
-            )
-        return targets, weights
+        if not named_links.size:
+            return (targets, weights), none
+        ok = named >= 0
+        named_pairs = distinct(named_owner[ok] * self.n + named[ok])
+        third = named_pairs % self.n
+        named_alive = self.active[third]
+        self.recorder.named(
+            t, named_links[ok], named_owner[ok], named[ok], named_pairs, named_alive
+        )
+        third = third[named_alive]
+        return (targets, weights), (
+            third,
+            np.full(third.size, self.s.adversary.weights.content_weight),
+        )
 
     def unlock_chance(self, people: np.ndarray) -> float | np.ndarray:
         """The chance that each seized phone is opened: the town's, or a group's own."""

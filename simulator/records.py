@@ -79,11 +79,12 @@ class NullRecorder:
         actor: np.ndarray,
         partner: np.ndarray,
         counts: np.ndarray,
-        bribed: np.ndarray,
+        bribed: np.ndarray | None,
         weight: float,
         sealed: bool,
     ) -> None:
-        """What an observer's watchers reported of an activity's occurrences, and the bribes."""
+        """What an observer's watchers reported of an activity's occurrences, and the bribes
+        (None: no bribe was taken)."""
 
     def timing(
         self,
@@ -251,14 +252,17 @@ class Recorder(NullRecorder):
         actor: np.ndarray,
         partner: np.ndarray,
         counts: np.ndarray,
-        bribed: np.ndarray,
+        bribed: np.ndarray | None,
         weight: float,
         sealed: bool,
     ) -> None:
-        """What an observer's watchers reported of an activity's occurrences, and the bribes."""
+        """What an observer's watchers reported of an activity's occurrences, and the bribes
+        (None: no bribe was taken)."""
         bribe = self.s.observers[observer].bribe
         price = bribe.price if bribe is not None else 0.0
         add = self._records.append
+        if bribed is None:
+            bribed = np.zeros(counts.size, dtype=np.int64)
         for i in np.flatnonzero((counts > 0) | (bribed > 0)):
             a, b = int(actor[i]), int(partner[i])
             if bribed[i]:
