@@ -446,12 +446,24 @@ def _random_links(
     stub_start = indptr[replica_start]
     for k in range(sizes.size):
         first, last = int(stub_start[k]), int(stub_start[k + 1])
-        order = rng.permutation(last - first).astype(index)
+        # rng.permutation(k) shuffles np.arange(k): shuffling a narrower arange draws the very
+        # same numbers and gives the same order, without the 64-bit copy.
+        order = np.arange(last - first, dtype=index)
+        rng.shuffle(order)
         order += first
-        mate[order[0::2]] = order[1::2]
-        mate[order[1::2]] = order[0::2]
+        # Pairs of stubs, a slice at a time: an index array is widened to 64 bits for a gather
+        # or a scatter, and slices keep those copies small.
+        for part in _slices(order.size // 2):
+            a, b = (
+                order[2 * part.start : 2 * part.stop : 2],
+                order[2 * part.start + 1 : 2 * part.stop : 2],
+            )
+            mate[a] = b
+            mate[b] = a
         del order
-    indices = owner[mate]
+    indices = np.empty(mate.size, dtype=np.int32)
+    for part in _slices(mate.size):
+        np.take(owner, mate[part], out=indices[part])
     # Self-links are few (about half the squared mean degree in all): drop them where they are,
     # and shift the positions after each.
     dropped = np.flatnonzero(indices == owner)
@@ -459,7 +471,8 @@ def _random_links(
     if dropped.size:
         indices = np.delete(indices, dropped)
         mate = np.delete(mate, dropped)
-        mate -= np.searchsorted(dropped, mate).astype(index)
+        for part in _slices(mate.size):
+            mate[part] -= np.searchsorted(dropped, mate[part]).astype(index)
         lost = np.bincount(np.searchsorted(indptr, dropped, side="right") - 1, minlength=n)
         indptr[1:] -= np.cumsum(lost)
     reverse = mate
@@ -472,6 +485,11 @@ def _random_links(
         reverse,
         np.full(size, NO_GROUP, np.int16),
     )
+
+
+def _slices(size: int, step: int = 1 << 20) -> list[slice]:
+    """Consecutive slices of at most `step` items covering `size` items."""
+    return [slice(start, min(start + step, size)) for start in range(0, size, step)]
 
 
 def _merge(n: int, parts: list[_Part]) -> _Part:

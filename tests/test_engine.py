@@ -99,3 +99,24 @@ def test_a_kept_conversation_names_each_other_contact_alike_never_its_partner():
     # Person 5 knows only 0: her conversation with 0 names nobody.
     lonely = third_parties(indptr, indices, np.array([int(indptr[5])]), np.array([5]), u[:1])
     assert lonely.tolist() == [-1]
+
+
+def test_a_day_revealed_in_parts_reveals_what_it_reveals_whole(monkeypatch):
+    """A day that exposes many people is revealed a part at a time to keep its memory small:
+    every number is drawn by person and link, so parts of three people must give the very same
+    runs as the whole day at once, kept messages' names included (group-chat)."""
+    import simulator.engine as engine_module
+    from simulator.streams import batch_seed
+
+    for name, runs in (("reference-cascade", 1), ("group-chat", 20)):
+        scenario = load(name, people=3000 if name == "reference-cascade" else None).scenario
+        whole = Engine(scenario, runs, Streams(batch_seed(4, 0)))
+        whole.run()
+        monkeypatch.setattr(engine_module, "REVEAL_PEOPLE", 3)
+        parts = Engine(scenario, runs, Streams(batch_seed(4, 0)))
+        parts.run()
+        monkeypatch.undo()
+        assert (whole.exposed_day != NOT_EXPOSED).sum() > 20
+        assert np.array_equal(whole.exposed_day, parts.exposed_day)
+        assert np.array_equal(whole.cause, parts.cause)
+        assert np.array_equal(whole.suspicion, parts.suspicion)
