@@ -198,13 +198,28 @@ _U_30, _U_27, _U_31, _U_11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uin
 _UNIT = 1.0 / (1 << 53)
 
 
+# Up to this many ids are mixed with Python's integers: a numpy pass costs about half a
+# microsecond whatever its length, and the finaliser takes ten of them.
+SMALL_MIX = 12
+
+
 def _mixed(ids: np.ndarray, salt: int) -> np.ndarray:
     """`_mix(ids * _ODD + salt)`, worked in place.
 
     The same wrapping arithmetic as `_mix`, on one array and one scratch array instead of a new
     array per operation; the golden-ratio step of the finaliser is folded into the salt (addition
-    modulo 2**64 is associative). tests/test_streams.py holds the numbers equal.
+    modulo 2**64 is associative). A few ids are mixed one by one in Python's exact integers,
+    reduced modulo 2**64 as numpy wraps. tests/test_streams.py holds the numbers equal.
     """
+    if ids.size <= SMALL_MIX:
+        folded = (salt + _GOLDEN) & _MASK64
+        out = []
+        for x in ids.ravel().tolist():
+            z = (x * _ODD + folded) & _MASK64
+            z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+            z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
+            out.append(z ^ (z >> 31))
+        return np.array(out, dtype=np.uint64).reshape(ids.shape)
     z = ids.astype(np.uint64)  # a copy: the ids are not changed
     z *= _U_ODD
     z += np.uint64((salt + _GOLDEN) & _MASK64)

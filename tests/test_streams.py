@@ -162,6 +162,16 @@ def test_uniform_numbers_are_splitmix64_of_the_counter_as_written(seed):
         got = s.uniform(purpose, day, ids)
         assert got.dtype == np.float64 and got.tolist() == want
         assert s.uniform(purpose, day, ids.astype(np.int32)[:50]).tolist() == want[:50]
+        # A few ids are mixed in Python's integers: as many as SMALL_MIX and one either side,
+        # negative and 32-bit ids among them.
+        for few in (
+            np.array([-1, -(2**40), 7, 2**62 + 3, 0, -5, 2**31, -(2**31), 42, 1, 2, 3, 4, 5]),
+            np.array([-1, 7, 0, -5, -(2**31), 2**31 - 1, 42, 1, 2, 3, 4, 5, 6, 9], np.int32),
+        ):
+            assert few.size > streams.SMALL_MIX
+            wanted = [(mix((int(i) * 0xD1B54A32D192ED03 + salt) & mask) >> 11) / 2**53 for i in few]
+            for k in range(1, streams.SMALL_MIX + 2):
+                assert s.uniform(purpose, day, few[:k]).tolist() == wanted[:k]
     assert s.uniform("reveal", 3, ids[:0]).shape == (0,)
 
 
