@@ -121,13 +121,21 @@ def _unlabelled(rule: dict[str, Any] | None) -> dict[str, Any] | None:
 
 # Populations built lately in this process, newest last: the checks of learning objectives
 # simulate the same town under many parameter sets, call after call, and a build can cost as much
-# as the runs. At most _BUILT_BYTES are kept in all, so the memory kept stays small beside a run's.
+# as the runs. A town is kept from the second time it is built (a command that builds each of its
+# batches once, as `run` does, keeps none), and at most _BUILT_BYTES are kept in all, the arrays
+# worked out from each town included, so the memory kept stays small beside a run's.
 _BUILT: dict[tuple[str, int, int, int], Population] = {}
 _BUILT_BYTES = 256 * 2**20
+_ASKED: set[tuple[str, int, int, int]] = set()  # every town built so far, by key
 
 
 def _nbytes(population: Population) -> int:
-    return sum(v.nbytes for v in vars(population).values() if isinstance(v, np.ndarray))
+    derived = population.__dict__.get("_derived", {})
+    return sum(
+        v.nbytes
+        for v in [*vars(population).values(), *derived.values()]
+        if isinstance(v, np.ndarray)
+    )
 
 
 def _built(key: tuple[str, int, int, int]) -> Population | None:
@@ -138,6 +146,9 @@ def _built(key: tuple[str, int, int, int]) -> Population | None:
 
 
 def _keep(key: tuple[str, int, int, int], population: Population) -> None:
+    if key not in _ASKED:
+        _ASKED.add(key)
+        return
     if _nbytes(population) > _BUILT_BYTES // 4:
         return
     for value in vars(population).values():
