@@ -223,6 +223,11 @@ def _mixed(ids: np.ndarray, salt: int) -> np.ndarray:
     z = ids.astype(np.uint64)  # a copy: the ids are not changed
     z *= _U_ODD
     z += np.uint64((salt + _GOLDEN) & _MASK64)
+    return _finalised(z)
+
+
+def _finalised(z: np.ndarray) -> np.ndarray:
+    """SplitMix64's finaliser after its golden-ratio step, in place on z (returned)."""
     scratch = np.right_shift(z, _U_30)
     z ^= scratch
     z *= _U_M1
@@ -348,16 +353,8 @@ class Streams:
         )
         z = ids.astype(np.uint64)
         z *= _U_ODD
-        z = z[None, :] + salts[:, None]  # `_mixed`, with the salt of each day on its row
-        scratch = np.right_shift(z, _U_30)
-        z ^= scratch
-        z *= _U_M1
-        np.right_shift(z, _U_27, out=scratch)
-        z ^= scratch
-        z *= _U_M2
-        np.right_shift(z, _U_31, out=scratch)
-        z ^= scratch
-        return DayBlock(first, z)
+        # `_mixed`, with the salt of each day on its row.
+        return DayBlock(first, _finalised(z[None, :] + salts[:, None]))
 
     def __call__(self, purpose: str) -> np.random.Generator:
         """The generator for one purpose, e.g. "population" or "activity:call_abroad"."""
