@@ -104,6 +104,17 @@ def end_promptly_on_signals(grace_s: float, messages: dict[int, str]) -> Iterato
     for s in ENDING_SIGNALS:
         signal.signal(s, unwind)
     ending = {int(s) for s in ENDING_SIGNALS}
+    previous_hook = sys.unraisablehook
+
+    def lost(unraisable: sys.UnraisableHookArgs) -> None:
+        """A signal whose handler ran inside a callback that cannot raise (a weak reference's
+        or a finaliser's, as an import's locks have) is not printed as an ignored exception's
+        traceback: the watchdog, which saw it too, ends the command within the grace period
+        (or the command finishes first, its result whole)."""
+        if not isinstance(unraisable.exc_value, Signalled):
+            previous_hook(unraisable)
+
+    sys.unraisablehook = lost
 
     def watch() -> None:
         while True:
@@ -126,6 +137,7 @@ def end_promptly_on_signals(grace_s: float, messages: dict[int, str]) -> Iterato
         # command. It ends the process at once instead.
         for s in ENDING_SIGNALS:
             signal.signal(s, _end_silently)
+        sys.unraisablehook = previous_hook
         finished.set()
         signal.set_wakeup_fd(previous_fd)
         os.write(write_fd, _STOP)

@@ -333,3 +333,30 @@ def test_a_signal_while_the_command_is_still_loading_ends_it_cleanly(signum):
     stderr = process.stderr.read() if process.stderr else ""
     assert code in (0, 128 + signum), (code, stderr)
     assert "Traceback" not in stderr, stderr
+
+
+def test_a_signal_landing_where_python_cannot_raise_ends_the_command_without_a_traceback():
+    """A signal whose handler runs inside a callback that cannot raise (a weak reference's, as
+    an import's locks have) would be printed as an ignored exception and forgotten: it ends the
+    command within the grace period instead, with its line and code and no traceback."""
+    script = """
+import gc, signal, sys, time, weakref
+from simulator.interrupts import end_promptly_on_signals
+
+class Thing:
+    pass
+
+with end_promptly_on_signals(0.3, {int(signal.SIGTERM): "terminated"}):
+    thing = Thing()
+    ref = weakref.ref(thing, lambda _ref: signal.raise_signal(signal.SIGTERM))
+    del thing
+    gc.collect()
+    time.sleep(5)
+    print("carried on")
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=20
+    )
+    assert done.returncode == 128 + signal.SIGTERM, done
+    assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr, done.stderr
+    assert done.stderr.strip() == "terminated" and "carried on" not in done.stdout
