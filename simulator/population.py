@@ -42,7 +42,7 @@ class Population:
     edge_group: (
         np.ndarray
     )  # int16[E]: index into Scenario.groups for links of a group chat, else NO_GROUP
-    # int8[E]: the contact rule that made each link (see `link_rules`); its channel is the rule's.
+    # int16[E]: the contact rule that made each link (see `link_rules`); its channel is the rule's.
     edge_rule: np.ndarray
     rule_channel: np.ndarray  # int8[rules]: the channel of each rule, as edge_channel has it
 
@@ -359,7 +359,7 @@ class _Links:
     ) -> None:
         self.a.append(a.astype(np.int32))
         self.b.append(b.astype(np.int32))
-        self.rule.append(np.full(a.size, rule, dtype=np.int8))
+        self.rule.append(np.full(a.size, rule, dtype=np.int16))
         self.kind.append(np.full(a.size, kind, dtype=np.int8))
         self.group.append(np.full(a.size, group, dtype=np.int16))
 
@@ -371,7 +371,8 @@ class _Links:
             group = np.concatenate(self.group)
         else:
             a = b = np.empty(0, np.int32)
-            rule = kind = np.empty(0, np.int8)
+            rule = np.empty(0, np.int16)
+            kind = np.empty(0, np.int8)
             group = np.empty(0, np.int16)
         m = a.size
         src = np.concatenate([a, b])
@@ -464,8 +465,8 @@ def _random_links(
     indices = np.empty(mate.size, dtype=np.int32)
     for part in _slices(mate.size):
         np.take(owner, mate[part], out=indices[part])
-    # Self-links are few (about half the squared mean degree in all): drop them where they are,
-    # and shift the positions after each.
+    # Self-links are few (about half the mean degree in each replica): drop them where they
+    # are, and shift the positions after each.
     dropped = np.flatnonzero(indices == owner)
     del owner
     if dropped.size:
@@ -480,7 +481,7 @@ def _random_links(
     return (
         indptr,
         indices,
-        np.full(size, rule, np.int8),
+        np.full(size, rule, np.int16),
         np.full(size, RANDOM, np.int8),
         reverse,
         np.full(size, NO_GROUP, np.int16),
@@ -502,7 +503,7 @@ def _merge(n: int, parts: list[_Part]) -> _Part:
     np.cumsum(np.sum(degrees, axis=0), out=indptr[1:])
     total = int(indptr[-1])
     indices = np.empty(total, dtype=np.int32)
-    rule = np.empty(total, dtype=np.int8)
+    rule = np.empty(total, dtype=np.int16)
     kind = np.empty(total, dtype=np.int8)
     reverse = np.empty(total, dtype=position_type(total))
     group = np.empty(total, dtype=np.int16)
