@@ -433,10 +433,14 @@ class Engine:
         return plan
 
     def _watched_by_leaders(self, leaders: np.ndarray) -> np.ndarray:
-        """How many leaders watch each person's home: her unit's, but not one of her household."""
-        unit_leaders = leaders[self.pop.unit]
-        own = self.pop.household[np.maximum(unit_leaders, 0)] == self.pop.household[:, None]
-        return ((unit_leaders >= 0) & ~own).sum(axis=1)
+        """How many leaders watch each person's home: her unit's, but not one of her household
+        (who, living in her home, are among her unit's leaders)."""
+        placed = leaders[leaders >= 0]
+        per_unit = (leaders >= 0).sum(axis=1)
+        at_home = np.bincount(
+            self.pop.household[placed], minlength=int(self.pop.household_start.size - 1)
+        )
+        return per_unit[self.pop.unit] - at_home[self.pop.household]
 
     def _informant_links(self, spec: Observer, name: str, residents: np.ndarray) -> np.ndarray:
         """How many informants each person is linked to (their watchers)."""
@@ -607,8 +611,12 @@ class Engine:
             raise ValueError("resume_from needs the same people, states and causes of exposure")
         self.stream = earlier.stream
         self.suspicion = earlier.suspicion
-        self.suspected, self.suspects = earlier.suspected, earlier.suspects
-        self.added, self.track_suspects = earlier.added, earlier.track_suspects
+        # Who has suspicion, worked out afresh: the earlier rules may have decayed and these
+        # not, or the other way round.
+        self.suspected = self.suspicion != 0
+        self.suspects = np.flatnonzero(self.suspected)
+        self.added = []
+        self.track_suspects = self.s.adversary.decay is not None
         self.exposed_day = earlier.exposed_day
         self.cause = earlier.cause
         self.active = earlier.active
@@ -719,7 +727,9 @@ class Engine:
         became = None
         if act.partner_edges is not None:
             u = None
-            if local is not None and not act.to_group:
+            # Partners' numbers by the block only when a block spans days: drawn for every
+            # actor, a one-day block would draw for the many who do not act today.
+            if local is not None and not act.to_group and 2 * act.actors.size <= DAY_BLOCK_DRAWS:
                 u = self._day_block(index, "partner", t).uniform(t, local[alive])
             actor, _links, edge = links_today(act, self.stream, t, actor, u)
             if act.to_group:
@@ -1293,7 +1303,8 @@ class Engine:
         through a large town) is revealed REVEAL_PEOPLE at a time, so that the links of the day
         stay small in memory. Every number is drawn by person and link, so the parts give the
         same reveals in the same order: the links' names part after part, then the names in
-        kept messages. A recorded run (one town's story) is revealed in one part."""
+        kept messages (the people come sorted, so part after part is the order of the whole).
+        A recorded run (one town's story) is revealed in one part."""
         step = REVEAL_PEOPLE if self.recorder.records is None else max(people.size, 1)
         parts = [self._reveal(people[i : i + step], t) for i in range(0, max(people.size, 1), step)]
         if len(parts) == 1:
