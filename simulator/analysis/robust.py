@@ -7,8 +7,8 @@ usual paired statistics, at parameter sets spread over the ranges:
 2. at each ranged parameter's two ends with the others at the file's values (one at a time), at
    the corners of the parameters that move the claim's figure most, and at a Latin hypercube
    sample, all in one simulation on common random numbers, on at most ROBUST_RUNS runs per set
-   (the sets are many), each with the countermeasures its claims need and each once, however
-   many claims plan it. A claim that holds there holds: its interval is valid, only wider. Every
+   (the sets are many), each with the countermeasures its claims need and once however many
+   claims plan it. A claim that holds there holds: its interval is valid, only wider. Every
    failure is simulated again on the scenario's runs, and only a failure there counts;
 3. when a parameter's one-at-a-time sweep flips the claim, the threshold where it flips is found
    by bisection on that parameter alone (the others at the file's values), each step on the
@@ -182,8 +182,6 @@ class RobustChecker:
         self.workers = workers
         self.scheduler = scheduler
         self.on_progress = on_progress
-        # (set, bundle, runs) -> its variant, as simulated once (see `_simulate`).
-        self._done: dict[tuple[_SetKey, tuple[str, ...], int], Variant] = {}
 
     def _simulate(
         self,
@@ -195,10 +193,10 @@ class RobustChecker:
         """Every set with its bundles (`per_set`, or `bundles` for all), each simulated once.
 
         The claims' groups plan many of the same sets (a stated condition that the file's values
-        meet starts its one-at-a-time ends from the file's values too), and later stages may come
-        back to a set: a set, bundle and number of runs already simulated is not simulated again.
-        Its answer would be the same bytes: a variant's runs depend only on the variant, the seed
-        and the scenario's batch size.
+        meet starts its one-at-a-time ends from the file's values too): a set and bundle asked
+        for twice in one call is simulated once. Its answer would be the same bytes: a variant's
+        runs depend only on the variant, the seed and the scenario's batch size. Nothing is kept
+        between calls, so each stage's variants are freed once checked.
         """
         wanted = [
             list(dict.fromkeys([(), *(per_set[i] if per_set is not None else bundles)]))
@@ -207,26 +205,21 @@ class RobustChecker:
         keys: list[_SetKey] = [None if v is None else tuple(sorted(v.items())) for v in sets]
         todo: dict[_SetKey, tuple[ParameterSet | None, list[tuple[str, ...]]]] = {}
         for values, key, bundles_wanted in zip(sets, keys, wanted):
-            for bundle in bundles_wanted:
-                if (key, bundle, runs) not in self._done:
-                    todo.setdefault(key, (values, []))[1].append(bundle)
-        if todo:
-            simulated = simulate_sets(
-                self.loaded,
-                [values for values, _b in todo.values()],
-                [],
-                runs=runs,
-                seed=self.seed,
-                workers=self.workers,
-                scheduler=self.scheduler,
-                on_progress=self.on_progress,
-                per_set=[list(dict.fromkeys(b)) for _v, b in todo.values()],
-            )
-            for key, variants in zip(todo, simulated):
-                for bundle, variant_ in variants.items():
-                    self._done[(key, bundle, runs)] = variant_
+            todo.setdefault(key, (values, []))[1].extend(bundles_wanted)
+        simulated = simulate_sets(
+            self.loaded,
+            [values for values, _b in todo.values()],
+            [],
+            runs=runs,
+            seed=self.seed,
+            workers=self.workers,
+            scheduler=self.scheduler,
+            on_progress=self.on_progress,
+            per_set=[list(dict.fromkeys(b)) for _v, b in todo.values()],
+        )
+        done = dict(zip(todo, simulated))
         return [
-            {bundle: self._done[(key, bundle, runs)] for bundle in bundles_wanted}
+            {bundle: done[key][bundle] for bundle in bundles_wanted}
             for key, bundles_wanted in zip(keys, wanted)
         ]
 
