@@ -100,23 +100,28 @@ def population_key(scenario: Scenario) -> str:
     The links' channels are left out: they only label the links (`population.with_channels`),
     so variants that move a contact to another channel share one build.
     """
-    contacts = scenario.contacts.model_dump(mode="json")
-    rules = [contacts.get(k) for k in ("household", "neighbours", "across_units", "random")]
-    rules += contacts.get("ties", [])
-    rules += [group.model_dump(mode="json") for group in scenario.groups.values()]
     return json.dumps(
         [
             scenario.population.model_dump(mode="json"),
-            [_unlabelled(rule) for rule in rules],
-            list(scenario.groups),
+            _unlabelled(scenario.contacts.model_dump(mode="json")),
+            _unlabelled({k: g.model_dump(mode="json") for k, g in scenario.groups.items()}),
         ],
         sort_keys=True,
     )
 
 
-def _unlabelled(rule: dict[str, Any] | None) -> dict[str, Any] | None:
-    """A contact rule as written, without its channel."""
-    return None if rule is None else {k: v for k, v in rule.items() if k != "channel"}
+def _unlabelled(rules: dict[str, Any]) -> dict[str, Any]:
+    """Contact rules (or groups) as written, without their channels: every rule's fields, and
+    each of a list's rules."""
+
+    def bare(rule: Any) -> Any:
+        if isinstance(rule, dict):
+            return {k: v for k, v in rule.items() if k != "channel"}
+        if isinstance(rule, list):
+            return [bare(r) for r in rule]
+        return rule
+
+    return {name: bare(rule) for name, rule in rules.items()}
 
 
 # Populations built lately in this process, newest last: the checks of learning objectives
@@ -155,6 +160,14 @@ def _keep(key: tuple[str, int, int, int], population: Population) -> None:
         if isinstance(value, np.ndarray):
             value.setflags(write=False)  # shared by every engine that uses it: never changed
     _BUILT[key] = population
+    _trim()
+
+
+def _trim() -> None:
+    """Forget the oldest towns kept until they fit in _BUILT_BYTES, and any town that alone
+    takes more than a quarter of it."""
+    for key in [k for k, p in _BUILT.items() if _nbytes(p) > _BUILT_BYTES // 4]:
+        del _BUILT[key]
     while sum(_nbytes(p) for p in _BUILT.values()) > _BUILT_BYTES:
         del _BUILT[next(iter(_BUILT))]
 
@@ -170,8 +183,8 @@ def run_variants_batch(
     """Simulate one batch of every variant on common random numbers.
 
     Variants whose population is built from the same settings share one build (kept for later
-    calls too): the build draws from the same stream, so sharing it changes nothing but the time
-    taken.
+    calls too from its second build, see `_keep`): the build draws from the same stream, so
+    sharing it changes nothing but the time taken.
     """
     sequence = batch_seed(seed, index)
     here: dict[tuple[str, int, int, int], Population] = {}  # shared in this batch whatever its size
@@ -186,6 +199,7 @@ def run_variants_batch(
         here[key] = population
         engine = Engine(scenario, runs, streams, population=with_channels(population, scenario))
         out.append(summarise(engine.run(on_day), scenario, index * size))
+    _trim()  # the engines have worked out their arrays from the towns kept: count them too
     return out
 
 
