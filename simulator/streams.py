@@ -212,13 +212,7 @@ def _mixed(ids: np.ndarray, salt: int) -> np.ndarray:
     reduced modulo 2**64 as numpy wraps. tests/test_streams.py holds the numbers equal.
     """
     if ids.size <= SMALL_MIX:
-        folded = (salt + _GOLDEN) & _MASK64
-        out = []
-        for x in ids.ravel().tolist():
-            z = (x * _ODD + folded) & _MASK64
-            z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
-            z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
-            out.append(z ^ (z >> 31))
+        out = [_mix_int((x * _ODD + salt) & _MASK64) for x in ids.ravel().tolist()]
         return np.array(out, dtype=np.uint64).reshape(ids.shape)
     z = ids.astype(np.uint64)  # a copy: the ids are not changed
     z *= _U_ODD
@@ -343,7 +337,9 @@ class Streams:
 
     def days(self, purpose: str, first: int, days: int, ids: np.ndarray) -> DayBlock:
         """The numbers `uniform` and `below` give for the ids on `days` days from `first`, all
-        worked out at once (one pass instead of one per day; the same numbers)."""
+        worked out at once (one pass instead of one per day; the same numbers). `ids` is 1-D."""
+        if ids.ndim != 1:
+            raise ValueError("Streams.days takes a 1-D array of ids")
         key = self._keys.get(purpose)
         if key is None:
             key = self.key(purpose)

@@ -285,7 +285,8 @@ def town_of(
 def merged_town(base: Population, changes: Sequence[tuple[np.ndarray, Population]]) -> Population:
     """The town with each group's links as its own town has them: a link that ends at one of
     the group's people takes the channel the group's choices give it (the first group's when
-    two changed it)."""
+    two changed it). Its channels follow no one scenario's rules, so it is not relabelled
+    again (`population.with_channels`)."""
     if not changes:
         return base
     channel = base.edge_channel.copy()
