@@ -120,3 +120,32 @@ def test_a_day_revealed_in_parts_reveals_what_it_reveals_whole(monkeypatch):
         assert np.array_equal(whole.exposed_day, parts.exposed_day)
         assert np.array_equal(whole.cause, parts.cause)
         assert np.array_equal(whole.suspicion, parts.suspicion)
+
+
+def test_the_loop_s_shortcuts_draw_the_numbers_of_the_plain_loop(monkeypatch):
+    """Numbers drawn for blocks of days, a few ids mixed in Python, decay of the suspects alone:
+    each is a shortcut, and runs without it (one day a block, every id mixed by numpy, everyone
+    decayed every day) must be the very same runs."""
+    import simulator.engine as engine_module
+    import simulator.streams as streams_module
+    from simulator.streams import batch_seed
+
+    def runs(scenario, plain: bool):
+        with monkeypatch.context() as m:
+            if plain:
+                m.setattr(engine_module, "DAY_BLOCK_DRAWS", 1)
+                m.setattr(streams_module, "SMALL_MIX", -1)
+            engine = Engine(scenario, 20, Streams(batch_seed(6, 0)))
+            engine.track_suspects = not plain
+            engine.run()
+        return engine
+
+    for name in ("border-phone", "group-chat", "guest-list"):
+        scenario = load(name).scenario
+        fast, plain = runs(scenario, False), runs(scenario, True)
+        assert (fast.exposed_day != NOT_EXPOSED).sum() > 10
+        if scenario.adversary.decay is not None:  # group-chat's suspicion does not fade
+            assert fast.suspects.size and not plain.suspects.size
+        assert np.array_equal(fast.exposed_day, plain.exposed_day)
+        assert np.array_equal(fast.cause, plain.cause)
+        assert np.array_equal(fast.suspicion, plain.suspicion)
