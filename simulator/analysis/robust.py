@@ -74,6 +74,18 @@ _SetKey = tuple[tuple[str, float], ...] | None
 
 
 @dataclass(frozen=True)
+class _Plan:
+    """What a robust check simulates first (see `RobustChecker._planned`)."""
+
+    base: ParameterSet  # the file's values
+    grouped: list[list[int]]  # the claims of each group, by group index
+    needs: list[list[tuple[str, ...]]]  # the countermeasures each group's claims need
+    regions: list[dict[str, tuple[float, float]]]  # each group's ranges, its condition applied
+    starting: list[tuple[ParameterSet, int]]  # a stated region's point nearest the file's values
+    sets: list[tuple[ParameterSet, int, str]]  # (values, group, kind) at ROBUST_RUNS runs
+
+
+@dataclass(frozen=True)
 class Threshold:
     """Where a claim flips: it holds when `param` is on `side` of `value`, within `bracket`."""
 
@@ -224,11 +236,62 @@ class RobustChecker:
         ]
 
     def variant_estimate(self) -> int:
-        """Runs of variants the first two stages simulate, for progress and budgets."""
+        """Runs of variants the first stages simulate (the corners as if every group had them),
+        for progress and budgets; a scenario the check will refuse gets a rough figure."""
         claims = located_claims(self.loaded.scenario)
-        per_set = 1 + len(needed_bundles(claims))
-        k = len(self.loaded.ranges)
-        return per_set * (self.runs + self.set_runs * (self.sets + 2 * k + 2**CORNER_KEYS))
+        if (
+            not self.loaded.ranges
+            or uncheckable(self.loaded)
+            or _condition_problems(self.loaded, claims)
+        ):
+            per_set = 1 + len(needed_bundles(claims))
+            k = len(self.loaded.ranges)
+            return per_set * (self.runs + self.set_runs * (self.sets + 2 * k + 2**CORNER_KEYS))
+        plan = self._planned(claims)
+
+        def variants(sets: list[tuple[ParameterSet, int]]) -> int:
+            return len(
+                {(tuple(sorted(v.items())), b) for v, g in sets for b in [(), *plan.needs[g]]}
+            )
+
+        corners = sum(
+            2 ** min(CORNER_KEYS, len(region)) * (1 + len(plan.needs[g]))
+            for g, region in enumerate(plan.regions)
+            if len(region) >= 2
+        )
+        return self.runs * (
+            1 + len(needed_bundles(claims)) + variants(plan.starting)
+        ) + self.set_runs * (variants([(v, g) for v, g, _k in plan.sets]) + corners)
+
+    def _planned(self, claims: list[Located]) -> _Plan:
+        """The claims' groups (those with the same stated condition share their parameter sets),
+        the countermeasures each group needs, its region, and the sets to simulate first."""
+        base = file_values(self.loaded)
+        groups: dict[tuple[tuple[str, str, float], ...], list[int]] = {}
+        for i, (_p, _j, claim) in enumerate(claims):
+            groups.setdefault(_conditions_key(claim.when), []).append(i)
+        grouped = list(groups.values())  # each group's claims, by group index
+        # The countermeasures each group's claims need: its sets simulate those alone.
+        needs = [needed_bundles([claims[i] for i in members]) for members in grouped]
+        plan: list[tuple[ParameterSet, int, str]] = []  # (values, group index, kind)
+        regions = []
+        for g, members in enumerate(grouped):
+            region = _region(self.loaded.ranges, claims[members[0]][2].when)
+            regions.append(region)
+            start = _clamped(base, region)
+            if start != base:
+                plan.append((start, g, "start"))
+            for key, (lo, hi) in region.items():
+                for end in (lo, hi):
+                    if end != start[key]:
+                        plan.append(({**start, key: end}, g, f"oat:{key}"))
+            for values in latin_hypercube(region, self.sets, self.seed):
+                plan.append((values, g, "lhs"))
+        # A stated region's nearest point to the file's values stands for them: it is checked
+        # on the scenario's runs, as the file's values are.
+        starting = [(v, g) for v, g, kind in plan if kind == "start"]
+        rest = [item for item in plan if item[2] != "start"]
+        return _Plan(base, grouped, needs, regions, starting, rest)
 
     def check(self) -> RobustCheck:
         """Check every claim; a claim that cannot be checked is an error."""
@@ -251,32 +314,9 @@ class RobustChecker:
             remote=self.scheduler is not None,
         )
         at_file = check_claims(claims, self._simulate([None], bundles, self.runs)[0])
-        base = file_values(loaded)
-        # Claims with the same stated condition share their parameter sets.
-        groups: dict[tuple[tuple[str, str, float], ...], list[int]] = {}
-        for i, (_p, _j, claim) in enumerate(claims):
-            groups.setdefault(_conditions_key(claim.when), []).append(i)
-        grouped = list(groups.values())  # each group's claims, by group index
-        # The countermeasures each group's claims need: its sets simulate those alone.
-        needs = [needed_bundles([claims[i] for i in members]) for members in grouped]
-        plan: list[tuple[ParameterSet, int, str]] = []  # (values, group index, kind)
-        regions = []
-        for g, members in enumerate(groups.values()):
-            region = _region(loaded.ranges, claims[members[0]][2].when)
-            regions.append(region)
-            start = _clamped(base, region)
-            if start != base:
-                plan.append((start, g, "start"))
-            for key, (lo, hi) in region.items():
-                for end in (lo, hi):
-                    if end != start[key]:
-                        plan.append(({**start, key: end}, g, f"oat:{key}"))
-            for values in latin_hypercube(region, self.sets, self.seed):
-                plan.append((values, g, "lhs"))
-        # A stated region's nearest point to the file's values stands for them: it is checked
-        # on the scenario's runs, as the file's values are.
-        starting = [(v, g) for v, g, kind in plan if kind == "start"]
-        plan = [item for item in plan if item[2] != "start"]
+        planned = self._planned(claims)
+        base, grouped, needs = planned.base, planned.grouped, planned.needs
+        regions, starting, plan = planned.regions, planned.starting, planned.sets
         starts: dict[int, Finding] = {}
         if starting:
             simulated = self._simulate(
@@ -296,7 +336,7 @@ class RobustChecker:
                 found[i].append((values, kind, finding))
         # Corners over the parameters that move each group's figures most.
         corner_plan: list[tuple[ParameterSet, int]] = []
-        for g, members in enumerate(groups.values()):
+        for g, members in enumerate(grouped):
             region = regions[g]
             start = _clamped(base, region)
             keys = _moving_keys([found[i] for i in members], list(region))
