@@ -389,7 +389,16 @@ class _ExposureCommand(click.Command):
         with limits(
             ctx.meta.get(_MAX_MEMORY), ctx.meta.get(_MAX_TIME), ctx.meta.get(_BATCH_TIMEOUT)
         ):
-            return super().invoke(ctx)
+            try:
+                return super().invoke(ctx)
+            except BrokenPipeError:
+                # Told apart from other failures before click, which ends such a command with
+                # code 1 and no word.
+                raise _ReaderGone() from None
+
+
+class _ReaderGone(Exception):
+    """The reader of standard output went away (`| head`)."""
 
 
 def check_limits(scenario: Any, runs: int, workers: int) -> None:
@@ -1808,7 +1817,7 @@ def unseal_cmd(file: str, output: str | None) -> None:
                     unseal_stream(source, stdout, passphrase)
                     stdout.flush()
                 except BrokenPipeError:
-                    raise
+                    raise  # the reader went away: no error (see _ReaderGone)
                 except OSError as exc:
                     raise UsageError(
                         _("standard output: cannot write ({strerror})").format(
@@ -1870,7 +1879,8 @@ def _run_in_language(
         message = " ".join(exc.format_message().split())
         click.echo(_shortened(f"{command}: {message}"), err=True)
         return int(ExitCode.BAD_INPUT)
-    except BrokenPipeError:
+    except (BrokenPipeError, _ReaderGone):
+        _reader_gone()
         return int(ExitCode.OK)
     except Exception as exc:
         signum = unwinding()
@@ -1889,6 +1899,16 @@ def _run_in_language(
             )
         return int(ExitCode.INTERNAL)
     return int(ExitCode.OK)
+
+
+def _reader_gone() -> None:
+    """The reader of standard output went away (`| head`): it took what it wanted, and that is
+    no error. What is still buffered for it goes nowhere, so that flushing it at exit cannot
+    fail the command after all."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 def _interrupted(signum: int, on_interrupt: Callable[[], None] | None) -> int:

@@ -360,3 +360,25 @@ with end_promptly_on_signals(0.3, {int(signal.SIGTERM): "terminated"}):
     assert done.returncode == 128 + signal.SIGTERM, done
     assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr, done.stderr
     assert done.stderr.strip() == "terminated" and "carried on" not in done.stdout
+
+
+def test_a_reader_that_stops_early_is_no_error():
+    """`unseal -o - | head`: the reader took what it wanted and closed the pipe. The command
+    ends quietly with 0, as when its whole output was read (click alone would end it with 1)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        sealed = _big_sealed(Path(folder), 4 * 1024**2)
+        env = {**os.environ, "EXPOSURE_PASSPHRASE": "a test passphrase"}
+        process = subprocess.Popen(
+            [sys.executable, "-m", "simulator", "unseal", str(sealed), "-o", "-"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+        )
+        assert process.stdout is not None and process.stderr is not None
+        assert len(process.stdout.read(10)) == 10
+        process.stdout.close()  # as `head -c 10` does
+        code = process.wait(timeout=30)
+        assert process.stderr.read() == b""
+        assert code == 0
