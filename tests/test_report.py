@@ -87,7 +87,7 @@ def test_chart_golden_and_byte_identical():
     rows = [
         ("Short calls (effort 2)", [(-0.075, -0.112, -0.038, True), (-0.059, -0.09, -0.02, True)]),
         (
-            "A phone that stays locked (effort 1)",
+            "A phone that usually stays locked (effort 1)",
             [(0.0, 0.0, 0.0, False), (-0.196, -0.24, -0.15, True)],
         ),
         (
