@@ -183,14 +183,6 @@ def _mix_int(z: int) -> int:
     return z ^ (z >> 31)
 
 
-def _mix(z: np.ndarray) -> np.ndarray:
-    """SplitMix64's finaliser on an array of uint64 (wrapping arithmetic)."""
-    z = z + np.uint64(_GOLDEN)
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return z ^ (z >> np.uint64(31))
-
-
 _U_ODD = np.uint64(_ODD)
 _U_M1 = np.uint64(0xBF58476D1CE4E5B9)
 _U_M2 = np.uint64(0x94D049BB133111EB)
@@ -204,12 +196,12 @@ SMALL_MIX = 12
 
 
 def _mixed(ids: np.ndarray, salt: int) -> np.ndarray:
-    """`_mix(ids * _ODD + salt)`, worked in place.
+    """`_mix_int(ids * _ODD + salt)` for every id, worked in place.
 
-    The same wrapping arithmetic as `_mix`, on one array and one scratch array instead of a new
-    array per operation; the golden-ratio step of the finaliser is folded into the salt (addition
-    modulo 2**64 is associative). A few ids are mixed one by one in Python's exact integers,
-    reduced modulo 2**64 as numpy wraps. tests/test_streams.py holds the numbers equal.
+    The same wrapping arithmetic as `_mix_int`, on one array and one scratch array instead of a
+    new array per operation; the golden-ratio step of the finaliser is folded into the salt
+    (addition modulo 2**64 is associative). A few ids are mixed one by one in Python's exact
+    integers, reduced modulo 2**64 as numpy wraps. tests/test_streams.py holds the numbers equal.
     """
     if ids.size <= SMALL_MIX:
         out = [_mix_int((x * _ODD + salt) & _MASK64) for x in ids.ravel().tolist()]
@@ -256,6 +248,16 @@ def _limit(p: float) -> np.uint64:
     return np.uint64(math.ceil(p * float(1 << 53)) << 11)  # below 2**64, as p < 1
 
 
+def _certain(p: float, shape: tuple[int, ...]) -> np.ndarray | None:
+    """`uniform < p` where no number need be drawn: nobody for p <= 0 (or NaN), everybody for
+    p >= 1; None otherwise."""
+    if not p > 0.0:
+        return np.zeros(shape, dtype=bool)
+    if p >= 1.0:
+        return np.ones(shape, dtype=bool)
+    return None
+
+
 def _day_salt(key: int, day: int) -> int:
     """The salt of one purpose's key on one day."""
     return _mix_int((key + day * _GOLDEN) & _MASK64)
@@ -281,11 +283,8 @@ class DayBlock:
         row = self.z[day - self.first]
         if at is not None:
             row = row[at]
-        if not p > 0.0:
-            return np.zeros(row.shape, dtype=bool)
-        if p >= 1.0:
-            return np.ones(row.shape, dtype=bool)
-        return row < _limit(p)
+        certain = _certain(p, row.shape)
+        return row < _limit(p) if certain is None else certain
 
 
 class Streams:
@@ -318,31 +317,23 @@ class Streams:
         """One uniform number in [0, 1) per id, fixed by (purpose, day, id)."""
         if ids.size == 0:
             return np.zeros(ids.shape, dtype=np.float64)
-        key = self._keys.get(purpose)
-        if key is None:
-            key = self.key(purpose)
+        key = self.key(purpose)
         return _uniform(ids, _day_salt(key, day))
 
     def below(self, purpose: str, day: int, ids: np.ndarray, p: float) -> np.ndarray:
         """`uniform(purpose, day, ids) < p` for one chance p, without making the floats
         (see `_limit`)."""
-        if ids.size == 0 or not p > 0.0:  # a uniform is never below 0 (nor below NaN)
-            return np.zeros(ids.shape, dtype=bool)
-        if p >= 1.0:
-            return np.ones(ids.shape, dtype=bool)
-        key = self._keys.get(purpose)
-        if key is None:
-            key = self.key(purpose)
-        return _mixed(ids, _day_salt(key, day)) < _limit(p)
+        certain = _certain(p if ids.size else 0.0, ids.shape)
+        if certain is not None:
+            return certain
+        return _mixed(ids, _day_salt(self.key(purpose), day)) < _limit(p)
 
     def days(self, purpose: str, first: int, days: int, ids: np.ndarray) -> DayBlock:
         """The numbers `uniform` and `below` give for the ids on `days` days from `first`, all
         worked out at once (one pass instead of one per day; the same numbers). `ids` is 1-D."""
         if ids.ndim != 1:
             raise ValueError("Streams.days takes a 1-D array of ids")
-        key = self._keys.get(purpose)
-        if key is None:
-            key = self.key(purpose)
+        key = self.key(purpose)
         salts = np.array(
             [(_day_salt(key, d) + _GOLDEN) & _MASK64 for d in range(first, first + days)],
             dtype=np.uint64,

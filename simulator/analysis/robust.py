@@ -73,6 +73,11 @@ Located = tuple[Path_, int, Claim]
 _SetKey = tuple[tuple[str, float], ...] | None
 
 
+def _set_key(values: ParameterSet | None) -> _SetKey:
+    """A parameter set as a key, equal for equal sets."""
+    return None if values is None else tuple(sorted(values.items()))
+
+
 @dataclass(frozen=True)
 class _Plan:
     """What a robust check simulates first (see `RobustChecker._planned`)."""
@@ -214,7 +219,7 @@ class RobustChecker:
             list(dict.fromkeys([(), *(per_set[i] if per_set is not None else bundles)]))
             for i in range(len(sets))
         ]
-        keys: list[_SetKey] = [None if v is None else tuple(sorted(v.items())) for v in sets]
+        keys = [_set_key(v) for v in sets]
         todo: dict[_SetKey, tuple[ParameterSet | None, list[tuple[str, ...]]]] = {}
         for values, key, bundles_wanted in zip(sets, keys, wanted):
             todo.setdefault(key, (values, []))[1].extend(bundles_wanted)
@@ -250,9 +255,7 @@ class RobustChecker:
         plan = self._planned(claims)
 
         def variants(sets: list[tuple[ParameterSet, int]]) -> int:
-            return len(
-                {(tuple(sorted(v.items())), b) for v, g in sets for b in [(), *plan.needs[g]]}
-            )
+            return len({(_set_key(v), b) for v, g in sets for b in [(), *plan.needs[g]]})
 
         corners = sum(
             2 ** min(CORNER_KEYS, len(region)) * (1 + len(plan.needs[g]))
@@ -428,22 +431,16 @@ class RobustChecker:
         ]
         if not failed:
             return
-        sets: dict[str, ParameterSet] = {}
-        needs: dict[str, list[tuple[str, ...]]] = {}
-        for i, n in failed:
-            values = found[i][n][0]
-            key = repr(sorted(values.items()))
-            sets.setdefault(key, values)
-            needs.setdefault(key, []).extend(claim_bundles(claims[i][2]))
-        keys = list(sets)
+        # A set several claims failed at is simulated once, with all their countermeasures.
         simulated = self._simulate(
-            [sets[k] for k in keys], [], runs, per_set=[needs[k] for k in keys]
+            [found[i][n][0] for i, n in failed],
+            [],
+            runs,
+            per_set=[claim_bundles(claims[i][2]) for i, _n in failed],
         )
-        by_key = dict(zip(keys, simulated))
-        for i, n in failed:
+        for (i, n), variants in zip(failed, simulated):
             values, kind, _finding = found[i][n]
-            again = check_claims([claims[i]], by_key[repr(sorted(values.items()))])[0]
-            found[i][n] = (values, kind, again)
+            found[i][n] = (values, kind, check_claims([claims[i]], variants)[0])
 
     def _verdict(
         self,
