@@ -818,14 +818,24 @@ class Engine:
             p_unreg, p_reg = obs.notice[ev.activity]
             if p_unreg == 0.0 and p_reg == 0.0:
                 continue
-            location = (
-                np.where(ev.partner >= 0, ev.partner, ev.actor) if act.at_partner else ev.actor
-            )
-            notice = np.where(ev.registered, p_reg, p_unreg) * obs.multiplier[t]
-            if obs.attention is not None:
-                notice = notice * obs.attention[location]
-            report = np.minimum(notice, 1.0) * spec.reports
-            watchers = self._watchers(obs, location)
+            report: float | np.ndarray
+            if obs.attention is None and obs.watched_by is None:
+                # The same products in Python's floats, once for the day: no array per event.
+                factor = float(obs.multiplier[t])
+                report = min(p_unreg * factor, 1.0) * spec.reports
+                if p_reg != p_unreg:
+                    registered = min(p_reg * factor, 1.0) * spec.reports
+                    report = np.where(ev.registered, registered, report)
+                watchers = None
+            else:
+                location = (
+                    np.where(ev.partner >= 0, ev.partner, ev.actor) if act.at_partner else ev.actor
+                )
+                notice = np.where(ev.registered, p_reg, p_unreg) * obs.multiplier[t]
+                if obs.attention is not None:
+                    notice = notice * obs.attention[location]
+                report = np.minimum(notice, 1.0) * spec.reports
+                watchers = self._watchers(obs, location)
             # A watcher who would report may be bribed into silence (report x (1 - accepts) in all),
             # refuse the bribe and report the offer too, or hold the report for money.
             told = self._reports(
@@ -989,8 +999,8 @@ class Engine:
         purpose: str,
         t: int,
         actor: np.ndarray,
-        watchers: np.ndarray,
-        chance: np.ndarray,
+        watchers: np.ndarray | None,
+        chance: float | np.ndarray,
         terms: _Terms,
     ) -> _Told:
         """What each event's watchers do: report it, take its bribe, or hold it for money.
@@ -999,8 +1009,16 @@ class Engine:
         report takes an offered bribe with probability `terms.accept`, reports an offer she does
         not take as an attempted bribe with probability `terms.report_offer`, and holds the report
         of an occurrence that offered nothing for money with probability `terms.extort`.
+        `watchers` None stands for one watcher of each event; `chance` may be one for all.
         """
-        if watchers.size and watchers.max() <= 1:
+        if watchers is None:
+            ids = actor
+            event = None
+            if np.ndim(chance):
+                would = self.stream.uniform(purpose, t, ids) < chance
+            else:
+                would = self.stream.below(purpose, t, ids, float(chance))
+        elif watchers.size and watchers.max() <= 1:
             ids = actor
             event = None
             would = (self.stream.uniform(purpose, t, ids) < chance) & (watchers > 0)
@@ -1008,7 +1026,7 @@ class Engine:
             event = np.repeat(np.arange(actor.size), watchers)
             slot = np.arange(event.size) - np.repeat(np.cumsum(watchers) - watchers, watchers)
             ids = actor[event] * 4096 + slot
-            would = self.stream.uniform(purpose, t, ids) < chance[event]
+            would = self.stream.uniform(purpose, t, ids) < np.asarray(chance)[event]
         silenced = offered = extorted = None
         reported = would
         if terms.accept > 0:
