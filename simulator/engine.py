@@ -17,6 +17,7 @@ import numpy as np
 from simulator.activities import (
     FOR_GOOD,
     NEVER,
+    ActivityPlan,
     actors_today,
     coupled,
     links_today,
@@ -101,6 +102,7 @@ class _Observer:
     informant_links: np.ndarray | None = None  # int32[n]
     watched_by: np.ndarray | None = None  # int64[n]: watchers of each home (None: one each)
     attention: np.ndarray | None = None  # float[n]
+    position: int = 0  # its place among the scenario's observers
 
 
 @dataclass
@@ -132,6 +134,8 @@ class _Events:
     # actor doing both on one day is noticed and registered on independent numbers.
     key: str = ""
     edge: np.ndarray | None = None  # the link positions crossed, actor by actor (None: none)
+    # The occurrences drawn ahead these are, with every observer's decisions (None: drawn today).
+    ahead: _Today | None = None
 
 
 @dataclass
@@ -141,6 +145,86 @@ class _Drawn:
     actor: np.ndarray
     partner: np.ndarray
     edge: np.ndarray | None
+    registered: np.ndarray | None = None  # drawn ahead with the occurrences (None: not yet)
+    ahead: _Today | None = None
+
+
+# What the watchers of each occurrence did (reported, silenced, offered, extorted), counted per
+# occurrence; the last three None where money plays no part on any day of the block.
+_Decided = tuple[np.ndarray, np.ndarray | None, np.ndarray | None, np.ndarray | None]
+
+
+@dataclass
+class _Ahead:
+    """One observer's decisions on occurrences drawn ahead, both ways `_reports` may draw them.
+
+    `_reports` draws one number per occurrence when none of the day's occurrences has more than
+    one watcher (`one`), and one per watcher otherwise (`many`): which way depends on the day's
+    occurrences whose people are still free, known only on the day. Both are drawn ahead where
+    both may be needed, and the day picks.
+    """
+
+    watchers: np.ndarray | None  # per occurrence (None: one each)
+    one: _Decided | None
+    many: _Decided | None
+
+
+@dataclass
+class _Occurrences:
+    """An activity's occurrences over a block of days, as if nobody were ever exposed: those of
+    day first + d are [start[d], start[d + 1]), in the order the day's draws give them."""
+
+    start: np.ndarray
+    day: np.ndarray
+    actor: np.ndarray
+    partner: np.ndarray  # -1 when the activity has no partner
+    edge: np.ndarray | None
+    registered: np.ndarray
+    ahead: list[_Ahead | None]  # per observer
+
+
+@dataclass(frozen=True)
+class _Today:
+    """One day's part of occurrences drawn ahead: [lo, hi), of which `free` keeps those whose
+    people are still free (None: all of them)."""
+
+    occ: _Occurrences
+    lo: int
+    hi: int
+    free: np.ndarray | None
+
+    def take(self, values: np.ndarray) -> np.ndarray:
+        """The day's kept values of an array over the block's occurrences."""
+        part = values[self.lo : self.hi]
+        return part if self.free is None else part[self.free]
+
+    def decided(self, observer: int, terms: _Terms) -> _Told:
+        """What an observer's watchers did today (`Engine._reports`), from the numbers drawn
+        ahead: one number per occurrence unless one of today's has more than one watcher."""
+        ahead = self.occ.ahead[observer]
+        assert ahead is not None, "an observer that notices nothing decides nothing"
+        decided = ahead.one
+        if ahead.watchers is not None and self.take(ahead.watchers).max() > 1:
+            decided = ahead.many
+        assert decided is not None
+        reported, silenced, offered, extorted = decided
+        return _Told(
+            self.take(reported),
+            None if silenced is None or terms.accept <= 0 else self.take(silenced),
+            None if offered is None or terms.report_offer <= 0 else self.take(offered),
+            None if extorted is None or terms.extort <= 0 else self.take(extorted),
+        )
+
+
+@dataclass
+class _Block:
+    """An activity's occurrences drawn ahead for days [first, first + days), its own and those
+    its `off_channel` turns into another activity (None: it has none)."""
+
+    first: int
+    days: int
+    own: _Occurrences
+    became: _Occurrences | None
 
 
 @dataclass
@@ -314,7 +398,7 @@ class Engine:
         self.attention = self._attention()
         self.activity_count = len(scenario.activities)
         self.activities = plan_activities(scenario, self.pop, self.rules, self.edge_source)
-        self.day_blocks: dict[tuple[int, str], DayBlock] = {}
+        self.day_blocks: dict[int, DayBlock] = {}  # numbers of posts to groups, by activity
         self.personal_rules: list[ChannelRules] = []
         if self.personal:
             self._plan_personal()
@@ -338,6 +422,9 @@ class Engine:
             np.zeros(self.pop.indices.size, dtype=np.int32) if self.counts_messages else None
         )
         self.observers = [self._plan_observer(name) for name in scenario.observers]
+        for position, obs in enumerate(self.observers):
+            obs.position = position
+        self.blocks: dict[int, _Block] = {}  # occurrences drawn ahead, by activity
         self.checks = [self._plan_check(name) for name in scenario.checks]
         self.pending = np.empty(0, dtype=np.int64)
         # Timing analysis of sealed-sender channels, by channel name (see `_timing`).
@@ -666,7 +753,8 @@ class Engine:
         """Note a message on each link crossed today, at both ends."""
         assert self.crossed_ever is not None
         both = np.concatenate([edges, self.pop.reverse[edges]]).astype(np.int64)
-        np.add.at(self.crossed_ever, both, 1)
+        # Ones of the counts' own type: np.add.at's fast path, tens of times faster than a 1.
+        np.add.at(self.crossed_ever, both, np.ones(both.size, dtype=self.crossed_ever.dtype))
         if self.window:
             today = self.crossed_on.get(t)
             self.crossed_on[t] = both if today is None else np.concatenate([today, both])
@@ -719,19 +807,19 @@ class Engine:
     def _draw_activity(self, index: int, t: int) -> tuple[_Drawn, _Drawn | None]:
         """An activity's occurrences today, and those its `off_channel` turns into another."""
         act = self.activities[index]
-        actor, local = self._actors_today(index, t)
-        alive = self.active[actor]
-        actor = actor[alive]
+        if self._ahead_of_time(act):
+            block = self.blocks.get(index)
+            if block is None or not block.first <= t < block.first + block.days:
+                block = self.blocks[index] = self._block(index, t)
+            own = self._today(block.own, t - block.first)
+            return own, None if block.became is None else self._today(block.became, t - block.first)
+        actor = self._actors_today(index, t)
+        actor = actor[self.active[actor]]
         partner = np.full(actor.size, -1, dtype=np.int64)
         edge = None
         became = None
         if act.partner_edges is not None:
-            u = None
-            # Partners' numbers by the block only when a block spans days: drawn for every
-            # actor, a one-day block would draw for the many who do not act today.
-            if local is not None and not act.to_group and 2 * act.actors.size <= DAY_BLOCK_DRAWS:
-                u = self._day_block(index, "partner", t).uniform(t, local[alive])
-            actor, _links, edge = links_today(act, self.stream, t, actor, u)
+            actor, _links, edge = links_today(act, self.stream, t, actor)
             if act.to_group:
                 partner = np.full(actor.size, -1, dtype=np.int64)
             else:
@@ -744,36 +832,214 @@ class Engine:
                     actor, partner, edge = actor[~moved], partner[~moved], edge[~moved]
         return _Drawn(actor, partner, edge), became
 
-    def _actors_today(self, index: int, t: int) -> tuple[np.ndarray, np.ndarray | None]:
-        """Who does an activity today (`actors_today`), and where each stands among its actors.
+    def _ahead_of_time(self, act: ActivityPlan) -> bool:
+        """Whether an activity's occurrences are drawn a block of days ahead (`_block`): those
+        drawn with one counter-based number per actor and day, with one partner or none, and
+        actors few enough for a block to span days."""
+        return (
+            act.daily > 0.0
+            and coupled(act, self.s.days)
+            and not act.to_group
+            and 2 * act.actors.size <= DAY_BLOCK_DRAWS
+        )
 
-        An activity drawn with one counter-based number per actor and day has its numbers worked
-        out for many days at once (`Streams.days`); its partners' numbers too. The positions are
-        None for an activity drawn otherwise.
+    def _block(self, index: int, t: int) -> _Block:
+        """An activity's occurrences from day t on, for as many days as make about
+        DAY_BLOCK_DRAWS numbers, with every number the days would draw for them.
+
+        Every number is counter-based, fixed by (purpose, day, id): drawn for many days at once
+        they are the very numbers each day would draw (`Streams.days`, `Streams.uniform_paired`).
+        Who is exposed is not known ahead, so the block holds the occurrences of everyone, and
+        each day keeps those whose people are still free (`_today`): the numbers of the others
+        are never looked at.
+        """
+        act = self.activities[index]
+        days = max(1, min(self.s.days - t + 1, DAY_BLOCK_DRAWS // max(act.actors.size, 1)))
+        if act.daily >= 1.0:
+            step = np.repeat(np.arange(days), act.actors.size)
+            local = np.tile(np.arange(act.actors.size), days)
+        else:
+            acting = self.stream.days(f"activity:{act.name}", t, days, act.actors)
+            step, local = np.nonzero(acting.below_all(act.daily))
+        actor = act.actors[local]
+        partner = np.full(actor.size, -1, dtype=np.int64)
+        edge = None
+        became = None
+        if act.partner_edges is not None:
+            assert act.partner_count is not None and act.partner_start is not None
+            count = act.partner_count[actor]
+            reach = count > 0
+            step, local, actor, count = step[reach], local[reach], actor[reach], count[reach]
+            picks = self.stream.days(f"partner:{act.name}", t, days, act.actors)
+            u = picks.uniform_pairs(step, local)
+            edge = act.partner_edges[act.partner_start[actor] + (u * count).astype(np.int64)]
+            partner = self.pop.indices[edge].astype(np.int64)
+            if act.off_target >= 0:
+                moved = self.pop.edge_channel[edge] != act.channel
+                becomes = np.zeros(moved.size, dtype=bool)
+                if moved.any():
+                    becomes[moved] = self.stream.below_paired(
+                        f"off_channel:{act.name}", t + step[moved], actor[moved], act.off_share
+                    )
+                target = act.off_target
+                became = self._occurrences(
+                    target,
+                    f"{act.name}:off_channel",
+                    days,
+                    step[becomes],
+                    actor[becomes],
+                    partner[becomes],
+                    edge[becomes],
+                    t,
+                )
+                step, actor, partner, edge = (
+                    step[~moved],
+                    actor[~moved],
+                    partner[~moved],
+                    edge[~moved],
+                )
+        own = self._occurrences(index, act.name, days, step, actor, partner, edge, t)
+        return _Block(t, days, own, became)
+
+    def _occurrences(
+        self,
+        index: int,
+        key: str,
+        days: int,
+        step: np.ndarray,
+        actor: np.ndarray,
+        partner: np.ndarray,
+        edge: np.ndarray | None,
+        t: int,
+    ) -> _Occurrences:
+        """Occurrences of activity `index` drawn ahead (on day t + step), named `key` for their
+        draws, with their registration and every observer's decisions."""
+        day = t + step
+        registered = self.stream.below_paired(
+            f"register:{key}", day, actor, self.activities[index].registers
+        )
+        start = np.searchsorted(step, np.arange(days + 1)).astype(np.int64)
+        occ = _Occurrences(start, day, actor, partner, edge, registered, [])
+        occ.ahead = [self._decided_ahead(obs, index, key, occ) for obs in self.observers]
+        return occ
+
+    def _decided_ahead(
+        self, obs: _Observer, index: int, key: str, occ: _Occurrences
+    ) -> _Ahead | None:
+        """An observer's decisions on occurrences drawn ahead: `_observe`'s chances and
+        `_reports`' draws, worked for every occurrence of the block with its own day's campaign
+        and money factors (the same products, in the same order, as the day would make). None
+        for an observer that notices nothing of the activity (the day skips it)."""
+        p_unreg, p_reg = obs.notice[index]
+        if p_unreg == 0.0 and p_reg == 0.0:
+            return None
+        act, spec = self.activities[index], obs.spec
+        notice = np.where(occ.registered, p_reg, p_unreg) * obs.multiplier[occ.day]
+        watchers = None
+        if obs.attention is not None or obs.watched_by is not None:
+            location = (
+                np.where(occ.partner >= 0, occ.partner, occ.actor) if act.at_partner else occ.actor
+            )
+            if obs.attention is not None:
+                notice = notice * obs.attention[location]
+            if obs.watched_by is not None:
+                watchers = obs.watched_by[location]
+        chance = np.minimum(notice, 1.0) * spec.reports
+        accept = extort = None
+        offer = 0.0
+        if spec.bribe is not None:
+            factor = self.bribe_factor[obs.name][occ.day]
+            if act.offers_bribe:
+                accept = np.minimum(spec.bribe.accepts * factor, 1.0)
+                offer = spec.bribe.reports_offer
+            else:
+                extort = np.minimum(spec.bribe.extorts * factor, 1.0)
+        purpose = f"observer:{obs.name}:{key}"
+
+        def decide(ids: np.ndarray, event: np.ndarray | None) -> _Decided:
+            days = occ.day if event is None else occ.day[event]
+
+            def each(values: np.ndarray | None) -> np.ndarray | None:
+                return values if values is None or event is None else values[event]
+
+            def drawn(prefix: str) -> np.ndarray:
+                return self.stream.uniform_paired(prefix + purpose, days, ids)
+
+            would = drawn("") < each(chance)
+            if event is None and watchers is not None:
+                would &= watchers > 0
+            silenced = offered = extorted = None
+            reported = would
+            if accept is not None:
+                silenced = would & (drawn("bribe:") < each(accept))
+                reported = would & ~silenced
+            if offer > 0:
+                offered = reported & (drawn("offer:") < offer)
+            if extort is not None:
+                extorted = reported & (drawn("extort:") < each(extort))
+                reported = reported & ~extorted
+
+            def per_event(decided: np.ndarray | None) -> np.ndarray | None:
+                if decided is None:
+                    return None
+                if event is None:
+                    return decided.astype(np.int64)
+                return np.bincount(event, weights=decided, minlength=occ.actor.size).astype(
+                    np.int64
+                )
+
+            out = per_event(reported)
+            assert out is not None
+            return out, per_event(silenced), per_event(offered), per_event(extorted)
+
+        one = decide(occ.actor, None)
+        many = None
+        if watchers is not None and watchers.size and watchers.max() > 1:
+            event = np.repeat(np.arange(occ.actor.size), watchers)
+            slot = np.arange(event.size) - np.repeat(np.cumsum(watchers) - watchers, watchers)
+            many = decide(occ.actor[event] * 4096 + slot, event)
+        return _Ahead(watchers, one, many)
+
+    def _today(self, occ: _Occurrences, d: int) -> _Drawn:
+        """The occurrences of the block's day d whose people are still free."""
+        lo, hi = int(occ.start[d]), int(occ.start[d + 1])
+        free = self.active[occ.actor[lo:hi]]
+        if occ.edge is not None:
+            free &= self.active[occ.partner[lo:hi]]
+        today = _Today(occ, lo, hi, None if free.all() else free)
+        return _Drawn(
+            today.take(occ.actor),
+            today.take(occ.partner),
+            None if occ.edge is None else today.take(occ.edge),
+            today.take(occ.registered),
+            today,
+        )
+
+    def _actors_today(self, index: int, t: int) -> np.ndarray:
+        """Who does an activity not drawn ahead today (`actors_today`).
+
+        A post to a group drawn with one counter-based number per actor and day has its numbers
+        worked out for many days at once (`Streams.days`).
         """
         act = self.activities[index]
         if not coupled(act, self.s.days) or act.daily <= 0.0:
-            return actors_today(act, self.stream, t, self.s.days), None
+            return actors_today(act, self.stream, t, self.s.days)
         if act.daily >= 1.0:
-            return act.actors.copy(), np.arange(act.actors.size)
-        local = np.flatnonzero(self._day_block(index, "activity", t).below(t, act.daily))
-        return act.actors[local], local
-
-    def _day_block(self, index: int, kind: str, t: int) -> DayBlock:
-        """The numbers of one purpose of an activity ("activity", "partner") for its actors, on
-        day t and the days after, in blocks of about DAY_BLOCK_DRAWS numbers."""
-        block = self.day_blocks.get((index, kind))
+            return act.actors.copy()
+        block = self.day_blocks.get(index)
         if block is None or not block.covers(t):
-            act = self.activities[index]
             days = max(1, min(self.s.days - t + 1, DAY_BLOCK_DRAWS // max(act.actors.size, 1)))
-            block = self.stream.days(f"{kind}:{act.name}", t, days, act.actors)
-            self.day_blocks[(index, kind)] = block
-        return block
+            block = self.day_blocks[index] = self.stream.days(
+                f"activity:{act.name}", t, days, act.actors
+            )
+        return act.actors[np.flatnonzero(block.below(t, act.daily))]
 
     def _do_activity(self, index: int, t: int, day: _Day, drawn: _Drawn, key: str) -> _Events:
         act = self.activities[index]
         actor, partner, edge = drawn.actor, drawn.partner, drawn.edge
-        registered = self.stream.below(f"register:{key}", t, actor, act.registers)
+        registered = drawn.registered
+        if registered is None:
+            registered = self.stream.below(f"register:{key}", t, actor, act.registers)
         if edge is not None and self.last_message is not None and act.channel != NO_CHANNEL:
             mark_crossed(self.last_message, self.pop, edge, t)
             assert self.logged_on is not None
@@ -802,7 +1068,7 @@ class Engine:
             )
         if "travel" in act.traces:
             day.travellers.append(actor)
-        return _Events(index, actor, partner, registered, key, edge)
+        return _Events(index, actor, partner, registered, key, edge, drawn.ahead)
 
     @staticmethod
     def _subjects(actor: np.ndarray, partner: np.ndarray) -> np.ndarray:
@@ -818,34 +1084,11 @@ class Engine:
             p_unreg, p_reg = obs.notice[ev.activity]
             if p_unreg == 0.0 and p_reg == 0.0:
                 continue
-            report: float | np.ndarray
-            if obs.attention is None and obs.watched_by is None:
-                # The same products in Python's floats, once for the day: no array per event.
-                factor = float(obs.multiplier[t])
-                report = min(p_unreg * factor, 1.0) * spec.reports
-                if p_reg != p_unreg:
-                    registered = min(p_reg * factor, 1.0) * spec.reports
-                    report = np.where(ev.registered, registered, report)
-                watchers = None
+            terms = self._terms(obs, act.offers_bribe, t)
+            if ev.ahead is not None:
+                told = ev.ahead.decided(obs.position, terms)
             else:
-                location = (
-                    np.where(ev.partner >= 0, ev.partner, ev.actor) if act.at_partner else ev.actor
-                )
-                notice = np.where(ev.registered, p_reg, p_unreg) * obs.multiplier[t]
-                if obs.attention is not None:
-                    notice = notice * obs.attention[location]
-                report = np.minimum(notice, 1.0) * spec.reports
-                watchers = self._watchers(obs, location)
-            # A watcher who would report may be bribed into silence (report x (1 - accepts) in all),
-            # refuse the bribe and report the offer too, or hold the report for money.
-            told = self._reports(
-                f"observer:{obs.name}:{ev.key}",
-                t,
-                ev.actor,
-                watchers,
-                report,
-                self._terms(obs, act.offers_bribe, t),
-            )
+                told = self._decide(obs, ev, t, terms)
             counts, bribed = told.reported, told.silenced
             sealed = (
                 spec.kind == "operator"
@@ -872,6 +1115,32 @@ class Engine:
             repeat = np.concatenate([counts[hit], counts[hit][ev.partner[hit] >= 0]])
             self._add(subjects, obs.weight * repeat, obs.mechanism, day)
         self._pass_on(obs, t, day)
+
+    def _decide(self, obs: _Observer, ev: _Events, t: int, terms: _Terms) -> _Told:
+        """What an observer's watchers did about occurrences drawn today."""
+        act, spec = self.activities[ev.activity], obs.spec
+        p_unreg, p_reg = obs.notice[ev.activity]
+        report: float | np.ndarray
+        if obs.attention is None and obs.watched_by is None:
+            # The same products in Python's floats, once for the day: no array per event.
+            factor = float(obs.multiplier[t])
+            report = min(p_unreg * factor, 1.0) * spec.reports
+            if p_reg != p_unreg:
+                registered = min(p_reg * factor, 1.0) * spec.reports
+                report = np.where(ev.registered, registered, report)
+            watchers = None
+        else:
+            location = (
+                np.where(ev.partner >= 0, ev.partner, ev.actor) if act.at_partner else ev.actor
+            )
+            notice = np.where(ev.registered, p_reg, p_unreg) * obs.multiplier[t]
+            if obs.attention is not None:
+                notice = notice * obs.attention[location]
+            report = np.minimum(notice, 1.0) * spec.reports
+            watchers = self._watchers(obs, location)
+        # A watcher who would report may be bribed into silence (report x (1 - accepts) in all),
+        # refuse the bribe and report the offer too, or hold the report for money.
+        return self._reports(f"observer:{obs.name}:{ev.key}", t, ev.actor, watchers, report, terms)
 
     def _terms(self, obs: _Observer, offers: bool, t: int) -> _Terms:
         """What money does today to this observer's reports of an occurrence (offering a bribe?)."""

@@ -274,10 +274,6 @@ class DayBlock:
     def covers(self, day: int) -> bool:
         return self.first <= day < self.first + self.z.shape[0]
 
-    def uniform(self, day: int, at: np.ndarray) -> np.ndarray:
-        """`Streams.uniform` on day `day` for the ids at positions `at`."""
-        return _unit(self.z[day - self.first, at])
-
     def below(self, day: int, p: float, at: np.ndarray | None = None) -> np.ndarray:
         """`Streams.below` on day `day` for the ids at positions `at` (all if None)."""
         row = self.z[day - self.first]
@@ -285,6 +281,15 @@ class DayBlock:
             row = row[at]
         certain = _certain(p, row.shape)
         return row < _limit(p) if certain is None else certain
+
+    def uniform_pairs(self, steps: np.ndarray, at: np.ndarray) -> np.ndarray:
+        """`uniform` of the ids at positions `at[k]` on days first + steps[k], for every k."""
+        return _unit(self.z[steps, at])
+
+    def below_all(self, p: float) -> np.ndarray:
+        """`below` on every day of the block at once: bool[days, ids]."""
+        certain = _certain(p, self.z.shape)
+        return self.z < _limit(p) if certain is None else certain
 
 
 class Streams:
@@ -342,6 +347,33 @@ class Streams:
         z *= _U_ODD
         # `_mixed`, with the salt of each day on its row.
         return DayBlock(first, _finalised(z[None, :] + salts[:, None]))
+
+    def _paired(self, purpose: str, days: np.ndarray, ids: np.ndarray) -> np.ndarray:
+        """The mixed counters of (days[k], ids[k]) for every k: `_mixed` with each pair's day."""
+        key = self.key(purpose)
+        first = int(days.min())
+        salts = np.array(
+            [(_day_salt(key, d) + _GOLDEN) & _MASK64 for d in range(first, int(days.max()) + 1)],
+            dtype=np.uint64,
+        )
+        z = ids.astype(np.uint64)
+        z *= _U_ODD
+        z += salts[days - first]
+        return _finalised(z)
+
+    def uniform_paired(self, purpose: str, days: np.ndarray, ids: np.ndarray) -> np.ndarray:
+        """`uniform(purpose, days[k], ids[k:k+1])` for every k, in one pass: the same numbers
+        for occurrences of many days at once."""
+        if ids.size == 0:
+            return np.zeros(ids.shape, dtype=np.float64)
+        return _unit(self._paired(purpose, days, ids))
+
+    def below_paired(self, purpose: str, days: np.ndarray, ids: np.ndarray, p: float) -> np.ndarray:
+        """`uniform_paired(purpose, days, ids) < p` for one chance p (see `below`)."""
+        certain = _certain(p if ids.size else 0.0, ids.shape)
+        if certain is not None:
+            return certain
+        return self._paired(purpose, days, ids) < _limit(p)
 
     def __call__(self, purpose: str) -> np.random.Generator:
         """The generator for one purpose, e.g. "population" or "activity:call_abroad"."""

@@ -123,9 +123,12 @@ def test_a_day_revealed_in_parts_reveals_what_it_reveals_whole(monkeypatch):
 
 
 def test_the_loop_s_shortcuts_draw_the_numbers_of_the_plain_loop(monkeypatch):
-    """Numbers drawn for blocks of days, a few ids mixed in Python, decay of the suspects alone:
-    each is a shortcut, and runs without it (one day a block, every id mixed by numpy, everyone
-    decayed every day) must be the very same runs."""
+    """Numbers drawn for blocks of days, occurrences and watchers' decisions drawn ahead, a few
+    ids mixed in Python, decay of the suspects alone: each is a shortcut, and runs without it (one
+    day a block, every occurrence drawn on its day, every id mixed by numpy, everyone decayed every
+    day) must be the very same runs: leaders and informants with several watchers a home
+    (border-phone, block-committee), bribes offered and asked for (guest-list, overnight-guest),
+    off-channel meetings (border-phone), an operator under sealed sender (group-chat)."""
     import simulator.engine as engine_module
     import simulator.streams as streams_module
     from simulator.streams import batch_seed
@@ -135,15 +138,16 @@ def test_the_loop_s_shortcuts_draw_the_numbers_of_the_plain_loop(monkeypatch):
             if plain:
                 m.setattr(engine_module, "DAY_BLOCK_DRAWS", 1)
                 m.setattr(streams_module, "SMALL_MIX", -1)
-            engine = Engine(scenario, 20, Streams(batch_seed(6, 0)))
+            engine = Engine(scenario, 40, Streams(batch_seed(1, 0)))
             engine.track_suspects = not plain
             engine.run()
         return engine
 
-    for name in ("border-phone", "group-chat", "guest-list"):
+    for name in ("border-phone", "block-committee", "group-chat", "guest-list", "overnight-guest"):
         scenario = load(name).scenario
         fast, plain = runs(scenario, False), runs(scenario, True)
         assert (fast.exposed_day != NOT_EXPOSED).sum() > 10
+        assert fast.blocks and not plain.blocks  # occurrences drawn ahead, or each day
         if scenario.adversary.decay is not None:  # group-chat's suspicion does not fade
             assert fast.suspects.size and not plain.suspects.size
         assert np.array_equal(fast.exposed_day, plain.exposed_day)

@@ -199,7 +199,25 @@ def test_numbers_drawn_for_many_days_at_once_are_each_days_own():
     at = np.array([5, 0, 3])
     for day in range(30, 39):
         u = s.uniform("partner:x", day, ids)
-        assert np.array_equal(block.uniform(day, at), u[at])
+        assert np.array_equal(block.uniform_pairs(np.full(at.size, day - 30), at), u[at])
         for p in (0.0, -1.0, 2**-53, 0.3, float(u[2]), 1 - 2**-53, 1.0):
             assert np.array_equal(block.below(day, p), u < p), (day, p)
             assert np.array_equal(block.below(day, p, at), u[at] < p), (day, p)
+            assert np.array_equal(block.below_all(p)[day - 30], u < p), (day, p)
+
+
+def test_numbers_drawn_for_pairs_of_days_and_ids_are_each_days_own():
+    """Occurrences drawn ahead take one number per (day, id) pair in one pass
+    (Streams.uniform_paired, below_paired): each must be exactly the one its day draws for its id,
+    however many ids (a few are mixed in Python on their day) and whatever the chance."""
+    s = Streams(streams.batch_seed(8, 1))
+    rng = np.random.default_rng(3)
+    for size in (0, 1, streams.SMALL_MIX + 1, 500):
+        days = np.sort(rng.integers(1, 60, size))
+        ids = rng.integers(0, 2**41, size)
+        u = s.uniform_paired("observer:x:y", days, ids)
+        each = [s.uniform("observer:x:y", int(d), np.array([i]))[0] for d, i in zip(days, ids)]
+        assert np.array_equal(u, np.array(each, dtype=np.float64))
+        for p in (0.0, -1.0, 2**-53, 0.3, 1 - 2**-53, 1.0, float("nan")):
+            below = s.below_paired("observer:x:y", days, ids, p)
+            assert np.array_equal(below, u < p), (size, p)
