@@ -183,7 +183,7 @@ class _Occurrences:
     ahead: list[_Ahead | None]  # per observer
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # made many times a day: no frozen dataclass's slower set-up
 class _Today:
     """One day's part of occurrences drawn ahead: [lo, hi), of which `free` keeps those whose
     people are still free (None: all of them)."""
@@ -204,8 +204,10 @@ class _Today:
         ahead = self.occ.ahead[observer]
         assert ahead is not None, "an observer that notices nothing decides nothing"
         decided = ahead.one
-        if ahead.watchers is not None and self.take(ahead.watchers).max() > 1:
-            decided = ahead.many
+        # Drawn per watcher only where some occurrence of the block has several.
+        if ahead.many is not None and ahead.watchers is not None:
+            if self.take(ahead.watchers).max() > 1:
+                decided = ahead.many
         assert decided is not None
         reported, silenced, offered, extorted = decided
         return _Told(
@@ -289,7 +291,7 @@ class _Terms:
 NO_TERMS = _Terms()
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # made many times a day: no frozen dataclass's slower set-up
 class _Told:
     """What the watchers of each occurrence did, counted per occurrence."""
 
@@ -1058,7 +1060,7 @@ class Engine:
             # Who is implicated with the holder when the state is found (the guest of a stay).
             self.state_partner[act.state, hold] = actor[sel] if act.at_partner else -1
         self.recorder.activity(t, act.name, actor, partner, registered)
-        if registered.any():
+        if act.registers > 0 and registered.any():
             subjects = self._subjects(actor[registered], partner[registered])
             self._add(
                 subjects,
@@ -1098,9 +1100,10 @@ class Engine:
             self.recorder.observation(
                 t, obs.name, act.name, ev.actor, ev.partner, counts, bribed, obs.weight, sealed
             )
-            self._after_reports(obs, ev, t, told, sealed, day)
             hit = counts > 0
-            if not hit.any():
+            reported = bool(hit.any())
+            self._after_reports(obs, ev, t, told, sealed, day, hit if reported else None)
+            if not reported:
                 continue
             if sealed:
                 # Sealed sender: the operator's log names the recipient, not the sender...
@@ -1343,13 +1346,21 @@ class Engine:
         )
 
     def _after_reports(
-        self, obs: _Observer, ev: _Events, t: int, told: _Told, sealed: bool, day: _Day
+        self,
+        obs: _Observer,
+        ev: _Events,
+        t: int,
+        told: _Told,
+        sealed: bool,
+        day: _Day,
+        hit: np.ndarray | None,
     ) -> None:
         """What follows an observer's decisions on today's occurrences of one activity.
 
         A refused offer is reported as an attempted bribe: everyone the report names gains a
         second report's weight. A report held for money is paid for now and waits in `held`.
         A report passed on may send its tips' checks, and frees the reports held over its people.
+        `hit` marks the occurrences reported today (None: none was).
         """
         act = self.activities[ev.activity]
         if told.offered is not None and told.offered.any():
@@ -1375,8 +1386,7 @@ class Engine:
                 day=t,
                 serial=serial,
             )
-        hit = told.reported > 0
-        if not hit.any():
+        if hit is None:
             return
         people, _count = self._named(ev.actor, ev.partner, told.reported, sealed)
         self.named_today.append(people)
