@@ -8,6 +8,7 @@ messages on them, and the tests hold the two to each other.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -113,26 +114,55 @@ def plan_activity(
     if spec.with_ is not None:
         if spec.with_ in scenario.groups:
             plan.to_group = True
-            keep = pop.edge_group == list(scenario.groups).index(spec.with_)
+            group = list(scenario.groups).index(spec.with_)
+            plan.partner_count, plan.partner_start, plan.partner_edges = _grouped(
+                ("group", group), lambda: pop.edge_group == group, pop, edge_source
+            )
         else:
-            keep = _links_to(scenario, pop, spec.with_, channel)
-            if channel != NO_CHANNEL and spec.off_channel is not None:
-                # A partner met face to face is picked too: the occurrence then turns into
-                # `off_channel.becomes` (see moved_today).
-                linked = pop.edge_channel != NO_CHANNEL
-                face = ~rules.on_device[np.where(linked, pop.edge_channel, 0)]
-                keep |= _links_to(scenario, pop, spec.with_, NO_CHANNEL) & linked & face
+            partner_role = spec.with_
+            face_to_face = channel != NO_CHANNEL and spec.off_channel is not None
+            if face_to_face:
+                assert spec.off_channel is not None
                 plan.off_target = list(scenario.activities).index(spec.off_channel.becomes)
                 plan.off_share = spec.off_channel.share
-        plan.partner_count, plan.partner_start, plan.partner_edges = _grouped(
-            keep, pop, edge_source
-        )
+
+            def partners() -> np.ndarray:
+                keep = _links_to(scenario, pop, partner_role, channel)
+                if face_to_face:
+                    # A partner met face to face is picked too: the occurrence then turns into
+                    # `off_channel.becomes` (see moved_today).
+                    linked = pop.edge_channel != NO_CHANNEL
+                    face = ~rules.on_device[np.where(linked, pop.edge_channel, 0)]
+                    keep |= _links_to(scenario, pop, partner_role, NO_CHANNEL) & linked & face
+                return keep
+
+            # What the links are picked by: their other end's role, their channel, and for a
+            # meeting face to face the channels that are not on a device, on this town's labels.
+            key = (
+                "partners",
+                _role_index(scenario, partner_role),
+                channel,
+                face_to_face and tuple(rules.on_device.tolist()),
+                pop.rule_channel.tobytes(),
+            )
+            plan.partner_count, plan.partner_start, plan.partner_edges = _grouped(
+                key, partners, pop, edge_source
+            )
     if spec.names is not None:
+        names_of = spec.names.of
         plan.names_chance = spec.names.chance
         plan.named_count, plan.named_start, plan.named_edges = _grouped(
-            _links_to(scenario, pop, spec.names.of, NO_CHANNEL), pop, edge_source
+            ("named", _role_index(scenario, names_of)),
+            lambda: _links_to(scenario, pop, names_of, NO_CHANNEL),
+            pop,
+            edge_source,
         )
     return plan
+
+
+def _role_index(scenario: Scenario, role: str) -> int:
+    """A role's index, -1 for any contact."""
+    return -1 if role == ANY_CONTACT else scenario.role_names.index(role)
 
 
 def _minutes_at_one_place(minutes: float | None, moves_every: float | None) -> float | None:
@@ -154,14 +184,30 @@ def _links_to(scenario: Scenario, pop: Population, role: str, channel: int) -> n
 
 
 def _grouped(
-    keep: np.ndarray, pop: Population, edge_source: np.ndarray
+    key: tuple[object, ...],
+    keep: Callable[[], np.ndarray],
+    pop: Population,
+    edge_source: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The kept links grouped by person: (count per person, start per person, link positions)."""
-    edges = np.flatnonzero(keep)
-    count = np.bincount(edge_source[edges], minlength=pop.size).astype(np.int64)
-    start = np.zeros(pop.size, dtype=np.int64)
-    np.cumsum(count[:-1], out=start[1:])
-    return count, start, edges
+    """The links `keep` picks, grouped by person: (count per person, start per person, link
+    positions). Worked out once per town and `key`, which names everything the pick depends on:
+    variants that share a town share them (`Population.derived`)."""
+    found: dict[str, np.ndarray] = {}
+
+    def made(part: str) -> np.ndarray:
+        if not found:
+            edges = np.flatnonzero(keep())
+            count = np.bincount(edge_source[edges], minlength=pop.size).astype(np.int64)
+            start = np.zeros(pop.size, dtype=np.int64)
+            np.cumsum(count[:-1], out=start[1:])
+            found.update(count=count, start=start, edges=edges)
+        return found[part]
+
+    return (
+        pop.derived((*key, "count"), lambda: made("count")),
+        pop.derived((*key, "start"), lambda: made("start")),
+        pop.derived((*key, "edges"), lambda: made("edges")),
+    )
 
 
 def named_today(

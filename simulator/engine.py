@@ -205,9 +205,9 @@ class _Today:
         assert ahead is not None, "an observer that notices nothing decides nothing"
         decided = ahead.one
         # Drawn per watcher only where some occurrence of the block has several.
-        if ahead.many is not None and ahead.watchers is not None:
-            if self.take(ahead.watchers).max() > 1:
-                decided = ahead.many
+        many, watchers = ahead.many, ahead.watchers
+        if many is not None and watchers is not None and self.take(watchers).max() > 1:
+            decided = many
         assert decided is not None
         reported, silenced, offered, extorted = decided
         return _Told(

@@ -62,7 +62,8 @@ class Population:
         Engines of several variants share one population (see runner.run_variants_batch) and
         would otherwise work out the same arrays again for each; the array is read-only, so no
         engine can change what another uses. Variants whose towns differ only in the channels of
-        their links share these arrays too (`with_channels`): none may depend on the channels.
+        their links share these arrays too (`with_channels`): none may depend on the channels
+        unless its key names them (`rule_channel`).
         """
         memo: dict[Hashable, np.ndarray] = self.__dict__.setdefault("_derived", {})
         value = memo.get(key)

@@ -152,6 +152,40 @@ def test_a_town_differing_only_in_channels_is_one_build_relabelled():
     assert population_key(bigger) != population_key(base)
 
 
+def test_activity_plans_worked_out_once_per_town_fit_each_variant():
+    """An activity's partner links are worked out once per town and kept with it, named by what
+    they depend on (the channels the variant gives each contact rule among them): engines of
+    channel-only variants on one shared town, in either order, must run exactly as on towns of
+    their own, each with the links of its own labels (grid-checkpoint's friends written to on
+    the listed apps: none once those apps are removed)."""
+    from simulator.engine import Engine
+    from simulator.population import with_channels
+    from simulator.scenario import variant
+    from simulator.streams import Streams, batch_seed
+
+    loaded = load("grid-checkpoint")
+    base = loaded.scenario
+    moved = variant(loaded, countermeasures=["remove_apps"]).scenario
+    writes = list(base.activities).index("write_friend")
+    apart = {}
+    for s in (base, moved):
+        apart[id(s)] = engine = Engine(s, 20, Streams(batch_seed(2, 0)))
+        engine.run()
+    links = [apart[id(s)].activities[writes].partner_edges.size for s in (base, moved)]
+    assert links[0] > links[1]
+    for order in ((base, moved), (moved, base)):
+        town = build(base, 20, Streams(batch_seed(2, 0))("population"))
+        for s in order:
+            mine = Engine(s, 20, Streams(batch_seed(2, 0)), population=with_channels(town, s))
+            own = apart[id(s)]
+            assert np.array_equal(
+                mine.activities[writes].partner_edges, own.activities[writes].partner_edges
+            )
+            mine.run()
+            assert np.array_equal(mine.exposed_day, own.exposed_day)
+            assert np.array_equal(mine.suspicion, own.suspicion)
+
+
 def test_a_random_town_is_the_town_it_always_was():
     """The random town is built in 32-bit positions, a million link ends at a time, with its
     self-links dropped in place: pinned to the bytes of the plain 64-bit build it replaced."""
