@@ -427,6 +427,8 @@ class Engine:
         for position, obs in enumerate(self.observers):
             obs.position = position
         self.blocks: dict[int, _Block] = {}  # occurrences drawn ahead, by activity
+        # Per check, everyone who ever held its states, with how many held each then.
+        self.ever_held: dict[str, tuple[tuple[int, ...], np.ndarray]] = {}
         self.checks = [self._plan_check(name) for name in scenario.checks]
         self.pending = np.empty(0, dtype=np.int64)
         # Timing analysis of sealed-sender channels, by channel name (see `_timing`).
@@ -712,6 +714,7 @@ class Engine:
         self.state_until = earlier.state_until
         self.state_partner = earlier.state_partner
         self.holders = earlier.holders
+        self.ever_held = {}  # worked out again from the holders taken over
         if earlier.last_message is not None:  # messages already on phones stay there
             self.last_message = earlier.last_message
             self.logged_on = earlier.logged_on  # and the operator's log keeps their channel
@@ -1008,7 +1011,8 @@ class Engine:
         free = self.active[occ.actor[lo:hi]]
         if occ.edge is not None:
             free &= self.active[occ.partner[lo:hi]]
-        today = _Today(occ, lo, hi, None if free.all() else free)
+        # count_nonzero is one C call; ndarray.all() goes through Python first.
+        today = _Today(occ, lo, hi, None if np.count_nonzero(free) == free.size else free)
         return _Drawn(
             today.take(occ.actor),
             today.take(occ.partner),
@@ -1101,7 +1105,7 @@ class Engine:
                 t, obs.name, act.name, ev.actor, ev.partner, counts, bribed, obs.weight, sealed
             )
             hit = counts > 0
-            reported = bool(hit.any())
+            reported = np.count_nonzero(hit) > 0
             self._after_reports(obs, ev, t, told, sealed, day, hit if reported else None)
             if not reported:
                 continue
@@ -1507,7 +1511,7 @@ class Engine:
             candidates = candidates[self.active[candidates]]
         else:
             # Only people who ever held a state can be found holding one: look at them alone.
-            ever = distinct(np.concatenate([self.holders[state] for state, _ in chk.finds]))
+            ever = self._ever_held(chk)
             present = np.zeros(ever.size, dtype=bool)
             for state, _ in chk.finds:
                 present |= self.state_until[state, ever] >= t
@@ -1519,6 +1523,16 @@ class Engine:
         if inspected.size == 0:
             return
         self._finds(chk, t, inspected, "find", day)
+
+    def _ever_held(self, chk: _Check) -> np.ndarray:
+        """Everyone who ever held a state the check finds (sorted), worked out again only after
+        someone new held one."""
+        held = tuple(self.holders[state].size for state, _ in chk.finds)
+        kept = self.ever_held.get(chk.name)
+        if kept is None or kept[0] != held:
+            ever = distinct(np.concatenate([self.holders[state] for state, _ in chk.finds]))
+            kept = self.ever_held[chk.name] = (held, ever)
+        return kept[1]
 
     def _finds(
         self,
