@@ -146,7 +146,9 @@ def build(scenario: Scenario, replicas: int, rng: np.random.Generator) -> Popula
     for g, group in enumerate(scenario.groups.values()):
         a, b = _group_pairs(role, replica_start, roles, group, rng)
         builder.add(a, b, rules.group + g, GROUP, group=g)
-    indptr, indices, edge_rule, edge_kind, reverse, edge_group = _merge(n, [builder.csr(n), *extra])
+    indptr, indices, edge_rule, edge_kind, reverse, edge_group = _merge(
+        n, [builder.csr(n, replica_start), *extra]
+    )
     rule_channel = rule_channels(scenario)
     return Population(
         replicas=replicas,
@@ -239,18 +241,34 @@ def _assign_roles(
 def _household_pairs(
     household_start: np.ndarray, household_size: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Every pair of people sharing a household."""
-    out_a, out_b = [], []
-    for size in np.unique(household_size):
-        if size < 2:
-            continue
-        first = household_start[:-1][household_size == size]
-        i, j = np.triu_indices(int(size), 1)
-        out_a.append((first[:, None] + i[None, :]).ravel())
-        out_b.append((first[:, None] + j[None, :]).ravel())
-    if not out_a:
-        return np.empty(0, np.int64), np.empty(0, np.int64)
-    return np.concatenate(out_a), np.concatenate(out_b)
+    """Every pair of people sharing a household, household by household (so replica by replica).
+
+    A household's pairs come as np.triu_indices lists them for its size: one table holds the
+    list of every size there is, and each pair is looked up by its place in that table.
+    """
+    sizes = household_size.astype(np.int32)
+    pairs = sizes * (sizes - 1) // 2
+    total = int(pairs.sum())
+    if not total:
+        return np.empty(0, np.int32), np.empty(0, np.int32)
+    # The table is no longer than the pairs: each size in it has a household of its own.
+    index = position_type(total)
+    present = np.flatnonzero(np.bincount(sizes) * (np.arange(int(sizes.max()) + 1) > 1))
+    lists = [np.triu_indices(int(size), 1) for size in present]
+    table_i = np.concatenate([i for i, _ in lists]).astype(np.int32)
+    table_j = np.concatenate([j for _, j in lists]).astype(np.int32)
+    lengths = np.array([i.size for i, _ in lists], dtype=index)
+    list_start = np.zeros(int(sizes.max()) + 1, dtype=index)
+    list_start[present] = np.cumsum(lengths) - lengths
+    # Each pair's place in the table: its size's list, then its rank within its household.
+    place = np.repeat(list_start[sizes] - (np.cumsum(pairs, dtype=index) - pairs), pairs)
+    place += np.arange(total, dtype=index)
+    first = np.repeat(household_start[:-1].astype(np.int32), pairs)
+    a = table_i[place]
+    a += first
+    b = table_j[place]
+    b += first
+    return a, b
 
 
 def _pairs_within(
@@ -345,55 +363,99 @@ def _group_pairs(
 
 
 class _Links:
-    """Collects undirected links and turns them into a CSR network."""
+    """Collects undirected links, each rule's replica by replica, and turns them into CSR."""
 
     def __init__(self) -> None:
-        self.a: list[np.ndarray] = []
-        self.b: list[np.ndarray] = []
-        self.rule: list[np.ndarray] = []
-        self.kind: list[np.ndarray] = []
-        self.group: list[np.ndarray] = []
+        # Per rule: its links' first and second ends, then its rule, kind and group numbers.
+        self.parts: list[tuple[np.ndarray, np.ndarray, int, int, int]] = []
 
     def add(
         self, a: np.ndarray, b: np.ndarray, rule: int, kind: int, group: int = NO_GROUP
     ) -> None:
-        self.a.append(a.astype(np.int32))
-        self.b.append(b.astype(np.int32))
-        self.rule.append(np.full(a.size, rule, dtype=np.int16))
-        self.kind.append(np.full(a.size, kind, dtype=np.int8))
-        self.group.append(np.full(a.size, group, dtype=np.int16))
+        """Links from `a` to `b`; their replicas must not decrease along the list."""
+        self.parts.append(
+            (a.astype(np.int32, copy=False), b.astype(np.int32, copy=False), rule, kind, group)
+        )
 
-    def csr(self, n: int) -> _Part:
-        """The collected links as CSR, sorted by their first end."""
-        if self.a:
-            a, b = np.concatenate(self.a), np.concatenate(self.b)
-            rule, kind = np.concatenate(self.rule), np.concatenate(self.kind)
-            group = np.concatenate(self.group)
-        else:
-            a = b = np.empty(0, np.int32)
-            rule = np.empty(0, np.int16)
-            kind = np.empty(0, np.int8)
-            group = np.empty(0, np.int16)
-        m = a.size
-        src = np.concatenate([a, b])
-        dst = np.concatenate([b, a])
-        order = order_by(src, n)
-        counts = np.bincount(src, minlength=n)
+    def csr(self, n: int, replica_start: np.ndarray) -> _Part:
+        """The collected links as CSR: each person's links as first ends in the order they were
+        added, then as second ends in that order.
+
+        Links never leave their replica, so the network is built a few replicas at a time: a
+        block's arrays stay in the processor's cache, and its link ends, numbered in 16 bits,
+        are put in that order by one radix sort.
+        """
+        parts = self.parts
+        # Where each replica's links start in each rule's list (a binary search needs only that
+        # the replicas along a list do not decrease, not that the list is sorted).
+        bounds = [np.searchsorted(a, replica_start.astype(np.int32)) for a, *_ in parts]
+        links = sum((np.diff(b) for b in bounds), np.zeros(replica_start.size - 1, np.int64))
+        end_start = np.zeros(links.size + 1, dtype=np.int64)
+        np.cumsum(2 * links, out=end_start[1:])
+        total = int(end_start[-1])
+        indices = np.empty(total, dtype=np.int32)
+        rule = np.empty(total, dtype=np.int16)
+        kind = np.empty(total, dtype=np.int8)
+        group = np.empty(total, dtype=np.int16)
+        reverse = np.empty(total, dtype=position_type(total))
+        counts = np.zeros(n, dtype=np.int64)
+        part_rule = np.array([p[2] for p in parts], dtype=np.int16)
+        part_kind = np.array([p[3] for p in parts], dtype=np.int8)
+        part_group = np.array([p[4] for p in parts], dtype=np.int16)
+        for r0, r1 in _blocks(replica_start, end_start):
+            e0, e1 = int(end_start[r0]), int(end_start[r1])
+            if e0 == e1:
+                continue
+            p0, p1 = int(replica_start[r0]), int(replica_start[r1])
+            # The block's link ends, each link's two side by side (so a link end's twin is the
+            # one at its position xor 1), rule after rule.
+            ends = np.empty(e1 - e0, dtype=np.int32)
+            sizes = []
+            at = 0
+            for (a, b, *_), bound in zip(parts, bounds):
+                lo, hi = int(bound[r0]), int(bound[r1])
+                ends[at : at + 2 * (hi - lo) : 2] = a[lo:hi]
+                ends[at + 1 : at + 2 * (hi - lo) : 2] = b[lo:hi]
+                sizes.append(2 * (hi - lo))
+                at += 2 * (hi - lo)
+            # Sorted by person, first ends before second ends, each stably.
+            local = np.subtract(ends, p0, dtype=position_type(2 * (p1 - p0)))
+            counts[p0:p1] = np.bincount(local, minlength=p1 - p0)
+            local <<= 1
+            local[1::2] |= 1
+            order = order_by(local, 2 * (p1 - p0))
+            twin = order ^ 1
+            # Gathers into slices: mode="clip" spares numpy a buffered copy (indices are valid).
+            np.take(ends, twin, out=indices[e0:e1], mode="clip")
+            np.take(np.repeat(part_rule, sizes), order, out=rule[e0:e1], mode="clip")
+            np.take(np.repeat(part_kind, sizes), order, out=kind[e0:e1], mode="clip")
+            np.take(np.repeat(part_group, sizes), order, out=group[e0:e1], mode="clip")
+            position = np.empty(e1 - e0, dtype=reverse.dtype)
+            position[order] = np.arange(e0, e1, dtype=reverse.dtype)
+            np.take(position, twin, out=reverse[e0:e1], mode="clip")
         indptr = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(counts, out=indptr[1:])
-        position = np.empty(2 * m, dtype=np.int64)
-        position[order] = np.arange(2 * m, dtype=np.int64)
-        reverse = np.empty(2 * m, dtype=position_type(2 * m))
-        twin = np.concatenate([np.arange(m, 2 * m), np.arange(0, m)])
-        reverse[position] = position[twin]
-        return (
-            indptr,
-            dst[order].astype(np.int32),
-            np.concatenate([rule, rule])[order],
-            np.concatenate([kind, kind])[order],
-            reverse,
-            np.concatenate([group, group])[order],
-        )
+        return indptr, indices, rule, kind, reverse, group
+
+
+# Link ends built at a time: a block's sort, scatters and gathers stay in a core's cache.
+_BLOCK_ENDS = 1 << 16
+
+
+def _blocks(replica_start: np.ndarray, end_start: np.ndarray) -> list[tuple[int, int]]:
+    """Consecutive runs of replicas, [r0, r1), of at most _BLOCK_ENDS link ends and 2**15 people
+    each (a bigger replica is a block of its own): the people's link ends, numbered twice
+    over (first and second ends), fit in 16 bits."""
+    replicas = replica_start.size - 1
+    blocks = []
+    r0 = 0
+    while r0 < replicas:
+        by_ends = np.searchsorted(end_start, end_start[r0] + _BLOCK_ENDS, side="right") - 1
+        by_people = np.searchsorted(replica_start, replica_start[r0] + (1 << 15), side="right") - 1
+        r1 = max(r0 + 1, min(int(by_ends), int(by_people)))
+        blocks.append((r0, r1))
+        r0 = r1
+    return blocks
 
 
 def position_type(ends: int) -> type[np.signedinteger]:
