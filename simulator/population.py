@@ -526,18 +526,29 @@ def _random_links(
         del order
     indices = np.empty(mate.size, dtype=np.int32)
     for part in _slices(mate.size):
-        np.take(owner, mate[part], out=indices[part])
+        # mode="clip" (the positions are all valid) spares numpy a buffered copy of the output.
+        np.take(owner, mate[part], out=indices[part], mode="clip")
     # Self-links are few (about half the mean degree in each replica): drop them where they
-    # are, and shift the positions after each.
-    dropped = np.flatnonzero(indices == owner)
+    # are, and shift the positions after each. Each mate is looked up in a table of where every
+    # stub moves to, near where it is read (a stub's mate is in its replica): a binary search
+    # among all the dropped stubs would mispredict a branch at nearly every step.
+    keep = indices != owner
     del owner
+    dropped = np.flatnonzero(~keep)
     if dropped.size:
-        indices = np.delete(indices, dropped)
-        mate = np.delete(mate, dropped)
+        # In place, and before the copies that drop stubs, so no more memory is held at once
+        # than those copies need.
+        moved = keep.astype(index)
+        np.cumsum(moved, out=moved)
+        moved -= 1
         for part in _slices(mate.size):
-            mate[part] -= np.searchsorted(dropped, mate[part]).astype(index)
+            mate[part] = moved[mate[part]]
+        del moved
+        indices = indices[keep]
+        mate = mate[keep]
         lost = np.bincount(np.searchsorted(indptr, dropped, side="right") - 1, minlength=n)
         indptr[1:] -= np.cumsum(lost)
+    del keep
     reverse = mate
     size = indices.size
     return (
