@@ -124,16 +124,19 @@ def build(scenario: Scenario, replicas: int, rng: np.random.Generator) -> Popula
         builder.add(a, b, rules.neighbours, NEIGHBOUR)
     if contacts.across_units is not None:
         a, b = _pairs_within(replica_start, contacts.across_units, rng)
-        # Redraw the far end of links that stayed inside one unit (a few times), drop the rest.
+        # Redraw the far end of links that stayed inside one unit (a few times), drop the rest
+        # (self-links among them). Only a redrawn link can be inside its unit again.
+        same = np.flatnonzero(unit[a] == unit[b])
         for _ in range(8):
-            same = np.flatnonzero(unit[a] == unit[b])
             if same.size == 0:
                 break
             r = replica[a[same]]
             size = replica_start[r + 1] - replica_start[r]
             b[same] = replica_start[r] + (rng.random(same.size) * size).astype(np.int64)
-        keep = (unit[a] != unit[b]) & (a != b)
-        builder.add(a[keep], b[keep], rules.across_units, ACQUAINTANCE)
+            same = same[unit[a[same]] == unit[b[same]]]
+        if same.size:
+            a, b = np.delete(a, same), np.delete(b, same)
+        builder.add(a, b, rules.across_units, ACQUAINTANCE)
     extra: list[_Part] = []
     if contacts.random is not None:
         extra.append(_random_links(replica_start, contacts.random, rules.random, rng))
@@ -279,15 +282,24 @@ def _pairs_within(
     links = _stochastic_round(rng, sizes * mixing.mean_degree / 2.0)
     links[sizes < 2] = 0
     total = int(links.sum())
-    start = np.repeat(group_start[:-1], links)
-    size = np.repeat(sizes, links)
-    a = start + (rng.random(total) * size).astype(np.int64)
-    b = start + (rng.random(total) * size).astype(np.int64)
+    # People are numbered in 32 bits; a group's size as a float is what multiplies a draw.
+    start = np.repeat(group_start[:-1].astype(np.int32), links)
+    size = np.repeat(sizes.astype(np.float64), links)
+    a = _below(rng.random(total), size, start)
+    b = _below(rng.random(total), size, start)
     # Redraw self-links once, then drop the few that remain.
     same = np.flatnonzero(a == b)
-    b[same] = start[same] + (rng.random(same.size) * size[same]).astype(np.int64)
+    b[same] = _below(rng.random(same.size), size[same], start[same])
     keep = a != b
     return a[keep], b[keep]
+
+
+def _below(draws: np.ndarray, size: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """start + floor(draw * size) for uniform draws in [0, 1), in 32 bits; `draws` is reused."""
+    draws *= size
+    out = draws.astype(np.int32)
+    out += start
+    return out
 
 
 def _tie_pairs(
