@@ -311,12 +311,14 @@ def _tie_pairs(
     rng: np.random.Generator,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Links from every person of one role to `each` (or all) people of another, per replica."""
+    all_sources = np.flatnonzero(role == src_role)
+    all_targets = np.flatnonzero(role == dst_role)
+    source_start = np.searchsorted(all_sources, replica_start)
+    target_start = np.searchsorted(all_targets, replica_start)
     out_a, out_b = [], []
     for r in range(replica_start.size - 1):
-        start, stop = int(replica_start[r]), int(replica_start[r + 1])
-        local = role[start:stop]
-        sources = np.flatnonzero(local == src_role) + start
-        targets = np.flatnonzero(local == dst_role) + start
+        sources = all_sources[source_start[r] : source_start[r + 1]]
+        targets = all_targets[target_start[r] : target_start[r + 1]]
         if not sources.size or not targets.size:
             continue
         if each is None:
@@ -347,31 +349,49 @@ def _group_pairs(
     Without `cell_size` the group is one chat. With it, the members are shuffled and split into
     chats of at most `cell_size` members each, and the admins join every chat.
     """
-    admin_roles = [roles.index(r) for r in group.admins]
-    member_roles = [roles.index(r) for r in group.members]
+    admins_all = _people_of(role, [roles.index(r) for r in group.admins], len(roles))
+    members_all = _people_of(role, [roles.index(r) for r in group.members], len(roles))
+    admin_start = np.searchsorted(admins_all, replica_start)
+    member_start = np.searchsorted(members_all, replica_start)
+    # Nobody is both admin and member (one role each, no role both): a single chat's pairs, as
+    # np.triu_indices lists them, are then sorted and distinct already.
+    distinct = not set(group.admins) & set(group.members)
+    triu: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     out_a, out_b = [], []
     for r in range(replica_start.size - 1):
-        start, stop = int(replica_start[r]), int(replica_start[r + 1])
-        local = role[start:stop]
-        admins = np.flatnonzero(np.isin(local, admin_roles)) + start
-        members = np.flatnonzero(np.isin(local, member_roles)) + start
+        stop = int(replica_start[r + 1])
+        admins = admins_all[admin_start[r] : admin_start[r + 1]]
+        members = members_all[member_start[r] : member_start[r + 1]]
         if group.cell_size is None or members.size <= group.cell_size:
             cells = [members]
         else:
             members = members[rng.permutation(members.size)]
             cells = np.array_split(members, -(-members.size // group.cell_size))
-        keys = []
+        chats = []
         for cell in cells:
             chat = np.sort(np.concatenate([admins, cell]))
-            i, j = np.triu_indices(chat.size, 1)
-            keys.append(chat[i] * stop + chat[j])
+            if chat.size not in triu:
+                triu[chat.size] = np.triu_indices(chat.size, 1)
+            i, j = triu[chat.size]
+            chats.append((chat[i], chat[j]))
+        if distinct and len(chats) == 1:
+            out_a.append(chats[0][0])
+            out_b.append(chats[0][1])
+            continue
         # Admins share every chat: keep one link per pair.
-        pairs = np.unique(np.concatenate(keys)) if keys else np.empty(0, np.int64)
+        pairs = np.unique(np.concatenate([a * stop + b for a, b in chats]))
         out_a.append(pairs // stop)
         out_b.append(pairs % stop)
     if not out_a:
         return np.empty(0, np.int64), np.empty(0, np.int64)
     return np.concatenate(out_a), np.concatenate(out_b)
+
+
+def _people_of(role: np.ndarray, wanted: list[int], roles: int) -> np.ndarray:
+    """The people (in order) whose role is among `wanted`."""
+    table = np.zeros(roles, dtype=bool)
+    table[wanted] = True
+    return np.flatnonzero(table[role])
 
 
 class _Links:
