@@ -125,16 +125,19 @@ def build(scenario: Scenario, replicas: int, rng: np.random.Generator) -> Popula
         builder.add(a, b, rules.neighbours, NEIGHBOUR)
     if contacts.across_units is not None:
         a, b = _pairs_within(replica_start, contacts.across_units, rng)
-        # Redraw the far end of links that stayed inside one unit (a few times), drop the rest.
+        # Redraw the far end of links that stayed inside one unit (a few times), drop the rest
+        # (self-links among them). Only a redrawn link can be inside its unit again.
+        same = np.flatnonzero(unit[a] == unit[b])
         for _ in range(8):
-            same = np.flatnonzero(unit[a] == unit[b])
             if same.size == 0:
                 break
             r = replica[a[same]]
             size = replica_start[r + 1] - replica_start[r]
             b[same] = replica_start[r] + (rng.random(same.size) * size).astype(np.int64)
-        keep = (unit[a] != unit[b]) & (a != b)
-        builder.add(a[keep], b[keep], rules.across_units, ACQUAINTANCE)
+            same = same[unit[a[same]] == unit[b[same]]]
+        if same.size:
+            a, b = np.delete(a, same), np.delete(b, same)
+        builder.add(a, b, rules.across_units, ACQUAINTANCE)
     extra: list[_Part] = []
     if contacts.random is not None:
         extra.append(_random_links(replica_start, contacts.random, rules.random, rng))
@@ -147,7 +150,9 @@ def build(scenario: Scenario, replicas: int, rng: np.random.Generator) -> Popula
     for g, group in enumerate(scenario.groups.values()):
         a, b = _group_pairs(role, replica_start, roles, group, rng)
         builder.add(a, b, rules.group + g, GROUP, group=g)
-    indptr, indices, edge_rule, edge_kind, reverse, edge_group = _merge(n, [builder.csr(n), *extra])
+    indptr, indices, edge_rule, edge_kind, reverse, edge_group = _merge(
+        n, [builder.csr(n, replica_start), *extra]
+    )
     rule_channel = rule_channels(scenario)
     return Population(
         replicas=replicas,
@@ -240,18 +245,34 @@ def _assign_roles(
 def _household_pairs(
     household_start: np.ndarray, household_size: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Every pair of people sharing a household."""
-    out_a, out_b = [], []
-    for size in np.unique(household_size):
-        if size < 2:
-            continue
-        first = household_start[:-1][household_size == size]
-        i, j = np.triu_indices(int(size), 1)
-        out_a.append((first[:, None] + i[None, :]).ravel())
-        out_b.append((first[:, None] + j[None, :]).ravel())
-    if not out_a:
-        return np.empty(0, np.int64), np.empty(0, np.int64)
-    return np.concatenate(out_a), np.concatenate(out_b)
+    """Every pair of people sharing a household, household by household (so replica by replica).
+
+    A household's pairs come as np.triu_indices lists them for its size: one table holds the
+    list of every size there is, and each pair is looked up by its place in that table.
+    """
+    sizes = household_size.astype(np.int32)
+    pairs = sizes * (sizes - 1) // 2
+    total = int(pairs.sum())
+    if not total:
+        return np.empty(0, np.int32), np.empty(0, np.int32)
+    # The table is no longer than the pairs: each size in it has a household of its own.
+    index = position_type(total)
+    present = np.flatnonzero(np.bincount(sizes) * (np.arange(int(sizes.max()) + 1) > 1))
+    lists = [np.triu_indices(int(size), 1) for size in present]
+    table_i = np.concatenate([i for i, _ in lists]).astype(np.int32)
+    table_j = np.concatenate([j for _, j in lists]).astype(np.int32)
+    lengths = np.array([i.size for i, _ in lists], dtype=index)
+    list_start = np.zeros(int(sizes.max()) + 1, dtype=index)
+    list_start[present] = np.cumsum(lengths) - lengths
+    # Each pair's place in the table: its size's list, then its rank within its household.
+    place = np.repeat(list_start[sizes] - (np.cumsum(pairs, dtype=index) - pairs), pairs)
+    place += np.arange(total, dtype=index)
+    first = np.repeat(household_start[:-1].astype(np.int32), pairs)
+    a = table_i[place]
+    a += first
+    b = table_j[place]
+    b += first
+    return a, b
 
 
 def _pairs_within(
@@ -262,15 +283,24 @@ def _pairs_within(
     links = _stochastic_round(rng, sizes * mixing.mean_degree / 2.0)
     links[sizes < 2] = 0
     total = int(links.sum())
-    start = np.repeat(group_start[:-1], links)
-    size = np.repeat(sizes, links)
-    a = start + (rng.random(total) * size).astype(np.int64)
-    b = start + (rng.random(total) * size).astype(np.int64)
+    # People are numbered in 32 bits; a group's size as a float is what multiplies a draw.
+    start = np.repeat(group_start[:-1].astype(np.int32), links)
+    size = np.repeat(sizes.astype(np.float64), links)
+    a = _below(rng.random(total), size, start)
+    b = _below(rng.random(total), size, start)
     # Redraw self-links once, then drop the few that remain.
     same = np.flatnonzero(a == b)
-    b[same] = start[same] + (rng.random(same.size) * size[same]).astype(np.int64)
+    b[same] = _below(rng.random(same.size), size[same], start[same])
     keep = a != b
     return a[keep], b[keep]
+
+
+def _below(draws: np.ndarray, size: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """start + floor(draw * size) for uniform draws in [0, 1), in 32 bits; `draws` is reused."""
+    draws *= size
+    out = draws.astype(np.int32)
+    out += start
+    return out
 
 
 def _tie_pairs(
@@ -282,12 +312,14 @@ def _tie_pairs(
     rng: np.random.Generator,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Links from every person of one role to `each` (or all) people of another, per replica."""
+    all_sources = np.flatnonzero(role == src_role)
+    all_targets = np.flatnonzero(role == dst_role)
+    source_start = np.searchsorted(all_sources, replica_start)
+    target_start = np.searchsorted(all_targets, replica_start)
     out_a, out_b = [], []
     for r in range(replica_start.size - 1):
-        start, stop = int(replica_start[r]), int(replica_start[r + 1])
-        local = role[start:stop]
-        sources = np.flatnonzero(local == src_role) + start
-        targets = np.flatnonzero(local == dst_role) + start
+        sources = all_sources[source_start[r] : source_start[r + 1]]
+        targets = all_targets[target_start[r] : target_start[r + 1]]
         if not sources.size or not targets.size:
             continue
         if each is None:
@@ -318,26 +350,37 @@ def _group_pairs(
     Without `cell_size` the group is one chat. With it, the members are shuffled and split into
     chats of at most `cell_size` members each, and the admins join every chat.
     """
-    admin_roles = [roles.index(r) for r in group.admins]
-    member_roles = [roles.index(r) for r in group.members]
+    admins_all = _people_of(role, [roles.index(r) for r in group.admins], len(roles))
+    members_all = _people_of(role, [roles.index(r) for r in group.members], len(roles))
+    admin_start = np.searchsorted(admins_all, replica_start)
+    member_start = np.searchsorted(members_all, replica_start)
+    # Nobody is both admin and member (one role each, no role both): a single chat's pairs, as
+    # np.triu_indices lists them, are then sorted and distinct already.
+    distinct = not set(group.admins) & set(group.members)
+    triu: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     out_a, out_b = [], []
     for r in range(replica_start.size - 1):
-        start, stop = int(replica_start[r]), int(replica_start[r + 1])
-        local = role[start:stop]
-        admins = np.flatnonzero(np.isin(local, admin_roles)) + start
-        members = np.flatnonzero(np.isin(local, member_roles)) + start
+        stop = int(replica_start[r + 1])
+        admins = admins_all[admin_start[r] : admin_start[r + 1]]
+        members = members_all[member_start[r] : member_start[r + 1]]
         if group.cell_size is None or members.size <= group.cell_size:
             cells = [members]
         else:
             members = members[rng.permutation(members.size)]
             cells = np.array_split(members, -(-members.size // group.cell_size))
-        keys = []
+        chats = []
         for cell in cells:
             chat = np.sort(np.concatenate([admins, cell]))
-            i, j = np.triu_indices(chat.size, 1)
-            keys.append(chat[i] * stop + chat[j])
+            if chat.size not in triu:
+                triu[chat.size] = np.triu_indices(chat.size, 1)
+            i, j = triu[chat.size]
+            chats.append((chat[i], chat[j]))
+        if distinct and len(chats) == 1:
+            out_a.append(chats[0][0])
+            out_b.append(chats[0][1])
+            continue
         # Admins share every chat: keep one link per pair.
-        pairs = np.unique(np.concatenate(keys)) if keys else np.empty(0, np.int64)
+        pairs = np.unique(np.concatenate([a * stop + b for a, b in chats]))
         out_a.append(pairs // stop)
         out_b.append(pairs % stop)
     if not out_a:
@@ -345,56 +388,107 @@ def _group_pairs(
     return np.concatenate(out_a), np.concatenate(out_b)
 
 
+def _people_of(role: np.ndarray, wanted: list[int], roles: int) -> np.ndarray:
+    """The people (in order) whose role is among `wanted`."""
+    table = np.zeros(roles, dtype=bool)
+    table[wanted] = True
+    return np.flatnonzero(table[role])
+
+
 class _Links:
-    """Collects undirected links and turns them into a CSR network."""
+    """Collects undirected links, each rule's replica by replica, and turns them into CSR."""
 
     def __init__(self) -> None:
-        self.a: list[np.ndarray] = []
-        self.b: list[np.ndarray] = []
-        self.rule: list[np.ndarray] = []
-        self.kind: list[np.ndarray] = []
-        self.group: list[np.ndarray] = []
+        # Per rule: its links' first and second ends, then its rule, kind and group numbers.
+        self.parts: list[tuple[np.ndarray, np.ndarray, int, int, int]] = []
 
     def add(
         self, a: np.ndarray, b: np.ndarray, rule: int, kind: int, group: int = NO_GROUP
     ) -> None:
-        self.a.append(a.astype(np.int32))
-        self.b.append(b.astype(np.int32))
-        self.rule.append(np.full(a.size, rule, dtype=np.int16))
-        self.kind.append(np.full(a.size, kind, dtype=np.int8))
-        self.group.append(np.full(a.size, group, dtype=np.int16))
+        """Links from `a` to `b`; their replicas must not decrease along the list."""
+        self.parts.append(
+            (a.astype(np.int32, copy=False), b.astype(np.int32, copy=False), rule, kind, group)
+        )
 
-    def csr(self, n: int) -> _Part:
-        """The collected links as CSR, sorted by their first end."""
-        if self.a:
-            a, b = np.concatenate(self.a), np.concatenate(self.b)
-            rule, kind = np.concatenate(self.rule), np.concatenate(self.kind)
-            group = np.concatenate(self.group)
-        else:
-            a = b = np.empty(0, np.int32)
-            rule = np.empty(0, np.int16)
-            kind = np.empty(0, np.int8)
-            group = np.empty(0, np.int16)
-        m = a.size
-        src = np.concatenate([a, b])
-        dst = np.concatenate([b, a])
-        order = order_by(src, n)
-        counts = np.bincount(src, minlength=n)
+    def csr(self, n: int, replica_start: np.ndarray) -> _Part:
+        """The collected links as CSR: each person's links as first ends in the order they were
+        added, then as second ends in that order.
+
+        Links never leave their replica, so the network is built a few replicas at a time: a
+        block's arrays stay in the processor's cache, and its link ends, numbered in 16 bits,
+        are put in that order by one radix sort.
+        """
+        parts = self.parts
+        # Where each replica's links start in each rule's list (a binary search needs only that
+        # the replicas along a list do not decrease, not that the list is sorted).
+        bounds = [np.searchsorted(a, replica_start.astype(np.int32)) for a, *_ in parts]
+        links = sum((np.diff(b) for b in bounds), np.zeros(replica_start.size - 1, np.int64))
+        end_start = np.zeros(links.size + 1, dtype=np.int64)
+        np.cumsum(2 * links, out=end_start[1:])
+        total = int(end_start[-1])
+        indices = np.empty(total, dtype=np.int32)
+        rule = np.empty(total, dtype=np.int16)
+        kind = np.empty(total, dtype=np.int8)
+        group = np.empty(total, dtype=np.int16)
+        reverse = np.empty(total, dtype=position_type(total))
+        counts = np.zeros(n, dtype=np.int64)
+        part_rule = np.array([p[2] for p in parts], dtype=np.int16)
+        part_kind = np.array([p[3] for p in parts], dtype=np.int8)
+        part_group = np.array([p[4] for p in parts], dtype=np.int16)
+        for r0, r1 in _blocks(replica_start, end_start):
+            e0, e1 = int(end_start[r0]), int(end_start[r1])
+            if e0 == e1:
+                continue
+            p0, p1 = int(replica_start[r0]), int(replica_start[r1])
+            # The block's link ends, each link's two side by side (so a link end's twin is the
+            # one at its position xor 1), rule after rule.
+            ends = np.empty(e1 - e0, dtype=np.int32)
+            sizes = []
+            at = 0
+            for (a, b, *_), bound in zip(parts, bounds):
+                lo, hi = int(bound[r0]), int(bound[r1])
+                ends[at : at + 2 * (hi - lo) : 2] = a[lo:hi]
+                ends[at + 1 : at + 2 * (hi - lo) : 2] = b[lo:hi]
+                sizes.append(2 * (hi - lo))
+                at += 2 * (hi - lo)
+            # Sorted by person, first ends before second ends, each stably.
+            local = np.subtract(ends, p0, dtype=position_type(2 * (p1 - p0)))
+            counts[p0:p1] = np.bincount(local, minlength=p1 - p0)
+            local <<= 1
+            local[1::2] |= 1
+            order = order_by(local, 2 * (p1 - p0))
+            twin = order ^ 1
+            # Gathers into slices: mode="clip" spares numpy a buffered copy (indices are valid).
+            np.take(ends, twin, out=indices[e0:e1], mode="clip")
+            np.take(np.repeat(part_rule, sizes), order, out=rule[e0:e1], mode="clip")
+            np.take(np.repeat(part_kind, sizes), order, out=kind[e0:e1], mode="clip")
+            np.take(np.repeat(part_group, sizes), order, out=group[e0:e1], mode="clip")
+            position = np.empty(e1 - e0, dtype=reverse.dtype)
+            position[order] = np.arange(e0, e1, dtype=reverse.dtype)
+            np.take(position, twin, out=reverse[e0:e1], mode="clip")
         indptr = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(counts, out=indptr[1:])
-        position = np.empty(2 * m, dtype=np.int64)
-        position[order] = np.arange(2 * m, dtype=np.int64)
-        reverse = np.empty(2 * m, dtype=position_type(2 * m))
-        twin = np.concatenate([np.arange(m, 2 * m), np.arange(0, m)])
-        reverse[position] = position[twin]
-        return (
-            indptr,
-            dst[order].astype(np.int32),
-            np.concatenate([rule, rule])[order],
-            np.concatenate([kind, kind])[order],
-            reverse,
-            np.concatenate([group, group])[order],
-        )
+        return indptr, indices, rule, kind, reverse, group
+
+
+# Link ends built at a time: a block's sort, scatters and gathers stay in a core's cache.
+_BLOCK_ENDS = 1 << 16
+
+
+def _blocks(replica_start: np.ndarray, end_start: np.ndarray) -> list[tuple[int, int]]:
+    """Consecutive runs of replicas, [r0, r1), of at most _BLOCK_ENDS link ends and 2**15 people
+    each (a bigger replica is a block of its own): the people's link ends, numbered twice
+    over (first and second ends), fit in 16 bits."""
+    replicas = replica_start.size - 1
+    blocks = []
+    r0 = 0
+    while r0 < replicas:
+        by_ends = np.searchsorted(end_start, end_start[r0] + _BLOCK_ENDS, side="right") - 1
+        by_people = np.searchsorted(replica_start, replica_start[r0] + (1 << 15), side="right") - 1
+        r1 = max(r0 + 1, min(int(by_ends), int(by_people)))
+        blocks.append((r0, r1))
+        r0 = r1
+    return blocks
 
 
 def position_type(ends: int) -> type[np.signedinteger]:
@@ -465,18 +559,29 @@ def _random_links(
         del order
     indices = np.empty(mate.size, dtype=np.int32)
     for part in _slices(mate.size):
-        np.take(owner, mate[part], out=indices[part])
+        # mode="clip" (the positions are all valid) spares numpy a buffered copy of the output.
+        np.take(owner, mate[part], out=indices[part], mode="clip")
     # Self-links are few (about half the mean degree in each replica): drop them where they
-    # are, and shift the positions after each.
-    dropped = np.flatnonzero(indices == owner)
+    # are, and shift the positions after each. Each mate is looked up in a table of where every
+    # stub moves to, near where it is read (a stub's mate is in its replica): a binary search
+    # among all the dropped stubs would mispredict a branch at nearly every step.
+    keep = indices != owner
     del owner
+    dropped = np.flatnonzero(~keep)
     if dropped.size:
-        indices = np.delete(indices, dropped)
-        mate = np.delete(mate, dropped)
+        # In place, and before the copies that drop stubs, so no more memory is held at once
+        # than those copies need.
+        moved = keep.astype(index)
+        np.cumsum(moved, out=moved)
+        moved -= 1
         for part in _slices(mate.size):
-            mate[part] -= np.searchsorted(dropped, mate[part]).astype(index)
+            mate[part] = moved[mate[part]]
+        del moved
+        indices = indices[keep]
+        mate = mate[keep]
         lost = np.bincount(np.searchsorted(indptr, dropped, side="right") - 1, minlength=n)
         indptr[1:] -= np.cumsum(lost)
+    del keep
     reverse = mate
     size = indices.size
     return (

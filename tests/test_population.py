@@ -197,3 +197,42 @@ def test_a_random_town_is_the_town_it_always_was():
         for a in (pop.indptr, pop.indices, pop.reverse, pop.edge_channel, pop.edge_kind):
             digest.update(np.ascontiguousarray(a).astype(np.int64).tobytes())
     assert digest.hexdigest() == "d4f3f8183187c089ee466b7ba8cd7b73934d49f7f93a7a015cd5982b13239f4f"
+
+
+def test_a_town_is_the_town_it_always_was(scenario_file):
+    """Families, neighbours, acquaintances, ties, chats and a random graph, in replicas that are
+    built in several blocks and in one replica of over 2**15 people: pinned to the bytes of the
+    build that sorted every link end of the batch at once."""
+    import hashlib
+
+    town = {
+        "population": {
+            "households_per_unit": [20, 30],
+            "household_size": [1, 5],
+            "roles": {"hub": 1, "leaf": 6, "member": 9},
+        },
+        "channels": {"phone": {"kind": "plaintext"}},
+        "contacts": {
+            "household": {},
+            "neighbours": {"mean_degree": 3},
+            "across_units": {"mean_degree": 2},
+            "random": {"mean_degree": 2, "channel": "phone"},
+            "ties": [
+                {"from": "hub", "to": "leaf", "channel": "phone"},
+                {"from": "leaf", "to": "leaf", "channel": "phone", "each": 2},
+            ],
+        },
+        "groups": {
+            "cells": {"channel": "phone", "admins": ["hub"], "members": ["member"], "cell_size": 4},
+            "circle": {"channel": "phone", "admins": ["hub"], "members": ["leaf"]},
+        },
+    }
+    digest = hashlib.sha256()
+    for units, replicas in ((20, 7), (600, 1)):
+        town["population"]["units"] = units
+        pop = build(_scenario(scenario_file, town), replicas, np.random.default_rng(5))
+        for name, value in sorted(vars(pop).items()):
+            if isinstance(value, np.ndarray):
+                digest.update(name.encode() + value.dtype.str.encode())
+                digest.update(np.ascontiguousarray(value).tobytes())
+    assert digest.hexdigest() == "6dae8de75ba15740703ac6f17cc4e846ce92f8a1bd42e13179dd30a989da651a"
