@@ -840,12 +840,12 @@ class Engine:
     def _ahead_of_time(self, act: ActivityPlan) -> bool:
         """Whether an activity's occurrences are drawn a block of days ahead (`_block`): those
         drawn with one counter-based number per actor and day, with one partner or none, and
-        actors few enough for a block to span days."""
+        actors few enough for a block to span four days or more."""
         return (
             act.daily > 0.0
             and coupled(act, self.s.days)
             and not act.to_group
-            and 2 * act.actors.size <= DAY_BLOCK_DRAWS
+            and 4 * act.actors.size <= DAY_BLOCK_DRAWS
         )
 
     def _block(self, index: int, t: int) -> _Block:
@@ -854,9 +854,10 @@ class Engine:
 
         Every number is counter-based, fixed by (purpose, day, id): drawn for many days at once
         they are the very numbers each day would draw (`Streams.days`, `Streams.uniform_paired`).
-        Who is exposed is not known ahead, so the block holds the occurrences of everyone, and
-        each day keeps those whose people are still free (`_today`): the numbers of the others
-        are never looked at.
+        Who will be exposed is not known ahead, so the block holds the occurrences of everyone
+        still free today, and each day keeps those whose people are still free then (`_today`):
+        the numbers of the others are never looked at. (Exposure lasts: nobody exposed is free
+        again.)
         """
         act = self.activities[index]
         days = max(1, min(self.s.days - t + 1, DAY_BLOCK_DRAWS // max(act.actors.size, 1)))
@@ -866,6 +867,8 @@ class Engine:
         else:
             acting = self.stream.days(f"activity:{act.name}", t, days, act.actors)
             step, local = np.nonzero(acting.below_all(act.daily))
+        free = self.active[act.actors[local]]
+        step, local = step[free], local[free]
         actor = act.actors[local]
         partner = np.full(actor.size, -1, dtype=np.int64)
         edge = None
@@ -879,6 +882,8 @@ class Engine:
             u = picks.uniform_pairs(step, local)
             edge = act.partner_edges[act.partner_start[actor] + (u * count).astype(np.int64)]
             partner = self.pop.indices[edge].astype(np.int64)
+            free = self.active[partner]
+            step, actor, partner, edge = step[free], actor[free], partner[free], edge[free]
             if act.off_target >= 0:
                 moved = self.pop.edge_channel[edge] != act.channel
                 becomes = np.zeros(moved.size, dtype=bool)

@@ -126,24 +126,27 @@ def test_the_loop_s_shortcuts_draw_the_numbers_of_the_plain_loop(monkeypatch):
     """Numbers drawn for blocks of days, occurrences and watchers' decisions drawn ahead, a few
     ids mixed in Python, decay of the suspects alone: each is a shortcut, and runs without it (one
     day a block, every occurrence drawn on its day, every id mixed by numpy, everyone decayed every
-    day) must be the very same runs: leaders and informants with several watchers a home
-    (border-phone, block-committee), bribes offered and asked for (guest-list, overnight-guest),
+    day) must be the very same runs, and one run's story the very same records: leaders and
+    informants with several watchers a home (border-phone, block-committee), partners exposed
+    before the day they were to be called (informant-state), bribes offered and asked for
+    (guest-list, overnight-guest) and a campaign that changes them part-way (pandemic-controls),
     off-channel meetings (border-phone), an operator under sealed sender (group-chat)."""
     import simulator.engine as engine_module
     import simulator.streams as streams_module
     from simulator.streams import batch_seed
 
-    def runs(scenario, plain: bool):
+    def runs(scenario, plain: bool, count: int = 40, record: bool = False):
         with monkeypatch.context() as m:
             if plain:
                 m.setattr(engine_module, "DAY_BLOCK_DRAWS", 1)
                 m.setattr(streams_module, "SMALL_MIX", -1)
-            engine = Engine(scenario, 40, Streams(batch_seed(1, 0)))
+            engine = Engine(scenario, count, Streams(batch_seed(1, 0)), record=record)
             engine.track_suspects = not plain
             engine.run()
         return engine
 
-    for name in ("border-phone", "block-committee", "group-chat", "guest-list", "overnight-guest"):
+    names = ("border-phone", "block-committee", "group-chat", "guest-list", "overnight-guest")
+    for name in (*names, "informant-state", "pandemic-controls"):
         scenario = load(name).scenario
         fast, plain = runs(scenario, False), runs(scenario, True)
         assert (fast.exposed_day != NOT_EXPOSED).sum() > 10
@@ -153,3 +156,5 @@ def test_the_loop_s_shortcuts_draw_the_numbers_of_the_plain_loop(monkeypatch):
         assert np.array_equal(fast.exposed_day, plain.exposed_day)
         assert np.array_equal(fast.cause, plain.cause)
         assert np.array_equal(fast.suspicion, plain.suspicion)
+        told, plainly = runs(scenario, False, 2, True), runs(scenario, True, 2, True)
+        assert told.recorder.records and told.recorder.records == plainly.recorder.records
