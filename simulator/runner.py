@@ -14,7 +14,7 @@ import json
 import os
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -338,15 +338,14 @@ def run_planned(
         return _on_dask(scheduler, job, plan, report)
     if workers <= 1 or len(plan) <= 1:
         return [job(index, count, report) for index, count in plan]
-    return _on_processes(min(workers, len(plan)), job, plan, report)
+    return _on_processes(workers, job, plan, report)
 
 
 def _on_processes(
     workers: int, job: BatchJob, plan: list[tuple[int, int]], report: Callable[[float], None]
 ) -> list[list[BatchSummary]]:
     """Batches on local worker processes; on Ctrl-C or any failure the workers end at once."""
-    # Workers leave signals to this process, which ends them itself, and die with it.
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=in_worker, initargs=(os.getpid(),))
+    pool = _pool(workers, len(plan))
     done: list[list[BatchSummary]] = []
     try:
         futures = [pool.submit(job, index, count) for index, count in plan]
@@ -354,10 +353,68 @@ def _on_processes(
             done.append(future.result())
             report(sum(summary.people.shape[0] for summary in done[-1]))
     except BaseException:
+        if pool is _Kept.pool:
+            _Kept.pool = None
         _end_workers(pool)
         raise
-    pool.shutdown()
+    if pool is not _Kept.pool:
+        pool.shutdown()
     return done
+
+
+class _Kept:
+    """The worker processes a command keeps for all its simulations (see `kept_workers`)."""
+
+    depth = 0  # how many `kept_workers` blocks are open
+    pool: ProcessPoolExecutor | None = None
+    workers = 0
+
+
+@contextlib.contextmanager
+def kept_workers() -> Iterator[None]:
+    """Within this block, every simulation on local processes uses the same worker processes.
+
+    A command that simulates many times, as the robust check of objectives does (a few dozen
+    calls per scenario), would otherwise start new workers for each call: each start forks this
+    process again, and the new workers have none of the towns the last ones kept (`_BUILT`).
+    The workers start with the first call that needs them and end with the block: at once, as
+    on any failure, if the block ends by an exception or a signal.
+    """
+    _Kept.depth += 1
+    failed = False
+    try:
+        yield
+    except BaseException:
+        failed = True
+        raise
+    finally:
+        _Kept.depth -= 1
+        pool = _Kept.pool
+        if pool is not None and (failed or not _Kept.depth):
+            _Kept.pool = None
+            if failed:
+                _end_workers(pool)
+            else:
+                pool.shutdown()
+
+
+def _pool(workers: int, jobs: int) -> ProcessPoolExecutor:
+    """Workers for one call's jobs: the kept ones within `kept_workers`, else new ones."""
+    if not _Kept.depth:
+        return _new_pool(min(workers, jobs))
+    if _Kept.pool is not None and _Kept.workers != workers:
+        _Kept.pool.shutdown()  # idle between calls: ends at once
+        _Kept.pool = None
+    if _Kept.pool is None:
+        # As many as asked, not as this call's jobs: later calls may have more.
+        _Kept.pool = _new_pool(workers)
+        _Kept.workers = workers
+    return _Kept.pool
+
+
+def _new_pool(workers: int) -> ProcessPoolExecutor:
+    # Workers leave signals to this process, which ends them itself, and die with it.
+    return ProcessPoolExecutor(max_workers=workers, initializer=in_worker, initargs=(os.getpid(),))
 
 
 def _end_workers(pool: ProcessPoolExecutor) -> None:
