@@ -168,6 +168,9 @@ _BUILT: dict[tuple[str, int, int, int], Population] = {}
 _BUILT_BYTES = 256 * 2**20
 _BUILT_ONE = _BUILT_BYTES // 2
 _ASKED: set[tuple[str, int, int, int]] = set()  # every town built so far, by key
+# A worker kept for a whole command (`kept_workers`) keeps a town from its first build: it is
+# there to serve call after call on the same towns.
+_KEEP_FIRST = False
 
 
 def _nbytes(population: Population) -> int:
@@ -187,7 +190,7 @@ def _built(key: tuple[str, int, int, int]) -> Population | None:
 
 
 def _keep(key: tuple[str, int, int, int], population: Population) -> None:
-    if key not in _ASKED:
+    if key not in _ASKED and not _KEEP_FIRST:
         _ASKED.add(key)
         return
     if _nbytes(population) > _BUILT_ONE:
@@ -443,14 +446,23 @@ def _pool(workers: int, jobs: int) -> ProcessPoolExecutor:
         _Kept.pool = None
     if _Kept.pool is None:
         # As many as asked, not as this call's jobs: later calls may have more.
-        _Kept.pool = _new_pool(workers)
+        _Kept.pool = _new_pool(workers, kept=True)
         _Kept.workers = workers
     return _Kept.pool
 
 
-def _new_pool(workers: int) -> ProcessPoolExecutor:
+def _new_pool(workers: int, kept: bool = False) -> ProcessPoolExecutor:
     # Workers leave signals to this process, which ends them itself, and die with it.
-    return ProcessPoolExecutor(max_workers=workers, initializer=in_worker, initargs=(os.getpid(),))
+    return ProcessPoolExecutor(
+        max_workers=workers, initializer=_in_worker, initargs=(os.getpid(), kept)
+    )
+
+
+def _in_worker(parent: int, kept: bool) -> None:
+    """A worker's start: signals left to `parent`; a kept worker keeps towns at once."""
+    global _KEEP_FIRST
+    in_worker(parent)
+    _KEEP_FIRST = kept
 
 
 def _end_workers(pool: ProcessPoolExecutor) -> None:
