@@ -15,7 +15,7 @@ import os
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -284,10 +284,18 @@ def simulate_variants(
 
     check_variants(scenarios, runs, workers, size, remote=scheduler is not None)
     plan = batches(runs, size)
-    groups = variant_groups(scenarios, _group_count(len(scenarios), len(plan), workers, scheduler))
+    keys = [population_key(s) for s in scenarios]
+    groups = variant_groups(
+        scenarios, _group_count(len(scenarios), len(plan), workers, scheduler), keys
+    )
     job = _GroupedBatch(tuple(tuple(scenarios[i] for i in g) for g in groups), seed, size)
     grouped_plan = [(b * len(groups) + g, count) for b, count in plan for g in range(len(groups))]
-    done = run_planned(job, grouped_plan, workers, on_progress, scheduler)
+    if scheduler is None and workers > 1 and len(grouped_plan) > 1:
+        # Each piece carries its own group alone, its towns and its estimated cost.
+        pieces = _pieces(scenarios, keys, groups, plan, seed, size)
+        done = _on_processes(workers, pieces, on_progress or (lambda _runs: None))
+    else:
+        done = run_planned(job, grouped_plan, workers, on_progress, scheduler)
     out: list[list[BatchSummary]] = [[] for _ in scenarios]
     for n, summaries in enumerate(done):
         for i, summary in zip(groups[n % len(groups)], summaries):
@@ -303,15 +311,42 @@ def _group_count(variants: int, planned: int, workers: int, scheduler: str | Non
     return max(1, min(variants, wanted))
 
 
-def variant_groups(scenarios: list[Scenario], count: int) -> list[list[int]]:
-    """Variant indices in `count` groups of similar size, those with one population together."""
-    keys: dict[str, list[int]] = {}
+def variant_groups(
+    scenarios: list[Scenario], count: int, keys: list[str] | None = None
+) -> list[list[int]]:
+    """Variant indices in `count` groups of similar size, those with one population together.
+
+    `keys`, if given, are the variants' population keys (`population_key`), worked out already.
+    """
+    alike: dict[str, list[int]] = {}
     for i, scenario in enumerate(scenarios):
-        keys.setdefault(population_key(scenario), []).append(i)
-    order = [i for members in keys.values() for i in members]
+        alike.setdefault(keys[i] if keys is not None else population_key(scenario), []).append(i)
+    order = [i for members in alike.values() for i in members]
     count = max(1, min(count, len(order)))
     step = len(order) / count
     return [order[round(g * step) : round((g + 1) * step)] for g in range(count)]
+
+
+def _pieces(
+    scenarios: list[Scenario],
+    keys: list[str],
+    groups: list[list[int]],
+    plan: list[tuple[int, int]],
+    seed: int,
+    size: int,
+) -> list[_Piece]:
+    """Every batch of every group, in that order, as a job of its own for a local worker."""
+    from simulator.budget import BUILD_PEOPLE_PER_S, PEOPLE_DAYS_PER_S
+
+    out = []
+    for b, count in plan:
+        for members in groups:
+            towns = {(keys[i], seed, b, count): expected_people(scenarios[i]) for i in members}
+            days = sum(expected_people(scenarios[i]) * scenarios[i].days for i in members)
+            cost = count * (days / PEOPLE_DAYS_PER_S + sum(towns.values()) / BUILD_PEOPLE_PER_S)
+            job = _GroupedBatch((tuple(scenarios[i] for i in members),), seed, size)
+            out.append(_Piece(job, b, count, frozenset(towns), cost))
+    return out
 
 
 @dataclass(frozen=True)
@@ -377,36 +412,103 @@ def run_planned(
         return _on_dask(scheduler, job, plan, report)
     if workers <= 1 or len(plan) <= 1:
         return [job(index, count, report) for index, count in plan]
-    return _on_processes(workers, job, plan, report)
+    return _on_processes(workers, [_Piece(job, index, count) for index, count in plan], report)
+
+
+# A town by what it is built from (see run_variants_batch): population_key, seed, batch, runs.
+TownKey = tuple[str, int, int, int]
+
+
+@dataclass(frozen=True)
+class _Piece:
+    """One job on one batch, with what decides which worker runs it, and when."""
+
+    job: BatchJob
+    index: int
+    runs: int
+    towns: frozenset[TownKey] = frozenset()  # what it builds, unless its worker has kept them
+    cost: float = 0.0  # estimated seconds: the longest pieces start first
 
 
 def _on_processes(
-    workers: int, job: BatchJob, plan: list[tuple[int, int]], report: Callable[[float], None]
+    workers: int, pieces: list[_Piece], report: Callable[[float], None]
 ) -> list[list[BatchSummary]]:
-    """Batches on local worker processes; on Ctrl-C or any failure the workers end at once."""
-    pool = _pool(workers, len(plan))
-    done: list[list[BatchSummary]] = []
+    """Pieces on local worker processes, each handed out as a worker becomes free; returned in
+    their order. On Ctrl-C or any failure the workers end at once.
+
+    A free worker takes the longest piece among those whose towns it has kept, else among those
+    whose towns no other worker has (they would be built twice), else the longest: the stage's
+    last pieces are then short ones, and a town is seldom built by both workers.
+    """
+    crew = _crew(workers, len(pieces))
+    done: list[list[BatchSummary]] = [[] for _ in pieces]
+    pending = sorted(range(len(pieces)), key=lambda i: -pieces[i].cost)
+    running: dict[Future[tuple[list[BatchSummary], list[TownKey]]], tuple[int, int]] = {}
+
+    def start(w: int) -> None:
+        others = set().union(*(h for v, h in enumerate(crew.held) if v != w))
+        i = min(
+            pending,
+            key=lambda i: (not pieces[i].towns & crew.held[w], bool(pieces[i].towns & others)),
+        )
+        pending.remove(i)
+        crew.held[w] |= pieces[i].towns  # being built there: the others leave them to it
+        piece = pieces[i]
+        running[crew.pools[w].submit(_run_piece, piece.job, piece.index, piece.runs)] = (w, i)
+
     try:
-        futures = [pool.submit(job, index, count) for index, count in plan]
-        for future in futures:
-            done.append(future.result())
-            report(sum(summary.people.shape[0] for summary in done[-1]))
+        for w in range(min(len(crew.pools), len(pieces))):
+            start(w)
+        while running:
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                w, i = running.pop(future)
+                done[i], kept = future.result()
+                crew.held[w] = set(kept)
+                report(sum(summary.people.shape[0] for summary in done[i]))
+                if pending:
+                    start(w)
     except BaseException:
-        if pool is _Kept.pool:
-            _Kept.pool = None
-        _end_workers(pool)
+        if crew is _Kept.crew:
+            _Kept.crew = None
+        crew.end()
         raise
-    if pool is not _Kept.pool:
-        pool.shutdown()
+    if crew is not _Kept.crew:
+        crew.close()
     return done
 
 
+def _run_piece(job: BatchJob, index: int, runs: int) -> tuple[list[BatchSummary], list[TownKey]]:
+    """In a worker: one piece of work, and the towns the worker keeps after it."""
+    return job(index, runs), list(_BUILT)
+
+
+class _Crew:
+    """Worker processes, each on its own executor, so that a piece can go to a chosen one."""
+
+    def __init__(self, workers: int, kept: bool):
+        # Workers leave signals to this process, which ends them itself, and die with it.
+        self.pools = [
+            ProcessPoolExecutor(max_workers=1, initializer=_in_worker, initargs=(os.getpid(), kept))
+            for _ in range(workers)
+        ]
+        self.held: list[set[TownKey]] = [set() for _ in self.pools]  # the towns each one keeps
+
+    def close(self) -> None:
+        """End the workers once their work is done (at once: between calls they have none)."""
+        for pool in self.pools:
+            pool.shutdown()
+
+    def end(self) -> None:
+        """Cancel the pieces not started and end the workers, without waiting for running ones."""
+        _end_workers(*self.pools)
+
+
 class _Kept:
-    """The worker processes a command keeps for all its simulations (see `kept_workers`)."""
+    """The workers a command keeps for all its simulations (see `kept_workers`)."""
 
     depth = 0  # how many `kept_workers` blocks are open
-    pool: ProcessPoolExecutor | None = None
-    workers = 0
+    crew: _Crew | None = None
 
 
 @contextlib.contextmanager
@@ -428,34 +530,26 @@ def kept_workers() -> Iterator[None]:
         raise
     finally:
         _Kept.depth -= 1
-        pool = _Kept.pool
-        if pool is not None and (failed or not _Kept.depth):
-            _Kept.pool = None
+        crew = _Kept.crew
+        if crew is not None and (failed or not _Kept.depth):
+            _Kept.crew = None
             if failed:
-                _end_workers(pool)
+                crew.end()
             else:
-                pool.shutdown()
+                crew.close()
 
 
-def _pool(workers: int, jobs: int) -> ProcessPoolExecutor:
-    """Workers for one call's jobs: the kept ones within `kept_workers`, else new ones."""
+def _crew(workers: int, pieces: int) -> _Crew:
+    """Workers for one call's pieces: the kept ones within `kept_workers`, else new ones."""
     if not _Kept.depth:
-        return _new_pool(min(workers, jobs))
-    if _Kept.pool is not None and _Kept.workers != workers:
-        _Kept.pool.shutdown()  # idle between calls: ends at once
-        _Kept.pool = None
-    if _Kept.pool is None:
-        # As many as asked, not as this call's jobs: later calls may have more.
-        _Kept.pool = _new_pool(workers, kept=True)
-        _Kept.workers = workers
-    return _Kept.pool
-
-
-def _new_pool(workers: int, kept: bool = False) -> ProcessPoolExecutor:
-    # Workers leave signals to this process, which ends them itself, and die with it.
-    return ProcessPoolExecutor(
-        max_workers=workers, initializer=_in_worker, initargs=(os.getpid(), kept)
-    )
+        return _Crew(min(workers, pieces), kept=False)
+    if _Kept.crew is not None and len(_Kept.crew.pools) != workers:
+        _Kept.crew.close()
+        _Kept.crew = None
+    if _Kept.crew is None:
+        # As many as asked, not as this call's pieces: later calls may have more.
+        _Kept.crew = _Crew(workers, kept=True)
+    return _Kept.crew
 
 
 def _in_worker(parent: int, kept: bool) -> None:
@@ -465,12 +559,13 @@ def _in_worker(parent: int, kept: bool) -> None:
     _KEEP_FIRST = kept
 
 
-def _end_workers(pool: ProcessPoolExecutor) -> None:
+def _end_workers(*pools: ProcessPoolExecutor) -> None:
     """Cancel the batches not started and end the workers, without waiting for running batches."""
     # Shutting down waits for running batches to finish, which can take minutes; there is no
     # public way to end the workers before Python 3.14, hence the private process table.
-    processes = list((getattr(pool, "_processes", None) or {}).values())
-    pool.shutdown(wait=False, cancel_futures=True)
+    processes = [p for pool in pools for p in (getattr(pool, "_processes", None) or {}).values()]
+    for pool in pools:
+        pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         process.terminate()
     for process in processes:
