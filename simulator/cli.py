@@ -807,8 +807,8 @@ def validate(
     if scheduler is not None and not robust:
         raise UsageError(_("--scheduler only applies with --robust"))
     check_objectives = check_objectives or robust
-    problems: list[str] = []
-    for spec in files:
+
+    def problems_of(spec: str) -> list[str]:
         try:
             loaded = load(spec, passphrase=_passphrase())
             found = list(
@@ -836,10 +836,22 @@ def validate(
                 found = _check_objectives(loaded, spec, runs, seed, workers)
         except ExposureError as exc:
             found = exc.lines(FLAGS)
-        if found:
-            problems.extend(found)
-        elif not check_objectives:
-            click.echo(_("{file}: ok").format(file=spec))
+        return found
+
+    problems: list[str] = []
+    # Every file's claims are simulated on the same worker processes (see kept_workers).
+    keep: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
+    if check_objectives and workers > 1:
+        from simulator.runner import kept_workers
+
+        keep = kept_workers()
+    with keep:
+        for spec in files:
+            found = problems_of(spec)
+            if found:
+                problems.extend(found)
+            elif not check_objectives:
+                click.echo(_("{file}: ok").format(file=spec))
     if problems:
         raise _Reported(problems)
 

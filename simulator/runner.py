@@ -14,8 +14,8 @@ import json
 import os
 import sys
 import threading
-from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -50,6 +50,39 @@ class BatchSummary:
     causes: np.ndarray  # int64[roles, mechanisms]
     collateral: np.ndarray  # int64[runs]: people exposed through a cascade
     run_causes: np.ndarray  # int64[runs, roles, mechanisms]: exposures by cause, run by run
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # Nearly every count of exposures per day is zero (a few dozen of 55,000 in 50 runs of a
+        # year): sent whole, the robust check of the bundled scenarios moves over a gigabyte from
+        # the workers, each copy paid in page faults at both ends. Sent as their non-zero
+        # entries, the arrays come back equal, int64 and contiguous.
+        arrays = (self.people, self.exposures, self.causes, self.collateral, self.run_causes)
+        return (_unpacked, (self.first_run, *(_packed(a) for a in arrays)))
+
+
+# An array is sent as its non-zero entries when fewer than this share of them are non-zero.
+_SPARSE = 0.25
+
+
+def _packed(array: np.ndarray) -> np.ndarray | tuple[tuple[int, ...], np.ndarray, np.ndarray]:
+    """An array to send: as it is, or its shape and non-zero entries (flat index, value)."""
+    where = np.flatnonzero(array)
+    if where.size >= _SPARSE * array.size:
+        return array
+    return array.shape, where, array.ravel()[where]
+
+
+def _unpacked(first_run: int, *packed: Any) -> BatchSummary:
+    arrays = []
+    for item in packed:
+        if isinstance(item, np.ndarray):
+            arrays.append(item)
+            continue
+        shape, where, values = item
+        array = np.zeros(shape, dtype=np.int64)
+        array.ravel()[where] = values
+        arrays.append(array)
+    return BatchSummary(first_run, *arrays)
 
 
 def batch_size(scenario: Scenario) -> int:
@@ -128,10 +161,16 @@ def _unlabelled(rules: dict[str, Any]) -> dict[str, Any]:
 # simulate the same town under many parameter sets, call after call, and a build can cost as much
 # as the runs. A town is kept from the second time it is built (a command that builds each of its
 # batches once, as `run` does, keeps none), and at most _BUILT_BYTES are kept in all, the arrays
-# worked out from each town included, so the memory kept stays small beside a run's.
+# worked out from each town included, so the memory kept stays small beside a run's. One town may
+# take up to half of that: the town of a batch of 200 runs of 2,000 people (60 to 95 MB, more
+# once the engine has worked out its arrays) is the one most often simulated again.
 _BUILT: dict[tuple[str, int, int, int], Population] = {}
 _BUILT_BYTES = 256 * 2**20
+_BUILT_ONE = _BUILT_BYTES // 2
 _ASKED: set[tuple[str, int, int, int]] = set()  # every town built so far, by key
+# A worker kept for a whole command (`kept_workers`) keeps a town from its first build: it is
+# there to serve call after call on the same towns.
+_KEEP_FIRST = False
 
 
 def _nbytes(population: Population) -> int:
@@ -151,10 +190,10 @@ def _built(key: tuple[str, int, int, int]) -> Population | None:
 
 
 def _keep(key: tuple[str, int, int, int], population: Population) -> None:
-    if key not in _ASKED:
+    if key not in _ASKED and not _KEEP_FIRST:
         _ASKED.add(key)
         return
-    if _nbytes(population) > _BUILT_BYTES // 4:
+    if _nbytes(population) > _BUILT_ONE:
         return
     for value in vars(population).values():
         if isinstance(value, np.ndarray):
@@ -165,8 +204,8 @@ def _keep(key: tuple[str, int, int, int], population: Population) -> None:
 
 def _trim() -> None:
     """Forget the oldest towns kept until they fit in _BUILT_BYTES, and any town that alone
-    takes more than a quarter of it."""
-    for key in [k for k, p in _BUILT.items() if _nbytes(p) > _BUILT_BYTES // 4]:
+    takes more than _BUILT_ONE."""
+    for key in [k for k, p in _BUILT.items() if _nbytes(p) > _BUILT_ONE]:
         del _BUILT[key]
     while sum(_nbytes(p) for p in _BUILT.values()) > _BUILT_BYTES:
         del _BUILT[next(iter(_BUILT))]
@@ -245,10 +284,18 @@ def simulate_variants(
 
     check_variants(scenarios, runs, workers, size, remote=scheduler is not None)
     plan = batches(runs, size)
-    groups = variant_groups(scenarios, _group_count(len(scenarios), len(plan), workers, scheduler))
+    keys = [population_key(s) for s in scenarios]
+    groups = variant_groups(
+        scenarios, _group_count(len(scenarios), len(plan), workers, scheduler), keys
+    )
     job = _GroupedBatch(tuple(tuple(scenarios[i] for i in g) for g in groups), seed, size)
     grouped_plan = [(b * len(groups) + g, count) for b, count in plan for g in range(len(groups))]
-    done = run_planned(job, grouped_plan, workers, on_progress, scheduler)
+    if scheduler is None and workers > 1 and len(grouped_plan) > 1:
+        # Each piece carries its own group alone, its towns and its estimated cost.
+        pieces = _pieces(scenarios, keys, groups, plan, seed, size)
+        done = _on_processes(workers, pieces, on_progress or (lambda _runs: None))
+    else:
+        done = run_planned(job, grouped_plan, workers, on_progress, scheduler)
     out: list[list[BatchSummary]] = [[] for _ in scenarios]
     for n, summaries in enumerate(done):
         for i, summary in zip(groups[n % len(groups)], summaries):
@@ -264,15 +311,42 @@ def _group_count(variants: int, planned: int, workers: int, scheduler: str | Non
     return max(1, min(variants, wanted))
 
 
-def variant_groups(scenarios: list[Scenario], count: int) -> list[list[int]]:
-    """Variant indices in `count` groups of similar size, those with one population together."""
-    keys: dict[str, list[int]] = {}
+def variant_groups(
+    scenarios: list[Scenario], count: int, keys: list[str] | None = None
+) -> list[list[int]]:
+    """Variant indices in `count` groups of similar size, those with one population together.
+
+    `keys`, if given, are the variants' population keys (`population_key`), worked out already.
+    """
+    alike: dict[str, list[int]] = {}
     for i, scenario in enumerate(scenarios):
-        keys.setdefault(population_key(scenario), []).append(i)
-    order = [i for members in keys.values() for i in members]
+        alike.setdefault(keys[i] if keys is not None else population_key(scenario), []).append(i)
+    order = [i for members in alike.values() for i in members]
     count = max(1, min(count, len(order)))
     step = len(order) / count
     return [order[round(g * step) : round((g + 1) * step)] for g in range(count)]
+
+
+def _pieces(
+    scenarios: list[Scenario],
+    keys: list[str],
+    groups: list[list[int]],
+    plan: list[tuple[int, int]],
+    seed: int,
+    size: int,
+) -> list[_Piece]:
+    """Every batch of every group, in that order, as a job of its own for a local worker."""
+    from simulator.budget import BUILD_PEOPLE_PER_S, PEOPLE_DAYS_PER_S
+
+    out = []
+    for b, count in plan:
+        for members in groups:
+            towns = {(keys[i], seed, b, count): expected_people(scenarios[i]) for i in members}
+            days = sum(expected_people(scenarios[i]) * scenarios[i].days for i in members)
+            cost = count * (days / PEOPLE_DAYS_PER_S + sum(towns.values()) / BUILD_PEOPLE_PER_S)
+            job = _GroupedBatch((tuple(scenarios[i] for i in members),), seed, size)
+            out.append(_Piece(job, b, count, frozenset(towns), cost))
+    return out
 
 
 @dataclass(frozen=True)
@@ -338,34 +412,160 @@ def run_planned(
         return _on_dask(scheduler, job, plan, report)
     if workers <= 1 or len(plan) <= 1:
         return [job(index, count, report) for index, count in plan]
-    return _on_processes(min(workers, len(plan)), job, plan, report)
+    return _on_processes(workers, [_Piece(job, index, count) for index, count in plan], report)
+
+
+# A town by what it is built from (see run_variants_batch): population_key, seed, batch, runs.
+TownKey = tuple[str, int, int, int]
+
+
+@dataclass(frozen=True)
+class _Piece:
+    """One job on one batch, with what decides which worker runs it, and when."""
+
+    job: BatchJob
+    index: int
+    runs: int
+    towns: frozenset[TownKey] = frozenset()  # what it builds, unless its worker has kept them
+    cost: float = 0.0  # estimated seconds: the longest pieces start first
 
 
 def _on_processes(
-    workers: int, job: BatchJob, plan: list[tuple[int, int]], report: Callable[[float], None]
+    workers: int, pieces: list[_Piece], report: Callable[[float], None]
 ) -> list[list[BatchSummary]]:
-    """Batches on local worker processes; on Ctrl-C or any failure the workers end at once."""
-    # Workers leave signals to this process, which ends them itself, and die with it.
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=in_worker, initargs=(os.getpid(),))
-    done: list[list[BatchSummary]] = []
+    """Pieces on local worker processes, each handed out as a worker becomes free; returned in
+    their order. On Ctrl-C or any failure the workers end at once.
+
+    A free worker takes the longest piece among those whose towns it has kept, else among those
+    whose towns no other worker has (they would be built twice), else the longest: the stage's
+    last pieces are then short ones, and a town is seldom built by both workers.
+    """
+    crew = _crew(workers, len(pieces))
+    done: list[list[BatchSummary]] = [[] for _ in pieces]
+    pending = sorted(range(len(pieces)), key=lambda i: -pieces[i].cost)
+    running: dict[Future[tuple[list[BatchSummary], list[TownKey]]], tuple[int, int]] = {}
+
+    def start(w: int) -> None:
+        others = set().union(*(h for v, h in enumerate(crew.held) if v != w))
+        i = min(
+            pending,
+            key=lambda i: (not pieces[i].towns & crew.held[w], bool(pieces[i].towns & others)),
+        )
+        pending.remove(i)
+        crew.held[w] |= pieces[i].towns  # being built there: the others leave them to it
+        piece = pieces[i]
+        running[crew.pools[w].submit(_run_piece, piece.job, piece.index, piece.runs)] = (w, i)
+
     try:
-        futures = [pool.submit(job, index, count) for index, count in plan]
-        for future in futures:
-            done.append(future.result())
-            report(sum(summary.people.shape[0] for summary in done[-1]))
+        for w in range(min(len(crew.pools), len(pieces))):
+            start(w)
+        while running:
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                w, i = running.pop(future)
+                done[i], kept = future.result()
+                crew.held[w] = set(kept)
+                report(sum(summary.people.shape[0] for summary in done[i]))
+                if pending:
+                    start(w)
     except BaseException:
-        _end_workers(pool)
+        if crew is _Kept.crew:
+            _Kept.crew = None
+        crew.end()
         raise
-    pool.shutdown()
+    if crew is not _Kept.crew:
+        crew.close()
     return done
 
 
-def _end_workers(pool: ProcessPoolExecutor) -> None:
+def _run_piece(job: BatchJob, index: int, runs: int) -> tuple[list[BatchSummary], list[TownKey]]:
+    """In a worker: one piece of work, and the towns the worker keeps after it."""
+    return job(index, runs), list(_BUILT)
+
+
+class _Crew:
+    """Worker processes, each on its own executor, so that a piece can go to a chosen one."""
+
+    def __init__(self, workers: int, kept: bool):
+        # Workers leave signals to this process, which ends them itself, and die with it.
+        self.pools = [
+            ProcessPoolExecutor(max_workers=1, initializer=_in_worker, initargs=(os.getpid(), kept))
+            for _ in range(workers)
+        ]
+        self.held: list[set[TownKey]] = [set() for _ in self.pools]  # the towns each one keeps
+
+    def close(self) -> None:
+        """End the workers once their work is done (at once: between calls they have none)."""
+        for pool in self.pools:
+            pool.shutdown()
+
+    def end(self) -> None:
+        """Cancel the pieces not started and end the workers, without waiting for running ones."""
+        _end_workers(*self.pools)
+
+
+class _Kept:
+    """The workers a command keeps for all its simulations (see `kept_workers`)."""
+
+    depth = 0  # how many `kept_workers` blocks are open
+    crew: _Crew | None = None
+
+
+@contextlib.contextmanager
+def kept_workers() -> Iterator[None]:
+    """Within this block, every simulation on local processes uses the same worker processes.
+
+    A command that simulates many times, as the robust check of objectives does (a few dozen
+    calls per scenario), would otherwise start new workers for each call: each start forks this
+    process again, and the new workers have none of the towns the last ones kept (`_BUILT`).
+    The workers start with the first call that needs them and end with the block: at once, as
+    on any failure, if the block ends by an exception or a signal.
+    """
+    _Kept.depth += 1
+    failed = False
+    try:
+        yield
+    except BaseException:
+        failed = True
+        raise
+    finally:
+        _Kept.depth -= 1
+        crew = _Kept.crew
+        if crew is not None and (failed or not _Kept.depth):
+            _Kept.crew = None
+            if failed:
+                crew.end()
+            else:
+                crew.close()
+
+
+def _crew(workers: int, pieces: int) -> _Crew:
+    """Workers for one call's pieces: the kept ones within `kept_workers`, else new ones."""
+    if not _Kept.depth:
+        return _Crew(min(workers, pieces), kept=False)
+    if _Kept.crew is not None and len(_Kept.crew.pools) != workers:
+        _Kept.crew.close()
+        _Kept.crew = None
+    if _Kept.crew is None:
+        # As many as asked, not as this call's pieces: later calls may have more.
+        _Kept.crew = _Crew(workers, kept=True)
+    return _Kept.crew
+
+
+def _in_worker(parent: int, kept: bool) -> None:
+    """A worker's start: signals left to `parent`; a kept worker keeps towns at once."""
+    global _KEEP_FIRST
+    in_worker(parent)
+    _KEEP_FIRST = kept
+
+
+def _end_workers(*pools: ProcessPoolExecutor) -> None:
     """Cancel the batches not started and end the workers, without waiting for running batches."""
     # Shutting down waits for running batches to finish, which can take minutes; there is no
     # public way to end the workers before Python 3.14, hence the private process table.
-    processes = list((getattr(pool, "_processes", None) or {}).values())
-    pool.shutdown(wait=False, cancel_futures=True)
+    processes = [p for pool in pools for p in (getattr(pool, "_processes", None) or {}).values()]
+    for pool in pools:
+        pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         process.terminate()
     for process in processes:

@@ -175,6 +175,66 @@ def test_run_ended_by_signal(tmp_path, signum, code, line):
     assert not [k for k in kids if _alive(k)], "worker processes outlived the command"
 
 
+SIMULATOR = [sys.executable, "-m", "simulator"]
+
+
+@pytest.mark.parametrize("signum,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_robust_check_ended_by_signal(tmp_path, signum, code):
+    """The robust check keeps its workers from one simulation to the next (`kept_workers`):
+    a signal ends them with the command all the same, whichever simulation it lands in."""
+    process = subprocess.Popen(
+        [*SIMULATOR, "validate", "--robust", "border-phone", "--workers", "2"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
+    try:
+        kids: list[int] = []
+
+        def busy() -> bool:
+            kids[:] = _children(process.pid)
+            assert process.poll() is None
+            # Past the first simulation (the claims at the file's values), on the same workers.
+            return len(kids) >= 2 and sum(_cpu_seconds(k) for k in kids) > 6.0
+
+        _wait_for(busy)
+        got, elapsed = _signal_and_time(process, signum)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    stderr = process.stderr.read() if process.stderr else ""
+    assert got == code, stderr
+    assert elapsed < 1.0, f"took {elapsed:.2f} s to stop"
+    assert "Traceback" not in stderr
+    time.sleep(0.2)
+    assert not [k for k in kids if _alive(k)], "worker processes outlived the command"
+
+
+def test_kept_workers_end_with_the_command(tmp_path):
+    """Workers kept for a whole command end when it ends: none is left in its process group."""
+    process = subprocess.Popen(
+        [*SIMULATOR, "validate", "--check-objectives", "guest-list", "--workers", "2"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=tmp_path,
+        start_new_session=True,
+    )
+    seen: set[int] = set()
+    while process.poll() is None:
+        seen.update(_children(process.pid))
+        time.sleep(0.05)
+    assert process.returncode == 0
+    assert seen, "the command started no worker"
+    left = [
+        int(e.name)
+        for e in Path("/proc").iterdir()
+        if e.name.isdigit() and (f := _stat(int(e.name))) is not None and int(f[2]) == process.pid
+    ]
+    assert not [k for k in left if _alive(k)], "workers outlived the command"
+
+
 def test_workers_die_with_a_killed_parent(tmp_path):
     """Even SIGKILL, which the parent cannot handle, leaves no worker running on its own."""
     process = subprocess.Popen(

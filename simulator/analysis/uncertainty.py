@@ -38,7 +38,7 @@ import numpy as np
 from simulator.analysis.compare import Comparison, Variant, paired_delta, simulate_loaded
 from simulator.analysis.results import t_quantile_975
 from simulator.errors import UsageError
-from simulator.scenario import LoadedScenario, variant
+from simulator.scenario import LoadedScenario, variants
 from simulator.scenario.patches import split_key
 from simulator.streams import uncertainty_seed
 
@@ -157,12 +157,12 @@ def simulate_sets(
     where: list[tuple[int, tuple[str, ...]]] = []
     made: list[tuple[str, list[str], LoadedScenario]] = []
     for i, values in enumerate(sets):
+        # The file's values with no countermeasure are the loaded scenario itself.
+        todo = [bundle for bundle in wanted[i] if values is not None or bundle]
+        changed = dict(zip(todo, variants(loaded, todo, values or {})))
         for bundle in wanted[i]:
-            if values is None and not bundle:
-                ld = loaded
-            else:
-                ld = variant(loaded, countermeasures=bundle, parameters=values or {})
             where.append((i, bundle))
+            ld = changed.get(bundle, loaded)
             made.append(("+".join(bundle) if bundle else "baseline", list(bundle), ld))
     simulated = simulate_loaded(loaded, made, runs, seed, workers, on_progress, scheduler)
     out: list[dict[tuple[str, ...], Variant]] = [{} for _ in sets]

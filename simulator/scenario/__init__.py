@@ -255,22 +255,8 @@ def variant(
     if the file said so: a countermeasure that scales a rate then scales the drawn rate, and one
     that sets the key wins over it. A key whose value is a whole number gets a rounded value.
     """
-    from simulator.scenario.patches import apply_set
-    from simulator.scenario.validation import validate_model
-
+    original, original_scenario = _with_parameters(loaded, parameters)
     patches = loaded.patches
-    original = loaded.original
-    original_scenario = loaded.original_scenario
-    if parameters:
-        original = copy.deepcopy(original)
-        problems = [
-            problem
-            for key, value in parameters.items()
-            if (problem := apply_set(original, key, as_written(key, value), key)) is not None
-        ]
-        if problems:
-            raise ScenarioError(problems)
-        original_scenario = validate_model(original)
     made = _patched(
         original,
         original_scenario,
@@ -286,6 +272,57 @@ def variant(
     # Drawn values stay in the variant's `original`, so a variant of it keeps them; its ranges
     # are the file's, less those its overrides fix.
     return made
+
+
+def variants(
+    loaded: LoadedScenario,
+    bundles: Sequence[Sequence[str]],
+    parameters: Mapping[str, float] | None = None,
+) -> list[LoadedScenario]:
+    """`variant(loaded, countermeasures=bundle, parameters=parameters)` for each bundle.
+
+    The parameters are set and validated once for all the bundles, not once for each: the
+    robust check makes hundreds of variants per simulation, while its workers wait. The
+    variants share their `original` (as variants made without parameters share the loaded
+    one's): it is only ever copied, never changed.
+    """
+    original, original_scenario = _with_parameters(loaded, parameters)
+    patches = loaded.patches
+    return [
+        _patched(
+            original,
+            original_scenario,
+            loaded.display_path,
+            [*patches.countermeasures, *bundle],
+            patches.choice,
+            list(patches.overrides),
+            patches.days,
+            patches.people,
+            force=bool(parameters),
+        )
+        for bundle in bundles
+    ]
+
+
+def _with_parameters(
+    loaded: LoadedScenario, parameters: Mapping[str, float] | None
+) -> tuple[Document, Scenario]:
+    """The loaded scenario's document as read, and its model, with `parameters` set (see
+    `variant`); the loaded ones themselves if there are none."""
+    from simulator.scenario.patches import apply_set
+    from simulator.scenario.validation import validate_model
+
+    if not parameters:
+        return loaded.original, loaded.original_scenario
+    original = copy.deepcopy(loaded.original)
+    problems = [
+        problem
+        for key, value in parameters.items()
+        if (problem := apply_set(original, key, as_written(key, value), key)) is not None
+    ]
+    if problems:
+        raise ScenarioError(problems)
+    return original, validate_model(original)
 
 
 def as_written(key: str, value: float) -> float | int:
@@ -586,4 +623,5 @@ __all__ = [
     "unranged_estimates",
     "untranslated_texts",
     "variant",
+    "variants",
 ]
