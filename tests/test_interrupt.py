@@ -144,28 +144,8 @@ def _signal_and_time(process: subprocess.Popen, signum: int) -> tuple[int, float
 def test_run_ended_by_signal(tmp_path, signum, code, line):
     out = tmp_path / "out"
     out.mkdir()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "simulator", "run", *LONG, "--workers", "2", "-o", "out/r.json"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=tmp_path,
-    )
-    try:
-        kids: list[int] = []
-
-        def busy() -> bool:
-            kids[:] = _children(process.pid)
-            assert process.poll() is None
-            return len(kids) >= 2 and sum(_cpu_seconds(k) for k in kids) > 1.0
-
-        _wait_for(busy)
-        got, elapsed = _signal_and_time(process, signum)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-    stderr = process.stderr.read() if process.stderr else ""
+    args = ["run", *LONG, "--workers", "2", "-o", "out/r.json"]
+    got, elapsed, stderr, kids = _signalled_when_busy(tmp_path, args, signum, cpu=1.0)
     assert got == code, stderr
     assert elapsed < 1.0, f"took {elapsed:.2f} s to stop"
     assert stderr.strip().splitlines()[-1] == line
@@ -175,28 +155,25 @@ def test_run_ended_by_signal(tmp_path, signum, code, line):
     assert not [k for k in kids if _alive(k)], "worker processes outlived the command"
 
 
-SIMULATOR = [sys.executable, "-m", "simulator"]
-
-
-@pytest.mark.parametrize("signum,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
-def test_robust_check_ended_by_signal(tmp_path, signum, code):
-    """The robust check keeps its workers from one simulation to the next (`kept_workers`):
-    a signal ends them with the command all the same, whichever simulation it lands in."""
+def _signalled_when_busy(
+    tmp_path, args: list[str], signum: int, cpu: float
+) -> tuple[int, float, str, list[int]]:
+    """Start a command, send it a signal once two workers have used `cpu` seconds between them,
+    and return its exit code, how long it took to end, its standard error and its workers."""
     process = subprocess.Popen(
-        [*SIMULATOR, "validate", "--robust", "border-phone", "--workers", "2"],
+        [sys.executable, "-m", "simulator", *args],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
         cwd=tmp_path,
     )
+    kids: list[int] = []
     try:
-        kids: list[int] = []
 
         def busy() -> bool:
             kids[:] = _children(process.pid)
             assert process.poll() is None
-            # Past the first simulation (the claims at the file's values), on the same workers.
-            return len(kids) >= 2 and sum(_cpu_seconds(k) for k in kids) > 6.0
+            return len(kids) >= 2 and sum(_cpu_seconds(k) for k in kids) > cpu
 
         _wait_for(busy)
         got, elapsed = _signal_and_time(process, signum)
@@ -205,6 +182,19 @@ def test_robust_check_ended_by_signal(tmp_path, signum, code):
             process.kill()
             process.wait()
     stderr = process.stderr.read() if process.stderr else ""
+    return got, elapsed, stderr, kids
+
+
+SIMULATOR = [sys.executable, "-m", "simulator"]
+
+
+@pytest.mark.parametrize("signum,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_robust_check_ended_by_signal(tmp_path, signum, code):
+    """The robust check keeps its workers from one simulation to the next (`kept_workers`):
+    a signal ends them with the command all the same, whichever simulation it lands in."""
+    # Past the first simulation (the claims at the file's values), on the same workers.
+    args = ["validate", "--robust", "border-phone", "--workers", "2"]
+    got, elapsed, stderr, kids = _signalled_when_busy(tmp_path, args, signum, cpu=6.0)
     assert got == code, stderr
     assert elapsed < 1.0, f"took {elapsed:.2f} s to stop"
     assert "Traceback" not in stderr
