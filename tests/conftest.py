@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import atexit
 import copy
 import io
 import os
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,12 @@ from click.testing import CliRunner
 from ruamel.yaml import YAML
 
 from simulator.cli import cli
+
+# Bundled scenarios parsed by the tests (and the commands they start) are kept in a folder of the
+# test run's own, never in the user's cache (simulator/scenario/cache.py).
+_CACHE = tempfile.mkdtemp(prefix="exposure-test-cache-")
+os.environ["EXPOSURE_CACHE"] = _CACHE
+atexit.register(shutil.rmtree, _CACHE, True)
 
 GOLDEN = Path(__file__).parent / "golden"
 # Refresh the golden files with: EXPOSURE_REFRESH_GOLDEN=1 python3 -m pytest

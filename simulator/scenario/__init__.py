@@ -17,8 +17,8 @@ from simulator.i18n import _
 from simulator.scenario.loader import (
     Document,
     decode_text,
-    load_document,
     parse_yaml,
+    read_text,
     top_level,
 )
 from simulator.seal import Passphrase
@@ -188,10 +188,36 @@ def read_document(spec: str, passphrase: Passphrase | None = None) -> tuple[Docu
         entry = bundled_dir() / f"{spec}.yaml"
         raw = entry.read_bytes()
         label = f"scenarios/{spec}.yaml"
-        doc = parse_yaml(decode_text(raw, label), raw, label)
-        doc.path = label
-        return doc, label
-    return load_document(path, passphrase=passphrase), str(path)
+        return _parsed_bundled(spec, decode_text(raw, label), raw, label, label), label
+    label = str(path)
+    text, raw, sealed = read_text(path, label, passphrase)
+    if not sealed and _is_bundled(path.stem, raw):
+        return _parsed_bundled(path.stem, text, raw, label, label), label
+    doc = parse_yaml(text, raw, label)
+    doc.path = label
+    doc.sealed = sealed
+    return doc, label
+
+
+def _is_bundled(name: str, raw: bytes) -> bool:
+    """Whether `raw` is, byte for byte, the bundled scenario `name`."""
+    try:
+        return (bundled_dir() / f"{name}.yaml").read_bytes() == raw
+    except (OSError, ValueError):
+        return False
+
+
+def _parsed_bundled(name: str, text: str, raw: bytes, source: str, path: str) -> Document:
+    """A bundled scenario's document, as kept parsed from an earlier command if it was
+    (scenario/cache.py), else parsed now and kept."""
+    from simulator.scenario import cache
+
+    doc = cache.recall(name, raw, source, path)
+    if doc is None:
+        doc = parse_yaml(text, raw, source)
+        doc.path = path
+        cache.keep(name, raw, doc)
+    return doc
 
 
 def load(

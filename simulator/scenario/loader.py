@@ -540,18 +540,6 @@ def _unsafe(text: str) -> str:
     return f"contains the {kind} character {code}, which can change what a terminal or report shows"
 
 
-def load_document(
-    path: Path, source: str | None = None, passphrase: Passphrase | None = None
-) -> Document:
-    """Read and parse one scenario file (sealed or not)."""
-    label = source or str(path)
-    text, raw, sealed = read_text(path, label, passphrase)
-    doc = parse_yaml(text, raw, label)
-    doc.path = str(path)
-    doc.sealed = sealed
-    return doc
-
-
 def parse_scalar(text: str) -> Any:
     """Parse a `--set` value as a YAML 1.2 scalar or flow list (`3`, `0.5`, `true`, `[1, 2]`)."""
     yaml = YAML(typ="rt", pure=True)

@@ -1,0 +1,222 @@
+"""Bundled scenarios kept parsed between commands: the same document as a fresh parse, kept only
+for bundled bytes, and ignored (never fatal) whenever anything about the kept file is in doubt."""
+
+from __future__ import annotations
+
+import os
+import pickle
+from pathlib import Path
+
+import pytest
+
+from simulator.scenario import bundled_dir, cache, load, read_document
+from simulator.scenario.loader import decode_text, parse_yaml
+from simulator.seal import Passphrase, ScryptParams, seal
+
+NAME = "border-phone"
+
+
+def _refuse(*args, **kwargs):
+    raise AssertionError("parsed although kept")
+
+
+@pytest.fixture
+def folder(tmp_path, monkeypatch) -> Path:
+    where = tmp_path / "cache"
+    monkeypatch.setenv("EXPOSURE_CACHE", str(where))
+    return where
+
+
+def raw(name: str = NAME) -> bytes:
+    return (bundled_dir() / f"{name}.yaml").read_bytes()
+
+
+def fresh(name: str = NAME, label: str | None = None):
+    label = label or f"scenarios/{name}.yaml"
+    doc = parse_yaml(decode_text(raw(name), label), raw(name), label)
+    doc.path = label
+    return doc
+
+
+def kept(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+def same(one, two) -> None:
+    for attr in ("source", "data", "sha256", "value_pos", "key_pos", "patched", "path", "ranges"):
+        assert getattr(one, attr) == getattr(two, attr), attr
+    assert one.sealed is two.sealed is False
+
+
+def test_a_bundled_scenario_is_read_back_as_the_document_a_parse_gives(folder, monkeypatch):
+    first, _ = read_document(NAME)
+    assert len(kept(folder)) == 1 and kept(folder)[0].startswith(f"{NAME}-")
+    assert os.stat(folder).st_mode & 0o777 == 0o700
+    monkeypatch.setattr("simulator.scenario.parse_yaml", _refuse)
+    again, label = read_document(NAME)
+    assert label == f"scenarios/{NAME}.yaml"
+    same(again, fresh())
+    same(first, again)
+
+
+def test_a_kept_scenario_gives_the_same_validated_scenario(folder):
+    before = load(NAME)
+    after = load(NAME)  # from the cache
+    assert after.scenario == before.scenario
+    assert after.ranges == before.ranges
+    assert after.sha256 == before.sha256
+
+
+def test_a_path_to_a_bundled_files_bytes_is_kept_for_the_bundled_name(
+    folder, tmp_path, monkeypatch
+):
+    copy = tmp_path / f"{NAME}.yaml"
+    copy.write_bytes(raw())
+    read_document(str(copy))
+    assert len(kept(folder)) == 1
+    monkeypatch.setattr("simulator.scenario.parse_yaml", _refuse)
+    doc, _ = read_document(NAME)
+    same(doc, fresh())
+
+
+def test_a_path_to_a_bundled_file_is_labelled_by_its_path(folder, tmp_path, monkeypatch):
+    copy = tmp_path / f"{NAME}.yaml"
+    copy.write_bytes(raw())
+    read_document(NAME)
+    monkeypatch.setattr("simulator.scenario.parse_yaml", _refuse)
+    doc, label = read_document(str(copy))
+    assert label == str(copy)
+    same(doc, fresh(label=str(copy)))
+
+
+def test_a_trainers_own_file_is_never_kept(folder, tmp_path):
+    own = tmp_path / f"{NAME}.yaml"  # a bundled name, but changed bytes
+    own.write_bytes(raw().replace(b"title:", b"# a trainer's own copy\ntitle:", 1))
+    read_document(str(own))
+    other = tmp_path / "my-town.yaml"
+    other.write_bytes(raw())
+    read_document(str(other))
+    assert kept(folder) == []
+
+
+def test_a_sealed_bundled_file_is_never_kept(folder, tmp_path, monkeypatch):
+    sealed = tmp_path / f"{NAME}.yaml"
+    sealed.write_bytes(
+        seal(raw(), Passphrase(text="a passphrase for the test"), ScryptParams(log2_n=10, r=8, p=1))
+    )
+    doc, _ = read_document(str(sealed), Passphrase(text="a passphrase for the test"))
+    assert doc.sealed
+    assert kept(folder) == []
+
+
+def test_off_keeps_nothing(tmp_path, monkeypatch):
+    monkeypatch.setenv("EXPOSURE_CACHE", "off")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    read_document(NAME)
+    assert cache.folder() is None
+    assert not (tmp_path / "xdg").exists() and not (tmp_path / "home").exists()
+
+
+def test_the_folder_follows_xdg_then_home(tmp_path, monkeypatch):
+    monkeypatch.delenv("EXPOSURE_CACHE", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert cache.folder() == tmp_path / "xdg" / "exposure"
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/ignored")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert cache.folder() == tmp_path / "home" / ".cache" / "exposure"
+
+
+def _only_entry(folder: Path) -> Path:
+    (entry,) = folder.iterdir()
+    return entry
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda b: b"",
+        lambda b: b[: len(b) // 2],
+        lambda b: b"not a pickle at all",
+        lambda b: b[:-40] + bytes(40),
+        lambda b: pickle.dumps({"data": "a dict, not a document"}),
+    ],
+    ids=["empty", "cut", "garbage", "zeroed-end", "wrong-type"],
+)
+def test_a_damaged_kept_file_is_ignored_and_replaced(folder, damage):
+    read_document(NAME)
+    entry = _only_entry(folder)
+    entry.write_bytes(damage(entry.read_bytes()))
+    doc, _ = read_document(NAME)
+    same(doc, fresh())
+    again = cache.recall(NAME, raw(), "x", "x")
+    assert again is not None and again.data == doc.data  # parsed and kept anew
+
+
+class _Runs:
+    """Unpickling this would run code: the cache must refuse to build it."""
+
+    def __reduce__(self):
+        return (os.system, ("touch should-never-exist",))
+
+
+def test_a_kept_file_that_would_run_code_is_refused(folder, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    read_document(NAME)
+    entry = _only_entry(folder)
+    entry.write_bytes(pickle.dumps(_Runs()))
+    doc, _ = read_document(NAME)
+    same(doc, fresh())
+    assert not (tmp_path / "should-never-exist").exists()
+
+
+def test_a_document_for_other_bytes_is_ignored(folder):
+    read_document(NAME)
+    entry = _only_entry(folder)
+    other = fresh("city")
+    entry.write_bytes(pickle.dumps(other))
+    doc, _ = read_document(NAME)
+    assert doc.data == fresh().data
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid"), reason="POSIX permissions")
+def test_a_folder_others_may_write_to_is_not_used(folder, monkeypatch):
+    folder.mkdir(mode=0o700)
+    os.chmod(folder, 0o777)
+    read_document(NAME)
+    assert kept(folder) == []
+    os.chmod(folder, 0o700)
+    read_document(NAME)
+    entry = _only_entry(folder)
+    os.chmod(entry, 0o666)
+    monkeypatch.setattr("simulator.scenario.parse_yaml", _refuse)
+    with pytest.raises(AssertionError):  # not read back: parsed again
+        read_document(NAME)
+
+
+def test_an_unwritable_folder_is_no_error(tmp_path, monkeypatch):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("EXPOSURE_CACHE", str(blocker / "exposure"))
+    doc, _ = read_document(NAME)
+    same(doc, fresh())
+
+
+def test_a_new_parser_does_not_read_the_old_parsers_documents(folder, monkeypatch):
+    read_document(NAME)
+    old = _only_entry(folder).name
+    monkeypatch.setattr(cache, "_FINGERPRINT", ["another-parser"])
+    read_document(NAME)
+    assert kept(folder) != [old] and len(kept(folder)) == 1  # the old one forgotten
+
+
+def test_a_symlinked_kept_file_is_not_followed(folder, tmp_path, monkeypatch):
+    read_document(NAME)
+    entry = _only_entry(folder)
+    target = tmp_path / "elsewhere.pickle"
+    target.write_bytes(entry.read_bytes())
+    entry.unlink()
+    entry.symlink_to(target)
+    monkeypatch.setattr("simulator.scenario.parse_yaml", _refuse)
+    with pytest.raises(AssertionError):
+        read_document(NAME)
