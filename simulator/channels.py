@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from simulator.population import row_positions
 from simulator.scenario.model import Scenario
 from simulator.streams import Streams
 
@@ -157,10 +158,7 @@ def third_parties(
         return out
     n = indptr.size - 1
     owners, rank = np.unique(owner, return_inverse=True)
-    start = indptr[owners].astype(np.int64)
-    degree = (indptr[owners + 1] - indptr[owners]).astype(np.int64)
-    offset = np.arange(int(degree.sum())) - np.repeat(np.cumsum(degree) - degree, degree)
-    positions = np.repeat(start, degree) + offset
+    positions, degree = row_positions(indptr, owners)
     keys = np.unique(
         np.repeat(np.arange(owners.size, dtype=np.int64), degree) * n + indices[positions]
     )

@@ -37,7 +37,7 @@ from simulator.channels import (
     reveal_parts,
     third_parties,
 )
-from simulator.population import NO_CHANNEL, NO_GROUP, Population, build, order_by
+from simulator.population import NO_CHANNEL, NO_GROUP, Population, build, order_by, row_positions
 from simulator.records import NullRecorder, Record, Recorder
 from simulator.scenario.model import RESIDENT, Observer, Scenario
 from simulator.streams import DayBlock, Streams, trace_seed
@@ -542,11 +542,15 @@ class Engine:
             placed = self._place_per_unit(residents, spec.count_per_unit, name)
             informant[placed[placed >= 0]] = True
         # An informant watches the homes of the people linked to her, but not her own
-        # household's: she does not inform on the people she lives with.
-        watched = informant[self.pop.indices] & (
-            self.pop.household[self.edge_source] != self.pop.household[self.pop.indices]
-        )
-        return np.bincount(self.edge_source[watched], minlength=self.n).astype(np.int64)
+        # household's: she does not inform on the people she lives with. Links go both ways, so
+        # counting along the informants' own links (a few in a hundred people) counts every
+        # person's links to informants.
+        placed = np.flatnonzero(informant)
+        edges, degree = row_positions(self.pop.indptr, placed)
+        seen = self.pop.indices[edges]
+        household = self.pop.household
+        watched = seen[household[np.repeat(placed, degree)] != household[seen]]
+        return np.bincount(watched, minlength=self.n).astype(np.int64)
 
     def _place_per_unit(self, eligible: np.ndarray, per_unit: int, name: str) -> np.ndarray:
         """Choose up to `per_unit` eligible people in every unit (-1 where a unit has too few)."""
@@ -1718,11 +1722,7 @@ class Engine:
         the person herself knows every link, phone or none.
         """
         rules = self.rules
-        start = self.pop.indptr[people]
-        degree = self.pop.indptr[people + 1] - start
-        total = int(degree.sum())
-        offset = np.arange(total) - np.repeat(np.cumsum(degree) - degree, degree)
-        edges = np.repeat(start, degree) + offset
+        edges, degree = row_positions(self.pop.indptr, people)
         owner = np.repeat(people, degree)
         owner_unlocked = np.repeat(unlocked, degree)
         current = self.pop.edge_channel[edges].astype(np.int64)

@@ -84,6 +84,15 @@ class Population:
         return self.derived("edge_role", lambda: self.role[self.indices])
 
 
+def row_positions(indptr: np.ndarray, people: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The link positions of `people`'s rows of a CSR network, row after row, and each row's
+    length (so that `np.repeat(people, lengths)` names the owner of each position)."""
+    start = indptr[people].astype(np.int64)
+    degree = indptr[people + 1].astype(np.int64) - start
+    offset = np.arange(int(degree.sum())) - np.repeat(np.cumsum(degree) - degree, degree)
+    return np.repeat(start, degree) + offset, degree
+
+
 def _stochastic_round(rng: np.random.Generator, x: np.ndarray) -> np.ndarray:
     """Round each value up with probability equal to its fractional part (unbiased)."""
     base = np.floor(x)
