@@ -1,0 +1,143 @@
+"""Quantiles of the beta distribution for the intervals every command prints, without scipy.
+
+Importing scipy.special takes 0.15–0.3 s (it imports its array-API layer, which walks all of
+numpy), more than a whole simulation of a small scenario. The intervals need only the quantile
+of a beta distribution at ordinary levels (a 95% interval asks for 2.5% and 97.5%), and of
+Student's t, which is one of a beta too. Those are computed here to full double precision: the
+regularised incomplete beta function by its continued fraction (Numerical Recipes, 3rd ed., §6.4,
+evaluated by the modified Lentz method), inverted by Newton's method kept inside a bracket that
+bisection narrows. Where that is not quick and sure — a level far in a tail, or parameters so
+large that the fraction converges slowly — scipy's own function answers (`None` from here), so
+a result is always scipy's to within a few units in the last place (tests/test_beta.py).
+"""
+
+from __future__ import annotations
+
+import math
+
+# The levels computed here; others go to scipy (a tail level needs a relative precision that
+# an absolute bracket on the level cannot promise).
+LOWEST_LEVEL = 1e-4
+MAX_TERMS = 3_000  # of the continued fraction, per evaluation
+TINY = 1e-300
+EPSILON = 2.0**-53
+
+
+def _continued_fraction(x: float, a: float, b: float) -> float | None:
+    """The continued fraction of I_x(a, b) (converging fast for x < (a + 1) / (a + b + 2))."""
+    qab, qap, qam = a + b, a + 1.0, a - 1.0
+    c, d = 1.0, 1.0 - qab * x / qap
+    d = 1.0 / (d if abs(d) > TINY else TINY)
+    h = d
+    for m in range(1, MAX_TERMS + 1):
+        m2 = 2 * m
+        even = m * (b - m) * x / ((qam + m2) * (a + m2))
+        odd = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))
+        for term in (even, odd):
+            d = 1.0 + term * d
+            d = 1.0 / (d if abs(d) > TINY else TINY)
+            c = 1.0 + term / c
+            c = c if abs(c) > TINY else TINY
+            h *= d * c
+        if abs(d * c - 1.0) < EPSILON:
+            return h
+    return None
+
+
+def _log_beta(a: float, b: float) -> float:
+    """log B(a, b); past 20, log Γ(big) - log Γ(small + big) by Stirling's series, whose large
+    terms cancel in closed form rather than in rounding."""
+    small, big = min(a, b), max(a, b)
+    if big < 20.0:
+        return math.lgamma(a) + math.lgamma(b) - math.lgamma(a + b)
+    s = small + big
+    return (
+        math.lgamma(small)
+        - (big - 0.5) * math.log1p(small / big)
+        - small * math.log(s)
+        + small
+        + _stirling_rest(big)
+        - _stirling_rest(s)
+    )
+
+
+def _stirling_rest(x: float) -> float:
+    """log Γ(x) less Stirling's (x - ½) log x - x + ½ log 2π, for x ≥ 20 (to 1e-16)."""
+    r = 1.0 / (x * x)
+    return (1.0 / 12 - r * (1.0 / 360 - r * (1.0 / 1260 - r * (1.0 / 1680)))) / x
+
+
+def _log_front(x: float, a: float, b: float) -> float:
+    """log(x^a (1 - x)^b / B(a, b)).
+
+    For large a and b each of the three log Γ is far larger than the result, whose digits they
+    would cancel away (eight lost at a + b = 10 million); written around the mean a / (a + b)
+    instead, the error stays near that of x itself. Far from the mean, where the quantiles of
+    the intervals never are, the plain form is used again.
+    """
+    s = a + b
+    u = x * s - a  # how far x is from the mean, in units of 1 / s
+    if min(a, b) < 20.0 or not (-0.5 * a < u < 0.5 * b):
+        # Small shapes, or far in a tail (where the form around the mean would lose the digits).
+        return a * math.log(x) + b * math.log1p(-x) - _log_beta(a, b)
+    return (
+        a * math.log1p(u / a)
+        + b * math.log1p(-u / b)
+        + 0.5 * math.log(a * b / s)
+        - 0.5 * math.log(2.0 * math.pi)
+        - _stirling_rest(a)
+        - _stirling_rest(b)
+        + _stirling_rest(s)
+    )
+
+
+def incomplete_beta(x: float, a: float, b: float) -> float | None:
+    """The regularised incomplete beta function I_x(a, b) (None: too slow to converge here)."""
+    if x <= 0.0:
+        return 0.0
+    if x >= 1.0:
+        return 1.0
+    log_front = _log_front(x, a, b)
+    if x < (a + 1.0) / (a + b + 2.0):
+        fraction = _continued_fraction(x, a, b)
+        return None if fraction is None else math.exp(log_front) * fraction / a
+    fraction = _continued_fraction(1.0 - x, b, a)
+    return None if fraction is None else 1.0 - math.exp(log_front) * fraction / b
+
+
+def beta_quantile(level: float, a: float, b: float) -> float | None:
+    """x with I_x(a, b) = level, for a, b > 0 (None: scipy should answer)."""
+    if not (a > 0.0 and b > 0.0 and LOWEST_LEVEL <= level <= 1.0 - LOWEST_LEVEL):
+        return None
+    # One exposed of none, or all: I_x(a, 1) = x^a and I_x(1, b) = 1 - (1 - x)^b.
+    if b == 1.0:
+        return float(level ** (1.0 / a))
+    if a == 1.0:
+        return -math.expm1(math.log1p(-level) / b)
+    low, high = 0.0, 1.0
+    # Start from the normal approximation of the beta distribution, clipped into (0, 1).
+    mean = a / (a + b)
+    sd = math.sqrt(a * b / ((a + b) ** 2 * (a + b + 1.0)))
+    x = min(max(mean + sd * _normal_quantile(level), 1e-300), 1.0 - 1e-16)
+    for _ in range(200):
+        value = incomplete_beta(x, a, b)
+        if value is None:
+            return None
+        if value < level:
+            low = x
+        else:
+            high = x
+        log_density = _log_front(x, a, b) - math.log(x) - math.log1p(-x)
+        step = (value - level) * math.exp(-log_density) if log_density > -700.0 else math.inf
+        nxt = x - step
+        if not low < nxt < high:
+            nxt = 0.5 * (low + high)  # Newton left the bracket: bisect instead
+        if abs(nxt - x) <= 4.0 * EPSILON * max(x, TINY) or high - low <= 4.0 * EPSILON * high:
+            return nxt
+        x = nxt
+    return None
+
+
+def _normal_quantile(level: float) -> float:
+    """A starting guess only: the normal quantile by Tukey's lambda approximation (to about 1%)."""
+    return 4.91 * (level**0.14 - (1.0 - level) ** 0.14)
