@@ -506,10 +506,31 @@ def days_option(*, help: str = "Days to simulate (default: the scenario's).") ->
     return click.option("--days", type=_WholeNumber(1, 3650), default=None, help=help)
 
 
-def workers_option(*, help: str = "Parallel processes; results do not depend on it.") -> Decorator:
+class _Workers(_WholeNumber):
+    """A number of worker processes, or `auto`: one per core when the work is worth it."""
+
+    name = "integer|auto"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and value.strip().lower() == "auto":
+            from simulator.budget import AUTO
+
+            return AUTO
+        if isinstance(value, str) and not re.fullmatch(r"\s*[-+]?[0-9]{1,30}\s*", value):
+            self.fail(
+                f"expected a whole number in digits 0-9, or auto (got {value[:40]!r})", param, ctx
+            )
+        return super().convert(value, param, ctx)
+
+
+def workers_option(
+    *,
+    help: str = "Parallel processes (auto: one per core when the work is large enough); "
+    "results do not depend on it.",
+) -> Decorator:
     """--workers: processes to share the runs between."""
     return click.option(
-        "--workers", type=_WholeNumber(1, 256), default=1, show_default=True, help=help
+        "--workers", type=_Workers(1, 256), default="auto", show_default=True, help=help
     )
 
 
@@ -783,7 +804,9 @@ def _refuse_plaintext(
 )
 @runs_option(help="Runs for the claims (default: the scenario's).")
 @seed_option(help="Seed for the claims.")
-@workers_option(help="Parallel processes for the claims.")
+@workers_option(
+    help="Parallel processes for the claims (auto: one per core when the work is large enough)."
+)
 @scheduler_options
 @passphrase_option
 @wide_option
@@ -841,7 +864,7 @@ def validate(
     problems: list[str] = []
     # Every file's claims are simulated on the same worker processes (see kept_workers).
     keep: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
-    if check_objectives and workers > 1:
+    if check_objectives and workers != 1:
         from simulator.runner import kept_workers
 
         keep = kept_workers()

@@ -280,10 +280,12 @@ def simulate_variants(
     size = size or batch_size(scenarios[0])
     # Every simulation, whichever command asks for it, is refused before any work if it would not
     # fit the command's limits (imported here: the budget reads the runner's batch sizes).
-    from simulator.budget import check_variants
+    from simulator.budget import AUTO, auto_workers, check_variants
 
     check_variants(scenarios, runs, workers, size, remote=scheduler is not None)
     plan = batches(runs, size)
+    if workers == AUTO:
+        workers = auto_workers(scenarios, runs, len(plan) * len(scenarios), size)
     keys = [population_key(s) for s in scenarios]
     groups = variant_groups(
         scenarios, _group_count(len(scenarios), len(plan), workers, scheduler), keys

@@ -440,3 +440,84 @@ def _click_version() -> str:
     from click.testing import CliRunner
 
     return CliRunner().invoke(cli_module.cli, ["--version"]).output
+
+
+SMALL_CASCADE = [
+    "run",
+    "reference-cascade",
+    "--people",
+    "100000",
+    "--runs",
+    "9",
+    "--days",
+    "30",
+    "--format",
+    "json",
+]
+
+
+def test_workers_auto_is_the_default_and_gives_the_same_json_as_one(monkeypatch):
+    """`auto` starts one worker per core for work worth it (made so here: two cores, any work
+    worth it), and the JSON is the same bytes as one process's."""
+    from simulator import budget, runner
+
+    monkeypatch.setattr(budget, "usable_cores", lambda: 2)
+    monkeypatch.setattr(budget, "WORTH_PEOPLE_DAYS", 0.0)
+    started: list[int] = []
+    real = runner._on_processes
+
+    def spy(workers, pieces, report):
+        started.append(workers)
+        return real(workers, pieces, report)
+
+    monkeypatch.setattr(runner, "_on_processes", spy)
+    default = invoke(*SMALL_CASCADE)
+    auto = invoke(*SMALL_CASCADE, "--workers", "AUTO")
+    assert started == [2, 2]
+    one = invoke(*SMALL_CASCADE, "--workers", "1")
+    assert started == [2, 2]
+    assert default.exit_code == auto.exit_code == one.exit_code == 0
+    assert _without_timing(default.output) == _without_timing(one.output)
+    assert _without_timing(auto.output) == _without_timing(one.output)
+
+
+def test_workers_auto_uses_one_process_for_small_work(monkeypatch):
+    from simulator import budget, runner
+
+    monkeypatch.setattr(budget, "usable_cores", lambda: 2)
+
+    def never(*args):
+        raise AssertionError("workers started for small work")
+
+    monkeypatch.setattr(runner, "_on_processes", never)
+    assert (
+        invoke(*SMALL_CASCADE).exit_code == 0
+    )  # 1.5e7 person-days in 3 batches, below WORTH_PEOPLE_DAYS
+
+
+def test_workers_auto_takes_cores_pieces_and_memory_into_account(monkeypatch):
+    from simulator import budget
+    from simulator.scenario import load
+
+    scenario = load("border-phone").scenario
+    runs, size = 400, 100  # four batches
+    monkeypatch.setattr(budget, "usable_cores", lambda: 8)
+    assert budget.auto_workers([scenario], runs, 4, size) == 4  # one per piece
+    assert budget.auto_workers([scenario], runs, 2, size) == 2
+    assert budget.auto_workers([scenario], 1, 1, size) == 1  # one piece: one process
+    monkeypatch.setattr(budget, "usable_cores", lambda: 1)
+    assert budget.auto_workers([scenario], runs, 4, size) == 1
+    monkeypatch.setattr(budget, "usable_cores", lambda: 8)
+    # Room for the batches of two workers, not three: auto takes two (never refuses).
+    two, summaries, _ = budget.estimate_variants([scenario], runs, 2, size)
+    with budget.limits(memory=two + summaries + 1, seconds=None):
+        assert budget.auto_workers([scenario], runs, 4, size) == 2
+    one, summaries, _ = budget.estimate_variants([scenario], runs, 1, size)
+    with budget.limits(memory=one + summaries, seconds=None):
+        assert budget.auto_workers([scenario], runs, 4, size) == 1
+
+
+def test_workers_refuses_what_is_neither_a_number_nor_auto():
+    result = invoke("run", "border-phone", "--workers", "autom")
+    assert result.exit_code == 2
+    assert "expected a whole number in digits 0-9, or auto (got 'autom')" in result.stderr
