@@ -112,13 +112,15 @@ def test_compare_interrupted(tmp_path):
 
 
 def test_sweep_interrupted(tmp_path):
-    args = ["sweep", *LONG, "--vary", "adversary.unlock=0.1:0.9:3"]
+    args = ["sweep", *LONG, "--vary", "adversary.unlock=0.1:0.9:3", "--workers", "1"]
     code, elapsed, stderr, _ = _interrupt(tmp_path, args, 2.0, 1)
     assert code == 130 and elapsed < 1.0, (code, elapsed, stderr)
 
 
 def test_report_interrupted(tmp_path):
-    code, elapsed, stderr, _ = _interrupt(tmp_path, ["report", *LONG], 2.0, 1, name="handout.html")
+    code, elapsed, stderr, _ = _interrupt(
+        tmp_path, ["report", *LONG, "--workers", "1"], 2.0, 1, name="handout.html"
+    )
     assert code == 130 and elapsed < 1.0, (code, elapsed, stderr)
 
 
