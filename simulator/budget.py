@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -47,6 +47,10 @@ BUILD_PEOPLE_PER_S = 2e5
 # 0.1 s of simulation at the measured speed) one process is quicker.
 AUTO = 0  # what `--workers auto` stands for until the runner decides
 WORTH_PEOPLE_DAYS = 5e7
+MAX_AUTO_WORKERS = 8  # past this, a trainer's machine has other work to do
+# What each worker process holds besides its batches (the interpreter, numpy, the models),
+# measured at about 70 MiB resident on the development machine; rounded up.
+WORKER_BYTES = 100 * 1024**2
 
 
 @dataclass(frozen=True)
@@ -117,7 +121,19 @@ def _expected_degree(scenario: Scenario, per_run: float) -> float:
 
 
 def available_bytes() -> int:
-    """Memory this machine can give us now (MemAvailable), or its physical size."""
+    """Memory this machine can give us now (MemAvailable), or its physical size; within a
+    container's limit (cgroup v2 `memory.max`), no more than that limit leaves."""
+    machine = _machine_bytes()
+    limit, used = _cgroup_value("memory.max"), _cgroup_value("memory.current")
+    if limit is not None and used is not None and limit != "max":
+        try:
+            return max(0, min(machine, int(limit) - int(used)))
+        except ValueError:
+            pass
+    return machine
+
+
+def _machine_bytes() -> int:
     try:
         with open("/proc/meminfo", encoding="ascii") as handle:
             for line in handle:
@@ -154,17 +170,39 @@ def estimate_variants(
         held[key] = max(held.get(key, 0), batch)
         summaries += summary
         person_days += expected_people(scenario) * scenario.days * runs
-    parallel = max(1, min(workers, os.cpu_count() or 1, len(batches(runs, size))))
+    asked = min(usable_cores(), MAX_AUTO_WORKERS) if workers == AUTO else workers
+    parallel = max(1, min(asked, usable_cores(), len(batches(runs, size))))
     seconds = (person_days / PEOPLE_DAYS_PER_S + built / BUILD_PEOPLE_PER_S) / parallel
     return sum(held.values()), summaries, seconds
 
 
 def usable_cores() -> int:
-    """The cores this process may run on (its affinity, where the system tells it)."""
+    """The cores this process may run on: its affinity where the system tells it, and no more
+    than a container's CPU quota (cgroup v2 `cpu.max`) allows."""
     try:
-        return max(1, len(os.sched_getaffinity(0)))
+        cores = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
-        return max(1, os.cpu_count() or 1)
+        cores = os.cpu_count() or 1
+    quota = _cgroup_value("cpu.max")
+    if quota is not None:
+        parts = quota.split()
+        if len(parts) == 2 and parts[0] != "max":
+            with suppress(ValueError):
+                cores = min(cores, int(-(-int(parts[0]) // max(int(parts[1]), 1))))
+    return max(1, cores)
+
+
+def _cgroup_value(name: str) -> str | None:
+    """A file of this process's cgroup (v2), stripped, or None where there is none."""
+    try:
+        with open("/proc/self/cgroup", encoding="ascii") as handle:
+            path = next((line[3:].strip() for line in handle if line.startswith("0::")), None)
+        if path is None:
+            return None
+        with open(f"/sys/fs/cgroup{path}/{name}", encoding="ascii") as handle:
+            return handle.read().strip()
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
 
 
 def auto_workers(scenarios: Sequence[Scenario], runs: int, pieces: int, size: int) -> int:
@@ -174,14 +212,14 @@ def auto_workers(scenarios: Sequence[Scenario], runs: int, pieces: int, size: in
     from simulator.scenario.model import expected_people
 
     work = sum(expected_people(s) * max(s.days, 1) * runs for s in scenarios)
-    workers = min(usable_cores(), pieces)
+    workers = min(usable_cores(), pieces, MAX_AUTO_WORKERS)
     if workers < 2 or work < WORTH_PEOPLE_DAYS:
         return 1
     allowed = current_limits().memory
     have = allowed if allowed is not None else int(available_bytes() * 0.8)
     while workers > 1:
         batch, summaries, _seconds = estimate_variants(scenarios, runs, workers, size)
-        if batch + summaries <= have:
+        if batch + summaries + workers * WORKER_BYTES <= have:
             break
         workers -= 1
     return workers

@@ -36,7 +36,9 @@ def run() -> None:
     code = main()
     # At exit the interpreter's cycle collector would walk every object still alive (the models,
     # numpy, the engine's towns: a tenth of a second after a run) only to free memory the process
-    # is about to give back. Frozen objects are not walked; exit handlers and finalizers of live
-    # objects run as before.
+    # is about to give back. Frozen objects are not walked. Exit handlers (atexit, and
+    # weakref.finalize) run as before, and so does __del__ of what reference counting frees; the
+    # __del__ of objects held only in reference cycles does not run (no result depends on one:
+    # every file is written and closed within its command).
     gc.freeze()
     sys.exit(code)

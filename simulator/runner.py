@@ -275,7 +275,8 @@ def simulate_variants(
 
     When there are fewer batches than workers (many variants of a few runs, as parameter sets
     are), the variants are shared out too: each variant draws afresh from its batch's stream, so
-    which worker simulates it changes nothing but the time taken.
+    which worker simulates it changes nothing but the time taken. `workers` may be budget.AUTO
+    (what `--workers auto` gives): as many as pay and fit (budget.auto_workers).
     """
     size = size or batch_size(scenarios[0])
     # Every simulation, whichever command asks for it, is refused before any work if it would not
@@ -285,7 +286,12 @@ def simulate_variants(
     check_variants(scenarios, runs, workers, size, remote=scheduler is not None)
     plan = batches(runs, size)
     if workers == AUTO:
-        workers = auto_workers(scenarios, runs, len(plan) * len(scenarios), size)
+        # On a cluster the workers are the cluster's; here, as many as pay and fit.
+        workers = (
+            1
+            if scheduler is not None
+            else auto_workers(scenarios, runs, len(plan) * len(scenarios), size)
+        )
     keys = [population_key(s) for s in scenarios]
     groups = variant_groups(
         scenarios, _group_count(len(scenarios), len(plan), workers, scheduler), keys
@@ -408,7 +414,8 @@ def run_planned(
     on_progress: Callable[[float], None] | None = None,
     scheduler: str | None = None,
 ) -> list[list[BatchSummary]]:
-    """Run a job on every (index, runs) of a plan, in the plan's order, wherever asked."""
+    """Run a job on every (index, runs) of a plan, in the plan's order, wherever asked
+    (`workers` is a number here: budget.AUTO, which callers resolve first, runs in one process)."""
     report = on_progress or (lambda _runs: None)
     if scheduler is not None:
         return _on_dask(scheduler, job, plan, report)
@@ -459,7 +466,9 @@ def _on_processes(
         running[crew.pools[w].submit(_run_piece, piece.job, piece.index, piece.runs)] = (w, i)
 
     try:
-        for w in range(min(len(crew.pools), len(pieces))):
+        # A kept crew may have more workers than this call uses (`--workers auto` asks for as
+        # many as pay and fit, call by call): the first `workers` of them take the pieces.
+        for w in range(min(workers, len(crew.pools), len(pieces))):
             start(w)
         while running:
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
@@ -545,7 +554,7 @@ def _crew(workers: int, pieces: int) -> _Crew:
     """Workers for one call's pieces: the kept ones within `kept_workers`, else new ones."""
     if not _Kept.depth:
         return _Crew(min(workers, pieces), kept=False)
-    if _Kept.crew is not None and len(_Kept.crew.pools) != workers:
+    if _Kept.crew is not None and len(_Kept.crew.pools) < workers:
         _Kept.crew.close()
         _Kept.crew = None
     if _Kept.crew is None:

@@ -194,3 +194,27 @@ def test_an_exercise_too_big_for_its_debrief_is_refused_before_the_first_turn():
     assert result.stderr.startswith("this would take about ")
     assert "(10 variants, the largest of 3,000 people x 365 days x 100,000 runs)" in result.stderr
     assert "try --runs " in result.stderr
+
+
+def test_a_containers_cpu_quota_bounds_the_usable_cores(monkeypatch):
+    from simulator import budget
+
+    values = {"cpu.max": "150000 100000"}
+    monkeypatch.setattr(budget, "_cgroup_value", values.get)
+    monkeypatch.setattr(budget.os, "sched_getaffinity", lambda _pid: set(range(16)), raising=False)
+    assert budget.usable_cores() == 2  # 1.5 cores of quota: two processes can use it
+    values["cpu.max"] = "max 100000"
+    assert budget.usable_cores() == 16
+    values["cpu.max"] = "not numbers"
+    assert budget.usable_cores() == 16
+
+
+def test_a_containers_memory_limit_bounds_the_available_memory(monkeypatch):
+    from simulator import budget
+
+    values = {"memory.max": str(2 * 1024**3), "memory.current": str(512 * 1024**2)}
+    monkeypatch.setattr(budget, "_cgroup_value", values.get)
+    monkeypatch.setattr(budget, "_machine_bytes", lambda: 64 * 1024**3)
+    assert budget.available_bytes() == 2 * 1024**3 - 512 * 1024**2
+    values["memory.max"] = "max"
+    assert budget.available_bytes() == 64 * 1024**3

@@ -204,10 +204,82 @@ def test_an_unwritable_folder_is_no_error(tmp_path, monkeypatch):
 
 def test_a_new_parser_does_not_read_the_old_parsers_documents(folder, monkeypatch):
     read_document(NAME)
-    old = _only_entry(folder).name
-    monkeypatch.setattr(cache, "_FINGERPRINT", ["another-parser"])
+    assert len(kept(folder)) == 1
+    monkeypatch.setattr(cache, "_FINGERPRINT", ["0" * 20])
+    monkeypatch.setattr("simulator.scenario.parse_yaml", _refuse)
+    with pytest.raises(AssertionError):  # not the old parser's document: parsed again
+        read_document(NAME)
+
+
+def test_the_fingerprint_follows_the_loaders_source(tmp_path, monkeypatch):
+    from simulator.scenario import loader
+
+    monkeypatch.setattr(cache, "_FINGERPRINT", [])
+    real = cache.fingerprint()
+    assert real is not None and len(real) == 20
+    edited = tmp_path / "loader.py"
+    edited.write_bytes(Path(loader.__file__).read_bytes() + b"\n# edited\n")
+    monkeypatch.setattr(loader, "__file__", str(edited))
+    monkeypatch.setattr(cache, "_FINGERPRINT", [])
+    assert cache.fingerprint() not in (None, real)
+
+
+def test_an_unreadable_loader_source_turns_the_cache_off_without_failing(folder, monkeypatch):
+    from simulator.scenario import loader
+
+    monkeypatch.setattr(loader, "__file__", str(folder / "nowhere" / "loader.py"))
+    monkeypatch.setattr(cache, "_FINGERPRINT", [])
+    doc, _ = read_document(NAME)
+    same(doc, fresh())
+    assert kept(folder) == []
+
+
+def test_the_path_a_bundled_file_was_read_from_is_not_kept(folder, tmp_path):
+    where = tmp_path / "client-in-trouble"
+    where.mkdir()
+    copy = where / f"{NAME}.yaml"
+    copy.write_bytes(raw())
+    doc, _ = read_document(str(copy))
+    assert doc.source == str(copy)
+    (entry,) = folder.iterdir()
+    assert b"client-in-trouble" not in entry.read_bytes()
+    assert f"scenarios/{NAME}.yaml".encode() in entry.read_bytes()
+
+
+def test_a_few_documents_are_kept_per_name_and_stale_temporaries_removed(folder, monkeypatch):
     read_document(NAME)
-    assert kept(folder) != [old] and len(kept(folder)) == 1  # the old one forgotten
+    for k in range(cache.KEEP_PER_NAME + 2):
+        monkeypatch.setattr(cache, "_FINGERPRINT", [f"{k:020x}"])
+        read_document(NAME)
+    assert len([n for n in kept(folder) if n.startswith(f"{NAME}-")]) == cache.KEEP_PER_NAME
+    stale, fresh_part = folder / ".left-by-a-killed-process.part", folder / ".being-written.part"
+    stale.write_bytes(b"x")
+    fresh_part.write_bytes(b"x")
+    os.utime(stale, (0, 0))
+    monkeypatch.setattr(cache, "_FINGERPRINT", ["f" * 20])
+    read_document(NAME)
+    assert not stale.exists() and fresh_part.exists()
+    read_document("city")  # another name's documents are its own
+    assert any(n.startswith("city-") for n in kept(folder))
+
+
+def test_a_relative_cache_folder_is_not_used(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("EXPOSURE_CACHE", "relative/cache")
+    assert cache.folder() is None
+    read_document(NAME)
+    assert not (tmp_path / "relative").exists()
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="POSIX FIFOs")
+def test_a_fifo_in_place_of_a_kept_file_does_not_hang(folder, monkeypatch):
+    read_document(NAME)
+    entry = _only_entry(folder)
+    entry.unlink()
+    os.mkfifo(entry, 0o600)
+    monkeypatch.setattr("simulator.scenario.parse_yaml", _refuse)
+    with pytest.raises(AssertionError):  # refused at once, and parsed again
+        read_document(NAME)
 
 
 def test_a_symlinked_kept_file_is_not_followed(folder, tmp_path, monkeypatch):

@@ -501,16 +501,18 @@ def test_workers_auto_takes_cores_pieces_and_memory_into_account(monkeypatch):
 
     scenario = load("border-phone").scenario
     runs, size = 400, 100  # four batches
+    monkeypatch.setattr(budget, "usable_cores", lambda: 16)
+    with budget.limits(memory=64 * 1024**3, seconds=None):  # whatever this machine has free
+        assert budget.auto_workers([scenario], 1000, 10, size) == budget.MAX_AUTO_WORKERS
+        assert budget.auto_workers([scenario], runs, 4, size) == 4  # one per piece
+        assert budget.auto_workers([scenario], runs, 2, size) == 2
+        assert budget.auto_workers([scenario], 1, 1, size) == 1  # one piece: one process
+        monkeypatch.setattr(budget, "usable_cores", lambda: 1)
+        assert budget.auto_workers([scenario], runs, 4, size) == 1
     monkeypatch.setattr(budget, "usable_cores", lambda: 8)
-    assert budget.auto_workers([scenario], runs, 4, size) == 4  # one per piece
-    assert budget.auto_workers([scenario], runs, 2, size) == 2
-    assert budget.auto_workers([scenario], 1, 1, size) == 1  # one piece: one process
-    monkeypatch.setattr(budget, "usable_cores", lambda: 1)
-    assert budget.auto_workers([scenario], runs, 4, size) == 1
-    monkeypatch.setattr(budget, "usable_cores", lambda: 8)
-    # Room for the batches of two workers, not three: auto takes two (never refuses).
+    # Room for two workers' batches and processes, not three: auto takes two (never refuses).
     two, summaries, _ = budget.estimate_variants([scenario], runs, 2, size)
-    with budget.limits(memory=two + summaries + 1, seconds=None):
+    with budget.limits(memory=two + summaries + 2 * budget.WORKER_BYTES, seconds=None):
         assert budget.auto_workers([scenario], runs, 4, size) == 2
     one, summaries, _ = budget.estimate_variants([scenario], runs, 1, size)
     with budget.limits(memory=one + summaries, seconds=None):

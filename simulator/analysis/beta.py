@@ -7,8 +7,10 @@ Student's t, which is one of a beta too. Those are computed here to full double 
 regularised incomplete beta function by its continued fraction (Numerical Recipes, 3rd ed., §6.4,
 evaluated by the modified Lentz method), inverted by Newton's method kept inside a bracket that
 bisection narrows. Where that is not quick and sure — a level far in a tail, or parameters so
-large that the fraction converges slowly — scipy's own function answers (`None` from here), so
-a result is always scipy's to within a few units in the last place (tests/test_beta.py).
+large that the fraction converges slowly — scipy's own function answers (`None` from here). The
+quantiles agree with mpmath's at 40 digits to a relative 1e-12, and with scipy's to 1e-7 across
+the counts the commands print (where scipy's own log-beta loses up to about 1e-9;
+tests/test_beta.py).
 """
 
 from __future__ import annotations
@@ -62,7 +64,7 @@ def _log_beta(a: float, b: float) -> float:
 
 
 def _stirling_rest(x: float) -> float:
-    """log Γ(x) less Stirling's (x - ½) log x - x + ½ log 2π, for x ≥ 20 (to 1e-16)."""
+    """log Γ(x) less Stirling's (x - ½) log x - x + ½ log 2π, for x ≥ 20 (to 2e-15)."""
     r = 1.0 / (x * x)
     return (1.0 / 12 - r * (1.0 / 360 - r * (1.0 / 1260 - r * (1.0 / 1680)))) / x
 
@@ -107,6 +109,13 @@ def incomplete_beta(x: float, a: float, b: float) -> float | None:
 
 def beta_quantile(level: float, a: float, b: float) -> float | None:
     """x with I_x(a, b) = level, for a, b > 0 (None: scipy should answer)."""
+    try:
+        return _beta_quantile(level, a, b)
+    except (OverflowError, ValueError, ZeroDivisionError):  # counts past any real town's
+        return None
+
+
+def _beta_quantile(level: float, a: float, b: float) -> float | None:
     if not (a > 0.0 and b > 0.0 and LOWEST_LEVEL <= level <= 1.0 - LOWEST_LEVEL):
         return None
     # One exposed of none, or all: I_x(a, 1) = x^a and I_x(1, b) = 1 - (1 - x)^b.

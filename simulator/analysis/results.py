@@ -57,7 +57,7 @@ def t_quantile_975(df: float) -> float:
     """97.5% quantile of Student's t with `df` degrees of freedom (infinite for df <= 0)."""
     if df <= 0:
         return float("inf")
-    # |T| > t with chance I_y(1/2, df/2) = 5% at y = t² / (df + t²) (Abramowitz & Stegun 26.7.1).
+    # |T| <= t with chance I_y(1/2, df/2) = 95% at y = t² / (df + t²) (Abramowitz & Stegun 26.7.1).
     y = beta_quantile(0.95, 0.5, df / 2.0)
     if y is not None and y < 1.0:
         return math.sqrt(df * y / (1.0 - y))

@@ -47,7 +47,7 @@ import numpy as np
 
 from simulator.analysis.compare import Delta, Variant, paired_delta
 from simulator.analysis.results import aggregate, proportion_interval
-from simulator.budget import check_variants
+from simulator.budget import AUTO, auto_workers, check_variants
 from simulator.engine import NOT_EXPOSED, Engine, Outcome
 from simulator.errors import UsageError
 from simulator.files import FileProblem, read_bounded
@@ -669,7 +669,10 @@ class Tabletop:
         size = batch_size(self.scenario)
         # Each schedule is a variant on the town's one population: refused before any work if
         # together they exceed the command's limits.
-        check_variants([self.scenario] * len(schedules), runs, workers, size)
+        variants = [self.scenario] * len(schedules)
+        check_variants(variants, runs, workers, size)
+        if workers == AUTO:
+            workers = auto_workers(variants, runs, len(batches(runs, size)), size)
         needed = {c for schedule in schedules for c in schedule}
         job = _ScheduleBatch(
             self.scenario,
