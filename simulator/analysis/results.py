@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 
@@ -53,6 +54,7 @@ class Results:
     collateral_p95: float
 
 
+@functools.lru_cache(maxsize=256)
 def t_quantile_975(df: float) -> float:
     """97.5% quantile of Student's t with `df` degrees of freedom (infinite for df <= 0)."""
     if df <= 0:
@@ -67,8 +69,12 @@ def t_quantile_975(df: float) -> float:
     return float(stdtrit(df, 0.975))
 
 
+@functools.lru_cache(maxsize=4096)
 def _beta_ppf(level: float, a: float, b: float) -> float:
-    """The beta distribution's quantile: analysis/beta.py's, or scipy's where that declines."""
+    """The beta distribution's quantile: analysis/beta.py's, or scipy's where that declines.
+
+    Kept for the arguments seen: an exposure curve asks again for every day without a new
+    exposure."""
     found = beta_quantile(level, a, b)
     if found is not None:
         return found
