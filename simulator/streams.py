@@ -10,6 +10,7 @@ checks that no two uses and no two purposes of a scenario can ever draw the same
 
 from __future__ import annotations
 
+import functools
 import math
 import zlib
 from dataclasses import dataclass
@@ -238,6 +239,7 @@ def _uniform(ids: np.ndarray, salt: int) -> np.ndarray:
     return _unit(_mixed(ids, salt))
 
 
+@functools.lru_cache(maxsize=1024)  # a scenario has a few dozen chances, asked for every day
 def _limit(p: float) -> np.uint64:
     """The mixed counters below which a uniform number is below p, for 0 < p < 1.
 
