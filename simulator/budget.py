@@ -47,6 +47,9 @@ BUILD_PEOPLE_PER_S = 2e5
 # 0.1 s of simulation at the measured speed) one process is quicker.
 AUTO = 0  # what `--workers auto` stands for until the runner decides
 WORTH_PEOPLE_DAYS = 5e7
+# Where workers are started afresh rather than forked (macOS and Windows by default), each one
+# imports Exposure again (0.3-0.5 s): auto waits for work of a few seconds.
+WORTH_PEOPLE_DAYS_SPAWNED = 1e9
 MAX_AUTO_WORKERS = 8  # past this, a trainer's machine has other work to do
 # What each worker process holds besides its batches (the interpreter, numpy, the models),
 # measured at about 70 MiB resident on the development machine; rounded up.
@@ -209,11 +212,14 @@ def auto_workers(scenarios: Sequence[Scenario], runs: int, pieces: int, size: in
     """How many worker processes `--workers auto` uses for these variants: one per usable core
     and piece of work, for work worth it (WORTH_PEOPLE_DAYS), and only as many as fit in memory
     (so that auto never refuses what one process would do)."""
+    import multiprocessing
+
     from simulator.scenario.model import expected_people
 
     work = sum(expected_people(s) * max(s.days, 1) * runs for s in scenarios)
     workers = min(usable_cores(), pieces, MAX_AUTO_WORKERS)
-    if workers < 2 or work < WORTH_PEOPLE_DAYS:
+    forked = multiprocessing.get_start_method() == "fork"
+    if workers < 2 or work < (WORTH_PEOPLE_DAYS if forked else WORTH_PEOPLE_DAYS_SPAWNED):
         return 1
     allowed = current_limits().memory
     have = allowed if allowed is not None else int(available_bytes() * 0.8)

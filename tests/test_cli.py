@@ -523,3 +523,20 @@ def test_workers_refuses_what_is_neither_a_number_nor_auto():
     result = invoke("run", "border-phone", "--workers", "autom")
     assert result.exit_code == 2
     assert "expected a whole number in digits 0-9, or auto (got 'autom')" in result.stderr
+
+
+def test_workers_auto_waits_for_more_work_where_workers_are_spawned(monkeypatch):
+    """A spawned worker imports Exposure again: auto starts one only for work of seconds."""
+    import multiprocessing
+
+    from simulator import budget
+    from simulator.scenario import load
+
+    scenario = load("border-phone").scenario  # 200 runs: 2.2e8 person-days
+    monkeypatch.setattr(budget, "usable_cores", lambda: 2)
+    with budget.limits(memory=64 * 1024**3, seconds=None):
+        monkeypatch.setattr(multiprocessing, "get_start_method", lambda *a, **k: "fork")
+        assert budget.auto_workers([scenario], 200, 2, 133) == 2
+        monkeypatch.setattr(multiprocessing, "get_start_method", lambda *a, **k: "spawn")
+        assert budget.auto_workers([scenario], 200, 2, 133) == 1
+        assert budget.auto_workers([scenario], 2000, 2, 133) == 2  # 2.2e9 person-days
