@@ -79,6 +79,19 @@ def test_show_imports_no_heavy_module(name):
     assert imported == []
 
 
+@pytest.mark.parametrize(
+    "args",
+    [["run", "border-phone", "--runs", "10"], ["compare", "border-phone", "--runs", "20"]],
+    ids=["run", "compare"],
+)
+def test_a_simulation_imports_neither_scipy_nor_what_renders_pages(args):
+    """The intervals' quantiles come from analysis/beta.py (scipy.special takes 0.15-0.3 s to
+    import); charts and pages are a report's."""
+    code, imported, out = _imported(args, ("scipy", "matplotlib", "jinja2", "networkx"))
+    assert code == 0 and out.strip()
+    assert imported == []
+
+
 def test_version_imports_not_even_the_command_line():
     done = subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "simulator", "--version"],
