@@ -129,10 +129,8 @@ def available_bytes() -> int:
     machine = _machine_bytes()
     limit, used = _cgroup_value("memory.max"), _cgroup_value("memory.current")
     if limit is not None and used is not None and limit != "max":
-        try:
+        with suppress(ValueError):
             return max(0, min(machine, int(limit) - int(used)))
-        except ValueError:
-            pass
     return machine
 
 
@@ -173,8 +171,9 @@ def estimate_variants(
         held[key] = max(held.get(key, 0), batch)
         summaries += summary
         person_days += expected_people(scenario) * scenario.days * runs
-    asked = min(usable_cores(), MAX_AUTO_WORKERS) if workers == AUTO else workers
-    parallel = max(1, min(asked, usable_cores(), len(batches(runs, size))))
+    cores = usable_cores()
+    asked = min(cores, MAX_AUTO_WORKERS) if workers == AUTO else workers
+    parallel = max(1, min(asked, cores, len(batches(runs, size))))
     seconds = (person_days / PEOPLE_DAYS_PER_S + built / BUILD_PEOPLE_PER_S) / parallel
     return sum(held.values()), summaries, seconds
 

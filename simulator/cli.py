@@ -246,10 +246,11 @@ class _WholeNumber(click.IntRange):
     """A whole number in ASCII digits, within a range (int() would also read '٣' and '²')."""
 
     name = "integer"
+    expected = "a whole number in digits 0-9"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, str) and not re.fullmatch(r"\s*[-+]?[0-9]{1,30}\s*", value):
-            self.fail(f"expected a whole number in digits 0-9 (got {value[:40]!r})", param, ctx)
+            self.fail(f"expected {self.expected} (got {value[:40]!r})", param, ctx)
         return super().convert(value, param, ctx)
 
 
@@ -510,16 +511,13 @@ class _Workers(_WholeNumber):
     """A number of worker processes, or `auto`: one per core when the work is worth it."""
 
     name = "integer|auto"
+    expected = "a whole number in digits 0-9, or auto"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, str) and value.strip().lower() == "auto":
             from simulator.budget import AUTO
 
             return AUTO
-        if isinstance(value, str) and not re.fullmatch(r"\s*[-+]?[0-9]{1,30}\s*", value):
-            self.fail(
-                f"expected a whole number in digits 0-9, or auto (got {value[:40]!r})", param, ctx
-            )
         return super().convert(value, param, ctx)
 
 

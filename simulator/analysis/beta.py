@@ -99,7 +99,11 @@ def incomplete_beta(x: float, a: float, b: float) -> float | None:
         return 0.0
     if x >= 1.0:
         return 1.0
-    log_front = _log_front(x, a, b)
+    return _incomplete_beta(x, a, b, _log_front(x, a, b))
+
+
+def _incomplete_beta(x: float, a: float, b: float, log_front: float) -> float | None:
+    """I_x(a, b) for 0 < x < 1, given log(x^a (1 - x)^b / B(a, b))."""
     if x < (a + 1.0) / (a + b + 2.0):
         fraction = _continued_fraction(x, a, b)
         return None if fraction is None else math.exp(log_front) * fraction / a
@@ -126,14 +130,15 @@ def _beta_quantile(level: float, a: float, b: float) -> float | None:
     low, high = 0.0, 1.0
     x = min(max(_first_guess(level, a, b), 1e-300), 1.0 - 1e-16)
     for _ in range(200):
-        value = incomplete_beta(x, a, b)
+        log_front = _log_front(x, a, b)
+        value = _incomplete_beta(x, a, b, log_front)
         if value is None:
             return None
         if value < level:
             low = x
         else:
             high = x
-        log_density = _log_front(x, a, b) - math.log(x) - math.log1p(-x)
+        log_density = log_front - math.log(x) - math.log1p(-x)
         step = (value - level) * math.exp(-log_density) if log_density > -700.0 else math.inf
         if abs(step) <= 4.0 * EPSILON * x:
             return x - step  # converged: the step is below the last digits of x

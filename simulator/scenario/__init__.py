@@ -188,11 +188,11 @@ def read_document(spec: str, passphrase: Passphrase | None = None) -> tuple[Docu
         entry = bundled_dir() / f"{spec}.yaml"
         raw = entry.read_bytes()
         label = f"scenarios/{spec}.yaml"
-        return _parsed_bundled(spec, decode_text(raw, label), raw, label, label), label
+        return _parsed_bundled(spec, decode_text(raw, label), raw, label), label
     label = str(path)
     text, raw, sealed = read_text(path, label, passphrase)
     if not sealed and _is_bundled(path.stem, raw):
-        return _parsed_bundled(path.stem, text, raw, label, label), label
+        return _parsed_bundled(path.stem, text, raw, label), label
     doc = parse_yaml(text, raw, label)
     doc.path = label
     doc.sealed = sealed
@@ -207,15 +207,15 @@ def _is_bundled(name: str, raw: bytes) -> bool:
         return False
 
 
-def _parsed_bundled(name: str, text: str, raw: bytes, source: str, path: str) -> Document:
-    """A bundled scenario's document, as kept parsed from an earlier command if it was
-    (scenario/cache.py), else parsed now and kept."""
+def _parsed_bundled(name: str, text: str, raw: bytes, label: str) -> Document:
+    """A bundled scenario's document, labelled `label`, as kept parsed from an earlier command if
+    it was (scenario/cache.py), else parsed now and kept."""
     from simulator.scenario import cache
 
-    doc = cache.recall(name, raw, source, path)
+    doc = cache.recall(name, raw, label, label)
     if doc is None:
-        doc = parse_yaml(text, raw, source)
-        doc.path = path
+        doc = parse_yaml(text, raw, label)
+        doc.path = label
         cache.keep(name, raw, doc)
     return doc
 
@@ -281,23 +281,17 @@ def variant(
     if the file said so: a countermeasure that scales a rate then scales the drawn rate, and one
     that sets the key wins over it. A key whose value is a whole number gets a rounded value.
     """
-    original, original_scenario = _with_parameters(loaded, parameters)
-    patches = loaded.patches
-    made = _patched(
-        original,
-        original_scenario,
-        loaded.display_path,
-        [*patches.countermeasures, *countermeasures],
-        patches.choice if choice is None else choice,
-        [*patches.overrides, *overrides],
-        patches.days,
-        patches.people,
+    # Drawn values stay in the variant's `original`, so a variant of it keeps them; its ranges
+    # are the file's, less those its overrides fix.
+    return _on(
+        loaded,
+        *_with_parameters(loaded, parameters),
+        countermeasures,
+        overrides,
+        choice,
         patches_first=patches_first,
         force=bool(parameters),
     )
-    # Drawn values stay in the variant's `original`, so a variant of it keeps them; its ranges
-    # are the file's, less those its overrides fix.
-    return made
 
 
 def variants(
@@ -313,21 +307,37 @@ def variants(
     one's): it is only ever copied, never changed.
     """
     original, original_scenario = _with_parameters(loaded, parameters)
-    patches = loaded.patches
     return [
-        _patched(
-            original,
-            original_scenario,
-            loaded.display_path,
-            [*patches.countermeasures, *bundle],
-            patches.choice,
-            list(patches.overrides),
-            patches.days,
-            patches.people,
-            force=bool(parameters),
-        )
+        _on(loaded, original, original_scenario, bundle, force=bool(parameters))
         for bundle in bundles
     ]
+
+
+def _on(
+    loaded: LoadedScenario,
+    original: Document,
+    original_scenario: Scenario,
+    countermeasures: Sequence[str] = (),
+    overrides: Sequence[Override] = (),
+    choice: int | tuple[int, ...] | None = None,
+    *,
+    patches_first: bool = False,
+    force: bool = False,
+) -> LoadedScenario:
+    """The loaded scenario's own patches and these, applied to `original` (see `variant`)."""
+    patches = loaded.patches
+    return _patched(
+        original,
+        original_scenario,
+        loaded.display_path,
+        [*patches.countermeasures, *countermeasures],
+        patches.choice if choice is None else choice,
+        [*patches.overrides, *overrides],
+        patches.days,
+        patches.people,
+        patches_first=patches_first,
+        force=force,
+    )
 
 
 def _with_parameters(
