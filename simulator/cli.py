@@ -76,7 +76,7 @@ MAX_TEAMS = 6
 speak_through_click()
 # Every command imports what it uses when it runs: `exposure list` and `exposure show` start in a
 # fraction of the time the whole program takes to import (numpy, the engine, rich's tables,
-# matplotlib, Jinja2, cryptography). tests/test_startup.py holds them to it.
+# Jinja2, cryptography). tests/test_startup.py holds them to it.
 
 FORMATS = ("table", "json", "csv", "md")
 STORY_FORMATS = ("text", "md", "json")

@@ -1,0 +1,193 @@
+"""The charts put every value where its axis says it is, and stay well-formed SVG."""
+
+from __future__ import annotations
+
+import math
+import re
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+
+from simulator.report import charts, plot
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def _tree(svg: str) -> ET.Element:
+    return ET.fromstring(svg.split("?>", 1)[1])
+
+
+def _tick_map(root: ET.Element, parse) -> tuple[float, float]:
+    """The linear map value -> x that the x axis' tick labels draw (fitted on every label).
+
+    The tick labels are the centred numbers on the lowest line that holds any.
+    """
+    labels = [
+        (float(t.get("y")), float(t.get("x")), parse(t.text or ""))
+        for t in root.iter(f"{SVG}text")
+        if t.get("text-anchor") == "middle" and parse(t.text or "") is not None
+    ]
+    lowest = max(y for y, _x, _v in labels)
+    xs = [x for y, x, _v in labels if y == lowest]
+    values = [v for y, _x, v in labels if y == lowest]
+    slope, intercept = np.polyfit(values, xs, 1)
+    assert np.allclose(np.polyval([slope, intercept], values), xs, atol=0.02), "uneven ticks"
+    return float(slope), float(intercept)
+
+
+def _signed(text: str) -> float | None:
+    m = re.fullmatch(r"([+−]?)(\d+(?:\.\d+)?)", text)
+    if not m:
+        return None
+    return -float(m[2]) if m[1] == "−" else float(m[2])
+
+
+def _percent(text: str) -> float | None:
+    m = re.fullmatch(r"(\d+)%", text)
+    return float(m[1]) / 100 if m else None
+
+
+EFFECTS = [
+    ("Short calls (effort 2)", [(-0.075, -0.112, -0.038, True), (-0.059, -0.09, -0.02, True)]),
+    ("Locked phone (effort 1)", [(0.0, 0.0, 0.0, False), (-0.196, -0.24, -0.15, True)]),
+    ("Face to face (effort 3)", [(0.135, 0.087, 0.183, True), (-0.399, -0.46, -0.34, True)]),
+]
+
+
+def test_effects_chart_marks_each_change_where_the_axis_puts_it():
+    svg = charts.effects_chart(EFFECTS, ["partner", "source"], "points", "less", "more", "hollow")
+    root = _tree(svg)
+    slope, intercept = _tick_map(root, _signed)
+    # The first role's markers are circles: one per countermeasure, and one in the legend.
+    circles = list(root.iter(f"{SVG}circle"))[:3]
+    for circle, (_label, effects) in zip(circles, EFFECTS):
+        change, _low, _high, clear = effects[0]
+        assert float(circle.get("cx")) == pytest.approx(slope * change * 100 + intercept, abs=0.02)
+        assert circle.get("fill") == ("#1a1a1a" if clear else "#ffffff")
+    # The axis is symmetric about no change and reaches the largest bound (46 points).
+    ticks = [_signed(t.text) for t in root.iter(f"{SVG}text") if _signed(t.text or "")]
+    assert min(ticks) == -max(ticks) and max(ticks) >= 40
+
+
+def test_causes_chart_bars_are_the_shares():
+    rows = [("partner", [("radio", 0.42), ("search", 0.25), ("seized phone", 0.33)])]
+    root = _tree(charts.causes_chart(rows, "share"))
+    slope, intercept = _tick_map(root, _percent)
+    bars = [
+        r
+        for r in root.iter(f"{SVG}rect")
+        if r.get("fill") in charts.GREYS and float(r.get("height")) == 30
+    ]
+    assert len(bars) == 3
+    at = 0.0
+    for bar, (_cause, share) in zip(bars, rows[0][1]):
+        assert float(bar.get("x")) == pytest.approx(slope * at + intercept, abs=0.02)
+        assert float(bar.get("width")) == pytest.approx(slope * share, abs=0.02)
+        at += share
+    labels = [t.text for t in root.iter(f"{SVG}text")]
+    assert {"42%", "25%", "33%", "radio", "search", "seized phone"} <= set(labels)
+
+
+def test_curves_follow_their_values_and_bands():
+    ys = [min(d / 100, 1.0) * 0.5 for d in range(101)]
+    band = [(y * 0.8, min(y * 1.2, 1.0)) for y in ys]
+    svg = charts.exposure_curves_chart([("partner", ys, band)], 100, [(20, 40, "sweep")], "d", "s")
+    root = _tree(svg)
+    line = next(p for p in root.iter(f"{SVG}polyline") if p.get("stroke-width") == "1.5")
+    points = [tuple(map(float, p.split(","))) for p in line.get("points").split()]
+    assert len(points) == 101
+    (x0, y0), (x1, y1) = points[0], points[-1]
+    # Day 0 at the left, day 100 at the right; the value 0.5 at the height of the "50%" tick.
+    # The y axis' labels are right-aligned percentages, their middle at their tick's height.
+    levels = [
+        (_percent(t.text or ""), float(t.get("y")) - 0.26 * plot.TICK_SIZE)
+        for t in root.iter(f"{SVG}text")
+        if t.get("text-anchor") == "end" and _percent(t.text or "") is not None
+    ]
+    slope, intercept = np.polyfit([v for v, _y in levels], [y for _v, y in levels], 1)
+    assert x0 < x1
+    assert y0 == pytest.approx(intercept, abs=0.05)
+    assert y1 == pytest.approx(slope * 0.5 + intercept, abs=0.05)
+    band_top = next(p for p in root.iter(f"{SVG}polygon") if p.get("fill") == "#d0d0d0")
+    corners = [tuple(map(float, p.split(","))) for p in band_top.get("points").split()]
+    assert corners[100][1] == pytest.approx(slope * 0.6 + intercept, abs=0.05)  # 0.5 × 1.2
+    assert "sweep" in [t.text for t in root.iter(f"{SVG}text")]
+
+
+def test_charts_escape_labels_and_are_well_formed():
+    hostile = 'a <script>alert(1)</script> & "b"'
+    svgs = [
+        charts.effects_chart(
+            [(hostile, [(0.1, 0.0, 0.2, True)])], [hostile], hostile, "l", "m", "h"
+        ),
+        charts.causes_chart([(hostile, [(hostile, 1.0)])], hostile),
+        charts.exposure_curves_chart([(hostile, [0.0, 0.1], [(0, 0.2)] * 2)], 1, [], hostile, "y"),
+        charts.oat_chart(
+            [(hostile, 0.2, 0.4, 0.3)], [(hostile, [1, 2], [0.2, 0.4], [(0, 1)] * 2)], "x", "y"
+        ),
+        charts.sobol_chart([(hostile, 0.3, (0.1, 0.5), 0.6, (0.4, 0.8))]),
+        charts.network_chart(
+            [(1, "persona", hostile), (2, "resident", "")],
+            [(1, 2, "phone")],
+            1,
+            {"persona": hostile},
+        ),
+    ]
+    for svg in svgs:
+        assert "<script" not in svg
+        root = _tree(svg)  # parses: nothing left unescaped
+        assert any(hostile == t.text for t in root.iter(f"{SVG}text"))
+
+
+def test_right_to_left_labels_are_marked_and_anchored_from_their_end():
+    c = plot.Canvas(100, 100)
+    c.text(10, 10, "تلفن همراه", align="left")
+    c.text(10, 30, "mobile phone", align="left")
+    svg = c.svg()
+    assert '<text x="10" y="10" text-anchor="end" direction="rtl">تلفن همراه</text>' in svg
+    assert '<text x="10" y="30">mobile phone</text>' in svg
+
+
+def test_text_is_measured_with_the_fonts_widths():
+    # DejaVu Sans: "a" is 1255/2048 em, "W" 2025/2048; a Hangul syllable nearly square.
+    assert plot.text_width("a", 20.48) == pytest.approx(12.55)
+    assert plot.text_width("aW", 2048) == pytest.approx(1255 + 2025)
+    assert plot.text_width("가", 10) == pytest.approx(9.5)
+    assert plot.wrap("one two three four", plot.text_width("three four", 12)) == [
+        "one two",
+        "three four",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "most", "expected"),
+    [
+        (0.0, 1.0, 5, [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]),
+        (0.0, 365.0, 8, [0, 50, 100, 150, 200, 250, 300, 350]),
+        (-32.0, 32.0, 8, [-30, -20, -10, 0, 10, 20, 30]),
+        (1.0, 3.0, 4, [1.0, 1.5, 2.0, 2.5, 3.0]),
+    ],
+)
+def test_ticks_are_round_and_cover_the_range(low, high, most, expected):
+    assert plot.ticks(low, high, most) == pytest.approx(expected)
+    assert len(plot.ticks(low, high, most)) <= most + 1
+
+
+def test_spring_layout_keeps_the_centre_and_pulls_links_together():
+    rng = np.random.default_rng(3)
+    n = 30
+    links = np.array([(0, i) for i in range(1, 6)] + [(i, i + 1) for i in range(6, 29)])
+    angle = 2 * math.pi * np.arange(n) / n
+    start = np.column_stack([np.cos(angle), np.sin(angle)]) * rng.uniform(0.5, 1.0, n)[:, None]
+    start[0] = 0.0
+    fixed = np.zeros(n, dtype=bool)
+    fixed[0] = True
+    pos = charts.spring_layout(start, links, fixed, 1.6 / math.sqrt(n))
+    assert np.array_equal(pos, charts.spring_layout(start, links, fixed, 1.6 / math.sqrt(n)))
+    assert np.array_equal(pos[0], [0.0, 0.0])
+    linked = np.hypot(*(pos[links[:, 0]] - pos[links[:, 1]]).T).mean()
+    everyone = np.hypot(*(pos[:, None] - pos[None, :]).transpose(2, 0, 1))[np.triu_indices(n, 1)]
+    assert linked < 0.5 * everyone.mean()
+    # No two people on top of each other.
+    assert everyone.min() > 0.01
