@@ -1664,7 +1664,11 @@ class Engine:
         else:
             unlocked = self.stream.uniform("unlock", t, people) < chance
         self.recorder.seized(t, people, unlocked)
-        links = self.link_reveals(people, t, unlocked)
+        # A link to someone already exposed names nobody new: unless a story records every link
+        # or a kept message may name a third party along it, it is not looked at (its numbers
+        # are counter-based, so the other links draw the same ones).
+        only_free = self.recorder.records is None and not (rules.names > 0).any()
+        links = self.link_reveals(people, t, unlocked, only_free)
         if links.edges.size == 0:
             return nothing
         edges = links.edges
@@ -1718,8 +1722,11 @@ class Engine:
         links = self.link_reveals(people, t, unlocked)
         return links.edges, links.owner, links.chance
 
-    def link_reveals(self, people: np.ndarray, t: int, unlocked: np.ndarray) -> LinkReveals:
-        """Every channel link of people seized on day t, and the chance of each way of a reveal.
+    def link_reveals(
+        self, people: np.ndarray, t: int, unlocked: np.ndarray, only_free: bool = False
+    ) -> LinkReveals:
+        """Every channel link of people seized on day t, and the chance of each way of a reveal;
+        with `only_free`, only the links to people not exposed yet.
 
         An unlocked phone holds a link if the channel stores contacts, the link belongs to a group
         chat (each member's phone keeps the member list), or a message on it is still within the
@@ -1730,6 +1737,9 @@ class Engine:
         edges, degree = row_positions(self.pop.indptr, people)
         owner = np.repeat(people, degree)
         owner_unlocked = np.repeat(unlocked, degree)
+        if only_free:
+            free = self.active[self.pop.indices[edges]]
+            edges, owner, owner_unlocked = edges[free], owner[free], owner_unlocked[free]
         current = self.pop.edge_channel[edges].astype(np.int64)
         # The channel its messages last crossed on: the operator's log keeps them even after the
         # link moved to another channel (the tabletop's habits change channels part-way through).

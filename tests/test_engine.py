@@ -158,3 +158,30 @@ def test_the_loop_s_shortcuts_draw_the_numbers_of_the_plain_loop(monkeypatch):
         assert np.array_equal(fast.suspicion, plain.suspicion)
         told, plainly = runs(scenario, False, 2, True), runs(scenario, True, 2, True)
         assert told.recorder.records and told.recorder.records == plainly.recorder.records
+
+
+def test_links_to_people_already_exposed_are_skipped_without_changing_anything(monkeypatch):
+    """A seized phone's links to people exposed already name nobody new: skipping them (as every
+    run that records no story does) leaves who is exposed, when and why exactly as it was."""
+    scenario = load("scenarios/reference-cascade.yaml").scenario
+    scenario = scenario.model_copy(update={"days": 120})
+
+    def outcome() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        engine = Engine(scenario, 2, Streams(trace_seed(5)))
+        o = engine.run()
+        return o.exposed_day, o.cause, engine.suspicion
+
+    skipped = outcome()
+    every = Engine.link_reveals
+    looked_at = []
+
+    def all_links(self, people, t, unlocked, only_free=False):
+        looked_at.append(only_free)
+        return every(self, people, t, unlocked, False)
+
+    monkeypatch.setattr(Engine, "link_reveals", all_links)
+    full = outcome()
+    assert any(looked_at), "the run never skipped a link"
+    assert (skipped[0] > 0).sum() > 1000  # a cascade, not a handful
+    for a, b in zip(skipped, full):
+        assert np.array_equal(a, b)
