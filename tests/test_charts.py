@@ -191,3 +191,107 @@ def test_spring_layout_keeps_the_centre_and_pulls_links_together():
     assert linked < 0.5 * everyone.mean()
     # No two people on top of each other.
     assert everyone.min() > 0.01
+
+
+def _edge_cases() -> list[tuple[str, object]]:
+    nan, inf = math.nan, math.inf
+    return [
+        ("no causes", lambda: charts.causes_chart([], "x")),
+        ("no effects", lambda: charts.effects_chart([], [], "x", "a", "b", "c")),
+        (
+            "effects not finite",
+            lambda: charts.effects_chart(
+                [("a", [(inf, -1, 2, True)]), ("b", [(nan, 0, 0.1, False)])],
+                ["r"],
+                "x",
+                "a",
+                "b",
+                "c",
+            ),
+        ),
+        ("no curves", lambda: charts.exposure_curves_chart([], 0, [], "x", "y")),
+        (
+            "curves not finite",
+            lambda: charts.exposure_curves_chart(
+                [("a", [0, nan, 0.2], [(0, 0.1), (nan, 0.3), (0.1, 0.3)])],
+                2,
+                [(0, 1, "c")],
+                "x",
+                "y",
+            ),
+        ),
+        (
+            "panel with no points",
+            lambda: charts.oat_chart([("p", 0.0, 1.0, 0.5)], [("p", [], [], [])], "x", "y"),
+        ),
+        ("no sobol rows", lambda: charts.sobol_chart([])),
+        ("nobody in the picture", lambda: charts.network_chart([], [], 1, {})),
+        (
+            "a link to nobody drawn",
+            lambda: charts.network_chart([(1, "persona", "x")], [(1, 2, "phone")], 1, {}),
+        ),
+        (
+            "a word wider than the chart",
+            lambda: charts.causes_chart([("x" * 300, [("c", 1.0)])], "x"),
+        ),
+    ]
+
+
+@pytest.mark.parametrize(("name", "draw"), _edge_cases(), ids=[n for n, _d in _edge_cases()])
+def test_odd_inputs_still_give_well_formed_svg(name, draw):
+    svg = draw()
+    root = _tree(svg)
+    numbers = " ".join(
+        v for e in root.iter() for k, v in e.attrib.items() if k in ("x", "y", "points", "width")
+    )
+    assert "nan" not in numbers and "inf" not in numbers
+    # Nothing is drawn left of the picture or past its right edge.
+    for text in root.iter(f"{SVG}text"):
+        assert -1 <= float(text.get("x")) <= plot.WIDTH + 1
+
+
+def test_a_right_to_left_label_is_right_to_left_on_every_line():
+    c = plot.Canvas(200, 100)
+    c.text(10, 10, ["فقط با برنامهٔ امن پیام‌رسان", "Signal روی گوشی دوم"])
+    assert c.svg().count('direction="rtl"') == 2
+
+
+def test_wrap_breaks_after_the_dots_of_a_key_and_inside_a_word_only_when_it_must():
+    key = "population.roles.reporting_partner.at_risk_probability"
+    lines = plot.wrap(key, plot.text_width("population.roles.", 12))
+    assert "".join(lines) == key and lines[0] == "population.roles."
+    assert all(
+        plot.text_width(line, 12) <= plot.text_width("population.roles.", 12) for line in lines
+    )
+    word = "x" * 60
+    lines = plot.wrap(word, 100)
+    assert "".join(lines) == word and all(plot.text_width(line) <= 100 for line in lines)
+
+
+def test_sobol_axis_reaches_estimates_beyond_one_and_below_zero():
+    root = _tree(charts.sobol_chart([("minutes", -0.2, (-0.5, 0.1), 1.3, (0.9, 1.7))]))
+    slope, intercept = _tick_map(
+        root, lambda t: float(t) if re.fullmatch(r"−?-?\d+(\.\d+)?", t) else None
+    )
+    caps = sorted(
+        float(line.get("points").split()[0].split(",")[0])
+        for line in root.iter(f"{SVG}polyline")
+        if line.get("stroke-width") == "1.1"
+    )
+    assert caps[0] == pytest.approx(slope * -0.5 + intercept, abs=0.05)
+    assert caps[-1] == pytest.approx(slope * 1.7 + intercept, abs=0.05)
+
+
+def test_campaign_labels_stay_in_the_picture_and_the_legend_hides_no_curve():
+    ys = [d / 365 * 0.03 for d in range(366)]
+    band = [(y * 0.5, y * 1.5) for y in ys]
+    periods = [(355, 365, "Year-end crackdown on the press"), (350, 365, "Another late campaign")]
+    root = _tree(charts.exposure_curves_chart([("partner", ys, band)], 365, periods, "day", "s"))
+    texts = {t.text: t for t in root.iter(f"{SVG}text")}
+    for label in ("Year-end crackdown on the press", "Another late campaign"):
+        words = [t for t in texts.values() if t.text and t.text in label]
+        for t in words:
+            half = plot.text_width(t.text, charts.SMALL) / 2
+            assert float(t.get("x")) + half <= plot.WIDTH
+    day_label = texts["day"]
+    assert float(texts["partner"].get("y")) > float(day_label.get("y"))  # below the axis

@@ -7,18 +7,20 @@ colour, so that a black-and-white printout keeps them apart.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
 from simulator.i18n import _, numerals
 from simulator.report.plot import (
+    FONT_SIZE,
     HATCHES,
     INK,
     TICK_SIZE,
     WIDTH,
     Axes,
     Canvas,
+    dark,
     legend,
     text_width,
     ticks,
@@ -59,15 +61,59 @@ def _step(values: Sequence[float]) -> float:
     return values[1] - values[0] if len(values) > 1 else 1.0
 
 
+def _fitting_ticks(low: float, high: float, width: float, most: int = 8) -> list[float]:
+    """Round ticks over [low, high] whose labels fit side by side on an axis `width` wide."""
+    values = [low]
+    for count in range(most, 0, -1):
+        values = ticks(low, high, count)
+        fmt = _decimal_tick(_step(values))
+        if sum(text_width(fmt(v), TICK_SIZE) + 10 for v in values) <= width:
+            break
+    return values
+
+
+def _finite(values: Iterable[float]) -> list[float]:
+    return [v for v in values if math.isfinite(v)]
+
+
+def _row_labels(labels: Sequence[str], widest: float) -> tuple[list[list[str]], float]:
+    """Row labels wrapped to at most `widest` pixels (and two fifths of the chart), and the width
+    of the column they take."""
+    width = min(widest, WIDTH * 0.4)
+    lines = [wrap(label, width) for label in labels]
+    return lines, max((text_width(line) for ls in lines for line in ls), default=0.0)
+
+
+def _row_pitches(labels: Sequence[Sequence[str]], least: float) -> list[float]:
+    """Each row's height: at least `least`, and room for its label's lines."""
+    return [max(least, FONT_SIZE * 1.25 * len(lines) + 8) for lines in labels]
+
+
 def _line_key(c: Canvas, style: int, marker: str | None, filled: bool) -> Callable[..., None]:
-    """A legend key: a short line in series `style`'s dashes, with its marker."""
+    """A legend key: a line in series `style`'s dashes, long enough to show them either side of
+    its marker."""
 
     def key(x: float, y: float) -> None:
-        c.line(x - 12, y, x + 12, y, INK, 1.4, LINES[style % len(LINES)])
+        c.line(x - 18, y, x + 18, y, INK, 1.4, LINES[style % len(LINES)])
         if marker:
             c.marker(x, y, marker, 7, INK if filled else "#ffffff")
 
     return key
+
+
+def _label_rows(boxes: list[tuple[float, float]]) -> list[int]:
+    """A row for each label (left, right) so that labels on one row do not overlap: the first
+    row that is free where the label goes."""
+    rows: list[float] = []  # the right end of the last label on each row
+    out = []
+    for left, right in boxes:
+        row = next((r for r, end in enumerate(rows) if end + 6 <= left), len(rows))
+        if row == len(rows):
+            rows.append(right)
+        else:
+            rows[row] = right
+        out.append(row)
+    return out
 
 
 # --------------------------------------------------------------------------- curves over days
@@ -81,25 +127,44 @@ def exposure_curves_chart(
     ylabel: str,
 ) -> str:
     """Share exposed by each day: a line per role with its 95% band, and dotted campaigns."""
-    top = max([hi for _label, _ys, band in series for _lo, hi in band] + [0.05])
-    ceiling = min(1.0, math.ceil((top + 0.02) * 10) / 10)
+    span = float(max(days, 1))
+    top = max([*_finite(hi for _label, _ys, band in series for _lo, hi in band), 0.05])
+    ceiling = min(1.0, math.ceil((min(top, 1.0) + 0.02) * 10) / 10)
     y_ticks = ticks(0.0, ceiling, 5)
-    x_ticks = ticks(0.0, float(max(days, 1)), 8)
     left = MARGIN + y_axis_room(y_ticks, ylabel, _percent_tick)
     width = WIDTH - left - MARGIN - 12
-    scale = width / max(days, 1)
+    # Campaign labels over the plot, each within the picture, on as many rows as keep them apart.
     labels = [
-        wrap(label, max((end - start) * scale, 130.0), SMALL) for start, end, label in periods
+        wrap(label, max((end - start) / span * width, 130.0), SMALL)
+        for start, end, label in periods
     ]
-    label_room = max((SMALL * 1.25 * (len(lines) - 1) + SMALL for lines in labels), default=0.0)
-    ax = Axes(left, MARGIN + label_room + 6, width, 250.0, (0.0, float(max(days, 1))), (0, ceiling))
-    height = ax.bottom + 50
-    c = Canvas(WIDTH, height)
-    y_axis(c, ax, y_ticks, ylabel, _percent_tick, grid=True)
+    boxes = []
     for (start, end, _label), lines in zip(periods, labels):
-        x0, x1 = ax.x(start), ax.x(end)
-        c.rect(x0, ax.top, x1 - x0, ax.height, "none", hatch="..", hatch_colour="#8c8c8c")
-        c.text((x0 + x1) / 2, ax.top - 4, lines, SMALL, "centre", "bottom", colour="#333333")
+        half = max(text_width(line, SMALL) for line in lines) / 2
+        middle = left + (start + end) / 2 / span * width
+        middle = max(MARGIN + half, min(middle, WIDTH - MARGIN - half))
+        boxes.append((middle - half, middle + half))
+    rows = _label_rows(boxes)
+    heights = [SMALL * 1.25 * (len(lines) - 1) + SMALL for lines in labels]
+    row_height = [
+        max((h for h, r in zip(heights, rows) if r == row), default=0.0) + 4
+        for row in range(max(rows, default=-1) + 1)
+    ]
+    ax = Axes(left, MARGIN + sum(row_height) + 4, width, 250.0, (0.0, span), (0, ceiling))
+    c = Canvas(WIDTH, 0)
+    y_axis(c, ax, y_ticks, ylabel, _percent_tick, grid=True)
+    for (start, end, _label), lines, (x0, x1), row in zip(periods, labels, boxes, rows):
+        c.rect(
+            ax.x(start),
+            ax.top,
+            ax.x(end) - ax.x(start),
+            ax.height,
+            "none",
+            hatch="..",
+            hatch_colour="#8c8c8c",
+        )
+        bottom = ax.top - 4 - sum(row_height[:row])
+        c.text((x0 + x1) / 2, bottom, lines, SMALL, "centre", "bottom", colour="#333333")
     for i, (_label, _ys, band) in enumerate(series):
         upper = [ax.xy(d, hi) for d, (_lo, hi) in enumerate(band)]
         lower = [ax.xy(d, lo) for d, (lo, _hi) in enumerate(band)]
@@ -110,19 +175,16 @@ def exposure_curves_chart(
         fill = "#ffffff" if i % 2 else INK
         for d in range(0, len(ys), max(1, days // 8)):
             c.marker(ax.x(d), ax.y(ys[d]), MARKERS[i % len(MARKERS)], 7, fill)
-    x_axis(c, ax, x_ticks, xlabel, _decimal_tick(_step(x_ticks)))
-    # The curves rise to the right, so the lower right corner is free for the legend.
+    x_ticks = _fitting_ticks(0.0, span, ax.width)
+    below = x_axis(c, ax, x_ticks, xlabel, _decimal_tick(_step(x_ticks)))
+    # The legend below the plot, where it hides no curve.
     entries = [
         (_line_key(c, i, MARKERS[i % len(MARKERS)], i % 2 == 0), label)
         for i, (label, _ys, _band) in enumerate(series)
     ]
-    widest = max((text_width(label, TICK_SIZE) for label in (e[1] for e in entries)), default=0.0)
-    box_width = min(widest + 44, ax.width * 0.6)
-    rows = sum(len(wrap(label, box_width - 40, TICK_SIZE)) for _key, label in entries)
-    box_height = rows * TICK_SIZE * 1.25 + 7 * len(entries)
-    x0, y0 = ax.right - box_width - 6, ax.bottom - box_height - 8
-    c.rect(x0 - 4, y0 - 4, box_width + 8, box_height + 6, "#ffffff", opacity=0.85)
-    legend(c, entries, x0, y0, 1, box_width)
+    columns = min(3, max(len(entries), 1))
+    column = (WIDTH - left - MARGIN) / columns
+    c.height = legend(c, entries, left, below + 10, columns, column, key_width=40) + MARGIN
     return c.svg()
 
 
@@ -132,22 +194,25 @@ def exposure_curves_chart(
 def causes_chart(rows: list[tuple[str, list[tuple[str, float]]]], xlabel: str) -> str:
     """For each role, the shares of its exposures by cause, as one bar split into hatched parts."""
     causes = list(dict.fromkeys(cause for _label, parts in rows for cause, _share in parts))
-    labels = [wrap(label, 150.0) for label, _parts in rows]
-    left = MARGIN + max(text_width(line) for lines in labels for line in lines) + 10
-    pitch = 46.0
-    ax = Axes(left, MARGIN, WIDTH - left - MARGIN - 14, pitch * len(rows), (0.0, 1.0), (0, 1))
+    labels, column = _row_labels([label for label, _parts in rows], 150.0)
+    left = MARGIN + column + 10
+    pitches = _row_pitches(labels, 46.0)
+    ax = Axes(left, MARGIN, WIDTH - left - MARGIN - 14, sum(pitches), (0.0, 1.0), (0, 1))
     c = Canvas(WIDTH, 0)
     for r, (_label, parts) in enumerate(rows):
-        middle = ax.top + pitch * (r + 0.5)
-        c.text(left - 8, middle, labels[r], 12.0, "right", "middle")
+        middle = ax.top + sum(pitches[:r]) + pitches[r] / 2
+        c.text(left - 8, middle, labels[r], FONT_SIZE, "right", "middle")
         at = 0.0
         for cause, part in parts:
+            if not math.isfinite(part):
+                continue
             k = causes.index(cause)
             fill = GREYS[k % len(GREYS)]
+            hatch = HATCH_OF_SERIES[k % len(HATCH_OF_SERIES)]
             x0, x1 = ax.x(at), ax.x(at + part)
-            c.rect(x0, middle - 15, x1 - x0, 30, fill, INK, 0.6, HATCH_OF_SERIES[k % 8])
+            c.rect(x0, middle - 15, x1 - x0, 30, fill, INK, 0.6, hatch)
             if part >= 0.08:
-                dark = fill in ("#333333", "#5e5e5e", "#1a1a1a")
+                white = dark(fill)
                 c.text(
                     (x0 + x1) / 2,
                     middle,
@@ -155,8 +220,8 @@ def causes_chart(rows: list[tuple[str, list[tuple[str, float]]]], xlabel: str) -
                     TICK_SIZE,
                     "centre",
                     "middle",
-                    colour="#ffffff" if dark else INK,
-                    box=not dark,
+                    colour="#ffffff" if white else INK,
+                    box=not white,
                 )
             at += part
     below = x_axis(c, ax, ticks(0.0, 1.0, 5), xlabel, _percent_tick)
@@ -164,13 +229,14 @@ def causes_chart(rows: list[tuple[str, list[tuple[str, float]]]], xlabel: str) -
     def swatch(k: int) -> Callable[[float, float], None]:
         def key(x: float, y: float) -> None:
             fill = GREYS[k % len(GREYS)]
-            c.rect(x - 11, y - 6, 22, 12, fill, INK, 0.6, HATCH_OF_SERIES[k % 8])
+            hatch = HATCH_OF_SERIES[k % len(HATCH_OF_SERIES)]
+            c.rect(x - 11, y - 6, 22, 12, fill, INK, 0.6, hatch)
 
         return key
 
     entries = [(swatch(k), cause) for k, cause in enumerate(causes)]
-    column = (WIDTH - 2 * MARGIN) / 2
-    c.height = legend(c, entries, MARGIN, below + 12, 2, column) + MARGIN
+    column_width = (WIDTH - 2 * MARGIN) / 2
+    c.height = legend(c, entries, MARGIN, below + 12, 2, column_width) + MARGIN
     return c.svg()
 
 
@@ -191,14 +257,13 @@ def effects_chart(
     change the runs tell apart from none; a hollow one is not.
     """
     n = len(roles)
-    labels = [wrap(label, 230.0) for label, _effects in rows]
-    left = MARGIN + max((text_width(line) for lines in labels for line in lines), default=0) + 12
-    pitch = 18.0 + 14.0 * n
-    values = [abs(v) * 100 for _label, effects in rows for e in effects for v in e[:3]]
+    labels, column = _row_labels([label for label, _effects in rows], 230.0)
+    left = MARGIN + column + 12
+    pitches = _row_pitches(labels, 18.0 + 14.0 * n)
+    values = _finite(abs(v) * 100 for _label, effects in rows for e in effects for v in e[:3])
     span = max(max(values, default=0.0) * 1.05, 1.0)
-    x_ticks = ticks(-span, span, 8)
-    top = MARGIN + 16
-    ax = Axes(left, top, WIDTH - left - MARGIN - 12, pitch * len(rows), (-span, span), (0, 1))
+    ax = Axes(left, MARGIN + 16, WIDTH - left - MARGIN - 12, sum(pitches), (-span, span), (0, 1))
+    x_ticks = _fitting_ticks(-span, span, ax.width)
     c = Canvas(WIDTH, 0)
     step = _step(x_ticks)
     places = _decimal_tick(step)
@@ -221,9 +286,9 @@ def effects_chart(
     c.text(ax.right, ax.top - 4, "→", SMALL + 1, "right", "bottom")
     c.text(ax.right - arrow, ax.top - 4, worse, SMALL + 1, "right", "bottom")
     for r, (_label, effects) in enumerate(rows):
-        middle = ax.top + pitch * (r + 0.5)
+        middle = ax.top + sum(pitches[:r]) + pitches[r] / 2
         c.line(ax.left - 4, middle, ax.left, middle, INK, 0.8)
-        c.text(ax.left - 8, middle, labels[r], 12.0, "right", "middle")
+        c.text(ax.left - 8, middle, labels[r], FONT_SIZE, "right", "middle")
         for j, (change, low, high, clear) in enumerate(effects):
             y = middle + (j - (n - 1) / 2) * 14.0
             c.line(ax.x(low * 100), y, ax.x(high * 100), y, INK, 1.3, LINES[j % len(LINES)])
@@ -239,7 +304,8 @@ def effects_chart(
 
     entries.append((hollow, unclear))
     columns = min(3, n + 1)
-    c.height = legend(c, entries, MARGIN, below + 12, columns, (WIDTH - 2 * MARGIN) / columns)
+    column_width = (WIDTH - 2 * MARGIN) / columns
+    c.height = legend(c, entries, MARGIN, below + 12, columns, column_width, key_width=40)
     c.height += MARGIN
     return c.svg()
 
@@ -259,67 +325,92 @@ def oat_chart(
     """
     c = Canvas(WIDTH, 0)
     title = _("Exposure from each parameter's low end (left) to its high end; dotted: baseline")
-    _x, y, _w, h = c.text(MARGIN, MARGIN, wrap(title, WIDTH - 2 * MARGIN), 12.0, "left", "top")
-    pitch = 30.0
-    ax = Axes(MARGIN + 4, y + h + 8, WIDTH - 2 * MARGIN - 16, pitch * len(rows), (0, 1), (0, 1))
-    for r, (label, low, high, base) in enumerate(rows):
-        middle = ax.top + pitch * (r + 0.5)
-        x0, x1 = ax.x(low), ax.x(high)
+    _x, y, _w, h = c.text(MARGIN, MARGIN, wrap(title, WIDTH - 2 * MARGIN), FONT_SIZE, "left", "top")
+    size = SMALL + 1
+    ax = Axes(MARGIN + 4, y + h + 8, WIDTH - 2 * MARGIN - 16, 0.0, (0, 1), (0, 1))
+    # Each bar's label goes on the side of the bar with more room, wrapped to fit there.
+    placed = []
+    for _label, low, high, _base in rows:
+        x0, x1 = sorted((ax.x(low), ax.x(high)))
+        right, left = WIDTH - MARGIN - x1 - 4, x0 - 4 - MARGIN
+        on_right = right >= left or not math.isfinite(left)
+        lines = wrap(_label, max(right if on_right else left, 60.0), size)
+        placed.append((x0, x1, on_right, lines))
+    pitches = [max(30.0, size * 1.25 * len(lines) + 8) for *_, lines in placed]
+    ax.height = sum(pitches)
+    for r, ((_label, low, high, base), (x0, x1, on_right, lines)) in enumerate(zip(rows, placed)):
+        top = ax.top + sum(pitches[:r])
+        middle = top + pitches[r] / 2
         c.rect(x0, middle - 11, x1 - x0, 22, "#777777" if high >= low else "#bbbbbb", INK, 0.8)
-        c.line(ax.x(base), ax.top + pitch * r, ax.x(base), ax.top + pitch * (r + 1), INK, 1, ":")
-        lines = wrap(label, WIDTH - MARGIN - max(x0, x1) - 8, SMALL + 1)
-        if max(x0, x1) + 4 + max(text_width(line, SMALL + 1) for line in lines) <= WIDTH - MARGIN:
-            c.text(max(x0, x1) + 4, middle, lines, SMALL + 1, "left", "middle", box=True)
-        else:  # no room right of the bar: left of it
-            lines = wrap(label, max(min(x0, x1) - 4 - MARGIN, 120.0), SMALL + 1)
-            c.text(min(x0, x1) - 4, middle, lines, SMALL + 1, "right", "middle", box=True)
+        c.line(ax.x(base), top, ax.x(base), top + pitches[r], INK, 1, ":")
+        if on_right:
+            c.text(x1 + 4, middle, lines, size, "left", "middle", box=True, keep_inside=True)
+        else:
+            c.text(x0 - 4, middle, lines, size, "right", "middle", box=True, keep_inside=True)
     below = x_axis(c, ax, ticks(0.0, 1.0, 5), xlabel, _percent_tick)
     c.line(ax.left, ax.top, ax.left, ax.bottom, INK, 0.8)
     cols = min(3, len(panels))
     if cols:
-        y_ticks = ticks(0.0, 1.0, 4)
-        room = y_axis_room(y_ticks, ylabel, _percent_tick)
-        cell = (WIDTH - 2 * MARGIN) / cols
-        top = below + 18
-        for start in range(0, len(panels), cols):
-            titles = [
-                wrap(title.replace(".", ".\u200b"), cell - 16, SMALL + 1)
-                for title, *_rest in panels[start : start + cols]
-            ]
-            title_room = max(SMALL + 1 + 1.25 * (SMALL + 1) * (len(t) - 1) for t in titles)
-            bottom = top
-            for k, (_title, xs, ys, cis) in enumerate(panels[start : start + cols]):
-                i = start + k
-                x_ticks = ticks(min(xs), max(xs), 4) if max(xs) > min(xs) else [xs[0]]
-                lo, hi = (min(xs), max(xs)) if max(xs) > min(xs) else (xs[0] - 1, xs[0] + 1)
-                pad = (hi - lo) * 0.05
-                left = MARGIN + k * cell + room
-                panel = Axes(
-                    left, top + title_room + 6, cell - room - 12, 150, (lo - pad, hi + pad), (0, 1)
-                )
-                c.text(MARGIN + k * cell + cell / 2, top, titles[k], SMALL + 1, "centre", "top")
-                y_axis(c, panel, y_ticks, ylabel if k == 0 else "", _percent_tick)
-                band = [panel.xy(x, hi_) for x, (_lo, hi_) in zip(xs, cis)]
-                band += [panel.xy(x, lo_) for x, (lo_, _hi) in zip(xs, cis)][::-1]
-                c.polygon(band, "#dddddd")
-                c.polyline(
-                    [panel.xy(x, y) for x, y in zip(xs, ys)], INK, 1.4, LINES[i % len(LINES)]
-                )
-                for x, y in zip(xs, ys):
-                    c.marker(panel.x(x), panel.y(y), MARKERS[i % len(MARKERS)], 7, INK)
-                bottom = max(bottom, x_axis(c, panel, x_ticks, "", _decimal_tick(_step(x_ticks))))
-            top = bottom + 18
-        below = top - 18
+        below = _panels(c, panels, cols, ylabel, below + 18)
     c.height = below + MARGIN
     return c.svg()
+
+
+def _panels(
+    c: Canvas,
+    panels: list[tuple[str, list[float], list[float], list[tuple[float, float]]]],
+    cols: int,
+    ylabel: str,
+    top: float,
+) -> float:
+    """The sweep's small curves, `cols` to a row from `top`; returns the y below the last row."""
+    y_ticks = ticks(0.0, 1.0, 4)
+    room = y_axis_room(y_ticks, ylabel, _percent_tick)
+    cell = (WIDTH - 2 * MARGIN) / cols
+    size = SMALL + 1
+    bottom = top
+    for start in range(0, len(panels), cols):
+        row = panels[start : start + cols]
+        titles = [wrap(title, cell - 16, size) for title, *_rest in row]
+        title_room = max(size + 1.25 * size * (len(t) - 1) for t in titles)
+        for k, (_title, xs, ys, cis) in enumerate(row):
+            i = start + k
+            c.text(MARGIN + k * cell + cell / 2, top, titles[k], size, "centre", "top")
+            finite = _finite(xs)
+            if not finite:
+                continue
+            lo, hi = min(finite), max(finite)
+            if hi <= lo:
+                lo, hi = lo - 1, hi + 1
+            pad = (hi - lo) * 0.05
+            box = (MARGIN + k * cell + room, top + title_room + 6, cell - room - 12, 150.0)
+            panel = Axes(*box, (lo - pad, hi + pad), (0, 1))
+            y_axis(c, panel, y_ticks, ylabel if k == 0 else "", _percent_tick)
+            band = [panel.xy(x, b) for x, (_a, b) in zip(xs, cis)]
+            band += [panel.xy(x, a) for x, (a, _b) in zip(xs, cis)][::-1]
+            c.polygon(band, "#dddddd")
+            line = [panel.xy(x, y) for x, y in zip(xs, ys)]
+            c.polyline(line, INK, 1.4, LINES[i % len(LINES)])
+            for x, y in line:
+                c.marker(x, y, MARKERS[i % len(MARKERS)], 7, INK)
+            x_ticks = _fitting_ticks(lo, hi, panel.width, 4)
+            below = x_axis(c, panel, x_ticks, "", _decimal_tick(_step(x_ticks)))
+            bottom = max(bottom, below)
+        bottom = max(bottom, top + title_room)
+        top = bottom + 18
+    return bottom
 
 
 def sobol_chart(
     rows: list[tuple[str, float, tuple[float, float], float, tuple[float, float]]],
 ) -> str:
-    """First-order and total Sobol indices with their intervals."""
-    labels = [wrap(label, 220.0) for label, *_rest in rows]
-    left = MARGIN + max((text_width(line) for lines in labels for line in lines), default=0) + 12
+    """First-order and total Sobol indices with their intervals.
+
+    The axis reaches every estimate and interval: with few samples an index can come out below
+    zero or above one, and the chart shows it where it is rather than cut at the edge.
+    """
+    labels, column = _row_labels([label for label, *_rest in rows], 220.0)
+    left = MARGIN + column + 12
     c = Canvas(WIDTH, 0)
 
     def bar(fill: str, hatch: str) -> Callable[[float, float], None]:
@@ -333,24 +424,31 @@ def sobol_chart(
         (bar("#bbbbbb", "//"), _("with interactions (total)")),
     ]
     top = legend(c, entries, left, MARGIN, 2, (WIDTH - left - MARGIN) / 2) + 4
-    pitch = 50.0
-    ax = Axes(left, top, WIDTH - left - MARGIN - 12, pitch * len(rows), (0.0, 1.05), (0, 1))
+    values = _finite(v for r in rows for v in (r[1], *r[2], r[3], *r[4]))
+    low = min([0.0, *values])
+    high = max([1.0, *values])
+    pad = (high - low) * 0.05
+    pitches = _row_pitches(labels, 50.0)
+    xlim = (low - pad if low < 0 else 0.0, high + pad)
+    ax = Axes(left, top, WIDTH - left - MARGIN - 12, sum(pitches), xlim, (0, 1))
     for r, (_label, first, first_ci, total, total_ci) in enumerate(rows):
-        middle = ax.top + pitch * (r + 0.5)
-        c.text(left - 8, middle, labels[r], 12.0, "right", "middle")
+        middle = ax.top + sum(pitches[:r]) + pitches[r] / 2
+        c.text(left - 8, middle, labels[r], FONT_SIZE, "right", "middle")
         for value, (lo, hi), y, fill, hatch in (
             (first, first_ci, middle - 10, "#444444", ""),
             (total, total_ci, middle + 10, "#bbbbbb", "//"),
         ):
             x0 = ax.x(0.0)
-            c.rect(x0, y - 9.5, ax.x(min(max(value, 0.0), 1.05)) - x0, 19, fill, INK, 0.6, hatch)
-            a, b = ax.x(min(max(lo, 0.0), 1.05)), ax.x(min(max(hi, 0.0), 1.05))
+            c.rect(x0, y - 9.5, ax.x(value) - x0, 19, fill, INK, 0.6, hatch)
+            a, b = ax.x(lo), ax.x(hi)
             c.line(a, y, b, y, INK, 1.1)
             c.line(a, y - 4, a, y + 4, INK, 1.1)
             c.line(b, y - 4, b, y + 4, INK, 1.1)
-    c.line(ax.left, ax.top, ax.left, ax.bottom, INK, 0.8)
-    x_ticks = ticks(0.0, 1.0, 5)
-    below = x_axis(c, ax, x_ticks, _("share of the variance of exposure"), _decimal_tick(0.2))
+    c.line(ax.x(0.0), ax.top, ax.x(0.0), ax.bottom, INK, 0.8)
+    x_ticks = _fitting_ticks(ax.xlim[0], ax.xlim[1], ax.width, 6)
+    below = x_axis(
+        c, ax, x_ticks, _("share of the variance of exposure"), _decimal_tick(_step(x_ticks))
+    )
     c.height = below + MARGIN
     return c.svg()
 
@@ -422,6 +520,7 @@ def network_chart(
     """
     ids = [p[0] for p in people]
     index = {person: i for i, person in enumerate(ids)}
+    links = [link for link in links if link[0] in index and link[1] in index]
     pairs = np.array([(index[a], index[b]) for a, b, _s in links], dtype=np.int64).reshape(-1, 2)
     # Start from rings around the centre (her links inside, theirs outside) so that the layout
     # settles the same way every time.
@@ -439,7 +538,7 @@ def network_chart(
     # The picture: equal scales on both axes, room around for markers and labels.
     c = Canvas(WIDTH, 0)
     box_w, box_h = WIDTH - 2 * MARGIN - 60, 460.0
-    lo, hi = pos.min(axis=0), pos.max(axis=0)
+    lo, hi = (pos.min(axis=0), pos.max(axis=0)) if len(ids) else (np.zeros(2), np.zeros(2))
     span = np.maximum(hi - lo, 1e-9)
     scale = min(box_w / span[0], box_h / span[1])
     offset = (
@@ -465,7 +564,8 @@ def network_chart(
     for person, style, label in people:
         if label:
             x, y = at(index[person])
-            c.text(x, y - NODE_STYLES[style][1] / 2 - 3, label, SMALL, "centre", "bottom", box=True)
+            above = y - NODE_STYLES[style][1] / 2 - 3
+            c.text(x, above, label, SMALL, "centre", "bottom", box=True, keep_inside=True)
     used_nodes = {p[1] for p in people}
     used_links = {s for _a, _b, s in links}
     entries: list[tuple[Callable[[float, float], None], str]] = []

@@ -13,6 +13,7 @@ leaves room for that.
 from __future__ import annotations
 
 import math
+import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -68,18 +69,42 @@ def text_width(text: str, size: float = FONT_SIZE) -> float:
     return size * sum(_em(ch) for ch in text)
 
 
+def _pieces(text: str) -> list[tuple[str, bool]]:
+    """A label's breakable pieces, each with whether a space comes before it: its words, and
+    within a dotted key (population.roles.source) the parts after each dot."""
+    pieces = []
+    for word in text.split():
+        parts = re.findall(r"[^.]*\.+|[^.]+", word) if "." in word.strip(".") else [word]
+        pieces += [(part, i == 0) for i, part in enumerate(parts)]
+    return pieces
+
+
+def _broken(word: str, width: float, size: float) -> list[str]:
+    """A word wider than a line, cut into parts that fit (at least a letter each)."""
+    parts, part = [], ""
+    for ch in word:
+        if part and text_width(part + ch, size) > width:
+            parts.append(part)
+            part = ch
+        else:
+            part += ch
+    return [*parts, part]
+
+
 def wrap(text: str, width: float, size: float = FONT_SIZE) -> list[str]:
-    """Lines of text no wider than `width` pixels where its words allow (a longer word keeps a
-    line of its own)."""
+    """Lines of text no wider than `width` pixels: broken between words, after the dots of a
+    dotted key, and inside a word only when the word alone is wider than a line."""
     lines: list[str] = []
     line = ""
-    for word in text.split():
-        candidate = f"{line} {word}" if line else word
-        if line and text_width(candidate, size) > width:
-            lines.append(line)
-            line = word
-        else:
+    for piece, spaced in _pieces(text):
+        candidate = f"{line} {piece}" if line and spaced else line + piece
+        if text_width(candidate, size) <= width:
             line = candidate
+            continue
+        if line:
+            lines.append(line)
+        *whole, line = _broken(piece, width, size)
+        lines += whole
     return [*lines, line] if line else lines or [text]
 
 
@@ -127,7 +152,8 @@ class Canvas:
         self.width = width
         self.height = height
         self._parts: list[str] = []
-        self._defs: dict[tuple[str, str], str] = {}
+        self._defs: list[str] = []
+        self._hatches: dict[tuple[str, str], str] = {}
 
     # ------------------------------------------------------------------ shapes
     def line(
@@ -151,13 +177,14 @@ class Canvas:
         dash: str = "-",
         round_caps: bool = False,
     ) -> None:
+        points = _finite_points(points)
         if len(points) < 2:
             return
         attrs = f'fill="none" stroke="{colour}" stroke-width="{num(width)}"'
         pattern = DASHES[dash]
         if pattern:
             attrs += f' stroke-dasharray="{pattern}"'
-        if round_caps:
+        elif round_caps:  # round caps would lengthen every dash
             attrs += ' stroke-linecap="round"'
         self._parts.append(f'<polyline points="{_points(points)}" {attrs}/>')
 
@@ -171,6 +198,9 @@ class Canvas:
         opacity: float | None = None,
         hatch: str = "",
     ) -> None:
+        points = _finite_points(points)
+        if len(points) < 3:
+            return
         shape = f'<polygon points="{_points(points)}"'
         self._shape(shape, fill, edge, width, dash, opacity, hatch)
 
@@ -187,6 +217,8 @@ class Canvas:
         opacity: float | None = None,
         hatch_colour: str | None = None,
     ) -> None:
+        if not _finite(x, y, w, h):
+            return
         if w < 0:
             x, w = x + w, -w
         shape = f'<rect x="{num(x)}" y="{num(y)}" width="{num(w)}" height="{num(h)}"'
@@ -204,7 +236,9 @@ class Canvas:
         hatch_colour: str | None = None,
     ) -> None:
         """A filled shape, its hatching drawn over the fill, and its outline over both."""
-        fill_attrs = f' fill="{fill}"' + (f' fill-opacity="{num(opacity)}"' if opacity else "")
+        fill_attrs = f' fill="{fill}"'
+        if opacity is not None:
+            fill_attrs += f' fill-opacity="{num(opacity)}"'
         stroke = ""
         if edge:
             stroke = f' stroke="{edge}" stroke-width="{num(width)}"'
@@ -216,21 +250,23 @@ class Canvas:
             return
         if fill != "none":
             self._parts.append(f"{shape}{fill_attrs}/>")
-        ink = hatch_colour or ("#ffffff" if _dark(fill) else INK)
+        ink = hatch_colour or ("#ffffff" if dark(fill) else INK)
         self._parts.append(f'{shape} fill="url(#{self._hatch(hatch, ink)})"/>')
         if edge:
             self._parts.append(f'{shape} fill="none"{stroke}/>')
 
     def _hatch(self, hatch: str, colour: str) -> str:
+        """The id of the pattern that draws a hatch in a colour (defined once per picture)."""
         key = (hatch, colour)
-        if key not in self._defs:
-            name = f"hatch{len(self._defs)}"
+        name = self._hatches.get(key)
+        if name is None:
+            name = self._hatches[key] = f"hatch{len(self._hatches)}"
             size, tile = _HATCHES[hatch]
-            self._defs[key] = (
+            self._defs.append(
                 f'<pattern id="{name}" patternUnits="userSpaceOnUse" width="{size}" '
                 f'height="{size}">{tile.format(c=colour)}</pattern>'
             )
-        return self._defs[key].split('"', 2)[1]
+        return name
 
     def marker(
         self,
@@ -245,6 +281,8 @@ class Canvas:
     ) -> None:
         """A point's marker, `size` pixels across: o circle, s square, ^ v triangles, D diamond,
         x cross, * star."""
+        if not _finite(x, y):
+            return
         r = size / 2
         if shape == "o":
             self._shape(
@@ -275,17 +313,25 @@ class Canvas:
         colour: str = INK,
         rotate: bool = False,
         box: bool = False,
+        keep_inside: bool = False,
     ) -> tuple[float, float, float, float]:
         """One or more lines of text at (x, y); returns the box they take (x, y, w, h).
 
         `align` is left, centre or right of x; `valign` puts y at the top, middle, bottom or
         baseline of the lines. `rotate` turns the text a quarter left (an axis label read from
-        below). `box` puts a white box behind it, so that it reads over lines.
+        below). `box` puts a white box behind it, so that it reads over lines. `keep_inside`
+        moves it sideways as far as it takes to stay within the picture. The lines of a label
+        whose first strong letter is written right to left are all written right to left.
         """
         lines = [text] if isinstance(text, str) else list(text)
         leading = size * 1.25
         height = leading * (len(lines) - 1) + size
         width = max((text_width(line, size) for line in lines), default=0.0)
+        if not _finite(x, y):
+            return (0.0, 0.0, 0.0, 0.0)
+        if keep_inside:
+            lo = {"left": 2.0, "centre": 2.0 + width / 2, "right": 2.0 + width}[align]
+            x = max(lo, min(x, lo + self.width - 4.0 - width))
         # Where the first line's baseline goes (ascent about 0.76 of the size, descent 0.24).
         first = {
             "top": y + size * 0.76,
@@ -301,11 +347,11 @@ class Canvas:
                 f'width="{num(width + 4)}" height="{num(height + 3)}" fill="#ffffff" '
                 'fill-opacity="0.85"/>'
             )
+        rtl = _right_to_left(" ".join(lines))
+        anchor = {"left": "start", "centre": "middle", "right": "end"}[align]
+        if rtl and anchor != "middle":
+            anchor = "end" if anchor == "start" else "start"
         for i, line in enumerate(lines):
-            rtl = _right_to_left(line)
-            anchor = {"left": "start", "centre": "middle", "right": "end"}[align]
-            if rtl and anchor != "middle":
-                anchor = "end" if anchor == "start" else "start"
             attrs = f'x="{num(x)}" y="{num(first + i * leading)}"'
             if anchor != "start":
                 attrs += f' text-anchor="{anchor}"'
@@ -333,7 +379,7 @@ class Canvas:
             'xmlns:dc="http://purl.org/dc/elements/1.1/"><rdf:Description>'
             "<dc:creator>Exposure</dc:creator></rdf:Description></rdf:RDF></metadata>\n"
         )
-        defs = f"<defs>{''.join(self._defs.values())}</defs>\n" if self._defs else ""
+        defs = f"<defs>{''.join(self._defs)}</defs>\n" if self._defs else ""
         back = f'<rect width="{w}" height="{h}" fill="#ffffff"/>\n'
         return head + defs + back + "\n".join(self._parts) + "\n</svg>\n"
 
@@ -342,7 +388,17 @@ def _points(points: Iterable[tuple[float, float]]) -> str:
     return " ".join(f"{num(x)},{num(y)}" for x, y in points)
 
 
-def _dark(colour: str) -> bool:
+def _finite(*values: float) -> bool:
+    return all(math.isfinite(v) for v in values)
+
+
+def _finite_points(points: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
+    """The points that can be drawn: a value that is not a number (or infinite) is left out."""
+    return [(x, y) for x, y in points if _finite(x, y)]
+
+
+def dark(colour: str) -> bool:
+    """Whether text or hatching on this fill should be white."""
     return colour.startswith("#") and len(colour) == 7 and int(colour[1:3], 16) < 0x80
 
 
@@ -481,25 +537,22 @@ def legend(
     columns: int,
     column_width: float,
     size: float = TICK_SIZE,
+    key_width: float = 28.0,
 ) -> float:
     """Legend entries (a drawing of the key at its centre, and a label) in `columns` columns
     from (x, y) at the top left, read down each column; returns the y below the legend."""
+    if not entries:
+        return y
+    columns = max(1, min(columns, len(entries)))
     row_top = y
     rows = -(-len(entries) // columns)
     for r in range(rows):
-        row = entries[r::rows]
         heights = []
-        for i, (key, label) in enumerate(row):
+        for i, (key, label) in enumerate(entries[r::rows]):
             left = x + i * column_width
-            lines = wrap(label, column_width - 40, size)
-            height = size * 1.25 * (len(lines) - 1) + size
-            key(left + 14, row_top + size / 2 + 1)
-            c.text(left + 32, row_top, lines, size, "left", "top")
+            lines = wrap(label, column_width - key_width - 14, size)
+            key(left + key_width / 2, row_top + size / 2 + 1)
+            _x, _y, _w, height = c.text(left + key_width + 6, row_top, lines, size, "left", "top")
             heights.append(height)
         row_top += max(heights) + 7
     return row_top
-
-
-def percent_ticks(value: float) -> str:
-    """A 0..1 tick as a whole percentage."""
-    return f"{value * 100:.0f}%"
