@@ -295,3 +295,10 @@ def test_campaign_labels_stay_in_the_picture_and_the_legend_hides_no_curve():
             assert float(t.get("x")) + half <= plot.WIDTH
     day_label = texts["day"]
     assert float(texts["partner"].get("y")) > float(day_label.get("y"))  # below the axis
+
+
+def test_a_chart_lays_itself_out_left_to_right_inside_a_right_to_left_page():
+    """A Persian report's page is right to left, and SVG text inherits the page's direction:
+    without its own, every label anchored at its start would be drawn from its other end."""
+    root = _tree(charts.causes_chart([("partner", [("radio", 1.0)])], "share"))
+    assert root.get("direction") == "ltr"

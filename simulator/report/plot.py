@@ -374,7 +374,9 @@ class Canvas:
             '<?xml version="1.0" encoding="utf-8" standalone="no"?>\n'
             f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" '
             f'viewBox="0 0 {w} {h}" font-family="{FONT_FAMILY}" font-size="{num(FONT_SIZE)}" '
-            f'fill="{INK}">\n'
+            # Left to right whatever the page around it: a chart inside a Persian page would
+            # otherwise anchor every label at its other end. Persian labels say rtl themselves.
+            f'fill="{INK}" direction="ltr">\n'
             '<metadata><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
             'xmlns:dc="http://purl.org/dc/elements/1.1/"><rdf:Description>'
             "<dc:creator>Exposure</dc:creator></rdf:Description></rdf:RDF></metadata>\n"
