@@ -241,13 +241,15 @@ def _edge_cases() -> list[tuple[str, object]]:
 def test_odd_inputs_still_give_well_formed_svg(name, draw):
     svg = draw()
     root = _tree(svg)
-    numbers = " ".join(
-        v for e in root.iter() for k, v in e.attrib.items() if k in ("x", "y", "points", "width")
-    )
+    geometry = ("x", "y", "cx", "cy", "r", "width", "height", "points", "transform")
+    numbers = " ".join(v for e in root.iter() for k, v in e.attrib.items() if k in geometry)
     assert "nan" not in numbers and "inf" not in numbers
-    # Nothing is drawn left of the picture or past its right edge.
+    # No text runs off the picture's sides (a word wider than the chart is broken).
     for text in root.iter(f"{SVG}text"):
-        assert -1 <= float(text.get("x")) <= plot.WIDTH + 1
+        width = plot.text_width(text.text or "", float(text.get("font-size", plot.FONT_SIZE)))
+        anchor = text.get("text-anchor", "start")
+        left = float(text.get("x")) - {"start": 0, "middle": width / 2, "end": width}[anchor]
+        assert left >= -1 and left + width <= plot.WIDTH + 1, text.text
 
 
 def test_a_right_to_left_label_is_right_to_left_on_every_line():
@@ -268,18 +270,40 @@ def test_wrap_breaks_after_the_dots_of_a_key_and_inside_a_word_only_when_it_must
     assert "".join(lines) == word and all(plot.text_width(line) <= 100 for line in lines)
 
 
-def test_sobol_axis_reaches_estimates_beyond_one_and_below_zero():
-    root = _tree(charts.sobol_chart([("minutes", -0.2, (-0.5, 0.1), 1.3, (0.9, 1.7))]))
-    slope, intercept = _tick_map(
-        root, lambda t: float(t) if re.fullmatch(r"−?-?\d+(\.\d+)?", t) else None
-    )
+def test_sobol_axis_reaches_estimates_beyond_one_and_marks_what_goes_past_it():
+    rows = [
+        ("minutes", -0.2, (-0.5, 0.1), 1.3, (0.9, 2.4)),
+        ("unlock", 0.3, (0.2, 0.4), 0.4, (0.3, 0.5)),
+    ]
+    root = _tree(charts.sobol_chart(rows))
+    number = re.compile(r"−?-?\d+(\.\d+)?")
+    slope, intercept = _tick_map(root, lambda t: float(t) if number.fullmatch(t) else None)
+    ticks = [float(t.text) for t in root.iter(f"{SVG}text") if number.fullmatch(t.text or "")]
+    # The axis reaches the estimate of 1.3 and the low end of -0.5, but not the 2.4 beyond
+    # SOBOL_AXIS: one wild interval does not squeeze the other rows.
+    assert max(ticks) <= charts.SOBOL_AXIS[1] and min(ticks) >= -0.5
     caps = sorted(
         float(line.get("points").split()[0].split(",")[0])
         for line in root.iter(f"{SVG}polyline")
         if line.get("stroke-width") == "1.1"
+        and line.get("points").split()[0].split(",")[0]
+        == line.get("points").split()[1].split(",")[0]
     )
     assert caps[0] == pytest.approx(slope * -0.5 + intercept, abs=0.05)
-    assert caps[-1] == pytest.approx(slope * 1.7 + intercept, abs=0.05)
+    total = next(
+        r for r in root.iter(f"{SVG}rect") if r.get("fill") == "#bbbbbb" and r.get("height") == "19"
+    )
+    assert float(total.get("x")) + float(total.get("width")) == pytest.approx(
+        slope * 1.3 + intercept, abs=0.05
+    )
+    # The interval going past the axis ends in an arrowhead at the axis' end, not in a cap.
+    right = max(
+        float(p.split(",")[0])
+        for poly in root.iter(f"{SVG}polygon")
+        for p in poly.get("points").split()
+    )
+    assert right > max(caps)
+    assert slope * 2.4 + intercept > right
 
 
 def test_campaign_labels_stay_in_the_picture_and_the_legend_hides_no_curve():
@@ -302,3 +326,52 @@ def test_a_chart_lays_itself_out_left_to_right_inside_a_right_to_left_page():
     without its own, every label anchored at its start would be drawn from its other end."""
     root = _tree(charts.causes_chart([("partner", [("radio", 1.0)])], "share"))
     assert root.get("direction") == "ltr"
+
+
+def test_wrap_keeps_decimal_numbers_whole():
+    lines = plot.wrap("Move sensitive chats to Signal (effort 2.5)", 230)
+    assert any("2.5)" in line for line in lines)
+
+
+def test_a_lone_tick_is_labelled_with_its_own_decimals():
+    values = charts._fitting_ticks(843.49, 843.494, 149.7, 4)
+    assert len(values) == 1
+    assert charts._decimal_tick(charts._step(values))(values[0]) == "843.49"
+
+
+def test_campaigns_are_drawn_within_the_days_shown():
+    ys = [0.1] * 91
+    band = [(0.05, 0.15)] * 91
+    periods = [(1, 3650, "All year and beyond"), (200, 300, "After the end"), (45, 45, "One day")]
+    root = _tree(charts.exposure_curves_chart([("p", ys, band)], 90, periods, "day", "s"))
+    dotted = [r for r in root.iter(f"{SVG}rect") if (r.get("fill") or "").startswith("url(")]
+    assert len(dotted) == 2  # the campaign after the last day is left out
+    slope, intercept = _tick_map(root, lambda t: float(t) if t.isdigit() else None)
+    whole, one_day = dotted
+    assert float(whole.get("x")) == pytest.approx(intercept, abs=0.05)
+    assert float(whole.get("x")) + float(whole.get("width")) == pytest.approx(
+        slope * 90 + intercept, abs=0.05
+    )
+    # A one-day campaign is shaded over its day: from the day before to the day itself.
+    assert float(one_day.get("width")) == pytest.approx(slope, abs=0.05)
+    assert "After the end" not in [t.text for t in root.iter(f"{SVG}text")]
+
+
+def test_days_are_ticked_in_whole_days():
+    root = _tree(
+        charts.exposure_curves_chart([("p", [0, 0.1, 0.2], [(0, 0.3)] * 3)], 2, [], "d", "s")
+    )
+    days = [t.text for t in root.iter(f"{SVG}text") if t.get("text-anchor") == "middle"]
+    assert "0.5" not in days and "0.25" not in days and {"0", "1", "2"} <= set(days)
+
+
+def test_campaign_label_rows_are_as_few_as_the_overlaps_need():
+    assert charts._label_rows([(400, 500), (60, 120), (200, 260)]) == [0, 0, 0]
+    assert charts._label_rows([(0, 100), (50, 150), (120, 200)]) == [0, 1, 0]
+
+
+def test_a_tornado_label_with_no_room_beside_its_bar_goes_above_it():
+    root = _tree(charts.oat_chart([("observers.police.notice", 0.02, 0.98, 0.4)], [], "x", "y"))
+    bar = next(r for r in root.iter(f"{SVG}rect") if r.get("fill") == "#777777")
+    label = next(t for t in root.iter(f"{SVG}text") if t.text and "police" in t.text)
+    assert float(label.get("y")) < float(bar.get("y"))  # its baseline above the bar's top

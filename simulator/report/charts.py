@@ -1,4 +1,4 @@
-"""The report's and the sweep's charts as SVG: the same bytes for the same inputs, clear in grey.
+"""The report's and the sweep's charts as SVG: no date or random identifier in them, clear in grey.
 
 Drawn on `plot.Canvas`: series are told apart by line styles, markers and hatching rather than
 colour, so that a black-and-white printout keeps them apart.
@@ -39,6 +39,11 @@ HATCH_OF_SERIES = ["", "//", "..", "xx", "\\\\", "oo", "--", "++"]
 assert set(HATCH_OF_SERIES) - {""} <= set(HATCHES)
 MARGIN = 8.0
 SMALL = 10.0
+# The narrowest lines a label beside a bar is wrapped to before it goes above the bar instead.
+LABEL_ROOM = 120.0
+# How far a Sobol chart's axis reaches: an index is a share of variance, in [0, 1] but for
+# sampling error; beyond this it is marked as going on, not drawn.
+SOBOL_AXIS = (-0.5, 1.5)
 
 
 def _percent_tick(value: float) -> str:
@@ -58,14 +63,25 @@ def _decimal_tick(step: float) -> Callable[[float], str]:
 
 
 def _step(values: Sequence[float]) -> float:
-    return values[1] - values[0] if len(values) > 1 else 1.0
+    """The step between ticks; for a lone tick, the finest decimal its value needs."""
+    if len(values) > 1:
+        return values[1] - values[0]
+    places = next(
+        (p for p in range(7) if values and abs(round(values[0], p) - values[0]) < 1e-9), 6
+    )
+    return 10.0**-places
 
 
-def _fitting_ticks(low: float, high: float, width: float, most: int = 8) -> list[float]:
-    """Round ticks over [low, high] whose labels fit side by side on an axis `width` wide."""
+def _fitting_ticks(
+    low: float, high: float, width: float, most: int = 8, whole: bool = False
+) -> list[float]:
+    """Round ticks over [low, high] whose labels fit side by side on an axis `width` wide; whole
+    numbers only if `whole` (days)."""
     values = [low]
     for count in range(most, 0, -1):
         values = ticks(low, high, count)
+        if whole and _step(values) < 1:
+            values = [float(v) for v in range(math.ceil(low), math.floor(high) + 1)]
         fmt = _decimal_tick(_step(values))
         if sum(text_width(fmt(v), TICK_SIZE) + 10 for v in values) <= width:
             break
@@ -105,14 +121,15 @@ def _label_rows(boxes: list[tuple[float, float]]) -> list[int]:
     """A row for each label (left, right) so that labels on one row do not overlap: the first
     row that is free where the label goes."""
     rows: list[float] = []  # the right end of the last label on each row
-    out = []
-    for left, right in boxes:
+    out = [0] * len(boxes)
+    for i in sorted(range(len(boxes)), key=lambda i: boxes[i]):
+        left, right = boxes[i]
         row = next((r for r, end in enumerate(rows) if end + 6 <= left), len(rows))
         if row == len(rows):
             rows.append(right)
         else:
             rows[row] = right
-        out.append(row)
+        out[i] = row
     return out
 
 
@@ -134,12 +151,19 @@ def exposure_curves_chart(
     left = MARGIN + y_axis_room(y_ticks, ylabel, _percent_tick)
     width = WIDTH - left - MARGIN - 12
     # Campaign labels over the plot, each within the picture, on as many rows as keep them apart.
-    labels = [
-        wrap(label, max((end - start) / span * width, 130.0), SMALL)
+    # A campaign's days are start to end, both counted: shaded from the day before it starts,
+    # within the days shown; one wholly outside them is left out.
+    shown = [
+        (max(start - 1.0, 0.0), min(float(end), span), label)
         for start, end, label in periods
+        if start <= span and end >= 0
+    ]
+    labels = [
+        wrap(label, min(max((end - start) / span * width, 130.0), width), SMALL)
+        for start, end, label in shown
     ]
     boxes = []
-    for (start, end, _label), lines in zip(periods, labels):
+    for (start, end, _label), lines in zip(shown, labels):
         half = max(text_width(line, SMALL) for line in lines) / 2
         middle = left + (start + end) / 2 / span * width
         middle = max(MARGIN + half, min(middle, WIDTH - MARGIN - half))
@@ -153,7 +177,7 @@ def exposure_curves_chart(
     ax = Axes(left, MARGIN + sum(row_height) + 4, width, 250.0, (0.0, span), (0, ceiling))
     c = Canvas(WIDTH, 0)
     y_axis(c, ax, y_ticks, ylabel, _percent_tick, grid=True)
-    for (start, end, _label), lines, (x0, x1), row in zip(periods, labels, boxes, rows):
+    for (start, end, _label), lines, (x0, x1), row in zip(shown, labels, boxes, rows):
         c.rect(
             ax.x(start),
             ax.top,
@@ -175,7 +199,7 @@ def exposure_curves_chart(
         fill = "#ffffff" if i % 2 else INK
         for d in range(0, len(ys), max(1, days // 8)):
             c.marker(ax.x(d), ax.y(ys[d]), MARKERS[i % len(MARKERS)], 7, fill)
-    x_ticks = _fitting_ticks(0.0, span, ax.width)
+    x_ticks = _fitting_ticks(0.0, span, ax.width, whole=True)
     below = x_axis(c, ax, x_ticks, xlabel, _decimal_tick(_step(x_ticks)))
     # The legend below the plot, where it hides no curve.
     entries = [
@@ -328,25 +352,35 @@ def oat_chart(
     _x, y, _w, h = c.text(MARGIN, MARGIN, wrap(title, WIDTH - 2 * MARGIN), FONT_SIZE, "left", "top")
     size = SMALL + 1
     ax = Axes(MARGIN + 4, y + h + 8, WIDTH - 2 * MARGIN - 16, 0.0, (0, 1), (0, 1))
-    # Each bar's label goes on the side of the bar with more room, wrapped to fit there.
+    # Each bar's label goes beside the bar, on the side with more room, if it fits there in
+    # lines of at least LABEL_ROOM pixels; else on a line of its own above the bar, so that it
+    # never covers the bar's end.
     placed = []
-    for _label, low, high, _base in rows:
+    for label, low, high, _base in rows:
         x0, x1 = sorted((ax.x(low), ax.x(high)))
         right, left = WIDTH - MARGIN - x1 - 4, x0 - 4 - MARGIN
-        on_right = right >= left or not math.isfinite(left)
-        lines = wrap(_label, max(right if on_right else left, 60.0), size)
-        placed.append((x0, x1, on_right, lines))
-    pitches = [max(30.0, size * 1.25 * len(lines) + 8) for *_, lines in placed]
+        side = "right" if right >= left or not math.isfinite(left) else "left"
+        room = right if side == "right" else left
+        if not room >= LABEL_ROOM:
+            side, room = "above", WIDTH - 2 * MARGIN
+        placed.append((x0, x1, side, wrap(label, room, size)))
+    leading = size * 1.25
+    pitches = [
+        30.0 + (leading * len(lines) if side == "above" else max(leading * len(lines) - 22, 0))
+        for *_, side, lines in placed
+    ]
     ax.height = sum(pitches)
-    for r, ((_label, low, high, base), (x0, x1, on_right, lines)) in enumerate(zip(rows, placed)):
+    for r, ((_label, low, high, base), (x0, x1, side, lines)) in enumerate(zip(rows, placed)):
         top = ax.top + sum(pitches[:r])
-        middle = top + pitches[r] / 2
+        middle = top + pitches[r] - 15 if side == "above" else top + pitches[r] / 2
         c.rect(x0, middle - 11, x1 - x0, 22, "#777777" if high >= low else "#bbbbbb", INK, 0.8)
         c.line(ax.x(base), top, ax.x(base), top + pitches[r], INK, 1, ":")
-        if on_right:
-            c.text(x1 + 4, middle, lines, size, "left", "middle", box=True, keep_inside=True)
+        if side == "right":
+            c.text(x1 + 4, middle, lines, size, "left", "middle", box=True)
+        elif side == "left":
+            c.text(x0 - 4, middle, lines, size, "right", "middle", box=True)
         else:
-            c.text(x0 - 4, middle, lines, size, "right", "middle", box=True, keep_inside=True)
+            c.text(max(x0, MARGIN), top + 3, lines, size, "left", "top", box=True, keep_inside=True)
     below = x_axis(c, ax, ticks(0.0, 1.0, 5), xlabel, _percent_tick)
     c.line(ax.left, ax.top, ax.left, ax.bottom, INK, 0.8)
     cols = min(3, len(panels))
@@ -406,8 +440,9 @@ def sobol_chart(
 ) -> str:
     """First-order and total Sobol indices with their intervals.
 
-    The axis reaches every estimate and interval: with few samples an index can come out below
-    zero or above one, and the chart shows it where it is rather than cut at the edge.
+    With few samples an index can come out below zero or above one: the axis reaches such
+    estimates and intervals as far as SOBOL_AXIS, and an arrowhead instead of an end marks
+    what goes on beyond it (the table beside the chart gives every number).
     """
     labels, column = _row_labels([label for label, *_rest in rows], 220.0)
     left = MARGIN + column + 12
@@ -425,12 +460,22 @@ def sobol_chart(
     ]
     top = legend(c, entries, left, MARGIN, 2, (WIDTH - left - MARGIN) / 2) + 4
     values = _finite(v for r in rows for v in (r[1], *r[2], r[3], *r[4]))
-    low = min([0.0, *values])
-    high = max([1.0, *values])
+    low = max(min([0.0, *values]), SOBOL_AXIS[0])
+    high = min(max([1.0, *values]), SOBOL_AXIS[1])
     pad = (high - low) * 0.05
     pitches = _row_pitches(labels, 50.0)
     xlim = (low - pad if low < 0 else 0.0, high + pad)
     ax = Axes(left, top, WIDTH - left - MARGIN - 12, sum(pitches), xlim, (0, 1))
+
+    def end(value: float) -> tuple[float, str]:
+        """Where a value is drawn, and how its end is marked: a cap ("|"), or an arrowhead
+        pointing on past the axis."""
+        if value < xlim[0]:
+            return ax.left, "<"
+        if value > xlim[1]:
+            return ax.right, ">"
+        return ax.x(value), "|"
+
     for r, (_label, first, first_ci, total, total_ci) in enumerate(rows):
         middle = ax.top + sum(pitches[:r]) + pitches[r] / 2
         c.text(left - 8, middle, labels[r], FONT_SIZE, "right", "middle")
@@ -439,11 +484,17 @@ def sobol_chart(
             (total, total_ci, middle + 10, "#bbbbbb", "//"),
         ):
             x0 = ax.x(0.0)
-            c.rect(x0, y - 9.5, ax.x(value) - x0, 19, fill, INK, 0.6, hatch)
-            a, b = ax.x(lo), ax.x(hi)
+            tip, beyond = end(value)
+            c.rect(x0, y - 9.5, tip - x0, 19, fill, INK, 0.6, hatch)
+            if beyond != "|":
+                c.marker(tip, y, beyond, 9, INK)
+            (a, a_end), (b, b_end) = end(lo), end(hi)
             c.line(a, y, b, y, INK, 1.1)
-            c.line(a, y - 4, a, y + 4, INK, 1.1)
-            c.line(b, y - 4, b, y + 4, INK, 1.1)
+            for x, mark in ((a, a_end), (b, b_end)):
+                if mark == "|":
+                    c.line(x, y - 4, x, y + 4, INK, 1.1)
+                else:
+                    c.marker(x, y, mark, 7, INK)
     c.line(ax.x(0.0), ax.top, ax.x(0.0), ax.bottom, INK, 0.8)
     x_ticks = _fitting_ticks(ax.xlim[0], ax.xlim[1], ax.width, 6)
     below = x_axis(

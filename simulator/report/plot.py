@@ -1,8 +1,9 @@
 """A small SVG drawing surface for the report's charts.
 
 Plain SVG written by hand: text stays text (the reader's browser shapes Hangul and Persian, and a
-screen reader reads it), the same input gives the same bytes, and nothing is imported that the
-charts do not use. Lengths are CSS pixels; a chart is 680 pixels wide and scales with the page.
+screen reader reads it), a picture is the same bytes whenever its coordinates are, and nothing
+is imported that the charts do not use. Lengths are CSS pixels; a chart is 680 pixels wide and
+scales with the page.
 
 Text is measured to lay a chart out (margins, wrapping, legends): with the advance widths of
 DejaVu Sans, the first font the report asks for, for Latin letters, and with typical widths for
@@ -74,7 +75,8 @@ def _pieces(text: str) -> list[tuple[str, bool]]:
     within a dotted key (population.roles.source) the parts after each dot."""
     pieces = []
     for word in text.split():
-        parts = re.findall(r"[^.]*\.+|[^.]+", word) if "." in word.strip(".") else [word]
+        # Break after a dot that a letter follows (population.roles), never inside a number (2.5).
+        parts = re.findall(r".*?\.+(?=[^\W\d])|.+", word)
         pieces += [(part, i == 0) for i, part in enumerate(parts)]
     return pieces
 
@@ -279,8 +281,8 @@ class Canvas:
         width: float = 1.0,
         hatch: str = "",
     ) -> None:
-        """A point's marker, `size` pixels across: o circle, s square, ^ v triangles, D diamond,
-        x cross, * star."""
+        """A point's marker, `size` pixels across: o circle, s square, ^ v < > triangles,
+        D diamond, x cross, * star."""
         if not _finite(x, y):
             return
         r = size / 2
@@ -414,6 +416,9 @@ def _outline(shape: str, x: float, y: float, r: float) -> list[tuple[float, floa
     if shape in ("^", "v"):
         s = -1 if shape == "^" else 1
         return [(x, y + s * r), (x + r * 0.9, y - s * r * 0.6), (x - r * 0.9, y - s * r * 0.6)]
+    if shape in ("<", ">"):
+        s = -1 if shape == "<" else 1
+        return [(x + s * r, y), (x - s * r * 0.6, y - r * 0.9), (x - s * r * 0.6, y + r * 0.9)]
     if shape == "*":
         corners = []
         for i in range(10):
