@@ -92,8 +92,20 @@ def batch_size(scenario: Scenario) -> int:
 
 
 def batches(runs: int, size: int) -> list[tuple[int, int]]:
-    """(batch index, runs in it) for every batch."""
-    return [(b, min(size, runs - b * size)) for b in range((runs + size - 1) // size)]
+    """(batch index, runs in it) for every batch: as few batches as hold `size` runs at most,
+    as even as they can be (the first ones one run more where they cannot be quite even), so
+    that the workers given them finish together. 200 runs of 133 at most are two batches of 100,
+    not 133 and 67: on two cores, the whole waits for the longer batch."""
+    count = -(-runs // size)
+    each, more = divmod(runs, count) if count else (0, 0)
+    return [(b, each + (b < more)) for b in range(count)]
+
+
+def batch_start(index: int, runs: int, size: int) -> int:
+    """The number, among all `runs`, of the first run of batch `index` of `batches(runs, size)`."""
+    count = -(-runs // size)
+    each, more = divmod(runs, count) if count else (0, 0)
+    return index * each + min(index, more)
 
 
 def summarise(outcome: Outcome, scenario: Scenario, first_run: int) -> BatchSummary:
@@ -216,7 +228,7 @@ def run_variants_batch(
     seed: int,
     index: int,
     runs: int,
-    size: int,
+    first_run: int,
     on_day: Callable[[], None] | None = None,
 ) -> list[BatchSummary]:
     """Simulate one batch of every variant on common random numbers.
@@ -237,7 +249,7 @@ def run_variants_batch(
             _keep(key, population)
         here[key] = population
         engine = Engine(scenario, runs, streams, population=with_channels(population, scenario))
-        out.append(summarise(engine.run(on_day), scenario, index * size))
+        out.append(summarise(engine.run(on_day), scenario, first_run))
     _trim()  # the engines have worked out their arrays from the towns kept: count them too
     return out
 
@@ -296,7 +308,7 @@ def simulate_variants(
     groups = variant_groups(
         scenarios, _group_count(len(scenarios), len(plan), workers, scheduler), keys
     )
-    job = _GroupedBatch(tuple(tuple(scenarios[i] for i in g) for g in groups), seed, size)
+    job = _GroupedBatch(tuple(tuple(scenarios[i] for i in g) for g in groups), seed, size, runs)
     grouped_plan = [(b * len(groups) + g, count) for b, count in plan for g in range(len(groups))]
     if scheduler is None and workers > 1 and len(grouped_plan) > 1:
         # Each piece carries its own group alone, its towns and its estimated cost.
@@ -346,13 +358,14 @@ def _pieces(
     """Every batch of every group, in that order, as a job of its own for a local worker."""
     from simulator.budget import BUILD_PEOPLE_PER_S, PEOPLE_DAYS_PER_S
 
+    total = sum(count for _b, count in plan)
     out = []
     for b, count in plan:
         for members in groups:
             towns = {(keys[i], seed, b, count): expected_people(scenarios[i]) for i in members}
             days = sum(expected_people(scenarios[i]) * scenarios[i].days for i in members)
             cost = count * (days / PEOPLE_DAYS_PER_S + sum(towns.values()) / BUILD_PEOPLE_PER_S)
-            job = _GroupedBatch((tuple(scenarios[i] for i in members),), seed, size)
+            job = _GroupedBatch((tuple(scenarios[i] for i in members),), seed, size, total)
             out.append(_Piece(job, b, count, frozenset(towns), cost))
     return out
 
@@ -364,6 +377,7 @@ class _GroupedBatch:
     groups: tuple[tuple[Scenario, ...], ...]
     seed: int
     size: int
+    runs: int  # in all the batches, which number the runs of each
 
     def __call__(
         self, index: int, runs: int, report: Callable[[float], None] | None = None
@@ -372,7 +386,8 @@ class _GroupedBatch:
         scenarios = list(self.groups[group])
         # Per day of each variant: runs x variants in all.
         on_day = functools.partial(report, runs / scenarios[0].days) if report is not None else None
-        return run_variants_batch(scenarios, self.seed, batch, runs, self.size, on_day=on_day)
+        first = batch_start(batch, self.runs, self.size)
+        return run_variants_batch(scenarios, self.seed, batch, runs, first, on_day=on_day)
 
 
 class BatchJob(Protocol):

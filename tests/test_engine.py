@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 from conftest import BASE, merge
+from hypothesis import given
+from hypothesis import strategies as st
 
 from simulator.engine import NOT_EXPOSED, Engine, simulate
 from simulator.scenario import load
@@ -185,3 +187,25 @@ def test_links_to_people_already_exposed_are_skipped_without_changing_anything(m
     assert (skipped[0] > 0).sum() > 1000  # a cascade, not a handful
     for a, b in zip(skipped, full):
         assert np.array_equal(a, b)
+
+
+@given(st.integers(1, 5000), st.integers(1, 300))
+def test_batches_are_as_even_as_they_can_be_and_number_every_run_once(runs, size):
+    from simulator.runner import batch_start, batches
+
+    plan = batches(runs, size)
+    counts = [n for _b, n in plan]
+    assert [b for b, _n in plan] == list(range(len(plan)))
+    assert sum(counts) == runs and max(counts) <= size
+    assert len(plan) == -(-runs // size)  # no more batches than `size` needs
+    assert max(counts) - min(counts) <= 1 and counts == sorted(counts, reverse=True)
+    starts = [batch_start(b, runs, size) for b, _n in plan]
+    assert starts == [sum(counts[:b]) for b in range(len(plan))]
+
+
+def test_two_hundred_runs_of_border_phone_are_two_batches_of_a_hundred():
+    """On two cores the whole waits for the longer batch: 100 and 100, not 133 and 67."""
+    from simulator.runner import batch_size, batches
+
+    scenario = load("scenarios/border-phone.yaml").scenario
+    assert batches(200, batch_size(scenario)) == [(0, 100), (1, 100)]

@@ -502,6 +502,10 @@ def test_a_failure_leans_the_claimed_way_by_its_estimate():
     assert not _leans(finding(raises, 0.0, baseline=1.0, variant=1.0))
     assert _leans(finding(ExposureClaim(role="r", above=0.3), 0.31))
     assert not _leans(finding(ExposureClaim(role="r", below=0.3), 0.31))
+    # 20 runs of 200 against "more than 10%": a tie, looked at again on more runs.
+    assert _leans(finding(ExposureClaim(role="r", above=0.1), 20 / 200))
+    assert _leans(finding(ExposureClaim(role="r", below=0.1), 20 / 200))
+    assert not _leans(finding(ExposureClaim(role="r", above=0.1), 19 / 200))
     assert _leans(finding(ComparisonClaim(countermeasure="a", protects="r", more_than="b"), -0.01))
     assert not _leans(finding(CauseClaim(cause="x", most_common_for="r"), -0.2, exposures=5.0))
 

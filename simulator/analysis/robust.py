@@ -594,10 +594,12 @@ def _leans(finding: Finding) -> bool:
     if isinstance(claim, ComparisonClaim):
         return finding.value < 0
     if isinstance(claim, ExposureClaim):
+        # A share exactly at the claimed level (20 runs of 200 against "more than 10%") is no
+        # evidence either way: it is looked at again on more runs, as one on the claimed side is.
         return (
-            finding.value > claim.above
+            finding.value >= claim.above
             if claim.above is not None
-            else finding.value < float(claim.below or 0.0)
+            else finding.value <= float(claim.below or 0.0)
         )
     return finding.value > 0
 

@@ -57,6 +57,7 @@ from simulator.population import Population, build, with_channels
 from simulator.runner import (
     BatchSummary,
     batch_size,
+    batch_start,
     batches,
     population_key,
     run_batches,
@@ -682,6 +683,7 @@ class Tabletop:
             horizon,
             self.seed,
             size,
+            runs,
         )
         return run_batches(job, len(schedules), runs, size, workers, on_progress)
 
@@ -697,6 +699,7 @@ class _ScheduleBatch:
     horizon: int
     seed: int
     size: int
+    runs: int  # in all the batches, which number the runs of each
 
     def __call__(
         self, index: int, runs: int, report: Callable[[float], None] | None = None
@@ -709,7 +712,9 @@ class _ScheduleBatch:
             run = _Run(self.variants, runs, sequence, record=False, towns=towns)
             for turn, choice in zip(self.turns, schedule):
                 run.advance(choice, min(turn.last, self.horizon))
-            out.append(summarise(run.outcome(), self.scenario, index * self.size))
+            out.append(
+                summarise(run.outcome(), self.scenario, batch_start(index, self.runs, self.size))
+            )
             if report is not None:
                 report(runs)
         return out
