@@ -96,16 +96,22 @@ def batches(runs: int, size: int) -> list[tuple[int, int]]:
     as even as they can be (the first ones one run more where they cannot be quite even), so
     that the workers given them finish together. 200 runs of 133 at most are two batches of 100,
     not 133 and 67: on two cores, the whole waits for the longer batch."""
-    count = -(-runs // size)
-    each, more = divmod(runs, count) if count else (0, 0)
+    count, each, more = _even(runs, size)
     return [(b, each + (b < more)) for b in range(count)]
 
 
 def batch_start(index: int, runs: int, size: int) -> int:
     """The number, among all `runs`, of the first run of batch `index` of `batches(runs, size)`."""
+    _count, each, more = _even(runs, size)
+    return index * each + min(index, more)
+
+
+def _even(runs: int, size: int) -> tuple[int, int, int]:
+    """How many batches `runs` need at `size` at most, the runs each holds, and how many hold
+    one more."""
     count = -(-runs // size)
     each, more = divmod(runs, count) if count else (0, 0)
-    return index * each + min(index, more)
+    return count, each, more
 
 
 def summarise(outcome: Outcome, scenario: Scenario, first_run: int) -> BatchSummary:
