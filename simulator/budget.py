@@ -91,14 +91,17 @@ def estimate_bytes(
     scenario: Scenario, runs: int, workers: int, size: int | None = None
 ) -> tuple[int, int]:
     """Peak memory of the live batches and of the per-run summaries, estimated before allocating."""
-    from simulator.runner import batch_size
+    from simulator.runner import batch_size, largest_batch
     from simulator.scenario.model import expected_people
 
     size = size or batch_size(scenario)
     per_run = expected_people(scenario)
     degree = _expected_degree(scenario, per_run)
     live = min(max(workers, 1), -(-runs // size))
-    batch = size * per_run * (BYTES_PER_PERSON + 8 * len(scenario.states) + degree * BYTES_PER_LINK)
+    # The largest batch: the runs are split evenly, so it may hold fewer than `size`.
+    largest = largest_batch(runs, size) if runs > 0 else size
+    people = largest * per_run
+    batch = people * (BYTES_PER_PERSON + 8 * len(scenario.states) + degree * BYTES_PER_LINK)
     summaries = runs * (len(scenario.role_names) * (scenario.days + 2) + 1) * 8 * 2
     return int(live * batch), int(summaries)
 

@@ -1,7 +1,8 @@
 """Monte Carlo runs in batches: seeding per batch, local processes, Dask and per-run summaries.
 
-Run r always belongs to batch r // batch_size and batch b always draws from the stream
-`streams.batch_seed(seed, b)`, so results are the same bytes whatever the number of workers.
+The runs are split into batches by `batches(runs, batch_size)` alone, as evenly as they can be,
+and batch b always draws from the stream `streams.batch_seed(seed, b)`, so results are the same
+bytes whatever the number of workers (and another number of runs is another split).
 """
 
 from __future__ import annotations
@@ -104,6 +105,12 @@ def batch_start(index: int, runs: int, size: int) -> int:
     """The number, among all `runs`, of the first run of batch `index` of `batches(runs, size)`."""
     _count, each, more = _even(runs, size)
     return index * each + min(index, more)
+
+
+def largest_batch(runs: int, size: int) -> int:
+    """The runs of the largest batch of `batches(runs, size)` (at most `size`)."""
+    _count, each, more = _even(runs, size)
+    return each + (more > 0)
 
 
 def _even(runs: int, size: int) -> tuple[int, int, int]:
@@ -418,7 +425,8 @@ def run_batches(
     on_progress: Callable[[float], None] | None = None,
     scheduler: str | None = None,
 ) -> list[list[BatchSummary]]:
-    """Run a job on every batch of `size` runs: here, on worker processes or on a Dask cluster.
+    """Run a job on every batch of `batches(runs, size)`: here, on worker processes or on a Dask
+    cluster.
 
     Returns, per variant, its batch summaries in run order, the same whatever `workers` is.
     `on_progress(runs)` is called as work completes, with the number of runs (of any variant,

@@ -165,7 +165,7 @@ def test_the_loop_s_shortcuts_draw_the_numbers_of_the_plain_loop(monkeypatch):
 def test_links_to_people_already_exposed_are_skipped_without_changing_anything(monkeypatch):
     """A seized phone's links to people exposed already name nobody new: skipping them (as every
     run that records no story does) leaves who is exposed, when and why exactly as it was."""
-    scenario = load("scenarios/reference-cascade.yaml").scenario
+    scenario = load("reference-cascade").scenario
     scenario = scenario.model_copy(update={"days": 120})
 
     def outcome() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -207,5 +207,20 @@ def test_two_hundred_runs_of_border_phone_are_two_batches_of_a_hundred():
     """On two cores the whole waits for the longer batch: 100 and 100, not 133 and 67."""
     from simulator.runner import batch_size, batches
 
-    scenario = load("scenarios/border-phone.yaml").scenario
+    scenario = load("border-phone").scenario
     assert batches(200, batch_size(scenario)) == [(0, 100), (1, 100)]
+
+
+def test_uneven_batches_number_their_runs_and_give_the_same_runs_on_any_workers(monkeypatch):
+    """7 runs at 3 a batch are batches of 3, 2 and 2, their runs numbered from 0, 3 and 5,
+    whether one process simulates them or two."""
+    from simulator import runner
+
+    monkeypatch.setattr(runner, "MAX_BATCH_RUNS", 3)
+    scenario = load("overnight-guest").scenario.model_copy(update={"days": 60})
+    one = runner.simulate_runs(scenario, 7, seed=4, workers=1)
+    two = runner.simulate_runs(scenario, 7, seed=4, workers=2)
+    assert [s.first_run for s in one] == [s.first_run for s in two] == [0, 3, 5]
+    assert [s.people.shape[0] for s in one] == [3, 2, 2]
+    for a, b in zip(one, two):
+        assert np.array_equal(a.exposures, b.exposures) and np.array_equal(a.causes, b.causes)

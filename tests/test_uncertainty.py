@@ -506,6 +506,9 @@ def test_a_failure_leans_the_claimed_way_by_its_estimate():
     assert _leans(finding(ExposureClaim(role="r", above=0.1), 20 / 200))
     assert _leans(finding(ExposureClaim(role="r", below=0.1), 20 / 200))
     assert not _leans(finding(ExposureClaim(role="r", above=0.1), 19 / 200))
+    # No share is above 1 or below 0: a tie there is nothing more runs could resolve.
+    assert not _leans(finding(ExposureClaim(role="r", above=1.0), 1.0))
+    assert not _leans(finding(ExposureClaim(role="r", below=0.0), 0.0))
     assert _leans(finding(ComparisonClaim(countermeasure="a", protects="r", more_than="b"), -0.01))
     assert not _leans(finding(CauseClaim(cause="x", most_common_for="r"), -0.2, exposures=5.0))
 

@@ -212,8 +212,8 @@ class RobustChecker:
         The claims' groups plan many of the same sets (a stated condition that the file's values
         meet starts its one-at-a-time ends from the file's values too): a set and bundle asked
         for twice in one call is simulated once. Its answer would be the same bytes: a variant's
-        runs depend only on the variant, the seed and the scenario's batch size. Nothing is kept
-        between calls, so each stage's variants are freed once checked.
+        runs depend only on the variant, the seed, the number of runs and the scenario's batch
+        size. Nothing is kept between calls, so each stage's variants are freed once checked.
         """
         wanted = [
             list(dict.fromkeys([(), *(per_set[i] if per_set is not None else bundles)]))
@@ -595,12 +595,12 @@ def _leans(finding: Finding) -> bool:
         return finding.value < 0
     if isinstance(claim, ExposureClaim):
         # A share exactly at the claimed level (20 runs of 200 against "more than 10%") is no
-        # evidence either way: it is looked at again on more runs, as one on the claimed side is.
-        return (
-            finding.value >= claim.above
-            if claim.above is not None
-            else finding.value <= float(claim.below or 0.0)
-        )
+        # evidence either way: it is looked at again on more runs, as one on the claimed side is;
+        # but a share cannot be above 1 or below 0, so there a tie is no close call.
+        if claim.above is not None:
+            return finding.value >= claim.above and claim.above < 1.0
+        below = float(claim.below or 0.0)
+        return finding.value <= below and below > 0.0
     return finding.value > 0
 
 
