@@ -419,7 +419,9 @@ class Engine:
         )
         # What kept messages say needs how many messages each link holds: the crossings of the
         # last days (for channels whose messages disappear) and of all days (for the others).
-        self.counts_messages = self.messaging and bool((self.rules.names > 0).any())
+        # Whether a kept message can name anyone at all (a channel whose content names people).
+        self.content_names = bool((self.rules.names > 0).any())
+        self.counts_messages = self.messaging and self.content_names
         finite = self.rules.retention_days[
             (self.rules.names > 0) & (self.rules.retention_days >= 0)
         ]
@@ -1667,7 +1669,7 @@ class Engine:
         # A link to someone already exposed names nobody new: unless a story records every link
         # or a kept message may name a third party along it, it is not looked at (its numbers
         # are counter-based, so the other links draw the same ones).
-        only_free = self.recorder.records is None and not (rules.names > 0).any()
+        only_free = self.recorder.records is None and not self.content_names
         links = self.link_reveals(people, t, unlocked, only_free)
         if links.edges.size == 0:
             return nothing
@@ -1806,7 +1808,7 @@ class Engine:
         from another number, -1 when the owner has nobody else to name.
         """
         empty = np.empty(0, dtype=np.int64)
-        if not (self.rules.names > 0).any():
+        if not self.content_names:
             return empty, empty, empty
         chance = content_chance(self.rules, links.channel, links.unlocked, links.kept)
         some = chance > 0

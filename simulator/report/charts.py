@@ -105,6 +105,20 @@ def _row_pitches(labels: Sequence[Sequence[str]], least: float) -> list[float]:
     return [max(least, FONT_SIZE * 1.25 * len(lines) + 8) for lines in labels]
 
 
+def _row_middles(top: float, pitches: Sequence[float]) -> list[float]:
+    """The middle of each row of these heights, stacked from `top`."""
+    return [top + sum(pitches[:r]) + pitch / 2 for r, pitch in enumerate(pitches)]
+
+
+def _swatch(c: Canvas, fill: str, hatch: str) -> Callable[[float, float], None]:
+    """A legend key: a small bar in a fill and its hatching."""
+
+    def key(x: float, y: float) -> None:
+        c.rect(x - 11, y - 6, 22, 12, fill, INK, 0.6, hatch)
+
+    return key
+
+
 def _line_key(c: Canvas, style: int, marker: str | None, filled: bool) -> Callable[..., None]:
     """A legend key: a line in series `style`'s dashes, long enough to show them either side of
     its marker."""
@@ -223,8 +237,9 @@ def causes_chart(rows: list[tuple[str, list[tuple[str, float]]]], xlabel: str) -
     pitches = _row_pitches(labels, 46.0)
     ax = Axes(left, MARGIN, WIDTH - left - MARGIN - 14, sum(pitches), (0.0, 1.0), (0, 1))
     c = Canvas(WIDTH, 0)
+    middles = _row_middles(ax.top, pitches)
     for r, (_label, parts) in enumerate(rows):
-        middle = ax.top + sum(pitches[:r]) + pitches[r] / 2
+        middle = middles[r]
         c.text(left - 8, middle, labels[r], FONT_SIZE, "right", "middle")
         at = 0.0
         for cause, part in parts:
@@ -250,15 +265,10 @@ def causes_chart(rows: list[tuple[str, list[tuple[str, float]]]], xlabel: str) -
             at += part
     below = x_axis(c, ax, ticks(0.0, 1.0, 5), xlabel, _percent_tick)
 
-    def swatch(k: int) -> Callable[[float, float], None]:
-        def key(x: float, y: float) -> None:
-            fill = GREYS[k % len(GREYS)]
-            hatch = HATCH_OF_SERIES[k % len(HATCH_OF_SERIES)]
-            c.rect(x - 11, y - 6, 22, 12, fill, INK, 0.6, hatch)
-
-        return key
-
-    entries = [(swatch(k), cause) for k, cause in enumerate(causes)]
+    entries = [
+        (_swatch(c, GREYS[k % len(GREYS)], HATCH_OF_SERIES[k % len(HATCH_OF_SERIES)]), cause)
+        for k, cause in enumerate(causes)
+    ]
     column_width = (WIDTH - 2 * MARGIN) / 2
     c.height = legend(c, entries, MARGIN, below + 12, 2, column_width) + MARGIN
     return c.svg()
@@ -309,8 +319,9 @@ def effects_chart(
     c.text(ax.left + arrow, ax.top - 4, better, SMALL + 1, "left", "bottom")
     c.text(ax.right, ax.top - 4, "→", SMALL + 1, "right", "bottom")
     c.text(ax.right - arrow, ax.top - 4, worse, SMALL + 1, "right", "bottom")
+    middles = _row_middles(ax.top, pitches)
     for r, (_label, effects) in enumerate(rows):
-        middle = ax.top + sum(pitches[:r]) + pitches[r] / 2
+        middle = middles[r]
         c.line(ax.left - 4, middle, ax.left, middle, INK, 0.8)
         c.text(ax.left - 8, middle, labels[r], FONT_SIZE, "right", "middle")
         for j, (change, low, high, clear) in enumerate(effects):
@@ -448,15 +459,9 @@ def sobol_chart(
     left = MARGIN + column + 12
     c = Canvas(WIDTH, 0)
 
-    def bar(fill: str, hatch: str) -> Callable[[float, float], None]:
-        def key(x: float, y: float) -> None:
-            c.rect(x - 11, y - 6, 22, 12, fill, INK, 0.6, hatch)
-
-        return key
-
     entries = [
-        (bar("#444444", ""), _("alone (first order)")),
-        (bar("#bbbbbb", "//"), _("with interactions (total)")),
+        (_swatch(c, "#444444", ""), _("alone (first order)")),
+        (_swatch(c, "#bbbbbb", "//"), _("with interactions (total)")),
     ]
     top = legend(c, entries, left, MARGIN, 2, (WIDTH - left - MARGIN) / 2) + 4
     values = _finite(v for r in rows for v in (r[1], *r[2], r[3], *r[4]))
@@ -476,8 +481,9 @@ def sobol_chart(
             return ax.right, ">"
         return ax.x(value), "|"
 
+    middles = _row_middles(ax.top, pitches)
     for r, (_label, first, first_ci, total, total_ci) in enumerate(rows):
-        middle = ax.top + sum(pitches[:r]) + pitches[r] / 2
+        middle = middles[r]
         c.text(left - 8, middle, labels[r], FONT_SIZE, "right", "middle")
         for value, (lo, hi), y, fill, hatch in (
             (first, first_ci, middle - 10, "#444444", ""),

@@ -182,11 +182,8 @@ class Canvas:
         points = _finite_points(points)
         if len(points) < 2:
             return
-        attrs = f'fill="none" stroke="{colour}" stroke-width="{num(width)}"'
-        pattern = DASHES[dash]
-        if pattern:
-            attrs += f' stroke-dasharray="{pattern}"'
-        elif round_caps:  # round caps would lengthen every dash
+        attrs = f'fill="none"{_stroke(colour, width, dash)}'
+        if round_caps and not DASHES[dash]:  # round caps would lengthen every dash
             attrs += ' stroke-linecap="round"'
         self._parts.append(f'<polyline points="{_points(points)}" {attrs}/>')
 
@@ -241,12 +238,7 @@ class Canvas:
         fill_attrs = f' fill="{fill}"'
         if opacity is not None:
             fill_attrs += f' fill-opacity="{num(opacity)}"'
-        stroke = ""
-        if edge:
-            stroke = f' stroke="{edge}" stroke-width="{num(width)}"'
-            pattern = DASHES[dash]
-            if pattern:
-                stroke += f' stroke-dasharray="{pattern}"'
+        stroke = _stroke(edge, width, dash) if edge else ""
         if not hatch:
             self._parts.append(f"{shape}{fill_attrs}{stroke}/>")
             return
@@ -386,6 +378,13 @@ class Canvas:
         defs = f"<defs>{''.join(self._defs)}</defs>\n" if self._defs else ""
         back = f'<rect width="{w}" height="{h}" fill="#ffffff"/>\n'
         return head + defs + back + "\n".join(self._parts) + "\n</svg>\n"
+
+
+def _stroke(colour: str, width: float, dash: str) -> str:
+    """A line's attributes: its colour, width and dashes (none for a solid line)."""
+    attrs = f' stroke="{colour}" stroke-width="{num(width)}"'
+    pattern = DASHES[dash]
+    return attrs + (f' stroke-dasharray="{pattern}"' if pattern else "")
 
 
 def _points(points: Iterable[tuple[float, float]]) -> str:

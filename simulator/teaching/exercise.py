@@ -708,13 +708,12 @@ class _ScheduleBatch:
         sequence = batch_seed(self.seed, index)
         towns: dict[str, Population] = {}
         out: list[BatchSummary] = []
+        first_run = batch_start(index, self.runs, self.size)
         for schedule in self.schedules:
             run = _Run(self.variants, runs, sequence, record=False, towns=towns)
             for turn, choice in zip(self.turns, schedule):
                 run.advance(choice, min(turn.last, self.horizon))
-            out.append(
-                summarise(run.outcome(), self.scenario, batch_start(index, self.runs, self.size))
-            )
+            out.append(summarise(run.outcome(), self.scenario, first_run))
             if report is not None:
                 report(runs)
         return out
