@@ -1737,11 +1737,17 @@ class Engine:
         """
         rules = self.rules
         edges, degree = row_positions(self.pop.indptr, people)
-        owner = np.repeat(people, degree)
-        owner_unlocked = np.repeat(unlocked, degree)
         if only_free:
             free = self.active[self.pop.indices[edges]]
-            edges, owner, owner_unlocked = edges[free], owner[free], owner_unlocked[free]
+            edges = edges[free]
+            # Each person's free links, from a running count: late in a cascade most links lead
+            # to people already exposed, and their owners need not be listed at all.
+            counted = np.zeros(free.size + 1, dtype=np.int64)
+            np.cumsum(free, out=counted[1:])
+            ends = np.cumsum(degree)
+            degree = counted[ends] - counted[ends - degree]
+        owner = np.repeat(people, degree)
+        owner_unlocked = np.repeat(unlocked, degree)
         current = self.pop.edge_channel[edges].astype(np.int64)
         # The channel its messages last crossed on: the operator's log keeps them even after the
         # link moved to another channel (the tabletop's habits change channels part-way through).

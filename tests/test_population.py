@@ -236,3 +236,25 @@ def test_a_town_is_the_town_it_always_was(scenario_file):
                 digest.update(name.encode() + value.dtype.str.encode())
                 digest.update(np.ascontiguousarray(value).tobytes())
     assert digest.hexdigest() == "6dae8de75ba15740703ac6f17cc4e846ce92f8a1bd42e13179dd30a989da651a"
+
+
+def test_closing_up_few_or_many_dropped_link_ends_gives_the_same_positions(monkeypatch):
+    """Positions after dropped link ends move down by the number dropped before them, whether
+    worked out one dropped end at a time (few) or from a table of new places (many)."""
+    from simulator import population
+
+    rng = np.random.default_rng(5)
+    size = 200_003  # more than one slice of either way
+    for count in (1, 7, population.FEW_DROPPED, population.FEW_DROPPED + 1, 300):
+        dropped = np.sort(rng.choice(size, count, replace=False))
+        keep = np.ones(size, dtype=bool)
+        keep[dropped] = False
+        mate = rng.permutation(size).astype(np.int32)
+        expected = mate - np.searchsorted(dropped, mate)  # kept ends only, below
+        for few in (0, 10**6):  # every way forced: the table, then one pass per dropped end
+            monkeypatch.setattr(population, "FEW_DROPPED", few)
+            got = mate.copy()
+            population._close_up(got, keep, dropped)
+            assert got.dtype == np.int32
+            kept = keep[mate]
+            assert np.array_equal(got[kept], expected[kept])
