@@ -224,6 +224,23 @@ def test_the_fingerprint_follows_the_loaders_source(tmp_path, monkeypatch):
     assert cache.fingerprint() not in (None, real)
 
 
+def test_the_fingerprint_follows_the_yaml_librarys_version(tmp_path, monkeypatch):
+    """Read from the file of the library that states its version, without importing it."""
+    import importlib.util
+
+    monkeypatch.setattr(cache, "_FINGERPRINT", [])
+    real = cache.fingerprint()
+    spec = importlib.util.find_spec("ruamel.yaml")
+    assert spec is not None and spec.origin is not None
+    assert "__version__" in Path(spec.origin).read_text(encoding="utf-8")
+    other = tmp_path / "__init__.py"
+    other.write_bytes(Path(spec.origin).read_bytes().replace(b"version_info", b"version_info_"))
+    found = importlib.util.spec_from_file_location("ruamel.yaml", other)
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: found)
+    monkeypatch.setattr(cache, "_FINGERPRINT", [])
+    assert cache.fingerprint() not in (None, real)
+
+
 def test_an_unreadable_loader_source_turns_the_cache_off_without_failing(folder, monkeypatch):
     from simulator.scenario import loader
 

@@ -48,7 +48,9 @@ sys.stderr.write("\\nPROBE " + json.dumps({"code": code, "imported": found}) + "
 """
 
 
-def _imported(args: list[str], heavy: tuple[str, ...]) -> tuple[int, list[str], str]:
+def _imported(
+    args: list[str], heavy: tuple[str, ...], env: dict[str, str] | None = None
+) -> tuple[int, list[str], str]:
     """Run the command in a fresh interpreter; its exit code, the heavy modules it imported and
     its output."""
     done = subprocess.run(
@@ -57,7 +59,7 @@ def _imported(args: list[str], heavy: tuple[str, ...]) -> tuple[int, list[str], 
         capture_output=True,
         text=True,
         timeout=120,
-        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", **(env or {})},
     )
     line = done.stderr.rsplit("PROBE ", 1)[-1]
     probe = json.loads(line)
@@ -75,6 +77,16 @@ def test_show_imports_no_heavy_module(name):
     code, imported, out = _imported(["show", name], NEVER_LIGHT)
     assert code == 0 and out.strip()
     assert imported == []
+
+
+def test_a_kept_scenario_is_read_without_importing_the_yaml_parser(tmp_path):
+    """The parser is imported to parse (about 10 ms): a scenario found kept needs none, and the
+    cache tells parsers apart without importing one."""
+    kept = {"EXPOSURE_CACHE": str(tmp_path)}
+    code, imported, first = _imported(["show", "border-phone"], ("ruamel.yaml",), kept)
+    assert code == 0 and imported == ["ruamel.yaml"]  # parsed, then kept
+    code, imported, again = _imported(["show", "border-phone"], ("ruamel.yaml",), kept)
+    assert code == 0 and imported == [] and again == first
 
 
 @pytest.mark.parametrize(

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.util
 import io
 import os
 import pickle
@@ -60,10 +61,14 @@ def fingerprint() -> str | None:
     (None, and so no cache, where the loader's source cannot be read)."""
     if not _FINGERPRINT:
         try:
-            import ruamel.yaml
-
+            # The YAML library's version is read from its own first file, which states it, rather
+            # than by importing the library: a command that finds its scenario kept need not
+            # import the parser at all (about 10 ms).
+            spec = importlib.util.find_spec("ruamel.yaml")
+            library = Path(spec.origin if spec and spec.origin else "").read_bytes()
             source = Path(sys.modules[Document.__module__].__file__ or "").read_bytes()
-            digest = hashlib.sha256(f"{VERSION}|{ruamel.yaml.__version__}|{sys.version}".encode())
+            digest = hashlib.sha256(f"{VERSION}|{sys.version}".encode())
+            digest.update(hashlib.sha256(library).digest())
             digest.update(source)
             _FINGERPRINT.append(digest.hexdigest()[:20])
         except Exception:  # a frozen or zipped install: nothing to tell parsers apart by

@@ -9,10 +9,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
-
 from simulator.errors import Problem, ScenarioError, SealError, ascii_number
 from simulator.files import FileProblem, read_bounded
 from simulator.seal import Passphrase, is_sealed, sealed_size, unseal
@@ -252,6 +248,9 @@ def _value_start(text: str) -> tuple[int, int] | None:
     mistake is where the value it was reading started: a key whose colon is missing, or a line
     indented differently from its neighbours, swallows the lines below it into one value.
     """
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
     last = None
     try:
         for token in YAML(typ="rt", pure=True).scan(text):
@@ -314,6 +313,10 @@ def _swallowed_line(text: str, line: int, col: int, what: str) -> tuple[int, int
 
 def parse_yaml(text: str, raw: bytes, source: str) -> Document:
     """Parse YAML 1.2 text into plain data with positions, refusing tags, bombs and duplicates."""
+    # The parser is imported only to parse: a scenario found kept (see cache.py) needs none.
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
     check_shape(text, source)
     yaml = YAML(typ="rt", pure=True)
     yaml.allow_duplicate_keys = False
@@ -440,6 +443,9 @@ class _Walker:
     """Turns ruamel's round-trip tree into plain data, recording positions and limits."""
 
     def __init__(self, doc: Document):
+        from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
+
+        self.mapping, self.sequence, self.tagged = CommentedMap, CommentedSeq, TaggedScalar
         self.doc = doc
         self.nodes = 0
         self.problems: list[Problem] = []
@@ -471,14 +477,14 @@ class _Walker:
             self.too_big = True
             return None
         tag = self._tag_of(node)
-        if isinstance(node, TaggedScalar) or tag not in _STANDARD_TAGS:
+        if isinstance(node, self.tagged) or tag not in _STANDARD_TAGS:
             self.problems.append(
                 self.doc.problem(
                     path, f"YAML tags are not allowed in scenarios (got {describe(tag)})"
                 )
             )
             return None
-        if isinstance(node, CommentedMap):
+        if isinstance(node, self.mapping):
             out: dict[str, Any] = {}
             for key in node:
                 if not isinstance(key, str):
@@ -498,7 +504,7 @@ class _Walker:
                     self.doc.value_pos[child] = (pos[2] + 1, pos[3] + 1)
                 out[key] = self.plain(node[key], child, depth + 1)
             return out
-        if isinstance(node, CommentedSeq):
+        if isinstance(node, self.sequence):
             items = []
             for i, item in enumerate(node):
                 child = (*path, i)
@@ -542,6 +548,9 @@ def _unsafe(text: str) -> str:
 
 def parse_scalar(text: str) -> Any:
     """Parse a `--set` value as a YAML 1.2 scalar or flow list (`3`, `0.5`, `true`, `[1, 2]`)."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
     yaml = YAML(typ="rt", pure=True)
     try:
         check_shape(text, "a value")
