@@ -116,3 +116,20 @@ def test_bundled_scenarios_stay_within_the_assumed_design_effect(name):
     measured = [measured_design_effect(x, n) for x, n in groups]
     assert any(d is not None for d in measured)
     assert all(d is None or d <= ASSUMED_DESIGN_EFFECT for d in measured), measured
+
+
+def test_the_percentile_is_numpys_to_the_last_bit():
+    """results.percentile stands in for np.percentile (whose import of numpy.ma costs every
+    simulating command 7 ms): the same float for counts, spread-out reals and ties."""
+    from simulator.analysis.results import percentile
+
+    rng = np.random.default_rng(3)
+    for i in range(3000):
+        size = int(rng.integers(1, 300))
+        values = (
+            rng.integers(0, 40, size),
+            rng.random(size) * 10.0 ** int(rng.integers(-3, 6)),
+            rng.poisson(1.5, size),
+        )[i % 3]
+        for q in (0, 2.5, 33.3, 50, 95, 97.5, 100):
+            assert percentile(values, q) == float(np.percentile(values, q))

@@ -199,8 +199,22 @@ def aggregate(summaries: list[BatchSummary], scenario: Scenario) -> Results:
         everyone=everyone,
         causes=everyone.causes,
         collateral_mean=float(collateral.mean()),
-        collateral_p95=float(np.percentile(collateral, 95)),
+        collateral_p95=percentile(collateral, 95),
     )
+
+
+def percentile(values: np.ndarray, q: float) -> float:
+    """np.percentile(values, q) of a non-empty array, to the last bit (its default "linear"
+    method), without the 7 ms import of numpy.ma that np.percentile brings."""
+    ordered = np.sort(values, axis=None)
+    at = (ordered.size - 1) * np.true_divide(q, 100)
+    below = int(np.floor(at))
+    above = min(below + 1, ordered.size - 1)
+    weight = at - below
+    a, b = ordered[below], ordered[above]
+    step = np.subtract(b, a)
+    # As numpy's lerp: from the nearer end, so that equal ends give exactly that value.
+    return float(np.subtract(b, step * (1 - weight)) if weight >= 0.5 else np.add(a, step * weight))
 
 
 def curve_band(summaries: list[BatchSummary], role: int | None) -> list[tuple[float, float]]:
