@@ -258,3 +258,29 @@ def test_closing_up_few_or_many_dropped_link_ends_gives_the_same_positions(monke
             assert got.dtype == np.int32
             kept = keep[mate]
             assert np.array_equal(got[kept], expected[kept])
+
+
+def test_a_random_town_in_64_bit_positions_is_the_town_in_32_bit_ones(monkeypatch):
+    """Towns of over 2**31 link ends number them in 64 bits: the same draws give the same
+    network, including replicas of one person, an odd stub count and no links at all."""
+    from types import SimpleNamespace
+
+    from simulator import population
+
+    for mean_degree in (0.0, 0.3, 8.0):
+        mixing = SimpleNamespace(mean_degree=mean_degree)
+        for starts in ([0, 1], [0, 5, 5, 12], [0, 3000, 6001]):
+            replica_start = np.array(starts)
+            narrow = population._random_links(replica_start, mixing, 1, np.random.default_rng(4))
+            with monkeypatch.context() as patch:
+                patch.setattr(population, "position_type", lambda ends: np.int64)
+                wide = population._random_links(replica_start, mixing, 1, np.random.default_rng(4))
+            assert narrow[4].dtype == np.int32 and wide[4].dtype == np.int64
+            for a, b in zip(narrow, wide):
+                assert np.array_equal(a, b) and a.flags.c_contiguous and b.flags.c_contiguous
+            indices, reverse = narrow[1], narrow[4]
+            assert indices.dtype == np.int32
+            assert np.array_equal(reverse[reverse], np.arange(reverse.size))
+            owner = np.repeat(np.arange(starts[-1]), np.diff(narrow[0]))
+            assert np.array_equal(indices[reverse], owner)  # a link's far end is its mate's owner
+            assert not (indices == owner).any()  # no self-links
