@@ -26,7 +26,7 @@ mp.mp.dps = 40
 # 200 and 40 runs, and shapes from one exposed in two runs to thousands of effective people.
 EXACT_CASES = [
     (level, a, b)
-    for level in (0.025, 0.975, 0.0243, 0.9757, 0.05, 0.95, 0.5, LOWEST_LEVEL)
+    for level in (0.025, 0.975, 0.0243, 0.9757, 0.05, 0.95, 0.5, 1e-4)
     for a, b in [
         (1.0, 1.0),
         (0.3, 5.0),
@@ -79,9 +79,43 @@ def test_large_counts_keep_their_digits():
     assert betainc(a, b, x) == pytest.approx(level, abs=1e-7)  # scipy agrees, to its precision
 
 
-def test_levels_far_in_a_tail_and_degenerate_shapes_are_left_to_scipy():
-    assert beta_quantile(1e-6, 5.0, 5.0) is None
-    assert beta_quantile(1.0 - 1e-6, 5.0, 5.0) is None
+def _tail_exact(x: float, a: float, b: float, upper: bool) -> mp.mpf:
+    """I_x(a, b), or 1 - I_x(a, b), at 40 digits: x^a (1 - x)^b / (a B(a, b)) 2F1(a + b, 1;
+    a + 1; x), the upper tail as the lower one of (b, a) at 1 - x (mpmath's betainc gives up on
+    shapes of a hundred thousand)."""
+    if upper:
+        x, a, b = 1.0 - mp.mpf(x), b, a
+    a_, b_, x_ = mp.mpf(a), mp.mpf(b), mp.mpf(x)
+    log_front = a_ * mp.log(x_) + b_ * mp.log1p(-x_) - mp.log(a_) - mp.log(mp.beta(a_, b_))
+    return mp.exp(log_front) * mp.hyp2f1(a_ + b_, 1, a_ + 1, x_, maxterms=10**7)
+
+
+# Tail levels: those of the t-corrected 95% intervals of two and three runs (2.8e-37 and 8.4e-6
+# on each side, as 1 - level above a half) and others between, on the shapes above and on those
+# of three runs of a hundred thousand people.
+TAIL_LEVELS = [1e-5, 8.438262934715844e-06, 1e-12, 2.8e-37, LOWEST_LEVEL, 1.0 - 1e-5]
+TAIL_LEVELS += [1.0 - 8.438262934715844e-06, 1.0 - 1e-12]
+TAIL_SHAPES = [(1.0, 1.0), (0.3, 5.0), (4.0, 197.0), (0.5, 99.5), (37.25, 900.5)]
+TAIL_SHAPES += [(640.8, 5000.0), (120.0, 3.5), (2.5, 0.5), (125884.5, 6473.7), (6472.7, 125885.5)]
+
+
+@pytest.mark.parametrize("level", TAIL_LEVELS)
+def test_a_level_far_in_a_tail_is_the_exact_quantile(level):
+    """Where the quantile lies within a relative 1e-12: the tail 1e-12 below and above it lies
+    on either side of the level (of its complement, for levels above a half)."""
+    upper = level > 0.5
+    target = 1 - mp.mpf(level) if upper else mp.mpf(level)
+    for a, b in TAIL_SHAPES:
+        x = beta_quantile(level, a, b)
+        assert x is not None, (level, a, b)
+        below = _tail_exact(x * (1.0 - 1e-12), a, b, upper)
+        above = _tail_exact(min(x * (1.0 + 1e-12), (1.0 + x) / 2.0), a, b, upper)
+        assert (below <= target <= above) if not upper else (above <= target <= below), (a, b)
+
+
+def test_levels_beyond_the_lowest_and_degenerate_shapes_are_left_to_scipy():
+    assert beta_quantile(LOWEST_LEVEL / 10.0, 5.0, 5.0) is None
+    assert beta_quantile(1.0 - 1e-300, 5.0, 5.0) is None  # 1 less it rounds to 0
     assert beta_quantile(0.5, 0.0, 5.0) is None
     assert beta_quantile(0.5, 5.0, -1.0) is None
 
@@ -106,7 +140,8 @@ def test_intervals_match_scipy_stats_across_the_counts_the_commands_print():
 
 
 def test_an_interval_never_imports_scipy():
-    """The quantiles of a 95% interval over 200 runs come from beta.py alone."""
+    """The quantiles of a 95% interval come from beta.py alone, over 200 runs as over two or three
+    (whose t-corrected levels are far in the tails)."""
     import subprocess
     import sys
 
@@ -114,6 +149,8 @@ def test_an_interval_never_imports_scipy():
         "import sys; from simulator.analysis.results import proportion_interval, "
         "t_quantile_975; proportion_interval(37.25, 900.5, z=t_quantile_975(199)); "
         "proportion_interval(0.0, 600000.0); proportion_interval(3.0, 3.0); "
+        "proportion_interval(285000.3, 300000.0, z=t_quantile_975(2)); "
+        "proportion_interval(1.5, 2.0, z=t_quantile_975(1)); "
         "print(sorted(m for m in sys.modules if m.startswith('scipy')))"
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
