@@ -89,8 +89,11 @@ def row_positions(indptr: np.ndarray, people: np.ndarray) -> tuple[np.ndarray, n
     length (so that `np.repeat(people, lengths)` names the owner of each position)."""
     start = indptr[people].astype(np.int64)
     degree = indptr[people + 1].astype(np.int64) - start
-    offset = np.arange(int(degree.sum())) - np.repeat(np.cumsum(degree) - degree, degree)
-    return np.repeat(start, degree) + offset, degree
+    # A row's k-th position is its start plus k: the rows' starts less where each row begins
+    # in the list, repeated along the row, plus the position in the list.
+    positions = np.repeat(start - (np.cumsum(degree) - degree), degree)
+    positions += np.arange(positions.size)
+    return positions, degree
 
 
 def _stochastic_round(rng: np.random.Generator, x: np.ndarray) -> np.ndarray:

@@ -284,3 +284,24 @@ def test_a_random_town_in_64_bit_positions_is_the_town_in_32_bit_ones(monkeypatc
             owner = np.repeat(np.arange(starts[-1]), np.diff(narrow[0]))
             assert np.array_equal(indices[reverse], owner)  # a link's far end is its mate's owner
             assert not (indices == owner).any()  # no self-links
+
+
+def test_row_positions_list_each_persons_links_in_the_order_asked():
+    """Sorted people or not, repeated or absent, rows empty or long: each row's positions in
+    order, row after row, with each row's length."""
+    from simulator.population import row_positions
+
+    rng = np.random.default_rng(1)
+    for i in range(500):
+        n = int(rng.integers(1, 120))
+        degree = rng.poisson(float(rng.choice([0.2, 3.0, 8.0])), n)
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(degree, out=indptr[1:])
+        if i % 2:
+            people = np.sort(rng.choice(n, int(rng.integers(0, n + 1)), replace=False))
+        else:
+            people = rng.integers(0, n, int(rng.integers(0, 40)))
+        positions, lengths = row_positions(indptr, people)
+        rows = [np.arange(indptr[p], indptr[p + 1]) for p in people]
+        assert np.array_equal(positions, np.concatenate([np.zeros(0, np.int64), *rows]))
+        assert np.array_equal(lengths, degree[people])
