@@ -100,22 +100,59 @@ TAIL_SHAPES += [(640.8, 5000.0), (120.0, 3.5), (2.5, 0.5), (125884.5, 6473.7), (
 
 
 @pytest.mark.parametrize("level", TAIL_LEVELS)
-def test_a_level_far_in_a_tail_is_the_exact_quantile(level):
+@pytest.mark.parametrize("given", ["as a level", "as an upper tail"])
+def test_a_level_far_in_a_tail_is_the_exact_quantile(level, given):
     """Where the quantile lies within a relative 1e-12: the tail 1e-12 below and above it lies
-    on either side of the level (of its complement, for levels above a half)."""
+    on either side of the level (of its complement, for levels above a half). An upper tail is
+    also asked for as itself, as the upper end of an interval is."""
     upper = level > 0.5
     target = 1 - mp.mpf(level) if upper else mp.mpf(level)
     for a, b in TAIL_SHAPES:
-        x = beta_quantile(level, a, b)
+        if given == "as a level":
+            x = beta_quantile(level, a, b)
+        else:  # the upper tail of (b, a) holds what the lower tail of (a, b) does, at 1 - x
+            tail = beta_quantile(level, b, a, upper=True)
+            x = None if tail is None else 1.0 - tail
+            if x is not None and not 0.0 < x < 1.0:
+                continue  # 1 - x rounds away the digits checked here
         assert x is not None, (level, a, b)
+        assert 0.0 <= x <= 1.0
         below = _tail_exact(x * (1.0 - 1e-12), a, b, upper)
         above = _tail_exact(min(x * (1.0 + 1e-12), (1.0 + x) / 2.0), a, b, upper)
+        if given == "as an upper tail":  # 1 - x keeps x's digits only to about 1e-16 / x
+            slack = 1e-16 / x
+            below = _tail_exact(x * (1.0 - 1e-12 - slack), a, b, upper)
+            above = _tail_exact(min(x * (1.0 + 1e-12 + slack), (1.0 + x) / 2.0), a, b, upper)
         assert (below <= target <= above) if not upper else (above <= target <= below), (a, b)
+
+
+def test_the_upper_end_of_a_two_run_interval_is_below_one():
+    """Corrected by Student's t for two runs, a 95% interval's upper tail holds 2.8e-37, which
+    as a level (1 - 2.8e-37) is 1.0 itself: the upper end is asked for by its tail."""
+    z = t_quantile_975(1)
+    alpha = 2.0 * float(stats.norm.sf(z))
+    low, high = proportion_interval(76113.0, 80000.0, z=z)
+    assert high < 1.0
+    assert high == pytest.approx(float(stats.beta.isf(alpha / 2.0, 76114.0, 3887.0)), rel=1e-9)
+    assert low == pytest.approx(float(stats.beta.ppf(alpha / 2.0, 76113.0, 3888.0)), rel=1e-9)
+
+
+def test_every_quantile_lies_in_the_unit_interval():
+    """Near either end, where Newton's last step could cross it (shapes below 1, levels within
+    a hair of 1)."""
+    for a in (1e-3, 0.3, 1.5, 40.0, 1e7):
+        for b in (1e-3, 0.3, 1.5, 40.0, 1e7):
+            for level in (1e-40, 1e-12, 1e-4, 0.5, 1.0 - 1e-4, 1.0 - 1e-12):
+                for upper in (False, True):
+                    x = beta_quantile(level, a, b, upper)
+                    assert x is None or 0.0 <= x <= 1.0, (level, a, b, upper)
 
 
 def test_levels_beyond_the_lowest_and_degenerate_shapes_are_left_to_scipy():
     assert beta_quantile(LOWEST_LEVEL / 10.0, 5.0, 5.0) is None
-    assert beta_quantile(1.0 - 1e-300, 5.0, 5.0) is None  # 1 less it rounds to 0
+    assert beta_quantile(1.0 - 1e-300, 5.0, 5.0) is None  # it is 1.0 itself
+    assert beta_quantile(LOWEST_LEVEL / 10.0, 5.0, 5.0, upper=True) is None
+    assert beta_quantile(LOWEST_LEVEL / 10.0, 1.0, 5.0, upper=True) is None
     assert beta_quantile(0.5, 0.0, 5.0) is None
     assert beta_quantile(0.5, 5.0, -1.0) is None
 
@@ -132,7 +169,7 @@ def test_intervals_match_scipy_stats_across_the_counts_the_commands_print():
             for z in [Z95, 2.0227, 2.5706, 4.3027, 12.7062]:
                 alpha = 2.0 * float(stats.norm.sf(z))
                 lo = 0.0 if k <= 0 else float(stats.beta.ppf(alpha / 2.0, k, n - k + 1.0))
-                hi = 1.0 if k >= n else float(stats.beta.ppf(1.0 - alpha / 2.0, k + 1.0, n - k))
+                hi = 1.0 if k >= n else float(stats.beta.isf(alpha / 2.0, k + 1.0, n - k))
                 got = proportion_interval(k, n, z=z)
                 assert got == pytest.approx((lo, hi), rel=1e-7, abs=1e-300), (k, n, z)
     for df in [1, 2, 5, 39, 199, 1000, 2.5, 1e6]:
@@ -151,6 +188,7 @@ def test_an_interval_never_imports_scipy():
         "proportion_interval(0.0, 600000.0); proportion_interval(3.0, 3.0); "
         "proportion_interval(285000.3, 300000.0, z=t_quantile_975(2)); "
         "proportion_interval(1.5, 2.0, z=t_quantile_975(1)); "
+        "proportion_interval(76113.0, 80000.0, z=t_quantile_975(1)); "
         "print(sorted(m for m in sys.modules if m.startswith('scipy')))"
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)

@@ -127,44 +127,58 @@ def _tail(x: float, a: float, b: float, log_front: float, upper: bool) -> float 
     return other if upper else 1.0 - other
 
 
-def beta_quantile(level: float, a: float, b: float) -> float | None:
-    """x with I_x(a, b) = level, for a, b > 0 (None: scipy should answer)."""
+def beta_quantile(level: float, a: float, b: float, upper: bool = False) -> float | None:
+    """x with I_x(a, b) = level, for a, b > 0; with `upper`, x with 1 - I_x(a, b) = level, the
+    mass of the upper tail given as itself (None: scipy should answer).
+
+    An upper bound's tail is passed that way because 1 - 2.8e-37, the level of the t-corrected
+    95% interval of two runs, is 1.0 in floating point: asked as a level, its quantile would be
+    the end of the range, whatever the counts.
+    """
     try:
-        return _beta_quantile(level, a, b)
+        return _beta_quantile(level, a, b, upper)
     except (OverflowError, ValueError, ZeroDivisionError):  # counts past any real town's
         return None
 
 
-def _beta_quantile(level: float, a: float, b: float) -> float | None:
-    if not (a > 0.0 and b > 0.0 and LOWEST_LEVEL <= level <= 1.0 - LOWEST_LEVEL):
+def _beta_quantile(level: float, a: float, b: float, upper: bool) -> float | None:
+    if not (a > 0.0 and b > 0.0 and 0.0 < level < 1.0):
         return None
-    # One exposed of none, or all: I_x(a, 1) = x^a and I_x(1, b) = 1 - (1 - x)^b.
-    if b == 1.0:
-        return float(level ** (1.0 / a))
-    if a == 1.0:
-        return -math.expm1(math.log1p(-level) / b)
-    # Above a half, the level's complement is matched with the upper tail: a level of
+    if upper:
+        # One exposed of none, or all: 1 - I_x(a, 1) = 1 - x^a, 1 - I_x(1, b) = (1 - x)^b.
+        if b == 1.0:
+            return math.exp(math.log1p(-level) / a) if level >= LOWEST_LEVEL else None
+        if a == 1.0:
+            return -math.expm1(math.log(level) / b) if level >= LOWEST_LEVEL else None
+    elif b == 1.0:  # I_x(a, 1) = x^a and I_x(1, b) = 1 - (1 - x)^b.
+        return float(level ** (1.0 / a)) if LOWEST_LEVEL <= level <= 1.0 - LOWEST_LEVEL else None
+    elif a == 1.0:
+        return -math.expm1(math.log1p(-level) / b) if level >= LOWEST_LEVEL else None
+    # Above a half, the level's complement is matched with the other tail: a level of
     # 1 - 8e-6 (the t-corrected 95% interval of three runs) is then worked out from 8e-6 to
     # its last digits, rather than from a difference of two numbers near 1.
-    upper = level > 0.5
-    target = 1.0 - level if upper else level
+    if level > 0.5:
+        upper, level = not upper, 1.0 - level
+    if level < LOWEST_LEVEL:
+        return None
     low, high = 0.0, 1.0
-    x = min(max(_first_guess(level, a, b), 1e-300), 1.0 - 1e-16)
+    x = min(max(_first_guess(level, upper, a, b), 1e-300), 1.0 - 1e-16)
     for _ in range(200):
         log_front = _log_front(x, a, b)
         value = _tail(x, a, b, log_front, upper)
         if value is None:
             return None
-        if (value < target) != upper:
+        if (value < level) != upper:
             low = x
         else:
             high = x
         log_density = log_front - math.log(x) - math.log1p(-x)
-        # How far I_x(a, b) is from the level; its slope in x is the density.
-        miss = target - value if upper else value - target
+        # How far I_x(a, b) is from its aim; its slope in x is the density.
+        miss = level - value if upper else value - level
         step = miss * math.exp(-log_density) if log_density > -700.0 else math.inf
         if abs(step) <= 4.0 * EPSILON * x:
-            return x - step  # converged: the step is below the last digits of x
+            # Converged: the step is below the last digits of x (and stays in the bracket).
+            return min(max(x - step, low), high)
         nxt = x - step
         if not low < nxt < high:
             nxt = 0.5 * (low + high)  # Newton left the bracket: bisect instead
@@ -174,12 +188,14 @@ def _beta_quantile(level: float, a: float, b: float) -> float | None:
     return None
 
 
-def _first_guess(level: float, a: float, b: float) -> float:
-    """Where Newton's method starts: within a few per cent of the quantile, so that it takes
-    three or four steps. For a, b ≥ 1, the normal approximation of Abramowitz & Stegun 26.5.22;
-    below 1, the two ends' power laws (as in Numerical Recipes, 3rd ed., §6.14)."""
+def _first_guess(tail: float, upper: bool, a: float, b: float) -> float:
+    """Where Newton's method starts, for the quantile whose lower tail (or upper, with `upper`)
+    holds `tail` (at most a half): within a few per cent of it, so that it takes three or four
+    steps. For a, b ≥ 1, the normal approximation of Abramowitz & Stegun 26.5.22; below 1, the
+    two ends' power laws (as in Numerical Recipes, 3rd ed., §6.14)."""
     if a >= 1.0 and b >= 1.0:
-        z = -_normal_quantile(level)  # 26.5.22 is written for the upper tail
+        # 26.5.22 is written for the upper tail: z is the normal quantile of the level.
+        z = _normal_quantile(tail) if upper else -_normal_quantile(tail)
         lam = (z * z - 3.0) / 6.0
         h = 2.0 / (1.0 / (2.0 * a - 1.0) + 1.0 / (2.0 * b - 1.0))
         w = z * math.sqrt(h + lam) / h - (1.0 / (2.0 * b - 1.0) - 1.0 / (2.0 * a - 1.0)) * (
@@ -188,9 +204,10 @@ def _first_guess(level: float, a: float, b: float) -> float:
         return a / (a + b * math.exp(min(2.0 * w, 700.0)))
     lna, lnb = math.log(a / (a + b)), math.log(b / (a + b))
     t, u = math.exp(a * lna) / a, math.exp(b * lnb) / b
-    if level < t / (t + u):
-        return (a * (t + u) * level) ** (1.0 / a)
-    return 1.0 - (b * (t + u) * (1.0 - level)) ** (1.0 / b)
+    below, above = (1.0 - tail, tail) if upper else (tail, 1.0 - tail)
+    if below < t / (t + u):
+        return (a * (t + u) * below) ** (1.0 / a)
+    return 1.0 - (b * (t + u) * above) ** (1.0 / b)
 
 
 def _normal_quantile(level: float) -> float:
