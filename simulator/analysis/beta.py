@@ -101,12 +101,7 @@ def incomplete_beta(x: float, a: float, b: float) -> float | None:
         return 0.0
     if x >= 1.0:
         return 1.0
-    return _incomplete_beta(x, a, b, _log_front(x, a, b))
-
-
-def _incomplete_beta(x: float, a: float, b: float, log_front: float) -> float | None:
-    """I_x(a, b) for 0 < x < 1, given log(x^a (1 - x)^b / B(a, b))."""
-    return _tail(x, a, b, log_front, upper=False)
+    return _tail(x, a, b, _log_front(x, a, b), upper=False)
 
 
 def _tail(x: float, a: float, b: float, log_front: float, upper: bool) -> float | None:
@@ -142,25 +137,24 @@ def beta_quantile(level: float, a: float, b: float, upper: bool = False) -> floa
 
 
 def _beta_quantile(level: float, a: float, b: float, upper: bool) -> float | None:
-    if not (a > 0.0 and b > 0.0 and 0.0 < level < 1.0):
+    # Below 1, a level is at least 2**-53 from 1: only its distance from 0 needs a floor.
+    if not (a > 0.0 and b > 0.0 and LOWEST_LEVEL <= level < 1.0):
         return None
     if upper:
         # One exposed of none, or all: 1 - I_x(a, 1) = 1 - x^a, 1 - I_x(1, b) = (1 - x)^b.
         if b == 1.0:
-            return math.exp(math.log1p(-level) / a) if level >= LOWEST_LEVEL else None
+            return math.exp(math.log1p(-level) / a)
         if a == 1.0:
-            return -math.expm1(math.log(level) / b) if level >= LOWEST_LEVEL else None
+            return -math.expm1(math.log(level) / b)
     elif b == 1.0:  # I_x(a, 1) = x^a and I_x(1, b) = 1 - (1 - x)^b.
-        return float(level ** (1.0 / a)) if LOWEST_LEVEL <= level <= 1.0 - LOWEST_LEVEL else None
+        return float(level ** (1.0 / a))
     elif a == 1.0:
-        return -math.expm1(math.log1p(-level) / b) if level >= LOWEST_LEVEL else None
+        return -math.expm1(math.log1p(-level) / b)
     # Above a half, the level's complement is matched with the other tail: a level of
     # 1 - 8e-6 (the t-corrected 95% interval of three runs) is then worked out from 8e-6 to
     # its last digits, rather than from a difference of two numbers near 1.
     if level > 0.5:
         upper, level = not upper, 1.0 - level
-    if level < LOWEST_LEVEL:
-        return None
     low, high = 0.0, 1.0
     x = min(max(_first_guess(level, upper, a, b), 1e-300), 1.0 - 1e-16)
     for _ in range(200):
